@@ -1,0 +1,140 @@
+//! Command-line front end: clap types live here and never reach the domain.
+//!
+//! `main` parses arguments, sets up logging, dispatches to one handler per
+//! command and maps the outcome to a process exit code.
+
+use std::ffi::OsString;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+pub mod schema;
+pub mod validate;
+
+/// Process exit codes shared by every command (terraform's `-detailed-exitcode` plus "unsafe").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    /// Success; for `plan --detailed-exitcode`, "no changes".
+    Ok = 0,
+    /// An error, or invalid input.
+    Error = 1,
+    /// `plan --detailed-exitcode`: changes are present.
+    Changes = 2,
+    /// A safety gate stopped the plan.
+    Unsafe = 3,
+}
+
+impl From<Exit> for ExitCode {
+    fn from(e: Exit) -> Self {
+        ExitCode::from(e as u8)
+    }
+}
+
+/// entraform: declarative, reviewable management of Microsoft Entra ID users.
+///
+/// A directory repo holds the desired state of your tenant's people in YAML;
+/// entraform validates it, compares it with the live tenant (or the built-in
+/// emulator), and shows or applies the difference.
+#[derive(Debug, Parser)]
+#[command(name = "entraform", version, propagate_version = true)]
+pub struct Cli {
+    /// More log output on stderr (-v info, -vv debug, -vvv trace).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count, env = "ENTRAFORM_VERBOSE")]
+    pub verbose: u8,
+
+    /// When to colour output: auto (only on a terminal, honouring NO_COLOR), always, never.
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, env = "ENTRAFORM_COLOR")]
+    pub color: ColorChoice,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Colour policy for human-readable output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ColorChoice {
+    /// Colour when stdout is a terminal and NO_COLOR is unset.
+    Auto,
+    /// Always colour.
+    Always,
+    /// Never colour.
+    Never,
+}
+
+impl ColorChoice {
+    /// Resolve the policy for stdout.
+    pub fn enabled(self) -> bool {
+        use std::io::IsTerminal;
+        match self {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => {
+                std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                    && std::io::stdout().is_terminal()
+            }
+        }
+    }
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check a directory repo for mistakes (all of them, with file, line and a hint).
+    Validate(validate::Args),
+    /// Print the JSON Schema of the YAML files (for editors and yaml-language-server).
+    Schema(schema::Args),
+}
+
+/// Entry point used by the binary: parse, run, and map the result to an exit code.
+pub fn main<I, T>(args: I) -> ExitCode
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() {
+                Exit::Error
+            } else {
+                Exit::Ok
+            };
+            let _ = e.print();
+            return code.into();
+        }
+    };
+    init_logging(cli.verbose);
+    match run(cli) {
+        Ok(exit) => exit.into(),
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            Exit::Error.into()
+        }
+    }
+}
+
+/// Run a parsed command line; the library-level entry point behind `main`.
+pub fn run(cli: Cli) -> anyhow::Result<Exit> {
+    let color = cli.color.enabled();
+    match cli.command {
+        Command::Validate(args) => validate::run(args, color),
+        Command::Schema(args) => schema::run(args),
+    }
+}
+
+fn init_logging(verbose: u8) {
+    use tracing_subscriber::EnvFilter;
+    let default = match verbose {
+        0 => "warn",
+        1 => "info",
+        2 => "debug",
+        _ => "trace",
+    };
+    let filter =
+        EnvFilter::try_from_env("ENTRAFORM_LOG").unwrap_or_else(|_| EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .try_init();
+}

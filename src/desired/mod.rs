@@ -1,0 +1,1 @@
+//! The desired state: YAML files → spanned raw tree → validated, checked types.

@@ -1,0 +1,9 @@
+//! entraform: declarative reconciliation of Microsoft Entra ID users from YAML.
+//!
+//! The pure core (validation, diff, plan, safety gates, rendering) takes data
+//! and returns data; I/O lives at the edges (YAML loader, Graph client, apply
+//! executor, emulator). See `docs/` for the user-facing documentation.
+
+pub mod cli;
+pub mod desired;
+pub mod model;
