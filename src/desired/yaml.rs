@@ -4,7 +4,6 @@
 //! `"02134"` and `null` can be told from a missing key) and a position on every
 //! node. Anchors and aliases are resolved by copying the anchored node.
 
-use std::borrow::Cow;
 use std::collections::HashMap;
 
 use saphyr_parser::{Event, Parser, ScalarStyle};
@@ -160,7 +159,7 @@ pub fn parse(text: &str) -> Result<Vec<Node>, SyntaxError> {
         })?;
         let finished: Option<(Node, usize)> = match event {
             Event::Scalar(value, style, anchor, tag) => {
-                let forced_str = tag.as_ref().is_some_and(|t| is_str_tag(t));
+                let forced_str = tag.as_deref().is_some_and(is_str_tag);
                 let style = match style {
                     ScalarStyle::Plain if !forced_str => Style::Plain,
                     _ => Style::Quoted,
@@ -247,7 +246,7 @@ pub fn parse(text: &str) -> Result<Vec<Node>, SyntaxError> {
     Ok(docs)
 }
 
-fn is_str_tag(tag: &Cow<'_, saphyr_parser::Tag>) -> bool {
+fn is_str_tag(tag: &saphyr_parser::Tag) -> bool {
     tag.suffix == "str" || tag.suffix.ends_with(":str")
 }
 
