@@ -11,6 +11,7 @@ pub mod decode;
 pub mod diagnostic;
 pub mod load;
 pub mod render;
+pub mod schema;
 pub mod source;
 pub mod state;
 pub mod suggest;
