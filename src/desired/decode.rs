@@ -201,17 +201,17 @@ pub struct Decoder<'a> {
 
 /// A checked mapping: its entries by key, with unknown and duplicate keys already reported.
 struct Fields<'n> {
-    entries: Vec<(&'n str, &'n Node, &'n Node)>,
+    entries: Vec<(&'n str, &'n Node<'n>, &'n Node<'n>)>,
 }
 
 impl<'n> Fields<'n> {
-    fn get(&self, key: &str) -> Option<&'n Node> {
+    fn get(&self, key: &str) -> Option<&'n Node<'n>> {
         self.entries
             .iter()
             .find(|(k, _, _)| *k == key)
             .map(|(_, _, v)| *v)
     }
-    fn key_node(&self, key: &str) -> Option<&'n Node> {
+    fn key_node(&self, key: &str) -> Option<&'n Node<'n>> {
         self.entries
             .iter()
             .find(|(k, _, _)| *k == key)
@@ -253,18 +253,18 @@ impl<'a> Decoder<'a> {
         self.push(d);
     }
 
-    fn fields<'n>(&mut self, n: &'n Node, what: &str, allowed: &[&str]) -> Option<Fields<'n>> {
+    fn fields<'n>(&mut self, n: &'n Node<'n>, what: &str, allowed: &[&str]) -> Option<Fields<'n>> {
         let Value::Map(entries) = &n.value else {
             self.wrong_type(n, what, "a mapping of keys to values", None);
             return None;
         };
-        let mut out: Vec<(&str, &Node, &Node)> = Vec::with_capacity(entries.len());
+        let mut out: Vec<(&str, &Node<'n>, &Node<'n>)> = Vec::with_capacity(entries.len());
         for (k, v) in entries {
             let Some(Scalar { text: key, .. }) = k.scalar() else {
                 self.wrong_type(k, &format!("a key in {what}"), "a plain word", None);
                 continue;
             };
-            if !allowed.contains(&key.as_str()) {
+            if !allowed.contains(&&**key) {
                 let mut d = Diagnostic::error(
                     Code::UnknownKey,
                     self.loc(k),
@@ -278,7 +278,7 @@ impl<'a> Decoder<'a> {
                 self.push(d);
                 continue;
             }
-            if let Some((_, first, _)) = out.iter().find(|(name, _, _)| *name == key.as_str()) {
+            if let Some((_, first, _)) = out.iter().find(|(name, _, _)| *name == &**key) {
                 let first = self.loc(first);
                 let d = Diagnostic::error(
                     Code::DuplicateKey,
@@ -291,7 +291,7 @@ impl<'a> Decoder<'a> {
                 self.push(d);
                 continue;
             }
-            out.push((key.as_str(), k, v));
+            out.push((&**key, k, v));
         }
         Some(Fields { entries: out })
     }
@@ -302,7 +302,7 @@ impl<'a> Decoder<'a> {
         parent: &Node,
         key: &str,
         what: &str,
-    ) -> Option<&'n Node> {
+    ) -> Option<&'n Node<'n>> {
         let v = f.get(key);
         if v.is_none() {
             let d = Diagnostic::error(
@@ -335,7 +335,7 @@ impl<'a> Decoder<'a> {
                 None
             }
             Some(s) => Some(Str {
-                text: s.text.clone(),
+                text: s.text.to_string(),
                 loc: self.loc(n),
             }),
             None => {
@@ -357,9 +357,7 @@ impl<'a> Decoder<'a> {
             Some(s) => match s.as_bool() {
                 Some(b) => Some(b),
                 None => {
-                    let help = if s.style == Style::Quoted
-                        && matches!(s.text.as_str(), "true" | "false")
-                    {
+                    let help = if s.style == Style::Quoted && matches!(&*s.text, "true" | "false") {
                         "remove the quotes: a quoted \"true\" is a string"
                     } else {
                         "write true or false"
@@ -379,7 +377,13 @@ impl<'a> Decoder<'a> {
         match &n.value {
             Value::Seq(items) => items
                 .iter()
-                .filter_map(|i| self.string(i, &format!("an item of {what}")))
+                .filter_map(|i| match i.scalar() {
+                    Some(sc) if !sc.is_null() => Some(Str {
+                        text: sc.text.to_string(),
+                        loc: self.loc(i),
+                    }),
+                    _ => self.string(i, &format!("an item of {what}")),
+                })
                 .collect(),
             Value::Scalar(s) if s.is_null() => Vec::new(),
             _ => {
@@ -394,7 +398,7 @@ impl<'a> Decoder<'a> {
         }
     }
 
-    fn seq<'n>(&mut self, n: &'n Node, what: &str) -> &'n [Node] {
+    fn seq<'n>(&mut self, n: &'n Node<'n>, what: &str) -> &'n [Node<'n>] {
         match &n.value {
             Value::Seq(items) => items,
             Value::Scalar(s) if s.is_null() => &[],
@@ -684,7 +688,7 @@ impl<'a> Decoder<'a> {
             }
         }
         if let Some(v) = f.get("absent_users") {
-            t.absent_users = match v.scalar().map(|s| s.text.as_str()) {
+            t.absent_users = match v.scalar().map(|s| &*s.text) {
                 Some("ignore") => Some(AbsentUsers::Ignore),
                 Some("disable") => Some(AbsentUsers::Disable),
                 Some("delete") => Some(AbsentUsers::Delete),
@@ -866,7 +870,7 @@ impl<'a> Decoder<'a> {
             }
         }
         if let Some(v) = f.get("type") {
-            match v.scalar().map(|s| s.text.as_str()) {
+            match v.scalar().map(|s| &*s.text) {
                 Some("security") => g.kind = GroupKind::Security,
                 Some("microsoft365") => g.kind = GroupKind::Microsoft365,
                 _ => self.invalid(
@@ -878,7 +882,7 @@ impl<'a> Decoder<'a> {
             }
         }
         if let Some(v) = f.get("membership") {
-            match v.scalar().map(|s| s.text.as_str()) {
+            match v.scalar().map(|s| &*s.text) {
                 Some("authoritative") => g.additive = false,
                 Some("additive") => g.additive = true,
                 _ => self.invalid(

@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use super::decode::{Decoder, RawRepo};
 use super::diagnostic::{Code, Diagnostic};
-use super::source::{Loc, Pos, SourceFile, SourceMap, Span};
+use super::source::{FileId, Loc, Pos, SourceFile, SourceMap, Span};
 use super::state::DesiredState;
 use super::{validate, yaml};
 
@@ -95,42 +95,21 @@ pub fn load_texts(
     sources: &mut SourceMap,
     mut diags: Vec<Diagnostic>,
 ) -> Loaded {
-    let parsed: Vec<(PathBuf, String, Result<Vec<yaml::Node>, yaml::SyntaxError>)> =
-        parse_all(texts);
+    let ids: Vec<FileId> = texts
+        .into_iter()
+        .map(|(path, text)| sources.add(SourceFile::new(display_name(&path), path, text)))
+        .collect();
+    let decoded = decode_all(&ids, sources);
     let mut raw = RawRepo::default();
-    for (path, text, docs) in parsed {
-        let id = sources.add(SourceFile::new(display_name(&path), path, text));
-        match docs {
-            Ok(docs) => {
-                let mut dec = Decoder::new(id, &mut diags);
-                for doc in &docs {
-                    dec.document(doc, &mut raw);
-                }
-                let redactions = std::mem::take(&mut dec.redactions);
-                if let Some(f) = sources.get_mut(id) {
-                    for r in redactions {
-                        f.redact(r.span);
-                    }
-                }
-            }
-            Err(e) => {
-                let end = Pos {
-                    index: e.pos.index + 1,
-                    line: e.pos.line,
-                    col: e.pos.col + 1,
-                };
-                diags.push(
-                    Diagnostic::error(
-                        Code::YamlSyntax,
-                        Loc {
-                            file: id,
-                            span: Span { start: e.pos, end },
-                        },
-                        format!("invalid YAML: {}", e.message),
-                    )
-                    .label("the parser stopped here")
-                    .help("check indentation, unclosed brackets or quotes, and `key: value` spacing above this point"),
-                );
+    for (id, file) in ids.into_iter().zip(decoded) {
+        raw.tenants.extend(file.raw.tenants);
+        raw.users.extend(file.raw.users);
+        raw.groups.extend(file.raw.groups);
+        raw.roles.extend(file.raw.roles);
+        diags.extend(file.diags);
+        if let Some(f) = sources.get_mut(id) {
+            for r in file.redactions {
+                f.redact(r.span);
             }
         }
     }
@@ -141,38 +120,67 @@ pub fn load_texts(
     }
 }
 
-/// Parse files on all cores; parsing dominates load time for large repos.
-fn parse_all(
-    texts: Vec<(PathBuf, String)>,
-) -> Vec<(PathBuf, String, Result<Vec<yaml::Node>, yaml::SyntaxError>)> {
+/// What one file decodes to.
+#[derive(Default)]
+struct DecodedFile {
+    raw: RawRepo,
+    diags: Vec<Diagnostic>,
+    redactions: Vec<Loc>,
+}
+
+/// Parse and decode one file; its YAML tree is dropped as soon as it is decoded.
+fn decode_file(id: FileId, sources: &SourceMap) -> DecodedFile {
+    let mut out = DecodedFile::default();
+    let Some(file) = sources.get(id) else {
+        return out;
+    };
+    match yaml::parse(&file.text) {
+        Ok(docs) => {
+            let mut dec = Decoder::new(id, &mut out.diags);
+            for doc in &docs {
+                dec.document(doc, &mut out.raw);
+            }
+            out.redactions = std::mem::take(&mut dec.redactions);
+        }
+        Err(e) => {
+            let end = Pos {
+                index: e.pos.index + 1,
+                line: e.pos.line,
+                col: e.pos.col + 1,
+            };
+            out.diags.push(
+                Diagnostic::error(
+                    Code::YamlSyntax,
+                    Loc {
+                        file: id,
+                        span: Span { start: e.pos, end },
+                    },
+                    format!("invalid YAML: {}", e.message),
+                )
+                .label("the parser stopped here")
+                .help("check indentation, unclosed brackets or quotes, and `key: value` spacing above this point"),
+            );
+        }
+    }
+    out
+}
+
+/// Parse and decode files on all cores (results in file order); parsing dominates load time.
+fn decode_all(ids: &[FileId], sources: &SourceMap) -> Vec<DecodedFile> {
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
-        .min(texts.len().max(1));
+        .min(ids.len().max(1));
     if threads <= 1 {
-        return texts
-            .into_iter()
-            .map(|(p, t)| {
-                let r = yaml::parse(&t);
-                (p, t, r)
-            })
-            .collect();
+        return ids.iter().map(|id| decode_file(*id, sources)).collect();
     }
-    let chunk = texts.len().div_ceil(threads);
-    let mut chunks: Vec<Vec<(PathBuf, String)>> = Vec::new();
-    let mut it = texts.into_iter().peekable();
-    while it.peek().is_some() {
-        chunks.push(it.by_ref().take(chunk).collect());
-    }
+    let chunk = ids.len().div_ceil(threads);
     std::thread::scope(|s| {
-        let handles: Vec<_> = chunks
-            .into_iter()
+        let handles: Vec<_> = ids
+            .chunks(chunk)
             .map(|c| {
                 s.spawn(move || {
-                    c.into_iter()
-                        .map(|(p, t)| {
-                            let r = yaml::parse(&t);
-                            (p, t, r)
-                        })
+                    c.iter()
+                        .map(|id| decode_file(*id, sources))
                         .collect::<Vec<_>>()
                 })
             })

@@ -4,6 +4,7 @@
 //! that already passed every rule, so later stages need not re-check them.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde::Serialize;
 
@@ -13,8 +14,8 @@ use crate::model::Upn;
 /// A place in the repo, for messages at plan time ("declared at users/eng.yaml:12:5").
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub struct Origin {
-    /// File path as shown to the user.
-    pub file: String,
+    /// File path as shown to the user (shared: many origins point into one file).
+    pub file: Arc<str>,
     /// Line, 1-based.
     pub line: usize,
     /// Column, 1-based.

@@ -21,6 +21,7 @@ pub const DEFAULT_THRESHOLD: Threshold = Threshold::BasisPoints(1000);
 
 struct Checker<'a> {
     sources: &'a SourceMap,
+    names: Vec<std::sync::Arc<str>>,
     diags: Vec<Diagnostic>,
     domain: Option<String>,
     domains: Vec<String>,
@@ -29,7 +30,11 @@ struct Checker<'a> {
 impl Checker<'_> {
     fn origin(&self, loc: Loc) -> Origin {
         Origin {
-            file: self.sources.name(loc.file).to_string(),
+            file: self
+                .names
+                .get(loc.file.0)
+                .cloned()
+                .unwrap_or_else(|| self.sources.name(loc.file).into()),
             line: loc.span.start.line,
             column: loc.span.start.col + 1,
         }
@@ -137,6 +142,11 @@ pub fn validate(
 ) -> Result<(DesiredState, Vec<Diagnostic>), Vec<Diagnostic>> {
     let mut c = Checker {
         sources,
+        names: sources
+            .files()
+            .iter()
+            .map(|f| f.name.as_str().into())
+            .collect(),
         diags: Vec::new(),
         domain: None,
         domains: Vec::new(),
