@@ -260,6 +260,10 @@ impl<'a> Decoder<'a> {
         };
         let mut out: Vec<(&str, &Node<'n>, &Node<'n>)> = Vec::with_capacity(entries.len());
         for (k, v) in entries {
+            if k.scalar().is_some_and(|s| looks_secret(&s.text)) && !is_safe_password(v) {
+                // Whatever else is wrong here, a snippet must never show a password.
+                self.redactions.push(self.loc(v));
+            }
             let Some(Scalar { text: key, .. }) = k.scalar() else {
                 self.wrong_type(k, &format!("a key in {what}"), "a plain word", None);
                 continue;
@@ -461,10 +465,11 @@ impl<'a> Decoder<'a> {
         match env {
             Some(e) if is_env_name(&e.text) => Some(PasswordPolicy::Env(e.text)),
             Some(e) => {
+                // Never echo the value: someone may have put the password itself here.
                 let d = Diagnostic::error(
                     Code::InvalidValue,
                     e.loc,
-                    format!("`{}` is not an environment variable name", e.text),
+                    "`password.env` is not an environment variable name",
                 )
                 .label("letters, digits and _ only, not starting with a digit")
                 .help("name the variable that holds the password, e.g. { env: NEW_HIRE_PASSWORD }");
@@ -923,6 +928,24 @@ impl<'a> Decoder<'a> {
             custom,
             principals,
         })
+    }
+}
+
+/// Keys whose values may hold a secret (matched loosely: `Password`, `passwd`, `client_secret`).
+fn looks_secret(key: &str) -> bool {
+    let k = key.to_ascii_lowercase();
+    k.contains("password") || k.contains("passwd") || k.contains("secret")
+}
+
+/// `generate` or `{ env: NAME }`: the only password forms that hold no secret.
+fn is_safe_password(v: &Node) -> bool {
+    match &v.value {
+        Value::Scalar(s) => s.style == Style::Plain && s.text == "generate",
+        Value::Map(entries) => entries.iter().all(|(k, v)| {
+            k.scalar().is_some_and(|k| k.text == "env")
+                && v.scalar().is_some_and(|s| is_env_name(&s.text))
+        }),
+        Value::Seq(_) => false,
     }
 }
 

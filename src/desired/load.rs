@@ -95,6 +95,9 @@ pub fn load_texts(
     sources: &mut SourceMap,
     mut diags: Vec<Diagnostic>,
 ) -> Loaded {
+    let mut texts = texts;
+    // Sorting by path makes every result (which duplicate is "second", origins) independent of input order.
+    texts.sort_by(|a, b| a.0.cmp(&b.0));
     let ids: Vec<FileId> = texts
         .into_iter()
         .map(|(path, text)| sources.add(SourceFile::new(display_name(&path), path, text)))
@@ -143,17 +146,18 @@ fn decode_file(id: FileId, sources: &SourceMap) -> DecodedFile {
             out.redactions = std::mem::take(&mut dec.redactions);
         }
         Err(e) => {
+            let start = file.clamp(e.pos);
             let end = Pos {
-                index: e.pos.index + 1,
-                line: e.pos.line,
-                col: e.pos.col + 1,
+                index: start.index + 1,
+                line: start.line,
+                col: start.col + 1,
             };
             out.diags.push(
                 Diagnostic::error(
                     Code::YamlSyntax,
                     Loc {
                         file: id,
-                        span: Span { start: e.pos, end },
+                        span: Span { start, end },
                     },
                     format!("invalid YAML: {}", e.message),
                 )

@@ -230,6 +230,14 @@ pub fn validate(
             .related(*first, "first declaration")
             .help("UPNs are compared without regard to case; merge the two entries into one");
             c.diags.push(d);
+            // Still report this entry's own mistakes; the state is invalid anyway.
+            if let Some(Nullable::Value(m)) = &u.manager
+                && c.upn(m).is_some_and(|mu| mu == upn)
+            {
+                c.diags.push(self_manager(&upn, m.loc));
+            }
+            user_group_refs.extend(u.groups.iter().map(|g| (upn.clone(), g.clone())));
+            user_role_refs.extend(u.roles.iter().map(|r| (upn.clone(), r.clone())));
             continue;
         }
         user_locs.insert(upn.clone(), upn_str.loc);
@@ -278,17 +286,7 @@ pub fn validate(
                 manager_locs.insert(upn.clone(), m.loc);
                 match c.upn(m) {
                     Some(mu) if mu == upn => {
-                        c.diags.push(
-                            Diagnostic::error(
-                                Code::SelfManager,
-                                m.loc,
-                                format!("`{upn}` is declared as his own manager"),
-                            )
-                            .label("the user himself")
-                            .help(
-                                "name the user's actual manager, or write `manager: null` for none",
-                            ),
-                        );
+                        c.diags.push(self_manager(&upn, m.loc));
                         None
                     }
                     Some(mu) => Some(ManagerSpec::Set(mu)),
@@ -523,6 +521,16 @@ fn check_refs_only(c: &mut Checker<'_>, u: &super::decode::RawUser) {
             c.diags.push(unknown_role(r));
         }
     }
+}
+
+fn self_manager(upn: &Upn, loc: Loc) -> Diagnostic {
+    Diagnostic::error(
+        Code::SelfManager,
+        loc,
+        format!("`{upn}` is declared as his own manager"),
+    )
+    .label("the user himself")
+    .help("name the user's actual manager, or write `manager: null` for none")
 }
 
 fn unknown_role(name: &Str) -> Diagnostic {
