@@ -6,4 +6,5 @@
 
 pub mod cli;
 pub mod desired;
+pub mod graph;
 pub mod model;
