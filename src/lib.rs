@@ -7,4 +7,5 @@
 pub mod cli;
 pub mod desired;
 pub mod graph;
+pub mod live;
 pub mod model;

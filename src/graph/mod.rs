@@ -16,6 +16,7 @@ pub mod batch;
 pub mod client;
 pub mod cloud;
 pub mod counters;
+pub mod dto;
 pub mod error;
 pub mod paging;
 pub mod retry;
