@@ -185,10 +185,10 @@ async fn batch_splits_maps_and_retries_only_failed_items() {
             if k == 7 {
                 out.push(json!({"id": id, "status": 404, "headers": {"request-id":"r7"},
                     "body": {"error":{"code":"Request_ResourceNotFound","message":"Resource 'g7' does not exist."}}}));
-            } else if k % 5 == 0 && n == 1 {
+            } else if k.is_multiple_of(5) && n == 1 {
                 out.push(json!({"id": id, "status": 429, "headers": {"Retry-After": "0.02"},
                     "body": {"error":{"code":"TooManyRequests","message":"later"}}}));
-            } else if k % 11 == 0 && n == 1 {
+            } else if k.is_multiple_of(11) && n == 1 {
                 // Not answered at all: must be sent again.
                 continue;
             } else {
@@ -219,7 +219,7 @@ async fn batch_splits_maps_and_retries_only_failed_items() {
         }
     }
     let retried = (0..45)
-        .filter(|k| k % 5 == 0 || (k % 11 == 0 && k % 5 != 0))
+        .filter(|k| k.is_multiple_of(5) || k.is_multiple_of(11))
         .count();
     let n = c.counters();
     assert_eq!(n.batch_items as usize, 45 + retried);
