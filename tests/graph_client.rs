@@ -218,8 +218,8 @@ async fn batch_splits_maps_and_retries_only_failed_items() {
             assert_eq!(body["value"][0]["id"], format!("member-of-{k}"));
         }
     }
-    let retried = (0..45)
-        .filter(|k| k.is_multiple_of(5) || k.is_multiple_of(11))
+    let retried = (0..45usize)
+        .filter(|&k| k.is_multiple_of(5) || k.is_multiple_of(11))
         .count();
     let n = c.counters();
     assert_eq!(n.batch_items as usize, 45 + retried);
