@@ -7,4 +7,6 @@
 pub mod builtin_roles;
 pub mod cli;
 pub mod desired;
+pub mod graph;
+pub mod live;
 pub mod model;
