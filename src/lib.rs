@@ -7,6 +7,8 @@
 pub mod builtin_roles;
 pub mod cli;
 pub mod desired;
+pub mod diff;
 pub mod graph;
 pub mod live;
 pub mod model;
+pub mod plan;

@@ -477,6 +477,10 @@ impl Live {
     pub fn stats(&self) -> &ReadStats {
         &self.parts.stats
     }
+    /// The unindexed parts (for simulations that derive a new snapshot).
+    pub fn parts(&self) -> &LiveParts {
+        &self.parts
+    }
     /// Total direct memberships over all groups.
     pub fn membership_count(&self) -> usize {
         self.parts.groups.iter().map(|g| g.members.len()).sum()
