@@ -7,4 +7,5 @@
 pub mod builtin_roles;
 pub mod cli;
 pub mod desired;
+pub mod emulator;
 pub mod model;
