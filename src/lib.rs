@@ -4,8 +4,10 @@
 //! and returns data; I/O lives at the edges (YAML loader, Graph client, apply
 //! executor, emulator). See `docs/` for the user-facing documentation.
 
+pub mod builtin_roles;
 pub mod cli;
 pub mod desired;
+pub mod emulator;
 pub mod graph;
 pub mod live;
 pub mod model;
