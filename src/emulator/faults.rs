@@ -232,7 +232,7 @@ pub fn throttled(wait: Duration, scope: &str, reason: &str) -> GraphError {
 
 /// A 429 whose `Retry-After` is `ms` milliseconds as fractional seconds (Graph sends e.g. `2.128`).
 pub fn throttled_ms(ms: u64, scope: &str, reason: &str) -> GraphError {
-    let v = if ms % 1000 == 0 {
+    let v = if ms.is_multiple_of(1000) {
         (ms / 1000).to_string()
     } else {
         format!("{}.{:03}", ms / 1000, ms % 1000)
