@@ -64,6 +64,18 @@ pub struct Args {
     /// Fraction (0..1) of such reads that miss (0 = all of them).
     #[arg(long, default_value_t = 0.0)]
     pub replication_miss_rate: f64,
+
+    /// Fraction (0..1) of requests (and batch items) answered 429 regardless of the budget.
+    #[arg(long, default_value_t = 0.0)]
+    pub throttle_rate: f64,
+
+    /// Retry-After of rate-based 429s, in milliseconds (0 = 1 s).
+    #[arg(long, default_value_t = 0)]
+    pub retry_after_ms: u64,
+
+    /// Answer requests under this path prefix (after /v1.0) with 403, as if a permission were missing; repeatable.
+    #[arg(long, value_name = "PREFIX")]
+    pub deny_path: Vec<String>,
 }
 
 fn parse_synthetic(s: &str) -> anyhow::Result<SyntheticSpec> {
@@ -103,6 +115,9 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
             error_rate: args.error_rate,
             replication_delay_ms: args.replication_delay_ms,
             replication_miss_rate: args.replication_miss_rate,
+            throttle_rate: args.throttle_rate,
+            retry_after_ms: args.retry_after_ms,
+            deny_paths: args.deny_path,
         },
     };
     let rt = tokio::runtime::Builder::new_current_thread()

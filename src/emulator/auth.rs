@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use super::error::GraphError;
 use super::seed::AppRegistration;
 use super::state::Tenant;
-use super::util::{Rng, b64_decode, hex, now_secs, parse_query};
+use super::util::{Rng, b64_decode, b64url_encode, hex, now_secs, parse_query};
 
 /// Lifetime of issued tokens, as Graph's `expires_in`.
 pub const TOKEN_LIFETIME_SECS: u64 = 3599;
@@ -38,9 +38,42 @@ pub struct Tokens {
 }
 
 impl Tokens {
-    /// Issue a token for an app.
-    pub fn issue(&mut self, rng: &mut Rng, client_id: &str, lifetime: Duration) -> String {
-        let token = format!("emu.{}", rng.token(32));
+    /// Issue a token for an app: an unsigned JWT shaped like Entra's app-only
+    /// tokens (`oid` = the app's service principal, `tid`, `appid`/`azp`,
+    /// `roles`, `exp`) followed by a random dummy signature. Graph calls treat
+    /// it as opaque; it is valid only in this emulator's memory.
+    pub fn issue(
+        &mut self,
+        rng: &mut Rng,
+        client_id: &str,
+        tenant_id: &str,
+        object_id: Option<&str>,
+        lifetime: Duration,
+    ) -> String {
+        let now = now_secs();
+        let header = json!({ "typ": "JWT", "alg": "none" });
+        let claims = json!({
+            "aud": "https://graph.microsoft.com",
+            "iss": format!("https://sts.windows.net/{tenant_id}/"),
+            "iat": now,
+            "nbf": now,
+            "exp": now + lifetime.as_secs() as i64,
+            "appid": client_id,
+            "azp": client_id,
+            "idtyp": "app",
+            "oid": object_id,
+            "sub": object_id,
+            "tid": tenant_id,
+            "roles": [],
+            "ver": "1.0",
+            "uti": rng.token(12),
+        });
+        let token = format!(
+            "{}.{}.{}",
+            b64url_encode(header.to_string().as_bytes()),
+            b64url_encode(claims.to_string().as_bytes()),
+            rng.token(32)
+        );
         self.map.insert(
             token.clone(),
             TokenInfo {
@@ -283,7 +316,6 @@ mod tests {
     use crate::emulator::seed::{
         SYNTHETIC_CLIENT_ID, SYNTHETIC_CLIENT_SECRET, Seed, SyntheticSpec,
     };
-    use crate::emulator::util::b64url_encode;
 
     fn tenant() -> Tenant {
         let seed = Seed::synthetic(SyntheticSpec {

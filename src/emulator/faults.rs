@@ -36,6 +36,13 @@ pub struct FaultConfig {
     pub replication_delay_ms: u64,
     /// Fraction (0..1) of reads of a fresh object that get 404 (default when 0: 1.0, every read).
     pub replication_miss_rate: f64,
+    /// Fraction (0..1) of requests (and batch items) answered 429 regardless of the budget.
+    pub throttle_rate: f64,
+    /// `Retry-After` sent with rate-based 429s, in milliseconds (rendered as fractional seconds); 0 = 1 s.
+    pub retry_after_ms: u64,
+    /// Path prefixes (after `/v1.0`, e.g. `/roleManagement`) answered 403 `Authorization_RequestDenied`,
+    /// as if the app lacked the permission.
+    pub deny_paths: Vec<String>,
 }
 
 /// Counters of injected faults.
@@ -159,6 +166,15 @@ impl FaultState {
                 self.write_used += 1;
             }
         }
+        if self.cfg.throttle_rate > 0.0 && self.rng.next_f64() < self.cfg.throttle_rate {
+            self.stats.throttled += 1;
+            let ms = if self.cfg.retry_after_ms > 0 {
+                self.cfg.retry_after_ms
+            } else {
+                1000
+            };
+            return Err(throttled_ms(ms, scope, "RateLimitExceeded"));
+        }
         if self.cfg.error_rate > 0.0 && self.rng.next_f64() < self.cfg.error_rate {
             self.stats.server_errors += 1;
             return Err(if self.rng.below(2) == 0 {
@@ -198,11 +214,35 @@ impl FaultState {
     }
 }
 
+/// Whether a path (after `/v1.0`) is on the deny list.
+pub fn denied(cfg: &FaultConfig, path: &str) -> bool {
+    cfg.deny_paths.iter().any(|p| {
+        !p.is_empty()
+            && path
+                .to_ascii_lowercase()
+                .starts_with(&p.to_ascii_lowercase())
+    })
+}
+
 /// Graph's 429 response (as in `throttled-429.json`), with `Retry-After` in whole seconds.
 pub fn throttled(wait: Duration, scope: &str, reason: &str) -> GraphError {
     let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+    throttled_header(secs.max(1).to_string(), scope, reason)
+}
+
+/// A 429 whose `Retry-After` is `ms` milliseconds as fractional seconds (Graph sends e.g. `2.128`).
+pub fn throttled_ms(ms: u64, scope: &str, reason: &str) -> GraphError {
+    let v = if ms.is_multiple_of(1000) {
+        (ms / 1000).to_string()
+    } else {
+        format!("{}.{:03}", ms / 1000, ms % 1000)
+    };
+    throttled_header(v, scope, reason)
+}
+
+fn throttled_header(retry_after: String, scope: &str, reason: &str) -> GraphError {
     GraphError::new(429, "TooManyRequests", "Please retry again later.")
-        .with_header("Retry-After", secs.max(1).to_string())
+        .with_header("Retry-After", retry_after)
         .with_header("x-ms-throttle-scope", scope.to_string())
         .with_header("x-ms-throttle-information", reason.to_string())
         .with_inner(vec![
@@ -249,6 +289,21 @@ mod tests {
         let a = run(&cfg);
         assert_eq!(a, run(&cfg));
         assert!(a.iter().any(|r| r.is_err()) && a.iter().any(|r| r.is_ok()));
+    }
+
+    #[test]
+    fn rate_throttle_uses_fractional_retry_after() {
+        let mut f = FaultState::new(FaultConfig {
+            throttle_rate: 1.0,
+            retry_after_ms: 20,
+            ..FaultConfig::default()
+        });
+        let e = f.admit(1, false, 1, "s").unwrap_err();
+        assert_eq!(e.status, 429);
+        assert_eq!(
+            e.headers()[0],
+            ("Retry-After".to_string(), "0.020".to_string())
+        );
     }
 
     #[test]

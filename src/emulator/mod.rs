@@ -24,6 +24,7 @@ pub mod router;
 pub mod schema;
 pub mod seed;
 pub mod server;
+pub mod service_principals;
 pub mod state;
 pub mod users;
 pub mod util;

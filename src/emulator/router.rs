@@ -11,6 +11,7 @@ use super::faults::FaultState;
 use super::groups;
 use super::http::{ApiRequest, ApiResponse, Urls};
 use super::rbac;
+use super::service_principals::{self, SpKey};
 use super::state::Tenant;
 use super::users;
 
@@ -64,6 +65,8 @@ pub fn template(method: &str, segs: &[String]) -> String {
             format!("/roleManagement/directory/{set}/{{id}}")
         }
         ["$batch"] => "/$batch".into(),
+        [sp] if sp.starts_with("servicePrincipals(") => "/servicePrincipals(appId={appId})".into(),
+        ["servicePrincipals", _] => "/servicePrincipals/{id}".into(),
         other => format!("/{}", other.first().copied().unwrap_or("")),
     };
     format!("{method} {t}")
@@ -136,6 +139,12 @@ pub fn route(ctx: &Ctx, t: &mut Tenant, req: &ApiRequest) -> GraphResult<ApiResp
         ("DELETE", ["roleManagement", "directory", "roleAssignments", id]) => {
             rbac::delete_assignment(t, id)
         }
+        // service principals (the seed's apps)
+        ("GET", [sp]) if service_principals::parse_alternate_key(sp).is_some() => {
+            let app_id = service_principals::parse_alternate_key(sp).unwrap_or_default();
+            service_principals::get(ctx, t, req, SpKey::AppId(app_id))
+        }
+        ("GET", ["servicePrincipals", id]) => service_principals::get(ctx, t, req, SpKey::Id(id)),
         (_, path) if known(path) => Err(GraphError::method_not_allowed()),
         (_, path) => Err(GraphError::new(
             400,

@@ -68,6 +68,26 @@ impl Shared {
         lock(&self.metrics)
     }
 
+    fn issue_token(&self, client_id: &str) -> String {
+        let (tenant_id, object_id) = {
+            let t = lock(&self.tenant);
+            let sp = t
+                .apps
+                .iter()
+                .find(|a| a.app_id == client_id)
+                .and_then(|a| a.service_principal_id.clone());
+            (t.info.id.clone(), sp)
+        };
+        let mut rng = lock(&self.rng);
+        lock(&self.tokens).issue(
+            &mut rng,
+            client_id,
+            &tenant_id,
+            object_id.as_deref(),
+            Duration::from_secs(TOKEN_LIFETIME_SECS),
+        )
+    }
+
     fn new_id(&self) -> String {
         lock(&self.rng).guid()
     }
@@ -95,7 +115,14 @@ impl Shared {
         let units = resource_units(has("$select"), has("$expand"));
         let mut t = lock(&self.tenant);
         let users = t.users.len();
-        let admitted = lock(&self.faults).admit(units, !req.is_read(), users, scope);
+        let admitted = {
+            let mut f = lock(&self.faults);
+            if super::faults::denied(f.config(), &req.path) {
+                Err(GraphError::denied())
+            } else {
+                f.admit(units, !req.is_read(), users, scope)
+            }
+        };
         let ctx = Ctx {
             urls: &self.urls,
             faults: &self.faults,
@@ -172,12 +199,7 @@ impl EmulatorHandle {
 
     /// Issue a bearer token for a registered app without going through the token endpoint.
     pub fn issue_token(&self, client_id: &str) -> String {
-        let mut rng = lock(&self.shared.rng);
-        lock(&self.shared.tokens).issue(
-            &mut rng,
-            client_id,
-            Duration::from_secs(TOKEN_LIFETIME_SECS),
-        )
+        self.shared.issue_token(client_id)
     }
 
     /// Make a token expire now (to test 401 handling).
@@ -486,14 +508,7 @@ fn token(
     let result = auth::authenticate(&lock(&shared.tenant), tenant, &form);
     match result {
         Ok(client_id) => {
-            let token = {
-                let mut rng = lock(&shared.rng);
-                lock(&shared.tokens).issue(
-                    &mut rng,
-                    &client_id,
-                    Duration::from_secs(TOKEN_LIFETIME_SECS),
-                )
-            };
+            let token = shared.issue_token(&client_id);
             shared.metrics().tokens_issued += 1;
             let mut r = ApiResponse::json(
                 200,
