@@ -315,3 +315,34 @@ async fn measure_large_tenants() {
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deleted_users_are_read_for_restore() {
+    let mut seed = spec(30, 3, 10);
+    let mut gone = entraform::emulator::seed::SeedUser {
+        id: Some("0f0e0d0c-0b0a-4909-8807-060504030201".into()),
+        ..Default::default()
+    };
+    gone.properties.insert(
+        "userPrincipalName".into(),
+        serde_json::json!("Returning.User@contoso.com"),
+    );
+    gone.properties
+        .insert("displayName".into(), serde_json::json!("Returning User"));
+    gone.properties
+        .insert("mailNickname".into(), serde_json::json!("returning.user"));
+    gone.properties
+        .insert("accountEnabled".into(), serde_json::json!(true));
+    seed.deleted_users.push(gone);
+    let emu = Emulator::serve(seed, EmulatorConfig::default())
+        .await
+        .unwrap();
+    let live = read_live(&client_for(&emu), &ReadOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(live.users().len(), 30);
+    let d = live.deleted_by_upn("returning.user@CONTOSO.com");
+    assert_eq!(d.len(), 1, "{:?}", live.deleted_users());
+    assert_eq!(d[0].id.0, "0f0e0d0c-0b0a-4909-8807-060504030201");
+    assert!(live.user_by_upn("returning.user@contoso.com").is_none());
+}
