@@ -411,3 +411,34 @@ async fn not_found_is_retried_only_when_asked() {
     assert_eq!(resp.status, 200);
     assert_eq!(calls.load(Ordering::SeqCst), 3);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_answers_time_out_under_the_deadline() {
+    let mock = start(Arc::new(|r: &Req| {
+        if is_token(r) {
+            return token_ok(TOKEN);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(400));
+        Resp::json(200, json!({}))
+    }))
+    .await;
+    let auth = AuthConfig {
+        tenant_id: "contoso.onmicrosoft.com".into(),
+        client_id: "app-1".into(),
+        cloud: Cloud::custom(&mock.base()).unwrap(),
+        credential: secret(),
+    };
+    let options = ClientOptions {
+        request_timeout: std::time::Duration::from_millis(100),
+        retry: RetryPolicy {
+            max_attempts: 3,
+            ..RetryPolicy::fast()
+        },
+        ..ClientOptions::default()
+    };
+    let c = GraphClient::new(auth, options).unwrap();
+    let e = c.get_json::<serde_json::Value>("/users").await.unwrap_err();
+    let s = e.to_string();
+    assert!(s.contains("GET /users") && s.contains("timed out"), "{s}");
+    assert!(s.contains("3 attempt"), "{s}");
+}

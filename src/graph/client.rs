@@ -162,6 +162,15 @@ impl GraphClient {
         })
     }
 
+    /// A client configured from the Azure SDK environment variables (see
+    /// [`AuthConfig::from_env`]) for `cloud`.
+    pub fn from_env(
+        cloud: super::Cloud,
+        options: ClientOptions,
+    ) -> Result<GraphClient, ConfigError> {
+        GraphClient::new(AuthConfig::from_env(cloud)?, options)
+    }
+
     /// The Graph version root in use, e.g. `https://graph.microsoft.com/v1.0`.
     pub fn root(&self) -> &str {
         &self.inner.root
