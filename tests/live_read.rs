@@ -346,3 +346,28 @@ async fn deleted_users_are_read_for_restore() {
     assert_eq!(d[0].id.0, "0f0e0d0c-0b0a-4909-8807-060504030201");
     assert!(live.user_by_upn("returning.user@contoso.com").is_none());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_credentials_fail_once_with_a_sign_in_error() {
+    let emu = Emulator::serve(spec(5, 1, 2), EmulatorConfig::default())
+        .await
+        .unwrap();
+    let auth = AuthConfig {
+        tenant_id: emu.tenant_id(),
+        client_id: SYNTHETIC_CLIENT_ID.into(),
+        cloud: Cloud::custom(emu.base_url()).unwrap(),
+        credential: Credential::Secret(SecretString::from("not-the-secret")),
+    };
+    let client = GraphClient::new(auth, ClientOptions::default()).unwrap();
+    let e = read_live(&client, &ReadOptions::default())
+        .await
+        .unwrap_err();
+    assert!(matches!(e, entraform::live::ReadError::SignIn(_)), "{e}");
+    let s = e.to_string();
+    assert!(s.starts_with("could not sign in to Microsoft Graph"), "{s}");
+    assert!(
+        s.contains(SYNTHETIC_CLIENT_ID) && s.contains(&emu.tenant_id()),
+        "{s}"
+    );
+    assert_eq!(client.counters().http_requests, 0);
+}
