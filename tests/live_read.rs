@@ -371,3 +371,20 @@ async fn bad_credentials_fail_once_with_a_sign_in_error() {
     );
     assert_eq!(client.counters().http_requests, 0);
 }
+
+#[test]
+fn blocking_read_for_synchronous_callers() {
+    let emu =
+        entraform::emulator::BackgroundEmulator::start(spec(40, 4, 30), EmulatorConfig::default())
+            .unwrap();
+    let auth = AuthConfig {
+        tenant_id: emu.tenant_id(),
+        client_id: SYNTHETIC_CLIENT_ID.into(),
+        cloud: Cloud::custom(emu.base_url()).unwrap(),
+        credential: Credential::Secret(SecretString::from(SYNTHETIC_CLIENT_SECRET)),
+    };
+    let client = GraphClient::new(auth, ClientOptions::default()).unwrap();
+    let live = entraform::live::read_live_blocking(&client, &ReadOptions::default()).unwrap();
+    assert_eq!(live.users().len(), 40);
+    assert_eq!(live.membership_count(), 30);
+}

@@ -58,7 +58,7 @@ pub struct ReadOptions {
 pub enum ReadError {
     /// No access token could be obtained (credentials, tenant, network).
     #[error("could not sign in to Microsoft Graph: {0}")]
-    SignIn(#[source] GraphError),
+    SignIn(#[source] Box<GraphError>),
     /// One listing failed; a 403 names the permission the step needs.
     #[error("could not read {} from Microsoft Graph: {source}", step.what)]
     Step {
@@ -66,15 +66,33 @@ pub enum ReadError {
         step: ReadStep,
         /// The Graph error.
         #[source]
-        source: GraphError,
+        source: Box<GraphError>,
     },
+}
+
+/// [`read_live`] for synchronous callers (the CLI): runs the read on a small
+/// runtime of its own. Must not be called from inside an async runtime.
+pub fn read_live_blocking(client: &GraphClient, options: &ReadOptions) -> Result<Live, ReadError> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| {
+            ReadError::SignIn(Box::new(GraphError::Transport {
+                method: "GET".into(),
+                path: "/".into(),
+                attempts: 0,
+                reason: format!("could not start the async runtime: {e}"),
+            }))
+        })?;
+    rt.block_on(read_live(client, options))
 }
 
 impl ReadError {
     /// The underlying Graph error.
     pub fn graph_error(&self) -> &GraphError {
         match self {
-            ReadError::SignIn(e) | ReadError::Step { source: e, .. } => e,
+            ReadError::SignIn(e) | ReadError::Step { source: e, .. } => e.as_ref(),
         }
     }
 }
@@ -82,14 +100,17 @@ impl ReadError {
 fn fail(step: ReadStep) -> impl Fn(GraphError) -> ReadError {
     move |mut source| {
         if let GraphError::Auth(_) = source {
-            return ReadError::SignIn(source);
+            return ReadError::SignIn(Box::new(source));
         }
         if let GraphError::Api(api) = &mut source
             && api.status == 403
         {
             api.needed_permission = Some(step.needed());
         }
-        ReadError::Step { step, source }
+        ReadError::Step {
+            step,
+            source: Box::new(source),
+        }
     }
 }
 
@@ -102,7 +123,7 @@ pub async fn read_live(client: &GraphClient, options: &ReadOptions) -> Result<Li
     client
         .access_token()
         .await
-        .map_err(|e| ReadError::SignIn(GraphError::from(e)))?;
+        .map_err(|e| ReadError::SignIn(Box::new(GraphError::from(e))))?;
     let users = read_users(client);
     let groups = async {
         match options.membership {
@@ -439,7 +460,7 @@ async fn running_principal_id(client: &GraphClient) -> Result<Option<ObjectId>, 
     let token = client
         .access_token()
         .await
-        .map_err(|e| ReadError::SignIn(GraphError::from(e)))?;
+        .map_err(|e| ReadError::SignIn(Box::new(GraphError::from(e))))?;
     if let Some(oid) = token_oid(token.expose()) {
         return Ok(Some(ObjectId(oid)));
     }
