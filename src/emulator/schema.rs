@@ -103,6 +103,25 @@ pub const USER_DEFAULT: &[&str] = &[
     "id",
 ];
 
+/// Properties of a user expanded as a role assignment's `principal` (Graph returns more than the default set).
+pub const USER_EXPANDED: &[&str] = &[
+    "id",
+    "accountEnabled",
+    "businessPhones",
+    "displayName",
+    "givenName",
+    "imAddresses",
+    "jobTitle",
+    "mail",
+    "mailNickname",
+    "mobilePhone",
+    "officeLocation",
+    "preferredLanguage",
+    "surname",
+    "userPrincipalName",
+    "userType",
+];
+
 /// User properties that cannot be set by POST/PATCH (Graph computes them).
 pub const USER_READ_ONLY: &[&str] = &[
     "id",
@@ -309,7 +328,7 @@ pub fn group_filter_kind(prop: &str) -> Option<FilterKind> {
         "mailEnabled" | "securityEnabled" | "isAssignableToRole" | "onPremisesSyncEnabled" => Bool,
         "displayName" | "mail" | "mailNickname" | "classification" | "description"
         | "membershipRule" | "visibility" | "preferredLanguage" | "theme" => Text,
-        "createdDateTime" | "expirationDateTime" | "renewedDateTime" => Date,
+        "expirationDateTime" | "renewedDateTime" => Date,
         "groupTypes" | "proxyAddresses" | "resourceBehaviorOptions" => TextCollection,
         _ => return None,
     })
