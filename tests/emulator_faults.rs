@@ -319,8 +319,10 @@ async fn large_tenant_loads_and_pages_quickly() {
         memberships: 500_000,
         rng_seed: 42,
     });
+    let generated = t.elapsed();
     let env = start_with(seed, EmulatorConfig::default()).await;
     let loaded = t.elapsed();
+    eprintln!("generated in {generated:?}, generated + loaded in {loaded:?}");
     assert!(
         loaded < Duration::from_secs(30),
         "seed load took {loaded:?}"

@@ -128,9 +128,14 @@ fn item_request(it: &Item) -> Result<ApiRequest, GraphError> {
 
 fn item_json(id: &str, resp: ApiResponse) -> Value {
     let mut headers = Map::new();
+    headers.insert("Cache-Control".into(), json!("no-cache"));
     match &resp.body {
-        Body::Json(_) => {
+        Body::Json(_) if resp.status < 400 => {
+            headers.insert("OData-Version".into(), json!("4.0"));
             headers.insert("Content-Type".into(), json!(super::http::ODATA_JSON));
+        }
+        Body::Json(_) => {
+            headers.insert("Content-Type".into(), json!("application/json"));
         }
         Body::Text(_) => {
             headers.insert("Content-Type".into(), json!("text/plain"));

@@ -147,7 +147,13 @@ pub fn list_assignments(ctx: &Ctx, t: &Tenant, req: &ApiRequest) -> GraphResult<
         let mut v = select_keys(Value::Object(m), sel.as_deref());
         if let (Some(exp), Value::Object(o)) = (expand, &mut v) {
             let x = if exp == "principal" {
-                render::directory_object(t, &a.principal_id, None)
+                match t.users.get(&a.principal_id) {
+                    Some(u) => Some(render::with_type(
+                        super::state::Kind::User,
+                        render::project(u, Some(schema::USER_EXPANDED), schema::USER_DEFAULT),
+                    )),
+                    None => render::directory_object(t, &a.principal_id, None),
+                }
             } else {
                 t.role_defs
                     .iter()

@@ -3,8 +3,11 @@
 //! properties are writable, and which `$filter`s Graph accepts on which
 //! properties.
 
+use std::collections::HashSet;
+use std::sync::OnceLock;
+
 /// Structural properties of `microsoft.graph.user` (plus `id`, `deletedDateTime`).
-pub const USER_PROPERTIES: &[&str] = &[
+pub static USER_PROPERTIES: &[&str] = &[
     "id",
     "deletedDateTime",
     "aboutMe",
@@ -103,6 +106,25 @@ pub const USER_DEFAULT: &[&str] = &[
     "id",
 ];
 
+/// Properties of a user expanded as a role assignment's `principal` (Graph returns more than the default set).
+pub const USER_EXPANDED: &[&str] = &[
+    "id",
+    "accountEnabled",
+    "businessPhones",
+    "displayName",
+    "givenName",
+    "imAddresses",
+    "jobTitle",
+    "mail",
+    "mailNickname",
+    "mobilePhone",
+    "officeLocation",
+    "preferredLanguage",
+    "surname",
+    "userPrincipalName",
+    "userType",
+];
+
 /// User properties that cannot be set by POST/PATCH (Graph computes them).
 pub const USER_READ_ONLY: &[&str] = &[
     "id",
@@ -132,7 +154,7 @@ pub const USER_REQUIRED: &[&str] = &[
 ];
 
 /// Structural properties of `microsoft.graph.group` (plus `id`, `deletedDateTime`).
-pub const GROUP_PROPERTIES: &[&str] = &[
+pub static GROUP_PROPERTIES: &[&str] = &[
     "id",
     "deletedDateTime",
     "accessType",
@@ -309,7 +331,7 @@ pub fn group_filter_kind(prop: &str) -> Option<FilterKind> {
         "mailEnabled" | "securityEnabled" | "isAssignableToRole" | "onPremisesSyncEnabled" => Bool,
         "displayName" | "mail" | "mailNickname" | "classification" | "description"
         | "membershipRule" | "visibility" | "preferredLanguage" | "theme" => Text,
-        "createdDateTime" | "expirationDateTime" | "renewedDateTime" => Date,
+        "expirationDateTime" | "renewedDateTime" => Date,
         "groupTypes" | "proxyAddresses" | "resourceBehaviorOptions" => TextCollection,
         _ => return None,
     })
@@ -325,7 +347,24 @@ pub fn role_assignment_filter_kind(prop: &str) -> Option<FilterKind> {
     }
 }
 
+fn index(list: &'static [&'static str]) -> HashSet<&'static str> {
+    list.iter().copied().collect()
+}
+
 /// Map a property name case-insensitively to its canonical spelling in `list`.
+/// The exact spelling is looked up in a hash set for the big lists (seed loading at scale).
 pub fn canonical(list: &[&'static str], name: &str) -> Option<&'static str> {
+    static USERS: OnceLock<HashSet<&'static str>> = OnceLock::new();
+    static GROUPS: OnceLock<HashSet<&'static str>> = OnceLock::new();
+    let set = if std::ptr::eq(list.as_ptr(), USER_PROPERTIES.as_ptr()) {
+        Some(USERS.get_or_init(|| index(USER_PROPERTIES)))
+    } else if std::ptr::eq(list.as_ptr(), GROUP_PROPERTIES.as_ptr()) {
+        Some(GROUPS.get_or_init(|| index(GROUP_PROPERTIES)))
+    } else {
+        None
+    };
+    if let Some(p) = set.and_then(|s| s.get(name)) {
+        return Some(p);
+    }
     list.iter().copied().find(|p| p.eq_ignore_ascii_case(name))
 }

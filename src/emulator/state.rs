@@ -185,7 +185,8 @@ impl Tenant {
         let mut managers = Vec::new();
         for u in seed.users {
             let id = t.seed_user_id(&u)?;
-            let props = t.seed_props(u.properties, schema::USER_PROPERTIES, "user", &now)?;
+            let mut props = t.seed_props(u.properties, schema::USER_PROPERTIES, "user", &now)?;
+            props.entry("userType").or_insert(json!("Member"));
             let upn = props
                 .get("userPrincipalName")
                 .and_then(Value::as_str)
