@@ -129,3 +129,49 @@ async fn federated_token_file() {
     assert!(s.contains(APP) && s.contains("invalid_client"), "{s}");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// A writer that collects everything logged.
+#[derive(Clone, Default)]
+struct Capture(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+impl std::io::Write for Capture {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(b);
+        Ok(b.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Capture {
+    type Writer = Capture;
+    fn make_writer(&'a self) -> Capture {
+        self.clone()
+    }
+}
+
+#[tokio::test]
+async fn full_read_at_trace_level_logs_no_secret_or_token() {
+    let cap = Capture::default();
+    let sub = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(cap.clone())
+        .with_ansi(false)
+        .finish();
+    let _guard = tracing::subscriber::set_default(sub);
+    let emu = emulator().await;
+    let c = client(&emu, Credential::Secret(SecretString::from("right-secret")));
+    let live = entraform::live::read_live(&c, &entraform::live::ReadOptions::default())
+        .await
+        .unwrap();
+    tracing::debug!(?live, client = ?c, "after the read");
+    let bad = client(&emu, Credential::Secret(SecretString::from("wrong-secret")));
+    assert!(can_list_users(&bad).await.is_err());
+    let token = c.access_token().await.unwrap();
+    let logs = String::from_utf8(cap.0.lock().unwrap().clone()).unwrap();
+    assert!(logs.contains("live tenant read"), "{logs}");
+    assert!(logs.contains("token request refused"), "{logs}");
+    for needle in ["right-secret", "wrong-secret", token.expose()] {
+        assert!(!logs.contains(needle), "`{needle}` leaked into the logs");
+    }
+    assert!(!format!("{token:?}").contains(token.expose()));
+}
