@@ -8,6 +8,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+pub mod emulator;
 pub mod schema;
 pub mod validate;
 
@@ -81,6 +82,8 @@ pub enum Command {
     Validate(validate::Args),
     /// Print the JSON Schema of the YAML files (for editors and yaml-language-server).
     Schema(schema::Args),
+    /// Serve a local Microsoft Graph v1.0 emulator from a seed until Ctrl-C.
+    Emulator(emulator::Args),
 }
 
 /// Entry point used by the binary: parse, run, and map the result to an exit code.
@@ -116,6 +119,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
     match cli.command {
         Command::Validate(args) => validate::run(args, cli.color),
         Command::Schema(args) => schema::run(args),
+        Command::Emulator(args) => emulator::run(args),
     }
 }
 

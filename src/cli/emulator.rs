@@ -1,0 +1,143 @@
+//! `entraform emulator`: serve a local Microsoft Graph v1.0 tenant from a seed
+//! until Ctrl-C (see `docs/emulator.md`).
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::Context;
+
+use super::Exit;
+use crate::emulator::{Emulator, EmulatorConfig, FaultConfig, Seed, SyntheticSpec};
+
+/// Arguments of `entraform emulator`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Seed file (JSON or YAML tenant snapshot); see docs/emulator.md.
+    #[arg(
+        long,
+        env = "ENTRAFORM_EMULATOR_SEED",
+        required_unless_present = "synthetic"
+    )]
+    pub seed: Option<PathBuf>,
+
+    /// Instead of a seed file, generate a tenant: USERS,GROUPS,MEMBERSHIPS (e.g. 1000,50,5000).
+    #[arg(long, value_name = "USERS,GROUPS,MEMBERSHIPS", conflicts_with = "seed")]
+    pub synthetic: Option<String>,
+
+    /// Address to listen on (port 0 picks a free port).
+    #[arg(long, default_value = "127.0.0.1:0", env = "ENTRAFORM_EMULATOR_ADDR")]
+    pub addr: SocketAddr,
+
+    /// Seed for fault decisions and generated ids (same seed, same run).
+    #[arg(long, default_value_t = 0)]
+    pub fault_seed: u64,
+
+    /// Latency added to every request, in milliseconds.
+    #[arg(long, default_value_t = 0)]
+    pub latency_ms: u64,
+
+    /// Extra random latency up to this many milliseconds.
+    #[arg(long, default_value_t = 0)]
+    pub latency_jitter_ms: u64,
+
+    /// Throttle with 429 + Retry-After once the resource-unit budget per 10 s is spent.
+    #[arg(long)]
+    pub throttle: bool,
+
+    /// Resource units per 10 s (0 = Graph's budget for the tenant's size).
+    #[arg(long, default_value_t = 0)]
+    pub read_budget: u32,
+
+    /// Writes per 150 s (0 = Graph's 3,000).
+    #[arg(long, default_value_t = 0)]
+    pub write_budget: u32,
+
+    /// Fraction (0..1) of requests answered with 503/504.
+    #[arg(long, default_value_t = 0.0)]
+    pub error_rate: f64,
+
+    /// Milliseconds during which a just-created object may read as 404.
+    #[arg(long, default_value_t = 0)]
+    pub replication_delay_ms: u64,
+
+    /// Fraction (0..1) of such reads that miss (0 = all of them).
+    #[arg(long, default_value_t = 0.0)]
+    pub replication_miss_rate: f64,
+
+    /// Fraction (0..1) of requests (and batch items) answered 429 regardless of the budget.
+    #[arg(long, default_value_t = 0.0)]
+    pub throttle_rate: f64,
+
+    /// Retry-After of rate-based 429s, in milliseconds (0 = 1 s).
+    #[arg(long, default_value_t = 0)]
+    pub retry_after_ms: u64,
+
+    /// Answer requests under this path prefix (after /v1.0) with 403, as if a permission were missing; repeatable.
+    #[arg(long, value_name = "PREFIX")]
+    pub deny_path: Vec<String>,
+}
+
+fn parse_synthetic(s: &str) -> anyhow::Result<SyntheticSpec> {
+    let n: Vec<usize> = s
+        .split(',')
+        .map(|x| x.trim().parse::<usize>())
+        .collect::<Result<_, _>>()
+        .context("--synthetic expects three numbers: USERS,GROUPS,MEMBERSHIPS")?;
+    match n.as_slice() {
+        [users, groups, memberships] => Ok(SyntheticSpec {
+            users: *users,
+            groups: *groups,
+            memberships: *memberships,
+            rng_seed: 1,
+        }),
+        _ => anyhow::bail!("--synthetic expects three numbers: USERS,GROUPS,MEMBERSHIPS"),
+    }
+}
+
+/// Run `emulator`: print the base URL on stdout, serve until Ctrl-C.
+pub fn run(args: Args) -> anyhow::Result<Exit> {
+    let seed = match (&args.seed, &args.synthetic) {
+        (_, Some(spec)) => Seed::synthetic(parse_synthetic(spec)?),
+        (Some(path), None) => Seed::from_file(path)?,
+        (None, None) => anyhow::bail!("give --seed FILE or --synthetic USERS,GROUPS,MEMBERSHIPS"),
+    };
+    let config = EmulatorConfig {
+        addr: args.addr,
+        id_seed: args.fault_seed,
+        faults: FaultConfig {
+            seed: args.fault_seed,
+            latency_ms: args.latency_ms,
+            latency_jitter_ms: args.latency_jitter_ms,
+            throttle: args.throttle,
+            read_budget: args.read_budget,
+            write_budget: args.write_budget,
+            error_rate: args.error_rate,
+            replication_delay_ms: args.replication_delay_ms,
+            replication_miss_rate: args.replication_miss_rate,
+            throttle_rate: args.throttle_rate,
+            retry_after_ms: args.retry_after_ms,
+            deny_paths: args.deny_path,
+        },
+    };
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    rt.block_on(async move {
+        let emu = Emulator::serve(seed, config).await?;
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "{}", emu.base_url())?;
+        out.flush()?;
+        drop(out);
+        eprintln!("Graph endpoint: {}", emu.graph_url());
+        eprintln!("Token endpoint: {}", emu.token_url());
+        eprintln!("Serving until Ctrl-C.");
+        tokio::signal::ctrl_c()
+            .await
+            .context("cannot listen for Ctrl-C")?;
+        emu.shutdown().await;
+        Ok::<_, anyhow::Error>(())
+    })?;
+    Ok(Exit::Ok)
+}

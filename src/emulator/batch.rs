@@ -1,0 +1,227 @@
+//! `POST /$batch`: up to 20 requests with relative URLs, per-item status,
+//! headers and body, `dependsOn` ordering (dependents of a failed request get
+//! 424), and per-item throttling.
+
+use std::collections::{HashMap, HashSet};
+
+use serde_json::{Map, Value, json};
+
+use super::error::GraphError;
+use super::http::{ApiRequest, ApiResponse, Body};
+use super::server::Shared;
+use super::util::parse_query;
+
+/// Most requests one batch may hold.
+pub const MAX_BATCH: usize = 20;
+
+struct Item {
+    id: String,
+    method: String,
+    url: String,
+    headers: Vec<(String, String)>,
+    body: Option<Value>,
+    depends_on: Vec<String>,
+}
+
+fn bad(message: impl Into<String>) -> GraphError {
+    GraphError::new(400, "BadRequest", message)
+}
+
+fn parse_items(body: Option<&Value>) -> Result<Vec<Item>, GraphError> {
+    let requests = body
+        .and_then(|b| b.get("requests"))
+        .and_then(Value::as_array)
+        .ok_or_else(|| bad("Invalid batch payload format: a 'requests' array is required."))?;
+    if requests.len() > MAX_BATCH {
+        return Err(bad(format!(
+            "The number of requests in the batch ({}) exceeds the limit of {MAX_BATCH}.",
+            requests.len()
+        )));
+    }
+    let mut items = Vec::with_capacity(requests.len());
+    let mut ids = HashSet::new();
+    for r in requests {
+        let field = |k: &str| r.get(k).and_then(Value::as_str).map(str::to_string);
+        let id = field("id").ok_or_else(|| {
+            bad("Invalid batch payload format: every request needs a string 'id'.")
+        })?;
+        if !ids.insert(id.to_lowercase()) {
+            return Err(bad(format!(
+                "Invalid batch payload format: duplicate request id '{id}'."
+            )));
+        }
+        let method = field("method")
+            .ok_or_else(|| {
+                bad(format!(
+                    "Invalid batch payload format: request '{id}' has no 'method'."
+                ))
+            })?
+            .to_uppercase();
+        let url = field("url").ok_or_else(|| {
+            bad(format!(
+                "Invalid batch payload format: request '{id}' has no 'url'."
+            ))
+        })?;
+        let headers: Vec<(String, String)> = r
+            .get("headers")
+            .and_then(Value::as_object)
+            .map(|h| {
+                h.iter()
+                    .map(|(k, v)| (k.to_lowercase(), v.as_str().unwrap_or_default().to_string()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let body = r.get("body").filter(|b| !b.is_null()).cloned();
+        if body.is_some() && !headers.iter().any(|(k, _)| k == "content-type") {
+            return Err(bad(format!(
+                "Invalid batch payload format: request '{id}' has a body but no Content-Type header."
+            )));
+        }
+        let depends_on = r
+            .get("dependsOn")
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_default();
+        items.push(Item {
+            id,
+            method,
+            url,
+            headers,
+            body,
+            depends_on,
+        });
+    }
+    for it in &items {
+        for d in &it.depends_on {
+            if !ids.contains(&d.to_lowercase()) || d.eq_ignore_ascii_case(&it.id) {
+                return Err(bad(format!(
+                    "Invalid batch payload format: request '{}' depends on unknown request '{d}'.",
+                    it.id
+                )));
+            }
+        }
+    }
+    Ok(items)
+}
+
+fn item_request(it: &Item) -> Result<ApiRequest, GraphError> {
+    if it.url.contains("://") {
+        return Err(bad(
+            "Batch request URLs must be relative to the version root, e.g. '/users'.",
+        ));
+    }
+    let rel = it.url.trim_start_matches('/');
+    let (path, query) = rel.split_once('?').unwrap_or((rel, ""));
+    Ok(ApiRequest {
+        method: it.method.clone(),
+        path: format!("/{path}"),
+        query: parse_query(query),
+        headers: it.headers.clone(),
+        body: it.body.clone(),
+    })
+}
+
+fn item_json(id: &str, resp: ApiResponse) -> Value {
+    let mut headers = Map::new();
+    headers.insert("Cache-Control".into(), json!("no-cache"));
+    match &resp.body {
+        Body::Json(_) if resp.status < 400 => {
+            headers.insert("OData-Version".into(), json!("4.0"));
+            headers.insert("Content-Type".into(), json!(super::http::ODATA_JSON));
+        }
+        Body::Json(_) => {
+            headers.insert("Content-Type".into(), json!("application/json"));
+        }
+        Body::Text(_) => {
+            headers.insert("Content-Type".into(), json!("text/plain"));
+        }
+        Body::Empty => {}
+    }
+    for (k, v) in resp.headers {
+        headers.insert(k, json!(v));
+    }
+    let mut m = Map::new();
+    m.insert("id".into(), json!(id));
+    m.insert("status".into(), json!(resp.status));
+    m.insert("headers".into(), Value::Object(headers));
+    match resp.body {
+        Body::Json(v) => {
+            m.insert("body".into(), v);
+        }
+        Body::Text(s) => {
+            m.insert("body".into(), json!(s));
+        }
+        Body::Empty => {}
+    }
+    Value::Object(m)
+}
+
+/// Run a batch; structural problems fail the whole batch with 400.
+pub fn run(
+    shared: &Shared,
+    outer: &ApiRequest,
+    scope: &str,
+    request_id: &str,
+    client_request_id: &str,
+) -> Result<ApiResponse, GraphError> {
+    let items = parse_items(outer.body.as_ref())?;
+    let mut status: HashMap<String, u16> = HashMap::new();
+    let mut out = Vec::with_capacity(items.len());
+    let mut done = vec![false; items.len()];
+    // Run in list order, deferring an item until everything it depends on has run.
+    while done.iter().any(|d| !d) {
+        let mut progressed = false;
+        for (i, it) in items.iter().enumerate() {
+            if done[i]
+                || !it
+                    .depends_on
+                    .iter()
+                    .all(|d| status.contains_key(&d.to_lowercase()))
+            {
+                continue;
+            }
+            done[i] = true;
+            progressed = true;
+            let failed_dep = it
+                .depends_on
+                .iter()
+                .find(|d| status.get(&d.to_lowercase()).is_some_and(|s| *s >= 400));
+            let resp = match (failed_dep, item_request(it)) {
+                (Some(d), _) => {
+                    let e = GraphError::new(
+                        424,
+                        "FailedDependency",
+                        format!("The request depends on request '{d}', which failed."),
+                    );
+                    shared.error_response(&e, request_id, client_request_id)
+                }
+                (None, Err(e)) => shared.error_response(&e, request_id, client_request_id),
+                (None, Ok(req)) if req.segments().first().map(String::as_str) == Some("$batch") => {
+                    shared.error_response(
+                        &bad("A batch cannot contain a batch."),
+                        request_id,
+                        client_request_id,
+                    )
+                }
+                (None, Ok(req)) => {
+                    let (route, resp) = shared.exec(&req, scope, request_id, client_request_id);
+                    shared.metrics().record_inner(&route, resp.status);
+                    resp
+                }
+            };
+            status.insert(it.id.to_lowercase(), resp.status);
+            out.push(item_json(&it.id, resp));
+        }
+        if !progressed {
+            return Err(bad(
+                "Invalid batch payload format: dependsOn forms a cycle.",
+            ));
+        }
+    }
+    Ok(ApiResponse::json(200, json!({ "responses": out })))
+}

@@ -1,0 +1,326 @@
+//! Delta queries: `/users/delta` and `/groups/delta`, driven by the tenant's
+//! change log. A round starts with no token (everything), pages with
+//! `$skiptoken`, and ends with an `@odata.deltaLink` whose `$deltatoken`
+//! returns only what changed after it.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+
+use super::error::{GraphError, GraphResult};
+use super::http::{ApiRequest, ApiResponse};
+use super::odata::Query;
+use super::render;
+use super::router::Ctx;
+use super::schema::{GROUP_PROPERTIES, USER_PROPERTIES, canonical};
+use super::state::{Kind, Tenant};
+use super::util::{hex, unhex};
+
+/// Objects per delta page unless `Prefer: odata.maxpagesize=N` asks otherwise.
+pub const DELTA_PAGE: usize = 200;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Token {
+    since: u64,
+    end: u64,
+    after: String,
+    select: Option<Vec<String>>,
+    members: bool,
+}
+
+fn encode(t: &Token) -> String {
+    hex(serde_json::to_string(t).unwrap_or_default().as_bytes())
+}
+
+fn decode(s: &str) -> GraphResult<Token> {
+    unhex(s)
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .ok_or_else(|| GraphError::bad_request("Invalid or expired delta token."))
+}
+
+fn page_size(req: &ApiRequest) -> usize {
+    req.header("prefer")
+        .and_then(|p| {
+            p.split(',').find_map(|part| {
+                let (k, v) = part.split_once('=')?;
+                (k.trim().eq_ignore_ascii_case("odata.maxpagesize"))
+                    .then(|| v.trim().parse::<usize>().ok())
+                    .flatten()
+            })
+        })
+        .filter(|n| *n > 0)
+        .unwrap_or(DELTA_PAGE)
+}
+
+/// Start or continue a round from the request's options.
+fn round(
+    req: &ApiRequest,
+    t: &Tenant,
+    props: &[&'static str],
+    type_name: &str,
+) -> GraphResult<(Token, Option<Vec<String>>)> {
+    let q = Query::parse(&req.query, req.eventual())?;
+    if q.filter.is_some() || q.orderby.is_some() || q.top.is_some() || q.search.is_some() {
+        return Err(GraphError::unsupported_query(
+            "The entraform emulator's delta supports only $select (and $expand=members on groups).",
+        ));
+    }
+    let expand_members = match q.expand.as_deref() {
+        None => false,
+        Some(e) if e.trim().eq_ignore_ascii_case("members") && type_name == "group" => true,
+        Some(e) => {
+            return Err(GraphError::bad_request(format!(
+                "Parsing OData Select and Expand failed: Could not find a property named '{e}' on type 'microsoft.graph.{type_name}'."
+            )));
+        }
+    };
+    // Validate $select names (members is a navigation property allowed on groups delta).
+    if let Some(sel) = &q.select {
+        for s in sel {
+            if canonical(props, s).is_none()
+                && !(type_name == "group" && s.eq_ignore_ascii_case("members"))
+            {
+                return Err(GraphError::unknown_property(s, type_name));
+            }
+        }
+    }
+    let shown_select = q.select.clone();
+    if let Some(tok) = &q.skiptoken {
+        return Ok((decode(tok)?, None));
+    }
+    let members = expand_members
+        || q.select
+            .as_ref()
+            .is_none_or(|s| s.iter().any(|x| x.eq_ignore_ascii_case("members")));
+    let mut token = match &q.deltatoken {
+        Some(tok) => {
+            let mut d = decode(tok)?;
+            d.end = t.seq;
+            d.after = String::new();
+            d
+        }
+        None => Token {
+            since: 0,
+            end: t.seq,
+            after: String::new(),
+            select: q.select.clone(),
+            members,
+        },
+    };
+    if q.deltatoken.is_none() {
+        token.select = q.select;
+    }
+    Ok((token, shown_select))
+}
+
+fn candidates(t: &Tenant, kind: Kind, tok: &Token) -> BTreeSet<String> {
+    let mut ids: BTreeSet<String> = t
+        .change_log
+        .range(tok.since + 1..)
+        .filter(|(_, (k, _))| *k == kind)
+        .map(|(_, (_, id))| id.clone())
+        .collect();
+    if kind == Kind::Group {
+        let start = t.member_log.partition_point(|e| e.seq <= tok.since);
+        ids.extend(t.member_log[start..].iter().map(|e| e.group.clone()));
+    }
+    ids
+}
+
+fn removed(t: &Tenant, id: &str) -> Value {
+    let reason = if t.deleted.contains_key(id) {
+        "changed"
+    } else {
+        "deleted"
+    };
+    json!({ "id": id, "@removed": { "reason": reason } })
+}
+
+fn finish(
+    ctx: &Ctx,
+    set: &str,
+    shown_select: Option<Vec<String>>,
+    tok: &Token,
+    value: Vec<Value>,
+    last: Option<String>,
+) -> ApiResponse {
+    let context = match &shown_select {
+        Some(s) => ctx.urls.context(&format!("{set}({})", s.join(","))),
+        None => ctx.urls.context(set),
+    };
+    let mut m = Map::new();
+    m.insert("@odata.context".into(), json!(context));
+    match last {
+        Some(after) => {
+            let next = Token {
+                after,
+                ..tok.clone()
+            };
+            m.insert(
+                "@odata.nextLink".into(),
+                json!(format!(
+                    "{}/{set}/delta?$skiptoken={}",
+                    ctx.urls.root(),
+                    encode(&next)
+                )),
+            );
+        }
+        None => {
+            let next = Token {
+                since: tok.end,
+                end: tok.end,
+                after: String::new(),
+                select: tok.select.clone(),
+                members: tok.members,
+            };
+            m.insert(
+                "@odata.deltaLink".into(),
+                json!(format!(
+                    "{}/{set}/delta?$deltatoken={}",
+                    ctx.urls.root(),
+                    encode(&next)
+                )),
+            );
+        }
+    }
+    m.insert("value".into(), Value::Array(value));
+    ApiResponse::json(200, Value::Object(m))
+}
+
+/// `GET /users/delta`
+pub fn users(ctx: &Ctx, t: &Tenant, req: &ApiRequest) -> GraphResult<ApiResponse> {
+    let (tok, shown) = round(req, t, USER_PROPERTIES, "user")?;
+    let size = page_size(req);
+    let sel: Option<Vec<&'static str>> = tok.select.as_ref().map(|s| {
+        let mut v: Vec<&'static str> = s
+            .iter()
+            .filter_map(|n| canonical(USER_PROPERTIES, n))
+            .collect();
+        if !v.contains(&"id") {
+            v.push("id");
+        }
+        v
+    });
+    let render_one = |id: &str| -> Value {
+        match t.users.get(id) {
+            Some(u) => Value::Object(render::user(u, sel.as_deref())),
+            None => removed(t, id),
+        }
+    };
+    let (value, last) = if tok.since == 0 {
+        take(
+            t.users
+                .range::<String, _>(bounds(&tok.after))
+                .map(|(k, _)| k),
+            size,
+            render_one,
+        )
+    } else {
+        let ids = candidates(t, Kind::User, &tok);
+        take(ids.range::<String, _>(bounds(&tok.after)), size, render_one)
+    };
+    Ok(finish(ctx, "users", shown, &tok, value, last))
+}
+
+/// Range bounds "after this id" (everything when empty).
+fn bounds(after: &str) -> (std::ops::Bound<String>, std::ops::Bound<String>) {
+    use std::ops::Bound::{Excluded, Unbounded};
+    if after.is_empty() {
+        (Unbounded, Unbounded)
+    } else {
+        (Excluded(after.to_string()), Unbounded)
+    }
+}
+
+/// Render up to `size` ids; if more follow, also the last id shown (the next page starts after it).
+fn take<'a>(
+    ids: impl Iterator<Item = &'a String>,
+    size: usize,
+    mut render: impl FnMut(&str) -> Value,
+) -> (Vec<Value>, Option<String>) {
+    let mut value = Vec::new();
+    let mut last_shown: Option<&String> = None;
+    for id in ids {
+        if value.len() == size {
+            return (value, last_shown.cloned());
+        }
+        value.push(render(id));
+        last_shown = Some(id);
+    }
+    (value, None)
+}
+
+/// `GET /groups/delta`
+pub fn groups(ctx: &Ctx, t: &Tenant, req: &ApiRequest) -> GraphResult<ApiResponse> {
+    let (tok, shown) = round(req, t, GROUP_PROPERTIES, "group")?;
+    let size = page_size(req);
+    let sel: Option<Vec<&'static str>> = tok.select.as_ref().map(|s| {
+        let mut v: Vec<&'static str> = s
+            .iter()
+            .filter_map(|n| canonical(GROUP_PROPERTIES, n))
+            .collect();
+        if !v.contains(&"id") {
+            v.push("id");
+        }
+        v
+    });
+    let start = t.member_log.partition_point(|e| e.seq <= tok.since);
+    let mut events: BTreeMap<&str, BTreeMap<&str, bool>> = BTreeMap::new();
+    if tok.since > 0 {
+        for e in &t.member_log[start..] {
+            events
+                .entry(&e.group)
+                .or_default()
+                .insert(&e.member, e.added);
+        }
+    }
+    let member_entry = |mid: &str, added: bool| -> Value {
+        let ty = t.kind_of(mid).unwrap_or(Kind::User).odata_type();
+        if added {
+            json!({ "@odata.type": ty, "id": mid })
+        } else {
+            json!({ "@odata.type": ty, "id": mid, "@removed": { "reason": "deleted" } })
+        }
+    };
+    let render_one = |id: &str| -> Value {
+        let Some(g) = t.groups.get(id) else {
+            return removed(t, id);
+        };
+        let mut m = render::group(&g.obj, sel.as_deref());
+        if tok.members {
+            let list: Vec<Value> = if tok.since == 0 {
+                g.members
+                    .iter()
+                    .map(|mid| member_entry(mid, true))
+                    .collect()
+            } else {
+                events
+                    .get(id)
+                    .map(|ev| {
+                        ev.iter()
+                            .map(|(mid, added)| member_entry(mid, *added))
+                            .collect()
+                    })
+                    .unwrap_or_default()
+            };
+            if !list.is_empty() {
+                m.insert("members@delta".into(), Value::Array(list));
+            }
+        }
+        Value::Object(m)
+    };
+    let (value, last) = if tok.since == 0 {
+        take(
+            t.groups
+                .range::<String, _>(bounds(&tok.after))
+                .map(|(k, _)| k),
+            size,
+            render_one,
+        )
+    } else {
+        let ids = candidates(t, Kind::Group, &tok);
+        take(ids.range::<String, _>(bounds(&tok.after)), size, render_one)
+    };
+    Ok(finish(ctx, "groups", shown, &tok, value, last))
+}

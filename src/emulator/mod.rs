@@ -1,0 +1,39 @@
+//! A local Microsoft Graph v1.0 server for tests, demos, benchmarks and
+//! rehearsals: an in-memory tenant loaded from a seed, Graph's JSON shapes,
+//! OData query options, `$batch`, delta, the error envelope, a token
+//! endpoint, switchable faults, and request metrics.
+//!
+//! Start one with [`Emulator::serve`] (async, current runtime) or
+//! [`BackgroundEmulator::start`] (own thread); see `docs/emulator.md`.
+
+pub mod auth;
+pub mod batch;
+pub mod delta;
+pub mod directory;
+pub mod error;
+pub mod faults;
+pub mod groups;
+pub mod http;
+pub mod listing;
+pub mod metrics;
+pub mod odata;
+pub mod rbac;
+pub mod render;
+pub mod roles;
+pub mod router;
+pub mod schema;
+pub mod seed;
+pub mod server;
+pub mod service_principals;
+pub mod state;
+pub mod users;
+pub mod util;
+
+pub use error::{EmulatorError, GraphError};
+pub use faults::FaultConfig;
+pub use metrics::Metrics;
+pub use seed::{
+    AppRegistration, FederatedCredential, SYNTHETIC_CERT_THUMBPRINT, SYNTHETIC_CLIENT_ID,
+    SYNTHETIC_CLIENT_SECRET, Seed, SyntheticSpec,
+};
+pub use server::{BackgroundEmulator, Emulator, EmulatorConfig, EmulatorHandle};

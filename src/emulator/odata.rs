@@ -1,0 +1,749 @@
+//! OData query options: parsing `$select`, `$top`, `$filter`, `$orderby`,
+//! `$expand`, `$count`, `$skiptoken`, and Graph's rules on which need the
+//! advanced-query mode (`ConsistencyLevel: eventual` + `$count=true`).
+
+use serde_json::{Map, Value};
+
+use super::error::{GraphError, GraphResult};
+use super::schema::{FilterKind, canonical};
+
+/// Largest `$top` Graph accepts on directory collections.
+pub const MAX_TOP: usize = 999;
+/// Page size when no `$top` is given.
+pub const DEFAULT_PAGE: usize = 100;
+
+/// The query options of one request, parsed but not yet checked against a resource.
+#[derive(Debug, Clone, Default)]
+pub struct Query {
+    /// `$select` items as written.
+    pub select: Option<Vec<String>>,
+    /// `$top`, validated to 1..=999.
+    pub top: Option<usize>,
+    /// `$filter` expression.
+    pub filter: Option<Expr>,
+    /// `$count=true`.
+    pub count: bool,
+    /// `$orderby`: property as written and whether descending.
+    pub orderby: Option<(String, bool)>,
+    /// `$expand` as written.
+    pub expand: Option<String>,
+    /// `$skiptoken` (opaque position).
+    pub skiptoken: Option<String>,
+    /// `$deltatoken`.
+    pub deltatoken: Option<String>,
+    /// `$search` as written.
+    pub search: Option<String>,
+    /// `ConsistencyLevel: eventual` was sent.
+    pub eventual: bool,
+    /// Every parameter except `$skiptoken`/`$deltatoken`, raw, for building `@odata.nextLink`.
+    pub passthrough: Vec<(String, String)>,
+}
+
+impl Query {
+    /// Advanced query mode: `ConsistencyLevel: eventual` and `$count=true`.
+    pub fn advanced(&self) -> bool {
+        self.eventual && self.count
+    }
+
+    /// Parse decoded `(name, value)` pairs. Unknown `$` options fail like Graph.
+    pub fn parse(params: &[(String, String)], eventual: bool) -> GraphResult<Query> {
+        let mut q = Query {
+            eventual,
+            ..Query::default()
+        };
+        for (raw_name, value) in params {
+            let name = raw_name.trim();
+            let lname = name.to_ascii_lowercase();
+            let lname = if lname.starts_with('$') || !lname.starts_with("%24") {
+                lname
+            } else {
+                lname.replacen("%24", "$", 1)
+            };
+            match lname.as_str() {
+                "$skiptoken" => {
+                    q.skiptoken = Some(value.clone());
+                    continue;
+                }
+                "$deltatoken" => {
+                    q.deltatoken = Some(value.clone());
+                    continue;
+                }
+                _ => {}
+            }
+            q.passthrough.push((name.to_string(), value.clone()));
+            match lname.as_str() {
+                "$select" => {
+                    q.select = Some(
+                        value
+                            .split(',')
+                            .map(|s| s.trim().to_string())
+                            .filter(|s| !s.is_empty())
+                            .collect(),
+                    )
+                }
+                "$top" => q.top = Some(parse_top(value)?),
+                "$filter" => q.filter = Some(parse_filter(value)?),
+                "$count" => match value.trim() {
+                    "true" => q.count = true,
+                    "false" => q.count = false,
+                    other => {
+                        return Err(GraphError::bad_request(format!(
+                            "Invalid value '{other}' for $count query option found. Valid values are 'true' and 'false'."
+                        )));
+                    }
+                },
+                "$orderby" => {
+                    let v = value.trim();
+                    let (prop, desc) = match v.rsplit_once(' ') {
+                        Some((p, dir)) if dir.eq_ignore_ascii_case("desc") => (p.trim(), true),
+                        Some((p, dir)) if dir.eq_ignore_ascii_case("asc") => (p.trim(), false),
+                        _ => (v, false),
+                    };
+                    if prop.contains(',') {
+                        return Err(GraphError::unsupported_query(
+                            "Sorting by more than one property is not supported.",
+                        ));
+                    }
+                    q.orderby = Some((prop.to_string(), desc));
+                }
+                "$expand" => q.expand = Some(value.trim().to_string()),
+                "$search" => q.search = Some(value.clone()),
+                "$skip" => {
+                    return Err(GraphError::bad_request(
+                        "'$skip' is not supported by the service.",
+                    ));
+                }
+                "$format" | "$apply" | "$compute" | "$levels" => {
+                    return Err(GraphError::bad_request(format!(
+                        "Query option '{name}' is not allowed. To allow it, set the 'AllowedQueryOptions' property on EnableQueryAttribute or QueryValidationSettings."
+                    )));
+                }
+                _ => {}
+            }
+        }
+        if q.search.is_some() && !q.eventual {
+            return Err(GraphError::unsupported_query(
+                "Request with $search query parameter only works through MSGraph with a special request header: 'ConsistencyLevel: eventual'",
+            ));
+        }
+        Ok(q)
+    }
+
+    /// Page size: `$top` or the default.
+    pub fn page_size(&self) -> usize {
+        self.top.unwrap_or(DEFAULT_PAGE)
+    }
+
+    /// Resolve `$select` against a type's property list (case-insensitive).
+    pub fn resolve_select(
+        &self,
+        props: &[&'static str],
+        type_name: &str,
+    ) -> GraphResult<Option<Vec<&'static str>>> {
+        let Some(sel) = &self.select else {
+            return Ok(None);
+        };
+        let mut out = Vec::with_capacity(sel.len());
+        for s in sel {
+            if s == "*" {
+                return Ok(Some(props.to_vec()));
+            }
+            match canonical(props, s) {
+                Some(p) => {
+                    if !out.contains(&p) {
+                        out.push(p)
+                    }
+                }
+                None => return Err(GraphError::unknown_property(s, type_name)),
+            }
+        }
+        Ok(Some(out))
+    }
+}
+
+fn parse_top(value: &str) -> GraphResult<usize> {
+    let v = value.trim();
+    let n: i64 = v.parse().map_err(|_| {
+        GraphError::bad_request(format!(
+            "Invalid value '{v}' for $top query option found. The $top query option requires a non-negative integer value."
+        ))
+    })?;
+    if n < 0 {
+        return Err(GraphError::bad_request(format!(
+            "Invalid value '{v}' for $top query option found. The $top query option requires a non-negative integer value."
+        )));
+    }
+    if n == 0 || n as usize > MAX_TOP {
+        return Err(GraphError::unsupported_query(format!(
+            "Invalid page size specified: '{n}'. Must be between 1 and 999 inclusive."
+        )));
+    }
+    Ok(n as usize)
+}
+
+/// A literal in a filter.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Lit {
+    /// `'text'`
+    Str(String),
+    /// `true`/`false`
+    Bool(bool),
+    /// `null`
+    Null,
+    /// A number or an unquoted date-time/guid token.
+    Raw(String),
+}
+
+/// Comparison operators.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cmp {
+    /// `eq`
+    Eq,
+    /// `ne`
+    Ne,
+    /// `ge`
+    Ge,
+    /// `gt`
+    Gt,
+    /// `le`
+    Le,
+    /// `lt`
+    Lt,
+}
+
+impl Cmp {
+    fn name(self) -> &'static str {
+        match self {
+            Cmp::Eq => "eq",
+            Cmp::Ne => "ne",
+            Cmp::Ge => "ge",
+            Cmp::Gt => "gt",
+            Cmp::Le => "le",
+            Cmp::Lt => "lt",
+        }
+    }
+}
+
+/// A parsed `$filter` expression.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Expr {
+    /// `a and b`
+    And(Box<Expr>, Box<Expr>),
+    /// `a or b`
+    Or(Box<Expr>, Box<Expr>),
+    /// `not a`
+    Not(Box<Expr>),
+    /// `prop op literal`
+    Compare(String, Cmp, Lit),
+    /// `prop in ('a','b')`
+    In(String, Vec<Lit>),
+    /// `startswith(prop,'x')`
+    StartsWith(String, String),
+    /// `endswith(prop,'x')`
+    EndsWith(String, String),
+    /// `prop/any(x:x eq 'v')`
+    Any(String, Lit),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Tok {
+    Ident(String),
+    Str(String),
+    LParen,
+    RParen,
+    Comma,
+    Colon,
+    Slash,
+}
+
+fn tokenize(s: &str) -> GraphResult<Vec<Tok>> {
+    let chars: Vec<char> = s.chars().collect();
+    let mut i = 0;
+    let mut out = Vec::new();
+    while i < chars.len() {
+        let c = chars[i];
+        match c {
+            ' ' | '\t' | '\n' | '\r' => i += 1,
+            '(' => {
+                out.push(Tok::LParen);
+                i += 1
+            }
+            ')' => {
+                out.push(Tok::RParen);
+                i += 1
+            }
+            ',' => {
+                out.push(Tok::Comma);
+                i += 1
+            }
+            ':' => {
+                out.push(Tok::Colon);
+                i += 1
+            }
+            '/' => {
+                out.push(Tok::Slash);
+                i += 1
+            }
+            '\'' => {
+                let mut v = String::new();
+                i += 1;
+                loop {
+                    match chars.get(i) {
+                        None => return Err(filter_syntax(s)),
+                        Some('\'') if chars.get(i + 1) == Some(&'\'') => {
+                            v.push('\'');
+                            i += 2;
+                        }
+                        Some('\'') => {
+                            i += 1;
+                            break;
+                        }
+                        Some(ch) => {
+                            v.push(*ch);
+                            i += 1;
+                        }
+                    }
+                }
+                out.push(Tok::Str(v));
+            }
+            _ => {
+                let start = i;
+                while i < chars.len() && !" \t\n\r(),:/'".contains(chars[i]) {
+                    i += 1;
+                }
+                out.push(Tok::Ident(chars[start..i].iter().collect()));
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn filter_syntax(s: &str) -> GraphError {
+    GraphError::bad_request(format!("Invalid filter clause: syntax error in '{s}'."))
+}
+
+struct Parser<'a> {
+    toks: Vec<Tok>,
+    pos: usize,
+    src: &'a str,
+}
+
+impl Parser<'_> {
+    fn peek_kw(&self, kw: &str) -> bool {
+        matches!(self.toks.get(self.pos), Some(Tok::Ident(s)) if s.eq_ignore_ascii_case(kw))
+    }
+    fn next(&mut self) -> Option<Tok> {
+        let t = self.toks.get(self.pos).cloned();
+        self.pos += 1;
+        t
+    }
+    fn expect(&mut self, t: Tok) -> GraphResult<()> {
+        if self.next() == Some(t) {
+            Ok(())
+        } else {
+            Err(filter_syntax(self.src))
+        }
+    }
+    fn or(&mut self) -> GraphResult<Expr> {
+        let mut l = self.and()?;
+        while self.peek_kw("or") {
+            self.pos += 1;
+            let r = self.and()?;
+            l = Expr::Or(Box::new(l), Box::new(r));
+        }
+        Ok(l)
+    }
+    fn and(&mut self) -> GraphResult<Expr> {
+        let mut l = self.unary()?;
+        while self.peek_kw("and") {
+            self.pos += 1;
+            let r = self.unary()?;
+            l = Expr::And(Box::new(l), Box::new(r));
+        }
+        Ok(l)
+    }
+    fn unary(&mut self) -> GraphResult<Expr> {
+        if self.peek_kw("not") {
+            self.pos += 1;
+            return Ok(Expr::Not(Box::new(self.unary()?)));
+        }
+        self.primary()
+    }
+    fn literal(&mut self) -> GraphResult<Lit> {
+        match self.next() {
+            Some(Tok::Str(s)) => Ok(Lit::Str(s)),
+            Some(Tok::Ident(s)) => Ok(match s.as_str() {
+                "true" => Lit::Bool(true),
+                "false" => Lit::Bool(false),
+                "null" => Lit::Null,
+                _ => Lit::Raw(s),
+            }),
+            _ => Err(filter_syntax(self.src)),
+        }
+    }
+    fn primary(&mut self) -> GraphResult<Expr> {
+        match self.next() {
+            Some(Tok::LParen) => {
+                let e = self.or()?;
+                self.expect(Tok::RParen)?;
+                Ok(e)
+            }
+            Some(Tok::Ident(name)) => {
+                let lname = name.to_ascii_lowercase();
+                if (lname == "startswith" || lname == "endswith")
+                    && self.toks.get(self.pos) == Some(&Tok::LParen)
+                {
+                    self.pos += 1;
+                    let prop = match self.next() {
+                        Some(Tok::Ident(p)) => p,
+                        _ => return Err(filter_syntax(self.src)),
+                    };
+                    self.expect(Tok::Comma)?;
+                    let val = match self.literal()? {
+                        Lit::Str(s) => s,
+                        _ => return Err(filter_syntax(self.src)),
+                    };
+                    self.expect(Tok::RParen)?;
+                    return Ok(if lname == "startswith" {
+                        Expr::StartsWith(prop, val)
+                    } else {
+                        Expr::EndsWith(prop, val)
+                    });
+                }
+                if self.toks.get(self.pos) == Some(&Tok::Slash) {
+                    // prop/any(x:x eq 'v')
+                    self.pos += 1;
+                    if !self.peek_kw("any") {
+                        return Err(filter_syntax(self.src));
+                    }
+                    self.pos += 1;
+                    self.expect(Tok::LParen)?;
+                    let var = match self.next() {
+                        Some(Tok::Ident(v)) => v,
+                        _ => return Err(filter_syntax(self.src)),
+                    };
+                    self.expect(Tok::Colon)?;
+                    if self.next() != Some(Tok::Ident(var)) || !self.peek_kw("eq") {
+                        return Err(filter_syntax(self.src));
+                    }
+                    self.pos += 1;
+                    let lit = self.literal()?;
+                    self.expect(Tok::RParen)?;
+                    return Ok(Expr::Any(name, lit));
+                }
+                if self.peek_kw("in") {
+                    self.pos += 1;
+                    self.expect(Tok::LParen)?;
+                    let mut items = vec![self.literal()?];
+                    while self.toks.get(self.pos) == Some(&Tok::Comma) {
+                        self.pos += 1;
+                        items.push(self.literal()?);
+                    }
+                    self.expect(Tok::RParen)?;
+                    return Ok(Expr::In(name, items));
+                }
+                let op = match self.next() {
+                    Some(Tok::Ident(op)) => match op.to_ascii_lowercase().as_str() {
+                        "eq" => Cmp::Eq,
+                        "ne" => Cmp::Ne,
+                        "ge" => Cmp::Ge,
+                        "gt" => Cmp::Gt,
+                        "le" => Cmp::Le,
+                        "lt" => Cmp::Lt,
+                        _ => return Err(filter_syntax(self.src)),
+                    },
+                    _ => return Err(filter_syntax(self.src)),
+                };
+                let lit = self.literal()?;
+                Ok(Expr::Compare(name, op, lit))
+            }
+            _ => Err(filter_syntax(self.src)),
+        }
+    }
+}
+
+/// Parse a `$filter` value.
+pub fn parse_filter(s: &str) -> GraphResult<Expr> {
+    let toks = tokenize(s)?;
+    let mut p = Parser {
+        toks,
+        pos: 0,
+        src: s,
+    };
+    let e = p.or()?;
+    if p.pos != p.toks.len() {
+        return Err(filter_syntax(s));
+    }
+    Ok(e)
+}
+
+/// Check a filter against a resource's rules, returning it with canonical property names.
+///
+/// `kind_of` gives the filter kind of a canonical property (None: not filterable);
+/// `props` is the resource's property list; `advanced` is the advanced-query mode.
+pub fn check_filter(
+    e: &Expr,
+    props: &[&'static str],
+    type_name: &str,
+    resource: &str,
+    kind_of: fn(&str) -> Option<FilterKind>,
+    advanced: bool,
+) -> GraphResult<Expr> {
+    let prop = |name: &str| -> GraphResult<(&'static str, FilterKind)> {
+        let p =
+            canonical(props, name).ok_or_else(|| GraphError::unknown_property(name, type_name))?;
+        let k = kind_of(p).ok_or_else(|| unsupported_clause(p, resource))?;
+        Ok((p, k))
+    };
+    let rec = |x: &Expr| check_filter(x, props, type_name, resource, kind_of, advanced);
+    Ok(match e {
+        Expr::And(a, b) => Expr::And(Box::new(rec(a)?), Box::new(rec(b)?)),
+        Expr::Or(a, b) => Expr::Or(Box::new(rec(a)?), Box::new(rec(b)?)),
+        Expr::Not(a) => {
+            if !advanced {
+                return Err(GraphError::needs_advanced("Not"));
+            }
+            Expr::Not(Box::new(rec(a)?))
+        }
+        Expr::Compare(name, op, lit) => {
+            let (p, k) = prop(name)?;
+            let ok_default = match (k, op) {
+                (FilterKind::Date, _) => false,
+                (FilterKind::TextCollection, _) => return Err(unsupported_clause(p, resource)),
+                (_, Cmp::Eq) => *lit != Lit::Null,
+                (FilterKind::Text | FilterKind::Id, Cmp::Ge | Cmp::Le)
+                    if p == "id" || p == "userPrincipalName" || p == "displayName" =>
+                {
+                    false
+                }
+                (_, Cmp::Ne) => false,
+                _ => return Err(unsupported_clause(p, resource)),
+            };
+            if !ok_default && !advanced {
+                return Err(GraphError::needs_advanced(op.name()));
+            }
+            Expr::Compare(p.to_string(), *op, lit.clone())
+        }
+        Expr::In(name, items) => {
+            let (p, k) = prop(name)?;
+            if matches!(k, FilterKind::Date | FilterKind::TextCollection) {
+                return Err(unsupported_clause(p, resource));
+            }
+            Expr::In(p.to_string(), items.clone())
+        }
+        Expr::StartsWith(name, v) => {
+            let (p, k) = prop(name)?;
+            if k != FilterKind::Text {
+                return Err(unsupported_clause(p, resource));
+            }
+            Expr::StartsWith(p.to_string(), v.clone())
+        }
+        Expr::EndsWith(name, v) => {
+            let (p, k) = prop(name)?;
+            if k != FilterKind::Text {
+                return Err(unsupported_clause(p, resource));
+            }
+            if !advanced {
+                return Err(GraphError::needs_advanced("endsWith"));
+            }
+            Expr::EndsWith(p.to_string(), v.clone())
+        }
+        Expr::Any(name, lit) => {
+            let (p, k) = prop(name)?;
+            if k != FilterKind::TextCollection {
+                return Err(unsupported_clause(p, resource));
+            }
+            Expr::Any(p.to_string(), lit.clone())
+        }
+    })
+}
+
+fn unsupported_clause(prop: &str, resource: &str) -> GraphError {
+    GraphError::unsupported_query(format!(
+        "Unsupported or invalid query filter clause specified for property '{prop}' of resource '{resource}'."
+    ))
+}
+
+fn lit_matches(v: Option<&Value>, lit: &Lit) -> Option<std::cmp::Ordering> {
+    use std::cmp::Ordering;
+    match (v, lit) {
+        (None | Some(Value::Null), Lit::Null) => Some(Ordering::Equal),
+        (None | Some(Value::Null), _) | (_, Lit::Null) => None,
+        (Some(Value::String(s)), Lit::Str(l) | Lit::Raw(l)) => {
+            Some(s.to_lowercase().cmp(&l.to_lowercase()))
+        }
+        (Some(Value::Bool(b)), Lit::Bool(l)) => Some(b.cmp(l)),
+        (Some(Value::Number(n)), Lit::Raw(l)) => {
+            let (a, b) = (n.as_f64()?, l.parse::<f64>().ok()?);
+            a.partial_cmp(&b)
+        }
+        _ => None,
+    }
+}
+
+/// Evaluate a checked filter against an object's id and JSON properties.
+pub fn eval(e: &Expr, id: &str, obj: &Map<String, Value>) -> bool {
+    let idv = Value::String(id.to_string());
+    eval_in(e, &idv, obj)
+}
+
+fn field<'a>(p: &str, id: &'a Value, obj: &'a Map<String, Value>) -> Option<&'a Value> {
+    if p == "id" { Some(id) } else { obj.get(p) }
+}
+
+fn eval_in(e: &Expr, id: &Value, obj: &Map<String, Value>) -> bool {
+    use std::cmp::Ordering::*;
+    match e {
+        Expr::And(a, b) => eval_in(a, id, obj) && eval_in(b, id, obj),
+        Expr::Or(a, b) => eval_in(a, id, obj) || eval_in(b, id, obj),
+        Expr::Not(a) => !eval_in(a, id, obj),
+        Expr::Compare(p, op, lit) => {
+            let ord = lit_matches(field(p, id, obj), lit);
+            match op {
+                Cmp::Eq => ord == Some(Equal),
+                Cmp::Ne => ord != Some(Equal),
+                Cmp::Ge => matches!(ord, Some(Greater | Equal)),
+                Cmp::Gt => ord == Some(Greater),
+                Cmp::Le => matches!(ord, Some(Less | Equal)),
+                Cmp::Lt => ord == Some(Less),
+            }
+        }
+        Expr::In(p, items) => items
+            .iter()
+            .any(|l| lit_matches(field(p, id, obj), l) == Some(Equal)),
+        Expr::StartsWith(p, v) => field(p, id, obj)
+            .and_then(Value::as_str)
+            .is_some_and(|s| s.to_lowercase().starts_with(&v.to_lowercase())),
+        Expr::EndsWith(p, v) => field(p, id, obj)
+            .and_then(Value::as_str)
+            .is_some_and(|s| s.to_lowercase().ends_with(&v.to_lowercase())),
+        Expr::Any(p, lit) => field(p, id, obj)
+            .and_then(Value::as_array)
+            .is_some_and(|a| a.iter().any(|v| lit_matches(Some(v), lit) == Some(Equal))),
+    }
+}
+
+/// `$expand=manager(...)` parsed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExpandManager {
+    /// Nested `$select`, if any.
+    pub select: Option<Vec<String>>,
+    /// `$levels`: `None` (only the direct manager) or the depth (`max` = 1000).
+    pub levels: Option<usize>,
+}
+
+/// Parse `$expand` for users: only `manager` (with `$levels`/`$select`) is supported.
+pub fn parse_expand_manager(expand: &str, q: &Query) -> GraphResult<ExpandManager> {
+    let e = expand.trim();
+    let (name, inner) = match e.find('(') {
+        Some(i) if e.ends_with(')') => (&e[..i], Some(&e[i + 1..e.len() - 1])),
+        Some(_) => {
+            return Err(GraphError::bad_request(format!(
+                "Invalid $expand value '{e}'."
+            )));
+        }
+        None => (e, None),
+    };
+    if name.contains(',') || !name.trim().eq_ignore_ascii_case("manager") {
+        let first = name
+            .split(',')
+            .map(str::trim)
+            .find(|n| !n.eq_ignore_ascii_case("manager"));
+        return Err(GraphError::bad_request(format!(
+            "Parsing OData Select and Expand failed: Could not find a property named '{}' on type 'microsoft.graph.user'.",
+            first.unwrap_or(name)
+        )));
+    }
+    let mut out = ExpandManager {
+        select: None,
+        levels: None,
+    };
+    if let Some(inner) = inner {
+        for opt in inner.split(';') {
+            let Some((k, v)) = opt.split_once('=') else {
+                continue;
+            };
+            match k.trim().to_ascii_lowercase().as_str() {
+                "$select" => {
+                    out.select = Some(v.split(',').map(|s| s.trim().to_string()).collect())
+                }
+                "$levels" => {
+                    let v = v.trim();
+                    out.levels = Some(if v.eq_ignore_ascii_case("max") {
+                        1000
+                    } else {
+                        match v.parse::<usize>() {
+                            Ok(n) if (1..=1000).contains(&n) => n,
+                            _ => {
+                                return Err(GraphError::bad_request(format!(
+                                    "Invalid value '{v}' for $levels. Supported values are 'max' or integers from 1 to 1000."
+                                )));
+                            }
+                        }
+                    })
+                }
+                other => {
+                    return Err(GraphError::bad_request(format!(
+                        "Query option '{other}' is not supported inside $expand=manager."
+                    )));
+                }
+            }
+        }
+    }
+    if out.select.is_some() && out.levels.is_none() {
+        return Err(GraphError::bad_request(
+            "$select is only supported inside $expand=manager together with $levels.",
+        ));
+    }
+    if out.levels.is_some() && !q.advanced() {
+        return Err(GraphError::needs_advanced("$levels"));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn obj(v: Value) -> Map<String, Value> {
+        v.as_object().cloned().unwrap()
+    }
+
+    #[test]
+    fn parses_and_evaluates() {
+        let e = parse_filter(
+            "startswith(displayName,'a') and (accountEnabled eq true or userType in ('Guest','x')) and not (city eq 'O''Hare')",
+        )
+        .unwrap();
+        let o = obj(
+            json!({"displayName":"Adele","accountEnabled":false,"userType":"guest","city":"Paris"}),
+        );
+        assert!(eval(&e, "1", &o));
+        let any = parse_filter("groupTypes/any(c:c eq 'Unified')").unwrap();
+        assert!(eval(&any, "2", &obj(json!({"groupTypes":["Unified"]}))));
+    }
+
+    #[test]
+    fn advanced_rules() {
+        let props = super::super::schema::USER_PROPERTIES;
+        let kind = super::super::schema::user_filter_kind;
+        let e = parse_filter("endswith(mail,'@contoso.com')").unwrap();
+        let err = check_filter(&e, props, "user", "User", kind, false).unwrap_err();
+        assert_eq!(err.code, "Request_UnsupportedQuery");
+        assert!(check_filter(&e, props, "user", "User", kind, true).is_ok());
+        let e = parse_filter("aboutMe eq 'x'").unwrap();
+        let err = check_filter(&e, props, "user", "User", kind, true).unwrap_err();
+        assert!(err.message.contains("'aboutMe' of resource 'User'"));
+    }
+
+    #[test]
+    fn top_bounds() {
+        assert_eq!(parse_top("999").unwrap(), 999);
+        assert_eq!(
+            parse_top("1000").unwrap_err().code,
+            "Request_UnsupportedQuery"
+        );
+        assert_eq!(parse_top("x").unwrap_err().code, "Request_BadRequest");
+    }
+}

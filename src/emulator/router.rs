@@ -1,0 +1,190 @@
+//! Path routing for `/v1.0`: maps (method, path segments) to a handler and
+//! names the route template used by the metrics.
+
+use std::sync::Mutex;
+use std::time::Instant;
+
+use super::delta;
+use super::directory;
+use super::error::{GraphError, GraphResult};
+use super::faults::FaultState;
+use super::groups;
+use super::http::{ApiRequest, ApiResponse, Urls};
+use super::rbac;
+use super::service_principals::{self, SpKey};
+use super::state::Tenant;
+use super::users;
+
+/// What handlers need besides the tenant: URLs for links, and fault state for replication delay.
+pub struct Ctx<'a> {
+    /// URL builder.
+    pub urls: &'a Urls,
+    /// Fault state (replication delay decisions).
+    pub faults: &'a Mutex<FaultState>,
+}
+
+impl Ctx<'_> {
+    /// Whether a read of an object created at `created` misses because of replication delay.
+    pub fn replication_miss(&self, created: Option<Instant>) -> bool {
+        created.is_some()
+            && self
+                .faults
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .replication_miss(created)
+    }
+}
+
+/// The route template of a request (for metrics), without running it.
+pub fn template(method: &str, segs: &[String]) -> String {
+    let s: Vec<&str> = segs.iter().map(String::as_str).collect();
+    let t = match s.as_slice() {
+        [] => "/".to_string(),
+        ["users"] => "/users".into(),
+        ["users", "$count"] => "/users/$count".into(),
+        ["users", d] if is_delta(d) => "/users/delta".into(),
+        ["users", _] => "/users/{id}".into(),
+        ["users", _, rest @ ..] => format!("/users/{{id}}/{}", rest.join("/")),
+        ["groups"] => "/groups".into(),
+        ["groups", "$count"] => "/groups/$count".into(),
+        ["groups", d] if is_delta(d) => "/groups/delta".into(),
+        ["groups", _] => "/groups/{id}".into(),
+        ["groups", _, "members", m, "$ref"] if *m != "$ref" => {
+            "/groups/{id}/members/{memberId}/$ref".into()
+        }
+        ["groups", _, rest @ ..] => format!("/groups/{{id}}/{}", rest.join("/")),
+        ["directory", "deletedItems", c] if c.starts_with("microsoft.graph.") => {
+            format!("/directory/deletedItems/{c}")
+        }
+        ["directory", "deletedItems", _] => "/directory/deletedItems/{id}".into(),
+        ["directory", "deletedItems", _, "restore"] => {
+            "/directory/deletedItems/{id}/restore".into()
+        }
+        ["roleManagement", "directory", set] => format!("/roleManagement/directory/{set}"),
+        ["roleManagement", "directory", set, _] => {
+            format!("/roleManagement/directory/{set}/{{id}}")
+        }
+        ["$batch"] => "/$batch".into(),
+        [sp] if sp.starts_with("servicePrincipals(") => "/servicePrincipals(appId={appId})".into(),
+        ["servicePrincipals", _] => "/servicePrincipals/{id}".into(),
+        other => format!("/{}", other.first().copied().unwrap_or("")),
+    };
+    format!("{method} {t}")
+}
+
+fn is_delta(s: &str) -> bool {
+    s == "delta" || s == "microsoft.graph.delta" || s == "microsoft.graph.delta()" || s == "delta()"
+}
+
+/// Run one Graph request against the tenant.
+pub fn route(ctx: &Ctx, t: &mut Tenant, req: &ApiRequest) -> GraphResult<ApiResponse> {
+    let segs = req.segments();
+    let s: Vec<&str> = segs.iter().map(String::as_str).collect();
+    let m = req.method.as_str();
+    match (m, s.as_slice()) {
+        // users
+        ("GET", ["users"]) => users::list(ctx, t, req),
+        ("POST", ["users"]) => users::create(ctx, t, req),
+        ("GET", ["users", "$count"]) => users::count(t, req),
+        ("GET", ["users", d]) if is_delta(d) => delta::users(ctx, t, req),
+        ("GET", ["users", k]) => users::get(ctx, t, req, k),
+        ("PATCH", ["users", k]) => users::update(ctx, t, req, k),
+        ("DELETE", ["users", k]) => users::delete(ctx, t, k),
+        ("GET", ["users", k, "manager"]) => users::get_manager(ctx, t, req, k),
+        ("PUT", ["users", k, "manager", "$ref"]) => users::set_manager(ctx, t, req, k),
+        ("DELETE", ["users", k, "manager", "$ref"]) => users::remove_manager(ctx, t, k),
+        ("GET", ["users", k, "directReports"]) => users::related(ctx, t, req, k, true),
+        ("GET", ["users", k, "memberOf"]) => users::related(ctx, t, req, k, false),
+        ("POST", ["users", k, "revokeSignInSessions"]) => users::revoke_sessions(ctx, t, k),
+        (_, ["me", ..]) => Err(GraphError::bad_request(
+            "/me request is only valid with delegated authentication flow.",
+        )),
+        // groups
+        ("GET", ["groups"]) => groups::list(ctx, t, req),
+        ("POST", ["groups"]) => groups::create(ctx, t, req),
+        ("GET", ["groups", "$count"]) => groups::count(t, req),
+        ("GET", ["groups", d]) if is_delta(d) => delta::groups(ctx, t, req),
+        ("GET", ["groups", g]) => groups::get(ctx, t, req, g),
+        ("PATCH", ["groups", g]) => groups::update(ctx, t, req, g),
+        ("DELETE", ["groups", g]) => groups::delete(ctx, t, g),
+        ("GET", ["groups", g, "members"]) => groups::members(ctx, t, req, g, false),
+        ("GET", ["groups", g, "members", "$ref"]) => groups::members(ctx, t, req, g, true),
+        ("POST", ["groups", g, "members", "$ref"]) => groups::add_member(ctx, t, req, g),
+        ("POST", ["groups", _, "members"]) => Err(GraphError::method_not_allowed()),
+        ("DELETE", ["groups", g, "members", mid, "$ref"]) => groups::remove_member(ctx, t, g, mid),
+        // deleted items
+        ("GET", ["directory", "deletedItems"]) => Err(directory::list_uncast()),
+        ("GET", ["directory", "deletedItems", c]) if c.starts_with("microsoft.graph.") => {
+            directory::list(ctx, t, req, c)
+        }
+        ("GET", ["directory", "deletedItems", id]) => directory::get(ctx, t, id),
+        ("DELETE", ["directory", "deletedItems", id]) => directory::purge(t, id),
+        ("POST", ["directory", "deletedItems", id, "restore"]) => directory::restore(ctx, t, id),
+        // roles
+        ("GET", ["roleManagement", "directory", "roleDefinitions"]) => {
+            rbac::list_definitions(ctx, t, req)
+        }
+        ("GET", ["roleManagement", "directory", "roleDefinitions", id]) => {
+            rbac::get_definition(ctx, t, id)
+        }
+        ("GET", ["roleManagement", "directory", "roleAssignments"]) => {
+            rbac::list_assignments(ctx, t, req)
+        }
+        ("POST", ["roleManagement", "directory", "roleAssignments"]) => {
+            rbac::create_assignment(ctx, t, req)
+        }
+        ("GET", ["roleManagement", "directory", "roleAssignments", id]) => {
+            rbac::get_assignment(ctx, t, id)
+        }
+        ("DELETE", ["roleManagement", "directory", "roleAssignments", id]) => {
+            rbac::delete_assignment(t, id)
+        }
+        // service principals (the seed's apps)
+        ("GET", [sp]) if service_principals::parse_alternate_key(sp).is_some() => {
+            let app_id = service_principals::parse_alternate_key(sp).unwrap_or_default();
+            service_principals::get(ctx, t, req, SpKey::AppId(app_id))
+        }
+        ("GET", ["servicePrincipals", id]) => service_principals::get(ctx, t, req, SpKey::Id(id)),
+        (_, path) if known(path) => Err(GraphError::method_not_allowed()),
+        (_, path) => Err(GraphError::new(
+            400,
+            "BadRequest",
+            format!(
+                "Resource not found for the segment '{}'.",
+                path.last().copied().unwrap_or("")
+            ),
+        )),
+    }
+}
+
+fn known(path: &[&str]) -> bool {
+    matches!(
+        path,
+        ["users"]
+            | ["users", _]
+            | [
+                "users",
+                _,
+                "manager" | "directReports" | "memberOf" | "revokeSignInSessions"
+            ]
+            | ["users", _, "manager", "$ref"]
+            | ["groups"]
+            | ["groups", _]
+            | ["groups", _, "members"]
+            | ["groups", _, "members", "$ref"]
+            | ["groups", _, "members", _, "$ref"]
+            | ["directory", "deletedItems", _]
+            | ["directory", "deletedItems", _, "restore"]
+            | [
+                "roleManagement",
+                "directory",
+                "roleDefinitions" | "roleAssignments"
+            ]
+            | [
+                "roleManagement",
+                "directory",
+                "roleDefinitions" | "roleAssignments",
+                _
+            ]
+    )
+}

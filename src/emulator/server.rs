@@ -1,0 +1,574 @@
+//! The HTTP server: binding, the request pipeline (auth → latency → faults →
+//! route → metrics), Graph's response headers, the token endpoint, the
+//! `/_emulator` control endpoints, and the handles that start and stop it.
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use axum::body::{Body as AxBody, to_bytes};
+use axum::extract::Request;
+use axum::http::{HeaderName, HeaderValue, StatusCode};
+use axum::response::Response;
+use serde_json::{Value, json};
+use tokio::sync::oneshot;
+
+use super::auth::{self, TOKEN_LIFETIME_SECS, Tokens};
+use super::batch;
+use super::error::{EmulatorError, GraphError};
+use super::faults::{FaultConfig, FaultState, resource_units};
+use super::http::{ApiRequest, ApiResponse, Body, ODATA_JSON, Urls};
+use super::metrics::Metrics;
+use super::router::{self, Ctx};
+use super::seed::Seed;
+use super::state::Tenant;
+use super::util::{Rng, inner_error_date, now_secs, parse_query};
+
+/// Largest request body accepted (seeds are not uploaded over HTTP; Graph bodies are small).
+const MAX_BODY: usize = 16 * 1024 * 1024;
+
+/// How to run an emulator.
+#[derive(Debug, Clone)]
+pub struct EmulatorConfig {
+    /// Address to bind; port 0 picks a free port.
+    pub addr: SocketAddr,
+    /// Faults to inject (all off by default).
+    pub faults: FaultConfig,
+    /// Seed for generated ids, request ids and tokens.
+    pub id_seed: u64,
+}
+
+impl Default for EmulatorConfig {
+    fn default() -> Self {
+        EmulatorConfig {
+            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            faults: FaultConfig::default(),
+            id_seed: 0x5eed,
+        }
+    }
+}
+
+/// State shared by all requests of one server.
+pub struct Shared {
+    tenant: Mutex<Tenant>,
+    faults: Mutex<FaultState>,
+    metrics: Mutex<Metrics>,
+    tokens: Mutex<Tokens>,
+    rng: Mutex<Rng>,
+    urls: Urls,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl Shared {
+    /// The metrics counters, locked.
+    pub fn metrics(&self) -> MutexGuard<'_, Metrics> {
+        lock(&self.metrics)
+    }
+
+    fn issue_token(&self, client_id: &str) -> String {
+        let (tenant_id, object_id) = {
+            let t = lock(&self.tenant);
+            let sp = t
+                .apps
+                .iter()
+                .find(|a| a.app_id == client_id)
+                .and_then(|a| a.service_principal_id.clone());
+            (t.info.id.clone(), sp)
+        };
+        let mut rng = lock(&self.rng);
+        lock(&self.tokens).issue(
+            &mut rng,
+            client_id,
+            &tenant_id,
+            object_id.as_deref(),
+            Duration::from_secs(TOKEN_LIFETIME_SECS),
+        )
+    }
+
+    fn new_id(&self) -> String {
+        lock(&self.rng).guid()
+    }
+
+    /// An error response with this request's ids.
+    pub fn error_response(&self, e: &GraphError, rid: &str, crid: &str) -> ApiResponse {
+        ApiResponse::error(e, rid, crid, &inner_error_date(now_secs()))
+    }
+
+    /// Run one Graph request (not `$batch`): throttling/5xx faults, then the route.
+    /// Returns the route template and the response.
+    pub fn exec(
+        &self,
+        req: &ApiRequest,
+        scope: &str,
+        rid: &str,
+        crid: &str,
+    ) -> (String, ApiResponse) {
+        let route = router::template(&req.method, &req.segments());
+        let has = |o: &str| {
+            req.query
+                .iter()
+                .any(|(k, _)| k.trim().eq_ignore_ascii_case(o))
+        };
+        let units = resource_units(has("$select"), has("$expand"));
+        let mut t = lock(&self.tenant);
+        let users = t.users.len();
+        let admitted = {
+            let mut f = lock(&self.faults);
+            if super::faults::denied(f.config(), &req.path) {
+                Err(GraphError::denied())
+            } else {
+                f.admit(units, !req.is_read(), users, scope)
+            }
+        };
+        let ctx = Ctx {
+            urls: &self.urls,
+            faults: &self.faults,
+        };
+        let result = admitted.and_then(|()| router::route(&ctx, &mut t, req));
+        drop(t);
+        let mut resp = match result {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::debug!(route = %route, status = e.status, code = %e.code, "graph error");
+                self.error_response(&e, rid, crid)
+            }
+        };
+        resp.headers
+            .push(("x-ms-resource-unit".into(), units.to_string()));
+        (route, resp)
+    }
+}
+
+/// A cheap, cloneable handle on a running emulator: URLs, metrics, state, faults.
+#[derive(Clone)]
+pub struct EmulatorHandle {
+    shared: Arc<Shared>,
+}
+
+impl EmulatorHandle {
+    /// `http://127.0.0.1:PORT` (no trailing slash).
+    pub fn base_url(&self) -> &str {
+        &self.shared.urls.base
+    }
+
+    /// The Graph root to point a client at: `{base}/v1.0`.
+    pub fn graph_url(&self) -> String {
+        self.shared.urls.root()
+    }
+
+    /// The tenant id from the seed.
+    pub fn tenant_id(&self) -> String {
+        lock(&self.shared.tenant).info.id.clone()
+    }
+
+    /// The token endpoint for the tenant: `{base}/{tenant}/oauth2/v2.0/token`.
+    pub fn token_url(&self) -> String {
+        format!("{}/{}/oauth2/v2.0/token", self.base_url(), self.tenant_id())
+    }
+
+    /// The request counters so far.
+    pub fn metrics(&self) -> Metrics {
+        let mut m = self.shared.metrics().clone();
+        m.faults = lock(&self.shared.faults).stats.clone();
+        m
+    }
+
+    /// Zero the request counters.
+    pub fn reset_metrics(&self) {
+        *self.shared.metrics() = Metrics::default();
+        lock(&self.shared.faults).stats = Default::default();
+    }
+
+    /// The current tenant in the seed format (no secrets).
+    pub fn state(&self) -> Seed {
+        lock(&self.shared.tenant).to_seed()
+    }
+
+    /// The fault configuration in force.
+    pub fn faults(&self) -> FaultConfig {
+        lock(&self.shared.faults).config().clone()
+    }
+
+    /// Switch faults on or off for this server.
+    pub fn set_faults(&self, cfg: FaultConfig) {
+        lock(&self.shared.faults).reconfigure(cfg);
+    }
+
+    /// Issue a bearer token for a registered app without going through the token endpoint.
+    pub fn issue_token(&self, client_id: &str) -> String {
+        self.shared.issue_token(client_id)
+    }
+
+    /// Make a token expire now (to test 401 handling).
+    pub fn expire_token(&self, token: &str) {
+        lock(&self.shared.tokens).expire(token);
+    }
+}
+
+/// An emulator running on the current tokio runtime.
+pub struct Emulator {
+    handle: EmulatorHandle,
+    stop: Option<oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl std::ops::Deref for Emulator {
+    type Target = EmulatorHandle;
+    fn deref(&self) -> &EmulatorHandle {
+        &self.handle
+    }
+}
+
+impl Emulator {
+    /// Load the seed, bind `config.addr` and start serving in a task on the current runtime.
+    pub async fn serve(seed: Seed, config: EmulatorConfig) -> Result<Emulator, EmulatorError> {
+        let tenant = Tenant::from_seed(seed, config.id_seed)?;
+        let listener = tokio::net::TcpListener::bind(config.addr).await?;
+        let addr = listener.local_addr()?;
+        let shared = Arc::new(Shared {
+            tenant: Mutex::new(tenant),
+            faults: Mutex::new(FaultState::new(config.faults)),
+            metrics: Mutex::new(Metrics::default()),
+            tokens: Mutex::new(Tokens::default()),
+            rng: Mutex::new(Rng::new(config.id_seed ^ 0xA5A5)),
+            urls: Urls {
+                base: format!("http://{addr}"),
+            },
+        });
+        let (stop, stopped) = oneshot::channel::<()>();
+        let app_shared = shared.clone();
+        let app = axum::Router::new().fallback(move |req: Request| {
+            let s = app_shared.clone();
+            async move { handle(s, req).await }
+        });
+        let task = tokio::spawn(async move {
+            let server = axum::serve(listener, app).with_graceful_shutdown(async {
+                let _ = stopped.await;
+            });
+            if let Err(e) = server.await {
+                tracing::error!(error = %e, "emulator server stopped with an error");
+            }
+        });
+        tracing::info!(url = %shared.urls.base, "emulator listening");
+        Ok(Emulator {
+            handle: EmulatorHandle { shared },
+            stop: Some(stop),
+            task,
+        })
+    }
+
+    /// A cloneable handle.
+    pub fn handle(&self) -> EmulatorHandle {
+        self.handle.clone()
+    }
+
+    /// Stop accepting requests and wait for the server task to end.
+    pub async fn shutdown(mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+        let _ = (&mut self.task).await;
+    }
+}
+
+/// An emulator on its own thread and runtime, for synchronous callers
+/// (tests, `plan --emulator`). Stops when dropped.
+pub struct BackgroundEmulator {
+    handle: EmulatorHandle,
+    stop: Option<oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl std::ops::Deref for BackgroundEmulator {
+    type Target = EmulatorHandle;
+    fn deref(&self) -> &EmulatorHandle {
+        &self.handle
+    }
+}
+
+impl BackgroundEmulator {
+    /// Start an emulator on a new thread; returns once it is listening.
+    pub fn start(seed: Seed, config: EmulatorConfig) -> Result<BackgroundEmulator, EmulatorError> {
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+        let (stop_tx, stop_rx) = oneshot::channel::<()>();
+        let thread = std::thread::Builder::new()
+            .name("entraform-emulator".into())
+            .spawn(move || {
+                let rt = match tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                {
+                    Ok(rt) => rt,
+                    Err(e) => {
+                        let _ = ready_tx.send(Err(EmulatorError::Io(e)));
+                        return;
+                    }
+                };
+                rt.block_on(async move {
+                    match Emulator::serve(seed, config).await {
+                        Ok(emu) => {
+                            let _ = ready_tx.send(Ok(emu.handle()));
+                            let _ = stop_rx.await;
+                            emu.shutdown().await;
+                        }
+                        Err(e) => {
+                            let _ = ready_tx.send(Err(e));
+                        }
+                    }
+                });
+            })?;
+        let handle = ready_rx.recv().map_err(|_| EmulatorError::ThreadGone)??;
+        Ok(BackgroundEmulator {
+            handle,
+            stop: Some(stop_tx),
+            thread: Some(thread),
+        })
+    }
+
+    /// A cloneable handle.
+    pub fn handle(&self) -> EmulatorHandle {
+        self.handle.clone()
+    }
+}
+
+impl Drop for BackgroundEmulator {
+    fn drop(&mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+fn to_http(resp: ApiResponse, rid: &str, crid: &str) -> Response {
+    let (content_type, bytes, odata) = match resp.body {
+        Body::Json(v) => {
+            let ct = if resp.status >= 400 {
+                "application/json"
+            } else {
+                ODATA_JSON
+            };
+            (
+                Some(ct),
+                serde_json::to_vec(&v).unwrap_or_default(),
+                resp.status < 400,
+            )
+        }
+        Body::Text(s) => (Some("text/plain"), s.into_bytes(), false),
+        Body::Empty => (None, Vec::new(), false),
+    };
+    let mut r = Response::new(AxBody::from(bytes));
+    *r.status_mut() =
+        StatusCode::from_u16(resp.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let h = r.headers_mut();
+    let mut put = |k: &str, v: &str| {
+        if let (Ok(k), Ok(v)) = (HeaderName::try_from(k), HeaderValue::from_str(v)) {
+            h.insert(k, v);
+        }
+    };
+    if let Some(ct) = content_type {
+        put("content-type", ct);
+    }
+    if odata {
+        put("odata-version", "4.0");
+    }
+    put("request-id", rid);
+    put("client-request-id", crid);
+    put("cache-control", "no-cache");
+    for (k, v) in &resp.headers {
+        put(k, v);
+    }
+    r
+}
+
+async fn handle(shared: Arc<Shared>, req: Request) -> Response {
+    let (parts, body) = req.into_parts();
+    let method = parts.method.as_str().to_ascii_uppercase();
+    let path = parts.uri.path().to_string();
+    let query = parts.uri.query().unwrap_or("").to_string();
+    let headers: Vec<(String, String)> = parts
+        .headers
+        .iter()
+        .filter_map(|(k, v)| {
+            Some((
+                k.as_str().to_ascii_lowercase(),
+                v.to_str().ok()?.to_string(),
+            ))
+        })
+        .collect();
+    let header = |n: &str| headers.iter().find(|(k, _)| k == n).map(|(_, v)| v.clone());
+    let rid = shared.new_id();
+    let crid = header("client-request-id").unwrap_or_else(|| rid.clone());
+    let bytes = to_bytes(body, MAX_BODY).await.unwrap_or_default();
+    tracing::debug!(%method, %path, "request");
+
+    if let Some(rest) = path.strip_prefix("/_emulator/") {
+        return to_http(control(&shared, &method, rest, &bytes), &rid, &crid);
+    }
+    let segs: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    if let [tenant, "oauth2", "v2.0", "token"] = segs.as_slice() {
+        return to_http(
+            token(&shared, &method, tenant, &bytes, &rid, &crid),
+            &rid,
+            &crid,
+        );
+    }
+    if segs.first() != Some(&"v1.0") {
+        let e = GraphError::new(
+            404,
+            "NotFound",
+            format!("No route for '{path}' (the emulator serves /v1.0)."),
+        );
+        return to_http(shared.error_response(&e, &rid, &crid), &rid, &crid);
+    }
+    let api_path = path["/v1.0".len()..].to_string();
+    let scope;
+    {
+        let tokens = lock(&shared.tokens);
+        match tokens.check(header("authorization").as_deref()) {
+            Ok(info) => {
+                scope = format!(
+                    "Tenant_Application/ReadWrite/{}/{}",
+                    lock(&shared.tenant).info.id,
+                    info.client_id
+                );
+            }
+            Err(e) => {
+                drop(tokens);
+                let mut m = shared.metrics();
+                m.unauthorized += 1;
+                m.record(&router::template(&method, &[]), 401);
+                drop(m);
+                return to_http(shared.error_response(&e, &rid, &crid), &rid, &crid);
+            }
+        }
+    }
+    let delay = lock(&shared.faults).latency();
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
+    }
+    let body = if bytes.is_empty() {
+        None
+    } else {
+        match serde_json::from_slice::<Value>(&bytes) {
+            Ok(v) => Some(v),
+            Err(_) => {
+                let e = GraphError::new(
+                    400,
+                    "BadRequest",
+                    "Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.",
+                );
+                shared
+                    .metrics()
+                    .record(&router::template(&method, &[]), 400);
+                return to_http(shared.error_response(&e, &rid, &crid), &rid, &crid);
+            }
+        }
+    };
+    let api = ApiRequest {
+        method: method.clone(),
+        path: api_path,
+        query: parse_query(&query),
+        headers,
+        body,
+    };
+    let is_batch = api.segments() == ["$batch"];
+    let (route, resp) = if is_batch && method == "POST" {
+        let r = batch::run(&shared, &api, &scope, &rid, &crid)
+            .unwrap_or_else(|e| shared.error_response(&e, &rid, &crid));
+        ("POST /$batch".to_string(), r)
+    } else {
+        shared.exec(&api, &scope, &rid, &crid)
+    };
+    shared.metrics().record(&route, resp.status);
+    to_http(resp, &rid, &crid)
+}
+
+fn token(
+    shared: &Shared,
+    method: &str,
+    tenant: &str,
+    body: &[u8],
+    rid: &str,
+    crid: &str,
+) -> ApiResponse {
+    shared.metrics().token_requests += 1;
+    if method != "POST" {
+        return ApiResponse::json(
+            405,
+            json!({ "error": "invalid_request", "error_description": "The token endpoint accepts only POST." }),
+        );
+    }
+    let form = String::from_utf8_lossy(body);
+    let result = auth::authenticate(&lock(&shared.tenant), tenant, &form);
+    match result {
+        Ok(client_id) => {
+            let token = shared.issue_token(&client_id);
+            shared.metrics().tokens_issued += 1;
+            let mut r = ApiResponse::json(
+                200,
+                json!({
+                    "token_type": "Bearer",
+                    "expires_in": TOKEN_LIFETIME_SECS,
+                    "ext_expires_in": TOKEN_LIFETIME_SECS,
+                    "access_token": token,
+                }),
+            );
+            r.headers.push((
+                "content-type".into(),
+                "application/json; charset=utf-8".into(),
+            ));
+            r
+        }
+        Err(e) => {
+            let mut r = ApiResponse::json(e.status, e.body(rid, crid));
+            r.headers.push((
+                "content-type".into(),
+                "application/json; charset=utf-8".into(),
+            ));
+            r
+        }
+    }
+}
+
+fn control(shared: &Shared, method: &str, rest: &str, body: &[u8]) -> ApiResponse {
+    match (method, rest.trim_end_matches('/')) {
+        ("GET", "state") => match serde_json::to_value(lock(&shared.tenant).to_seed()) {
+            Ok(v) => ApiResponse::json(200, v),
+            Err(e) => ApiResponse::json(500, json!({ "error": e.to_string() })),
+        },
+        ("GET", "metrics") => {
+            let mut m = shared.metrics().clone();
+            m.faults = lock(&shared.faults).stats.clone();
+            ApiResponse::json(200, serde_json::to_value(m).unwrap_or(Value::Null))
+        }
+        ("DELETE", "metrics") => {
+            *shared.metrics() = Metrics::default();
+            lock(&shared.faults).stats = Default::default();
+            ApiResponse::no_content()
+        }
+        ("GET", "faults") => ApiResponse::json(
+            200,
+            serde_json::to_value(lock(&shared.faults).config()).unwrap_or(Value::Null),
+        ),
+        ("POST", "faults") => match serde_json::from_slice::<FaultConfig>(body) {
+            Ok(cfg) => {
+                lock(&shared.faults).reconfigure(cfg.clone());
+                ApiResponse::json(200, serde_json::to_value(cfg).unwrap_or(Value::Null))
+            }
+            Err(e) => ApiResponse::json(
+                400,
+                json!({ "error": format!("invalid fault configuration: {e}") }),
+            ),
+        },
+        _ => ApiResponse::json(
+            404,
+            json!({ "error": format!("unknown control endpoint {method} /_emulator/{rest}") }),
+        ),
+    }
+}

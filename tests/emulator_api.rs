@@ -1,0 +1,1057 @@
+//! The emulator's Graph endpoints over real HTTP: users, managers, groups,
+//! members, deleted items, roles, delta, `$batch`, auth, control endpoints.
+
+mod emulator_support;
+
+use emulator_support::*;
+use serde_json::{Value, json};
+
+fn ids(v: &Value) -> Vec<String> {
+    v["value"]
+        .as_array()
+        .expect("value array")
+        .iter()
+        .map(|x| x["id"].as_str().unwrap_or_default().to_string())
+        .collect()
+}
+
+#[tokio::test]
+async fn missing_or_bad_bearer_token_is_401() {
+    let env = start().await;
+    let r = env.http.get(env.url("/users")).send().await.unwrap();
+    assert_eq!(r.status(), 401);
+    assert!(r.headers().get("request-id").is_some());
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["error"]["code"], "InvalidAuthenticationToken");
+    assert_eq!(v["error"]["message"], "Access token is empty.");
+
+    let r = env
+        .http
+        .get(env.url("/users"))
+        .bearer_auth("garbage")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+
+    env.emu.expire_token(&env.token);
+    let r = env.get("/users").await;
+    let msg = assert_graph_error(&r, 401, "InvalidAuthenticationToken");
+    assert!(msg.contains("expired"));
+    assert_eq!(env.emu.metrics().unauthorized, 3);
+}
+
+#[tokio::test]
+async fn token_endpoint_rejects_bad_secret_and_scope() {
+    let env = start().await;
+    let post = |form: String| env.http.post(env.emu.token_url()).body(form).send();
+    let r = post(format!(
+        "client_id={CLIENT_ID}&scope=https%3A%2F%2Fgraph.microsoft.com%2F.default&client_secret=wrong&grant_type=client_credentials"
+    ))
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 401);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["error"], "invalid_client");
+    assert_eq!(v["error_codes"][0], 7000215);
+    let r = post(format!(
+        "client_id={CLIENT_ID}&scope=https%3A%2F%2Ffoo.microsoft.com%2F.default&client_secret={SECRET}&grant_type=client_credentials"
+    ))
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 400);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["error"], "invalid_scope");
+    assert!(
+        v["error_description"]
+            .as_str()
+            .unwrap()
+            .starts_with("AADSTS70011")
+    );
+}
+
+#[tokio::test]
+async fn list_users_default_properties_and_headers() {
+    let env = start().await;
+    let r = env.get("/users").await;
+    assert_eq!(r.status, 200);
+    assert!(
+        r.header("content-type")
+            .unwrap()
+            .starts_with("application/json;odata.metadata=minimal")
+    );
+    assert_eq!(r.header("odata-version"), Some("4.0"));
+    assert!(r.header("request-id").is_some());
+    assert_eq!(r.header("client-request-id"), r.header("request-id"));
+    assert_eq!(
+        r.body["@odata.context"],
+        format!("{}/$metadata#users", env.emu.graph_url())
+    );
+    let users = r.body["value"].as_array().unwrap();
+    assert_eq!(users.len(), 4);
+    let adele = users.iter().find(|u| u["id"] == ADELE).unwrap();
+    let keys: Vec<&str> = adele
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    for k in [
+        "businessPhones",
+        "displayName",
+        "givenName",
+        "jobTitle",
+        "mail",
+        "mobilePhone",
+        "officeLocation",
+        "preferredLanguage",
+        "surname",
+        "userPrincipalName",
+        "id",
+    ] {
+        assert!(keys.contains(&k), "{k} missing");
+    }
+    assert_eq!(keys.len(), 11);
+    assert!(adele.get("passwordProfile").is_none());
+}
+
+#[tokio::test]
+async fn client_request_id_is_echoed() {
+    let env = start().await;
+    let r = env
+        .call("GET", "/users", None, &[("client-request-id", "abc-123")])
+        .await;
+    assert_eq!(r.header("client-request-id"), Some("abc-123"));
+    assert_ne!(r.header("request-id"), Some("abc-123"));
+}
+
+#[tokio::test]
+async fn select_top_and_paging() {
+    let env = start().await;
+    let r = env.get("/users?$select=id,DisplayName&$top=3").await;
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        r.body["@odata.context"],
+        format!("{}/$metadata#users(id,displayName)", env.emu.graph_url())
+    );
+    let first = ids(&r.body);
+    assert_eq!(first.len(), 3);
+    assert_eq!(r.body["value"][0].as_object().unwrap().len(), 2);
+    let next = r.body["@odata.nextLink"].as_str().unwrap().to_string();
+    assert!(next.contains("$skiptoken="));
+    let r2 = env.get(&next).await;
+    let second = ids(&r2.body);
+    assert_eq!(second.len(), 1);
+    assert!(r2.body.get("@odata.nextLink").is_none());
+    assert!(!first.contains(&second[0]));
+    assert_eq!(r2.body["value"][0].as_object().unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn bad_top_and_unknown_select_are_graph_errors() {
+    let env = start().await;
+    let msg = assert_graph_error(
+        &env.get("/users?$top=1000").await,
+        400,
+        "Request_UnsupportedQuery",
+    );
+    assert_eq!(
+        msg,
+        "Invalid page size specified: '1000'. Must be between 1 and 999 inclusive."
+    );
+    assert_graph_error(&env.get("/users?$top=abc").await, 400, "Request_BadRequest");
+    let msg = assert_graph_error(
+        &env.get("/users?$select=foo").await,
+        400,
+        "Request_BadRequest",
+    );
+    assert!(msg.contains("'foo'") && msg.contains("microsoft.graph.user"));
+    assert_graph_error(&env.get("/users?$skip=2").await, 400, "Request_BadRequest");
+}
+
+#[tokio::test]
+async fn filters_and_advanced_queries() {
+    let env = start().await;
+    let r = env.get("/users?$filter=startswith(displayName,'a')").await;
+    assert_eq!(ids(&r.body).len(), 2);
+    let r = env.get("/users?$filter=accountEnabled eq false").await;
+    assert_eq!(ids(&r.body), vec![BIANCA]);
+    let r = env
+        .get("/users?$filter=department in ('Sales','Retail')")
+        .await;
+    assert_eq!(ids(&r.body).len(), 2);
+    let r = env
+        .get(&format!(
+            "/users?$filter=id eq '{ALEX}' or userPrincipalName eq 'meganb@contoso.com'"
+        ))
+        .await;
+    assert_eq!(ids(&r.body).len(), 2);
+
+    let msg = assert_graph_error(
+        &env.get("/users?$filter=endswith(mail,'@contoso.com')")
+            .await,
+        400,
+        "Request_UnsupportedQuery",
+    );
+    assert!(msg.starts_with(
+        "Operator 'endsWith' is not supported because the required parameters might be missing."
+    ));
+    assert_graph_error(
+        &env.get("/users?$filter=department ne 'Sales'").await,
+        400,
+        "Request_UnsupportedQuery",
+    );
+    // With ConsistencyLevel + $count the same queries work and carry @odata.count.
+    let r = env
+        .get_eventual("/users?$filter=department ne 'Sales'&$count=true")
+        .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body["@odata.count"], 3);
+    let r = env
+        .get_eventual(
+            "/users?$filter=endswith(userPrincipalName,'@contoso.com')&$count=true&$top=1",
+        )
+        .await;
+    assert_eq!(r.body["@odata.count"], 4);
+    assert_eq!(ids(&r.body).len(), 1);
+    // $count without the header is ignored, not an error.
+    let r = env.get("/users?$count=true").await;
+    assert_eq!(r.status, 200);
+    assert!(r.body.get("@odata.count").is_none());
+    let msg = assert_graph_error(
+        &env.get("/users?$filter=aboutMe eq 'x'").await,
+        400,
+        "Request_UnsupportedQuery",
+    );
+    assert!(msg.contains("'aboutMe'"));
+}
+
+#[tokio::test]
+async fn count_segment() {
+    let env = start().await;
+    let msg = assert_graph_error(&env.get("/users/$count").await, 400, "Request_BadRequest");
+    assert_eq!(msg, "$count is not currently supported.");
+    let r = env.get_eventual("/users/$count").await;
+    assert_eq!(r.status, 200);
+    assert!(r.header("content-type").unwrap().starts_with("text/plain"));
+    assert_eq!(r.body, json!(4));
+}
+
+#[tokio::test]
+async fn orderby_display_name_both_ways_with_paging() {
+    let env = start().await;
+    let r = env
+        .get("/users?$orderby=displayName&$select=displayName&$top=2")
+        .await;
+    let names: Vec<&str> = r.body["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["displayName"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["Adele Vance", "Alex Wilber"]);
+    let r = env.get(r.body["@odata.nextLink"].as_str().unwrap()).await;
+    let names: Vec<&str> = r.body["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["displayName"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["Bianca Pisani", "Megan Bowen"]);
+    let r = env
+        .get("/users?$orderby=userPrincipalName desc&$select=userPrincipalName&$top=1")
+        .await;
+    assert_eq!(
+        r.body["value"][0]["userPrincipalName"],
+        "MeganB@contoso.com"
+    );
+    // $orderby with $filter needs the advanced mode.
+    assert_graph_error(
+        &env.get("/users?$filter=accountEnabled eq true&$orderby=displayName")
+            .await,
+        400,
+        "Request_UnsupportedQuery",
+    );
+}
+
+#[tokio::test]
+async fn expand_manager_rules() {
+    let env = start().await;
+    let r = env
+        .get("/users?$expand=manager&$select=id,displayName")
+        .await;
+    let bianca = r.body["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["id"] == BIANCA)
+        .unwrap()
+        .clone();
+    assert_eq!(bianca["manager"]["id"], ALEX);
+    assert_eq!(bianca["manager"]["@odata.type"], "#microsoft.graph.user");
+    assert!(bianca["manager"].get("manager").is_none());
+    // Nested $select needs $levels, and $levels needs the advanced mode.
+    assert_graph_error(
+        &env.get("/users?$expand=manager($select=id)").await,
+        400,
+        "Request_BadRequest",
+    );
+    assert_graph_error(
+        &env.get("/users?$expand=manager($levels=max;$select=id)")
+            .await,
+        400,
+        "Request_UnsupportedQuery",
+    );
+    let r = env
+        .get_eventual(&format!("/users/{BIANCA}?$expand=manager($levels=max;$select=id,displayName)&$select=id,displayName&$count=true"))
+        .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body["manager"]["id"], ALEX);
+    assert_eq!(r.body["manager"]["manager"]["id"], ADELE);
+    assert_eq!(r.body["manager"]["manager"]["displayName"], "Adele Vance");
+    assert!(r.body["manager"]["manager"].get("manager").is_none());
+    assert_graph_error(
+        &env.get("/users?$expand=memberOf").await,
+        400,
+        "Request_BadRequest",
+    );
+}
+
+#[tokio::test]
+async fn get_user_by_id_upn_and_unknown() {
+    let env = start().await;
+    let r = env.get(&format!("/users/{ADELE}")).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        r.body["@odata.context"],
+        format!("{}/$metadata#users/$entity", env.emu.graph_url())
+    );
+    let r = env
+        .get("/users/adelev@contoso.com?$select=displayName,city")
+        .await;
+    assert_eq!(r.body["displayName"], "Adele Vance");
+    assert_eq!(r.body["city"], "Seattle");
+    assert!(r.body.get("id").is_none());
+    assert_eq!(
+        r.body["@odata.context"],
+        format!(
+            "{}/$metadata#users(displayName,city)/$entity",
+            env.emu.graph_url()
+        )
+    );
+    let r = env.get("/users/nobody@contoso.com").await;
+    let msg = assert_graph_error(&r, 404, "Request_ResourceNotFound");
+    assert_eq!(
+        msg,
+        "Resource 'nobody@contoso.com' does not exist or one of its queried reference-property objects are not present."
+    );
+    assert_graph_error(&env.get("/me").await, 400, "Request_BadRequest");
+    let r = env.get("/nonsense").await;
+    assert_graph_error(&r, 400, "BadRequest");
+}
+
+#[tokio::test]
+async fn create_user_rules() {
+    let env = start().await;
+    let body = json!({
+        "accountEnabled": true, "displayName": "Sawyer Miller", "mailNickname": "sawyer.miller",
+        "userPrincipalName": "sawyer.miller@contoso.com",
+        "passwordProfile": { "forceChangePasswordNextSignIn": true, "password": "xWwvJ]6NMw+bWH-d" }
+    });
+    let r = env.send("POST", "/users", body.clone()).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(
+        r.body["@odata.context"],
+        format!("{}/$metadata#users/$entity", env.emu.graph_url())
+    );
+    assert!(r.body["id"].is_string());
+    assert_eq!(r.body["businessPhones"], json!([]));
+    assert!(r.body.get("passwordProfile").is_none());
+    let r = env.send("POST", "/users", body.clone()).await;
+    let msg = assert_graph_error(&r, 400, "Request_BadRequest");
+    assert_eq!(
+        msg,
+        "Another object with the same value for property userPrincipalName already exists."
+    );
+    assert_eq!(r.body["error"]["details"][0]["code"], "ObjectConflict");
+    let mut missing = body.clone();
+    missing.as_object_mut().unwrap().remove("mailNickname");
+    missing["userPrincipalName"] = json!("x@contoso.com");
+    let msg = assert_graph_error(
+        &env.send("POST", "/users", missing).await,
+        400,
+        "Request_BadRequest",
+    );
+    assert!(msg.contains("'mailNickname'"));
+    let mut weak = body.clone();
+    weak["userPrincipalName"] = json!("y@contoso.com");
+    weak["passwordProfile"]["password"] = json!("password");
+    let msg = assert_graph_error(
+        &env.send("POST", "/users", weak).await,
+        400,
+        "Request_BadRequest",
+    );
+    assert!(msg.contains("password complexity"));
+    let mut domain = body.clone();
+    domain["userPrincipalName"] = json!("z@fabrikam.com");
+    let msg = assert_graph_error(
+        &env.send("POST", "/users", domain).await,
+        400,
+        "Request_BadRequest",
+    );
+    assert!(msg.contains("verified domain"));
+    let mut unknown = body;
+    unknown["userPrincipalName"] = json!("w@contoso.com");
+    unknown["favouriteColour"] = json!("red");
+    assert_graph_error(
+        &env.send("POST", "/users", unknown).await,
+        400,
+        "Request_BadRequest",
+    );
+}
+
+#[tokio::test]
+async fn patch_delete_restore_and_purge() {
+    let env = start().await;
+    let r = env
+        .send(
+            "PATCH",
+            &format!("/users/{ADELE}"),
+            json!({"jobTitle": "CEO", "accountEnabled": false}),
+        )
+        .await;
+    assert_eq!(r.status, 204);
+    assert_eq!(r.body, Value::Null);
+    let r = env
+        .get(&format!("/users/{ADELE}?$select=jobTitle,accountEnabled"))
+        .await;
+    assert_eq!(r.body["jobTitle"], "CEO");
+    assert_eq!(r.body["accountEnabled"], false);
+    // Directory-synced users cannot be edited in the cloud.
+    let r = env
+        .send(
+            "PATCH",
+            &format!("/users/{MEGAN}"),
+            json!({"jobTitle": "x"}),
+        )
+        .await;
+    assert_graph_error(&r, 400, "Request_BadRequest");
+    // Delete is soft; the UPN is free again and the user is listed in deleted items.
+    assert_eq!(env.delete(&format!("/users/{ALEX}")).await.status, 204);
+    assert_graph_error(
+        &env.get(&format!("/users/{ALEX}")).await,
+        404,
+        "Request_ResourceNotFound",
+    );
+    let r = env
+        .get("/directory/deletedItems/microsoft.graph.user")
+        .await;
+    assert!(ids(&r.body).contains(&ALEX.to_string()));
+    assert!(ids(&r.body).contains(&OLD.to_string()));
+    assert!(
+        r.body["value"][0]["deletedDateTime"].is_null() || r.body["value"][0].get("id").is_some()
+    );
+    // Alex's reports lost their manager, his memberships are gone.
+    assert_graph_error(
+        &env.get(&format!("/users/{BIANCA}/manager")).await,
+        404,
+        "Request_ResourceNotFound",
+    );
+    let members = env.get(&format!("/groups/{PLATFORM}/members")).await;
+    assert_eq!(ids(&members.body), vec![BIANCA]);
+    // Restore brings back the memberships.
+    let r = env
+        .call(
+            "POST",
+            &format!("/directory/deletedItems/{ALEX}/restore"),
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body["@odata.type"], "#microsoft.graph.user");
+    assert_eq!(
+        r.body["@odata.context"],
+        format!("{}/$metadata#directoryObjects/$entity", env.emu.graph_url())
+    );
+    assert_eq!(env.get(&format!("/users/{ALEX}")).await.status, 200);
+    assert_eq!(
+        ids(&env.get(&format!("/groups/{PLATFORM}/members")).await.body).len(),
+        2
+    );
+    assert_eq!(
+        env.get(&format!("/users/{ALEX}/manager")).await.body["id"],
+        ADELE
+    );
+    // Permanent delete.
+    assert_eq!(
+        env.delete(&format!("/directory/deletedItems/{OLD}"))
+            .await
+            .status,
+        204
+    );
+    assert_graph_error(
+        &env.delete(&format!("/directory/deletedItems/{OLD}")).await,
+        404,
+        "Request_ResourceNotFound",
+    );
+    assert_graph_error(
+        &env.get("/directory/deletedItems").await,
+        400,
+        "Request_BadRequest",
+    );
+}
+
+#[tokio::test]
+async fn restore_conflicts_when_upn_reused() {
+    let env = start().await;
+    assert_eq!(env.delete(&format!("/users/{ADELE}")).await.status, 204);
+    let body = json!({
+        "accountEnabled": true, "displayName": "New Adele", "mailNickname": "AdeleV",
+        "userPrincipalName": "AdeleV@contoso.com",
+        "passwordProfile": { "password": "Abcdefgh1!" }
+    });
+    assert_eq!(env.send("POST", "/users", body).await.status, 201);
+    let r = env
+        .call(
+            "POST",
+            &format!("/directory/deletedItems/{ADELE}/restore"),
+            None,
+            &[],
+        )
+        .await;
+    assert_graph_error(&r, 400, "Request_BadRequest");
+}
+
+#[tokio::test]
+async fn manager_endpoints() {
+    let env = start().await;
+    let r = env.get(&format!("/users/{ALEX}/manager")).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body["id"], ADELE);
+    assert_eq!(r.body["@odata.type"], "#microsoft.graph.user");
+    let msg = assert_graph_error(
+        &env.get(&format!("/users/{ADELE}/manager")).await,
+        404,
+        "Request_ResourceNotFound",
+    );
+    assert!(msg.starts_with("Resource 'manager' does not exist"));
+    let r = env
+        .send(
+            "PUT",
+            &format!("/users/{ADELE}/manager/$ref"),
+            json!({"@odata.id": format!("https://graph.microsoft.com/v1.0/users/{MEGAN}")}),
+        )
+        .await;
+    assert_eq!(r.status, 204);
+    assert_eq!(
+        env.get(&format!("/users/{ADELE}/manager")).await.body["id"],
+        MEGAN
+    );
+    let reports = env.get(&format!("/users/{ALEX}/directReports")).await;
+    assert_eq!(
+        reports.body["@odata.context"],
+        format!("{}/$metadata#directoryObjects", env.emu.graph_url())
+    );
+    let mut r_ids = ids(&reports.body);
+    r_ids.sort();
+    let mut want = vec![BIANCA.to_string(), MEGAN.to_string()];
+    want.sort();
+    assert_eq!(r_ids, want);
+    assert_eq!(
+        env.delete(&format!("/users/{ALEX}/manager/$ref"))
+            .await
+            .status,
+        204
+    );
+    assert_graph_error(
+        &env.delete(&format!("/users/{ALEX}/manager/$ref")).await,
+        404,
+        "Request_ResourceNotFound",
+    );
+    let r = env
+        .send("PUT", &format!("/users/{ALEX}/manager/$ref"), json!({"@odata.id": "https://graph.microsoft.com/v1.0/users/00000000-0000-0000-0000-000000000000"}))
+        .await;
+    assert_graph_error(&r, 404, "Request_ResourceNotFound");
+    let m = env.get(&format!("/users/{BIANCA}/memberOf")).await;
+    assert_eq!(m.body["value"].as_array().unwrap().len(), 2);
+    assert_eq!(m.body["value"][0]["@odata.type"], "#microsoft.graph.group");
+}
+
+#[tokio::test]
+async fn revoke_sign_in_sessions() {
+    let env = start().await;
+    let r = env
+        .call(
+            "POST",
+            &format!("/users/{ADELE}/revokeSignInSessions"),
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body["value"], true);
+    let r = env
+        .get(&format!(
+            "/users/{ADELE}?$select=signInSessionsValidFromDateTime"
+        ))
+        .await;
+    assert!(r.body["signInSessionsValidFromDateTime"].is_string());
+}
+
+#[tokio::test]
+async fn groups_crud_and_members() {
+    let env = start().await;
+    let r = env
+        .get("/groups?$filter=displayName eq 'platform-engineers'")
+        .await;
+    assert_eq!(ids(&r.body), vec![PLATFORM]);
+    let r = env
+        .get("/groups?$filter=groupTypes/any(c:c eq 'DynamicMembership')")
+        .await;
+    assert_eq!(ids(&r.body), vec![DYNAMIC]);
+    let r = env.get(&format!("/groups/{DYNAMIC}")).await;
+    assert_eq!(
+        r.body["membershipRule"],
+        "(user.department -eq \"Engineering\")"
+    );
+
+    let r = env
+        .send("POST", "/groups", json!({
+            "displayName": "sales", "mailEnabled": false, "mailNickname": "sales", "securityEnabled": true,
+            "members@odata.bind": [format!("https://graph.microsoft.com/v1.0/directoryObjects/{MEGAN}")]
+        }))
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let sales = r.body["id"].as_str().unwrap().to_string();
+    assert_eq!(
+        ids(&env.get(&format!("/groups/{sales}/members")).await.body),
+        vec![MEGAN]
+    );
+    let missing = env
+        .send(
+            "POST",
+            "/groups",
+            json!({"displayName": "x", "mailEnabled": false, "securityEnabled": true}),
+        )
+        .await;
+    assert!(assert_graph_error(&missing, 400, "Request_BadRequest").contains("mailNickname"));
+
+    // $ref add, existing member, remove, non-member.
+    let add = |id: &str| json!({"@odata.id": format!("https://graph.microsoft.com/v1.0/directoryObjects/{id}")});
+    assert_eq!(
+        env.send("POST", &format!("/groups/{sales}/members/$ref"), add(ADELE))
+            .await
+            .status,
+        204
+    );
+    let r = env
+        .send("POST", &format!("/groups/{sales}/members/$ref"), add(ADELE))
+        .await;
+    let msg = assert_graph_error(&r, 400, "Request_BadRequest");
+    assert_eq!(
+        msg,
+        "One or more added object references already exist for the following modified properties: 'members'."
+    );
+    assert_graph_error(
+        &env.send(
+            "POST",
+            &format!("/groups/{sales}/members/$ref"),
+            add("00000000-0000-4000-8000-000000000000"),
+        )
+        .await,
+        404,
+        "Request_ResourceNotFound",
+    );
+    assert_eq!(
+        env.delete(&format!("/groups/{sales}/members/{ADELE}/$ref"))
+            .await
+            .status,
+        204
+    );
+    let r = env
+        .delete(&format!("/groups/{sales}/members/{ADELE}/$ref"))
+        .await;
+    let msg = assert_graph_error(&r, 404, "Request_ResourceNotFound");
+    assert!(msg.starts_with(&format!("Resource '{sales}' does not exist")));
+
+    // $ref listing.
+    let r = env.get(&format!("/groups/{PLATFORM}/members/$ref")).await;
+    let refs: Vec<&str> = r.body["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["@odata.id"].as_str().unwrap())
+        .collect();
+    assert_eq!(refs.len(), 2);
+    assert!(refs.iter().all(
+        |r| r.contains("/directoryObjects/") && r.ends_with("Microsoft.DirectoryServices.User")
+    ));
+
+    // PATCH with members@odata.bind: all or nothing, at most 20.
+    let bind = |ids: &[&str]| json!({"members@odata.bind": ids.iter().map(|i| format!("https://graph.microsoft.com/v1.0/directoryObjects/{i}")).collect::<Vec<_>>()});
+    let r = env
+        .send("PATCH", &format!("/groups/{sales}"), bind(&[ADELE, MEGAN]))
+        .await;
+    assert_graph_error(&r, 400, "Request_BadRequest");
+    assert_eq!(
+        ids(&env.get(&format!("/groups/{sales}/members")).await.body),
+        vec![MEGAN]
+    );
+    assert_eq!(
+        env.send("PATCH", &format!("/groups/{sales}"), bind(&[ADELE, ALEX]))
+            .await
+            .status,
+        204
+    );
+    assert_eq!(
+        ids(&env.get(&format!("/groups/{sales}/members")).await.body).len(),
+        3
+    );
+    let many: Vec<String> = (0..21)
+        .map(|i| format!("00000000-0000-4000-8000-{i:012}"))
+        .collect();
+    let many_refs: Vec<&str> = many.iter().map(String::as_str).collect();
+    assert_graph_error(
+        &env.send("PATCH", &format!("/groups/{sales}"), bind(&many_refs))
+            .await,
+        400,
+        "Request_BadRequest",
+    );
+    assert_eq!(
+        env.send(
+            "PATCH",
+            &format!("/groups/{sales}"),
+            json!({"description": "Sales team"})
+        )
+        .await
+        .status,
+        204
+    );
+    assert_eq!(
+        env.get(&format!("/groups/{sales}")).await.body["description"],
+        "Sales team"
+    );
+
+    // Security groups are deleted for good.
+    assert_eq!(env.delete(&format!("/groups/{sales}")).await.status, 204);
+    assert_graph_error(
+        &env.get(&format!("/groups/{sales}")).await,
+        404,
+        "Request_ResourceNotFound",
+    );
+    assert!(
+        ids(&env
+            .get("/directory/deletedItems/microsoft.graph.group")
+            .await
+            .body)
+        .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn dynamic_group_members_cannot_be_written() {
+    let env = start().await;
+    let add =
+        json!({"@odata.id": format!("https://graph.microsoft.com/v1.0/directoryObjects/{MEGAN}")});
+    let r = env
+        .send("POST", &format!("/groups/{DYNAMIC}/members/$ref"), add)
+        .await;
+    let msg = assert_graph_error(&r, 403, "Authorization_RequestDenied");
+    assert_eq!(msg, "Insufficient privileges to complete the operation.");
+    assert_graph_error(
+        &env.delete(&format!("/groups/{DYNAMIC}/members/{ALEX}/$ref"))
+            .await,
+        403,
+        "Authorization_RequestDenied",
+    );
+    let bind = json!({"members@odata.bind": [format!("https://graph.microsoft.com/v1.0/directoryObjects/{MEGAN}")]});
+    assert_graph_error(
+        &env.send("PATCH", &format!("/groups/{DYNAMIC}"), bind).await,
+        403,
+        "Authorization_RequestDenied",
+    );
+    assert_eq!(
+        env.get(&format!("/groups/{DYNAMIC}/members")).await.body["value"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+}
+
+#[tokio::test]
+async fn role_definitions_and_assignments() {
+    let env = start().await;
+    let r = env.get("/roleManagement/directory/roleDefinitions").await;
+    assert_eq!(r.status, 200);
+    let defs = r.body["value"].as_array().unwrap();
+    assert!(defs.len() > 50);
+    let ga = defs
+        .iter()
+        .find(|d| d["displayName"] == "Global Administrator")
+        .unwrap();
+    assert_eq!(ga["id"], "62e90394-69f5-4237-9190-012177145e10");
+    assert_eq!(ga["templateId"], ga["id"]);
+    assert_eq!(ga["isBuiltIn"], true);
+    let r = env.get("/roleManagement/directory/roleDefinitions?$filter=displayName eq 'Helpdesk Administrator'").await;
+    assert_eq!(ids(&r.body), vec!["729827e3-9c14-49f7-bb1b-9608f156bbb8"]);
+
+    let r = env
+        .get(&format!(
+            "/roleManagement/directory/roleAssignments?$filter=principalId eq '{ADELE}'"
+        ))
+        .await;
+    assert_eq!(r.body["value"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        r.body["value"][0]["roleDefinitionId"],
+        "62e90394-69f5-4237-9190-012177145e10"
+    );
+    assert_eq!(r.body["value"][0]["directoryScopeId"], "/");
+
+    let body = json!({
+        "@odata.type": "#microsoft.graph.unifiedRoleAssignment",
+        "roleDefinitionId": "729827e3-9c14-49f7-bb1b-9608f156bbb8",
+        "principalId": MEGAN, "directoryScopeId": "/"
+    });
+    let r = env
+        .send(
+            "POST",
+            "/roleManagement/directory/roleAssignments",
+            body.clone(),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let id = r.body["id"].as_str().unwrap().to_string();
+    assert!(id.ends_with("-1"));
+    assert_graph_error(
+        &env.send("POST", "/roleManagement/directory/roleAssignments", body)
+            .await,
+        400,
+        "Request_BadRequest",
+    );
+    let r = env
+        .get("/roleManagement/directory/roleAssignments?$filter=roleDefinitionId eq '729827e3-9c14-49f7-bb1b-9608f156bbb8'&$expand=principal")
+        .await;
+    assert_eq!(
+        r.body["@odata.context"],
+        format!(
+            "{}/$metadata#roleManagement/directory/roleAssignments(principal())",
+            env.emu.graph_url()
+        )
+    );
+    assert_eq!(
+        r.body["value"][0]["principal"]["@odata.type"],
+        "#microsoft.graph.user"
+    );
+    assert_eq!(r.body["value"][0]["principal"]["id"], MEGAN);
+    assert_eq!(
+        env.delete(&format!("/roleManagement/directory/roleAssignments/{id}"))
+            .await
+            .status,
+        204
+    );
+    assert_graph_error(
+        &env.delete(&format!("/roleManagement/directory/roleAssignments/{id}"))
+            .await,
+        404,
+        "Request_ResourceNotFound",
+    );
+}
+
+#[tokio::test]
+async fn batch_items_dependson_and_limits() {
+    let env = start().await;
+    let body = json!({ "requests": [
+        { "id": "1", "method": "GET", "url": format!("/users/{ADELE}?$select=displayName") },
+        { "id": "2", "method": "GET", "url": "users/nobody@contoso.com" },
+        { "id": "3", "dependsOn": ["2"], "method": "DELETE", "url": format!("/users/{MEGAN}") },
+        { "id": "4", "method": "PATCH", "url": format!("/users/{ADELE}"), "body": {"jobTitle": "Boss"},
+          "headers": {"Content-Type": "application/json"} },
+        { "id": "5", "dependsOn": ["4"], "method": "GET", "url": format!("/users/{ADELE}?$select=jobTitle") },
+        { "id": "6", "method": "GET", "url": "users?$select=id&$filter=endswith(mail,'contoso.com')&$count=true",
+          "headers": {"ConsistencyLevel": "eventual"} }
+    ]});
+    let r = env.send("POST", "/$batch", body).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let responses = r.body["responses"].as_array().unwrap();
+    let by_id = |id: &str| responses.iter().find(|x| x["id"] == id).unwrap().clone();
+    assert_eq!(by_id("1")["status"], 200);
+    assert_eq!(by_id("1")["body"]["displayName"], "Adele Vance");
+    assert!(
+        by_id("1")["headers"]["Content-Type"]
+            .as_str()
+            .unwrap()
+            .starts_with("application/json")
+    );
+    assert_eq!(by_id("2")["status"], 404);
+    assert_eq!(
+        by_id("2")["body"]["error"]["code"],
+        "Request_ResourceNotFound"
+    );
+    assert_eq!(by_id("3")["status"], 424);
+    assert_eq!(by_id("4")["status"], 204);
+    assert!(by_id("4").get("body").is_none());
+    assert_eq!(by_id("5")["body"]["jobTitle"], "Boss");
+    assert_eq!(by_id("6")["body"]["@odata.count"], 1);
+    // Megan was not deleted because her request's dependency failed.
+    assert_eq!(env.get(&format!("/users/{MEGAN}")).await.status, 200);
+    let m = env.emu.metrics();
+    assert_eq!(m.batch_inner_requests, 5);
+    assert_eq!(m.by_route.get("POST /$batch"), Some(&1));
+    assert_eq!(m.batch_inner_by_route.get("GET /users/{id}"), Some(&3));
+
+    let reqs: Vec<Value> = (0..21)
+        .map(|i| json!({"id": i.to_string(), "method": "GET", "url": "/users"}))
+        .collect();
+    let r = env
+        .send("POST", "/$batch", json!({ "requests": reqs }))
+        .await;
+    assert_graph_error(&r, 400, "BadRequest");
+    let dup = json!({"requests": [{"id": "a", "method": "GET", "url": "/users"}, {"id": "A", "method": "GET", "url": "/users"}]});
+    assert_graph_error(&env.send("POST", "/$batch", dup).await, 400, "BadRequest");
+}
+
+#[tokio::test]
+async fn delta_rounds() {
+    let env = start().await;
+    // Initial round in pages of 2.
+    let mut url = "/users/delta?$select=displayName".to_string();
+    let mut seen = Vec::new();
+    let delta_link = loop {
+        let r = env
+            .call("GET", &url, None, &[("Prefer", "odata.maxpagesize=2")])
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        seen.extend(ids(&r.body));
+        if let Some(n) = r.body["@odata.nextLink"].as_str() {
+            url = n.to_string();
+        } else {
+            break r.body["@odata.deltaLink"].as_str().unwrap().to_string();
+        }
+    };
+    assert_eq!(seen.len(), 4);
+    // No changes: empty value, a new deltaLink.
+    let r = env.get(&delta_link).await;
+    assert_eq!(r.body["value"], json!([]));
+    assert!(r.body["@odata.deltaLink"].is_string());
+    // Changes after the link: one update, one soft delete.
+    env.send(
+        "PATCH",
+        &format!("/users/{ADELE}"),
+        json!({"displayName": "Adele V."}),
+    )
+    .await;
+    env.delete(&format!("/users/{BIANCA}")).await;
+    let r = env.get(&delta_link).await;
+    let value = r.body["value"].as_array().unwrap();
+    assert_eq!(value.len(), 2);
+    let adele = value.iter().find(|v| v["id"] == ADELE).unwrap();
+    assert_eq!(adele["displayName"], "Adele V.");
+    assert_eq!(adele.as_object().unwrap().len(), 2);
+    let bianca = value.iter().find(|v| v["id"] == BIANCA).unwrap();
+    assert_eq!(bianca["@removed"]["reason"], "changed");
+    let next_link = r.body["@odata.deltaLink"].as_str().unwrap().to_string();
+    env.delete(&format!("/directory/deletedItems/{BIANCA}"))
+        .await;
+    let r = env.get(&next_link).await;
+    assert_eq!(r.body["value"][0]["@removed"]["reason"], "deleted");
+
+    // Groups: members@delta, then only membership changes.
+    let r = env.get("/groups/delta?$select=displayName,members").await;
+    let platform = r.body["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["id"] == PLATFORM)
+        .unwrap()
+        .clone();
+    assert_eq!(
+        platform["members@delta"].as_array().unwrap().len(),
+        1,
+        "{platform}"
+    );
+    let link = r.body["@odata.deltaLink"].as_str().unwrap().to_string();
+    env.send(
+        "POST",
+        &format!("/groups/{PLATFORM}/members/$ref"),
+        json!({"@odata.id": format!("https://graph.microsoft.com/v1.0/directoryObjects/{MEGAN}")}),
+    )
+    .await;
+    env.delete(&format!("/groups/{PLATFORM}/members/{ALEX}/$ref"))
+        .await;
+    let r = env.get(&link).await;
+    let value = r.body["value"].as_array().unwrap();
+    assert_eq!(value.len(), 1);
+    let md = value[0]["members@delta"].as_array().unwrap();
+    assert_eq!(md.len(), 2);
+    assert!(
+        md.iter()
+            .any(|m| m["id"] == MEGAN && m.get("@removed").is_none())
+    );
+    assert!(
+        md.iter()
+            .any(|m| m["id"] == ALEX && m["@removed"]["reason"] == "deleted")
+    );
+    assert_eq!(md[0]["@odata.type"], "#microsoft.graph.user");
+}
+
+#[tokio::test]
+async fn state_and_metrics_endpoints() {
+    let env = start().await;
+    env.get("/users").await;
+    env.get(&format!("/users/{ADELE}")).await;
+    env.get(&format!("/users/{ALEX}")).await;
+    let r = env
+        .http
+        .get(format!("{}/_emulator/metrics", env.emu.base_url()))
+        .send()
+        .await
+        .unwrap();
+    let m: Value = r.json().await.unwrap();
+    assert_eq!(m["totalRequests"], 3);
+    assert_eq!(m["byRoute"]["GET /users"], 1);
+    assert_eq!(m["byRoute"]["GET /users/{id}"], 2);
+    assert_eq!(m["tokenRequests"], 1);
+    let r = env
+        .http
+        .get(format!("{}/_emulator/state", env.emu.base_url()))
+        .send()
+        .await
+        .unwrap();
+    let s: Value = r.json().await.unwrap();
+    assert_eq!(s["users"].as_array().unwrap().len(), 4);
+    assert_eq!(s["deletedUsers"].as_array().unwrap().len(), 1);
+    let text = s.to_string();
+    assert!(!text.contains(SECRET), "secrets must not be dumped");
+    assert!(s["applications"][0].get("clientSecrets").is_none());
+    // The dump is a valid seed.
+    let seed: entraform::emulator::Seed = serde_json::from_value(s).unwrap();
+    assert_eq!(seed.groups.len(), 2);
+    env.http
+        .delete(format!("{}/_emulator/metrics", env.emu.base_url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(env.emu.metrics().total_requests, 0);
+}
+
+#[tokio::test]
+async fn background_emulator_from_sync_code() {
+    let emu = tokio::task::spawn_blocking(|| {
+        entraform::emulator::BackgroundEmulator::start(small_seed(), Default::default()).unwrap()
+    })
+    .await
+    .unwrap();
+    let token = emu.issue_token(CLIENT_ID);
+    let r = reqwest::Client::new()
+        .get(format!("{}/users/{ADELE}", emu.graph_url()))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    tokio::task::spawn_blocking(move || drop(emu))
+        .await
+        .unwrap();
+}

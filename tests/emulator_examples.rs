@@ -1,0 +1,763 @@
+//! Replays the request/response examples in `../shared/graph-examples/`
+//! (taken from Microsoft's Graph documentation) against the emulator and
+//! checks status, required headers and the JSON shape of the documented
+//! response: every documented key present with a compatible type, `@odata`
+//! annotations present, `@odata.context`/`@odata.type` equal (modulo host),
+//! and documented error codes and messages equal.
+//!
+//! Placeholders (`{id}`, `{group-id}`, redacted ids) are mapped to objects of
+//! the test seed; where an example needs state (a deleted group, a delta
+//! round) the test creates it first. Every file must be either replayed or
+//! listed in `NOT_COVERED` with the reason.
+
+mod emulator_support;
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+use emulator_support::*;
+use entraform::emulator::{EmulatorConfig, FaultConfig, Seed};
+use serde_json::{Value, json};
+
+/// Examples the emulator does not serve, and why.
+const NOT_COVERED: &[(&str, &str)] = &[
+    (
+        "add-directory-role-member.json",
+        "directoryRoles (legacy role API) is not emulated; roleManagement is",
+    ),
+    (
+        "add-directory-role-member-by-template.json",
+        "directoryRoles (legacy role API) is not emulated",
+    ),
+    (
+        "list-directory-roles.json",
+        "directoryRoles (legacy role API) is not emulated",
+    ),
+];
+
+const PATTI: &str = "0a1b2c3d-0000-4000-8000-00000000aaaa";
+const GUEST: &str = "39807bd1-3dde-48f3-8165-81ddd4e46de0";
+const EMPTY: &str = "f0000000-0000-4000-8000-000000000001";
+const DOC_ASSIGNMENT: &str = "lAPpYvVpN0KRkAEhdxReEJC2sEqbR_9Hr48lds9SGHI-1";
+const DOC_SECRET_APP: &str = "535fb089-9ff3-47b6-9bfb-4f1264799865";
+
+fn examples_dir() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/graph-examples");
+    assert!(
+        dir.is_dir(),
+        "the Graph examples are expected at {} (the shared/ folder beside the repository)",
+        dir.display()
+    );
+    dir
+}
+
+/// The small seed plus what the examples need: a manager above Adele, a guest
+/// with an #EXT# UPN, an empty group, the docs' role assignment id, the docs' secret app.
+fn replay_seed() -> Seed {
+    let mut v = serde_json::to_value(small_seed()).unwrap();
+    v["users"].as_array_mut().unwrap().extend([
+        json!({"id": PATTI, "userPrincipalName": "PattiF@contoso.com", "displayName": "Patti Fernandez",
+               "mailNickname": "PattiF", "accountEnabled": true}),
+        json!({"id": GUEST, "userPrincipalName": "AdeleV_adatum.com#EXT#@contoso.com", "displayName": "Adele Vance",
+               "mail": "AdeleV@adatum.com", "mailNickname": "AdeleV_adatum.com#EXT#", "userType": "Guest",
+               "accountEnabled": true,
+               "identities": [{"signInType": "userPrincipalName", "issuer": "contoso.com",
+                               "issuerAssignedId": "AdeleV_adatum.com#EXT#@contoso.com"}]}),
+    ]);
+    v["users"][0]["manager"] = json!(PATTI);
+    // Secrets are never serialized; put the test app's back.
+    v["applications"][0]["clientSecrets"] = json!([SECRET]);
+    v["groups"].as_array_mut().unwrap().push(
+        json!({"id": EMPTY, "displayName": "empty", "mailNickname": "empty", "description": "No members yet"}),
+    );
+    v["roleAssignments"].as_array_mut().unwrap().push(json!({
+        "id": DOC_ASSIGNMENT, "principalId": MEGAN, "roleDefinitionId": "Helpdesk Administrator"
+    }));
+    v["applications"].as_array_mut().unwrap().push(json!({
+        "appId": DOC_SECRET_APP, "displayName": "docs-app", "clientSecrets": ["qWgdYAmab0YSkuL1qKv5bPX"]
+    }));
+    serde_json::from_value(v).unwrap()
+}
+
+/// Compare an actual JSON value with the documented one; returns the mismatches.
+fn shape(
+    doc: &Value,
+    actual: &Value,
+    path: &str,
+    graph_root: &str,
+    out: &mut Vec<String>,
+    ignore: &[&str],
+) {
+    match (doc, actual) {
+        (_, Value::Null) if !doc.is_object() && !doc.is_array() => {}
+        (Value::Null, _) => {}
+        (Value::Object(d), Value::Object(a)) => {
+            for (k, dv) in d {
+                if ignore.contains(&k.as_str()) {
+                    continue;
+                }
+                let p = format!("{path}.{k}");
+                match a.get(k) {
+                    None => out.push(format!("{p}: missing")),
+                    Some(av) => {
+                        if k == "@odata.context" || k == "@odata.type" {
+                            let want = dv
+                                .as_str()
+                                .unwrap_or("")
+                                .replace("https://graph.microsoft.com/v1.0", graph_root);
+                            if want.starts_with(graph_root) || k == "@odata.type" {
+                                if av.as_str() != Some(want.as_str()) {
+                                    out.push(format!("{p}: {av} != {want}"));
+                                }
+                                continue;
+                            }
+                        }
+                        shape(dv, av, &p, graph_root, out, ignore)
+                    }
+                }
+            }
+        }
+        (Value::Array(d), Value::Array(a)) => {
+            if a.is_empty() {
+                if path.ends_with(".value") && !d.is_empty() {
+                    out.push(format!("{path}: empty, documented {} items", d.len()));
+                }
+                return;
+            }
+            for (i, di) in d.iter().enumerate() {
+                let fits = a.iter().any(|ai| {
+                    let mut o = Vec::new();
+                    shape(di, ai, path, graph_root, &mut o, ignore);
+                    o.is_empty()
+                });
+                if !fits {
+                    let mut o = Vec::new();
+                    shape(
+                        di,
+                        &a[0],
+                        &format!("{path}[{i}]"),
+                        graph_root,
+                        &mut o,
+                        ignore,
+                    );
+                    out.push(format!(
+                        "{path}[{i}]: no actual item has the documented shape ({})",
+                        o.join("; ")
+                    ));
+                }
+            }
+        }
+        (Value::String(_), Value::String(_))
+        | (Value::Bool(_), Value::Bool(_))
+        | (Value::Number(_), Value::Number(_)) => {}
+        (d, a) => out.push(format!("{path}: type differs: documented {d}, actual {a}")),
+    }
+}
+
+struct Check<'a> {
+    name: &'a str,
+    doc: &'a Value,
+    graph_root: String,
+}
+
+impl Check<'_> {
+    fn response(&self, r: &Resp, ignore: &[&str]) {
+        let dr = &self.doc["response"];
+        let name = self.name;
+        if let Some(status) = dr["status"].as_u64() {
+            assert_eq!(
+                u64::from(r.status),
+                status,
+                "{name}: status; body {}",
+                r.body
+            );
+        }
+        assert!(
+            r.header("request-id").is_some(),
+            "{name}: request-id header"
+        );
+        if let Some(h) = dr["headers"].as_object() {
+            for (k, v) in h {
+                let lk = k.to_ascii_lowercase();
+                if ["content-length", "date", "cache-control"].contains(&lk.as_str()) {
+                    continue;
+                }
+                if lk == "content-type" && r.status == 204 {
+                    continue;
+                }
+                let actual = r
+                    .header(&lk)
+                    .unwrap_or_else(|| panic!("{name}: header {k} missing"));
+                if lk == "content-type" {
+                    let media = |s: &str| {
+                        s.split(';')
+                            .next()
+                            .unwrap_or("")
+                            .trim()
+                            .to_ascii_lowercase()
+                    };
+                    assert_eq!(
+                        media(actual),
+                        media(v.as_str().unwrap()),
+                        "{name}: content-type"
+                    );
+                }
+            }
+        }
+        let mut body = dr["body"].clone();
+        if let Value::String(s) = &body {
+            // One doc body has trailing commas; relax them.
+            let relaxed = regex_lite_trailing_commas(s);
+            body =
+                serde_json::from_str(&relaxed).unwrap_or_else(|e| panic!("{name}: doc body: {e}"));
+        }
+        if body.is_null() {
+            if r.status == 204 {
+                assert_eq!(r.body, Value::Null, "{name}: 204 has no body");
+            }
+            return;
+        }
+        let mut out = Vec::new();
+        shape(&body, &r.body, "$", &self.graph_root, &mut out, ignore);
+        assert!(
+            out.is_empty(),
+            "{name}: shape mismatches:\n{}\nactual: {}",
+            out.join("\n"),
+            r.body
+        );
+        if let (Some(code), Some(msg)) = (
+            body["error"]["code"].as_str(),
+            body["error"]["message"].as_str(),
+        ) {
+            assert_eq!(r.body["error"]["code"], code, "{name}: error code");
+            if !msg.contains('*') {
+                assert_eq!(r.body["error"]["message"], msg, "{name}: error message");
+            }
+        }
+    }
+}
+
+fn regex_lite_trailing_commas(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let chars: Vec<char> = s.chars().collect();
+    for (i, &c) in chars.iter().enumerate() {
+        if c == ',' {
+            let next = chars[i + 1..].iter().find(|c| !c.is_whitespace());
+            if matches!(next, Some('}') | Some(']')) {
+                continue;
+            }
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn path_of(url: &str) -> String {
+    url.replace("https://graph.microsoft.com/v1.0", "")
+        .replace("https://graph.microsoft.com/beta", "")
+}
+
+async fn create_and_delete_unified(env: &Env, name: &str) -> String {
+    let r = env
+        .send("POST", "/groups", json!({
+            "displayName": name, "mailNickname": name, "mailEnabled": true, "securityEnabled": false,
+            "groupTypes": ["Unified"], "visibility": "Public"
+        }))
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let id = r.body["id"].as_str().unwrap().to_string();
+    assert_eq!(env.delete(&format!("/groups/{id}")).await.status, 204);
+    id
+}
+
+async fn delta_link(env: &Env, url: &str) -> String {
+    let mut next = url.to_string();
+    loop {
+        let r = env.get(&next).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        if let Some(n) = r.body["@odata.nextLink"].as_str() {
+            next = n.to_string();
+        } else {
+            return r.body["@odata.deltaLink"].as_str().unwrap().to_string();
+        }
+    }
+}
+
+async fn token_call(env: &Env, form: &str) -> Resp {
+    let r = env
+        .http
+        .post(env.emu.token_url())
+        .body(form.to_string())
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    let headers = r.headers().clone();
+    let body = r.json().await.unwrap();
+    Resp {
+        status,
+        headers,
+        body,
+    }
+}
+
+#[tokio::test]
+async fn replays_every_documented_example() {
+    let dir = examples_dir();
+    let mut files: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| n.ends_with(".json") && n != "openapi-subset.json")
+        .collect();
+    files.sort();
+    assert!(
+        files.len() >= 40,
+        "expected the examples in {}",
+        dir.display()
+    );
+    let skipped: BTreeSet<&str> = NOT_COVERED.iter().map(|(f, _)| *f).collect();
+    let mut replayed = 0;
+    for name in &files {
+        if skipped.contains(name.as_str()) {
+            continue;
+        }
+        let doc: Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join(name)).unwrap()).unwrap();
+        let env = start_with(replay_seed(), EmulatorConfig::default()).await;
+        let check = Check {
+            name,
+            doc: &doc,
+            graph_root: env.emu.graph_url(),
+        };
+        let req = &doc["request"];
+        let method = req["method"].as_str().unwrap_or("GET");
+        let url = path_of(req["url"].as_str().unwrap_or(""));
+        let headers: Vec<(String, String)> = req["headers"]
+            .as_object()
+            .map(|h| {
+                h.iter()
+                    .map(|(k, v)| (k.clone(), v.as_str().unwrap_or("").to_string()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let hdrs: Vec<(&str, &str)> = headers
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let body = req.get("body").filter(|b| !b.is_null()).cloned();
+        let plain = |url: String, body: Option<Value>| {
+            let (env, hdrs, method) = (&env, hdrs.clone(), method.to_string());
+            async move { env.call(&method, &url, body, &hdrs).await }
+        };
+        let dir_obj = |id: &str| json!({"@odata.id": format!("https://graph.microsoft.com/v1.0/directoryObjects/{id}")});
+        match name.as_str() {
+            "add-group-member-ref.json" => {
+                let r = plain(url.replace("{group-id}", EMPTY), Some(dir_obj(MEGAN))).await;
+                check.response(&r, &[]);
+            }
+            "add-group-members-bind.json" => {
+                let mut b = body.unwrap();
+                b["members@odata.bind"] = json!(
+                    [ADELE, ALEX, BIANCA]
+                        .iter()
+                        .map(|i| format!("https://graph.microsoft.com/v1.0/directoryObjects/{i}"))
+                        .collect::<Vec<_>>()
+                );
+                let r = plain(url.replace("{group-id}", EMPTY), Some(b)).await;
+                check.response(&r, &[]);
+                assert_eq!(
+                    env.get(&format!("/groups/{EMPTY}/members")).await.body["value"]
+                        .as_array()
+                        .unwrap()
+                        .len(),
+                    3
+                );
+            }
+            "assign-manager.json" => {
+                let b =
+                    json!({"@odata.id": format!("https://graph.microsoft.com/v1.0/users/{ADELE}")});
+                let r = plain(url.replacen("{id}", MEGAN, 1), Some(b)).await;
+                check.response(&r, &[]);
+            }
+            "create-role-assignment.json" => {
+                // c2cf284d-… is not a built-in role template id in our catalog; use Helpdesk Administrator.
+                let mut b = body.unwrap();
+                b["roleDefinitionId"] = json!("729827e3-9c14-49f7-bb1b-9608f156bbb8");
+                let r = plain(url, Some(b)).await;
+                check.response(&r, &["roleDefinitionId"]);
+            }
+            "create-role-assignment-au-scope.json"
+            | "create-user.json"
+            | "list-users.json"
+            | "graph-response-headers.json"
+            | "get-user.json"
+            | "get-user-select.json"
+            | "list-users-filter-endswith-select.json"
+            | "list-role-definitions.json"
+            | "error-count-without-consistencylevel.json"
+            | "error-add-existing-member.json"
+            | "list-role-assignments-expand-principal.json" => {
+                let (url, body) = match name.as_str() {
+                    // The capture is for owners/$ref; the emulator models members (same rule, 'members' in the message).
+                    "error-add-existing-member.json" => (
+                        format!("/groups/{PLATFORM}/members/$ref"),
+                        Some(dir_obj(ALEX)),
+                    ),
+                    _ => (url, body),
+                };
+                let r = plain(url, body).await;
+                if name == "error-add-existing-member.json" {
+                    assert_eq!(
+                        r.body["error"]["message"], doc["members_variant_message"],
+                        "{name}: members variant message"
+                    );
+                    let mut d = doc.clone();
+                    d["response"]["body"]["error"]["message"] =
+                        doc["members_variant_message"].clone();
+                    Check {
+                        name,
+                        doc: &d,
+                        graph_root: env.emu.graph_url(),
+                    }
+                    .response(&r, &[]);
+                } else {
+                    check.response(&r, &[]);
+                }
+            }
+            "delete-role-assignment.json"
+            | "permanently-delete-deleted-item.json"
+            | "delete-user.json"
+            | "get-manager.json"
+            | "remove-group-member.json"
+            | "remove-manager.json"
+            | "list-group-members.json"
+            | "update-user.json"
+            | "update-user-password-profile.json" => {
+                let url = url
+                    .replace("{object-id}", OLD)
+                    .replace("{user-id}", ALEX)
+                    .replace("{id|userPrincipalName}", ALEX)
+                    .replace("{group-id}", PLATFORM)
+                    .replace("{directory-object-id}", ALEX)
+                    .replace("10f17b99-784c-4526-8747-aec8a3159d6a", ALEX)
+                    .replace("/groups/{id}", &format!("/groups/{PLATFORM}"))
+                    .replace("{id}", ADELE);
+                let r = plain(url, body).await;
+                check.response(&r, &[]);
+            }
+            "error-duplicate-upn.json" => {
+                let b = json!({"accountEnabled": true, "displayName": "Dup", "mailNickname": "dup",
+                    "userPrincipalName": "AdeleV@contoso.com", "passwordProfile": {"password": "xWwvJ]6NMw+bWH-d"}});
+                let r = env.send("POST", "/users", b).await;
+                check.response(&r, &[]);
+            }
+            "error-endswith-without-advanced-query.json"
+            | "error-unindexed-filter-property.json" => {
+                let r = plain(url, None).await;
+                check.response(&r, &[]);
+            }
+            "error-search-without-consistencylevel.json" => {
+                // The doc's request targets /applications; the same rule applies to /users.
+                let r = env.get("/users?$search=\"displayName:Browser\"").await;
+                check.response(&r, &[]);
+            }
+            "error-remove-non-member.json" => {
+                let r = env
+                    .delete(&format!("/groups/{PLATFORM}/members/{MEGAN}/$ref"))
+                    .await;
+                check.response(&r, &[]);
+                let msg = r.body["error"]["message"].as_str().unwrap();
+                assert_eq!(
+                    msg,
+                    format!(
+                        "Resource '{PLATFORM}' does not exist or one of its queried reference-property objects are not present."
+                    )
+                );
+            }
+            "get-manager-chain.json" => {
+                // /me needs a delegated token; address the same user chain by id.
+                let r = plain(url.replace("/me?", &format!("/users/{BIANCA}?")), None).await;
+                check.response(&r, &[]);
+                assert_eq!(r.body["manager"]["manager"]["manager"]["id"], PATTI);
+            }
+            "groups-delta-default.json" | "groups-delta.json" | "users-delta.json" => {
+                let r = env
+                    .call("GET", &url, None, &[("Prefer", "odata.maxpagesize=2")])
+                    .await;
+                // An initial round lists current objects only: the docs' @removed sample is not produced.
+                let d = if name == "users-delta.json" {
+                    let mut d = doc.clone();
+                    d["response"]["body"]["value"]
+                        .as_array_mut()
+                        .unwrap()
+                        .retain(|v| v.get("@removed").is_none());
+                    d
+                } else {
+                    doc.clone()
+                };
+                Check {
+                    name,
+                    doc: &d,
+                    graph_root: env.emu.graph_url(),
+                }
+                .response(&r, &[]);
+            }
+            "users-delta-nextlink.json" | "users-delta-final-page.json" => {
+                let first = env
+                    .call(
+                        "GET",
+                        "/users/delta?$select=displayName,givenName,surname",
+                        None,
+                        &[("Prefer", "odata.maxpagesize=2")],
+                    )
+                    .await;
+                let second_url = first.body["@odata.nextLink"].as_str().unwrap().to_string();
+                let mut r = env
+                    .call(
+                        "GET",
+                        &second_url,
+                        None,
+                        &[("Prefer", "odata.maxpagesize=2")],
+                    )
+                    .await;
+                if name == "users-delta-final-page.json" {
+                    while let Some(n) = r.body["@odata.nextLink"].as_str().map(str::to_string) {
+                        r = env
+                            .call("GET", &n, None, &[("Prefer", "odata.maxpagesize=2")])
+                            .await;
+                    }
+                }
+                check.response(&r, &[]);
+            }
+            "users-delta-changes.json" => {
+                let link =
+                    delta_link(&env, "/users/delta?$select=displayName,givenName,surname").await;
+                env.send(
+                    "PATCH",
+                    &format!("/users/{ADELE}"),
+                    json!({"givenName": "Adèle"}),
+                )
+                .await;
+                env.delete(&format!("/users/{BIANCA}")).await;
+                let r = env.get(&link).await;
+                check.response(&r, &[]);
+            }
+            "groups-delta-changes.json" => {
+                let link = delta_link(
+                    &env,
+                    "/groups/delta?$select=displayName,description,members",
+                )
+                .await;
+                env.delete(&format!("/groups/{PLATFORM}/members/{BIANCA}/$ref"))
+                    .await;
+                env.send(
+                    "POST",
+                    &format!("/groups/{PLATFORM}/members/$ref"),
+                    dir_obj(MEGAN),
+                )
+                .await;
+                let r = env.get(&link).await;
+                check.response(&r, &[]);
+            }
+            "json-batch-dependson.json" => {
+                let mut b = body.unwrap();
+                for r in b["requests"].as_array_mut().unwrap() {
+                    r["url"] = json!(format!("/users/{ADELE}?$select=id"));
+                }
+                let r = env.send("POST", "/$batch", b).await;
+                assert_eq!(r.status, 200);
+                let order: Vec<&str> = r.body["responses"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|x| x["id"].as_str().unwrap())
+                    .collect();
+                assert_eq!(order, ["1", "2", "4", "3"], "{name}: dependsOn order");
+                assert!(
+                    r.body["responses"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .all(|x| x["status"] == 200)
+                );
+            }
+            "json-batch.json" => {
+                // Items 1, 2 and 4 need delegated /me or other services; the list query (5) and the envelope are compared.
+                let mut b = body.unwrap();
+                b["requests"]
+                    .as_array_mut()
+                    .unwrap()
+                    .retain(|x| x["id"] == "5" || x["id"] == "3");
+                let r = env.send("POST", "/$batch", b).await;
+                assert_eq!(r.status, 200);
+                let item = r.body["responses"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .find(|x| x["id"] == "5")
+                    .unwrap()
+                    .clone();
+                let mut d = doc.clone();
+                let doc_item = doc["response"]["body"]["responses"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .find(|x| x["id"] == "5")
+                    .unwrap()
+                    .clone();
+                d["response"] = json!({"status": 200, "headers": {}, "body": doc_item});
+                let item_resp = Resp {
+                    status: 200,
+                    headers: r.headers.clone(),
+                    body: item.clone(),
+                };
+                // The docs' batch bodies carry beta contexts; compare keys and types only.
+                Check {
+                    name,
+                    doc: &d,
+                    graph_root: "-".into(),
+                }
+                .response(&item_resp, &[]);
+                let deleted = r.body["responses"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .find(|x| x["id"] == "3")
+                    .unwrap();
+                assert_eq!(deleted["body"]["error"]["code"], "Request_ResourceNotFound");
+            }
+            "list-deleted-items.json"
+            | "list-deleted-items-count-orderby.json"
+            | "restore-deleted-item.json" => {
+                let g1 = create_and_delete_unified(&env, "SampleGroup").await;
+                create_and_delete_unified(&env, "Role assignable group").await;
+                let r = plain(url.replace("{object-id}", &g1), body).await;
+                check.response(&r, &[]);
+            }
+            "list-role-assignments.json" => {
+                let r = plain(
+                    url.replace("5bde3e51-d13b-4db1-9948-fe4b109d11a7", ADELE),
+                    None,
+                )
+                .await;
+                check.response(&r, &[]);
+            }
+            "list-users-filter-startswith-count.json" => {
+                // The docs' sample item shows mailNickname, which is not in Graph's default property set.
+                let r = plain(url, None).await;
+                check.response(&r, &["mailNickname"]);
+            }
+            "throttled-429.json" => {
+                env.emu.set_faults(FaultConfig {
+                    throttle: true,
+                    read_budget: 1,
+                    ..FaultConfig::default()
+                });
+                assert_eq!(env.get("/users").await.status, 200);
+                let r = env.get("/users").await;
+                check.response(&r, &[]);
+            }
+            "token-client-credentials-secret.json" => {
+                let form = req["body_form"].as_str().unwrap().replace('\n', "");
+                let r = token_call(&env, &form).await;
+                check.response(&r, &[]);
+            }
+            "token-client-credentials-certificate.json"
+            | "token-client-credentials-federated.json" => {
+                use entraform::emulator::util::{b64url_encode, now_secs, unhex};
+                let (header, claims) = if name.contains("certificate") {
+                    (
+                        json!({"alg": "RS256", "x5t": b64url_encode(&unhex(THUMBPRINT).unwrap())}),
+                        json!({"aud": env.emu.token_url(), "iss": CLIENT_ID, "sub": CLIENT_ID, "exp": now_secs() + 600}),
+                    )
+                } else {
+                    (
+                        json!({"alg": "RS256", "kid": "gh"}),
+                        json!({"aud": "api://AzureADTokenExchange", "iss": "https://token.actions.githubusercontent.com",
+                               "sub": "repo:contoso/directory:ref:refs/heads/main", "exp": now_secs() + 600}),
+                    )
+                };
+                let jwt = format!(
+                    "{}.{}.c2ln",
+                    b64url_encode(header.to_string().as_bytes()),
+                    b64url_encode(claims.to_string().as_bytes())
+                );
+                let form = req["body_form"].as_str().unwrap().replace('\n', "");
+                let form = form
+                    .split('&')
+                    .map(|p| {
+                        if p.starts_with("client_assertion=") {
+                            format!("client_assertion={jwt}")
+                        } else {
+                            p.to_string()
+                        }
+                    })
+                    .collect::<Vec<_>>()
+                    .join("&");
+                let r = token_call(&env, &form).await;
+                check.response(&r, &[]);
+            }
+            "token-error-invalid-scope.json" => {
+                let form = format!(
+                    "client_id={CLIENT_ID}&scope=https%3A%2F%2Ffoo.microsoft.com%2F.default&client_secret={SECRET}&grant_type=client_credentials"
+                );
+                let r = token_call(&env, &form).await;
+                check.response(&r, &[]);
+                assert_eq!(r.body["error"], "invalid_scope");
+                assert_eq!(r.body["error_codes"], json!([70011]));
+            }
+            other => panic!("{other}: not replayed and not listed in NOT_COVERED"),
+        }
+        replayed += 1;
+    }
+    assert_eq!(replayed + NOT_COVERED.len(), files.len());
+}
+
+/// The property names the emulator knows exist in Graph's v1.0 schema extract.
+#[test]
+fn property_lists_match_the_schema_extract() {
+    let text = std::fs::read_to_string(examples_dir().join("openapi-subset.json")).unwrap();
+    let v: Value = serde_json::from_str(&text).unwrap();
+    let props = |name: &str| -> BTreeSet<String> {
+        let s = &v["components"]["schemas"][name];
+        let mut out = BTreeSet::new();
+        for part in s["allOf"]
+            .as_array()
+            .cloned()
+            .unwrap_or_else(|| vec![s.clone()])
+        {
+            if let Some(p) = part["properties"].as_object() {
+                out.extend(p.keys().cloned());
+            }
+        }
+        out
+    };
+    let base = props("microsoft.graph.directoryObject");
+    for (list, ty) in [
+        (
+            entraform::emulator::schema::USER_PROPERTIES,
+            "microsoft.graph.user",
+        ),
+        (
+            entraform::emulator::schema::GROUP_PROPERTIES,
+            "microsoft.graph.group",
+        ),
+    ] {
+        let known = props(ty);
+        for p in list {
+            assert!(
+                known.contains(*p) || base.contains(*p) || *p == "id",
+                "{p} is not a property of {ty}"
+            );
+        }
+    }
+    let ra = props("microsoft.graph.unifiedRoleAssignment");
+    for p in [
+        "principalId",
+        "roleDefinitionId",
+        "directoryScopeId",
+        "appScopeId",
+    ] {
+        assert!(ra.contains(p));
+    }
+}
