@@ -8,6 +8,7 @@
 pub mod gates;
 pub mod graph;
 pub mod op;
+pub mod saved;
 pub mod simulate;
 
 use serde::Serialize;
