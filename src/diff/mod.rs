@@ -106,6 +106,18 @@ impl Ctx<'_> {
             })
         });
         match found {
+            Some(r)
+                if role == "principal"
+                    && self.leaving.contains(&key)
+                    && !self.declared.contains_key(&key) =>
+            {
+                self.out.errors.push(PlanError {
+                    code: "principal-leaving",
+                    message: format!("principal `{upn}` is not declared in the repo, so `absent_users` would disable or delete it; declare the user to keep it"),
+                    origin: origin.cloned(),
+                });
+                Some(r)
+            }
             Some(r) if self.deleting.contains(&key) => {
                 self.out.errors.push(PlanError {
                     code: "referenced-user-deleted",

@@ -30,7 +30,9 @@ fn fp<T: Serialize>(v: &T) -> String {
 pub fn fingerprints(live: &Live, plan: &Plan) -> BTreeMap<String, String> {
     let mut out = BTreeMap::new();
     let user = |out: &mut BTreeMap<String, String>, upn: &crate::model::Upn| {
-        let v = live.user_by_upn(upn.as_str()).map_or_else(|| "absent".to_string(), fp);
+        let v = live
+            .user_by_upn(upn.as_str())
+            .map_or_else(|| "absent".to_string(), fp);
         out.insert(format!("user:{}", upn.key()), v);
     };
     for s in &plan.steps {
@@ -40,10 +42,15 @@ pub fn fingerprints(live: &Live, plan: &Plan) -> BTreeMap<String, String> {
         match &s.op {
             Op::SetManager { manager, .. } => user(&mut out, &manager.upn),
             Op::CreateGroup { name, .. } => {
-                let v = live.groups_named(name).first().map_or_else(|| "absent".to_string(), |g| fp(g));
+                let v = live
+                    .groups_named(name)
+                    .first()
+                    .map_or_else(|| "absent".to_string(), fp);
                 out.insert(format!("group:{}", name.to_lowercase()), v);
             }
-            Op::UpdateGroup { group, .. } | Op::AddMember { group, .. } | Op::RemoveMember { group, .. } => {
+            Op::UpdateGroup { group, .. }
+            | Op::AddMember { group, .. }
+            | Op::RemoveMember { group, .. } => {
                 let v = group
                     .id
                     .as_ref()
@@ -52,7 +59,10 @@ pub fn fingerprints(live: &Live, plan: &Plan) -> BTreeMap<String, String> {
                 out.insert(format!("group:{}", group.name.to_lowercase()), v);
             }
             Op::RemoveRole { principal, .. } => {
-                out.insert(format!("roles:{}", principal.id), fp(&live.assignments_of(&principal.id)));
+                out.insert(
+                    format!("roles:{}", principal.id),
+                    fp(&live.assignments_of(&principal.id)),
+                );
             }
             Op::AssignRole { principal, .. } => {
                 if let Some(id) = &principal.id {
