@@ -348,6 +348,9 @@ fn markdown_of_a_huge_plan_fits_a_github_comment() {
     }
     let default = render(&plan, PlanFormat::Markdown, &RenderOptions::default());
     assert!(default.len() <= 65_000);
+    if std::env::var_os("SHOW_MARKDOWN").is_some() {
+        eprintln!("{default}");
+    }
     assert_eq!(
         default,
         render(&plan, PlanFormat::Markdown, &RenderOptions::default())
@@ -389,4 +392,81 @@ fn small_plan_markdown_is_whole() {
             .unwrap()
             .contains(&plan.summary.to_string())
     );
+}
+
+#[test]
+fn blocked_plans_and_errors_are_shown_in_text_and_markdown() {
+    // No Global Administrator after the plan (the tenant is empty): a gate trips.
+    let tenant =
+        "tenant:\n  domain: contoso.com\n  scope:\n    users: all\n  absent_users: ignore\n";
+    let users =
+        "users:\n  - upn: a@contoso.com\n    displayName: A\n    manager: nobody@contoso.com\n";
+    let mut sources = entraform::desired::source::SourceMap::default();
+    let loaded = entraform::desired::load::load_texts(
+        vec![
+            ("tenant.yaml".into(), tenant.to_string()),
+            ("users/a.yaml".into(), users.to_string()),
+        ],
+        &mut sources,
+        Vec::new(),
+    );
+    let desired = match loaded.result {
+        Ok((d, _)) => d,
+        Err(diags) => panic!("{diags:?}"),
+    };
+    let live = Live::from_parts(entraform::live::LiveParts::default());
+    let plan = plan::build(&desired, &live, &GateOverrides::default());
+    assert!(plan.is_blocked());
+    assert_eq!(plan.errors.len(), 1, "{:?}", plan.errors);
+    let origin = plan.errors[0].origin.as_ref().unwrap().to_string();
+    assert!(origin.starts_with("users/a.yaml:4:"), "{origin}");
+
+    let text = render(&plan, PlanFormat::Text, &RenderOptions::default());
+    assert!(
+        text.contains(&format!("error[unknown-user] {origin}: ")),
+        "{text}"
+    );
+    assert!(
+        text.contains("TRIPPED (override: --allow-no-global-admin)"),
+        "{text}"
+    );
+    assert!(text.contains("Blocked by safety gate"), "{text}");
+    assert!(text.lines().last().unwrap().starts_with("Plan: "));
+
+    let md = render(&plan, PlanFormat::Markdown, &RenderOptions::default());
+    let mut lines = md.lines();
+    assert_eq!(lines.next(), Some(format!("**{}**", plan.summary).as_str()));
+    assert!(md.contains("> This plan is **blocked**"), "{md}");
+    assert!(md.contains("`--allow-no-global-admin`"), "{md}");
+    assert!(md.contains("**1 error**"), "{md}");
+    assert!(
+        md.contains(&format!("- `unknown-user` at `{origin}`: ")),
+        "{md}"
+    );
+
+    let json: serde_json::Value =
+        serde_json::from_str(&render(&plan, PlanFormat::Json, &RenderOptions::default())).unwrap();
+    assert_eq!(json["blocked"], serde_json::json!(true));
+    assert_eq!(json["errors"][0]["code"], "unknown-user");
+    assert_eq!(json["errors"][0]["origin"]["file"], "users/a.yaml");
+    assert_eq!(json["steps"][0]["password"], "generate");
+}
+
+#[test]
+fn an_empty_plan_says_no_changes() {
+    let plan = Plan {
+        steps: Vec::new(),
+        notices: Vec::new(),
+        errors: Vec::new(),
+        gates: Vec::new(),
+        summary: Default::default(),
+        owned_users: 0,
+    };
+    let text = render(&plan, PlanFormat::Text, &RenderOptions::default());
+    assert!(text.starts_with("No changes."), "{text}");
+    let md = render(&plan, PlanFormat::Markdown, &RenderOptions::default());
+    assert!(md.contains("No changes."));
+    assert!(md.starts_with("**Plan: 0 to create, 0 to update, 0 to disable, 0 to delete.**\n"));
+    let dot = render(&plan, PlanFormat::Dot, &RenderOptions::default());
+    assert!(!dot.contains(" s0 ") && !dot.contains("rank=same"));
 }
