@@ -413,3 +413,62 @@ pub(super) fn blocking_gates(plan: &Plan) -> Vec<&GateResult> {
         .filter(|g| g.tripped && !g.overridden)
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PLAIN: Style = Style { color: false };
+
+    #[test]
+    fn inline_diff_marks_removed_and_added_runs() {
+        assert_eq!(
+            inline_diff("4000 Contoso Way, Building 7", "4000 Contoso Way", PLAIN),
+            "\"4000 Contoso Way[-, Building 7-]\""
+        );
+        assert_eq!(
+            inline_diff("1 Main St", "10 Main Street", PLAIN),
+            "\"1{+0+} Main St{+reet+}\""
+        );
+        assert_eq!(inline_diff("same", "same", PLAIN), "\"same\"");
+        let c = inline_diff("ab", "ac", Style { color: true });
+        assert_eq!(c, "\"a\x1b[31m[-b-]\x1b[0m\x1b[32m{+c+}\x1b[0m\"");
+    }
+
+    #[test]
+    fn long_values_get_an_inline_diff_short_ones_an_arrow() {
+        assert_eq!(
+            text_change(Some("Engineer"), Some("Senior Engineer"), PLAIN),
+            "\"Engineer\" → \"Senior Engineer\""
+        );
+        assert_eq!(text_change(None, Some("x"), PLAIN), "(unset) → \"x\"");
+        assert_eq!(text_change(Some("x"), None, PLAIN), "\"x\" → (unset)");
+        let long = "a".repeat(LONG_VALUE + 1);
+        let out = text_change(Some(&long), Some("b"), PLAIN);
+        assert!(out.starts_with("\"[-") && out.contains("{+b+}"), "{out}");
+        // Exactly at the threshold is still short.
+        let edge = "a".repeat(LONG_VALUE);
+        assert!(text_change(Some(&edge), Some("b"), PLAIN).contains(" → "));
+    }
+
+    #[test]
+    fn values_are_quoted_and_escaped() {
+        assert_eq!(value(None), "(unset)");
+        assert_eq!(
+            value(Some(&AttrValue::Text("Chloé \"C\"".into()))),
+            "\"Chloé \\\"C\\\"\""
+        );
+        assert_eq!(
+            value(Some(&AttrValue::List(vec!["+1 1".into(), "+1 2".into()]))),
+            "[\"+1 1\", \"+1 2\"]"
+        );
+        assert_eq!(value(Some(&AttrValue::List(Vec::new()))), "[]");
+        assert_eq!(inline_diff("a\nb", "a\nc", PLAIN), "\"a\\n[-b-]{+c+}\"");
+    }
+
+    #[test]
+    fn objects_sort_users_then_groups_then_roles() {
+        assert!(object_rank("zed@contoso.com") < object_rank("group:a"));
+        assert!(object_rank("group:z") < object_rank("role:a"));
+    }
+}

@@ -79,3 +79,13 @@ fn quote(s: &str) -> String {
     out.push('"');
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::quote;
+
+    #[test]
+    fn dot_strings_escape_quotes_backslashes_and_newlines() {
+        assert_eq!(quote("a \"b\" \\ c\nd\r"), "\"a \\\"b\\\" \\\\ c\\nd\"");
+    }
+}

@@ -271,3 +271,29 @@ fn escape_inline(s: &str) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fences_outgrow_backticks_in_the_body() {
+        assert_eq!(longest_backtick_run("a ``` b `` c"), 3);
+        assert_eq!(longest_backtick_run("none"), 0);
+    }
+
+    #[test]
+    fn html_and_table_cells_are_escaped() {
+        assert_eq!(escape_html("<a & \"b\">"), "&lt;a &amp; &quot;b&quot;&gt;");
+        assert_eq!(escape_cell("a | b\nc"), "a \\| b c");
+        assert_eq!(escape_inline("group:a_b*"), "group:a\\_b\\*");
+    }
+
+    #[test]
+    fn take_fitting_stops_at_the_first_item_that_does_not_fit() {
+        let items = vec!["aaaa".to_string(), "bb".to_string(), "c".to_string()];
+        let mut budget = 5;
+        assert_eq!(take_fitting(&items, &mut budget), 1);
+        assert_eq!(budget, 1);
+    }
+}
