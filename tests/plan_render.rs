@@ -16,10 +16,11 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 use entraform::desired::DesiredState;
+use entraform::desired::attrs::{Attr, AttrValue};
 use entraform::emulator::{BackgroundEmulator, EmulatorConfig, Seed};
 use entraform::graph::{AuthConfig, ClientOptions, Cloud, Credential, GraphClient};
 use entraform::live::{Live, ReadOptions, read_live_blocking};
-use entraform::plan::{self, GateOverrides, Plan};
+use entraform::plan::{self, AttrChange, GateOverrides, Op, Plan};
 use secrecy::SecretString;
 
 fn desired_example() -> DesiredState {
@@ -105,7 +106,98 @@ fn example_seed_shows_every_operation_and_plans_cleanly() {
     assert!(plan.errors.is_empty(), "{:?}", plan.errors);
     assert!(!plan.is_blocked());
     assert!(plan.gates.iter().all(|g| !g.tripped), "{:?}", plan.gates);
+    assert!(
+        plan.gates.iter().all(|g| g.applies),
+        "every gate is evaluated: {:?}",
+        plan.gates
+    );
     assert!(plan.has_changes());
+
+    // Where the operations come from (see the comment at the top of the seed).
+    let has = |kind: &str, object: &str| {
+        plan.steps
+            .iter()
+            .any(|s| s.op.kind() == kind && s.op.object_key() == object)
+    };
+    assert!(has("create_user", "ella.morgan@contoso.com"));
+    assert!(has("restore_user", "george.miles@contoso.com"));
+    assert!(has("enable_user", "hannah.lindqvist@contoso.com"));
+    assert!(has("disable_user", "lucas.ferreira@contoso.com"));
+    assert!(has("revoke_sessions", "lucas.ferreira@contoso.com"));
+    assert!(
+        has("disable_user", "derek.shaw@contoso.com"),
+        "absent_users: disable"
+    );
+    assert!(has("remove_manager", "olivia.bennett@contoso.com"));
+    assert!(has("remove_member", "group:dept-engineering"));
+    assert!(has("create_group", "group:sales-emea"));
+    assert!(has("update_group", "group:dept-sales"));
+    assert!(has("remove_role", "role:User Administrator"));
+    let changes: Vec<&AttrChange> = plan
+        .steps
+        .iter()
+        .filter_map(|s| match &s.op {
+            Op::UpdateUser { changes, .. } => Some(changes),
+            _ => None,
+        })
+        .flatten()
+        .collect();
+    assert!(changes.iter().any(|c| c.attr == Attr::StreetAddress
+        && matches!(&c.old, Some(AttrValue::Text(t)) if t.chars().count() > 60)));
+    assert!(
+        changes
+            .iter()
+            .any(|c| c.attr == Attr::MobilePhone && c.old.is_some() && c.new.is_none()),
+        "a `null` clears a value"
+    );
+    // Nothing touches the break-glass account or the synced user; both are reported.
+    for s in &plan.steps {
+        let upn = s.op.subject_upn().map(|u| u.key()).unwrap_or_default();
+        assert_ne!(upn, "breakglass@contoso.onmicrosoft.com", "{:?}", s.op);
+        assert_ne!(upn, "peter.walsh@contoso.com", "{:?}", s.op);
+    }
+    let notice = |code: &str, object: &str| {
+        plan.notices
+            .iter()
+            .any(|n| n.code == code && n.object == object)
+    };
+    assert!(notice("synced-user", "peter.walsh@contoso.com"));
+    assert!(notice("protected-principal", "role:Global Administrator"));
+    let ga = plan
+        .gates
+        .iter()
+        .find(|g| g.gate == entraform::plan::GateKind::GlobalAdministrators)
+        .unwrap();
+    assert!(ga.value >= 1);
+}
+
+#[test]
+fn example_seed_has_an_app_with_a_secret_and_the_tenant_features() {
+    let seed = Seed::from_file(Path::new("examples/seed.yaml")).unwrap();
+    let app = &seed.applications[0];
+    assert!(!app.client_secrets.is_empty() && app.service_principal_id.is_some());
+    let live = live_from_seed();
+    let all_staff = live.groups_named("all-staff");
+    assert!(all_staff.len() == 1 && all_staff[0].is_dynamic());
+    assert!(
+        live.user_by_upn("peter.walsh@contoso.com")
+            .unwrap()
+            .on_premises_sync_enabled
+    );
+    assert_eq!(
+        live.deleted_by_upn("george.miles@contoso.com").len(),
+        1,
+        "george.miles is in deleted items"
+    );
+    let bg = live
+        .user_by_upn("breakglass@contoso.onmicrosoft.com")
+        .unwrap();
+    assert!(bg.account_enabled);
+    assert!(live.assignments_of(&bg.id).iter().any(|a| {
+        a.role_definition_id
+            .eq_ignore_ascii_case(entraform::builtin_roles::GLOBAL_ADMINISTRATOR)
+    }));
+    assert!(live.principal().and_then(|p| p.id.clone()).is_some());
 }
 
 use entraform::plan::render::{PlanFormat, RenderOptions, render};
