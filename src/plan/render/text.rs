@@ -94,7 +94,7 @@ pub(super) fn render(plan: &Plan, opts: &RenderOptions) -> String {
             g.value,
             gate_limit(g),
         ));
-        out.push(format!("  {:<id_w$}  {}", "", style.paint(DIM, &g.message)));
+        out.push(format!("      {}", style.paint(DIM, &g.message)));
     }
     out.push(String::new());
 
