@@ -45,13 +45,15 @@ impl TenantArgs {
     /// Sign in (or start the emulator) and return a client.
     pub fn connect(&self) -> anyhow::Result<Connection> {
         if let Some(seed_path) = &self.emulator {
-            let seed = Seed::from_file(seed_path).with_context(|| format!("cannot load emulator seed {}", seed_path.display()))?;
+            let seed = Seed::from_file(seed_path)
+                .with_context(|| format!("cannot load emulator seed {}", seed_path.display()))?;
             let app = seed
                 .applications
                 .first()
                 .map(|a| a.app_id.clone())
                 .context("the emulator seed has no `applications` entry to sign in as; add one with an appId")?;
-            let emu = BackgroundEmulator::start(seed, EmulatorConfig::default()).context("cannot start the emulator")?;
+            let emu = BackgroundEmulator::start(seed, EmulatorConfig::default())
+                .context("cannot start the emulator")?;
             let auth = AuthConfig {
                 tenant_id: emu.tenant_id(),
                 client_id: app.clone(),
@@ -60,7 +62,10 @@ impl TenantArgs {
             };
             tracing::info!(url = emu.base_url(), "emulator started");
             let client = GraphClient::new(auth, ClientOptions::default())?;
-            return Ok(Connection { client, emulator: Some(emu) });
+            return Ok(Connection {
+                client,
+                emulator: Some(emu),
+            });
         }
         let cloud = match &self.graph_url {
             Some(url) => Cloud::custom(url)?,
@@ -84,7 +89,8 @@ impl TenantArgs {
 impl Connection {
     /// Read the whole tenant.
     pub fn read(&self) -> anyhow::Result<Live> {
-        let live = read_live_blocking(&self.client, &ReadOptions::default()).context("cannot read the tenant")?;
+        let live = read_live_blocking(&self.client, &ReadOptions::default())
+            .context("cannot read the tenant")?;
         tracing::info!(
             users = live.users().len(),
             groups = live.groups().len(),

@@ -8,7 +8,9 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+pub mod connect;
 pub mod emulator;
+pub mod plan;
 pub mod schema;
 pub mod validate;
 
@@ -80,6 +82,8 @@ impl ColorChoice {
 pub enum Command {
     /// Check a directory repo for mistakes (all of them, with file, line and a hint).
     Validate(validate::Args),
+    /// Compare the repo with the tenant (or an emulator) and show what would change; changes nothing.
+    Plan(Box<plan::Args>),
     /// Print the JSON Schema of the YAML files (for editors and yaml-language-server).
     Schema(schema::Args),
     /// Serve a local Microsoft Graph v1.0 emulator from a seed until Ctrl-C.
@@ -118,6 +122,7 @@ where
 pub fn run(cli: Cli) -> anyhow::Result<Exit> {
     match cli.command {
         Command::Validate(args) => validate::run(args, cli.color),
+        Command::Plan(args) => plan::run(*args, cli.color),
         Command::Schema(args) => schema::run(args),
         Command::Emulator(args) => emulator::run(args),
     }

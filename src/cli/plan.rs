@@ -96,7 +96,13 @@ impl GateFlags {
             (self.allow_no_global_admin, GateKind::GlobalAdministrators),
             (self.allow_own_role_removal, GateKind::OwnPrivilegedRole),
         ];
-        GateOverrides(pairs.into_iter().filter(|(on, _)| *on).map(|(_, g)| g).collect())
+        GateOverrides(
+            pairs
+                .into_iter()
+                .filter(|(on, _)| *on)
+                .map(|(_, g)| g)
+                .collect(),
+        )
     }
 }
 
@@ -106,8 +112,18 @@ pub fn run(args: Args, color: ColorChoice) -> anyhow::Result<Exit> {
     let desired = match &loaded.result {
         Ok((state, _)) => state,
         Err(diags) => {
-            eprint!("{}", diag_render::human(diags, &loaded.sources, color.enabled(std::io::stderr().is_terminal())));
-            eprintln!("{}: the repo is invalid; fix the errors above (see `entraform validate`)", args.dir.display());
+            eprint!(
+                "{}",
+                diag_render::human(
+                    diags,
+                    &loaded.sources,
+                    color.enabled(std::io::stderr().is_terminal())
+                )
+            );
+            eprintln!(
+                "{}: the repo is invalid; fix the errors above (see `entraform validate`)",
+                args.dir.display()
+            );
             return Ok(Exit::Error);
         }
     };
@@ -124,7 +140,8 @@ pub fn run(args: Args, color: ColorChoice) -> anyhow::Result<Exit> {
         let saved = SavedPlan::new(&plan, &live, digest(&args.dir, &loaded.sources));
         let mut text = serde_json::to_string_pretty(&saved)?;
         text.push('\n');
-        std::fs::write(path, text).with_context(|| format!("cannot write the plan to {}", path.display()))?;
+        std::fs::write(path, text)
+            .with_context(|| format!("cannot write the plan to {}", path.display()))?;
         tracing::info!(path = %path.display(), "plan saved");
     }
     Ok(if !plan.errors.is_empty() {

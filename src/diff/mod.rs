@@ -324,6 +324,12 @@ pub fn diff(desired: &DesiredState, live: &Live) -> Diff {
     let mut out = c.out;
     out.ops.sort();
     out.ops.dedup();
+    // One assignment may be removed for two reasons (authoritative role, leaving user): keep one step.
+    let mut removed: HashSet<String> = HashSet::new();
+    out.ops.retain(|op| match op {
+        Op::RemoveRole { assignment_id, .. } => removed.insert(assignment_id.clone()),
+        _ => true,
+    });
     out.notices.sort();
     out.notices.dedup();
     out.errors.sort();

@@ -133,6 +133,10 @@ fn threshold_gate(
         };
     }
     let tripped = value > limit;
+    let basis = match t {
+        Threshold::Count(_) => String::new(),
+        Threshold::BasisPoints(_) => format!(" ({t} of {owned} owned users)"),
+    };
     GateResult {
         gate,
         applies: true,
@@ -142,11 +146,11 @@ fn threshold_gate(
         overridden: tripped && overrides.allows(gate),
         message: if tripped {
             format!(
-                "{value} {what} exceed the limit of {limit} ({t} of {owned} owned users); review the plan, then pass {} if intended",
+                "{value} {what} exceed the limit of {limit}{basis}; review the plan, then pass {} if intended",
                 gate.flag()
             )
         } else {
-            format!("{value} {what} of at most {limit} ({t} of {owned} owned users)")
+            format!("{value} {what} of at most {limit}{basis}")
         },
     }
 }

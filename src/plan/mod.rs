@@ -8,6 +8,7 @@
 pub mod gates;
 pub mod graph;
 pub mod op;
+pub mod render;
 pub mod saved;
 pub mod simulate;
 

@@ -1,0 +1,131 @@
+//! Terraform-like text for terminals.
+
+use super::RenderOptions;
+use super::common::{
+    BOLD, DIM, GREEN, RED, Style, YELLOW, blocking_gates, by_object, gate_limit, gate_status,
+    step_lines,
+};
+use crate::plan::Plan;
+
+/// Render the plan as text: objects with their operations, then notices,
+/// errors, the safety gates, the wave count and the summary line (last).
+pub(super) fn render(plan: &Plan, opts: &RenderOptions) -> String {
+    let style = Style { color: opts.color };
+    let mut out: Vec<String> = Vec::new();
+
+    let objects = by_object(plan);
+    if objects.is_empty() {
+        out.push("No changes. The tenant matches the directory repo.".to_string());
+        out.push(String::new());
+    } else {
+        out.push(format!(
+            "entraform will perform {} operation{} on {} object{}:",
+            plan.steps.len(),
+            plural(plan.steps.len()),
+            objects.len(),
+            plural(objects.len())
+        ));
+        out.push(String::new());
+        for (key, steps) in &objects {
+            out.push(style.paint(BOLD, &format!("# {key}")));
+            for s in steps {
+                out.extend(step_lines(s, style, "  "));
+            }
+            out.push(String::new());
+        }
+    }
+
+    if !plan.notices.is_empty() {
+        out.push(style.paint(BOLD, "Not changed (no operation is planned for these):"));
+        for n in &plan.notices {
+            out.push(format!("  {} [{}] {}", n.object, n.code, n.message));
+        }
+        out.push(String::new());
+    }
+
+    if !plan.errors.is_empty() {
+        out.push(style.paint(
+            RED,
+            &format!(
+                "Errors ({}): the plan cannot be applied until they are fixed.",
+                plan.errors.len()
+            ),
+        ));
+        for e in &plan.errors {
+            let at = e
+                .origin
+                .as_ref()
+                .map_or_else(|| "(no location)".to_string(), |o| o.to_string());
+            out.push(format!("  error[{}] {at}: {}", e.code, e.message));
+        }
+        out.push(String::new());
+    }
+
+    out.push(style.paint(BOLD, "Safety gates:"));
+    let id_w = plan
+        .gates
+        .iter()
+        .map(|g| g.gate.id().len())
+        .max()
+        .unwrap_or(0);
+    let val_w = plan
+        .gates
+        .iter()
+        .map(|g| g.value.to_string().len())
+        .max()
+        .unwrap_or(0);
+    let lim_w = plan
+        .gates
+        .iter()
+        .map(|g| gate_limit(g).len())
+        .max()
+        .unwrap_or(0);
+    for g in &plan.gates {
+        let status = gate_status(g);
+        let status = match status {
+            "TRIPPED" => style.paint(RED, &format!("TRIPPED (override: {})", g.gate.flag())),
+            "overridden" => style.paint(YELLOW, &format!("overridden by {}", g.gate.flag())),
+            "ok" => style.paint(GREEN, "ok"),
+            other => style.paint(DIM, other),
+        };
+        out.push(format!(
+            "  {:<id_w$}  {:>val_w$}  {:<lim_w$}  {status}",
+            g.gate.id(),
+            g.value,
+            gate_limit(g),
+        ));
+        out.push(format!("      {}", style.paint(DIM, &g.message)));
+    }
+    out.push(String::new());
+
+    let blocking = blocking_gates(plan);
+    if !blocking.is_empty() {
+        let names: Vec<String> = blocking
+            .iter()
+            .map(|g| format!("{} ({})", g.gate.id(), g.gate.flag()))
+            .collect();
+        out.push(style.paint(
+            RED,
+            &format!(
+                "Blocked by safety gate{}: {}. Review the plan, then re-run with the flag if it is intended.",
+                plural(blocking.len()),
+                names.join(", ")
+            ),
+        ));
+    }
+    let waves = plan.waves();
+    if waves > 0 {
+        out.push(format!(
+            "{waves} wave{}: apply runs the operations of a wave concurrently, one wave after the other.",
+            plural(waves)
+        ));
+    }
+    out.push(style.paint(BOLD, &plan.summary.to_string()));
+    let mut s = out.join("\n");
+    s.push('\n');
+    s
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}

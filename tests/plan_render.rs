@@ -1,0 +1,564 @@
+//! The plan renderers on the README example (examples/desired-state planned
+//! against the emulator seeded with examples/seed.yaml), and on a large
+//! synthetic plan.
+//!
+//! Snapshot tests compare every format byte for byte with the files under
+//! `tests/snapshots/`. After an intended change to a renderer or the example,
+//! regenerate them with
+//!
+//! ```sh
+//! UPDATE_SNAPSHOTS=1 cargo test --test plan_render
+//! ```
+//!
+//! and review the diff of `tests/snapshots/` before committing.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use entraform::desired::DesiredState;
+use entraform::desired::attrs::{Attr, AttrValue};
+use entraform::emulator::{BackgroundEmulator, EmulatorConfig, Seed};
+use entraform::graph::{AuthConfig, ClientOptions, Cloud, Credential, GraphClient};
+use entraform::live::{Live, ReadOptions, read_live_blocking};
+use entraform::plan::{self, AttrChange, GateOverrides, Op, Plan};
+use secrecy::SecretString;
+
+fn desired_example() -> DesiredState {
+    // A relative path keeps origins (`examples/desired-state/…:line:col`) machine-independent.
+    let loaded = entraform::desired::load::load_dir(Path::new("examples/desired-state"));
+    match loaded.result {
+        Ok((state, _warnings)) => state,
+        Err(diags) => panic!("examples/desired-state does not load: {diags:?}"),
+    }
+}
+
+/// Start the emulator from examples/seed.yaml and read it like a real tenant.
+fn live_from_seed() -> Live {
+    let seed = Seed::from_file(Path::new("examples/seed.yaml")).expect("examples/seed.yaml parses");
+    let app = seed
+        .applications
+        .first()
+        .expect("the seed has an app")
+        .app_id
+        .clone();
+    let emu = BackgroundEmulator::start(seed, EmulatorConfig::default()).expect("emulator starts");
+    let auth = AuthConfig {
+        tenant_id: emu.tenant_id(),
+        client_id: app.clone(),
+        cloud: Cloud::custom(emu.base_url()).expect("emulator url"),
+        credential: Credential::Bearer(SecretString::from(emu.issue_token(&app))),
+    };
+    let client = GraphClient::new(auth, ClientOptions::default()).expect("client");
+    read_live_blocking(&client, &ReadOptions::default()).expect("read the emulated tenant")
+}
+
+fn example_plan() -> Plan {
+    plan::build(
+        &desired_example(),
+        &live_from_seed(),
+        &GateOverrides::default(),
+    )
+}
+
+#[test]
+fn example_seed_shows_every_operation_and_plans_cleanly() {
+    let plan = example_plan();
+    for s in &plan.steps {
+        eprintln!(
+            "{:>2} w{} {:<16} {} {:?}",
+            s.id,
+            s.wave,
+            s.op.kind(),
+            s.op.object_key(),
+            s.depends_on
+        );
+    }
+    for n in &plan.notices {
+        eprintln!("notice {} {} {}", n.code, n.object, n.message);
+    }
+    for g in &plan.gates {
+        eprintln!(
+            "gate {:?} {} {:?} {} {}",
+            g.gate, g.value, g.limit, g.tripped, g.message
+        );
+    }
+    eprintln!("{:?}", plan.errors);
+    let kinds: BTreeSet<&str> = plan.steps.iter().map(|s| s.op.kind()).collect();
+    let want = [
+        "create_user",
+        "restore_user",
+        "update_user",
+        "enable_user",
+        "disable_user",
+        "revoke_sessions",
+        "set_manager",
+        "remove_manager",
+        "create_group",
+        "update_group",
+        "add_member",
+        "remove_member",
+        "assign_role",
+        "remove_role",
+    ];
+    for k in want {
+        assert!(kinds.contains(k), "no {k} in the example plan: {kinds:?}");
+    }
+    assert!(plan.errors.is_empty(), "{:?}", plan.errors);
+    assert!(!plan.is_blocked());
+    assert!(plan.gates.iter().all(|g| !g.tripped), "{:?}", plan.gates);
+    assert!(
+        plan.gates.iter().all(|g| g.applies),
+        "every gate is evaluated: {:?}",
+        plan.gates
+    );
+    assert!(plan.has_changes());
+
+    // Where the operations come from (see the comment at the top of the seed).
+    let has = |kind: &str, object: &str| {
+        plan.steps
+            .iter()
+            .any(|s| s.op.kind() == kind && s.op.object_key() == object)
+    };
+    assert!(has("create_user", "ella.morgan@contoso.com"));
+    assert!(has("restore_user", "george.miles@contoso.com"));
+    assert!(has("enable_user", "hannah.lindqvist@contoso.com"));
+    assert!(has("disable_user", "lucas.ferreira@contoso.com"));
+    assert!(has("revoke_sessions", "lucas.ferreira@contoso.com"));
+    assert!(
+        has("disable_user", "derek.shaw@contoso.com"),
+        "absent_users: disable"
+    );
+    assert!(has("remove_manager", "olivia.bennett@contoso.com"));
+    assert!(has("remove_member", "group:dept-engineering"));
+    assert!(has("create_group", "group:sales-emea"));
+    assert!(has("update_group", "group:dept-sales"));
+    assert!(has("remove_role", "role:User Administrator"));
+    let changes: Vec<&AttrChange> = plan
+        .steps
+        .iter()
+        .filter_map(|s| match &s.op {
+            Op::UpdateUser { changes, .. } => Some(changes),
+            _ => None,
+        })
+        .flatten()
+        .collect();
+    assert!(changes.iter().any(|c| c.attr == Attr::StreetAddress
+        && matches!(&c.old, Some(AttrValue::Text(t)) if t.chars().count() > 60)));
+    assert!(
+        changes
+            .iter()
+            .any(|c| c.attr == Attr::MobilePhone && c.old.is_some() && c.new.is_none()),
+        "a `null` clears a value"
+    );
+    // Nothing touches the break-glass account or the synced user; both are reported.
+    for s in &plan.steps {
+        let upn = s.op.subject_upn().map(|u| u.key()).unwrap_or_default();
+        assert_ne!(upn, "breakglass@contoso.onmicrosoft.com", "{:?}", s.op);
+        assert_ne!(upn, "peter.walsh@contoso.com", "{:?}", s.op);
+    }
+    let notice = |code: &str, object: &str| {
+        plan.notices
+            .iter()
+            .any(|n| n.code == code && n.object == object)
+    };
+    assert!(notice("synced-user", "peter.walsh@contoso.com"));
+    assert!(notice("protected-principal", "role:Global Administrator"));
+    let ga = plan
+        .gates
+        .iter()
+        .find(|g| g.gate == entraform::plan::GateKind::GlobalAdministrators)
+        .unwrap();
+    assert!(ga.value >= 1);
+}
+
+#[test]
+fn example_seed_has_an_app_with_a_secret_and_the_tenant_features() {
+    let seed = Seed::from_file(Path::new("examples/seed.yaml")).unwrap();
+    let app = &seed.applications[0];
+    assert!(!app.client_secrets.is_empty() && app.service_principal_id.is_some());
+    let live = live_from_seed();
+    let all_staff = live.groups_named("all-staff");
+    assert!(all_staff.len() == 1 && all_staff[0].is_dynamic());
+    assert!(
+        live.user_by_upn("peter.walsh@contoso.com")
+            .unwrap()
+            .on_premises_sync_enabled
+    );
+    assert_eq!(
+        live.deleted_by_upn("george.miles@contoso.com").len(),
+        1,
+        "george.miles is in deleted items"
+    );
+    let bg = live
+        .user_by_upn("breakglass@contoso.onmicrosoft.com")
+        .unwrap();
+    assert!(bg.account_enabled);
+    assert!(live.assignments_of(&bg.id).iter().any(|a| {
+        a.role_definition_id
+            .eq_ignore_ascii_case(entraform::builtin_roles::GLOBAL_ADMINISTRATOR)
+    }));
+    assert!(live.principal().and_then(|p| p.id.clone()).is_some());
+}
+
+use entraform::plan::render::{PlanFormat, RenderOptions, render};
+
+/// Compare with `tests/snapshots/plan.<ext>`, or rewrite it when `UPDATE_SNAPSHOTS=1`.
+fn check_snapshot(format: PlanFormat, actual: &str) {
+    let path = Path::new("tests/snapshots").join(format!("plan.{}", format.extension()));
+    if std::env::var("UPDATE_SNAPSHOTS").is_ok_and(|v| v == "1") {
+        std::fs::create_dir_all("tests/snapshots").unwrap();
+        std::fs::write(&path, actual).unwrap();
+        return;
+    }
+    let expected = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "cannot read {}: {e}; run `UPDATE_SNAPSHOTS=1 cargo test --test plan_render`",
+            path.display()
+        )
+    });
+    if expected != actual {
+        let first = expected
+            .lines()
+            .zip(actual.lines())
+            .position(|(a, b)| a != b)
+            .unwrap_or_else(|| expected.lines().count().min(actual.lines().count()));
+        panic!(
+            "{} differs from the rendering (first at line {}):\n  expected: {:?}\n  actual:   {:?}\nIf the change is intended, run `UPDATE_SNAPSHOTS=1 cargo test --test plan_render` and review the diff.",
+            path.display(),
+            first + 1,
+            expected.lines().nth(first),
+            actual.lines().nth(first),
+        );
+    }
+}
+
+#[test]
+fn snapshots_of_all_four_formats_and_determinism() {
+    // Two independent builds (two emulators, two reads) must render identically.
+    let a = example_plan();
+    let b = example_plan();
+    let opts = RenderOptions::default();
+    for format in PlanFormat::ALL {
+        let first = render(&a, format, &opts);
+        assert_eq!(
+            first,
+            render(&a, format, &opts),
+            "{format} is not deterministic"
+        );
+        assert_eq!(
+            first,
+            render(&b, format, &opts),
+            "{format} differs between two reads"
+        );
+        assert!(
+            first.ends_with('\n') && !first.ends_with("\n\n"),
+            "{format}: one final newline"
+        );
+        assert!(
+            !first.contains('\x1b'),
+            "{format} without colour has escape codes"
+        );
+        check_snapshot(format, &first);
+    }
+}
+
+#[test]
+fn text_colour_only_when_asked() {
+    let plan = example_plan();
+    let plain = render(&plan, PlanFormat::Text, &RenderOptions::default());
+    assert!(!plain.contains('\x1b'));
+    let colored = render(
+        &plan,
+        PlanFormat::Text,
+        &RenderOptions {
+            color: true,
+            ..RenderOptions::default()
+        },
+    );
+    assert!(colored.contains("\x1b[32m+\x1b[0m"), "green +");
+    assert!(colored.contains("\x1b[33m~\x1b[0m"), "yellow ~");
+    assert!(colored.contains("\x1b[31m-\x1b[0m"), "red -");
+    // Stripping the escape codes gives back the plain text.
+    let mut stripped = String::new();
+    let mut it = colored.chars().peekable();
+    while let Some(c) = it.next() {
+        if c == '\x1b' {
+            for d in it.by_ref() {
+                if d == 'm' {
+                    break;
+                }
+            }
+        } else {
+            stripped.push(c);
+        }
+    }
+    assert_eq!(stripped, plain);
+}
+
+#[test]
+fn text_shows_attributes_long_values_gates_and_summary_last() {
+    let plan = example_plan();
+    let text = render(&plan, PlanFormat::Text, &RenderOptions::default());
+    let has = |prefix: &str, rest: &str| {
+        text.lines()
+            .any(|l| l.trim_start().starts_with(prefix) && l.trim_end().ends_with(rest))
+    };
+    assert!(
+        has("jobTitle:", " \"CEO\" → \"Chief Executive Officer\""),
+        "{text}"
+    );
+    assert!(
+        has("mobilePhone:", " \"+1 425 555 0144\" → (unset)"),
+        "{text}"
+    );
+    // The long streetAddress is a character-level inline diff.
+    assert!(
+        text.lines()
+            .any(|l| l.trim_start().starts_with("streetAddress:")
+                && l.contains(" \"4000 Contoso Way[-, Building 7, Floor 3")),
+        "{text}"
+    );
+    assert!(text.contains("! revoke sessions"));
+    for g in entraform::plan::GateKind::ALL {
+        assert!(text.contains(g.id()), "gate {} missing", g.id());
+    }
+    assert!(text.contains("[synced-user]"));
+    let last = text.lines().last().unwrap();
+    assert_eq!(last, plan.summary.to_string());
+    assert!(last.starts_with("Plan: "));
+}
+
+#[test]
+fn json_is_versioned_complete_and_has_no_passwords() {
+    let plan = example_plan();
+    let json = render(&plan, PlanFormat::Json, &RenderOptions::default());
+    let v: serde_json::Value = serde_json::from_str(&json).expect("valid JSON");
+    assert_eq!(
+        v["format_version"],
+        serde_json::json!(entraform::plan::PLAN_FORMAT_VERSION)
+    );
+    assert!(json.starts_with("{\n  \"format_version\": 1,"));
+    let steps = v["steps"].as_array().unwrap();
+    assert_eq!(steps.len(), plan.steps.len());
+    for (s, j) in plan.steps.iter().zip(steps) {
+        assert_eq!(j["id"], serde_json::json!(s.id));
+        assert_eq!(j["wave"], serde_json::json!(s.wave));
+        assert_eq!(j["op"], serde_json::json!(s.op.kind()));
+        assert_eq!(j["depends_on"], serde_json::json!(s.depends_on));
+    }
+    let create = steps.iter().find(|s| s["op"] == "create_user").unwrap();
+    assert_eq!(
+        create["password"],
+        serde_json::json!({"env": "CONTOSO_NEWHIRE_PASSWORD"})
+    );
+    for key in ["summary", "notices", "errors", "gates", "owned_users"] {
+        assert!(v.get(key).is_some(), "{key} missing");
+    }
+    assert_eq!(v["gates"].as_array().unwrap().len(), 6);
+    // The seed's client secret never reaches a plan.
+    assert!(!json.contains("emulator-only-secret"));
+}
+
+#[test]
+fn dot_is_a_ranked_digraph_of_the_steps() {
+    let plan = example_plan();
+    let dot = render(&plan, PlanFormat::Dot, &RenderOptions::default());
+    assert!(dot.starts_with("digraph plan {\n") && dot.ends_with("}\n"));
+    for s in &plan.steps {
+        assert!(dot.contains(&format!("  s{} [label=", s.id)));
+        for d in &s.depends_on {
+            assert!(dot.contains(&format!("  s{d} -> s{};", s.id)));
+        }
+    }
+    assert_eq!(dot.matches("rank=same").count(), plan.waves());
+    assert_eq!(dot.matches('{').count(), dot.matches('}').count());
+}
+
+/// A repo declaring `n` users (and one group holding them all) against an empty tenant.
+fn large_plan(n: usize) -> Plan {
+    let tenant = "tenant:\n  domain: contoso.com\n  scope:\n    users: all\n  absent_users: ignore\n  defaults:\n    usageLocation: US\n    companyName: Contoso\n".to_string();
+    let mut users = String::from("users:\n");
+    for i in 0..n {
+        users.push_str(&format!(
+            "  - upn: user{i:05}@contoso.com\n    displayName: User {i:05}\n    givenName: User\n    surname: N{i:05}\n    jobTitle: Engineer\n    department: Engineering\n    city: Redmond\n    groups: [team-{}]\n",
+            i % 50
+        ));
+    }
+    let mut groups = String::from("groups:\n");
+    for g in 0..50 {
+        groups.push_str(&format!("  - name: team-{g}\n    description: Team {g}\n"));
+    }
+    let mut sources = entraform::desired::source::SourceMap::default();
+    let loaded = entraform::desired::load::load_texts(
+        vec![
+            ("tenant.yaml".into(), tenant),
+            ("users/all.yaml".into(), users),
+            ("groups/teams.yaml".into(), groups),
+        ],
+        &mut sources,
+        Vec::new(),
+    );
+    let desired = match loaded.result {
+        Ok((d, _)) => d,
+        Err(diags) => panic!("{} diagnostics, first: {:?}", diags.len(), diags.first()),
+    };
+    let live = Live::from_parts(entraform::live::LiveParts::default());
+    plan::build(&desired, &live, &GateOverrides::default())
+}
+
+#[test]
+fn markdown_of_a_huge_plan_fits_a_github_comment() {
+    let plan = large_plan(2_500);
+    // 2,500 creates + 2,500 memberships + 50 new groups.
+    assert!(plan.steps.len() >= 5_000, "{}", plan.steps.len());
+    let objects = 2_500 + 50;
+    for max in [65_536, 65_000, 20_000] {
+        let md = render(
+            &plan,
+            PlanFormat::Markdown,
+            &RenderOptions {
+                max_markdown_chars: max,
+                ..RenderOptions::default()
+            },
+        );
+        assert!(md.len() <= max, "{} > {max}", md.len());
+        assert!(md.starts_with(&format!("**{}**", plan.summary)));
+        let shown = md.matches("<details>").count();
+        assert!(shown > 0 && shown < objects);
+        let note = format!(
+            "… {} more objects not shown; see the saved plan / CI artifact.",
+            objects - shown
+        );
+        assert!(md.contains(&note), "no note {note:?}");
+        assert!(md.contains("### Safety gates"));
+        assert!(md.contains("| `create_user` | 2500 |"));
+        // Deterministic, and no section is cut in half.
+        assert_eq!(
+            md.matches("<details>").count(),
+            md.matches("</details>").count()
+        );
+    }
+    let default = render(&plan, PlanFormat::Markdown, &RenderOptions::default());
+    assert!(default.len() <= 65_000);
+    if std::env::var_os("SHOW_MARKDOWN").is_some() {
+        eprintln!("{default}");
+    }
+    assert_eq!(
+        default,
+        render(&plan, PlanFormat::Markdown, &RenderOptions::default())
+    );
+}
+
+#[test]
+fn markdown_never_exceeds_even_a_tiny_limit() {
+    let plan = large_plan(30);
+    for max in [0, 1, 10, 100, 500, 1_000, 3_000] {
+        let md = render(
+            &plan,
+            PlanFormat::Markdown,
+            &RenderOptions {
+                max_markdown_chars: max,
+                ..RenderOptions::default()
+            },
+        );
+        assert!(md.len() <= max, "{} > {max}", md.len());
+    }
+}
+
+#[test]
+fn small_plan_markdown_is_whole() {
+    let plan = example_plan();
+    let md = render(&plan, PlanFormat::Markdown, &RenderOptions::default());
+    assert!(!md.contains("more objects not shown"));
+    assert_eq!(
+        md.matches("<details>").count(),
+        plan.steps
+            .iter()
+            .map(|s| s.op.object_key())
+            .collect::<BTreeSet<_>>()
+            .len()
+    );
+    assert!(
+        md.lines()
+            .next()
+            .unwrap()
+            .contains(&plan.summary.to_string())
+    );
+}
+
+#[test]
+fn blocked_plans_and_errors_are_shown_in_text_and_markdown() {
+    // No Global Administrator after the plan (the tenant is empty): a gate trips.
+    let tenant =
+        "tenant:\n  domain: contoso.com\n  scope:\n    users: all\n  absent_users: ignore\n";
+    let users =
+        "users:\n  - upn: a@contoso.com\n    displayName: A\n    manager: nobody@contoso.com\n";
+    let mut sources = entraform::desired::source::SourceMap::default();
+    let loaded = entraform::desired::load::load_texts(
+        vec![
+            ("tenant.yaml".into(), tenant.to_string()),
+            ("users/a.yaml".into(), users.to_string()),
+        ],
+        &mut sources,
+        Vec::new(),
+    );
+    let desired = match loaded.result {
+        Ok((d, _)) => d,
+        Err(diags) => panic!("{diags:?}"),
+    };
+    let live = Live::from_parts(entraform::live::LiveParts::default());
+    let plan = plan::build(&desired, &live, &GateOverrides::default());
+    assert!(plan.is_blocked());
+    assert_eq!(plan.errors.len(), 1, "{:?}", plan.errors);
+    let origin = plan.errors[0].origin.as_ref().unwrap().to_string();
+    assert!(origin.starts_with("users/a.yaml:4:"), "{origin}");
+
+    let text = render(&plan, PlanFormat::Text, &RenderOptions::default());
+    assert!(
+        text.contains(&format!("error[unknown-user] {origin}: ")),
+        "{text}"
+    );
+    assert!(
+        text.contains("TRIPPED (override: --allow-no-global-admin)"),
+        "{text}"
+    );
+    assert!(text.contains("Blocked by safety gate"), "{text}");
+    assert!(text.lines().last().unwrap().starts_with("Plan: "));
+
+    let md = render(&plan, PlanFormat::Markdown, &RenderOptions::default());
+    let mut lines = md.lines();
+    assert_eq!(lines.next(), Some(format!("**{}**", plan.summary).as_str()));
+    assert!(md.contains("> This plan is **blocked**"), "{md}");
+    assert!(md.contains("`--allow-no-global-admin`"), "{md}");
+    assert!(md.contains("**1 error**"), "{md}");
+    assert!(
+        md.contains(&format!("- `unknown-user` at `{origin}`: ")),
+        "{md}"
+    );
+
+    let json: serde_json::Value =
+        serde_json::from_str(&render(&plan, PlanFormat::Json, &RenderOptions::default())).unwrap();
+    assert_eq!(json["blocked"], serde_json::json!(true));
+    assert_eq!(json["errors"][0]["code"], "unknown-user");
+    assert_eq!(json["errors"][0]["origin"]["file"], "users/a.yaml");
+    assert_eq!(json["steps"][0]["password"], "generate");
+}
+
+#[test]
+fn an_empty_plan_says_no_changes() {
+    let plan = Plan {
+        steps: Vec::new(),
+        notices: Vec::new(),
+        errors: Vec::new(),
+        gates: Vec::new(),
+        summary: Default::default(),
+        owned_users: 0,
+    };
+    let text = render(&plan, PlanFormat::Text, &RenderOptions::default());
+    assert!(text.starts_with("No changes."), "{text}");
+    let md = render(&plan, PlanFormat::Markdown, &RenderOptions::default());
+    assert!(md.contains("No changes."));
+    assert!(md.starts_with("**Plan: 0 to create, 0 to update, 0 to disable, 0 to delete.**\n"));
+    let dot = render(&plan, PlanFormat::Dot, &RenderOptions::default());
+    assert!(!dot.contains(" s0 ") && !dot.contains("rank=same"));
+}
