@@ -8,4 +8,6 @@ pub mod builtin_roles;
 pub mod cli;
 pub mod desired;
 pub mod emulator;
+pub mod graph;
+pub mod live;
 pub mod model;

@@ -63,15 +63,13 @@ pub enum ColorChoice {
 }
 
 impl ColorChoice {
-    /// Resolve the policy for stdout.
-    pub fn enabled(self) -> bool {
-        use std::io::IsTerminal;
+    /// Resolve the policy for a stream that is (or is not) a terminal.
+    pub fn enabled(self, is_terminal: bool) -> bool {
         match self {
             ColorChoice::Always => true,
             ColorChoice::Never => false,
             ColorChoice::Auto => {
-                std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-                    && std::io::stdout().is_terminal()
+                std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && is_terminal
             }
         }
     }
@@ -118,9 +116,8 @@ where
 
 /// Run a parsed command line; the library-level entry point behind `main`.
 pub fn run(cli: Cli) -> anyhow::Result<Exit> {
-    let color = cli.color.enabled();
     match cli.command {
-        Command::Validate(args) => validate::run(args, color),
+        Command::Validate(args) => validate::run(args, cli.color),
         Command::Schema(args) => schema::run(args),
         Command::Emulator(args) => emulator::run(args),
     }

@@ -1,18 +1,93 @@
 //! `entraform validate`: load and check a directory repo.
 
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
-use super::Exit;
+use super::{ColorChoice, Exit};
+use crate::desired::render::{self, Format};
+use crate::desired::{Severity, load_dir};
 
 /// Arguments of `entraform validate`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The directory repo to check (all *.yaml / *.yml files below it).
+    /// The directory repo to check (every *.yaml / *.yml file below it; hidden folders skipped).
     #[arg(default_value = ".", env = "ENTRAFORM_DIR")]
     pub dir: PathBuf,
+
+    /// How to print problems: human (snippets), json (for tools), github (inline PR annotations).
+    #[arg(long, value_enum, default_value_t = DiagFormat::Human, env = "ENTRAFORM_FORMAT")]
+    pub format: DiagFormat,
 }
 
-/// Run `validate`.
-pub fn run(_args: Args, _color: bool) -> anyhow::Result<Exit> {
-    anyhow::bail!("validate is being built")
+/// `--format` for diagnostics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DiagFormat {
+    /// Source snippets with a hint for each problem (on stderr), summary on stdout.
+    Human,
+    /// One JSON document on stdout.
+    Json,
+    /// GitHub Actions `::error file=…,line=…,col=…::` lines on stdout.
+    Github,
+}
+
+impl From<DiagFormat> for Format {
+    fn from(f: DiagFormat) -> Self {
+        match f {
+            DiagFormat::Human => Format::Human,
+            DiagFormat::Json => Format::Json,
+            DiagFormat::Github => Format::Github,
+        }
+    }
+}
+
+/// Run `validate`: exit 0 when the repo is valid, 1 when it is not.
+pub fn run(args: Args, color: ColorChoice) -> anyhow::Result<Exit> {
+    let loaded = load_dir(&args.dir);
+    let (diags, summary) = match &loaded.result {
+        Ok((state, warnings)) => (
+            warnings.as_slice(),
+            Some(format!(
+                "{}: valid — {} users, {} groups, {} roles in {} files",
+                args.dir.display(),
+                state.users.len(),
+                state.groups.len(),
+                state.roles.len(),
+                loaded.sources.files().len()
+            )),
+        ),
+        Err(diags) => (diags.as_slice(), None),
+    };
+    let errors = diags
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .count();
+    let mut out = std::io::stdout().lock();
+    match args.format {
+        DiagFormat::Human => {
+            let use_color = color.enabled(std::io::stderr().is_terminal());
+            eprint!("{}", render::human(diags, &loaded.sources, use_color));
+            match summary {
+                Some(s) => writeln!(out, "{s}")?,
+                None => eprintln!(
+                    "{}: {errors} error{} found in {} file{}",
+                    args.dir.display(),
+                    if errors == 1 { "" } else { "s" },
+                    loaded.sources.files().len(),
+                    if loaded.sources.files().len() == 1 {
+                        ""
+                    } else {
+                        "s"
+                    },
+                ),
+            }
+        }
+        DiagFormat::Json | DiagFormat::Github => {
+            write!(
+                out,
+                "{}",
+                render::render(diags, &loaded.sources, args.format.into(), false)
+            )?;
+        }
+    }
+    Ok(if errors > 0 { Exit::Error } else { Exit::Ok })
 }

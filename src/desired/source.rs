@@ -73,6 +73,26 @@ impl SourceFile {
         start + within
     }
 
+    /// Move a position past the end of the text (a parser error at EOF) onto the last character.
+    pub fn clamp(&self, pos: Pos) -> Pos {
+        let lines = if self.text.ends_with('\n') {
+            self.line_starts.len() - 1
+        } else {
+            self.line_starts.len()
+        }
+        .max(1);
+        if pos.line <= lines {
+            return pos;
+        }
+        let start = self.line_starts.get(lines - 1).copied().unwrap_or(0);
+        let last = self.text[start..].trim_end_matches('\n');
+        Pos {
+            index: self.text.chars().count().saturating_sub(1),
+            line: lines,
+            col: last.chars().count().saturating_sub(1),
+        }
+    }
+
     /// Byte range of a span, clamped to the text.
     pub fn byte_range(&self, span: Span) -> std::ops::Range<usize> {
         let a = self.byte_offset(span.start).min(self.text.len());

@@ -4,6 +4,7 @@
 //! `"02134"` and `null` can be told from a missing key) and a position on every
 //! node. Anchors and aliases are resolved by copying the anchored node.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use saphyr_parser::{Event, Parser, ScalarStyle};
@@ -21,25 +22,24 @@ pub enum Style {
 
 /// A scalar's raw text and style.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Scalar {
-    /// The text after YAML escapes are processed.
-    pub text: String,
+pub struct Scalar<'a> {
+    /// The text after YAML escapes are processed (borrowed from the file when possible).
+    pub text: Cow<'a, str>,
     /// Whether it was quoted.
     pub style: Style,
 }
 
-impl Scalar {
+impl Scalar<'_> {
     /// YAML 1.2 core-schema null (`null`, `Null`, `NULL`, `~`, or empty), unquoted.
     pub fn is_null(&self) -> bool {
-        self.style == Style::Plain
-            && matches!(self.text.as_str(), "" | "~" | "null" | "Null" | "NULL")
+        self.style == Style::Plain && matches!(&*self.text, "" | "~" | "null" | "Null" | "NULL")
     }
     /// YAML 1.2 core-schema boolean, unquoted.
     pub fn as_bool(&self) -> Option<bool> {
         if self.style != Style::Plain {
             return None;
         }
-        match self.text.as_str() {
+        match &*self.text {
             "true" | "True" | "TRUE" => Some(true),
             "false" | "False" | "FALSE" => Some(false),
             _ => None,
@@ -57,7 +57,7 @@ impl Scalar {
         if self.style != Style::Plain || self.as_int().is_some() {
             return None;
         }
-        match self.text.as_str() {
+        match &*self.text {
             ".inf" | ".Inf" | ".INF" | "+.inf" => Some(f64::INFINITY),
             "-.inf" | "-.Inf" | "-.INF" => Some(f64::NEG_INFINITY),
             ".nan" | ".NaN" | ".NAN" => Some(f64::NAN),
@@ -74,27 +74,27 @@ impl Scalar {
 
 /// One node of the tree.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Node {
+pub struct Node<'a> {
     /// Where the node is in its file.
     pub span: Span,
     /// What it holds.
-    pub value: Value,
+    pub value: Value<'a>,
 }
 
 /// The content of a node.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Value {
+pub enum Value<'a> {
     /// A scalar (string, number, bool or null before interpretation).
-    Scalar(Scalar),
+    Scalar(Scalar<'a>),
     /// A sequence.
-    Seq(Vec<Node>),
+    Seq(Vec<Node<'a>>),
     /// A mapping, in document order, duplicates kept (the decoder reports them).
-    Map(Vec<(Node, Node)>),
+    Map(Vec<(Node<'a>, Node<'a>)>),
 }
 
-impl Node {
+impl<'a> Node<'a> {
     /// The node's scalar, if it is one.
-    pub fn scalar(&self) -> Option<&Scalar> {
+    pub fn scalar(&self) -> Option<&Scalar<'a>> {
         match &self.value {
             Value::Scalar(s) => Some(s),
             _ => None,
@@ -142,13 +142,13 @@ fn span(s: saphyr_parser::Span) -> Span {
     }
 }
 
-enum Frame {
-    Seq(Span, usize, Vec<Node>),
-    Map(Span, usize, Vec<(Node, Node)>, Option<Node>),
+enum Frame<'a> {
+    Seq(Span, usize, Vec<Node<'a>>),
+    Map(Span, usize, Vec<(Node<'a>, Node<'a>)>, Option<Node<'a>>),
 }
 
 /// Parse a file into its documents (one root node per `---` document; empty documents skipped).
-pub fn parse(text: &str) -> Result<Vec<Node>, SyntaxError> {
+pub fn parse(text: &str) -> Result<Vec<Node<'_>>, SyntaxError> {
     let mut docs = Vec::new();
     let mut stack: Vec<Frame> = Vec::new();
     let mut anchors: HashMap<usize, Node> = HashMap::new();
@@ -166,10 +166,7 @@ pub fn parse(text: &str) -> Result<Vec<Node>, SyntaxError> {
                 };
                 let node = Node {
                     span: span(sp),
-                    value: Value::Scalar(Scalar {
-                        text: value.into_owned(),
-                        style,
-                    }),
+                    value: Value::Scalar(Scalar { text: value, style }),
                 };
                 Some((node, anchor))
             }
@@ -263,7 +260,7 @@ pub fn node_to_json(node: &Node) -> serde_json::Value {
             } else if let Some(f) = s.as_float().and_then(serde_json::Number::from_f64) {
                 J::Number(f)
             } else {
-                J::String(s.text.clone())
+                J::String(s.text.to_string())
             }
         }
         Value::Seq(items) => J::Array(items.iter().map(node_to_json).collect()),
@@ -273,7 +270,7 @@ pub fn node_to_json(node: &Node) -> serde_json::Value {
                 .map(|(k, v)| {
                     let key = k
                         .scalar()
-                        .map_or_else(|| format!("{:?}", k.value), |s| s.text.clone());
+                        .map_or_else(|| format!("{:?}", k.value), |s| s.text.to_string());
                     (key, node_to_json(v))
                 })
                 .collect(),

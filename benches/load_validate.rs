@@ -1,0 +1,74 @@
+//! Benchmark: load and validate a synthetic repo of 100,000 users in 100 files.
+//!
+//! Run with `cargo bench --bench load_validate` (release profile). Prints the
+//! wall time of `entraform::desired::load_dir` for each of several runs.
+
+use std::fmt::Write as _;
+use std::time::Instant;
+
+fn main() {
+    let users: usize = std::env::var("USERS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100_000);
+    let files: usize = std::env::var("FILES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100);
+    let dir = std::env::temp_dir().join(format!("entraform-bench-{users}-{files}"));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("users")).expect("create bench dir");
+    let groups = 200;
+    let mut t = String::from(
+        "tenant:\n  domain: contoso.com\n  absent_users: disable\n  defaults:\n    usageLocation: US\n    enabled: true\ngroups:\n",
+    );
+    for g in 0..groups {
+        let _ = writeln!(t, "  - name: team-{g}\n    description: Team {g}");
+    }
+    t.push_str("roles:\n  - role: Helpdesk Administrator\n    principals: [u0, u1, u2]\n");
+    std::fs::write(dir.join("tenant.yaml"), t).expect("write tenant");
+    let per_file = users.div_ceil(files);
+    let mut bytes = 0usize;
+    for f in 0..files {
+        let mut s = String::from("users:\n");
+        for i in f * per_file..((f + 1) * per_file).min(users) {
+            let manager = if i == 0 {
+                "null".to_string()
+            } else {
+                format!("u{}", (i - 1) / 10)
+            };
+            let _ = write!(
+                s,
+                "  - upn: u{i}@contoso.com\n    displayName: User Number {i}\n    givenName: User\n    surname: Number{i}\n    \
+                 jobTitle: Engineer\n    department: Dept {d}\n    employeeId: \"{i:08}\"\n    employeeHireDate: 2021-03-01\n    \
+                 city: Redmond\n    postalCode: \"98052\"\n    businessPhones: [\"+1 425 555 0100\"]\n    manager: {manager}\n    \
+                 groups: [team-{g1}, team-{g2}]\n",
+                d = i % 20,
+                g1 = i % groups,
+                g2 = (i * 7 + 3) % groups,
+            );
+        }
+        bytes += s.len();
+        std::fs::write(dir.join(format!("users/part-{f:03}.yaml")), s).expect("write users");
+    }
+    println!(
+        "repo: {users} users, {groups} groups in {} files, {:.1} MB",
+        files + 1,
+        bytes as f64 / 1e6
+    );
+    for run in 1..=3 {
+        let start = Instant::now();
+        let loaded = entraform::desired::load_dir(&dir);
+        let elapsed = start.elapsed();
+        match &loaded.result {
+            Ok((state, _)) => println!(
+                "run {run}: load + validate {:.3} s ({} users, {} groups)",
+                elapsed.as_secs_f64(),
+                state.users.len(),
+                state.groups.len()
+            ),
+            Err(d) => panic!("synthetic repo invalid: {:?}", d.first()),
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -1,0 +1,330 @@
+//! The user attributes entraform manages: YAML key, Graph property, type and limits.
+//!
+//! One table drives the decoder, the JSON Schema and the docs, so they cannot disagree.
+
+/// What kind of value an attribute holds and how it is checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// Free text up to `max` characters.
+    Text {
+        /// Graph's length limit.
+        max: usize,
+    },
+    /// An e-mail nickname: no spaces or `@()\[]";:<>,`, at most 64 characters.
+    MailNickname,
+    /// A date (`YYYY-MM-DD`) or RFC 3339 timestamp, stored by Graph as DateTimeOffset.
+    Date,
+    /// ISO 3166-1 alpha-2 country code (Graph rejects anything else for usageLocation).
+    CountryCode,
+    /// A language tag such as `en` or `en-US`.
+    Language,
+    /// A list of phone numbers of which Graph keeps at most `max_items`.
+    Phones {
+        /// Graph's item limit.
+        max_items: usize,
+    },
+    /// A list of e-mail addresses.
+    Emails,
+}
+
+/// A managed user attribute.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Attr {
+    /// displayName
+    DisplayName,
+    /// givenName
+    GivenName,
+    /// surname
+    Surname,
+    /// mailNickname
+    MailNickname,
+    /// jobTitle
+    JobTitle,
+    /// department
+    Department,
+    /// companyName
+    CompanyName,
+    /// officeLocation
+    OfficeLocation,
+    /// employeeId
+    EmployeeId,
+    /// employeeType
+    EmployeeType,
+    /// employeeHireDate
+    EmployeeHireDate,
+    /// usageLocation
+    UsageLocation,
+    /// preferredLanguage
+    PreferredLanguage,
+    /// streetAddress
+    StreetAddress,
+    /// city
+    City,
+    /// state
+    State,
+    /// postalCode
+    PostalCode,
+    /// country
+    Country,
+    /// mobilePhone
+    MobilePhone,
+    /// businessPhones
+    BusinessPhones,
+    /// otherMails
+    OtherMails,
+}
+
+/// Static facts about one attribute.
+#[derive(Debug, Clone, Copy)]
+pub struct AttrInfo {
+    /// The attribute.
+    pub attr: Attr,
+    /// YAML key, identical to the Graph property name.
+    pub key: &'static str,
+    /// Value kind and limits.
+    pub kind: Kind,
+    /// May `tenant.defaults` set it?
+    pub defaultable: bool,
+    /// May an explicit `null` clear it? (Graph requires some properties.)
+    pub clearable: bool,
+    /// One line for docs and the schema.
+    pub description: &'static str,
+}
+
+use Kind::*;
+
+/// Every managed attribute, in documentation order.
+pub const ATTRS: &[AttrInfo] = &[
+    info(
+        Attr::DisplayName,
+        "displayName",
+        Text { max: 256 },
+        false,
+        false,
+        "Name shown in the address book.",
+    ),
+    info(
+        Attr::GivenName,
+        "givenName",
+        Text { max: 64 },
+        false,
+        true,
+        "First name.",
+    ),
+    info(
+        Attr::Surname,
+        "surname",
+        Text { max: 64 },
+        false,
+        true,
+        "Last name.",
+    ),
+    info(
+        Attr::MailNickname,
+        "mailNickname",
+        MailNickname,
+        false,
+        false,
+        "Mail alias; derived from the UPN's local part on create when absent.",
+    ),
+    info(
+        Attr::JobTitle,
+        "jobTitle",
+        Text { max: 128 },
+        false,
+        true,
+        "Job title.",
+    ),
+    info(
+        Attr::Department,
+        "department",
+        Text { max: 64 },
+        false,
+        true,
+        "Department.",
+    ),
+    info(
+        Attr::CompanyName,
+        "companyName",
+        Text { max: 64 },
+        true,
+        true,
+        "Company name.",
+    ),
+    info(
+        Attr::OfficeLocation,
+        "officeLocation",
+        Text { max: 128 },
+        true,
+        true,
+        "Office location.",
+    ),
+    info(
+        Attr::EmployeeId,
+        "employeeId",
+        Text { max: 16 },
+        false,
+        true,
+        "Employee identifier from HR (quote numbers to keep leading zeros).",
+    ),
+    info(
+        Attr::EmployeeType,
+        "employeeType",
+        Text { max: 64 },
+        true,
+        true,
+        "Employee, Contractor, Consultant, Vendor, …",
+    ),
+    info(
+        Attr::EmployeeHireDate,
+        "employeeHireDate",
+        Date,
+        false,
+        true,
+        "Hire date, YYYY-MM-DD or an RFC 3339 timestamp.",
+    ),
+    info(
+        Attr::UsageLocation,
+        "usageLocation",
+        CountryCode,
+        true,
+        true,
+        "ISO 3166-1 alpha-2 code; required by Graph before licences can be assigned.",
+    ),
+    info(
+        Attr::PreferredLanguage,
+        "preferredLanguage",
+        Language,
+        true,
+        true,
+        "Language tag such as en-US.",
+    ),
+    info(
+        Attr::StreetAddress,
+        "streetAddress",
+        Text { max: 1024 },
+        true,
+        true,
+        "Street address of the place of business.",
+    ),
+    info(Attr::City, "city", Text { max: 128 }, true, true, "City."),
+    info(
+        Attr::State,
+        "state",
+        Text { max: 128 },
+        true,
+        true,
+        "State or province.",
+    ),
+    info(
+        Attr::PostalCode,
+        "postalCode",
+        Text { max: 40 },
+        true,
+        true,
+        "Postal code (quote it to keep leading zeros).",
+    ),
+    info(
+        Attr::Country,
+        "country",
+        Text { max: 128 },
+        true,
+        true,
+        "Country or region, free text (e.g. US or United States).",
+    ),
+    info(
+        Attr::MobilePhone,
+        "mobilePhone",
+        Text { max: 64 },
+        false,
+        true,
+        "Primary mobile number.",
+    ),
+    info(
+        Attr::BusinessPhones,
+        "businessPhones",
+        Phones { max_items: 1 },
+        false,
+        true,
+        "Business phone numbers; Graph stores only one.",
+    ),
+    info(
+        Attr::OtherMails,
+        "otherMails",
+        Emails,
+        false,
+        true,
+        "Additional e-mail addresses.",
+    ),
+];
+
+#[allow(clippy::too_many_arguments)]
+const fn info(
+    attr: Attr,
+    key: &'static str,
+    kind: Kind,
+    defaultable: bool,
+    clearable: bool,
+    description: &'static str,
+) -> AttrInfo {
+    AttrInfo {
+        attr,
+        key,
+        kind,
+        defaultable,
+        clearable,
+        description,
+    }
+}
+
+impl Attr {
+    /// The static facts about this attribute.
+    pub fn info(self) -> &'static AttrInfo {
+        // ATTRS lists the variants in declaration order.
+        &ATTRS[self as usize]
+    }
+    /// The Graph property name (also the YAML key).
+    pub fn graph_name(self) -> &'static str {
+        self.info().key
+    }
+    /// Look up by YAML key.
+    pub fn from_key(key: &str) -> Option<Attr> {
+        ATTRS.iter().find(|a| a.key == key).map(|a| a.attr)
+    }
+    /// True for list-valued attributes.
+    pub fn is_list(self) -> bool {
+        matches!(self.info().kind, Kind::Phones { .. } | Kind::Emails)
+    }
+}
+
+impl serde::Serialize for Attr {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.graph_name())
+    }
+}
+
+/// A checked attribute value.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(untagged)]
+pub enum AttrValue {
+    /// A single string (dates normalised to `YYYY-MM-DDTHH:MM:SSZ`).
+    Text(String),
+    /// A list of strings, in declared order.
+    List(Vec<String>),
+}
+
+/// Characters Graph rejects in mailNickname.
+pub const MAIL_NICKNAME_FORBIDDEN: &str = " @()\\[]\";:<>,";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_is_in_declaration_order() {
+        for (i, a) in ATTRS.iter().enumerate() {
+            assert_eq!(a.attr as usize, i, "{} out of order", a.key);
+            assert_eq!(Attr::from_key(a.key), Some(a.attr));
+        }
+    }
+}

@@ -1,0 +1,1060 @@
+//! Phase one of loading: decode each file's YAML tree into spanned raw records.
+//!
+//! The decoder checks what one value can tell on its own (types, keys, formats,
+//! lengths) and records every problem instead of stopping at the first. Rules
+//! that need the whole repo (duplicates, references, cycles) are in `validate`.
+
+use super::attrs::{ATTRS, Attr, AttrValue, Kind, MAIL_NICKNAME_FORBIDDEN};
+use super::country;
+use super::diagnostic::{Code, Diagnostic};
+use super::source::{FileId, Loc};
+use super::state::{AbsentUsers, GroupKind, PasswordPolicy, Threshold};
+use super::suggest::did_you_mean;
+use super::yaml::{Node, Scalar, Style, Value};
+
+/// A string with the place it was written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Str {
+    /// The text.
+    pub text: String,
+    /// Where.
+    pub loc: Loc,
+}
+
+/// A value that may be an explicit `null`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Nullable<T> {
+    /// `key: null`.
+    Null(Loc),
+    /// `key: value`.
+    Value(T),
+}
+
+/// `tenant.scope.users`.
+#[derive(Debug, Clone, Default)]
+pub enum RawScopeUsers {
+    /// `all` (also the default).
+    #[default]
+    All,
+    /// `{ domains: [...] }`.
+    Domains(Vec<Str>),
+    /// `{ list: [...] }`.
+    List(Vec<Str>),
+}
+
+/// The `tenant:` block as written.
+#[derive(Debug, Clone, Default)]
+pub struct RawTenant {
+    /// The `tenant` key.
+    pub loc: Loc,
+    /// `domain`.
+    pub domain: Option<Str>,
+    /// `domains`.
+    pub domains: Vec<Str>,
+    /// `scope.users`.
+    pub scope_users: RawScopeUsers,
+    /// `scope.exclude`.
+    pub exclude: Vec<Str>,
+    /// `absent_users`.
+    pub absent_users: Option<AbsentUsers>,
+    /// `safety.max_deletes`.
+    pub max_deletes: Option<Threshold>,
+    /// `safety.max_disables`.
+    pub max_disables: Option<Threshold>,
+    /// `safety.max_changes`.
+    pub max_changes: Option<Threshold>,
+    /// `safety.min_tenant_size`.
+    pub min_tenant_size: Option<u64>,
+    /// `safety.protected`.
+    pub protected: Vec<Str>,
+    /// `defaults` attributes.
+    pub default_attrs: Vec<(Attr, AttrValue)>,
+    /// `defaults.enabled`.
+    pub default_enabled: Option<bool>,
+    /// `defaults.password`.
+    pub default_password: Option<PasswordPolicy>,
+}
+
+/// One `users:` item as written.
+#[derive(Debug, Clone)]
+pub struct RawUser {
+    /// The list item.
+    pub loc: Loc,
+    /// `upn`.
+    pub upn: Option<Str>,
+    /// Attributes: `None` value = explicit null.
+    pub attrs: Vec<(Attr, Option<AttrValue>, Loc)>,
+    /// `manager`.
+    pub manager: Option<Nullable<Str>>,
+    /// `enabled` and where.
+    pub enabled: Option<(bool, Loc)>,
+    /// `groups`.
+    pub groups: Vec<Str>,
+    /// `roles`.
+    pub roles: Vec<Str>,
+    /// `password`.
+    pub password: Option<PasswordPolicy>,
+}
+
+/// One `groups:` item as written.
+#[derive(Debug, Clone)]
+pub struct RawGroup {
+    /// The list item.
+    pub loc: Loc,
+    /// `name`.
+    pub name: Option<Str>,
+    /// `mailNickname`.
+    pub mail_nickname: Option<Str>,
+    /// `description`.
+    pub description: Option<Nullable<Str>>,
+    /// `type`.
+    pub kind: GroupKind,
+    /// `membership: additive`.
+    pub additive: bool,
+    /// `dynamic: true` and where.
+    pub dynamic: Option<Loc>,
+    /// `members` (and where the key is).
+    pub members: Option<(Vec<Str>, Loc)>,
+}
+
+/// One `roles:` item as written.
+#[derive(Debug, Clone)]
+pub struct RawRole {
+    /// The list item.
+    pub loc: Loc,
+    /// `role`.
+    pub role: Option<Str>,
+    /// `custom: true`.
+    pub custom: bool,
+    /// `principals`.
+    pub principals: Vec<Str>,
+}
+
+/// Everything decoded from the repo's files.
+#[derive(Debug, Clone, Default)]
+pub struct RawRepo {
+    /// Every `tenant:` block (exactly one is valid).
+    pub tenants: Vec<RawTenant>,
+    /// Every user item.
+    pub users: Vec<RawUser>,
+    /// Every group item.
+    pub groups: Vec<RawGroup>,
+    /// Every role item.
+    pub roles: Vec<RawRole>,
+}
+
+const TOP_KEYS: &[&str] = &["tenant", "users", "groups", "roles"];
+const TENANT_KEYS: &[&str] = &[
+    "domain",
+    "domains",
+    "scope",
+    "absent_users",
+    "safety",
+    "defaults",
+];
+const SCOPE_KEYS: &[&str] = &["users", "exclude"];
+const SAFETY_KEYS: &[&str] = &[
+    "max_deletes",
+    "max_disables",
+    "max_changes",
+    "min_tenant_size",
+    "protected",
+];
+const USER_EXTRA_KEYS: &[&str] = &["upn", "manager", "enabled", "groups", "roles", "password"];
+const GROUP_KEYS: &[&str] = &[
+    "name",
+    "mailNickname",
+    "description",
+    "type",
+    "membership",
+    "members",
+    "dynamic",
+];
+const ROLE_KEYS: &[&str] = &["role", "custom", "principals"];
+
+/// Keys accepted in a user item.
+pub fn user_keys() -> Vec<&'static str> {
+    let mut keys: Vec<&str> = vec!["upn"];
+    keys.extend(ATTRS.iter().map(|a| a.key));
+    keys.extend(USER_EXTRA_KEYS.iter().skip(1));
+    keys
+}
+
+/// Keys accepted in `tenant.defaults`.
+pub fn default_keys() -> Vec<&'static str> {
+    let mut keys: Vec<&str> = ATTRS
+        .iter()
+        .filter(|a| a.defaultable)
+        .map(|a| a.key)
+        .collect();
+    keys.extend(["enabled", "password"]);
+    keys
+}
+
+/// Decodes one file, pushing diagnostics.
+pub struct Decoder<'a> {
+    file: FileId,
+    diags: &'a mut Vec<Diagnostic>,
+    /// Spans to mask in snippets (literal passwords).
+    pub redactions: Vec<Loc>,
+}
+
+/// A checked mapping: its entries by key, with unknown and duplicate keys already reported.
+struct Fields<'n> {
+    entries: Vec<(&'n str, &'n Node<'n>, &'n Node<'n>)>,
+}
+
+impl<'n> Fields<'n> {
+    fn get(&self, key: &str) -> Option<&'n Node<'n>> {
+        self.entries
+            .iter()
+            .find(|(k, _, _)| *k == key)
+            .map(|(_, _, v)| *v)
+    }
+    fn key_node(&self, key: &str) -> Option<&'n Node<'n>> {
+        self.entries
+            .iter()
+            .find(|(k, _, _)| *k == key)
+            .map(|(_, k, _)| *k)
+    }
+}
+
+impl<'a> Decoder<'a> {
+    /// A decoder for one file.
+    pub fn new(file: FileId, diags: &'a mut Vec<Diagnostic>) -> Self {
+        Decoder {
+            file,
+            diags,
+            redactions: Vec::new(),
+        }
+    }
+
+    fn loc(&self, n: &Node) -> Loc {
+        Loc {
+            file: self.file,
+            span: n.span,
+        }
+    }
+
+    fn push(&mut self, d: Diagnostic) {
+        self.diags.push(d);
+    }
+
+    fn wrong_type(&mut self, n: &Node, what: &str, expected: &str, help: Option<&str>) {
+        let mut d = Diagnostic::error(
+            Code::WrongType,
+            self.loc(n),
+            format!("{what} must be {expected}, found {}", n.kind_name()),
+        )
+        .label(format!("expected {expected}"));
+        if let Some(h) = help {
+            d = d.help(h);
+        }
+        self.push(d);
+    }
+
+    fn fields<'n>(&mut self, n: &'n Node<'n>, what: &str, allowed: &[&str]) -> Option<Fields<'n>> {
+        let Value::Map(entries) = &n.value else {
+            self.wrong_type(n, what, "a mapping of keys to values", None);
+            return None;
+        };
+        let mut out: Vec<(&str, &Node<'n>, &Node<'n>)> = Vec::with_capacity(entries.len());
+        for (k, v) in entries {
+            if k.scalar().is_some_and(|s| looks_secret(&s.text)) && !is_safe_password(v) {
+                // Whatever else is wrong here, a snippet must never show a password.
+                self.redactions.push(self.loc(v));
+            }
+            let Some(Scalar { text: key, .. }) = k.scalar() else {
+                self.wrong_type(k, &format!("a key in {what}"), "a plain word", None);
+                continue;
+            };
+            if !allowed.contains(&&**key) {
+                let mut d = Diagnostic::error(
+                    Code::UnknownKey,
+                    self.loc(k),
+                    format!("unknown key `{key}` in {what}"),
+                )
+                .label("not a known key");
+                d = match did_you_mean(key, allowed) {
+                    Some(s) => d.help(format!("did you mean `{s}`?")),
+                    None => d.help(format!("allowed keys: {}", allowed.join(", "))),
+                };
+                self.push(d);
+                continue;
+            }
+            if let Some((_, first, _)) = out.iter().find(|(name, _, _)| *name == &**key) {
+                let first = self.loc(first);
+                let d = Diagnostic::error(
+                    Code::DuplicateKey,
+                    self.loc(k),
+                    format!("key `{key}` appears twice in {what}"),
+                )
+                .label("second occurrence")
+                .related(first, "first occurrence")
+                .help("keep one of them; YAML would silently drop the first");
+                self.push(d);
+                continue;
+            }
+            out.push((&**key, k, v));
+        }
+        Some(Fields { entries: out })
+    }
+
+    fn require<'n>(
+        &mut self,
+        f: &Fields<'n>,
+        parent: &Node,
+        key: &str,
+        what: &str,
+    ) -> Option<&'n Node<'n>> {
+        let v = f.get(key);
+        if v.is_none() {
+            let d = Diagnostic::error(
+                Code::MissingKey,
+                Loc {
+                    file: self.file,
+                    span: super::source::Span {
+                        start: parent.span.start,
+                        end: parent.span.start,
+                    },
+                },
+                format!("{what} has no `{key}`"),
+            )
+            .label(format!("`{key}` is required here"))
+            .help(format!("add `{key}: …` to this entry"));
+            self.push(d);
+        }
+        v
+    }
+
+    fn string(&mut self, n: &Node, what: &str) -> Option<Str> {
+        match n.scalar() {
+            Some(s) if s.is_null() => {
+                self.wrong_type(
+                    n,
+                    what,
+                    "a string",
+                    Some("remove the key to leave it unmanaged"),
+                );
+                None
+            }
+            Some(s) => Some(Str {
+                text: s.text.to_string(),
+                loc: self.loc(n),
+            }),
+            None => {
+                self.wrong_type(n, what, "a string", None);
+                None
+            }
+        }
+    }
+
+    fn nullable_string(&mut self, n: &Node, what: &str) -> Option<Nullable<Str>> {
+        if n.is_null() {
+            return Some(Nullable::Null(self.loc(n)));
+        }
+        self.string(n, what).map(Nullable::Value)
+    }
+
+    fn bool(&mut self, n: &Node, what: &str) -> Option<bool> {
+        match n.scalar() {
+            Some(s) => match s.as_bool() {
+                Some(b) => Some(b),
+                None => {
+                    let help = if s.style == Style::Quoted && matches!(&*s.text, "true" | "false") {
+                        "remove the quotes: a quoted \"true\" is a string"
+                    } else {
+                        "write true or false"
+                    };
+                    self.wrong_type(n, what, "true or false", Some(help));
+                    None
+                }
+            },
+            None => {
+                self.wrong_type(n, what, "true or false", None);
+                None
+            }
+        }
+    }
+
+    fn string_list(&mut self, n: &Node, what: &str) -> Vec<Str> {
+        match &n.value {
+            Value::Seq(items) => items
+                .iter()
+                .filter_map(|i| match i.scalar() {
+                    Some(sc) if !sc.is_null() => Some(Str {
+                        text: sc.text.to_string(),
+                        loc: self.loc(i),
+                    }),
+                    _ => self.string(i, &format!("an item of {what}")),
+                })
+                .collect(),
+            Value::Scalar(s) if s.is_null() => Vec::new(),
+            _ => {
+                self.wrong_type(
+                    n,
+                    what,
+                    "a list",
+                    Some("write a list, e.g. [a, b] or one `- item` per line"),
+                );
+                Vec::new()
+            }
+        }
+    }
+
+    fn seq<'n>(&mut self, n: &'n Node<'n>, what: &str) -> &'n [Node<'n>] {
+        match &n.value {
+            Value::Seq(items) => items,
+            Value::Scalar(s) if s.is_null() => &[],
+            _ => {
+                self.wrong_type(n, what, "a list", Some("start each entry with `- `"));
+                &[]
+            }
+        }
+    }
+
+    fn invalid(&mut self, n: &Node, message: String, label: &str, help: &str) {
+        let d = Diagnostic::error(Code::InvalidValue, self.loc(n), message)
+            .label(label)
+            .help(help);
+        self.push(d);
+    }
+
+    fn threshold(&mut self, n: &Node, what: &str) -> Option<Threshold> {
+        let s = n.scalar()?;
+        if let Some(i) = s.as_int() {
+            if i >= 0 {
+                return Some(Threshold::Count(i as u64));
+            }
+        } else if let Some(p) = s.text.strip_suffix('%')
+            && let Ok(v) = p.trim().parse::<f64>()
+            && (0.0..=100.0).contains(&v)
+        {
+            return Some(Threshold::BasisPoints((v * 100.0).round() as u32));
+        }
+        self.invalid(
+            n,
+            format!("{what} must be a count or a percentage, found `{}`", s.text),
+            "not a count or percentage",
+            "write a whole number such as 10, or a percentage such as \"5%\"",
+        );
+        None
+    }
+
+    fn password(&mut self, n: &Node, what: &str) -> Option<PasswordPolicy> {
+        if let Some(s) = n.scalar() {
+            if s.style == Style::Plain && s.text == "generate" {
+                return Some(PasswordPolicy::Generate);
+            }
+            self.redactions.push(self.loc(n));
+            let d = Diagnostic::error(
+                Code::LiteralPassword,
+                self.loc(n),
+                format!("{what} must not be written in YAML"),
+            )
+            .label("a literal password (hidden here)")
+            .help(
+                "passwords in a repo leak through history and reviews: write `password: generate`, \
+                 or `password: { env: VAR_NAME }` to read it from the environment at apply time",
+            );
+            self.push(d);
+            return None;
+        }
+        let f = self.fields(n, what, &["env"])?;
+        let env = f.get("env").and_then(|v| self.string(v, "password.env"));
+        match env {
+            Some(e) if is_env_name(&e.text) => Some(PasswordPolicy::Env(e.text)),
+            Some(e) => {
+                // Never echo the value: someone may have put the password itself here.
+                let d = Diagnostic::error(
+                    Code::InvalidValue,
+                    e.loc,
+                    "`password.env` is not an environment variable name",
+                )
+                .label("letters, digits and _ only, not starting with a digit")
+                .help("name the variable that holds the password, e.g. { env: NEW_HIRE_PASSWORD }");
+                self.push(d);
+                None
+            }
+            None => {
+                self.require(&f, n, "env", what);
+                None
+            }
+        }
+    }
+
+    /// Decode one attribute value (not null) and check its format.
+    fn attr_value(&mut self, attr: Attr, n: &Node) -> Option<AttrValue> {
+        let info = attr.info();
+        let what = format!("`{}`", info.key);
+        match info.kind {
+            Kind::Text { max } => {
+                let s = self.string(n, &what)?;
+                self.check_len(n, info.key, &s.text, max)?;
+                Some(AttrValue::Text(s.text))
+            }
+            Kind::MailNickname => {
+                let s = self.string(n, &what)?;
+                self.check_len(n, info.key, &s.text, 64)?;
+                if let Some(c) = s
+                    .text
+                    .chars()
+                    .find(|c| MAIL_NICKNAME_FORBIDDEN.contains(*c) || !c.is_ascii())
+                {
+                    self.invalid(
+                        n,
+                        format!(
+                            "mailNickname `{}` contains `{c}`, which Graph rejects",
+                            s.text
+                        ),
+                        "invalid character",
+                        "use ASCII letters, digits, dots, hyphens and underscores",
+                    );
+                    return None;
+                }
+                Some(AttrValue::Text(s.text))
+            }
+            Kind::Date => {
+                let s = self.string(n, &what)?;
+                match normalize_date(&s.text) {
+                    Some(d) => Some(AttrValue::Text(d)),
+                    None => {
+                        self.invalid(
+                            n,
+                            format!("`{}` is not a valid date", s.text),
+                            "not a date",
+                            "write a date as YYYY-MM-DD (e.g. 2021-03-01) or an RFC 3339 timestamp",
+                        );
+                        None
+                    }
+                }
+            }
+            Kind::CountryCode => {
+                let s = self.string(n, &what)?;
+                if country::is_alpha2(&s.text) {
+                    return Some(AttrValue::Text(s.text));
+                }
+                let hint = match country::suggest(&s.text) {
+                    Some(code) => {
+                        format!("did you mean `{code}`? Graph needs an ISO 3166-1 alpha-2 code")
+                    }
+                    None => {
+                        "use an ISO 3166-1 alpha-2 code in upper case, e.g. US, GB, DE".to_string()
+                    }
+                };
+                let d = Diagnostic::error(
+                    Code::InvalidCountryCode,
+                    self.loc(n),
+                    format!(
+                        "{} `{}` is not an ISO 3166-1 alpha-2 country code",
+                        info.key, s.text
+                    ),
+                )
+                .label("not a two-letter country code")
+                .help(hint);
+                self.push(d);
+                None
+            }
+            Kind::Language => {
+                let s = self.string(n, &what)?;
+                if is_language_tag(&s.text) {
+                    Some(AttrValue::Text(s.text))
+                } else {
+                    self.invalid(
+                        n,
+                        format!("`{}` is not a language tag", s.text),
+                        "not a language tag",
+                        "write an ISO 639-1 language, optionally with a country: en, en-US, fr-CA",
+                    );
+                    None
+                }
+            }
+            Kind::Phones { max_items } => {
+                let items = self.list_of_strings_checked(n, &what)?;
+                if items.len() > max_items {
+                    self.invalid(
+                        n,
+                        format!(
+                            "{} has {} numbers; Graph stores at most {max_items}",
+                            info.key,
+                            items.len()
+                        ),
+                        "too many numbers",
+                        "keep one business phone; put a mobile number in mobilePhone",
+                    );
+                    return None;
+                }
+                Some(AttrValue::List(items))
+            }
+            Kind::Emails => {
+                let items = self.list_of_strings_checked(n, &what)?;
+                if let Some(bad) = items.iter().find(|m| !is_email(m)) {
+                    self.invalid(
+                        n,
+                        format!("`{bad}` in {} is not an e-mail address", info.key),
+                        "not an e-mail address",
+                        "write addresses like name@example.com",
+                    );
+                    return None;
+                }
+                Some(AttrValue::List(items))
+            }
+        }
+    }
+
+    fn list_of_strings_checked(&mut self, n: &Node, what: &str) -> Option<Vec<String>> {
+        if !matches!(n.value, Value::Seq(_)) {
+            self.wrong_type(
+                n,
+                what,
+                "a list",
+                Some("write a list, e.g. [\"+1 425 555 0100\"]"),
+            );
+            return None;
+        }
+        let before = self.diags.len();
+        let items: Vec<String> = self
+            .string_list(n, what)
+            .into_iter()
+            .map(|s| s.text)
+            .collect();
+        (self.diags.len() == before).then_some(items)
+    }
+
+    fn check_len(&mut self, n: &Node, key: &str, text: &str, max: usize) -> Option<()> {
+        let len = text.chars().count();
+        if len > max {
+            let d = Diagnostic::error(
+                Code::TooLong,
+                self.loc(n),
+                format!("{key} is {len} characters long; Graph accepts at most {max}"),
+            )
+            .label("too long")
+            .help(format!("shorten it to {max} characters"));
+            self.push(d);
+            return None;
+        }
+        Some(())
+    }
+
+    /// Decode one document (a file may hold several).
+    pub fn document(&mut self, root: &Node, repo: &mut RawRepo) {
+        let Some(f) = self.fields(root, "the file", TOP_KEYS) else {
+            return;
+        };
+        if let (Some(k), Some(v)) = (f.key_node("tenant"), f.get("tenant"))
+            && let Some(t) = self.tenant(k, v)
+        {
+            repo.tenants.push(t);
+        }
+        if let Some(v) = f.get("users") {
+            for item in self.seq(v, "`users`") {
+                if let Some(u) = self.user(item) {
+                    repo.users.push(u);
+                }
+            }
+        }
+        if let Some(v) = f.get("groups") {
+            for item in self.seq(v, "`groups`") {
+                if let Some(g) = self.group(item) {
+                    repo.groups.push(g);
+                }
+            }
+        }
+        if let Some(v) = f.get("roles") {
+            for item in self.seq(v, "`roles`") {
+                if let Some(r) = self.role(item) {
+                    repo.roles.push(r);
+                }
+            }
+        }
+    }
+
+    fn tenant(&mut self, key: &Node, n: &Node) -> Option<RawTenant> {
+        let f = self.fields(n, "`tenant`", TENANT_KEYS)?;
+        let mut t = RawTenant {
+            loc: self.loc(key),
+            ..RawTenant::default()
+        };
+        t.domain = self
+            .require(&f, key, "domain", "`tenant`")
+            .and_then(|v| self.string(v, "`tenant.domain`"));
+        if let Some(v) = f.get("domains") {
+            t.domains = self.string_list(v, "`tenant.domains`");
+        }
+        if let Some(scope) = f.get("scope")
+            && let Some(sf) = self.fields(scope, "`tenant.scope`", SCOPE_KEYS)
+        {
+            if let Some(u) = sf.get("users") {
+                t.scope_users = self.scope_users(u);
+            }
+            if let Some(e) = sf.get("exclude") {
+                t.exclude = self.string_list(e, "`tenant.scope.exclude`");
+            }
+        }
+        if let Some(v) = f.get("absent_users") {
+            t.absent_users = match v.scalar().map(|s| &*s.text) {
+                Some("ignore") => Some(AbsentUsers::Ignore),
+                Some("disable") => Some(AbsentUsers::Disable),
+                Some("delete") => Some(AbsentUsers::Delete),
+                _ => {
+                    self.invalid(
+                        v,
+                        "`absent_users` must be ignore, disable or delete".into(),
+                        "unknown policy",
+                        "ignore leaves unlisted users alone; disable or delete acts on owned users missing from YAML",
+                    );
+                    None
+                }
+            };
+        }
+        if let Some(s) = f.get("safety")
+            && let Some(sf) = self.fields(s, "`tenant.safety`", SAFETY_KEYS)
+        {
+            t.max_deletes = sf
+                .get("max_deletes")
+                .and_then(|v| self.threshold(v, "max_deletes"));
+            t.max_disables = sf
+                .get("max_disables")
+                .and_then(|v| self.threshold(v, "max_disables"));
+            t.max_changes = sf
+                .get("max_changes")
+                .and_then(|v| self.threshold(v, "max_changes"));
+            if let Some(v) = sf.get("min_tenant_size") {
+                match v.scalar().and_then(Scalar::as_int) {
+                    Some(i) if i >= 0 => t.min_tenant_size = Some(i as u64),
+                    _ => self.wrong_type(v, "`min_tenant_size`", "a whole number", None),
+                }
+            }
+            if let Some(v) = sf.get("protected") {
+                t.protected = self.string_list(v, "`tenant.safety.protected`");
+            }
+        }
+        if let Some(d) = f.get("defaults") {
+            let keys = default_keys();
+            if let Some(df) = self.fields(d, "`tenant.defaults`", &keys) {
+                for (k, _, v) in &df.entries {
+                    match *k {
+                        "enabled" => t.default_enabled = self.bool(v, "`defaults.enabled`"),
+                        "password" => t.default_password = self.password(v, "`defaults.password`"),
+                        key => {
+                            if let Some(attr) = Attr::from_key(key) {
+                                if v.is_null() {
+                                    self.wrong_type(
+                                        v,
+                                        &format!("`defaults.{key}`"),
+                                        "a value",
+                                        Some("remove the key instead"),
+                                    );
+                                } else if let Some(val) = self.attr_value(attr, v) {
+                                    t.default_attrs.push((attr, val));
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        Some(t)
+    }
+
+    fn scope_users(&mut self, n: &Node) -> RawScopeUsers {
+        if let Some(s) = n.scalar() {
+            if s.text == "all" {
+                return RawScopeUsers::All;
+            }
+            self.invalid(
+                n,
+                format!("`scope.users` must be `all`, {{ domains: [...] }} or {{ list: [...] }}, found `{}`", s.text),
+                "unknown scope",
+                "write `users: all`, `users: { domains: [contoso.com] }` or `users: { list: [a@contoso.com] }`",
+            );
+            return RawScopeUsers::All;
+        }
+        let Some(f) = self.fields(n, "`scope.users`", &["domains", "list"]) else {
+            return RawScopeUsers::All;
+        };
+        match (f.get("domains"), f.get("list")) {
+            (Some(d), None) => RawScopeUsers::Domains(self.string_list(d, "`scope.users.domains`")),
+            (None, Some(l)) => RawScopeUsers::List(self.string_list(l, "`scope.users.list`")),
+            _ => {
+                self.invalid(
+                    n,
+                    "`scope.users` needs exactly one of `domains` or `list`".into(),
+                    "ambiguous scope",
+                    "keep either `domains:` or `list:`",
+                );
+                RawScopeUsers::All
+            }
+        }
+    }
+
+    fn user(&mut self, n: &Node) -> Option<RawUser> {
+        let keys = user_keys();
+        let f = self.fields(n, "a user", &keys)?;
+        let mut u = RawUser {
+            loc: self.loc(n),
+            upn: None,
+            attrs: Vec::new(),
+            manager: None,
+            enabled: None,
+            groups: Vec::new(),
+            roles: Vec::new(),
+            password: None,
+        };
+        u.upn = self
+            .require(&f, n, "upn", "a user")
+            .and_then(|v| self.string(v, "`upn`"));
+        for (k, _, v) in &f.entries {
+            match *k {
+                "upn" => {}
+                "manager" => u.manager = self.nullable_string(v, "`manager`"),
+                "enabled" => u.enabled = self.bool(v, "`enabled`").map(|b| (b, self.loc(v))),
+                "groups" => u.groups = self.string_list(v, "`groups`"),
+                "roles" => u.roles = self.string_list(v, "`roles`"),
+                "password" => u.password = self.password(v, "`password`"),
+                key => {
+                    let Some(attr) = Attr::from_key(key) else {
+                        continue;
+                    };
+                    if v.is_null() {
+                        if attr.info().clearable {
+                            u.attrs.push((attr, None, self.loc(v)));
+                        } else {
+                            self.wrong_type(
+                                v,
+                                &format!("`{key}`"),
+                                "a value",
+                                Some("Graph requires this property; it cannot be cleared. Remove the key to leave it unmanaged"),
+                            );
+                        }
+                    } else if let Some(val) = self.attr_value(attr, v) {
+                        u.attrs.push((attr, Some(val), self.loc(v)));
+                    }
+                }
+            }
+        }
+        Some(u)
+    }
+
+    fn group(&mut self, n: &Node) -> Option<RawGroup> {
+        let f = self.fields(n, "a group", GROUP_KEYS)?;
+        let mut g = RawGroup {
+            loc: self.loc(n),
+            name: self
+                .require(&f, n, "name", "a group")
+                .and_then(|v| self.string(v, "`name`")),
+            mail_nickname: None,
+            description: None,
+            kind: GroupKind::Security,
+            additive: false,
+            dynamic: None,
+            members: None,
+        };
+        if let Some(name) = &g.name
+            && name.text.chars().count() > 256
+        {
+            let v = f.get("name");
+            if let Some(v) = v {
+                self.check_len(v, "name", &name.text, 256);
+            }
+        }
+        if let Some(v) = f.get("mailNickname")
+            && let Some(AttrValue::Text(t)) = self.attr_value(Attr::MailNickname, v)
+        {
+            g.mail_nickname = Some(Str {
+                text: t,
+                loc: self.loc(v),
+            });
+        }
+        if let Some(v) = f.get("description") {
+            g.description = self.nullable_string(v, "`description`");
+            if let Some(Nullable::Value(d)) = &g.description {
+                let text = d.text.clone();
+                self.check_len(v, "description", &text, 1024);
+            }
+        }
+        if let Some(v) = f.get("type") {
+            match v.scalar().map(|s| &*s.text) {
+                Some("security") => g.kind = GroupKind::Security,
+                Some("microsoft365") => g.kind = GroupKind::Microsoft365,
+                _ => self.invalid(
+                    v,
+                    "group `type` must be security or microsoft365".into(),
+                    "unknown group type",
+                    "use `security` (default) or `microsoft365`",
+                ),
+            }
+        }
+        if let Some(v) = f.get("membership") {
+            match v.scalar().map(|s| &*s.text) {
+                Some("authoritative") => g.additive = false,
+                Some("additive") => g.additive = true,
+                _ => self.invalid(
+                    v,
+                    "`membership` must be authoritative or additive".into(),
+                    "unknown membership mode",
+                    "authoritative (default) removes undeclared members; additive only adds",
+                ),
+            }
+        }
+        if let Some(v) = f.get("dynamic")
+            && self.bool(v, "`dynamic`") == Some(true)
+        {
+            g.dynamic = Some(self.loc(v));
+        }
+        if let (Some(k), Some(v)) = (f.key_node("members"), f.get("members")) {
+            g.members = Some((self.string_list(v, "`members`"), self.loc(k)));
+        }
+        Some(g)
+    }
+
+    fn role(&mut self, n: &Node) -> Option<RawRole> {
+        let f = self.fields(n, "a role", ROLE_KEYS)?;
+        let role = self
+            .require(&f, n, "role", "a role")
+            .and_then(|v| self.string(v, "`role`"));
+        let custom = f
+            .get("custom")
+            .and_then(|v| self.bool(v, "`custom`"))
+            .unwrap_or(false);
+        let principals = f
+            .get("principals")
+            .map(|v| self.string_list(v, "`principals`"))
+            .unwrap_or_default();
+        Some(RawRole {
+            loc: self.loc(n),
+            role,
+            custom,
+            principals,
+        })
+    }
+}
+
+/// Keys whose values may hold a secret (matched loosely: `Password`, `passwd`, `client_secret`).
+fn looks_secret(key: &str) -> bool {
+    let k = key.to_ascii_lowercase();
+    k.contains("password") || k.contains("passwd") || k.contains("secret")
+}
+
+/// `generate` or `{ env: NAME }`: the only password forms that hold no secret.
+fn is_safe_password(v: &Node) -> bool {
+    match &v.value {
+        Value::Scalar(s) => s.style == Style::Plain && s.text == "generate",
+        Value::Map(entries) => entries.iter().all(|(k, v)| {
+            k.scalar().is_some_and(|k| k.text == "env")
+                && v.scalar().is_some_and(|s| is_env_name(&s.text))
+        }),
+        Value::Seq(_) => false,
+    }
+}
+
+fn is_env_name(s: &str) -> bool {
+    let mut chars = s.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+fn is_email(s: &str) -> bool {
+    match s.rsplit_once('@') {
+        Some((local, domain)) => {
+            !local.is_empty()
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+                && !s.chars().any(|c| c.is_whitespace())
+        }
+        None => false,
+    }
+}
+
+fn is_language_tag(s: &str) -> bool {
+    let mut parts = s.split('-');
+    let lang = parts.next().unwrap_or("");
+    let lang_ok = (2..=3).contains(&lang.len()) && lang.chars().all(|c| c.is_ascii_lowercase());
+    let rest_ok =
+        parts.all(|p| (2..=8).contains(&p.len()) && p.chars().all(|c| c.is_ascii_alphanumeric()));
+    lang_ok && rest_ok
+}
+
+/// Normalise `YYYY-MM-DD` or an RFC 3339 timestamp to Graph's `YYYY-MM-DDTHH:MM:SSZ`.
+pub fn normalize_date(s: &str) -> Option<String> {
+    let (date, time) = match s.split_once(['T', 't', ' ']) {
+        Some((d, t)) => (d, Some(t)),
+        None => (s, None),
+    };
+    let mut it = date.split('-');
+    let (y, m, d) = (it.next()?, it.next()?, it.next()?);
+    if it.next().is_some() || y.len() != 4 || m.len() != 2 || d.len() != 2 {
+        return None;
+    }
+    let (y, m, d): (u32, u32, u32) = (y.parse().ok()?, m.parse().ok()?, d.parse().ok()?);
+    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    let days = [
+        31,
+        if leap { 29 } else { 28 },
+        31,
+        30,
+        31,
+        30,
+        31,
+        31,
+        30,
+        31,
+        30,
+        31,
+    ];
+    if !(1..=12).contains(&m) || d == 0 || d > days[(m - 1) as usize] || y < 1900 {
+        return None;
+    }
+    let hms = match time {
+        None => "00:00:00".to_string(),
+        Some(t) => {
+            let t = t.trim_end_matches(['Z', 'z']);
+            let t = t.split(['+', '-']).next().unwrap_or(t);
+            let t = t.split('.').next().unwrap_or(t);
+            let mut p = t.split(':');
+            let (h, mi, se) = (p.next()?, p.next()?, p.next().unwrap_or("00"));
+            let (h, mi, se): (u32, u32, u32) =
+                (h.parse().ok()?, mi.parse().ok()?, se.parse().ok()?);
+            if h > 23 || mi > 59 || se > 59 {
+                return None;
+            }
+            format!("{h:02}:{mi:02}:{se:02}")
+        }
+    };
+    Some(format!("{y:04}-{m:02}-{d:02}T{hms}Z"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_normalise() {
+        assert_eq!(
+            normalize_date("2021-03-01").as_deref(),
+            Some("2021-03-01T00:00:00Z")
+        );
+        assert_eq!(
+            normalize_date("2021-03-01T08:30:00Z").as_deref(),
+            Some("2021-03-01T08:30:00Z")
+        );
+        assert_eq!(
+            normalize_date("2020-02-29").as_deref(),
+            Some("2020-02-29T00:00:00Z")
+        );
+        assert!(normalize_date("2021-02-29").is_none());
+        assert!(normalize_date("2021-13-01").is_none());
+        assert!(normalize_date("01/03/2021").is_none());
+    }
+
+    #[test]
+    fn small_format_checks() {
+        assert!(is_language_tag("en-US") && is_language_tag("fr") && !is_language_tag("EN_us"));
+        assert!(is_email("a@b.org") && !is_email("a@b") && !is_email("nope"));
+        assert!(is_env_name("NEW_HIRE_PW") && !is_env_name("1X") && !is_env_name("A-B"));
+    }
+}

@@ -1,0 +1,163 @@
+//! JSON Schema (draft-07) of the desired-state files, for editors and yaml-language-server.
+//!
+//! Built from the same tables the decoder uses, so the two cannot drift apart.
+
+use serde_json::{Map, Value, json};
+
+use super::attrs::{ATTRS, AttrInfo, Kind};
+use crate::builtin_roles::BUILTIN_ROLES;
+
+fn attr_schema(a: &AttrInfo) -> Value {
+    let mut s = match a.kind {
+        Kind::Text { max } => json!({"type": "string", "maxLength": max}),
+        Kind::MailNickname => {
+            json!({"type": "string", "maxLength": 64, "pattern": "^[^ @()\\\\\\[\\]\";:<>,]+$"})
+        }
+        Kind::Date => {
+            json!({"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}([Tt ].*)?$"})
+        }
+        Kind::CountryCode => json!({"type": "string", "pattern": "^[A-Z]{2}$"}),
+        Kind::Language => json!({"type": "string", "pattern": "^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$"}),
+        Kind::Phones { max_items } => {
+            json!({"type": "array", "items": {"type": "string"}, "maxItems": max_items})
+        }
+        Kind::Emails => json!({"type": "array", "items": {"type": "string", "format": "email"}}),
+    };
+    s["description"] = json!(a.description);
+    if a.clearable {
+        s = json!({"description": a.description, "anyOf": [s, {"type": "null", "description": "null clears the attribute in Entra"}]});
+    }
+    s
+}
+
+fn threshold() -> Value {
+    json!({
+        "description": "A count (10) or a percentage of owned users (\"5%\").",
+        "anyOf": [
+            {"type": "integer", "minimum": 0},
+            {"type": "string", "pattern": "^[0-9]+(\\.[0-9]+)?%$"}
+        ]
+    })
+}
+
+fn upn_list(description: &str) -> Value {
+    json!({"type": "array", "description": description, "items": {"type": "string"}})
+}
+
+fn password() -> Value {
+    json!({
+        "description": "Initial password for a new user: generate (default) or read from an environment variable. Never a literal.",
+        "anyOf": [
+            {"const": "generate"},
+            {"type": "object", "additionalProperties": false, "required": ["env"],
+             "properties": {"env": {"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*$"}}}
+        ]
+    })
+}
+
+/// The schema as a JSON value.
+pub fn schema() -> Value {
+    let mut user_props = Map::new();
+    user_props.insert("upn".into(), json!({"type": "string", "description": "User principal name, or a short name that gets @<tenant.domain>."}));
+    for a in ATTRS {
+        user_props.insert(a.key.into(), attr_schema(a));
+    }
+    user_props.insert("manager".into(), json!({"type": ["string", "null"], "description": "The manager's UPN or short name; null removes the manager."}));
+    user_props.insert("enabled".into(), json!({"type": "boolean", "description": "accountEnabled; disabling also revokes sessions."}));
+    user_props.insert("groups".into(), json!({"type": "array", "items": {"type": "string"}, "description": "Names of groups declared under groups:."}));
+    let role_names: Vec<&str> = BUILTIN_ROLES.iter().map(|r| r.display_name).collect();
+    user_props.insert(
+        "roles".into(),
+        json!({"type": "array", "description": "Built-in role display names or template ids, or declared custom roles.",
+               "items": {"type": "string", "examples": role_names}}),
+    );
+    user_props.insert("password".into(), password());
+
+    let mut default_props = Map::new();
+    for a in ATTRS.iter().filter(|a| a.defaultable) {
+        let mut s = attr_schema(a);
+        if a.clearable {
+            s = s["anyOf"][0].clone();
+            s["description"] = json!(a.description);
+        }
+        default_props.insert(a.key.into(), s);
+    }
+    default_props.insert("enabled".into(), json!({"type": "boolean"}));
+    default_props.insert("password".into(), password());
+
+    json!({
+        "$schema": "http://json-schema.org/draft-07/schema#",
+        "title": "entraform desired-state file",
+        "description": "One YAML file of an entraform directory repo. Any file may hold any of these keys; exactly one file holds `tenant`.",
+        "type": "object",
+        "additionalProperties": false,
+        "properties": {
+            "tenant": {"$ref": "#/definitions/tenant"},
+            "users": {"type": ["array", "null"], "items": {"$ref": "#/definitions/user"}},
+            "groups": {"type": ["array", "null"], "items": {"$ref": "#/definitions/group"}},
+            "roles": {"type": ["array", "null"], "items": {"$ref": "#/definitions/role"}}
+        },
+        "definitions": {
+            "tenant": {
+                "type": "object",
+                "additionalProperties": false,
+                "required": ["domain"],
+                "properties": {
+                    "domain": {"type": "string", "description": "Default verified domain; short names get @domain."},
+                    "domains": {"type": "array", "items": {"type": "string"}, "description": "Other verified domains users may use."},
+                    "scope": {
+                        "type": "object",
+                        "additionalProperties": false,
+                        "description": "Which live users this repo owns.",
+                        "properties": {
+                            "users": {"anyOf": [
+                                {"const": "all"},
+                                {"type": "object", "additionalProperties": false, "required": ["domains"], "properties": {"domains": {"type": "array", "items": {"type": "string"}}}},
+                                {"type": "object", "additionalProperties": false, "required": ["list"], "properties": {"list": upn_list("Exactly these users.")}}
+                            ]},
+                            "exclude": upn_list("Never owned, never touched.")
+                        }
+                    },
+                    "absent_users": {"enum": ["ignore", "disable", "delete"], "description": "What happens to owned live users missing from YAML (default ignore)."},
+                    "safety": {
+                        "type": "object",
+                        "additionalProperties": false,
+                        "properties": {
+                            "max_deletes": threshold(),
+                            "max_disables": threshold(),
+                            "max_changes": threshold(),
+                            "min_tenant_size": {"type": "integer", "minimum": 0, "description": "Thresholds apply only from this many owned users (default 50)."},
+                            "protected": upn_list("Never disabled, deleted or stripped of roles.")
+                        }
+                    },
+                    "defaults": {"type": "object", "additionalProperties": false, "properties": default_props}
+                }
+            },
+            "user": {"type": "object", "additionalProperties": false, "required": ["upn"], "properties": user_props},
+            "group": {
+                "type": "object",
+                "additionalProperties": false,
+                "required": ["name"],
+                "properties": {
+                    "name": {"type": "string", "maxLength": 256, "description": "The group's displayName (unique)."},
+                    "mailNickname": {"type": "string", "maxLength": 64},
+                    "description": {"type": ["string", "null"], "maxLength": 1024},
+                    "type": {"enum": ["security", "microsoft365"]},
+                    "membership": {"enum": ["authoritative", "additive"]},
+                    "members": upn_list("Member users; merged with users[].groups."),
+                    "dynamic": {"type": "boolean", "description": "An existing dynamic group: membership is read-only."}
+                }
+            },
+            "role": {
+                "type": "object",
+                "additionalProperties": false,
+                "required": ["role"],
+                "properties": {
+                    "role": {"type": "string", "description": "Built-in display name or template id, or a custom role's name.", "examples": role_names},
+                    "custom": {"type": "boolean"},
+                    "principals": upn_list("Assigned users (authoritative); merged with users[].roles.")
+                }
+            }
+        }
+    })
+}

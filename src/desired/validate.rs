@@ -1,0 +1,687 @@
+//! Phase two of loading: cross-file rules, turning raw records into checked state.
+
+use std::collections::{BTreeMap, HashMap};
+
+use super::attrs::Attr;
+use super::decode::{Nullable, RawRepo, RawScopeUsers, RawTenant, Str};
+use super::diagnostic::{Code, Diagnostic};
+use super::source::{Loc, SourceMap};
+use super::state::{
+    AbsentUsers, DesiredState, GroupSpec, ManagerSpec, Membership, Origin, PasswordPolicy,
+    RoleSpec, Safety, Scope, ScopeUsers, Tenant, Threshold, UserSpec,
+};
+use super::suggest::did_you_mean;
+use crate::builtin_roles;
+use crate::model::Upn;
+
+/// Default `safety.min_tenant_size`.
+pub const DEFAULT_MIN_TENANT_SIZE: u64 = 50;
+/// Default deletion and disable thresholds: 10% of owned users.
+pub const DEFAULT_THRESHOLD: Threshold = Threshold::BasisPoints(1000);
+
+struct Checker<'a> {
+    sources: &'a SourceMap,
+    names: Vec<std::sync::Arc<str>>,
+    diags: Vec<Diagnostic>,
+    domain: Option<String>,
+    domains: Vec<String>,
+}
+
+impl Checker<'_> {
+    fn origin(&self, loc: Loc) -> Origin {
+        Origin {
+            file: self
+                .names
+                .get(loc.file.0)
+                .cloned()
+                .unwrap_or_else(|| self.sources.name(loc.file).into()),
+            line: loc.span.start.line,
+            column: loc.span.start.col + 1,
+        }
+    }
+
+    /// Resolve a UPN or short name and check it; `None` after reporting a problem.
+    fn upn(&mut self, s: &Str) -> Option<Upn> {
+        let full = if s.text.contains('@') {
+            s.text.clone()
+        } else {
+            match &self.domain {
+                Some(d) => format!("{}@{d}", s.text),
+                None => return None, // the missing tenant domain is reported once, elsewhere
+            }
+        };
+        if let Some(problem) = upn_problem(&full) {
+            let d = Diagnostic::error(Code::InvalidUpn, s.loc, format!("`{full}` is not a valid user principal name: {problem}"))
+                .label(problem)
+                .help("a UPN is name@domain; the name may use letters, digits and ' . - _ ! # ^ ~ (no leading, trailing or double dots)");
+            self.diags.push(d);
+            return None;
+        }
+        let upn = Upn::new_unchecked(full);
+        if !self.domains.is_empty()
+            && !self
+                .domains
+                .iter()
+                .any(|d| d.eq_ignore_ascii_case(upn.domain()))
+        {
+            let candidates: Vec<&str> = self.domains.iter().map(String::as_str).collect();
+            let help = match did_you_mean(upn.domain(), &candidates) {
+                Some(c) => {
+                    format!("did you mean `{c}`? Otherwise add the domain to `tenant.domains`")
+                }
+                None => format!(
+                    "the tenant lists {}; add the domain to `tenant.domains` if it is verified",
+                    candidates.join(", ")
+                ),
+            };
+            let d = Diagnostic::error(
+                Code::UnknownDomain,
+                s.loc,
+                format!(
+                    "`{upn}` uses domain `{}`, which the tenant does not list",
+                    upn.domain()
+                ),
+            )
+            .label("unknown domain")
+            .help(help);
+            self.diags.push(d);
+            return None;
+        }
+        Some(upn)
+    }
+
+    fn upns(&mut self, list: &[Str]) -> Vec<(Upn, Loc)> {
+        list.iter()
+            .filter_map(|s| self.upn(s).map(|u| (u, s.loc)))
+            .collect()
+    }
+}
+
+/// Why `upn` is not a valid Entra UPN, or `None` if it is.
+pub fn upn_problem(upn: &str) -> Option<&'static str> {
+    let Some((local, domain)) = upn.rsplit_once('@') else {
+        return Some("missing `@domain`");
+    };
+    if local.is_empty() {
+        return Some("nothing before `@`");
+    }
+    if local.chars().count() > 64 {
+        return Some("more than 64 characters before `@`");
+    }
+    if local.starts_with('.') || local.ends_with('.') || local.contains("..") {
+        return Some("dots may not start, end or repeat in the name");
+    }
+    if !local
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "'.-_!#^~".contains(c))
+    {
+        return Some("the name contains a character Entra does not allow");
+    }
+    if domain.len() > 48 || !is_domain(domain) {
+        return Some("the domain is not a valid DNS name");
+    }
+    None
+}
+
+fn is_domain(d: &str) -> bool {
+    d.contains('.')
+        && d.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        })
+}
+
+/// Check the whole repo and build the checked state, or return every problem found.
+pub fn validate(
+    raw: RawRepo,
+    sources: &SourceMap,
+    mut diags: Vec<Diagnostic>,
+) -> Result<(DesiredState, Vec<Diagnostic>), Vec<Diagnostic>> {
+    let mut c = Checker {
+        sources,
+        names: sources
+            .files()
+            .iter()
+            .map(|f| f.name.as_str().into())
+            .collect(),
+        diags: Vec::new(),
+        domain: None,
+        domains: Vec::new(),
+    };
+    let mut tenants = raw.tenants.into_iter();
+    let first = tenants.next();
+    for extra in tenants {
+        if let Some(f) = &first {
+            let d = Diagnostic::error(Code::DuplicateTenant, extra.loc, "a second `tenant:` block")
+                .label("second tenant block")
+                .related(f.loc, "first tenant block")
+                .help(
+                    "keep exactly one `tenant:` block in the repo (conventionally in tenant.yaml)",
+                );
+            c.diags.push(d);
+        }
+    }
+    let tenant_raw = first.unwrap_or_else(|| {
+        c.diags.push(
+            Diagnostic::global(Code::MissingTenant, "no file declares the `tenant:` block")
+                .help("add tenant.yaml with at least `tenant: { domain: contoso.com }`"),
+        );
+        RawTenant::default()
+    });
+    if let Some(d) = &tenant_raw.domain {
+        if is_domain(&d.text) {
+            c.domain = Some(d.text.to_ascii_lowercase());
+            c.domains.push(d.text.to_ascii_lowercase());
+        } else {
+            c.diags.push(
+                Diagnostic::error(
+                    Code::InvalidValue,
+                    d.loc,
+                    format!("`{}` is not a domain name", d.text),
+                )
+                .label("not a DNS name")
+                .help("write the tenant's verified domain, e.g. contoso.com"),
+            );
+        }
+    }
+    for d in &tenant_raw.domains {
+        if is_domain(&d.text) {
+            let lower = d.text.to_ascii_lowercase();
+            if !c.domains.contains(&lower) {
+                c.domains.push(lower);
+            }
+        } else {
+            c.diags.push(
+                Diagnostic::error(
+                    Code::InvalidValue,
+                    d.loc,
+                    format!("`{}` is not a domain name", d.text),
+                )
+                .label("not a DNS name")
+                .help("list verified domains such as contoso.onmicrosoft.com"),
+            );
+        }
+    }
+    let tenant = tenant(&mut c, &tenant_raw);
+
+    // Users.
+    let mut users: BTreeMap<Upn, UserSpec> = BTreeMap::new();
+    let mut user_locs: HashMap<Upn, Loc> = HashMap::new();
+    let mut manager_locs: HashMap<Upn, Loc> = HashMap::new();
+    let mut user_group_refs: Vec<(Upn, Str)> = Vec::new();
+    let mut user_role_refs: Vec<(Upn, Str)> = Vec::new();
+    for u in &raw.users {
+        let Some(upn_str) = &u.upn else { continue };
+        let Some(upn) = c.upn(upn_str) else {
+            // Still check what the entry refers to, so one bad UPN does not hide other mistakes.
+            check_refs_only(&mut c, u);
+            continue;
+        };
+        if let Some(first) = user_locs.get(&upn) {
+            let d = Diagnostic::error(
+                Code::DuplicateUpn,
+                upn_str.loc,
+                format!("user `{upn}` is declared twice"),
+            )
+            .label("second declaration")
+            .related(*first, "first declaration")
+            .help("UPNs are compared without regard to case; merge the two entries into one");
+            c.diags.push(d);
+            // Still report this entry's own mistakes; the state is invalid anyway.
+            if let Some(Nullable::Value(m)) = &u.manager
+                && c.upn(m).is_some_and(|mu| mu == upn)
+            {
+                c.diags.push(self_manager(&upn, m.loc));
+            }
+            user_group_refs.extend(u.groups.iter().map(|g| (upn.clone(), g.clone())));
+            user_role_refs.extend(u.roles.iter().map(|r| (upn.clone(), r.clone())));
+            continue;
+        }
+        user_locs.insert(upn.clone(), upn_str.loc);
+        if tenant.scope.exclude.contains(&upn) {
+            c.diags.push(
+                Diagnostic::error(
+                    Code::Contradiction,
+                    upn_str.loc,
+                    format!("`{upn}` is declared but also excluded from scope"),
+                )
+                .label("declared here")
+                .help("remove the user from `tenant.scope.exclude`, or remove this declaration"),
+            );
+        } else if !tenant.scope.owns(&upn) {
+            c.diags.push(
+                Diagnostic::error(
+                    Code::Contradiction,
+                    upn_str.loc,
+                    format!("`{upn}` is declared but outside `tenant.scope`"),
+                )
+                .label("declared here")
+                .help(
+                    "widen `tenant.scope.users` to include this user, or remove this declaration",
+                ),
+            );
+        }
+        if let (true, Some((false, loc))) = (tenant.safety.protected.contains(&upn), u.enabled) {
+            c.diags.push(
+                Diagnostic::error(Code::Contradiction, loc, format!("`{upn}` is protected but declared `enabled: false`"))
+                    .label("would disable a protected principal")
+                    .help("protected principals are never disabled; remove them from `safety.protected` first if this is intended"),
+            );
+        }
+        let mut attributes: BTreeMap<Attr, Option<super::attrs::AttrValue>> =
+            u.attrs.iter().map(|(a, v, _)| (*a, v.clone())).collect();
+        for (a, v) in &tenant_raw.default_attrs {
+            attributes.entry(*a).or_insert_with(|| Some(v.clone()));
+        }
+        let manager = match &u.manager {
+            None => None,
+            Some(Nullable::Null(loc)) => {
+                manager_locs.insert(upn.clone(), *loc);
+                Some(ManagerSpec::Remove)
+            }
+            Some(Nullable::Value(m)) => {
+                manager_locs.insert(upn.clone(), m.loc);
+                match c.upn(m) {
+                    Some(mu) if mu == upn => {
+                        c.diags.push(self_manager(&upn, m.loc));
+                        None
+                    }
+                    Some(mu) => Some(ManagerSpec::Set(mu)),
+                    None => None,
+                }
+            }
+        };
+        user_group_refs.extend(u.groups.iter().map(|g| (upn.clone(), g.clone())));
+        user_role_refs.extend(u.roles.iter().map(|r| (upn.clone(), r.clone())));
+        let spec = UserSpec {
+            upn: upn.clone(),
+            attributes,
+            manager_origin: manager_locs.get(&upn).map(|l| c.origin(*l)),
+            manager,
+            enabled: u.enabled.map(|(b, _)| b).or(tenant_raw.default_enabled),
+            password: u
+                .password
+                .clone()
+                .or_else(|| tenant_raw.default_password.clone())
+                .unwrap_or(PasswordPolicy::Generate),
+            origin: c.origin(upn_str.loc),
+        };
+        users.insert(upn, spec);
+    }
+    manager_cycles(&mut c, &users, &manager_locs);
+
+    // Groups.
+    let mut groups: BTreeMap<String, GroupSpec> = BTreeMap::new();
+    let mut group_locs: HashMap<String, (Loc, Option<Loc>)> = HashMap::new();
+    for g in &raw.groups {
+        let Some(name) = &g.name else { continue };
+        let key = name.text.to_lowercase();
+        if let Some((first, _)) = group_locs.get(&key) {
+            c.diags.push(
+                Diagnostic::error(
+                    Code::DuplicateGroup,
+                    name.loc,
+                    format!("group `{}` is declared twice", name.text),
+                )
+                .label("second declaration")
+                .related(*first, "first declaration")
+                .help("group names are compared without regard to case; merge the two entries"),
+            );
+            continue;
+        }
+        group_locs.insert(key.clone(), (name.loc, g.dynamic));
+        let mut members = BTreeMap::new();
+        if let (Some(dyn_loc), Some((list, key_loc))) = (g.dynamic, &g.members) {
+            c.diags.push(
+                Diagnostic::error(
+                    Code::DynamicGroupMembers,
+                    *key_loc,
+                    format!("group `{}` is dynamic, so its members cannot be declared", name.text),
+                )
+                .label("members of a dynamic group")
+                .related(dyn_loc, "marked dynamic here")
+                .help("Entra computes a dynamic group's members from its rule; remove `members:` (or change the rule in Entra)"),
+            );
+            let _ = list;
+        } else if let Some((list, _)) = &g.members {
+            for (u, loc) in c.upns(list) {
+                members.entry(u).or_insert_with(|| c.origin(loc));
+            }
+        }
+        let spec = GroupSpec {
+            name: name.text.clone(),
+            mail_nickname: g.mail_nickname.as_ref().map(|s| s.text.clone()),
+            description: g.description.as_ref().map(|d| match d {
+                Nullable::Null(_) => None,
+                Nullable::Value(s) => Some(s.text.clone()),
+            }),
+            kind: g.kind,
+            membership: if g.dynamic.is_some() {
+                Membership::Dynamic
+            } else if g.additive {
+                Membership::Additive
+            } else {
+                Membership::Authoritative
+            },
+            members,
+            origin: c.origin(name.loc),
+        };
+        groups.insert(key, spec);
+    }
+    let group_names: Vec<String> = groups.values().map(|g| g.name.clone()).collect();
+    for (upn, gref) in &user_group_refs {
+        let key = gref.text.to_lowercase();
+        match (groups.get_mut(&key), group_locs.get(&key)) {
+            (Some(g), Some((_, Some(dyn_loc)))) => {
+                let d = Diagnostic::error(
+                    Code::DynamicGroupMembers,
+                    gref.loc,
+                    format!("`{upn}` lists dynamic group `{}`, whose members cannot be declared", g.name),
+                )
+                .label("membership of a dynamic group")
+                .related(*dyn_loc, "marked dynamic here")
+                .help("remove the group from this user's `groups:`; Entra adds members by the group's rule");
+                c.diags.push(d);
+            }
+            (Some(g), _) => {
+                let origin = c.origin(gref.loc);
+                g.members.entry(upn.clone()).or_insert(origin);
+            }
+            (None, _) => {
+                let candidates: Vec<&str> = group_names.iter().map(String::as_str).collect();
+                let help = match did_you_mean(&gref.text, &candidates) {
+                    Some(s) => format!("did you mean `{s}`?"),
+                    None => {
+                        "declare the group under `groups:` (name: …), or fix the name".to_string()
+                    }
+                };
+                c.diags.push(
+                    Diagnostic::error(
+                        Code::UnknownGroup,
+                        gref.loc,
+                        format!("group `{}` is not declared", gref.text),
+                    )
+                    .label("unknown group")
+                    .help(help),
+                );
+            }
+        }
+    }
+
+    // Roles.
+    let mut roles: BTreeMap<String, RoleSpec> = BTreeMap::new();
+    let mut role_locs: HashMap<String, Loc> = HashMap::new();
+    for r in &raw.roles {
+        let Some(name) = &r.role else { continue };
+        let builtin = builtin_roles::lookup(&name.text);
+        let (key, display, template) = match (builtin, r.custom) {
+            (Some(b), false) => (
+                b.template_id.to_string(),
+                b.display_name.to_string(),
+                Some(b.template_id.to_string()),
+            ),
+            (Some(b), true) => {
+                c.diags.push(
+                    Diagnostic::error(
+                        Code::InvalidValue,
+                        name.loc,
+                        format!("`{}` is a built-in role, not a custom one", b.display_name),
+                    )
+                    .label("built-in role")
+                    .help("remove `custom: true`"),
+                );
+                continue;
+            }
+            (None, true) => (name.text.to_lowercase(), name.text.clone(), None),
+            (None, false) => {
+                c.diags.push(unknown_role(name));
+                continue;
+            }
+        };
+        if let Some(first) = role_locs.get(&key) {
+            c.diags.push(
+                Diagnostic::error(Code::DuplicateRole, name.loc, format!("role `{display}` is declared twice"))
+                    .label("second declaration")
+                    .related(*first, "first declaration")
+                    .help("a role may be named by display name or template id, but only once; merge the entries"),
+            );
+            continue;
+        }
+        role_locs.insert(key.clone(), name.loc);
+        let mut principals = BTreeMap::new();
+        for (u, loc) in c.upns(&r.principals) {
+            principals.entry(u).or_insert_with(|| c.origin(loc));
+        }
+        roles.insert(
+            key,
+            RoleSpec {
+                display_name: display,
+                template_id: template,
+                authoritative: true,
+                principals,
+                origin: c.origin(name.loc),
+            },
+        );
+    }
+    for (upn, rref) in &user_role_refs {
+        let key = match builtin_roles::lookup(&rref.text) {
+            Some(b) => b.template_id.to_string(),
+            None => {
+                let k = rref.text.to_lowercase();
+                if !roles.contains_key(&k) {
+                    c.diags.push(unknown_role(rref));
+                    continue;
+                }
+                k
+            }
+        };
+        let origin = c.origin(rref.loc);
+        let spec = roles.entry(key).or_insert_with(|| {
+            let b = builtin_roles::lookup(&rref.text);
+            RoleSpec {
+                display_name: b.map_or_else(|| rref.text.clone(), |b| b.display_name.to_string()),
+                template_id: b.map(|b| b.template_id.to_string()),
+                authoritative: false,
+                principals: BTreeMap::new(),
+                origin: origin.clone(),
+            }
+        });
+        spec.principals.entry(upn.clone()).or_insert(origin);
+    }
+
+    diags.append(&mut c.diags);
+    sort(&mut diags, sources);
+    if diags
+        .iter()
+        .any(|d| d.severity == super::diagnostic::Severity::Error)
+    {
+        return Err(diags);
+    }
+    Ok((
+        DesiredState {
+            tenant,
+            users,
+            groups,
+            roles,
+        },
+        diags,
+    ))
+}
+
+/// For an entry whose own UPN is invalid: check its references without recording anything.
+fn check_refs_only(c: &mut Checker<'_>, u: &super::decode::RawUser) {
+    if let Some(Nullable::Value(m)) = &u.manager {
+        c.upn(m);
+    }
+    for r in &u.roles {
+        if builtin_roles::lookup(&r.text).is_none() {
+            c.diags.push(unknown_role(r));
+        }
+    }
+}
+
+fn self_manager(upn: &Upn, loc: Loc) -> Diagnostic {
+    Diagnostic::error(
+        Code::SelfManager,
+        loc,
+        format!("`{upn}` is declared as his own manager"),
+    )
+    .label("the user himself")
+    .help("name the user's actual manager, or write `manager: null` for none")
+}
+
+fn unknown_role(name: &Str) -> Diagnostic {
+    let names: Vec<&str> = builtin_roles::BUILTIN_ROLES
+        .iter()
+        .map(|r| r.display_name)
+        .collect();
+    let help = match did_you_mean(&name.text, &names) {
+        Some(s) => format!("did you mean `{s}`?"),
+        None => "use a built-in role's display name or template id (see `entraform schema`), or declare a custom role under `roles:` with `custom: true`".to_string(),
+    };
+    Diagnostic::error(
+        Code::UnknownRole,
+        name.loc,
+        format!(
+            "`{}` is not a built-in role or a declared custom role",
+            name.text
+        ),
+    )
+    .label("unknown role")
+    .help(help)
+}
+
+fn tenant(c: &mut Checker<'_>, t: &RawTenant) -> Tenant {
+    let users = match &t.scope_users {
+        RawScopeUsers::All => ScopeUsers::All,
+        RawScopeUsers::Domains(ds) => {
+            for d in ds {
+                if !c.domains.is_empty()
+                    && !c.domains.iter().any(|x| x.eq_ignore_ascii_case(&d.text))
+                {
+                    c.diags.push(
+                        Diagnostic::error(
+                            Code::UnknownDomain,
+                            d.loc,
+                            format!(
+                                "scope domain `{}` is not one of the tenant's domains",
+                                d.text
+                            ),
+                        )
+                        .label("unknown domain")
+                        .help("add it to `tenant.domains` or fix the name"),
+                    );
+                }
+            }
+            ScopeUsers::Domains(ds.iter().map(|d| d.text.to_ascii_lowercase()).collect())
+        }
+        RawScopeUsers::List(l) => ScopeUsers::List(c.upns(l).into_iter().map(|(u, _)| u).collect()),
+    };
+    let exclude = c.upns(&t.exclude).into_iter().map(|(u, _)| u).collect();
+    let protected = c.upns(&t.protected).into_iter().map(|(u, _)| u).collect();
+    Tenant {
+        domain: c.domain.clone().unwrap_or_default(),
+        domains: c.domains.clone(),
+        scope: Scope { users, exclude },
+        absent_users: t.absent_users.unwrap_or(AbsentUsers::Ignore),
+        safety: Safety {
+            max_deletes: Some(t.max_deletes.unwrap_or(DEFAULT_THRESHOLD)),
+            max_disables: Some(t.max_disables.unwrap_or(DEFAULT_THRESHOLD)),
+            max_changes: t.max_changes,
+            min_tenant_size: t.min_tenant_size.unwrap_or(DEFAULT_MIN_TENANT_SIZE),
+            protected,
+        },
+        origin: c.origin(t.loc),
+    }
+}
+
+/// Report every manager cycle among declared users once, naming its members in order.
+fn manager_cycles(c: &mut Checker<'_>, users: &BTreeMap<Upn, UserSpec>, locs: &HashMap<Upn, Loc>) {
+    #[derive(Clone, Copy, PartialEq)]
+    enum Mark {
+        New,
+        Active,
+        Done,
+    }
+    let mut mark: HashMap<&Upn, Mark> = users.keys().map(|u| (u, Mark::New)).collect();
+    for start in users.keys() {
+        if mark.get(start) != Some(&Mark::New) {
+            continue;
+        }
+        let mut path: Vec<&Upn> = Vec::new();
+        let mut cur = Some(start);
+        while let Some(u) = cur {
+            match mark.get(u) {
+                Some(Mark::New) => {
+                    mark.insert(u, Mark::Active);
+                    path.push(u);
+                    cur = match users.get(u).and_then(|s| s.manager.as_ref()) {
+                        Some(ManagerSpec::Set(m)) if users.contains_key(m) => {
+                            users.get_key_value(m).map(|(k, _)| k)
+                        }
+                        _ => None,
+                    };
+                }
+                Some(Mark::Active) => {
+                    let pos = path.iter().position(|p| *p == u).unwrap_or(0);
+                    let mut cycle: Vec<&Upn> = path[pos..].to_vec();
+                    // Start the cycle at its smallest member so the message is deterministic.
+                    let min = cycle
+                        .iter()
+                        .enumerate()
+                        .min_by_key(|(_, u)| **u)
+                        .map_or(0, |(i, _)| i);
+                    cycle.rotate_left(min);
+                    let chain: Vec<String> = cycle
+                        .iter()
+                        .chain(cycle.first())
+                        .map(|u| u.to_string())
+                        .collect();
+                    if let Some(first) = cycle.first().and_then(|u| locs.get(*u)) {
+                        let mut d = Diagnostic::error(
+                            Code::ManagerCycle,
+                            *first,
+                            format!("managers form a cycle: {}", chain.join(" → ")),
+                        )
+                        .label(format!("{} reports to {}", cycle[0], cycle.get(1).unwrap_or(&cycle[0])))
+                        .help("a manager chain must end at someone without a manager; change one of these managers");
+                        for (i, u) in cycle.iter().enumerate().skip(1) {
+                            if let Some(l) = locs.get(*u) {
+                                let next = cycle.get(i + 1).unwrap_or(&cycle[0]);
+                                d = d.related(*l, format!("{u} reports to {next}"));
+                            }
+                        }
+                        c.diags.push(d);
+                    }
+                    cur = None;
+                }
+                _ => cur = None,
+            }
+        }
+        for u in path {
+            mark.insert(u, Mark::Done);
+        }
+    }
+}
+
+/// Order diagnostics by file, line and column (repo-wide ones first) so output never depends on load order.
+pub fn sort(diags: &mut [Diagnostic], sources: &SourceMap) {
+    diags.sort_by(|a, b| {
+        let key = |d: &Diagnostic| {
+            d.primary.as_ref().map(|p| {
+                (
+                    sources.name(p.loc.file).to_string(),
+                    p.loc.span.start.line,
+                    p.loc.span.start.col,
+                )
+            })
+        };
+        key(a)
+            .cmp(&key(b))
+            .then_with(|| a.code.cmp(&b.code))
+            .then_with(|| a.message.cmp(&b.message))
+    });
+}

@@ -1,0 +1,331 @@
+//! JSON batching: many Graph requests in `POST /$batch` envelopes of at most
+//! 20, responses mapped back to their requests by id, and only the items
+//! that failed with a retryable status (429/503/504, honouring each item's
+//! `Retry-After`) sent again.
+
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+use reqwest::Method;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use tokio::task::JoinSet;
+
+use super::client::{GraphClient, GraphRequest};
+use super::error::{ApiError, GraphError};
+use super::retry::{Decision, Outcome, RetryPolicy, parse_retry_after};
+
+/// Graph's limit of requests per `$batch`.
+pub const MAX_BATCH: usize = 20;
+
+/// One request to put in a batch.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BatchRequest {
+    /// HTTP method (`GET`, `POST`, `PATCH`, `DELETE`…).
+    pub method: String,
+    /// URL relative to the version root, e.g. `/groups/{id}/members?$select=id`.
+    pub url: String,
+    /// JSON body (a `Content-Type: application/json` header is added).
+    pub body: Option<Value>,
+    /// Extra headers (e.g. `ConsistencyLevel`).
+    pub headers: BTreeMap<String, String>,
+}
+
+impl BatchRequest {
+    /// A GET item.
+    pub fn get(url: impl Into<String>) -> Self {
+        BatchRequest {
+            method: "GET".into(),
+            url: url.into(),
+            body: None,
+            headers: BTreeMap::new(),
+        }
+    }
+    /// An item with a JSON body.
+    pub fn with_body(method: &str, url: impl Into<String>, body: Value) -> Self {
+        let mut headers = BTreeMap::new();
+        headers.insert("Content-Type".to_string(), "application/json".to_string());
+        BatchRequest {
+            method: method.to_string(),
+            url: url.into(),
+            body: Some(body),
+            headers,
+        }
+    }
+}
+
+/// A successful (2xx) item response.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BatchResponse {
+    /// Status of the item.
+    pub status: u16,
+    /// Its headers (names as Graph sent them).
+    pub headers: BTreeMap<String, String>,
+    /// Its JSON body, if any.
+    pub body: Option<Value>,
+}
+
+impl BatchResponse {
+    /// A header by case-insensitive name.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        header_ci(&self.headers, name)
+    }
+}
+
+fn header_ci<'a>(h: &'a BTreeMap<String, String>, name: &str) -> Option<&'a str> {
+    h.iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.as_str())
+}
+
+#[derive(Serialize)]
+struct WireRequest<'a> {
+    id: String,
+    method: &'a str,
+    url: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    body: Option<&'a Value>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    headers: &'a BTreeMap<String, String>,
+}
+
+#[derive(Deserialize)]
+struct WireResponses {
+    #[serde(default)]
+    responses: Vec<WireResponse>,
+}
+
+#[derive(Deserialize)]
+struct WireResponse {
+    id: String,
+    status: u16,
+    #[serde(default)]
+    headers: BTreeMap<String, String>,
+    body: Option<Value>,
+}
+
+/// Build the JSON body of one `$batch` POST; item ids are the indexes into
+/// the caller's list, so answers map back whatever their order.
+pub fn envelope(requests: &[BatchRequest], indexes: &[usize]) -> Value {
+    let items: Vec<WireRequest<'_>> = indexes
+        .iter()
+        .filter_map(|&i| {
+            requests.get(i).map(|r| WireRequest {
+                id: i.to_string(),
+                method: &r.method,
+                url: &r.url,
+                body: r.body.as_ref(),
+                headers: &r.headers,
+            })
+        })
+        .collect();
+    serde_json::json!({ "requests": items })
+}
+
+/// The result of one item: its success, or Graph's error for it.
+pub type ItemResult = Result<BatchResponse, Box<ApiError>>;
+
+/// What the batch loop does with one item's answer.
+#[derive(Debug, PartialEq)]
+pub(crate) enum ItemFate {
+    Done(ItemResult),
+    Retry(Option<std::time::Duration>),
+}
+
+pub(crate) fn classify(
+    req: &BatchRequest,
+    status: u16,
+    headers: BTreeMap<String, String>,
+    body: Option<Value>,
+) -> ItemFate {
+    if (200..300).contains(&status) {
+        return ItemFate::Done(Ok(BatchResponse {
+            status,
+            headers,
+            body,
+        }));
+    }
+    if RetryPolicy::is_retryable(Outcome::Status(status, None)) {
+        return ItemFate::Retry(header_ci(&headers, "retry-after").and_then(parse_retry_after));
+    }
+    let rid = header_ci(&headers, "request-id").map(|s| s.to_string());
+    let mut e = ApiError::from_value(&req.method, &req.url, status, body.as_ref(), rid);
+    e.in_batch = true;
+    ItemFate::Done(Err(Box::new(e)))
+}
+
+impl GraphClient {
+    /// Run many requests through `$batch`, 20 per POST, the POSTs in
+    /// parallel (bounded by the client's in-flight limit). Returns one result
+    /// per request, in the order given. Items answered 429/503/504 are sent
+    /// again (alone, re-packed) after the longest `Retry-After` among them,
+    /// under the retry policy's attempts and deadline. The items must not use
+    /// `dependsOn`. An `Err` means a whole `$batch` POST failed.
+    pub async fn batch(&self, requests: Vec<BatchRequest>) -> Result<Vec<ItemResult>, GraphError> {
+        let requests = std::sync::Arc::new(requests);
+        let n = requests.len();
+        let mut results: Vec<Option<ItemResult>> = vec![None; n];
+        let mut pending: Vec<usize> = (0..n).collect();
+        let mut last_status: Vec<Option<u16>> = vec![None; n];
+        let policy = self.inner.options.retry.clone();
+        let started = Instant::now();
+        let mut round: u32 = 0;
+        while !pending.is_empty() {
+            round += 1;
+            let mut set = JoinSet::new();
+            for chunk in pending.chunks(MAX_BATCH) {
+                let client = self.clone();
+                let reqs = requests.clone();
+                let chunk = chunk.to_vec();
+                set.spawn(async move {
+                    let body = envelope(&reqs, &chunk);
+                    let post = GraphRequest::with_body(Method::POST, "/$batch", body);
+                    let resp = client.send_counted(&post, Some(chunk.len())).await?;
+                    let parsed: WireResponses = resp.json("POST", "/$batch")?;
+                    Ok::<_, GraphError>((chunk, parsed))
+                });
+            }
+            let mut retry: Vec<usize> = Vec::new();
+            let mut wait: Option<std::time::Duration> = None;
+            while let Some(joined) = set.join_next().await {
+                let (chunk, parsed) = joined.map_err(|e| GraphError::Transport {
+                    method: "POST".into(),
+                    path: "/$batch".into(),
+                    attempts: round,
+                    reason: format!("batch task failed: {e}"),
+                })??;
+                let mut answered = vec![false; chunk.len()];
+                for item in parsed.responses {
+                    let Ok(idx) = item.id.parse::<usize>() else {
+                        continue;
+                    };
+                    let Some(pos) = chunk.iter().position(|&c| c == idx) else {
+                        continue;
+                    };
+                    if answered[pos] {
+                        continue;
+                    }
+                    answered[pos] = true;
+                    if item.status == 429 {
+                        self.inner.counters.throttle();
+                    }
+                    match classify(&requests[idx], item.status, item.headers, item.body) {
+                        ItemFate::Done(r) => results[idx] = Some(r),
+                        ItemFate::Retry(ra) => {
+                            retry.push(idx);
+                            let w = ra.unwrap_or_else(|| policy.backoff(round));
+                            wait = Some(wait.map_or(w, |cur| cur.max(w)));
+                            last_status[idx] = Some(item.status);
+                        }
+                    }
+                }
+                // An item Graph did not answer is sent again.
+                for (pos, ok) in answered.iter().enumerate() {
+                    if !ok {
+                        retry.push(chunk[pos]);
+                    }
+                }
+            }
+            if retry.is_empty() {
+                break;
+            }
+            retry.sort_unstable();
+            let w = wait.unwrap_or_else(|| policy.backoff(round));
+            match policy.decide(Outcome::Status(429, Some(w)), round, started.elapsed()) {
+                Decision::RetryAfter(d) => {
+                    tracing::debug!(
+                        items = retry.len(),
+                        wait_ms = d.as_millis() as u64,
+                        "retrying batch items"
+                    );
+                    for _ in &retry {
+                        self.inner.counters.retry();
+                    }
+                    tokio::time::sleep(d).await;
+                    pending = retry;
+                }
+                Decision::Fail | Decision::Exhausted => break,
+            }
+        }
+        Ok(results
+            .into_iter()
+            .enumerate()
+            .map(|(i, r)| match r {
+                Some(r) => r,
+                None => Err(Box::new(unanswered(&requests[i], last_status[i]))),
+            })
+            .collect())
+    }
+}
+
+fn unanswered(req: &BatchRequest, last_status: Option<u16>) -> ApiError {
+    let mut e = ApiError::from_value(
+        &req.method,
+        &req.url,
+        last_status.unwrap_or(503),
+        None,
+        None,
+    );
+    e.in_batch = true;
+    e.message = match last_status {
+        Some(s) => format!("the batch item was still answered HTTP {s} when its retries ran out"),
+        None => "Graph never answered this batch item before the retries ran out".into(),
+    };
+    e
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn envelope_uses_indexes_as_ids() {
+        let reqs = vec![
+            BatchRequest::get("/groups/a/members"),
+            BatchRequest::with_body("PATCH", "/users/x", serde_json::json!({"city":"Oslo"})),
+        ];
+        let v = envelope(&reqs, &[0, 1]);
+        assert_eq!(v["requests"][0]["id"], "0");
+        assert_eq!(v["requests"][0]["method"], "GET");
+        assert!(v["requests"][0].get("headers").is_none());
+        assert_eq!(
+            v["requests"][1]["headers"]["Content-Type"],
+            "application/json"
+        );
+        assert_eq!(v["requests"][1]["body"]["city"], "Oslo");
+    }
+
+    #[test]
+    fn item_classification() {
+        let r = BatchRequest::get("/groups/a/members?$select=id");
+        let mut h = BTreeMap::new();
+        h.insert("Retry-After".to_string(), "3".to_string());
+        assert_eq!(
+            classify(&r, 429, h, None),
+            ItemFate::Retry(Some(std::time::Duration::from_secs(3)))
+        );
+        assert_eq!(
+            classify(&r, 503, BTreeMap::new(), None),
+            ItemFate::Retry(None)
+        );
+        let body = serde_json::json!({"error":{"code":"Request_ResourceNotFound","message":"gone","innerError":{"request-id":"r1"}}});
+        match classify(&r, 404, BTreeMap::new(), Some(body)) {
+            ItemFate::Done(Err(e)) => {
+                assert!(e.in_batch);
+                assert_eq!(e.code, "Request_ResourceNotFound");
+                assert_eq!(e.request_id.as_deref(), Some("r1"));
+                assert_eq!(e.path, "/groups/a/members");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            classify(
+                &r,
+                200,
+                BTreeMap::new(),
+                Some(serde_json::json!({"value":[]}))
+            ),
+            ItemFate::Done(Ok(_))
+        ));
+    }
+}

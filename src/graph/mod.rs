@@ -1,0 +1,30 @@
+//! Microsoft Graph v1.0 client: authentication, paging, `$batch`, retries
+//! and throttling, bounded concurrency, request counters, and errors worded
+//! for administrators.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! use entraform::graph::{AuthConfig, ClientOptions, Cloud, GraphClient};
+//! let auth = AuthConfig::from_env(Cloud::Global)?;
+//! let client = GraphClient::new(auth, ClientOptions::default())?;
+//! let users: serde_json::Value = client.get_json("/users?$top=1").await?;
+//! # Ok(()) }
+//! ```
+
+pub mod auth;
+pub mod batch;
+pub mod client;
+pub mod cloud;
+pub mod counters;
+pub mod dto;
+pub mod error;
+pub mod paging;
+pub mod retry;
+
+pub use auth::{AuthConfig, Credential};
+pub use batch::{BatchRequest, BatchResponse};
+pub use client::{ClientOptions, GraphClient, GraphRequest, GraphResponse};
+pub use cloud::Cloud;
+pub use counters::CounterSnapshot;
+pub use error::{ApiError, AuthError, ConfigError, GraphError};
+pub use retry::RetryPolicy;

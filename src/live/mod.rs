@@ -1,0 +1,12 @@
+//! Reading the live tenant into an immutable, indexed [`Live`] snapshot in
+//! as few HTTP requests as Graph allows.
+
+pub mod permissions;
+mod reader;
+mod snapshot;
+
+pub use reader::{MembershipStrategy, ReadError, ReadOptions, read_live};
+pub use snapshot::{
+    DeletedUser, Live, LiveGroup, LiveParts, LiveRoleAssignment, LiveRoleDefinition, LiveUser,
+    Member, ObjectKind, ReadStats, RunningPrincipal,
+};

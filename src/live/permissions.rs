@@ -1,0 +1,68 @@
+//! The Microsoft Graph application permissions each read needs (least
+//! privileged first, from the "Permissions" section of each API's page).
+
+/// One read step of the live reader and the permission it needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReadStep {
+    /// What is being read, in words.
+    pub what: &'static str,
+    /// Least-privileged Graph application permission.
+    pub permission: &'static str,
+    /// Higher-privileged permissions that also work.
+    pub also: &'static str,
+}
+
+/// Users with their managers (`GET /users?$expand=manager`).
+pub const USERS: ReadStep = ReadStep {
+    what: "users and their managers",
+    permission: "User.Read.All",
+    also: "User.ReadWrite.All, Directory.Read.All",
+};
+/// Groups and their members (`GET /groups/delta` or `/groups` + `/groups/{id}/members`).
+pub const GROUPS: ReadStep = ReadStep {
+    what: "groups and their members",
+    permission: "GroupMember.Read.All",
+    also: "Group.Read.All, Directory.Read.All",
+};
+/// Role definitions (`GET /roleManagement/directory/roleDefinitions`).
+pub const ROLE_DEFINITIONS: ReadStep = ReadStep {
+    what: "directory role definitions",
+    permission: "RoleManagement.Read.Directory",
+    also: "RoleManagement.Read.All, Directory.Read.All",
+};
+/// Role assignments (`GET /roleManagement/directory/roleAssignments`).
+pub const ROLE_ASSIGNMENTS: ReadStep = ReadStep {
+    what: "directory role assignments",
+    permission: "RoleManagement.Read.Directory",
+    also: "RoleManagement.Read.All, Directory.Read.All",
+};
+/// Deleted users (`GET /directory/deletedItems/microsoft.graph.user`).
+pub const DELETED_USERS: ReadStep = ReadStep {
+    what: "deleted users",
+    permission: "User.Read.All",
+    also: "Directory.Read.All",
+};
+/// The running service principal, when the token does not name it
+/// (`GET /servicePrincipals(appId='…')`).
+pub const SELF_LOOKUP: ReadStep = ReadStep {
+    what: "the running service principal",
+    permission: "Application.Read.All",
+    also: "Directory.Read.All",
+};
+
+/// The application permissions `plan` needs (read-only), deduplicated.
+pub const PLAN_PERMISSIONS: &[&str] = &[
+    "User.Read.All",
+    "GroupMember.Read.All",
+    "RoleManagement.Read.Directory",
+];
+
+impl ReadStep {
+    /// The permission as shown in a 403 message.
+    pub fn needed(&self) -> String {
+        format!(
+            "{} (to read {}; {} also work)",
+            self.permission, self.what, self.also
+        )
+    }
+}

@@ -1,0 +1,467 @@
+//! The live reader: the whole tenant in a handful of bulk listings run
+//! concurrently.
+//!
+//! | what | request | HTTP requests |
+//! |---|---|---|
+//! | users + manager | `GET /users?$select=…&$expand=manager&$top=999` | ⌈U/999⌉ |
+//! | groups + members | `GET /groups/delta?$select=…,members` | delta pages |
+//! | (or) | `GET /groups?$top=999` + `/groups/{id}/members` in `$batch` | ⌈G/999⌉ + ⌈G/20⌉ + … |
+//! | role definitions | `GET /roleManagement/directory/roleDefinitions` | 1 |
+//! | role assignments | `GET …/roleAssignments?$filter=directoryScopeId eq '/'` | pages |
+//! | deleted users | `GET /directory/deletedItems/microsoft.graph.user?$top=999` | ⌈D/999⌉ |
+//! | running principal | the token's `oid` claim | 0 |
+
+use std::collections::HashMap;
+use std::time::Instant;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
+use crate::graph::batch::BatchRequest;
+use crate::graph::client::GraphClient;
+use crate::graph::dto::{
+    DirectoryObjectRef, GROUP_SELECT, GroupDto, RoleAssignmentDto, RoleDefinitionDto,
+    ServicePrincipalDto, USER_SELECT, UserDto,
+};
+use crate::graph::error::GraphError;
+use crate::graph::paging::{Page, relative_to_root};
+use crate::model::{ObjectId, Upn};
+
+use super::permissions::{self, ReadStep};
+use super::snapshot::{
+    DeletedUser, Live, LiveGroup, LiveParts, LiveRoleAssignment, LiveRoleDefinition, LiveUser,
+    Member, ObjectKind, ReadStats, RunningPrincipal,
+};
+
+/// How group memberships are read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum MembershipStrategy {
+    /// One `groups/delta` listing with `members`: groups and members together.
+    /// The default: measured cheaper (see docs/decisions.md).
+    #[default]
+    Delta,
+    /// `GET /groups` then every group's `/members` packed 20 per `$batch`.
+    Batch,
+}
+
+/// What to read and how.
+#[derive(Debug, Clone, Default)]
+pub struct ReadOptions {
+    /// How memberships are read.
+    pub membership: MembershipStrategy,
+    /// Skip deleted users (saves ⌈D/999⌉ requests when restore is not wanted).
+    pub skip_deleted_users: bool,
+}
+
+/// A read that failed, with the step and the permission it needs.
+#[derive(Debug, thiserror::Error)]
+#[error("could not read {} from Microsoft Graph: {source}", step.what)]
+pub struct ReadError {
+    /// The step that failed.
+    pub step: ReadStep,
+    /// The Graph error (a 403 names `step.permission`).
+    #[source]
+    pub source: GraphError,
+}
+
+fn fail(step: ReadStep) -> impl Fn(GraphError) -> ReadError {
+    move |mut source| {
+        if let GraphError::Api(api) = &mut source
+            && api.status == 403
+        {
+            api.needed_permission = Some(step.needed());
+        }
+        ReadError { step, source }
+    }
+}
+
+/// Read the whole tenant. Listings run concurrently under the client's
+/// in-flight limit; every retry and throttling rule of the client applies.
+pub async fn read_live(client: &GraphClient, options: &ReadOptions) -> Result<Live, ReadError> {
+    let started = Instant::now();
+    let before = client.counters();
+    let users = read_users(client);
+    let groups = async {
+        match options.membership {
+            MembershipStrategy::Delta => read_groups_delta(client).await,
+            MembershipStrategy::Batch => read_groups_batch(client).await,
+        }
+    };
+    let defs = read_role_definitions(client);
+    let assignments = read_role_assignments(client);
+    let deleted = async {
+        if options.skip_deleted_users {
+            Ok((Vec::new(), 0))
+        } else {
+            read_deleted_users(client).await
+        }
+    };
+    let principal_id = running_principal_id(client);
+    let (
+        (users, user_pages),
+        (groups, group_pages, membership_requests),
+        role_definitions,
+        (role_assignments, role_assignment_pages),
+        (deleted_users, deleted_user_pages),
+        principal_id,
+    ) = tokio::try_join!(users, groups, defs, assignments, deleted, principal_id)?;
+
+    let client_id = client.auth().client_id.clone();
+    let principal = Some(RunningPrincipal {
+        role_definition_ids: principal_id
+            .as_ref()
+            .map(|id| {
+                let mut v: Vec<String> = role_assignments
+                    .iter()
+                    .filter(|a: &&LiveRoleAssignment| &a.principal_id == id)
+                    .map(|a| a.role_definition_id.clone())
+                    .collect();
+                v.sort();
+                v.dedup();
+                v
+            })
+            .unwrap_or_default(),
+        id: principal_id,
+        client_id,
+    });
+    let stats = ReadStats {
+        requests: client.counters().since(&before),
+        user_pages,
+        group_pages,
+        membership_requests,
+        role_assignment_pages,
+        deleted_user_pages,
+        elapsed_ms: started.elapsed().as_millis() as u64,
+    };
+    tracing::info!(
+        users = users.len(),
+        groups = groups.len(),
+        role_assignments = role_assignments.len(),
+        deleted_users = deleted_users.len(),
+        http_requests = stats.requests.http_requests,
+        graph_requests = stats.requests.graph_requests(),
+        retries = stats.requests.retries,
+        elapsed_ms = stats.elapsed_ms,
+        "live tenant read"
+    );
+    Ok(Live::from_parts(LiveParts {
+        users,
+        groups,
+        role_definitions,
+        role_assignments,
+        deleted_users,
+        principal,
+        stats,
+    }))
+}
+
+fn user_from_dto(u: UserDto) -> LiveUser {
+    LiveUser {
+        upn: Upn::new_unchecked(u.user_principal_name.unwrap_or_default()),
+        id: ObjectId(u.id),
+        display_name: u.display_name,
+        given_name: u.given_name,
+        surname: u.surname,
+        mail_nickname: u.mail_nickname,
+        job_title: u.job_title,
+        department: u.department,
+        company_name: u.company_name,
+        office_location: u.office_location,
+        employee_id: u.employee_id,
+        employee_type: u.employee_type,
+        employee_hire_date: u.employee_hire_date,
+        usage_location: u.usage_location,
+        preferred_language: u.preferred_language,
+        street_address: u.street_address,
+        city: u.city,
+        state: u.state,
+        postal_code: u.postal_code,
+        country: u.country,
+        mobile_phone: u.mobile_phone,
+        business_phones: u.business_phones.unwrap_or_default(),
+        other_mails: u.other_mails.unwrap_or_default(),
+        account_enabled: u.account_enabled.unwrap_or(false),
+        on_premises_sync_enabled: u.on_premises_sync_enabled.unwrap_or(false),
+        manager: u.manager.map(|m| ObjectId(m.id)),
+    }
+}
+
+async fn read_users(client: &GraphClient) -> Result<(Vec<LiveUser>, usize), ReadError> {
+    // Graph allows a nested $select inside $expand=manager only together with
+    // $levels (which in turn needs ConsistencyLevel: eventual + $count), so
+    // the plain form is used: the manager comes with its default properties.
+    let path = format!(
+        "/users?$select={}&$expand=manager&$top=999",
+        USER_SELECT.join(",")
+    );
+    let listing = client
+        .list::<UserDto>(&path)
+        .await
+        .map_err(fail(permissions::USERS))?;
+    let users = listing.items.into_iter().map(user_from_dto).collect();
+    Ok((users, listing.pages))
+}
+
+fn group_from_dto(g: GroupDto) -> LiveGroup {
+    LiveGroup {
+        id: ObjectId(g.id),
+        display_name: g.display_name.unwrap_or_default(),
+        mail_nickname: g.mail_nickname,
+        description: g.description,
+        security_enabled: g.security_enabled.unwrap_or(false),
+        mail_enabled: g.mail_enabled.unwrap_or(false),
+        group_types: g.group_types.unwrap_or_default(),
+        membership_rule: g.membership_rule,
+        on_premises_sync_enabled: g.on_premises_sync_enabled.unwrap_or(false),
+        members: Vec::new(),
+    }
+}
+
+fn member(r: DirectoryObjectRef) -> Member {
+    Member {
+        kind: ObjectKind::from_odata_type(r.odata_type.as_deref()),
+        id: ObjectId(r.id),
+    }
+}
+
+/// Groups and members from one delta round. A large group's members may be
+/// split over several pages (the same group repeated): they are merged.
+async fn read_groups_delta(
+    client: &GraphClient,
+) -> Result<(Vec<LiveGroup>, usize, usize), ReadError> {
+    let select: Vec<&str> = GROUP_SELECT
+        .iter()
+        .copied()
+        .filter(|p| *p != "id")
+        .collect();
+    let path = format!("/groups/delta?$select={},members", select.join(","));
+    let listing = client
+        .list::<GroupDto>(&path)
+        .await
+        .map_err(fail(permissions::GROUPS))?;
+    let mut order: Vec<String> = Vec::new();
+    let mut by_id: HashMap<String, LiveGroup> = HashMap::new();
+    for mut dto in listing.items {
+        if dto.removed.is_some() {
+            continue;
+        }
+        let members = dto.members_delta.take().unwrap_or_default();
+        let id = dto.id.clone();
+        let entry = by_id.entry(id.clone()).or_insert_with(|| {
+            order.push(id.clone());
+            group_from_dto(dto)
+        });
+        entry.members.extend(
+            members
+                .into_iter()
+                .filter(|m| m.removed.is_none())
+                .map(member),
+        );
+    }
+    let groups = order
+        .into_iter()
+        .filter_map(|id| by_id.remove(&id))
+        .collect();
+    Ok((groups, listing.pages, 0))
+}
+
+/// Groups from `/groups`, then every group's members through `$batch`,
+/// following each member listing's nextLink in later batches.
+async fn read_groups_batch(
+    client: &GraphClient,
+) -> Result<(Vec<LiveGroup>, usize, usize), ReadError> {
+    let path = format!("/groups?$select={}&$top=999", GROUP_SELECT.join(","));
+    let listing = client
+        .list::<GroupDto>(&path)
+        .await
+        .map_err(fail(permissions::GROUPS))?;
+    let mut groups: Vec<LiveGroup> = listing.items.into_iter().map(group_from_dto).collect();
+    let before = client.counters();
+    let mut pending: Vec<(usize, String)> = groups
+        .iter()
+        .enumerate()
+        .map(|(i, g)| (i, format!("/groups/{}/members?$select=id&$top=999", g.id)))
+        .collect();
+    while !pending.is_empty() {
+        let reqs = pending
+            .iter()
+            .map(|(_, url)| BatchRequest::get(url.clone()))
+            .collect();
+        let results = client
+            .batch(reqs)
+            .await
+            .map_err(fail(permissions::GROUPS))?;
+        let mut next = Vec::new();
+        for ((gi, _), result) in pending.iter().zip(results) {
+            match result {
+                Ok(resp) => {
+                    let page: Page<DirectoryObjectRef> = resp
+                        .body
+                        .map(serde_json::from_value)
+                        .transpose()
+                        .map_err(|e| {
+                            fail(permissions::GROUPS)(GraphError::Decode {
+                                method: "GET".into(),
+                                path: "/groups/{id}/members".into(),
+                                reason: e.to_string(),
+                            })
+                        })?
+                        .unwrap_or(Page {
+                            value: Vec::new(),
+                            next_link: None,
+                            delta_link: None,
+                        });
+                    groups[*gi]
+                        .members
+                        .extend(page.value.into_iter().map(member));
+                    if let Some(link) = page.next_link {
+                        let rel = relative_to_root(&link, client.root())
+                            .ok_or_else(|| {
+                                fail(permissions::GROUPS)(GraphError::ForeignLink(link.clone()))
+                            })?
+                            .to_string();
+                        next.push((*gi, rel));
+                    }
+                }
+                // Deleted between the two listings: no members to compare.
+                Err(e) if e.status == 404 => {}
+                Err(e) => return Err(fail(permissions::GROUPS)(GraphError::Api(e))),
+            }
+        }
+        pending = next;
+    }
+    let used = client.counters().since(&before).batch_requests as usize;
+    Ok((groups, listing.pages, used))
+}
+
+async fn read_role_definitions(client: &GraphClient) -> Result<Vec<LiveRoleDefinition>, ReadError> {
+    let listing = client
+        .list::<RoleDefinitionDto>(
+            "/roleManagement/directory/roleDefinitions?$select=id,displayName,templateId,isBuiltIn,isEnabled",
+        )
+        .await
+        .map_err(fail(permissions::ROLE_DEFINITIONS))?;
+    Ok(listing
+        .items
+        .into_iter()
+        .map(|d| LiveRoleDefinition {
+            display_name: d.display_name.unwrap_or_default(),
+            template_id: d.template_id,
+            is_built_in: d.is_built_in.unwrap_or(true),
+            is_enabled: d.is_enabled.unwrap_or(true),
+            id: d.id,
+        })
+        .collect())
+}
+
+async fn read_role_assignments(
+    client: &GraphClient,
+) -> Result<(Vec<LiveRoleAssignment>, usize), ReadError> {
+    let listing = client
+        .list::<RoleAssignmentDto>(
+            "/roleManagement/directory/roleAssignments?$filter=directoryScopeId eq '/'",
+        )
+        .await
+        .map_err(fail(permissions::ROLE_ASSIGNMENTS))?;
+    let items = listing
+        .items
+        .into_iter()
+        .map(|a| LiveRoleAssignment {
+            id: a.id,
+            principal_id: ObjectId(a.principal_id),
+            role_definition_id: a.role_definition_id,
+            directory_scope_id: a.directory_scope_id.unwrap_or_else(|| "/".into()),
+        })
+        // A server that ignored the filter must not widen what we manage.
+        .filter(|a| a.directory_scope_id == "/")
+        .collect();
+    Ok((items, listing.pages))
+}
+
+async fn read_deleted_users(client: &GraphClient) -> Result<(Vec<DeletedUser>, usize), ReadError> {
+    let listing = client
+        .list::<UserDto>(
+            "/directory/deletedItems/microsoft.graph.user?$select=id,userPrincipalName,displayName,deletedDateTime&$top=999",
+        )
+        .await
+        .map_err(fail(permissions::DELETED_USERS))?;
+    let items = listing
+        .items
+        .into_iter()
+        .map(|u| {
+            DeletedUser::new(
+                ObjectId(u.id),
+                u.user_principal_name.unwrap_or_default(),
+                u.display_name,
+                u.deleted_date_time,
+            )
+        })
+        .collect();
+    Ok((items, listing.pages))
+}
+
+/// The `oid` claim of a JWT access token, without verifying it (we only
+/// read our own token to learn who we are; Graph verifies it).
+pub(crate) fn token_oid(token: &str) -> Option<String> {
+    let payload = token.split('.').nth(1)?;
+    let bytes = URL_SAFE_NO_PAD.decode(payload.trim_end_matches('=')).ok()?;
+    let v: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    v.get("oid")?.as_str().map(|s| s.to_string())
+}
+
+/// The running service principal's object id: from the token's `oid` claim
+/// (no request), else `GET /servicePrincipals(appId='…')`. Not knowing it is
+/// not fatal: the safety gates then treat the principal as unknown.
+async fn running_principal_id(client: &GraphClient) -> Result<Option<ObjectId>, ReadError> {
+    let token = client
+        .access_token()
+        .await
+        .map_err(|e| fail(permissions::USERS)(GraphError::from(e)))?;
+    if let Some(oid) = token_oid(token.expose()) {
+        return Ok(Some(ObjectId(oid)));
+    }
+    let client_id = client.auth().client_id.clone();
+    if client_id.is_empty() {
+        return Ok(None);
+    }
+    let path = format!("/servicePrincipals(appId='{client_id}')?$select=id,appId,displayName");
+    match client.get_json::<ServicePrincipalDto>(&path).await {
+        Ok(sp) => Ok(Some(ObjectId(sp.id))),
+        Err(e) => {
+            let e = fail(permissions::SELF_LOOKUP)(e);
+            tracing::warn!(error = %e, "could not determine the running service principal; safety gates will treat it as unknown");
+            Ok(None)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn oid_from_token() {
+        let payload = URL_SAFE_NO_PAD.encode(br#"{"oid":"sp-1","tid":"t"}"#);
+        assert_eq!(
+            token_oid(&format!("h.{payload}.s")).as_deref(),
+            Some("sp-1")
+        );
+        assert_eq!(token_oid("emu.opaque"), None);
+    }
+
+    #[test]
+    fn forbidden_names_permission() {
+        let api = crate::graph::ApiError::from_body(
+            "GET",
+            "/roleManagement/directory/roleAssignments",
+            403,
+            br#"{"error":{"code":"Authorization_RequestDenied","message":"Insufficient privileges to complete the operation."}}"#,
+            Some("rid-1".into()),
+        );
+        let e = fail(permissions::ROLE_ASSIGNMENTS)(GraphError::from(api));
+        let s = e.to_string();
+        assert!(s.contains("RoleManagement.Read.Directory"), "{s}");
+        assert!(s.contains("directory role assignments"), "{s}");
+        assert!(s.contains("rid-1"), "{s}");
+    }
+}

@@ -1,0 +1,502 @@
+//! The immutable, indexed snapshot of a live tenant that the diff reads.
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::graph::CounterSnapshot;
+use crate::model::{ObjectId, Upn};
+
+/// A user with the properties entraform compares.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+#[allow(missing_docs)]
+pub struct LiveUser {
+    pub id: ObjectId,
+    #[serde(rename = "userPrincipalName")]
+    pub upn: Upn,
+    pub display_name: Option<String>,
+    pub given_name: Option<String>,
+    pub surname: Option<String>,
+    pub mail_nickname: Option<String>,
+    pub job_title: Option<String>,
+    pub department: Option<String>,
+    pub company_name: Option<String>,
+    pub office_location: Option<String>,
+    pub employee_id: Option<String>,
+    pub employee_type: Option<String>,
+    /// As Graph returns it (`2021-03-01T00:00:00Z`).
+    pub employee_hire_date: Option<String>,
+    pub usage_location: Option<String>,
+    pub preferred_language: Option<String>,
+    pub street_address: Option<String>,
+    pub city: Option<String>,
+    pub state: Option<String>,
+    pub postal_code: Option<String>,
+    pub country: Option<String>,
+    pub mobile_phone: Option<String>,
+    pub business_phones: Vec<String>,
+    pub other_mails: Vec<String>,
+    /// `accountEnabled`.
+    pub account_enabled: bool,
+    /// `onPremisesSyncEnabled == true`: the user is synced and read-only in the cloud.
+    pub on_premises_sync_enabled: bool,
+    /// The manager's object id (a user or an organizational contact).
+    pub manager: Option<ObjectId>,
+}
+
+impl LiveUser {
+    /// A compared property by its Graph name (`jobTitle`, `businessPhones`,
+    /// `accountEnabled`…): `Some(Value::Null)` when unset, `None` for a name
+    /// that is not a compared property.
+    pub fn attribute(&self, graph_name: &str) -> Option<Value> {
+        let s = |v: &Option<String>| v.clone().map_or(Value::Null, Value::String);
+        let l = |v: &Vec<String>| Value::Array(v.iter().cloned().map(Value::String).collect());
+        Some(match graph_name {
+            "id" => Value::String(self.id.0.clone()),
+            "userPrincipalName" => Value::String(self.upn.as_str().to_string()),
+            "displayName" => s(&self.display_name),
+            "givenName" => s(&self.given_name),
+            "surname" => s(&self.surname),
+            "mailNickname" => s(&self.mail_nickname),
+            "jobTitle" => s(&self.job_title),
+            "department" => s(&self.department),
+            "companyName" => s(&self.company_name),
+            "officeLocation" => s(&self.office_location),
+            "employeeId" => s(&self.employee_id),
+            "employeeType" => s(&self.employee_type),
+            "employeeHireDate" => s(&self.employee_hire_date),
+            "usageLocation" => s(&self.usage_location),
+            "preferredLanguage" => s(&self.preferred_language),
+            "streetAddress" => s(&self.street_address),
+            "city" => s(&self.city),
+            "state" => s(&self.state),
+            "postalCode" => s(&self.postal_code),
+            "country" => s(&self.country),
+            "mobilePhone" => s(&self.mobile_phone),
+            "businessPhones" => l(&self.business_phones),
+            "otherMails" => l(&self.other_mails),
+            "accountEnabled" => Value::Bool(self.account_enabled),
+            "onPremisesSyncEnabled" => Value::Bool(self.on_premises_sync_enabled),
+            "manager" => self
+                .manager
+                .as_ref()
+                .map_or(Value::Null, |m| Value::String(m.0.clone())),
+            _ => return None,
+        })
+    }
+}
+
+/// What kind of directory object a member is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum ObjectKind {
+    /// `#microsoft.graph.user`
+    User,
+    /// `#microsoft.graph.group`
+    Group,
+    /// `#microsoft.graph.servicePrincipal`
+    ServicePrincipal,
+    /// `#microsoft.graph.orgContact`
+    OrgContact,
+    /// `#microsoft.graph.device`
+    Device,
+    /// Anything else (or no type given).
+    Other,
+}
+
+impl ObjectKind {
+    /// From an `@odata.type` annotation.
+    pub fn from_odata_type(t: Option<&str>) -> ObjectKind {
+        match t.map(|t| t.trim_start_matches('#')) {
+            Some("microsoft.graph.user") => ObjectKind::User,
+            Some("microsoft.graph.group") => ObjectKind::Group,
+            Some("microsoft.graph.servicePrincipal") => ObjectKind::ServicePrincipal,
+            Some("microsoft.graph.orgContact") => ObjectKind::OrgContact,
+            Some("microsoft.graph.device") => ObjectKind::Device,
+            _ => ObjectKind::Other,
+        }
+    }
+}
+
+/// A direct member of a group.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct Member {
+    /// Object id.
+    pub id: ObjectId,
+    /// Its kind.
+    pub kind: ObjectKind,
+}
+
+/// A group with its direct members.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+#[allow(missing_docs)]
+pub struct LiveGroup {
+    pub id: ObjectId,
+    pub display_name: String,
+    pub mail_nickname: Option<String>,
+    pub description: Option<String>,
+    pub security_enabled: bool,
+    pub mail_enabled: bool,
+    pub group_types: Vec<String>,
+    /// Set for dynamic groups.
+    pub membership_rule: Option<String>,
+    pub on_premises_sync_enabled: bool,
+    /// Direct members, sorted by id.
+    pub members: Vec<Member>,
+}
+
+impl LiveGroup {
+    /// A dynamic group: members come from its rule and cannot be written.
+    pub fn is_dynamic(&self) -> bool {
+        self.membership_rule.is_some()
+            || self
+                .group_types
+                .iter()
+                .any(|t| t.eq_ignore_ascii_case("DynamicMembership"))
+    }
+    /// A Microsoft 365 group (`groupTypes` contains `Unified`).
+    pub fn is_unified(&self) -> bool {
+        self.group_types
+            .iter()
+            .any(|t| t.eq_ignore_ascii_case("Unified"))
+    }
+    /// Whether `id` is a direct member.
+    pub fn has_member(&self, id: &ObjectId) -> bool {
+        self.members.binary_search_by(|m| m.id.cmp(id)).is_ok()
+    }
+}
+
+/// A directory role definition (built-in or custom).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LiveRoleDefinition {
+    /// Definition id (for built-in roles equal to the template id).
+    pub id: String,
+    /// Display name, e.g. `Helpdesk Administrator`.
+    pub display_name: String,
+    /// Template id.
+    pub template_id: Option<String>,
+    /// Built-in or custom.
+    pub is_built_in: bool,
+    /// Enabled.
+    pub is_enabled: bool,
+}
+
+/// A directory role assignment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LiveRoleAssignment {
+    /// Assignment id (opaque, not a GUID).
+    pub id: String,
+    /// The assigned principal (user, group or service principal).
+    pub principal_id: ObjectId,
+    /// The role definition id (template id for built-in roles).
+    pub role_definition_id: String,
+    /// `/` for tenant scope.
+    pub directory_scope_id: String,
+}
+
+/// A soft-deleted user, restorable for 30 days.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeletedUser {
+    /// Object id (kept on restore).
+    pub id: ObjectId,
+    /// The UPN as Graph shows it in deleted items. Entra prefixes a deleted
+    /// user's UPN with its object id without dashes; see `original_upn`.
+    pub upn_in_deleted_items: String,
+    /// The UPN the user had before deletion (the id prefix removed).
+    pub original_upn: Upn,
+    /// Display name.
+    pub display_name: Option<String>,
+    /// When it was deleted.
+    pub deleted_date_time: Option<String>,
+}
+
+impl DeletedUser {
+    /// Build from the deleted-items UPN, stripping the `{id without dashes}` prefix when present.
+    pub fn new(
+        id: ObjectId,
+        upn: String,
+        display_name: Option<String>,
+        deleted: Option<String>,
+    ) -> Self {
+        let bare: String = id.0.chars().filter(|c| *c != '-').collect();
+        let original = if !bare.is_empty()
+            && upn.len() > bare.len()
+            && upn[..bare.len()].eq_ignore_ascii_case(&bare)
+        {
+            upn[bare.len()..].to_string()
+        } else {
+            upn.clone()
+        };
+        DeletedUser {
+            id,
+            upn_in_deleted_items: upn,
+            original_upn: Upn::new_unchecked(original),
+            display_name,
+            deleted_date_time: deleted,
+        }
+    }
+}
+
+/// The principal entraform runs as (the app's service principal).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RunningPrincipal {
+    /// Application (client) id.
+    pub client_id: String,
+    /// Service principal object id, when it could be determined.
+    pub id: Option<ObjectId>,
+    /// Role definition ids assigned to it at tenant scope.
+    pub role_definition_ids: Vec<String>,
+}
+
+/// Request counts and timing of one read.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReadStats {
+    /// Counters of the read alone.
+    pub requests: CounterSnapshot,
+    /// Pages of the user listing.
+    pub user_pages: usize,
+    /// Pages of the group listing (delta pages when memberships came from delta).
+    pub group_pages: usize,
+    /// Requests spent on memberships beyond the group listing (`$batch` POSTs).
+    pub membership_requests: usize,
+    /// Pages of role assignments.
+    pub role_assignment_pages: usize,
+    /// Pages of deleted users.
+    pub deleted_user_pages: usize,
+    /// Wall time in milliseconds.
+    pub elapsed_ms: u64,
+}
+
+/// Everything the reader collected, before indexing.
+#[derive(Debug, Clone, Default)]
+pub struct LiveParts {
+    /// Users.
+    pub users: Vec<LiveUser>,
+    /// Groups with members.
+    pub groups: Vec<LiveGroup>,
+    /// Role definitions.
+    pub role_definitions: Vec<LiveRoleDefinition>,
+    /// Tenant-scope role assignments.
+    pub role_assignments: Vec<LiveRoleAssignment>,
+    /// Soft-deleted users.
+    pub deleted_users: Vec<DeletedUser>,
+    /// The running principal.
+    pub principal: Option<RunningPrincipal>,
+    /// How the read went.
+    pub stats: ReadStats,
+}
+
+/// An immutable snapshot of the live tenant, indexed for the diff: users by
+/// object id and by lower-cased UPN, groups by id and by lower-cased name,
+/// roles by id, template id and lower-cased name, memberships by member.
+/// Build it with [`Live::from_parts`] (the reader, or tests with hand-made data).
+#[derive(Debug, Clone)]
+pub struct Live {
+    parts: LiveParts,
+    user_by_id: HashMap<ObjectId, usize>,
+    user_by_upn: HashMap<String, usize>,
+    group_by_id: HashMap<ObjectId, usize>,
+    groups_by_name: HashMap<String, Vec<usize>>,
+    role_by_key: HashMap<String, usize>,
+    groups_of_member: HashMap<ObjectId, Vec<usize>>,
+    assignments_of: HashMap<ObjectId, Vec<usize>>,
+    deleted_by_upn: HashMap<String, Vec<usize>>,
+}
+
+impl Live {
+    /// Index the parts. Users, groups and assignments are sorted (by UPN key,
+    /// name key then id, and id) so that iteration order is deterministic.
+    pub fn from_parts(mut parts: LiveParts) -> Live {
+        parts
+            .users
+            .sort_by(|a, b| a.upn.cmp(&b.upn).then_with(|| a.id.cmp(&b.id)));
+        parts.groups.sort_by(|a, b| {
+            a.display_name
+                .to_lowercase()
+                .cmp(&b.display_name.to_lowercase())
+                .then_with(|| a.id.cmp(&b.id))
+        });
+        for g in &mut parts.groups {
+            g.members.sort();
+            g.members.dedup();
+        }
+        parts
+            .role_definitions
+            .sort_by(|a, b| a.display_name.cmp(&b.display_name));
+        parts.role_assignments.sort_by(|a, b| a.id.cmp(&b.id));
+        parts.deleted_users.sort_by(|a, b| a.id.cmp(&b.id));
+
+        let mut live = Live {
+            user_by_id: HashMap::with_capacity(parts.users.len()),
+            user_by_upn: HashMap::with_capacity(parts.users.len()),
+            group_by_id: HashMap::with_capacity(parts.groups.len()),
+            groups_by_name: HashMap::with_capacity(parts.groups.len()),
+            role_by_key: HashMap::new(),
+            groups_of_member: HashMap::new(),
+            assignments_of: HashMap::new(),
+            deleted_by_upn: HashMap::new(),
+            parts,
+        };
+        for (i, u) in live.parts.users.iter().enumerate() {
+            live.user_by_id.insert(u.id.clone(), i);
+            live.user_by_upn.insert(u.upn.key(), i);
+        }
+        for (i, g) in live.parts.groups.iter().enumerate() {
+            live.group_by_id.insert(g.id.clone(), i);
+            live.groups_by_name
+                .entry(g.display_name.to_lowercase())
+                .or_default()
+                .push(i);
+            for m in &g.members {
+                live.groups_of_member
+                    .entry(m.id.clone())
+                    .or_default()
+                    .push(i);
+            }
+        }
+        for (i, r) in live.parts.role_definitions.iter().enumerate() {
+            live.role_by_key.insert(r.id.to_lowercase(), i);
+            if let Some(t) = &r.template_id {
+                live.role_by_key.entry(t.to_lowercase()).or_insert(i);
+            }
+            live.role_by_key
+                .entry(r.display_name.to_lowercase())
+                .or_insert(i);
+        }
+        for (i, a) in live.parts.role_assignments.iter().enumerate() {
+            live.assignments_of
+                .entry(a.principal_id.clone())
+                .or_default()
+                .push(i);
+        }
+        for (i, d) in live.parts.deleted_users.iter().enumerate() {
+            live.deleted_by_upn
+                .entry(d.original_upn.key())
+                .or_default()
+                .push(i);
+        }
+        live
+    }
+
+    /// All users, sorted by UPN.
+    pub fn users(&self) -> &[LiveUser] {
+        &self.parts.users
+    }
+    /// A user by object id.
+    pub fn user(&self, id: &ObjectId) -> Option<&LiveUser> {
+        self.user_by_id.get(id).map(|&i| &self.parts.users[i])
+    }
+    /// A user by UPN (case-insensitive).
+    pub fn user_by_upn(&self, upn: &str) -> Option<&LiveUser> {
+        self.user_by_upn
+            .get(&upn.to_ascii_lowercase())
+            .map(|&i| &self.parts.users[i])
+    }
+    /// All groups, sorted by name.
+    pub fn groups(&self) -> &[LiveGroup] {
+        &self.parts.groups
+    }
+    /// A group by object id.
+    pub fn group(&self, id: &ObjectId) -> Option<&LiveGroup> {
+        self.group_by_id.get(id).map(|&i| &self.parts.groups[i])
+    }
+    /// Groups with this display name (case-insensitive; Entra allows duplicates).
+    pub fn groups_named(&self, name: &str) -> Vec<&LiveGroup> {
+        self.groups_by_name
+            .get(&name.to_lowercase())
+            .map(|v| v.iter().map(|&i| &self.parts.groups[i]).collect())
+            .unwrap_or_default()
+    }
+    /// Groups `member` is a direct member of.
+    pub fn groups_of(&self, member: &ObjectId) -> Vec<&LiveGroup> {
+        self.groups_of_member
+            .get(member)
+            .map(|v| v.iter().map(|&i| &self.parts.groups[i]).collect())
+            .unwrap_or_default()
+    }
+    /// All role definitions.
+    pub fn role_definitions(&self) -> &[LiveRoleDefinition] {
+        &self.parts.role_definitions
+    }
+    /// A role definition by id, template id or display name (case-insensitive).
+    pub fn role(&self, key: &str) -> Option<&LiveRoleDefinition> {
+        self.role_by_key
+            .get(&key.to_lowercase())
+            .map(|&i| &self.parts.role_definitions[i])
+    }
+    /// Tenant-scope role assignments.
+    pub fn role_assignments(&self) -> &[LiveRoleAssignment] {
+        &self.parts.role_assignments
+    }
+    /// Tenant-scope role assignments of one principal.
+    pub fn assignments_of(&self, principal: &ObjectId) -> Vec<&LiveRoleAssignment> {
+        self.assignments_of
+            .get(principal)
+            .map(|v| v.iter().map(|&i| &self.parts.role_assignments[i]).collect())
+            .unwrap_or_default()
+    }
+    /// Tenant-scope assignments of a role (by definition id).
+    pub fn assignments_of_role(&self, role_definition_id: &str) -> Vec<&LiveRoleAssignment> {
+        self.parts
+            .role_assignments
+            .iter()
+            .filter(|a| {
+                a.role_definition_id
+                    .eq_ignore_ascii_case(role_definition_id)
+            })
+            .collect()
+    }
+    /// Soft-deleted users.
+    pub fn deleted_users(&self) -> &[DeletedUser] {
+        &self.parts.deleted_users
+    }
+    /// Soft-deleted users whose original UPN is `upn` (case-insensitive),
+    /// most recently deleted last.
+    pub fn deleted_by_upn(&self, upn: &str) -> Vec<&DeletedUser> {
+        let mut v: Vec<&DeletedUser> = self
+            .deleted_by_upn
+            .get(&upn.to_ascii_lowercase())
+            .map(|v| v.iter().map(|&i| &self.parts.deleted_users[i]).collect())
+            .unwrap_or_default();
+        v.sort_by(|a, b| a.deleted_date_time.cmp(&b.deleted_date_time));
+        v
+    }
+    /// The principal entraform runs as.
+    pub fn principal(&self) -> Option<&RunningPrincipal> {
+        self.parts.principal.as_ref()
+    }
+    /// Request counts and timing of the read.
+    pub fn stats(&self) -> &ReadStats {
+        &self.parts.stats
+    }
+    /// Total direct memberships over all groups.
+    pub fn membership_count(&self) -> usize {
+        self.parts.groups.iter().map(|g| g.members.len()).sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deleted_upn_prefix_is_stripped() {
+        let d = DeletedUser::new(
+            ObjectId("f3c5a8d9-e4b8-4467-87c2-d3ef1d9f1f3f".into()),
+            "f3c5a8d9e4b8446787c2d3ef1d9f1f3fAdele@contoso.com".into(),
+            None,
+            None,
+        );
+        assert_eq!(d.original_upn.as_str(), "Adele@contoso.com");
+        let d = DeletedUser::new(ObjectId("x".into()), "adele@contoso.com".into(), None, None);
+        assert_eq!(d.original_upn.as_str(), "adele@contoso.com");
+    }
+}
