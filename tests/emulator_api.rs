@@ -448,9 +448,20 @@ async fn patch_delete_restore_and_purge() {
         .await;
     assert!(ids(&r.body).contains(&ALEX.to_string()));
     assert!(ids(&r.body).contains(&OLD.to_string()));
-    assert!(
-        r.body["value"][0]["deletedDateTime"].is_null() || r.body["value"][0].get("id").is_some()
+    // While deleted, Entra prefixes the UPN with the object id without dashes.
+    let alex = r.body["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["id"] == ALEX)
+        .unwrap()
+        .clone();
+    assert_eq!(
+        alex["userPrincipalName"],
+        format!("{}AlexW@contoso.com", ALEX.replace('-', ""))
     );
+    let r = env.get(&format!("/directory/deletedItems/{ALEX}")).await;
+    assert!(r.body["deletedDateTime"].is_string());
     // Alex's reports lost their manager, his memberships are gone.
     assert_graph_error(
         &env.get(&format!("/users/{BIANCA}/manager")).await,
@@ -474,7 +485,8 @@ async fn patch_delete_restore_and_purge() {
         r.body["@odata.context"],
         format!("{}/$metadata#directoryObjects/$entity", env.emu.graph_url())
     );
-    assert_eq!(env.get(&format!("/users/{ALEX}")).await.status, 200);
+    assert_eq!(r.body["userPrincipalName"], "AlexW@contoso.com");
+    assert_eq!(env.get("/users/AlexW@contoso.com").await.status, 200);
     assert_eq!(
         ids(&env.get(&format!("/groups/{PLATFORM}/members")).await.body).len(),
         2

@@ -219,6 +219,7 @@ impl Tenant {
             let id = t.seed_user_id(&d)?;
             let mut props = t.seed_props(d.properties, schema::USER_PROPERTIES, "user", &now)?;
             props.entry("deletedDateTime").or_insert(json!(now));
+            Tenant::deleted_upn(&id, &mut props);
             t.deleted.insert(
                 id.clone(),
                 Deleted {
@@ -341,6 +342,27 @@ impl Tenant {
             .entry("createdDateTime")
             .or_insert(json!(now.to_string()));
         Ok(props)
+    }
+
+    /// Rename a user's UPN the way Entra does while it sits in deleted items:
+    /// `{object id without dashes}{original UPN}` (idempotent).
+    pub fn deleted_upn(id: &str, props: &mut Map<String, Value>) {
+        let prefix = id.replace('-', "");
+        let renamed = props
+            .get("userPrincipalName")
+            .and_then(Value::as_str)
+            .filter(|upn| !upn.starts_with(&prefix))
+            .map(|upn| format!("{prefix}{upn}"));
+        if let Some(renamed) = renamed {
+            props.insert("userPrincipalName".into(), json!(renamed));
+        }
+    }
+
+    /// The original UPN of a deleted user (the Entra prefix removed).
+    pub fn original_upn(id: &str, props: &Map<String, Value>) -> Option<String> {
+        let prefix = id.replace('-', "");
+        let upn = props.get("userPrincipalName")?.as_str()?;
+        Some(upn.strip_prefix(&prefix).unwrap_or(upn).to_string())
     }
 
     /// The next change-log sequence number.

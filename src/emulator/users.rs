@@ -292,6 +292,7 @@ pub fn delete(ctx: &Ctx, t: &mut Tenant, key: &str) -> GraphResult<ApiResponse> 
     };
     u.props
         .insert("deletedDateTime".into(), json!(iso8601(now_secs())));
+    Tenant::deleted_upn(&id, &mut u.props);
     t.deleted.insert(
         id.clone(),
         Deleted {
