@@ -1056,14 +1056,29 @@ async fn background_emulator_from_sync_code() {
     .await
     .unwrap();
     let token = emu.issue_token(CLIENT_ID);
-    let r = reqwest::Client::new()
+    // Keep the client (and its pooled keep-alive connection) alive across shutdown.
+    let http = reqwest::Client::new();
+    let r = http
         .get(format!("{}/users/{ADELE}", emu.graph_url()))
-        .bearer_auth(token)
+        .bearer_auth(&token)
         .send()
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
+    let url = emu.graph_url();
+    let started = std::time::Instant::now();
     tokio::task::spawn_blocking(move || drop(emu))
         .await
         .unwrap();
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(3),
+        "shutdown hung"
+    );
+    assert!(
+        http.get(format!("{url}/users"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .is_err()
+    );
 }

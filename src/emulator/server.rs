@@ -265,12 +265,17 @@ impl Emulator {
         self.handle.clone()
     }
 
-    /// Stop accepting requests and wait for the server task to end.
+    /// Stop accepting requests and wait (at most 5 s, then abort) for the server task to end.
     pub async fn shutdown(mut self) {
         if let Some(s) = self.stop.take() {
             let _ = s.send(());
         }
-        let _ = (&mut self.task).await;
+        if tokio::time::timeout(Duration::from_secs(5), &mut self.task)
+            .await
+            .is_err()
+        {
+            self.task.abort();
+        }
     }
 }
 
@@ -427,6 +432,11 @@ async fn handle(shared: Arc<Shared>, req: Request) -> Response {
         return to_http(shared.error_response(&e, &rid, &crid), &rid, &crid);
     }
     let api_path = path["/v1.0".len()..].to_string();
+    let api_segments: Vec<String> = api_path
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .map(|s| super::util::percent_decode(s, false))
+        .collect();
     let scope;
     {
         let tokens = lock(&shared.tokens);
@@ -442,7 +452,7 @@ async fn handle(shared: Arc<Shared>, req: Request) -> Response {
                 drop(tokens);
                 let mut m = shared.metrics();
                 m.unauthorized += 1;
-                m.record(&router::template(&method, &[]), 401);
+                m.record(&router::template(&method, &api_segments), 401);
                 drop(m);
                 return to_http(shared.error_response(&e, &rid, &crid), &rid, &crid);
             }
@@ -465,7 +475,7 @@ async fn handle(shared: Arc<Shared>, req: Request) -> Response {
                 );
                 shared
                     .metrics()
-                    .record(&router::template(&method, &[]), 400);
+                    .record(&router::template(&method, &api_segments), 400);
                 return to_http(shared.error_response(&e, &rid, &crid), &rid, &crid);
             }
         }
