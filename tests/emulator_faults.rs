@@ -351,6 +351,16 @@ async fn large_tenant_loads_and_pages_quickly() {
     );
     let r = env.get_eventual("/users/$count").await;
     assert_eq!(r.body, json!(100_000));
+    // With $expand Graph returns at most 100 objects per page, whatever $top says.
+    let r = env.get("/users?$select=id&$expand=manager&$top=999").await;
+    assert_eq!(r.body["value"].as_array().unwrap().len(), 100);
+    assert!(r.body["value"][1]["manager"]["id"].is_string());
+    assert!(
+        r.body["@odata.nextLink"]
+            .as_str()
+            .unwrap()
+            .contains("$top=999")
+    );
     let m = env.emu.metrics();
-    assert_eq!(m.by_route.get("GET /users"), Some(&20));
+    assert_eq!(m.by_route.get("GET /users"), Some(&21));
 }

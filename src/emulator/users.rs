@@ -25,6 +25,9 @@ pub const SPEC: Spec = Spec {
     kind_of: schema::user_filter_kind,
 };
 
+/// Most users per page when `$expand` is used (Graph's documented known issue).
+pub const MAX_EXPAND_PAGE: usize = 100;
+
 /// Find a live user by id or UPN; replication delay may hide a fresh one.
 pub fn find(ctx: &Ctx, t: &Tenant, key: &str) -> GraphResult<String> {
     let id = t
@@ -39,11 +42,15 @@ pub fn find(ctx: &Ctx, t: &Tenant, key: &str) -> GraphResult<String> {
 
 /// `GET /users`
 pub fn list(ctx: &Ctx, t: &Tenant, req: &ApiRequest) -> GraphResult<ApiResponse> {
-    let p = listing::prepare(req, &SPEC)?;
+    let mut p = listing::prepare(req, &SPEC)?;
     let expand = match &p.q.expand {
         Some(e) => Some(odata::parse_expand_manager(e, &p.q)?),
         None => None,
     };
+    if expand.is_some() {
+        // Graph known issue: `$expand` on directory objects returns at most 100 objects per page.
+        p.q.top = Some(p.q.page_size().min(MAX_EXPAND_PAGE));
+    }
     let context = ctx.urls.collection_context("users", p.select.as_deref());
     let sel = p.select.clone();
     listing::page(
