@@ -97,3 +97,45 @@ async fn synthetic_tenant_and_bad_seed() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read seed file"));
 }
+
+#[tokio::test]
+async fn ctrl_c_prints_metrics_and_dumps_state() {
+    let dir = std::env::temp_dir().join(format!("entraform-emulator-dump-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = dir.join("state.json");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_entraform"))
+        .args([
+            "emulator",
+            "--synthetic",
+            "5,1,3",
+            "--dump-state",
+            out.to_str().unwrap(),
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let url = line.trim().to_string();
+    let r = reqwest::Client::new()
+        .get(format!("{url}/v1.0/users"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("\"unauthorized\": 1"), "{stderr}");
+    let state: Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    assert_eq!(state["users"].as_array().unwrap().len(), 5);
+    let _ = std::fs::remove_dir_all(&dir);
+}
