@@ -227,6 +227,30 @@ async fn filters_and_advanced_queries() {
 }
 
 #[tokio::test]
+async fn search_needs_consistency_level() {
+    let env = start().await;
+    let r = env.get("/users?$search=\"displayName:wil\"").await;
+    let msg = assert_graph_error(&r, 400, "Request_UnsupportedQuery");
+    assert!(msg.contains("ConsistencyLevel: eventual"));
+    let r = env.get_eventual("/users?$search=\"displayName:wil\"").await;
+    assert_eq!(ids(&r.body), vec![ALEX]);
+    let r = env
+        .get_eventual("/users?$search=\"displayName:a\" AND \"mail:adelev\"&$count=true")
+        .await;
+    assert_eq!(ids(&r.body), vec![ADELE]);
+    assert_eq!(r.body["@odata.count"], 1);
+    let r = env
+        .get_eventual("/groups?$search=\"description:platform\"")
+        .await;
+    assert_eq!(ids(&r.body), vec![PLATFORM]);
+    assert_graph_error(
+        &env.get_eventual("/users?$search=\"city:x\"").await,
+        400,
+        "Request_UnsupportedQuery",
+    );
+}
+
+#[tokio::test]
 async fn count_segment() {
     let env = start().await;
     let msg = assert_graph_error(&env.get("/users/$count").await, 400, "Request_BadRequest");

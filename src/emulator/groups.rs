@@ -24,6 +24,13 @@ pub const SPEC: Spec = Spec {
     resource: "Group",
     props: GROUP_PROPERTIES,
     kind_of: schema::group_filter_kind,
+    searchable: &[
+        "displayName",
+        "description",
+        "mail",
+        "mailNickname",
+        "proxyAddresses",
+    ],
 };
 
 /// Most references one `members@odata.bind` may carry.

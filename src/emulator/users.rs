@@ -23,6 +23,16 @@ pub const SPEC: Spec = Spec {
     resource: "User",
     props: USER_PROPERTIES,
     kind_of: schema::user_filter_kind,
+    searchable: &[
+        "displayName",
+        "givenName",
+        "surname",
+        "mail",
+        "mailNickname",
+        "userPrincipalName",
+        "jobTitle",
+        "proxyAddresses",
+    ],
 };
 
 /// Most users per page when `$expand` is used (Graph's documented known issue).
