@@ -1079,6 +1079,10 @@ async fn background_emulator_from_sync_code() {
     })
     .await
     .unwrap();
+    assert_eq!(
+        emu.client_credentials(),
+        Some((CLIENT_ID.to_string(), SECRET.to_string()))
+    );
     let token = emu.issue_token(CLIENT_ID);
     // Keep the client (and its pooled keep-alive connection) alive across shutdown.
     let http = reqwest::Client::new();

@@ -202,6 +202,16 @@ impl EmulatorHandle {
         self.shared.issue_token(client_id)
     }
 
+    /// Client id and secret of the first app registration that has a secret
+    /// (what `plan --emulator` needs to authenticate like a real client).
+    pub fn client_credentials(&self) -> Option<(String, String)> {
+        lock(&self.shared.tenant).apps.iter().find_map(|a| {
+            a.client_secrets
+                .first()
+                .map(|s| (a.app_id.clone(), s.clone()))
+        })
+    }
+
     /// Make a token expire now (to test 401 handling).
     pub fn expire_token(&self, token: &str) {
         lock(&self.shared.tokens).expire(token);
