@@ -7,14 +7,16 @@ use std::fmt::Write as _;
 use std::time::Instant;
 
 fn main() {
+    // `cargo bench` passes `--bench`; under `cargo test --all-targets` run a small smoke version.
+    let full = std::env::args().any(|a| a == "--bench");
     let users: usize = std::env::var("USERS")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(100_000);
+        .unwrap_or(if full { 100_000 } else { 2_000 });
     let files: usize = std::env::var("FILES")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(100);
+        .unwrap_or(if full { 100 } else { 4 });
     let dir = std::env::temp_dir().join(format!("entraform-bench-{users}-{files}"));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(dir.join("users")).expect("create bench dir");
@@ -56,7 +58,7 @@ fn main() {
         files + 1,
         bytes as f64 / 1e6
     );
-    for run in 1..=3 {
+    for run in 1..=if full { 3 } else { 1 } {
         let start = Instant::now();
         let loaded = entraform::desired::load_dir(&dir);
         let elapsed = start.elapsed();

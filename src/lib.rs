@@ -7,7 +7,9 @@
 pub mod builtin_roles;
 pub mod cli;
 pub mod desired;
+pub mod diff;
 pub mod emulator;
 pub mod graph;
 pub mod live;
 pub mod model;
+pub mod plan;

@@ -382,3 +382,63 @@ async fn trace_logs_hold_no_secret_or_token() {
         "token leaked: {logs}"
     );
 }
+
+#[tokio::test]
+async fn not_found_is_retried_only_when_asked() {
+    let calls = Arc::new(AtomicUsize::new(0));
+    let c2 = calls.clone();
+    let mock = start(Arc::new(move |r: &Req| {
+        if is_token(r) {
+            return token_ok(TOKEN);
+        }
+        if c2.fetch_add(1, Ordering::SeqCst) < 2 {
+            return Resp::json(
+                404,
+                json!({"error":{"code":"Request_ResourceNotFound","message":"not yet"}}),
+            );
+        }
+        Resp::json(200, json!({"id":"new"}))
+    }))
+    .await;
+    let c = client(&mock.base(), secret());
+    let e = c
+        .get_json::<serde_json::Value>("/users/new")
+        .await
+        .unwrap_err();
+    assert_eq!(e.status(), Some(404));
+    let req = entraform::graph::GraphRequest::get("/users/new").retrying_not_found();
+    let resp = c.send(&req).await.unwrap();
+    assert_eq!(resp.status, 200);
+    assert_eq!(calls.load(Ordering::SeqCst), 3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_answers_time_out_under_the_deadline() {
+    let mock = start(Arc::new(|r: &Req| {
+        if is_token(r) {
+            return token_ok(TOKEN);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(400));
+        Resp::json(200, json!({}))
+    }))
+    .await;
+    let auth = AuthConfig {
+        tenant_id: "contoso.onmicrosoft.com".into(),
+        client_id: "app-1".into(),
+        cloud: Cloud::custom(&mock.base()).unwrap(),
+        credential: secret(),
+    };
+    let options = ClientOptions {
+        request_timeout: std::time::Duration::from_millis(100),
+        retry: RetryPolicy {
+            max_attempts: 3,
+            ..RetryPolicy::fast()
+        },
+        ..ClientOptions::default()
+    };
+    let c = GraphClient::new(auth, options).unwrap();
+    let e = c.get_json::<serde_json::Value>("/users").await.unwrap_err();
+    let s = e.to_string();
+    assert!(s.contains("GET /users") && s.contains("timed out"), "{s}");
+    assert!(s.contains("3 attempt"), "{s}");
+}

@@ -260,6 +260,7 @@ fixtures! {
     fixture_unknown_role => "unknown-role",
     fixture_contradiction_excluded => "contradiction-excluded",
     fixture_contradiction_protected_disabled => "contradiction-protected-disabled",
+    fixture_contradiction_disabled_with_role => "contradiction-disabled-with-role",
     fixture_contradiction_out_of_scope => "contradiction-out-of-scope",
     fixture_dynamic_group_members_on_group => "dynamic-group-members-on-group",
     fixture_dynamic_group_members_via_user => "dynamic-group-members-via-user",

@@ -17,6 +17,27 @@ pub struct Loaded {
     pub result: Result<(DesiredState, Vec<Diagnostic>), Vec<Diagnostic>>,
 }
 
+/// SHA-256 over the repo's files (path relative to `dir` and content, in path order): what a saved plan was computed from.
+pub fn digest(dir: &Path, sources: &SourceMap) -> String {
+    let mut files: Vec<(String, &str)> = sources
+        .files()
+        .iter()
+        .map(|f| {
+            let rel = f.path.strip_prefix(dir).unwrap_or(&f.path);
+            (rel.to_string_lossy().replace('\\', "/"), f.text.as_str())
+        })
+        .collect();
+    files.sort();
+    let mut bytes = Vec::new();
+    for (name, text) in files {
+        bytes.extend_from_slice(name.as_bytes());
+        bytes.push(0);
+        bytes.extend_from_slice(text.as_bytes());
+        bytes.push(0);
+    }
+    crate::plan::saved::sha256_hex(&bytes)
+}
+
 /// Find `*.yaml` / `*.yml` files below `dir`, skipping hidden entries, sorted by path.
 pub fn find_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
     let mut out = Vec::new();

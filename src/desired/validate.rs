@@ -453,6 +453,9 @@ pub fn validate(
         role_locs.insert(key.clone(), name.loc);
         let mut principals = BTreeMap::new();
         for (u, loc) in c.upns(&r.principals) {
+            if users.get(&u).is_some_and(|s| s.enabled == Some(false)) {
+                c.diags.push(disabled_with_role(&u, &display, loc));
+            }
             principals.entry(u).or_insert_with(|| c.origin(loc));
         }
         roles.insert(
@@ -467,6 +470,10 @@ pub fn validate(
         );
     }
     for (upn, rref) in &user_role_refs {
+        if users.get(upn).is_some_and(|s| s.enabled == Some(false)) {
+            c.diags.push(disabled_with_role(upn, &rref.text, rref.loc));
+            continue;
+        }
         let key = match builtin_roles::lookup(&rref.text) {
             Some(b) => b.template_id.to_string(),
             None => {
@@ -521,6 +528,16 @@ fn check_refs_only(c: &mut Checker<'_>, u: &super::decode::RawUser) {
             c.diags.push(unknown_role(r));
         }
     }
+}
+
+fn disabled_with_role(upn: &Upn, role: &str, loc: Loc) -> Diagnostic {
+    Diagnostic::error(
+        Code::Contradiction,
+        loc,
+        format!("`{upn}` is declared `enabled: false` but assigned `{role}`"),
+    )
+    .label("role for a disabled user")
+    .help("a disabled account loses its roles; remove the role, or enable the user")
 }
 
 fn self_manager(upn: &Upn, loc: Loc) -> Diagnostic {

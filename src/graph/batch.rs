@@ -29,6 +29,8 @@ pub struct BatchRequest {
     pub body: Option<Value>,
     /// Extra headers (e.g. `ConsistencyLevel`).
     pub headers: BTreeMap<String, String>,
+    /// Retry a 404 like a 503 (replication delay right after a create).
+    pub retry_not_found: bool,
 }
 
 impl BatchRequest {
@@ -39,6 +41,7 @@ impl BatchRequest {
             url: url.into(),
             body: None,
             headers: BTreeMap::new(),
+            retry_not_found: false,
         }
     }
     /// An item with a JSON body.
@@ -50,7 +53,13 @@ impl BatchRequest {
             url: url.into(),
             body: Some(body),
             headers,
+            retry_not_found: false,
         }
+    }
+    /// Retry 404 answers (replication delay after a create).
+    pub fn retrying_not_found(mut self) -> Self {
+        self.retry_not_found = true;
+        self
     }
 }
 
@@ -145,7 +154,8 @@ pub(crate) fn classify(
             body,
         }));
     }
-    if RetryPolicy::is_retryable(Outcome::Status(status, None)) {
+    let replication = status == 404 && req.retry_not_found;
+    if replication || RetryPolicy::is_retryable(Outcome::Status(status, None)) {
         return ItemFate::Retry(header_ci(&headers, "retry-after").and_then(parse_retry_after));
     }
     let rid = header_ci(&headers, "request-id").map(|s| s.to_string());

@@ -48,6 +48,9 @@ pub struct GraphRequest {
     pub body: Option<serde_json::Value>,
     /// Extra headers (e.g. `ConsistencyLevel: eventual`).
     pub headers: Vec<(String, String)>,
+    /// Retry a 404 like a 503: for reads and writes of an object created a
+    /// moment ago, which Graph's replication may not show yet.
+    pub retry_not_found: bool,
 }
 
 impl GraphRequest {
@@ -58,6 +61,7 @@ impl GraphRequest {
             path: path.into(),
             body: None,
             headers: Vec::new(),
+            retry_not_found: false,
         }
     }
     /// A request with a JSON body.
@@ -67,7 +71,13 @@ impl GraphRequest {
             path: path.into(),
             body: Some(body),
             headers: Vec::new(),
+            retry_not_found: false,
         }
+    }
+    /// Retry 404 answers (replication delay after a create).
+    pub fn retrying_not_found(mut self) -> Self {
+        self.retry_not_found = true;
+        self
     }
     /// Add a header.
     pub fn header(mut self, name: &str, value: &str) -> Self {
@@ -150,6 +160,15 @@ impl GraphClient {
                 options,
             }),
         })
+    }
+
+    /// A client configured from the Azure SDK environment variables (see
+    /// [`AuthConfig::from_env`]) for `cloud`.
+    pub fn from_env(
+        cloud: super::Cloud,
+        options: ClientOptions,
+    ) -> Result<GraphClient, ConfigError> {
+        GraphClient::new(AuthConfig::from_env(cloud)?, options)
     }
 
     /// The Graph version root in use, e.g. `https://graph.microsoft.com/v1.0`.
@@ -278,8 +297,14 @@ impl GraphClient {
                         self.inner.counters.throttle();
                     }
                     let code = status.as_u16();
+                    // Replication delay: treat "not found yet" as "unavailable".
+                    let as_seen = if code == 404 && req.retry_not_found {
+                        503
+                    } else {
+                        code
+                    };
                     match policy.decide(
-                        Outcome::Status(code, retry_after),
+                        Outcome::Status(as_seen, retry_after),
                         attempt,
                         started.elapsed(),
                     ) {

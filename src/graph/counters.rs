@@ -49,6 +49,28 @@ impl CounterSnapshot {
     }
 }
 
+impl std::fmt::Display for CounterSnapshot {
+    /// One line for `--verbose`: `17 HTTP requests (2 $batch carrying 40 Graph requests), 3 retries, 1 throttled, 1 token request`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} HTTP requests", self.http_requests)?;
+        if self.batch_requests > 0 {
+            write!(
+                f,
+                " ({} $batch carrying {} Graph requests)",
+                self.batch_requests, self.batch_items
+            )?;
+        }
+        write!(
+            f,
+            ", {} retries, {} throttled, {} token request{}",
+            self.retries,
+            self.throttled,
+            self.token_requests,
+            if self.token_requests == 1 { "" } else { "s" }
+        )
+    }
+}
+
 impl Counters {
     pub(crate) fn http(&self) {
         self.http_requests.fetch_add(1, Ordering::Relaxed);
@@ -76,5 +98,25 @@ impl Counters {
             throttled: self.throttled.load(Ordering::Relaxed),
             token_requests: self.token_requests.load(Ordering::Relaxed),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn display_and_totals() {
+        let c = Counters::default();
+        c.http();
+        c.http();
+        c.batch(20);
+        c.token();
+        let s = c.snapshot();
+        assert_eq!(s.graph_requests(), 1 + 20);
+        assert_eq!(
+            s.to_string(),
+            "2 HTTP requests (1 $batch carrying 20 Graph requests), 0 retries, 0 throttled, 1 token request"
+        );
     }
 }

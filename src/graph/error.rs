@@ -219,7 +219,12 @@ impl fmt::Display for ApiError {
             reason_phrase(self.status)
         )?;
         if !self.code.is_empty() || !self.message.is_empty() {
-            write!(f, " [{}] {}", self.code, self.message.trim())?;
+            write!(
+                f,
+                " [{}] {}",
+                self.code,
+                self.message.trim().trim_end_matches('.')
+            )?;
         }
         write!(f, ". {}", self.advice())?;
         if let Some(id) = &self.request_id {

@@ -5,7 +5,7 @@ pub mod permissions;
 mod reader;
 mod snapshot;
 
-pub use reader::{MembershipStrategy, ReadError, ReadOptions, read_live};
+pub use reader::{MembershipStrategy, ReadError, ReadOptions, read_live, read_live_blocking};
 pub use snapshot::{
     DeletedUser, Live, LiveGroup, LiveParts, LiveRoleAssignment, LiveRoleDefinition, LiveUser,
     Member, ObjectKind, ReadStats, RunningPrincipal,

@@ -53,25 +53,64 @@ pub struct ReadOptions {
     pub skip_deleted_users: bool,
 }
 
-/// A read that failed, with the step and the permission it needs.
+/// A read that failed.
 #[derive(Debug, thiserror::Error)]
-#[error("could not read {} from Microsoft Graph: {source}", step.what)]
-pub struct ReadError {
-    /// The step that failed.
-    pub step: ReadStep,
-    /// The Graph error (a 403 names `step.permission`).
-    #[source]
-    pub source: GraphError,
+pub enum ReadError {
+    /// No access token could be obtained (credentials, tenant, network).
+    #[error("could not sign in to Microsoft Graph: {0}")]
+    SignIn(#[source] Box<GraphError>),
+    /// One listing failed; a 403 names the permission the step needs.
+    #[error("could not read {} from Microsoft Graph: {source}", step.what)]
+    Step {
+        /// The step that failed.
+        step: ReadStep,
+        /// The Graph error.
+        #[source]
+        source: Box<GraphError>,
+    },
+}
+
+/// [`read_live`] for synchronous callers (the CLI): runs the read on a small
+/// runtime of its own. Must not be called from inside an async runtime.
+pub fn read_live_blocking(client: &GraphClient, options: &ReadOptions) -> Result<Live, ReadError> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| {
+            ReadError::SignIn(Box::new(GraphError::Transport {
+                method: "GET".into(),
+                path: "/".into(),
+                attempts: 0,
+                reason: format!("could not start the async runtime: {e}"),
+            }))
+        })?;
+    rt.block_on(read_live(client, options))
+}
+
+impl ReadError {
+    /// The underlying Graph error.
+    pub fn graph_error(&self) -> &GraphError {
+        match self {
+            ReadError::SignIn(e) | ReadError::Step { source: e, .. } => e.as_ref(),
+        }
+    }
 }
 
 fn fail(step: ReadStep) -> impl Fn(GraphError) -> ReadError {
     move |mut source| {
+        if let GraphError::Auth(_) = source {
+            return ReadError::SignIn(Box::new(source));
+        }
         if let GraphError::Api(api) = &mut source
             && api.status == 403
         {
             api.needed_permission = Some(step.needed());
         }
-        ReadError { step, source }
+        ReadError::Step {
+            step,
+            source: Box::new(source),
+        }
     }
 }
 
@@ -80,6 +119,11 @@ fn fail(step: ReadStep) -> impl Fn(GraphError) -> ReadError {
 pub async fn read_live(client: &GraphClient, options: &ReadOptions) -> Result<Live, ReadError> {
     let started = Instant::now();
     let before = client.counters();
+    // Sign in first, so that bad credentials give one clear error.
+    client
+        .access_token()
+        .await
+        .map_err(|e| ReadError::SignIn(Box::new(GraphError::from(e))))?;
     let users = read_users(client);
     let groups = async {
         match options.membership {
@@ -416,7 +460,7 @@ async fn running_principal_id(client: &GraphClient) -> Result<Option<ObjectId>, 
     let token = client
         .access_token()
         .await
-        .map_err(|e| fail(permissions::USERS)(GraphError::from(e)))?;
+        .map_err(|e| ReadError::SignIn(Box::new(GraphError::from(e))))?;
     if let Some(oid) = token_oid(token.expose()) {
         return Ok(Some(ObjectId(oid)));
     }

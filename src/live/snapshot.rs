@@ -477,6 +477,10 @@ impl Live {
     pub fn stats(&self) -> &ReadStats {
         &self.parts.stats
     }
+    /// The unindexed parts (for simulations that derive a new snapshot).
+    pub fn parts(&self) -> &LiveParts {
+        &self.parts
+    }
     /// Total direct memberships over all groups.
     pub fn membership_count(&self) -> usize {
         self.parts.groups.iter().map(|g| g.members.len()).sum()
@@ -486,6 +490,114 @@ impl Live {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn user(id: &str, upn: &str, manager: Option<&str>) -> LiveUser {
+        LiveUser {
+            id: ObjectId(id.into()),
+            upn: Upn::new_unchecked(upn),
+            display_name: Some(upn.into()),
+            given_name: None,
+            surname: None,
+            mail_nickname: None,
+            job_title: Some("Engineer".into()),
+            department: None,
+            company_name: None,
+            office_location: None,
+            employee_id: None,
+            employee_type: None,
+            employee_hire_date: None,
+            usage_location: None,
+            preferred_language: None,
+            street_address: None,
+            city: None,
+            state: None,
+            postal_code: None,
+            country: None,
+            mobile_phone: None,
+            business_phones: vec!["+1 425 555 0100".into()],
+            other_mails: vec![],
+            account_enabled: true,
+            on_premises_sync_enabled: false,
+            manager: manager.map(|m| ObjectId(m.into())),
+        }
+    }
+
+    fn group(id: &str, name: &str, members: &[&str]) -> LiveGroup {
+        LiveGroup {
+            id: ObjectId(id.into()),
+            display_name: name.into(),
+            mail_nickname: None,
+            description: None,
+            security_enabled: true,
+            mail_enabled: false,
+            group_types: vec![],
+            membership_rule: None,
+            on_premises_sync_enabled: false,
+            members: members
+                .iter()
+                .rev()
+                .map(|m| Member {
+                    id: ObjectId((*m).into()),
+                    kind: ObjectKind::User,
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn indexes() {
+        let live = Live::from_parts(LiveParts {
+            users: vec![
+                user("u2", "Zed@contoso.com", Some("u1")),
+                user("u1", "Adele.Vance@contoso.com", None),
+            ],
+            groups: vec![
+                group("g2", "Platform", &["u1", "u2"]),
+                group("g1", "platform", &["u2"]),
+            ],
+            role_definitions: vec![LiveRoleDefinition {
+                id: "62e90394-69f5-4237-9190-012177145e10".into(),
+                display_name: "Global Administrator".into(),
+                template_id: Some("62e90394-69f5-4237-9190-012177145e10".into()),
+                is_built_in: true,
+                is_enabled: true,
+            }],
+            role_assignments: vec![LiveRoleAssignment {
+                id: "a-1".into(),
+                principal_id: ObjectId("u1".into()),
+                role_definition_id: "62e90394-69f5-4237-9190-012177145e10".into(),
+                directory_scope_id: "/".into(),
+            }],
+            ..LiveParts::default()
+        });
+        assert_eq!(live.users()[0].id.0, "u1", "sorted by UPN");
+        assert_eq!(
+            live.user_by_upn("ADELE.vance@CONTOSO.com").map(|u| &u.id.0),
+            Some(&"u1".to_string())
+        );
+        let zed = live.user(&ObjectId("u2".into())).unwrap();
+        assert_eq!(zed.attribute("manager"), Some(Value::String("u1".into())));
+        assert_eq!(zed.attribute("city"), Some(Value::Null));
+        assert_eq!(zed.attribute("nonsense"), None);
+        assert_eq!(live.groups_named("PLATFORM").len(), 2);
+        assert_eq!(live.groups_of(&ObjectId("u2".into())).len(), 2);
+        assert!(
+            live.group(&ObjectId("g2".into()))
+                .unwrap()
+                .has_member(&ObjectId("u1".into()))
+        );
+        assert_eq!(
+            live.role("global administrator").map(|r| r.id.as_str()),
+            Some("62e90394-69f5-4237-9190-012177145e10")
+        );
+        assert_eq!(live.assignments_of(&ObjectId("u1".into())).len(), 1);
+        assert_eq!(
+            live.assignments_of_role("62E90394-69F5-4237-9190-012177145E10")
+                .len(),
+            1
+        );
+        assert_eq!(live.membership_count(), 3);
+    }
 
     #[test]
     fn deleted_upn_prefix_is_stripped() {

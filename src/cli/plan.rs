@@ -1,0 +1,139 @@
+//! `entraform plan`: compare the directory repo with the tenant and show the plan.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+
+use anyhow::Context;
+
+use super::connect::TenantArgs;
+use super::{ColorChoice, Exit};
+use crate::desired::{load::digest, load_dir, render as diag_render};
+use crate::plan::render::{PlanFormat, RenderOptions, render};
+use crate::plan::saved::SavedPlan;
+use crate::plan::{self, GateKind, GateOverrides};
+
+/// Arguments of `entraform plan`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The directory repo (every *.yaml / *.yml file below it).
+    #[arg(default_value = ".", env = "ENTRAFORM_DIR")]
+    pub dir: PathBuf,
+
+    /// Output format: text (terminal), markdown (PR comment), json (machines), dot (dependency graph).
+    #[arg(long, value_enum, default_value_t = OutFormat::Text, env = "ENTRAFORM_PLAN_FORMAT")]
+    pub format: OutFormat,
+
+    /// Save the plan (JSON, with a digest of the repo and fingerprints of the live objects) for `apply`.
+    #[arg(long, value_name = "FILE", env = "ENTRAFORM_PLAN_OUT")]
+    pub out: Option<PathBuf>,
+
+    /// Exit 0 when there are no changes, 2 when there are (1 error, 3 unsafe either way).
+    #[arg(long, env = "ENTRAFORM_DETAILED_EXITCODE")]
+    pub detailed_exitcode: bool,
+
+    #[command(flatten)]
+    pub tenant: TenantArgs,
+
+    #[command(flatten)]
+    pub gates: GateFlags,
+}
+
+/// `--format` of plan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum OutFormat {
+    /// Terraform-like, coloured on a terminal.
+    Text,
+    /// For pull-request comments (fits GitHub's comment limit).
+    Markdown,
+    /// Versioned JSON (docs/plan-format.md).
+    Json,
+    /// Graphviz DOT of the dependency graph.
+    Dot,
+}
+
+impl From<OutFormat> for PlanFormat {
+    fn from(f: OutFormat) -> Self {
+        match f {
+            OutFormat::Text => PlanFormat::Text,
+            OutFormat::Markdown => PlanFormat::Markdown,
+            OutFormat::Json => PlanFormat::Json,
+            OutFormat::Dot => PlanFormat::Dot,
+        }
+    }
+}
+
+/// Overrides of the safety gates (each one deliberate, after reviewing the plan).
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct GateFlags {
+    /// Allow more deletions than `safety.max_deletes`.
+    #[arg(long, env = "ENTRAFORM_ALLOW_MASS_DELETES")]
+    pub allow_mass_deletes: bool,
+    /// Allow more disables than `safety.max_disables`.
+    #[arg(long, env = "ENTRAFORM_ALLOW_MASS_DISABLES")]
+    pub allow_mass_disables: bool,
+    /// Allow more operations than `safety.max_changes`.
+    #[arg(long, env = "ENTRAFORM_ALLOW_MASS_CHANGES")]
+    pub allow_mass_changes: bool,
+    /// Allow disabling, deleting or removing roles of protected principals.
+    #[arg(long, env = "ENTRAFORM_ALLOW_PROTECTED_CHANGES")]
+    pub allow_protected_changes: bool,
+    /// Allow a plan that leaves no enabled Global Administrator.
+    #[arg(long, env = "ENTRAFORM_ALLOW_NO_GLOBAL_ADMIN")]
+    pub allow_no_global_admin: bool,
+    /// Allow removing a privileged role from the identity entraform runs as.
+    #[arg(long, env = "ENTRAFORM_ALLOW_OWN_ROLE_REMOVAL")]
+    pub allow_own_role_removal: bool,
+}
+
+impl GateFlags {
+    /// The domain-level overrides.
+    pub fn overrides(&self) -> GateOverrides {
+        let pairs = [
+            (self.allow_mass_deletes, GateKind::MaxDeletes),
+            (self.allow_mass_disables, GateKind::MaxDisables),
+            (self.allow_mass_changes, GateKind::MaxChanges),
+            (self.allow_protected_changes, GateKind::ProtectedPrincipals),
+            (self.allow_no_global_admin, GateKind::GlobalAdministrators),
+            (self.allow_own_role_removal, GateKind::OwnPrivilegedRole),
+        ];
+        GateOverrides(pairs.into_iter().filter(|(on, _)| *on).map(|(_, g)| g).collect())
+    }
+}
+
+/// Run `plan`.
+pub fn run(args: Args, color: ColorChoice) -> anyhow::Result<Exit> {
+    let loaded = load_dir(&args.dir);
+    let desired = match &loaded.result {
+        Ok((state, _)) => state,
+        Err(diags) => {
+            eprint!("{}", diag_render::human(diags, &loaded.sources, color.enabled(std::io::stderr().is_terminal())));
+            eprintln!("{}: the repo is invalid; fix the errors above (see `entraform validate`)", args.dir.display());
+            return Ok(Exit::Error);
+        }
+    };
+    let conn = args.tenant.connect()?;
+    let live = conn.read()?;
+    let plan = plan::build(desired, &live, &args.gates.overrides());
+    let opts = RenderOptions {
+        color: args.format == OutFormat::Text && color.enabled(std::io::stdout().is_terminal()),
+        ..RenderOptions::default()
+    };
+    let mut out = std::io::stdout().lock();
+    out.write_all(render(&plan, args.format.into(), &opts).as_bytes())?;
+    if let Some(path) = &args.out {
+        let saved = SavedPlan::new(&plan, &live, digest(&args.dir, &loaded.sources));
+        let mut text = serde_json::to_string_pretty(&saved)?;
+        text.push('\n');
+        std::fs::write(path, text).with_context(|| format!("cannot write the plan to {}", path.display()))?;
+        tracing::info!(path = %path.display(), "plan saved");
+    }
+    Ok(if !plan.errors.is_empty() {
+        Exit::Error
+    } else if plan.is_blocked() {
+        Exit::Unsafe
+    } else if args.detailed_exitcode && plan.has_changes() {
+        Exit::Changes
+    } else {
+        Exit::Ok
+    })
+}

@@ -1,0 +1,584 @@
+//! Desired × live → operations (pure).
+//!
+//! Graph's semantics: UPNs match case-insensitively; an attribute absent from
+//! YAML is unmanaged and an explicit `null` clears it; lists compare in the
+//! order Graph stores them. Synced users and dynamic groups are never written;
+//! the diff reports them as notices instead.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+
+use crate::desired::attrs::{Attr, AttrValue};
+use crate::desired::state::{AbsentUsers, DesiredState, ManagerSpec, Membership, Origin, UserSpec};
+use crate::live::{Live, LiveUser};
+use crate::model::{ObjectId, Upn};
+use crate::plan::op::{
+    AttrChange, GroupRef, Notice, Op, PlanError, PrincipalRef, RoleRef, UserRef,
+};
+
+/// What the diff found.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Diff {
+    /// Operations, unordered.
+    pub ops: Vec<Op>,
+    /// Things not done, and why.
+    pub notices: Vec<Notice>,
+    /// Problems that make a plan impossible.
+    pub errors: Vec<PlanError>,
+    /// Live users the repo owns.
+    pub owned_users: u64,
+}
+
+/// A live user's value of a managed attribute (`None` when unset or an empty list).
+pub fn live_attr(u: &LiveUser, attr: Attr) -> Option<AttrValue> {
+    let s = |v: &Option<String>| v.clone().filter(|s| !s.is_empty()).map(AttrValue::Text);
+    let l = |v: &Vec<String>| (!v.is_empty()).then(|| AttrValue::List(v.clone()));
+    match attr {
+        Attr::DisplayName => s(&u.display_name),
+        Attr::GivenName => s(&u.given_name),
+        Attr::Surname => s(&u.surname),
+        Attr::MailNickname => s(&u.mail_nickname),
+        Attr::JobTitle => s(&u.job_title),
+        Attr::Department => s(&u.department),
+        Attr::CompanyName => s(&u.company_name),
+        Attr::OfficeLocation => s(&u.office_location),
+        Attr::EmployeeId => s(&u.employee_id),
+        Attr::EmployeeType => s(&u.employee_type),
+        Attr::EmployeeHireDate => s(&u.employee_hire_date),
+        Attr::UsageLocation => s(&u.usage_location),
+        Attr::PreferredLanguage => s(&u.preferred_language),
+        Attr::StreetAddress => s(&u.street_address),
+        Attr::City => s(&u.city),
+        Attr::State => s(&u.state),
+        Attr::PostalCode => s(&u.postal_code),
+        Attr::Country => s(&u.country),
+        Attr::MobilePhone => s(&u.mobile_phone),
+        Attr::BusinessPhones => l(&u.business_phones),
+        Attr::OtherMails => l(&u.other_mails),
+    }
+}
+
+/// A mailNickname Graph accepts, derived from a UPN's local part or a group name.
+pub fn derive_mail_nickname(s: &str) -> String {
+    let nick: String = s
+        .chars()
+        .filter(|c| c.is_ascii() && !crate::desired::attrs::MAIL_NICKNAME_FORBIDDEN.contains(*c))
+        .take(64)
+        .collect();
+    if nick.is_empty() {
+        "user".to_string()
+    } else {
+        nick
+    }
+}
+
+/// Guest accounts (`…#EXT#@…`) are never owned through `scope`, whatever it says.
+fn is_guest(upn: &Upn) -> bool {
+    upn.as_str().to_ascii_uppercase().contains("#EXT#")
+}
+
+struct Ctx<'a> {
+    desired: &'a DesiredState,
+    live: &'a Live,
+    /// Planned identity of every declared user (id `None` when created by this plan).
+    declared: HashMap<String, UserRef>,
+    /// Users this plan disables or deletes (by UPN key).
+    leaving: HashSet<String>,
+    deleting: HashSet<String>,
+    out: Diff,
+}
+
+impl Ctx<'_> {
+    fn notice(&mut self, code: &'static str, object: String, message: String) {
+        self.out.notices.push(Notice {
+            code,
+            object,
+            message,
+        });
+    }
+
+    /// Resolve a referenced user: declared in the repo, or live in the tenant.
+    fn user_ref(&mut self, upn: &Upn, origin: Option<&Origin>, role: &str) -> Option<UserRef> {
+        let key = upn.key();
+        let found = self.declared.get(&key).cloned().or_else(|| {
+            self.live.user_by_upn(upn.as_str()).map(|u| UserRef {
+                upn: u.upn.clone(),
+                id: Some(u.id.clone()),
+            })
+        });
+        match found {
+            Some(r)
+                if role == "principal"
+                    && self.leaving.contains(&key)
+                    && !self.declared.contains_key(&key) =>
+            {
+                self.out.errors.push(PlanError {
+                    code: "principal-leaving",
+                    message: format!("principal `{upn}` is not declared in the repo, so `absent_users` would disable or delete it; declare the user to keep it"),
+                    origin: origin.cloned(),
+                });
+                Some(r)
+            }
+            Some(r) if self.deleting.contains(&key) => {
+                self.out.errors.push(PlanError {
+                    code: "referenced-user-deleted",
+                    message: format!("{role} `{upn}` would be deleted by `absent_users: delete`; declare the user or change the reference"),
+                    origin: origin.cloned(),
+                });
+                Some(r)
+            }
+            Some(r) => Some(r),
+            None => {
+                self.out.errors.push(PlanError {
+                    code: "unknown-user",
+                    message: format!("{role} `{upn}` is declared neither in the repo nor in the tenant; declare the user or fix the name"),
+                    origin: origin.cloned(),
+                });
+                None
+            }
+        }
+    }
+
+    fn principal(&self, id: &ObjectId) -> PrincipalRef {
+        PrincipalRef {
+            id: id.clone(),
+            upn: self.live.user(id).map(|u| u.upn.clone()),
+        }
+    }
+}
+
+/// Compute the operations that take `live` to `desired`.
+pub fn diff(desired: &DesiredState, live: &Live) -> Diff {
+    let mut c = Ctx {
+        desired,
+        live,
+        declared: HashMap::with_capacity(desired.users.len()),
+        leaving: HashSet::new(),
+        deleting: HashSet::new(),
+        out: Diff::default(),
+    };
+    let tenant = &desired.tenant;
+
+    // Identities of declared users.
+    for (upn, spec) in &desired.users {
+        let id = match live.user_by_upn(upn.as_str()) {
+            Some(u) => Some(u.id.clone()),
+            None => live
+                .deleted_by_upn(upn.as_str())
+                .last()
+                .map(|d| d.id.clone()),
+        };
+        let key = upn.key();
+        if spec.enabled == Some(false) {
+            c.leaving.insert(key.clone());
+        }
+        c.declared.insert(
+            key,
+            UserRef {
+                upn: upn.clone(),
+                id,
+            },
+        );
+    }
+
+    // Owned live users that the repo does not declare.
+    for u in live.users() {
+        if is_guest(&u.upn) || !tenant.scope.owns(&u.upn) {
+            continue;
+        }
+        c.out.owned_users += 1;
+        if desired.users.contains_key(&u.upn) {
+            continue;
+        }
+        let acts = match tenant.absent_users {
+            AbsentUsers::Ignore => continue,
+            AbsentUsers::Disable => u.account_enabled,
+            AbsentUsers::Delete => true,
+        };
+        if !acts {
+            c.leaving.insert(u.upn.key());
+            continue;
+        }
+        if tenant.safety.protected.contains(&u.upn) {
+            c.notice(
+                "protected-principal",
+                u.upn.key(),
+                format!(
+                    "`{}` is not in the repo but is protected; left alone",
+                    u.upn
+                ),
+            );
+            continue;
+        }
+        if u.on_premises_sync_enabled {
+            c.notice("synced-user", u.upn.key(), format!("`{}` is not in the repo, but it is synced from on-premises AD and cannot be disabled or deleted in the cloud", u.upn));
+            continue;
+        }
+        let user = UserRef {
+            upn: u.upn.clone(),
+            id: Some(u.id.clone()),
+        };
+        c.leaving.insert(u.upn.key());
+        if tenant.absent_users == AbsentUsers::Delete {
+            c.deleting.insert(u.upn.key());
+            c.out.ops.push(Op::DeleteUser { user });
+        } else {
+            c.out.ops.push(Op::DisableUser { user: user.clone() });
+            c.out.ops.push(Op::RevokeSessions { user });
+        }
+    }
+
+    for spec in desired.users.values() {
+        user_ops(&mut c, spec);
+    }
+    group_ops(&mut c);
+    role_ops(&mut c);
+    leaving_roles(&mut c);
+
+    let mut out = c.out;
+    out.ops.sort();
+    out.ops.dedup();
+    out.notices.sort();
+    out.notices.dedup();
+    out.errors.sort();
+    out.errors.dedup();
+    out
+}
+
+fn user_ops(c: &mut Ctx<'_>, spec: &UserSpec) {
+    let live_user = c.live.user_by_upn(spec.upn.as_str());
+    let Some(me) = c.declared.get(&spec.upn.key()).cloned() else {
+        return;
+    };
+    let mut ops: Vec<Op> = Vec::new();
+    let mut changes: Vec<AttrChange> = Vec::new();
+    let mut live_manager: Option<&ObjectId> = None;
+    match live_user {
+        Some(lu) => {
+            for (attr, want) in &spec.attributes {
+                let have = live_attr(lu, *attr);
+                if *want != have {
+                    changes.push(AttrChange {
+                        attr: *attr,
+                        old: have,
+                        new: want.clone(),
+                    });
+                }
+            }
+            match spec.enabled {
+                Some(true) if !lu.account_enabled => ops.push(Op::EnableUser { user: me.clone() }),
+                Some(false) if lu.account_enabled => {
+                    ops.push(Op::DisableUser { user: me.clone() });
+                    ops.push(Op::RevokeSessions { user: me.clone() });
+                }
+                _ => {}
+            }
+            live_manager = lu.manager.as_ref();
+        }
+        None if me.id.is_some() => {
+            // In deleted items: restore, then set everything the repo manages.
+            ops.push(Op::RestoreUser { user: me.clone() });
+            changes = spec
+                .attributes
+                .iter()
+                .map(|(a, v)| AttrChange {
+                    attr: *a,
+                    old: None,
+                    new: v.clone(),
+                })
+                .collect();
+            match spec.enabled {
+                Some(true) => ops.push(Op::EnableUser { user: me.clone() }),
+                Some(false) => ops.push(Op::DisableUser { user: me.clone() }),
+                None => {}
+            }
+            // The manager link does not survive deletion: treat it as unset.
+        }
+        None => {
+            let mut attributes: BTreeMap<Attr, AttrValue> = spec
+                .attributes
+                .iter()
+                .filter_map(|(a, v)| v.clone().map(|v| (*a, v)))
+                .collect();
+            if !attributes.contains_key(&Attr::DisplayName) {
+                c.out.errors.push(PlanError {
+                    code: "missing-display-name",
+                    message: format!("`{}` does not exist yet and has no displayName, which Graph requires to create a user; add `displayName:`", spec.upn),
+                    origin: Some(spec.origin.clone()),
+                });
+                return;
+            }
+            attributes
+                .entry(Attr::MailNickname)
+                .or_insert_with(|| AttrValue::Text(derive_mail_nickname(spec.upn.local_part())));
+            ops.push(Op::CreateUser {
+                upn: spec.upn.clone(),
+                attributes,
+                enabled: spec.enabled.unwrap_or(true),
+                password: spec.password.clone(),
+            });
+        }
+    }
+    if !changes.is_empty() {
+        ops.push(Op::UpdateUser {
+            user: me.clone(),
+            changes,
+        });
+    }
+    match &spec.manager {
+        Some(ManagerSpec::Set(m)) => {
+            if let Some(mref) = c.user_ref(m, spec.manager_origin.as_ref(), "manager") {
+                let same =
+                    live_user.is_some() && mref.id.is_some() && mref.id.as_ref() == live_manager;
+                if !same {
+                    let previous = live_manager.map(|id| c.principal(id));
+                    ops.push(Op::SetManager {
+                        user: me.clone(),
+                        manager: mref,
+                        previous,
+                    });
+                }
+            }
+        }
+        Some(ManagerSpec::Remove) => {
+            if let Some(id) = live_manager {
+                let previous = c.principal(id);
+                ops.push(Op::RemoveManager {
+                    user: me.clone(),
+                    previous,
+                });
+            }
+        }
+        None => {}
+    }
+    if live_user.is_some_and(|u| u.on_premises_sync_enabled) {
+        let blocked: Vec<&str> = ops.iter().map(Op::kind).collect();
+        if !blocked.is_empty() {
+            c.notice(
+                "synced-user",
+                spec.upn.key(),
+                format!(
+                    "`{}` is synced from on-premises AD; these changes must be made there: {}",
+                    spec.upn,
+                    blocked.join(", ")
+                ),
+            );
+        }
+        return;
+    }
+    c.out.ops.extend(ops);
+}
+
+fn group_ops(c: &mut Ctx<'_>) {
+    for spec in c.desired.groups.values() {
+        let object = format!("group:{}", spec.name);
+        let named = c.live.groups_named(&spec.name);
+        if named.len() > 1 {
+            c.out.errors.push(PlanError {
+                code: "ambiguous-group",
+                message: format!("{} groups in the tenant are named `{}`; rename all but one so the repo can tell them apart", named.len(), spec.name),
+                origin: Some(spec.origin.clone()),
+            });
+            continue;
+        }
+        let live_group = named.first().copied();
+        let group = GroupRef {
+            name: live_group.map_or_else(|| spec.name.clone(), |g| g.display_name.clone()),
+            id: live_group.map(|g| g.id.clone()),
+        };
+        match live_group {
+            None if spec.membership == Membership::Dynamic => {
+                c.out.errors.push(PlanError {
+                    code: "unknown-group",
+                    message: format!("dynamic group `{}` does not exist in the tenant; entraform does not create dynamic groups — create it in Entra or remove `dynamic: true`", spec.name),
+                    origin: Some(spec.origin.clone()),
+                });
+                continue;
+            }
+            None => c.out.ops.push(Op::CreateGroup {
+                name: spec.name.clone(),
+                mail_nickname: spec
+                    .mail_nickname
+                    .clone()
+                    .unwrap_or_else(|| derive_mail_nickname(&spec.name)),
+                description: spec.description.clone().flatten(),
+                kind: spec.kind,
+            }),
+            Some(lg) => {
+                if lg.on_premises_sync_enabled {
+                    c.notice("synced-group", object.clone(), format!("`{}` is synced from on-premises AD; its members and description must be changed there", spec.name));
+                    continue;
+                }
+                if let Some(want) = &spec.description {
+                    let have = lg.description.clone().filter(|d| !d.is_empty());
+                    if *want != have {
+                        c.out.ops.push(Op::UpdateGroup {
+                            group: group.clone(),
+                            old_description: have,
+                            new_description: want.clone(),
+                        });
+                    }
+                }
+                if lg.is_dynamic() {
+                    if spec.membership != Membership::Dynamic {
+                        c.notice("dynamic-group", object.clone(), format!("`{}` is a dynamic group in the tenant; its members come from its rule and are not changed (mark it `dynamic: true`)", spec.name));
+                    }
+                    continue;
+                }
+                if spec.membership == Membership::Dynamic {
+                    c.notice("dynamic-group", object.clone(), format!("`{}` is declared dynamic but has no membership rule in the tenant; its members are left alone", spec.name));
+                    continue;
+                }
+            }
+        }
+        // Members.
+        let mut wanted: BTreeSet<UserRef> = BTreeSet::new();
+        for (upn, origin) in &spec.members {
+            if let Some(r) = c.user_ref(upn, Some(origin), "member") {
+                wanted.insert(r);
+            }
+        }
+        let live_members: HashSet<&ObjectId> = live_group
+            .map(|g| g.members.iter().map(|m| &m.id).collect())
+            .unwrap_or_default();
+        for m in &wanted {
+            let present = m.id.as_ref().is_some_and(|id| live_members.contains(id))
+                && c.live.user_by_upn(m.upn.as_str()).is_some();
+            if !present {
+                c.out.ops.push(Op::AddMember {
+                    group: group.clone(),
+                    member: m.clone(),
+                });
+            }
+        }
+        if spec.membership == Membership::Authoritative
+            && let Some(lg) = live_group
+        {
+            let wanted_ids: HashSet<&ObjectId> =
+                wanted.iter().filter_map(|m| m.id.as_ref()).collect();
+            let mut others = 0usize;
+            for m in &lg.members {
+                if c.live.user(&m.id).is_none() {
+                    others += 1;
+                    continue;
+                }
+                if !wanted_ids.contains(&m.id) {
+                    let member = c.principal(&m.id);
+                    c.out.ops.push(Op::RemoveMember {
+                        group: group.clone(),
+                        member,
+                    });
+                }
+            }
+            if others > 0 {
+                c.notice("non-user-members", object.clone(), format!("`{}` has {others} member(s) that are not users (groups, devices, service principals); entraform leaves them alone", spec.name));
+            }
+        }
+    }
+}
+
+fn role_ops(c: &mut Ctx<'_>) {
+    for spec in c.desired.roles.values() {
+        let key = spec
+            .template_id
+            .clone()
+            .unwrap_or_else(|| spec.display_name.clone());
+        let Some(def) = c
+            .live
+            .role(&key)
+            .or_else(|| c.live.role(&spec.display_name))
+        else {
+            c.out.errors.push(PlanError {
+                code: "unknown-role",
+                message: format!("role `{}` does not exist in the tenant; create the custom role first or fix the name", spec.display_name),
+                origin: Some(spec.origin.clone()),
+            });
+            continue;
+        };
+        let role = RoleRef {
+            name: def.display_name.clone(),
+            definition_id: def.id.clone(),
+        };
+        let object = format!("role:{}", role.name);
+        let assignments = c.live.assignments_of_role(&def.id);
+        let mut wanted_ids: HashSet<ObjectId> = HashSet::new();
+        for (upn, origin) in &spec.principals {
+            let Some(r) = c.user_ref(upn, Some(origin), "principal") else {
+                continue;
+            };
+            if let Some(id) = &r.id {
+                wanted_ids.insert(id.clone());
+            }
+            let assigned =
+                r.id.as_ref()
+                    .is_some_and(|id| assignments.iter().any(|a| &a.principal_id == id))
+                    && c.live.user_by_upn(r.upn.as_str()).is_some();
+            if !assigned {
+                c.out.ops.push(Op::AssignRole {
+                    role: role.clone(),
+                    principal: r,
+                });
+            }
+        }
+        if !spec.authoritative {
+            continue;
+        }
+        let mut non_users = 0usize;
+        for a in assignments {
+            let Some(u) = c.live.user(&a.principal_id) else {
+                non_users += 1;
+                continue;
+            };
+            if wanted_ids.contains(&a.principal_id) {
+                continue;
+            }
+            if c.desired.tenant.safety.protected.contains(&u.upn) {
+                c.notice(
+                    "protected-principal",
+                    object.clone(),
+                    format!(
+                        "`{}` holds {} but is not declared; it is protected, so it keeps the role",
+                        u.upn, role.name
+                    ),
+                );
+                continue;
+            }
+            let principal = c.principal(&a.principal_id);
+            c.out.ops.push(Op::RemoveRole {
+                role: role.clone(),
+                principal,
+                assignment_id: a.id.clone(),
+            });
+        }
+        if non_users > 0 {
+            c.notice("non-user-principals", object, format!("{} is also assigned to {non_users} non-user principal(s) (service principals, groups); entraform leaves them alone", role.name));
+        }
+    }
+}
+
+/// Users who end disabled or deleted lose every tenant-scope role (protected principals excepted).
+fn leaving_roles(c: &mut Ctx<'_>) {
+    let leaving: Vec<String> = c.leaving.iter().cloned().collect();
+    for key in leaving {
+        let Some(u) = c.live.user_by_upn(&key) else {
+            continue;
+        };
+        if c.desired.tenant.safety.protected.contains(&u.upn) {
+            continue;
+        }
+        for a in c.live.assignments_of(&u.id) {
+            let name = c
+                .live
+                .role(&a.role_definition_id)
+                .map_or_else(|| a.role_definition_id.clone(), |d| d.display_name.clone());
+            let principal = c.principal(&a.principal_id);
+            c.out.ops.push(Op::RemoveRole {
+                role: RoleRef {
+                    name,
+                    definition_id: a.role_definition_id.clone(),
+                },
+                principal,
+                assignment_id: a.id.clone(),
+            });
+        }
+    }
+}

@@ -1,0 +1,340 @@
+//! Safety gates: checks every plan must pass before it may be applied.
+//!
+//! Each gate reports how close the plan came to its limit, so reviewers see
+//! the margin even when nothing trips. A tripped gate blocks the plan (exit
+//! code 3) unless its `--allow-…` override is given.
+
+use std::collections::{BTreeSet, HashSet};
+
+use serde::Serialize;
+
+use super::Step;
+use super::op::Op;
+use crate::builtin_roles;
+use crate::desired::DesiredState;
+use crate::desired::state::Threshold;
+use crate::live::Live;
+use crate::model::ObjectId;
+
+/// The gates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum GateKind {
+    /// Deletions over `safety.max_deletes`.
+    MaxDeletes,
+    /// Disables over `safety.max_disables`.
+    MaxDisables,
+    /// Operations over `safety.max_changes`.
+    MaxChanges,
+    /// Disabling, deleting or removing a role of a protected principal.
+    ProtectedPrincipals,
+    /// Leaving the tenant with no enabled Global Administrator.
+    GlobalAdministrators,
+    /// Removing a privileged role from the principal entraform runs as.
+    OwnPrivilegedRole,
+}
+
+impl GateKind {
+    /// Every gate, in report order.
+    pub const ALL: [GateKind; 6] = [
+        GateKind::MaxDeletes,
+        GateKind::MaxDisables,
+        GateKind::MaxChanges,
+        GateKind::ProtectedPrincipals,
+        GateKind::GlobalAdministrators,
+        GateKind::OwnPrivilegedRole,
+    ];
+    /// Stable id.
+    pub fn id(self) -> &'static str {
+        match self {
+            GateKind::MaxDeletes => "max-deletes",
+            GateKind::MaxDisables => "max-disables",
+            GateKind::MaxChanges => "max-changes",
+            GateKind::ProtectedPrincipals => "protected-principals",
+            GateKind::GlobalAdministrators => "global-administrators",
+            GateKind::OwnPrivilegedRole => "own-privileged-role",
+        }
+    }
+    /// The CLI flag that overrides it.
+    pub fn flag(self) -> &'static str {
+        match self {
+            GateKind::MaxDeletes => "--allow-mass-deletes",
+            GateKind::MaxDisables => "--allow-mass-disables",
+            GateKind::MaxChanges => "--allow-mass-changes",
+            GateKind::ProtectedPrincipals => "--allow-protected-changes",
+            GateKind::GlobalAdministrators => "--allow-no-global-admin",
+            GateKind::OwnPrivilegedRole => "--allow-own-role-removal",
+        }
+    }
+}
+
+/// Which gates the operator chose to override.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GateOverrides(pub BTreeSet<GateKind>);
+
+impl GateOverrides {
+    /// Is this gate overridden?
+    pub fn allows(&self, g: GateKind) -> bool {
+        self.0.contains(&g)
+    }
+}
+
+/// The outcome of one gate.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct GateResult {
+    /// Which gate.
+    pub gate: GateKind,
+    /// False when the gate did not apply (a threshold below `min_tenant_size`, or no limit set).
+    pub applies: bool,
+    /// The measured value (deletes, disables, operations, protected hits, remaining Global Administrators…).
+    pub value: u64,
+    /// The limit, for thresholds.
+    pub limit: Option<u64>,
+    /// Did the plan exceed it?
+    pub tripped: bool,
+    /// Was it overridden by its flag?
+    pub overridden: bool,
+    /// Explanation in words.
+    pub message: String,
+}
+
+fn threshold_gate(
+    gate: GateKind,
+    what: &str,
+    value: u64,
+    threshold: Option<Threshold>,
+    owned: u64,
+    min_size: u64,
+    overrides: &GateOverrides,
+) -> GateResult {
+    let Some(t) = threshold else {
+        return GateResult {
+            gate,
+            applies: false,
+            value,
+            limit: None,
+            tripped: false,
+            overridden: false,
+            message: format!("{value} {what}; no limit set"),
+        };
+    };
+    let limit = t.limit(owned);
+    if owned < min_size {
+        return GateResult {
+            gate,
+            applies: false,
+            value,
+            limit: Some(limit),
+            tripped: false,
+            overridden: false,
+            message: format!(
+                "{value} {what}; limit {t} not applied: the repo owns {owned} users, fewer than min_tenant_size {min_size}"
+            ),
+        };
+    }
+    let tripped = value > limit;
+    GateResult {
+        gate,
+        applies: true,
+        value,
+        limit: Some(limit),
+        tripped,
+        overridden: tripped && overrides.allows(gate),
+        message: if tripped {
+            format!(
+                "{value} {what} exceed the limit of {limit} ({t} of {owned} owned users); review the plan, then pass {} if intended",
+                gate.flag()
+            )
+        } else {
+            format!("{value} {what} of at most {limit} ({t} of {owned} owned users)")
+        },
+    }
+}
+
+/// Evaluate every gate for these steps.
+pub fn evaluate(
+    desired: &DesiredState,
+    live: &Live,
+    steps: &[Step],
+    owned: u64,
+    overrides: &GateOverrides,
+) -> Vec<GateResult> {
+    let safety = &desired.tenant.safety;
+    let count = |f: fn(&Op) -> bool| steps.iter().filter(|s| f(&s.op)).count() as u64;
+    let deletes = count(|o| matches!(o, Op::DeleteUser { .. }));
+    let disables = count(|o| matches!(o, Op::DisableUser { .. }));
+    let mut out = vec![
+        threshold_gate(
+            GateKind::MaxDeletes,
+            "deletions",
+            deletes,
+            safety.max_deletes,
+            owned,
+            safety.min_tenant_size,
+            overrides,
+        ),
+        threshold_gate(
+            GateKind::MaxDisables,
+            "disables",
+            disables,
+            safety.max_disables,
+            owned,
+            safety.min_tenant_size,
+            overrides,
+        ),
+        threshold_gate(
+            GateKind::MaxChanges,
+            "operations",
+            steps.len() as u64,
+            safety.max_changes,
+            owned,
+            safety.min_tenant_size,
+            overrides,
+        ),
+    ];
+
+    // Protected principals.
+    let hits: Vec<String> = steps
+        .iter()
+        .filter(|s| {
+            matches!(
+                s.op,
+                Op::DisableUser { .. } | Op::DeleteUser { .. } | Op::RemoveRole { .. }
+            )
+        })
+        .filter_map(|s| {
+            s.op.subject_upn()
+                .filter(|u| safety.protected.contains(u))
+                .map(|u| format!("{} {u}", s.op.kind()))
+        })
+        .collect();
+    let tripped = !hits.is_empty();
+    out.push(GateResult {
+        gate: GateKind::ProtectedPrincipals,
+        applies: true,
+        value: hits.len() as u64,
+        limit: Some(0),
+        tripped,
+        overridden: tripped && overrides.allows(GateKind::ProtectedPrincipals),
+        message: if tripped {
+            format!(
+                "the plan would touch protected principals: {}",
+                hits.join(", ")
+            )
+        } else {
+            format!("{} protected principals untouched", safety.protected.len())
+        },
+    });
+
+    // Global Administrators left enabled.
+    let remaining = global_admins_after(live, steps);
+    let tripped = remaining == 0;
+    out.push(GateResult {
+        gate: GateKind::GlobalAdministrators,
+        applies: true,
+        value: remaining,
+        limit: None,
+        tripped,
+        overridden: tripped && overrides.allows(GateKind::GlobalAdministrators),
+        message: if tripped {
+            "after this plan no enabled user would hold Global Administrator: nobody could administer the tenant".to_string()
+        } else {
+            format!("{remaining} enabled Global Administrators after the plan")
+        },
+    });
+
+    // The running principal's own privileged roles.
+    let own = live.principal().and_then(|p| p.id.clone());
+    let removed: Vec<String> = steps
+        .iter()
+        .filter_map(|s| match &s.op {
+            Op::RemoveRole {
+                role, principal, ..
+            } if Some(&principal.id) == own.as_ref()
+                && builtin_roles::by_template_id(&role.definition_id)
+                    .is_some_and(|r| r.privileged) =>
+            {
+                Some(role.name.clone())
+            }
+            _ => None,
+        })
+        .collect();
+    let tripped = !removed.is_empty();
+    out.push(GateResult {
+        gate: GateKind::OwnPrivilegedRole,
+        applies: own.is_some(),
+        value: removed.len() as u64,
+        limit: Some(0),
+        tripped,
+        overridden: tripped && overrides.allows(GateKind::OwnPrivilegedRole),
+        message: if tripped {
+            format!(
+                "the plan would remove entraform's own privileged role(s): {}",
+                removed.join(", ")
+            )
+        } else if own.is_some() {
+            "the running principal keeps its roles".to_string()
+        } else {
+            "the running principal is unknown; not checked".to_string()
+        },
+    });
+    out
+}
+
+/// Enabled users holding Global Administrator once the steps have run.
+fn global_admins_after(live: &Live, steps: &[Step]) -> u64 {
+    let ga = builtin_roles::GLOBAL_ADMINISTRATOR;
+    let mut disabled: HashSet<String> = HashSet::new();
+    let mut enabled: HashSet<String> = HashSet::new();
+    let mut removed: HashSet<&ObjectId> = HashSet::new();
+    let mut added: Vec<(String, Option<&ObjectId>)> = Vec::new();
+    let mut created_enabled: HashSet<String> = HashSet::new();
+    for s in steps {
+        match &s.op {
+            Op::DisableUser { user } | Op::DeleteUser { user } => {
+                disabled.insert(user.upn.key());
+            }
+            Op::EnableUser { user } | Op::RestoreUser { user } => {
+                enabled.insert(user.upn.key());
+            }
+            Op::CreateUser {
+                upn, enabled: true, ..
+            } => {
+                created_enabled.insert(upn.key());
+            }
+            Op::RemoveRole {
+                role, principal, ..
+            } if role.definition_id.eq_ignore_ascii_case(ga) => {
+                removed.insert(&principal.id);
+            }
+            Op::AssignRole { role, principal } if role.definition_id.eq_ignore_ascii_case(ga) => {
+                added.push((principal.upn.key(), principal.id.as_ref()));
+            }
+            _ => {}
+        }
+    }
+    let ends_enabled = |key: &str, live_enabled: bool| {
+        !disabled.contains(key)
+            && (live_enabled || enabled.contains(key) || created_enabled.contains(key))
+    };
+    let mut holders: HashSet<String> = HashSet::new();
+    for a in live.role_assignments() {
+        if !a.role_definition_id.eq_ignore_ascii_case(ga) || removed.contains(&a.principal_id) {
+            continue;
+        }
+        if let Some(u) = live.user(&a.principal_id)
+            && ends_enabled(&u.upn.key(), u.account_enabled)
+        {
+            holders.insert(u.upn.key());
+        }
+    }
+    for (key, id) in added {
+        let live_enabled = id
+            .and_then(|i| live.user(i))
+            .is_some_and(|u| u.account_enabled);
+        if ends_enabled(&key, live_enabled) {
+            holders.insert(key);
+        }
+    }
+    holders.len() as u64
+}

@@ -1,0 +1,158 @@
+//! Ordering operations: a petgraph DAG whose edges make every step valid when it runs.
+//!
+//! Edges: an object exists before anything refers to it (create/restore user →
+//! its updates, manager, memberships, roles, and whoever it manages; create
+//! group → its members); a manager's own manager is set first (top-down
+//! chains); roles are removed before a user is disabled or deleted; a user
+//! leaves groups before he is deleted; sessions are revoked after the account
+//! is disabled (Microsoft's order: block sign-in, then revoke, so no new token
+//! can be issued in between).
+
+use std::collections::HashMap;
+
+use petgraph::algo::toposort;
+use petgraph::graph::{DiGraph, NodeIndex};
+
+use super::Step;
+use super::op::{Op, PlanError};
+
+/// Order the operations into steps with waves and dependencies (deterministic for the same input).
+pub fn order(mut ops: Vec<Op>) -> Result<Vec<Step>, PlanError> {
+    ops.sort();
+    ops.dedup();
+    let mut g: DiGraph<usize, ()> = DiGraph::with_capacity(ops.len(), ops.len());
+    let nodes: Vec<NodeIndex> = (0..ops.len()).map(|i| g.add_node(i)).collect();
+
+    // Indexes by user key / group name.
+    let mut creates_user: HashMap<String, usize> = HashMap::new();
+    let mut creates_group: HashMap<String, usize> = HashMap::new();
+    let mut sets_manager: HashMap<String, usize> = HashMap::new();
+    let mut disables: HashMap<String, usize> = HashMap::new();
+    let mut deletes: HashMap<String, usize> = HashMap::new();
+    for (i, op) in ops.iter().enumerate() {
+        match op {
+            Op::CreateUser { upn, .. } => {
+                creates_user.insert(upn.key(), i);
+            }
+            Op::RestoreUser { user } => {
+                creates_user.insert(user.upn.key(), i);
+            }
+            Op::CreateGroup { name, .. } => {
+                creates_group.insert(name.to_lowercase(), i);
+            }
+            Op::SetManager { user, .. } => {
+                sets_manager.insert(user.upn.key(), i);
+            }
+            Op::DisableUser { user } => {
+                disables.insert(user.upn.key(), i);
+            }
+            Op::DeleteUser { user } => {
+                deletes.insert(user.upn.key(), i);
+            }
+            _ => {}
+        }
+    }
+    let mut edges: Vec<(usize, usize)> = Vec::new();
+    for (i, op) in ops.iter().enumerate() {
+        let after_user = |key: String, edges: &mut Vec<(usize, usize)>| {
+            if let Some(&c) = creates_user.get(&key)
+                && c != i
+            {
+                edges.push((c, i));
+            }
+        };
+        match op {
+            Op::UpdateUser { user, .. }
+            | Op::EnableUser { user }
+            | Op::DisableUser { user }
+            | Op::RevokeSessions { user }
+            | Op::DeleteUser { user }
+            | Op::RemoveManager { user, .. } => after_user(user.upn.key(), &mut edges),
+            Op::SetManager { user, manager, .. } => {
+                after_user(user.upn.key(), &mut edges);
+                after_user(manager.upn.key(), &mut edges);
+                if let Some(&m) = sets_manager.get(&manager.upn.key()) {
+                    edges.push((m, i));
+                }
+            }
+            Op::AddMember { group, member } => {
+                after_user(member.upn.key(), &mut edges);
+                if let Some(&c) = creates_group.get(&group.name.to_lowercase()) {
+                    edges.push((c, i));
+                }
+            }
+            Op::UpdateGroup { group, .. } => {
+                if let Some(&c) = creates_group.get(&group.name.to_lowercase()) {
+                    edges.push((c, i));
+                }
+            }
+            Op::AssignRole { principal, .. } => after_user(principal.upn.key(), &mut edges),
+            Op::RemoveRole { principal, .. } => {
+                if let Some(u) = &principal.upn {
+                    for target in [disables.get(&u.key()), deletes.get(&u.key())]
+                        .into_iter()
+                        .flatten()
+                    {
+                        edges.push((i, *target));
+                    }
+                }
+            }
+            Op::RemoveMember { member, .. } => {
+                if let Some(&d) = member.upn.as_ref().and_then(|u| deletes.get(&u.key())) {
+                    edges.push((i, d));
+                }
+            }
+            Op::CreateUser { .. } | Op::RestoreUser { .. } | Op::CreateGroup { .. } => {}
+        }
+        if let Op::RevokeSessions { user } = op
+            && let Some(&d) = disables.get(&user.upn.key())
+        {
+            edges.push((d, i));
+        }
+    }
+    edges.sort_unstable();
+    edges.dedup();
+    for (a, b) in &edges {
+        g.add_edge(nodes[*a], nodes[*b], ());
+    }
+    let topo = toposort(&g, None).map_err(|cycle| PlanError {
+        code: "dependency-cycle",
+        message: format!(
+            "the operations depend on each other in a circle (around `{}`); this is a bug in entraform, please report it",
+            ops[g[cycle.node_id()]].object_key()
+        ),
+        origin: None,
+    })?;
+    let mut wave = vec![0usize; ops.len()];
+    let mut deps: Vec<Vec<usize>> = vec![Vec::new(); ops.len()];
+    for (a, b) in &edges {
+        deps[*b].push(*a);
+    }
+    for n in topo {
+        let i = g[n];
+        wave[i] = deps[i].iter().map(|d| wave[*d] + 1).max().unwrap_or(0);
+    }
+    // Execution order: by wave, then by the operation's own order.
+    let mut order: Vec<usize> = (0..ops.len()).collect();
+    order.sort_by_key(|&i| (wave[i], i));
+    let mut new_id = vec![0usize; ops.len()];
+    for (pos, &i) in order.iter().enumerate() {
+        new_id[i] = pos;
+    }
+    let mut indexed: Vec<(usize, Op)> = ops.into_iter().enumerate().collect();
+    indexed.sort_by_key(|(i, _)| (wave[*i], *i));
+    let steps = indexed
+        .into_iter()
+        .map(|(i, op)| {
+            let mut depends_on: Vec<usize> = deps[i].iter().map(|d| new_id[*d]).collect();
+            depends_on.sort_unstable();
+            Step {
+                id: new_id[i],
+                wave: wave[i],
+                op,
+                depends_on,
+            }
+        })
+        .collect();
+    Ok(steps)
+}

@@ -1,0 +1,130 @@
+//! The plan: operations in a dependency DAG, safety gates, and renderers (all pure).
+//!
+//! `build` takes the checked desired state and the live snapshot, asks `diff`
+//! for the operations, orders them (`graph`), evaluates the safety gates
+//! (`gates`) and returns a [`Plan`] value that renderers turn into text,
+//! Markdown, JSON or DOT. Nothing here does I/O.
+
+pub mod gates;
+pub mod graph;
+pub mod op;
+pub mod saved;
+pub mod simulate;
+
+use serde::Serialize;
+
+pub use gates::{GateKind, GateOverrides, GateResult};
+pub use op::{Action, AttrChange, GroupRef, Notice, Op, PlanError, PrincipalRef, RoleRef, UserRef};
+
+use crate::desired::DesiredState;
+use crate::live::Live;
+
+/// Version of the plan's JSON form (`docs/plan-format.md`).
+pub const PLAN_FORMAT_VERSION: u32 = 1;
+
+/// One operation placed in the DAG.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Step {
+    /// Position in `Plan::steps` (stable for the same inputs).
+    pub id: usize,
+    /// Topological wave: every dependency is in an earlier wave; apply runs a wave concurrently.
+    pub wave: usize,
+    /// What to do.
+    #[serde(flatten)]
+    pub op: Op,
+    /// Ids of the steps that must succeed first.
+    pub depends_on: Vec<usize>,
+}
+
+/// Counts for the summary line.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    /// Users and groups created or restored.
+    pub create: usize,
+    /// Attribute, manager, membership, role and enable changes, and session revocations.
+    pub update: usize,
+    /// Users disabled.
+    pub disable: usize,
+    /// Users deleted.
+    pub delete: usize,
+}
+
+impl Summary {
+    /// Total number of operations.
+    pub fn total(&self) -> usize {
+        self.create + self.update + self.disable + self.delete
+    }
+}
+
+impl std::fmt::Display for Summary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "Plan: {} to create, {} to update, {} to disable, {} to delete.",
+            self.create, self.update, self.disable, self.delete
+        )
+    }
+}
+
+/// A complete plan: what to do, in which order, and whether it is safe.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Plan {
+    /// Operations in execution order (by wave, then deterministically).
+    pub steps: Vec<Step>,
+    /// Things not done, and why (read-only objects, protected principals).
+    pub notices: Vec<Notice>,
+    /// Problems that make the plan impossible; a plan with errors must not be applied.
+    pub errors: Vec<PlanError>,
+    /// Every safety gate, evaluated.
+    pub gates: Vec<GateResult>,
+    /// Counts by action.
+    pub summary: Summary,
+    /// Live users the repo owns (the base of percentage thresholds).
+    pub owned_users: u64,
+}
+
+impl Plan {
+    /// Are there operations to run?
+    pub fn has_changes(&self) -> bool {
+        !self.steps.is_empty()
+    }
+    /// Did a gate trip without its override?
+    pub fn is_blocked(&self) -> bool {
+        self.gates.iter().any(|g| g.tripped && !g.overridden)
+    }
+    /// Number of waves.
+    pub fn waves(&self) -> usize {
+        self.steps.iter().map(|s| s.wave + 1).max().unwrap_or(0)
+    }
+}
+
+/// Compute the plan that takes `live` to `desired`.
+pub fn build(desired: &DesiredState, live: &Live, overrides: &GateOverrides) -> Plan {
+    let diff = crate::diff::diff(desired, live);
+    let mut errors = diff.errors;
+    let steps = match graph::order(diff.ops) {
+        Ok(steps) => steps,
+        Err(e) => {
+            errors.push(e);
+            Vec::new()
+        }
+    };
+    let mut summary = Summary::default();
+    for s in &steps {
+        match s.op.action() {
+            Action::Create => summary.create += 1,
+            Action::Update => summary.update += 1,
+            Action::Disable => summary.disable += 1,
+            Action::Delete => summary.delete += 1,
+        }
+    }
+    let gates = gates::evaluate(desired, live, &steps, diff.owned_users, overrides);
+    Plan {
+        steps,
+        notices: diff.notices,
+        errors,
+        gates,
+        summary,
+        owned_users: diff.owned_users,
+    }
+}

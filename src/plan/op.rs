@@ -1,0 +1,277 @@
+//! Operations: the steps of a plan, each one Graph call (or a small fixed set).
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::desired::attrs::{Attr, AttrValue};
+use crate::desired::state::{GroupKind, Origin, PasswordPolicy};
+use crate::model::{ObjectId, Upn};
+
+/// A user an operation acts on: its UPN, and its object id when it exists already.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct UserRef {
+    /// The UPN.
+    pub upn: Upn,
+    /// Object id; `None` for a user this plan creates.
+    pub id: Option<ObjectId>,
+}
+
+/// A group an operation acts on.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct GroupRef {
+    /// displayName.
+    pub name: String,
+    /// Object id; `None` for a group this plan creates.
+    pub id: Option<ObjectId>,
+}
+
+/// A directory role.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct RoleRef {
+    /// Display name.
+    pub name: String,
+    /// roleDefinitionId (the template id for built-in roles).
+    pub definition_id: String,
+}
+
+/// A member or principal that may not be a user (live objects entraform found).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct PrincipalRef {
+    /// Object id.
+    pub id: ObjectId,
+    /// UPN when the principal is a known user.
+    pub upn: Option<Upn>,
+}
+
+/// One attribute change: `None` means unset/cleared.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct AttrChange {
+    /// Which attribute.
+    pub attr: Attr,
+    /// Live value (`None` when unset or unknown, e.g. after a restore).
+    pub old: Option<AttrValue>,
+    /// Desired value (`None` clears it).
+    pub new: Option<AttrValue>,
+}
+
+/// One step of a plan.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum Op {
+    /// Create a user (password generated or read from the environment at apply time).
+    CreateUser {
+        /// The new user's UPN.
+        upn: Upn,
+        /// Every attribute to set (displayName and mailNickname always present).
+        attributes: BTreeMap<Attr, AttrValue>,
+        /// accountEnabled.
+        enabled: bool,
+        /// How the initial password is chosen.
+        password: PasswordPolicy,
+    },
+    /// Restore a soft-deleted user instead of creating a duplicate.
+    RestoreUser {
+        /// The user (id of the deleted object).
+        user: UserRef,
+    },
+    /// PATCH changed attributes.
+    UpdateUser {
+        /// The user.
+        user: UserRef,
+        /// What changes, sorted by attribute.
+        changes: Vec<AttrChange>,
+    },
+    /// Set accountEnabled = true.
+    EnableUser {
+        /// The user.
+        user: UserRef,
+    },
+    /// Set accountEnabled = false.
+    DisableUser {
+        /// The user.
+        user: UserRef,
+    },
+    /// Invalidate refresh tokens and session cookies (disabling alone does not end sessions).
+    RevokeSessions {
+        /// The user.
+        user: UserRef,
+    },
+    /// Delete (soft: restorable for 30 days).
+    DeleteUser {
+        /// The user.
+        user: UserRef,
+    },
+    /// PUT manager/$ref.
+    SetManager {
+        /// The user.
+        user: UserRef,
+        /// The new manager.
+        manager: UserRef,
+        /// The current manager, if any.
+        previous: Option<PrincipalRef>,
+    },
+    /// DELETE manager/$ref.
+    RemoveManager {
+        /// The user.
+        user: UserRef,
+        /// The current manager.
+        previous: PrincipalRef,
+    },
+    /// Create a group.
+    CreateGroup {
+        /// The new group.
+        name: String,
+        /// mailNickname (derived from the name when not declared).
+        mail_nickname: String,
+        /// description.
+        description: Option<String>,
+        /// Security or Microsoft 365.
+        kind: GroupKind,
+    },
+    /// PATCH a group's description.
+    UpdateGroup {
+        /// The group.
+        group: GroupRef,
+        /// Current description.
+        old_description: Option<String>,
+        /// Desired description (`None` clears it).
+        new_description: Option<String>,
+    },
+    /// POST members/$ref.
+    AddMember {
+        /// The group.
+        group: GroupRef,
+        /// The member.
+        member: UserRef,
+    },
+    /// DELETE members/{id}/$ref.
+    RemoveMember {
+        /// The group.
+        group: GroupRef,
+        /// The member.
+        member: PrincipalRef,
+    },
+    /// POST roleAssignments at tenant scope.
+    AssignRole {
+        /// The role.
+        role: RoleRef,
+        /// The principal.
+        principal: UserRef,
+    },
+    /// DELETE roleAssignments/{id}.
+    RemoveRole {
+        /// The role.
+        role: RoleRef,
+        /// The principal.
+        principal: PrincipalRef,
+        /// The assignment to delete.
+        assignment_id: String,
+    },
+}
+
+/// Broad classes of operations, for summaries and thresholds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    /// Something new appears.
+    Create,
+    /// Something existing changes.
+    Update,
+    /// An account is disabled.
+    Disable,
+    /// Something is deleted or removed.
+    Delete,
+}
+
+impl Op {
+    /// The stable snake_case name of the operation kind.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Op::CreateUser { .. } => "create_user",
+            Op::RestoreUser { .. } => "restore_user",
+            Op::UpdateUser { .. } => "update_user",
+            Op::EnableUser { .. } => "enable_user",
+            Op::DisableUser { .. } => "disable_user",
+            Op::RevokeSessions { .. } => "revoke_sessions",
+            Op::DeleteUser { .. } => "delete_user",
+            Op::SetManager { .. } => "set_manager",
+            Op::RemoveManager { .. } => "remove_manager",
+            Op::CreateGroup { .. } => "create_group",
+            Op::UpdateGroup { .. } => "update_group",
+            Op::AddMember { .. } => "add_member",
+            Op::RemoveMember { .. } => "remove_member",
+            Op::AssignRole { .. } => "assign_role",
+            Op::RemoveRole { .. } => "remove_role",
+        }
+    }
+
+    /// What kind of change this is for the summary line.
+    pub fn action(&self) -> Action {
+        match self {
+            Op::CreateUser { .. } | Op::RestoreUser { .. } | Op::CreateGroup { .. } => {
+                Action::Create
+            }
+            Op::DisableUser { .. } => Action::Disable,
+            Op::DeleteUser { .. } => Action::Delete,
+            _ => Action::Update,
+        }
+    }
+
+    /// The user this operation is about, if any (the member/principal for membership and role ops).
+    pub fn subject_upn(&self) -> Option<&Upn> {
+        match self {
+            Op::CreateUser { upn, .. } => Some(upn),
+            Op::RestoreUser { user }
+            | Op::UpdateUser { user, .. }
+            | Op::EnableUser { user }
+            | Op::DisableUser { user }
+            | Op::RevokeSessions { user }
+            | Op::DeleteUser { user }
+            | Op::SetManager { user, .. }
+            | Op::RemoveManager { user, .. } => Some(&user.upn),
+            Op::AddMember { member, .. } => Some(&member.upn),
+            Op::AssignRole { principal, .. } => Some(&principal.upn),
+            Op::RemoveMember { member, .. } => member.upn.as_ref(),
+            Op::RemoveRole { principal, .. } => principal.upn.as_ref(),
+            Op::CreateGroup { .. } | Op::UpdateGroup { .. } => None,
+        }
+    }
+
+    /// The object the operation is filed under in renderers: a user's UPN or `group:<name>`.
+    pub fn object_key(&self) -> String {
+        match self {
+            Op::CreateGroup { name, .. } => format!("group:{name}"),
+            Op::UpdateGroup { group, .. } => format!("group:{}", group.name),
+            Op::AddMember { group, .. } | Op::RemoveMember { group, .. } => {
+                format!("group:{}", group.name)
+            }
+            Op::AssignRole { role, .. } | Op::RemoveRole { role, .. } => {
+                format!("role:{}", role.name)
+            }
+            other => other.subject_upn().map(|u| u.key()).unwrap_or_default(),
+        }
+    }
+}
+
+/// Something the plan reports without an operation: read-only objects, skipped changes.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Notice {
+    /// Stable kebab-case code (`synced-user`, `dynamic-group`, `protected-principal`, …).
+    pub code: &'static str,
+    /// The object concerned (UPN, `group:name`, `role:name`).
+    pub object: String,
+    /// What was not done and why.
+    pub message: String,
+}
+
+/// A problem that makes the plan impossible (a reference to nobody, an ambiguous group name).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct PlanError {
+    /// Stable kebab-case code (`unknown-user`, `ambiguous-group`, `missing-display-name`, …).
+    pub code: &'static str,
+    /// What is wrong and how to fix it.
+    pub message: String,
+    /// Where in the repo the problem was declared.
+    pub origin: Option<Origin>,
+}

@@ -1,0 +1,225 @@
+//! A pure model of what the tenant looks like after a plan's steps run.
+//!
+//! Used by property tests (a plan applied to its own live snapshot must leave
+//! nothing to do) and by previews; it mirrors Graph's effects closely enough
+//! for entraform's own properties, not every side effect Entra has.
+
+use super::Step;
+use super::op::Op;
+use crate::desired::attrs::{Attr, AttrValue};
+use crate::live::{Live, LiveGroup, LiveParts, LiveRoleAssignment, LiveUser, Member, ObjectKind};
+use crate::model::ObjectId;
+
+fn set_attr(u: &mut LiveUser, attr: Attr, v: Option<AttrValue>) {
+    let text = |v: Option<AttrValue>| match v {
+        Some(AttrValue::Text(t)) => Some(t),
+        Some(AttrValue::List(l)) => l.into_iter().next(),
+        None => None,
+    };
+    let list = |v: Option<AttrValue>| match v {
+        Some(AttrValue::List(l)) => l,
+        Some(AttrValue::Text(t)) => vec![t],
+        None => Vec::new(),
+    };
+    match attr {
+        Attr::DisplayName => u.display_name = text(v),
+        Attr::GivenName => u.given_name = text(v),
+        Attr::Surname => u.surname = text(v),
+        Attr::MailNickname => u.mail_nickname = text(v),
+        Attr::JobTitle => u.job_title = text(v),
+        Attr::Department => u.department = text(v),
+        Attr::CompanyName => u.company_name = text(v),
+        Attr::OfficeLocation => u.office_location = text(v),
+        Attr::EmployeeId => u.employee_id = text(v),
+        Attr::EmployeeType => u.employee_type = text(v),
+        Attr::EmployeeHireDate => u.employee_hire_date = text(v),
+        Attr::UsageLocation => u.usage_location = text(v),
+        Attr::PreferredLanguage => u.preferred_language = text(v),
+        Attr::StreetAddress => u.street_address = text(v),
+        Attr::City => u.city = text(v),
+        Attr::State => u.state = text(v),
+        Attr::PostalCode => u.postal_code = text(v),
+        Attr::Country => u.country = text(v),
+        Attr::MobilePhone => u.mobile_phone = text(v),
+        Attr::BusinessPhones => u.business_phones = list(v),
+        Attr::OtherMails => u.other_mails = list(v),
+    }
+}
+
+fn blank_user(id: ObjectId, upn: crate::model::Upn) -> LiveUser {
+    LiveUser {
+        id,
+        upn,
+        display_name: None,
+        given_name: None,
+        surname: None,
+        mail_nickname: None,
+        job_title: None,
+        department: None,
+        company_name: None,
+        office_location: None,
+        employee_id: None,
+        employee_type: None,
+        employee_hire_date: None,
+        usage_location: None,
+        preferred_language: None,
+        street_address: None,
+        city: None,
+        state: None,
+        postal_code: None,
+        country: None,
+        mobile_phone: None,
+        business_phones: Vec::new(),
+        other_mails: Vec::new(),
+        account_enabled: true,
+        on_premises_sync_enabled: false,
+        manager: None,
+    }
+}
+
+/// Apply `steps` (in order) to a copy of `live` and return the resulting snapshot.
+pub fn apply(live: &Live, steps: &[Step]) -> Live {
+    let mut p: LiveParts = live.parts().clone();
+    let user_id = |p: &LiveParts, upn: &crate::model::Upn| {
+        p.users.iter().find(|u| u.upn == *upn).map(|u| u.id.clone())
+    };
+    let group_idx = |p: &LiveParts, name: &str, id: &Option<ObjectId>| {
+        p.groups.iter().position(|g| {
+            id.as_ref().map_or_else(
+                || g.display_name.eq_ignore_ascii_case(name),
+                |id| &g.id == id,
+            )
+        })
+    };
+    let mut serial = 0u64;
+    for step in steps {
+        match &step.op {
+            Op::CreateUser {
+                upn,
+                attributes,
+                enabled,
+                ..
+            } => {
+                let mut u = blank_user(ObjectId(format!("new-user-{}", upn.key())), upn.clone());
+                for (a, v) in attributes {
+                    set_attr(&mut u, *a, Some(v.clone()));
+                }
+                u.account_enabled = *enabled;
+                p.users.push(u);
+            }
+            Op::RestoreUser { user } => {
+                if let Some(pos) = p
+                    .deleted_users
+                    .iter()
+                    .position(|d| Some(&d.id) == user.id.as_ref())
+                {
+                    let d = p.deleted_users.remove(pos);
+                    let mut u = blank_user(d.id, d.original_upn);
+                    u.display_name = d.display_name;
+                    p.users.push(u);
+                }
+            }
+            Op::UpdateUser { user, changes } => {
+                if let Some(u) = p.users.iter_mut().find(|u| u.upn == user.upn) {
+                    for ch in changes {
+                        set_attr(u, ch.attr, ch.new.clone());
+                    }
+                }
+            }
+            Op::EnableUser { user } | Op::DisableUser { user } => {
+                let on = matches!(step.op, Op::EnableUser { .. });
+                if let Some(u) = p.users.iter_mut().find(|u| u.upn == user.upn) {
+                    u.account_enabled = on;
+                }
+            }
+            Op::RevokeSessions { .. } => {}
+            Op::DeleteUser { user } => {
+                if let Some(pos) = p.users.iter().position(|u| u.upn == user.upn) {
+                    let u = p.users.remove(pos);
+                    for g in &mut p.groups {
+                        g.members.retain(|m| m.id != u.id);
+                    }
+                    p.role_assignments.retain(|a| a.principal_id != u.id);
+                    p.deleted_users.push(crate::live::DeletedUser::new(
+                        u.id,
+                        u.upn.as_str().to_string(),
+                        u.display_name,
+                        None,
+                    ));
+                }
+            }
+            Op::SetManager { user, manager, .. } => {
+                let mid = user_id(&p, &manager.upn);
+                if let Some(u) = p.users.iter_mut().find(|u| u.upn == user.upn) {
+                    u.manager = mid;
+                }
+            }
+            Op::RemoveManager { user, .. } => {
+                if let Some(u) = p.users.iter_mut().find(|u| u.upn == user.upn) {
+                    u.manager = None;
+                }
+            }
+            Op::CreateGroup {
+                name,
+                mail_nickname,
+                description,
+                kind,
+            } => p.groups.push(LiveGroup {
+                id: ObjectId(format!("new-group-{}", name.to_lowercase())),
+                display_name: name.clone(),
+                mail_nickname: Some(mail_nickname.clone()),
+                description: description.clone(),
+                security_enabled: true,
+                mail_enabled: *kind == crate::desired::state::GroupKind::Microsoft365,
+                group_types: if *kind == crate::desired::state::GroupKind::Microsoft365 {
+                    vec!["Unified".into()]
+                } else {
+                    Vec::new()
+                },
+                membership_rule: None,
+                on_premises_sync_enabled: false,
+                members: Vec::new(),
+            }),
+            Op::UpdateGroup {
+                group,
+                new_description,
+                ..
+            } => {
+                if let Some(i) = group_idx(&p, &group.name, &group.id) {
+                    p.groups[i].description = new_description.clone();
+                }
+            }
+            Op::AddMember { group, member } => {
+                let mid = user_id(&p, &member.upn);
+                if let (Some(i), Some(id)) = (group_idx(&p, &group.name, &group.id), mid)
+                    && !p.groups[i].members.iter().any(|m| m.id == id)
+                {
+                    p.groups[i].members.push(Member {
+                        id,
+                        kind: ObjectKind::User,
+                    });
+                }
+            }
+            Op::RemoveMember { group, member } => {
+                if let Some(i) = group_idx(&p, &group.name, &group.id) {
+                    p.groups[i].members.retain(|m| m.id != member.id);
+                }
+            }
+            Op::AssignRole { role, principal } => {
+                if let Some(id) = user_id(&p, &principal.upn) {
+                    serial += 1;
+                    p.role_assignments.push(LiveRoleAssignment {
+                        id: format!("new-assignment-{serial}"),
+                        principal_id: id,
+                        role_definition_id: role.definition_id.clone(),
+                        directory_scope_id: "/".into(),
+                    });
+                }
+            }
+            Op::RemoveRole { assignment_id, .. } => {
+                p.role_assignments.retain(|a| &a.id != assignment_id)
+            }
+        }
+    }
+    Live::from_parts(p)
+}
