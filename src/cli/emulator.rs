@@ -77,6 +77,10 @@ pub struct Args {
     #[arg(long, value_name = "PREFIX")]
     pub deny_path: Vec<String>,
 
+    /// Most users per page with $expand (Graph: 100); 0 lets $top decide.
+    #[arg(long, default_value_t = crate::emulator::GRAPH_EXPAND_PAGE_CAP)]
+    pub expand_page_cap: usize,
+
     /// On Ctrl-C, write the final tenant (seed format, no secrets) to this file.
     #[arg(long, value_name = "FILE")]
     pub dump_state: Option<PathBuf>,
@@ -109,6 +113,7 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
     let config = EmulatorConfig {
         addr: args.addr,
         id_seed: args.fault_seed,
+        expand_page_cap: args.expand_page_cap,
         faults: FaultConfig {
             seed: args.fault_seed,
             latency_ms: args.latency_ms,

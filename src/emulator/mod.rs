@@ -36,4 +36,6 @@ pub use seed::{
     AppRegistration, FederatedCredential, SYNTHETIC_CERT_THUMBPRINT, SYNTHETIC_CLIENT_ID,
     SYNTHETIC_CLIENT_SECRET, Seed, SyntheticSpec,
 };
-pub use server::{BackgroundEmulator, Emulator, EmulatorConfig, EmulatorHandle};
+pub use server::{
+    BackgroundEmulator, Emulator, EmulatorConfig, EmulatorHandle, GRAPH_EXPAND_PAGE_CAP,
+};

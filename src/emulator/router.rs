@@ -21,6 +21,8 @@ pub struct Ctx<'a> {
     pub urls: &'a Urls,
     /// Fault state (replication delay decisions).
     pub faults: &'a Mutex<FaultState>,
+    /// Most users per page with `$expand` (0 = only `$top` limits).
+    pub expand_page_cap: usize,
 }
 
 impl Ctx<'_> {

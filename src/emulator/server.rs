@@ -36,7 +36,13 @@ pub struct EmulatorConfig {
     pub faults: FaultConfig,
     /// Seed for generated ids, request ids and tokens.
     pub id_seed: u64,
+    /// Most users per list page when `$expand` is used; Graph returns at most
+    /// [`GRAPH_EXPAND_PAGE_CAP`] (100). 0 lifts the cap (pages follow `$top`).
+    pub expand_page_cap: usize,
 }
+
+/// Graph's page size limit for directory listings with `$expand`.
+pub const GRAPH_EXPAND_PAGE_CAP: usize = 100;
 
 impl Default for EmulatorConfig {
     fn default() -> Self {
@@ -44,6 +50,7 @@ impl Default for EmulatorConfig {
             addr: SocketAddr::from(([127, 0, 0, 1], 0)),
             faults: FaultConfig::default(),
             id_seed: 0x5eed,
+            expand_page_cap: GRAPH_EXPAND_PAGE_CAP,
         }
     }
 }
@@ -56,6 +63,7 @@ pub struct Shared {
     tokens: Mutex<Tokens>,
     rng: Mutex<Rng>,
     urls: Urls,
+    expand_page_cap: usize,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -126,6 +134,7 @@ impl Shared {
         let ctx = Ctx {
             urls: &self.urls,
             faults: &self.faults,
+            expand_page_cap: self.expand_page_cap,
         };
         let result = admitted.and_then(|()| router::route(&ctx, &mut t, req));
         drop(t);
@@ -247,6 +256,7 @@ impl Emulator {
             urls: Urls {
                 base: format!("http://{addr}"),
             },
+            expand_page_cap: config.expand_page_cap,
         });
         let (stop, stopped) = oneshot::channel::<()>();
         let app_shared = shared.clone();

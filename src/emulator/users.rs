@@ -35,9 +35,6 @@ pub const SPEC: Spec = Spec {
     ],
 };
 
-/// Most users per page when `$expand` is used (Graph's documented known issue).
-pub const MAX_EXPAND_PAGE: usize = 100;
-
 /// Find a live user by id or UPN; replication delay may hide a fresh one.
 pub fn find(ctx: &Ctx, t: &Tenant, key: &str) -> GraphResult<String> {
     let id = t
@@ -57,9 +54,9 @@ pub fn list(ctx: &Ctx, t: &Tenant, req: &ApiRequest) -> GraphResult<ApiResponse>
         Some(e) => Some(odata::parse_expand_manager(e, &p.q)?),
         None => None,
     };
-    if expand.is_some() {
-        // Graph known issue: `$expand` on directory objects returns at most 100 objects per page.
-        p.q.top = Some(p.q.page_size().min(MAX_EXPAND_PAGE));
+    if expand.is_some() && ctx.expand_page_cap > 0 {
+        // Graph (known issue): with `$expand` a page holds at most 100 directory objects.
+        p.q.top = Some(p.q.page_size().min(ctx.expand_page_cap));
     }
     let context = ctx.urls.collection_context("users", p.select.as_deref());
     let sel = p.select.clone();
