@@ -336,7 +336,8 @@ impl Tenant {
             if p == "passwordProfile" || p == "id" {
                 continue;
             }
-            props.insert(p.to_string(), v);
+            let key = if k == p { k } else { p.to_string() };
+            props.insert(key, v);
         }
         props
             .entry("createdDateTime")
@@ -511,10 +512,15 @@ impl Tenant {
         if !g.members.insert(member.to_string()) {
             return;
         }
-        self.member_of
-            .entry(member.to_string())
-            .or_default()
-            .insert(group.to_string());
+        match self.member_of.get_mut(member) {
+            Some(set) => {
+                set.insert(group.to_string());
+            }
+            None => {
+                self.member_of
+                    .insert(member.to_string(), BTreeSet::from([group.to_string()]));
+            }
+        }
         if log {
             let seq = self.next_seq();
             self.member_log.push(MemberEvent {
