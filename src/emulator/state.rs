@@ -155,6 +155,14 @@ pub struct Tenant {
     pub rng: Rng,
 }
 
+/// The few numeric properties of users and groups (every other scalar is a string or a boolean).
+const NUMERIC_PROPS: &[&str] = &[
+    "deviceEnrollmentLimit",
+    "unseenCount",
+    "unseenConversationsCount",
+    "unseenMessagesCount",
+];
+
 fn lower(s: &str) -> String {
     s.to_lowercase()
 }
@@ -336,6 +344,11 @@ impl Tenant {
             if p == "passwordProfile" || p == "id" {
                 continue;
             }
+            // YAML turns `postalCode: 98052` into a number; Graph's properties here are strings.
+            let v = match v {
+                Value::Number(n) if !NUMERIC_PROPS.contains(&p) => Value::String(n.to_string()),
+                v => v,
+            };
             let key = if k == p { k } else { p.to_string() };
             props.insert(key, v);
         }
@@ -645,6 +658,18 @@ mod tests {
         let t2 = Tenant::from_seed(dumped.clone(), 1).unwrap();
         assert_eq!(t2.to_seed(), dumped);
         assert_eq!(t2.manager.len(), 49);
+    }
+
+    #[test]
+    fn yaml_numbers_become_strings() {
+        let seed = Seed::parse(
+            "users:\n  - userPrincipalName: a@x\n    postalCode: 98052\n    employeeId: 1042\n",
+        )
+        .unwrap();
+        let t = Tenant::from_seed(seed, 0).unwrap();
+        let u = t.users.values().next().unwrap();
+        assert_eq!(u.props["postalCode"], "98052");
+        assert_eq!(u.props["employeeId"], "1042");
     }
 
     #[test]
