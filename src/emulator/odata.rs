@@ -498,6 +498,18 @@ pub fn check_filter(
         Ok((p, k))
     };
     let rec = |x: &Expr| check_filter(x, props, type_name, resource, kind_of, advanced);
+    if !advanced {
+        let clauses = match e {
+            Expr::In(_, items) => items.len(),
+            Expr::Or(..) => or_clauses(e),
+            _ => 0,
+        };
+        if clauses > MAX_OR_CLAUSES {
+            return Err(GraphError::unsupported_query(format!(
+                "Too many child clauses specified in search filter expression containing 'OR' operators: {clauses}. Max allowed: {MAX_OR_CLAUSES}."
+            )));
+        }
+    }
     Ok(match e {
         Expr::And(a, b) => Expr::And(Box::new(rec(a)?), Box::new(rec(b)?)),
         Expr::Or(a, b) => Expr::Or(Box::new(rec(a)?), Box::new(rec(b)?)),
@@ -559,6 +571,16 @@ pub fn check_filter(
         }
         Expr::Search(p, t) => Expr::Search(p.clone(), t.clone()),
     })
+}
+
+/// Most `or` clauses (or `in` values) Graph accepts outside the advanced-query mode.
+pub const MAX_OR_CLAUSES: usize = 15;
+
+fn or_clauses(e: &Expr) -> usize {
+    match e {
+        Expr::Or(a, b) => or_clauses(a) + or_clauses(b),
+        _ => 1,
+    }
 }
 
 fn unsupported_clause(prop: &str, resource: &str) -> GraphError {
@@ -815,6 +837,30 @@ mod tests {
             parse_search("\"city:x\"", props, "User").unwrap_err().code,
             "Request_UnsupportedQuery"
         );
+    }
+
+    #[test]
+    fn at_most_fifteen_or_clauses_by_default() {
+        let props = super::super::schema::USER_PROPERTIES;
+        let kind = super::super::schema::user_filter_kind;
+        let list = |n: usize| {
+            (0..n)
+                .map(|i| format!("'{i}'"))
+                .collect::<Vec<_>>()
+                .join(",")
+        };
+        let ok = parse_filter(&format!("id in ({})", list(15))).unwrap();
+        assert!(check_filter(&ok, props, "user", "User", kind, false).is_ok());
+        let many = parse_filter(&format!("id in ({})", list(16))).unwrap();
+        let err = check_filter(&many, props, "user", "User", kind, false).unwrap_err();
+        assert!(err.message.contains("Max allowed: 15"));
+        assert!(check_filter(&many, props, "user", "User", kind, true).is_ok());
+        let ors = (0..16)
+            .map(|i| format!("mail eq '{i}'"))
+            .collect::<Vec<_>>()
+            .join(" or ");
+        let e = parse_filter(&ors).unwrap();
+        assert!(check_filter(&e, props, "user", "User", kind, false).is_err());
     }
 
     #[test]
