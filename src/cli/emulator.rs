@@ -77,8 +77,8 @@ pub struct Args {
     #[arg(long, value_name = "PREFIX")]
     pub deny_path: Vec<String>,
 
-    /// Most users per page with $expand (Graph: 100); 0 lets $top decide.
-    #[arg(long, default_value_t = crate::emulator::GRAPH_EXPAND_PAGE_CAP)]
+    /// Most users per page with $expand (reported Graph behaviour: 100); 0 lets $top decide.
+    #[arg(long, default_value_t = 0)]
     pub expand_page_cap: usize,
 
     /// On Ctrl-C, write the final tenant (seed format, no secrets) to this file.

@@ -37,5 +37,5 @@ pub use seed::{
     SYNTHETIC_CLIENT_SECRET, Seed, SyntheticSpec,
 };
 pub use server::{
-    BackgroundEmulator, Emulator, EmulatorConfig, EmulatorHandle, GRAPH_EXPAND_PAGE_CAP,
+    BackgroundEmulator, Emulator, EmulatorConfig, EmulatorHandle, REPORTED_EXPAND_PAGE_CAP,
 };

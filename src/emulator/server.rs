@@ -36,13 +36,15 @@ pub struct EmulatorConfig {
     pub faults: FaultConfig,
     /// Seed for generated ids, request ids and tokens.
     pub id_seed: u64,
-    /// Most users per list page when `$expand` is used; Graph returns at most
-    /// [`GRAPH_EXPAND_PAGE_CAP`] (100). 0 lifts the cap (pages follow `$top`).
+    /// Most users per list page when `$expand` is used; 0 (the default) lets
+    /// `$top` decide. Practitioners report that Graph returns at most
+    /// [`REPORTED_EXPAND_PAGE_CAP`] (100) with `$expand`; Microsoft's docs do not
+    /// state it, so it is opt-in.
     pub expand_page_cap: usize,
 }
 
-/// Graph's page size limit for directory listings with `$expand`.
-pub const GRAPH_EXPAND_PAGE_CAP: usize = 100;
+/// The page size reported for Graph directory listings with `$expand` (opt-in).
+pub const REPORTED_EXPAND_PAGE_CAP: usize = 100;
 
 impl Default for EmulatorConfig {
     fn default() -> Self {
@@ -50,7 +52,7 @@ impl Default for EmulatorConfig {
             addr: SocketAddr::from(([127, 0, 0, 1], 0)),
             faults: FaultConfig::default(),
             id_seed: 0x5eed,
-            expand_page_cap: GRAPH_EXPAND_PAGE_CAP,
+            expand_page_cap: 0,
         }
     }
 }

@@ -55,7 +55,7 @@ pub fn list(ctx: &Ctx, t: &Tenant, req: &ApiRequest) -> GraphResult<ApiResponse>
         None => None,
     };
     if expand.is_some() && ctx.expand_page_cap > 0 {
-        // Graph (known issue): with `$expand` a page holds at most 100 directory objects.
+        // Reported Graph behaviour (opt-in): with `$expand` a page holds at most 100 objects.
         p.q.top = Some(p.q.page_size().min(ctx.expand_page_cap));
     }
     let context = ctx.urls.collection_context("users", p.select.as_deref());
