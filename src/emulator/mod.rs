@@ -6,6 +6,8 @@
 //! Start one with [`Emulator::serve`] (async, current runtime) or
 //! [`BackgroundEmulator::start`] (own thread); see `docs/emulator.md`.
 
+#![warn(missing_docs)]
+
 pub mod auth;
 pub mod batch;
 pub mod delta;
