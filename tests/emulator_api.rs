@@ -1110,3 +1110,38 @@ async fn background_emulator_from_sync_code() {
             .is_err()
     );
 }
+
+#[tokio::test]
+async fn large_member_lists_split_across_delta_pages() {
+    let env = start_with(
+        small_seed(),
+        entraform::emulator::EmulatorConfig {
+            delta_member_cap: 1,
+            ..Default::default()
+        },
+    )
+    .await;
+    let mut url = "/groups/delta?$select=displayName,members".to_string();
+    let mut platform_items = 0;
+    let mut members = Vec::new();
+    loop {
+        let r = env.get(&url).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        for g in r.body["value"].as_array().unwrap() {
+            assert!(g["members@delta"].as_array().is_none_or(|m| m.len() <= 1));
+            if g["id"] == PLATFORM {
+                platform_items += 1;
+                members.extend(ids(&json!({"value": g["members@delta"]})));
+            }
+        }
+        match r.body["@odata.nextLink"].as_str() {
+            Some(n) => url = n.to_string(),
+            None => break,
+        }
+    }
+    assert_eq!(platform_items, 2, "the group object is repeated");
+    members.sort();
+    let mut want = vec![ALEX.to_string(), BIANCA.to_string()];
+    want.sort();
+    assert_eq!(members, want);
+}

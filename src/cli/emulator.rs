@@ -81,6 +81,10 @@ pub struct Args {
     #[arg(long, default_value_t = 0)]
     pub expand_page_cap: usize,
 
+    /// Split a group's members@delta over several pages after this many entries (0 = never).
+    #[arg(long, default_value_t = 0)]
+    pub delta_member_cap: usize,
+
     /// On Ctrl-C, write the final tenant (seed format, no secrets) to this file.
     #[arg(long, value_name = "FILE")]
     pub dump_state: Option<PathBuf>,
@@ -114,6 +118,7 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
         addr: args.addr,
         id_seed: args.fault_seed,
         expand_page_cap: args.expand_page_cap,
+        delta_member_cap: args.delta_member_cap,
         faults: FaultConfig {
             seed: args.fault_seed,
             latency_ms: args.latency_ms,

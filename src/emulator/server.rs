@@ -41,6 +41,9 @@ pub struct EmulatorConfig {
     /// [`REPORTED_EXPAND_PAGE_CAP`] (100) with `$expand`; Microsoft's docs do not
     /// state it, so it is opt-in.
     pub expand_page_cap: usize,
+    /// Split a group's `members@delta` across pages after this many entries,
+    /// repeating the group object as Graph does for large groups (0, the default: never).
+    pub delta_member_cap: usize,
 }
 
 /// The page size reported for Graph directory listings with `$expand` (opt-in).
@@ -53,6 +56,7 @@ impl Default for EmulatorConfig {
             faults: FaultConfig::default(),
             id_seed: 0x5eed,
             expand_page_cap: 0,
+            delta_member_cap: 0,
         }
     }
 }
@@ -66,6 +70,7 @@ pub struct Shared {
     rng: Mutex<Rng>,
     urls: Urls,
     expand_page_cap: usize,
+    delta_member_cap: usize,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -137,6 +142,7 @@ impl Shared {
             urls: &self.urls,
             faults: &self.faults,
             expand_page_cap: self.expand_page_cap,
+            delta_member_cap: self.delta_member_cap,
         };
         let result = admitted.and_then(|()| router::route(&ctx, &mut t, req));
         drop(t);
@@ -259,6 +265,7 @@ impl Emulator {
                 base: format!("http://{addr}"),
             },
             expand_page_cap: config.expand_page_cap,
+            delta_member_cap: config.delta_member_cap,
         });
         let (stop, stopped) = oneshot::channel::<()>();
         let app_shared = shared.clone();
