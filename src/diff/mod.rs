@@ -5,11 +5,11 @@
 //! order Graph stores them. Synced users and dynamic groups are never written;
 //! the diff reports them as notices instead.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use crate::desired::attrs::{Attr, AttrValue};
 use crate::desired::state::{AbsentUsers, DesiredState, ManagerSpec, Membership, Origin, UserSpec};
-use crate::live::{Live, LiveUser};
+use crate::live::{Live, LiveUser, ObjectKind};
 use crate::model::{ObjectId, Upn};
 use crate::plan::op::{
     AttrChange, GroupRef, Notice, Op, PlanError, PrincipalRef, RoleRef, UserRef,
@@ -57,6 +57,54 @@ pub fn live_attr(u: &LiveUser, attr: Attr) -> Option<AttrValue> {
     }
 }
 
+/// Does the live value equal the desired one (`None` = unset)? Compares without cloning.
+fn same_attr(u: &LiveUser, attr: Attr, want: Option<&AttrValue>) -> bool {
+    let list = |v: &Vec<String>| match want {
+        None => v.is_empty(),
+        Some(AttrValue::List(b)) => v == b,
+        Some(AttrValue::Text(_)) => false,
+    };
+    match attr {
+        Attr::BusinessPhones => list(&u.business_phones),
+        Attr::OtherMails => list(&u.other_mails),
+        _ => match (
+            attr_text(u, attr)
+                .and_then(|v| v.as_deref())
+                .filter(|s| !s.is_empty()),
+            want,
+        ) {
+            (None, None) => true,
+            (Some(a), Some(AttrValue::Text(b))) => a == b,
+            _ => false,
+        },
+    }
+}
+
+fn attr_text(u: &LiveUser, attr: Attr) -> Option<&Option<String>> {
+    Some(match attr {
+        Attr::DisplayName => &u.display_name,
+        Attr::GivenName => &u.given_name,
+        Attr::Surname => &u.surname,
+        Attr::MailNickname => &u.mail_nickname,
+        Attr::JobTitle => &u.job_title,
+        Attr::Department => &u.department,
+        Attr::CompanyName => &u.company_name,
+        Attr::OfficeLocation => &u.office_location,
+        Attr::EmployeeId => &u.employee_id,
+        Attr::EmployeeType => &u.employee_type,
+        Attr::EmployeeHireDate => &u.employee_hire_date,
+        Attr::UsageLocation => &u.usage_location,
+        Attr::PreferredLanguage => &u.preferred_language,
+        Attr::StreetAddress => &u.street_address,
+        Attr::City => &u.city,
+        Attr::State => &u.state,
+        Attr::PostalCode => &u.postal_code,
+        Attr::Country => &u.country,
+        Attr::MobilePhone => &u.mobile_phone,
+        Attr::BusinessPhones | Attr::OtherMails => return None,
+    })
+}
+
 /// A mailNickname Graph accepts, derived from a UPN's local part or a group name.
 pub fn derive_mail_nickname(s: &str) -> String {
     let nick: String = s
@@ -76,18 +124,44 @@ fn is_guest(upn: &Upn) -> bool {
     upn.as_str().to_ascii_uppercase().contains("#EXT#")
 }
 
+/// A referenced user: declared in the repo (maybe not created yet) or live only.
+#[derive(Clone, Copy)]
+enum Found<'a> {
+    Declared(&'a UserRef),
+    Live(&'a LiveUser),
+}
+
+impl<'a> Found<'a> {
+    fn id(self) -> Option<&'a ObjectId> {
+        match self {
+            Found::Declared(r) => r.id.as_ref(),
+            Found::Live(u) => Some(&u.id),
+        }
+    }
+    fn to_ref(self) -> UserRef {
+        match self {
+            Found::Declared(r) => r.clone(),
+            Found::Live(u) => UserRef {
+                upn: u.upn.clone(),
+                id: Some(u.id.clone()),
+            },
+        }
+    }
+}
+
 struct Ctx<'a> {
     desired: &'a DesiredState,
     live: &'a Live,
     /// Planned identity of every declared user (id `None` when created by this plan).
-    declared: HashMap<String, UserRef>,
-    /// Users this plan disables or deletes (by UPN key).
-    leaving: HashSet<String>,
-    deleting: HashSet<String>,
+    declared: &'a HashMap<Upn, UserRef>,
+    /// Users this plan leaves disabled or deleted.
+    leaving: &'a HashSet<Upn>,
+    /// Users this plan deletes.
+    deleting: &'a HashSet<Upn>,
     out: Diff,
 }
 
-impl Ctx<'_> {
+impl<'a> Ctx<'a> {
     fn notice(&mut self, code: &'static str, object: String, message: String) {
         self.out.notices.push(Notice {
             code,
@@ -96,46 +170,42 @@ impl Ctx<'_> {
         });
     }
 
-    /// Resolve a referenced user: declared in the repo, or live in the tenant.
-    fn user_ref(&mut self, upn: &Upn, origin: Option<&Origin>, role: &str) -> Option<UserRef> {
-        let key = upn.key();
-        let found = self.declared.get(&key).cloned().or_else(|| {
-            self.live.user_by_upn(upn.as_str()).map(|u| UserRef {
-                upn: u.upn.clone(),
-                id: Some(u.id.clone()),
-            })
-        });
-        match found {
-            Some(r)
-                if role == "principal"
-                    && self.leaving.contains(&key)
-                    && !self.declared.contains_key(&key) =>
-            {
-                self.out.errors.push(PlanError {
-                    code: "principal-leaving",
-                    message: format!("principal `{upn}` is not declared in the repo, so `absent_users` would disable or delete it; declare the user to keep it"),
-                    origin: origin.cloned(),
-                });
-                Some(r)
-            }
-            Some(r) if self.deleting.contains(&key) => {
-                self.out.errors.push(PlanError {
-                    code: "referenced-user-deleted",
-                    message: format!("{role} `{upn}` would be deleted by `absent_users: delete`; declare the user or change the reference"),
-                    origin: origin.cloned(),
-                });
-                Some(r)
-            }
-            Some(r) => Some(r),
-            None => {
-                self.out.errors.push(PlanError {
-                    code: "unknown-user",
-                    message: format!("{role} `{upn}` is declared neither in the repo nor in the tenant; declare the user or fix the name"),
-                    origin: origin.cloned(),
-                });
-                None
-            }
+    /// Resolve a referenced user (declared, or live in the tenant); report a reference to nobody.
+    fn find(&mut self, upn: &Upn, origin: Option<&Origin>, role: &str) -> Option<Found<'a>> {
+        let found = match self.declared.get(upn) {
+            Some(r) => Some(Found::Declared(r)),
+            None => self.live.user_of(upn).map(Found::Live),
+        };
+        let declared = matches!(found, Some(Found::Declared(_)));
+        let problem = match found {
+            None => Some((
+                "unknown-user",
+                format!(
+                    "{role} `{upn}` is declared neither in the repo nor in the tenant; declare the user or fix the name"
+                ),
+            )),
+            Some(_) if role == "principal" && !declared && self.leaving.contains(upn) => Some((
+                "principal-leaving",
+                format!(
+                    "principal `{upn}` is not declared in the repo, so `absent_users` would disable or delete it; declare the user to keep it"
+                ),
+            )),
+            Some(_) if self.deleting.contains(upn) => Some((
+                "referenced-user-deleted",
+                format!(
+                    "{role} `{upn}` would be deleted by `absent_users: delete`; declare the user or change the reference"
+                ),
+            )),
+            Some(_) => None,
+        };
+        if let Some((code, message)) = problem {
+            self.out.errors.push(PlanError {
+                code,
+                message,
+                origin: origin.cloned(),
+            });
         }
+        found
     }
 
     fn principal(&self, id: &ObjectId) -> PrincipalRef {
@@ -148,31 +218,28 @@ impl Ctx<'_> {
 
 /// Compute the operations that take `live` to `desired`.
 pub fn diff(desired: &DesiredState, live: &Live) -> Diff {
-    let mut c = Ctx {
-        desired,
-        live,
-        declared: HashMap::with_capacity(desired.users.len()),
-        leaving: HashSet::new(),
-        deleting: HashSet::new(),
-        out: Diff::default(),
-    };
     let tenant = &desired.tenant;
+    let mut ops = Vec::new();
+    let mut notices = Vec::new();
+    let mut owned_users = 0u64;
 
     // Identities of declared users.
+    let mut declared: HashMap<Upn, UserRef> = HashMap::with_capacity(desired.users.len());
+    let mut leaving: HashSet<Upn> = HashSet::new();
+    let mut deleting: HashSet<Upn> = HashSet::new();
     for (upn, spec) in &desired.users {
-        let id = match live.user_by_upn(upn.as_str()) {
+        let id = match live.user_of(upn) {
             Some(u) => Some(u.id.clone()),
             None => live
                 .deleted_by_upn(upn.as_str())
                 .last()
                 .map(|d| d.id.clone()),
         };
-        let key = upn.key();
         if spec.enabled == Some(false) {
-            c.leaving.insert(key.clone());
+            leaving.insert(upn.clone());
         }
-        c.declared.insert(
-            key,
+        declared.insert(
+            upn.clone(),
             UserRef {
                 upn: upn.clone(),
                 id,
@@ -185,7 +252,7 @@ pub fn diff(desired: &DesiredState, live: &Live) -> Diff {
         if is_guest(&u.upn) || !tenant.scope.owns(&u.upn) {
             continue;
         }
-        c.out.owned_users += 1;
+        owned_users += 1;
         if desired.users.contains_key(&u.upn) {
             continue;
         }
@@ -195,38 +262,58 @@ pub fn diff(desired: &DesiredState, live: &Live) -> Diff {
             AbsentUsers::Delete => true,
         };
         if !acts {
-            c.leaving.insert(u.upn.key());
+            leaving.insert(u.upn.clone());
             continue;
         }
         if tenant.safety.protected.contains(&u.upn) {
-            c.notice(
-                "protected-principal",
-                u.upn.key(),
-                format!(
+            notices.push(Notice {
+                code: "protected-principal",
+                object: u.upn.key(),
+                message: format!(
                     "`{}` is not in the repo but is protected; left alone",
                     u.upn
                 ),
-            );
+            });
             continue;
         }
         if u.on_premises_sync_enabled {
-            c.notice("synced-user", u.upn.key(), format!("`{}` is not in the repo, but it is synced from on-premises AD and cannot be disabled or deleted in the cloud", u.upn));
+            notices.push(Notice {
+                code: "synced-user",
+                object: u.upn.key(),
+                message: format!(
+                    "`{}` is not in the repo, but it is synced from on-premises AD and cannot be disabled or deleted in the cloud",
+                    u.upn
+                ),
+            });
             continue;
         }
         let user = UserRef {
             upn: u.upn.clone(),
             id: Some(u.id.clone()),
         };
-        c.leaving.insert(u.upn.key());
+        leaving.insert(u.upn.clone());
         if tenant.absent_users == AbsentUsers::Delete {
-            c.deleting.insert(u.upn.key());
-            c.out.ops.push(Op::DeleteUser { user });
+            deleting.insert(u.upn.clone());
+            ops.push(Op::DeleteUser { user });
         } else {
-            c.out.ops.push(Op::DisableUser { user: user.clone() });
-            c.out.ops.push(Op::RevokeSessions { user });
+            ops.push(Op::DisableUser { user: user.clone() });
+            ops.push(Op::RevokeSessions { user });
         }
     }
 
+    let mut c = Ctx {
+        desired,
+        live,
+        declared: &declared,
+        leaving: &leaving,
+        deleting: &deleting,
+        out: Diff {
+            ops,
+            notices,
+            errors: Vec::new(),
+            owned_users,
+        },
+    };
     for spec in desired.users.values() {
         user_ops(&mut c, spec);
     }
@@ -245,8 +332,8 @@ pub fn diff(desired: &DesiredState, live: &Live) -> Diff {
 }
 
 fn user_ops(c: &mut Ctx<'_>, spec: &UserSpec) {
-    let live_user = c.live.user_by_upn(spec.upn.as_str());
-    let Some(me) = c.declared.get(&spec.upn.key()).cloned() else {
+    let live_user = c.live.user_of(&spec.upn);
+    let Some(me) = c.declared.get(&spec.upn).cloned() else {
         return;
     };
     let mut ops: Vec<Op> = Vec::new();
@@ -255,11 +342,10 @@ fn user_ops(c: &mut Ctx<'_>, spec: &UserSpec) {
     match live_user {
         Some(lu) => {
             for (attr, want) in &spec.attributes {
-                let have = live_attr(lu, *attr);
-                if *want != have {
+                if !same_attr(lu, *attr, want.as_ref()) {
                     changes.push(AttrChange {
                         attr: *attr,
-                        old: have,
+                        old: live_attr(lu, *attr),
                         new: want.clone(),
                     });
                 }
@@ -302,7 +388,10 @@ fn user_ops(c: &mut Ctx<'_>, spec: &UserSpec) {
             if !attributes.contains_key(&Attr::DisplayName) {
                 c.out.errors.push(PlanError {
                     code: "missing-display-name",
-                    message: format!("`{}` does not exist yet and has no displayName, which Graph requires to create a user; add `displayName:`", spec.upn),
+                    message: format!(
+                        "`{}` does not exist yet and has no displayName, which Graph requires to create a user; add `displayName:`",
+                        spec.upn
+                    ),
                     origin: Some(spec.origin.clone()),
                 });
                 return;
@@ -326,14 +415,14 @@ fn user_ops(c: &mut Ctx<'_>, spec: &UserSpec) {
     }
     match &spec.manager {
         Some(ManagerSpec::Set(m)) => {
-            if let Some(mref) = c.user_ref(m, spec.manager_origin.as_ref(), "manager") {
+            if let Some(found) = c.find(m, spec.manager_origin.as_ref(), "manager") {
                 let same =
-                    live_user.is_some() && mref.id.is_some() && mref.id.as_ref() == live_manager;
+                    live_user.is_some() && found.id().is_some() && found.id() == live_manager;
                 if !same {
                     let previous = live_manager.map(|id| c.principal(id));
                     ops.push(Op::SetManager {
                         user: me.clone(),
-                        manager: mref,
+                        manager: found.to_ref(),
                         previous,
                     });
                 }
@@ -375,7 +464,11 @@ fn group_ops(c: &mut Ctx<'_>) {
         if named.len() > 1 {
             c.out.errors.push(PlanError {
                 code: "ambiguous-group",
-                message: format!("{} groups in the tenant are named `{}`; rename all but one so the repo can tell them apart", named.len(), spec.name),
+                message: format!(
+                    "{} groups in the tenant are named `{}`; rename all but one so the repo can tell them apart",
+                    named.len(),
+                    spec.name
+                ),
                 origin: Some(spec.origin.clone()),
             });
             continue;
@@ -389,7 +482,10 @@ fn group_ops(c: &mut Ctx<'_>) {
             None if spec.membership == Membership::Dynamic => {
                 c.out.errors.push(PlanError {
                     code: "unknown-group",
-                    message: format!("dynamic group `{}` does not exist in the tenant; entraform does not create dynamic groups — create it in Entra or remove `dynamic: true`", spec.name),
+                    message: format!(
+                        "dynamic group `{}` does not exist in the tenant; entraform does not create dynamic groups — create it in Entra or remove `dynamic: true`",
+                        spec.name
+                    ),
                     origin: Some(spec.origin.clone()),
                 });
                 continue;
@@ -405,7 +501,11 @@ fn group_ops(c: &mut Ctx<'_>) {
             }),
             Some(lg) => {
                 if lg.on_premises_sync_enabled {
-                    c.notice("synced-group", object.clone(), format!("`{}` is synced from on-premises AD; its members and description must be changed there", spec.name));
+                    c.notice(
+                        "synced-group",
+                        object.clone(),
+                        format!("`{}` is synced from on-premises AD; its members and description must be changed there", spec.name),
+                    );
                     continue;
                 }
                 if let Some(want) = &spec.description {
@@ -420,44 +520,53 @@ fn group_ops(c: &mut Ctx<'_>) {
                 }
                 if lg.is_dynamic() {
                     if spec.membership != Membership::Dynamic {
-                        c.notice("dynamic-group", object.clone(), format!("`{}` is a dynamic group in the tenant; its members come from its rule and are not changed (mark it `dynamic: true`)", spec.name));
+                        c.notice(
+                            "dynamic-group",
+                            object.clone(),
+                            format!(
+                                "`{}` is a dynamic group in the tenant; its members come from its rule and are not changed (mark it `dynamic: true`)",
+                                spec.name
+                            ),
+                        );
                     }
                     continue;
                 }
                 if spec.membership == Membership::Dynamic {
-                    c.notice("dynamic-group", object.clone(), format!("`{}` is declared dynamic but has no membership rule in the tenant; its members are left alone", spec.name));
+                    c.notice(
+                        "dynamic-group",
+                        object.clone(),
+                        format!("`{}` is declared dynamic but has no membership rule in the tenant; its members are left alone", spec.name),
+                    );
                     continue;
                 }
             }
         }
         // Members.
-        let mut wanted: BTreeSet<UserRef> = BTreeSet::new();
-        for (upn, origin) in &spec.members {
-            if let Some(r) = c.user_ref(upn, Some(origin), "member") {
-                wanted.insert(r);
-            }
-        }
         let live_members: HashSet<&ObjectId> = live_group
             .map(|g| g.members.iter().map(|m| &m.id).collect())
             .unwrap_or_default();
-        for m in &wanted {
-            let present = m.id.as_ref().is_some_and(|id| live_members.contains(id))
-                && c.live.user_by_upn(m.upn.as_str()).is_some();
-            if !present {
+        let mut wanted_ids: HashSet<&ObjectId> = HashSet::with_capacity(spec.members.len());
+        for (upn, origin) in &spec.members {
+            let Some(found) = c.find(upn, Some(origin), "member") else {
+                continue;
+            };
+            let id = found.id();
+            if let Some(id) = id {
+                wanted_ids.insert(id);
+            }
+            if !id.is_some_and(|id| live_members.contains(id)) {
                 c.out.ops.push(Op::AddMember {
                     group: group.clone(),
-                    member: m.clone(),
+                    member: found.to_ref(),
                 });
             }
         }
         if spec.membership == Membership::Authoritative
             && let Some(lg) = live_group
         {
-            let wanted_ids: HashSet<&ObjectId> =
-                wanted.iter().filter_map(|m| m.id.as_ref()).collect();
             let mut others = 0usize;
             for m in &lg.members {
-                if c.live.user(&m.id).is_none() {
+                if m.kind != ObjectKind::User {
                     others += 1;
                     continue;
                 }
@@ -470,7 +579,14 @@ fn group_ops(c: &mut Ctx<'_>) {
                 }
             }
             if others > 0 {
-                c.notice("non-user-members", object.clone(), format!("`{}` has {others} member(s) that are not users (groups, devices, service principals); entraform leaves them alone", spec.name));
+                c.notice(
+                    "non-user-members",
+                    object.clone(),
+                    format!(
+                        "`{}` has {others} member(s) that are not users (groups, devices, service principals); entraform leaves them alone",
+                        spec.name
+                    ),
+                );
             }
         }
     }
@@ -489,7 +605,10 @@ fn role_ops(c: &mut Ctx<'_>) {
         else {
             c.out.errors.push(PlanError {
                 code: "unknown-role",
-                message: format!("role `{}` does not exist in the tenant; create the custom role first or fix the name", spec.display_name),
+                message: format!(
+                    "role `{}` does not exist in the tenant; create the custom role first or fix the name",
+                    spec.display_name
+                ),
                 origin: Some(spec.origin.clone()),
             });
             continue;
@@ -500,22 +619,20 @@ fn role_ops(c: &mut Ctx<'_>) {
         };
         let object = format!("role:{}", role.name);
         let assignments = c.live.assignments_of_role(&def.id);
-        let mut wanted_ids: HashSet<ObjectId> = HashSet::new();
+        let assigned: HashSet<&ObjectId> = assignments.iter().map(|a| &a.principal_id).collect();
+        let mut wanted_ids: HashSet<&ObjectId> = HashSet::new();
         for (upn, origin) in &spec.principals {
-            let Some(r) = c.user_ref(upn, Some(origin), "principal") else {
+            let Some(found) = c.find(upn, Some(origin), "principal") else {
                 continue;
             };
-            if let Some(id) = &r.id {
-                wanted_ids.insert(id.clone());
+            let id = found.id();
+            if let Some(id) = id {
+                wanted_ids.insert(id);
             }
-            let assigned =
-                r.id.as_ref()
-                    .is_some_and(|id| assignments.iter().any(|a| &a.principal_id == id))
-                    && c.live.user_by_upn(r.upn.as_str()).is_some();
-            if !assigned {
+            if !id.is_some_and(|id| assigned.contains(id)) {
                 c.out.ops.push(Op::AssignRole {
                     role: role.clone(),
-                    principal: r,
+                    principal: found.to_ref(),
                 });
             }
         }
@@ -550,16 +667,24 @@ fn role_ops(c: &mut Ctx<'_>) {
             });
         }
         if non_users > 0 {
-            c.notice("non-user-principals", object, format!("{} is also assigned to {non_users} non-user principal(s) (service principals, groups); entraform leaves them alone", role.name));
+            c.notice(
+                "non-user-principals",
+                object,
+                format!(
+                    "{} is also assigned to {non_users} non-user principal(s) (service principals, groups); entraform leaves them alone",
+                    role.name
+                ),
+            );
         }
     }
 }
 
 /// Users who end disabled or deleted lose every tenant-scope role (protected principals excepted).
 fn leaving_roles(c: &mut Ctx<'_>) {
-    let leaving: Vec<String> = c.leaving.iter().cloned().collect();
-    for key in leaving {
-        let Some(u) = c.live.user_by_upn(&key) else {
+    let mut leaving: Vec<&Upn> = c.leaving.iter().collect();
+    leaving.sort();
+    for upn in leaving {
+        let Some(u) = c.live.user_of(upn) else {
             continue;
         };
         if c.desired.tenant.safety.protected.contains(&u.upn) {

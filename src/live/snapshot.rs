@@ -302,7 +302,7 @@ pub struct LiveParts {
 pub struct Live {
     parts: LiveParts,
     user_by_id: HashMap<ObjectId, usize>,
-    user_by_upn: HashMap<String, usize>,
+    user_by_upn: HashMap<Upn, usize>,
     group_by_id: HashMap<ObjectId, usize>,
     groups_by_name: HashMap<String, Vec<usize>>,
     role_by_key: HashMap<String, usize>,
@@ -347,7 +347,7 @@ impl Live {
         };
         for (i, u) in live.parts.users.iter().enumerate() {
             live.user_by_id.insert(u.id.clone(), i);
-            live.user_by_upn.insert(u.upn.key(), i);
+            live.user_by_upn.insert(u.upn.clone(), i);
         }
         for (i, g) in live.parts.groups.iter().enumerate() {
             live.group_by_id.insert(g.id.clone(), i);
@@ -396,9 +396,11 @@ impl Live {
     }
     /// A user by UPN (case-insensitive).
     pub fn user_by_upn(&self, upn: &str) -> Option<&LiveUser> {
-        self.user_by_upn
-            .get(&upn.to_ascii_lowercase())
-            .map(|&i| &self.parts.users[i])
+        self.user_of(&Upn::new_unchecked(upn))
+    }
+    /// A user by UPN without allocating (UPN equality is case-insensitive).
+    pub fn user_of(&self, upn: &Upn) -> Option<&LiveUser> {
+        self.user_by_upn.get(upn).map(|&i| &self.parts.users[i])
     }
     /// All groups, sorted by name.
     pub fn groups(&self) -> &[LiveGroup] {

@@ -1,0 +1,200 @@
+//! Benchmark: diff + plan (pure core) for a large tenant.
+//!
+//! `cargo bench --bench plan` builds a synthetic tenant of 100,000 users, 5,000
+//! groups and 500,000 memberships (and a desired state with ~2% drift), then
+//! times `plan::build` and reports CPU time and peak memory (VmHWM).
+//! Under `cargo test --all-targets` it runs a small smoke size.
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use entraform::desired::load::load_texts;
+use entraform::desired::source::SourceMap;
+use entraform::live::{
+    Live, LiveGroup, LiveParts, LiveRoleAssignment, LiveRoleDefinition, LiveUser, Member,
+    ObjectKind,
+};
+use entraform::model::{ObjectId, Upn};
+use entraform::plan::{self, GateOverrides};
+
+fn cpu_seconds() -> f64 {
+    // utime + stime of this process, from /proc (Linux); 0 elsewhere.
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return 0.0;
+    };
+    let fields: Vec<&str> = stat
+        .rsplit(')')
+        .next()
+        .unwrap_or("")
+        .split_whitespace()
+        .collect();
+    let ticks: f64 = fields
+        .get(11)
+        .and_then(|v| v.parse::<f64>().ok())
+        .unwrap_or(0.0)
+        + fields
+            .get(12)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0);
+    ticks / 100.0
+}
+
+fn peak_rss_mb() -> f64 {
+    proc_status_mb("VmHWM:")
+}
+
+fn rss_mb() -> f64 {
+    proc_status_mb("VmRSS:")
+}
+
+fn proc_status_mb(key: &str) -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find(|l| l.starts_with(key))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse::<f64>().ok())
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+fn main() {
+    let full = std::env::args().any(|a| a == "--bench");
+    let users: usize = if full { 100_000 } else { 2_000 };
+    let groups: usize = if full { 5_000 } else { 100 };
+    let per_group = 100; // memberships = groups × 100
+    const GA: &str = "62e90394-69f5-4237-9190-012177145e10";
+
+    // Live tenant.
+    let mut p = LiveParts::default();
+    for i in 0..users {
+        p.users.push(LiveUser {
+            id: ObjectId(format!("00000000-0000-4000-8000-{i:012}")),
+            upn: Upn::new_unchecked(format!("u{i}@contoso.com")),
+            display_name: Some(format!("User {i}")),
+            given_name: Some("User".into()),
+            surname: Some(format!("N{i}")),
+            mail_nickname: Some(format!("u{i}")),
+            job_title: Some(if i % 50 == 0 {
+                "Old Title".into()
+            } else {
+                "Engineer".into()
+            }),
+            department: Some(format!("Dept {}", i % 20)),
+            company_name: None,
+            office_location: None,
+            employee_id: None,
+            employee_type: None,
+            employee_hire_date: None,
+            usage_location: Some("US".into()),
+            preferred_language: None,
+            street_address: None,
+            city: Some("Redmond".into()),
+            state: None,
+            postal_code: None,
+            country: None,
+            mobile_phone: None,
+            business_phones: Vec::new(),
+            other_mails: Vec::new(),
+            account_enabled: true,
+            on_premises_sync_enabled: false,
+            manager: (i > 0)
+                .then(|| ObjectId(format!("00000000-0000-4000-8000-{:012}", (i - 1) / 10))),
+        });
+    }
+    for g in 0..groups {
+        let members = (0..per_group)
+            .map(|k| (g * 37 + k * 1009) % users)
+            .map(|u| Member {
+                id: ObjectId(format!("00000000-0000-4000-8000-{u:012}")),
+                kind: ObjectKind::User,
+            })
+            .collect();
+        p.groups.push(LiveGroup {
+            id: ObjectId(format!("10000000-0000-4000-8000-{g:012}")),
+            display_name: format!("team-{g}"),
+            mail_nickname: Some(format!("team-{g}")),
+            description: None,
+            security_enabled: true,
+            mail_enabled: false,
+            group_types: Vec::new(),
+            membership_rule: None,
+            on_premises_sync_enabled: false,
+            members,
+        });
+    }
+    p.role_definitions.push(LiveRoleDefinition {
+        id: GA.into(),
+        display_name: "Global Administrator".into(),
+        template_id: Some(GA.into()),
+        is_built_in: true,
+        is_enabled: true,
+    });
+    p.role_assignments.push(LiveRoleAssignment {
+        id: "ra-0".into(),
+        principal_id: ObjectId("00000000-0000-4000-8000-000000000000".into()),
+        role_definition_id: GA.into(),
+        directory_scope_id: "/".into(),
+    });
+    let live = Live::from_parts(p);
+
+    // Desired state: same people; every 50th user gets a new title; each group gains one member and loses one.
+    let mut files: Vec<(PathBuf, String)> = Vec::new();
+    files.push((PathBuf::from("tenant.yaml"), "tenant:\n  domain: contoso.com\n  absent_users: disable\nroles:\n  - role: Global Administrator\n    principals: [u0]\n".to_string()));
+    let chunk = users.div_ceil(100);
+    for f in 0..users.div_ceil(chunk) {
+        let mut y = String::from("users:\n");
+        for i in f * chunk..((f + 1) * chunk).min(users) {
+            let manager = if i == 0 {
+                "null".to_string()
+            } else {
+                format!("u{}", (i - 1) / 10)
+            };
+            let _ = writeln!(
+                y,
+                "  - upn: u{i}\n    displayName: User {i}\n    jobTitle: Engineer\n    department: Dept {}\n    manager: {manager}",
+                i % 20
+            );
+        }
+        files.push((PathBuf::from(format!("users-{f:03}.yaml")), y));
+    }
+    let gchunk = groups.div_ceil(50);
+    for f in 0..groups.div_ceil(gchunk) {
+        let mut y = String::from("groups:\n");
+        for g in f * gchunk..((f + 1) * gchunk).min(groups) {
+            let mut members: Vec<usize> = (1..per_group)
+                .map(|k| (g * 37 + k * 1009) % users)
+                .collect();
+            members.push((g * 37 + 5) % users);
+            let list: Vec<String> = members.iter().map(|m| format!("u{m}")).collect();
+            let _ = writeln!(y, "  - name: team-{g}\n    members: [{}]", list.join(", "));
+        }
+        files.push((PathBuf::from(format!("groups-{f:03}.yaml")), y));
+    }
+    let loaded = load_texts(files, &mut SourceMap::default(), Vec::new());
+    let desired = match loaded.result {
+        Ok((s, _)) => s,
+        Err(d) => panic!("bench repo invalid: {:?}", d.first()),
+    };
+    let memberships: usize = live.groups().iter().map(|g| g.members.len()).sum();
+    drop(loaded.sources);
+    println!(
+        "tenant: {users} users, {groups} groups, {memberships} memberships; inputs in memory: RSS {:.0} MB (peak so far {:.0} MB)",
+        rss_mb(),
+        peak_rss_mb()
+    );
+
+    for run in 1..=if full { 3 } else { 1 } {
+        let (cpu0, t0) = (cpu_seconds(), Instant::now());
+        let plan = plan::build(&desired, &live, &GateOverrides::default());
+        let (wall, cpu) = (t0.elapsed().as_secs_f64(), cpu_seconds() - cpu0);
+        println!(
+            "run {run}: diff + plan {wall:.3} s wall, {cpu:.2} s CPU; {} steps in {} waves; {}; peak RSS {:.0} MB",
+            plan.steps.len(),
+            plan.waves(),
+            plan.summary,
+            peak_rss_mb()
+        );
+        assert!(plan.errors.is_empty(), "{:?}", plan.errors.first());
+    }
+}
