@@ -1145,3 +1145,58 @@ async fn large_member_lists_split_across_delta_pages() {
     want.sort();
     assert_eq!(members, want);
 }
+
+#[tokio::test]
+async fn single_entities_counts_and_wrong_methods() {
+    let env = start().await;
+    assert_eq!(env.get_eventual("/groups/$count").await.body, json!(2));
+    let r = env
+        .get("/roleManagement/directory/roleDefinitions/62e90394-69f5-4237-9190-012177145e10")
+        .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body["displayName"], "Global Administrator");
+    assert!(
+        r.body["@odata.context"]
+            .as_str()
+            .unwrap()
+            .ends_with("roleDefinitions/$entity")
+    );
+    let list = env
+        .get(&format!(
+            "/roleManagement/directory/roleAssignments?$filter=principalId eq '{ADELE}'"
+        ))
+        .await;
+    let id = list.body["value"][0]["id"].as_str().unwrap().to_string();
+    let r = env
+        .get(&format!("/roleManagement/directory/roleAssignments/{id}"))
+        .await;
+    assert_eq!(r.body["principalId"], ADELE);
+    assert_graph_error(
+        &env.get("/roleManagement/directory/roleAssignments/nope-1")
+            .await,
+        404,
+        "Request_ResourceNotFound",
+    );
+    let r = env.call("PUT", "/users", None, &[]).await;
+    let msg = assert_graph_error(&r, 405, "Request_BadRequest");
+    assert_eq!(
+        msg,
+        "Specified HTTP method is not allowed for the request target."
+    );
+    let r = env
+        .call("GET", "/users?$filter=startswith(displayName", None, &[])
+        .await;
+    assert_graph_error(&r, 400, "Request_BadRequest");
+    let r = env
+        .http
+        .post(env.url("/users"))
+        .bearer_auth(&env.token)
+        .header("Content-Type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let v: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(v["error"]["code"], "BadRequest");
+}
