@@ -307,6 +307,7 @@ pub fn members(
     let id = find(ctx, t, id)?;
     let set = &t.groups[&id].members;
     let select = q.select.clone();
+    render::check_mixed_select(select.as_deref())?;
     let p = Prepared {
         q,
         select: None,

@@ -412,6 +412,7 @@ pub fn related(
         t.member_of.get(&id).unwrap_or(&empty)
     };
     let select = q.select.clone();
+    render::check_mixed_select(select.as_deref())?;
     let p = Prepared {
         q,
         select: None,
