@@ -195,6 +195,7 @@ impl Tenant {
             let id = t.seed_user_id(&u)?;
             let mut props = t.seed_props(u.properties, schema::USER_PROPERTIES, "user", &now)?;
             props.entry("userType").or_insert(json!("Member"));
+            props.entry("accountEnabled").or_insert(json!(true));
             let upn = props
                 .get("userPrincipalName")
                 .and_then(Value::as_str)
