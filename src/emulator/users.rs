@@ -179,7 +179,10 @@ pub fn writable_props(
     Ok(out)
 }
 
-fn check_password(props: &mut Map<String, Value>) -> GraphResult<bool> {
+/// Check and drop `passwordProfile` (passwords are never stored). On create a
+/// password is required; on update a profile may only change the
+/// `forceChangePasswordNextSignIn*` flags. Returns whether a password was set.
+fn check_password(props: &mut Map<String, Value>, creating: bool) -> GraphResult<bool> {
     let Some(pp) = props.remove("passwordProfile") else {
         return Ok(false);
     };
@@ -189,6 +192,7 @@ fn check_password(props: &mut Map<String, Value>) -> GraphResult<bool> {
         Some(_) => Err(GraphError::bad_request(
             "The specified password does not comply with password complexity requirements. Please provide a different password.",
         )),
+        None if !creating && pp.is_object() => Ok(false),
         None => Err(invalid_value("passwordProfile", "User")),
     }
 }
@@ -225,7 +229,7 @@ pub fn create(ctx: &Ctx, t: &mut Tenant, req: &ApiRequest) -> GraphResult<ApiRes
         .ok_or_else(|| invalid_value("userPrincipalName", "User"))?
         .to_string();
     check_upn(t, &upn, None)?;
-    check_password(&mut props)?;
+    check_password(&mut props, true)?;
     let now = iso8601(now_secs());
     props.insert("createdDateTime".into(), json!(now));
     props.insert("lastPasswordChangeDateTime".into(), json!(now));
@@ -279,7 +283,7 @@ pub fn update(ctx: &Ctx, t: &mut Tenant, req: &ApiRequest, key: &str) -> GraphRe
             .ok_or_else(|| invalid_value("userPrincipalName", "User"))?;
         check_upn(t, upn, Some(&id))?;
     }
-    let password_changed = check_password(&mut props)?;
+    let password_changed = check_password(&mut props, false)?;
     let Some(mut u) = t.take_user(&id) else {
         return Err(GraphError::not_found(key));
     };
