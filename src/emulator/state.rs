@@ -189,6 +189,13 @@ impl Tenant {
             seq: 0,
             rng: Rng::new(rng_seed),
         };
+        // Every app registration has a service principal in its home tenant.
+        for i in 0..t.apps.len() {
+            if t.apps[i].service_principal_id.is_none() {
+                let id = t.rng.guid();
+                t.apps[i].service_principal_id = Some(id);
+            }
+        }
         let now = iso8601(now_secs());
         let mut managers = Vec::new();
         for u in seed.users {
