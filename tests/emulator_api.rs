@@ -227,6 +227,30 @@ async fn filters_and_advanced_queries() {
 }
 
 #[tokio::test]
+async fn search_needs_consistency_level() {
+    let env = start().await;
+    let r = env.get("/users?$search=\"displayName:wil\"").await;
+    let msg = assert_graph_error(&r, 400, "Request_UnsupportedQuery");
+    assert!(msg.contains("ConsistencyLevel: eventual"));
+    let r = env.get_eventual("/users?$search=\"displayName:wil\"").await;
+    assert_eq!(ids(&r.body), vec![ALEX]);
+    let r = env
+        .get_eventual("/users?$search=\"displayName:a\" AND \"mail:adelev\"&$count=true")
+        .await;
+    assert_eq!(ids(&r.body), vec![ADELE]);
+    assert_eq!(r.body["@odata.count"], 1);
+    let r = env
+        .get_eventual("/groups?$search=\"description:platform\"")
+        .await;
+    assert_eq!(ids(&r.body), vec![PLATFORM]);
+    assert_graph_error(
+        &env.get_eventual("/users?$search=\"city:x\"").await,
+        400,
+        "Request_UnsupportedQuery",
+    );
+}
+
+#[tokio::test]
 async fn count_segment() {
     let env = start().await;
     let msg = assert_graph_error(&env.get("/users/$count").await, 400, "Request_BadRequest");
@@ -448,9 +472,20 @@ async fn patch_delete_restore_and_purge() {
         .await;
     assert!(ids(&r.body).contains(&ALEX.to_string()));
     assert!(ids(&r.body).contains(&OLD.to_string()));
-    assert!(
-        r.body["value"][0]["deletedDateTime"].is_null() || r.body["value"][0].get("id").is_some()
+    // While deleted, Entra prefixes the UPN with the object id without dashes.
+    let alex = r.body["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["id"] == ALEX)
+        .unwrap()
+        .clone();
+    assert_eq!(
+        alex["userPrincipalName"],
+        format!("{}AlexW@contoso.com", ALEX.replace('-', ""))
     );
+    let r = env.get(&format!("/directory/deletedItems/{ALEX}")).await;
+    assert!(r.body["deletedDateTime"].is_string());
     // Alex's reports lost their manager, his memberships are gone.
     assert_graph_error(
         &env.get(&format!("/users/{BIANCA}/manager")).await,
@@ -474,7 +509,8 @@ async fn patch_delete_restore_and_purge() {
         r.body["@odata.context"],
         format!("{}/$metadata#directoryObjects/$entity", env.emu.graph_url())
     );
-    assert_eq!(env.get(&format!("/users/{ALEX}")).await.status, 200);
+    assert_eq!(r.body["userPrincipalName"], "AlexW@contoso.com");
+    assert_eq!(env.get("/users/AlexW@contoso.com").await.status, 200);
     assert_eq!(
         ids(&env.get(&format!("/groups/{PLATFORM}/members")).await.body).len(),
         2
@@ -1043,15 +1079,124 @@ async fn background_emulator_from_sync_code() {
     })
     .await
     .unwrap();
+    assert_eq!(
+        emu.client_credentials(),
+        Some((CLIENT_ID.to_string(), SECRET.to_string()))
+    );
     let token = emu.issue_token(CLIENT_ID);
-    let r = reqwest::Client::new()
+    // Keep the client (and its pooled keep-alive connection) alive across shutdown.
+    let http = reqwest::Client::new();
+    let r = http
         .get(format!("{}/users/{ADELE}", emu.graph_url()))
-        .bearer_auth(token)
+        .bearer_auth(&token)
         .send()
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
+    let url = emu.graph_url();
+    let started = std::time::Instant::now();
     tokio::task::spawn_blocking(move || drop(emu))
         .await
         .unwrap();
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(3),
+        "shutdown hung"
+    );
+    assert!(
+        http.get(format!("{url}/users"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .is_err()
+    );
+}
+
+#[tokio::test]
+async fn large_member_lists_split_across_delta_pages() {
+    let env = start_with(
+        small_seed(),
+        entraform::emulator::EmulatorConfig {
+            delta_member_cap: 1,
+            ..Default::default()
+        },
+    )
+    .await;
+    let mut url = "/groups/delta?$select=displayName,members".to_string();
+    let mut platform_items = 0;
+    let mut members = Vec::new();
+    loop {
+        let r = env.get(&url).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        for g in r.body["value"].as_array().unwrap() {
+            assert!(g["members@delta"].as_array().is_none_or(|m| m.len() <= 1));
+            if g["id"] == PLATFORM {
+                platform_items += 1;
+                members.extend(ids(&json!({"value": g["members@delta"]})));
+            }
+        }
+        match r.body["@odata.nextLink"].as_str() {
+            Some(n) => url = n.to_string(),
+            None => break,
+        }
+    }
+    assert_eq!(platform_items, 2, "the group object is repeated");
+    members.sort();
+    let mut want = vec![ALEX.to_string(), BIANCA.to_string()];
+    want.sort();
+    assert_eq!(members, want);
+}
+
+#[tokio::test]
+async fn single_entities_counts_and_wrong_methods() {
+    let env = start().await;
+    assert_eq!(env.get_eventual("/groups/$count").await.body, json!(2));
+    let r = env
+        .get("/roleManagement/directory/roleDefinitions/62e90394-69f5-4237-9190-012177145e10")
+        .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body["displayName"], "Global Administrator");
+    assert!(
+        r.body["@odata.context"]
+            .as_str()
+            .unwrap()
+            .ends_with("roleDefinitions/$entity")
+    );
+    let list = env
+        .get(&format!(
+            "/roleManagement/directory/roleAssignments?$filter=principalId eq '{ADELE}'"
+        ))
+        .await;
+    let id = list.body["value"][0]["id"].as_str().unwrap().to_string();
+    let r = env
+        .get(&format!("/roleManagement/directory/roleAssignments/{id}"))
+        .await;
+    assert_eq!(r.body["principalId"], ADELE);
+    assert_graph_error(
+        &env.get("/roleManagement/directory/roleAssignments/nope-1")
+            .await,
+        404,
+        "Request_ResourceNotFound",
+    );
+    let r = env.call("PUT", "/users", None, &[]).await;
+    let msg = assert_graph_error(&r, 405, "Request_BadRequest");
+    assert_eq!(
+        msg,
+        "Specified HTTP method is not allowed for the request target."
+    );
+    let r = env
+        .call("GET", "/users?$filter=startswith(displayName", None, &[])
+        .await;
+    assert_graph_error(&r, 400, "Request_BadRequest");
+    let r = env
+        .http
+        .post(env.url("/users"))
+        .bearer_auth(&env.token)
+        .header("Content-Type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let v: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(v["error"]["code"], "BadRequest");
 }

@@ -320,7 +320,14 @@ async fn large_tenant_loads_and_pages_quickly() {
         rng_seed: 42,
     });
     let generated = t.elapsed();
-    let env = start_with(seed, EmulatorConfig::default()).await;
+    let env = start_with(
+        seed,
+        EmulatorConfig {
+            expand_page_cap: entraform::emulator::REPORTED_EXPAND_PAGE_CAP,
+            ..EmulatorConfig::default()
+        },
+    )
+    .await;
     let loaded = t.elapsed();
     eprintln!("generated in {generated:?}, generated + loaded in {loaded:?}");
     assert!(
@@ -351,6 +358,16 @@ async fn large_tenant_loads_and_pages_quickly() {
     );
     let r = env.get_eventual("/users/$count").await;
     assert_eq!(r.body, json!(100_000));
+    // With the reported Graph cap on, $expand pages hold at most 100 objects, whatever $top says.
+    let r = env.get("/users?$select=id&$expand=manager&$top=999").await;
+    assert_eq!(r.body["value"].as_array().unwrap().len(), 100);
+    assert!(r.body["value"][1]["manager"]["id"].is_string());
+    assert!(
+        r.body["@odata.nextLink"]
+            .as_str()
+            .unwrap()
+            .contains("$top=999")
+    );
     let m = env.emu.metrics();
-    assert_eq!(m.by_route.get("GET /users"), Some(&20));
+    assert_eq!(m.by_route.get("GET /users"), Some(&21));
 }

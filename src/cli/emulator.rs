@@ -76,6 +76,18 @@ pub struct Args {
     /// Answer requests under this path prefix (after /v1.0) with 403, as if a permission were missing; repeatable.
     #[arg(long, value_name = "PREFIX")]
     pub deny_path: Vec<String>,
+
+    /// Most users per page with $expand (reported Graph behaviour: 100); 0 lets $top decide.
+    #[arg(long, default_value_t = 0)]
+    pub expand_page_cap: usize,
+
+    /// Split a group's members@delta over several pages after this many entries (0 = never).
+    #[arg(long, default_value_t = 0)]
+    pub delta_member_cap: usize,
+
+    /// On Ctrl-C, write the final tenant (seed format, no secrets) to this file.
+    #[arg(long, value_name = "FILE")]
+    pub dump_state: Option<PathBuf>,
 }
 
 fn parse_synthetic(s: &str) -> anyhow::Result<SyntheticSpec> {
@@ -105,6 +117,8 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
     let config = EmulatorConfig {
         addr: args.addr,
         id_seed: args.fault_seed,
+        expand_page_cap: args.expand_page_cap,
+        delta_member_cap: args.delta_member_cap,
         faults: FaultConfig {
             seed: args.fault_seed,
             latency_ms: args.latency_ms,
@@ -120,6 +134,7 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
             deny_paths: args.deny_path,
         },
     };
+    let dump_state = args.dump_state.clone();
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -136,6 +151,14 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
         tokio::signal::ctrl_c()
             .await
             .context("cannot listen for Ctrl-C")?;
+        let metrics = serde_json::to_string_pretty(&emu.metrics())?;
+        eprintln!("Requests served:\n{metrics}");
+        if let Some(path) = &dump_state {
+            let state = serde_json::to_string_pretty(&emu.state())?;
+            std::fs::write(path, state)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            eprintln!("State written to {}", path.display());
+        }
         emu.shutdown().await;
         Ok::<_, anyhow::Error>(())
     })?;

@@ -27,6 +27,9 @@ struct Token {
     after: String,
     select: Option<Vec<String>>,
     members: bool,
+    /// When > 0: the group `after` continues on this page from this member index.
+    #[serde(default)]
+    resume_members: usize,
 }
 
 fn encode(t: &Token) -> String {
@@ -98,6 +101,7 @@ fn round(
             let mut d = decode(tok)?;
             d.end = t.seq;
             d.after = String::new();
+            d.resume_members = 0;
             d
         }
         None => Token {
@@ -106,6 +110,7 @@ fn round(
             after: String::new(),
             select: q.select.clone(),
             members,
+            resume_members: 0,
         },
     };
     if q.deltatoken.is_none() {
@@ -143,7 +148,7 @@ fn finish(
     shown_select: Option<Vec<String>>,
     tok: &Token,
     value: Vec<Value>,
-    last: Option<String>,
+    last: Option<(String, usize)>,
 ) -> ApiResponse {
     let context = match &shown_select {
         Some(s) => ctx.urls.context(&format!("{set}({})", s.join(","))),
@@ -152,9 +157,10 @@ fn finish(
     let mut m = Map::new();
     m.insert("@odata.context".into(), json!(context));
     match last {
-        Some(after) => {
+        Some((after, resume_members)) => {
             let next = Token {
                 after,
+                resume_members,
                 ..tok.clone()
             };
             m.insert(
@@ -173,6 +179,7 @@ fn finish(
                 after: String::new(),
                 select: tok.select.clone(),
                 members: tok.members,
+                resume_members: 0,
             };
             m.insert(
                 "@odata.deltaLink".into(),
@@ -220,7 +227,14 @@ pub fn users(ctx: &Ctx, t: &Tenant, req: &ApiRequest) -> GraphResult<ApiResponse
         let ids = candidates(t, Kind::User, &tok);
         take(ids.range::<String, _>(bounds(&tok.after)), size, render_one)
     };
-    Ok(finish(ctx, "users", shown, &tok, value, last))
+    Ok(finish(
+        ctx,
+        "users",
+        shown,
+        &tok,
+        value,
+        last.map(|id| (id, 0)),
+    ))
 }
 
 /// Range bounds "after this id" (everything when empty).
@@ -253,7 +267,7 @@ fn take<'a>(
 
 /// `GET /groups/delta`
 pub fn groups(ctx: &Ctx, t: &Tenant, req: &ApiRequest) -> GraphResult<ApiResponse> {
-    let (tok, shown) = round(req, t, GROUP_PROPERTIES, "group")?;
+    let (tok, shown_ctx) = round(req, t, GROUP_PROPERTIES, "group")?;
     let size = page_size(req);
     let sel: Option<Vec<&'static str>> = tok.select.as_ref().map(|s| {
         let mut v: Vec<&'static str> = s
@@ -283,11 +297,14 @@ pub fn groups(ctx: &Ctx, t: &Tenant, req: &ApiRequest) -> GraphResult<ApiRespons
             json!({ "@odata.type": ty, "id": mid, "@removed": { "reason": "deleted" } })
         }
     };
-    let render_one = |id: &str| -> Value {
+    let cap = ctx.delta_member_cap;
+    // One group item from member index `from`; also the index to resume at if split.
+    let render_from = |id: &str, from: usize| -> (Value, Option<usize>) {
         let Some(g) = t.groups.get(id) else {
-            return removed(t, id);
+            return (removed(t, id), None);
         };
         let mut m = render::group(&g.obj, sel.as_deref());
+        let mut resume = None;
         if tok.members {
             let list: Vec<Value> = if tok.since == 0 {
                 g.members
@@ -304,23 +321,63 @@ pub fn groups(ctx: &Ctx, t: &Tenant, req: &ApiRequest) -> GraphResult<ApiRespons
                     })
                     .unwrap_or_default()
             };
-            if !list.is_empty() {
-                m.insert("members@delta".into(), Value::Array(list));
+            let from = from.min(list.len());
+            let end = if cap > 0 {
+                (from + cap).min(list.len())
+            } else {
+                list.len()
+            };
+            if end < list.len() {
+                resume = Some(end);
+            }
+            if end > from {
+                m.insert(
+                    "members@delta".into(),
+                    Value::Array(list[from..end].to_vec()),
+                );
             }
         }
-        Value::Object(m)
+        (Value::Object(m), resume)
     };
-    let (value, last) = if tok.since == 0 {
-        take(
+    let candidates_set;
+    let ids: Box<dyn Iterator<Item = &String>> = if tok.since == 0 {
+        Box::new(
             t.groups
                 .range::<String, _>(bounds(&tok.after))
                 .map(|(k, _)| k),
-            size,
-            render_one,
         )
     } else {
-        let ids = candidates(t, Kind::Group, &tok);
-        take(ids.range::<String, _>(bounds(&tok.after)), size, render_one)
+        candidates_set = candidates(t, Kind::Group, &tok);
+        Box::new(candidates_set.range::<String, _>(bounds(&tok.after)))
     };
-    Ok(finish(ctx, "groups", shown, &tok, value, last))
+    let mut value = Vec::new();
+    let mut last: Option<(String, usize)> = None;
+    let mut shown: Option<String> = None;
+    let mut split = false;
+    if tok.resume_members > 0 {
+        let (v, resume) = render_from(&tok.after, tok.resume_members);
+        value.push(v);
+        if let Some(r) = resume {
+            last = Some((tok.after.clone(), r));
+            split = true;
+        }
+        shown = Some(tok.after.clone());
+    }
+    if !split {
+        for id in ids {
+            if value.len() == size {
+                last = shown.map(|s| (s, 0));
+                break;
+            }
+            let (v, resume) = render_from(id, 0);
+            value.push(v);
+            shown = Some(id.clone());
+            if let Some(r) = resume {
+                last = Some((id.clone(), r));
+                break;
+            }
+        }
+    }
+    let shown_select = shown_ctx;
+    Ok(finish(ctx, "groups", shown_select, &tok, value, last))
 }

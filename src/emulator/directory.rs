@@ -177,10 +177,12 @@ pub fn get(ctx: &Ctx, t: &Tenant, id: &str) -> GraphResult<ApiResponse> {
 /// `POST /directory/deletedItems/{id}/restore`
 pub fn restore(ctx: &Ctx, t: &mut Tenant, id: &str) -> GraphResult<ApiResponse> {
     let d = t.deleted.get(id).ok_or_else(|| GraphError::not_found(id))?;
-    if d.kind == Kind::User
-        && d.obj
-            .str("userPrincipalName")
-            .is_some_and(|upn| t.resolve_user(upn).is_some())
+    let original = (d.kind == Kind::User)
+        .then(|| Tenant::original_upn(id, &d.obj.props))
+        .flatten();
+    if original
+        .as_deref()
+        .is_some_and(|upn| t.resolve_user(upn).is_some())
     {
         return Err(GraphError::conflict("userPrincipalName"));
     }
@@ -188,6 +190,9 @@ pub fn restore(ctx: &Ctx, t: &mut Tenant, id: &str) -> GraphResult<ApiResponse> 
         return Err(GraphError::not_found(id));
     };
     d.obj.props.remove("deletedDateTime");
+    if let Some(upn) = original {
+        d.obj.props.insert("userPrincipalName".into(), json!(upn));
+    }
     let kind = d.kind;
     match kind {
         Kind::Group => t.insert_group(Group {

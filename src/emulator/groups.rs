@@ -24,6 +24,13 @@ pub const SPEC: Spec = Spec {
     resource: "Group",
     props: GROUP_PROPERTIES,
     kind_of: schema::group_filter_kind,
+    searchable: &[
+        "displayName",
+        "description",
+        "mail",
+        "mailNickname",
+        "proxyAddresses",
+    ],
 };
 
 /// Most references one `members@odata.bind` may carry.
@@ -300,6 +307,7 @@ pub fn members(
     let id = find(ctx, t, id)?;
     let set = &t.groups[&id].members;
     let select = q.select.clone();
+    render::check_mixed_select(select.as_deref())?;
     let p = Prepared {
         q,
         select: None,

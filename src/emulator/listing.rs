@@ -26,6 +26,8 @@ pub struct Spec {
     pub props: &'static [&'static str],
     /// Filter kinds.
     pub kind_of: fn(&str) -> Option<FilterKind>,
+    /// Properties `$search` may name.
+    pub searchable: &'static [&'static str],
 }
 
 /// Sort order of a listing.
@@ -100,11 +102,16 @@ pub fn prepare(req: &ApiRequest, spec: &Spec) -> GraphResult<Prepared> {
             }
         }
     };
-    if q.search.is_some() {
-        return Err(GraphError::unsupported_query(
-            "$search is not supported by the entraform emulator.",
-        ));
-    }
+    let filter = match &q.search {
+        None => filter,
+        Some(text) => {
+            let search = odata::parse_search(text, spec.searchable, spec.resource)?;
+            Some(match filter {
+                Some(f) => Expr::And(Box::new(f), Box::new(search)),
+                None => search,
+            })
+        }
+    };
     Ok(Prepared {
         q,
         select,

@@ -6,6 +6,8 @@
 //! Start one with [`Emulator::serve`] (async, current runtime) or
 //! [`BackgroundEmulator::start`] (own thread); see `docs/emulator.md`.
 
+#![warn(missing_docs)]
+
 pub mod auth;
 pub mod batch;
 pub mod delta;
@@ -36,4 +38,6 @@ pub use seed::{
     AppRegistration, FederatedCredential, SYNTHETIC_CERT_THUMBPRINT, SYNTHETIC_CLIENT_ID,
     SYNTHETIC_CLIENT_SECRET, Seed, SyntheticSpec,
 };
-pub use server::{BackgroundEmulator, Emulator, EmulatorConfig, EmulatorHandle};
+pub use server::{
+    BackgroundEmulator, Emulator, EmulatorConfig, EmulatorHandle, REPORTED_EXPAND_PAGE_CAP,
+};

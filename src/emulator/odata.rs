@@ -243,6 +243,8 @@ pub enum Expr {
     EndsWith(String, String),
     /// `prop/any(x:x eq 'v')`
     Any(String, Lit),
+    /// A `$search` clause `"prop:term"`: some word of the value starts with the term.
+    Search(String, String),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -496,6 +498,18 @@ pub fn check_filter(
         Ok((p, k))
     };
     let rec = |x: &Expr| check_filter(x, props, type_name, resource, kind_of, advanced);
+    if !advanced {
+        let clauses = match e {
+            Expr::In(_, items) => items.len(),
+            Expr::Or(..) => or_clauses(e),
+            _ => 0,
+        };
+        if clauses > MAX_OR_CLAUSES {
+            return Err(GraphError::unsupported_query(format!(
+                "Too many child clauses specified in search filter expression containing 'OR' operators: {clauses}. Max allowed: {MAX_OR_CLAUSES}."
+            )));
+        }
+    }
     Ok(match e {
         Expr::And(a, b) => Expr::And(Box::new(rec(a)?), Box::new(rec(b)?)),
         Expr::Or(a, b) => Expr::Or(Box::new(rec(a)?), Box::new(rec(b)?)),
@@ -555,7 +569,18 @@ pub fn check_filter(
             }
             Expr::Any(p.to_string(), lit.clone())
         }
+        Expr::Search(p, t) => Expr::Search(p.clone(), t.clone()),
     })
+}
+
+/// Most `or` clauses (or `in` values) Graph accepts outside the advanced-query mode.
+pub const MAX_OR_CLAUSES: usize = 15;
+
+fn or_clauses(e: &Expr) -> usize {
+    match e {
+        Expr::Or(a, b) => or_clauses(a) + or_clauses(b),
+        _ => 1,
+    }
 }
 
 fn unsupported_clause(prop: &str, resource: &str) -> GraphError {
@@ -620,7 +645,66 @@ fn eval_in(e: &Expr, id: &Value, obj: &Map<String, Value>) -> bool {
         Expr::Any(p, lit) => field(p, id, obj)
             .and_then(Value::as_array)
             .is_some_and(|a| a.iter().any(|v| lit_matches(Some(v), lit) == Some(Equal))),
+        Expr::Search(p, term) => {
+            let matches = |s: &str| {
+                let s = s.to_lowercase();
+                s.starts_with(term.as_str())
+                    || s.split(|c: char| !c.is_alphanumeric())
+                        .any(|w| !w.is_empty() && w.starts_with(term.as_str()))
+            };
+            match field(p, id, obj) {
+                Some(Value::String(v)) => matches(v),
+                Some(Value::Array(a)) => a.iter().filter_map(Value::as_str).any(matches),
+                _ => false,
+            }
+        }
     }
+}
+
+/// Parse `$search` (`"prop:term" AND "prop:term" OR …`, AND binding tighter) for
+/// a resource whose searchable properties are `searchable`.
+pub fn parse_search(s: &str, searchable: &[&'static str], resource: &str) -> GraphResult<Expr> {
+    let bad = || {
+        GraphError::bad_request(format!(
+            "Syntax error: the $search value '{s}' is not valid. Use \"property:value\" clauses joined by AND or OR."
+        ))
+    };
+    let mut ors: Vec<Expr> = Vec::new();
+    let mut ands: Vec<Expr> = Vec::new();
+    let mut rest = s.trim();
+    loop {
+        let body = rest.strip_prefix('"').ok_or_else(bad)?;
+        let end = body.find('"').ok_or_else(bad)?;
+        let clause = &body[..end];
+        rest = body[end + 1..].trim_start();
+        let (prop, term) = clause.split_once(':').ok_or_else(bad)?;
+        let p = super::schema::canonical(searchable, prop.trim()).ok_or_else(|| {
+            GraphError::unsupported_query(format!(
+                "Unsupported property '{}' for $search on resource '{resource}'.",
+                prop.trim()
+            ))
+        })?;
+        ands.push(Expr::Search(p.to_string(), term.trim().to_lowercase()));
+        if rest.is_empty() {
+            break;
+        }
+        let (op, after) = rest.split_once(char::is_whitespace).ok_or_else(bad)?;
+        rest = after.trim_start();
+        match op {
+            "AND" => {}
+            "OR" => ors.push(fold(std::mem::take(&mut ands), Expr::And)),
+            _ => return Err(bad()),
+        }
+    }
+    ors.push(fold(ands, Expr::And));
+    Ok(fold(ors, Expr::Or))
+}
+
+fn fold(mut items: Vec<Expr>, join: fn(Box<Expr>, Box<Expr>) -> Expr) -> Expr {
+    let first = items.remove(0);
+    items
+        .into_iter()
+        .fold(first, |acc, e| join(Box::new(acc), Box::new(e)))
 }
 
 /// `$expand=manager(...)` parsed.
@@ -735,6 +819,48 @@ mod tests {
         let e = parse_filter("aboutMe eq 'x'").unwrap();
         let err = check_filter(&e, props, "user", "User", kind, true).unwrap_err();
         assert!(err.message.contains("'aboutMe' of resource 'User'"));
+    }
+
+    #[test]
+    fn search_clauses() {
+        let props: &[&'static str] = &["displayName", "mail"];
+        let e = parse_search(
+            "\"displayName:wil\" OR \"mail:zzz\" AND \"displayName:x\"",
+            props,
+            "User",
+        )
+        .unwrap();
+        assert!(eval(&e, "1", &obj(json!({"displayName": "Alex Wilber"}))));
+        assert!(!eval(&e, "1", &obj(json!({"displayName": "Adele Vance"}))));
+        assert!(parse_search("displayName:x", props, "User").is_err());
+        assert_eq!(
+            parse_search("\"city:x\"", props, "User").unwrap_err().code,
+            "Request_UnsupportedQuery"
+        );
+    }
+
+    #[test]
+    fn at_most_fifteen_or_clauses_by_default() {
+        let props = super::super::schema::USER_PROPERTIES;
+        let kind = super::super::schema::user_filter_kind;
+        let list = |n: usize| {
+            (0..n)
+                .map(|i| format!("'{i}'"))
+                .collect::<Vec<_>>()
+                .join(",")
+        };
+        let ok = parse_filter(&format!("id in ({})", list(15))).unwrap();
+        assert!(check_filter(&ok, props, "user", "User", kind, false).is_ok());
+        let many = parse_filter(&format!("id in ({})", list(16))).unwrap();
+        let err = check_filter(&many, props, "user", "User", kind, false).unwrap_err();
+        assert!(err.message.contains("Max allowed: 15"));
+        assert!(check_filter(&many, props, "user", "User", kind, true).is_ok());
+        let ors = (0..16)
+            .map(|i| format!("mail eq '{i}'"))
+            .collect::<Vec<_>>()
+            .join(" or ");
+        let e = parse_filter(&ors).unwrap();
+        assert!(check_filter(&e, props, "user", "User", kind, false).is_err());
     }
 
     #[test]

@@ -71,6 +71,23 @@ pub fn directory_object(t: &Tenant, id: &str, select: Option<&[String]>) -> Opti
     }))
 }
 
+/// Check a `$select` for a mixed directory-object collection: each name must be
+/// a property of users or groups.
+pub fn check_mixed_select(select: Option<&[String]>) -> Result<(), super::error::GraphError> {
+    for name in select.unwrap_or(&[]) {
+        if name != "*"
+            && canonical(USER_PROPERTIES, name).is_none()
+            && canonical(GROUP_PROPERTIES, name).is_none()
+        {
+            return Err(super::error::GraphError::unknown_property(
+                name,
+                "directoryObject",
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Attach `manager` to a rendered user per `$expand=manager` (and `$levels`).
 pub fn expand_manager(t: &Tenant, user_id: &str, m: &mut Map<String, Value>, e: &ExpandManager) {
     let depth = e.levels.unwrap_or(1);

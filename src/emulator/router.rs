@@ -21,6 +21,10 @@ pub struct Ctx<'a> {
     pub urls: &'a Urls,
     /// Fault state (replication delay decisions).
     pub faults: &'a Mutex<FaultState>,
+    /// Most users per page with `$expand` (0 = only `$top` limits).
+    pub expand_page_cap: usize,
+    /// Most `members@delta` entries per group item in a delta page (0 = no split).
+    pub delta_member_cap: usize,
 }
 
 impl Ctx<'_> {

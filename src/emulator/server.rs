@@ -36,7 +36,18 @@ pub struct EmulatorConfig {
     pub faults: FaultConfig,
     /// Seed for generated ids, request ids and tokens.
     pub id_seed: u64,
+    /// Most users per list page when `$expand` is used; 0 (the default) lets
+    /// `$top` decide. Practitioners report that Graph returns at most
+    /// [`REPORTED_EXPAND_PAGE_CAP`] (100) with `$expand`; Microsoft's docs do not
+    /// state it, so it is opt-in.
+    pub expand_page_cap: usize,
+    /// Split a group's `members@delta` across pages after this many entries,
+    /// repeating the group object as Graph does for large groups (0, the default: never).
+    pub delta_member_cap: usize,
 }
+
+/// The page size reported for Graph directory listings with `$expand` (opt-in).
+pub const REPORTED_EXPAND_PAGE_CAP: usize = 100;
 
 impl Default for EmulatorConfig {
     fn default() -> Self {
@@ -44,6 +55,8 @@ impl Default for EmulatorConfig {
             addr: SocketAddr::from(([127, 0, 0, 1], 0)),
             faults: FaultConfig::default(),
             id_seed: 0x5eed,
+            expand_page_cap: 0,
+            delta_member_cap: 0,
         }
     }
 }
@@ -56,6 +69,8 @@ pub struct Shared {
     tokens: Mutex<Tokens>,
     rng: Mutex<Rng>,
     urls: Urls,
+    expand_page_cap: usize,
+    delta_member_cap: usize,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -126,6 +141,8 @@ impl Shared {
         let ctx = Ctx {
             urls: &self.urls,
             faults: &self.faults,
+            expand_page_cap: self.expand_page_cap,
+            delta_member_cap: self.delta_member_cap,
         };
         let result = admitted.and_then(|()| router::route(&ctx, &mut t, req));
         drop(t);
@@ -202,6 +219,16 @@ impl EmulatorHandle {
         self.shared.issue_token(client_id)
     }
 
+    /// Client id and secret of the first app registration that has a secret
+    /// (what `plan --emulator` needs to authenticate like a real client).
+    pub fn client_credentials(&self) -> Option<(String, String)> {
+        lock(&self.shared.tenant).apps.iter().find_map(|a| {
+            a.client_secrets
+                .first()
+                .map(|s| (a.app_id.clone(), s.clone()))
+        })
+    }
+
     /// Make a token expire now (to test 401 handling).
     pub fn expire_token(&self, token: &str) {
         lock(&self.shared.tokens).expire(token);
@@ -237,6 +264,8 @@ impl Emulator {
             urls: Urls {
                 base: format!("http://{addr}"),
             },
+            expand_page_cap: config.expand_page_cap,
+            delta_member_cap: config.delta_member_cap,
         });
         let (stop, stopped) = oneshot::channel::<()>();
         let app_shared = shared.clone();
@@ -265,12 +294,17 @@ impl Emulator {
         self.handle.clone()
     }
 
-    /// Stop accepting requests and wait for the server task to end.
+    /// Stop accepting requests and wait (at most 5 s, then abort) for the server task to end.
     pub async fn shutdown(mut self) {
         if let Some(s) = self.stop.take() {
             let _ = s.send(());
         }
-        let _ = (&mut self.task).await;
+        if tokio::time::timeout(Duration::from_secs(5), &mut self.task)
+            .await
+            .is_err()
+        {
+            self.task.abort();
+        }
     }
 }
 
@@ -427,6 +461,11 @@ async fn handle(shared: Arc<Shared>, req: Request) -> Response {
         return to_http(shared.error_response(&e, &rid, &crid), &rid, &crid);
     }
     let api_path = path["/v1.0".len()..].to_string();
+    let api_segments: Vec<String> = api_path
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .map(|s| super::util::percent_decode(s, false))
+        .collect();
     let scope;
     {
         let tokens = lock(&shared.tokens);
@@ -442,7 +481,7 @@ async fn handle(shared: Arc<Shared>, req: Request) -> Response {
                 drop(tokens);
                 let mut m = shared.metrics();
                 m.unauthorized += 1;
-                m.record(&router::template(&method, &[]), 401);
+                m.record(&router::template(&method, &api_segments), 401);
                 drop(m);
                 return to_http(shared.error_response(&e, &rid, &crid), &rid, &crid);
             }
@@ -465,7 +504,7 @@ async fn handle(shared: Arc<Shared>, req: Request) -> Response {
                 );
                 shared
                     .metrics()
-                    .record(&router::template(&method, &[]), 400);
+                    .record(&router::template(&method, &api_segments), 400);
                 return to_http(shared.error_response(&e, &rid, &crid), &rid, &crid);
             }
         }

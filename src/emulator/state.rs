@@ -155,6 +155,14 @@ pub struct Tenant {
     pub rng: Rng,
 }
 
+/// The few numeric properties of users and groups (every other scalar is a string or a boolean).
+const NUMERIC_PROPS: &[&str] = &[
+    "deviceEnrollmentLimit",
+    "unseenCount",
+    "unseenConversationsCount",
+    "unseenMessagesCount",
+];
+
 fn lower(s: &str) -> String {
     s.to_lowercase()
 }
@@ -181,12 +189,20 @@ impl Tenant {
             seq: 0,
             rng: Rng::new(rng_seed),
         };
+        // Every app registration has a service principal in its home tenant.
+        for i in 0..t.apps.len() {
+            if t.apps[i].service_principal_id.is_none() {
+                let id = t.rng.guid();
+                t.apps[i].service_principal_id = Some(id);
+            }
+        }
         let now = iso8601(now_secs());
         let mut managers = Vec::new();
         for u in seed.users {
             let id = t.seed_user_id(&u)?;
             let mut props = t.seed_props(u.properties, schema::USER_PROPERTIES, "user", &now)?;
             props.entry("userType").or_insert(json!("Member"));
+            props.entry("accountEnabled").or_insert(json!(true));
             let upn = props
                 .get("userPrincipalName")
                 .and_then(Value::as_str)
@@ -219,6 +235,7 @@ impl Tenant {
             let id = t.seed_user_id(&d)?;
             let mut props = t.seed_props(d.properties, schema::USER_PROPERTIES, "user", &now)?;
             props.entry("deletedDateTime").or_insert(json!(now));
+            Tenant::deleted_upn(&id, &mut props);
             t.deleted.insert(
                 id.clone(),
                 Deleted {
@@ -335,12 +352,39 @@ impl Tenant {
             if p == "passwordProfile" || p == "id" {
                 continue;
             }
-            props.insert(p.to_string(), v);
+            // YAML turns `postalCode: 98052` into a number; Graph's properties here are strings.
+            let v = match v {
+                Value::Number(n) if !NUMERIC_PROPS.contains(&p) => Value::String(n.to_string()),
+                v => v,
+            };
+            let key = if k == p { k } else { p.to_string() };
+            props.insert(key, v);
         }
         props
             .entry("createdDateTime")
             .or_insert(json!(now.to_string()));
         Ok(props)
+    }
+
+    /// Rename a user's UPN the way Entra does while it sits in deleted items:
+    /// `{object id without dashes}{original UPN}` (idempotent).
+    pub fn deleted_upn(id: &str, props: &mut Map<String, Value>) {
+        let prefix = id.replace('-', "");
+        let renamed = props
+            .get("userPrincipalName")
+            .and_then(Value::as_str)
+            .filter(|upn| !upn.starts_with(&prefix))
+            .map(|upn| format!("{prefix}{upn}"));
+        if let Some(renamed) = renamed {
+            props.insert("userPrincipalName".into(), json!(renamed));
+        }
+    }
+
+    /// The original UPN of a deleted user (the Entra prefix removed).
+    pub fn original_upn(id: &str, props: &Map<String, Value>) -> Option<String> {
+        let prefix = id.replace('-', "");
+        let upn = props.get("userPrincipalName")?.as_str()?;
+        Some(upn.strip_prefix(&prefix).unwrap_or(upn).to_string())
     }
 
     /// The next change-log sequence number.
@@ -489,10 +533,15 @@ impl Tenant {
         if !g.members.insert(member.to_string()) {
             return;
         }
-        self.member_of
-            .entry(member.to_string())
-            .or_default()
-            .insert(group.to_string());
+        match self.member_of.get_mut(member) {
+            Some(set) => {
+                set.insert(group.to_string());
+            }
+            None => {
+                self.member_of
+                    .insert(member.to_string(), BTreeSet::from([group.to_string()]));
+            }
+        }
         if log {
             let seq = self.next_seq();
             self.member_log.push(MemberEvent {
@@ -617,6 +666,18 @@ mod tests {
         let t2 = Tenant::from_seed(dumped.clone(), 1).unwrap();
         assert_eq!(t2.to_seed(), dumped);
         assert_eq!(t2.manager.len(), 49);
+    }
+
+    #[test]
+    fn yaml_numbers_become_strings() {
+        let seed = Seed::parse(
+            "users:\n  - userPrincipalName: a@x\n    postalCode: 98052\n    employeeId: 1042\n",
+        )
+        .unwrap();
+        let t = Tenant::from_seed(seed, 0).unwrap();
+        let u = t.users.values().next().unwrap();
+        assert_eq!(u.props["postalCode"], "98052");
+        assert_eq!(u.props["employeeId"], "1042");
     }
 
     #[test]

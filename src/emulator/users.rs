@@ -23,6 +23,16 @@ pub const SPEC: Spec = Spec {
     resource: "User",
     props: USER_PROPERTIES,
     kind_of: schema::user_filter_kind,
+    searchable: &[
+        "displayName",
+        "givenName",
+        "surname",
+        "mail",
+        "mailNickname",
+        "userPrincipalName",
+        "jobTitle",
+        "proxyAddresses",
+    ],
 };
 
 /// Find a live user by id or UPN; replication delay may hide a fresh one.
@@ -39,11 +49,15 @@ pub fn find(ctx: &Ctx, t: &Tenant, key: &str) -> GraphResult<String> {
 
 /// `GET /users`
 pub fn list(ctx: &Ctx, t: &Tenant, req: &ApiRequest) -> GraphResult<ApiResponse> {
-    let p = listing::prepare(req, &SPEC)?;
+    let mut p = listing::prepare(req, &SPEC)?;
     let expand = match &p.q.expand {
         Some(e) => Some(odata::parse_expand_manager(e, &p.q)?),
         None => None,
     };
+    if expand.is_some() && ctx.expand_page_cap > 0 {
+        // Reported Graph behaviour (opt-in): with `$expand` a page holds at most 100 objects.
+        p.q.top = Some(p.q.page_size().min(ctx.expand_page_cap));
+    }
     let context = ctx.urls.collection_context("users", p.select.as_deref());
     let sel = p.select.clone();
     listing::page(
@@ -165,7 +179,10 @@ pub fn writable_props(
     Ok(out)
 }
 
-fn check_password(props: &mut Map<String, Value>) -> GraphResult<bool> {
+/// Check and drop `passwordProfile` (passwords are never stored). On create a
+/// password is required; on update a profile may only change the
+/// `forceChangePasswordNextSignIn*` flags. Returns whether a password was set.
+fn check_password(props: &mut Map<String, Value>, creating: bool) -> GraphResult<bool> {
     let Some(pp) = props.remove("passwordProfile") else {
         return Ok(false);
     };
@@ -175,6 +192,7 @@ fn check_password(props: &mut Map<String, Value>) -> GraphResult<bool> {
         Some(_) => Err(GraphError::bad_request(
             "The specified password does not comply with password complexity requirements. Please provide a different password.",
         )),
+        None if !creating && pp.is_object() => Ok(false),
         None => Err(invalid_value("passwordProfile", "User")),
     }
 }
@@ -211,7 +229,7 @@ pub fn create(ctx: &Ctx, t: &mut Tenant, req: &ApiRequest) -> GraphResult<ApiRes
         .ok_or_else(|| invalid_value("userPrincipalName", "User"))?
         .to_string();
     check_upn(t, &upn, None)?;
-    check_password(&mut props)?;
+    check_password(&mut props, true)?;
     let now = iso8601(now_secs());
     props.insert("createdDateTime".into(), json!(now));
     props.insert("lastPasswordChangeDateTime".into(), json!(now));
@@ -265,7 +283,7 @@ pub fn update(ctx: &Ctx, t: &mut Tenant, req: &ApiRequest, key: &str) -> GraphRe
             .ok_or_else(|| invalid_value("userPrincipalName", "User"))?;
         check_upn(t, upn, Some(&id))?;
     }
-    let password_changed = check_password(&mut props)?;
+    let password_changed = check_password(&mut props, false)?;
     let Some(mut u) = t.take_user(&id) else {
         return Err(GraphError::not_found(key));
     };
@@ -292,6 +310,7 @@ pub fn delete(ctx: &Ctx, t: &mut Tenant, key: &str) -> GraphResult<ApiResponse> 
     };
     u.props
         .insert("deletedDateTime".into(), json!(iso8601(now_secs())));
+    Tenant::deleted_upn(&id, &mut u.props);
     t.deleted.insert(
         id.clone(),
         Deleted {
@@ -397,6 +416,7 @@ pub fn related(
         t.member_of.get(&id).unwrap_or(&empty)
     };
     let select = q.select.clone();
+    render::check_mixed_select(select.as_deref())?;
     let p = Prepared {
         q,
         select: None,
