@@ -142,6 +142,27 @@ impl std::io::Write for Capture {
         Ok(())
     }
 }
+/// One process-wide trace subscriber writing into a shared buffer.
+///
+/// A thread-local `set_default` misses events when other tests of the same
+/// binary register callsites concurrently (tracing caches callsite interest),
+/// which made these tests flaky; a global subscriber sees every thread. The
+/// buffer then also holds the other tests' logs, which must not leak secrets either.
+fn global_capture() -> Capture {
+    static CAP: std::sync::OnceLock<Capture> = std::sync::OnceLock::new();
+    CAP.get_or_init(|| {
+        let cap = Capture::default();
+        let sub = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::TRACE)
+            .with_writer(cap.clone())
+            .with_ansi(false)
+            .finish();
+        let _ = tracing::subscriber::set_global_default(sub);
+        cap
+    })
+    .clone()
+}
+
 impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Capture {
     type Writer = Capture;
     fn make_writer(&'a self) -> Capture {
@@ -151,13 +172,7 @@ impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Capture {
 
 #[tokio::test]
 async fn full_read_at_trace_level_logs_no_secret_or_token() {
-    let cap = Capture::default();
-    let sub = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(cap.clone())
-        .with_ansi(false)
-        .finish();
-    let _guard = tracing::subscriber::set_default(sub);
+    let cap = global_capture();
     let emu = emulator().await;
     let c = client(&emu, Credential::Secret(SecretString::from("right-secret")));
     let live = entraform::live::read_live(&c, &entraform::live::ReadOptions::default())
