@@ -45,8 +45,8 @@ async fn live_reader_reads_the_emulated_tenant() {
         assert_eq!(members, expected_members);
         assert_eq!(live.role_assignments().len(), 11);
         let m = env.emu.metrics();
-        // 1,500 users in pages of 999.
-        assert_eq!(m.by_route.get("GET /users"), Some(&2));
+        // 1,500 users with $expand=manager: Graph pages those at 100 → 15 pages.
+        assert_eq!(m.by_route.get("GET /users"), Some(&15));
         assert_eq!(m.by_status.keys().copied().collect::<Vec<_>>(), vec![200]);
     }
 }

@@ -36,17 +36,17 @@ pub struct EmulatorConfig {
     pub faults: FaultConfig,
     /// Seed for generated ids, request ids and tokens.
     pub id_seed: u64,
-    /// Most users per list page when `$expand` is used; 0 (the default) lets
-    /// `$top` decide. Practitioners report that Graph returns at most
-    /// [`REPORTED_EXPAND_PAGE_CAP`] (100) with `$expand`; Microsoft's docs do not
-    /// state it, so it is opt-in.
+    /// Most users per list page when `$expand` is used (default
+    /// [`REPORTED_EXPAND_PAGE_CAP`], 100, as Graph does: Microsoft's known
+    /// issue 13635, "$expand on directory objects returns a maximum of 100
+    /// objects"); 0 lets `$top` decide.
     pub expand_page_cap: usize,
     /// Split a group's `members@delta` across pages after this many entries,
     /// repeating the group object as Graph does for large groups (0, the default: never).
     pub delta_member_cap: usize,
 }
 
-/// The page size reported for Graph directory listings with `$expand` (opt-in).
+/// Graph's page size for directory listings with `$expand` (known issue 13635).
 pub const REPORTED_EXPAND_PAGE_CAP: usize = 100;
 
 impl Default for EmulatorConfig {
@@ -55,7 +55,7 @@ impl Default for EmulatorConfig {
             addr: SocketAddr::from(([127, 0, 0, 1], 0)),
             faults: FaultConfig::default(),
             id_seed: 0x5eed,
-            expand_page_cap: 0,
+            expand_page_cap: REPORTED_EXPAND_PAGE_CAP,
             delta_member_cap: 0,
         }
     }
