@@ -4,6 +4,7 @@
 //! and returns data; I/O lives at the edges (YAML loader, Graph client, apply
 //! executor, emulator). See `docs/` for the user-facing documentation.
 
+pub mod apply;
 pub mod builtin_roles;
 pub mod cli;
 pub mod desired;

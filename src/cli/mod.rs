@@ -139,7 +139,8 @@ fn init_logging(verbose: u8) {
     let filter =
         EnvFilter::try_from_env("ENTRAFORM_LOG").unwrap_or_else(|_| EnvFilter::new(default));
     use std::io::IsTerminal;
-    let ansi = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let ansi = std::io::stderr().is_terminal()
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_ansi(ansi)

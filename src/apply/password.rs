@@ -1,0 +1,95 @@
+//! Initial passwords for new users: random, to Entra's complexity rules, never printed.
+
+use secrecy::SecretString;
+
+const UPPER: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ";
+const LOWER: &[u8] = b"abcdefghijkmnopqrstuvwxyz";
+const DIGIT: &[u8] = b"23456789";
+const SYMBOL: &[u8] = b"!#$%&*+-=?@^_~";
+
+/// Length of generated passwords (Entra allows 8–256; longer is stronger).
+pub const LENGTH: usize = 20;
+
+/// Why a password could not be produced.
+#[derive(Debug, thiserror::Error)]
+pub enum PasswordError {
+    /// The system random source failed.
+    #[error("the system's secure random number generator failed")]
+    Random,
+}
+
+fn random_bytes(n: usize) -> Result<Vec<u8>, PasswordError> {
+    use aws_lc_rs::rand::{SecureRandom, SystemRandom};
+    let mut buf = vec![0u8; n];
+    SystemRandom::new()
+        .fill(&mut buf)
+        .map_err(|_| PasswordError::Random)?;
+    Ok(buf)
+}
+
+/// Pick uniformly from `set` using rejection sampling (no modulo bias).
+fn pick(set: &[u8], bytes: &mut impl Iterator<Item = u8>) -> Option<u8> {
+    let limit = 256 - (256 % set.len());
+    bytes
+        .find(|b| usize::from(*b) < limit)
+        .map(|b| set[usize::from(b) % set.len()])
+}
+
+/// A random password of [`LENGTH`] characters with upper- and lower-case
+/// letters, digits and symbols (Entra requires three of the four classes),
+/// from the operating system's CSPRNG. Look-alike characters are left out.
+pub fn generate() -> Result<SecretString, PasswordError> {
+    let all: Vec<u8> = [UPPER, LOWER, DIGIT, SYMBOL].concat();
+    loop {
+        let mut bytes = random_bytes(LENGTH * 8)?.into_iter();
+        let mut chars = Vec::with_capacity(LENGTH);
+        for set in [UPPER, LOWER, DIGIT, SYMBOL] {
+            chars.extend(pick(set, &mut bytes));
+        }
+        while chars.len() < LENGTH {
+            match pick(&all, &mut bytes) {
+                Some(c) => chars.push(c),
+                None => break,
+            }
+        }
+        if chars.len() < LENGTH {
+            continue; // ran out of random bytes after rejections; draw again
+        }
+        // Shuffle so the guaranteed classes are not always first (Fisher–Yates).
+        let order = random_bytes(LENGTH * 4)?;
+        for i in (1..chars.len()).rev() {
+            let r = u32::from_le_bytes([
+                order[i * 4],
+                order[i * 4 + 1],
+                order[i * 4 + 2],
+                order[i * 4 + 3],
+            ]);
+            chars.swap(i, r as usize % (i + 1));
+        }
+        let s: String = chars.into_iter().map(char::from).collect();
+        return Ok(SecretString::from(s));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use secrecy::ExposeSecret;
+
+    #[test]
+    fn generated_passwords_meet_entra_rules_and_differ() {
+        let a = generate().unwrap();
+        let b = generate().unwrap();
+        let s = a.expose_secret();
+        assert_eq!(s.len(), LENGTH);
+        assert!(s.bytes().any(|c| UPPER.contains(&c)));
+        assert!(s.bytes().any(|c| LOWER.contains(&c)));
+        assert!(s.bytes().any(|c| DIGIT.contains(&c)));
+        assert!(s.bytes().any(|c| SYMBOL.contains(&c)));
+        assert_ne!(s, b.expose_secret());
+        assert!(
+            !format!("{a:?}").contains(s),
+            "Debug must not show the password"
+        );
+    }
+}

@@ -1,0 +1,231 @@
+//! The Graph request of each plan operation (pure), as Microsoft's docs show them.
+
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::{Map, Value, json};
+
+use crate::desired::attrs::{Attr, AttrValue};
+use crate::desired::state::GroupKind;
+use crate::graph::BatchRequest;
+use crate::model::ObjectId;
+use crate::plan::op::{GroupRef, Op, UserRef};
+
+/// Ids of objects a plan refers to, including those created earlier in the same apply.
+pub trait Ids {
+    /// The object id of a user (known in advance, or created by an earlier step).
+    fn user(&self, r: &UserRef) -> Option<ObjectId>;
+    /// The object id of a group.
+    fn group(&self, r: &GroupRef) -> Option<ObjectId>;
+}
+
+/// Why an operation has no request (yet).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RequestError {
+    /// A referenced object has no id: the step that creates it did not run.
+    #[error("`{0}` has no object id yet (the step that creates it did not succeed)")]
+    Unresolved(String),
+    /// A new user's password is needed and was not given.
+    #[error("no initial password for `{0}`")]
+    NoPassword(String),
+}
+
+fn value(v: &AttrValue) -> Value {
+    match v {
+        AttrValue::Text(t) => Value::String(t.clone()),
+        AttrValue::List(l) => Value::Array(l.iter().cloned().map(Value::String).collect()),
+    }
+}
+
+/// The value that clears an attribute: `[]` for collections, `null` otherwise.
+fn cleared(attr: Attr) -> Value {
+    if attr.is_list() {
+        json!([])
+    } else {
+        Value::Null
+    }
+}
+
+fn request(method: &str, url: String, body: Option<Value>) -> BatchRequest {
+    let mut r = BatchRequest::get(url);
+    r.method = method.to_string();
+    r.body = body;
+    r
+}
+
+fn user_id(ids: &impl Ids, r: &UserRef) -> Result<ObjectId, RequestError> {
+    ids.user(r)
+        .ok_or_else(|| RequestError::Unresolved(r.upn.to_string()))
+}
+
+fn group_id(ids: &impl Ids, r: &GroupRef) -> Result<ObjectId, RequestError> {
+    ids.group(r)
+        .ok_or_else(|| RequestError::Unresolved(format!("group {}", r.name)))
+}
+
+/// The request for one operation. `graph_root` is the Graph host (`https://graph.microsoft.com`),
+/// used in `@odata.id` references; `password` is the new user's initial password for `CreateUser`.
+pub fn for_op(
+    op: &Op,
+    ids: &impl Ids,
+    graph_root: &str,
+    password: Option<&SecretString>,
+) -> Result<BatchRequest, RequestError> {
+    let object = |kind: &str, id: &ObjectId| json!({ "@odata.id": format!("{graph_root}/v1.0/{kind}/{id}") });
+    Ok(match op {
+        Op::CreateUser {
+            upn,
+            attributes,
+            enabled,
+            ..
+        } => {
+            let password = password.ok_or_else(|| RequestError::NoPassword(upn.to_string()))?;
+            let mut body = Map::new();
+            body.insert("accountEnabled".into(), json!(enabled));
+            body.insert("userPrincipalName".into(), json!(upn.as_str()));
+            for (attr, v) in attributes {
+                body.insert(attr.graph_name().into(), value(v));
+            }
+            body.insert(
+                "passwordProfile".into(),
+                json!({ "forceChangePasswordNextSignIn": true, "password": password.expose_secret() }),
+            );
+            request("POST", "/users".into(), Some(Value::Object(body)))
+        }
+        Op::RestoreUser { user } => request(
+            "POST",
+            format!("/directory/deletedItems/{}/restore", user_id(ids, user)?),
+            None,
+        ),
+        Op::UpdateUser { user, changes } => {
+            let body: Map<String, Value> = changes
+                .iter()
+                .map(|c| {
+                    (
+                        c.attr.graph_name().to_string(),
+                        c.new.as_ref().map_or_else(|| cleared(c.attr), value),
+                    )
+                })
+                .collect();
+            request(
+                "PATCH",
+                format!("/users/{}", user_id(ids, user)?),
+                Some(Value::Object(body)),
+            )
+        }
+        Op::EnableUser { user } => request(
+            "PATCH",
+            format!("/users/{}", user_id(ids, user)?),
+            Some(json!({ "accountEnabled": true })),
+        ),
+        Op::DisableUser { user } => request(
+            "PATCH",
+            format!("/users/{}", user_id(ids, user)?),
+            Some(json!({ "accountEnabled": false })),
+        ),
+        Op::RevokeSessions { user } => request(
+            "POST",
+            format!("/users/{}/revokeSignInSessions", user_id(ids, user)?),
+            None,
+        ),
+        Op::DeleteUser { user } => {
+            request("DELETE", format!("/users/{}", user_id(ids, user)?), None)
+        }
+        Op::SetManager { user, manager, .. } => request(
+            "PUT",
+            format!("/users/{}/manager/$ref", user_id(ids, user)?),
+            Some(object("users", &user_id(ids, manager)?)),
+        ),
+        Op::RemoveManager { user, .. } => request(
+            "DELETE",
+            format!("/users/{}/manager/$ref", user_id(ids, user)?),
+            None,
+        ),
+        Op::CreateGroup {
+            name,
+            mail_nickname,
+            description,
+            kind,
+        } => {
+            let mut body = json!({
+                "displayName": name,
+                "mailNickname": mail_nickname,
+                "mailEnabled": *kind == GroupKind::Microsoft365,
+                "securityEnabled": *kind == GroupKind::Security,
+            });
+            if *kind == GroupKind::Microsoft365 {
+                body["groupTypes"] = json!(["Unified"]);
+            }
+            if let Some(d) = description {
+                body["description"] = json!(d);
+            }
+            request("POST", "/groups".into(), Some(body))
+        }
+        Op::UpdateGroup {
+            group,
+            new_description,
+            ..
+        } => request(
+            "PATCH",
+            format!("/groups/{}", group_id(ids, group)?),
+            Some(json!({ "description": new_description })),
+        ),
+        Op::AddMember { group, member } => request(
+            "POST",
+            format!("/groups/{}/members/$ref", group_id(ids, group)?),
+            Some(object("directoryObjects", &user_id(ids, member)?)),
+        ),
+        Op::RemoveMember { group, member } => request(
+            "DELETE",
+            format!(
+                "/groups/{}/members/{}/$ref",
+                group_id(ids, group)?,
+                member.id
+            ),
+            None,
+        ),
+        Op::AssignRole { role, principal } => request(
+            "POST",
+            "/roleManagement/directory/roleAssignments".into(),
+            Some(json!({
+                "@odata.type": "#microsoft.graph.unifiedRoleAssignment",
+                "roleDefinitionId": role.definition_id,
+                "principalId": user_id(ids, principal)?,
+                "directoryScopeId": "/",
+            })),
+        ),
+        Op::RemoveRole { assignment_id, .. } => request(
+            "DELETE",
+            format!("/roleManagement/directory/roleAssignments/{assignment_id}"),
+            None,
+        ),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Ids from the refs themselves (objects that already exist).
+    struct Known;
+    impl Ids for Known {
+        fn user(&self, r: &UserRef) -> Option<ObjectId> {
+            r.id.clone()
+        }
+        fn group(&self, r: &GroupRef) -> Option<ObjectId> {
+            r.id.clone()
+        }
+    }
+
+    #[test]
+    fn unresolved_references_are_errors_not_panics() {
+        let op = Op::DeleteUser {
+            user: UserRef {
+                upn: crate::model::Upn::new_unchecked("new@contoso.com"),
+                id: None,
+            },
+        };
+        assert_eq!(
+            for_op(&op, &Known, "https://graph.microsoft.com", None),
+            Err(RequestError::Unresolved("new@contoso.com".into()))
+        );
+    }
+}
