@@ -4,5 +4,6 @@
 //! (`request`) and new users' initial passwords (`password`). The executor
 //! (waves, `$batch`, partial failure, journal) builds on these.
 
+pub mod execute;
 pub mod password;
 pub mod request;

@@ -45,10 +45,14 @@ fn cleared(attr: Attr) -> Value {
 }
 
 fn request(method: &str, url: String, body: Option<Value>) -> BatchRequest {
-    let mut r = BatchRequest::get(url);
-    r.method = method.to_string();
-    r.body = body;
-    r
+    match body {
+        Some(b) => BatchRequest::with_body(method, url, b),
+        None => {
+            let mut r = BatchRequest::get(url);
+            r.method = method.to_string();
+            r
+        }
+    }
 }
 
 fn user_id(ids: &impl Ids, r: &UserRef) -> Result<ObjectId, RequestError> {

@@ -8,6 +8,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+pub mod apply;
 pub mod connect;
 pub mod emulator;
 pub mod plan;
@@ -84,6 +85,8 @@ pub enum Command {
     Validate(validate::Args),
     /// Compare the repo with the tenant (or an emulator) and show what would change; changes nothing.
     Plan(Box<plan::Args>),
+    /// Compute a fresh plan, show it, ask, and apply it to the tenant.
+    Apply(Box<apply::Args>),
     /// Print the JSON Schema of the YAML files (for editors and yaml-language-server).
     Schema(schema::Args),
     /// Serve a local Microsoft Graph v1.0 emulator from a seed until Ctrl-C.
@@ -123,6 +126,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
     match cli.command {
         Command::Validate(args) => validate::run(args, cli.color),
         Command::Plan(args) => plan::run(*args, cli.color),
+        Command::Apply(args) => apply::run(*args, cli.color),
         Command::Schema(args) => schema::run(args),
         Command::Emulator(args) => emulator::run(args),
     }

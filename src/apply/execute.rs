@@ -1,0 +1,264 @@
+//! Running a plan against Graph: wave by wave, each wave's operations in `$batch`.
+//!
+//! A failed operation skips only the steps that depend on it; independent
+//! steps still run. Adding a member that is already there, or removing one
+//! that is already gone, counts as done (idempotent). Steps that act on an
+//! object created moments earlier retry Graph's replication-delay 404s.
+
+use std::collections::HashMap;
+
+use secrecy::SecretString;
+use serde::Serialize;
+
+use super::password;
+use super::request::{Ids, for_op};
+use crate::desired::state::PasswordPolicy;
+use crate::graph::{BatchRequest, GraphClient};
+use crate::model::{ObjectId, Upn};
+use crate::plan::Step;
+use crate::plan::op::{GroupRef, Op, UserRef};
+
+/// What happened to one step.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum StepStatus {
+    /// Graph accepted it (or it was already in effect).
+    Done,
+    /// Graph refused it, or it could not be sent.
+    Failed {
+        /// Graph's error in words, with code and request-id.
+        error: String,
+    },
+    /// Not attempted because a step it depends on did not succeed.
+    Skipped {
+        /// The step that failed or was skipped.
+        because_of: usize,
+    },
+}
+
+/// One step's outcome (what the journal records; never a secret).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Outcome {
+    /// Step id in the plan.
+    pub step: usize,
+    /// Operation kind (`create_user`, …).
+    pub op: &'static str,
+    /// The object (UPN, `group:name`, `role:name`).
+    pub object: String,
+    /// What happened.
+    #[serde(flatten)]
+    pub status: StepStatus,
+}
+
+/// The result of a run.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Report {
+    /// One outcome per step, in step order.
+    pub outcomes: Vec<Outcome>,
+}
+
+impl Report {
+    fn count(&self, f: impl Fn(&StepStatus) -> bool) -> usize {
+        self.outcomes.iter().filter(|o| f(&o.status)).count()
+    }
+    /// Steps done.
+    pub fn done(&self) -> usize {
+        self.count(|s| matches!(s, StepStatus::Done))
+    }
+    /// Steps failed.
+    pub fn failed(&self) -> usize {
+        self.count(|s| matches!(s, StepStatus::Failed { .. }))
+    }
+    /// Steps skipped.
+    pub fn skipped(&self) -> usize {
+        self.count(|s| matches!(s, StepStatus::Skipped { .. }))
+    }
+}
+
+/// Receives outcomes as they happen, and new users' initial passwords.
+pub trait Observer {
+    /// A step finished (done, failed or skipped).
+    fn outcome(&mut self, outcome: &Outcome);
+    /// A user was created with this initial password (write it only where the operator asked).
+    fn credential(&mut self, upn: &Upn, password: &SecretString);
+}
+
+#[derive(Default)]
+struct Created {
+    users: HashMap<Upn, ObjectId>,
+    groups: HashMap<String, ObjectId>,
+}
+
+impl Ids for Created {
+    fn user(&self, r: &UserRef) -> Option<ObjectId> {
+        r.id.clone().or_else(|| self.users.get(&r.upn).cloned())
+    }
+    fn group(&self, r: &GroupRef) -> Option<ObjectId> {
+        r.id.clone()
+            .or_else(|| self.groups.get(&r.name.to_lowercase()).cloned())
+    }
+}
+
+/// Is this refusal Graph's way of saying "already so"?
+fn already_in_effect(op: &Op, status: u16, message: &str) -> bool {
+    match op {
+        Op::AddMember { .. } => status == 400 && message.contains("already exist"),
+        Op::RemoveMember { .. }
+        | Op::RemoveRole { .. }
+        | Op::RemoveManager { .. }
+        | Op::DeleteUser { .. } => status == 404,
+        _ => false,
+    }
+}
+
+/// Execute `steps` (in plan order, waves ascending) through `client`.
+pub async fn execute(
+    client: &GraphClient,
+    steps: &[Step],
+    graph_root: &str,
+    observer: &mut impl Observer,
+) -> Report {
+    let mut status: Vec<Option<StepStatus>> = vec![None; steps.len()];
+    let mut created = Created::default();
+    let waves = steps.iter().map(|s| s.wave + 1).max().unwrap_or(0);
+    for wave in 0..waves {
+        let mut sent: Vec<(usize, BatchRequest, Option<SecretString>)> = Vec::new();
+        for s in steps.iter().filter(|s| s.wave == wave) {
+            let blocked = s
+                .depends_on
+                .iter()
+                .find(|d| !matches!(status.get(**d), Some(Some(StepStatus::Done))));
+            let verdict = if let Some(d) = blocked {
+                Some(StepStatus::Skipped { because_of: *d })
+            } else {
+                let password = match &s.op {
+                    Op::CreateUser {
+                        password: PasswordPolicy::Generate,
+                        ..
+                    } => match password::generate() {
+                        Ok(p) => Ok(Some(p)),
+                        Err(e) => Err(e.to_string()),
+                    },
+                    Op::CreateUser {
+                        password: PasswordPolicy::Env(var),
+                        ..
+                    } => match std::env::var(var) {
+                        Ok(v) if !v.is_empty() => Ok(Some(SecretString::from(v))),
+                        _ => Err(format!(
+                            "environment variable {var} (the user's `password: {{ env: {var} }}`) is not set"
+                        )),
+                    },
+                    _ => Ok(None),
+                };
+                match password.and_then(|pw| {
+                    for_op(&s.op, &created, graph_root, pw.as_ref())
+                        .map(|r| (r, pw))
+                        .map_err(|e| e.to_string())
+                }) {
+                    Ok((mut req, pw)) => {
+                        // Objects created earlier in this run may not have replicated yet.
+                        req.retry_not_found = s.depends_on.iter().any(|d| {
+                            matches!(
+                                steps.get(*d).map(|x| &x.op),
+                                Some(
+                                    Op::CreateUser { .. }
+                                        | Op::RestoreUser { .. }
+                                        | Op::CreateGroup { .. }
+                                )
+                            )
+                        });
+                        sent.push((s.id, req, pw));
+                        None
+                    }
+                    Err(error) => Some(StepStatus::Failed { error }),
+                }
+            };
+            if let Some(v) = verdict {
+                finish(steps, s.id, v, &mut status, observer);
+            }
+        }
+        if sent.is_empty() {
+            continue;
+        }
+        let requests: Vec<BatchRequest> = sent.iter().map(|(_, r, _)| r.clone()).collect();
+        tracing::info!(wave, operations = requests.len(), "applying wave");
+        match client.batch(requests).await {
+            Err(e) => {
+                for (id, _, _) in &sent {
+                    finish(
+                        steps,
+                        *id,
+                        StepStatus::Failed {
+                            error: e.to_string(),
+                        },
+                        &mut status,
+                        observer,
+                    );
+                }
+            }
+            Ok(results) => {
+                for ((id, _, pw), result) in sent.into_iter().zip(results) {
+                    let op = &steps[id].op;
+                    let verdict = match result {
+                        Ok(resp) => {
+                            let new_id = resp
+                                .body
+                                .as_ref()
+                                .and_then(|b| b["id"].as_str())
+                                .map(|s| ObjectId(s.to_string()));
+                            match (op, new_id) {
+                                (Op::CreateUser { upn, .. }, Some(nid)) => {
+                                    created.users.insert(upn.clone(), nid);
+                                    if let Some(p) = &pw {
+                                        observer.credential(upn, p);
+                                    }
+                                }
+                                (Op::CreateGroup { name, .. }, Some(nid)) => {
+                                    created.groups.insert(name.to_lowercase(), nid);
+                                }
+                                _ => {}
+                            }
+                            StepStatus::Done
+                        }
+                        Err(e) if already_in_effect(op, e.status, &e.message) => StepStatus::Done,
+                        Err(e) => StepStatus::Failed {
+                            error: e.to_string(),
+                        },
+                    };
+                    finish(steps, id, verdict, &mut status, observer);
+                }
+            }
+        }
+    }
+    Report {
+        outcomes: steps
+            .iter()
+            .map(|s| Outcome {
+                step: s.id,
+                op: s.op.kind(),
+                object: s.op.object_key(),
+                status: status[s.id]
+                    .clone()
+                    .unwrap_or(StepStatus::Skipped { because_of: s.id }),
+            })
+            .collect(),
+    }
+}
+
+fn finish(
+    steps: &[Step],
+    id: usize,
+    verdict: StepStatus,
+    status: &mut [Option<StepStatus>],
+    observer: &mut impl Observer,
+) {
+    let s = &steps[id];
+    let outcome = Outcome {
+        step: id,
+        op: s.op.kind(),
+        object: s.op.object_key(),
+        status: verdict.clone(),
+    };
+    observer.outcome(&outcome);
+    status[id] = Some(verdict);
+}

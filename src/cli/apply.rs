@@ -1,0 +1,207 @@
+//! `entraform apply`: compute a fresh plan, show it, confirm, and make it so.
+
+use std::fs::File;
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::PathBuf;
+
+use anyhow::Context;
+use secrecy::{ExposeSecret, SecretString};
+
+use super::connect::TenantArgs;
+use super::plan::GateFlags;
+use super::{ColorChoice, Exit};
+use crate::apply::execute::{Observer, Outcome, StepStatus, execute};
+use crate::desired::{load_dir, render as diag_render};
+use crate::model::Upn;
+use crate::plan::render::{PlanFormat, RenderOptions, render};
+use crate::plan::{self};
+
+/// Arguments of `entraform apply`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The directory repo (every *.yaml / *.yml file below it).
+    #[arg(default_value = ".", env = "ENTRAFORM_DIR")]
+    pub dir: PathBuf,
+
+    /// Apply without asking (for CI). Without it, apply asks on a terminal and refuses otherwise.
+    #[arg(long, env = "ENTRAFORM_AUTO_APPROVE")]
+    pub auto_approve: bool,
+
+    /// Write new users' initial passwords to this file (created with mode 0600; never overwritten).
+    /// Without it, generated passwords are not kept anywhere.
+    #[arg(long, value_name = "FILE", env = "ENTRAFORM_CREDENTIALS_OUT")]
+    pub credentials_out: Option<PathBuf>,
+
+    /// Append one JSON line per operation outcome to this file, as it happens.
+    #[arg(long, value_name = "FILE", env = "ENTRAFORM_JOURNAL")]
+    pub journal: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub tenant: TenantArgs,
+
+    #[command(flatten)]
+    pub gates: GateFlags,
+}
+
+struct Sinks {
+    credentials: Option<File>,
+    journal: Option<File>,
+    failed_io: Option<String>,
+}
+
+impl Observer for Sinks {
+    fn outcome(&mut self, o: &Outcome) {
+        match &o.status {
+            StepStatus::Done => {
+                tracing::info!(step = o.step, op = o.op, object = %o.object, "done")
+            }
+            StepStatus::Failed { error } => {
+                eprintln!("failed: step {} {} {}: {error}", o.step, o.op, o.object)
+            }
+            StepStatus::Skipped { because_of } => {
+                eprintln!(
+                    "skipped: step {} {} {} (depends on step {because_of})",
+                    o.step, o.op, o.object
+                )
+            }
+        }
+        if let Some(j) = &mut self.journal {
+            let line = serde_json::to_string(o).unwrap_or_default();
+            if let Err(e) = writeln!(j, "{line}").and_then(|_| j.flush()) {
+                self.failed_io
+                    .get_or_insert(format!("cannot write the journal: {e}"));
+            }
+        }
+    }
+    fn credential(&mut self, upn: &Upn, password: &SecretString) {
+        if let Some(f) = &mut self.credentials
+            && let Err(e) =
+                writeln!(f, "{upn}\t{}", password.expose_secret()).and_then(|_| f.flush())
+        {
+            self.failed_io
+                .get_or_insert(format!("cannot write the credentials file: {e}"));
+        }
+    }
+}
+
+fn create_private(path: &PathBuf) -> anyhow::Result<File> {
+    let mut o = std::fs::OpenOptions::new();
+    o.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        o.mode(0o600);
+    }
+    o.open(path)
+        .with_context(|| format!("cannot create {} (it must not exist yet)", path.display()))
+}
+
+/// Run `apply`.
+pub fn run(args: Args, color: ColorChoice) -> anyhow::Result<Exit> {
+    let loaded = load_dir(&args.dir);
+    let desired = match &loaded.result {
+        Ok((state, _)) => state,
+        Err(diags) => {
+            eprint!(
+                "{}",
+                diag_render::human(
+                    diags,
+                    &loaded.sources,
+                    color.enabled(std::io::stderr().is_terminal())
+                )
+            );
+            eprintln!(
+                "{}: the repo is invalid; nothing was applied",
+                args.dir.display()
+            );
+            return Ok(Exit::Error);
+        }
+    };
+    let conn = args.tenant.connect()?;
+    let live = conn.read()?;
+    let plan = plan::build(desired, &live, &args.gates.overrides());
+    let opts = RenderOptions {
+        color: color.enabled(std::io::stdout().is_terminal()),
+        ..RenderOptions::default()
+    };
+    print!("{}", render(&plan, PlanFormat::Text, &opts));
+    if !plan.errors.is_empty() {
+        eprintln!("The plan has errors; nothing was applied.");
+        return Ok(Exit::Error);
+    }
+    if plan.is_blocked() {
+        eprintln!("A safety gate stopped the plan; nothing was applied.");
+        return Ok(Exit::Unsafe);
+    }
+    if !plan.has_changes() {
+        println!("No changes. The tenant matches the repo.");
+        return Ok(Exit::Ok);
+    }
+    if !args.auto_approve {
+        if !std::io::stdin().is_terminal() {
+            eprintln!(
+                "Refusing to apply without confirmation: stdin is not a terminal. Review the plan and pass --auto-approve."
+            );
+            return Ok(Exit::Error);
+        }
+        print!(
+            "Apply these {} operations to the tenant? Only 'yes' is accepted: ",
+            plan.steps.len()
+        );
+        std::io::stdout().flush()?;
+        let mut answer = String::new();
+        std::io::stdin().lock().read_line(&mut answer)?;
+        if answer.trim() != "yes" {
+            println!("Apply cancelled.");
+            return Ok(Exit::Ok);
+        }
+    }
+    let creates_users = plan
+        .steps
+        .iter()
+        .any(|s| matches!(s.op, crate::plan::Op::CreateUser { .. }));
+    let mut sinks = Sinks {
+        credentials: match &args.credentials_out {
+            Some(p) if creates_users => Some(create_private(p)?),
+            _ => None,
+        },
+        journal: match &args.journal {
+            Some(p) => Some(
+                std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(p)
+                    .with_context(|| format!("cannot open the journal {}", p.display()))?,
+            ),
+            None => None,
+        },
+        failed_io: None,
+    };
+    let graph_root = conn.client.auth().cloud.graph();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let report = rt.block_on(execute(&conn.client, &plan.steps, &graph_root, &mut sinks));
+    println!(
+        "Apply finished: {} done, {} failed, {} skipped ({}).",
+        report.done(),
+        report.failed(),
+        report.skipped(),
+        conn.client.counters()
+    );
+    if let Some(e) = sinks.failed_io {
+        eprintln!("warning: {e}");
+    }
+    if creates_users && args.credentials_out.is_none() {
+        println!(
+            "New users' generated passwords were not kept (use --credentials-out FILE to save them)."
+        );
+    }
+    Ok(if report.failed() > 0 || report.skipped() > 0 {
+        Exit::Error
+    } else {
+        Exit::Ok
+    })
+}

@@ -1,0 +1,232 @@
+//! `entraform apply` through the real binary against the emulator over HTTP.
+
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+
+use entraform::emulator::{BackgroundEmulator, EmulatorConfig, Seed};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+struct Tenant {
+    emu: BackgroundEmulator,
+    token: String,
+    app: String,
+}
+
+fn tenant(seed: &str) -> Tenant {
+    let seed = Seed::from_file(&root().join(seed)).expect("seed");
+    let app = seed.applications[0].app_id.clone();
+    let emu = BackgroundEmulator::start(seed, EmulatorConfig::default()).expect("emulator");
+    let token = emu.issue_token(&app);
+    Tenant { emu, token, app }
+}
+
+fn run(t: &Tenant, args: &[&str], envs: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_entraform"));
+    cmd.current_dir(root())
+        .args(args)
+        .args(["--graph-url", t.emu.base_url()])
+        .stdin(Stdio::null());
+    for var in [
+        "AZURE_CLIENT_SECRET",
+        "ENTRAFORM_EMULATOR",
+        "CONTOSO_NEWHIRE_PASSWORD",
+        "ENTRAFORM_AUTO_APPROVE",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd.env("ENTRAFORM_GRAPH_TOKEN", &t.token)
+        .env("AZURE_TENANT_ID", t.emu.tenant_id())
+        .env("AZURE_CLIENT_ID", &t.app);
+    for (k, v) in envs {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("run entraform")
+}
+
+fn out(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+fn writes(t: &Tenant) -> u64 {
+    let m = t.emu.metrics();
+    m.by_route
+        .iter()
+        .filter(|(r, _)| !r.starts_with("GET "))
+        .map(|(r, n)| if r.contains("$batch") { 0 } else { *n })
+        .sum::<u64>()
+        + m.batch_inner_requests
+}
+
+fn tempdir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("entraform-apply-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+const NEW_HIRE: (&str, &str) = ("CONTOSO_NEWHIRE_PASSWORD", "Env-Supplied-Pass-42!");
+
+#[test]
+fn apply_converges_and_a_second_apply_is_a_no_op() {
+    let t = tenant("examples/seed.yaml");
+    let o = run(
+        &t,
+        &["apply", "examples/desired-state", "--auto-approve"],
+        &[NEW_HIRE],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    assert!(
+        out(&o).contains("26 done, 0 failed, 0 skipped"),
+        "{}",
+        out(&o)
+    );
+    // 26 operations in 3 waves: 3 `$batch` POSTs, not 26 requests.
+    assert_eq!(
+        t.emu.metrics().by_route.get("POST /$batch"),
+        Some(&3),
+        "{:?}",
+        t.emu.metrics().by_route
+    );
+    let o = run(
+        &t,
+        &["plan", "examples/desired-state", "--detailed-exitcode"],
+        &[],
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "after apply the plan must be empty:\n{}",
+        out(&o)
+    );
+    t.emu.reset_metrics();
+    let o = run(
+        &t,
+        &["apply", "examples/desired-state", "--auto-approve"],
+        &[NEW_HIRE],
+    );
+    assert_eq!(o.status.code(), Some(0));
+    assert!(out(&o).contains("No changes"), "{}", out(&o));
+    assert_eq!(
+        writes(&t),
+        0,
+        "the second apply wrote: {:?}",
+        t.emu.metrics().by_route
+    );
+    assert!(!out(&o).contains(NEW_HIRE.1));
+}
+
+#[test]
+fn without_a_terminal_or_auto_approve_apply_refuses() {
+    let t = tenant("examples/seed.yaml");
+    let o = run(&t, &["apply", "examples/desired-state"], &[NEW_HIRE]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(out(&o).contains("--auto-approve"), "{}", out(&o));
+    assert_eq!(writes(&t), 0);
+}
+
+#[test]
+fn a_failed_step_skips_only_its_dependants_and_the_next_apply_finishes() {
+    let t = tenant("examples/seed.yaml");
+    // The new hire's password comes from an unset variable: her creation fails.
+    let o = run(
+        &t,
+        &["apply", "examples/desired-state", "--auto-approve"],
+        &[],
+    );
+    let text = out(&o);
+    assert_eq!(o.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("CONTOSO_NEWHIRE_PASSWORD") && text.contains("is not set"),
+        "{text}"
+    );
+    assert!(text.contains("1 failed"), "{text}");
+    let o = run(&t, &["plan", "examples/desired-state"], &[]);
+    let plan = out(&o);
+    assert!(
+        plan.contains("ella.morgan@contoso.com") && !plan.contains("george.miles@contoso.com"),
+        "only the failed part remains:\n{plan}"
+    );
+    let o = run(
+        &t,
+        &["apply", "examples/desired-state", "--auto-approve"],
+        &[NEW_HIRE],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    let o = run(
+        &t,
+        &["plan", "examples/desired-state", "--detailed-exitcode"],
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+}
+
+#[test]
+fn generated_passwords_appear_only_in_the_credentials_file() {
+    let t = tenant("examples/seed.yaml");
+    let dir = tempdir("pw");
+    let repo = dir.join("repo");
+    std::fs::create_dir_all(&repo).unwrap();
+    std::fs::write(
+        repo.join("tenant.yaml"),
+        "tenant:\n  domain: contoso.com\n  domains: [contoso.onmicrosoft.com]\nusers:\n  - upn: zoe.new\n    displayName: Zoe New\n    password: generate\n",
+    )
+    .unwrap();
+    let creds = dir.join("creds.tsv");
+    let journal = dir.join("journal.jsonl");
+    let args = [
+        "apply",
+        repo.to_str().unwrap(),
+        "--auto-approve",
+        "--credentials-out",
+        creds.to_str().unwrap(),
+        "--journal",
+        journal.to_str().unwrap(),
+        "-vvv",
+    ];
+    let o = run(&t, &args, &[("ENTRAFORM_LOG", "trace")]);
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    let line = std::fs::read_to_string(&creds).expect("credentials written");
+    let (upn, password) = line.trim_end().split_once('\t').expect("upn<TAB>password");
+    assert_eq!(upn, "zoe.new@contoso.com");
+    assert!(password.len() >= 16);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(
+            std::fs::metadata(&creds).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+    }
+    assert!(
+        !out(&o).contains(password),
+        "password in stdout/stderr at trace level"
+    );
+    assert!(
+        !std::fs::read_to_string(&journal)
+            .unwrap()
+            .contains(password),
+        "password in the journal"
+    );
+    assert!(
+        !format!("{:?}", t.emu.state()).contains(password),
+        "the emulator must not keep passwords"
+    );
+    // The credentials file is never overwritten: a second run that would create users refuses first.
+    std::fs::write(
+        repo.join("more.yaml"),
+        "users:\n  - upn: yan.new\n    displayName: Yan New\n",
+    )
+    .unwrap();
+    t.emu.reset_metrics();
+    let o = run(&t, &args, &[]);
+    assert_eq!(o.status.code(), Some(1), "{}", out(&o));
+    assert!(out(&o).contains("must not exist"), "{}", out(&o));
+    assert_eq!(writes(&t), 0);
+}
