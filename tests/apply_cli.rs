@@ -230,3 +230,112 @@ fn generated_passwords_appear_only_in_the_credentials_file() {
     assert!(out(&o).contains("must not exist"), "{}", out(&o));
     assert_eq!(writes(&t), 0);
 }
+
+#[test]
+fn a_saved_plan_is_applied_exactly_and_a_stale_one_is_refused() {
+    let t = tenant("examples/seed.yaml");
+    let dir = tempdir("saved");
+    let plan_file = dir.join("plan.json");
+    let o = run(
+        &t,
+        &[
+            "plan",
+            "examples/desired-state",
+            "--out",
+            plan_file.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    let o = run(
+        &t,
+        &[
+            "apply",
+            "examples/desired-state",
+            "--plan",
+            plan_file.to_str().unwrap(),
+            "--auto-approve",
+        ],
+        &[NEW_HIRE],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    assert!(out(&o).contains("is current: 26 operations"), "{}", out(&o));
+    let o = run(
+        &t,
+        &["plan", "examples/desired-state", "--detailed-exitcode"],
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    // Applying the same saved plan again: the tenant moved (it was applied), so it is stale.
+    t.emu.reset_metrics();
+    let o = run(
+        &t,
+        &[
+            "apply",
+            "examples/desired-state",
+            "--plan",
+            plan_file.to_str().unwrap(),
+            "--auto-approve",
+        ],
+        &[NEW_HIRE],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", out(&o));
+    assert!(
+        out(&o).contains("the tenant changed since this plan was made"),
+        "{}",
+        out(&o)
+    );
+    assert_eq!(writes(&t), 0, "a stale plan must not write anything");
+}
+
+#[test]
+fn a_saved_plan_for_another_repo_is_refused() {
+    let t = tenant("examples/seed.yaml");
+    let dir = tempdir("digest");
+    let repo = dir.join("repo");
+    copy_dir(&root().join("examples/desired-state"), &repo);
+    let plan_file = dir.join("plan.json");
+    let o = run(
+        &t,
+        &[
+            "plan",
+            repo.to_str().unwrap(),
+            "--out",
+            plan_file.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    std::fs::write(
+        repo.join("late-change.yaml"),
+        "users:\n  - upn: zed.late\n    displayName: Zed Late\n",
+    )
+    .unwrap();
+    let o = run(
+        &t,
+        &[
+            "apply",
+            repo.to_str().unwrap(),
+            "--plan",
+            plan_file.to_str().unwrap(),
+            "--auto-approve",
+        ],
+        &[NEW_HIRE],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", out(&o));
+    assert!(out(&o).contains("directory repo changed"), "{}", out(&o));
+    assert_eq!(writes(&t), 0);
+}
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let target = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &target);
+        } else {
+            std::fs::copy(e.path(), target).unwrap();
+        }
+    }
+}

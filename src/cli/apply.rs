@@ -11,9 +11,10 @@ use super::connect::TenantArgs;
 use super::plan::GateFlags;
 use super::{ColorChoice, Exit};
 use crate::apply::execute::{Observer, Outcome, StepStatus, execute};
-use crate::desired::{load_dir, render as diag_render};
+use crate::desired::{load::digest, load_dir, render as diag_render};
 use crate::model::Upn;
 use crate::plan::render::{PlanFormat, RenderOptions, render};
+use crate::plan::saved::LoadedPlan;
 use crate::plan::{self};
 
 /// Arguments of `entraform apply`.
@@ -31,6 +32,11 @@ pub struct Args {
     /// Without it, generated passwords are not kept anywhere.
     #[arg(long, value_name = "FILE", env = "ENTRAFORM_CREDENTIALS_OUT")]
     pub credentials_out: Option<PathBuf>,
+
+    /// Apply exactly this saved plan (from `plan --out`) instead of a fresh one; refused if the
+    /// repo or any object it touches changed since.
+    #[arg(long, value_name = "FILE", env = "ENTRAFORM_PLAN_FILE")]
+    pub plan: Option<PathBuf>,
 
     /// Append one JSON line per operation outcome to this file, as it happens.
     #[arg(long, value_name = "FILE", env = "ENTRAFORM_JOURNAL")]
@@ -119,21 +125,53 @@ pub fn run(args: Args, color: ColorChoice) -> anyhow::Result<Exit> {
     };
     let conn = args.tenant.connect()?;
     let live = conn.read()?;
-    let plan = plan::build(desired, &live, &args.gates.overrides());
-    let opts = RenderOptions {
-        color: color.enabled(std::io::stdout().is_terminal()),
-        ..RenderOptions::default()
+    let steps = match &args.plan {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read the plan {}", path.display()))?;
+            let saved: LoadedPlan = serde_json::from_str(&text).with_context(|| {
+                format!(
+                    "{} is not a plan written by `entraform plan --out`",
+                    path.display()
+                )
+            })?;
+            if let Err(e) = saved.check(&digest(&args.dir, &loaded.sources), &live) {
+                eprintln!("error: refusing to apply {}: {e}", path.display());
+                return Ok(Exit::Error);
+            }
+            let waves = saved
+                .plan
+                .steps
+                .iter()
+                .map(|s| s.wave + 1)
+                .max()
+                .unwrap_or(0);
+            println!(
+                "Saved plan {} is current: {} operations in {waves} waves.",
+                path.display(),
+                saved.plan.steps.len()
+            );
+            saved.plan.steps
+        }
+        None => {
+            let plan = plan::build(desired, &live, &args.gates.overrides());
+            let opts = RenderOptions {
+                color: color.enabled(std::io::stdout().is_terminal()),
+                ..RenderOptions::default()
+            };
+            print!("{}", render(&plan, PlanFormat::Text, &opts));
+            if !plan.errors.is_empty() {
+                eprintln!("The plan has errors; nothing was applied.");
+                return Ok(Exit::Error);
+            }
+            if plan.is_blocked() {
+                eprintln!("A safety gate stopped the plan; nothing was applied.");
+                return Ok(Exit::Unsafe);
+            }
+            plan.steps
+        }
     };
-    print!("{}", render(&plan, PlanFormat::Text, &opts));
-    if !plan.errors.is_empty() {
-        eprintln!("The plan has errors; nothing was applied.");
-        return Ok(Exit::Error);
-    }
-    if plan.is_blocked() {
-        eprintln!("A safety gate stopped the plan; nothing was applied.");
-        return Ok(Exit::Unsafe);
-    }
-    if !plan.has_changes() {
+    if steps.is_empty() {
         println!("No changes. The tenant matches the repo.");
         return Ok(Exit::Ok);
     }
@@ -146,7 +184,7 @@ pub fn run(args: Args, color: ColorChoice) -> anyhow::Result<Exit> {
         }
         print!(
             "Apply these {} operations to the tenant? Only 'yes' is accepted: ",
-            plan.steps.len()
+            steps.len()
         );
         std::io::stdout().flush()?;
         let mut answer = String::new();
@@ -156,8 +194,7 @@ pub fn run(args: Args, color: ColorChoice) -> anyhow::Result<Exit> {
             return Ok(Exit::Ok);
         }
     }
-    let creates_users = plan
-        .steps
+    let creates_users = steps
         .iter()
         .any(|s| matches!(s.op, crate::plan::Op::CreateUser { .. }));
     let mut sinks = Sinks {
@@ -183,7 +220,7 @@ pub fn run(args: Args, color: ColorChoice) -> anyhow::Result<Exit> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    let report = rt.block_on(execute(&conn.client, &plan.steps, &graph_root, &mut sinks));
+    let report = rt.block_on(execute(&conn.client, &steps, &graph_root, &mut sinks));
     println!(
         "Apply finished: {} done, {} failed, {} skipped ({}).",
         report.done(),

@@ -303,8 +303,18 @@ impl serde::Serialize for Attr {
     }
 }
 
+impl<'de> serde::Deserialize<'de> for Attr {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let key = String::deserialize(d)?;
+        Attr::from_key(&key)
+            .ok_or_else(|| serde::de::Error::custom(format!("unknown attribute `{key}`")))
+    }
+}
+
 /// A checked attribute value.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 #[serde(untagged)]
 pub enum AttrValue {
     /// A single string (dates normalised to `YYYY-MM-DDTHH:MM:SSZ`).

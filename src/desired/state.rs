@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::attrs::{Attr, AttrValue};
 use crate::model::Upn;
@@ -151,7 +151,7 @@ pub struct Safety {
 }
 
 /// How a new user's initial password is chosen (never a literal in YAML).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PasswordPolicy {
     /// Generate a random password at apply time.
@@ -190,7 +190,7 @@ pub struct UserSpec {
 }
 
 /// Kind of group.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum GroupKind {
     /// A security group (securityEnabled, not mail-enabled).

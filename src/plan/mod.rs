@@ -12,7 +12,7 @@ pub mod render;
 pub mod saved;
 pub mod simulate;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 pub use gates::{GateKind, GateOverrides, GateResult};
 pub use op::{Action, AttrChange, GroupRef, Notice, Op, PlanError, PrincipalRef, RoleRef, UserRef};
@@ -24,7 +24,7 @@ use crate::live::Live;
 pub const PLAN_FORMAT_VERSION: u32 = 1;
 
 /// One operation placed in the DAG.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Step {
     /// Position in `Plan::steps` (stable for the same inputs).
     pub id: usize,

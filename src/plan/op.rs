@@ -2,14 +2,14 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::desired::attrs::{Attr, AttrValue};
 use crate::desired::state::{GroupKind, Origin, PasswordPolicy};
 use crate::model::{ObjectId, Upn};
 
 /// A user an operation acts on: its UPN, and its object id when it exists already.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct UserRef {
     /// The UPN.
     pub upn: Upn,
@@ -18,7 +18,7 @@ pub struct UserRef {
 }
 
 /// A group an operation acts on.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct GroupRef {
     /// displayName.
     pub name: String,
@@ -27,7 +27,7 @@ pub struct GroupRef {
 }
 
 /// A directory role.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct RoleRef {
     /// Display name.
     pub name: String,
@@ -36,7 +36,7 @@ pub struct RoleRef {
 }
 
 /// A member or principal that may not be a user (live objects entraform found).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct PrincipalRef {
     /// Object id.
     pub id: ObjectId,
@@ -45,7 +45,7 @@ pub struct PrincipalRef {
 }
 
 /// One attribute change: `None` means unset/cleared.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct AttrChange {
     /// Which attribute.
     pub attr: Attr,
@@ -56,7 +56,7 @@ pub struct AttrChange {
 }
 
 /// One step of a plan.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case")]
 pub enum Op {
     /// Create a user (password generated or read from the environment at apply time).

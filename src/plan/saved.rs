@@ -7,7 +7,7 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::op::Op;
 use super::{PLAN_FORMAT_VERSION, Plan};
@@ -27,7 +27,7 @@ fn fp<T: Serialize>(v: &T) -> String {
 ///
 /// An object that does not exist yet (a user to create) is fingerprinted as
 /// `absent`, so a plan is also stale when someone created it meanwhile.
-pub fn fingerprints(live: &Live, plan: &Plan) -> BTreeMap<String, String> {
+pub fn fingerprints(live: &Live, steps: &[super::Step]) -> BTreeMap<String, String> {
     let mut out = BTreeMap::new();
     let user = |out: &mut BTreeMap<String, String>, upn: &crate::model::Upn| {
         let v = live
@@ -35,7 +35,7 @@ pub fn fingerprints(live: &Live, plan: &Plan) -> BTreeMap<String, String> {
             .map_or_else(|| "absent".to_string(), fp);
         out.insert(format!("user:{}", upn.key()), v);
     };
-    for s in &plan.steps {
+    for s in steps {
         if let Some(u) = s.op.subject_upn() {
             user(&mut out, u);
         }
@@ -97,8 +97,114 @@ impl<'a> SavedPlan<'a> {
             format_version: PLAN_FORMAT_VERSION,
             entraform_version: env!("CARGO_PKG_VERSION"),
             desired_digest,
-            fingerprints: fingerprints(live, plan),
+            fingerprints: fingerprints(live, &plan.steps),
             plan,
+        }
+    }
+}
+
+/// A saved plan as read back by `apply --plan`: what is needed to check and run it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct LoadedPlan {
+    /// Version of the file's format.
+    pub format_version: u32,
+    /// Digest of the repo it was computed from.
+    pub desired_digest: String,
+    /// Fingerprints of the live objects it touches.
+    pub fingerprints: BTreeMap<String, String>,
+    /// The plan's steps, errors and gates.
+    pub plan: LoadedBody,
+}
+
+/// The parts of a saved plan that apply needs.
+#[derive(Debug, Clone, Deserialize)]
+pub struct LoadedBody {
+    /// Steps in execution order.
+    pub steps: Vec<super::Step>,
+    /// Errors found when planning (a plan with errors is never applied).
+    #[serde(default)]
+    pub errors: Vec<serde_json::Value>,
+    /// Gates as evaluated when planning.
+    #[serde(default)]
+    pub gates: Vec<LoadedGate>,
+}
+
+/// A gate's recorded outcome.
+#[derive(Debug, Clone, Deserialize)]
+pub struct LoadedGate {
+    /// Gate id.
+    pub gate: String,
+    /// Tripped?
+    pub tripped: bool,
+    /// Overridden by its flag?
+    pub overridden: bool,
+}
+
+/// Why a saved plan may not be applied.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StalePlan {
+    /// Written by another format version.
+    #[error(
+        "the plan file has format version {0}; this entraform reads version {PLAN_FORMAT_VERSION}. Plan again"
+    )]
+    Version(u32),
+    /// The repo changed since planning.
+    #[error(
+        "the directory repo changed since this plan was made (digest {saved} ≠ {now}); plan again and review"
+    )]
+    Repo {
+        /// Digest in the plan.
+        saved: String,
+        /// Digest of the directory now.
+        now: String,
+    },
+    /// The tenant changed since planning.
+    #[error("the tenant changed since this plan was made; these objects differ: {}. Plan again and review", .0.join(", "))]
+    Tenant(Vec<String>),
+    /// The plan was not safe to apply when made.
+    #[error("this plan was not appliable when made ({0}); plan again")]
+    Unsafe(String),
+}
+
+impl LoadedPlan {
+    /// Check the plan against the repo digest and the tenant as it is now.
+    pub fn check(&self, desired_digest: &str, live: &Live) -> Result<(), StalePlan> {
+        if self.format_version != PLAN_FORMAT_VERSION {
+            return Err(StalePlan::Version(self.format_version));
+        }
+        if !self.plan.errors.is_empty() {
+            return Err(StalePlan::Unsafe(format!(
+                "{} plan error(s)",
+                self.plan.errors.len()
+            )));
+        }
+        if let Some(g) = self.plan.gates.iter().find(|g| g.tripped && !g.overridden) {
+            return Err(StalePlan::Unsafe(format!("safety gate {} tripped", g.gate)));
+        }
+        if self.desired_digest != desired_digest {
+            return Err(StalePlan::Repo {
+                saved: self.desired_digest.clone(),
+                now: desired_digest.to_string(),
+            });
+        }
+        let now = fingerprints(live, &self.plan.steps);
+        let mut changed: Vec<String> = self
+            .fingerprints
+            .iter()
+            .filter(|(k, v)| now.get(*k) != Some(*v))
+            .map(|(k, _)| k.clone())
+            .collect();
+        changed.extend(
+            now.keys()
+                .filter(|k| !self.fingerprints.contains_key(*k))
+                .cloned(),
+        );
+        changed.sort();
+        changed.dedup();
+        if changed.is_empty() {
+            Ok(())
+        } else {
+            Err(StalePlan::Tenant(changed))
         }
     }
 }
