@@ -68,9 +68,14 @@ async fn lists_units_and_their_typed_members() {
     let v = r.body["value"].as_array().unwrap();
     assert_eq!(v.len(), 1);
     assert_eq!(v[0]["id"], EXEC);
-    assert!(v[0].get("description").is_none(), "only selected properties");
+    assert!(
+        v[0].get("description").is_none(),
+        "only selected properties"
+    );
 
-    let r = env.get(&format!("/directory/administrativeUnits/{EXEC}")).await;
+    let r = env
+        .get(&format!("/directory/administrativeUnits/{EXEC}"))
+        .await;
     assert_eq!(r.status, 200);
     assert_eq!(r.body["displayName"], "Executives");
     let r = env.get("/directory/administrativeUnits/nope").await;
@@ -101,12 +106,17 @@ async fn lists_units_and_their_typed_members() {
     assert_eq!(
         seen,
         vec![
-            ("#microsoft.graph.group".to_string(), SECRET_GROUP.to_string()),
+            (
+                "#microsoft.graph.group".to_string(),
+                SECRET_GROUP.to_string()
+            ),
             ("#microsoft.graph.user".to_string(), ALEX.to_string()),
         ]
     );
     let r = env
-        .get(&format!("/directory/administrativeUnits/{EXEC}/members/$ref"))
+        .get(&format!(
+            "/directory/administrativeUnits/{EXEC}/members/$ref"
+        ))
         .await;
     assert_eq!(r.status, 200);
     assert_eq!(r.body["value"].as_array().unwrap().len(), 2);
@@ -126,32 +136,32 @@ async fn writes_to_restricted_members_are_denied_like_graph() {
     };
     // The restricted user: properties, enable/disable, sessions, manager, delete.
     denied(
-        &env
-            .send("PATCH", &format!("/users/{ALEX}"), json!({"jobTitle": "CEO"}))
-            .await,
+        &env.send(
+            "PATCH",
+            &format!("/users/{ALEX}"),
+            json!({"jobTitle": "CEO"}),
+        )
+        .await,
     );
     denied(
-        &env
-            .send(
-                "PATCH",
-                "/users/AlexW@contoso.com",
-                json!({"accountEnabled": false}),
-            )
-            .await,
+        &env.send(
+            "PATCH",
+            "/users/AlexW@contoso.com",
+            json!({"accountEnabled": false}),
+        )
+        .await,
     );
     denied(
-        &env
-            .send(
-                "POST",
-                &format!("/users/{ALEX}/revokeSignInSessions"),
-                json!({}),
-            )
-            .await,
+        &env.send(
+            "POST",
+            &format!("/users/{ALEX}/revokeSignInSessions"),
+            json!({}),
+        )
+        .await,
     );
     let mref = json!({"@odata.id": format!("https://graph.microsoft.com/v1.0/users/{MEGAN}")});
     denied(
-        &env
-            .send("PUT", &format!("/users/{ALEX}/manager/$ref"), mref.clone())
+        &env.send("PUT", &format!("/users/{ALEX}/manager/$ref"), mref.clone())
             .await,
     );
     denied(&env.delete(&format!("/users/{ALEX}/manager/$ref")).await);
@@ -175,7 +185,8 @@ async fn writes_to_restricted_members_are_denied_like_graph() {
         )
         .await,
     );
-    let bianca = json!({"@odata.id": format!("https://graph.microsoft.com/v1.0/directoryObjects/{BIANCA}")});
+    let bianca =
+        json!({"@odata.id": format!("https://graph.microsoft.com/v1.0/directoryObjects/{BIANCA}")});
     denied(
         &env.send(
             "POST",
@@ -185,8 +196,7 @@ async fn writes_to_restricted_members_are_denied_like_graph() {
         .await,
     );
     denied(
-        &env
-            .delete(&format!("/groups/{SECRET_GROUP}/members/{ADELE}/$ref"))
+        &env.delete(&format!("/groups/{SECRET_GROUP}/members/{ADELE}/$ref"))
             .await,
     );
     // Inside $batch too.
@@ -209,7 +219,8 @@ async fn writes_to_restricted_members_are_denied_like_graph() {
     // (Graph allows it: the group changes, not the user), making him someone's
     // manager, and writes to members of an ordinary unit.
     assert_eq!(env.get(&format!("/users/{ALEX}")).await.status, 200);
-    let alex = json!({"@odata.id": format!("https://graph.microsoft.com/v1.0/directoryObjects/{ALEX}")});
+    let alex =
+        json!({"@odata.id": format!("https://graph.microsoft.com/v1.0/directoryObjects/{ALEX}")});
     let r = env
         .send("POST", &format!("/groups/{PLATFORM}/members/$ref"), alex)
         .await;
@@ -225,7 +236,11 @@ async fn writes_to_restricted_members_are_denied_like_graph() {
         .await;
     assert_eq!(r.status, 204, "{}", r.body);
     let r = env
-        .send("PATCH", &format!("/users/{ADELE}"), json!({"jobTitle": "VP"}))
+        .send(
+            "PATCH",
+            &format!("/users/{ADELE}"),
+            json!({"jobTitle": "VP"}),
+        )
         .await;
     assert_eq!(r.status, 204, "{}", r.body);
 }
@@ -312,7 +327,10 @@ fn unknown_members_and_keys_are_refused_in_seeds() {
         "administrativeUnits:\n  - displayName: X\n    isMemberManagementRestricted: true\n    members: [nobody@contoso.com]\n",
     );
     let seed = bad.unwrap();
-    assert!(entraform::emulator::BackgroundEmulator::start(seed, EmulatorConfig::default()).is_err());
-    let v: Result<Seed, _> = Seed::parse("administrativeUnits:\n  - displayName: X\n    restricted: true\n");
+    assert!(
+        entraform::emulator::BackgroundEmulator::start(seed, EmulatorConfig::default()).is_err()
+    );
+    let v: Result<Seed, _> =
+        Seed::parse("administrativeUnits:\n  - displayName: X\n    restricted: true\n");
     assert!(v.is_err());
 }

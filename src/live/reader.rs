@@ -152,7 +152,15 @@ pub async fn read_live(client: &GraphClient, options: &ReadOptions) -> Result<Li
         (deleted_users, deleted_user_pages),
         principal_id,
         (restricted_units, restricted_unknown, admin_unit_requests),
-    ) = tokio::try_join!(users, groups, defs, assignments, deleted, principal_id, units)?;
+    ) = tokio::try_join!(
+        users,
+        groups,
+        defs,
+        assignments,
+        deleted,
+        principal_id,
+        units
+    )?;
 
     let client_id = client.auth().client_id.clone();
     let principal = Some(RunningPrincipal {
@@ -503,7 +511,10 @@ async fn read_restricted_units(
         .map(|(i, u)| {
             (
                 i,
-                format!("/directory/administrativeUnits/{}/members?$select=id&$top=999", u.id),
+                format!(
+                    "/directory/administrativeUnits/{}/members?$select=id&$top=999",
+                    u.id
+                ),
             )
         })
         .collect();
