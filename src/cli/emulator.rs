@@ -78,7 +78,11 @@ pub struct Args {
     pub deny_path: Vec<String>,
 
     /// Most users per page with $expand (Graph's known issue: 100); 0 lets $top decide.
-    #[arg(long, default_value_t = 100, env = "ENTRAFORM_EMULATOR_EXPAND_PAGE_CAP")]
+    #[arg(
+        long,
+        default_value_t = 100,
+        env = "ENTRAFORM_EMULATOR_EXPAND_PAGE_CAP"
+    )]
     pub expand_page_cap: usize,
 
     /// Split a group's members@delta over several pages after this many entries (0 = never).
