@@ -236,3 +236,67 @@ fn unreadable_units_are_reported_once_and_do_not_hide_changes() {
             .any(|s| written(&s.op).as_deref() == Some(CEO))
     );
 }
+
+/// The other half of the operations: enable, remove manager, remove role,
+/// delete (absent_users: delete), a restricted group's description and a
+/// member removal.
+#[test]
+fn removals_and_deletes_of_restricted_objects_are_withheld_too() {
+    let mut v = serde_json::to_value(seed()).unwrap();
+    v["applications"][0]["clientSecrets"] = json!([SYNTHETIC_CLIENT_SECRET]);
+    v["users"][0]["manager"] = json!(ADELE);
+    v["users"][0]["accountEnabled"] = json!(false);
+    v["groups"][0]["members"] = json!([ADELE]);
+    v["roleAssignments"] = json!([{ "principalId": CEO, "roleDefinitionId": HELPDESK }]);
+    let seed: Seed = serde_json::from_value(v).unwrap();
+    let emu = BackgroundEmulator::start(seed, EmulatorConfig::default()).unwrap();
+    let repo = "\
+tenant:
+  domain: contoso.com
+  scope:
+    users: all
+  absent_users: delete
+users:
+  - upn: ceo
+    manager: null
+    enabled: true
+  - upn: adele
+groups:
+  - name: finance-data
+    description: Finance data
+    members: []
+roles:
+  - role: Helpdesk Administrator
+    principals: [adele]
+";
+    let p = plan::build(&desired(repo), &read(&emu), &GateOverrides::default());
+    assert!(p.errors.is_empty(), "{:?}", p.errors);
+    for s in &p.steps {
+        assert!(
+            !matches!(written(&s.op).as_deref(), Some(CEO | ASSISTANT | FINANCE)),
+            "planned a write to a restricted object: {:?}",
+            s.op
+        );
+    }
+    let message = |object: &str| {
+        p.notices
+            .iter()
+            .find(|n| n.code == "restricted-au" && n.object == object)
+            .map(|n| n.message.clone())
+            .unwrap_or_else(|| panic!("no notice for {object}: {:?}", p.notices))
+    };
+    let ceo = message("ceo@contoso.com");
+    for kind in ["enable_user", "remove_manager", "remove_role"] {
+        assert!(ceo.contains(kind), "{kind} in {ceo}");
+    }
+    assert!(message("assistant@contoso.com").contains("delete_user"));
+    let finance = message("group:finance-data");
+    assert!(
+        finance.contains("update_group") && finance.contains("remove_member"),
+        "{finance}"
+    );
+    assert_eq!(p.summary.delete, 0);
+    // Adele is not restricted: she gets the role.
+    assert!(p.steps.iter().any(|s| matches!(&s.op,
+        Op::AssignRole { principal, .. } if principal.upn.as_str() == "adele@contoso.com")));
+}
