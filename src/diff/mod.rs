@@ -3,7 +3,9 @@
 //! Graph's semantics: UPNs match case-insensitively; an attribute absent from
 //! YAML is unmanaged and an explicit `null` clears it; lists compare in the
 //! order Graph stores them. Synced users and dynamic groups are never written;
-//! the diff reports them as notices instead.
+//! the diff reports them as notices instead. Neither are members of restricted
+//! management administrative units, which only AU-scoped administrators may
+//! change (see [`withhold_restricted`]).
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -330,6 +332,7 @@ pub fn diff(desired: &DesiredState, live: &Live) -> Diff {
         Op::RemoveRole { assignment_id, .. } => removed.insert(assignment_id.clone()),
         _ => true,
     });
+    withhold_restricted(&mut out, live);
     out.notices.sort();
     out.notices.dedup();
     out.errors.sort();
@@ -711,5 +714,95 @@ fn leaving_roles(c: &mut Ctx<'_>) {
                 assignment_id: a.id.clone(),
             });
         }
+    }
+}
+
+/// The existing object an operation modifies, as far as restricted management
+/// administrative units are concerned: (object id, notice object key, name).
+///
+/// Blocked for a tenant-scope principal (Microsoft's "Restricted management
+/// administrative units", *What types of operations are blocked?*): any
+/// property of a member user or group (incl. `accountEnabled`), deleting it,
+/// and the members of a member group. Adding a restricted user to an ordinary
+/// group is allowed there (it writes the group), so memberships are filed
+/// under the group. The page does not mention the manager link, session
+/// revocation or role assignments; they are treated as writes to the user.
+fn modified_object(op: &Op) -> Option<(&ObjectId, String, String)> {
+    fn user(u: &UserRef) -> Option<(&ObjectId, String, String)> {
+        u.id.as_ref()
+            .map(|id| (id, u.upn.key(), u.upn.as_str().to_string()))
+    }
+    match op {
+        Op::UpdateUser { user: u, .. }
+        | Op::EnableUser { user: u }
+        | Op::DisableUser { user: u }
+        | Op::RevokeSessions { user: u }
+        | Op::DeleteUser { user: u }
+        | Op::SetManager { user: u, .. }
+        | Op::RemoveManager { user: u, .. } => user(u),
+        Op::AssignRole { principal, .. } => user(principal),
+        Op::RemoveRole { principal, .. } => Some(match &principal.upn {
+            Some(upn) => (&principal.id, upn.key(), upn.as_str().to_string()),
+            None => (
+                &principal.id,
+                principal.id.0.clone(),
+                principal.id.0.clone(),
+            ),
+        }),
+        Op::UpdateGroup { group, .. }
+        | Op::AddMember { group, .. }
+        | Op::RemoveMember { group, .. } => group
+            .id
+            .as_ref()
+            .map(|id| (id, format!("group:{}", group.name), group.name.clone())),
+        Op::CreateUser { .. } | Op::RestoreUser { .. } | Op::CreateGroup { .. } => None,
+    }
+}
+
+/// Leave out the operations a tenant-scope principal would get `403` for
+/// (members of restricted management administrative units) and say so: one
+/// `restricted-au` notice per object, naming the unit(s) and the operations
+/// not planned. When the units could not be read, one `restricted-au-unknown`
+/// notice says that such operations may fail at apply.
+fn withhold_restricted(out: &mut Diff, live: &Live) {
+    if let Some(why) = live.restricted_unknown_reason()
+        && !out.ops.is_empty()
+    {
+        out.notices.push(Notice {
+            code: "restricted-au-unknown",
+            object: "tenant".to_string(),
+            message: format!("restricted management administrative units are unknown: {why}"),
+        });
+    }
+    if live.restricted_units().is_empty() {
+        return;
+    }
+    // object key → (name, units, operation kinds in plan order)
+    let mut held: BTreeMap<String, (String, String, Vec<&'static str>)> = BTreeMap::new();
+    out.ops.retain(|op| {
+        let Some((id, key, name)) = modified_object(op) else {
+            return true;
+        };
+        let Some(units) = live.restricted(id) else {
+            return true;
+        };
+        let entry = held
+            .entry(key)
+            .or_insert_with(|| (name, units.to_string(), Vec::new()));
+        if !entry.2.contains(&op.kind()) {
+            entry.2.push(op.kind());
+        }
+        false
+    });
+    for (object, (name, units, kinds)) in held {
+        let units = units.replace(", ", "`, `");
+        out.notices.push(Notice {
+            code: "restricted-au",
+            object,
+            message: format!(
+                "`{name}` cannot be changed by this principal: member of restricted administrative unit `{units}`; use an AU-scoped administrator. Not planned: {}",
+                kinds.join(", ")
+            ),
+        });
     }
 }

@@ -8,6 +8,7 @@
 
 #![warn(missing_docs)]
 
+pub mod admin_units;
 pub mod auth;
 pub mod batch;
 pub mod delta;

@@ -4,6 +4,7 @@
 use std::sync::Mutex;
 use std::time::Instant;
 
+use super::admin_units;
 use super::delta;
 use super::directory;
 use super::error::{GraphError, GraphResult};
@@ -64,6 +65,11 @@ pub fn template(method: &str, segs: &[String]) -> String {
         ["directory", "deletedItems", _, "restore"] => {
             "/directory/deletedItems/{id}/restore".into()
         }
+        ["directory", "administrativeUnits"] => "/directory/administrativeUnits".into(),
+        ["directory", "administrativeUnits", _] => "/directory/administrativeUnits/{id}".into(),
+        ["directory", "administrativeUnits", _, rest @ ..] => {
+            format!("/directory/administrativeUnits/{{id}}/{}", rest.join("/"))
+        }
         ["roleManagement", "directory", set] => format!("/roleManagement/directory/{set}"),
         ["roleManagement", "directory", set, _] => {
             format!("/roleManagement/directory/{set}/{{id}}")
@@ -85,6 +91,9 @@ pub fn route(ctx: &Ctx, t: &mut Tenant, req: &ApiRequest) -> GraphResult<ApiResp
     let segs = req.segments();
     let s: Vec<&str> = segs.iter().map(String::as_str).collect();
     let m = req.method.as_str();
+    if !req.is_read() {
+        admin_units::check_write(t, m, &s, req)?;
+    }
     match (m, s.as_slice()) {
         // users
         ("GET", ["users"]) => users::list(ctx, t, req),
@@ -124,6 +133,15 @@ pub fn route(ctx: &Ctx, t: &mut Tenant, req: &ApiRequest) -> GraphResult<ApiResp
         ("GET", ["directory", "deletedItems", id]) => directory::get(ctx, t, id),
         ("DELETE", ["directory", "deletedItems", id]) => directory::purge(t, id),
         ("POST", ["directory", "deletedItems", id, "restore"]) => directory::restore(ctx, t, id),
+        // administrative units
+        ("GET", ["directory", "administrativeUnits"]) => admin_units::list(ctx, t, req),
+        ("GET", ["directory", "administrativeUnits", id]) => admin_units::get(ctx, t, req, id),
+        ("GET", ["directory", "administrativeUnits", id, "members"]) => {
+            admin_units::members(ctx, t, req, id, false)
+        }
+        ("GET", ["directory", "administrativeUnits", id, "members", "$ref"]) => {
+            admin_units::members(ctx, t, req, id, true)
+        }
         // roles
         ("GET", ["roleManagement", "directory", "roleDefinitions"]) => {
             rbac::list_definitions(ctx, t, req)
@@ -179,6 +197,10 @@ fn known(path: &[&str]) -> bool {
             | ["groups", _, "members", _, "$ref"]
             | ["directory", "deletedItems", _]
             | ["directory", "deletedItems", _, "restore"]
+            | ["directory", "administrativeUnits"]
+            | ["directory", "administrativeUnits", _]
+            | ["directory", "administrativeUnits", _, "members"]
+            | ["directory", "administrativeUnits", _, "members", "$ref"]
             | [
                 "roleManagement",
                 "directory",

@@ -30,6 +30,33 @@ pub struct Seed {
     /// Soft-deleted users (restorable from deleted items).
     #[serde(default)]
     pub deleted_users: Vec<SeedUser>,
+    /// Administrative units, with `members` as user/group ids or UPNs.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub administrative_units: Vec<SeedAdminUnit>,
+}
+
+/// An administrative unit; `isMemberManagementRestricted: true` makes it a
+/// restricted management unit whose members tenant-scope apps cannot modify.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SeedAdminUnit {
+    /// Object id; generated when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// displayName.
+    pub display_name: String,
+    /// description.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// A restricted management administrative unit.
+    #[serde(default)]
+    pub is_member_management_restricted: bool,
+    /// `HiddenMembership` or `Public` (informational).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub visibility: Option<String>,
+    /// Direct members: user ids/UPNs or group ids.
+    #[serde(default)]
+    pub members: Vec<String>,
 }
 
 /// The tenant's identity.
@@ -401,5 +428,24 @@ mod tests {
         let j = Seed::parse(r#"{"users":[{"id":"x","manager":"y","displayName":"B"}]}"#).unwrap();
         assert_eq!(j.users[0].manager.as_deref(), Some("y"));
         assert!(Seed::parse("{\"bogus\": 1}").is_err());
+    }
+
+    #[test]
+    fn parses_administrative_units() {
+        let yaml = "administrativeUnits:\n  - displayName: Executives\n    isMemberManagementRestricted: true\n    members: [ceo@contoso.com]\n";
+        let s = Seed::parse(yaml).unwrap();
+        let au = &s.administrative_units[0];
+        assert!(au.is_member_management_restricted);
+        assert_eq!(au.members, ["ceo@contoso.com"]);
+        assert!(
+            Seed::parse("administrativeUnits:\n  - displayName: X\n    bogus: 1\n").is_err(),
+            "unknown keys are refused"
+        );
+        assert!(
+            !serde_json::to_string(&Seed::default())
+                .unwrap()
+                .contains("administrativeUnits"),
+            "an empty list is not dumped"
+        );
     }
 }

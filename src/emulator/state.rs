@@ -7,6 +7,7 @@ use std::time::Instant;
 
 use serde_json::{Map, Value, json};
 
+use super::admin_units::{self, AdminUnit};
 use super::error::EmulatorError;
 use super::roles::{self, RoleDef};
 use super::schema;
@@ -153,6 +154,8 @@ pub struct Tenant {
     pub seq: u64,
     /// Generator for new ids.
     pub rng: Rng,
+    /// Administrative units by id.
+    pub admin_units: BTreeMap<String, AdminUnit>,
 }
 
 /// The few numeric properties of users and groups (every other scalar is a string or a boolean).
@@ -188,6 +191,7 @@ impl Tenant {
             change_log: BTreeMap::new(),
             seq: 0,
             rng: Rng::new(rng_seed),
+            admin_units: BTreeMap::new(),
         };
         // Every app registration has a service principal in its home tenant.
         for i in 0..t.apps.len() {
@@ -321,6 +325,7 @@ impl Tenant {
                 },
             );
         }
+        admin_units::load_seed(&mut t, seed.administrative_units)?;
         // Sequence 0 means "before everything" in delta tokens; the seeded state is 1.
         t.seq = t.seq.max(1);
         Ok(t)
@@ -596,6 +601,9 @@ impl Tenant {
             }
         }
         self.assignments.retain(|_, a| a.principal_id != id);
+        for u in self.admin_units.values_mut() {
+            u.members.remove(id);
+        }
         (groups, manager)
     }
 
@@ -639,6 +647,7 @@ impl Tenant {
                 .filter(|d| d.kind == Kind::User)
                 .map(|d| user(&d.obj, None))
                 .collect(),
+            administrative_units: admin_units::to_seed(&self.admin_units),
         }
     }
 }

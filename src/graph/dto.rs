@@ -152,3 +152,16 @@ pub struct ServicePrincipalDto {
     pub app_id: Option<String>,
     pub display_name: Option<String>,
 }
+
+/// An administrative unit as the live reader lists it
+/// (`$select=id,displayName,isMemberManagementRestricted`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AdminUnitDto {
+    /// Object id.
+    pub id: String,
+    /// Display name.
+    pub display_name: Option<String>,
+    /// `true` for a restricted management administrative unit (`null` = false).
+    pub is_member_management_restricted: Option<bool>,
+}

@@ -8,5 +8,5 @@ mod snapshot;
 pub use reader::{MembershipStrategy, ReadError, ReadOptions, read_live, read_live_blocking};
 pub use snapshot::{
     DeletedUser, Live, LiveGroup, LiveParts, LiveRoleAssignment, LiveRoleDefinition, LiveUser,
-    Member, ObjectKind, ReadStats, RunningPrincipal,
+    Member, ObjectKind, ReadStats, RestrictedUnit, RunningPrincipal,
 };

@@ -42,6 +42,14 @@ pub const DELETED_USERS: ReadStep = ReadStep {
     permission: "User.Read.All",
     also: "Directory.Read.All",
 };
+/// Restricted management administrative units and their members
+/// (`GET /directory/administrativeUnits` + `…/{id}/members`). Optional: without
+/// it the read goes on and the plan says restricted objects are unknown.
+pub const ADMIN_UNITS: ReadStep = ReadStep {
+    what: "administrative units and their members",
+    permission: "AdministrativeUnit.Read.All",
+    also: "AdministrativeUnit.ReadWrite.All, Directory.Read.All",
+};
 /// The running service principal, when the token does not name it
 /// (`GET /servicePrincipals(appId='…')`).
 pub const SELF_LOOKUP: ReadStep = ReadStep {
@@ -56,6 +64,9 @@ pub const PLAN_PERMISSIONS: &[&str] = &[
     "GroupMember.Read.All",
     "RoleManagement.Read.Directory",
 ];
+
+/// Permissions `plan` uses when granted and does without otherwise (with a warning).
+pub const OPTIONAL_PLAN_PERMISSIONS: &[&str] = &["AdministrativeUnit.Read.All"];
 
 impl ReadStep {
     /// The permission as shown in a 403 message.

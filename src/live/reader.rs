@@ -9,6 +9,8 @@
 //! | role definitions | `GET /roleManagement/directory/roleDefinitions` | 1 |
 //! | role assignments | `GET …/roleAssignments?$filter=directoryScopeId eq '/'` | pages |
 //! | deleted users | `GET /directory/deletedItems/microsoft.graph.user?$top=999` | ⌈D/999⌉ |
+//! | administrative units | `GET /directory/administrativeUnits?$select=id,displayName,isMemberManagementRestricted&$top=999` | ⌈A/999⌉ |
+//! | restricted units' members | `/directory/administrativeUnits/{id}/members?$select=id&$top=999` in `$batch` | ⌈Aᵣ/20⌉ (0 when Aᵣ = 0) |
 //! | running principal | the token's `oid` claim | 0 |
 
 use std::collections::HashMap;
@@ -20,7 +22,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use crate::graph::batch::BatchRequest;
 use crate::graph::client::GraphClient;
 use crate::graph::dto::{
-    DirectoryObjectRef, GROUP_SELECT, GroupDto, RoleAssignmentDto, RoleDefinitionDto,
+    AdminUnitDto, DirectoryObjectRef, GROUP_SELECT, GroupDto, RoleAssignmentDto, RoleDefinitionDto,
     ServicePrincipalDto, USER_SELECT, UserDto,
 };
 use crate::graph::error::GraphError;
@@ -30,7 +32,7 @@ use crate::model::{ObjectId, Upn};
 use super::permissions::{self, ReadStep};
 use super::snapshot::{
     DeletedUser, Live, LiveGroup, LiveParts, LiveRoleAssignment, LiveRoleDefinition, LiveUser,
-    Member, ObjectKind, ReadStats, RunningPrincipal,
+    Member, ObjectKind, ReadStats, RestrictedUnit, RunningPrincipal,
 };
 
 /// How group memberships are read.
@@ -141,6 +143,7 @@ pub async fn read_live(client: &GraphClient, options: &ReadOptions) -> Result<Li
         }
     };
     let principal_id = running_principal_id(client);
+    let units = read_restricted_units(client);
     let (
         (users, user_pages),
         (groups, group_pages, membership_requests),
@@ -148,7 +151,16 @@ pub async fn read_live(client: &GraphClient, options: &ReadOptions) -> Result<Li
         (role_assignments, role_assignment_pages),
         (deleted_users, deleted_user_pages),
         principal_id,
-    ) = tokio::try_join!(users, groups, defs, assignments, deleted, principal_id)?;
+        (restricted_units, restricted_unknown, admin_unit_requests),
+    ) = tokio::try_join!(
+        users,
+        groups,
+        defs,
+        assignments,
+        deleted,
+        principal_id,
+        units
+    )?;
 
     let client_id = client.auth().client_id.clone();
     let principal = Some(RunningPrincipal {
@@ -175,6 +187,7 @@ pub async fn read_live(client: &GraphClient, options: &ReadOptions) -> Result<Li
         membership_requests,
         role_assignment_pages,
         deleted_user_pages,
+        admin_unit_requests,
         elapsed_ms: started.elapsed().as_millis() as u64,
     };
     tracing::info!(
@@ -182,6 +195,7 @@ pub async fn read_live(client: &GraphClient, options: &ReadOptions) -> Result<Li
         groups = groups.len(),
         role_assignments = role_assignments.len(),
         deleted_users = deleted_users.len(),
+        restricted_units = restricted_units.len(),
         http_requests = stats.requests.http_requests,
         graph_requests = stats.requests.graph_requests(),
         retries = stats.requests.retries,
@@ -195,6 +209,8 @@ pub async fn read_live(client: &GraphClient, options: &ReadOptions) -> Result<Li
         role_assignments,
         deleted_users,
         principal,
+        restricted_units,
+        restricted_unknown,
         stats,
     }))
 }
@@ -442,6 +458,127 @@ async fn read_deleted_users(client: &GraphClient) -> Result<(Vec<DeletedUser>, u
         })
         .collect();
     Ok((items, listing.pages))
+}
+
+/// Why restricted units are unknown after a 403, naming the permission.
+fn units_unknown(what: &str) -> String {
+    format!(
+        "{what} could not be read (HTTP 403): grant the Microsoft Graph application permission {}; until then changes to members of restricted management administrative units may fail at apply",
+        permissions::ADMIN_UNITS.needed()
+    )
+}
+
+/// Restricted management administrative units and their members: one listing
+/// of all units (filtered here on `isMemberManagementRestricted`: Graph's
+/// property table does not document `$filter` on it), then the members of the
+/// restricted ones through `$batch`, 20 units per POST, following nextLinks
+/// in later batches. A 403 (an app registration without
+/// AdministrativeUnit.Read.All) does not fail the read: the result is
+/// "unknown", with a warning. Returns (units, why unknown, requests used).
+async fn read_restricted_units(
+    client: &GraphClient,
+) -> Result<(Vec<RestrictedUnit>, Option<String>, usize), ReadError> {
+    let before = client.counters();
+    let used = |c: &GraphClient| c.counters().since(&before).http_requests as usize;
+    let listing = match client
+        .list::<AdminUnitDto>(
+            "/directory/administrativeUnits?$select=id,displayName,isMemberManagementRestricted&$top=999",
+        )
+        .await
+    {
+        Ok(l) => l,
+        Err(GraphError::Api(api)) if api.status == 403 => {
+            let why = units_unknown("administrative units");
+            tracing::warn!(request_id = ?api.request_id, "{why}");
+            return Ok((Vec::new(), Some(why), used(client)));
+        }
+        Err(e) => return Err(fail(permissions::ADMIN_UNITS)(e)),
+    };
+    let mut units: Vec<RestrictedUnit> = listing
+        .items
+        .into_iter()
+        .filter(|u| u.is_member_management_restricted == Some(true))
+        .map(|u| RestrictedUnit {
+            display_name: u.display_name.unwrap_or_else(|| u.id.clone()),
+            id: u.id,
+            members: Vec::new(),
+        })
+        .collect();
+    let mut unknown: Vec<String> = Vec::new();
+    let mut pending: Vec<(usize, String)> = units
+        .iter()
+        .enumerate()
+        .map(|(i, u)| {
+            (
+                i,
+                format!(
+                    "/directory/administrativeUnits/{}/members?$select=id&$top=999",
+                    u.id
+                ),
+            )
+        })
+        .collect();
+    while !pending.is_empty() {
+        let reqs = pending
+            .iter()
+            .map(|(_, url)| BatchRequest::get(url.clone()))
+            .collect();
+        let results = client
+            .batch(reqs)
+            .await
+            .map_err(fail(permissions::ADMIN_UNITS))?;
+        let mut next = Vec::new();
+        for ((ui, _), result) in pending.iter().zip(results) {
+            match result {
+                Ok(resp) => {
+                    let page: Page<DirectoryObjectRef> = resp
+                        .body
+                        .map(serde_json::from_value)
+                        .transpose()
+                        .map_err(|e| {
+                            fail(permissions::ADMIN_UNITS)(GraphError::Decode {
+                                method: "GET".into(),
+                                path: "/directory/administrativeUnits/{id}/members".into(),
+                                reason: e.to_string(),
+                            })
+                        })?
+                        .unwrap_or(Page {
+                            value: Vec::new(),
+                            next_link: None,
+                            delta_link: None,
+                        });
+                    units[*ui]
+                        .members
+                        .extend(page.value.into_iter().map(|m| ObjectId(m.id)));
+                    if let Some(link) = page.next_link {
+                        let rel = relative_to_root(&link, client.root())
+                            .ok_or_else(|| {
+                                fail(permissions::ADMIN_UNITS)(GraphError::ForeignLink(
+                                    link.clone(),
+                                ))
+                            })?
+                            .to_string();
+                        next.push((*ui, rel));
+                    }
+                }
+                // Deleted between the two listings: nothing to protect.
+                Err(e) if e.status == 404 => {}
+                // Hidden membership, or a permission missing for members only.
+                Err(e) if e.status == 403 => unknown.push(units[*ui].display_name.clone()),
+                Err(e) => return Err(fail(permissions::ADMIN_UNITS)(GraphError::Api(e))),
+            }
+        }
+        pending = next;
+    }
+    let why = (!unknown.is_empty()).then(|| {
+        let why = units_unknown(&format!(
+            "the members of restricted administrative unit(s) `{}`",
+            unknown.join("`, `")
+        ));
+        tracing::warn!("{why}");
+        why
+    });
+    Ok((units, why, used(client)))
 }
 
 /// The `oid` claim of a JWT access token, without verifying it (we only

@@ -243,6 +243,20 @@ impl DeletedUser {
     }
 }
 
+/// A restricted management administrative unit (`isMemberManagementRestricted:
+/// true`): its members can be changed only by a principal with a role scoped
+/// to it, so tenant-scope apps such as entraform get `403` when they try.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RestrictedUnit {
+    /// The unit's object id.
+    pub id: String,
+    /// Its display name.
+    pub display_name: String,
+    /// Its direct members (users, groups, devices).
+    pub members: Vec<ObjectId>,
+}
+
 /// The principal entraform runs as (the app's service principal).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -271,6 +285,9 @@ pub struct ReadStats {
     pub role_assignment_pages: usize,
     /// Pages of deleted users.
     pub deleted_user_pages: usize,
+    /// Requests for administrative units: the unit listing's pages plus the
+    /// `$batch` POSTs for the members of restricted units.
+    pub admin_unit_requests: usize,
     /// Wall time in milliseconds.
     pub elapsed_ms: u64,
 }
@@ -290,6 +307,11 @@ pub struct LiveParts {
     pub deleted_users: Vec<DeletedUser>,
     /// The running principal.
     pub principal: Option<RunningPrincipal>,
+    /// Restricted management administrative units and their members.
+    pub restricted_units: Vec<RestrictedUnit>,
+    /// Why restricted units could not be read (`None`: read, or nothing to read).
+    /// When set, no object is known to be restricted and the plan says so.
+    pub restricted_unknown: Option<String>,
     /// How the read went.
     pub stats: ReadStats,
 }
@@ -309,6 +331,7 @@ pub struct Live {
     groups_of_member: HashMap<ObjectId, Vec<usize>>,
     assignments_of: HashMap<ObjectId, Vec<usize>>,
     deleted_by_upn: HashMap<String, Vec<usize>>,
+    restricted_by_id: HashMap<ObjectId, String>,
 }
 
 impl Live {
@@ -333,6 +356,11 @@ impl Live {
             .sort_by(|a, b| a.display_name.cmp(&b.display_name));
         parts.role_assignments.sort_by(|a, b| a.id.cmp(&b.id));
         parts.deleted_users.sort_by(|a, b| a.id.cmp(&b.id));
+        parts.restricted_units.sort_by(|a, b| {
+            a.display_name
+                .cmp(&b.display_name)
+                .then_with(|| a.id.cmp(&b.id))
+        });
 
         let mut live = Live {
             user_by_id: HashMap::with_capacity(parts.users.len()),
@@ -343,6 +371,7 @@ impl Live {
             groups_of_member: HashMap::new(),
             assignments_of: HashMap::new(),
             deleted_by_upn: HashMap::new(),
+            restricted_by_id: HashMap::new(),
             parts,
         };
         for (i, u) in live.parts.users.iter().enumerate() {
@@ -382,6 +411,18 @@ impl Live {
                 .entry(d.original_upn.key())
                 .or_default()
                 .push(i);
+        }
+        for unit in &live.parts.restricted_units {
+            for m in &unit.members {
+                let names = live.restricted_by_id.entry(m.clone()).or_default();
+                let name = unit.display_name.as_str();
+                if names.is_empty() {
+                    names.push_str(name);
+                } else if !names.split(", ").any(|n| n == name) {
+                    names.push_str(", ");
+                    names.push_str(name);
+                }
+            }
         }
         live
     }
@@ -470,6 +511,24 @@ impl Live {
             .unwrap_or_default();
         v.sort_by(|a, b| a.deleted_date_time.cmp(&b.deleted_date_time));
         v
+    }
+    /// The restricted management administrative unit(s) an object is a member
+    /// of (display names, `, `-separated when several), or `None` when it is
+    /// in none — or when units could not be read (see [`Live::restricted_known`]).
+    pub fn restricted(&self, id: &ObjectId) -> Option<&str> {
+        self.restricted_by_id.get(id).map(String::as_str)
+    }
+    /// Whether restricted management administrative units were read.
+    pub fn restricted_known(&self) -> bool {
+        self.parts.restricted_unknown.is_none()
+    }
+    /// Why restricted management administrative units could not be read.
+    pub fn restricted_unknown_reason(&self) -> Option<&str> {
+        self.parts.restricted_unknown.as_deref()
+    }
+    /// Restricted management administrative units, sorted by name.
+    pub fn restricted_units(&self) -> &[RestrictedUnit] {
+        &self.parts.restricted_units
     }
     /// The principal entraform runs as.
     pub fn principal(&self) -> Option<&RunningPrincipal> {
@@ -599,6 +658,30 @@ mod tests {
             1
         );
         assert_eq!(live.membership_count(), 3);
+        assert_eq!(live.restricted(&ObjectId("u1".into())), None);
+        assert!(live.restricted_known());
+    }
+
+    #[test]
+    fn restricted_members_name_their_units() {
+        let unit = |id: &str, name: &str, members: &[&str]| RestrictedUnit {
+            id: id.into(),
+            display_name: name.into(),
+            members: members.iter().map(|m| ObjectId((*m).into())).collect(),
+        };
+        let live = Live::from_parts(LiveParts {
+            restricted_units: vec![
+                unit("au2", "Legal", &["u1"]),
+                unit("au1", "Executives", &["u1", "g1"]),
+            ],
+            ..LiveParts::default()
+        });
+        assert_eq!(
+            live.restricted(&ObjectId("u1".into())),
+            Some("Executives, Legal")
+        );
+        assert_eq!(live.restricted(&ObjectId("g1".into())), Some("Executives"));
+        assert_eq!(live.restricted(&ObjectId("u2".into())), None);
     }
 
     #[test]
