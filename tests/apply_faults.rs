@@ -1,0 +1,126 @@
+//! Apply under faults: 10% 429 with Retry-After (also inside `$batch`), 3% 503/504
+//! and a 2 s replication delay; 2,000+ operations converge, nothing is done twice,
+//! and the HTTP requests stay close to ⌈N/20⌉.
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+use entraform::apply::execute::{Observer, Outcome, execute};
+use entraform::desired::load::load_texts;
+use entraform::desired::source::SourceMap;
+use entraform::emulator::{BackgroundEmulator, EmulatorConfig, FaultConfig, Seed};
+use entraform::graph::{AuthConfig, ClientOptions, Cloud, Credential, GraphClient};
+use entraform::live::{ReadOptions, read_live};
+use entraform::model::Upn;
+use entraform::plan::{self, GateOverrides};
+use secrecy::SecretString;
+
+struct Quiet;
+impl Observer for Quiet {
+    fn outcome(&mut self, _: &Outcome) {}
+    fn credential(&mut self, _: &Upn, _: &SecretString) {}
+}
+
+const APP: &str = "11111111-1111-4111-8111-111111111111";
+
+fn seed(existing: usize, groups: usize) -> Seed {
+    let mut y = format!("tenant:\n  domains: [contoso.com]\napplications:\n  - appId: {APP}\nusers:\n");
+    for i in 0..existing {
+        let _ = write!(y, "  - userPrincipalName: u{i}@contoso.com\n    displayName: U{i}\n    mailNickname: u{i}\n    accountEnabled: true\n");
+    }
+    let _ = writeln!(y, "groups:");
+    for g in 0..groups {
+        let _ = write!(y, "  - displayName: team-{g}\n    mailNickname: team-{g}\n    securityEnabled: true\n    mailEnabled: false\n");
+    }
+    y.push_str("roleAssignments:\n  - principalId: u0@contoso.com\n    roleDefinitionId: 62e90394-69f5-4237-9190-012177145e10\n");
+    Seed::parse(&y).expect("seed")
+}
+
+fn repo(existing: usize, new: usize, groups: usize) -> entraform::desired::DesiredState {
+    let mut y = String::from("tenant:\n  domain: contoso.com\n  safety:\n    max_changes: 100000\nusers:\n");
+    for i in 0..existing + new {
+        let _ = write!(y, "  - upn: u{i}\n    displayName: U{i}\n");
+    }
+    y.push_str("groups:\n");
+    for g in 0..groups {
+        let members: Vec<String> = (0..existing + new).map(|i| format!("u{i}")).collect();
+        let _ = write!(y, "  - name: team-{g}\n    members: [{}]\n", members.join(", "));
+    }
+    let loaded = load_texts(vec![(PathBuf::from("repo.yaml"), y)], &mut SourceMap::default(), Vec::new());
+    loaded.result.expect("valid repo").0
+}
+
+async fn client(emu: &BackgroundEmulator) -> GraphClient {
+    let auth = AuthConfig {
+        tenant_id: emu.tenant_id(),
+        client_id: APP.into(),
+        cloud: Cloud::custom(emu.base_url()).expect("cloud"),
+        credential: Credential::Bearer(SecretString::from(emu.issue_token(APP))),
+    };
+    GraphClient::new(auth, ClientOptions::default()).expect("client")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_thousand_operations_converge_under_faults_without_doing_anything_twice() {
+    let (existing, new, groups) = (80, 20, 20); // 20 creates + 20 × 100 member additions
+    let emu = BackgroundEmulator::start(seed(existing, groups), EmulatorConfig::default()).expect("emulator");
+    let c = client(&emu).await;
+    let desired = repo(existing, new, groups);
+    let live = read_live(&c, &ReadOptions::default()).await.expect("read");
+    let p = plan::build(&desired, &live, &GateOverrides::default());
+    assert!(p.errors.is_empty() && !p.is_blocked(), "{:?} {:?}", p.errors, p.gates);
+    let n = p.steps.len();
+    assert_eq!(n, new + groups * (existing + new), "creates + memberships");
+
+    emu.set_faults(FaultConfig {
+        seed: 7,
+        throttle_rate: 0.10,
+        retry_after_ms: 20,
+        error_rate: 0.03,
+        replication_delay_ms: 2000,
+        ..FaultConfig::default()
+    });
+    emu.reset_metrics();
+    let report = execute(&c, &p.steps, &Cloud::custom(emu.base_url()).unwrap().graph(), &mut Quiet).await;
+    assert_eq!((report.done(), report.failed(), report.skipped()), (n, 0, 0), "{:?}", report.outcomes.iter().find(|o| o.status != entraform::apply::execute::StepStatus::Done));
+    let m = emu.metrics();
+    let faults = m.by_status.get(&429).copied().unwrap_or(0) + m.by_status.get(&503).copied().unwrap_or(0) + m.by_status.get(&504).copied().unwrap_or(0);
+    assert!(faults > 50, "faults were injected: {:?}", m.by_status);
+    // Nothing done twice: no "already exists" refusals, one successful write per operation.
+    assert_eq!(m.by_status.get(&400), None, "{:?}", m.by_status);
+    let batches = m.by_route.get("POST /$batch").copied().unwrap_or(0);
+    println!("{n} operations: {batches} $batch requests ({} items incl. retries), statuses {:?}", m.batch_inner_requests, m.by_status);
+    assert!(batches as usize <= n.div_ceil(20) + n / 20 / 3 + 5, "{batches} requests for {n} operations");
+
+    emu.set_faults(FaultConfig::default());
+    let after = read_live(&c, &ReadOptions::default()).await.expect("read again");
+    let again = plan::build(&desired, &after, &GateOverrides::default());
+    assert!(again.steps.is_empty(), "left to do: {:?}", &again.steps[..again.steps.len().min(5)]);
+    assert_eq!(after.membership_count(), groups * (existing + new));
+}
+
+/// `cargo test --release --test apply_faults measure -- --ignored --nocapture`: requests for 10,000 membership additions.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "measurement for docs/performance.md"]
+async fn measure_ten_thousand_membership_changes() {
+    let (existing, groups) = (500, 20);
+    let emu = BackgroundEmulator::start(seed(existing, groups), EmulatorConfig::default()).expect("emulator");
+    let c = client(&emu).await;
+    let desired = repo(existing, 0, groups);
+    let live = read_live(&c, &ReadOptions::default()).await.expect("read");
+    let p = plan::build(&desired, &live, &GateOverrides::default());
+    emu.reset_metrics();
+    let t = std::time::Instant::now();
+    let report = execute(&c, &p.steps, &Cloud::custom(emu.base_url()).unwrap().graph(), &mut Quiet).await;
+    let m = emu.metrics();
+    println!(
+        "{} operations ({} done): {} HTTP requests ({} $batch POSTs carrying {} Graph requests) in {:.2} s; ⌈N/20⌉ = {}",
+        p.steps.len(),
+        report.done(),
+        m.total_requests,
+        m.by_route.get("POST /$batch").copied().unwrap_or(0),
+        m.batch_inner_requests,
+        t.elapsed().as_secs_f64(),
+        p.steps.len().div_ceil(20)
+    );
+}
