@@ -1285,6 +1285,25 @@ async fn directory_roles_list_only_activated_roles() {
         assert_eq!(r.body["roleTemplateId"], GA_TEMPLATE);
     }
     let r = env
+        .get(&format!(
+            "/directoryRoles?$filter=roleTemplateId eq '{GA_TEMPLATE}'&$select=id,displayName"
+        ))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(
+        r.body["@odata.context"],
+        format!(
+            "{}/$metadata#directoryRoles(id,displayName)",
+            env.emu.graph_url()
+        )
+    );
+    assert_eq!(ids(&r.body), vec![ga_id.clone()]);
+    assert!(r.body["value"][0].get("roleTemplateId").is_none());
+    let r = env
+        .get("/directoryRoles?$filter=displayName eq 'Directory Readers'")
+        .await;
+    assert_eq!(ids(&r.body), Vec::<String>::new());
+    let r = env
         .get(&format!("/directoryRoles/{ga_id}?$select=displayName"))
         .await;
     assert_eq!(r.body["displayName"], "Global Administrator");
@@ -1599,4 +1618,16 @@ async fn unknown_directory_roles_are_graph_404s() {
     assert_eq!(msg, "Instantiating an implicit user role is not supported.");
     // Wrong method on a known path.
     assert_eq!(env.delete("/directoryRoles").await.status, 405);
+    // Delta is not emulated: a clear 400, not a 404 for a role named "delta".
+    assert_graph_error(
+        &env.get("/directoryRoles/delta").await,
+        400,
+        "Request_UnsupportedQuery",
+    );
+    assert_eq!(env.emu.metrics().by_route["GET /directoryRoles/delta"], 1);
+    assert_graph_error(
+        &env.get("/directoryRoles/$count").await,
+        400,
+        "Request_UnsupportedQuery",
+    );
 }

@@ -122,8 +122,21 @@ fn split<'a>(s: &'a [&'a str]) -> Option<(Key<'a>, &'a [&'a str])> {
     }
 }
 
+fn is_delta(seg: &str) -> bool {
+    matches!(
+        seg,
+        "delta" | "delta()" | "microsoft.graph.delta" | "microsoft.graph.delta()"
+    )
+}
+
 /// The route template for metrics (the alternate-key forms share one).
 pub fn template(s: &[&str]) -> String {
+    if let [SET, d] = s
+        && (is_delta(d) || *d == "$count")
+    {
+        let d = if is_delta(d) { "delta" } else { d };
+        return format!("/{SET}/{d}");
+    }
     let Some((key, rest)) = split(s) else {
         return format!("/{SET}");
     };
@@ -183,6 +196,13 @@ fn filter_kind(p: &str) -> Option<FilterKind> {
 /// Run a `/directoryRoles…` request (any method).
 pub fn route(ctx: &Ctx, t: &mut Tenant, req: &ApiRequest, s: &[&str]) -> GraphResult<ApiResponse> {
     let m = req.method.as_str();
+    if let [SET, d] = s
+        && (is_delta(d) || *d == "$count")
+    {
+        return Err(GraphError::unsupported_query(format!(
+            "The entraform emulator does not support '{d}' on directoryRoles."
+        )));
+    }
     let Some((key, rest)) = split(s) else {
         return match m {
             "GET" => list(ctx, t, req),
