@@ -1449,6 +1449,11 @@ async fn directory_role_members_share_role_assignments() {
         vec![(USER_ADMIN_TEMPLATE.to_string(), "/".to_string())]
     );
     let r = env.get(&format!("/directoryRoles/{role_id}/members")).await;
+    let count = env
+        .get_eventual(&format!("/directoryRoles/{role_id}/members/$count"))
+        .await;
+    assert_eq!(count.status, 200);
+    assert_eq!(count.body, json!(2));
     let mut got = ids(&r.body);
     got.sort();
     let mut want = vec![ALEX.to_string(), MEGAN.to_string()];

@@ -19,6 +19,7 @@ use crate::builtin_roles::{self, BuiltinRole};
 use super::error::{GraphError, GraphResult};
 use super::groups::already_member;
 use super::http::{ApiRequest, ApiResponse, collection, ref_body_id};
+use super::listing;
 use super::odata::{self, Query};
 use super::render;
 use super::router::Ctx;
@@ -214,9 +215,10 @@ pub fn route(ctx: &Ctx, t: &mut Tenant, req: &ApiRequest, s: &[&str]) -> GraphRe
         ("GET", []) => get(ctx, t, req, key),
         ("GET", ["members"]) => members(ctx, t, req, key, false),
         ("GET", ["members", "$ref"]) => members(ctx, t, req, key, true),
+        ("GET", ["members", "$count"]) => members_count(t, req, key),
         ("POST", ["members", "$ref"]) => add_member(ctx, t, req, key),
         ("DELETE", ["members", member, "$ref"]) => remove_member(t, key, member),
-        (_, [] | ["members"] | ["members", "$ref"] | ["members", _, "$ref"]) => {
+        (_, [] | ["members"] | ["members", "$ref" | "$count"] | ["members", _, "$ref"]) => {
             Err(GraphError::method_not_allowed())
         }
         (_, rest) => Err(GraphError::new(
@@ -373,6 +375,18 @@ fn members(
         200,
         collection(context, count, None, value),
     ))
+}
+
+/// `GET /directoryRoles/{key}/members/$count` (needs `ConsistencyLevel: eventual`; no `$filter`).
+fn members_count(t: &Tenant, req: &ApiRequest, key: Key) -> GraphResult<ApiResponse> {
+    let q = Query::parse(&req.query, req.eventual())?;
+    if q.filter.is_some() || q.search.is_some() {
+        return Err(GraphError::unsupported_query(
+            "The entraform emulator does not support $filter or $search on directory role members.",
+        ));
+    }
+    let r = find(t, key)?;
+    listing::count_endpoint(req, || member_ids(t, r.template_id).len())
 }
 
 /// `POST /directoryRoles/{key}/members/$ref`: a tenant-scope role assignment.
