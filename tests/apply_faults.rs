@@ -24,29 +24,46 @@ impl Observer for Quiet {
 const APP: &str = "11111111-1111-4111-8111-111111111111";
 
 fn seed(existing: usize, groups: usize) -> Seed {
-    let mut y = format!("tenant:\n  domains: [contoso.com]\napplications:\n  - appId: {APP}\nusers:\n");
+    let mut y =
+        format!("tenant:\n  domains: [contoso.com]\napplications:\n  - appId: {APP}\nusers:\n");
     for i in 0..existing {
-        let _ = write!(y, "  - userPrincipalName: u{i}@contoso.com\n    displayName: U{i}\n    mailNickname: u{i}\n    accountEnabled: true\n");
+        let _ = write!(
+            y,
+            "  - userPrincipalName: u{i}@contoso.com\n    displayName: U{i}\n    mailNickname: u{i}\n    accountEnabled: true\n"
+        );
     }
     let _ = writeln!(y, "groups:");
     for g in 0..groups {
-        let _ = write!(y, "  - displayName: team-{g}\n    mailNickname: team-{g}\n    securityEnabled: true\n    mailEnabled: false\n");
+        let _ = write!(
+            y,
+            "  - displayName: team-{g}\n    mailNickname: team-{g}\n    securityEnabled: true\n    mailEnabled: false\n"
+        );
     }
     y.push_str("roleAssignments:\n  - principalId: u0@contoso.com\n    roleDefinitionId: 62e90394-69f5-4237-9190-012177145e10\n");
     Seed::parse(&y).expect("seed")
 }
 
 fn repo(existing: usize, new: usize, groups: usize) -> entraform::desired::DesiredState {
-    let mut y = String::from("tenant:\n  domain: contoso.com\n  safety:\n    max_changes: 100000\nusers:\n");
+    let mut y = String::from(
+        "tenant:\n  domain: contoso.com\n  safety:\n    max_changes: 100000\nusers:\n",
+    );
     for i in 0..existing + new {
         let _ = write!(y, "  - upn: u{i}\n    displayName: U{i}\n");
     }
     y.push_str("groups:\n");
     for g in 0..groups {
         let members: Vec<String> = (0..existing + new).map(|i| format!("u{i}")).collect();
-        let _ = write!(y, "  - name: team-{g}\n    members: [{}]\n", members.join(", "));
+        let _ = write!(
+            y,
+            "  - name: team-{g}\n    members: [{}]\n",
+            members.join(", ")
+        );
     }
-    let loaded = load_texts(vec![(PathBuf::from("repo.yaml"), y)], &mut SourceMap::default(), Vec::new());
+    let loaded = load_texts(
+        vec![(PathBuf::from("repo.yaml"), y)],
+        &mut SourceMap::default(),
+        Vec::new(),
+    );
     loaded.result.expect("valid repo").0
 }
 
@@ -63,12 +80,18 @@ async fn client(emu: &BackgroundEmulator) -> GraphClient {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_thousand_operations_converge_under_faults_without_doing_anything_twice() {
     let (existing, new, groups) = (80, 20, 20); // 20 creates + 20 × 100 member additions
-    let emu = BackgroundEmulator::start(seed(existing, groups), EmulatorConfig::default()).expect("emulator");
+    let emu = BackgroundEmulator::start(seed(existing, groups), EmulatorConfig::default())
+        .expect("emulator");
     let c = client(&emu).await;
     let desired = repo(existing, new, groups);
     let live = read_live(&c, &ReadOptions::default()).await.expect("read");
     let p = plan::build(&desired, &live, &GateOverrides::default());
-    assert!(p.errors.is_empty() && !p.is_blocked(), "{:?} {:?}", p.errors, p.gates);
+    assert!(
+        p.errors.is_empty() && !p.is_blocked(),
+        "{:?} {:?}",
+        p.errors,
+        p.gates
+    );
     let n = p.steps.len();
     assert_eq!(n, new + groups * (existing + new), "creates + memberships");
 
@@ -81,21 +104,49 @@ async fn two_thousand_operations_converge_under_faults_without_doing_anything_tw
         ..FaultConfig::default()
     });
     emu.reset_metrics();
-    let report = execute(&c, &p.steps, &Cloud::custom(emu.base_url()).unwrap().graph(), &mut Quiet).await;
-    assert_eq!((report.done(), report.failed(), report.skipped()), (n, 0, 0), "{:?}", report.outcomes.iter().find(|o| o.status != entraform::apply::execute::StepStatus::Done));
+    let report = execute(
+        &c,
+        &p.steps,
+        &Cloud::custom(emu.base_url()).unwrap().graph(),
+        &mut Quiet,
+    )
+    .await;
+    assert_eq!(
+        (report.done(), report.failed(), report.skipped()),
+        (n, 0, 0),
+        "{:?}",
+        report
+            .outcomes
+            .iter()
+            .find(|o| o.status != entraform::apply::execute::StepStatus::Done)
+    );
     let m = emu.metrics();
-    let faults = m.by_status.get(&429).copied().unwrap_or(0) + m.by_status.get(&503).copied().unwrap_or(0) + m.by_status.get(&504).copied().unwrap_or(0);
+    let faults = m.by_status.get(&429).copied().unwrap_or(0)
+        + m.by_status.get(&503).copied().unwrap_or(0)
+        + m.by_status.get(&504).copied().unwrap_or(0);
     assert!(faults > 50, "faults were injected: {:?}", m.by_status);
     // Nothing done twice: no "already exists" refusals, one successful write per operation.
     assert_eq!(m.by_status.get(&400), None, "{:?}", m.by_status);
     let batches = m.by_route.get("POST /$batch").copied().unwrap_or(0);
-    println!("{n} operations: {batches} $batch requests ({} items incl. retries), statuses {:?}", m.batch_inner_requests, m.by_status);
-    assert!(batches as usize <= n.div_ceil(20) + n / 20 / 3 + 5, "{batches} requests for {n} operations");
+    println!(
+        "{n} operations: {batches} $batch requests ({} items incl. retries), statuses {:?}",
+        m.batch_inner_requests, m.by_status
+    );
+    assert!(
+        batches as usize <= n.div_ceil(20) + n / 20 / 3 + 5,
+        "{batches} requests for {n} operations"
+    );
 
     emu.set_faults(FaultConfig::default());
-    let after = read_live(&c, &ReadOptions::default()).await.expect("read again");
+    let after = read_live(&c, &ReadOptions::default())
+        .await
+        .expect("read again");
     let again = plan::build(&desired, &after, &GateOverrides::default());
-    assert!(again.steps.is_empty(), "left to do: {:?}", &again.steps[..again.steps.len().min(5)]);
+    assert!(
+        again.steps.is_empty(),
+        "left to do: {:?}",
+        &again.steps[..again.steps.len().min(5)]
+    );
     assert_eq!(after.membership_count(), groups * (existing + new));
 }
 
@@ -104,14 +155,21 @@ async fn two_thousand_operations_converge_under_faults_without_doing_anything_tw
 #[ignore = "measurement for docs/performance.md"]
 async fn measure_ten_thousand_membership_changes() {
     let (existing, groups) = (500, 20);
-    let emu = BackgroundEmulator::start(seed(existing, groups), EmulatorConfig::default()).expect("emulator");
+    let emu = BackgroundEmulator::start(seed(existing, groups), EmulatorConfig::default())
+        .expect("emulator");
     let c = client(&emu).await;
     let desired = repo(existing, 0, groups);
     let live = read_live(&c, &ReadOptions::default()).await.expect("read");
     let p = plan::build(&desired, &live, &GateOverrides::default());
     emu.reset_metrics();
     let t = std::time::Instant::now();
-    let report = execute(&c, &p.steps, &Cloud::custom(emu.base_url()).unwrap().graph(), &mut Quiet).await;
+    let report = execute(
+        &c,
+        &p.steps,
+        &Cloud::custom(emu.base_url()).unwrap().graph(),
+        &mut Quiet,
+    )
+    .await;
     let m = emu.metrics();
     println!(
         "{} operations ({} done): {} HTTP requests ({} $batch POSTs carrying {} Graph requests) in {:.2} s; ⌈N/20⌉ = {}",

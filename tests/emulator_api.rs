@@ -1200,3 +1200,439 @@ async fn single_entities_counts_and_wrong_methods() {
     let v: serde_json::Value = r.json().await.unwrap();
     assert_eq!(v["error"]["code"], "BadRequest");
 }
+
+const GA_TEMPLATE: &str = "62e90394-69f5-4237-9190-012177145e10";
+const HELPDESK_TEMPLATE: &str = "729827e3-9c14-49f7-bb1b-9608f156bbb8";
+const USER_ADMIN_TEMPLATE: &str = "fe930be7-5e62-47db-91af-98c3a49a38b1";
+
+fn dir_obj(id: &str) -> Value {
+    json!({"@odata.id": format!("https://graph.microsoft.com/v1.0/directoryObjects/{id}")})
+}
+
+/// Template ids of the roles `GET /directoryRoles` lists.
+async fn listed_templates(env: &Env) -> Vec<String> {
+    let r = env.get("/directoryRoles").await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    r.body["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["roleTemplateId"].as_str().unwrap().to_string())
+        .collect()
+}
+
+async fn principal_roles(env: &Env, principal: &str) -> Vec<(String, String)> {
+    let r = env
+        .get(&format!(
+            "/roleManagement/directory/roleAssignments?$filter=principalId eq '{principal}'"
+        ))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    r.body["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            (
+                a["roleDefinitionId"].as_str().unwrap().to_string(),
+                a["directoryScopeId"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn directory_roles_list_only_activated_roles() {
+    let env = start().await;
+    let r = env.get("/directoryRoles").await;
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        r.body["@odata.context"],
+        format!("{}/$metadata#directoryRoles", env.emu.graph_url())
+    );
+    // The small seed assigns only Global Administrator.
+    let roles = r.body["value"].as_array().unwrap();
+    assert_eq!(roles.len(), 1, "{}", r.body);
+    let ga = &roles[0];
+    assert_eq!(ga["displayName"], "Global Administrator");
+    assert_eq!(ga["roleTemplateId"], GA_TEMPLATE);
+    assert!(ga["description"].is_string());
+    assert!(ga["deletedDateTime"].is_null());
+    let ga_id = ga["id"].as_str().unwrap().to_string();
+    assert_ne!(ga_id, GA_TEMPLATE);
+    assert_eq!(ga_id.len(), 36);
+
+    // Stable: the same tenant gets the same object id in another server.
+    let env2 = start().await;
+    assert_eq!(
+        env2.get("/directoryRoles").await.body["value"][0]["id"],
+        ga_id.as_str()
+    );
+
+    // By object id and by the roleTemplateId alternate key (both spellings).
+    for path in [
+        format!("/directoryRoles/{ga_id}"),
+        format!("/directoryRoles(roleTemplateId='{GA_TEMPLATE}')"),
+        format!("/directoryRoles/roleTemplateId={GA_TEMPLATE}"),
+    ] {
+        let r = env.get(&path).await;
+        assert_eq!(r.status, 200, "{path}: {}", r.body);
+        assert_eq!(
+            r.body["@odata.context"],
+            format!("{}/$metadata#directoryRoles/$entity", env.emu.graph_url())
+        );
+        assert_eq!(r.body["id"], ga_id.as_str());
+        assert_eq!(r.body["roleTemplateId"], GA_TEMPLATE);
+    }
+    let r = env
+        .get(&format!(
+            "/directoryRoles?$filter=roleTemplateId eq '{GA_TEMPLATE}'&$select=id,displayName"
+        ))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(
+        r.body["@odata.context"],
+        format!(
+            "{}/$metadata#directoryRoles(id,displayName)",
+            env.emu.graph_url()
+        )
+    );
+    assert_eq!(ids(&r.body), vec![ga_id.clone()]);
+    assert!(r.body["value"][0].get("roleTemplateId").is_none());
+    let r = env
+        .get("/directoryRoles?$filter=displayName eq 'Directory Readers'")
+        .await;
+    assert_eq!(ids(&r.body), Vec::<String>::new());
+    let r = env
+        .get(&format!("/directoryRoles/{ga_id}?$select=displayName"))
+        .await;
+    assert_eq!(r.body["displayName"], "Global Administrator");
+    assert!(r.body.get("roleTemplateId").is_none());
+
+    // Members: typed directory objects.
+    let r = env.get(&format!("/directoryRoles/{ga_id}/members")).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(
+        r.body["@odata.context"],
+        format!("{}/$metadata#directoryObjects", env.emu.graph_url())
+    );
+    assert_eq!(ids(&r.body), vec![ADELE]);
+    assert_eq!(r.body["value"][0]["@odata.type"], "#microsoft.graph.user");
+    let r = env
+        .get(&format!(
+            "/directoryRoles(roleTemplateId='{GA_TEMPLATE}')/members/$ref"
+        ))
+        .await;
+    assert!(
+        r.body["value"][0]["@odata.id"]
+            .as_str()
+            .unwrap()
+            .ends_with(&format!(
+                "/directoryObjects/{ADELE}/Microsoft.DirectoryServices.User"
+            ))
+    );
+
+    // A role with no assignment is not activated: absent from the list, 404 by template.
+    assert!(
+        !listed_templates(&env)
+            .await
+            .contains(&HELPDESK_TEMPLATE.to_string())
+    );
+    assert_graph_error(
+        &env.get(&format!(
+            "/directoryRoles(roleTemplateId='{HELPDESK_TEMPLATE}')"
+        ))
+        .await,
+        404,
+        "Request_ResourceNotFound",
+    );
+    // A roleManagement assignment activates it.
+    let r = env
+        .send(
+            "POST",
+            "/roleManagement/directory/roleAssignments",
+            json!({"roleDefinitionId": HELPDESK_TEMPLATE, "principalId": MEGAN, "directoryScopeId": "/"}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let assignment = r.body["id"].as_str().unwrap().to_string();
+    assert!(
+        listed_templates(&env)
+            .await
+            .contains(&HELPDESK_TEMPLATE.to_string())
+    );
+    let r = env
+        .get(&format!(
+            "/directoryRoles(roleTemplateId='{HELPDESK_TEMPLATE}')/members"
+        ))
+        .await;
+    assert_eq!(ids(&r.body), vec![MEGAN]);
+    // ... and stays activated when its last assignment goes, as in Graph.
+    assert_eq!(
+        env.delete(&format!(
+            "/roleManagement/directory/roleAssignments/{assignment}"
+        ))
+        .await
+        .status,
+        204
+    );
+    assert!(
+        listed_templates(&env)
+            .await
+            .contains(&HELPDESK_TEMPLATE.to_string())
+    );
+    let r = env
+        .get(&format!(
+            "/directoryRoles(roleTemplateId='{HELPDESK_TEMPLATE}')/members"
+        ))
+        .await;
+    assert_eq!(ids(&r.body), Vec::<String>::new());
+}
+
+#[tokio::test]
+async fn directory_role_members_share_role_assignments() {
+    let env = start().await;
+    // Activate User Administrator, as Graph requires before members can be added.
+    let r = env
+        .send(
+            "POST",
+            "/directoryRoles",
+            json!({"roleTemplateId": USER_ADMIN_TEMPLATE}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(r.body["roleTemplateId"], USER_ADMIN_TEMPLATE);
+    assert_eq!(r.body["displayName"], "User Administrator");
+    let role_id = r.body["id"].as_str().unwrap().to_string();
+    assert_graph_error(
+        &env.send(
+            "POST",
+            "/directoryRoles",
+            json!({"roleTemplateId": USER_ADMIN_TEMPLATE}),
+        )
+        .await,
+        400,
+        "Request_BadRequest",
+    );
+    assert!(
+        listed_templates(&env)
+            .await
+            .contains(&USER_ADMIN_TEMPLATE.to_string())
+    );
+
+    // Add by object id.
+    let r = env
+        .send(
+            "POST",
+            &format!("/directoryRoles/{role_id}/members/$ref"),
+            dir_obj(ALEX),
+        )
+        .await;
+    assert_eq!(r.status, 204, "{}", r.body);
+    assert_eq!(r.body, Value::Null);
+    assert_eq!(
+        principal_roles(&env, ALEX).await,
+        vec![(USER_ADMIN_TEMPLATE.to_string(), "/".to_string())]
+    );
+
+    // Add by template id (a group and the app's service principal work too).
+    let r = env
+        .send(
+            "POST",
+            &format!("/directoryRoles(roleTemplateId='{USER_ADMIN_TEMPLATE}')/members/$ref"),
+            dir_obj(MEGAN),
+        )
+        .await;
+    assert_eq!(r.status, 204, "{}", r.body);
+    assert_eq!(
+        principal_roles(&env, MEGAN).await,
+        vec![(USER_ADMIN_TEMPLATE.to_string(), "/".to_string())]
+    );
+    let r = env.get(&format!("/directoryRoles/{role_id}/members")).await;
+    let count = env
+        .get_eventual(&format!("/directoryRoles/{role_id}/members/$count"))
+        .await;
+    assert_eq!(count.status, 200);
+    assert_eq!(count.body, json!(2));
+    let mut got = ids(&r.body);
+    got.sort();
+    let mut want = vec![ALEX.to_string(), MEGAN.to_string()];
+    want.sort();
+    assert_eq!(got, want);
+
+    // Adding an existing member fails as Graph does, by either key.
+    for path in [
+        format!("/directoryRoles/{role_id}/members/$ref"),
+        format!("/directoryRoles/roleTemplateId={USER_ADMIN_TEMPLATE}/members/$ref"),
+    ] {
+        let msg = assert_graph_error(
+            &env.send("POST", &path, dir_obj(ALEX)).await,
+            400,
+            "Request_BadRequest",
+        );
+        assert_eq!(
+            msg,
+            "One or more added object references already exist for the following modified properties: 'members'."
+        );
+    }
+    // A member added through roleManagement is a member here too, and is "already there".
+    let r = env
+        .send(
+            "POST",
+            "/roleManagement/directory/roleAssignments",
+            json!({"roleDefinitionId": USER_ADMIN_TEMPLATE, "principalId": BIANCA, "directoryScopeId": "/"}),
+        )
+        .await;
+    assert_eq!(r.status, 201);
+    assert_eq!(
+        env.send(
+            "POST",
+            &format!("/directoryRoles/{role_id}/members/$ref"),
+            dir_obj(BIANCA)
+        )
+        .await
+        .status,
+        400
+    );
+    // An administrative-unit-scoped assignment is not a directoryRole member.
+    let r = env
+        .send(
+            "POST",
+            "/roleManagement/directory/roleAssignments",
+            json!({"roleDefinitionId": USER_ADMIN_TEMPLATE, "principalId": ADELE,
+                   "directoryScopeId": "/administrativeUnits/5d107bba-d8e2-4e13-b6ae-884be90e5d1a"}),
+        )
+        .await;
+    assert_eq!(r.status, 201);
+    assert!(
+        !ids(&env
+            .get(&format!("/directoryRoles/{role_id}/members"))
+            .await
+            .body)
+        .contains(&ADELE.to_string())
+    );
+
+    // Unknown principal → 404 naming it.
+    let ghost = "00000000-0000-4000-8000-00000000dead";
+    let msg = assert_graph_error(
+        &env.send(
+            "POST",
+            &format!("/directoryRoles/{role_id}/members/$ref"),
+            dir_obj(ghost),
+        )
+        .await,
+        404,
+        "Request_ResourceNotFound",
+    );
+    assert!(msg.contains(ghost), "{msg}");
+
+    // Remove.
+    assert_eq!(
+        env.delete(&format!("/directoryRoles/{role_id}/members/{ALEX}/$ref"))
+            .await
+            .status,
+        204
+    );
+    assert_eq!(
+        principal_roles(&env, ALEX).await,
+        Vec::<(String, String)>::new()
+    );
+    assert_graph_error(
+        &env.delete(&format!("/directoryRoles/{role_id}/members/{ALEX}/$ref"))
+            .await,
+        404,
+        "Request_ResourceNotFound",
+    );
+    assert_eq!(
+        env.delete(&format!(
+            "/directoryRoles(roleTemplateId='{USER_ADMIN_TEMPLATE}')/members/{BIANCA}/$ref"
+        ))
+        .await
+        .status,
+        204
+    );
+    assert_eq!(
+        principal_roles(&env, BIANCA).await,
+        Vec::<(String, String)>::new()
+    );
+
+    // Metrics name the routes by template.
+    let m = env.emu.metrics();
+    assert_eq!(m.by_route["POST /directoryRoles/{id}/members/$ref"], 4);
+    assert_eq!(
+        m.by_route["DELETE /directoryRoles(roleTemplateId={roleTemplateId})/members/{memberId}/$ref"],
+        1
+    );
+    assert_eq!(m.by_route["GET /directoryRoles"], 1);
+}
+
+#[tokio::test]
+async fn unknown_directory_roles_are_graph_404s() {
+    let env = start().await;
+    let unknown = "11111111-2222-4333-8444-555555555555";
+    for (method, path, body) in [
+        ("GET", format!("/directoryRoles/{unknown}"), None),
+        ("GET", format!("/directoryRoles/{unknown}/members"), None),
+        (
+            "POST",
+            format!("/directoryRoles/{unknown}/members/$ref"),
+            Some(dir_obj(ALEX)),
+        ),
+        (
+            "POST",
+            format!("/directoryRoles(roleTemplateId='{unknown}')/members/$ref"),
+            Some(dir_obj(ALEX)),
+        ),
+        (
+            "DELETE",
+            format!("/directoryRoles/{unknown}/members/{ADELE}/$ref"),
+            None,
+        ),
+        // The template id is not the directoryRole's object id.
+        ("GET", format!("/directoryRoles/{GA_TEMPLATE}"), None),
+    ] {
+        let r = env.call(method, &path, body, &[]).await;
+        let msg = assert_graph_error(&r, 404, "Request_ResourceNotFound");
+        assert!(
+            msg.starts_with("Resource '") && msg.ends_with(
+                "' does not exist or one of its queried reference-property objects are not present."
+            ),
+            "{path}: {msg}"
+        );
+    }
+    // Not activated and not assigned: the object id of a real role is still 404.
+    let r = env
+        .send(
+            "POST",
+            &format!("/directoryRoles(roleTemplateId='{HELPDESK_TEMPLATE}')/members/$ref"),
+            dir_obj(ALEX),
+        )
+        .await;
+    assert_graph_error(&r, 404, "Request_ResourceNotFound");
+    // Implicit user roles cannot be activated.
+    let msg = assert_graph_error(
+        &env.send(
+            "POST",
+            "/directoryRoles",
+            json!({"roleTemplateId": "a0b1b346-4d3e-4e8b-98f8-753987be4970"}),
+        )
+        .await,
+        400,
+        "Request_BadRequest",
+    );
+    assert_eq!(msg, "Instantiating an implicit user role is not supported.");
+    // Wrong method on a known path.
+    assert_eq!(env.delete("/directoryRoles").await.status, 405);
+    // Delta is not emulated: a clear 400, not a 404 for a role named "delta".
+    assert_graph_error(
+        &env.get("/directoryRoles/delta").await,
+        400,
+        "Request_UnsupportedQuery",
+    );
+    assert_eq!(env.emu.metrics().by_route["GET /directoryRoles/delta"], 1);
+    assert_graph_error(
+        &env.get("/directoryRoles/$count").await,
+        400,
+        "Request_UnsupportedQuery",
+    );
+}

@@ -19,21 +19,13 @@ use emulator_support::*;
 use entraform::emulator::{EmulatorConfig, FaultConfig, Seed};
 use serde_json::{Value, json};
 
-/// Examples the emulator does not serve, and why.
-const NOT_COVERED: &[(&str, &str)] = &[
-    (
-        "add-directory-role-member.json",
-        "directoryRoles (legacy role API) is not emulated; roleManagement is",
-    ),
-    (
-        "add-directory-role-member-by-template.json",
-        "directoryRoles (legacy role API) is not emulated",
-    ),
-    (
-        "list-directory-roles.json",
-        "directoryRoles (legacy role API) is not emulated",
-    ),
-];
+/// Examples the emulator does not serve, and why (none at present).
+const NOT_COVERED: &[(&str, &str)] = &[];
+
+/// Directory Readers: the role of the docs' directoryRoles examples.
+const DIRECTORY_READERS: &str = "88d8e3e3-8f55-4a1e-953a-9b9898b8876b";
+/// The docs' object id of Directory Readers (`list-directory-roles.json`).
+const DOC_DIRECTORY_READERS_ROLE: &str = "fe8f10bf-c9c2-47eb-95cb-c26cc85f1830";
 
 const PATTI: &str = "0a1b2c3d-0000-4000-8000-00000000aaaa";
 const GUEST: &str = "39807bd1-3dde-48f3-8165-81ddd4e46de0";
@@ -252,6 +244,17 @@ fn regex_lite_trailing_commas(s: &str) -> String {
     out
 }
 
+/// The object id at the end of a `$ref` body's `@odata.id`.
+fn id_of_ref(b: &Value) -> String {
+    b["@odata.id"]
+        .as_str()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_string()
+}
+
 fn path_of(url: &str) -> String {
     url.replace("https://graph.microsoft.com/v1.0", "")
         .replace("https://graph.microsoft.com/beta", "")
@@ -351,6 +354,72 @@ async fn replays_every_documented_example() {
         };
         let dir_obj = |id: &str| json!({"@odata.id": format!("https://graph.microsoft.com/v1.0/directoryObjects/{id}")});
         match name.as_str() {
+            "add-directory-role-member.json" | "add-directory-role-member-by-template.json" => {
+                // Directory Readers is activated in the docs' tenant; here it has no assignment yet.
+                let r = env
+                    .send(
+                        "POST",
+                        "/directoryRoles",
+                        json!({"roleTemplateId": DIRECTORY_READERS}),
+                    )
+                    .await;
+                assert_eq!(r.status, 201, "{name}: activate: {}", r.body);
+                let role_id = r.body["id"].as_str().unwrap().to_string();
+                assert_ne!(role_id, DIRECTORY_READERS);
+                let principal = if name.contains("template") {
+                    BIANCA
+                } else {
+                    ALEX
+                };
+                let mut b = body.unwrap();
+                let doc_principal = id_of_ref(&b);
+                b["@odata.id"] = json!(
+                    b["@odata.id"]
+                        .as_str()
+                        .unwrap()
+                        .replace(&doc_principal, principal)
+                );
+                // The docs' template URL is `directoryRoles/roleTemplateId=…`; it is replayed as written.
+                let r = plain(url.replace(DOC_DIRECTORY_READERS_ROLE, &role_id), Some(b)).await;
+                check.response(&r, &[]);
+                let r = env
+                    .get(&format!(
+                        "/roleManagement/directory/roleAssignments?$filter=principalId eq '{principal}'"
+                    ))
+                    .await;
+                assert!(
+                    r.body["value"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .any(|a| a["roleDefinitionId"] == DIRECTORY_READERS
+                            && a["directoryScopeId"] == "/"),
+                    "{name}: the member is a tenant-scope role assignment: {}",
+                    r.body
+                );
+            }
+            "list-directory-roles.json" => {
+                let r = plain(url, None).await;
+                check.response(&r, &[]);
+                let roles = r.body["value"].as_array().unwrap();
+                assert!(
+                    roles.iter().all(|x| x["id"] != x["roleTemplateId"]),
+                    "{name}: object ids differ from template ids"
+                );
+                let templates: BTreeSet<&str> = roles
+                    .iter()
+                    .filter_map(|x| x["roleTemplateId"].as_str())
+                    .collect();
+                // Global Administrator (always) and the seed's Helpdesk Administrator; nothing else.
+                assert_eq!(
+                    templates,
+                    BTreeSet::from([
+                        "62e90394-69f5-4237-9190-012177145e10",
+                        "729827e3-9c14-49f7-bb1b-9608f156bbb8"
+                    ]),
+                    "{name}: activated roles"
+                );
+            }
             "add-group-member-ref.json" => {
                 let r = plain(url.replace("{group-id}", EMPTY), Some(dir_obj(MEGAN))).await;
                 check.response(&r, &[]);

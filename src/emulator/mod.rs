@@ -13,6 +13,7 @@ pub mod auth;
 pub mod batch;
 pub mod delta;
 pub mod directory;
+pub mod directory_roles;
 pub mod error;
 pub mod faults;
 pub mod groups;

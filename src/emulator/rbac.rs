@@ -255,6 +255,8 @@ pub fn create_assignment(ctx: &Ctx, t: &mut Tenant, req: &ApiRequest) -> GraphRe
     m.insert("roleDefinitionId".into(), json!(a.role_definition_id));
     m.insert("principalId".into(), json!(a.principal_id));
     m.insert("directoryScopeId".into(), json!(a.directory_scope_id));
+    // Assigning a role activates its directoryRole (as the admin center does).
+    t.activated_roles.insert(a.role_definition_id.clone());
     t.assignments.insert(id, a);
     Ok(ApiResponse::json(201, Value::Object(m)))
 }

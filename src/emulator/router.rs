@@ -7,6 +7,7 @@ use std::time::Instant;
 use super::admin_units;
 use super::delta;
 use super::directory;
+use super::directory_roles;
 use super::error::{GraphError, GraphResult};
 use super::faults::FaultState;
 use super::groups;
@@ -74,6 +75,7 @@ pub fn template(method: &str, segs: &[String]) -> String {
         ["roleManagement", "directory", set, _] => {
             format!("/roleManagement/directory/{set}/{{id}}")
         }
+        [first, ..] if directory_roles::is_root(first) => directory_roles::template(&s),
         ["$batch"] => "/$batch".into(),
         [sp] if sp.starts_with("servicePrincipals(") => "/servicePrincipals(appId={appId})".into(),
         ["servicePrincipals", _] => "/servicePrincipals/{id}".into(),
@@ -160,6 +162,10 @@ pub fn route(ctx: &Ctx, t: &mut Tenant, req: &ApiRequest) -> GraphResult<ApiResp
         }
         ("DELETE", ["roleManagement", "directory", "roleAssignments", id]) => {
             rbac::delete_assignment(t, id)
+        }
+        // legacy directory roles (same assignments as roleManagement)
+        (_, [first, ..]) if directory_roles::is_root(first) => {
+            directory_roles::route(ctx, t, req, &s)
         }
         // service principals (the seed's apps)
         ("GET", [sp]) if service_principals::parse_alternate_key(sp).is_some() => {

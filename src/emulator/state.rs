@@ -144,6 +144,8 @@ pub struct Tenant {
     pub role_defs: Vec<RoleDef>,
     /// Role assignments by id.
     pub assignments: BTreeMap<String, RoleAssignment>,
+    /// Template ids of roles activated as directoryRoles (ever assigned or activated; see `directory_roles`).
+    pub activated_roles: BTreeSet<String>,
     /// Soft-deleted objects by id.
     pub deleted: BTreeMap<String, Deleted>,
     /// Membership change log.
@@ -186,6 +188,7 @@ impl Tenant {
             member_of: HashMap::new(),
             role_defs: roles::definitions(),
             assignments: BTreeMap::new(),
+            activated_roles: BTreeSet::new(),
             deleted: BTreeMap::new(),
             member_log: Vec::new(),
             change_log: BTreeMap::new(),
@@ -315,6 +318,7 @@ impl Tenant {
                 Some(id) => id,
                 None => t.new_assignment_id(),
             };
+            t.activated_roles.insert(role.clone());
             t.assignments.insert(
                 id.clone(),
                 RoleAssignment {
