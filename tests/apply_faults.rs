@@ -108,6 +108,7 @@ async fn two_thousand_operations_converge_under_faults_without_doing_anything_tw
         &c,
         &p.steps,
         &Cloud::custom(emu.base_url()).unwrap().graph(),
+        &std::sync::atomic::AtomicBool::new(false),
         &mut Quiet,
     )
     .await;
@@ -167,6 +168,7 @@ async fn measure_ten_thousand_membership_changes() {
         &c,
         &p.steps,
         &Cloud::custom(emu.base_url()).unwrap().graph(),
+        &std::sync::atomic::AtomicBool::new(false),
         &mut Quiet,
     )
     .await;

@@ -34,6 +34,8 @@ pub enum StepStatus {
         /// The step that failed or was skipped.
         because_of: usize,
     },
+    /// Not attempted because the run was interrupted (Ctrl-C).
+    Interrupted,
 }
 
 /// One step's outcome (what the journal records; never a secret).
@@ -69,9 +71,13 @@ impl Report {
     pub fn failed(&self) -> usize {
         self.count(|s| matches!(s, StepStatus::Failed { .. }))
     }
-    /// Steps skipped.
+    /// Steps skipped (a dependency failed) or not run (interrupted).
     pub fn skipped(&self) -> usize {
-        self.count(|s| matches!(s, StepStatus::Skipped { .. }))
+        self.count(|s| matches!(s, StepStatus::Skipped { .. } | StepStatus::Interrupted))
+    }
+    /// Steps not run because the run was interrupted.
+    pub fn interrupted(&self) -> usize {
+        self.count(|s| matches!(s, StepStatus::Interrupted))
     }
 }
 
@@ -111,11 +117,18 @@ fn already_in_effect(op: &Op, status: u16, message: &str) -> bool {
     }
 }
 
+/// Requests sent between two checks of the stop flag: four rounds of full `$batch` POSTs.
+const CHUNK: usize = 20 * 8 * 4;
+
 /// Execute `steps` (in plan order, waves ascending) through `client`.
+///
+/// When `stop` becomes true (Ctrl-C), no new `$batch` is sent; requests in
+/// flight finish and are recorded, and the remaining steps are `Interrupted`.
 pub async fn execute(
     client: &GraphClient,
     steps: &[Step],
     graph_root: &str,
+    stop: &std::sync::atomic::AtomicBool,
     observer: &mut impl Observer,
 ) -> Report {
     let mut status: Vec<Option<StepStatus>> = vec![None; steps.len()];
@@ -180,54 +193,48 @@ pub async fn execute(
         if sent.is_empty() {
             continue;
         }
-        let requests: Vec<BatchRequest> = sent.iter().map(|(_, r, _)| r.clone()).collect();
-        tracing::info!(wave, operations = requests.len(), "applying wave");
-        match client.batch(requests).await {
-            Err(e) => {
-                for (id, _, _) in &sent {
-                    finish(
-                        steps,
-                        *id,
-                        StepStatus::Failed {
-                            error: e.to_string(),
-                        },
-                        &mut status,
-                        observer,
-                    );
+        tracing::info!(wave, operations = sent.len(), "applying wave");
+        let mut queue = sent.into_iter().peekable();
+        while queue.peek().is_some() {
+            if stop.load(std::sync::atomic::Ordering::SeqCst) {
+                break;
+            }
+            let chunk: Vec<(usize, BatchRequest, Option<SecretString>)> =
+                queue.by_ref().take(CHUNK).collect();
+            let requests: Vec<BatchRequest> = chunk.iter().map(|(_, r, _)| r.clone()).collect();
+            match client.batch(requests).await {
+                Err(e) => {
+                    for (id, _, _) in &chunk {
+                        finish(
+                            steps,
+                            *id,
+                            StepStatus::Failed {
+                                error: e.to_string(),
+                            },
+                            &mut status,
+                            observer,
+                        );
+                    }
+                }
+                Ok(results) => {
+                    for ((id, _, pw), result) in chunk.into_iter().zip(results) {
+                        let verdict =
+                            verdict(&steps[id].op, result, pw.as_ref(), &mut created, observer);
+                        finish(steps, id, verdict, &mut status, observer);
+                    }
                 }
             }
-            Ok(results) => {
-                for ((id, _, pw), result) in sent.into_iter().zip(results) {
-                    let op = &steps[id].op;
-                    let verdict = match result {
-                        Ok(resp) => {
-                            let new_id = resp
-                                .body
-                                .as_ref()
-                                .and_then(|b| b["id"].as_str())
-                                .map(|s| ObjectId(s.to_string()));
-                            match (op, new_id) {
-                                (Op::CreateUser { upn, .. }, Some(nid)) => {
-                                    created.users.insert(upn.clone(), nid);
-                                    if let Some(p) = &pw {
-                                        observer.credential(upn, p);
-                                    }
-                                }
-                                (Op::CreateGroup { name, .. }, Some(nid)) => {
-                                    created.groups.insert(name.to_lowercase(), nid);
-                                }
-                                _ => {}
-                            }
-                            StepStatus::Done
-                        }
-                        Err(e) if already_in_effect(op, e.status, &e.message) => StepStatus::Done,
-                        Err(e) => StepStatus::Failed {
-                            error: e.to_string(),
-                        },
-                    };
-                    finish(steps, id, verdict, &mut status, observer);
-                }
+        }
+        if stop.load(std::sync::atomic::Ordering::SeqCst) {
+            let left: Vec<usize> = steps
+                .iter()
+                .filter(|s| status[s.id].is_none())
+                .map(|s| s.id)
+                .collect();
+            for id in left {
+                finish(steps, id, StepStatus::Interrupted, &mut status, observer);
             }
+            break;
         }
     }
     Report {
@@ -242,6 +249,42 @@ pub async fn execute(
                     .unwrap_or(StepStatus::Skipped { because_of: s.id }),
             })
             .collect(),
+    }
+}
+
+/// The outcome of one answered request; records created ids and passwords.
+fn verdict(
+    op: &Op,
+    result: crate::graph::batch::ItemResult,
+    pw: Option<&SecretString>,
+    created: &mut Created,
+    observer: &mut impl Observer,
+) -> StepStatus {
+    match result {
+        Ok(resp) => {
+            let new_id = resp
+                .body
+                .as_ref()
+                .and_then(|b| b["id"].as_str())
+                .map(|s| ObjectId(s.to_string()));
+            match (op, new_id) {
+                (Op::CreateUser { upn, .. }, Some(nid)) => {
+                    created.users.insert(upn.clone(), nid);
+                    if let Some(p) = pw {
+                        observer.credential(upn, p);
+                    }
+                }
+                (Op::CreateGroup { name, .. }, Some(nid)) => {
+                    created.groups.insert(name.to_lowercase(), nid);
+                }
+                _ => {}
+            }
+            StepStatus::Done
+        }
+        Err(e) if already_in_effect(op, e.status, &e.message) => StepStatus::Done,
+        Err(e) => StepStatus::Failed {
+            error: e.to_string(),
+        },
     }
 }
 

@@ -64,6 +64,7 @@ impl Observer for Sinks {
             StepStatus::Failed { error } => {
                 eprintln!("failed: step {} {} {}: {error}", o.step, o.op, o.object)
             }
+            StepStatus::Interrupted => {}
             StepStatus::Skipped { because_of } => {
                 eprintln!(
                     "skipped: step {} {} {} (depends on step {because_of})",
@@ -220,7 +221,23 @@ pub fn run(args: Args, color: ColorChoice) -> anyhow::Result<Exit> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    let report = rt.block_on(execute(&conn.client, &steps, &graph_root, &mut sinks));
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let report = rt.block_on(async {
+        let flag = stop.clone();
+        tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                eprintln!("Interrupted: finishing the requests in flight, sending no new ones…");
+                flag.store(true, std::sync::atomic::Ordering::SeqCst);
+            }
+        });
+        execute(&conn.client, &steps, &graph_root, &stop, &mut sinks).await
+    });
+    if report.interrupted() > 0 {
+        eprintln!(
+            "{} operations were not run because of the interruption; run `plan` to see what remains.",
+            report.interrupted()
+        );
+    }
     println!(
         "Apply finished: {} done, {} failed, {} skipped ({}).",
         report.done(),
