@@ -87,6 +87,8 @@ pub trait Observer {
     fn outcome(&mut self, outcome: &Outcome);
     /// A user was created with this initial password (write it only where the operator asked).
     fn credential(&mut self, upn: &Upn, password: &SecretString);
+    /// A set of `$batch` requests completed: `finished` of `total` steps have an outcome.
+    fn progress(&mut self, _wave: usize, _waves: usize, _finished: usize, _total: usize) {}
 }
 
 #[derive(Default)]
@@ -224,6 +226,8 @@ pub async fn execute(
                     }
                 }
             }
+            let finished = status.iter().filter(|s| s.is_some()).count();
+            observer.progress(wave, waves, finished, steps.len());
         }
         if stop.load(std::sync::atomic::Ordering::SeqCst) {
             let left: Vec<usize> = steps

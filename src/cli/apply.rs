@@ -80,6 +80,12 @@ impl Observer for Sinks {
             }
         }
     }
+    fn progress(&mut self, wave: usize, waves: usize, finished: usize, total: usize) {
+        eprintln!(
+            "wave {}/{waves}: {finished}/{total} operations finished",
+            wave + 1
+        );
+    }
     fn credential(&mut self, upn: &Upn, password: &SecretString) {
         if let Some(f) = &mut self.credentials
             && let Err(e) =
