@@ -20,9 +20,14 @@ use crate::plan::{self};
 /// Arguments of `entraform apply`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The directory repo (every *.yaml / *.yml file below it).
+    /// The directory repo (every *.yaml / *.yml file below it), or a saved plan file
+    /// (`apply plan.json`, same as `--plan plan.json`; the repo is then `--dir`).
     #[arg(default_value = ".", env = "ENTRAFORM_DIR")]
     pub dir: PathBuf,
+
+    /// The directory repo when the positional argument is a saved plan.
+    #[arg(long = "dir", value_name = "DIR", env = "ENTRAFORM_REPO_DIR")]
+    pub repo_dir: Option<PathBuf>,
 
     /// Apply without asking (for CI). Without it, apply asks on a terminal and refuses otherwise.
     #[arg(long, env = "ENTRAFORM_AUTO_APPROVE")]
@@ -50,6 +55,7 @@ pub struct Args {
 }
 
 struct Sinks {
+    bar: Option<indicatif::ProgressBar>,
     credentials: Option<File>,
     journal: Option<File>,
     failed_io: Option<String>,
@@ -57,19 +63,25 @@ struct Sinks {
 
 impl Observer for Sinks {
     fn outcome(&mut self, o: &Outcome) {
-        match &o.status {
+        let line = match &o.status {
             StepStatus::Done => {
-                tracing::info!(step = o.step, op = o.op, object = %o.object, "done")
+                tracing::info!(step = o.step, op = o.op, object = %o.object, "done");
+                None
             }
-            StepStatus::Failed { error } => {
-                eprintln!("failed: step {} {} {}: {error}", o.step, o.op, o.object)
-            }
-            StepStatus::Interrupted => {}
-            StepStatus::Skipped { because_of } => {
-                eprintln!(
-                    "skipped: step {} {} {} (depends on step {because_of})",
-                    o.step, o.op, o.object
-                )
+            StepStatus::Interrupted => None,
+            StepStatus::Failed { error } => Some(format!(
+                "failed: step {} {} {}: {error}",
+                o.step, o.op, o.object
+            )),
+            StepStatus::Skipped { because_of } => Some(format!(
+                "skipped: step {} {} {} (depends on step {because_of})",
+                o.step, o.op, o.object
+            )),
+        };
+        if let Some(line) = line {
+            match &self.bar {
+                Some(bar) => bar.println(line),
+                None => eprintln!("{line}"),
             }
         }
         if let Some(j) = &mut self.journal {
@@ -110,7 +122,14 @@ fn create_private(path: &PathBuf) -> anyhow::Result<File> {
 }
 
 /// Run `apply`.
-pub fn run(args: Args, color: ColorChoice) -> anyhow::Result<Exit> {
+pub fn run(mut args: Args, color: ColorChoice) -> anyhow::Result<Exit> {
+    if args.dir.is_file() {
+        // `apply plan.json [--dir DIR]`.
+        args.plan = Some(std::mem::replace(
+            &mut args.dir,
+            args.repo_dir.clone().unwrap_or_else(|| PathBuf::from(".")),
+        ));
+    }
     let loaded = load_dir(&args.dir);
     let desired = match &loaded.result {
         Ok((state, _)) => state,
@@ -204,7 +223,17 @@ pub fn run(args: Args, color: ColorChoice) -> anyhow::Result<Exit> {
     let creates_users = steps
         .iter()
         .any(|s| matches!(s.op, crate::plan::Op::CreateUser { .. }));
+    let bar = std::io::stderr().is_terminal().then(|| {
+        let bar = indicatif::ProgressBar::new(steps.len() as u64);
+        if let Ok(style) =
+            indicatif::ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} operations")
+        {
+            bar.set_style(style.progress_chars("=> "));
+        }
+        bar
+    });
     let mut sinks = Sinks {
+        bar,
         credentials: match &args.credentials_out {
             Some(p) if creates_users => Some(create_private(p)?),
             _ => None,
@@ -238,6 +267,9 @@ pub fn run(args: Args, color: ColorChoice) -> anyhow::Result<Exit> {
         });
         execute(&conn.client, &steps, &graph_root, &stop, &mut sinks).await
     });
+    if let Some(bar) = &sinks.bar {
+        bar.finish_and_clear();
+    }
     if report.interrupted() > 0 {
         eprintln!(
             "{} operations were not run because of the interruption; run `plan` to see what remains.",

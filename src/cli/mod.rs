@@ -136,7 +136,8 @@ fn init_logging(verbose: u8) {
     use tracing_subscriber::EnvFilter;
     let default = match verbose {
         0 => "warn",
-        1 => "info",
+        // -v also shows each HTTP request (method, path, status, duration, request-id; never bodies).
+        1 => "info,entraform::graph=debug",
         2 => "debug",
         _ => "trace",
     };
