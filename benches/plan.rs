@@ -171,7 +171,9 @@ fn main() {
         }
         files.push((PathBuf::from(format!("groups-{f:03}.yaml")), y));
     }
+    println!("yaml generated: RSS {:.0} MB", rss_mb());
     let loaded = load_texts(files, &mut SourceMap::default(), Vec::new());
+    println!("repo loaded: RSS {:.0} MB", rss_mb());
     let desired = match loaded.result {
         Ok((s, _)) => s,
         Err(d) => panic!("bench repo invalid: {:?}", d.first()),
