@@ -1,6 +1,8 @@
 //! Authentication against the emulator's token endpoint: client secret,
 //! certificate assertion, federated token file; a wrong secret's error.
 
+mod trace_capture;
+
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use entraform::emulator::{AppRegistration, Emulator, EmulatorConfig, FederatedCredential, Seed};
@@ -130,49 +132,9 @@ async fn federated_token_file() {
     std::fs::remove_dir_all(&dir).ok();
 }
 
-/// A writer that collects everything logged.
-#[derive(Clone, Default)]
-struct Capture(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
-impl std::io::Write for Capture {
-    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(b);
-        Ok(b.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-/// One process-wide trace subscriber writing into a shared buffer.
-///
-/// A thread-local `set_default` misses events when other tests of the same
-/// binary register callsites concurrently (tracing caches callsite interest),
-/// which made these tests flaky; a global subscriber sees every thread. The
-/// buffer then also holds the other tests' logs, which must not leak secrets either.
-fn global_capture() -> Capture {
-    static CAP: std::sync::OnceLock<Capture> = std::sync::OnceLock::new();
-    CAP.get_or_init(|| {
-        let cap = Capture::default();
-        let sub = tracing_subscriber::fmt()
-            .with_max_level(tracing::Level::TRACE)
-            .with_writer(cap.clone())
-            .with_ansi(false)
-            .finish();
-        let _ = tracing::subscriber::set_global_default(sub);
-        cap
-    })
-    .clone()
-}
-
-impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Capture {
-    type Writer = Capture;
-    fn make_writer(&'a self) -> Capture {
-        self.clone()
-    }
-}
-
 #[tokio::test]
 async fn full_read_at_trace_level_logs_no_secret_or_token() {
-    let cap = global_capture();
+    let cap = trace_capture::global_capture();
     let emu = emulator().await;
     let c = client(&emu, Credential::Secret(SecretString::from("right-secret")));
     let live = entraform::live::read_live(&c, &entraform::live::ReadOptions::default())

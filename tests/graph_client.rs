@@ -3,6 +3,7 @@
 //! credentials (secret, federated file, GitHub OIDC), and no secret in logs.
 
 mod graph_mock;
+mod trace_capture;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -324,49 +325,9 @@ async fn refuses_foreign_next_links() {
     assert!(matches!(e, GraphError::ForeignLink(_)), "{e}");
 }
 
-/// A writer that collects everything logged.
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-impl std::io::Write for Capture {
-    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(b);
-        Ok(b.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-/// One process-wide trace subscriber writing into a shared buffer.
-///
-/// A thread-local `set_default` misses events when other tests of the same
-/// binary register callsites concurrently (tracing caches callsite interest),
-/// which made these tests flaky; a global subscriber sees every thread. The
-/// buffer then also holds the other tests' logs, which must not leak secrets either.
-fn global_capture() -> Capture {
-    static CAP: std::sync::OnceLock<Capture> = std::sync::OnceLock::new();
-    CAP.get_or_init(|| {
-        let cap = Capture::default();
-        let sub = tracing_subscriber::fmt()
-            .with_max_level(tracing::Level::TRACE)
-            .with_writer(cap.clone())
-            .with_ansi(false)
-            .finish();
-        let _ = tracing::subscriber::set_global_default(sub);
-        cap
-    })
-    .clone()
-}
-
-impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Capture {
-    type Writer = Capture;
-    fn make_writer(&'a self) -> Capture {
-        self.clone()
-    }
-}
-
 #[tokio::test]
 async fn trace_logs_hold_no_secret_or_token() {
-    let cap = global_capture();
+    let cap = trace_capture::global_capture();
     let calls = Arc::new(AtomicUsize::new(0));
     let c2 = calls.clone();
     let mock = start(Arc::new(move |r: &Req| {

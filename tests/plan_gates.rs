@@ -27,34 +27,10 @@ fn desired(yaml: &str) -> DesiredState {
 }
 
 fn user(i: usize, upn: &str, enabled: bool) -> LiveUser {
-    LiveUser {
-        id: ObjectId(format!("id-{i}")),
-        upn: Upn::new_unchecked(upn),
-        display_name: Some(upn.into()),
-        given_name: None,
-        surname: None,
-        mail_nickname: None,
-        job_title: None,
-        department: None,
-        company_name: None,
-        office_location: None,
-        employee_id: None,
-        employee_type: None,
-        employee_hire_date: None,
-        usage_location: None,
-        preferred_language: None,
-        street_address: None,
-        city: None,
-        state: None,
-        postal_code: None,
-        country: None,
-        mobile_phone: None,
-        business_phones: Vec::new(),
-        other_mails: Vec::new(),
-        account_enabled: enabled,
-        on_premises_sync_enabled: false,
-        manager: None,
-    }
+    let mut u = LiveUser::new(ObjectId(format!("id-{i}")), Upn::new_unchecked(upn));
+    u.display_name = Some(upn.into());
+    u.account_enabled = enabled;
+    u
 }
 
 /// A tenant of `n` enabled users `u{i}@contoso.com`, plus the break-glass account; GA held by `admins`.

@@ -211,34 +211,11 @@ fn desired(w: &World) -> Option<DesiredState> {
 }
 
 fn blank(i: usize) -> LiveUser {
-    LiveUser {
-        id: ObjectId(format!("id-{i}")),
-        upn: Upn::new_unchecked(upn(i)),
-        display_name: Some(format!("User {i}")),
-        given_name: None,
-        surname: None,
-        mail_nickname: Some(format!("u{i}")),
-        job_title: None,
-        department: None,
-        company_name: None,
-        office_location: None,
-        employee_id: None,
-        employee_type: None,
-        employee_hire_date: None,
-        usage_location: Some("US".into()),
-        preferred_language: None,
-        street_address: None,
-        city: None,
-        state: None,
-        postal_code: None,
-        country: None,
-        mobile_phone: None,
-        business_phones: Vec::new(),
-        other_mails: Vec::new(),
-        account_enabled: true,
-        on_premises_sync_enabled: false,
-        manager: None,
-    }
+    let mut u = LiveUser::new(ObjectId(format!("id-{i}")), Upn::new_unchecked(upn(i)));
+    u.display_name = Some(format!("User {i}"));
+    u.mail_nickname = Some(format!("u{i}"));
+    u.usage_location = Some("US".into());
+    u
 }
 
 fn live(w: &World) -> Live {

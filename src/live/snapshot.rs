@@ -47,6 +47,38 @@ pub struct LiveUser {
 }
 
 impl LiveUser {
+    /// An enabled, cloud-only user with only an id and a UPN (everything else unset).
+    pub fn new(id: ObjectId, upn: Upn) -> LiveUser {
+        LiveUser {
+            id,
+            upn,
+            display_name: None,
+            given_name: None,
+            surname: None,
+            mail_nickname: None,
+            job_title: None,
+            department: None,
+            company_name: None,
+            office_location: None,
+            employee_id: None,
+            employee_type: None,
+            employee_hire_date: None,
+            usage_location: None,
+            preferred_language: None,
+            street_address: None,
+            city: None,
+            state: None,
+            postal_code: None,
+            country: None,
+            mobile_phone: None,
+            business_phones: Vec::new(),
+            other_mails: Vec::new(),
+            account_enabled: true,
+            on_premises_sync_enabled: false,
+            manager: None,
+        }
+    }
+
     /// A compared property by its Graph name (`jobTitle`, `businessPhones`,
     /// `accountEnabled`…): `Some(Value::Null)` when unset, `None` for a name
     /// that is not a compared property.

@@ -46,37 +46,6 @@ fn set_attr(u: &mut LiveUser, attr: Attr, v: Option<AttrValue>) {
     }
 }
 
-fn blank_user(id: ObjectId, upn: crate::model::Upn) -> LiveUser {
-    LiveUser {
-        id,
-        upn,
-        display_name: None,
-        given_name: None,
-        surname: None,
-        mail_nickname: None,
-        job_title: None,
-        department: None,
-        company_name: None,
-        office_location: None,
-        employee_id: None,
-        employee_type: None,
-        employee_hire_date: None,
-        usage_location: None,
-        preferred_language: None,
-        street_address: None,
-        city: None,
-        state: None,
-        postal_code: None,
-        country: None,
-        mobile_phone: None,
-        business_phones: Vec::new(),
-        other_mails: Vec::new(),
-        account_enabled: true,
-        on_premises_sync_enabled: false,
-        manager: None,
-    }
-}
-
 /// Apply `steps` (in order) to a copy of `live` and return the resulting snapshot.
 pub fn apply(live: &Live, steps: &[Step]) -> Live {
     let mut p: LiveParts = live.parts().clone();
@@ -100,7 +69,7 @@ pub fn apply(live: &Live, steps: &[Step]) -> Live {
                 enabled,
                 ..
             } => {
-                let mut u = blank_user(ObjectId(format!("new-user-{}", upn.key())), upn.clone());
+                let mut u = LiveUser::new(ObjectId(format!("new-user-{}", upn.key())), upn.clone());
                 for (a, v) in attributes {
                     set_attr(&mut u, *a, Some(v.clone()));
                 }
@@ -114,7 +83,7 @@ pub fn apply(live: &Live, steps: &[Step]) -> Live {
                     .position(|d| Some(&d.id) == user.id.as_ref())
                 {
                     let d = p.deleted_users.remove(pos);
-                    let mut u = blank_user(d.id, d.original_upn);
+                    let mut u = LiveUser::new(d.id, d.original_upn);
                     u.display_name = d.display_name;
                     p.users.push(u);
                 }
