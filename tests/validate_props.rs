@@ -59,15 +59,16 @@ fn check_label(
         lines.push("");
     }
     let (start, end) = (label.loc.span.start, label.loc.span.end);
+    let (sl, sc, el) = (start.line as usize, start.col as usize, end.line as usize);
     prop_assert!(
-        start.line >= 1 && start.line <= lines.len(),
+        sl >= 1 && sl <= lines.len(),
         "{what}: line {} outside 1..={} of `{name}`",
         start.line,
         lines.len()
     );
-    let line_chars = lines[start.line - 1].chars().count();
+    let line_chars = lines[sl - 1].chars().count();
     prop_assert!(
-        start.col <= line_chars,
+        sc <= line_chars,
         "{what}: column {} past the end ({line_chars} chars) of line {} of `{name}`",
         start.col + 1,
         start.line
@@ -77,7 +78,7 @@ fn check_label(
         "{what}: span ends before it starts: {start:?} .. {end:?}"
     );
     prop_assert!(
-        end.line <= lines.len(),
+        el <= lines.len(),
         "{what}: end line {} past the end of `{name}`",
         end.line
     );
@@ -588,8 +589,8 @@ fn diag_keys(loaded: &Loaded) -> Vec<DiagKey> {
                 d.primary.as_ref().map(|p| {
                     (
                         loaded.sources.name(p.loc.file).to_string(),
-                        p.loc.span.start.line,
-                        p.loc.span.start.col,
+                        p.loc.span.start.line as usize,
+                        p.loc.span.start.col as usize,
                     )
                 }),
             )
@@ -803,7 +804,7 @@ fn syntax_error_at_end_of_file_points_inside_the_file() {
             .iter()
             .find(|d| d.code == Code::YamlSyntax)
             .expect("a yaml-syntax diagnostic");
-        let line = d.primary.as_ref().unwrap().loc.span.start.line;
+        let line = d.primary.as_ref().unwrap().loc.span.start.line as usize;
         let lines = text.split('\n').count();
         assert!(
             line <= lines,

@@ -6,11 +6,11 @@ use std::path::PathBuf;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct Pos {
     /// Offset in characters from the start of the file.
-    pub index: usize,
+    pub index: u32,
     /// Line, 1-based.
-    pub line: usize,
+    pub line: u32,
     /// Column in characters, 0-based.
-    pub col: usize,
+    pub col: u32,
 }
 
 /// A range of characters in one file.
@@ -62,13 +62,13 @@ impl SourceFile {
 
     /// Byte offset of a position (line 1-based, column in characters).
     pub fn byte_offset(&self, pos: Pos) -> usize {
-        let Some(&start) = self.line_starts.get(pos.line.saturating_sub(1)) else {
+        let Some(&start) = self.line_starts.get((pos.line as usize).saturating_sub(1)) else {
             return self.text.len();
         };
         let line = &self.text[start..];
         let within = line
             .char_indices()
-            .nth(pos.col)
+            .nth(pos.col as usize)
             .map_or(line.len(), |(i, _)| i);
         start + within
     }
@@ -81,15 +81,16 @@ impl SourceFile {
             self.line_starts.len()
         }
         .max(1);
-        if pos.line <= lines {
+        if pos.line as usize <= lines {
             return pos;
         }
         let start = self.line_starts.get(lines - 1).copied().unwrap_or(0);
         let last = self.text[start..].trim_end_matches('\n');
+        let n = |x: usize| u32::try_from(x).unwrap_or(u32::MAX);
         Pos {
-            index: self.text.chars().count().saturating_sub(1),
-            line: lines,
-            col: last.chars().count().saturating_sub(1),
+            index: n(self.text.chars().count().saturating_sub(1)),
+            line: n(lines),
+            col: n(last.chars().count().saturating_sub(1)),
         }
     }
 

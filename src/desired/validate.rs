@@ -35,8 +35,8 @@ impl Checker<'_> {
                 .get(loc.file.0)
                 .cloned()
                 .unwrap_or_else(|| self.sources.name(loc.file).into()),
-            line: loc.span.start.line,
-            column: loc.span.start.col + 1,
+            line: loc.span.start.line as usize,
+            column: loc.span.start.col as usize + 1,
         }
     }
 

@@ -127,11 +127,13 @@ pub struct SyntaxError {
     pub message: String,
 }
 
+/// Positions are stored as `u32` (files over 4 G characters are not YAML anyone writes by hand).
 fn pos(m: saphyr_parser::Marker) -> Pos {
+    let n = |x: usize| u32::try_from(x).unwrap_or(u32::MAX);
     Pos {
-        index: m.index(),
-        line: m.line(),
-        col: m.col(),
+        index: n(m.index()),
+        line: n(m.line()),
+        col: n(m.col()),
     }
 }
 
