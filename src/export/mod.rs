@@ -766,6 +766,9 @@ fn tenant_file(
 }
 
 #[cfg(test)]
+mod edge_tests;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
