@@ -252,3 +252,48 @@ fn ten_thousand_user_tenant_round_trips() {
     assert!(files["groups.yaml"].contains("dynamic: true"));
     let _ = std::fs::remove_dir_all(&d);
 }
+
+#[test]
+fn every_flag_has_an_environment_variable() {
+    let d = tempdir("env");
+    let out = d.join("repo");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_entraform"));
+    cmd.current_dir(root()).arg("export").stdin(Stdio::null());
+    for (k, _) in std::env::vars() {
+        if k.starts_with("ENTRAFORM_") || k.starts_with("AZURE_") {
+            cmd.env_remove(k);
+        }
+    }
+    let o = cmd
+        .env("ENTRAFORM_EXPORT_OUT", &out)
+        .env("ENTRAFORM_EMULATOR", "examples/seed.yaml")
+        .env("ENTRAFORM_EXPORT_SPLIT_BY", "none")
+        .env("ENTRAFORM_EXPORT_USERS", "department eq 'Finance'")
+        .env("ENTRAFORM_EXPORT_EXCLUDE", "peter.walsh@contoso.com")
+        .env("ENTRAFORM_EXPORT_INCLUDE_DISABLED", "true")
+        .output()
+        .unwrap();
+    assert_eq!(code(&o), 0, "{}", text(&o));
+    let files = read_tree(&out);
+    assert!(files["users.yaml"].contains("upn: rachel.stein@contoso.com"));
+    assert!(!files["users.yaml"].contains("upn: peter.walsh"));
+    assert!(!files["users.yaml"].contains("upn: amelia.hart"));
+    assert!(files["tenant.yaml"].contains("- peter.walsh@contoso.com"));
+    assert_round_trip(&out, "examples/seed.yaml");
+    // ENTRAFORM_EXPORT_FORCE lets a second run write into the now non-empty directory.
+    let mut again = Command::new(env!("CARGO_BIN_EXE_entraform"));
+    again.current_dir(root()).stdin(Stdio::null());
+    for (k, _) in std::env::vars() {
+        if k.starts_with("ENTRAFORM_") || k.starts_with("AZURE_") {
+            again.env_remove(k);
+        }
+    }
+    let o = again
+        .args(["export", "--out", out.to_str().unwrap()])
+        .env("ENTRAFORM_EMULATOR", "examples/seed.yaml")
+        .env("ENTRAFORM_EXPORT_FORCE", "true")
+        .output()
+        .unwrap();
+    assert_eq!(code(&o), 0, "{}", text(&o));
+    let _ = std::fs::remove_dir_all(&d);
+}
