@@ -10,6 +10,7 @@ pub mod cli;
 pub mod desired;
 pub mod diff;
 pub mod emulator;
+pub mod export;
 pub mod graph;
 pub mod live;
 pub mod model;

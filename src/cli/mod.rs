@@ -11,6 +11,7 @@ use clap::{Parser, Subcommand};
 pub mod apply;
 pub mod connect;
 pub mod emulator;
+pub mod export;
 pub mod plan;
 pub mod schema;
 pub mod validate;
@@ -91,6 +92,8 @@ pub enum Command {
     Schema(schema::Args),
     /// Serve a local Microsoft Graph v1.0 emulator from a seed until Ctrl-C.
     Emulator(emulator::Args),
+    /// Write a directory repo from the live tenant (or an emulator): the first step of adopting entraform.
+    Export(Box<export::Args>),
 }
 
 /// Entry point used by the binary: parse, run, and map the result to an exit code.
@@ -129,6 +132,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
         Command::Apply(args) => apply::run(*args, cli.color),
         Command::Schema(args) => schema::run(args),
         Command::Emulator(args) => emulator::run(args),
+        Command::Export(args) => export::run(*args),
     }
 }
 

@@ -1,0 +1,784 @@
+//! `entraform export`: a live tenant → the files of a directory repo (pure).
+//!
+//! [`export`] takes the [`Live`] snapshot that `plan` reads and returns
+//! (relative path, YAML text) pairs; the CLI writes them. The output is made
+//! to plan to **zero changes** against the tenant it came from: every value
+//! the diff compares is written exactly as Graph holds it, values the repo
+//! could not hold (too long, malformed, unrepresentable UPNs) are left
+//! unmanaged with a comment, and `absent_users: ignore` keeps the users that
+//! are not exported untouched. Output is sorted and byte-stable.
+
+pub mod filter;
+pub mod quote;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::fmt::Write as _;
+
+use crate::builtin_roles;
+use crate::desired::attrs::{ATTRS, Attr, AttrValue, Kind, MAIL_NICKNAME_FORBIDDEN};
+use crate::desired::country;
+use crate::desired::decode::normalize_date;
+use crate::desired::validate::upn_problem;
+use crate::diff::{derive_mail_nickname, live_attr};
+use crate::live::{Live, LiveGroup, LiveUser, ObjectKind};
+use crate::model::{ObjectId, Upn};
+
+pub use filter::{FilterError, UserFilter};
+use quote::{comment_text, flow_list, scalar};
+
+/// How users are split into files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SplitBy {
+    /// `users/<department slug>.yaml` (`users/no-department.yaml` for none).
+    #[default]
+    Department,
+    /// `users/<UPN domain>.yaml`.
+    Domain,
+    /// A single `users.yaml`.
+    None,
+}
+
+/// What to export.
+#[derive(Debug, Clone, Default)]
+pub struct ExportOptions {
+    /// File layout of the users.
+    pub split_by: SplitBy,
+    /// Only users matching this filter are declared.
+    pub users: Option<UserFilter>,
+    /// Never declared; written to `tenant.scope.exclude`.
+    pub exclude: Vec<Upn>,
+    /// Also declare disabled users (with `enabled: false`).
+    pub include_disabled: bool,
+}
+
+/// One file of the exported repo.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExportedFile {
+    /// Path relative to the repo root, `/`-separated.
+    pub path: String,
+    /// The YAML text.
+    pub text: String,
+}
+
+/// The exported repo.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Export {
+    /// Files, sorted by path.
+    pub files: Vec<ExportedFile>,
+    /// Users declared.
+    pub users: usize,
+    /// Groups declared.
+    pub groups: usize,
+    /// Roles declared.
+    pub roles: usize,
+    /// Things left out or left unmanaged, and why (also written as comments).
+    pub notes: Vec<String>,
+}
+
+/// Why nothing could be exported.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ExportError {
+    /// No user has a valid UPN, so the tenant's domain is unknown.
+    #[error(
+        "the tenant has no user with a valid UPN, so its domain cannot be determined; nothing to export"
+    )]
+    NoDomain,
+}
+
+const HEADER: &str =
+    "# Exported from the live tenant by `entraform export`. Review before committing.\n";
+
+/// Safety thresholds written to `tenant.yaml`.
+const MAX_DELETES: &str = "10";
+const MAX_DISABLES: &str = "10%";
+
+fn representable(upn: &Upn) -> bool {
+    upn_problem(upn.as_str()).is_none()
+}
+
+/// Turn the snapshot into repo files.
+pub fn export(live: &Live, opts: &ExportOptions) -> Result<Export, ExportError> {
+    let mut notes: Vec<String> = Vec::new();
+    let excluded: HashSet<&Upn> = opts.exclude.iter().collect();
+
+    // Domains: the live snapshot does not carry the tenant's domain list, so
+    // take the domains of the users' UPNs; the most common is the default.
+    let mut domains: BTreeMap<String, usize> = BTreeMap::new();
+    for u in live.users().iter().filter(|u| representable(&u.upn)) {
+        *domains
+            .entry(u.upn.domain().to_ascii_lowercase())
+            .or_default() += 1;
+    }
+    let default_domain = domains
+        .iter()
+        .max_by(|a, b| a.1.cmp(b.1).then_with(|| b.0.cmp(a.0)))
+        .map(|(d, _)| d.clone())
+        .ok_or(ExportError::NoDomain)?;
+    let other_domains: Vec<&str> = domains
+        .keys()
+        .filter(|d| **d != default_domain)
+        .map(String::as_str)
+        .collect();
+
+    // Role holders: protected Global Administrators, and who holds any role.
+    let mut protected: BTreeSet<Upn> = BTreeSet::new();
+    let mut holds_role: HashSet<&ObjectId> = HashSet::new();
+    for a in live.role_assignments() {
+        holds_role.insert(&a.principal_id);
+        let is_ga = a
+            .role_definition_id
+            .eq_ignore_ascii_case(builtin_roles::GLOBAL_ADMINISTRATOR)
+            || live.role(&a.role_definition_id).is_some_and(|d| {
+                d.template_id
+                    .as_deref()
+                    .is_some_and(|t| t.eq_ignore_ascii_case(builtin_roles::GLOBAL_ADMINISTRATOR))
+            });
+        if is_ga
+            && let Some(u) = live.user(&a.principal_id)
+            && u.account_enabled
+            && representable(&u.upn)
+        {
+            protected.insert(u.upn.clone());
+        }
+    }
+
+    // Users.
+    let mut files: BTreeMap<String, (Vec<String>, String)> = BTreeMap::new();
+    let mut selected: Vec<(String, &LiveUser)> = Vec::new();
+    for u in live.users() {
+        if excluded.contains(&u.upn) {
+            continue;
+        }
+        if opts.users.as_ref().is_some_and(|f| !f.matches(u)) {
+            continue;
+        }
+        if !u.account_enabled && !opts.include_disabled {
+            continue;
+        }
+        let path = user_file(u, opts.split_by);
+        if let Some(problem) = upn_problem(u.upn.as_str()) {
+            let note = format!("user `{}` left out: {problem}", u.upn);
+            files.entry(path).or_default().0.push(note.clone());
+            notes.push(note);
+            continue;
+        }
+        if !u.account_enabled && holds_role.contains(&u.id) {
+            let note = format!(
+                "user `{}` left out: disabled but holds directory roles, and `enabled: false` would remove them",
+                u.upn
+            );
+            files.entry(path).or_default().0.push(note.clone());
+            notes.push(note);
+            continue;
+        }
+        selected.push((path, u));
+    }
+    let cyclic = manager_cycles(live, selected.iter().map(|(_, u)| *u));
+    let user_count = selected.len();
+    for (path, u) in selected {
+        let entry = files.entry(path).or_default();
+        user_entry(&mut entry.1, u, live, cyclic.contains(&u.id), &mut notes);
+    }
+    let mut out: Vec<ExportedFile> = Vec::new();
+    for (path, (comments, body)) in files {
+        let mut text = String::from(HEADER);
+        for c in comments {
+            let _ = writeln!(text, "# {}", comment_text(&c));
+        }
+        if body.is_empty() {
+            text.push_str("users: []\n");
+        } else {
+            text.push_str("users:\n");
+            text.push_str(&body);
+        }
+        out.push(ExportedFile { path, text });
+    }
+
+    let (groups_text, group_count) = groups_file(live, &mut notes);
+    out.push(ExportedFile {
+        path: "groups.yaml".into(),
+        text: groups_text,
+    });
+    let (roles_text, role_count) = roles_file(live, &mut notes);
+    out.push(ExportedFile {
+        path: "roles.yaml".into(),
+        text: roles_text,
+    });
+    out.push(ExportedFile {
+        path: "tenant.yaml".into(),
+        text: tenant_file(&default_domain, &other_domains, &opts.exclude, &protected),
+    });
+    out.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(Export {
+        files: out,
+        users: user_count,
+        groups: group_count,
+        roles: role_count,
+        notes,
+    })
+}
+
+/// A file-name-safe slug: lower case, letters and digits, `-` between words.
+pub fn slug(s: &str) -> String {
+    let mut out = String::new();
+    for c in s.chars().flat_map(char::to_lowercase) {
+        if c.is_alphanumeric() {
+            out.push(c);
+        } else if !out.is_empty() && !out.ends_with('-') {
+            out.push('-');
+        }
+    }
+    while out.ends_with('-') {
+        out.pop();
+    }
+    out
+}
+
+fn user_file(u: &LiveUser, split: SplitBy) -> String {
+    match split {
+        SplitBy::None => "users.yaml".to_string(),
+        SplitBy::Domain => format!("users/{}.yaml", slug_domain(u.upn.domain())),
+        SplitBy::Department => {
+            let s = slug(u.department.as_deref().unwrap_or(""));
+            let s = if s.is_empty() {
+                "no-department".to_string()
+            } else {
+                s
+            };
+            format!("users/{s}.yaml")
+        }
+    }
+}
+
+fn slug_domain(d: &str) -> String {
+    let s: String = d
+        .to_ascii_lowercase()
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    if s.is_empty() || s.starts_with('.') {
+        format!("domain-{s}")
+    } else {
+        s
+    }
+}
+
+fn is_language_tag(s: &str) -> bool {
+    let mut parts = s.split('-');
+    let lang = parts.next().unwrap_or("");
+    (2..=3).contains(&lang.len())
+        && lang.chars().all(|c| c.is_ascii_lowercase())
+        && parts.all(|p| (2..=8).contains(&p.len()) && p.chars().all(|c| c.is_ascii_alphanumeric()))
+}
+
+fn is_email(s: &str) -> bool {
+    match s.rsplit_once('@') {
+        Some((local, domain)) => {
+            !local.is_empty()
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+                && !s.chars().any(char::is_whitespace)
+        }
+        None => false,
+    }
+}
+
+/// The YAML value to write for a live attribute, or why the repo cannot hold it.
+fn attr_yaml(u: &LiveUser, attr: Attr, value: &AttrValue) -> Result<Option<String>, String> {
+    let info = attr.info();
+    match (info.kind, value) {
+        (Kind::Text { max }, AttrValue::Text(t)) => {
+            if t.chars().count() > max {
+                return Err(format!("longer than the {max} characters Graph allows"));
+            }
+            Ok(Some(scalar(t)))
+        }
+        (Kind::MailNickname, AttrValue::Text(t)) => {
+            if *t == derive_mail_nickname(u.upn.local_part()) {
+                // Derived from the UPN when a user is created: nothing to say.
+                return Ok(None);
+            }
+            if t.chars().count() > 64
+                || t.chars()
+                    .any(|c| MAIL_NICKNAME_FORBIDDEN.contains(c) || !c.is_ascii())
+            {
+                return Err("contains characters Graph rejects in a new mailNickname".into());
+            }
+            Ok(Some(scalar(t)))
+        }
+        (Kind::Date, AttrValue::Text(t)) => {
+            if let Some(day) = t.strip_suffix("T00:00:00Z")
+                && normalize_date(day).as_deref() == Some(t.as_str())
+            {
+                return Ok(Some(scalar(day)));
+            }
+            if normalize_date(t).as_deref() == Some(t.as_str()) {
+                return Ok(Some(scalar(t)));
+            }
+            Err(format!(
+                "`{t}` is not a date entraform reads back unchanged"
+            ))
+        }
+        (Kind::CountryCode, AttrValue::Text(t)) => {
+            if country::is_alpha2(t) {
+                Ok(Some(scalar(t)))
+            } else {
+                Err(format!("`{t}` is not an ISO 3166-1 alpha-2 code"))
+            }
+        }
+        (Kind::Language, AttrValue::Text(t)) => {
+            if is_language_tag(t) {
+                Ok(Some(scalar(t)))
+            } else {
+                Err(format!("`{t}` is not a language tag"))
+            }
+        }
+        (Kind::Phones { max_items }, AttrValue::List(l)) => {
+            if l.len() > max_items {
+                Err(format!(
+                    "holds {} numbers; the format allows {max_items}",
+                    l.len()
+                ))
+            } else {
+                Ok(Some(flow_list(l)))
+            }
+        }
+        (Kind::Emails, AttrValue::List(l)) => {
+            if l.iter().all(|m| is_email(m)) {
+                Ok(Some(flow_list(l)))
+            } else {
+                Err("holds a value that is not an e-mail address".into())
+            }
+        }
+        _ => Err("has an unexpected shape".into()),
+    }
+}
+
+/// Users whose manager link must stay unmanaged because the declared users'
+/// managers form a cycle in the tenant (`manager-cycle` would reject the repo):
+/// one per cycle, the smallest UPN in it.
+fn manager_cycles<'a>(
+    live: &'a Live,
+    users: impl Iterator<Item = &'a LiveUser>,
+) -> HashSet<ObjectId> {
+    let declared: Vec<&LiveUser> = users.collect();
+    let ids: HashSet<&ObjectId> = declared.iter().map(|u| &u.id).collect();
+    let next = |u: &'a LiveUser| -> Option<&'a ObjectId> {
+        u.manager
+            .as_ref()
+            .filter(|m| ids.contains(m) && live.user(m).is_some_and(|m| representable(&m.upn)))
+    };
+    let mut broken: HashSet<ObjectId> = HashSet::new();
+    let mut done: HashSet<&ObjectId> = HashSet::new();
+    for start in &declared {
+        let mut path: Vec<&LiveUser> = Vec::new();
+        let mut on_path: HashMap<&ObjectId, usize> = HashMap::new();
+        let mut cur: Option<&LiveUser> = Some(start);
+        while let Some(u) = cur {
+            if done.contains(&u.id) {
+                break;
+            }
+            if let Some(&i) = on_path.get(&u.id) {
+                if let Some(min) = path[i..].iter().min_by(|a, b| a.upn.cmp(&b.upn)) {
+                    broken.insert(min.id.clone());
+                }
+                break;
+            }
+            on_path.insert(&u.id, path.len());
+            path.push(u);
+            cur = if broken.contains(&u.id) {
+                None
+            } else {
+                next(u).and_then(|m| live.user(m))
+            };
+        }
+        done.extend(path.iter().map(|u| &u.id));
+    }
+    broken
+}
+
+fn user_entry(out: &mut String, u: &LiveUser, live: &Live, cyclic: bool, notes: &mut Vec<String>) {
+    if u.on_premises_sync_enabled {
+        out.push_str(
+            "  # Synced from on-premises AD: read-only in the cloud; change this user on-premises.\n",
+        );
+    }
+    let _ = writeln!(out, "  - upn: {}", scalar(u.upn.as_str()));
+    for info in ATTRS {
+        let Some(value) = live_attr(u, info.attr) else {
+            continue;
+        };
+        match attr_yaml(u, info.attr, &value) {
+            Ok(Some(v)) => {
+                let _ = writeln!(out, "    {}: {v}", info.key);
+            }
+            Ok(None) => {}
+            Err(why) => {
+                let note = format!("{} of `{}` left unmanaged: {why}", info.key, u.upn);
+                let _ = writeln!(
+                    out,
+                    "    # {} left unmanaged: {}",
+                    info.key,
+                    comment_text(&why)
+                );
+                notes.push(note);
+            }
+        }
+    }
+    if !u.account_enabled {
+        out.push_str("    enabled: false\n");
+    }
+    if let Some(mid) = &u.manager {
+        match live.user(mid) {
+            Some(m) if cyclic => {
+                let _ = writeln!(
+                    out,
+                    "    # manager ({}) left unmanaged: the managers form a cycle in the tenant",
+                    comment_text(m.upn.as_str())
+                );
+                notes.push(format!(
+                    "manager of `{}` left unmanaged: the managers form a cycle in the tenant",
+                    u.upn
+                ));
+            }
+            Some(m) if representable(&m.upn) => {
+                let _ = writeln!(out, "    manager: {}", scalar(m.upn.as_str()));
+            }
+            Some(m) => {
+                let _ = writeln!(
+                    out,
+                    "    # manager left unmanaged: {} is not a UPN the format accepts",
+                    comment_text(m.upn.as_str())
+                );
+                notes.push(format!("manager of `{}` left unmanaged", u.upn));
+            }
+            None => {
+                out.push_str(
+                    "    # manager left unmanaged: it is not a user (an organizational contact)\n",
+                );
+            }
+        }
+    }
+}
+
+fn groups_file(live: &Live, notes: &mut Vec<String>) -> (String, usize) {
+    let mut by_name: HashMap<String, usize> = HashMap::new();
+    for g in live.groups() {
+        *by_name.entry(g.display_name.to_lowercase()).or_default() += 1;
+    }
+    let mut head: Vec<String> = Vec::new();
+    let mut body = String::new();
+    let mut count = 0usize;
+    let mut reported: HashSet<String> = HashSet::new();
+    for g in live.groups() {
+        let key = g.display_name.to_lowercase();
+        if by_name[&key] > 1 {
+            if reported.insert(key) {
+                let note = format!(
+                    "group `{}` left out: {} groups have this name; rename all but one to manage it",
+                    g.display_name,
+                    by_name[&g.display_name.to_lowercase()]
+                );
+                head.push(note.clone());
+                notes.push(note);
+            }
+            continue;
+        }
+        if g.display_name.trim().is_empty() || g.display_name.chars().count() > 256 {
+            let note = format!(
+                "group `{}` left out: its name is empty or too long",
+                g.display_name
+            );
+            head.push(note.clone());
+            notes.push(note);
+            continue;
+        }
+        count += 1;
+        group_entry(&mut body, g, live, notes);
+    }
+    let mut text = String::from(HEADER);
+    text.push_str(
+        "# Groups are authoritative: a live member that is not listed is removed on apply.\n",
+    );
+    for c in head {
+        let _ = writeln!(text, "# {}", comment_text(&c));
+    }
+    if body.is_empty() {
+        text.push_str("groups: []\n");
+    } else {
+        text.push_str("groups:\n");
+        text.push_str(&body);
+    }
+    (text, count)
+}
+
+fn group_entry(out: &mut String, g: &LiveGroup, live: &Live, notes: &mut Vec<String>) {
+    let _ = writeln!(out, "  - name: {}", scalar(&g.display_name));
+    if let Some(nick) = g.mail_nickname.as_deref().filter(|n| !n.is_empty())
+        && nick != derive_mail_nickname(&g.display_name)
+        && nick.chars().count() <= 64
+        && !nick
+            .chars()
+            .any(|c| MAIL_NICKNAME_FORBIDDEN.contains(c) || !c.is_ascii())
+    {
+        let _ = writeln!(out, "    mailNickname: {}", scalar(nick));
+    }
+    if let Some(d) = g.description.as_deref().filter(|d| !d.is_empty()) {
+        if d.chars().count() <= 1024 {
+            let _ = writeln!(out, "    description: {}", scalar(d));
+        } else {
+            out.push_str("    # description left unmanaged: longer than 1024 characters\n");
+        }
+    }
+    if g.is_unified() {
+        out.push_str("    type: microsoft365\n");
+    }
+    if g.on_premises_sync_enabled {
+        out.push_str(
+            "    # Synced from on-premises AD: read-only in the cloud; its members are managed there and not listed.\n",
+        );
+        return;
+    }
+    if g.is_dynamic() {
+        match &g.membership_rule {
+            Some(rule) => {
+                let _ = writeln!(
+                    out,
+                    "    # Dynamic: Entra computes the members from the rule {}",
+                    comment_text(rule)
+                );
+            }
+            None => out.push_str("    # Dynamic: Entra computes the members from its rule.\n"),
+        }
+        out.push_str("    dynamic: true\n");
+        return;
+    }
+    let mut members: Vec<&Upn> = Vec::new();
+    let mut non_users = 0usize;
+    let mut unlisted_users = 0usize;
+    for m in &g.members {
+        match (m.kind, live.user(&m.id)) {
+            (_, Some(u)) if representable(&u.upn) => members.push(&u.upn),
+            (ObjectKind::User, _) => unlisted_users += 1,
+            (_, Some(_)) => unlisted_users += 1,
+            _ => non_users += 1,
+        }
+    }
+    members.sort();
+    members.dedup();
+    if unlisted_users > 0 {
+        let _ = writeln!(
+            out,
+            "    # Additive: {unlisted_users} member(s) cannot be written in the repo (unknown or invalid UPN), so nobody is removed."
+        );
+        out.push_str("    membership: additive\n");
+        notes.push(format!(
+            "group `{}` exported as additive: {unlisted_users} member(s) cannot be written",
+            g.display_name
+        ));
+    }
+    if non_users > 0 {
+        let _ = writeln!(
+            out,
+            "    # Also has {non_users} member(s) that are not users (groups, devices, service principals): not listed, left alone."
+        );
+    }
+    if members.is_empty() {
+        out.push_str("    members: []\n");
+    } else {
+        out.push_str("    members:\n");
+        for m in members {
+            let _ = writeln!(out, "      - {}", scalar(m.as_str()));
+        }
+    }
+}
+
+fn roles_file(live: &Live, notes: &mut Vec<String>) -> (String, usize) {
+    // Assignments by role definition id (lower-case).
+    let mut by_def: BTreeMap<String, Vec<&ObjectId>> = BTreeMap::new();
+    for a in live.role_assignments() {
+        by_def
+            .entry(a.role_definition_id.to_lowercase())
+            .or_default()
+            .push(&a.principal_id);
+    }
+    let custom_names: HashMap<String, usize> = {
+        let mut m: HashMap<String, usize> = HashMap::new();
+        for d in live.role_definitions().iter().filter(|d| !d.is_built_in) {
+            *m.entry(d.display_name.to_lowercase()).or_default() += 1;
+        }
+        m
+    };
+    let mut head: Vec<String> = Vec::new();
+    // Sort key (lower-cased name) → (YAML entry).
+    let mut entries: BTreeMap<String, String> = BTreeMap::new();
+    for (def_id, principals) in by_def {
+        let Some(def) = live.role(&def_id) else {
+            let note = format!(
+                "role definition `{def_id}` left out: assigned, but not found among the role definitions"
+            );
+            head.push(note.clone());
+            notes.push(note);
+            continue;
+        };
+        let builtin = def
+            .template_id
+            .as_deref()
+            .and_then(builtin_roles::by_template_id)
+            .or_else(|| builtin_roles::by_template_id(&def.id));
+        let (name, custom) = if def.is_built_in {
+            match builtin.or_else(|| builtin_roles::by_display_name(&def.display_name)) {
+                Some(b) => (b.display_name.to_string(), false),
+                None => {
+                    let note = format!(
+                        "role `{}` left out: a built-in role entraform does not know yet",
+                        def.display_name
+                    );
+                    head.push(note.clone());
+                    notes.push(note);
+                    continue;
+                }
+            }
+        } else {
+            if builtin_roles::lookup(&def.display_name).is_some()
+                || custom_names
+                    .get(&def.display_name.to_lowercase())
+                    .is_some_and(|n| *n > 1)
+            {
+                let note = format!(
+                    "custom role `{}` left out: its name is not unique",
+                    def.display_name
+                );
+                head.push(note.clone());
+                notes.push(note);
+                continue;
+            }
+            (def.display_name.clone(), true)
+        };
+        let mut users: Vec<&Upn> = Vec::new();
+        let mut non_users = 0usize;
+        let mut bad_user = None;
+        for p in principals {
+            match live.user(p) {
+                Some(u) if representable(&u.upn) => users.push(&u.upn),
+                Some(u) => bad_user = Some(u.upn.clone()),
+                None => non_users += 1,
+            }
+        }
+        if let Some(bad) = bad_user {
+            let note = format!(
+                "role `{name}` left out: held by `{bad}`, a UPN the format does not accept"
+            );
+            head.push(note.clone());
+            notes.push(note);
+            continue;
+        }
+        users.sort();
+        users.dedup();
+        let mut e = String::new();
+        let _ = writeln!(e, "  - role: {}", scalar(&name));
+        if custom {
+            e.push_str("    custom: true\n");
+        }
+        if non_users > 0 {
+            let _ = writeln!(
+                e,
+                "    # Also assigned to {non_users} principal(s) that are not users (service principals, groups): not listed, left alone."
+            );
+        }
+        if users.is_empty() {
+            e.push_str("    principals: []\n");
+        } else {
+            e.push_str("    principals:\n");
+            for u in users {
+                let _ = writeln!(e, "      - {}", scalar(u.as_str()));
+            }
+        }
+        entries.entry(name.to_lowercase()).or_insert(e);
+    }
+    let mut text = String::from(HEADER);
+    text.push_str(
+        "# Tenant-wide directory role assignments. A role listed here is authoritative:\n",
+    );
+    text.push_str("# a user assignment that is not listed is removed on apply.\n");
+    for c in head {
+        let _ = writeln!(text, "# {}", comment_text(&c));
+    }
+    let count = entries.len();
+    if entries.is_empty() {
+        text.push_str("roles: []\n");
+    } else {
+        text.push_str("roles:\n");
+        for e in entries.values() {
+            text.push_str(e);
+        }
+    }
+    (text, count)
+}
+
+fn tenant_file(
+    domain: &str,
+    others: &[&str],
+    exclude: &[Upn],
+    protected: &BTreeSet<Upn>,
+) -> String {
+    let mut t = String::from(HEADER);
+    t.push_str("tenant:\n");
+    let _ = writeln!(t, "  domain: {}", scalar(domain));
+    if !others.is_empty() {
+        t.push_str("  # Taken from the users' UPNs: add any other verified domain you use.\n");
+        let _ = writeln!(t, "  domains: {}", flow_list(others));
+    }
+    t.push_str("  scope:\n    users: all\n");
+    let mut exclude: Vec<&Upn> = exclude.iter().collect();
+    exclude.sort();
+    exclude.dedup();
+    if !exclude.is_empty() {
+        t.push_str("    # Left out of the export: never touched.\n    exclude:\n");
+        for u in exclude {
+            let _ = writeln!(t, "      - {}", scalar(u.as_str()));
+        }
+    }
+    t.push_str("  # Live users this repo does not declare are left alone.\n");
+    t.push_str("  absent_users: ignore\n");
+    t.push_str("  safety:\n");
+    let _ = writeln!(t, "    max_deletes: {MAX_DELETES}");
+    let _ = writeln!(t, "    max_disables: {}", scalar(MAX_DISABLES));
+    if protected.is_empty() {
+        t.push_str("    protected: []\n");
+    } else {
+        t.push_str("    # Every enabled Global Administrator: never disabled, deleted or stripped of roles.\n");
+        t.push_str("    protected:\n");
+        for u in protected {
+            let _ = writeln!(t, "      - {}", scalar(u.as_str()));
+        }
+    }
+    t.push_str("  # Declared users without `enabled:` are kept enabled.\n");
+    t.push_str("  defaults:\n    enabled: true\n");
+    t
+}
+
+#[cfg(test)]
+mod edge_tests;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugs() {
+        assert_eq!(slug("Engineering"), "engineering");
+        assert_eq!(slug("IT Operations"), "it-operations");
+        assert_eq!(slug("  R&D / Labs "), "r-d-labs");
+        assert_eq!(slug("Försäljning"), "försäljning");
+        assert_eq!(slug("--"), "");
+        assert_eq!(slug_domain("Contoso.COM"), "contoso.com");
+    }
+}

@@ -1,0 +1,299 @@
+//! `entraform export` through the real binary: the exported repo validates
+//! and plans to zero changes against the tenant it came from; the export of
+//! the example tenant is snapshot-tested and byte-stable.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use entraform::emulator::{Seed, SyntheticSpec};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn tempdir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("entraform-export-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn run(args: &[&str]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_entraform"));
+    cmd.current_dir(root()).args(args).stdin(Stdio::null());
+    for (k, _) in std::env::vars() {
+        if k.starts_with("ENTRAFORM_") || k.starts_with("AZURE_") {
+            cmd.env_remove(k);
+        }
+    }
+    cmd.output().expect("run entraform")
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+fn code(o: &Output) -> i32 {
+    o.status.code().unwrap_or(-1)
+}
+
+/// Every file below `dir`, by `/`-separated relative path.
+fn read_tree(dir: &Path) -> BTreeMap<String, String> {
+    fn walk(base: &Path, dir: &Path, out: &mut BTreeMap<String, String>) {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                walk(base, &p, out);
+            } else {
+                let rel = p
+                    .strip_prefix(base)
+                    .unwrap()
+                    .to_string_lossy()
+                    .replace('\\', "/");
+                out.insert(rel, std::fs::read_to_string(&p).unwrap());
+            }
+        }
+    }
+    let mut out = BTreeMap::new();
+    walk(dir, dir, &mut out);
+    out
+}
+
+fn export_to(dir: &Path, seed: &str, extra: &[&str]) {
+    let d = dir.to_str().unwrap();
+    let mut args = vec!["export", "--out", d, "--emulator", seed];
+    args.extend_from_slice(extra);
+    let o = run(&args);
+    assert_eq!(code(&o), 0, "export failed:\n{}", text(&o));
+}
+
+fn assert_round_trip(dir: &Path, seed: &str) {
+    let d = dir.to_str().unwrap();
+    let o = run(&["validate", d]);
+    assert_eq!(code(&o), 0, "validate failed:\n{}", text(&o));
+    let o = run(&["plan", d, "--emulator", seed, "--detailed-exitcode"]);
+    assert_eq!(code(&o), 0, "plan is not empty:\n{}", text(&o));
+}
+
+#[test]
+fn example_tenant_round_trips_and_matches_the_snapshot() {
+    let seed = "examples/seed.yaml";
+    let a = tempdir("seed-a");
+    let out = a.join("repo");
+    export_to(&out, seed, &[]);
+    assert_round_trip(&out, seed);
+
+    // Byte-stable: a second export is identical.
+    let b = tempdir("seed-b");
+    export_to(&b.join("repo"), seed, &[]);
+    let first = read_tree(&out);
+    assert_eq!(first, read_tree(&b.join("repo")));
+
+    // No secret of the seed (the emulator's client secret) is written anywhere.
+    for (path, body) in &first {
+        assert!(
+            !body.contains("emulator-only-secret"),
+            "{path} holds a secret"
+        );
+    }
+
+    let snap = root().join("tests/snapshots/export");
+    if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
+        let _ = std::fs::remove_dir_all(&snap);
+        for (path, body) in &first {
+            let p = snap.join(path);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, body).unwrap();
+        }
+    }
+    let want = read_tree(&snap);
+    assert_eq!(
+        want.keys().collect::<Vec<_>>(),
+        first.keys().collect::<Vec<_>>(),
+        "file set differs from tests/snapshots/export (UPDATE_SNAPSHOTS=1 rewrites it)"
+    );
+    for (path, body) in &first {
+        assert_eq!(
+            &want[path], body,
+            "{path} differs from tests/snapshots/export (UPDATE_SNAPSHOTS=1 rewrites it)"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&a);
+    let _ = std::fs::remove_dir_all(&b);
+}
+
+#[test]
+fn options_round_trip_too() {
+    let seed = "examples/seed.yaml";
+    for (name, extra) in [
+        (
+            "disabled-none",
+            &["--include-disabled", "--split-by", "none"][..],
+        ),
+        (
+            "domain-exclude",
+            &[
+                "--split-by",
+                "domain",
+                "--exclude",
+                "breakglass@contoso.onmicrosoft.com,amelia.hart@contoso.com",
+            ][..],
+        ),
+        (
+            "filter",
+            &[
+                "--users",
+                "startswith(userPrincipalName,'a') and accountEnabled eq true",
+            ][..],
+        ),
+    ] {
+        let d = tempdir(name);
+        let out = d.join("repo");
+        export_to(&out, seed, extra);
+        assert_round_trip(&out, seed);
+        let files = read_tree(&out);
+        match name {
+            "disabled-none" => {
+                assert!(files.contains_key("users.yaml"));
+                assert!(files["users.yaml"].contains("enabled: false"));
+            }
+            "domain-exclude" => {
+                assert!(
+                    files.contains_key("users/contoso.com.yaml"),
+                    "{:?}",
+                    files.keys()
+                );
+                assert!(!files["users/contoso.com.yaml"].contains("upn: amelia.hart"));
+                assert!(files["tenant.yaml"].contains("exclude:"));
+            }
+            _ => {
+                let users: String = files
+                    .iter()
+                    .filter(|(p, _)| p.starts_with("users/"))
+                    .map(|(_, b)| b.as_str())
+                    .collect();
+                assert!(users.contains("upn: amelia.hart@contoso.com"));
+                assert!(!users.contains("upn: tomas.novak"));
+            }
+        }
+        let _ = std::fs::remove_dir_all(&d);
+    }
+}
+
+#[test]
+fn refuses_a_non_empty_directory_without_force() {
+    let d = tempdir("force");
+    std::fs::write(d.join("keep.txt"), "mine").unwrap();
+    let dir = d.to_str().unwrap();
+    let o = run(&["export", "--out", dir, "--emulator", "examples/seed.yaml"]);
+    assert_eq!(code(&o), 1, "{}", text(&o));
+    assert!(text(&o).contains("not empty"), "{}", text(&o));
+    assert!(!d.join("tenant.yaml").exists());
+    let o = run(&[
+        "export",
+        "--out",
+        dir,
+        "--emulator",
+        "examples/seed.yaml",
+        "--force",
+    ]);
+    assert_eq!(code(&o), 0, "{}", text(&o));
+    assert!(d.join("tenant.yaml").exists());
+    assert_eq!(std::fs::read_to_string(d.join("keep.txt")).unwrap(), "mine");
+    let o = run(&[
+        "export",
+        "--out",
+        d.join("x").to_str().unwrap(),
+        "--emulator",
+        "examples/seed.yaml",
+        "--users",
+        "endswith(mail,'x')",
+    ]);
+    assert_eq!(code(&o), 1, "{}", text(&o));
+    assert!(
+        text(&o).contains("unsupported --users filter"),
+        "{}",
+        text(&o)
+    );
+    let _ = std::fs::remove_dir_all(&d);
+}
+
+#[test]
+fn ten_thousand_user_tenant_round_trips() {
+    let d = tempdir("synthetic");
+    let seed = Seed::synthetic(SyntheticSpec {
+        users: 10_000,
+        groups: 100,
+        memberships: 20_000,
+        rng_seed: 8,
+    });
+    let seed_path = d.join("seed.json");
+    std::fs::write(&seed_path, serde_json::to_string(&seed).unwrap()).unwrap();
+    let seed_path = seed_path.to_str().unwrap();
+    let out = d.join("repo");
+    export_to(&out, seed_path, &[]);
+    assert_round_trip(&out, seed_path);
+    let files = read_tree(&out);
+    let declared: usize = files
+        .iter()
+        .filter(|(p, _)| p.starts_with("users/"))
+        .map(|(_, b)| b.matches("\n  - upn: ").count())
+        .sum();
+    // Users with i % 17 == 5 are disabled and not exported.
+    assert_eq!(
+        declared,
+        10_000 - (0..10_000).filter(|i| i % 17 == 5).count()
+    );
+    assert!(files["groups.yaml"].contains("dynamic: true"));
+    let _ = std::fs::remove_dir_all(&d);
+}
+
+#[test]
+fn every_flag_has_an_environment_variable() {
+    let d = tempdir("env");
+    let out = d.join("repo");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_entraform"));
+    cmd.current_dir(root()).arg("export").stdin(Stdio::null());
+    for (k, _) in std::env::vars() {
+        if k.starts_with("ENTRAFORM_") || k.starts_with("AZURE_") {
+            cmd.env_remove(k);
+        }
+    }
+    let o = cmd
+        .env("ENTRAFORM_EXPORT_OUT", &out)
+        .env("ENTRAFORM_EMULATOR", "examples/seed.yaml")
+        .env("ENTRAFORM_EXPORT_SPLIT_BY", "none")
+        .env("ENTRAFORM_EXPORT_USERS", "department eq 'Finance'")
+        .env("ENTRAFORM_EXPORT_EXCLUDE", "peter.walsh@contoso.com")
+        .env("ENTRAFORM_EXPORT_INCLUDE_DISABLED", "true")
+        .output()
+        .unwrap();
+    assert_eq!(code(&o), 0, "{}", text(&o));
+    let files = read_tree(&out);
+    assert!(files["users.yaml"].contains("upn: rachel.stein@contoso.com"));
+    assert!(!files["users.yaml"].contains("upn: peter.walsh"));
+    assert!(!files["users.yaml"].contains("upn: amelia.hart"));
+    assert!(files["tenant.yaml"].contains("- peter.walsh@contoso.com"));
+    assert_round_trip(&out, "examples/seed.yaml");
+    // ENTRAFORM_EXPORT_FORCE lets a second run write into the now non-empty directory.
+    let mut again = Command::new(env!("CARGO_BIN_EXE_entraform"));
+    again.current_dir(root()).stdin(Stdio::null());
+    for (k, _) in std::env::vars() {
+        if k.starts_with("ENTRAFORM_") || k.starts_with("AZURE_") {
+            again.env_remove(k);
+        }
+    }
+    let o = again
+        .args(["export", "--out", out.to_str().unwrap()])
+        .env("ENTRAFORM_EMULATOR", "examples/seed.yaml")
+        .env("ENTRAFORM_EXPORT_FORCE", "true")
+        .output()
+        .unwrap();
+    assert_eq!(code(&o), 0, "{}", text(&o));
+    let _ = std::fs::remove_dir_all(&d);
+}
