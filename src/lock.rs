@@ -143,7 +143,7 @@ pub fn acquire(dir: &Path, command: &str, timeout: Duration) -> Result<Lock, Loc
     let holder = Holder::current(command);
     let mut took_over = None;
     // A few rounds: create; if held and stale, remove under the guard and retry.
-    for _ in 0..5 {
+    for round in 0..10 {
         match try_create(&path, &holder) {
             Ok(()) => {
                 return Ok(Lock {
@@ -160,6 +160,11 @@ pub fn acquire(dir: &Path, command: &str, timeout: Duration) -> Result<Lock, Loc
             // Vanished between create and read: just try again.
             continue;
         };
+        if existing.holder.is_none() && existing.age < Duration::from_secs(2) && round < 9 {
+            // Probably being written right now (between create_new and write): look again.
+            std::thread::sleep(Duration::from_millis(20));
+            continue;
+        }
         match existing.stale(timeout) {
             None => {
                 return Err(LockError::Held {
