@@ -19,6 +19,9 @@ use serde::Serialize;
 use crate::desired::attrs::AttrValue;
 use crate::plan::{Action, Op, Plan};
 
+/// Rows of the Markdown table at most (GitHub job summaries take 1 MiB); JSON lists everything.
+pub const MAX_MARKDOWN_ROWS: usize = 2_000;
+
 /// Version of the report's JSON form.
 pub const DRIFT_REPORT_VERSION: u32 = 1;
 
@@ -303,8 +306,14 @@ impl DriftReport {
         s.push_str(
             "| object | attribute | in the tenant | restored to | by |\n|---|---|---|---|---|\n",
         );
-        for o in &self.would_revert {
+        let rows: usize = self.would_revert.iter().map(|o| o.changes.len()).sum();
+        let mut shown = 0;
+        'rows: for o in &self.would_revert {
             for c in &o.changes {
+                if shown == MAX_MARKDOWN_ROWS {
+                    break 'rows;
+                }
+                shown += 1;
                 let _ = writeln!(
                     s,
                     "| {} | `{}` | {} | {} | `{}` |",
@@ -315,6 +324,13 @@ impl DriftReport {
                     c.op
                 );
             }
+        }
+        if shown < rows {
+            let _ = writeln!(
+                s,
+                "\n… {} more differences not shown; the JSON report (`--report drift.json`) lists them all.",
+                rows - shown
+            );
         }
         s.push_str(
             "\nWho changed the tenant is not known to entraform: see Entra's audit log for these objects.\n",
@@ -335,4 +351,75 @@ fn cell(v: Option<&str>) -> String {
 
 fn md(s: &str) -> String {
     s.replace('|', "\\|").replace('\n', " ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::desired::attrs::Attr;
+    use crate::model::Upn;
+    use crate::plan::{AttrChange, Step, Summary, UserRef};
+
+    fn plan(n: usize) -> Plan {
+        let steps = (0..n)
+            .map(|i| Step {
+                id: i,
+                wave: 0,
+                op: Op::UpdateUser {
+                    user: UserRef {
+                        upn: Upn::new_unchecked(format!("u{i:05}@contoso.com")),
+                        id: None,
+                    },
+                    changes: vec![AttrChange {
+                        attr: Attr::JobTitle,
+                        old: Some(AttrValue::Text("Clicked | in portal".into())),
+                        new: None,
+                    }],
+                },
+                depends_on: Vec::new(),
+            })
+            .collect();
+        Plan {
+            steps,
+            notices: Vec::new(),
+            errors: Vec::new(),
+            gates: Vec::new(),
+            summary: Summary {
+                update: n,
+                ..Summary::default()
+            },
+            owned_users: n as u64,
+        }
+    }
+
+    #[test]
+    fn groups_by_object_counts_and_escapes() {
+        let r = DriftReport::from_plan(&plan(3));
+        assert_eq!((r.objects, r.operations), (3, 3));
+        assert_eq!(r.by_kind.get("update_user"), Some(&3));
+        assert!(matches!(r.outcome, Outcome::NotApplied { .. }));
+        let md = r.to_markdown();
+        assert!(
+            md.contains("| u00000@contoso.com | `jobTitle` | `Clicked \\| in portal` | *(unset)* | `update_user` |"),
+            "{md}"
+        );
+        let json: serde_json::Value = serde_json::from_str(&r.to_json()).unwrap();
+        assert_eq!(
+            json["would_revert"][2]["changes"][0]["live"],
+            "Clicked | in portal"
+        );
+        assert!(json["would_revert"][2]["changes"][0]["desired"].is_null());
+    }
+
+    #[test]
+    fn an_empty_plan_is_no_drift_and_a_huge_one_is_capped_in_markdown() {
+        let r = DriftReport::from_plan(&plan(0));
+        assert_eq!(r.outcome, Outcome::NoDrift);
+        assert!(r.to_markdown().contains("No drift"));
+        let r = DriftReport::from_plan(&plan(MAX_MARKDOWN_ROWS + 500));
+        let md = r.to_markdown();
+        assert!(md.contains("… 500 more differences not shown"), "tail");
+        assert_eq!(md.matches("`update_user` |\n").count(), MAX_MARKDOWN_ROWS);
+        assert_eq!(r.would_revert.len(), MAX_MARKDOWN_ROWS + 500);
+    }
 }
