@@ -579,3 +579,128 @@ fn gitlab_ci_example_keeps_its_shape() {
     );
     assert!(!text.contains("AZURE_CLIENT_SECRET"));
 }
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let dest = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &dest);
+        } else {
+            std::fs::copy(e.path(), dest).unwrap();
+        }
+    }
+}
+
+/// The workflow's story on the emulator: a PR changes YAML, the plan is reviewed (Markdown)
+/// and saved, a tenant change before the merge makes it stale, a fresh plan is applied on
+/// merge, then drift outside the repo is found and reverted by the scheduled run.
+#[test]
+fn pull_request_to_scheduled_reconcile_end_to_end() {
+    let t = tenant("examples/seed.yaml");
+    let dir = tempdir("pr");
+    let repo = dir.join("repo");
+    copy_dir(&root().join("examples/desired-state"), &repo);
+    let repo_s = repo.to_str().unwrap().to_string();
+    // The tenant as the repo describes it (the starting point of the story).
+    let o = run(&t, &["apply", &repo_s, "--auto-approve"], &[NEW_HIRE]);
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+
+    // The pull request: a new job title.
+    let file = repo.join("users/executive.yaml");
+    let text = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(
+        &file,
+        text.replace(
+            "jobTitle: Chief Executive Officer",
+            "jobTitle: Chief Executive Officer and Founder",
+        ),
+    )
+    .unwrap();
+    let plan_json = dir.join("plan.json");
+    let plan_args = [
+        "plan",
+        &repo_s,
+        "--format",
+        "markdown",
+        "--out",
+        plan_json.to_str().unwrap(),
+        "--detailed-exitcode",
+    ];
+    let o = run(&t, &plan_args, &[]);
+    assert_eq!(o.status.code(), Some(2), "{}", out(&o));
+    let md = String::from_utf8_lossy(&o.stdout).to_string();
+    assert!(md.contains("olivia.bennett@contoso.com"), "{md}");
+    assert!(md.contains("Chief Executive Officer and Founder"), "{md}");
+    assert!(md.contains("0 to create, 1 to update"), "{md}");
+
+    // Before the merge someone edits the same user in the portal: the saved plan is stale.
+    let olivia = user_id(&t, "olivia.bennett@contoso.com");
+    graph(
+        &t,
+        "PATCH",
+        &format!("/users/{olivia}"),
+        json!({ "officeLocation": "Home office" }),
+    );
+    t.emu.reset_metrics();
+    let apply_args = [
+        "apply",
+        plan_json.to_str().unwrap(),
+        "--dir",
+        &repo_s,
+        "--auto-approve",
+    ];
+    let o = run(&t, &apply_args, &[]);
+    assert_eq!(o.status.code(), Some(1), "{}", out(&o));
+    assert!(out(&o).contains("refusing to apply"), "{}", out(&o));
+    assert_eq!(writes(&t), 0, "a stale plan writes nothing");
+
+    // Re-planned (the PR workflow runs again) and merged: exactly the saved plan is applied.
+    let o = run(&t, &plan_args, &[]);
+    assert_eq!(o.status.code(), Some(2), "{}", out(&o));
+    let o = run(&t, &apply_args, &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    assert!(out(&o).contains("is current: 1 operations"), "{}", out(&o));
+
+    // Drift outside the repo; the nightly run finds it, reports it and reverts it.
+    graph(
+        &t,
+        "PATCH",
+        &format!("/users/{olivia}"),
+        json!({ "jobTitle": "Interim CEO" }),
+    );
+    let report = dir.join("drift.json");
+    let o = run(
+        &t,
+        &[
+            "reconcile",
+            &repo_s,
+            "--unattended",
+            "--detailed-exitcode",
+            "--report",
+            report.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", out(&o));
+    let r: Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    assert_eq!(r["outcome"]["status"], "reconciled", "{r:#}");
+    assert_eq!(r["outcome"]["done"], 1);
+    assert_eq!(
+        r["would_revert"][0]["changes"][0],
+        json!({
+            "op": "update_user",
+            "attribute": "jobTitle",
+            "live": "Interim CEO",
+            "desired": "Chief Executive Officer and Founder"
+        })
+    );
+    let o = run(&t, &["plan", &repo_s, "--detailed-exitcode"], &[]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "the final plan is empty:\n{}",
+        out(&o)
+    );
+}
