@@ -29,6 +29,10 @@ fn tenant(seed: &str) -> Tenant {
 }
 
 fn run(t: &Tenant, args: &[&str], envs: &[(&str, &str)]) -> Output {
+    command(t, args, envs).output().expect("run entraform")
+}
+
+fn command(t: &Tenant, args: &[&str], envs: &[(&str, &str)]) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_entraform"));
     cmd.current_dir(root())
         .args(args)
@@ -46,7 +50,7 @@ fn run(t: &Tenant, args: &[&str], envs: &[(&str, &str)]) -> Output {
     for (k, v) in envs {
         cmd.env(k, v);
     }
-    cmd.output().expect("run entraform")
+    cmd
 }
 
 fn out(o: &Output) -> String {
@@ -703,4 +707,58 @@ fn pull_request_to_scheduled_reconcile_end_to_end() {
         "the final plan is empty:\n{}",
         out(&o)
     );
+}
+
+#[test]
+fn of_two_processes_started_together_one_applies_and_the_other_is_refused() {
+    let t = tenant("examples/seed.yaml");
+    // Slow Graph down so the two runs certainly overlap.
+    t.emu.set_faults(entraform::emulator::FaultConfig {
+        latency_ms: 300,
+        ..t.emu.faults()
+    });
+    let state = tempdir("race");
+    let s = state.to_str().unwrap();
+    let args = [
+        "reconcile",
+        "examples/desired-state",
+        "--unattended",
+        "--state-dir",
+        s,
+    ];
+    let children: Vec<_> = (0..2)
+        .map(|_| {
+            command(&t, &args, &[NEW_HIRE])
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let outputs: Vec<Output> = children
+        .into_iter()
+        .map(|c| c.wait_with_output().unwrap())
+        .collect();
+    let mut codes: Vec<_> = outputs.iter().map(|o| o.status.code()).collect();
+    codes.sort();
+    assert_eq!(
+        codes,
+        [Some(0), Some(1)],
+        "{}\n---\n{}",
+        out(&outputs[0]),
+        out(&outputs[1])
+    );
+    let loser = outputs.iter().find(|o| o.status.code() == Some(1)).unwrap();
+    assert!(
+        out(loser).contains("is held by `reconcile`"),
+        "{}",
+        out(loser)
+    );
+    assert!(!state.join("entraform.lock").exists());
+    let o = run(
+        &t,
+        &["plan", "examples/desired-state", "--detailed-exitcode"],
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
 }
