@@ -762,3 +762,29 @@ fn of_two_processes_started_together_one_applies_and_the_other_is_refused() {
     );
     assert_eq!(o.status.code(), Some(0), "{}", out(&o));
 }
+
+#[test]
+fn the_ci_files_in_their_places_do_not_disturb_validate() {
+    let dir = tempdir("ci-files");
+    let repo = dir.join("repo");
+    copy_dir(&root().join("examples/desired-state"), &repo);
+    std::fs::create_dir_all(repo.join(".github/workflows")).unwrap();
+    for f in ["entraform.yml", "entraform-reconcile.yml"] {
+        std::fs::copy(
+            root().join("examples/github-actions").join(f),
+            repo.join(".github/workflows").join(f),
+        )
+        .unwrap();
+    }
+    std::fs::copy(
+        root().join("examples/gitlab-ci/.gitlab-ci.yml"),
+        repo.join(".gitlab-ci.yml"),
+    )
+    .unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_entraform"))
+        .args(["validate", repo.to_str().unwrap(), "--format", "github"])
+        .env_remove("ENTRAFORM_DIR")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+}
