@@ -48,6 +48,9 @@ pub struct Args {
     pub journal: Option<PathBuf>,
 
     #[command(flatten)]
+    pub lock: super::reconcile::LockArgs,
+
+    #[command(flatten)]
     pub tenant: TenantArgs,
 
     #[command(flatten)]
@@ -149,6 +152,7 @@ pub fn run(mut args: Args, color: ColorChoice) -> anyhow::Result<Exit> {
             return Ok(Exit::Error);
         }
     };
+    let _lock = args.lock.acquire("apply")?;
     let conn = args.tenant.connect()?;
     let live = conn.read()?;
     let steps = match &args.plan {

@@ -13,6 +13,7 @@ pub mod connect;
 pub mod emulator;
 pub mod export;
 pub mod plan;
+pub mod reconcile;
 pub mod schema;
 pub mod validate;
 
@@ -88,6 +89,8 @@ pub enum Command {
     Plan(Box<plan::Args>),
     /// Compute a fresh plan, show it, ask, and apply it to the tenant.
     Apply(Box<apply::Args>),
+    /// Plan and apply with the same gates, for scheduled runs; report the drift it reverts.
+    Reconcile(Box<reconcile::Args>),
     /// Print the JSON Schema of the YAML files (for editors and yaml-language-server).
     Schema(schema::Args),
     /// Serve a local Microsoft Graph v1.0 emulator from a seed until Ctrl-C.
@@ -130,6 +133,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
         Command::Validate(args) => validate::run(args, cli.color),
         Command::Plan(args) => plan::run(*args, cli.color),
         Command::Apply(args) => apply::run(*args, cli.color),
+        Command::Reconcile(args) => reconcile::run(*args, cli.color),
         Command::Schema(args) => schema::run(args),
         Command::Emulator(args) => emulator::run(args),
         Command::Export(args) => export::run(*args),

@@ -1,0 +1,360 @@
+//! `entraform reconcile`: plan + apply with the same gates, for scheduled (unattended) runs,
+//! with a drift report.
+//!
+//! The flow is apply's: load the repo, read the tenant, build a fresh plan,
+//! stop on errors (exit 1) or a tripped gate (exit 3), confirm, execute. The
+//! differences: confirmation is skipped only with an explicit `--unattended`
+//! (or `--auto-approve`), `--dry-run` reports without applying, `--report`
+//! writes the drift report, and `--detailed-exitcode` exits 2 when drift was
+//! found. With `--state-dir`, the run holds `DIR/entraform.lock`.
+
+use std::fs::File;
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::Context;
+use secrecy::{ExposeSecret, SecretString};
+
+use super::connect::TenantArgs;
+use super::plan::GateFlags;
+use super::{ColorChoice, Exit};
+use crate::apply::execute::{Observer, Outcome, StepStatus, execute};
+use crate::desired::{load_dir, render as diag_render};
+use crate::drift::{self, DriftReport};
+use crate::lock::{self, Lock};
+use crate::model::Upn;
+use crate::plan::render::{PlanFormat, RenderOptions, render};
+use crate::plan::{self};
+
+/// The state directory and its lock (shared by `apply` and `reconcile`).
+#[derive(Debug, Clone, clap::Args)]
+pub struct LockArgs {
+    /// State directory. With it, the run holds the lock DIR/entraform.lock so two runs against the
+    /// same tenant and state dir never interleave applies. Without it, no lock is taken.
+    #[arg(long, value_name = "DIR", env = "ENTRAFORM_STATE_DIR")]
+    pub state_dir: Option<PathBuf>,
+
+    /// A lock older than this is abandoned and taken over (also one whose process is gone on this host).
+    #[arg(long, value_name = "DURATION", default_value = "1h", value_parser = lock::parse_duration, env = "ENTRAFORM_LOCK_TIMEOUT")]
+    pub lock_timeout: Duration,
+}
+
+impl LockArgs {
+    /// Take the lock when `--state-dir` was given; warn when a stale lock was taken over.
+    pub fn acquire(&self, command: &str) -> anyhow::Result<Option<Lock>> {
+        let Some(dir) = &self.state_dir else {
+            return Ok(None);
+        };
+        let lock = lock::acquire(dir, command, self.lock_timeout)?;
+        if let Some(old) = &lock.took_over {
+            eprintln!(
+                "warning: took over the stale lock {}: {old}",
+                lock.path().display()
+            );
+        }
+        Ok(Some(lock))
+    }
+}
+
+/// `--report-format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReportFormat {
+    /// For people (an issue, a chat message, a job summary).
+    Markdown,
+    /// Versioned JSON for machines.
+    Json,
+}
+
+/// Arguments of `entraform reconcile`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The directory repo (every *.yaml / *.yml file below it).
+    #[arg(default_value = ".", env = "ENTRAFORM_DIR")]
+    pub dir: PathBuf,
+
+    /// A scheduled run with nobody to ask: implies --auto-approve. Safety gates still apply.
+    #[arg(long, env = "ENTRAFORM_UNATTENDED")]
+    pub unattended: bool,
+
+    /// Apply without asking. Without it (and without --unattended) reconcile asks on a terminal
+    /// and refuses otherwise, like apply.
+    #[arg(long, env = "ENTRAFORM_AUTO_APPROVE")]
+    pub auto_approve: bool,
+
+    /// Report the drift, change nothing.
+    #[arg(long, env = "ENTRAFORM_DRY_RUN")]
+    pub dry_run: bool,
+
+    /// Write the drift report here (Markdown, or JSON when the name ends in .json).
+    #[arg(long, value_name = "FILE", env = "ENTRAFORM_REPORT")]
+    pub report: Option<PathBuf>,
+
+    /// Format of --report (default: from the file extension).
+    #[arg(long, value_enum, env = "ENTRAFORM_REPORT_FORMAT")]
+    pub report_format: Option<ReportFormat>,
+
+    /// Exit 0 when there was no drift, 2 when there was (reverted, or only reported with
+    /// --dry-run); 1 error, 3 unsafe either way.
+    #[arg(long, env = "ENTRAFORM_DETAILED_EXITCODE")]
+    pub detailed_exitcode: bool,
+
+    /// Write new users' initial passwords to this file (mode 0600; never overwritten).
+    #[arg(long, value_name = "FILE", env = "ENTRAFORM_CREDENTIALS_OUT")]
+    pub credentials_out: Option<PathBuf>,
+
+    /// Append one JSON line per operation outcome to this file, as it happens.
+    #[arg(long, value_name = "FILE", env = "ENTRAFORM_JOURNAL")]
+    pub journal: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub lock: LockArgs,
+
+    #[command(flatten)]
+    pub tenant: TenantArgs,
+
+    #[command(flatten)]
+    pub gates: GateFlags,
+}
+
+struct Sinks {
+    credentials: Option<File>,
+    journal: Option<File>,
+    failed_io: Option<String>,
+}
+
+impl Observer for Sinks {
+    fn outcome(&mut self, o: &Outcome) {
+        match &o.status {
+            StepStatus::Failed { error } => {
+                eprintln!("failed: step {} {} {}: {error}", o.step, o.op, o.object)
+            }
+            StepStatus::Skipped { because_of } => eprintln!(
+                "skipped: step {} {} {} (depends on step {because_of})",
+                o.step, o.op, o.object
+            ),
+            StepStatus::Done | StepStatus::Interrupted => {}
+        }
+        if let Some(j) = &mut self.journal {
+            let line = serde_json::to_string(o).unwrap_or_default();
+            if let Err(e) = writeln!(j, "{line}").and_then(|_| j.flush()) {
+                self.failed_io
+                    .get_or_insert(format!("cannot write the journal: {e}"));
+            }
+        }
+    }
+    fn progress(&mut self, wave: usize, waves: usize, finished: usize, total: usize) {
+        eprintln!(
+            "wave {}/{waves}: {finished}/{total} operations finished",
+            wave + 1
+        );
+    }
+    fn credential(&mut self, upn: &Upn, password: &SecretString) {
+        if let Some(f) = &mut self.credentials
+            && let Err(e) =
+                writeln!(f, "{upn}\t{}", password.expose_secret()).and_then(|_| f.flush())
+        {
+            self.failed_io
+                .get_or_insert(format!("cannot write the credentials file: {e}"));
+        }
+    }
+}
+
+fn create_private(path: &Path) -> anyhow::Result<File> {
+    let mut o = std::fs::OpenOptions::new();
+    o.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        o.mode(0o600);
+    }
+    o.open(path)
+        .with_context(|| format!("cannot create {} (it must not exist yet)", path.display()))
+}
+
+impl Args {
+    fn write_report(&self, report: &DriftReport) -> anyhow::Result<()> {
+        let Some(path) = &self.report else {
+            return Ok(());
+        };
+        let format = self.report_format.unwrap_or_else(|| {
+            if path
+                .extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("json"))
+            {
+                ReportFormat::Json
+            } else {
+                ReportFormat::Markdown
+            }
+        });
+        let text = match format {
+            ReportFormat::Markdown => report.to_markdown(),
+            ReportFormat::Json => report.to_json(),
+        };
+        std::fs::write(path, text)
+            .with_context(|| format!("cannot write the drift report {}", path.display()))
+    }
+
+    fn drift_exit(&self) -> Exit {
+        if self.detailed_exitcode {
+            Exit::Changes
+        } else {
+            Exit::Ok
+        }
+    }
+}
+
+/// Run `reconcile`.
+pub fn run(args: Args, color: ColorChoice) -> anyhow::Result<Exit> {
+    let loaded = load_dir(&args.dir);
+    let desired = match &loaded.result {
+        Ok((state, _)) => state,
+        Err(diags) => {
+            eprint!(
+                "{}",
+                diag_render::human(
+                    diags,
+                    &loaded.sources,
+                    color.enabled(std::io::stderr().is_terminal())
+                )
+            );
+            eprintln!(
+                "{}: the repo is invalid; nothing was reconciled",
+                args.dir.display()
+            );
+            return Ok(Exit::Error);
+        }
+    };
+    // Held until the end of the run (dropped on every return, also on errors).
+    let _lock = if args.dry_run {
+        None
+    } else {
+        args.lock.acquire("reconcile")?
+    };
+    let conn = args.tenant.connect()?;
+    let live = conn.read()?;
+    let plan = plan::build(desired, &live, &args.gates.overrides());
+    let mut report = DriftReport::from_plan(&plan);
+    let opts = RenderOptions {
+        color: color.enabled(std::io::stdout().is_terminal()),
+        ..RenderOptions::default()
+    };
+    print!("{}", render(&plan, PlanFormat::Text, &opts));
+    if !plan.errors.is_empty() {
+        args.write_report(&report)?;
+        eprintln!("The plan has errors; nothing was reconciled.");
+        return Ok(Exit::Error);
+    }
+    if plan.is_blocked() {
+        args.write_report(&report)?;
+        eprintln!("A safety gate stopped the plan; nothing was reconciled.");
+        return Ok(Exit::Unsafe);
+    }
+    if !plan.has_changes() {
+        args.write_report(&report)?;
+        println!("No drift. The tenant matches the repo.");
+        return Ok(Exit::Ok);
+    }
+    println!(
+        "Drift: {} operations on {} objects would be reverted.",
+        report.operations, report.objects
+    );
+    if args.dry_run {
+        report.outcome = drift::Outcome::NotApplied {
+            reason: "--dry-run".into(),
+        };
+        args.write_report(&report)?;
+        return Ok(args.drift_exit());
+    }
+    let steps = plan.steps;
+    if !(args.unattended || args.auto_approve) {
+        if !std::io::stdin().is_terminal() {
+            report.outcome = drift::Outcome::NotApplied {
+                reason: "no confirmation".into(),
+            };
+            args.write_report(&report)?;
+            eprintln!(
+                "Refusing to reconcile without confirmation: stdin is not a terminal. For scheduled runs pass --unattended."
+            );
+            return Ok(Exit::Error);
+        }
+        print!(
+            "Revert this drift ({} operations)? Only 'yes' is accepted: ",
+            steps.len()
+        );
+        std::io::stdout().flush()?;
+        let mut answer = String::new();
+        std::io::stdin().lock().read_line(&mut answer)?;
+        if answer.trim() != "yes" {
+            report.outcome = drift::Outcome::NotApplied {
+                reason: "cancelled".into(),
+            };
+            args.write_report(&report)?;
+            println!("Reconcile cancelled.");
+            return Ok(args.drift_exit());
+        }
+    }
+    let creates_users = steps
+        .iter()
+        .any(|s| matches!(s.op, crate::plan::Op::CreateUser { .. }));
+    let mut sinks = Sinks {
+        credentials: match &args.credentials_out {
+            Some(p) if creates_users => Some(create_private(p)?),
+            _ => None,
+        },
+        journal: match &args.journal {
+            Some(p) => Some(
+                std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(p)
+                    .with_context(|| format!("cannot open the journal {}", p.display()))?,
+            ),
+            None => None,
+        },
+        failed_io: None,
+    };
+    let graph_root = conn.client.auth().cloud.graph();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let result = rt.block_on(async {
+        let flag = stop.clone();
+        tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                eprintln!("Interrupted: finishing the requests in flight, sending no new ones…");
+                flag.store(true, std::sync::atomic::Ordering::SeqCst);
+            }
+        });
+        execute(&conn.client, &steps, &graph_root, &stop, &mut sinks).await
+    });
+    report.outcome = drift::Outcome::Reconciled {
+        done: result.done(),
+        failed: result.failed(),
+        skipped: result.skipped(),
+    };
+    args.write_report(&report)?;
+    println!(
+        "Reconcile finished: {} done, {} failed, {} skipped ({}).",
+        result.done(),
+        result.failed(),
+        result.skipped(),
+        conn.client.counters()
+    );
+    if let Some(e) = sinks.failed_io {
+        eprintln!("warning: {e}");
+    }
+    if creates_users && args.credentials_out.is_none() {
+        println!(
+            "New users' generated passwords were not kept (use --credentials-out FILE to save them)."
+        );
+    }
+    Ok(if result.failed() > 0 || result.skipped() > 0 {
+        Exit::Error
+    } else {
+        args.drift_exit()
+    })
+}
