@@ -1,18 +1,14 @@
 //! `entraform apply`: compute a fresh plan, show it, confirm, and make it so.
 
-use std::fs::File;
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
 
 use anyhow::Context;
-use secrecy::{ExposeSecret, SecretString};
 
 use super::connect::TenantArgs;
 use super::plan::GateFlags;
 use super::{ColorChoice, Exit};
-use crate::apply::execute::{Observer, Outcome, StepStatus, execute};
 use crate::desired::{load::digest, load_dir, render as diag_render};
-use crate::model::Upn;
 use crate::plan::render::{PlanFormat, RenderOptions, render};
 use crate::plan::saved::LoadedPlan;
 use crate::plan::{self};
@@ -55,73 +51,6 @@ pub struct Args {
 
     #[command(flatten)]
     pub gates: GateFlags,
-}
-
-struct Sinks {
-    bar: Option<indicatif::ProgressBar>,
-    credentials: Option<File>,
-    journal: Option<File>,
-    failed_io: Option<String>,
-}
-
-impl Observer for Sinks {
-    fn outcome(&mut self, o: &Outcome) {
-        let line = match &o.status {
-            StepStatus::Done => {
-                tracing::info!(step = o.step, op = o.op, object = %o.object, "done");
-                None
-            }
-            StepStatus::Interrupted => None,
-            StepStatus::Failed { error } => Some(format!(
-                "failed: step {} {} {}: {error}",
-                o.step, o.op, o.object
-            )),
-            StepStatus::Skipped { because_of } => Some(format!(
-                "skipped: step {} {} {} (depends on step {because_of})",
-                o.step, o.op, o.object
-            )),
-        };
-        if let Some(line) = line {
-            match &self.bar {
-                Some(bar) => bar.println(line),
-                None => eprintln!("{line}"),
-            }
-        }
-        if let Some(j) = &mut self.journal {
-            let line = serde_json::to_string(o).unwrap_or_default();
-            if let Err(e) = writeln!(j, "{line}").and_then(|_| j.flush()) {
-                self.failed_io
-                    .get_or_insert(format!("cannot write the journal: {e}"));
-            }
-        }
-    }
-    fn progress(&mut self, wave: usize, waves: usize, finished: usize, total: usize) {
-        eprintln!(
-            "wave {}/{waves}: {finished}/{total} operations finished",
-            wave + 1
-        );
-    }
-    fn credential(&mut self, upn: &Upn, password: &SecretString) {
-        if let Some(f) = &mut self.credentials
-            && let Err(e) =
-                writeln!(f, "{upn}\t{}", password.expose_secret()).and_then(|_| f.flush())
-        {
-            self.failed_io
-                .get_or_insert(format!("cannot write the credentials file: {e}"));
-        }
-    }
-}
-
-fn create_private(path: &PathBuf) -> anyhow::Result<File> {
-    let mut o = std::fs::OpenOptions::new();
-    o.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        o.mode(0o600);
-    }
-    o.open(path)
-        .with_context(|| format!("cannot create {} (it must not exist yet)", path.display()))
 }
 
 /// Run `apply`.
@@ -224,62 +153,14 @@ pub fn run(mut args: Args, color: ColorChoice) -> anyhow::Result<Exit> {
             return Ok(Exit::Ok);
         }
     }
-    let creates_users = steps
-        .iter()
-        .any(|s| matches!(s.op, crate::plan::Op::CreateUser { .. }));
-    let bar = std::io::stderr().is_terminal().then(|| {
-        let bar = indicatif::ProgressBar::new(steps.len() as u64);
-        if let Ok(style) =
-            indicatif::ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} operations")
-        {
-            bar.set_style(style.progress_chars("=> "));
-        }
-        bar
-    });
-    let mut sinks = Sinks {
-        bar,
-        credentials: match &args.credentials_out {
-            Some(p) if creates_users => Some(create_private(p)?),
-            _ => None,
+    let report = super::execute::run(
+        &conn,
+        &steps,
+        super::execute::Outputs {
+            credentials: args.credentials_out.as_deref(),
+            journal: args.journal.as_deref(),
         },
-        journal: match &args.journal {
-            Some(p) => Some(
-                std::fs::OpenOptions::new()
-                    .create(true)
-                    .append(true)
-                    .open(p)
-                    .with_context(|| format!("cannot open the journal {}", p.display()))?,
-            ),
-            None => None,
-        },
-        failed_io: None,
-    };
-    let graph_root = conn.client.auth().cloud.graph();
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
-    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let report = rt.block_on(async {
-        let flag = stop.clone();
-        tokio::spawn(async move {
-            if tokio::signal::ctrl_c().await.is_ok() {
-                eprintln!("Interrupted: finishing the requests in flight, sending no new ones…");
-                flag.store(true, std::sync::atomic::Ordering::SeqCst);
-            }
-        });
-        execute(&conn.client, &steps, &graph_root, &stop, &mut sinks).await
-    });
-    if let Some(bar) = &sinks.bar {
-        bar.finish_and_clear();
-    }
-    if report.interrupted() > 0 {
-        eprintln!(
-            "{} operations were not run because of the interruption; run `plan` to see what remains.",
-            report.interrupted()
-        );
-    }
+    )?;
     println!(
         "Apply finished: {} done, {} failed, {} skipped ({}).",
         report.done(),
@@ -287,14 +168,6 @@ pub fn run(mut args: Args, color: ColorChoice) -> anyhow::Result<Exit> {
         report.skipped(),
         conn.client.counters()
     );
-    if let Some(e) = sinks.failed_io {
-        eprintln!("warning: {e}");
-    }
-    if creates_users && args.credentials_out.is_none() {
-        println!(
-            "New users' generated passwords were not kept (use --credentials-out FILE to save them)."
-        );
-    }
     Ok(if report.failed() > 0 || report.skipped() > 0 {
         Exit::Error
     } else {

@@ -11,6 +11,7 @@ use clap::{Parser, Subcommand};
 pub mod apply;
 pub mod connect;
 pub mod emulator;
+pub mod execute;
 pub mod export;
 pub mod plan;
 pub mod reconcile;

@@ -8,22 +8,18 @@
 //! writes the drift report, and `--detailed-exitcode` exits 2 when drift was
 //! found. With `--state-dir`, the run holds `DIR/entraform.lock`.
 
-use std::fs::File;
 use std::io::{BufRead, IsTerminal, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::Context;
-use secrecy::{ExposeSecret, SecretString};
 
 use super::connect::TenantArgs;
 use super::plan::GateFlags;
 use super::{ColorChoice, Exit};
-use crate::apply::execute::{Observer, Outcome, StepStatus, execute};
 use crate::desired::{load_dir, render as diag_render};
 use crate::drift::{self, DriftReport};
 use crate::lock::{self, Lock};
-use crate::model::Upn;
 use crate::plan::render::{PlanFormat, RenderOptions, render};
 use crate::plan::{self};
 
@@ -115,61 +111,6 @@ pub struct Args {
 
     #[command(flatten)]
     pub gates: GateFlags,
-}
-
-struct Sinks {
-    credentials: Option<File>,
-    journal: Option<File>,
-    failed_io: Option<String>,
-}
-
-impl Observer for Sinks {
-    fn outcome(&mut self, o: &Outcome) {
-        match &o.status {
-            StepStatus::Failed { error } => {
-                eprintln!("failed: step {} {} {}: {error}", o.step, o.op, o.object)
-            }
-            StepStatus::Skipped { because_of } => eprintln!(
-                "skipped: step {} {} {} (depends on step {because_of})",
-                o.step, o.op, o.object
-            ),
-            StepStatus::Done | StepStatus::Interrupted => {}
-        }
-        if let Some(j) = &mut self.journal {
-            let line = serde_json::to_string(o).unwrap_or_default();
-            if let Err(e) = writeln!(j, "{line}").and_then(|_| j.flush()) {
-                self.failed_io
-                    .get_or_insert(format!("cannot write the journal: {e}"));
-            }
-        }
-    }
-    fn progress(&mut self, wave: usize, waves: usize, finished: usize, total: usize) {
-        eprintln!(
-            "wave {}/{waves}: {finished}/{total} operations finished",
-            wave + 1
-        );
-    }
-    fn credential(&mut self, upn: &Upn, password: &SecretString) {
-        if let Some(f) = &mut self.credentials
-            && let Err(e) =
-                writeln!(f, "{upn}\t{}", password.expose_secret()).and_then(|_| f.flush())
-        {
-            self.failed_io
-                .get_or_insert(format!("cannot write the credentials file: {e}"));
-        }
-    }
-}
-
-fn create_private(path: &Path) -> anyhow::Result<File> {
-    let mut o = std::fs::OpenOptions::new();
-    o.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        o.mode(0o600);
-    }
-    o.open(path)
-        .with_context(|| format!("cannot create {} (it must not exist yet)", path.display()))
 }
 
 impl Args {
@@ -294,43 +235,14 @@ pub fn run(args: Args, color: ColorChoice) -> anyhow::Result<Exit> {
             return Ok(args.drift_exit());
         }
     }
-    let creates_users = steps
-        .iter()
-        .any(|s| matches!(s.op, crate::plan::Op::CreateUser { .. }));
-    let mut sinks = Sinks {
-        credentials: match &args.credentials_out {
-            Some(p) if creates_users => Some(create_private(p)?),
-            _ => None,
+    let result = super::execute::run(
+        &conn,
+        &steps,
+        super::execute::Outputs {
+            credentials: args.credentials_out.as_deref(),
+            journal: args.journal.as_deref(),
         },
-        journal: match &args.journal {
-            Some(p) => Some(
-                std::fs::OpenOptions::new()
-                    .create(true)
-                    .append(true)
-                    .open(p)
-                    .with_context(|| format!("cannot open the journal {}", p.display()))?,
-            ),
-            None => None,
-        },
-        failed_io: None,
-    };
-    let graph_root = conn.client.auth().cloud.graph();
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
-    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let result = rt.block_on(async {
-        let flag = stop.clone();
-        tokio::spawn(async move {
-            if tokio::signal::ctrl_c().await.is_ok() {
-                eprintln!("Interrupted: finishing the requests in flight, sending no new ones…");
-                flag.store(true, std::sync::atomic::Ordering::SeqCst);
-            }
-        });
-        execute(&conn.client, &steps, &graph_root, &stop, &mut sinks).await
-    });
+    )?;
     report.outcome = drift::Outcome::Reconciled {
         done: result.done(),
         failed: result.failed(),
@@ -344,14 +256,6 @@ pub fn run(args: Args, color: ColorChoice) -> anyhow::Result<Exit> {
         result.skipped(),
         conn.client.counters()
     );
-    if let Some(e) = sinks.failed_io {
-        eprintln!("warning: {e}");
-    }
-    if creates_users && args.credentials_out.is_none() {
-        println!(
-            "New users' generated passwords were not kept (use --credentials-out FILE to save them)."
-        );
-    }
     Ok(if result.failed() > 0 || result.skipped() > 0 {
         Exit::Error
     } else {
