@@ -9,34 +9,9 @@ use crate::desired::source::SourceMap;
 use crate::live::{LiveParts, LiveRoleAssignment, LiveRoleDefinition, Member};
 
 fn user(id: &str, upn: &str) -> LiveUser {
-    LiveUser {
-        id: ObjectId(id.into()),
-        upn: Upn::new_unchecked(upn),
-        display_name: Some(format!("User {id}")),
-        given_name: None,
-        surname: None,
-        mail_nickname: None,
-        job_title: None,
-        department: None,
-        company_name: None,
-        office_location: None,
-        employee_id: None,
-        employee_type: None,
-        employee_hire_date: None,
-        usage_location: None,
-        preferred_language: None,
-        street_address: None,
-        city: None,
-        state: None,
-        postal_code: None,
-        country: None,
-        mobile_phone: None,
-        business_phones: vec![],
-        other_mails: vec![],
-        account_enabled: true,
-        on_premises_sync_enabled: false,
-        manager: None,
-    }
+    let mut u = LiveUser::new(ObjectId(id.into()), Upn::new_unchecked(upn));
+    u.display_name = Some(format!("User {id}"));
+    u
 }
 
 fn group(id: &str, name: &str, members: &[(&str, ObjectKind)]) -> LiveGroup {

@@ -585,34 +585,12 @@ mod tests {
     use super::*;
 
     fn user(id: &str, upn: &str, manager: Option<&str>) -> LiveUser {
-        LiveUser {
-            id: ObjectId(id.into()),
-            upn: Upn::new_unchecked(upn),
-            display_name: Some(upn.into()),
-            given_name: None,
-            surname: None,
-            mail_nickname: None,
-            job_title: Some("Engineer".into()),
-            department: None,
-            company_name: None,
-            office_location: None,
-            employee_id: None,
-            employee_type: None,
-            employee_hire_date: None,
-            usage_location: None,
-            preferred_language: None,
-            street_address: None,
-            city: None,
-            state: None,
-            postal_code: None,
-            country: None,
-            mobile_phone: None,
-            business_phones: vec!["+1 425 555 0100".into()],
-            other_mails: vec![],
-            account_enabled: true,
-            on_premises_sync_enabled: false,
-            manager: manager.map(|m| ObjectId(m.into())),
-        }
+        let mut u = LiveUser::new(ObjectId(id.into()), Upn::new_unchecked(upn));
+        u.display_name = Some(upn.into());
+        u.job_title = Some("Engineer".into());
+        u.business_phones = vec!["+1 425 555 0100".into()];
+        u.manager = manager.map(|m| ObjectId(m.into()));
+        u
     }
 
     fn group(id: &str, name: &str, members: &[&str]) -> LiveGroup {
