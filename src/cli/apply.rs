@@ -8,7 +8,7 @@ use anyhow::Context;
 use super::connect::TenantArgs;
 use super::plan::GateFlags;
 use super::{ColorChoice, Exit};
-use crate::desired::{load::digest, load_dir, render as diag_render};
+use crate::desired::{load::digest, load_dir};
 use crate::plan::render::{PlanFormat, RenderOptions, render};
 use crate::plan::saved::LoadedPlan;
 use crate::plan::{self};
@@ -63,23 +63,8 @@ pub fn run(mut args: Args, color: ColorChoice) -> anyhow::Result<Exit> {
         ));
     }
     let loaded = load_dir(&args.dir);
-    let desired = match &loaded.result {
-        Ok((state, _)) => state,
-        Err(diags) => {
-            eprint!(
-                "{}",
-                diag_render::human(
-                    diags,
-                    &loaded.sources,
-                    color.enabled(std::io::stderr().is_terminal())
-                )
-            );
-            eprintln!(
-                "{}: the repo is invalid; nothing was applied",
-                args.dir.display()
-            );
-            return Ok(Exit::Error);
-        }
+    let Some(desired) = super::checked(&loaded, &args.dir, color, "nothing was applied") else {
+        return Ok(Exit::Error);
     };
     let _lock = args.lock.acquire("apply")?;
     let conn = args.tenant.connect()?;

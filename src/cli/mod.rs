@@ -141,6 +141,29 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
     }
 }
 
+/// The checked state of a loaded repo, or `None` after printing every diagnostic
+/// with `consequence` (the caller then exits 1).
+fn checked<'a>(
+    loaded: &'a crate::desired::Loaded,
+    dir: &std::path::Path,
+    color: ColorChoice,
+    consequence: &str,
+) -> Option<&'a crate::desired::DesiredState> {
+    use std::io::IsTerminal;
+    match &loaded.result {
+        Ok((state, _)) => Some(state),
+        Err(diags) => {
+            let colored = color.enabled(std::io::stderr().is_terminal());
+            eprint!(
+                "{}",
+                crate::desired::render::human(diags, &loaded.sources, colored)
+            );
+            eprintln!("{}: the repo is invalid; {consequence}", dir.display());
+            None
+        }
+    }
+}
+
 fn init_logging(verbose: u8) {
     use tracing_subscriber::EnvFilter;
     let default = match verbose {

@@ -7,7 +7,7 @@ use anyhow::Context;
 
 use super::connect::TenantArgs;
 use super::{ColorChoice, Exit};
-use crate::desired::{load::digest, load_dir, render as diag_render};
+use crate::desired::{load::digest, load_dir};
 use crate::plan::render::{PlanFormat, RenderOptions, render};
 use crate::plan::saved::SavedPlan;
 use crate::plan::{self, GateKind, GateOverrides};
@@ -109,23 +109,13 @@ impl GateFlags {
 /// Run `plan`.
 pub fn run(args: Args, color: ColorChoice) -> anyhow::Result<Exit> {
     let loaded = load_dir(&args.dir);
-    let desired = match &loaded.result {
-        Ok((state, _)) => state,
-        Err(diags) => {
-            eprint!(
-                "{}",
-                diag_render::human(
-                    diags,
-                    &loaded.sources,
-                    color.enabled(std::io::stderr().is_terminal())
-                )
-            );
-            eprintln!(
-                "{}: the repo is invalid; fix the errors above (see `entraform validate`)",
-                args.dir.display()
-            );
-            return Ok(Exit::Error);
-        }
+    let Some(desired) = super::checked(
+        &loaded,
+        &args.dir,
+        color,
+        "fix the errors above (see `entraform validate`)",
+    ) else {
+        return Ok(Exit::Error);
     };
     let conn = args.tenant.connect()?;
     let live = conn.read()?;

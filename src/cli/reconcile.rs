@@ -17,7 +17,7 @@ use anyhow::Context;
 use super::connect::TenantArgs;
 use super::plan::GateFlags;
 use super::{ColorChoice, Exit};
-use crate::desired::{load_dir, render as diag_render};
+use crate::desired::load_dir;
 use crate::drift::{self, DriftReport};
 use crate::lock::{self, Lock};
 use crate::plan::render::{PlanFormat, RenderOptions, render};
@@ -148,23 +148,8 @@ impl Args {
 /// Run `reconcile`.
 pub fn run(args: Args, color: ColorChoice) -> anyhow::Result<Exit> {
     let loaded = load_dir(&args.dir);
-    let desired = match &loaded.result {
-        Ok((state, _)) => state,
-        Err(diags) => {
-            eprint!(
-                "{}",
-                diag_render::human(
-                    diags,
-                    &loaded.sources,
-                    color.enabled(std::io::stderr().is_terminal())
-                )
-            );
-            eprintln!(
-                "{}: the repo is invalid; nothing was reconciled",
-                args.dir.display()
-            );
-            return Ok(Exit::Error);
-        }
+    let Some(desired) = super::checked(&loaded, &args.dir, color, "nothing was reconciled") else {
+        return Ok(Exit::Error);
     };
     // Held until the end of the run (dropped on every return, also on errors).
     let _lock = if args.dry_run {
