@@ -1,77 +1,8 @@
 //! `entraform apply` through the real binary against the emulator over HTTP.
 
-use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
+mod cli_support;
 
-use entraform::emulator::{BackgroundEmulator, EmulatorConfig, Seed};
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-struct Tenant {
-    emu: BackgroundEmulator,
-    token: String,
-    app: String,
-}
-
-fn tenant(seed: &str) -> Tenant {
-    let seed = Seed::from_file(&root().join(seed)).expect("seed");
-    let app = seed.applications[0].app_id.clone();
-    let emu = BackgroundEmulator::start(seed, EmulatorConfig::default()).expect("emulator");
-    let token = emu.issue_token(&app);
-    Tenant { emu, token, app }
-}
-
-fn run(t: &Tenant, args: &[&str], envs: &[(&str, &str)]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_entraform"));
-    cmd.current_dir(root())
-        .args(args)
-        .args(["--graph-url", t.emu.base_url()])
-        .stdin(Stdio::null());
-    for var in [
-        "AZURE_CLIENT_SECRET",
-        "ENTRAFORM_EMULATOR",
-        "CONTOSO_NEWHIRE_PASSWORD",
-        "ENTRAFORM_AUTO_APPROVE",
-    ] {
-        cmd.env_remove(var);
-    }
-    cmd.env("ENTRAFORM_GRAPH_TOKEN", &t.token)
-        .env("AZURE_TENANT_ID", t.emu.tenant_id())
-        .env("AZURE_CLIENT_ID", &t.app);
-    for (k, v) in envs {
-        cmd.env(k, v);
-    }
-    cmd.output().expect("run entraform")
-}
-
-fn out(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
-
-fn writes(t: &Tenant) -> u64 {
-    let m = t.emu.metrics();
-    m.by_route
-        .iter()
-        .filter(|(r, _)| !r.starts_with("GET "))
-        .map(|(r, n)| if r.contains("$batch") { 0 } else { *n })
-        .sum::<u64>()
-        + m.batch_inner_requests
-}
-
-fn tempdir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("entraform-apply-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
-const NEW_HIRE: (&str, &str) = ("CONTOSO_NEWHIRE_PASSWORD", "Env-Supplied-Pass-42!");
+use cli_support::{NEW_HIRE, out, root, run, tempdir, tenant, writes};
 
 #[test]
 fn apply_converges_and_a_second_apply_is_a_no_op() {

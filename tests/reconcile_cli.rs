@@ -1,84 +1,16 @@
 //! `entraform reconcile` through the real binary against the emulator, the drift
 //! report, the lock, and the CI examples (so they cannot rot silently).
 
+mod cli_support;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-use entraform::emulator::{BackgroundEmulator, EmulatorConfig, Seed};
+use cli_support::{
+    NEW_HIRE, Tenant, command, out, root, run, tempdir, tenant, tenant_from, writes,
+};
+use entraform::emulator::Seed;
 use serde_json::{Value, json};
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-struct Tenant {
-    emu: BackgroundEmulator,
-    token: String,
-    app: String,
-}
-
-fn tenant_from(seed: Seed) -> Tenant {
-    let app = seed.applications[0].app_id.clone();
-    let emu = BackgroundEmulator::start(seed, EmulatorConfig::default()).expect("emulator");
-    let token = emu.issue_token(&app);
-    Tenant { emu, token, app }
-}
-
-fn tenant(seed: &str) -> Tenant {
-    tenant_from(Seed::from_file(&root().join(seed)).expect("seed"))
-}
-
-fn run(t: &Tenant, args: &[&str], envs: &[(&str, &str)]) -> Output {
-    command(t, args, envs).output().expect("run entraform")
-}
-
-fn command(t: &Tenant, args: &[&str], envs: &[(&str, &str)]) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_entraform"));
-    cmd.current_dir(root())
-        .args(args)
-        .args(["--graph-url", t.emu.base_url()])
-        .stdin(Stdio::null());
-    for (var, _) in std::env::vars() {
-        if var.starts_with("ENTRAFORM_") || var.starts_with("AZURE_") {
-            cmd.env_remove(var);
-        }
-    }
-    cmd.env_remove("CONTOSO_NEWHIRE_PASSWORD");
-    cmd.env("ENTRAFORM_GRAPH_TOKEN", &t.token)
-        .env("AZURE_TENANT_ID", t.emu.tenant_id())
-        .env("AZURE_CLIENT_ID", &t.app);
-    for (k, v) in envs {
-        cmd.env(k, v);
-    }
-    cmd
-}
-
-fn out(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
-
-fn writes(t: &Tenant) -> u64 {
-    let m = t.emu.metrics();
-    m.by_route
-        .iter()
-        .filter(|(r, _)| !r.starts_with("GET "))
-        .map(|(r, n)| if r.contains("$batch") { 0 } else { *n })
-        .sum::<u64>()
-        + m.batch_inner_requests
-}
-
-fn tempdir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("entraform-reconcile-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
-const NEW_HIRE: (&str, &str) = ("CONTOSO_NEWHIRE_PASSWORD", "Env-Supplied-Pass-42!");
 
 /// Someone changes the tenant outside the repo: a Graph request straight to the emulator.
 fn graph(t: &Tenant, method: &str, path: &str, body: Value) {
