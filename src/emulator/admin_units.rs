@@ -22,12 +22,12 @@ use serde_json::{Map, Value, json};
 
 use super::error::{GraphError, GraphResult};
 use super::http::{ApiRequest, ApiResponse};
-use super::listing::{self, Order, Prepared, Spec};
+use super::listing::{self, Order, Spec};
 use super::odata::Query;
 use super::render;
 use super::router::Ctx;
 use super::schema::FilterKind;
-use super::state::{Kind, Object, Tenant};
+use super::state::{Object, Tenant};
 
 /// Properties of `microsoft.graph.administrativeUnit` (v1.0).
 pub static AU_PROPERTIES: &[&str] = &[
@@ -239,35 +239,7 @@ pub fn members(
         ));
     }
     let set = &find(t, id)?.members;
-    let select = q.select.clone();
-    render::check_mixed_select(select.as_deref())?;
-    let p = Prepared {
-        q,
-        select: None,
-        filter: None,
-        order: Order::Id,
-    };
-    listing::page(
-        ctx.urls,
-        req,
-        &p,
-        ctx.urls.context("directoryObjects"),
-        || set.len(),
-        |after| listing::id_keys(set, after),
-        |_| None,
-        |mid| {
-            if refs {
-                let suffix = match t.kind_of(mid)? {
-                    Kind::User => "User",
-                    Kind::Group => "Group",
-                    Kind::ServicePrincipal => "ServicePrincipal",
-                };
-                Some(json!({ "@odata.id": ctx.urls.directory_object_ref(mid, suffix) }))
-            } else {
-                render::directory_object(t, mid, select.as_deref())
-            }
-        },
-    )
+    listing::directory_objects(ctx, t, req, q, set, refs)
 }
 
 /// Build the units of a seed (members as ids or UPNs) into the tenant.

@@ -8,7 +8,7 @@ use serde_json::{Map, Value, json};
 
 use super::error::{GraphError, GraphResult};
 use super::http::{ApiRequest, ApiResponse, id_from_odata_id, ref_body_id};
-use super::listing::{self, Prepared, Spec};
+use super::listing::{self, Spec};
 use super::odata::Query;
 use super::render;
 use super::router::Ctx;
@@ -306,35 +306,7 @@ pub fn members(
     }
     let id = find(ctx, t, id)?;
     let set = &t.groups[&id].members;
-    let select = q.select.clone();
-    render::check_mixed_select(select.as_deref())?;
-    let p = Prepared {
-        q,
-        select: None,
-        filter: None,
-        order: listing::Order::Id,
-    };
-    listing::page(
-        ctx.urls,
-        req,
-        &p,
-        ctx.urls.context("directoryObjects"),
-        || set.len(),
-        |after| listing::id_keys(set, after),
-        |_| None,
-        |mid| {
-            if refs {
-                let suffix = match t.kind_of(mid)? {
-                    Kind::User => "User",
-                    Kind::Group => "Group",
-                    Kind::ServicePrincipal => "ServicePrincipal",
-                };
-                Some(json!({ "@odata.id": ctx.urls.directory_object_ref(mid, suffix) }))
-            } else {
-                render::directory_object(t, mid, select.as_deref())
-            }
-        },
-    )
+    listing::directory_objects(ctx, t, req, q, set, refs)
 }
 
 /// `POST /groups/{id}/members/$ref`

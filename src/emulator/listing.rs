@@ -257,3 +257,45 @@ pub fn count_endpoint(req: &ApiRequest, n: impl FnOnce() -> usize) -> GraphResul
         body: Body::Text(n().to_string()),
     })
 }
+
+/// One page of a set of directory objects by id (group or unit members,
+/// memberOf, directReports): typed objects with `$select`, or `…/$ref` links.
+pub fn directory_objects(
+    ctx: &super::router::Ctx,
+    t: &Tenant,
+    req: &ApiRequest,
+    q: Query,
+    set: &std::collections::BTreeSet<String>,
+    refs: bool,
+) -> GraphResult<ApiResponse> {
+    use super::state::Kind;
+    let select = q.select.clone();
+    super::render::check_mixed_select(select.as_deref())?;
+    let p = Prepared {
+        q,
+        select: None,
+        filter: None,
+        order: Order::Id,
+    };
+    page(
+        ctx.urls,
+        req,
+        &p,
+        ctx.urls.context("directoryObjects"),
+        || set.len(),
+        |after| id_keys(set, after),
+        |_| None,
+        |oid| {
+            if refs {
+                let suffix = match t.kind_of(oid)? {
+                    Kind::User => "User",
+                    Kind::Group => "Group",
+                    Kind::ServicePrincipal => "ServicePrincipal",
+                };
+                Some(serde_json::json!({ "@odata.id": ctx.urls.directory_object_ref(oid, suffix) }))
+            } else {
+                super::render::directory_object(t, oid, select.as_deref())
+            }
+        },
+    )
+}

@@ -8,7 +8,7 @@ use serde_json::{Map, Value, json};
 
 use super::error::{GraphError, GraphResult};
 use super::http::{ApiRequest, ApiResponse, ref_body_id};
-use super::listing::{self, Prepared, Spec};
+use super::listing::{self, Spec};
 use super::odata::{self, Query};
 use super::render;
 use super::router::Ctx;
@@ -415,24 +415,7 @@ pub fn related(
     } else {
         t.member_of.get(&id).unwrap_or(&empty)
     };
-    let select = q.select.clone();
-    render::check_mixed_select(select.as_deref())?;
-    let p = Prepared {
-        q,
-        select: None,
-        filter: None,
-        order: listing::Order::Id,
-    };
-    listing::page(
-        ctx.urls,
-        req,
-        &p,
-        ctx.urls.context("directoryObjects"),
-        || set.len(),
-        |after| listing::id_keys(set, after),
-        |_| None,
-        |oid| render::directory_object(t, oid, select.as_deref()),
-    )
+    listing::directory_objects(ctx, t, req, q, set, false)
 }
 
 #[cfg(test)]
