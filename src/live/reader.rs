@@ -337,58 +337,18 @@ async fn read_groups_batch(
         .map_err(fail(permissions::GROUPS))?;
     let mut groups: Vec<LiveGroup> = listing.items.into_iter().map(group_from_dto).collect();
     let before = client.counters();
-    let mut pending: Vec<(usize, String)> = groups
+    let urls = groups
         .iter()
-        .enumerate()
-        .map(|(i, g)| (i, format!("/groups/{}/members?$select=id&$top=999", g.id)))
+        .map(|g| format!("/groups/{}/members?$select=id&$top=999", g.id))
         .collect();
-    while !pending.is_empty() {
-        let reqs = pending
-            .iter()
-            .map(|(_, url)| BatchRequest::get(url.clone()))
-            .collect();
-        let results = client
-            .batch(reqs)
-            .await
-            .map_err(fail(permissions::GROUPS))?;
-        let mut next = Vec::new();
-        for ((gi, _), result) in pending.iter().zip(results) {
-            match result {
-                Ok(resp) => {
-                    let page: Page<DirectoryObjectRef> = resp
-                        .body
-                        .map(serde_json::from_value)
-                        .transpose()
-                        .map_err(|e| {
-                            fail(permissions::GROUPS)(GraphError::Decode {
-                                method: "GET".into(),
-                                path: "/groups/{id}/members".into(),
-                                reason: e.to_string(),
-                            })
-                        })?
-                        .unwrap_or(Page {
-                            value: Vec::new(),
-                            next_link: None,
-                            delta_link: None,
-                        });
-                    groups[*gi]
-                        .members
-                        .extend(page.value.into_iter().map(member));
-                    if let Some(link) = page.next_link {
-                        let rel = relative_to_root(&link, client.root())
-                            .ok_or_else(|| {
-                                fail(permissions::GROUPS)(GraphError::ForeignLink(link.clone()))
-                            })?
-                            .to_string();
-                        next.push((*gi, rel));
-                    }
-                }
-                // Deleted between the two listings: no members to compare.
-                Err(e) if e.status == 404 => {}
-                Err(e) => return Err(fail(permissions::GROUPS)(GraphError::Api(e))),
-            }
+    let pages = member_pages(client, urls, permissions::GROUPS, "/groups/{id}/members").await?;
+    for (g, result) in groups.iter_mut().zip(pages) {
+        match result {
+            Ok(members) => g.members.extend(members.into_iter().map(member)),
+            // Deleted between the two listings: no members to compare.
+            Err(e) if e.status == 404 => {}
+            Err(e) => return Err(fail(permissions::GROUPS)(GraphError::Api(e))),
         }
-        pending = next;
     }
     let used = client.counters().since(&before).batch_requests as usize;
     Ok((groups, listing.pages, used))
@@ -505,70 +465,33 @@ async fn read_restricted_units(
         })
         .collect();
     let mut unknown: Vec<String> = Vec::new();
-    let mut pending: Vec<(usize, String)> = units
+    let urls = units
         .iter()
-        .enumerate()
-        .map(|(i, u)| {
-            (
-                i,
-                format!(
-                    "/directory/administrativeUnits/{}/members?$select=id&$top=999",
-                    u.id
-                ),
+        .map(|u| {
+            format!(
+                "/directory/administrativeUnits/{}/members?$select=id&$top=999",
+                u.id
             )
         })
         .collect();
-    while !pending.is_empty() {
-        let reqs = pending
-            .iter()
-            .map(|(_, url)| BatchRequest::get(url.clone()))
-            .collect();
-        let results = client
-            .batch(reqs)
-            .await
-            .map_err(fail(permissions::ADMIN_UNITS))?;
-        let mut next = Vec::new();
-        for ((ui, _), result) in pending.iter().zip(results) {
-            match result {
-                Ok(resp) => {
-                    let page: Page<DirectoryObjectRef> = resp
-                        .body
-                        .map(serde_json::from_value)
-                        .transpose()
-                        .map_err(|e| {
-                            fail(permissions::ADMIN_UNITS)(GraphError::Decode {
-                                method: "GET".into(),
-                                path: "/directory/administrativeUnits/{id}/members".into(),
-                                reason: e.to_string(),
-                            })
-                        })?
-                        .unwrap_or(Page {
-                            value: Vec::new(),
-                            next_link: None,
-                            delta_link: None,
-                        });
-                    units[*ui]
-                        .members
-                        .extend(page.value.into_iter().map(|m| ObjectId(m.id)));
-                    if let Some(link) = page.next_link {
-                        let rel = relative_to_root(&link, client.root())
-                            .ok_or_else(|| {
-                                fail(permissions::ADMIN_UNITS)(GraphError::ForeignLink(
-                                    link.clone(),
-                                ))
-                            })?
-                            .to_string();
-                        next.push((*ui, rel));
-                    }
-                }
-                // Deleted between the two listings: nothing to protect.
-                Err(e) if e.status == 404 => {}
-                // Hidden membership, or a permission missing for members only.
-                Err(e) if e.status == 403 => unknown.push(units[*ui].display_name.clone()),
-                Err(e) => return Err(fail(permissions::ADMIN_UNITS)(GraphError::Api(e))),
-            }
+    let pages = member_pages(
+        client,
+        urls,
+        permissions::ADMIN_UNITS,
+        "/directory/administrativeUnits/{id}/members",
+    )
+    .await?;
+    for (u, result) in units.iter_mut().zip(pages) {
+        match result {
+            Ok(members) => u
+                .members
+                .extend(members.into_iter().map(|m| ObjectId(m.id))),
+            // Deleted between the two listings: nothing to protect.
+            Err(e) if e.status == 404 => {}
+            // Hidden membership, or a permission missing for members only.
+            Err(e) if e.status == 403 => unknown.push(u.display_name.clone()),
+            Err(e) => return Err(fail(permissions::ADMIN_UNITS)(GraphError::Api(e))),
         }
-        pending = next;
     }
     let why = (!unknown.is_empty()).then(|| {
         let why = units_unknown(&format!(
@@ -579,6 +502,62 @@ async fn read_restricted_units(
         why
     });
     Ok((units, why, used(client)))
+}
+
+/// Every page of several member listings (one URL per owner), sent 20 to a
+/// `$batch` with each owner's nextLinks followed. One result per URL, in order:
+/// the member references, or the item's error (the caller decides what a 404 or 403 means).
+async fn member_pages(
+    client: &GraphClient,
+    urls: Vec<String>,
+    step: ReadStep,
+    path: &str,
+) -> Result<Vec<Result<Vec<DirectoryObjectRef>, Box<crate::graph::error::ApiError>>>, ReadError> {
+    let mut out: Vec<Result<Vec<DirectoryObjectRef>, Box<crate::graph::error::ApiError>>> =
+        urls.iter().map(|_| Ok(Vec::new())).collect();
+    let mut pending: Vec<(usize, String)> = urls.into_iter().enumerate().collect();
+    while !pending.is_empty() {
+        let reqs = pending
+            .iter()
+            .map(|(_, url)| BatchRequest::get(url.clone()))
+            .collect();
+        let results = client.batch(reqs).await.map_err(fail(step))?;
+        let mut next = Vec::new();
+        for ((i, _), result) in pending.iter().zip(results) {
+            match result {
+                Ok(resp) => {
+                    let page: Page<DirectoryObjectRef> = resp
+                        .body
+                        .map(serde_json::from_value)
+                        .transpose()
+                        .map_err(|e| {
+                            fail(step)(GraphError::Decode {
+                                method: "GET".into(),
+                                path: path.into(),
+                                reason: e.to_string(),
+                            })
+                        })?
+                        .unwrap_or(Page {
+                            value: Vec::new(),
+                            next_link: None,
+                            delta_link: None,
+                        });
+                    if let Ok(members) = &mut out[*i] {
+                        members.extend(page.value);
+                    }
+                    if let Some(link) = page.next_link {
+                        let rel = relative_to_root(&link, client.root())
+                            .ok_or_else(|| fail(step)(GraphError::ForeignLink(link.clone())))?
+                            .to_string();
+                        next.push((*i, rel));
+                    }
+                }
+                Err(e) => out[*i] = Err(e),
+            }
+        }
+        pending = next;
+    }
+    Ok(out)
 }
 
 /// The `oid` claim of a JWT access token, without verifying it (we only
