@@ -1,7 +1,7 @@
 //! `entraform reconcile` through the real binary against the emulator, the drift
 //! report, the lock, and the CI examples (so they cannot rot silently).
 
-mod cli_support;
+use crate::cli_support;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};

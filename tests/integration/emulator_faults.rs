@@ -2,7 +2,7 @@
 //! inside `$batch`, 503/504, replication delay, permission denial), the
 //! control endpoint, token shape, and scale.
 
-mod emulator_support;
+use crate::emulator_support;
 
 use std::time::{Duration, Instant};
 

@@ -11,7 +11,7 @@ const PEM: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/tests/graph_fixtures/cert-and-key.pem"
 );
-const PUB: &[u8] = include_bytes!("graph_fixtures/public-key.pem");
+const PUB: &[u8] = include_bytes!("../graph_fixtures/public-key.pem");
 const SHA1: &str = "24BE6B55E25C5B57D16ED430D44E517163F9D349";
 const SHA256: &str = "E3D92F332E35B70E0B27EA66B6205E2EC3696C800521D6399502F24E71EECE48";
 

@@ -4,7 +4,7 @@
 //! restricted management administrative unit); and the live reader reading
 //! them, including the degraded read when the listing is forbidden.
 
-mod emulator_support;
+use crate::emulator_support;
 
 use emulator_support::*;
 use entraform::emulator::{EmulatorConfig, FaultConfig, Seed};

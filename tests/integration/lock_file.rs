@@ -1,16 +1,12 @@
 //! The state-directory lock: one winner, stale-lock recovery, release on drop.
 
-use std::path::PathBuf;
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use entraform::lock::{self, DEFAULT_TIMEOUT, Holder, LOCK_FILE, LockError};
 
-fn tempdir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("entraform-lock-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
+fn tempdir(name: &str) -> crate::scratch::Scratch {
+    crate::scratch::Scratch::new(&format!("lock-{name}"))
 }
 
 fn now() -> u64 {
@@ -32,7 +28,7 @@ fn of_many_concurrent_runs_exactly_one_wins_each_round() {
         let barrier = Arc::new(Barrier::new(n));
         let handles: Vec<_> = (0..n)
             .map(|i| {
-                let dir = dir.clone();
+                let dir = dir.to_path_buf();
                 let barrier = barrier.clone();
                 std::thread::spawn(move || {
                     barrier.wait();

@@ -80,11 +80,11 @@ fn detailed_exitcode_is_2_with_changes_and_0_without() {
         "tenant:\n  domain: contoso.com\nusers:\n  - upn: ann\n    displayName: Ann\n",
     )
     .unwrap();
-    let seed = tempdir(&format!(
+    let seed_dir = tempdir(&format!(
         "{}-seed",
         dir.file_name().unwrap().to_string_lossy()
-    ))
-    .join("seed.yaml");
+    ));
+    let seed = seed_dir.join("seed.yaml");
     std::fs::write(
         &seed,
         "tenant:\n  domains: [contoso.com]\napplications:\n  - appId: 11111111-1111-4111-8111-111111111111\n    servicePrincipalId: 22222222-2222-4222-8222-222222222222\n    clientSecrets: [s3cret-value]\nusers:\n  - id: 33333333-3333-4333-8333-333333333333\n    userPrincipalName: ann@contoso.com\n    displayName: Ann\n    mailNickname: ann\n    accountEnabled: true\nroleAssignments:\n  - principalId: 33333333-3333-4333-8333-333333333333\n    roleDefinitionId: 62e90394-69f5-4237-9190-012177145e10\n",
@@ -116,11 +116,11 @@ fn a_tripped_gate_exits_3_and_its_flag_lets_it_through() {
         "tenant:\n  domain: contoso.com\nusers:\n  - upn: ann\nroles:\n  - role: Global Administrator\n    principals: []\n",
     )
     .unwrap();
-    let seed = tempdir(&format!(
+    let seed_dir = tempdir(&format!(
         "{}-seed",
         dir.file_name().unwrap().to_string_lossy()
-    ))
-    .join("seed.yaml");
+    ));
+    let seed = seed_dir.join("seed.yaml");
     std::fs::write(
         &seed,
         "tenant:\n  domains: [contoso.com]\napplications:\n  - appId: 11111111-1111-4111-8111-111111111111\nusers:\n  - id: 33333333-3333-4333-8333-333333333333\n    userPrincipalName: ann@contoso.com\n    displayName: Ann\n    mailNickname: ann\n    accountEnabled: true\nroleAssignments:\n  - principalId: 33333333-3333-4333-8333-333333333333\n    roleDefinitionId: 62e90394-69f5-4237-9190-012177145e10\n",
@@ -265,9 +265,6 @@ fn plan_is_read_only_and_reads_in_bulk() {
     );
 }
 
-fn tempdir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("entraform-plan-cli-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
+fn tempdir(name: &str) -> crate::scratch::Scratch {
+    crate::scratch::Scratch::new(&format!("plan-cli-{name}"))
 }

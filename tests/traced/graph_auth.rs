@@ -1,7 +1,7 @@
 //! Authentication against the emulator's token endpoint: client secret,
 //! certificate assertion, federated token file; a wrong secret's error.
 
-mod trace_capture;
+use crate::trace_capture;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -110,8 +110,7 @@ async fn federated_token_file() {
         "iss": GH_ISSUER, "sub": GH_SUBJECT, "aud": "api://AzureADTokenExchange",
         "iat": now, "nbf": now, "exp": now + 300
     }));
-    let dir = std::env::temp_dir().join(format!("entraform-auth-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = crate::scratch::Scratch::new("auth");
     let file = dir.join("federated-token");
     std::fs::write(&file, &jwt).unwrap();
     let c = client(

@@ -1,6 +1,6 @@
 //! `entraform apply` through the real binary against the emulator over HTTP.
 
-mod cli_support;
+use crate::cli_support;
 
 use cli_support::{NEW_HIRE, out, root, run, tempdir, tenant, writes};
 

@@ -2,8 +2,8 @@
 //! 429/503 with Retry-After, `$batch` per-item retries, error wording,
 //! credentials (secret, federated file, GitHub OIDC), and no secret in logs.
 
-mod graph_mock;
-mod trace_capture;
+use crate::graph_mock;
+use crate::trace_capture;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -263,8 +263,7 @@ async fn wrong_secret_names_tenant_and_client() {
 
 #[tokio::test]
 async fn federated_token_file_and_github_oidc() {
-    let dir = std::env::temp_dir().join(format!("entraform-fed-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = crate::scratch::Scratch::new("fed");
     let file = dir.join("token");
     std::fs::write(&file, "federated-jwt-from-file\n").unwrap();
     let mock = start(Arc::new(|r: &Req| {

@@ -33,8 +33,7 @@ fn spawn(args: &[&str]) -> (Server, String) {
 
 #[tokio::test]
 async fn serves_a_yaml_seed_and_prints_its_url() {
-    let dir = std::env::temp_dir().join(format!("entraform-emulator-cli-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = crate::scratch::Scratch::new("emulator-cli");
     let seed = dir.join("tenant.yaml");
     std::fs::write(
         &seed,
@@ -100,8 +99,7 @@ async fn synthetic_tenant_and_bad_seed() {
 
 #[tokio::test]
 async fn ctrl_c_prints_metrics_and_dumps_state() {
-    let dir = std::env::temp_dir().join(format!("entraform-emulator-dump-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = crate::scratch::Scratch::new("emulator-dump");
     let out = dir.join("state.json");
     let mut child = Command::new(env!("CARGO_BIN_EXE_entraform"))
         .args([

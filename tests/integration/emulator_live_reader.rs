@@ -1,7 +1,7 @@
 //! End to end: the live reader (real Graph client, real HTTP) reads a
 //! synthetic tenant from the emulator, also under throttling and 5xx faults.
 
-mod emulator_support;
+use crate::emulator_support;
 
 use emulator_support::*;
 use entraform::emulator::{

@@ -5,6 +5,7 @@
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 
+use crate::scratch::Scratch;
 use entraform::emulator::{BackgroundEmulator, EmulatorConfig, Seed};
 
 /// The repository root (tests run commands from there).
@@ -79,12 +80,9 @@ pub fn writes(t: &Tenant) -> u64 {
         + m.batch_inner_requests
 }
 
-/// A fresh, empty temporary directory for this test process.
-pub fn tempdir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("entraform-test-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
+/// A fresh, empty scratch directory, removed when the test drops it.
+pub fn tempdir(name: &str) -> Scratch {
+    Scratch::new(&format!("test-{name}"))
 }
 
 /// The environment variable the example repo's new hire takes her password from.

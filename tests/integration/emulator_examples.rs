@@ -10,7 +10,7 @@
 //! round) the test creates it first. Every file must be either replayed or
 //! listed in `NOT_COVERED` with the reason.
 
-mod emulator_support;
+use crate::emulator_support;
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;

@@ -4,7 +4,6 @@
 #![cfg(unix)]
 
 use std::fmt::Write as _;
-use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -12,16 +11,18 @@ use entraform::emulator::{BackgroundEmulator, EmulatorConfig, FaultConfig, Seed}
 
 const APP: &str = "11111111-1111-4111-8111-111111111111";
 
-fn tempdir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("entraform-kill-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
+fn tempdir(name: &str) -> crate::scratch::Scratch {
+    crate::scratch::Scratch::new(&format!("kill-{name}"))
 }
 
 /// A tenant of `existing` users and `groups` groups, a repo adding `new` users and
 /// making everyone a member of every group; returns (emulator, repo dir).
-fn setup(name: &str, existing: usize, new: usize, groups: usize) -> (BackgroundEmulator, PathBuf) {
+fn setup(
+    name: &str,
+    existing: usize,
+    new: usize,
+    groups: usize,
+) -> (BackgroundEmulator, crate::scratch::Scratch) {
     let mut y =
         format!("tenant:\n  domains: [contoso.com]\napplications:\n  - appId: {APP}\nusers:\n");
     for i in 0..existing {
@@ -63,7 +64,8 @@ fn setup(name: &str, existing: usize, new: usize, groups: usize) -> (BackgroundE
 #[test]
 fn ctrl_c_finishes_requests_in_flight_and_sends_no_new_ones() {
     let (emu, dir) = setup("int", 300, 0, 20); // 6,000 member additions
-    let journal = tempdir("int-journal").join("journal.jsonl");
+    let journal_dir = tempdir("int-journal");
+    let journal = journal_dir.join("journal.jsonl");
     let token = emu.issue_token(APP);
     emu.set_faults(FaultConfig {
         latency_ms: 100,
@@ -130,7 +132,8 @@ fn ctrl_c_finishes_requests_in_flight_and_sends_no_new_ones() {
 fn sigkill_mid_apply_then_plan_and_apply_converge() {
     let (existing, new, groups) = (60, 20, 10);
     let (emu, dir) = setup("kill", existing, new, groups);
-    let journal = tempdir("journal").join("journal.jsonl");
+    let journal_dir = tempdir("journal");
+    let journal = journal_dir.join("journal.jsonl");
 
     let token = emu.issue_token(APP);
     let cmd = |args: &[&str]| {

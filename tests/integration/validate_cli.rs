@@ -337,34 +337,7 @@ fn ten_mistakes_gives_ten_distinct_kinds_in_three_files() {
     );
 }
 
-/// A scratch directory under the system temp dir, removed on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(tag: &str) -> Self {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos();
-        let p = std::env::temp_dir().join(format!(
-            "entraform-test-{tag}-{}-{nanos}",
-            std::process::id()
-        ));
-        std::fs::create_dir_all(&p).unwrap();
-        TempDir(p)
-    }
-    fn write(&self, rel: &str, bytes: &[u8]) {
-        let p = self.0.join(rel);
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(p, bytes).unwrap();
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+use crate::scratch::Scratch as TempDir;
 
 #[test]
 fn non_utf8_file_is_an_io_error() {
@@ -374,7 +347,7 @@ fn non_utf8_file_is_an_io_error() {
         "users/latin1.yaml",
         b"users:\n  - upn: ann@contoso.com\n    city: M\xfcnchen\n",
     );
-    let out = validate(&tmp.0, "json");
+    let out = validate(&tmp, "json");
     let doc = json_doc(&out);
     assert_eq!(out.status.code(), Some(1), "{doc:#}");
     let diags = doc["diagnostics"].as_array().unwrap();
@@ -497,7 +470,7 @@ fn literal_password_in_defaults_never_appears_in_any_output() {
         "tenant.yaml",
         b"tenant:\n  domain: contoso.com\n  defaults:\n    password: Defaults-Secret-Walrus42\n",
     );
-    assert_no_password(&tmp.0, "Defaults-Secret-Walrus42");
+    assert_no_password(&tmp, "Defaults-Secret-Walrus42");
 }
 
 #[test]
@@ -508,7 +481,7 @@ fn literal_password_as_block_scalar_never_appears_in_any_output() {
         "users/ann.yaml",
         b"users:\n  - upn: ann@contoso.com\n    password: |\n      Block-Secret-Narwhal7\n    jobTitle: Engineer\n",
     );
-    assert_no_password(&tmp.0, "Block-Secret-Narwhal7");
+    assert_no_password(&tmp, "Block-Secret-Narwhal7");
 }
 
 #[test]
@@ -519,8 +492,8 @@ fn duplicate_password_key_never_leaks() {
         "users/ann.yaml",
         b"users:\n  - upn: ann@contoso.com\n    password: First-Secret-Otter1\n    password: Second-Secret-Otter2\n",
     );
-    assert_no_password(&tmp.0, "First-Secret-Otter1");
-    assert_no_password(&tmp.0, "Second-Secret-Otter2");
+    assert_no_password(&tmp, "First-Secret-Otter1");
+    assert_no_password(&tmp, "Second-Secret-Otter2");
 }
 
 /// A fixture repo in a temp dir: contoso tenant plus one user file holding `user_lines` under `ann`.
@@ -548,19 +521,19 @@ fn assert_secret_hidden(dir: &Path, secret: &str) {
 #[test]
 fn password_written_as_env_name_never_leaks() {
     let tmp = password_repo("pw-env", "    password: { env: \"EnvSecret Emu9!\" }\n");
-    assert_secret_hidden(&tmp.0, "EnvSecret Emu9!");
+    assert_secret_hidden(&tmp, "EnvSecret Emu9!");
 }
 
 #[test]
 fn password_written_as_list_never_leaks() {
     let tmp = password_repo("pw-list", "    password: [ListSecret-Emu9]\n");
-    assert_secret_hidden(&tmp.0, "ListSecret-Emu9");
+    assert_secret_hidden(&tmp, "ListSecret-Emu9");
 }
 
 #[test]
 fn password_under_miscased_key_never_leaks() {
     let tmp = password_repo("pw-case", "    Password: CaseSecret-Emu9\n");
-    assert_secret_hidden(&tmp.0, "CaseSecret-Emu9");
+    assert_secret_hidden(&tmp, "CaseSecret-Emu9");
 }
 
 #[test]

@@ -1,7 +1,7 @@
 //! The emulator's Graph endpoints over real HTTP: users, managers, groups,
 //! members, deleted items, roles, delta, `$batch`, auth, control endpoints.
 
-mod emulator_support;
+use crate::emulator_support;
 
 use emulator_support::*;
 use serde_json::{Value, json};

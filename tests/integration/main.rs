@@ -1,0 +1,32 @@
+//! Integration tests, one binary for all areas: one link step and one executable
+//! instead of two dozen keeps CI's build time and disk use down.
+
+#[path = "../common/scratch.rs"]
+mod scratch;
+
+mod cli_support;
+mod emulator_support;
+
+mod apply_cli;
+mod apply_faults;
+mod apply_kill;
+mod apply_requests;
+mod emulator_admin_units;
+mod emulator_api;
+mod emulator_cli;
+mod emulator_examples;
+mod emulator_faults;
+mod emulator_live_reader;
+mod export_roundtrip;
+mod graph_assertion;
+mod live_read;
+mod lock_file;
+mod plan_cli;
+mod plan_gates;
+mod plan_props;
+mod plan_render;
+mod plan_restricted;
+mod reconcile_cli;
+mod schema;
+mod validate_cli;
+mod validate_props;

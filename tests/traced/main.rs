@@ -1,0 +1,11 @@
+//! Tests that capture every log line with a process-wide trace subscriber, kept in
+//! their own binary so the capture neither slows nor collects the other tests.
+
+#[path = "../common/scratch.rs"]
+mod scratch;
+
+mod graph_mock;
+mod trace_capture;
+
+mod graph_auth;
+mod graph_client;
