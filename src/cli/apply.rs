@@ -68,7 +68,7 @@ pub fn run(mut args: Args, color: ColorChoice) -> anyhow::Result<Exit> {
     };
     let _lock = args.lock.acquire("apply")?;
     let conn = args.tenant.connect()?;
-    let live = conn.read()?;
+    let live = conn.read(Some(&args.lock.state))?;
     let steps = match &args.plan {
         Some(path) => {
             let text = std::fs::read_to_string(path)

@@ -8,6 +8,8 @@ use crate::emulator::{BackgroundEmulator, EmulatorConfig, Seed};
 use crate::graph::{AuthConfig, ClientOptions, Cloud, Credential, GraphClient};
 use crate::live::{Live, ReadOptions, read_live_blocking};
 
+use super::state::StateArgs;
+
 /// Where the tenant is and how to sign in (shared by plan, apply and export).
 #[derive(Debug, Clone, clap::Args)]
 pub struct TenantArgs {
@@ -87,14 +89,19 @@ impl TenantArgs {
 }
 
 impl Connection {
-    /// Read the whole tenant.
-    pub fn read(&self) -> anyhow::Result<Live> {
-        let live = read_live_blocking(&self.client, &ReadOptions::default())
-            .context("cannot read the tenant")?;
+    /// Read the tenant: in full, or incrementally from the state directory's
+    /// snapshot when `state` names one.
+    pub fn read(&self, state: Option<&StateArgs>) -> anyhow::Result<Live> {
+        let options = ReadOptions {
+            incremental: state.and_then(StateArgs::incremental),
+            ..ReadOptions::default()
+        };
+        let live = read_live_blocking(&self.client, &options).context("cannot read the tenant")?;
         tracing::info!(
             users = live.users().len(),
             groups = live.groups().len(),
             requests = %live.stats().requests,
+            mode = ?live.stats().mode,
             "read the tenant"
         );
         Ok(live)

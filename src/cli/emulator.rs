@@ -86,8 +86,12 @@ pub struct Args {
     pub expand_page_cap: usize,
 
     /// Split a group's members@delta over several pages after this many entries (0 = never).
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0, env = "ENTRAFORM_EMULATOR_DELTA_MEMBER_CAP")]
     pub delta_member_cap: usize,
+
+    /// Delta tokens older than this get `400 syncStateNotFound` (Graph: 7 days).
+    #[arg(long, value_name = "DURATION", default_value = "7d", value_parser = crate::lock::parse_duration, env = "ENTRAFORM_EMULATOR_DELTA_TOKEN_LIFETIME")]
+    pub delta_token_lifetime: std::time::Duration,
 
     /// On Ctrl-C, write the final tenant (seed format, no secrets) to this file.
     #[arg(long, value_name = "FILE")]
@@ -123,6 +127,7 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
         id_seed: args.fault_seed,
         expand_page_cap: args.expand_page_cap,
         delta_member_cap: args.delta_member_cap,
+        delta_token_lifetime: args.delta_token_lifetime,
         faults: FaultConfig {
             seed: args.fault_seed,
             latency_ms: args.latency_ms,

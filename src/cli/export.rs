@@ -100,7 +100,7 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
         return Ok(Exit::Error);
     }
     let conn = args.tenant.connect()?;
-    let live = conn.read()?;
+    let live = conn.read(None)?;
     let opts = ExportOptions {
         split_by: args.split_by.into(),
         users,

@@ -16,6 +16,7 @@ pub mod export;
 pub mod plan;
 pub mod reconcile;
 pub mod schema;
+pub mod state;
 pub mod validate;
 
 /// Process exit codes shared by every command (terraform's `-detailed-exitcode` plus "unsafe").

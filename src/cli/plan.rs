@@ -35,6 +35,9 @@ pub struct Args {
     pub tenant: TenantArgs,
 
     #[command(flatten)]
+    pub state: super::state::StateArgs,
+
+    #[command(flatten)]
     pub gates: GateFlags,
 }
 
@@ -118,7 +121,7 @@ pub fn run(args: Args, color: ColorChoice) -> anyhow::Result<Exit> {
         return Ok(Exit::Error);
     };
     let conn = args.tenant.connect()?;
-    let live = conn.read()?;
+    let live = conn.read(Some(&args.state))?;
     let plan = plan::build(desired, &live, &args.gates.overrides());
     let opts = RenderOptions {
         color: args.format == OutFormat::Text && color.enabled(std::io::stdout().is_terminal()),

@@ -26,10 +26,10 @@ use crate::plan::{self};
 /// The state directory and its lock (shared by `apply` and `reconcile`).
 #[derive(Debug, Clone, clap::Args)]
 pub struct LockArgs {
-    /// State directory. With it, the run holds the lock DIR/entraform.lock so two runs against the
-    /// same tenant and state dir never interleave applies. Without it, no lock is taken.
-    #[arg(long, value_name = "DIR", env = "ENTRAFORM_STATE_DIR")]
-    pub state_dir: Option<PathBuf>,
+    /// The state directory (snapshot for incremental reads, and the lock).
+    /// Without one, no lock is taken.
+    #[command(flatten)]
+    pub state: super::state::StateArgs,
 
     /// A lock older than this is abandoned and taken over (also one whose process is gone on this host).
     #[arg(long, value_name = "DURATION", default_value = "1h", value_parser = lock::parse_duration, env = "ENTRAFORM_LOCK_TIMEOUT")]
@@ -39,7 +39,7 @@ pub struct LockArgs {
 impl LockArgs {
     /// Take the lock when `--state-dir` was given; warn when a stale lock was taken over.
     pub fn acquire(&self, command: &str) -> anyhow::Result<Option<Lock>> {
-        let Some(dir) = &self.state_dir else {
+        let Some(dir) = &self.state.state_dir else {
             return Ok(None);
         };
         let lock = lock::acquire(dir, command, self.lock_timeout)?;
@@ -158,7 +158,7 @@ pub fn run(args: Args, color: ColorChoice) -> anyhow::Result<Exit> {
         args.lock.acquire("reconcile")?
     };
     let conn = args.tenant.connect()?;
-    let live = conn.read()?;
+    let live = conn.read(Some(&args.lock.state))?;
     let plan = plan::build(desired, &live, &args.gates.overrides());
     let mut report = DriftReport::from_plan(&plan);
     let opts = RenderOptions {

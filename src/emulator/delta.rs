@@ -1,7 +1,13 @@
 //! Delta queries: `/users/delta` and `/groups/delta`, driven by the tenant's
 //! change log. A round starts with no token (everything), pages with
 //! `$skiptoken`, and ends with an `@odata.deltaLink` whose `$deltatoken`
-//! returns only what changed after it.
+//! returns only what changed after it. Tokens carry the tenant's change-tracking
+//! generation and their issue time: one from another emulator instance, from
+//! before [`Tenant::expire_delta_tokens`], or older than the configured lifetime
+//! (Graph: 7 days for directory objects) gets `400 syncStateNotFound`.
+//!
+//! `manager` may be selected on `/users/delta`: it comes back as
+//! `manager@delta` (the current manager, or the removed one with `@removed`).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -15,7 +21,7 @@ use super::render;
 use super::router::Ctx;
 use super::schema::{GROUP_PROPERTIES, USER_PROPERTIES, canonical};
 use super::state::{Kind, Tenant};
-use super::util::{hex, unhex};
+use super::util::{hex, now_secs, unhex};
 
 /// Objects per delta page unless `Prefer: odata.maxpagesize=N` asks otherwise.
 pub const DELTA_PAGE: usize = 200;
@@ -30,16 +36,37 @@ struct Token {
     /// When > 0: the group `after` continues on this page from this member index.
     #[serde(default)]
     resume_members: usize,
+    /// The tenant's change-tracking generation when the round started.
+    #[serde(default)]
+    generation: u64,
+    /// When the round's first request was answered (Unix seconds).
+    #[serde(default)]
+    issued: i64,
+}
+
+/// Graph's answer to an expired or unknown delta token (identity resources).
+fn sync_state_not_found() -> GraphError {
+    GraphError::new(
+        400,
+        "syncStateNotFound",
+        "The sync state generation is not found. The delta token is expired and data must be synchronized again.",
+    )
 }
 
 fn encode(t: &Token) -> String {
     hex(serde_json::to_string(t).unwrap_or_default().as_bytes())
 }
 
-fn decode(s: &str) -> GraphResult<Token> {
-    unhex(s)
+fn decode(s: &str, ctx: &Ctx, t: &Tenant) -> GraphResult<Token> {
+    let tok: Token = unhex(s)
         .and_then(|b| serde_json::from_slice(&b).ok())
-        .ok_or_else(|| GraphError::bad_request("Invalid or expired delta token."))
+        .ok_or_else(|| GraphError::bad_request("Invalid or expired delta token."))?;
+    let age = now_secs().saturating_sub(tok.issued);
+    let lifetime = i64::try_from(ctx.delta_token_lifetime_secs).unwrap_or(i64::MAX);
+    if tok.generation != t.delta_generation || age > lifetime {
+        return Err(sync_state_not_found());
+    }
+    Ok(tok)
 }
 
 fn page_size(req: &ApiRequest) -> usize {
@@ -58,6 +85,7 @@ fn page_size(req: &ApiRequest) -> usize {
 
 /// Start or continue a round from the request's options.
 fn round(
+    ctx: &Ctx,
     req: &ApiRequest,
     t: &Tenant,
     props: &[&'static str],
@@ -78,19 +106,23 @@ fn round(
             )));
         }
     };
-    // Validate $select names (members is a navigation property allowed on groups delta).
+    // Validate $select names (members is a navigation property allowed on
+    // groups delta, manager on users delta).
+    let navigation = if type_name == "group" {
+        "members"
+    } else {
+        "manager"
+    };
     if let Some(sel) = &q.select {
         for s in sel {
-            if canonical(props, s).is_none()
-                && !(type_name == "group" && s.eq_ignore_ascii_case("members"))
-            {
+            if canonical(props, s).is_none() && !s.eq_ignore_ascii_case(navigation) {
                 return Err(GraphError::unknown_property(s, type_name));
             }
         }
     }
     let shown_select = q.select.clone();
     if let Some(tok) = &q.skiptoken {
-        return Ok((decode(tok)?, None));
+        return Ok((decode(tok, ctx, t)?, None));
     }
     let members = expand_members
         || q.select
@@ -98,10 +130,11 @@ fn round(
             .is_none_or(|s| s.iter().any(|x| x.eq_ignore_ascii_case("members")));
     let mut token = match &q.deltatoken {
         Some(tok) => {
-            let mut d = decode(tok)?;
+            let mut d = decode(tok, ctx, t)?;
             d.end = t.seq;
             d.after = String::new();
             d.resume_members = 0;
+            d.issued = now_secs();
             d
         }
         None => Token {
@@ -111,6 +144,8 @@ fn round(
             select: q.select.clone(),
             members,
             resume_members: 0,
+            generation: t.delta_generation,
+            issued: now_secs(),
         },
     };
     if q.deltatoken.is_none() {
@@ -180,6 +215,8 @@ fn finish(
                 select: tok.select.clone(),
                 members: tok.members,
                 resume_members: 0,
+                generation: tok.generation,
+                issued: tok.issued,
             };
             m.insert(
                 "@odata.deltaLink".into(),
@@ -197,8 +234,12 @@ fn finish(
 
 /// `GET /users/delta`
 pub fn users(ctx: &Ctx, t: &Tenant, req: &ApiRequest) -> GraphResult<ApiResponse> {
-    let (tok, shown) = round(req, t, USER_PROPERTIES, "user")?;
+    let (tok, shown) = round(ctx, req, t, USER_PROPERTIES, "user")?;
     let size = page_size(req);
+    let with_manager = tok
+        .select
+        .as_ref()
+        .is_some_and(|s| s.iter().any(|x| x.eq_ignore_ascii_case("manager")));
     let sel: Option<Vec<&'static str>> = tok.select.as_ref().map(|s| {
         let mut v: Vec<&'static str> = s
             .iter()
@@ -211,7 +252,13 @@ pub fn users(ctx: &Ctx, t: &Tenant, req: &ApiRequest) -> GraphResult<ApiResponse
     });
     let render_one = |id: &str| -> Value {
         match t.users.get(id) {
-            Some(u) => Value::Object(render::user(u, sel.as_deref())),
+            Some(u) => {
+                let mut m = render::user(u, sel.as_deref());
+                if with_manager && let Some(d) = manager_delta(t, id, tok.since) {
+                    m.insert("manager@delta".into(), d);
+                }
+                Value::Object(m)
+            }
             None => removed(t, id),
         }
     };
@@ -235,6 +282,24 @@ pub fn users(ctx: &Ctx, t: &Tenant, req: &ApiRequest) -> GraphResult<ApiResponse
         value,
         last.map(|id| (id, 0)),
     ))
+}
+
+/// A user's `manager@delta`: the current manager; else, in a round after a
+/// token, the manager removed since it (with `@removed`); else nothing.
+fn manager_delta(t: &Tenant, id: &str, since: u64) -> Option<Value> {
+    let entry = |mid: &str| {
+        let ty = t.kind_of(mid).unwrap_or(Kind::User).odata_type();
+        json!({ "@odata.type": ty, "id": mid })
+    };
+    if let Some(mid) = t.manager.get(id) {
+        return Some(json!([entry(mid)]));
+    }
+    let (seq, old) = t.manager_removed.get(id)?;
+    (since > 0 && *seq > since).then(|| {
+        let mut e = entry(old);
+        e["@removed"] = json!({ "reason": "deleted" });
+        json!([e])
+    })
 }
 
 /// Range bounds "after this id" (everything when empty).
@@ -267,7 +332,7 @@ fn take<'a>(
 
 /// `GET /groups/delta`
 pub fn groups(ctx: &Ctx, t: &Tenant, req: &ApiRequest) -> GraphResult<ApiResponse> {
-    let (tok, shown_ctx) = round(req, t, GROUP_PROPERTIES, "group")?;
+    let (tok, shown_ctx) = round(ctx, req, t, GROUP_PROPERTIES, "group")?;
     let size = page_size(req);
     let sel: Option<Vec<&'static str>> = tok.select.as_ref().map(|s| {
         let mut v: Vec<&'static str> = s

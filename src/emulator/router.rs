@@ -27,6 +27,8 @@ pub struct Ctx<'a> {
     pub expand_page_cap: usize,
     /// Most `members@delta` entries per group item in a delta page (0 = no split).
     pub delta_member_cap: usize,
+    /// Delta tokens older than this are rejected with `syncStateNotFound`.
+    pub delta_token_lifetime_secs: u64,
 }
 
 impl Ctx<'_> {

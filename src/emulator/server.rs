@@ -44,7 +44,12 @@ pub struct EmulatorConfig {
     /// Split a group's `members@delta` across pages after this many entries,
     /// repeating the group object as Graph does for large groups (0, the default: never).
     pub delta_member_cap: usize,
+    /// How long a delta token stays valid (Graph: 7 days for directory objects).
+    pub delta_token_lifetime: Duration,
 }
+
+/// Graph's lifetime of delta tokens for identity resources (7 days).
+pub const DELTA_TOKEN_LIFETIME: Duration = Duration::from_secs(7 * 24 * 3600);
 
 /// Graph's page size for directory listings with `$expand` (known issue 13635).
 pub const REPORTED_EXPAND_PAGE_CAP: usize = 100;
@@ -57,6 +62,7 @@ impl Default for EmulatorConfig {
             id_seed: 0x5eed,
             expand_page_cap: REPORTED_EXPAND_PAGE_CAP,
             delta_member_cap: 0,
+            delta_token_lifetime: DELTA_TOKEN_LIFETIME,
         }
     }
 }
@@ -71,6 +77,7 @@ pub struct Shared {
     urls: Urls,
     expand_page_cap: usize,
     delta_member_cap: usize,
+    delta_token_lifetime_secs: u64,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -143,6 +150,7 @@ impl Shared {
             faults: &self.faults,
             expand_page_cap: self.expand_page_cap,
             delta_member_cap: self.delta_member_cap,
+            delta_token_lifetime_secs: self.delta_token_lifetime_secs,
         };
         let result = admitted.and_then(|()| router::route(&ctx, &mut t, req));
         drop(t);
@@ -233,6 +241,17 @@ impl EmulatorHandle {
     pub fn expire_token(&self, token: &str) {
         lock(&self.shared.tokens).expire(token);
     }
+
+    /// Invalidate every delta token handed out so far (`POST /_emulator/delta/expire`).
+    pub fn expire_delta_tokens(&self) {
+        lock(&self.shared.tenant).expire_delta_tokens();
+    }
+
+    /// Change the tenant directly, bypassing Graph (no faults, no metrics):
+    /// for tests and benchmarks that simulate changes made elsewhere.
+    pub fn with_tenant<R>(&self, f: impl FnOnce(&mut Tenant) -> R) -> R {
+        f(&mut lock(&self.shared.tenant))
+    }
 }
 
 /// An emulator running on the current tokio runtime.
@@ -266,6 +285,7 @@ impl Emulator {
             },
             expand_page_cap: config.expand_page_cap,
             delta_member_cap: config.delta_member_cap,
+            delta_token_lifetime_secs: config.delta_token_lifetime.as_secs(),
         });
         let (stop, stopped) = oneshot::channel::<()>();
         let app_shared = shared.clone();
@@ -589,6 +609,10 @@ fn control(shared: &Shared, method: &str, rest: &str, body: &[u8]) -> ApiRespons
         ("DELETE", "metrics") => {
             *shared.metrics() = Metrics::default();
             lock(&shared.faults).stats = Default::default();
+            ApiResponse::no_content()
+        }
+        ("POST", "delta/expire") => {
+            lock(&shared.tenant).expire_delta_tokens();
             ApiResponse::no_content()
         }
         ("GET", "faults") => ApiResponse::json(

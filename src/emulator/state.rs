@@ -158,6 +158,11 @@ pub struct Tenant {
     pub rng: Rng,
     /// Administrative units by id.
     pub admin_units: BTreeMap<String, AdminUnit>,
+    /// User id → (sequence, old manager id) of the last manager removal, for `manager@delta`.
+    pub manager_removed: HashMap<String, (u64, String)>,
+    /// The change-tracking generation: delta tokens of another generation (another
+    /// emulator instance, or before [`Tenant::expire_delta_tokens`]) are rejected.
+    pub delta_generation: u64,
 }
 
 /// The few numeric properties of users and groups (every other scalar is a string or a boolean).
@@ -167,6 +172,20 @@ const NUMERIC_PROPS: &[&str] = &[
     "unseenConversationsCount",
     "unseenMessagesCount",
 ];
+
+/// A generation number unlikely to repeat across emulator instances (time and
+/// process id; not the id seed, which is the same for every instance).
+fn fresh_generation() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(0);
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u64(nanos);
+    h.write_u32(std::process::id());
+    h.finish()
+}
 
 fn lower(s: &str) -> String {
     s.to_lowercase()
@@ -195,6 +214,8 @@ impl Tenant {
             seq: 0,
             rng: Rng::new(rng_seed),
             admin_units: BTreeMap::new(),
+            manager_removed: HashMap::new(),
+            delta_generation: fresh_generation(),
         };
         // Every app registration has a service principal in its home tenant.
         for i in 0..t.apps.len() {
@@ -396,6 +417,16 @@ impl Tenant {
         Some(upn.strip_prefix(&prefix).unwrap_or(upn).to_string())
     }
 
+    /// Invalidate every delta token handed out so far (Graph expires them after
+    /// 7 days, or when it can no longer track changes): their next use gets
+    /// `400 syncStateNotFound`.
+    pub fn expire_delta_tokens(&mut self) {
+        let old = self.delta_generation;
+        while self.delta_generation == old {
+            self.delta_generation = fresh_generation();
+        }
+    }
+
     /// The next change-log sequence number.
     pub fn next_seq(&mut self) -> u64 {
         self.seq += 1;
@@ -525,6 +556,9 @@ impl Tenant {
     /// Remove a user's manager; returns the old one.
     pub fn remove_manager_raw(&mut self, user: &str) -> Option<String> {
         let old = self.manager.remove(user)?;
+        let seq = self.next_seq();
+        self.manager_removed
+            .insert(user.to_string(), (seq, old.clone()));
         if let Some(r) = self.reports.get_mut(&old) {
             r.remove(user);
             if r.is_empty() {
@@ -600,7 +634,10 @@ impl Tenant {
         let manager = self.remove_manager_raw(id);
         if let Some(reports) = self.reports.remove(id) {
             for r in reports {
-                self.manager.remove(&r);
+                if let Some(old) = self.manager.remove(&r) {
+                    let seq = self.next_seq();
+                    self.manager_removed.insert(r.clone(), (seq, old));
+                }
                 self.touch(&r);
             }
         }

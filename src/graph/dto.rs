@@ -95,6 +95,12 @@ pub struct UserDto {
     pub manager: Option<DirectoryObjectRef>,
     /// Only on soft-deleted users.
     pub deleted_date_time: Option<String>,
+    /// `manager@delta` of a `users/delta` item that selected `manager`.
+    #[serde(rename = "manager@delta")]
+    pub manager_delta: Option<Vec<DirectoryObjectRef>>,
+    /// Set on a `users/delta` item for a deleted user.
+    #[serde(rename = "@removed")]
+    pub removed: Option<serde_json::Value>,
 }
 
 /// A group as listed with [`GROUP_SELECT`] (plus `members@delta` in delta).

@@ -1,12 +1,17 @@
 //! Reading the live tenant into an immutable, indexed [`Live`] snapshot in
 //! as few HTTP requests as Graph allows.
 
+pub mod delta;
 pub mod permissions;
 mod reader;
 mod snapshot;
+pub mod store;
 
-pub use reader::{MembershipStrategy, ReadError, ReadOptions, read_live, read_live_blocking};
+pub use reader::{
+    Incremental, MembershipStrategy, ReadError, ReadOptions, read_live, read_live_blocking,
+};
 pub use snapshot::{
     DeletedUser, Live, LiveGroup, LiveParts, LiveRoleAssignment, LiveRoleDefinition, LiveUser,
     Member, ObjectKind, ReadStats, RestrictedUnit, RunningPrincipal,
 };
+pub use store::{ReadMode, ResyncReason};

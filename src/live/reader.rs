@@ -14,7 +14,8 @@
 //! | running principal | the token's `oid` claim | 0 |
 
 use std::collections::HashMap;
-use std::time::Instant;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -27,13 +28,15 @@ use crate::graph::dto::{
 };
 use crate::graph::error::GraphError;
 use crate::graph::paging::{Page, relative_to_root};
-use crate::model::{ObjectId, Upn};
+use crate::model::ObjectId;
 
+use super::delta;
 use super::permissions::{self, ReadStep};
 use super::snapshot::{
     DeletedUser, Live, LiveGroup, LiveParts, LiveRoleAssignment, LiveRoleDefinition, LiveUser,
-    Member, ObjectKind, ReadStats, RestrictedUnit, RunningPrincipal,
+    ReadStats, RestrictedUnit, RunningPrincipal,
 };
+use super::store::{self, ReadMode, ResyncReason, TenantKey};
 
 /// How group memberships are read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -49,10 +52,25 @@ pub enum MembershipStrategy {
 /// What to read and how.
 #[derive(Debug, Clone, Default)]
 pub struct ReadOptions {
-    /// How memberships are read.
+    /// How memberships are read (full reads without a state directory).
     pub membership: MembershipStrategy,
     /// Skip deleted users (saves ⌈D/999⌉ requests when restore is not wanted).
     pub skip_deleted_users: bool,
+    /// Read users and groups incrementally from a snapshot in a state directory.
+    pub incremental: Option<Incremental>,
+}
+
+/// Incremental reads: users and groups come from the snapshot in `state_dir`
+/// plus Graph's changes since (`users/delta`, `groups/delta`); everything else
+/// is read in full every time (a few requests).
+#[derive(Debug, Clone)]
+pub struct Incremental {
+    /// Where the snapshot lives (created if missing).
+    pub state_dir: PathBuf,
+    /// Read everything again when the last full read is older than this.
+    pub full_read_after: Duration,
+    /// Read everything again now.
+    pub force_full: bool,
 }
 
 /// A read that failed.
@@ -126,11 +144,27 @@ pub async fn read_live(client: &GraphClient, options: &ReadOptions) -> Result<Li
         .access_token()
         .await
         .map_err(|e| ReadError::SignIn(Box::new(GraphError::from(e))))?;
-    let users = read_users(client);
-    let groups = async {
-        match options.membership {
-            MembershipStrategy::Delta => read_groups_delta(client).await,
-            MembershipStrategy::Batch => read_groups_batch(client).await,
+    let people = async {
+        match &options.incremental {
+            Some(inc) => read_tracked(client, inc).await,
+            None => {
+                let groups = async {
+                    match options.membership {
+                        MembershipStrategy::Delta => read_groups_delta(client).await,
+                        MembershipStrategy::Batch => read_groups_batch(client).await,
+                    }
+                };
+                let ((users, user_pages), (groups, group_pages, membership_requests)) =
+                    tokio::try_join!(read_users(client), groups)?;
+                Ok(People {
+                    users,
+                    groups,
+                    user_pages,
+                    group_pages,
+                    membership_requests,
+                    mode: ReadMode::Full,
+                })
+            }
         }
     };
     let defs = read_role_definitions(client);
@@ -145,22 +179,20 @@ pub async fn read_live(client: &GraphClient, options: &ReadOptions) -> Result<Li
     let principal_id = running_principal_id(client);
     let units = read_restricted_units(client);
     let (
-        (users, user_pages),
-        (groups, group_pages, membership_requests),
+        People {
+            users,
+            groups,
+            user_pages,
+            group_pages,
+            membership_requests,
+            mode,
+        },
         role_definitions,
         (role_assignments, role_assignment_pages),
         (deleted_users, deleted_user_pages),
         principal_id,
         (restricted_units, restricted_unknown, admin_unit_requests),
-    ) = tokio::try_join!(
-        users,
-        groups,
-        defs,
-        assignments,
-        deleted,
-        principal_id,
-        units
-    )?;
+    ) = tokio::try_join!(people, defs, assignments, deleted, principal_id, units)?;
 
     let client_id = client.auth().client_id.clone();
     let principal = Some(RunningPrincipal {
@@ -189,6 +221,7 @@ pub async fn read_live(client: &GraphClient, options: &ReadOptions) -> Result<Li
         deleted_user_pages,
         admin_unit_requests,
         elapsed_ms: started.elapsed().as_millis() as u64,
+        mode,
     };
     tracing::info!(
         users = users.len(),
@@ -200,6 +233,7 @@ pub async fn read_live(client: &GraphClient, options: &ReadOptions) -> Result<Li
         graph_requests = stats.requests.graph_requests(),
         retries = stats.requests.retries,
         elapsed_ms = stats.elapsed_ms,
+        mode = ?stats.mode,
         "live tenant read"
     );
     Ok(Live::from_parts(LiveParts {
@@ -215,35 +249,142 @@ pub async fn read_live(client: &GraphClient, options: &ReadOptions) -> Result<Li
     }))
 }
 
-fn user_from_dto(u: UserDto) -> LiveUser {
-    LiveUser {
-        upn: Upn::new_unchecked(u.user_principal_name.unwrap_or_default()),
-        id: ObjectId(u.id),
-        display_name: u.display_name,
-        given_name: u.given_name,
-        surname: u.surname,
-        mail_nickname: u.mail_nickname,
-        job_title: u.job_title,
-        department: u.department,
-        company_name: u.company_name,
-        office_location: u.office_location,
-        employee_id: u.employee_id,
-        employee_type: u.employee_type,
-        employee_hire_date: u.employee_hire_date,
-        usage_location: u.usage_location,
-        preferred_language: u.preferred_language,
-        street_address: u.street_address,
-        city: u.city,
-        state: u.state,
-        postal_code: u.postal_code,
-        country: u.country,
-        mobile_phone: u.mobile_phone,
-        business_phones: u.business_phones.unwrap_or_default(),
-        other_mails: u.other_mails.unwrap_or_default(),
-        account_enabled: u.account_enabled.unwrap_or(false),
-        on_premises_sync_enabled: u.on_premises_sync_enabled.unwrap_or(false),
-        manager: u.manager.map(|m| ObjectId(m.id)),
+/// Users and groups with memberships, however they were read.
+struct People {
+    users: Vec<LiveUser>,
+    groups: Vec<LiveGroup>,
+    user_pages: usize,
+    group_pages: usize,
+    membership_requests: usize,
+    mode: ReadMode,
+}
+
+fn now_unix() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// Whether Graph says a delta link can no longer be followed: `400
+/// syncStateNotFound` (identity resources, after 7 days) or `410 Gone`.
+fn delta_expired(e: &ReadError) -> bool {
+    matches!(e.graph_error(), GraphError::Api(api)
+        if api.status == 410
+            || api.code.eq_ignore_ascii_case("syncStateNotFound")
+            || api.code.eq_ignore_ascii_case("resyncRequired"))
+}
+
+/// One users/delta and one groups/delta round, concurrently, from the given
+/// links (a previous round's delta links) or from the start.
+async fn delta_round(
+    client: &GraphClient,
+    links: Option<(&str, &str)>,
+) -> Result<
+    (
+        crate::graph::paging::Listing<UserDto>,
+        crate::graph::paging::Listing<GroupDto>,
+    ),
+    ReadError,
+> {
+    let (users_path, groups_path) = match links {
+        Some((u, g)) => (u.to_string(), g.to_string()),
+        None => (users_delta_path(), groups_delta_path()),
+    };
+    let users = async {
+        client
+            .list::<UserDto>(&users_path)
+            .await
+            .map_err(fail(permissions::USERS))
+    };
+    let groups = async {
+        client
+            .list::<GroupDto>(&groups_path)
+            .await
+            .map_err(fail(permissions::GROUPS))
+    };
+    tokio::try_join!(users, groups)
+}
+
+/// Users and groups from the state directory's snapshot plus Graph's changes
+/// since; a full delta round when there is no usable snapshot or Graph expired
+/// its links. The new snapshot is saved (a failure to save only warns: the
+/// next run then reads everything).
+async fn read_tracked(client: &GraphClient, inc: &Incremental) -> Result<People, ReadError> {
+    let key = TenantKey {
+        graph_root: client.root().to_string(),
+        tenant_id: client.auth().tenant_id.clone(),
+        client_id: client.auth().client_id.clone(),
+    };
+    let now = now_unix();
+    let prior = if inc.force_full {
+        Err(ResyncReason::Forced)
+    } else {
+        store::load(&inc.state_dir, &key, inc.full_read_after.as_secs(), now)
+    };
+    let mut users = HashMap::new();
+    let mut groups = HashMap::new();
+    let (round, mode, full_read_at) = match prior {
+        Ok(snap) => {
+            match delta_round(
+                client,
+                Some((&snap.users_delta_link, &snap.groups_delta_link)),
+            )
+            .await
+            {
+                Ok(round) => {
+                    users.extend(snap.users.into_iter().map(|u| (u.id.clone(), u)));
+                    groups.extend(snap.groups.into_iter().map(|g| (g.id.clone(), g)));
+                    (round, ReadMode::Incremental, snap.full_read_at)
+                }
+                Err(e) if delta_expired(&e) => {
+                    tracing::warn!(error = %e, "Microsoft Graph expired the delta links; reading the whole tenant");
+                    let round = delta_round(client, None).await?;
+                    (round, ReadMode::Resync(ResyncReason::DeltaExpired), now)
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Err(reason) => {
+            tracing::info!(%reason, "reading the whole tenant");
+            let round = delta_round(client, None).await?;
+            (round, ReadMode::Resync(reason), now)
+        }
+    };
+    let (user_listing, group_listing) = round;
+    let (user_pages, group_pages) = (user_listing.pages, group_listing.pages);
+    delta::fold_users(&mut users, user_listing.items);
+    delta::fold_groups(&mut groups, group_listing.items);
+    let users: Vec<LiveUser> = users.into_values().collect();
+    let groups: Vec<LiveGroup> = groups.into_values().collect();
+    match (&user_listing.delta_link, &group_listing.delta_link) {
+        (Some(u), Some(g)) => {
+            let saved = store::save(
+                &inc.state_dir,
+                &store::ToSave {
+                    tenant: &key,
+                    full_read_at,
+                    users_delta_link: u,
+                    groups_delta_link: g,
+                    users: &users,
+                    groups: &groups,
+                },
+            );
+            if let Err(e) = saved {
+                tracing::warn!(error = %e, "the next run will read the whole tenant again");
+            }
+        }
+        _ => tracing::warn!(
+            "Microsoft Graph returned no delta link; the next run will read the whole tenant again"
+        ),
     }
+    Ok(People {
+        users,
+        groups,
+        user_pages,
+        group_pages,
+        membership_requests: 0,
+        mode,
+    })
 }
 
 async fn read_users(client: &GraphClient) -> Result<(Vec<LiveUser>, usize), ReadError> {
@@ -258,30 +399,28 @@ async fn read_users(client: &GraphClient) -> Result<(Vec<LiveUser>, usize), Read
         .list::<UserDto>(&path)
         .await
         .map_err(fail(permissions::USERS))?;
-    let users = listing.items.into_iter().map(user_from_dto).collect();
+    let users = listing
+        .items
+        .into_iter()
+        .map(delta::user_from_dto)
+        .collect();
     Ok((users, listing.pages))
 }
 
-fn group_from_dto(g: GroupDto) -> LiveGroup {
-    LiveGroup {
-        id: ObjectId(g.id),
-        display_name: g.display_name.unwrap_or_default(),
-        mail_nickname: g.mail_nickname,
-        description: g.description,
-        security_enabled: g.security_enabled.unwrap_or(false),
-        mail_enabled: g.mail_enabled.unwrap_or(false),
-        group_types: g.group_types.unwrap_or_default(),
-        membership_rule: g.membership_rule,
-        on_premises_sync_enabled: g.on_premises_sync_enabled.unwrap_or(false),
-        members: Vec::new(),
-    }
+/// The first page of a full `groups/delta` round with members.
+fn groups_delta_path() -> String {
+    let select: Vec<&str> = GROUP_SELECT
+        .iter()
+        .copied()
+        .filter(|p| *p != "id")
+        .collect();
+    format!("/groups/delta?$select={},members", select.join(","))
 }
 
-fn member(r: DirectoryObjectRef) -> Member {
-    Member {
-        kind: ObjectKind::from_odata_type(r.odata_type.as_deref()),
-        id: ObjectId(r.id),
-    }
+/// The first page of a full `users/delta` round with the manager.
+fn users_delta_path() -> String {
+    let select: Vec<&str> = USER_SELECT.iter().copied().filter(|p| *p != "id").collect();
+    format!("/users/delta?$select={},manager", select.join(","))
 }
 
 /// Groups and members from one delta round. A large group's members may be
@@ -289,40 +428,13 @@ fn member(r: DirectoryObjectRef) -> Member {
 async fn read_groups_delta(
     client: &GraphClient,
 ) -> Result<(Vec<LiveGroup>, usize, usize), ReadError> {
-    let select: Vec<&str> = GROUP_SELECT
-        .iter()
-        .copied()
-        .filter(|p| *p != "id")
-        .collect();
-    let path = format!("/groups/delta?$select={},members", select.join(","));
     let listing = client
-        .list::<GroupDto>(&path)
+        .list::<GroupDto>(&groups_delta_path())
         .await
         .map_err(fail(permissions::GROUPS))?;
-    let mut order: Vec<String> = Vec::new();
-    let mut by_id: HashMap<String, LiveGroup> = HashMap::new();
-    for mut dto in listing.items {
-        if dto.removed.is_some() {
-            continue;
-        }
-        let members = dto.members_delta.take().unwrap_or_default();
-        let id = dto.id.clone();
-        let entry = by_id.entry(id.clone()).or_insert_with(|| {
-            order.push(id.clone());
-            group_from_dto(dto)
-        });
-        entry.members.extend(
-            members
-                .into_iter()
-                .filter(|m| m.removed.is_none())
-                .map(member),
-        );
-    }
-    let groups = order
-        .into_iter()
-        .filter_map(|id| by_id.remove(&id))
-        .collect();
-    Ok((groups, listing.pages, 0))
+    let mut by_id = HashMap::new();
+    delta::fold_groups(&mut by_id, listing.items);
+    Ok((by_id.into_values().collect(), listing.pages, 0))
 }
 
 /// Groups from `/groups`, then every group's members through `$batch`,
@@ -335,7 +447,11 @@ async fn read_groups_batch(
         .list::<GroupDto>(&path)
         .await
         .map_err(fail(permissions::GROUPS))?;
-    let mut groups: Vec<LiveGroup> = listing.items.into_iter().map(group_from_dto).collect();
+    let mut groups: Vec<LiveGroup> = listing
+        .items
+        .into_iter()
+        .map(delta::group_from_dto)
+        .collect();
     let before = client.counters();
     let urls = groups
         .iter()
@@ -344,7 +460,7 @@ async fn read_groups_batch(
     let pages = member_pages(client, urls, permissions::GROUPS, "/groups/{id}/members").await?;
     for (g, result) in groups.iter_mut().zip(pages) {
         match result {
-            Ok(members) => g.members.extend(members.into_iter().map(member)),
+            Ok(members) => g.members.extend(members.into_iter().map(delta::member)),
             // Deleted between the two listings: no members to compare.
             Err(e) if e.status == 404 => {}
             Err(e) => return Err(fail(permissions::GROUPS)(GraphError::Api(e))),

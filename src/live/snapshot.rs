@@ -2,47 +2,69 @@
 
 use std::collections::HashMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::graph::CounterSnapshot;
 use crate::model::{ObjectId, Upn};
 
 /// A user with the properties entraform compares.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 #[allow(missing_docs)]
 pub struct LiveUser {
     pub id: ObjectId,
     #[serde(rename = "userPrincipalName")]
     pub upn: Upn,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub display_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub given_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub surname: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mail_nickname: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub job_title: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub department: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub company_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub office_location: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub employee_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub employee_type: Option<String>,
     /// As Graph returns it (`2021-03-01T00:00:00Z`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub employee_hire_date: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub usage_location: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub preferred_language: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub street_address: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub city: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub state: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub postal_code: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub country: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mobile_phone: Option<String>,
+    #[serde(default)]
     pub business_phones: Vec<String>,
+    #[serde(default)]
     pub other_mails: Vec<String>,
     /// `accountEnabled`.
     pub account_enabled: bool,
     /// `onPremisesSyncEnabled == true`: the user is synced and read-only in the cloud.
     pub on_premises_sync_enabled: bool,
     /// The manager's object id (a user or an organizational contact).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub manager: Option<ObjectId>,
 }
 
@@ -121,7 +143,7 @@ impl LiveUser {
 }
 
 /// What kind of directory object a member is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub enum ObjectKind {
     /// `#microsoft.graph.user`
@@ -153,7 +175,7 @@ impl ObjectKind {
 }
 
 /// A direct member of a group.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Member {
     /// Object id.
     pub id: ObjectId,
@@ -162,7 +184,7 @@ pub struct Member {
 }
 
 /// A group with its direct members.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 #[allow(missing_docs)]
 pub struct LiveGroup {
@@ -322,6 +344,8 @@ pub struct ReadStats {
     pub admin_unit_requests: usize,
     /// Wall time in milliseconds.
     pub elapsed_ms: u64,
+    /// Full, incremental, or a full read that started a new snapshot.
+    pub mode: super::store::ReadMode,
 }
 
 /// Everything the reader collected, before indexing.

@@ -36,7 +36,7 @@ async fn live_reader_reads_the_emulated_tenant() {
         env.emu.reset_metrics();
         let opts = ReadOptions {
             membership,
-            skip_deleted_users: false,
+            ..ReadOptions::default()
         };
         let live = read_live(&client, &opts).await.expect("live read");
         assert_eq!(live.users().len(), 1500);
@@ -74,7 +74,7 @@ async fn live_reader_survives_throttling_and_server_errors() {
     let client = client(&env, &tenant);
     let opts = ReadOptions {
         membership: MembershipStrategy::Batch,
-        skip_deleted_users: false,
+        ..ReadOptions::default()
     };
     let live = read_live(&client, &opts)
         .await
