@@ -19,6 +19,7 @@ mod emulator_faults;
 mod emulator_live_reader;
 mod export_roundtrip;
 mod graph_assertion;
+mod incremental;
 mod live_read;
 mod lock_file;
 mod plan_cli;
