@@ -529,47 +529,106 @@ fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
-/// The workflow's story on the emulator: a PR changes YAML, the plan is reviewed (Markdown)
-/// and saved, a tenant change before the merge makes it stale, a fresh plan is applied on
-/// merge, then drift outside the repo is found and reverted by the scheduled run.
+/// Compare with `tests/snapshots/NAME`, or rewrite it when `UPDATE_SNAPSHOTS=1`.
+fn check_snapshot(name: &str, actual: &str) {
+    let path = root().join("tests/snapshots").join(name);
+    if std::env::var("UPDATE_SNAPSHOTS").is_ok_and(|v| v == "1") {
+        std::fs::write(&path, actual).unwrap();
+        return;
+    }
+    let expected = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "cannot read {}: {e}; run `UPDATE_SNAPSHOTS=1 cargo test --test integration reconcile_cli::`",
+            path.display()
+        )
+    });
+    assert!(
+        expected == actual,
+        "{} differs; review and run `UPDATE_SNAPSHOTS=1 cargo test --test integration reconcile_cli::`\n--- expected\n{expected}\n--- actual\n{actual}",
+        path.display()
+    );
+}
+
+/// Reads of users and groups the tenant answered since the last metrics reset:
+/// (full listings, delta rounds).
+fn user_and_group_reads(t: &Tenant) -> (u64, u64) {
+    let m = t.emu.metrics();
+    let n = |r: &str| m.by_route.get(r).copied().unwrap_or(0);
+    (
+        n("GET /users") + n("GET /groups"),
+        n("GET /users/delta") + n("GET /groups/delta"),
+    )
+}
+
+/// The whole story on the emulator, every run with the same `--state-dir` (so
+/// reads after the first are incremental): the tenant is exported into a repo,
+/// a PR changes YAML, the plan is reviewed (Markdown, snapshot) and saved; a
+/// tenant change before the merge makes it stale; re-planned and merged, the
+/// saved plan is applied; someone changes the tenant outside the repo; the
+/// scheduled run detects the drift (exit 2, the report lists it) and reverts
+/// it; the final plan shows no changes.
 #[test]
 fn pull_request_to_scheduled_reconcile_end_to_end() {
     let t = tenant("examples/seed.yaml");
     let dir = tempdir("pr");
-    let repo = dir.join("repo");
-    copy_dir(&root().join("examples/desired-state"), &repo);
-    let repo_s = repo.to_str().unwrap().to_string();
-    // The tenant as the repo describes it (the starting point of the story).
-    let o = run(&t, &["apply", &repo_s, "--auto-approve"], &[NEW_HIRE]);
-    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    let state = dir.join("state");
+    let state_s = state.to_str().unwrap().to_string();
+    // Runs from the scratch directory with a relative repo path, so origins in
+    // the plan (`repo/…:line`) do not depend on the machine.
+    let run_in = |args: &[&str]| -> Output {
+        command(&t, args, &[("ENTRAFORM_STATE_DIR", &state_s)])
+            .current_dir(&dir)
+            .output()
+            .expect("run entraform")
+    };
 
-    // The pull request: a new job title.
-    let file = repo.join("users/executive.yaml");
+    // Adoption: export the tenant; the repo matches it.
+    let o = run_in(&["export", "--out", "repo"]);
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    let o = run_in(&["plan", "repo", "--detailed-exitcode"]);
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    assert!(
+        state.join("live-snapshot.json").is_file(),
+        "no snapshot kept"
+    );
+
+    // The pull request: a new job title for the CEO.
+    let repo = dir.join("repo");
+    let file = std::fs::read_dir(repo.join("users"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| {
+            std::fs::read_to_string(p)
+                .unwrap()
+                .contains("upn: olivia.bennett@contoso.com")
+        })
+        .expect("the CEO's file");
     let text = std::fs::read_to_string(&file).unwrap();
-    std::fs::write(
-        &file,
-        text.replace(
-            "jobTitle: Chief Executive Officer",
-            "jobTitle: Chief Executive Officer and Founder",
-        ),
-    )
-    .unwrap();
-    let plan_json = dir.join("plan.json");
+    let before = "  - upn: olivia.bennett@contoso.com\n    displayName: Olivia Bennett\n    givenName: Olivia\n    surname: Bennett\n    jobTitle: CEO\n";
+    assert!(text.contains(before), "{text}");
+    let after = before.replace(
+        "jobTitle: CEO",
+        "jobTitle: Chief Executive Officer and Founder",
+    );
+    std::fs::write(&file, text.replace(before, &after)).unwrap();
     let plan_args = [
         "plan",
-        &repo_s,
+        "repo",
         "--format",
         "markdown",
         "--out",
-        plan_json.to_str().unwrap(),
+        "plan.json",
         "--detailed-exitcode",
     ];
-    let o = run(&t, &plan_args, &[]);
+    t.emu.reset_metrics();
+    let o = run_in(&plan_args);
     assert_eq!(o.status.code(), Some(2), "{}", out(&o));
-    let md = String::from_utf8_lossy(&o.stdout).to_string();
-    assert!(md.contains("olivia.bennett@contoso.com"), "{md}");
-    assert!(md.contains("Chief Executive Officer and Founder"), "{md}");
-    assert!(md.contains("0 to create, 1 to update"), "{md}");
+    assert_eq!(
+        user_and_group_reads(&t),
+        (0, 2),
+        "the PR plan reads users and groups incrementally"
+    );
+    check_snapshot("story-pr-plan.md", &String::from_utf8_lossy(&o.stdout));
 
     // Before the merge someone edits the same user in the portal: the saved plan is stale.
     let olivia = user_id(&t, "olivia.bennett@contoso.com");
@@ -580,22 +639,16 @@ fn pull_request_to_scheduled_reconcile_end_to_end() {
         json!({ "officeLocation": "Home office" }),
     );
     t.emu.reset_metrics();
-    let apply_args = [
-        "apply",
-        plan_json.to_str().unwrap(),
-        "--dir",
-        &repo_s,
-        "--auto-approve",
-    ];
-    let o = run(&t, &apply_args, &[]);
+    let apply_args = ["apply", "plan.json", "--dir", "repo", "--auto-approve"];
+    let o = run_in(&apply_args);
     assert_eq!(o.status.code(), Some(1), "{}", out(&o));
     assert!(out(&o).contains("refusing to apply"), "{}", out(&o));
     assert_eq!(writes(&t), 0, "a stale plan writes nothing");
 
     // Re-planned (the PR workflow runs again) and merged: exactly the saved plan is applied.
-    let o = run(&t, &plan_args, &[]);
+    let o = run_in(&plan_args);
     assert_eq!(o.status.code(), Some(2), "{}", out(&o));
-    let o = run(&t, &apply_args, &[]);
+    let o = run_in(&apply_args);
     assert_eq!(o.status.code(), Some(0), "{}", out(&o));
     assert!(out(&o).contains("is current: 1 operations"), "{}", out(&o));
 
@@ -606,21 +659,19 @@ fn pull_request_to_scheduled_reconcile_end_to_end() {
         &format!("/users/{olivia}"),
         json!({ "jobTitle": "Interim CEO" }),
     );
-    let report = dir.join("drift.json");
-    let o = run(
-        &t,
-        &[
-            "reconcile",
-            &repo_s,
-            "--unattended",
-            "--detailed-exitcode",
-            "--report",
-            report.to_str().unwrap(),
-        ],
-        &[],
-    );
+    t.emu.reset_metrics();
+    let o = run_in(&[
+        "reconcile",
+        "repo",
+        "--unattended",
+        "--detailed-exitcode",
+        "--report",
+        "drift.json",
+    ]);
     assert_eq!(o.status.code(), Some(2), "{}", out(&o));
-    let r: Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    assert_eq!(user_and_group_reads(&t), (0, 2), "incremental");
+    let r: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("drift.json")).unwrap()).unwrap();
     assert_eq!(r["outcome"]["status"], "reconciled", "{r:#}");
     assert_eq!(r["outcome"]["done"], 1);
     assert_eq!(
@@ -632,11 +683,19 @@ fn pull_request_to_scheduled_reconcile_end_to_end() {
             "desired": "Chief Executive Officer and Founder"
         })
     );
-    let o = run(&t, &["plan", &repo_s, "--detailed-exitcode"], &[]);
+    // The final plan is empty, read incrementally and in full alike.
+    let o = run_in(&["plan", "repo", "--detailed-exitcode"]);
     assert_eq!(
         o.status.code(),
         Some(0),
         "the final plan is empty:\n{}",
+        out(&o)
+    );
+    let o = run_in(&["plan", "repo", "--detailed-exitcode", "--full-read"]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "the final full plan is empty:\n{}",
         out(&o)
     );
 }
