@@ -96,7 +96,7 @@ pub enum Command {
     /// Print the JSON Schema of the YAML files (for editors and yaml-language-server).
     Schema(schema::Args),
     /// Serve a local Microsoft Graph v1.0 emulator from a seed until Ctrl-C.
-    Emulator(emulator::Args),
+    Emulator(Box<emulator::Args>),
     /// Write a directory repo from the live tenant (or an emulator): the first step of adopting entraform.
     Export(Box<export::Args>),
 }
@@ -137,7 +137,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
         Command::Apply(args) => apply::run(*args, cli.color),
         Command::Reconcile(args) => reconcile::run(*args, cli.color),
         Command::Schema(args) => schema::run(args),
-        Command::Emulator(args) => emulator::run(args),
+        Command::Emulator(args) => emulator::run(*args),
         Command::Export(args) => export::run(*args),
     }
 }

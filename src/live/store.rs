@@ -1,10 +1,10 @@
 //! The state directory's copy of the tenant's users and groups, with the
 //! Graph delta links that continue from it (incremental reads).
 //!
-//! One JSON file, `DIR/live-snapshot.json`, written atomically (temporary file
-//! + rename) and readable only by its owner (it holds directory data). It
-//! holds no credential: a delta link is a change-tracking position, useless
-//! without a token for the same tenant.
+//! One JSON file, `DIR/live-snapshot.json`, written atomically (a temporary
+//! file, then a rename) and readable only by its owner (it holds directory
+//! data). It holds no credential: a delta link is a change-tracking position,
+//! useless without a token for the same tenant.
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
