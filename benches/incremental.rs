@@ -112,6 +112,12 @@ fn hundred_changes(c: &GraphClient, emu: &BackgroundEmulator) {
 }
 
 fn main() {
+    if let Ok(filter) = std::env::var("RUST_LOG") {
+        tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr)
+            .init();
+    }
     let full = std::env::args().any(|a| a == "--bench");
     let (users, groups, memberships) = if full {
         (100_000, 5_000, 500_000)

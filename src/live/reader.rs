@@ -321,11 +321,13 @@ async fn read_tracked(client: &GraphClient, inc: &Incremental) -> Result<People,
         client_id: client.auth().client_id.clone(),
     };
     let now = now_unix();
+    let clock = Instant::now();
     let prior = if inc.force_full {
         Err(ResyncReason::Forced)
     } else {
         store::load(&inc.state_dir, &key, inc.full_read_after.as_secs(), now)
     };
+    let loaded_ms = clock.elapsed().as_millis() as u64;
     let mut users = HashMap::new();
     let mut groups = HashMap::new();
     let (round, mode, full_read_at) = match prior {
@@ -356,11 +358,14 @@ async fn read_tracked(client: &GraphClient, inc: &Incremental) -> Result<People,
         }
     };
     let (user_listing, group_listing) = round;
+    let fetched_ms = clock.elapsed().as_millis() as u64;
     let (user_pages, group_pages) = (user_listing.pages, group_listing.pages);
+    let changes = user_listing.items.len() + group_listing.items.len();
     delta::fold_users(&mut users, user_listing.items);
     delta::fold_groups(&mut groups, group_listing.items);
     let users: Vec<LiveUser> = users.into_values().collect();
     let groups: Vec<LiveGroup> = groups.into_values().collect();
+    let folded_ms = clock.elapsed().as_millis() as u64;
     match (&user_listing.delta_link, &group_listing.delta_link) {
         (Some(u), Some(g)) => {
             let saved = store::save(
@@ -382,6 +387,15 @@ async fn read_tracked(client: &GraphClient, inc: &Incremental) -> Result<People,
             "Microsoft Graph returned no delta link; the next run will read the whole tenant again"
         ),
     }
+    tracing::info!(
+        ?mode,
+        changes,
+        loaded_ms,
+        fetched_ms,
+        folded_ms,
+        saved_ms = clock.elapsed().as_millis() as u64,
+        "users and groups read with a state directory"
+    );
     Ok(People {
         users,
         groups,
