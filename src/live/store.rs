@@ -157,7 +157,13 @@ pub fn load(
         tracing::warn!(path = %path.display(), error = %e, "the snapshot is damaged; reading the whole tenant");
         ResyncReason::Unreadable
     })?;
-    if snap.format != FORMAT || &snap.tenant != key {
+    // The links are followed with the tenant's token: they must lead to the same Graph.
+    let ours = |link: &str| crate::graph::paging::relative_to_root(link, &key.graph_root).is_some();
+    if snap.format != FORMAT
+        || &snap.tenant != key
+        || !ours(&snap.users_delta_link)
+        || !ours(&snap.groups_delta_link)
+    {
         return Err(ResyncReason::Mismatch);
     }
     if now.saturating_sub(snap.full_read_at) > max_age_secs {
@@ -232,8 +238,8 @@ mod tests {
             &ToSave {
                 tenant: &k,
                 full_read_at: 1000,
-                users_delta_link: "u",
-                groups_delta_link: "g",
+                users_delta_link: "https://graph.microsoft.com/v1.0/users/delta?$deltatoken=u",
+                groups_delta_link: "https://graph.microsoft.com/v1.0/groups/delta?$deltatoken=g",
                 users: std::slice::from_ref(&u),
                 groups: &[],
             },
@@ -250,7 +256,7 @@ mod tests {
         }
         let s = load(&dir, &key(), 60, 1050).unwrap();
         assert_eq!(s.users, vec![u]);
-        assert_eq!(s.users_delta_link, "u");
+        assert!(s.users_delta_link.ends_with("=u"));
         assert_eq!(
             load(&dir, &key(), 60, 1061).err(),
             Some(ResyncReason::TooOld)
@@ -261,6 +267,20 @@ mod tests {
         };
         assert_eq!(
             load(&dir, &other, 60, 1050).err(),
+            Some(ResyncReason::Mismatch)
+        );
+        // A link to another host is never followed with this tenant's token.
+        let text = std::fs::read_to_string(dir.join(SNAPSHOT_FILE)).unwrap();
+        std::fs::write(
+            dir.join(SNAPSHOT_FILE),
+            text.replace(
+                "https://graph.microsoft.com/v1.0/users",
+                "https://evil.example/v1.0/users",
+            ),
+        )
+        .unwrap();
+        assert_eq!(
+            load(&dir, &key(), 60, 1050).err(),
             Some(ResyncReason::Mismatch)
         );
         std::fs::write(dir.join(SNAPSHOT_FILE), "{ not json").unwrap();
