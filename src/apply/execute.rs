@@ -4,14 +4,20 @@
 //! steps still run. Adding a member that is already there, or removing one
 //! that is already gone, counts as done (idempotent). Steps that act on an
 //! object created moments earlier retry Graph's replication-delay 404s.
+//!
+//! Member additions to the same group within a wave travel together: up to 20
+//! in one `PATCH /groups/{id}` with `members@odata.bind`, so a `$batch` carries
+//! up to 400 of them. Graph adds all of a PATCH's members or none; when one is
+//! refused (typically "already exists"), its additions are sent again one by
+//! one, where "already a member" counts as done.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 
 use secrecy::SecretString;
 use serde::Serialize;
 
 use super::password;
-use super::request::{Ids, for_op};
+use super::request::{BIND_LIMIT, Ids, bind_members, for_op};
 use crate::desired::state::PasswordPolicy;
 use crate::graph::{BatchRequest, GraphClient};
 use crate::model::{ObjectId, Upn};
@@ -122,6 +128,59 @@ fn already_in_effect(op: &Op, status: u16, message: &str) -> bool {
 /// Requests sent between two checks of the stop flag: four rounds of full `$batch` POSTs.
 const CHUNK: usize = 20 * 8 * 4;
 
+/// One `$batch` item.
+enum Unit {
+    /// One step's request (and a new user's initial password).
+    One(usize, BatchRequest, Option<SecretString>),
+    /// Member additions to one group packed into a `members@odata.bind` PATCH.
+    Members(Vec<(usize, BatchRequest)>, BatchRequest),
+}
+
+impl Unit {
+    fn request(&self) -> &BatchRequest {
+        match self {
+            Unit::One(_, r, _) | Unit::Members(_, r) => r,
+        }
+    }
+    fn steps(&self) -> Vec<usize> {
+        match self {
+            Unit::One(id, _, _) => vec![*id],
+            Unit::Members(list, _) => list.iter().map(|(id, _)| *id).collect(),
+        }
+    }
+}
+
+/// A wave's requests as `$batch` items: member additions packed by group
+/// (in the order the groups first appear), everything else one by one.
+fn pack(sent: Vec<(usize, BatchRequest, Option<SecretString>)>, steps: &[Step]) -> Vec<Unit> {
+    let mut units = Vec::new();
+    let mut by_group: Vec<(String, Vec<(usize, BatchRequest)>)> = Vec::new();
+    let mut index: HashMap<String, usize> = HashMap::new();
+    for (id, req, pw) in sent {
+        if matches!(steps[id].op, Op::AddMember { .. }) {
+            let i = *index.entry(req.url.clone()).or_insert_with(|| {
+                by_group.push((req.url.clone(), Vec::new()));
+                by_group.len() - 1
+            });
+            by_group[i].1.push((id, req));
+        } else {
+            units.push(Unit::One(id, req, pw));
+        }
+    }
+    for (_, adds) in by_group {
+        let mut adds = adds.into_iter().peekable();
+        while adds.peek().is_some() {
+            let chunk: Vec<(usize, BatchRequest)> = adds.by_ref().take(BIND_LIMIT).collect();
+            let refs: Vec<&BatchRequest> = chunk.iter().map(|(_, r)| r).collect();
+            match bind_members(&refs) {
+                Some(patch) => units.push(Unit::Members(chunk, patch)),
+                None => units.extend(chunk.into_iter().map(|(id, r)| Unit::One(id, r, None))),
+            }
+        }
+    }
+    units
+}
+
 /// Execute `steps` (in plan order, waves ascending) through `client`.
 ///
 /// When `stop` becomes true (Ctrl-C), no new `$batch` is sent; requests in
@@ -196,20 +255,20 @@ pub async fn execute(
             continue;
         }
         tracing::info!(wave, operations = sent.len(), "applying wave");
-        let mut queue = sent.into_iter().peekable();
-        while queue.peek().is_some() {
+        let mut queue: VecDeque<Unit> = pack(sent, steps).into();
+        while !queue.is_empty() {
             if stop.load(std::sync::atomic::Ordering::SeqCst) {
                 break;
             }
-            let chunk: Vec<(usize, BatchRequest, Option<SecretString>)> =
-                queue.by_ref().take(CHUNK).collect();
-            let requests: Vec<BatchRequest> = chunk.iter().map(|(_, r, _)| r.clone()).collect();
+            let take = queue.len().min(CHUNK);
+            let chunk: Vec<Unit> = queue.drain(..take).collect();
+            let requests: Vec<BatchRequest> = chunk.iter().map(|u| u.request().clone()).collect();
             match client.batch(requests).await {
                 Err(e) => {
-                    for (id, _, _) in &chunk {
+                    for id in chunk.iter().flat_map(Unit::steps) {
                         finish(
                             steps,
-                            *id,
+                            id,
                             StepStatus::Failed {
                                 error: e.to_string(),
                             },
@@ -219,10 +278,30 @@ pub async fn execute(
                     }
                 }
                 Ok(results) => {
-                    for ((id, _, pw), result) in chunk.into_iter().zip(results) {
-                        let verdict =
-                            verdict(&steps[id].op, result, pw.as_ref(), &mut created, observer);
-                        finish(steps, id, verdict, &mut status, observer);
+                    for (unit, result) in chunk.into_iter().zip(results) {
+                        match (unit, result) {
+                            (Unit::One(id, _, pw), result) => {
+                                let verdict = verdict(
+                                    &steps[id].op,
+                                    result,
+                                    pw.as_ref(),
+                                    &mut created,
+                                    observer,
+                                );
+                                finish(steps, id, verdict, &mut status, observer);
+                            }
+                            (Unit::Members(adds, _), Ok(_)) => {
+                                for (id, _) in adds {
+                                    finish(steps, id, StepStatus::Done, &mut status, observer);
+                                }
+                            }
+                            (Unit::Members(adds, _), Err(e)) => {
+                                // All or nothing: retry each addition on its own.
+                                tracing::debug!(error = %e, members = adds.len(), "members@odata.bind refused; adding one by one");
+                                queue
+                                    .extend(adds.into_iter().map(|(id, r)| Unit::One(id, r, None)));
+                            }
+                        }
                     }
                 }
             }

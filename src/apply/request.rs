@@ -65,6 +65,40 @@ fn group_id(ids: &impl Ids, r: &GroupRef) -> Result<ObjectId, RequestError> {
         .ok_or_else(|| RequestError::Unresolved(format!("group {}", r.name)))
 }
 
+/// Most references one `members@odata.bind` may carry (Graph: 20).
+pub const BIND_LIMIT: usize = 20;
+
+/// Several member additions to one group as a single `PATCH /groups/{id}`
+/// with `members@odata.bind` (Graph adds all of them or none). `adds` are the
+/// `POST /groups/{id}/members/$ref` requests [`for_op`] built for
+/// [`Op::AddMember`]; `None` unless they are 2 to [`BIND_LIMIT`] additions to
+/// the same group.
+pub fn bind_members(adds: &[&BatchRequest]) -> Option<BatchRequest> {
+    if !(2..=BIND_LIMIT).contains(&adds.len()) {
+        return None;
+    }
+    let group_of = |r: &BatchRequest| -> Option<String> {
+        let rest = r.url.strip_prefix("/groups/")?;
+        let gid = rest.strip_suffix("/members/$ref")?;
+        (r.method == "POST" && !gid.contains('/')).then(|| gid.to_string())
+    };
+    let gid = group_of(adds[0])?;
+    let mut refs = Vec::with_capacity(adds.len());
+    for r in adds {
+        if group_of(r)? != gid {
+            return None;
+        }
+        refs.push(r.body.as_ref()?.get("@odata.id")?.clone());
+    }
+    let mut req = request(
+        "PATCH",
+        format!("/groups/{gid}"),
+        Some(json!({ "members@odata.bind": refs })),
+    );
+    req.retry_not_found = adds.iter().any(|r| r.retry_not_found);
+    Some(req)
+}
+
 /// The request for one operation. `graph_root` is the Graph host (`https://graph.microsoft.com`),
 /// used in `@odata.id` references; `password` is the new user's initial password for `CreateUser`.
 pub fn for_op(

@@ -125,7 +125,7 @@ async fn two_thousand_operations_converge_under_faults_without_doing_anything_tw
     let faults = m.by_status.get(&429).copied().unwrap_or(0)
         + m.by_status.get(&503).copied().unwrap_or(0)
         + m.by_status.get(&504).copied().unwrap_or(0);
-    assert!(faults > 50, "faults were injected: {:?}", m.by_status);
+    assert!(faults > 10, "faults were injected: {:?}", m.by_status);
     // Nothing done twice: no "already exists" refusals, one successful write per operation.
     assert_eq!(m.by_status.get(&400), None, "{:?}", m.by_status);
     let batches = m.by_route.get("POST /$batch").copied().unwrap_or(0);
@@ -133,8 +133,11 @@ async fn two_thousand_operations_converge_under_faults_without_doing_anything_tw
         "{n} operations: {batches} $batch requests ({} items incl. retries), statuses {:?}",
         m.batch_inner_requests, m.by_status
     );
+    // 20 creates, then 2,000 additions packed 20 per `members@odata.bind`
+    // PATCH: 120 `$batch` items, 6 full POSTs without faults.
+    let items = new + (groups * (existing + new)).div_ceil(20);
     assert!(
-        batches as usize <= n.div_ceil(20) + n / 20 / 3 + 5,
+        batches as usize <= items.div_ceil(20) + 10,
         "{batches} requests for {n} operations"
     );
 
@@ -151,7 +154,7 @@ async fn two_thousand_operations_converge_under_faults_without_doing_anything_tw
     assert_eq!(after.membership_count(), groups * (existing + new));
 }
 
-/// `cargo test --release --test apply_faults measure -- --ignored --nocapture`: requests for 10,000 membership additions.
+/// `cargo test --release --test integration apply_faults::measure -- --ignored --nocapture`: requests for 10,000 membership additions.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "measurement for docs/performance.md"]
 async fn measure_ten_thousand_membership_changes() {
@@ -182,5 +185,80 @@ async fn measure_ten_thousand_membership_changes() {
         m.batch_inner_requests,
         t.elapsed().as_secs_f64(),
         p.steps.len().div_ceil(20)
+    );
+}
+
+/// A `members@odata.bind` PATCH is all or nothing in Graph: when a member was
+/// added elsewhere between plan and apply, the PATCH is refused (400 "already
+/// exist") and its additions are sent one by one, where the existing one
+/// counts as done. Member additions otherwise travel 20 per PATCH.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_member_bind_falls_back_to_one_by_one() {
+    let (existing, groups) = (30, 2);
+    let emu = BackgroundEmulator::start(seed(existing, groups), EmulatorConfig::default())
+        .expect("emulator");
+    let c = client(&emu).await;
+    let desired = repo(existing, 0, groups);
+    let live = read_live(&c, &ReadOptions::default()).await.expect("read");
+    let p = plan::build(&desired, &live, &GateOverrides::default());
+    assert_eq!(p.steps.len(), existing * groups);
+
+    // Someone adds u3 to team-0 in the portal after the plan was made.
+    let state = emu.state();
+    let id_of = |upn: &str| {
+        state
+            .users
+            .iter()
+            .find(|u| u.properties["userPrincipalName"] == upn)
+            .and_then(|u| u.id.clone())
+            .unwrap()
+    };
+    let team0 = state
+        .groups
+        .iter()
+        .find(|g| g.properties["displayName"] == "team-0")
+        .and_then(|g| g.id.clone())
+        .unwrap();
+    let u3 = id_of("u3@contoso.com");
+    let resp = reqwest::Client::new()
+        .post(format!("{}/v1.0/groups/{team0}/members/$ref", emu.base_url()))
+        .bearer_auth(emu.issue_token(APP))
+        .json(&serde_json::json!({ "@odata.id": format!("https://graph.microsoft.com/v1.0/directoryObjects/{u3}") }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 204);
+
+    emu.reset_metrics();
+    let report = execute(
+        &c,
+        &p.steps,
+        &Cloud::custom(emu.base_url()).unwrap().graph(),
+        &std::sync::atomic::AtomicBool::new(false),
+        &mut Quiet,
+    )
+    .await;
+    assert_eq!((report.done(), report.failed()), (existing * groups, 0));
+    let m = emu.metrics();
+    let patches = m
+        .batch_inner_by_route
+        .get("PATCH /groups/{id}")
+        .copied()
+        .unwrap_or(0);
+    let singles = m
+        .batch_inner_by_route
+        .get("POST /groups/{id}/members/$ref")
+        .copied()
+        .unwrap_or(0);
+    // 30 additions per group: a PATCH of 20 and one of 10 each (in UPN order,
+    // u3 comes after u29: in team-0's second PATCH); that refused PATCH is
+    // redone as 10 single additions, u3's counting as done.
+    assert_eq!((patches, singles), (4, 10), "{:?}", m.batch_inner_by_route);
+    assert_eq!(m.by_status.get(&400).copied(), Some(2), "{:?}", m.by_status);
+    let after = read_live(&c, &ReadOptions::default()).await.expect("read");
+    assert!(
+        plan::build(&desired, &after, &GateOverrides::default())
+            .steps
+            .is_empty()
     );
 }
