@@ -35,7 +35,7 @@ pub struct DesiredState {
     /// Tenant-wide settings.
     pub tenant: Tenant,
     /// Declared users by UPN (case-insensitive).
-    pub users: BTreeMap<Upn, UserSpec>,
+    pub users: UserMap,
     /// Declared groups by lower-cased name.
     pub groups: BTreeMap<String, GroupSpec>,
     /// Declared or referenced roles by key (template id for built-ins, lower-cased name for custom roles).
@@ -326,6 +326,81 @@ impl Serialize for AttrMap {
     }
 }
 
+/// The declared users, in UPN order, looked up by UPN (case-insensitive).
+///
+/// One sorted boxed slice keyed by each [`UserSpec::upn`]: a `BTreeMap` would
+/// hold every UPN twice (key and spec) plus its nodes' spare room.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct UserMap(Box<[UserSpec]>);
+
+impl UserMap {
+    /// Build from users with distinct UPNs (validation guarantees it); of
+    /// two users with the same UPN the first is kept.
+    pub fn new(mut users: Vec<UserSpec>) -> Self {
+        users.sort_by(|a, b| a.upn.cmp(&b.upn));
+        users.dedup_by(|later, earlier| later.upn == earlier.upn);
+        UserMap(users.into_boxed_slice())
+    }
+    fn index(&self, upn: &Upn) -> Option<usize> {
+        self.0.binary_search_by(|u| u.upn.cmp(upn)).ok()
+    }
+    /// The user declared with this UPN.
+    pub fn get(&self, upn: &Upn) -> Option<&UserSpec> {
+        self.index(upn).and_then(|i| self.0.get(i))
+    }
+    /// The UPN as declared and the user.
+    pub fn get_key_value(&self, upn: &Upn) -> Option<(&Upn, &UserSpec)> {
+        self.get(upn).map(|u| (&u.upn, u))
+    }
+    /// Is a user with this UPN declared?
+    pub fn contains_key(&self, upn: &Upn) -> bool {
+        self.index(upn).is_some()
+    }
+    /// The UPNs, in order.
+    pub fn keys(&self) -> impl Iterator<Item = &Upn> + '_ {
+        self.0.iter().map(|u| &u.upn)
+    }
+    /// The users, in UPN order.
+    pub fn values(&self) -> std::slice::Iter<'_, UserSpec> {
+        self.0.iter()
+    }
+    /// (UPN, user) pairs, in UPN order.
+    pub fn iter(&self) -> impl Iterator<Item = (&Upn, &UserSpec)> + '_ {
+        self.into_iter()
+    }
+    /// How many users are declared.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+    /// True when no user is declared.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+fn user_entry(u: &UserSpec) -> (&Upn, &UserSpec) {
+    (&u.upn, u)
+}
+
+impl<'a> IntoIterator for &'a UserMap {
+    type Item = (&'a Upn, &'a UserSpec);
+    type IntoIter =
+        std::iter::Map<std::slice::Iter<'a, UserSpec>, fn(&'a UserSpec) -> (&'a Upn, &'a UserSpec)>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter().map(user_entry as fn(&'a _) -> _)
+    }
+}
+
+impl Serialize for UserMap {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut m = serializer.serialize_map(Some(self.0.len()))?;
+        for (u, spec) in self {
+            m.serialize_entry(u, spec)?;
+        }
+        m.end()
+    }
+}
+
 /// A map from UPN (case-insensitive, in UPN order) to a value, stored as one
 /// sorted boxed slice: the compact form of group members and role principals,
 /// which are built once by validation and only looked up and iterated after.
@@ -423,6 +498,39 @@ mod tests {
         assert!(!m.contains_key(&upn("c@x.com")));
         let keys: Vec<&str> = m.keys().map(Upn::as_str).collect();
         assert_eq!(keys, ["A@x.com", "b@x.com"]);
+    }
+
+    #[test]
+    fn user_map_finds_users_by_upn_in_any_case_and_keeps_the_first() {
+        let origin = Origin {
+            file: "u.yaml".into(),
+            line: 1,
+            column: 1,
+        };
+        let spec = |u: &str, enabled: bool| UserSpec {
+            upn: upn(u),
+            attributes: AttrMap::default(),
+            manager: None,
+            manager_origin: None,
+            enabled: Some(enabled),
+            password: PasswordPolicy::Generate,
+            origin: origin.clone(),
+        };
+        let m = UserMap::new(vec![
+            spec("zoe@x.com", true),
+            spec("Adam@x.com", true),
+            spec("ZOE@x.com", false),
+        ]);
+        assert_eq!(m.len(), 2);
+        assert_eq!(m.get(&upn("ZOE@X.COM")).and_then(|u| u.enabled), Some(true));
+        assert_eq!(
+            m.get_key_value(&upn("adam@x.com")).map(|(k, _)| k.as_str()),
+            Some("Adam@x.com")
+        );
+        assert!(!m.contains_key(&upn("eve@x.com")));
+        let keys: Vec<&str> = m.keys().map(Upn::as_str).collect();
+        assert_eq!(keys, ["Adam@x.com", "zoe@x.com"]);
+        assert_eq!(m.iter().count(), m.values().count());
     }
 
     #[test]

@@ -8,7 +8,7 @@ use super::diagnostic::{Code, Diagnostic};
 use super::source::{Loc, SourceMap};
 use super::state::{
     AbsentUsers, AttrMap, DesiredState, GroupSpec, ManagerSpec, Membership, Origin, PasswordPolicy,
-    RoleSpec, Safety, Scope, ScopeUsers, Tenant, Threshold, UpnMap, UserSpec,
+    RoleSpec, Safety, Scope, ScopeUsers, Tenant, Threshold, UpnMap, UserMap, UserSpec,
 };
 use super::suggest::did_you_mean;
 use crate::builtin_roles;
@@ -253,6 +253,7 @@ pub fn validate(
         group_refs: user_group_refs,
         role_refs: user_role_refs,
     } = acc;
+    let users = UserMap::new(users);
     manager_cycles(&mut c, &users, &user_locs);
     drop(user_locs);
 
@@ -488,7 +489,7 @@ pub fn validate(
 #[derive(Default)]
 struct Users {
     /// The checked users.
-    users: BTreeMap<Upn, UserSpec>,
+    users: Vec<UserSpec>,
     /// Where each user's `upn` and (if any) `manager` are written.
     locs: HashMap<Upn, (Loc, Option<Loc>)>,
     /// Users' `groups:` entries, resolved once every group is known.
@@ -605,7 +606,7 @@ fn user(c: &mut Checker<'_>, tenant: &Tenant, tenant_raw: &RawTenant, u: RawUser
     user_group_refs.extend(groups.into_iter().map(|g| (upn.clone(), g)));
     user_role_refs.extend(roles.into_iter().map(|r| (upn.clone(), r)));
     let spec = UserSpec {
-        upn: upn.clone(),
+        upn,
         attributes,
         manager_origin: manager_loc.map(|l| c.origin(l)),
         manager,
@@ -615,7 +616,7 @@ fn user(c: &mut Checker<'_>, tenant: &Tenant, tenant_raw: &RawTenant, u: RawUser
             .unwrap_or(PasswordPolicy::Generate),
         origin: c.origin(upn_loc),
     };
-    users.insert(upn, spec);
+    users.push(spec);
 }
 
 /// For an entry whose own UPN is invalid: check its references without recording anything.
@@ -716,11 +717,7 @@ fn tenant(c: &mut Checker<'_>, t: &RawTenant) -> Tenant {
 }
 
 /// Report every manager cycle among declared users once, naming its members in order.
-fn manager_cycles(
-    c: &mut Checker<'_>,
-    users: &BTreeMap<Upn, UserSpec>,
-    locs: &HashMap<Upn, (Loc, Option<Loc>)>,
-) {
+fn manager_cycles(c: &mut Checker<'_>, users: &UserMap, locs: &HashMap<Upn, (Loc, Option<Loc>)>) {
     #[derive(Clone, Copy, PartialEq)]
     enum Mark {
         New,
