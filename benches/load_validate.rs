@@ -1,10 +1,43 @@
 //! Benchmark: load and validate a synthetic repo of 100,000 users in 100 files.
 //!
 //! Run with `cargo bench --bench load_validate` (release profile). Prints the
-//! wall time of `entraform::desired::load_dir` for each of several runs.
+//! wall time of `entraform::desired::load_dir` for each of several runs, with
+//! the CPU time (less sensitive than wall time to other work on a shared
+//! machine) and the process's peak RSS so far.
 
 use std::fmt::Write as _;
 use std::time::Instant;
+
+/// utime + stime of this process in seconds, from /proc (Linux); 0 elsewhere.
+fn cpu_seconds() -> f64 {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return 0.0;
+    };
+    let fields: Vec<&str> = stat
+        .rsplit(')')
+        .next()
+        .unwrap_or("")
+        .split_whitespace()
+        .collect();
+    let tick = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    (tick(11) + tick(12)) / 100.0
+}
+
+/// Peak resident set size (VmHWM) in MB, from /proc (Linux); 0 elsewhere.
+fn peak_rss_mb() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse::<f64>().ok())
+        .map_or(0.0, |kb| kb / 1024.0)
+}
 
 fn main() {
     // `cargo bench` passes `--bench`; under `cargo test --all-targets` run a small smoke version.
@@ -59,15 +92,16 @@ fn main() {
         bytes as f64 / 1e6
     );
     for run in 1..=if full { 3 } else { 1 } {
-        let start = Instant::now();
+        let (start, cpu0) = (Instant::now(), cpu_seconds());
         let loaded = entraform::desired::load_dir(&dir);
-        let elapsed = start.elapsed();
+        let (elapsed, cpu) = (start.elapsed(), cpu_seconds() - cpu0);
         match &loaded.result {
             Ok((state, _)) => println!(
-                "run {run}: load + validate {:.3} s ({} users, {} groups)",
+                "run {run}: load + validate {:.3} s wall, {cpu:.2} s CPU ({} users, {} groups); peak RSS {:.0} MB",
                 elapsed.as_secs_f64(),
                 state.users.len(),
-                state.groups.len()
+                state.groups.len(),
+                peak_rss_mb()
             ),
             Err(d) => panic!("synthetic repo invalid: {:?}", d.first()),
         }

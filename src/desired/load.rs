@@ -124,12 +124,10 @@ pub fn load_texts(
         .map(|(path, text)| sources.add(SourceFile::new(display_name(&path), path, text)))
         .collect();
     let decoded = decode_all(&ids, sources);
-    let mut raw = RawRepo::default();
+    // Each file's records stay in their own vectors (no repo-wide copy); validation consumes them.
+    let mut parts: Vec<RawRepo> = Vec::with_capacity(decoded.len());
     for (id, file) in ids.into_iter().zip(decoded) {
-        raw.tenants.extend(file.raw.tenants);
-        raw.users.extend(file.raw.users);
-        raw.groups.extend(file.raw.groups);
-        raw.roles.extend(file.raw.roles);
+        parts.push(file.raw);
         diags.extend(file.diags);
         if let Some(f) = sources.get_mut(id) {
             for r in file.redactions {
@@ -137,7 +135,7 @@ pub fn load_texts(
             }
         }
     }
-    let result = validate::validate(raw, sources, diags);
+    let result = validate::validate(parts, sources, diags);
     Loaded {
         sources: std::mem::take(sources),
         result,

@@ -6,7 +6,8 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use serde::{Deserialize, Serialize};
+use serde::ser::SerializeMap;
+use serde::{Deserialize, Serialize, Serializer};
 
 use super::attrs::{Attr, AttrValue};
 use crate::model::Upn;
@@ -17,9 +18,9 @@ pub struct Origin {
     /// File path as shown to the user (shared: many origins point into one file).
     pub file: Arc<str>,
     /// Line, 1-based.
-    pub line: usize,
+    pub line: u32,
     /// Column, 1-based.
-    pub column: usize,
+    pub column: u32,
 }
 
 impl std::fmt::Display for Origin {
@@ -34,7 +35,7 @@ pub struct DesiredState {
     /// Tenant-wide settings.
     pub tenant: Tenant,
     /// Declared users by UPN (case-insensitive).
-    pub users: BTreeMap<Upn, UserSpec>,
+    pub users: UserMap,
     /// Declared groups by lower-cased name.
     pub groups: BTreeMap<String, GroupSpec>,
     /// Declared or referenced roles by key (template id for built-ins, lower-cased name for custom roles).
@@ -176,7 +177,7 @@ pub struct UserSpec {
     /// The UPN.
     pub upn: Upn,
     /// Managed attributes: absent = unmanaged, `None` = clear, `Some` = set.
-    pub attributes: BTreeMap<Attr, Option<AttrValue>>,
+    pub attributes: AttrMap,
     /// Manager, if managed.
     pub manager: Option<ManagerSpec>,
     /// Where the manager is declared (for plan-time errors).
@@ -225,7 +226,7 @@ pub struct GroupSpec {
     /// Membership mode.
     pub membership: Membership,
     /// Members (merged from the group and from users' `groups:`), with where each was declared.
-    pub members: BTreeMap<Upn, Origin>,
+    pub members: UpnMap<Origin>,
     /// Where the group is declared.
     pub origin: Origin,
 }
@@ -241,7 +242,316 @@ pub struct RoleSpec {
     /// false when only referenced from users' `roles:` lists (additive).
     pub authoritative: bool,
     /// Principals (merged), with where each was declared.
-    pub principals: BTreeMap<Upn, Origin>,
+    pub principals: UpnMap<Origin>,
     /// Where the role is declared (or first referenced).
     pub origin: Origin,
+}
+
+/// A user's managed attributes, sorted by attribute: a key that is absent is
+/// unmanaged, `None` clears the attribute, `Some` sets it.
+///
+/// A sorted boxed slice rather than a `BTreeMap`: a user declares a handful of
+/// attributes, and a `BTreeMap` allocates a node with room for eleven entries
+/// for even one; at 100,000 users that difference is tens of megabytes.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AttrMap(Box<[(Attr, Option<AttrValue>)]>);
+
+/// An entry of an [`AttrMap`], as its iterators yield it.
+pub type AttrEntry<'a> = (&'a Attr, &'a Option<AttrValue>);
+
+impl AttrMap {
+    /// The value for `attr`, if the attribute is managed.
+    pub fn get(&self, attr: &Attr) -> Option<&Option<AttrValue>> {
+        self.0
+            .binary_search_by(|(a, _)| a.cmp(attr))
+            .ok()
+            .and_then(|i| self.0.get(i))
+            .map(|(_, v)| v)
+    }
+    /// Is `attr` managed?
+    pub fn contains_key(&self, attr: &Attr) -> bool {
+        self.get(attr).is_some()
+    }
+    /// The managed attributes in attribute order.
+    pub fn iter(&self) -> impl Iterator<Item = AttrEntry<'_>> + '_ {
+        self.into_iter()
+    }
+    /// How many attributes are managed.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+    /// True when no attribute is managed.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl FromIterator<(Attr, Option<AttrValue>)> for AttrMap {
+    /// Collect entries; of two entries for the same attribute the later wins (as in a map).
+    fn from_iter<I: IntoIterator<Item = (Attr, Option<AttrValue>)>>(iter: I) -> Self {
+        let mut v: Vec<(Attr, Option<AttrValue>)> = Vec::new();
+        for (a, value) in iter {
+            match v.iter_mut().find(|(x, _)| *x == a) {
+                Some(slot) => slot.1 = value,
+                None => v.push((a, value)),
+            }
+        }
+        v.sort_by_key(|e| e.0);
+        AttrMap(v.into_boxed_slice())
+    }
+}
+
+fn attr_entry(e: &(Attr, Option<AttrValue>)) -> AttrEntry<'_> {
+    (&e.0, &e.1)
+}
+
+impl<'a> IntoIterator for &'a AttrMap {
+    type Item = AttrEntry<'a>;
+    type IntoIter = std::iter::Map<
+        std::slice::Iter<'a, (Attr, Option<AttrValue>)>,
+        fn(&'a (Attr, Option<AttrValue>)) -> AttrEntry<'a>,
+    >;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter().map(attr_entry as fn(&'a _) -> _)
+    }
+}
+
+impl Serialize for AttrMap {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut m = serializer.serialize_map(Some(self.0.len()))?;
+        for (a, v) in self {
+            m.serialize_entry(a, v)?;
+        }
+        m.end()
+    }
+}
+
+/// The declared users, in UPN order, looked up by UPN (case-insensitive).
+///
+/// One sorted boxed slice keyed by each [`UserSpec::upn`]: a `BTreeMap` would
+/// hold every UPN twice (key and spec) plus its nodes' spare room.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct UserMap(Box<[UserSpec]>);
+
+impl UserMap {
+    /// Build from users with distinct UPNs (validation guarantees it); of
+    /// two users with the same UPN the first is kept.
+    pub fn new(mut users: Vec<UserSpec>) -> Self {
+        users.sort_by(|a, b| a.upn.cmp(&b.upn));
+        users.dedup_by(|later, earlier| later.upn == earlier.upn);
+        UserMap(users.into_boxed_slice())
+    }
+    fn index(&self, upn: &Upn) -> Option<usize> {
+        self.0.binary_search_by(|u| u.upn.cmp(upn)).ok()
+    }
+    /// The user declared with this UPN.
+    pub fn get(&self, upn: &Upn) -> Option<&UserSpec> {
+        self.index(upn).and_then(|i| self.0.get(i))
+    }
+    /// The UPN as declared and the user.
+    pub fn get_key_value(&self, upn: &Upn) -> Option<(&Upn, &UserSpec)> {
+        self.get(upn).map(|u| (&u.upn, u))
+    }
+    /// Is a user with this UPN declared?
+    pub fn contains_key(&self, upn: &Upn) -> bool {
+        self.index(upn).is_some()
+    }
+    /// The UPNs, in order.
+    pub fn keys(&self) -> impl Iterator<Item = &Upn> + '_ {
+        self.0.iter().map(|u| &u.upn)
+    }
+    /// The users, in UPN order.
+    pub fn values(&self) -> std::slice::Iter<'_, UserSpec> {
+        self.0.iter()
+    }
+    /// (UPN, user) pairs, in UPN order.
+    pub fn iter(&self) -> impl Iterator<Item = (&Upn, &UserSpec)> + '_ {
+        self.into_iter()
+    }
+    /// How many users are declared.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+    /// True when no user is declared.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+fn user_entry(u: &UserSpec) -> (&Upn, &UserSpec) {
+    (&u.upn, u)
+}
+
+impl<'a> IntoIterator for &'a UserMap {
+    type Item = (&'a Upn, &'a UserSpec);
+    type IntoIter =
+        std::iter::Map<std::slice::Iter<'a, UserSpec>, fn(&'a UserSpec) -> (&'a Upn, &'a UserSpec)>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter().map(user_entry as fn(&'a _) -> _)
+    }
+}
+
+impl Serialize for UserMap {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut m = serializer.serialize_map(Some(self.0.len()))?;
+        for (u, spec) in self {
+            m.serialize_entry(u, spec)?;
+        }
+        m.end()
+    }
+}
+
+/// A map from UPN (case-insensitive, in UPN order) to a value, stored as one
+/// sorted boxed slice: the compact form of group members and role principals,
+/// which are built once by validation and only looked up and iterated after.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UpnMap<V>(Box<[(Upn, V)]>);
+
+impl<V> Default for UpnMap<V> {
+    fn default() -> Self {
+        UpnMap(Box::default())
+    }
+}
+
+impl<V> UpnMap<V> {
+    /// Build from entries in declaration order; of two entries for the same
+    /// UPN the first is kept (where a member was declared first).
+    pub fn first_wins(mut entries: Vec<(Upn, V)>) -> Self {
+        // A stable sort keeps equal UPNs in declaration order, and `dedup_by`
+        // keeps the first of each run.
+        entries.sort_by(|a, b| a.0.cmp(&b.0));
+        entries.dedup_by(|later, earlier| later.0 == earlier.0);
+        UpnMap(entries.into_boxed_slice())
+    }
+    /// The value for `upn`.
+    pub fn get(&self, upn: &Upn) -> Option<&V> {
+        self.0
+            .binary_search_by(|(u, _)| u.cmp(upn))
+            .ok()
+            .and_then(|i| self.0.get(i))
+            .map(|(_, v)| v)
+    }
+    /// Is `upn` in the map?
+    pub fn contains_key(&self, upn: &Upn) -> bool {
+        self.get(upn).is_some()
+    }
+    /// The UPNs, in order.
+    pub fn keys(&self) -> impl Iterator<Item = &Upn> + '_ {
+        self.0.iter().map(|(u, _)| u)
+    }
+    /// The entries, in UPN order.
+    pub fn iter(&self) -> impl Iterator<Item = (&Upn, &V)> + '_ {
+        self.into_iter()
+    }
+    /// How many entries.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+    /// True when empty.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+fn upn_entry<V>(e: &(Upn, V)) -> (&Upn, &V) {
+    (&e.0, &e.1)
+}
+
+impl<'a, V> IntoIterator for &'a UpnMap<V> {
+    type Item = (&'a Upn, &'a V);
+    type IntoIter =
+        std::iter::Map<std::slice::Iter<'a, (Upn, V)>, fn(&'a (Upn, V)) -> (&'a Upn, &'a V)>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter().map(upn_entry as fn(&'a _) -> _)
+    }
+}
+
+impl<V: Serialize> Serialize for UpnMap<V> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut m = serializer.serialize_map(Some(self.0.len()))?;
+        for (u, v) in self {
+            m.serialize_entry(u, v)?;
+        }
+        m.end()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn upn(s: &str) -> Upn {
+        Upn::new_unchecked(s)
+    }
+
+    #[test]
+    fn upn_map_keeps_the_first_declaration_and_ignores_case() {
+        let m = UpnMap::first_wins(vec![
+            (upn("b@x.com"), 1),
+            (upn("A@x.com"), 2),
+            (upn("B@X.com"), 3),
+            (upn("a@x.com"), 4),
+        ]);
+        assert_eq!(m.len(), 2);
+        assert_eq!(m.get(&upn("a@X.COM")), Some(&2));
+        assert_eq!(m.get(&upn("b@x.com")), Some(&1));
+        assert!(!m.contains_key(&upn("c@x.com")));
+        let keys: Vec<&str> = m.keys().map(Upn::as_str).collect();
+        assert_eq!(keys, ["A@x.com", "b@x.com"]);
+    }
+
+    #[test]
+    fn user_map_finds_users_by_upn_in_any_case_and_keeps_the_first() {
+        let origin = Origin {
+            file: "u.yaml".into(),
+            line: 1,
+            column: 1,
+        };
+        let spec = |u: &str, enabled: bool| UserSpec {
+            upn: upn(u),
+            attributes: AttrMap::default(),
+            manager: None,
+            manager_origin: None,
+            enabled: Some(enabled),
+            password: PasswordPolicy::Generate,
+            origin: origin.clone(),
+        };
+        let m = UserMap::new(vec![
+            spec("zoe@x.com", true),
+            spec("Adam@x.com", true),
+            spec("ZOE@x.com", false),
+        ]);
+        assert_eq!(m.len(), 2);
+        assert_eq!(m.get(&upn("ZOE@X.COM")).and_then(|u| u.enabled), Some(true));
+        assert_eq!(
+            m.get_key_value(&upn("adam@x.com")).map(|(k, _)| k.as_str()),
+            Some("Adam@x.com")
+        );
+        assert!(!m.contains_key(&upn("eve@x.com")));
+        let keys: Vec<&str> = m.keys().map(Upn::as_str).collect();
+        assert_eq!(keys, ["Adam@x.com", "zoe@x.com"]);
+        assert_eq!(m.iter().count(), m.values().count());
+    }
+
+    #[test]
+    fn attr_map_is_sorted_and_the_later_value_wins() {
+        let m: AttrMap = [
+            (Attr::JobTitle, Some(AttrValue::Text("a".into()))),
+            (Attr::DisplayName, None),
+            (Attr::JobTitle, Some(AttrValue::Text("b".into()))),
+        ]
+        .into_iter()
+        .collect();
+        assert_eq!(m.len(), 2);
+        assert_eq!(
+            m.get(&Attr::JobTitle),
+            Some(&Some(AttrValue::Text("b".into())))
+        );
+        assert_eq!(m.get(&Attr::DisplayName), Some(&None));
+        assert!(!m.contains_key(&Attr::City));
+        let keys: Vec<Attr> = m.iter().map(|(a, _)| *a).collect();
+        let mut sorted = keys.clone();
+        sorted.sort();
+        assert_eq!(keys, sorted);
+    }
 }

@@ -2,13 +2,13 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use super::attrs::Attr;
-use super::decode::{Nullable, RawRepo, RawScopeUsers, RawTenant, Str};
+use super::attrs::{Attr, AttrValue};
+use super::decode::{Nullable, RawRepo, RawScopeUsers, RawTenant, RawUser, Str};
 use super::diagnostic::{Code, Diagnostic};
 use super::source::{Loc, SourceMap};
 use super::state::{
-    AbsentUsers, DesiredState, GroupSpec, ManagerSpec, Membership, Origin, PasswordPolicy,
-    RoleSpec, Safety, Scope, ScopeUsers, Tenant, Threshold, UserSpec,
+    AbsentUsers, AttrMap, DesiredState, GroupSpec, ManagerSpec, Membership, Origin, PasswordPolicy,
+    RoleSpec, Safety, Scope, ScopeUsers, Tenant, Threshold, UpnMap, UserMap, UserSpec,
 };
 use super::suggest::did_you_mean;
 use crate::builtin_roles;
@@ -35,18 +35,30 @@ impl Checker<'_> {
                 .get(loc.file.0)
                 .cloned()
                 .unwrap_or_else(|| self.sources.name(loc.file).into()),
-            line: loc.span.start.line as usize,
-            column: loc.span.start.col as usize + 1,
+            line: loc.span.start.line,
+            column: loc.span.start.col + 1,
         }
     }
 
     /// Resolve a UPN or short name and check it; `None` after reporting a problem.
     fn upn(&mut self, s: &Str) -> Option<Upn> {
+        self.upn_owned(s.text.clone(), s.loc)
+    }
+
+    /// As [`Checker::upn`], reusing `text`'s allocation when it is already a full UPN.
+    fn upn_owned(&mut self, text: String, loc: Loc) -> Option<Upn> {
+        let s = Str { text, loc };
         let full = if s.text.contains('@') {
-            s.text.clone()
+            s.text
         } else {
             match &self.domain {
-                Some(d) => format!("{}@{d}", s.text),
+                Some(d) => {
+                    let mut full = String::with_capacity(s.text.len() + 1 + d.len());
+                    full.push_str(&s.text);
+                    full.push('@');
+                    full.push_str(d);
+                    full
+                }
                 None => return None, // the missing tenant domain is reported once, elsewhere
             }
         };
@@ -95,6 +107,18 @@ impl Checker<'_> {
             .filter_map(|s| self.upn(s).map(|u| (u, s.loc)))
             .collect()
     }
+
+    /// Resolve a list of UPNs, consuming it; each with where it was declared.
+    fn upns_owned(&mut self, list: Vec<Str>) -> Vec<(Upn, Origin)> {
+        let mut out = Vec::with_capacity(list.len());
+        for s in list {
+            let loc = s.loc;
+            if let Some(u) = self.upn_owned(s.text, loc) {
+                out.push((u, self.origin(loc)));
+            }
+        }
+        out
+    }
 }
 
 /// Why `upn` is not a valid Entra UPN, or `None` if it is.
@@ -135,8 +159,13 @@ fn is_domain(d: &str) -> bool {
 }
 
 /// Check the whole repo and build the checked state, or return every problem found.
+///
+/// `parts` holds what each file decoded to, in file order. They are consumed
+/// as they are checked: strings move into the checked state instead of being
+/// copied, and each file's raw records are freed once read, so the raw records
+/// of the whole repo and the checked state do not both stay in memory.
 pub fn validate(
-    raw: RawRepo,
+    mut parts: Vec<RawRepo>,
     sources: &SourceMap,
     mut diags: Vec<Diagnostic>,
 ) -> Result<(DesiredState, Vec<Diagnostic>), Vec<Diagnostic>> {
@@ -151,7 +180,11 @@ pub fn validate(
         domain: None,
         domains: Vec::new(),
     };
-    let mut tenants = raw.tenants.into_iter();
+    let mut tenants = parts
+        .iter_mut()
+        .flat_map(|p| std::mem::take(&mut p.tenants))
+        .collect::<Vec<_>>()
+        .into_iter();
     let first = tenants.next();
     for extra in tenants {
         if let Some(f) = &first {
@@ -208,173 +241,85 @@ pub fn validate(
     let tenant = tenant(&mut c, &tenant_raw);
 
     // Users.
-    let mut users: BTreeMap<Upn, UserSpec> = BTreeMap::new();
-    let mut user_locs: HashMap<Upn, Loc> = HashMap::new();
-    let mut manager_locs: HashMap<Upn, Loc> = HashMap::new();
-    let mut user_group_refs: Vec<(Upn, Str)> = Vec::new();
-    let mut user_role_refs: Vec<(Upn, Str)> = Vec::new();
-    for u in &raw.users {
-        let Some(upn_str) = &u.upn else { continue };
-        let Some(upn) = c.upn(upn_str) else {
-            // Still check what the entry refers to, so one bad UPN does not hide other mistakes.
-            check_refs_only(&mut c, u);
-            continue;
-        };
-        if let Some(first) = user_locs.get(&upn) {
-            let d = Diagnostic::error(
-                Code::DuplicateUpn,
-                upn_str.loc,
-                format!("user `{upn}` is declared twice"),
-            )
-            .label("second declaration")
-            .related(*first, "first declaration")
-            .help("UPNs are compared without regard to case; merge the two entries into one");
-            c.diags.push(d);
-            // Still report this entry's own mistakes; the state is invalid anyway.
-            if let Some(Nullable::Value(m)) = &u.manager
-                && c.upn(m).is_some_and(|mu| mu == upn)
-            {
-                c.diags.push(self_manager(&upn, m.loc));
-            }
-            user_group_refs.extend(u.groups.iter().map(|g| (upn.clone(), g.clone())));
-            user_role_refs.extend(u.roles.iter().map(|r| (upn.clone(), r.clone())));
-            continue;
+    let mut acc = Users::default();
+    for part in &mut parts {
+        for u in std::mem::take(&mut part.users) {
+            user(&mut c, &tenant, &tenant_raw, u, &mut acc);
         }
-        user_locs.insert(upn.clone(), upn_str.loc);
-        if tenant.scope.exclude.contains(&upn) {
-            c.diags.push(
-                Diagnostic::error(
-                    Code::Contradiction,
-                    upn_str.loc,
-                    format!("`{upn}` is declared but also excluded from scope"),
-                )
-                .label("declared here")
-                .help("remove the user from `tenant.scope.exclude`, or remove this declaration"),
-            );
-        } else if !tenant.scope.owns(&upn) {
-            c.diags.push(
-                Diagnostic::error(
-                    Code::Contradiction,
-                    upn_str.loc,
-                    format!("`{upn}` is declared but outside `tenant.scope`"),
-                )
-                .label("declared here")
-                .help(
-                    "widen `tenant.scope.users` to include this user, or remove this declaration",
-                ),
-            );
-        }
-        if let (true, Some((false, loc))) = (tenant.safety.protected.contains(&upn), u.enabled) {
-            c.diags.push(
-                Diagnostic::error(Code::Contradiction, loc, format!("`{upn}` is protected but declared `enabled: false`"))
-                    .label("would disable a protected principal")
-                    .help("protected principals are never disabled; remove them from `safety.protected` first if this is intended"),
-            );
-        }
-        let mut attributes: BTreeMap<Attr, Option<super::attrs::AttrValue>> =
-            u.attrs.iter().map(|(a, v, _)| (*a, v.clone())).collect();
-        for (a, v) in &tenant_raw.default_attrs {
-            attributes.entry(*a).or_insert_with(|| Some(v.clone()));
-        }
-        let manager = match &u.manager {
-            None => None,
-            Some(Nullable::Null(loc)) => {
-                manager_locs.insert(upn.clone(), *loc);
-                Some(ManagerSpec::Remove)
-            }
-            Some(Nullable::Value(m)) => {
-                manager_locs.insert(upn.clone(), m.loc);
-                match c.upn(m) {
-                    Some(mu) if mu == upn => {
-                        c.diags.push(self_manager(&upn, m.loc));
-                        None
-                    }
-                    Some(mu) => Some(ManagerSpec::Set(mu)),
-                    None => None,
-                }
-            }
-        };
-        user_group_refs.extend(u.groups.iter().map(|g| (upn.clone(), g.clone())));
-        user_role_refs.extend(u.roles.iter().map(|r| (upn.clone(), r.clone())));
-        let spec = UserSpec {
-            upn: upn.clone(),
-            attributes,
-            manager_origin: manager_locs.get(&upn).map(|l| c.origin(*l)),
-            manager,
-            enabled: u.enabled.map(|(b, _)| b).or(tenant_raw.default_enabled),
-            password: u
-                .password
-                .clone()
-                .or_else(|| tenant_raw.default_password.clone())
-                .unwrap_or(PasswordPolicy::Generate),
-            origin: c.origin(upn_str.loc),
-        };
-        users.insert(upn, spec);
     }
-    manager_cycles(&mut c, &users, &manager_locs);
+    let Users {
+        users,
+        locs: user_locs,
+        group_refs: user_group_refs,
+        role_refs: user_role_refs,
+    } = acc;
+    let users = UserMap::new(users);
+    manager_cycles(&mut c, &users, &user_locs);
+    drop(user_locs);
 
     // Groups.
     let mut groups: BTreeMap<String, GroupSpec> = BTreeMap::new();
+    // Members in declaration order (the group's own list first, then users' `groups:`).
+    let mut members: HashMap<String, Vec<(Upn, Origin)>> = HashMap::new();
     let mut group_locs: HashMap<String, (Loc, Option<Loc>)> = HashMap::new();
-    for g in &raw.groups {
-        let Some(name) = &g.name else { continue };
-        let key = name.text.to_lowercase();
-        if let Some((first, _)) = group_locs.get(&key) {
-            c.diags.push(
-                Diagnostic::error(
-                    Code::DuplicateGroup,
-                    name.loc,
-                    format!("group `{}` is declared twice", name.text),
-                )
-                .label("second declaration")
-                .related(*first, "first declaration")
-                .help("group names are compared without regard to case; merge the two entries"),
-            );
-            continue;
-        }
-        group_locs.insert(key.clone(), (name.loc, g.dynamic));
-        let mut members = BTreeMap::new();
-        if let (Some(dyn_loc), Some((list, key_loc))) = (g.dynamic, &g.members) {
-            c.diags.push(
-                Diagnostic::error(
-                    Code::DynamicGroupMembers,
-                    *key_loc,
-                    format!("group `{}` is dynamic, so its members cannot be declared", name.text),
-                )
-                .label("members of a dynamic group")
-                .related(dyn_loc, "marked dynamic here")
-                .help("Entra computes a dynamic group's members from its rule; remove `members:` (or change the rule in Entra)"),
-            );
-            let _ = list;
-        } else if let Some((list, _)) = &g.members {
-            for (u, loc) in c.upns(list) {
-                members.entry(u).or_insert_with(|| c.origin(loc));
+    for part in &mut parts {
+        for g in std::mem::take(&mut part.groups) {
+            let Some(name) = g.name else { continue };
+            let key = name.text.to_lowercase();
+            if let Some((first, _)) = group_locs.get(&key) {
+                c.diags.push(
+                    Diagnostic::error(
+                        Code::DuplicateGroup,
+                        name.loc,
+                        format!("group `{}` is declared twice", name.text),
+                    )
+                    .label("second declaration")
+                    .related(*first, "first declaration")
+                    .help("group names are compared without regard to case; merge the two entries"),
+                );
+                continue;
             }
+            group_locs.insert(key.clone(), (name.loc, g.dynamic));
+            let mut declared = Vec::new();
+            if let (Some(dyn_loc), Some((_, key_loc))) = (g.dynamic, &g.members) {
+                c.diags.push(
+                    Diagnostic::error(
+                        Code::DynamicGroupMembers,
+                        *key_loc,
+                        format!("group `{}` is dynamic, so its members cannot be declared", name.text),
+                    )
+                    .label("members of a dynamic group")
+                    .related(dyn_loc, "marked dynamic here")
+                    .help("Entra computes a dynamic group's members from its rule; remove `members:` (or change the rule in Entra)"),
+                );
+            } else if let Some((list, _)) = g.members {
+                declared = c.upns_owned(list);
+            }
+            members.insert(key.clone(), declared);
+            let spec = GroupSpec {
+                origin: c.origin(name.loc),
+                name: name.text,
+                mail_nickname: g.mail_nickname.map(|s| s.text),
+                description: g.description.map(|d| match d {
+                    Nullable::Null(_) => None,
+                    Nullable::Value(s) => Some(s.text),
+                }),
+                kind: g.kind,
+                membership: if g.dynamic.is_some() {
+                    Membership::Dynamic
+                } else if g.additive {
+                    Membership::Additive
+                } else {
+                    Membership::Authoritative
+                },
+                members: UpnMap::default(),
+            };
+            groups.insert(key, spec);
         }
-        let spec = GroupSpec {
-            name: name.text.clone(),
-            mail_nickname: g.mail_nickname.as_ref().map(|s| s.text.clone()),
-            description: g.description.as_ref().map(|d| match d {
-                Nullable::Null(_) => None,
-                Nullable::Value(s) => Some(s.text.clone()),
-            }),
-            kind: g.kind,
-            membership: if g.dynamic.is_some() {
-                Membership::Dynamic
-            } else if g.additive {
-                Membership::Additive
-            } else {
-                Membership::Authoritative
-            },
-            members,
-            origin: c.origin(name.loc),
-        };
-        groups.insert(key, spec);
     }
-    let group_names: Vec<String> = groups.values().map(|g| g.name.clone()).collect();
-    for (upn, gref) in &user_group_refs {
+    for (upn, gref) in user_group_refs {
         let key = gref.text.to_lowercase();
-        match (groups.get_mut(&key), group_locs.get(&key)) {
+        match (groups.get(&key), group_locs.get(&key)) {
             (Some(g), Some((_, Some(dyn_loc)))) => {
                 let d = Diagnostic::error(
                     Code::DynamicGroupMembers,
@@ -386,12 +331,12 @@ pub fn validate(
                 .help("remove the group from this user's `groups:`; Entra adds members by the group's rule");
                 c.diags.push(d);
             }
-            (Some(g), _) => {
+            (Some(_), _) => {
                 let origin = c.origin(gref.loc);
-                g.members.entry(upn.clone()).or_insert(origin);
+                members.entry(key).or_default().push((upn, origin));
             }
             (None, _) => {
-                let candidates: Vec<&str> = group_names.iter().map(String::as_str).collect();
+                let candidates: Vec<&str> = groups.values().map(|g| g.name.as_str()).collect();
                 let help = match did_you_mean(&gref.text, &candidates) {
                     Some(s) => format!("did you mean `{s}`?"),
                     None => {
@@ -410,68 +355,85 @@ pub fn validate(
             }
         }
     }
+    drop(group_locs);
+    for (key, g) in &mut groups {
+        if let Some(list) = members.remove(key) {
+            g.members = UpnMap::first_wins(list);
+        }
+    }
+    drop(members);
 
     // Roles.
     let mut roles: BTreeMap<String, RoleSpec> = BTreeMap::new();
+    // Principals in declaration order (the role's own list first, then users' `roles:`).
+    let mut principals: HashMap<String, Vec<(Upn, Origin)>> = HashMap::new();
     let mut role_locs: HashMap<String, Loc> = HashMap::new();
-    for r in &raw.roles {
-        let Some(name) = &r.role else { continue };
-        let builtin = builtin_roles::lookup(&name.text);
-        let (key, display, template) = match (builtin, r.custom) {
-            (Some(b), false) => (
-                b.template_id.to_string(),
-                b.display_name.to_string(),
-                Some(b.template_id.to_string()),
-            ),
-            (Some(b), true) => {
+    for part in &mut parts {
+        for r in std::mem::take(&mut part.roles) {
+            let Some(name) = &r.role else { continue };
+            let builtin = builtin_roles::lookup(&name.text);
+            let (key, display, template) = match (builtin, r.custom) {
+                (Some(b), false) => (
+                    b.template_id.to_string(),
+                    b.display_name.to_string(),
+                    Some(b.template_id.to_string()),
+                ),
+                (Some(b), true) => {
+                    c.diags.push(
+                        Diagnostic::error(
+                            Code::InvalidValue,
+                            name.loc,
+                            format!("`{}` is a built-in role, not a custom one", b.display_name),
+                        )
+                        .label("built-in role")
+                        .help("remove `custom: true`"),
+                    );
+                    continue;
+                }
+                (None, true) => (name.text.to_lowercase(), name.text.clone(), None),
+                (None, false) => {
+                    c.diags.push(unknown_role(name));
+                    continue;
+                }
+            };
+            if let Some(first) = role_locs.get(&key) {
                 c.diags.push(
-                    Diagnostic::error(
-                        Code::InvalidValue,
-                        name.loc,
-                        format!("`{}` is a built-in role, not a custom one", b.display_name),
-                    )
-                    .label("built-in role")
-                    .help("remove `custom: true`"),
+                    Diagnostic::error(Code::DuplicateRole, name.loc, format!("role `{display}` is declared twice"))
+                        .label("second declaration")
+                        .related(*first, "first declaration")
+                        .help("a role may be named by display name or template id, but only once; merge the entries"),
                 );
                 continue;
             }
-            (None, true) => (name.text.to_lowercase(), name.text.clone(), None),
-            (None, false) => {
-                c.diags.push(unknown_role(name));
-                continue;
+            role_locs.insert(key.clone(), name.loc);
+            let mut declared = Vec::with_capacity(r.principals.len());
+            for s in r.principals {
+                let loc = s.loc;
+                let Some(u) = c.upn_owned(s.text, loc) else {
+                    continue;
+                };
+                if users.get(&u).is_some_and(|s| s.enabled == Some(false)) {
+                    c.diags.push(disabled_with_role(&u, &display, loc));
+                }
+                declared.push((u, c.origin(loc)));
             }
-        };
-        if let Some(first) = role_locs.get(&key) {
-            c.diags.push(
-                Diagnostic::error(Code::DuplicateRole, name.loc, format!("role `{display}` is declared twice"))
-                    .label("second declaration")
-                    .related(*first, "first declaration")
-                    .help("a role may be named by display name or template id, but only once; merge the entries"),
+            principals.insert(key.clone(), declared);
+            roles.insert(
+                key,
+                RoleSpec {
+                    display_name: display,
+                    template_id: template,
+                    authoritative: true,
+                    principals: UpnMap::default(),
+                    origin: c.origin(name.loc),
+                },
             );
-            continue;
         }
-        role_locs.insert(key.clone(), name.loc);
-        let mut principals = BTreeMap::new();
-        for (u, loc) in c.upns(&r.principals) {
-            if users.get(&u).is_some_and(|s| s.enabled == Some(false)) {
-                c.diags.push(disabled_with_role(&u, &display, loc));
-            }
-            principals.entry(u).or_insert_with(|| c.origin(loc));
-        }
-        roles.insert(
-            key,
-            RoleSpec {
-                display_name: display,
-                template_id: template,
-                authoritative: true,
-                principals,
-                origin: c.origin(name.loc),
-            },
-        );
     }
-    for (upn, rref) in &user_role_refs {
-        if users.get(upn).is_some_and(|s| s.enabled == Some(false)) {
-            c.diags.push(disabled_with_role(upn, &rref.text, rref.loc));
+    drop(parts);
+    for (upn, rref) in user_role_refs {
+        if users.get(&upn).is_some_and(|s| s.enabled == Some(false)) {
+            c.diags.push(disabled_with_role(&upn, &rref.text, rref.loc));
             continue;
         }
         let key = match builtin_roles::lookup(&rref.text) {
@@ -479,24 +441,29 @@ pub fn validate(
             None => {
                 let k = rref.text.to_lowercase();
                 if !roles.contains_key(&k) {
-                    c.diags.push(unknown_role(rref));
+                    c.diags.push(unknown_role(&rref));
                     continue;
                 }
                 k
             }
         };
         let origin = c.origin(rref.loc);
-        let spec = roles.entry(key).or_insert_with(|| {
+        roles.entry(key.clone()).or_insert_with(|| {
             let b = builtin_roles::lookup(&rref.text);
             RoleSpec {
                 display_name: b.map_or_else(|| rref.text.clone(), |b| b.display_name.to_string()),
                 template_id: b.map(|b| b.template_id.to_string()),
                 authoritative: false,
-                principals: BTreeMap::new(),
+                principals: UpnMap::default(),
                 origin: origin.clone(),
             }
         });
-        spec.principals.entry(upn.clone()).or_insert(origin);
+        principals.entry(key).or_default().push((upn, origin));
+    }
+    for (key, r) in &mut roles {
+        if let Some(list) = principals.remove(key) {
+            r.principals = UpnMap::first_wins(list);
+        }
     }
 
     diags.append(&mut c.diags);
@@ -518,12 +485,146 @@ pub fn validate(
     ))
 }
 
+/// What the users pass collects.
+#[derive(Default)]
+struct Users {
+    /// The checked users.
+    users: Vec<UserSpec>,
+    /// Where each user's `upn` and (if any) `manager` are written.
+    locs: HashMap<Upn, (Loc, Option<Loc>)>,
+    /// Users' `groups:` entries, resolved once every group is known.
+    group_refs: Vec<(Upn, Str)>,
+    /// Users' `roles:` entries, resolved once every role is known.
+    role_refs: Vec<(Upn, Str)>,
+}
+
+/// Check one `users:` item and add it to `acc`, consuming it.
+fn user(c: &mut Checker<'_>, tenant: &Tenant, tenant_raw: &RawTenant, u: RawUser, acc: &mut Users) {
+    let Users {
+        users,
+        locs: user_locs,
+        group_refs: user_group_refs,
+        role_refs: user_role_refs,
+    } = acc;
+    let RawUser {
+        loc: _,
+        upn: upn_str,
+        attrs,
+        manager,
+        enabled,
+        groups,
+        roles,
+        password,
+    } = u;
+    let Some(upn_str) = upn_str else { return };
+    let upn_loc = upn_str.loc;
+    let Some(upn) = c.upn_owned(upn_str.text, upn_loc) else {
+        // Still check what the entry refers to, so one bad UPN does not hide other mistakes.
+        check_refs_only(c, manager.as_ref(), &roles);
+        return;
+    };
+    if let Some((first, _)) = user_locs.get(&upn) {
+        let d = Diagnostic::error(
+            Code::DuplicateUpn,
+            upn_loc,
+            format!("user `{upn}` is declared twice"),
+        )
+        .label("second declaration")
+        .related(*first, "first declaration")
+        .help("UPNs are compared without regard to case; merge the two entries into one");
+        c.diags.push(d);
+        // Still report this entry's own mistakes; the state is invalid anyway.
+        if let Some(Nullable::Value(m)) = &manager
+            && c.upn(m).is_some_and(|mu| mu == upn)
+        {
+            c.diags.push(self_manager(&upn, m.loc));
+        }
+        user_group_refs.extend(groups.into_iter().map(|g| (upn.clone(), g)));
+        user_role_refs.extend(roles.into_iter().map(|r| (upn.clone(), r)));
+        return;
+    }
+    if tenant.scope.exclude.contains(&upn) {
+        c.diags.push(
+            Diagnostic::error(
+                Code::Contradiction,
+                upn_loc,
+                format!("`{upn}` is declared but also excluded from scope"),
+            )
+            .label("declared here")
+            .help("remove the user from `tenant.scope.exclude`, or remove this declaration"),
+        );
+    } else if !tenant.scope.owns(&upn) {
+        c.diags.push(
+            Diagnostic::error(
+                Code::Contradiction,
+                upn_loc,
+                format!("`{upn}` is declared but outside `tenant.scope`"),
+            )
+            .label("declared here")
+            .help("widen `tenant.scope.users` to include this user, or remove this declaration"),
+        );
+    }
+    if let (true, Some((false, loc))) = (tenant.safety.protected.contains(&upn), enabled) {
+        c.diags.push(
+            Diagnostic::error(Code::Contradiction, loc, format!("`{upn}` is protected but declared `enabled: false`"))
+                .label("would disable a protected principal")
+                .help("protected principals are never disabled; remove them from `safety.protected` first if this is intended"),
+        );
+    }
+    let defaults = tenant_raw
+        .default_attrs
+        .iter()
+        .filter(|(a, _)| !attrs.iter().any(|(x, _, _)| x == a))
+        .map(|(a, v)| (*a, Some(v.clone())))
+        .collect::<Vec<(Attr, Option<AttrValue>)>>();
+    let attributes: AttrMap = attrs
+        .into_iter()
+        .map(|(a, v, _)| (a, v))
+        .chain(defaults)
+        .collect();
+    let mut manager_loc = None;
+    let manager = match manager {
+        None => None,
+        Some(Nullable::Null(loc)) => {
+            manager_loc = Some(loc);
+            Some(ManagerSpec::Remove)
+        }
+        Some(Nullable::Value(m)) => {
+            let loc = m.loc;
+            manager_loc = Some(loc);
+            match c.upn_owned(m.text, loc) {
+                Some(mu) if mu == upn => {
+                    c.diags.push(self_manager(&upn, loc));
+                    None
+                }
+                Some(mu) => Some(ManagerSpec::Set(mu)),
+                None => None,
+            }
+        }
+    };
+    user_locs.insert(upn.clone(), (upn_loc, manager_loc));
+    user_group_refs.extend(groups.into_iter().map(|g| (upn.clone(), g)));
+    user_role_refs.extend(roles.into_iter().map(|r| (upn.clone(), r)));
+    let spec = UserSpec {
+        upn,
+        attributes,
+        manager_origin: manager_loc.map(|l| c.origin(l)),
+        manager,
+        enabled: enabled.map(|(b, _)| b).or(tenant_raw.default_enabled),
+        password: password
+            .or_else(|| tenant_raw.default_password.clone())
+            .unwrap_or(PasswordPolicy::Generate),
+        origin: c.origin(upn_loc),
+    };
+    users.push(spec);
+}
+
 /// For an entry whose own UPN is invalid: check its references without recording anything.
-fn check_refs_only(c: &mut Checker<'_>, u: &super::decode::RawUser) {
-    if let Some(Nullable::Value(m)) = &u.manager {
+fn check_refs_only(c: &mut Checker<'_>, manager: Option<&Nullable<Str>>, roles: &[Str]) {
+    if let Some(Nullable::Value(m)) = manager {
         c.upn(m);
     }
-    for r in &u.roles {
+    for r in roles {
         if builtin_roles::lookup(&r.text).is_none() {
             c.diags.push(unknown_role(r));
         }
@@ -616,7 +717,7 @@ fn tenant(c: &mut Checker<'_>, t: &RawTenant) -> Tenant {
 }
 
 /// Report every manager cycle among declared users once, naming its members in order.
-fn manager_cycles(c: &mut Checker<'_>, users: &BTreeMap<Upn, UserSpec>, locs: &HashMap<Upn, Loc>) {
+fn manager_cycles(c: &mut Checker<'_>, users: &UserMap, locs: &HashMap<Upn, (Loc, Option<Loc>)>) {
     #[derive(Clone, Copy, PartialEq)]
     enum Mark {
         New,
@@ -657,18 +758,22 @@ fn manager_cycles(c: &mut Checker<'_>, users: &BTreeMap<Upn, UserSpec>, locs: &H
                         .chain(cycle.first())
                         .map(|u| u.to_string())
                         .collect();
-                    if let Some(first) = cycle.first().and_then(|u| locs.get(*u)) {
+                    if let Some(first) = cycle
+                        .first()
+                        .and_then(|u| locs.get(*u))
+                        .and_then(|(_, m)| *m)
+                    {
                         let mut d = Diagnostic::error(
                             Code::ManagerCycle,
-                            *first,
+                            first,
                             format!("managers form a cycle: {}", chain.join(" → ")),
                         )
                         .label(format!("{} reports to {}", cycle[0], cycle.get(1).unwrap_or(&cycle[0])))
                         .help("a manager chain must end at someone without a manager; change one of these managers");
                         for (i, u) in cycle.iter().enumerate().skip(1) {
-                            if let Some(l) = locs.get(*u) {
+                            if let Some(l) = locs.get(*u).and_then(|(_, m)| *m) {
                                 let next = cycle.get(i + 1).unwrap_or(&cycle[0]);
-                                d = d.related(*l, format!("{u} reports to {next}"));
+                                d = d.related(l, format!("{u} reports to {next}"));
                             }
                         }
                         c.diags.push(d);

@@ -18,10 +18,10 @@ fn apply_converges_and_a_second_apply_is_a_no_op() {
         "{}",
         out(&o)
     );
-    // 26 operations in 3 waves: 3 `$batch` POSTs, not 26 requests.
+    // 26 operations in 2 waves (14 and 12): 2 `$batch` POSTs, not 26 requests.
     assert_eq!(
         t.emu.metrics().by_route.get("POST /$batch"),
-        Some(&3),
+        Some(&2),
         "{:?}",
         t.emu.metrics().by_route
     );

@@ -91,6 +91,7 @@ fn example_seed_shows_every_operation_and_plans_cleanly() {
         "enable_user",
         "disable_user",
         "revoke_sessions",
+        "delete_user",
         "set_manager",
         "remove_manager",
         "create_group",
@@ -125,8 +126,20 @@ fn example_seed_shows_every_operation_and_plans_cleanly() {
     assert!(has("disable_user", "lucas.ferreira@contoso.com"));
     assert!(has("revoke_sessions", "lucas.ferreira@contoso.com"));
     assert!(
-        has("disable_user", "derek.shaw@contoso.com"),
-        "absent_users: disable"
+        has("delete_user", "derek.shaw@contoso.com"),
+        "absent_users: delete"
+    );
+    assert!(
+        has("delete_user", "aaron.abbott@contoso.com"),
+        "absent_users: delete also removes a disabled absentee"
+    );
+    // The meeting rooms are disabled, undeclared and excluded from scope: untouched.
+    assert!(
+        !plan.steps.iter().any(|s| s
+            .op
+            .subject_upn()
+            .is_some_and(|u| u.as_str().starts_with("room."))),
+        "excluded accounts are never touched"
     );
     assert!(has("remove_manager", "olivia.bennett@contoso.com"));
     assert!(has("remove_member", "group:dept-engineering"));
