@@ -19,6 +19,7 @@ use serde::Serialize;
 use super::password;
 use super::request::{BIND_LIMIT, Ids, bind_members, for_op};
 use crate::desired::state::PasswordPolicy;
+use crate::graph::batch::BATCH_POST_FAILED;
 use crate::graph::{BatchRequest, GraphClient};
 use crate::model::{ObjectId, Upn};
 use crate::plan::Step;
@@ -125,8 +126,10 @@ fn already_in_effect(op: &Op, status: u16, message: &str) -> bool {
     }
 }
 
-/// Requests sent between two checks of the stop flag: four rounds of full `$batch` POSTs.
-const CHUNK: usize = 20 * 8 * 4;
+/// `$batch` items sent between two checks of the stop flag: one round of 8
+/// full `$batch` POSTs in flight (the client's limit). A packed item carries up
+/// to 20 member additions. Retries inside a round stop with the flag too.
+const CHUNK: usize = 20 * 8;
 
 /// One `$batch` item.
 enum Unit {
@@ -140,12 +143,6 @@ impl Unit {
     fn request(&self) -> &BatchRequest {
         match self {
             Unit::One(_, r, _) | Unit::Members(_, r) => r,
-        }
-    }
-    fn steps(&self) -> Vec<usize> {
-        match self {
-            Unit::One(id, _, _) => vec![*id],
-            Unit::Members(list, _) => list.iter().map(|(id, _)| *id).collect(),
         }
     }
 }
@@ -263,44 +260,37 @@ pub async fn execute(
             let take = queue.len().min(CHUNK);
             let chunk: Vec<Unit> = queue.drain(..take).collect();
             let requests: Vec<BatchRequest> = chunk.iter().map(|u| u.request().clone()).collect();
-            match client.batch(requests).await {
-                Err(e) => {
-                    for id in chunk.iter().flat_map(Unit::steps) {
-                        finish(
-                            steps,
-                            id,
-                            StepStatus::Failed {
-                                error: e.to_string(),
-                            },
-                            &mut status,
-                            observer,
-                        );
+            let results = client.batch_each(requests, stop).await;
+            for (unit, result) in chunk.into_iter().zip(results) {
+                // No result: not sent again after Ctrl-C; recorded as interrupted below.
+                let Some(result) = result else { continue };
+                match (unit, result) {
+                    (Unit::One(id, _, pw), result) => {
+                        let verdict =
+                            verdict(&steps[id].op, result, pw.as_ref(), &mut created, observer);
+                        finish(steps, id, verdict, &mut status, observer);
                     }
-                }
-                Ok(results) => {
-                    for (unit, result) in chunk.into_iter().zip(results) {
-                        match (unit, result) {
-                            (Unit::One(id, _, pw), result) => {
-                                let verdict = verdict(
-                                    &steps[id].op,
-                                    result,
-                                    pw.as_ref(),
-                                    &mut created,
-                                    observer,
-                                );
-                                finish(steps, id, verdict, &mut status, observer);
-                            }
-                            (Unit::Members(adds, _), Ok(_)) => {
-                                for (id, _) in adds {
-                                    finish(steps, id, StepStatus::Done, &mut status, observer);
-                                }
-                            }
-                            (Unit::Members(adds, _), Err(e)) => {
-                                // All or nothing: retry each addition on its own.
-                                tracing::debug!(error = %e, members = adds.len(), "members@odata.bind refused; adding one by one");
-                                queue
-                                    .extend(adds.into_iter().map(|(id, r)| Unit::One(id, r, None)));
-                            }
+                    (Unit::Members(adds, _), Ok(_)) => {
+                        for (id, _) in adds {
+                            finish(steps, id, StepStatus::Done, &mut status, observer);
+                        }
+                    }
+                    // All or nothing: a member already there (400) or gone (404)
+                    // refuses the whole PATCH; each addition is retried on its own.
+                    (Unit::Members(adds, _), Err(e)) if e.status == 400 || e.status == 404 => {
+                        tracing::debug!(error = %e, members = adds.len(), "members@odata.bind refused; adding one by one");
+                        queue.extend(adds.into_iter().map(|(id, r)| Unit::One(id, r, None)));
+                    }
+                    (Unit::Members(adds, _), Err(e)) => {
+                        for (id, _) in adds {
+                            let error = e.to_string();
+                            finish(
+                                steps,
+                                id,
+                                StepStatus::Failed { error },
+                                &mut status,
+                                observer,
+                            );
                         }
                     }
                 }
@@ -365,9 +355,18 @@ fn verdict(
             StepStatus::Done
         }
         Err(e) if already_in_effect(op, e.status, &e.message) => StepStatus::Done,
-        Err(e) => StepStatus::Failed {
-            error: e.to_string(),
-        },
+        Err(e) => {
+            // The POST carrying a new user failed as a whole: Graph may have
+            // created the user, so its password must not be lost.
+            if let (Op::CreateUser { upn, .. }, Some(p)) = (op, pw)
+                && e.code == BATCH_POST_FAILED
+            {
+                observer.credential(upn, p);
+            }
+            StepStatus::Failed {
+                error: e.to_string(),
+            }
+        }
     }
 }
 

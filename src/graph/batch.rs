@@ -4,6 +4,7 @@
 //! `Retry-After`) sent again.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use reqwest::Method;
@@ -170,11 +171,42 @@ impl GraphClient {
     /// per request, in the order given. Items answered 429/503/504 are sent
     /// again (alone, re-packed) after the longest `Retry-After` among them,
     /// under the retry policy's attempts and deadline. The items must not use
-    /// `dependsOn`. An `Err` means a whole `$batch` POST failed.
+    /// `dependsOn`. An `Err` means a whole `$batch` POST failed (the other
+    /// POSTs still run to completion; their results are dropped).
     pub async fn batch(&self, requests: Vec<BatchRequest>) -> Result<Vec<ItemResult>, GraphError> {
+        let never = AtomicBool::new(false);
+        let (results, failed) = self.batch_rounds(requests, &never).await;
+        match failed {
+            Some(e) => Err(e),
+            None => Ok(results
+                .into_iter()
+                .map(|r| r.unwrap_or_else(|| Err(Box::new(stopped()))))
+                .collect()),
+        }
+    }
+
+    /// Like [`GraphClient::batch`] for writes, where every item's fate
+    /// matters: a failed `$batch` POST fails only the items it carried (their
+    /// error says Graph may have applied them), and once `stop` is set no
+    /// further POST is sent, not even a retry. `None`: the item was not sent
+    /// again after `stop`, and its last answer (429, 503…) means Graph did not apply it.
+    pub async fn batch_each(
+        &self,
+        requests: Vec<BatchRequest>,
+        stop: &AtomicBool,
+    ) -> Vec<Option<ItemResult>> {
+        self.batch_rounds(requests, stop).await.0
+    }
+
+    async fn batch_rounds(
+        &self,
+        requests: Vec<BatchRequest>,
+        stop: &AtomicBool,
+    ) -> (Vec<Option<ItemResult>>, Option<GraphError>) {
         let requests = std::sync::Arc::new(requests);
         let n = requests.len();
         let mut results: Vec<Option<ItemResult>> = vec![None; n];
+        let mut first_failure: Option<GraphError> = None;
         let mut pending: Vec<usize> = (0..n).collect();
         let mut last_status: Vec<Option<u16>> = vec![None; n];
         let policy = self.inner.options.retry.clone();
@@ -190,20 +222,40 @@ impl GraphClient {
                 set.spawn(async move {
                     let body = envelope(&reqs, &chunk);
                     let post = GraphRequest::with_body(Method::POST, "/$batch", body);
-                    let resp = client.send_counted(&post, Some(chunk.len())).await?;
-                    let parsed: WireResponses = resp.json("POST", "/$batch")?;
-                    Ok::<_, GraphError>((chunk, parsed))
+                    let answer = async {
+                        let resp = client.send_counted(&post, Some(chunk.len())).await?;
+                        resp.json::<WireResponses>("POST", "/$batch")
+                    }
+                    .await;
+                    (chunk, answer)
                 });
             }
             let mut retry: Vec<usize> = Vec::new();
             let mut wait: Option<std::time::Duration> = None;
             while let Some(joined) = set.join_next().await {
-                let (chunk, parsed) = joined.map_err(|e| GraphError::Transport {
-                    method: "POST".into(),
-                    path: "/$batch".into(),
-                    attempts: round,
-                    reason: format!("batch task failed: {e}"),
-                })??;
+                let (chunk, answer) = match joined {
+                    Ok(done) => done,
+                    Err(e) => {
+                        // A panicked task: its chunk is unknown here; its items stay unanswered.
+                        first_failure.get_or_insert(GraphError::Transport {
+                            method: "POST".into(),
+                            path: "/$batch".into(),
+                            attempts: round,
+                            reason: format!("batch task failed: {e}"),
+                        });
+                        continue;
+                    }
+                };
+                let parsed = match answer {
+                    Ok(p) => p,
+                    Err(e) => {
+                        for &idx in &chunk {
+                            results[idx] = Some(Err(Box::new(post_failed(&requests[idx], &e))));
+                        }
+                        first_failure.get_or_insert(e);
+                        continue;
+                    }
+                };
                 let mut answered = vec![false; chunk.len()];
                 for item in parsed.responses {
                     let Ok(idx) = item.id.parse::<usize>() else {
@@ -236,7 +288,11 @@ impl GraphClient {
                     }
                 }
             }
-            if retry.is_empty() {
+            if retry.is_empty() || stop.load(Ordering::SeqCst) {
+                // Stopped: the items to retry stay without a result (not applied).
+                if !retry.is_empty() {
+                    return (results, first_failure);
+                }
                 break;
             }
             retry.sort_unstable();
@@ -252,20 +308,52 @@ impl GraphClient {
                         self.inner.counters.retry();
                     }
                     tokio::time::sleep(d).await;
+                    if stop.load(Ordering::SeqCst) {
+                        return (results, first_failure);
+                    }
                     pending = retry;
                 }
                 Decision::Fail | Decision::Exhausted => break,
             }
         }
-        Ok(results
+        let results = results
             .into_iter()
             .enumerate()
-            .map(|(i, r)| match r {
-                Some(r) => r,
-                None => Err(Box::new(unanswered(&requests[i], last_status[i]))),
+            .map(|(i, r)| {
+                Some(match r {
+                    Some(r) => r,
+                    None => Err(Box::new(unanswered(&requests[i], last_status[i]))),
+                })
             })
-            .collect())
+            .collect();
+        (results, first_failure)
     }
+}
+
+/// The error code of an item whose `$batch` POST failed as a whole: Graph
+/// may or may not have run it.
+pub const BATCH_POST_FAILED: &str = "entraform_BatchPostFailed";
+
+/// An item whose `$batch` POST failed as a whole (after the client's retries).
+fn post_failed(req: &BatchRequest, e: &GraphError) -> ApiError {
+    let status = match e {
+        GraphError::Api(api) => api.status,
+        _ => 503,
+    };
+    let mut item = ApiError::from_value(&req.method, &req.url, status, None, None);
+    item.in_batch = true;
+    item.code = BATCH_POST_FAILED.into();
+    item.message = format!(
+        "the $batch request carrying it failed ({e}); Graph may or may not have applied it — the next plan shows which"
+    );
+    item
+}
+
+/// Placeholder for an item without a result (never returned by `batch`, whose loop only stops on its own).
+fn stopped() -> ApiError {
+    let mut e = ApiError::from_value("POST", "/$batch", 503, None, None);
+    e.message = "not sent: the run was stopped".into();
+    e
 }
 
 fn unanswered(req: &BatchRequest, last_status: Option<u16>) -> ApiError {

@@ -232,6 +232,93 @@ async fn batch_splits_maps_and_retries_only_failed_items() {
     assert_eq!(n.http_requests, n.batch_requests);
 }
 
+/// A `$batch` POST that fails as a whole (here 400 on the envelope) fails
+/// only the items it carried: `batch_each` keeps the other POST's results,
+/// `batch` reports the failure.
+#[tokio::test]
+async fn a_failed_batch_post_fails_only_its_own_items() {
+    let mock = start(Arc::new(|r: &Req| {
+        if is_token(r) {
+            return token_ok(TOKEN);
+        }
+        let body = r.json();
+        let reqs = body["requests"].as_array().unwrap();
+        if reqs.iter().any(|q| q["url"] == "/users/u25") {
+            return Resp::json(
+                400,
+                json!({"error":{"code":"BadRequest","message":"Invalid batch payload."}}),
+            );
+        }
+        let out: Vec<_> = reqs
+            .iter()
+            .map(|q| json!({"id": q["id"], "status": 204, "headers": {}}))
+            .collect();
+        Resp::json(200, json!({"responses": out}))
+    }))
+    .await;
+    let c = client(&mock.base(), secret());
+    let reqs = || -> Vec<BatchRequest> {
+        (0..40)
+            .map(|k| {
+                BatchRequest::with_body("PATCH", format!("/users/u{k}"), json!({"city": "Oslo"}))
+            })
+            .collect()
+    };
+    let never = std::sync::atomic::AtomicBool::new(false);
+    let results = c.batch_each(reqs(), &never).await;
+    for (k, r) in results.iter().enumerate() {
+        let r = r.as_ref().expect("every item has a result");
+        if k < 20 {
+            assert!(r.is_ok(), "item {k}: {r:?}");
+        } else {
+            let e = r.as_ref().unwrap_err();
+            assert_eq!(
+                e.code,
+                entraform::graph::batch::BATCH_POST_FAILED,
+                "item {k}"
+            );
+            assert!(e.to_string().contains("may or may not have applied"), "{e}");
+        }
+    }
+    assert!(
+        c.batch(reqs()).await.is_err(),
+        "batch() reports the failed POST"
+    );
+}
+
+/// Once the stop flag is set, throttled items are not sent again.
+#[tokio::test]
+async fn no_retry_is_sent_after_stop() {
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let s2 = stop.clone();
+    let mock = start(Arc::new(move |r: &Req| {
+        if is_token(r) {
+            return token_ok(TOKEN);
+        }
+        // Everything is throttled; Ctrl-C arrives while the first answer is on its way.
+        s2.store(true, std::sync::atomic::Ordering::SeqCst);
+        let out: Vec<_> = r.json()["requests"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|q| json!({"id": q["id"], "status": 429, "headers": {"Retry-After": "0"}}))
+            .collect();
+        Resp::json(200, json!({"responses": out}))
+    }))
+    .await;
+    let c = client(&mock.base(), secret());
+    let reqs: Vec<BatchRequest> = (0..5)
+        .map(|k| BatchRequest::with_body("PATCH", format!("/users/u{k}"), json!({"city": "Oslo"})))
+        .collect();
+    let results = c.batch_each(reqs, &stop).await;
+    assert!(results.iter().all(Option::is_none), "{results:?}");
+    assert_eq!(
+        mock.count(|r| r.path() == "/v1.0/$batch"),
+        1,
+        "no retry after stop"
+    );
+}
+
 #[tokio::test]
 async fn wrong_secret_names_tenant_and_client() {
     let mock = start(Arc::new(|_r: &Req| {
