@@ -33,9 +33,10 @@ struct Token {
     after: String,
     select: Option<Vec<String>>,
     members: bool,
-    /// When > 0: the group `after` continues on this page from this member index.
+    /// When set: the group `after` continues on this page with its members
+    /// after this member id (by id, so changes between pages shift nothing).
     #[serde(default)]
-    resume_members: usize,
+    resume_after_member: Option<String>,
     /// The tenant's change-tracking generation when the round started.
     #[serde(default)]
     generation: u64,
@@ -64,6 +65,13 @@ fn decode(s: &str, ctx: &Ctx, t: &Tenant) -> GraphResult<Token> {
     let age = now_secs().saturating_sub(tok.issued);
     let lifetime = i64::try_from(ctx.delta_token_lifetime_secs).unwrap_or(i64::MAX);
     if tok.generation != t.delta_generation || age > lifetime {
+        if t.delta_gone && tok.generation != t.delta_generation {
+            return Err(GraphError::new(
+                410,
+                "resyncRequired",
+                "The change-tracking state was reset; start a new delta round without a token.",
+            ));
+        }
         return Err(sync_state_not_found());
     }
     Ok(tok)
@@ -133,7 +141,7 @@ fn round(
             let mut d = decode(tok, ctx, t)?;
             d.end = t.seq;
             d.after = String::new();
-            d.resume_members = 0;
+            d.resume_after_member = None;
             d.issued = now_secs();
             d
         }
@@ -143,7 +151,7 @@ fn round(
             after: String::new(),
             select: q.select.clone(),
             members,
-            resume_members: 0,
+            resume_after_member: None,
             generation: t.delta_generation,
             issued: now_secs(),
         },
@@ -183,7 +191,7 @@ fn finish(
     shown_select: Option<Vec<String>>,
     tok: &Token,
     value: Vec<Value>,
-    last: Option<(String, usize)>,
+    last: Option<(String, Option<String>)>,
 ) -> ApiResponse {
     let context = match &shown_select {
         Some(s) => ctx.urls.context(&format!("{set}({})", s.join(","))),
@@ -192,10 +200,10 @@ fn finish(
     let mut m = Map::new();
     m.insert("@odata.context".into(), json!(context));
     match last {
-        Some((after, resume_members)) => {
+        Some((after, resume_after_member)) => {
             let next = Token {
                 after,
-                resume_members,
+                resume_after_member,
                 ..tok.clone()
             };
             m.insert(
@@ -214,7 +222,7 @@ fn finish(
                 after: String::new(),
                 select: tok.select.clone(),
                 members: tok.members,
-                resume_members: 0,
+                resume_after_member: None,
                 generation: tok.generation,
                 issued: tok.issued,
             };
@@ -280,7 +288,7 @@ pub fn users(ctx: &Ctx, t: &Tenant, req: &ApiRequest) -> GraphResult<ApiResponse
         shown,
         &tok,
         value,
-        last.map(|id| (id, 0)),
+        last.map(|id| (id, None)),
     ))
 }
 
@@ -363,42 +371,42 @@ pub fn groups(ctx: &Ctx, t: &Tenant, req: &ApiRequest) -> GraphResult<ApiRespons
         }
     };
     let cap = ctx.delta_member_cap;
-    // One group item from member index `from`; also the index to resume at if split.
-    let render_from = |id: &str, from: usize| -> (Value, Option<usize>) {
+    // One group item with its members after `after` (all when `None`), and
+    // the last member shown when the rest follows on the next page.
+    let render_from = |id: &str, after: Option<&str>| -> (Value, Option<String>) {
         let Some(g) = t.groups.get(id) else {
             return (removed(t, id), None);
         };
         let mut m = render::group(&g.obj, sel.as_deref());
         let mut resume = None;
         if tok.members {
-            let list: Vec<Value> = if tok.since == 0 {
-                g.members
-                    .iter()
-                    .map(|mid| member_entry(mid, true))
-                    .collect()
+            // Sorted by member id in both cases.
+            let entries: Vec<(&str, bool)> = if tok.since == 0 {
+                g.members.iter().map(|mid| (mid.as_str(), true)).collect()
             } else {
                 events
                     .get(id)
-                    .map(|ev| {
-                        ev.iter()
-                            .map(|(mid, added)| member_entry(mid, *added))
-                            .collect()
-                    })
+                    .map(|ev| ev.iter().map(|(mid, added)| (*mid, *added)).collect())
                     .unwrap_or_default()
             };
-            let from = from.min(list.len());
+            let from = after.map_or(0, |a| entries.partition_point(|(mid, _)| *mid <= a));
             let end = if cap > 0 {
-                (from + cap).min(list.len())
+                (from + cap).min(entries.len())
             } else {
-                list.len()
+                entries.len()
             };
-            if end < list.len() {
-                resume = Some(end);
+            if end < entries.len() && end > from {
+                resume = Some(entries[end - 1].0.to_string());
             }
             if end > from {
                 m.insert(
                     "members@delta".into(),
-                    Value::Array(list[from..end].to_vec()),
+                    Value::Array(
+                        entries[from..end]
+                            .iter()
+                            .map(|(mid, added)| member_entry(mid, *added))
+                            .collect(),
+                    ),
                 );
             }
         }
@@ -416,14 +424,14 @@ pub fn groups(ctx: &Ctx, t: &Tenant, req: &ApiRequest) -> GraphResult<ApiRespons
         Box::new(candidates_set.range::<String, _>(bounds(&tok.after)))
     };
     let mut value = Vec::new();
-    let mut last: Option<(String, usize)> = None;
+    let mut last: Option<(String, Option<String>)> = None;
     let mut shown: Option<String> = None;
     let mut split = false;
-    if tok.resume_members > 0 {
-        let (v, resume) = render_from(&tok.after, tok.resume_members);
+    if let Some(after_member) = &tok.resume_after_member {
+        let (v, resume) = render_from(&tok.after, Some(after_member));
         value.push(v);
         if let Some(r) = resume {
-            last = Some((tok.after.clone(), r));
+            last = Some((tok.after.clone(), Some(r)));
             split = true;
         }
         shown = Some(tok.after.clone());
@@ -431,14 +439,14 @@ pub fn groups(ctx: &Ctx, t: &Tenant, req: &ApiRequest) -> GraphResult<ApiRespons
     if !split {
         for id in ids {
             if value.len() == size {
-                last = shown.map(|s| (s, 0));
+                last = shown.map(|s| (s, None));
                 break;
             }
-            let (v, resume) = render_from(id, 0);
+            let (v, resume) = render_from(id, None);
             value.push(v);
             shown = Some(id.clone());
             if let Some(r) = resume {
-                last = Some((id.clone(), r));
+                last = Some((id.clone(), Some(r)));
                 break;
             }
         }

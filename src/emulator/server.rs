@@ -242,9 +242,16 @@ impl EmulatorHandle {
         lock(&self.shared.tokens).expire(token);
     }
 
-    /// Invalidate every delta token handed out so far (`POST /_emulator/delta/expire`).
+    /// Invalidate every delta token handed out so far (`POST /_emulator/delta/expire`):
+    /// their next use gets `400 syncStateNotFound`.
     pub fn expire_delta_tokens(&self) {
         lock(&self.shared.tenant).expire_delta_tokens();
+    }
+
+    /// Invalidate every delta token with a synchronization reset: their next use
+    /// gets `410 Gone` (`POST /_emulator/delta/expire` with `{"status": 410}`).
+    pub fn reset_delta_tokens_gone(&self) {
+        lock(&self.shared.tenant).reset_delta_tokens_gone();
     }
 
     /// Change the tenant directly, bypassing Graph (no faults, no metrics):
@@ -612,7 +619,16 @@ fn control(shared: &Shared, method: &str, rest: &str, body: &[u8]) -> ApiRespons
             ApiResponse::no_content()
         }
         ("POST", "delta/expire") => {
-            lock(&shared.tenant).expire_delta_tokens();
+            let gone = serde_json::from_slice::<Value>(body)
+                .ok()
+                .and_then(|v| v["status"].as_u64())
+                == Some(410);
+            let mut t = lock(&shared.tenant);
+            if gone {
+                t.reset_delta_tokens_gone();
+            } else {
+                t.expire_delta_tokens();
+            }
             ApiResponse::no_content()
         }
         ("GET", "faults") => ApiResponse::json(

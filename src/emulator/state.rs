@@ -163,6 +163,8 @@ pub struct Tenant {
     /// The change-tracking generation: delta tokens of another generation (another
     /// emulator instance, or before [`Tenant::expire_delta_tokens`]) are rejected.
     pub delta_generation: u64,
+    /// Reject stale delta tokens with `410 Gone` instead of `400 syncStateNotFound`.
+    pub delta_gone: bool,
 }
 
 /// The few numeric properties of users and groups (every other scalar is a string or a boolean).
@@ -216,6 +218,7 @@ impl Tenant {
             admin_units: BTreeMap::new(),
             manager_removed: HashMap::new(),
             delta_generation: fresh_generation(),
+            delta_gone: false,
         };
         // Every app registration has a service principal in its home tenant.
         for i in 0..t.apps.len() {
@@ -421,6 +424,18 @@ impl Tenant {
     /// 7 days, or when it can no longer track changes): their next use gets
     /// `400 syncStateNotFound`.
     pub fn expire_delta_tokens(&mut self) {
+        self.delta_gone = false;
+        self.bump_delta_generation();
+    }
+
+    /// Like [`Tenant::expire_delta_tokens`], but stale tokens get `410 Gone`
+    /// (Graph's "synchronization reset" answer) instead.
+    pub fn reset_delta_tokens_gone(&mut self) {
+        self.delta_gone = true;
+        self.bump_delta_generation();
+    }
+
+    fn bump_delta_generation(&mut self) {
         let old = self.delta_generation;
         while self.delta_generation == old {
             self.delta_generation = fresh_generation();

@@ -4,17 +4,27 @@
 //! only what changed. Both are folded the same way into maps keyed by object
 //! id, so a full read and "last snapshot + changes" build the same state:
 //!
-//! - an item with `@removed` (deleted, soft or hard) leaves the map;
-//! - any other item replaces the object's properties: Graph returns every
-//!   selected property of a changed object, not only the changed ones (no
-//!   `Prefer: return=minimal` is sent), and leaves out properties never set;
+//! - an item with `@removed` (deleted, soft or hard) leaves the map, and a
+//!   removed user is nobody's manager any more (a full read would not show it);
+//! - any other item sets the properties it carries (a `null` clears one).
+//!   Graph returns every selected property of a changed object (no
+//!   `Prefer: return=minimal` is sent), but its overview only promises "at
+//!   least the properties that have been updated", so in a round after a
+//!   token a property left out keeps its value; in the first round (nothing
+//!   known yet) left out means unset;
 //! - `members@delta` entries add a member, or remove it with `@removed`; a
 //!   group item without them keeps its members (a large group's members
 //!   arrive over several items of the same group);
-//! - `manager@delta` names the manager, or removes it with `@removed`; a user
-//!   item without it keeps the manager it had.
+//! - `manager@delta` names the manager, or removes it with `@removed` (a user
+//!   has one manager: entries without `@removed` name it, removals alone mean
+//!   none); a user item without it keeps the manager it had;
+//! - Graph does not promise an order within a round, so an object reported
+//!   both removed and present in one round is [`Ambiguous`]: the caller reads
+//!   everything again.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+
+use serde_json::{Map, Value};
 
 use crate::graph::dto::{DirectoryObjectRef, GroupDto, UserDto};
 use crate::model::{ObjectId, Upn};
@@ -77,33 +87,187 @@ pub(crate) fn member(r: DirectoryObjectRef) -> Member {
     }
 }
 
-/// Fold `users/delta` items into `users`.
+/// An object reported both removed and present in one delta round.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("Microsoft Graph reported {0} both removed and present in one delta round")]
+pub struct Ambiguous(pub String);
+
+/// The manager after a user item. A user has at most one manager, so when
+/// `manager@delta` is there, an entry without `@removed` is the manager now
+/// (whatever the order of entries: Graph promises none), and removals alone
+/// mean there is none (whichever id they name: the one removed may be a
+/// manager set and removed again since the last round). Without it: the
+/// manager expanded on a listing, else the one the user had.
+fn next_manager(
+    previous: Option<ObjectId>,
+    delta: Option<Vec<DirectoryObjectRef>>,
+    expanded: Option<ObjectId>,
+) -> Option<ObjectId> {
+    match delta {
+        Some(entries) => entries
+            .into_iter()
+            .rev()
+            .find(|e| e.removed.is_none())
+            .map(|e| ObjectId(e.id)),
+        None => expanded.or(previous),
+    }
+}
+
+/// Nobody reports to a user that is gone.
+fn forget_managers(users: &mut HashMap<ObjectId, LiveUser>, removed: &HashSet<ObjectId>) {
+    let gone: HashSet<&ObjectId> = removed
+        .iter()
+        .filter(|id| !users.contains_key(*id))
+        .collect();
+    if gone.is_empty() {
+        return;
+    }
+    for u in users.values_mut() {
+        if u.manager.as_ref().is_some_and(|m| gone.contains(m)) {
+            u.manager = None;
+        }
+    }
+}
+
+/// Fold the items of a first (full) `users/delta` round into `users`.
 pub fn fold_users(users: &mut HashMap<ObjectId, LiveUser>, items: Vec<UserDto>) {
+    let mut removed = HashSet::new();
     for mut item in items {
         let id = ObjectId(item.id.clone());
         if item.removed.is_some() {
             users.remove(&id);
+            removed.insert(id);
             continue;
         }
-        let manager_delta = item.manager_delta.take();
-        let previous_manager = users.get(&id).and_then(|u| u.manager.clone());
+        let delta = item.manager_delta.take();
+        let previous = users.get(&id).and_then(|u| u.manager.clone());
         let mut user = user_from_dto(item);
-        user.manager = match manager_delta {
-            // The last entry decides: a removal without a new manager clears it.
-            Some(entries) => entries.into_iter().fold(previous_manager, |m, e| {
-                if e.removed.is_some() {
-                    m.filter(|old| old.0 != e.id)
-                } else {
-                    Some(ObjectId(e.id))
-                }
-            }),
-            None => user.manager.or(previous_manager),
-        };
+        user.manager = next_manager(previous, delta, user.manager.take());
         users.insert(id, user);
+    }
+    forget_managers(users, &removed);
+}
+
+/// The ids an incremental round reports removed and present; an id in both is ambiguous.
+fn check_round(items: &[Value]) -> Result<HashSet<ObjectId>, Ambiguous> {
+    let mut removed = HashSet::new();
+    let mut present = HashSet::new();
+    for item in items {
+        let Some(id) = item.get("id").and_then(Value::as_str) else {
+            continue;
+        };
+        if item.get("@removed").is_some() {
+            removed.insert(ObjectId(id.to_string()));
+        } else {
+            present.insert(ObjectId(id.to_string()));
+        }
+    }
+    match removed.intersection(&present).next() {
+        Some(id) => Err(Ambiguous(id.0.clone())),
+        None => Ok(removed),
     }
 }
 
-/// Fold `groups/delta` items (with `members@delta`) into `groups`.
+fn as_object(item: &Value) -> Option<&Map<String, Value>> {
+    item.as_object()
+}
+
+/// A user's properties after an item of a round after a token: those the
+/// item carries replace the old values, the others are kept.
+fn overlay_user(old: &LiveUser, u: UserDto, has: &Map<String, Value>) -> LiveUser {
+    let mut n = old.clone();
+    macro_rules! set {
+        ($($field:ident: $key:literal),* $(,)?) => {
+            $( if has.contains_key($key) { n.$field = u.$field; } )*
+        };
+    }
+    set!(
+        display_name: "displayName", given_name: "givenName", surname: "surname",
+        mail_nickname: "mailNickname", job_title: "jobTitle", department: "department",
+        company_name: "companyName", office_location: "officeLocation",
+        employee_id: "employeeId", employee_type: "employeeType",
+        employee_hire_date: "employeeHireDate", usage_location: "usageLocation",
+        preferred_language: "preferredLanguage", street_address: "streetAddress",
+        city: "city", state: "state", postal_code: "postalCode", country: "country",
+        mobile_phone: "mobilePhone",
+    );
+    if let Some(upn) = u.user_principal_name {
+        n.upn = Upn::new_unchecked(upn);
+    }
+    if has.contains_key("businessPhones") {
+        n.business_phones = u.business_phones.unwrap_or_default();
+    }
+    if has.contains_key("otherMails") {
+        n.other_mails = u.other_mails.unwrap_or_default();
+    }
+    if has.contains_key("accountEnabled") {
+        n.account_enabled = u.account_enabled.unwrap_or(false);
+    }
+    if has.contains_key("onPremisesSyncEnabled") {
+        n.on_premises_sync_enabled = u.on_premises_sync_enabled.unwrap_or(false);
+    }
+    n
+}
+
+/// Fold the items of a `users/delta` round after a token into `users`.
+pub fn fold_user_changes(
+    users: &mut HashMap<ObjectId, LiveUser>,
+    items: Vec<Value>,
+) -> Result<(), Ambiguous> {
+    let removed = check_round(&items)?;
+    for item in items {
+        let Some(fields) = as_object(&item) else {
+            continue;
+        };
+        if fields.contains_key("@removed") {
+            if let Some(id) = fields.get("id").and_then(Value::as_str) {
+                users.remove(&ObjectId(id.to_string()));
+            }
+            continue;
+        }
+        let Ok(mut dto) = serde_json::from_value::<UserDto>(item.clone()) else {
+            continue;
+        };
+        let id = ObjectId(dto.id.clone());
+        let delta = dto.manager_delta.take();
+        let user = match users.get(&id) {
+            Some(old) => {
+                let previous = old.manager.clone();
+                let mut n = overlay_user(old, dto, fields);
+                n.manager = next_manager(previous, delta, None);
+                n
+            }
+            None => {
+                let mut n = user_from_dto(dto);
+                n.manager = next_manager(None, delta, n.manager.take());
+                n
+            }
+        };
+        users.insert(id, user);
+    }
+    forget_managers(users, &removed);
+    Ok(())
+}
+
+/// Apply `members@delta` entries in order (the last change of a member wins).
+fn apply_member_changes(members: &mut Vec<Member>, changes: Vec<DirectoryObjectRef>) {
+    if changes.is_empty() {
+        return;
+    }
+    let mut last: HashMap<ObjectId, Option<ObjectKind>> = HashMap::new();
+    for c in changes {
+        let removed = c.removed.is_some();
+        let m = member(c);
+        last.insert(m.id, (!removed).then_some(m.kind));
+    }
+    members.retain(|m| !last.contains_key(&m.id));
+    members.extend(
+        last.into_iter()
+            .filter_map(|(id, kind)| kind.map(|kind| Member { id, kind })),
+    );
+}
+
+/// Fold the items of a first (full) `groups/delta` round (with `members@delta`) into `groups`.
 pub fn fold_groups(groups: &mut HashMap<ObjectId, LiveGroup>, items: Vec<GroupDto>) {
     for mut item in items {
         let id = ObjectId(item.id.clone());
@@ -113,24 +277,69 @@ pub fn fold_groups(groups: &mut HashMap<ObjectId, LiveGroup>, items: Vec<GroupDt
         }
         let changes = item.members_delta.take().unwrap_or_default();
         let mut members = groups.remove(&id).map(|g| g.members).unwrap_or_default();
+        apply_member_changes(&mut members, changes);
         let mut group = group_from_dto(item);
-        if !changes.is_empty() {
-            // In order: the last change of a member wins.
-            let mut last: HashMap<ObjectId, Option<ObjectKind>> = HashMap::new();
-            for c in changes {
-                let removed = c.removed.is_some();
-                let m = member(c);
-                last.insert(m.id, (!removed).then_some(m.kind));
-            }
-            members.retain(|m| !last.contains_key(&m.id));
-            members.extend(
-                last.into_iter()
-                    .filter_map(|(id, kind)| kind.map(|kind| Member { id, kind })),
-            );
-        }
         group.members = members;
         groups.insert(id, group);
     }
+}
+
+/// Fold the items of a `groups/delta` round after a token into `groups`.
+pub fn fold_group_changes(
+    groups: &mut HashMap<ObjectId, LiveGroup>,
+    items: Vec<Value>,
+) -> Result<(), Ambiguous> {
+    check_round(&items)?;
+    for item in items {
+        let Some(fields) = as_object(&item) else {
+            continue;
+        };
+        if fields.contains_key("@removed") {
+            if let Some(id) = fields.get("id").and_then(Value::as_str) {
+                groups.remove(&ObjectId(id.to_string()));
+            }
+            continue;
+        }
+        let Ok(mut dto) = serde_json::from_value::<GroupDto>(item.clone()) else {
+            continue;
+        };
+        let id = ObjectId(dto.id.clone());
+        let changes = dto.members_delta.take().unwrap_or_default();
+        let mut group = match groups.remove(&id) {
+            Some(old) => {
+                let mut n = old;
+                if fields.contains_key("displayName") {
+                    n.display_name = dto.display_name.unwrap_or_default();
+                }
+                if fields.contains_key("mailNickname") {
+                    n.mail_nickname = dto.mail_nickname;
+                }
+                if fields.contains_key("description") {
+                    n.description = dto.description;
+                }
+                if fields.contains_key("securityEnabled") {
+                    n.security_enabled = dto.security_enabled.unwrap_or(false);
+                }
+                if fields.contains_key("mailEnabled") {
+                    n.mail_enabled = dto.mail_enabled.unwrap_or(false);
+                }
+                if fields.contains_key("groupTypes") {
+                    n.group_types = dto.group_types.unwrap_or_default();
+                }
+                if fields.contains_key("membershipRule") {
+                    n.membership_rule = dto.membership_rule;
+                }
+                if fields.contains_key("onPremisesSyncEnabled") {
+                    n.on_premises_sync_enabled = dto.on_premises_sync_enabled.unwrap_or(false);
+                }
+                n
+            }
+            None => group_from_dto(dto),
+        };
+        apply_member_changes(&mut group.members, changes);
+        groups.insert(id, group);
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -181,6 +390,105 @@ mod tests {
         );
         assert_eq!(map[&ObjectId("a".into())].manager, None);
         assert!(!map.contains_key(&ObjectId("b".into())));
+    }
+
+    #[test]
+    fn a_later_round_keeps_what_an_item_leaves_out_and_clears_nulls() {
+        let mut map = HashMap::new();
+        fold_users(
+            &mut map,
+            users(json!([
+                {"id": "a", "userPrincipalName": "a@x", "jobTitle": "Dev", "city": "Oslo",
+                 "accountEnabled": true, "businessPhones": ["1"],
+                 "manager@delta": [{"@odata.type": "#microsoft.graph.user", "id": "m"}]},
+                {"id": "m", "userPrincipalName": "m@x", "accountEnabled": true}
+            ])),
+        );
+        fold_user_changes(
+            &mut map,
+            vec![json!({"id": "a", "jobTitle": "Lead", "city": null})],
+        )
+        .unwrap();
+        let a = &map[&ObjectId("a".into())];
+        assert_eq!(a.upn.as_str(), "a@x", "left out: kept");
+        assert_eq!(a.job_title.as_deref(), Some("Lead"));
+        assert_eq!(a.city, None, "null: cleared");
+        assert!(a.account_enabled, "left out: kept");
+        assert_eq!(a.business_phones, vec!["1".to_string()]);
+        assert_eq!(a.manager, Some(ObjectId("m".into())));
+        // The manager is deleted: nobody reports to it any more.
+        fold_user_changes(
+            &mut map,
+            vec![json!({"id": "m", "@removed": {"reason": "changed"}})],
+        )
+        .unwrap();
+        assert_eq!(map[&ObjectId("a".into())].manager, None);
+        // Removed and present in one round: ambiguous.
+        let e = fold_user_changes(
+            &mut map,
+            vec![
+                json!({"id": "a", "userPrincipalName": "a@x"}),
+                json!({"id": "a", "@removed": {"reason": "changed"}}),
+            ],
+        );
+        assert_eq!(e, Err(Ambiguous("a".into())));
+    }
+
+    #[test]
+    fn one_manager_whatever_the_order_of_entries() {
+        let r = |id: &str, removed: bool| DirectoryObjectRef {
+            id: id.into(),
+            odata_type: Some("#microsoft.graph.user".into()),
+            removed: removed.then(|| json!({"reason": "deleted"})),
+        };
+        let m1 = Some(ObjectId("m1".into()));
+        // Changed from m1 to m2, entries in either order.
+        for entries in [
+            vec![r("m2", false), r("m1", true)],
+            vec![r("m1", true), r("m2", false)],
+        ] {
+            assert_eq!(
+                next_manager(m1.clone(), Some(entries), None),
+                Some(ObjectId("m2".into()))
+            );
+        }
+        // Set to m2 and removed again since the last round: the removal names m2, not m1.
+        assert_eq!(
+            next_manager(m1.clone(), Some(vec![r("m2", true)]), None),
+            None
+        );
+        // No manager@delta: unchanged.
+        assert_eq!(next_manager(m1.clone(), None, None), m1);
+    }
+
+    #[test]
+    fn group_changes_keep_unsent_properties_and_apply_member_changes() {
+        let mut map = HashMap::new();
+        fold_groups(
+            &mut map,
+            groups(
+                json!([{"id": "g", "displayName": "G", "description": "d", "securityEnabled": true,
+                "members@delta": [{"@odata.type": "#microsoft.graph.user", "id": "1"}]}]),
+            ),
+        );
+        fold_group_changes(
+            &mut map,
+            vec![json!({"id": "g", "description": null, "members@delta": [
+                {"@odata.type": "#microsoft.graph.group", "id": "2"},
+                {"@odata.type": "#microsoft.graph.user", "id": "1", "@removed": {"reason": "deleted"}}]})],
+        )
+        .unwrap();
+        let g = &map[&ObjectId("g".into())];
+        assert_eq!(g.display_name, "G");
+        assert!(g.security_enabled);
+        assert_eq!(g.description, None);
+        assert_eq!(
+            g.members,
+            vec![Member {
+                id: ObjectId("2".into()),
+                kind: ObjectKind::Group
+            }]
+        );
     }
 
     #[test]

@@ -279,41 +279,87 @@ fn delta_expired(e: &ReadError) -> bool {
             || api.code.eq_ignore_ascii_case("resyncRequired"))
 }
 
-/// One users/delta and one groups/delta round, concurrently, from the given
-/// links (a previous round's delta links) or from the start.
-async fn delta_round(
-    client: &GraphClient,
-    links: Option<(&str, &str)>,
-) -> Result<
-    (
-        crate::graph::paging::Listing<UserDto>,
-        crate::graph::paging::Listing<GroupDto>,
-    ),
-    ReadError,
-> {
-    let (users_path, groups_path) = match links {
-        Some((u, g)) => (u.to_string(), g.to_string()),
-        None => (users_delta_path(), groups_delta_path()),
-    };
+/// Users and groups with members as a delta round left them, and the links
+/// that continue from there.
+struct Folded {
+    users: HashMap<ObjectId, LiveUser>,
+    groups: HashMap<ObjectId, LiveGroup>,
+    user_pages: usize,
+    group_pages: usize,
+    changes: usize,
+    users_link: Option<String>,
+    groups_link: Option<String>,
+}
+
+/// A first (full) users/delta and groups/delta round, concurrently.
+async fn full_round(client: &GraphClient) -> Result<Folded, ReadError> {
     let users = async {
         client
-            .list::<UserDto>(&users_path)
+            .list::<UserDto>(&users_delta_path())
             .await
             .map_err(fail(permissions::USERS))
     };
     let groups = async {
         client
-            .list::<GroupDto>(&groups_path)
+            .list::<GroupDto>(&groups_delta_path())
             .await
             .map_err(fail(permissions::GROUPS))
     };
-    tokio::try_join!(users, groups)
+    let (u, g) = tokio::try_join!(users, groups)?;
+    let mut folded = Folded {
+        users: HashMap::with_capacity(u.items.len()),
+        groups: HashMap::new(),
+        user_pages: u.pages,
+        group_pages: g.pages,
+        changes: u.items.len() + g.items.len(),
+        users_link: u.delta_link,
+        groups_link: g.delta_link,
+    };
+    delta::fold_users(&mut folded.users, u.items);
+    delta::fold_groups(&mut folded.groups, g.items);
+    Ok(folded)
+}
+
+/// The changes since a snapshot's delta links, folded into it. The inner
+/// `Err`: Graph reported an object both removed and present (read everything).
+async fn change_round(
+    client: &GraphClient,
+    snap: store::Snapshot,
+) -> Result<Result<Folded, delta::Ambiguous>, ReadError> {
+    let users = async {
+        client
+            .list::<serde_json::Value>(&snap.users_delta_link)
+            .await
+            .map_err(fail(permissions::USERS))
+    };
+    let groups = async {
+        client
+            .list::<serde_json::Value>(&snap.groups_delta_link)
+            .await
+            .map_err(fail(permissions::GROUPS))
+    };
+    let (u, g) = tokio::try_join!(users, groups)?;
+    let mut folded = Folded {
+        users: snap.users.into_iter().map(|u| (u.id.clone(), u)).collect(),
+        groups: snap.groups.into_iter().map(|g| (g.id.clone(), g)).collect(),
+        user_pages: u.pages,
+        group_pages: g.pages,
+        changes: u.items.len() + g.items.len(),
+        users_link: u.delta_link,
+        groups_link: g.delta_link,
+    };
+    if let Err(e) = delta::fold_user_changes(&mut folded.users, u.items)
+        .and_then(|()| delta::fold_group_changes(&mut folded.groups, g.items))
+    {
+        return Ok(Err(e));
+    }
+    Ok(Ok(folded))
 }
 
 /// Users and groups from the state directory's snapshot plus Graph's changes
-/// since; a full delta round when there is no usable snapshot or Graph expired
-/// its links. The new snapshot is saved (a failure to save only warns: the
-/// next run then reads everything).
+/// since; a full delta round when there is no usable snapshot, Graph expired
+/// its links, or a round was ambiguous. The new snapshot is saved (a failure
+/// to save only warns: the next run then reads everything).
 async fn read_tracked(client: &GraphClient, inc: &Incremental) -> Result<People, ReadError> {
     let key = TenantKey {
         graph_root: client.root().to_string(),
@@ -328,45 +374,42 @@ async fn read_tracked(client: &GraphClient, inc: &Incremental) -> Result<People,
         store::load(&inc.state_dir, &key, inc.full_read_after.as_secs(), now)
     };
     let loaded_ms = clock.elapsed().as_millis() as u64;
-    let mut users = HashMap::new();
-    let mut groups = HashMap::new();
-    let (round, mode, full_read_at) = match prior {
+    let (folded, mode, full_read_at) = match prior {
         Ok(snap) => {
-            match delta_round(
-                client,
-                Some((&snap.users_delta_link, &snap.groups_delta_link)),
-            )
-            .await
-            {
-                Ok(round) => {
-                    users.extend(snap.users.into_iter().map(|u| (u.id.clone(), u)));
-                    groups.extend(snap.groups.into_iter().map(|g| (g.id.clone(), g)));
-                    (round, ReadMode::Incremental, snap.full_read_at)
+            let full_read_at = snap.full_read_at;
+            match change_round(client, snap).await {
+                Ok(Ok(folded)) => (folded, ReadMode::Incremental, full_read_at),
+                Ok(Err(ambiguous)) => {
+                    tracing::warn!(%ambiguous, "reading the whole tenant");
+                    let folded = full_round(client).await?;
+                    (folded, ReadMode::Resync(ResyncReason::Ambiguous), now)
                 }
                 Err(e) if delta_expired(&e) => {
                     tracing::warn!(error = %e, "Microsoft Graph expired the delta links; reading the whole tenant");
-                    let round = delta_round(client, None).await?;
-                    (round, ReadMode::Resync(ResyncReason::DeltaExpired), now)
+                    let folded = full_round(client).await?;
+                    (folded, ReadMode::Resync(ResyncReason::DeltaExpired), now)
                 }
                 Err(e) => return Err(e),
             }
         }
         Err(reason) => {
             tracing::info!(%reason, "reading the whole tenant");
-            let round = delta_round(client, None).await?;
-            (round, ReadMode::Resync(reason), now)
+            (full_round(client).await?, ReadMode::Resync(reason), now)
         }
     };
-    let (user_listing, group_listing) = round;
     let fetched_ms = clock.elapsed().as_millis() as u64;
-    let (user_pages, group_pages) = (user_listing.pages, group_listing.pages);
-    let changes = user_listing.items.len() + group_listing.items.len();
-    delta::fold_users(&mut users, user_listing.items);
-    delta::fold_groups(&mut groups, group_listing.items);
+    let Folded {
+        users,
+        groups,
+        user_pages,
+        group_pages,
+        changes,
+        users_link,
+        groups_link,
+    } = folded;
     let users: Vec<LiveUser> = users.into_values().collect();
     let groups: Vec<LiveGroup> = groups.into_values().collect();
-    let folded_ms = clock.elapsed().as_millis() as u64;
-    match (&user_listing.delta_link, &group_listing.delta_link) {
+    match (&users_link, &groups_link) {
         (Some(u), Some(g)) => {
             let saved = store::save(
                 &inc.state_dir,
@@ -392,7 +435,6 @@ async fn read_tracked(client: &GraphClient, inc: &Incremental) -> Result<People,
         changes,
         loaded_ms,
         fetched_ms,
-        folded_ms,
         saved_ms = clock.elapsed().as_millis() as u64,
         "users and groups read with a state directory"
     );

@@ -61,6 +61,8 @@ pub enum ResyncReason {
     Forced,
     /// Graph no longer knows the delta link (`syncStateNotFound`, 410 Gone).
     DeltaExpired,
+    /// Graph reported an object both removed and present in one round.
+    Ambiguous,
 }
 
 impl std::fmt::Display for ResyncReason {
@@ -74,6 +76,9 @@ impl std::fmt::Display for ResyncReason {
             ResyncReason::TooOld => "the last full read is older than --full-read-after",
             ResyncReason::Forced => "--full-read was given",
             ResyncReason::DeltaExpired => "Microsoft Graph expired the delta links",
+            ResyncReason::Ambiguous => {
+                "Microsoft Graph reported an object both removed and present in one round"
+            }
         })
     }
 }
@@ -166,21 +171,46 @@ pub fn load(
     {
         return Err(ResyncReason::Mismatch);
     }
-    if now.saturating_sub(snap.full_read_at) > max_age_secs {
+    // A full read "in the future" (the clock went back) counts as too old.
+    if snap.full_read_at > now || now - snap.full_read_at > max_age_secs {
         return Err(ResyncReason::TooOld);
     }
     Ok(snap)
 }
 
-/// Write the snapshot atomically, readable by its owner only.
+/// A temporary file name next to the snapshot that nobody can guess in advance.
+fn temp_name() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos()),
+    );
+    format!(
+        "{SNAPSHOT_FILE}.{}.{:016x}.tmp",
+        std::process::id(),
+        h.finish()
+    )
+}
+
+/// Write the snapshot atomically, readable by its owner only. The state
+/// directory is created (mode 0700) if missing; the temporary file is created
+/// exclusively (never through an existing file or link) with mode 0600.
 pub fn save(dir: &Path, s: &ToSave<'_>) -> Result<(), SaveError> {
     let path = dir.join(SNAPSHOT_FILE);
-    let tmp = dir.join(format!("{SNAPSHOT_FILE}.{}.tmp", std::process::id()));
+    let tmp = dir.join(temp_name());
     let err = |source| SaveError {
         path: path.clone(),
         source,
     };
-    std::fs::create_dir_all(dir).map_err(err)?;
+    if !dir.is_dir() {
+        let mut builder = std::fs::DirBuilder::new();
+        builder.recursive(true);
+        #[cfg(unix)]
+        std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+        builder.create(dir).map_err(err)?;
+    }
     let out = SnapshotOut {
         format: FORMAT,
         tenant: s.tenant,
@@ -192,7 +222,7 @@ pub fn save(dir: &Path, s: &ToSave<'_>) -> Result<(), SaveError> {
     };
     let write = || -> std::io::Result<()> {
         let mut opts = std::fs::OpenOptions::new();
-        opts.write(true).create(true).truncate(true);
+        opts.write(true).create_new(true);
         #[cfg(unix)]
         std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
         let file = opts.open(&tmp)?;
