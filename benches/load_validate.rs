@@ -8,37 +8,10 @@
 use std::fmt::Write as _;
 use std::time::Instant;
 
+mod common;
+use common::{cpu_seconds, peak_rss_mb};
+
 /// utime + stime of this process in seconds, from /proc (Linux); 0 elsewhere.
-fn cpu_seconds() -> f64 {
-    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
-        return 0.0;
-    };
-    let fields: Vec<&str> = stat
-        .rsplit(')')
-        .next()
-        .unwrap_or("")
-        .split_whitespace()
-        .collect();
-    let tick = |i: usize| {
-        fields
-            .get(i)
-            .and_then(|v| v.parse::<f64>().ok())
-            .unwrap_or(0.0)
-    };
-    (tick(11) + tick(12)) / 100.0
-}
-
-/// Peak resident set size (VmHWM) in MB, from /proc (Linux); 0 elsewhere.
-fn peak_rss_mb() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find(|l| l.starts_with("VmHWM:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|v| v.parse::<f64>().ok())
-        .map_or(0.0, |kb| kb / 1024.0)
-}
-
 fn main() {
     // `cargo bench` passes `--bench`; under `cargo test --all-targets` run a small smoke version.
     let full = std::env::args().any(|a| a == "--bench");

@@ -18,45 +18,8 @@ use entraform::live::{
 use entraform::model::{ObjectId, Upn};
 use entraform::plan::{self, GateOverrides};
 
-fn cpu_seconds() -> f64 {
-    // utime + stime of this process, from /proc (Linux); 0 elsewhere.
-    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
-        return 0.0;
-    };
-    let fields: Vec<&str> = stat
-        .rsplit(')')
-        .next()
-        .unwrap_or("")
-        .split_whitespace()
-        .collect();
-    let ticks: f64 = fields
-        .get(11)
-        .and_then(|v| v.parse::<f64>().ok())
-        .unwrap_or(0.0)
-        + fields
-            .get(12)
-            .and_then(|v| v.parse::<f64>().ok())
-            .unwrap_or(0.0);
-    ticks / 100.0
-}
-
-fn peak_rss_mb() -> f64 {
-    proc_status_mb("VmHWM:")
-}
-
-fn rss_mb() -> f64 {
-    proc_status_mb("VmRSS:")
-}
-
-fn proc_status_mb(key: &str) -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find(|l| l.starts_with(key))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|v| v.parse::<f64>().ok())
-        .map_or(0.0, |kb| kb / 1024.0)
-}
+mod common;
+use common::{cpu_seconds, peak_rss_mb, rss_mb};
 
 fn main() {
     let full = std::env::args().any(|a| a == "--bench");
