@@ -11,7 +11,6 @@ use std::time::Instant;
 mod common;
 use common::{cpu_seconds, peak_rss_mb};
 
-/// utime + stime of this process in seconds, from /proc (Linux); 0 elsewhere.
 fn main() {
     // `cargo bench` passes `--bench`; under `cargo test --all-targets` run a small smoke version.
     let full = std::env::args().any(|a| a == "--bench");
