@@ -289,6 +289,8 @@ struct Folded {
     changes: usize,
     users_link: Option<String>,
     groups_link: Option<String>,
+    /// The data file's id when the round changed nothing (only the links are rewritten).
+    unchanged_data: Option<String>,
 }
 
 /// A first (full) users/delta and groups/delta round, concurrently.
@@ -314,44 +316,60 @@ async fn full_round(client: &GraphClient) -> Result<Folded, ReadError> {
         changes: u.items.len() + g.items.len(),
         users_link: u.delta_link,
         groups_link: g.delta_link,
+        unchanged_data: None,
     };
     delta::fold_users(&mut folded.users, u.items);
     delta::fold_groups(&mut folded.groups, g.items);
     Ok(folded)
 }
 
-/// The changes since a snapshot's delta links, folded into it. The inner
-/// `Err`: Graph reported an object both removed and present (read everything).
+/// The changes since a snapshot's delta links, folded into its data (read
+/// from disk while the requests are out). The inner `Err`: why the snapshot
+/// cannot be continued after all (its data is unreadable, or Graph reported
+/// an object both removed and present): read everything.
 async fn change_round(
     client: &GraphClient,
-    snap: store::Snapshot,
-) -> Result<Result<Folded, delta::Ambiguous>, ReadError> {
+    dir: &std::path::Path,
+    links: &store::Links,
+) -> Result<Result<Folded, ResyncReason>, ReadError> {
+    let data = {
+        let (dir, links) = (dir.to_path_buf(), links.clone());
+        tokio::task::spawn_blocking(move || store::load_data(&dir, &links))
+    };
     let users = async {
         client
-            .list::<serde_json::Value>(&snap.users_delta_link)
+            .list::<serde_json::Value>(&links.users_delta_link)
             .await
             .map_err(fail(permissions::USERS))
     };
     let groups = async {
         client
-            .list::<serde_json::Value>(&snap.groups_delta_link)
+            .list::<serde_json::Value>(&links.groups_delta_link)
             .await
             .map_err(fail(permissions::GROUPS))
     };
     let (u, g) = tokio::try_join!(users, groups)?;
+    let data = match data.await {
+        Ok(Ok(data)) => data,
+        Ok(Err(reason)) => return Ok(Err(reason)),
+        Err(_) => return Ok(Err(ResyncReason::Unreadable)),
+    };
+    let changes = u.items.len() + g.items.len();
     let mut folded = Folded {
-        users: snap.users.into_iter().map(|u| (u.id.clone(), u)).collect(),
-        groups: snap.groups.into_iter().map(|g| (g.id.clone(), g)).collect(),
+        users: data.users.into_iter().map(|u| (u.id.clone(), u)).collect(),
+        groups: data.groups.into_iter().map(|g| (g.id.clone(), g)).collect(),
         user_pages: u.pages,
         group_pages: g.pages,
-        changes: u.items.len() + g.items.len(),
+        changes,
         users_link: u.delta_link,
         groups_link: g.delta_link,
+        unchanged_data: (changes == 0).then(|| links.data_id.clone()),
     };
-    if let Err(e) = delta::fold_user_changes(&mut folded.users, u.items)
+    if let Err(ambiguous) = delta::fold_user_changes(&mut folded.users, u.items)
         .and_then(|()| delta::fold_group_changes(&mut folded.groups, g.items))
     {
-        return Ok(Err(e));
+        tracing::warn!(%ambiguous, "reading the whole tenant");
+        return Ok(Err(ResyncReason::Ambiguous));
     }
     Ok(Ok(folded))
 }
@@ -371,27 +389,23 @@ async fn read_tracked(client: &GraphClient, inc: &Incremental) -> Result<People,
     let prior = if inc.force_full {
         Err(ResyncReason::Forced)
     } else {
-        store::load(&inc.state_dir, &key, inc.full_read_after.as_secs(), now)
+        store::load_links(&inc.state_dir, &key, inc.full_read_after.as_secs(), now)
     };
     let loaded_ms = clock.elapsed().as_millis() as u64;
     let (folded, mode, full_read_at) = match prior {
-        Ok(snap) => {
-            let full_read_at = snap.full_read_at;
-            match change_round(client, snap).await {
-                Ok(Ok(folded)) => (folded, ReadMode::Incremental, full_read_at),
-                Ok(Err(ambiguous)) => {
-                    tracing::warn!(%ambiguous, "reading the whole tenant");
-                    let folded = full_round(client).await?;
-                    (folded, ReadMode::Resync(ResyncReason::Ambiguous), now)
-                }
-                Err(e) if delta_expired(&e) => {
-                    tracing::warn!(error = %e, "Microsoft Graph expired the delta links; reading the whole tenant");
-                    let folded = full_round(client).await?;
-                    (folded, ReadMode::Resync(ResyncReason::DeltaExpired), now)
-                }
-                Err(e) => return Err(e),
+        Ok(links) => match change_round(client, &inc.state_dir, &links).await {
+            Ok(Ok(folded)) => (folded, ReadMode::Incremental, links.full_read_at),
+            Ok(Err(reason)) => {
+                let folded = full_round(client).await?;
+                (folded, ReadMode::Resync(reason), now)
             }
-        }
+            Err(e) if delta_expired(&e) => {
+                tracing::warn!(error = %e, "Microsoft Graph expired the delta links; reading the whole tenant");
+                let folded = full_round(client).await?;
+                (folded, ReadMode::Resync(ResyncReason::DeltaExpired), now)
+            }
+            Err(e) => return Err(e),
+        },
         Err(reason) => {
             tracing::info!(%reason, "reading the whole tenant");
             (full_round(client).await?, ReadMode::Resync(reason), now)
@@ -406,6 +420,7 @@ async fn read_tracked(client: &GraphClient, inc: &Incremental) -> Result<People,
         changes,
         users_link,
         groups_link,
+        unchanged_data,
     } = folded;
     let users: Vec<LiveUser> = users.into_values().collect();
     let groups: Vec<LiveGroup> = groups.into_values().collect();
@@ -418,6 +433,7 @@ async fn read_tracked(client: &GraphClient, inc: &Incremental) -> Result<People,
                     full_read_at,
                     users_delta_link: u,
                     groups_delta_link: g,
+                    unchanged_data: unchanged_data.as_deref(),
                     users: &users,
                     groups: &groups,
                 },

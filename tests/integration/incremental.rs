@@ -14,7 +14,7 @@ use entraform::emulator::{
     EmulatorConfig, SYNTHETIC_CLIENT_ID, SYNTHETIC_CLIENT_SECRET, Seed, SyntheticSpec,
 };
 use entraform::graph::{AuthConfig, ClientOptions, Cloud, Credential, GraphClient, RetryPolicy};
-use entraform::live::store::SNAPSHOT_FILE;
+use entraform::live::store::{LINKS_FILE, SNAPSHOT_FILE};
 use entraform::live::{
     Incremental, Live, MembershipStrategy, ReadMode, ReadOptions, ResyncReason, read_live,
 };
@@ -436,9 +436,15 @@ async fn expired_links_and_unusable_snapshots_fall_back_to_a_full_read() {
     let mode = |live: &Live| live.stats().mode;
 
     read_live(&c, &incremental(&state)).await.unwrap();
+    let data_before = std::fs::read(state.join(SNAPSHOT_FILE)).unwrap();
     assert_eq!(
         mode(&read_live(&c, &incremental(&state)).await.unwrap()),
         ReadMode::Incremental
+    );
+    assert_eq!(
+        std::fs::read(state.join(SNAPSHOT_FILE)).unwrap(),
+        data_before,
+        "a round without changes rewrites only the links"
     );
 
     // Graph forgets the links (7 days, or internal resync): 400 syncStateNotFound.
@@ -461,7 +467,7 @@ async fn expired_links_and_unusable_snapshots_fall_back_to_a_full_read() {
     );
 
     // The last full read is older than --full-read-after.
-    let file = state.join(SNAPSHOT_FILE);
+    let file = state.join(LINKS_FILE);
     let mut snap: Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
     snap["fullReadAt"] = json!(0);
     std::fs::write(&file, serde_json::to_vec(&snap).unwrap()).unwrap();
@@ -479,8 +485,8 @@ async fn expired_links_and_unusable_snapshots_fall_back_to_a_full_read() {
         ReadMode::Resync(ResyncReason::Mismatch)
     );
 
-    // A damaged file, and an explicit --full-read.
-    std::fs::write(&file, b"{\"format\": 1, \"users\": [").unwrap();
+    // A damaged data file, and an explicit --full-read.
+    std::fs::write(state.join(SNAPSHOT_FILE), b"{\"format\": 1, \"users\": [").unwrap();
     assert_eq!(
         mode(&read_live(&c, &incremental(&state)).await.unwrap()),
         ReadMode::Resync(ResyncReason::Unreadable)
