@@ -7,7 +7,8 @@
 //! a full plan (full read + diff + plan), the first run with a state dir (full
 //! delta round, snapshot written), 100 changes made through Graph (60 user
 //! attributes, 20 memberships added, 20 removed), and the incremental plan
-//! (snapshot + delta + diff + plan). It checks that both reads give the same
+//! (snapshot + delta + diff + plan), then one more with no changes since. It
+//! checks that both reads give the same
 //! tenant and the same plan, and that the incremental read stays within 10
 //! HTTP requests. `LATENCY_MS=N` adds N ms per request on the emulator (Graph
 //! answers list pages in roughly 100–300 ms; the default 0 measures CPU
@@ -206,6 +207,9 @@ fn main() {
         "incremental read: {} HTTP requests",
         inc_run.requests
     );
+    // Right after: nothing changed (only the small links file is rewritten).
+    let quiet_run = plan_once(&c, &desired, &inc);
+    assert_eq!(quiet_run.live.stats().mode, ReadMode::Incremental);
     let snapshot_mb =
         std::fs::metadata(state.join("live-snapshot.json")).map_or(0.0, |m| m.len() as f64 / 1e6);
     let _ = std::fs::remove_dir_all(&state);
@@ -217,6 +221,7 @@ fn main() {
         ("first run with --state-dir (full delta round)", &first),
         ("full plan (no state dir)", &stats(&full_run)),
         ("incremental plan (100 changes)", &stats(&inc_run)),
+        ("incremental plan (no changes)", &stats(&quiet_run)),
     ] {
         println!(
             "| {name} | {} | {:.2} s | {:.2} s | {:.2} s |",
