@@ -24,6 +24,7 @@
 
 use std::collections::{HashMap, HashSet};
 
+use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use crate::graph::dto::{DirectoryObjectRef, GroupDto, UserDto};
@@ -168,10 +169,6 @@ fn check_round(items: &[Value]) -> Result<HashSet<ObjectId>, Ambiguous> {
     }
 }
 
-fn as_object(item: &Value) -> Option<&Map<String, Value>> {
-    item.as_object()
-}
-
 /// A user's properties after an item of a round after a token: those the
 /// item carries replace the old values, the others are kept.
 fn overlay_user(old: &LiveUser, u: UserDto, has: &Map<String, Value>) -> LiveUser {
@@ -216,7 +213,7 @@ pub fn fold_user_changes(
 ) -> Result<(), Ambiguous> {
     let removed = check_round(&items)?;
     for item in items {
-        let Some(fields) = as_object(&item) else {
+        let Some(fields) = item.as_object() else {
             continue;
         };
         if fields.contains_key("@removed") {
@@ -225,7 +222,7 @@ pub fn fold_user_changes(
             }
             continue;
         }
-        let Ok(mut dto) = serde_json::from_value::<UserDto>(item.clone()) else {
+        let Ok(mut dto) = UserDto::deserialize(&item) else {
             continue;
         };
         let id = ObjectId(dto.id.clone());
@@ -291,7 +288,7 @@ pub fn fold_group_changes(
 ) -> Result<(), Ambiguous> {
     check_round(&items)?;
     for item in items {
-        let Some(fields) = as_object(&item) else {
+        let Some(fields) = item.as_object() else {
             continue;
         };
         if fields.contains_key("@removed") {
@@ -300,7 +297,7 @@ pub fn fold_group_changes(
             }
             continue;
         }
-        let Ok(mut dto) = serde_json::from_value::<GroupDto>(item.clone()) else {
+        let Ok(mut dto) = GroupDto::deserialize(&item) else {
             continue;
         };
         let id = ObjectId(dto.id.clone());

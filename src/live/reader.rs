@@ -301,13 +301,7 @@ async fn full_round(client: &GraphClient) -> Result<Folded, ReadError> {
             .await
             .map_err(fail(permissions::USERS))
     };
-    let groups = async {
-        client
-            .list::<GroupDto>(&groups_delta_path())
-            .await
-            .map_err(fail(permissions::GROUPS))
-    };
-    let (u, g) = tokio::try_join!(users, groups)?;
+    let (u, g) = tokio::try_join!(users, list_groups_delta(client))?;
     let mut folded = Folded {
         users: HashMap::with_capacity(u.items.len()),
         groups: HashMap::new(),
@@ -500,15 +494,22 @@ fn users_delta_path() -> String {
     format!("/users/delta?$select={},manager", select.join(","))
 }
 
+/// Every page of a first (full) `groups/delta` round with members.
+async fn list_groups_delta(
+    client: &GraphClient,
+) -> Result<crate::graph::paging::Listing<GroupDto>, ReadError> {
+    client
+        .list::<GroupDto>(&groups_delta_path())
+        .await
+        .map_err(fail(permissions::GROUPS))
+}
+
 /// Groups and members from one delta round. A large group's members may be
 /// split over several pages (the same group repeated): they are merged.
 async fn read_groups_delta(
     client: &GraphClient,
 ) -> Result<(Vec<LiveGroup>, usize, usize), ReadError> {
-    let listing = client
-        .list::<GroupDto>(&groups_delta_path())
-        .await
-        .map_err(fail(permissions::GROUPS))?;
+    let listing = list_groups_delta(client).await?;
     let mut by_id = HashMap::new();
     delta::fold_groups(&mut by_id, listing.items);
     Ok((by_id.into_values().collect(), listing.pages, 0))
