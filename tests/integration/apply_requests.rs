@@ -1,5 +1,5 @@
 //! Each plan operation's Graph request matches Microsoft's documented request
-//! (`../shared/graph-examples/`): method, URL shape and body keys.
+//! (`tests/graph-examples/`): method, URL shape and body keys.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -23,7 +23,7 @@ impl Ids for Known {
 }
 
 fn example(name: &str) -> Value {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/graph-examples");
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/graph-examples");
     let text = std::fs::read_to_string(dir.join(name))
         .unwrap_or_else(|e| panic!("{name}: {e} (shared/ must sit beside the repo)"));
     serde_json::from_str(&text).expect("example JSON")

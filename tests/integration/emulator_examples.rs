@@ -1,4 +1,4 @@
-//! Replays the request/response examples in `../shared/graph-examples/`
+//! Replays the request/response examples in `tests/graph-examples/`
 //! (taken from Microsoft's Graph documentation) against the emulator and
 //! checks status, required headers and the JSON shape of the documented
 //! response: every documented key present with a compatible type, `@odata`
@@ -34,7 +34,7 @@ const DOC_ASSIGNMENT: &str = "lAPpYvVpN0KRkAEhdxReEJC2sEqbR_9Hr48lds9SGHI-1";
 const DOC_SECRET_APP: &str = "535fb089-9ff3-47b6-9bfb-4f1264799865";
 
 fn examples_dir() -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/graph-examples");
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/graph-examples");
     assert!(
         dir.is_dir(),
         "the Graph examples are expected at {} (the shared/ folder beside the repository)",
