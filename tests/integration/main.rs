@@ -21,6 +21,7 @@ mod export_roundtrip;
 mod graph_assertion;
 mod incremental;
 mod live_read;
+mod packaging;
 mod lock_file;
 mod plan_cli;
 mod plan_gates;
