@@ -1,6 +1,7 @@
 //! `entraform export` through the real binary: the exported repo validates
 //! and plans to zero changes against the tenant it came from; the export of
-//! the example tenant is snapshot-tested and byte-stable.
+//! the example tenant is snapshot-tested (`tests/snapshots/export/`, blessed
+//! as `snapshot_support` explains) and byte-stable.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -99,27 +100,8 @@ fn example_tenant_round_trips_and_matches_the_snapshot() {
         );
     }
 
-    let snap = root().join("tests/snapshots/export");
-    if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
-        let _ = std::fs::remove_dir_all(&snap);
-        for (path, body) in &first {
-            let p = snap.join(path);
-            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-            std::fs::write(p, body).unwrap();
-        }
-    }
-    let want = read_tree(&snap);
-    assert_eq!(
-        want.keys().collect::<Vec<_>>(),
-        first.keys().collect::<Vec<_>>(),
-        "file set differs from tests/snapshots/export (UPDATE_SNAPSHOTS=1 rewrites it)"
-    );
-    for (path, body) in &first {
-        assert_eq!(
-            &want[path], body,
-            "{path} differs from tests/snapshots/export (UPDATE_SNAPSHOTS=1 rewrites it)"
-        );
-    }
+    // Compared with tests/snapshots/export/ (see `snapshot_support` for how to bless).
+    crate::snapshot_support::check_tree("export_roundtrip", "tests/snapshots/export", &first);
     let _ = std::fs::remove_dir_all(&a);
     let _ = std::fs::remove_dir_all(&b);
 }

@@ -7,10 +7,12 @@
 //! regenerate them with
 //!
 //! ```sh
-//! UPDATE_SNAPSHOTS=1 cargo test --test plan_render
+//! UPDATE_SNAPSHOTS=1 cargo test --test integration plan_render::
 //! ```
 //!
-//! and review the diff of `tests/snapshots/` before committing.
+//! That run writes the files and fails on purpose; review the diff of
+//! `tests/snapshots/`, then run the tests again without the variable (see
+//! `snapshot_support`).
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -215,42 +217,13 @@ fn example_seed_has_an_app_with_a_secret_and_the_tenant_features() {
 
 use entraform::plan::render::{PlanFormat, RenderOptions, render};
 
-/// Compare with `tests/snapshots/plan.<ext>`, or rewrite it when `UPDATE_SNAPSHOTS=1`.
-fn check_snapshot(format: PlanFormat, actual: &str) {
-    let path = Path::new("tests/snapshots").join(format!("plan.{}", format.extension()));
-    if std::env::var("UPDATE_SNAPSHOTS").is_ok_and(|v| v == "1") {
-        std::fs::create_dir_all("tests/snapshots").unwrap();
-        std::fs::write(&path, actual).unwrap();
-        return;
-    }
-    let expected = std::fs::read_to_string(&path).unwrap_or_else(|e| {
-        panic!(
-            "cannot read {}: {e}; run `UPDATE_SNAPSHOTS=1 cargo test --test plan_render`",
-            path.display()
-        )
-    });
-    if expected != actual {
-        let first = expected
-            .lines()
-            .zip(actual.lines())
-            .position(|(a, b)| a != b)
-            .unwrap_or_else(|| expected.lines().count().min(actual.lines().count()));
-        panic!(
-            "{} differs from the rendering (first at line {}):\n  expected: {:?}\n  actual:   {:?}\nIf the change is intended, run `UPDATE_SNAPSHOTS=1 cargo test --test plan_render` and review the diff.",
-            path.display(),
-            first + 1,
-            expected.lines().nth(first),
-            actual.lines().nth(first),
-        );
-    }
-}
-
 #[test]
 fn snapshots_of_all_four_formats_and_determinism() {
     // Two independent builds (two emulators, two reads) must render identically.
     let a = example_plan();
     let b = example_plan();
     let opts = RenderOptions::default();
+    let mut snapshots = Vec::new();
     for format in PlanFormat::ALL {
         let first = render(&a, format, &opts);
         assert_eq!(
@@ -271,8 +244,14 @@ fn snapshots_of_all_four_formats_and_determinism() {
             !first.contains('\x1b'),
             "{format} without colour has escape codes"
         );
-        check_snapshot(format, &first);
+        snapshots.push((
+            format!("tests/snapshots/plan.{}", format.extension()),
+            first,
+        ));
     }
+    // Compared with tests/snapshots/plan.<ext>, all four before failing (so one
+    // blessing run rewrites all of them; see `snapshot_support`).
+    crate::snapshot_support::check_files("plan_render", &snapshots);
 }
 
 #[test]

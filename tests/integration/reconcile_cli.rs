@@ -529,23 +529,13 @@ fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
-/// Compare with `tests/snapshots/NAME`, or rewrite it when `UPDATE_SNAPSHOTS=1`.
+/// Compare with `tests/snapshots/NAME` (blessed as `snapshot_support` explains:
+/// `UPDATE_SNAPSHOTS=1 cargo test --test integration reconcile_cli::` writes it and fails).
 fn check_snapshot(name: &str, actual: &str) {
-    let path = root().join("tests/snapshots").join(name);
-    if std::env::var("UPDATE_SNAPSHOTS").is_ok_and(|v| v == "1") {
-        std::fs::write(&path, actual).unwrap();
-        return;
-    }
-    let expected = std::fs::read_to_string(&path).unwrap_or_else(|e| {
-        panic!(
-            "cannot read {}: {e}; run `UPDATE_SNAPSHOTS=1 cargo test --test integration reconcile_cli::`",
-            path.display()
-        )
-    });
-    assert!(
-        expected == actual,
-        "{} differs; review and run `UPDATE_SNAPSHOTS=1 cargo test --test integration reconcile_cli::`\n--- expected\n{expected}\n--- actual\n{actual}",
-        path.display()
+    crate::snapshot_support::check_file(
+        "reconcile_cli",
+        &format!("tests/snapshots/{name}"),
+        actual,
     );
 }
 
