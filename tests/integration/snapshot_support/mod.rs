@@ -14,8 +14,6 @@
 //! variable. Any value of `UPDATE_SNAPSHOTS` other than `1` (even `0` or an
 //! empty string) is an error, not a bless, so a typo cannot pass silently.
 
-#![allow(dead_code)] // not every caller uses both the file and the tree form
-
 use std::collections::BTreeMap;
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
