@@ -194,6 +194,22 @@ pub fn create(ctx: &Ctx, t: &mut Tenant, req: &ApiRequest) -> GraphResult<ApiRes
     let now = iso8601(now_secs());
     props.insert("createdDateTime".into(), json!(now));
     props.insert("renewedDateTime".into(), json!(now));
+    // A new Microsoft 365 group gets a mailbox: `mail` (read-only) is its
+    // nickname at the tenant's first domain, also its primary SMTP proxy address
+    // (api-reference/v1.0/api/group-post-groups.md, Examples 1 and 3, in
+    // microsoftgraph/microsoft-graph-docs-contrib; security groups keep `mail: null`).
+    let unified = props
+        .get("groupTypes")
+        .and_then(Value::as_array)
+        .is_some_and(|a| a.iter().any(|v| v.as_str() == Some("Unified")));
+    if unified && props.get("mailEnabled") == Some(&json!(true)) {
+        let nick = props.get("mailNickname").and_then(Value::as_str);
+        if let (Some(nick), Some(domain)) = (nick, t.info.domains.first()) {
+            let mail = format!("{nick}@{domain}");
+            props.insert("proxyAddresses".into(), json!([format!("SMTP:{mail}")]));
+            props.insert("mail".into(), json!(mail));
+        }
+    }
     let id = t.rng.guid();
     t.insert_group(Group {
         obj: Object {

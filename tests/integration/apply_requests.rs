@@ -1,16 +1,20 @@
 //! Each plan operation's Graph request matches Microsoft's documented request
-//! (`tests/graph-examples/`): method, URL shape and body keys.
+//! (`tests/graph-examples/`): method, URL (placeholders filled with the
+//! operation's ids), the same body keys, and every body value: protocol values
+//! as documented, entity data as the plan asked for, `@odata.id` references
+//! in the documented shape pointing at the right object.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use entraform::apply::request::{Ids, for_op};
+use entraform::apply::request::{Ids, bind_members, for_op};
 use entraform::desired::attrs::{Attr, AttrValue};
 use entraform::desired::state::{GroupKind, PasswordPolicy};
+use entraform::graph::BatchRequest;
 use entraform::model::{ObjectId, Upn};
 use entraform::plan::op::{AttrChange, GroupRef, Op, PrincipalRef, RoleRef, UserRef};
 use secrecy::SecretString;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 struct Known;
 impl Ids for Known {
@@ -43,17 +47,55 @@ fn group(id: &str) -> GroupRef {
     }
 }
 
-/// Compare our request with the documented one: `{placeholder}` segments match anything.
-fn check(op: &Op, name: &str) {
-    let ex = example(name);
-    let req = &ex["request"];
+/// What a documented body value must be in our request, by JSON pointer.
+enum Want {
+    /// Protocol: equal to the documented example's value (`@odata.type`,
+    /// `accountEnabled`, `forceChangePasswordNextSignIn`, `roleDefinitionId`, `directoryScopeId`).
+    Doc,
+    /// Entity data: equal to what the plan asked for (our fixture's value).
+    Plan(Value),
+    /// An `@odata.id` reference: the documented URL with its `{…}` placeholder
+    /// (or trailing object id) replaced by this object id.
+    Ref(&'static str),
+}
+
+/// Every leaf of a JSON body (scalars and arrays) by JSON pointer.
+fn leaves(v: &Value, at: String, out: &mut BTreeMap<String, Value>) {
+    match v {
+        Value::Object(m) => {
+            for (k, x) in m {
+                leaves(x, format!("{at}/{k}"), out);
+            }
+        }
+        _ => {
+            out.insert(at, v.clone());
+        }
+    }
+}
+
+/// The documented reference URL pointing at `id` instead of its placeholder.
+fn reference(doc: &str, id: &str) -> String {
+    let (base, _) = doc.rsplit_once('/').expect("a URL");
+    format!("{base}/{id}")
+}
+
+/// Compare our request with the documented one: method; URL segment by
+/// segment, `{placeholder}` segments taking `url_ids` in order; and the body:
+/// the same keys as the docs, each value as `want` says.
+fn check(op: &Op, name: &str, url_ids: &[&str], want: &[(&str, Want)]) {
     let ours = for_op(
         op,
         &Known,
         "https://graph.microsoft.com",
-        Some(&SecretString::from("Initial-Pass-1234!")),
+        Some(&SecretString::from(PASSWORD)),
     )
     .expect("request");
+    check_request(&ours, name, url_ids, want);
+}
+
+fn check_request(ours: &BatchRequest, name: &str, url_ids: &[&str], want: &[(&str, Want)]) {
+    let ex = example(name);
+    let req = &ex["request"];
     assert_eq!(
         ours.method,
         req["method"].as_str().unwrap(),
@@ -66,33 +108,69 @@ fn check(op: &Op, name: &str) {
     let doc: Vec<&str> = doc_path.split('/').collect();
     let got: Vec<&str> = ours.url.split('/').collect();
     assert_eq!(doc.len(), got.len(), "{name}: {doc_path} vs {}", ours.url);
+    let mut ids = url_ids.iter();
     for (d, g) in doc.iter().zip(&got) {
-        assert!(
-            d.starts_with('{') || d == g,
-            "{name}: segment `{g}` where the docs have `{d}`"
+        let expected = if d.starts_with('{') {
+            *ids.next()
+                .unwrap_or_else(|| panic!("{name}: no id for {d}"))
+        } else {
+            d
+        };
+        assert_eq!(
+            g, &expected,
+            "{name}: segment `{g}` where `{expected}` was due ({d} in the docs)"
         );
     }
-    match (&req["body"], &ours.body) {
-        (Value::Null, None) => {}
-        (Value::Object(d), Some(Value::Object(g))) => {
-            let dk: Vec<&String> = d.keys().collect();
-            let gk: Vec<&String> = g.keys().collect();
-            for k in &dk {
-                assert!(
-                    g.contains_key(*k),
-                    "{name}: body lacks `{k}` (ours: {gk:?})"
+    assert!(ids.next().is_none(), "{name}: more ids than placeholders");
+
+    let (mut doc_body, mut our_body) = (BTreeMap::new(), BTreeMap::new());
+    if !req["body"].is_null() {
+        leaves(&req["body"], String::new(), &mut doc_body);
+    }
+    if let Some(b) = &ours.body {
+        leaves(b, String::new(), &mut our_body);
+    }
+    let wanted: BTreeMap<&str, &Want> = want.iter().map(|(k, w)| (*k, w)).collect();
+    assert_eq!(
+        doc_body.keys().map(String::as_str).collect::<Vec<_>>(),
+        wanted.keys().copied().collect::<Vec<_>>(),
+        "{name}: the test must say how every documented body value is checked"
+    );
+    assert_eq!(
+        our_body.keys().collect::<Vec<_>>(),
+        doc_body.keys().collect::<Vec<_>>(),
+        "{name}: body keys (ours vs the docs'): {:?}",
+        ours.body
+    );
+    for (pointer, doc_value) in &doc_body {
+        let got = &our_body[pointer];
+        match wanted[pointer.as_str()] {
+            Want::Doc => assert_eq!(
+                got, doc_value,
+                "{name}: {pointer} (protocol, from the docs)"
+            ),
+            Want::Plan(v) => assert_eq!(got, v, "{name}: {pointer} (what the plan asked for)"),
+            Want::Ref(id) => {
+                let expected = match doc_value {
+                    Value::Array(refs) => Value::Array(
+                        refs.iter()
+                            .zip(id.split(','))
+                            .map(|(r, id)| json!(reference(r.as_str().unwrap(), id)))
+                            .collect(),
+                    ),
+                    v => json!(reference(v.as_str().unwrap(), id)),
+                };
+                assert_eq!(
+                    got, &expected,
+                    "{name}: {pointer} (reference shape from the docs)"
                 );
             }
-            if let (Some(Value::String(d)), Some(Value::String(g))) =
-                (d.get("@odata.id"), g.get("@odata.id"))
-            {
-                let prefix = d.split('{').next().unwrap_or_default();
-                assert!(g.starts_with(prefix), "{name}: @odata.id {g} vs {d}");
-            }
         }
-        (d, g) => panic!("{name}: body {d} vs {g:?}"),
     }
 }
+
+/// The initial password our fixture hands to a create.
+const PASSWORD: &str = "Initial-Pass-1234!";
 
 #[test]
 fn requests_match_microsofts_examples() {
@@ -107,6 +185,18 @@ fn requests_match_microsofts_examples() {
             password: PasswordPolicy::Generate,
         },
         "create-user.json",
+        &[],
+        &[
+            ("/accountEnabled", Want::Doc),
+            ("/displayName", Want::Plan(json!("Adele Vance"))),
+            ("/mailNickname", Want::Plan(json!("AdeleV"))),
+            ("/passwordProfile/forceChangePasswordNextSignIn", Want::Doc),
+            ("/passwordProfile/password", Want::Plan(json!(PASSWORD))),
+            (
+                "/userPrincipalName",
+                Want::Plan(json!("AdeleV@contoso.com")),
+            ),
+        ],
     );
     check(
         &Op::UpdateUser {
@@ -119,12 +209,17 @@ fn requests_match_microsofts_examples() {
                 },
                 AttrChange {
                     attr: Attr::OfficeLocation,
-                    old: None,
+                    old: Some(AttrValue::Text("18/1000".into())),
                     new: Some(AttrValue::Text("18/2111".into())),
                 },
             ],
         },
         "update-user.json",
+        &["u1"],
+        &[
+            ("/businessPhones", Want::Plan(json!(["+1 425 555 0109"]))),
+            ("/officeLocation", Want::Plan(json!("18/2111"))),
+        ],
     );
     check(
         &Op::SetManager {
@@ -133,6 +228,8 @@ fn requests_match_microsofts_examples() {
             previous: None,
         },
         "assign-manager.json",
+        &["u1"],
+        &[("/@odata.id", Want::Ref("m1"))],
     );
     check(
         &Op::RemoveManager {
@@ -143,6 +240,8 @@ fn requests_match_microsofts_examples() {
             },
         },
         "remove-manager.json",
+        &[],
+        &[],
     );
     let ga = RoleRef {
         name: "Global Administrator".into(),
@@ -154,6 +253,13 @@ fn requests_match_microsofts_examples() {
             principal: user("f8ca5a85"),
         },
         "create-role-assignment.json",
+        &[],
+        &[
+            ("/@odata.type", Want::Doc),
+            ("/directoryScopeId", Want::Doc),
+            ("/principalId", Want::Plan(json!("f8ca5a85"))),
+            ("/roleDefinitionId", Want::Doc),
+        ],
     );
     check(
         &Op::RemoveRole {
@@ -165,6 +271,8 @@ fn requests_match_microsofts_examples() {
             assignment_id: "lAPpYvVpN0KRkAEhdxReEJC2sEqbR_9Hr48lds9SGHI-1".into(),
         },
         "delete-role-assignment.json",
+        &[],
+        &[],
     );
     check(
         &Op::RemoveMember {
@@ -175,6 +283,8 @@ fn requests_match_microsofts_examples() {
             },
         },
         "remove-group-member.json",
+        &["g1", "u1"],
+        &[],
     );
     check(
         &Op::AddMember {
@@ -182,12 +292,44 @@ fn requests_match_microsofts_examples() {
             member: user("u1"),
         },
         "add-group-member-ref.json",
+        &["g1"],
+        &[("/@odata.id", Want::Ref("u1"))],
+    );
+    // Several additions to one group travel as one members@odata.bind PATCH.
+    let adds: Vec<BatchRequest> = ["u1", "u2", "u3"]
+        .iter()
+        .map(|m| {
+            for_op(
+                &Op::AddMember {
+                    group: group("g1"),
+                    member: user(m),
+                },
+                &Known,
+                "https://graph.microsoft.com",
+                None,
+            )
+            .expect("request")
+        })
+        .collect();
+    let bind = bind_members(&adds.iter().collect::<Vec<_>>()).expect("a bind PATCH");
+    check_request(
+        &bind,
+        "add-group-members-bind.json",
+        &["g1"],
+        &[("/members@odata.bind", Want::Ref("u1,u2,u3"))],
     );
     check(
         &Op::RestoreUser { user: user("u1") },
         "restore-deleted-item.json",
+        &["u1"],
+        &[],
     );
-    check(&Op::DeleteUser { user: user("u1") }, "delete-user.json");
+    check(
+        &Op::DeleteUser { user: user("u1") },
+        "delete-user.json",
+        &["u1"],
+        &[],
+    );
 }
 
 #[test]
@@ -235,6 +377,17 @@ fn create_user_forces_a_password_change_and_clears_use_graphs_empty_values() {
         .unwrap();
     assert_eq!(body["mobilePhone"], Value::Null);
     assert_eq!(body["otherMails"], serde_json::json!([]));
+    for (op, enabled) in [
+        (Op::EnableUser { user: user("u1") }, true),
+        (Op::DisableUser { user: user("u1") }, false),
+    ] {
+        let r = for_op(&op, &Known, "https://graph.microsoft.com", None).unwrap();
+        assert_eq!((r.method.as_str(), r.url.as_str()), ("PATCH", "/users/u1"));
+        assert_eq!(
+            r.body,
+            Some(serde_json::json!({ "accountEnabled": enabled }))
+        );
+    }
     let op = Op::CreateGroup {
         name: "M365".into(),
         mail_nickname: "m365".into(),

@@ -1,6 +1,7 @@
 //! `entraform export` through the real binary: the exported repo validates
 //! and plans to zero changes against the tenant it came from; the export of
-//! the example tenant is snapshot-tested and byte-stable.
+//! the example tenant is snapshot-tested (`tests/snapshots/export/`, blessed
+//! as `snapshot_support` explains) and byte-stable.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -99,27 +100,8 @@ fn example_tenant_round_trips_and_matches_the_snapshot() {
         );
     }
 
-    let snap = root().join("tests/snapshots/export");
-    if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
-        let _ = std::fs::remove_dir_all(&snap);
-        for (path, body) in &first {
-            let p = snap.join(path);
-            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-            std::fs::write(p, body).unwrap();
-        }
-    }
-    let want = read_tree(&snap);
-    assert_eq!(
-        want.keys().collect::<Vec<_>>(),
-        first.keys().collect::<Vec<_>>(),
-        "file set differs from tests/snapshots/export (UPDATE_SNAPSHOTS=1 rewrites it)"
-    );
-    for (path, body) in &first {
-        assert_eq!(
-            &want[path], body,
-            "{path} differs from tests/snapshots/export (UPDATE_SNAPSHOTS=1 rewrites it)"
-        );
-    }
+    // Compared with tests/snapshots/export/ (see `snapshot_support` for how to bless).
+    crate::snapshot_support::check_tree("export_roundtrip", "tests/snapshots/export", &first);
     let _ = std::fs::remove_dir_all(&a);
     let _ = std::fs::remove_dir_all(&b);
 }
@@ -293,4 +275,133 @@ fn every_flag_has_an_environment_variable() {
         .unwrap();
     assert_eq!(code(&o), 0, "{}", text(&o));
     let _ = std::fs::remove_dir_all(&d);
+}
+
+/// The UPNs an exported repo declares (`- upn: …` entries), lower-cased.
+fn declared_upns(files: &BTreeMap<String, String>) -> std::collections::BTreeSet<String> {
+    files
+        .iter()
+        .filter(|(p, _)| p.starts_with("users"))
+        .flat_map(|(_, body)| body.lines())
+        .filter_map(|l| l.trim_start().strip_prefix("- upn: "))
+        .map(|u| u.trim().to_lowercase())
+        .collect()
+}
+
+/// An exported repo carries every manager link: planned against the same
+/// tenant with all manager links removed, it sets exactly the links the tenant
+/// had for the users it declares. (A plain round trip cannot see a dropped
+/// `manager:` — an undeclared manager is simply not managed.)
+#[test]
+fn export_keeps_every_manager() {
+    let seed_file = "examples/seed.yaml";
+    let d = tempdir("managers");
+    let out = d.join("repo");
+    export_to(&out, seed_file, &[]);
+    let files = read_tree(&out);
+    let declared = declared_upns(&files);
+    // Users whose manager the export leaves unmanaged, with a comment saying why.
+    let mut unmanaged = std::collections::BTreeSet::new();
+    let mut current = String::new();
+    for line in files.values().flat_map(|b| b.lines()) {
+        if let Some(u) = line.trim_start().strip_prefix("- upn: ") {
+            current = u.trim().to_lowercase();
+        } else if line.trim_start().starts_with("# manager") && line.contains("left unmanaged") {
+            unmanaged.insert(current.clone());
+        }
+    }
+
+    let seed = Seed::from_file(&root().join(seed_file)).expect("seed");
+    let upn_of = |reference: &str| -> String {
+        seed.users
+            .iter()
+            .find(|u| {
+                u.id.as_deref() == Some(reference)
+                    || u.properties["userPrincipalName"]
+                        .as_str()
+                        .is_some_and(|p| p.eq_ignore_ascii_case(reference))
+            })
+            .and_then(|u| u.properties["userPrincipalName"].as_str())
+            .unwrap_or_else(|| panic!("manager {reference} is not a seeded user"))
+            .to_lowercase()
+    };
+    let expected: std::collections::BTreeSet<(String, String)> = seed
+        .users
+        .iter()
+        .filter_map(|u| {
+            let upn = u.properties["userPrincipalName"].as_str()?.to_lowercase();
+            let synced =
+                u.properties.get("onPremisesSyncEnabled") == Some(&serde_json::json!(true));
+            // Synced users are reported, never changed (a `synced-user` notice).
+            (declared.contains(&upn) && !synced)
+                .then(|| u.manager.as_deref().map(|m| (upn, upn_of(m))))
+                .flatten()
+        })
+        .collect();
+    assert!(
+        expected.len() >= 20,
+        "the example tenant has managers: {expected:?}"
+    );
+    // Only a manager cycle (the seed's CEO and her report) may be left out.
+    let manager_of = |upn: &str| {
+        expected
+            .iter()
+            .find(|(u, _)| u == upn)
+            .map(|(_, m)| m.clone())
+    };
+    for u in &unmanaged {
+        let mut at = manager_of(u);
+        let mut hops = 0;
+        while let Some(m) = at.clone().filter(|m| m != u && hops < 100) {
+            at = manager_of(&m);
+            hops += 1;
+        }
+        assert_eq!(
+            at.as_deref(),
+            Some(u.as_str()),
+            "{u}'s manager is left unmanaged but is not in a cycle"
+        );
+    }
+    assert_eq!(unmanaged.len(), 1, "{unmanaged:?}");
+    let expected: std::collections::BTreeSet<(String, String)> = expected
+        .into_iter()
+        .filter(|(u, _)| !unmanaged.contains(u))
+        .collect();
+
+    let mut stripped = seed.clone();
+    for u in &mut stripped.users {
+        u.manager = None;
+    }
+    let stripped_path = d.join("no-managers.json");
+    std::fs::write(&stripped_path, serde_json::to_string(&stripped).unwrap()).unwrap();
+    let o = run(&[
+        "plan",
+        out.to_str().unwrap(),
+        "--emulator",
+        stripped_path.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code(&o), 0, "{}", text(&o));
+    let plan: serde_json::Value = serde_json::from_slice(&o.stdout).expect("plan JSON");
+    let steps = plan["steps"].as_array().unwrap();
+    let set: std::collections::BTreeSet<(String, String)> = steps
+        .iter()
+        .filter(|s| s["op"] == "set_manager")
+        .map(|s| {
+            (
+                s["user"]["upn"].as_str().unwrap().to_lowercase(),
+                s["manager"]["upn"].as_str().unwrap().to_lowercase(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        set, expected,
+        "set_manager operations vs the tenant's manager links"
+    );
+    assert_eq!(
+        steps.len(),
+        expected.len(),
+        "nothing but the manager links to restore"
+    );
 }

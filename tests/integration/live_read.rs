@@ -239,6 +239,8 @@ async fn read_with_throttling_and_server_errors_returns_the_seeded_tenant() {
     let rounds = [MembershipStrategy::Delta; 5]
         .into_iter()
         .chain([MembershipStrategy::Batch]);
+    // What the clients saw, summed over the rounds.
+    let (mut throttled, mut retries) = (0, 0);
     for strategy in rounds {
         let client = client_for(&emu);
         let opts = ReadOptions {
@@ -246,18 +248,29 @@ async fn read_with_throttling_and_server_errors_returns_the_seeded_tenant() {
             ..ReadOptions::default()
         };
         let live = read_live(&client, &opts).await.unwrap();
+        // Ridden out: every round still returns exactly the seeded tenant.
         assert_eq!(live_shape(&live), seed_shape(&seed), "{strategy:?}");
-        eprintln!("{strategy:?} with faults: {:?}", live.stats().requests);
+        let s = live.stats().requests;
+        eprintln!("{strategy:?} with faults: {s:?}");
+        throttled += s.throttled;
+        retries += s.retries;
     }
     let metrics = emu.metrics();
     let f = &metrics.faults;
-    assert!(
-        f.server_errors > 0 && f.throttled > 0,
-        "faults were injected: {f:?}"
-    );
-    assert!(
-        metrics.by_status.get(&429).copied().unwrap_or(0) > 0 || metrics.batch_inner_requests > 0,
-        "{metrics:?}"
+    let status = |code: u16| metrics.by_status.get(&code).copied().unwrap_or(0);
+    // Throttling really happened: the emulator answered 429s (top level or
+    // inside `$batch`), and so did 503/504.
+    assert!(f.throttled > 0, "no 429 was injected: {f:?}");
+    assert!(f.server_errors > 0, "no 503/504 was injected: {f:?}");
+    assert_eq!(status(429), f.throttled, "{metrics:?}");
+    assert_eq!(status(503) + status(504), f.server_errors, "{metrics:?}");
+    // The reader saw every one of those 429s, and retried every fault: each
+    // 429/503/504 was followed by another attempt (the reads above succeeded).
+    assert_eq!(throttled, f.throttled, "429s the client counted");
+    assert_eq!(
+        retries,
+        f.throttled + f.server_errors,
+        "one retry per injected fault"
     );
 }
 

@@ -6,6 +6,8 @@ mod scratch;
 
 mod cli_support;
 mod emulator_support;
+mod proptest_support;
+mod snapshot_support;
 
 mod apply_cli;
 mod apply_faults;

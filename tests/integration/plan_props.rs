@@ -305,7 +305,7 @@ fn live(w: &World) -> Live {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 192, ..ProptestConfig::default() })]
+    #![proptest_config(crate::proptest_support::config(192))]
 
     #[test]
     fn plan_converges_is_ordered_and_deterministic(w in world()) {

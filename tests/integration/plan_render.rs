@@ -7,10 +7,12 @@
 //! regenerate them with
 //!
 //! ```sh
-//! UPDATE_SNAPSHOTS=1 cargo test --test plan_render
+//! UPDATE_SNAPSHOTS=1 cargo test --test integration plan_render::
 //! ```
 //!
-//! and review the diff of `tests/snapshots/` before committing.
+//! That run writes the files and fails on purpose; review the diff of
+//! `tests/snapshots/`, then run the tests again without the variable (see
+//! `snapshot_support`).
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -215,42 +217,13 @@ fn example_seed_has_an_app_with_a_secret_and_the_tenant_features() {
 
 use entraform::plan::render::{PlanFormat, RenderOptions, render};
 
-/// Compare with `tests/snapshots/plan.<ext>`, or rewrite it when `UPDATE_SNAPSHOTS=1`.
-fn check_snapshot(format: PlanFormat, actual: &str) {
-    let path = Path::new("tests/snapshots").join(format!("plan.{}", format.extension()));
-    if std::env::var("UPDATE_SNAPSHOTS").is_ok_and(|v| v == "1") {
-        std::fs::create_dir_all("tests/snapshots").unwrap();
-        std::fs::write(&path, actual).unwrap();
-        return;
-    }
-    let expected = std::fs::read_to_string(&path).unwrap_or_else(|e| {
-        panic!(
-            "cannot read {}: {e}; run `UPDATE_SNAPSHOTS=1 cargo test --test plan_render`",
-            path.display()
-        )
-    });
-    if expected != actual {
-        let first = expected
-            .lines()
-            .zip(actual.lines())
-            .position(|(a, b)| a != b)
-            .unwrap_or_else(|| expected.lines().count().min(actual.lines().count()));
-        panic!(
-            "{} differs from the rendering (first at line {}):\n  expected: {:?}\n  actual:   {:?}\nIf the change is intended, run `UPDATE_SNAPSHOTS=1 cargo test --test plan_render` and review the diff.",
-            path.display(),
-            first + 1,
-            expected.lines().nth(first),
-            actual.lines().nth(first),
-        );
-    }
-}
-
 #[test]
 fn snapshots_of_all_four_formats_and_determinism() {
     // Two independent builds (two emulators, two reads) must render identically.
     let a = example_plan();
     let b = example_plan();
     let opts = RenderOptions::default();
+    let mut snapshots = Vec::new();
     for format in PlanFormat::ALL {
         let first = render(&a, format, &opts);
         assert_eq!(
@@ -271,8 +244,14 @@ fn snapshots_of_all_four_formats_and_determinism() {
             !first.contains('\x1b'),
             "{format} without colour has escape codes"
         );
-        check_snapshot(format, &first);
+        snapshots.push((
+            format!("tests/snapshots/plan.{}", format.extension()),
+            first,
+        ));
     }
+    // Compared with tests/snapshots/plan.<ext>, all four before failing (so one
+    // blessing run rewrites all of them; see `snapshot_support`).
+    crate::snapshot_support::check_files("plan_render", &snapshots);
 }
 
 #[test]
@@ -574,4 +553,195 @@ fn an_empty_plan_says_no_changes() {
     assert!(md.starts_with("**Plan: 0 to create, 0 to update, 0 to disable, 0 to delete.**\n"));
     let dot = render(&plan, PlanFormat::Dot, &RenderOptions::default());
     assert!(!dot.contains(" s0 ") && !dot.contains("rank=same"));
+}
+
+/// The summary class and text sign of every operation kind, as
+/// docs/plan-format.md states them (`summary` field; `text` format). No `_`
+/// arm on purpose: a new `Op` variant does not compile here until its class and
+/// sign are decided, so a wildcard in the library cannot swallow it unnoticed.
+fn documented_class(op: &Op) -> (&'static str, char) {
+    match op {
+        Op::CreateUser { .. } | Op::RestoreUser { .. } | Op::CreateGroup { .. } => ("create", '+'),
+        Op::AddMember { .. } | Op::AssignRole { .. } => ("update", '+'),
+        Op::UpdateUser { .. }
+        | Op::EnableUser { .. }
+        | Op::SetManager { .. }
+        | Op::UpdateGroup { .. } => ("update", '~'),
+        Op::RemoveManager { .. } | Op::RemoveMember { .. } | Op::RemoveRole { .. } => {
+            ("update", '-')
+        }
+        Op::RevokeSessions { .. } => ("update", '!'),
+        Op::DisableUser { .. } => ("disable", '-'),
+        Op::DeleteUser { .. } => ("delete", '-'),
+    }
+}
+
+/// The lines of each object's section: text `# key` blocks, Markdown `<details>` blocks.
+fn sections(rendered: &str, format: PlanFormat) -> std::collections::BTreeMap<String, Vec<String>> {
+    let mut out = std::collections::BTreeMap::new();
+    let mut current: Option<String> = None;
+    for line in rendered.lines() {
+        let start = match format {
+            PlanFormat::Text => line.strip_prefix("# ").map(str::to_string),
+            _ => line
+                .strip_prefix("<details><summary><code>")
+                .and_then(|l| l.split_once("</code>"))
+                .map(|(k, _)| k.to_string()),
+        };
+        let end = match format {
+            PlanFormat::Text => line.is_empty(),
+            _ => line == "</details>",
+        };
+        if let Some(key) = start {
+            current = Some(key.clone());
+            out.insert(key, Vec::new());
+        } else if end {
+            current = None;
+        } else if let Some(key) = &current {
+            out.get_mut(key).unwrap().push(line.to_string());
+        }
+    }
+    out
+}
+
+/// How a value is shown in a plan (a quoted string or a list of quoted strings).
+fn shown(v: &AttrValue) -> String {
+    match v {
+        AttrValue::Text(t) => format!("{t:?}"),
+        AttrValue::List(l) => format!(
+            "[{}]",
+            l.iter()
+                .map(|s| format!("{s:?}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
+/// Every operation, with every attribute it sets, appears under its object in the
+/// text and Markdown renderings, with the documented sign; the summary line and
+/// the Markdown table of kinds count every operation. Independent of the
+/// snapshots, so a blessed snapshot cannot hide a renderer that drops a line.
+#[test]
+fn renderings_show_every_operation_and_every_attribute_change() {
+    let plan = example_plan();
+    // The summary classifies every step as documented.
+    let count = |class: &str| {
+        plan.steps
+            .iter()
+            .filter(|s| documented_class(&s.op).0 == class)
+            .count()
+    };
+    let s = &plan.summary;
+    assert_eq!(
+        (s.create, s.update, s.disable, s.delete),
+        (
+            count("create"),
+            count("update"),
+            count("disable"),
+            count("delete")
+        ),
+        "summary vs the documented classes"
+    );
+    assert_eq!(s.total(), plan.steps.len());
+
+    for format in [PlanFormat::Text, PlanFormat::Markdown] {
+        let rendered = render(&plan, format, &RenderOptions::default());
+        let sections = sections(&rendered, format);
+        let mut keys: Vec<String> = plan.steps.iter().map(|s| s.op.object_key()).collect();
+        keys.sort();
+        keys.dedup();
+        assert_eq!(
+            sections.keys().cloned().collect::<Vec<_>>(),
+            keys,
+            "{format}: one section per object"
+        );
+        for (key, lines) in &sections {
+            let steps: Vec<_> = plan
+                .steps
+                .iter()
+                .filter(|s| &s.op.object_key() == key)
+                .collect();
+            // Operation lines start with their sign (text indents them by two).
+            let signs: Vec<char> = lines
+                .iter()
+                .map(|l| l.strip_prefix("  ").unwrap_or(l))
+                .filter(|l| !l.starts_with(' ') && !l.starts_with('`'))
+                .filter_map(|l| l.chars().next().filter(|_| l.chars().nth(1) == Some(' ')))
+                .collect();
+            let want: Vec<char> = steps.iter().map(|s| documented_class(&s.op).1).collect();
+            assert_eq!(
+                signs,
+                want,
+                "{format}: operations of {key}:\n{}",
+                lines.join("\n")
+            );
+            let detail = |name: &str| -> Vec<&String> {
+                lines
+                    .iter()
+                    .filter(|l| l.trim_start().starts_with(&format!("{name}:")))
+                    .collect()
+            };
+            for step in &steps {
+                let shown_changes: Vec<(String, Option<String>, bool)> = match &step.op {
+                    Op::CreateUser { attributes, .. } => attributes
+                        .iter()
+                        .map(|(a, v)| (a.graph_name().to_string(), Some(shown(v)), false))
+                        .collect(),
+                    Op::UpdateUser { changes, .. } => changes
+                        .iter()
+                        .map(|c| {
+                            let long = [&c.old, &c.new].iter().any(
+                                |v| matches!(v, Some(AttrValue::Text(t)) if t.chars().count() > 60),
+                            );
+                            (
+                                c.attr.graph_name().to_string(),
+                                c.new.as_ref().map(shown),
+                                long,
+                            )
+                        })
+                        .collect(),
+                    Op::UpdateGroup {
+                        new_description, ..
+                    } => vec![(
+                        "description".into(),
+                        new_description.as_ref().map(|d| format!("{d:?}")),
+                        false,
+                    )],
+                    _ => Vec::new(),
+                };
+                for (name, new, inline_diff) in shown_changes {
+                    let found = detail(&name);
+                    assert_eq!(found.len(), 1, "{format}: {key}: one `{name}:` line");
+                    let line = found[0];
+                    let ok = if inline_diff {
+                        line.contains("(inline diff")
+                    } else {
+                        line.trim_end()
+                            .ends_with(new.as_deref().unwrap_or("(unset)"))
+                    };
+                    assert!(ok, "{format}: {key}: `{name}` shows {new:?}: {line}");
+                }
+            }
+        }
+        if format == PlanFormat::Markdown {
+            // The table of kinds counts every operation.
+            let mut listed = 0;
+            for line in rendered.lines() {
+                let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+                if cells.len() == 4 && cells[1].starts_with('`') {
+                    let kind = cells[1].trim_matches('`');
+                    let n: usize = cells[2].parse().unwrap();
+                    let want = plan.steps.iter().filter(|s| s.op.kind() == kind).count();
+                    assert_eq!(n, want, "markdown: count of {kind}");
+                    listed += n;
+                }
+            }
+            assert_eq!(
+                listed,
+                plan.steps.len(),
+                "markdown: the table lists every operation"
+            );
+        }
+    }
 }

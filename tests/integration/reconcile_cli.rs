@@ -225,6 +225,13 @@ fn a_held_lock_stops_a_second_run_and_names_the_holder() {
     let state = tempdir("lock");
     let held = entraform::lock::acquire(&state, "apply", entraform::lock::DEFAULT_TIMEOUT)
         .expect("first run takes the lock");
+    // The holder took the lock 125 s ago (well inside the one-hour timeout): the
+    // age printed must come from the file's `started_at`, not from the clock alone.
+    let lock_path = state.join(entraform::lock::LOCK_FILE);
+    let mut holder: entraform::lock::Holder =
+        serde_json::from_str(&std::fs::read_to_string(&lock_path).unwrap()).unwrap();
+    holder.started_at -= 125;
+    std::fs::write(&lock_path, serde_json::to_string(&holder).unwrap()).unwrap();
     for cmd in ["reconcile", "apply"] {
         let mut args = vec![cmd, "examples/desired-state", "--state-dir"];
         args.push(state.to_str().unwrap());
@@ -233,7 +240,9 @@ fn a_held_lock_stops_a_second_run_and_names_the_holder() {
         } else {
             "--unattended"
         });
+        let before = unix_now();
         let o = run(&t, &args, &[NEW_HIRE]);
+        let after = unix_now();
         let text = out(&o);
         assert_eq!(o.status.code(), Some(1), "{text}");
         assert!(
@@ -241,7 +250,13 @@ fn a_held_lock_stops_a_second_run_and_names_the_holder() {
                 && text.contains(&format!("pid {}", std::process::id())),
             "{text}"
         );
-        assert!(text.contains("0s ago") || text.contains("1s ago"), "{text}");
+        // The run read its clock (whole seconds) while it ran, between `before` and `after`.
+        let age = held_for(&text);
+        let (low, high) = (before - holder.started_at, after - holder.started_at);
+        assert!(
+            (low..=high).contains(&age.as_secs()),
+            "age {age:?} outside [{low}s, {high}s] (from timestamps taken around the run): {text}"
+        );
     }
     assert_eq!(writes(&t), 0);
     drop(held);
@@ -260,6 +275,24 @@ fn a_held_lock_stops_a_second_run_and_names_the_holder() {
     );
     assert_eq!(o.status.code(), Some(0), "{}", out(&o));
     assert!(!state.join("entraform.lock").exists(), "released at exit");
+}
+
+/// Whole seconds since the Unix epoch (the lock file's clock).
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+/// The lock age in "… is held by …, taken 2m 5s ago; …".
+fn held_for(text: &str) -> std::time::Duration {
+    let age = text
+        .split_once(", taken ")
+        .and_then(|(_, rest)| rest.split_once(" ago"))
+        .map(|(age, _)| age.replace(' ', ""))
+        .unwrap_or_else(|| panic!("no lock age in: {text}"));
+    entraform::lock::parse_duration(&age).unwrap_or_else(|e| panic!("{e}: {text}"))
 }
 
 /// A tenant with `n` users whose jobTitle differs from the repo: `n` update_user operations.
@@ -529,23 +562,13 @@ fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
-/// Compare with `tests/snapshots/NAME`, or rewrite it when `UPDATE_SNAPSHOTS=1`.
+/// Compare with `tests/snapshots/NAME` (blessed as `snapshot_support` explains:
+/// `UPDATE_SNAPSHOTS=1 cargo test --test integration reconcile_cli::` writes it and fails).
 fn check_snapshot(name: &str, actual: &str) {
-    let path = root().join("tests/snapshots").join(name);
-    if std::env::var("UPDATE_SNAPSHOTS").is_ok_and(|v| v == "1") {
-        std::fs::write(&path, actual).unwrap();
-        return;
-    }
-    let expected = std::fs::read_to_string(&path).unwrap_or_else(|e| {
-        panic!(
-            "cannot read {}: {e}; run `UPDATE_SNAPSHOTS=1 cargo test --test integration reconcile_cli::`",
-            path.display()
-        )
-    });
-    assert!(
-        expected == actual,
-        "{} differs; review and run `UPDATE_SNAPSHOTS=1 cargo test --test integration reconcile_cli::`\n--- expected\n{expected}\n--- actual\n{actual}",
-        path.display()
+    crate::snapshot_support::check_file(
+        "reconcile_cli",
+        &format!("tests/snapshots/{name}"),
+        actual,
     );
 }
 

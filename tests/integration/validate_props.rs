@@ -684,7 +684,7 @@ fn shuffled(
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 128, failure_persistence: None, ..ProptestConfig::default() })]
+    #![proptest_config(crate::proptest_support::config(128))]
 
     /// (c) Shuffling the files of a repo whose files declare overlapping users, groups and
     /// roles changes neither the kinds of problems, nor validity, nor the checked state.
@@ -701,7 +701,7 @@ proptest! {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 128, failure_persistence: None, ..ProptestConfig::default() })]
+    #![proptest_config(crate::proptest_support::config(128))]
 
     /// (c), strict: same diagnostics as a multiset of (code, file, line, column), same state.
     #[test]
@@ -814,7 +814,7 @@ fn syntax_error_at_end_of_file_points_inside_the_file() {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 256, failure_persistence: None, ..ProptestConfig::default() })]
+    #![proptest_config(crate::proptest_support::config(256))]
 
     /// (a) Any text at all: no panic, locations inside the file.
     #[test]
@@ -840,7 +840,7 @@ proptest! {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 192, failure_persistence: None, ..ProptestConfig::default() })]
+    #![proptest_config(crate::proptest_support::config(192))]
 
     /// (b) Random YAML-ish repos built from the real keys: no panic, locations inside the file.
     #[test]
