@@ -133,7 +133,7 @@ pub fn run(args: Args, color: ColorChoice) -> anyhow::Result<Exit> {
         let saved = SavedPlan::new(&plan, &live, digest(&args.dir, &loaded.sources));
         let mut text = serde_json::to_string_pretty(&saved)?;
         text.push('\n');
-        std::fs::write(path, text)
+        crate::private_file::write_private(path, text.as_bytes())
             .with_context(|| format!("cannot write the plan to {}", path.display()))?;
         tracing::info!(path = %path.display(), "plan saved");
     }
