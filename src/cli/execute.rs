@@ -117,10 +117,7 @@ pub fn run(conn: &Connection, steps: &[Step], outputs: Outputs<'_>) -> anyhow::R
         },
         journal: match outputs.journal {
             Some(p) => Some(
-                std::fs::OpenOptions::new()
-                    .create(true)
-                    .append(true)
-                    .open(p)
+                crate::private_file::open_private_append(p)
                     .with_context(|| format!("cannot open the journal {}", p.display()))?,
             ),
             None => None,

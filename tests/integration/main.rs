@@ -18,6 +18,7 @@ mod emulator_examples;
 mod emulator_faults;
 mod emulator_live_reader;
 mod export_roundtrip;
+mod files_written;
 mod graph_assertion;
 mod incremental;
 mod live_read;
