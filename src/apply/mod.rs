@@ -4,6 +4,7 @@
 //! (`request`) and new users' initial passwords (`password`). The executor
 //! (waves, `$batch`, partial failure, journal) builds on these.
 
+pub mod credentials;
 pub mod execute;
 pub mod password;
 pub mod request;

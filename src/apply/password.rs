@@ -71,6 +71,63 @@ pub fn generate() -> Result<SecretString, PasswordError> {
     }
 }
 
+/// A new user whose `password: { env: VAR }` cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnvProblem {
+    /// The user to be created.
+    pub upn: crate::model::Upn,
+    /// The environment variable named in the repo.
+    pub var: String,
+    /// What is wrong with it.
+    pub why: &'static str,
+}
+
+impl std::fmt::Display for EnvProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}: environment variable {} (its `password: {{ env: {} }}`) {}",
+            self.upn, self.var, self.var, self.why
+        )
+    }
+}
+
+/// Every create in `steps` whose password variable is unset, empty or unusable
+/// (`get` reads the environment), so a run can refuse before its first write
+/// instead of failing mid-apply.
+pub fn env_problems(
+    steps: &[crate::plan::Step],
+    get: impl Fn(&str) -> Option<String>,
+) -> Vec<EnvProblem> {
+    use crate::desired::state::PasswordPolicy;
+    use crate::plan::Op;
+    steps
+        .iter()
+        .filter_map(|s| match &s.op {
+            Op::CreateUser {
+                upn,
+                password: PasswordPolicy::Env(var),
+                ..
+            } => {
+                let why = match get(var) {
+                    None => "is not set (or not valid UTF-8)",
+                    Some(v) if v.is_empty() => "is empty",
+                    Some(v) if v.contains(['\t', '\n', '\r']) => {
+                        "contains a TAB or a line break (not allowed in a password)"
+                    }
+                    Some(_) => return None,
+                };
+                Some(EnvProblem {
+                    upn: upn.clone(),
+                    var: var.clone(),
+                    why,
+                })
+            }
+            _ => None,
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

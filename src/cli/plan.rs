@@ -127,6 +127,7 @@ pub fn run(args: Args, color: ColorChoice) -> anyhow::Result<Exit> {
         color: args.format == OutFormat::Text && color.enabled(std::io::stdout().is_terminal()),
         ..RenderOptions::default()
     };
+    super::execute::warn_passwords(&plan.steps);
     let mut out = std::io::stdout().lock();
     out.write_all(render(&plan, args.format.into(), &opts).as_bytes())?;
     if let Some(path) = &args.out {

@@ -227,6 +227,7 @@ pub fn run(args: Args, color: ColorChoice) -> anyhow::Result<Exit> {
         super::execute::Outputs {
             credentials: args.credentials_out.as_deref(),
             journal: args.journal.as_deref(),
+            state_dir: args.lock.state.state_dir.as_deref(),
         },
     )?;
     report.outcome = drift::Outcome::Reconciled {

@@ -6,10 +6,12 @@ mod scratch;
 
 mod cli_support;
 mod emulator_support;
+mod stall_proxy;
 
 mod apply_cli;
 mod apply_faults;
 mod apply_kill;
+mod apply_passwords;
 mod apply_requests;
 mod emulator_admin_units;
 mod emulator_api;
