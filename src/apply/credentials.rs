@@ -55,7 +55,9 @@ impl Settled {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum LineError {
     /// A TAB or line break would break the line format.
-    #[error("the initial password of {0} contains a TAB or a line break, which the credentials file cannot hold")]
+    #[error(
+        "the initial password of {0} contains a TAB or a line break, which the credentials file cannot hold"
+    )]
     Unwritable(String),
 }
 
@@ -156,9 +158,7 @@ pub fn review(ledger: &Ledger, creating: &HashSet<Upn>, keeps_passwords: bool) -
         match state {
             State::Pending(_) if creating.contains(upn) => r.superseded.push(upn.clone()),
             State::Pending(has_password) => r.unconfirmed.push((upn.clone(), *has_password)),
-            State::Settled(Settled::Confirmed) if !keeps_passwords => {
-                r.not_kept.push(upn.clone())
-            }
+            State::Settled(Settled::Confirmed) if !keeps_passwords => r.not_kept.push(upn.clone()),
             State::Settled(_) => {}
         }
     }

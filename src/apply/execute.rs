@@ -294,7 +294,13 @@ pub async fn execute(
                         let error = format!(
                             "not sent: its initial password could not be recorded first ({why})"
                         );
-                        finish(steps, id, StepStatus::Failed { error }, &mut status, observer);
+                        finish(
+                            steps,
+                            id,
+                            StepStatus::Failed { error },
+                            &mut status,
+                            observer,
+                        );
                     }
                 }
             }

@@ -111,7 +111,9 @@ impl Observer for Sinks {
             .is_some_and(|l| l.keeps_passwords() || self.generated.contains(upn));
         let how = match end {
             CreateEnd::Created => {
-                if self.generated.contains(upn) && !self.ledger.as_ref().is_some_and(|l| l.keeps_passwords()) {
+                if self.generated.contains(upn)
+                    && !self.ledger.as_ref().is_some_and(|l| l.keeps_passwords())
+                {
                     self.not_kept.push(upn.clone());
                 }
                 Settled::Confirmed

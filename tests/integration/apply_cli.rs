@@ -69,7 +69,9 @@ fn a_missing_password_variable_is_refused_before_anything_is_sent() {
     let o = run(&t, &["plan", "examples/desired-state"], &[]);
     let text = out(&o);
     assert!(
-        text.contains("warning: ella.morgan@contoso.com: environment variable CONTOSO_NEWHIRE_PASSWORD"),
+        text.contains(
+            "warning: ella.morgan@contoso.com: environment variable CONTOSO_NEWHIRE_PASSWORD"
+        ),
         "{text}"
     );
     let o = run(

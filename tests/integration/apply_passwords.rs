@@ -35,9 +35,8 @@ fn setup(name: &str) -> (BackgroundEmulator, crate::scratch::Scratch) {
     let emu =
         BackgroundEmulator::start(Seed::parse(&y).unwrap(), EmulatorConfig::default()).unwrap();
     let dir = crate::scratch::Scratch::new(&format!("passwords-{name}"));
-    let mut r = String::from(
-        "tenant:\n  domain: contoso.com\n  safety:\n    max_changes: 1000\nusers:\n",
-    );
+    let mut r =
+        String::from("tenant:\n  domain: contoso.com\n  safety:\n    max_changes: 1000\nusers:\n");
     let mut members = Vec::new();
     for i in 0..5 {
         let _ = write!(r, "  - upn: u{i}\n    displayName: U{i}\n");
@@ -47,7 +46,11 @@ fn setup(name: &str) -> (BackgroundEmulator, crate::scratch::Scratch) {
         let _ = write!(r, "  - upn: n{i}\n    displayName: N{i}\n");
         members.push(format!("n{i}"));
     }
-    let _ = write!(r, "groups:\n  - name: team\n    members: [{}]\n", members.join(", "));
+    let _ = write!(
+        r,
+        "groups:\n  - name: team\n    members: [{}]\n",
+        members.join(", ")
+    );
     std::fs::create_dir_all(dir.join("repo")).unwrap();
     std::fs::write(dir.join("repo/repo.yaml"), r).unwrap();
     (emu, dir)
@@ -191,13 +194,20 @@ fn kill_9_mid_apply_leaves_every_password_and_the_next_run_lists_the_unconfirmed
         );
     }
     for r in recs.iter().filter(|r| r.len() == 3) {
-        assert!(!out.contains(r[1].as_str()), "a password in the output:\n{out}");
+        assert!(
+            !out.contains(r[1].as_str()),
+            "a password in the output:\n{out}"
+        );
     }
 
     // Converged, and listed only once.
-    let o = command(&emu, emu.base_url(), &["plan", repo.to_str().unwrap(), "--detailed-exitcode"])
-        .output()
-        .unwrap();
+    let o = command(
+        &emu,
+        emu.base_url(),
+        &["plan", repo.to_str().unwrap(), "--detailed-exitcode"],
+    )
+    .output()
+    .unwrap();
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     let o = command(&emu, emu.base_url(), &args).output().unwrap();
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
@@ -264,7 +274,11 @@ fn a_run_without_credentials_out_names_the_users_whose_password_it_did_not_keep(
         assert!(out.contains(&format!("n{i}@contoso.com")), "{out}");
     }
     // The next run says it again, once: confirmed creates with unknown passwords.
-    std::fs::write(repo.join("later.yaml"), "users:\n  - upn: late\n    displayName: Late\n    password: { env: LATE_PASSWORD }\n").unwrap();
+    std::fs::write(
+        repo.join("later.yaml"),
+        "users:\n  - upn: late\n    displayName: Late\n    password: { env: LATE_PASSWORD }\n",
+    )
+    .unwrap();
     let o = command(&emu, emu.base_url(), &args)
         .env("LATE_PASSWORD", "Late-Hire-Pass-42!")
         .output()

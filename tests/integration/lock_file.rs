@@ -278,3 +278,96 @@ fn released_on_drop_also_on_an_error_path_but_never_someone_elses() {
     drop(first);
     assert!(dir.join(LOCK_FILE).exists(), "the successor's lock stays");
 }
+
+/// Through the binary: an `apply` stalled at its first write holds the lock and
+/// beats; a second run is refused whatever its `--lock-timeout`, and the lock is
+/// gone once the first run ends.
+#[cfg(unix)]
+#[test]
+fn a_running_apply_keeps_its_lock_against_any_lock_timeout() {
+    use crate::cli_support::{self, NEW_HIRE, out};
+    use crate::stall_proxy::{Stall, StallProxy};
+
+    let t = cli_support::tenant("examples/seed.yaml");
+    let dir = tempdir("cli");
+    let state = dir.join("state");
+    let proxy = StallProxy::start(t.emu.base_url(), "POST /v1.0/$batch", Stall::HoldRequest);
+    let state_arg = state.to_str().unwrap();
+    let mut first = cli_support::command_via(
+        &t,
+        &proxy.url(),
+        &[
+            "apply",
+            "examples/desired-state",
+            "--auto-approve",
+            "--state-dir",
+            state_arg,
+            "--lock-timeout",
+            "4s",
+        ],
+        &[NEW_HIRE],
+    );
+    let mut child = first
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = std::time::Instant::now();
+    while !proxy.tripped() {
+        if child.try_wait().unwrap().is_some() {
+            panic!(
+                "apply ended early:\n{}",
+                out(&child.wait_with_output().unwrap())
+            );
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(120),
+            "apply never sent its first write"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let read = || -> Holder {
+        serde_json::from_str(&std::fs::read_to_string(state.join(LOCK_FILE)).unwrap()).unwrap()
+    };
+    let held = read();
+    assert_eq!(held.pid, child.id());
+    assert_eq!(held.heartbeat_every, 1);
+    // The heartbeat moves while the run waits on Graph.
+    let start = std::time::Instant::now();
+    while read().heartbeat_at < held.heartbeat_at + 2 {
+        assert!(start.elapsed() < Duration::from_secs(10), "no heartbeat");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // Older than any timeout given, yet never taken over while its process runs.
+    std::thread::sleep(Duration::from_millis(1100));
+    for timeout in ["0s", "1s"] {
+        let o = cli_support::run(
+            &t,
+            &[
+                "apply",
+                "examples/desired-state",
+                "--auto-approve",
+                "--state-dir",
+                state_arg,
+                "--lock-timeout",
+                timeout,
+            ],
+            &[NEW_HIRE],
+        );
+        let text = out(&o);
+        assert_eq!(o.status.code(), Some(1), "{text}");
+        assert!(
+            text.contains("is held by `apply`") && text.contains("never taken over"),
+            "{text}"
+        );
+    }
+    assert_eq!(
+        read().token,
+        held.token,
+        "the lock still belongs to the first run"
+    );
+    proxy.release();
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    assert!(!state.join(LOCK_FILE).exists(), "released at the end");
+}
