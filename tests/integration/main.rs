@@ -32,5 +32,6 @@ mod plan_render;
 mod plan_restricted;
 mod reconcile_cli;
 mod schema;
+mod sign_in_cli;
 mod validate_cli;
 mod validate_props;
