@@ -12,6 +12,7 @@ mod apply_cli;
 mod apply_faults;
 mod apply_kill;
 mod apply_passwords;
+mod apply_refusals;
 mod apply_requests;
 mod emulator_admin_units;
 mod emulator_api;
