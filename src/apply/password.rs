@@ -134,6 +134,44 @@ mod tests {
     use secrecy::ExposeSecret;
 
     #[test]
+    fn every_unusable_password_variable_is_found() {
+        use crate::desired::state::PasswordPolicy;
+        use crate::plan::{Op, Step};
+        let create = |id: usize, upn: &str, password: PasswordPolicy| Step {
+            id,
+            wave: 0,
+            op: Op::CreateUser {
+                upn: crate::model::Upn::new_unchecked(upn),
+                attributes: Default::default(),
+                enabled: true,
+                password,
+            },
+            depends_on: Vec::new(),
+        };
+        let steps = vec![
+            create(0, "a@contoso.com", PasswordPolicy::Env("A_PW".into())),
+            create(1, "b@contoso.com", PasswordPolicy::Env("B_PW".into())),
+            create(2, "c@contoso.com", PasswordPolicy::Env("C_PW".into())),
+            create(3, "d@contoso.com", PasswordPolicy::Env("D_PW".into())),
+            create(4, "e@contoso.com", PasswordPolicy::Generate),
+        ];
+        let env = |v: &str| match v {
+            "B_PW" => Some(String::new()),
+            "C_PW" => Some("has\ttab".to_string()),
+            "D_PW" => Some("Fine-Pass-42!".to_string()),
+            _ => None,
+        };
+        let found: Vec<(String, &str)> = env_problems(&steps, env)
+            .into_iter()
+            .map(|p| (p.var, p.why))
+            .collect();
+        assert_eq!(found.len(), 3, "{found:?}");
+        assert_eq!(found[0], ("A_PW".into(), "is not set (or not valid UTF-8)"));
+        assert_eq!(found[1], ("B_PW".into(), "is empty"));
+        assert!(found[2].1.contains("TAB"), "{found:?}");
+    }
+
+    #[test]
     fn generated_passwords_meet_entra_rules_and_differ() {
         let a = generate().unwrap();
         let b = generate().unwrap();
