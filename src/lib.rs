@@ -17,3 +17,4 @@ pub mod live;
 pub mod lock;
 pub mod model;
 pub mod plan;
+pub mod private_file;

@@ -88,12 +88,27 @@ impl Report {
     }
 }
 
+/// How a create request ended, for the credentials ledger.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CreateEnd {
+    /// Graph created the user.
+    Created,
+    /// Graph did not create the user: it refused, or the request was not sent.
+    NotCreated,
+    /// Unknown: the `$batch` POST carrying it failed as a whole; the user may exist.
+    Unknown,
+}
+
 /// Receives outcomes as they happen, and new users' initial passwords.
 pub trait Observer {
     /// A step finished (done, failed or skipped).
     fn outcome(&mut self, outcome: &Outcome);
-    /// A user was created with this initial password (write it only where the operator asked).
-    fn credential(&mut self, upn: &Upn, password: &SecretString);
+    /// These users are about to be created with these initial passwords: record
+    /// them durably *before* the requests leave (write them only where the
+    /// operator asked). An `Err` (why) keeps their creates from being sent.
+    fn before_create(&mut self, users: &[(&Upn, &SecretString)]) -> Result<(), String>;
+    /// Graph answered (or will never be asked) a create announced by [`Observer::before_create`].
+    fn after_create(&mut self, upn: &Upn, end: CreateEnd);
     /// A set of `$batch` requests completed: `finished` of `total` steps have an outcome.
     fn progress(&mut self, _wave: usize, _waves: usize, _finished: usize, _total: usize) {}
 }
@@ -258,12 +273,50 @@ pub async fn execute(
                 break;
             }
             let take = queue.len().min(CHUNK);
-            let chunk: Vec<Unit> = queue.drain(..take).collect();
+            let mut chunk: Vec<Unit> = queue.drain(..take).collect();
+            // New users' passwords are recorded before their creates leave.
+            let announced = {
+                let creates: Vec<(&Upn, &SecretString)> =
+                    chunk.iter().filter_map(|u| create_of(u, steps)).collect();
+                if creates.is_empty() {
+                    Ok(())
+                } else {
+                    observer.before_create(&creates)
+                }
+            };
+            if let Err(why) = announced {
+                let (refused, kept): (Vec<Unit>, Vec<Unit>) = chunk
+                    .into_iter()
+                    .partition(|u| create_of(u, steps).is_some());
+                chunk = kept;
+                for unit in refused {
+                    if let Unit::One(id, _, _) = unit {
+                        let error = format!(
+                            "not sent: its initial password could not be recorded first ({why})"
+                        );
+                        finish(
+                            steps,
+                            id,
+                            StepStatus::Failed { error },
+                            &mut status,
+                            observer,
+                        );
+                    }
+                }
+            }
             let requests: Vec<BatchRequest> = chunk.iter().map(|u| u.request().clone()).collect();
             let results = client.batch_each(requests, stop).await;
             for (unit, result) in chunk.into_iter().zip(results) {
-                // No result: not sent again after Ctrl-C; recorded as interrupted below.
-                let Some(result) = result else { continue };
+                // No result: not sent again after Ctrl-C (Graph did not apply it);
+                // recorded as interrupted below.
+                let Some(result) = result else {
+                    if let Unit::One(id, _, Some(_)) = &unit
+                        && let Op::CreateUser { upn, .. } = &steps[*id].op
+                    {
+                        observer.after_create(upn, CreateEnd::NotCreated);
+                    }
+                    continue;
+                };
                 match (unit, result) {
                     (Unit::One(id, _, pw), result) => {
                         let verdict =
@@ -325,7 +378,18 @@ pub async fn execute(
     }
 }
 
-/// The outcome of one answered request; records created ids and passwords.
+/// The user and password of a create carried by `unit`.
+fn create_of<'a>(unit: &'a Unit, steps: &'a [Step]) -> Option<(&'a Upn, &'a SecretString)> {
+    match unit {
+        Unit::One(id, _, Some(pw)) => match &steps[*id].op {
+            Op::CreateUser { upn, .. } => Some((upn, pw)),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// The outcome of one answered request; records created ids and how creates ended.
 fn verdict(
     op: &Op,
     result: crate::graph::batch::ItemResult,
@@ -333,6 +397,10 @@ fn verdict(
     created: &mut Created,
     observer: &mut impl Observer,
 ) -> StepStatus {
+    let create = match op {
+        Op::CreateUser { upn, .. } if pw.is_some() => Some(upn),
+        _ => None,
+    };
     match result {
         Ok(resp) => {
             let new_id = resp
@@ -340,12 +408,12 @@ fn verdict(
                 .as_ref()
                 .and_then(|b| b["id"].as_str())
                 .map(|s| ObjectId(s.to_string()));
+            if let Some(upn) = create {
+                observer.after_create(upn, CreateEnd::Created);
+            }
             match (op, new_id) {
                 (Op::CreateUser { upn, .. }, Some(nid)) => {
                     created.users.insert(upn.clone(), nid);
-                    if let Some(p) = pw {
-                        observer.credential(upn, p);
-                    }
                 }
                 (Op::CreateGroup { name, .. }, Some(nid)) => {
                     created.groups.insert(name.to_lowercase(), nid);
@@ -356,12 +424,15 @@ fn verdict(
         }
         Err(e) if already_in_effect(op, e.status, &e.message) => StepStatus::Done,
         Err(e) => {
-            // The POST carrying a new user failed as a whole: Graph may have
-            // created the user, so its password must not be lost.
-            if let (Op::CreateUser { upn, .. }, Some(p)) = (op, pw)
-                && e.code == BATCH_POST_FAILED
-            {
-                observer.credential(upn, p);
+            if let Some(upn) = create {
+                // The POST carrying a new user failed as a whole: Graph may have
+                // created the user, so its pending password stays unconfirmed.
+                let end = if e.code == BATCH_POST_FAILED {
+                    CreateEnd::Unknown
+                } else {
+                    CreateEnd::NotCreated
+                };
+                observer.after_create(upn, end);
             }
             StepStatus::Failed {
                 error: e.to_string(),

@@ -1,9 +1,10 @@
-//! Executing a plan against Graph (issue 7, in progress).
+//! Executing a plan against Graph.
 //!
-//! What exists so far is the pure part: each plan operation's Graph request
-//! (`request`) and new users' initial passwords (`password`). The executor
-//! (waves, `$batch`, partial failure, journal) builds on these.
+//! Each plan operation's Graph request (`request`), new users' initial
+//! passwords (`password`), the credentials ledger's format (`credentials`) and
+//! the executor (`execute`: waves, `$batch`, partial failure, journal events).
 
+pub mod credentials;
 pub mod execute;
 pub mod password;
 pub mod request;

@@ -71,10 +71,105 @@ pub fn generate() -> Result<SecretString, PasswordError> {
     }
 }
 
+/// A new user whose `password: { env: VAR }` cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnvProblem {
+    /// The user to be created.
+    pub upn: crate::model::Upn,
+    /// The environment variable named in the repo.
+    pub var: String,
+    /// What is wrong with it.
+    pub why: &'static str,
+}
+
+impl std::fmt::Display for EnvProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}: environment variable {} (its `password: {{ env: {} }}`) {}",
+            self.upn, self.var, self.var, self.why
+        )
+    }
+}
+
+/// Every create in `steps` whose password variable is unset, empty or unusable
+/// (`get` reads the environment), so a run can refuse before its first write
+/// instead of failing mid-apply.
+pub fn env_problems(
+    steps: &[crate::plan::Step],
+    get: impl Fn(&str) -> Option<String>,
+) -> Vec<EnvProblem> {
+    use crate::desired::state::PasswordPolicy;
+    use crate::plan::Op;
+    steps
+        .iter()
+        .filter_map(|s| match &s.op {
+            Op::CreateUser {
+                upn,
+                password: PasswordPolicy::Env(var),
+                ..
+            } => {
+                let why = match get(var) {
+                    None => "is not set (or not valid UTF-8)",
+                    Some(v) if v.is_empty() => "is empty",
+                    Some(v) if v.contains(['\t', '\n', '\r']) => {
+                        "contains a TAB or a line break (not allowed in a password)"
+                    }
+                    Some(_) => return None,
+                };
+                Some(EnvProblem {
+                    upn: upn.clone(),
+                    var: var.clone(),
+                    why,
+                })
+            }
+            _ => None,
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use secrecy::ExposeSecret;
+
+    #[test]
+    fn every_unusable_password_variable_is_found() {
+        use crate::desired::state::PasswordPolicy;
+        use crate::plan::{Op, Step};
+        let create = |id: usize, upn: &str, password: PasswordPolicy| Step {
+            id,
+            wave: 0,
+            op: Op::CreateUser {
+                upn: crate::model::Upn::new_unchecked(upn),
+                attributes: Default::default(),
+                enabled: true,
+                password,
+            },
+            depends_on: Vec::new(),
+        };
+        let steps = vec![
+            create(0, "a@contoso.com", PasswordPolicy::Env("A_PW".into())),
+            create(1, "b@contoso.com", PasswordPolicy::Env("B_PW".into())),
+            create(2, "c@contoso.com", PasswordPolicy::Env("C_PW".into())),
+            create(3, "d@contoso.com", PasswordPolicy::Env("D_PW".into())),
+            create(4, "e@contoso.com", PasswordPolicy::Generate),
+        ];
+        let env = |v: &str| match v {
+            "B_PW" => Some(String::new()),
+            "C_PW" => Some("has\ttab".to_string()),
+            "D_PW" => Some("Fine-Pass-42!".to_string()),
+            _ => None,
+        };
+        let found: Vec<(String, &str)> = env_problems(&steps, env)
+            .into_iter()
+            .map(|p| (p.var, p.why))
+            .collect();
+        assert_eq!(found.len(), 3, "{found:?}");
+        assert_eq!(found[0], ("A_PW".into(), "is not set (or not valid UTF-8)"));
+        assert_eq!(found[1], ("B_PW".into(), "is empty"));
+        assert!(found[2].1.contains("TAB"), "{found:?}");
+    }
 
     #[test]
     fn generated_passwords_meet_entra_rules_and_differ() {

@@ -119,6 +119,7 @@ pub fn run(mut args: Args, color: ColorChoice) -> anyhow::Result<Exit> {
         println!("No changes. The tenant matches the repo.");
         return Ok(Exit::Ok);
     }
+    super::execute::check_passwords(&steps)?;
     if !args.auto_approve {
         if !std::io::stdin().is_terminal() {
             eprintln!(
@@ -144,6 +145,7 @@ pub fn run(mut args: Args, color: ColorChoice) -> anyhow::Result<Exit> {
         super::execute::Outputs {
             credentials: args.credentials_out.as_deref(),
             journal: args.journal.as_deref(),
+            state_dir: args.lock.state.state_dir.as_deref(),
         },
     )?;
     println!(

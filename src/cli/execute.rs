@@ -1,23 +1,47 @@
 //! The CLI edge of executing steps, shared by `apply` and `reconcile`: progress
 //! (a bar on a terminal, lines otherwise), the journal, the credentials file and Ctrl-C.
 
+use std::collections::HashSet;
 use std::fs::File;
 use std::io::{IsTerminal, Write};
 use std::path::Path;
 
 use anyhow::Context;
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::SecretString;
 
 use super::connect::Connection;
-use crate::apply::execute::{Observer, Outcome, Report, StepStatus, execute};
+use super::credentials::{LedgerFile, RESET_HINT, STATE_LEDGER, some_upns};
+use crate::apply::credentials::Settled;
+use crate::apply::execute::{CreateEnd, Observer, Outcome, Report, StepStatus, execute};
+use crate::apply::password::env_problems;
+use crate::desired::state::PasswordPolicy;
 use crate::model::Upn;
 use crate::plan::{Op, Step};
 
 struct Sinks {
     bar: Option<indicatif::ProgressBar>,
-    credentials: Option<File>,
+    /// Where new users' passwords (or, without `--credentials-out`, their states) are recorded.
+    ledger: Option<LedgerFile>,
     journal: Option<File>,
     failed_io: Option<String>,
+    /// Users whose password is generated here (not read from the environment).
+    generated: HashSet<Upn>,
+    /// Created users whose generated password is not kept anywhere.
+    not_kept: Vec<Upn>,
+    /// Creates whose `$batch` POST failed: the user may or may not exist.
+    unknown: Vec<Upn>,
+}
+
+impl Sinks {
+    fn ledger_failed(&mut self, e: std::io::Error) {
+        let path = self
+            .ledger
+            .as_ref()
+            .map(|l| l.path().display().to_string())
+            .unwrap_or_default();
+        self.failed_io
+            .get_or_insert(format!("cannot write the credentials file {path}: {e}"));
+    }
 }
 
 impl Observer for Sinks {
@@ -64,28 +88,48 @@ impl Observer for Sinks {
             ),
         }
     }
-    fn credential(&mut self, upn: &Upn, password: &SecretString) {
-        if let Some(f) = &mut self.credentials
-            && let Err(e) =
-                writeln!(f, "{upn}\t{}", password.expose_secret()).and_then(|_| f.flush())
+    fn before_create(&mut self, users: &[(&Upn, &SecretString)]) -> Result<(), String> {
+        let Some(l) = &mut self.ledger else {
+            return Ok(());
+        };
+        // The password-less ledger is about passwords nobody knows: generated ones.
+        let users: Vec<(&Upn, &SecretString)> = users
+            .iter()
+            .filter(|(u, _)| l.keeps_passwords() || self.generated.contains(*u))
+            .copied()
+            .collect();
+        if users.is_empty() {
+            return Ok(());
+        }
+        l.pending(&users)
+            .map_err(|e| format!("{}: {e}", l.path().display()))
+    }
+    fn after_create(&mut self, upn: &Upn, end: CreateEnd) {
+        let recorded = self
+            .ledger
+            .as_ref()
+            .is_some_and(|l| l.keeps_passwords() || self.generated.contains(upn));
+        let how = match end {
+            CreateEnd::Created => {
+                if self.generated.contains(upn)
+                    && !self.ledger.as_ref().is_some_and(|l| l.keeps_passwords())
+                {
+                    self.not_kept.push(upn.clone());
+                }
+                Settled::Confirmed
+            }
+            CreateEnd::NotCreated => Settled::NotCreated,
+            CreateEnd::Unknown => {
+                self.unknown.push(upn.clone());
+                return;
+            }
+        };
+        if let Some(l) = self.ledger.as_mut().filter(|_| recorded)
+            && let Err(e) = l.settle(upn, how)
         {
-            self.failed_io
-                .get_or_insert(format!("cannot write the credentials file: {e}"));
+            self.ledger_failed(e);
         }
     }
-}
-
-/// Create a file only the owner can read, refusing to overwrite one.
-fn create_private(path: &Path) -> anyhow::Result<File> {
-    let mut o = std::fs::OpenOptions::new();
-    o.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        o.mode(0o600);
-    }
-    o.open(path)
-        .with_context(|| format!("cannot create {} (it must not exist yet)", path.display()))
 }
 
 /// Where outcomes and new passwords go.
@@ -94,12 +138,96 @@ pub struct Outputs<'a> {
     pub credentials: Option<&'a Path>,
     /// `--journal`.
     pub journal: Option<&'a Path>,
+    /// `--state-dir`: without `--credentials-out`, new users are recorded in
+    /// `DIR/new-users.tsv` (no passwords) so the next run can list them.
+    pub state_dir: Option<&'a Path>,
 }
 
-/// Run `steps` against the connected tenant, reporting as they go. The
-/// credentials file is created (0600, never overwritten) before anything is sent.
+/// Refuse a plan whose new users take their password from environment
+/// variables that are unset, empty or unusable — before anything is sent.
+pub fn check_passwords(steps: &[Step]) -> anyhow::Result<()> {
+    let problems = env_problems(steps, |v| std::env::var(v).ok());
+    if problems.is_empty() {
+        return Ok(());
+    }
+    let list: Vec<String> = problems.iter().map(|p| format!("  {p}")).collect();
+    anyhow::bail!(
+        "{} new user(s) cannot get their initial password; nothing was applied:\n{}\nSet the variable(s) (or use `password: generate`) and run again.",
+        problems.len(),
+        list.join("\n")
+    )
+}
+
+/// Warn (for `plan`) about new users whose password variable is unset, empty or unusable.
+pub fn warn_passwords(steps: &[Step]) {
+    for p in env_problems(steps, |v| std::env::var(v).ok()) {
+        eprintln!("warning: {p}; apply will refuse to run until it is set");
+    }
+}
+
+/// Open the ledgers at the start of a run: list the users an earlier run left
+/// with an unknown password, and return the ledger this run records in.
+fn open_ledgers(steps: &[Step], outputs: &Outputs<'_>) -> anyhow::Result<Option<LedgerFile>> {
+    let creating: HashSet<Upn> = steps
+        .iter()
+        .filter_map(|s| match &s.op {
+            Op::CreateUser { upn, .. } => Some(upn.clone()),
+            _ => None,
+        })
+        .collect();
+    let state_ledger = outputs.state_dir.map(|d| d.join(STATE_LEDGER));
+    let mut active = None;
+    // The credentials file when given; the state directory's ledger is read too
+    // (an earlier run may have had no --credentials-out), and records this run
+    // when there is no credentials file.
+    let candidates = [
+        outputs.credentials.map(|p| (p.to_path_buf(), true)),
+        state_ledger.map(|p| (p, false)),
+    ];
+    for (path, passwords) in candidates.into_iter().flatten() {
+        let records_here = !creating.is_empty() && (passwords || outputs.credentials.is_none());
+        if !records_here && !path.exists() {
+            continue;
+        }
+        if let (false, Some(dir)) = (passwords, outputs.state_dir) {
+            crate::private_file::create_private_dir(dir)
+                .with_context(|| format!("cannot create {}", dir.display()))?;
+        }
+        let (mut file, ledger) = LedgerFile::open(&path, passwords)?;
+        let review = super::credentials::review(&mut file, &ledger, &creating)?;
+        super::credentials::report_review(&path, &review);
+        if records_here && active.is_none() {
+            active = Some(file);
+        }
+    }
+    Ok(active)
+}
+
+/// Run `steps` against the connected tenant, reporting as they go. Before
+/// anything is sent: every `password: { env: VAR }` is checked, the ledgers are
+/// read (users an earlier run left with an unknown password are listed), and
+/// the credentials file is opened (0600, appended to, never through a link).
 pub fn run(conn: &Connection, steps: &[Step], outputs: Outputs<'_>) -> anyhow::Result<Report> {
-    let creates_users = steps.iter().any(|s| matches!(s.op, Op::CreateUser { .. }));
+    check_passwords(steps)?;
+    let generated: HashSet<Upn> = steps
+        .iter()
+        .filter_map(|s| match &s.op {
+            Op::CreateUser {
+                upn,
+                password: PasswordPolicy::Generate,
+                ..
+            } => Some(upn.clone()),
+            _ => None,
+        })
+        .collect();
+    let ledger = open_ledgers(steps, &outputs)?;
+    let journal = match outputs.journal {
+        Some(p) => Some(
+            crate::private_file::open_private_append(p)
+                .with_context(|| format!("cannot open the journal {}", p.display()))?,
+        ),
+        None => None,
+    };
     let bar = std::io::stderr().is_terminal().then(|| {
         let bar = indicatif::ProgressBar::new(steps.len() as u64);
         if let Ok(style) =
@@ -109,23 +237,20 @@ pub fn run(conn: &Connection, steps: &[Step], outputs: Outputs<'_>) -> anyhow::R
         }
         bar
     });
+    if !generated.is_empty() && outputs.credentials.is_none() {
+        eprintln!(
+            "warning: {} new user(s) get a generated password that is not kept anywhere (no --credentials-out); you will have to reset them to hand them over.",
+            generated.len()
+        );
+    }
     let mut sinks = Sinks {
         bar,
-        credentials: match outputs.credentials {
-            Some(p) if creates_users => Some(create_private(p)?),
-            _ => None,
-        },
-        journal: match outputs.journal {
-            Some(p) => Some(
-                std::fs::OpenOptions::new()
-                    .create(true)
-                    .append(true)
-                    .open(p)
-                    .with_context(|| format!("cannot open the journal {}", p.display()))?,
-            ),
-            None => None,
-        },
+        ledger,
+        journal,
         failed_io: None,
+        generated,
+        not_kept: Vec::new(),
+        unknown: Vec::new(),
     };
     let graph_root = conn.client.auth().cloud.graph();
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -147,6 +272,11 @@ pub fn run(conn: &Connection, steps: &[Step], outputs: Outputs<'_>) -> anyhow::R
     if let Some(bar) = &sinks.bar {
         bar.finish_and_clear();
     }
+    if let Some(l) = &mut sinks.ledger
+        && let Err(e) = l.sync()
+    {
+        sinks.ledger_failed(e);
+    }
     if report.interrupted() > 0 {
         eprintln!(
             "{} operations were not run because of the interruption; run `plan` to see what remains.",
@@ -156,9 +286,21 @@ pub fn run(conn: &Connection, steps: &[Step], outputs: Outputs<'_>) -> anyhow::R
     if let Some(e) = sinks.failed_io {
         eprintln!("warning: {e}");
     }
-    if creates_users && outputs.credentials.is_none() {
+    if !sinks.unknown.is_empty() {
+        let where_ = sinks.ledger.as_ref().map_or_else(
+            || "it was not kept (no --credentials-out)".to_string(),
+            |l| format!("it is their `pending` line in {}", l.path().display()),
+        );
+        eprintln!(
+            "warning: Graph may or may not have created {} user(s) (the request carrying them failed): {}. The next `plan` shows which exist; their initial password: {where_}. If in doubt, {RESET_HINT}.",
+            sinks.unknown.len(),
+            some_upns(sinks.unknown.iter())
+        );
+    }
+    if !sinks.not_kept.is_empty() {
         println!(
-            "New users' generated passwords were not kept (use --credentials-out FILE to save them)."
+            "New users' generated passwords were not kept (use --credentials-out FILE to save them): {}. To hand them over, {RESET_HINT}.",
+            some_upns(sinks.not_kept.iter())
         );
     }
     Ok(report)

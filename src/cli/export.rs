@@ -108,15 +108,8 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
         include_disabled: args.include_disabled,
     };
     let result = export(&live, &opts)?;
-    for f in &result.files {
-        let path = args.out.join(&f.path);
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir)
-                .with_context(|| format!("cannot create {}", dir.display()))?;
-        }
-        std::fs::write(&path, &f.text)
-            .with_context(|| format!("cannot write {}", path.display()))?;
-    }
+    // Never through a symbolic link below --out (see export::write).
+    crate::export::write::write_files(&args.out, &result.files)?;
     for n in &result.notes {
         eprintln!("note: {n}");
     }

@@ -10,6 +10,7 @@ use clap::{Parser, Subcommand};
 
 pub mod apply;
 pub mod connect;
+pub mod credentials;
 pub mod emulator;
 pub mod execute;
 pub mod export;

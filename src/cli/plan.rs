@@ -127,13 +127,14 @@ pub fn run(args: Args, color: ColorChoice) -> anyhow::Result<Exit> {
         color: args.format == OutFormat::Text && color.enabled(std::io::stdout().is_terminal()),
         ..RenderOptions::default()
     };
+    super::execute::warn_passwords(&plan.steps);
     let mut out = std::io::stdout().lock();
     out.write_all(render(&plan, args.format.into(), &opts).as_bytes())?;
     if let Some(path) = &args.out {
         let saved = SavedPlan::new(&plan, &live, digest(&args.dir, &loaded.sources));
         let mut text = serde_json::to_string_pretty(&saved)?;
         text.push('\n');
-        std::fs::write(path, text)
+        crate::private_file::write_private(path, text.as_bytes())
             .with_context(|| format!("cannot write the plan to {}", path.display()))?;
         tracing::info!(path = %path.display(), "plan saved");
     }

@@ -31,7 +31,8 @@ pub struct LockArgs {
     #[command(flatten)]
     pub state: super::state::StateArgs,
 
-    /// A lock older than this is abandoned and taken over (also one whose process is gone on this host).
+    /// A lock whose holder runs elsewhere is abandoned after this long without a heartbeat; on this
+    /// host only a lock whose process is gone is taken over (a running holder never is).
     #[arg(long, value_name = "DURATION", default_value = "1h", value_parser = lock::parse_duration, env = "ENTRAFORM_LOCK_TIMEOUT")]
     pub lock_timeout: Duration,
 }
@@ -226,6 +227,7 @@ pub fn run(args: Args, color: ColorChoice) -> anyhow::Result<Exit> {
         super::execute::Outputs {
             credentials: args.credentials_out.as_deref(),
             journal: args.journal.as_deref(),
+            state_dir: args.lock.state.state_dir.as_deref(),
         },
     )?;
     report.outcome = drift::Outcome::Reconciled {

@@ -242,6 +242,12 @@ impl EmulatorHandle {
         lock(&self.shared.tokens).expire(token);
     }
 
+    /// Make every token issued so far expire now, also those a client fetched
+    /// from the token endpoint itself (to test renewal during a long run).
+    pub fn expire_tokens(&self) {
+        lock(&self.shared.tokens).expire_all();
+    }
+
     /// Invalidate every delta token handed out so far (`POST /_emulator/delta/expire`):
     /// their next use gets `400 syncStateNotFound`.
     pub fn expire_delta_tokens(&self) {

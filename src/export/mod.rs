@@ -10,6 +10,7 @@
 
 pub mod filter;
 pub mod quote;
+pub mod write;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fmt::Write as _;

@@ -287,9 +287,10 @@ impl GraphClient {
                         });
                     }
                     if status == StatusCode::UNAUTHORIZED && !renewed_after_401 {
-                        // The token may have been revoked or expired early: renew once.
+                        // The token expired (a long apply) or was revoked early: renew once.
                         renewed_after_401 = true;
-                        self.inner.tokens.invalidate().await;
+                        tracing::debug!(%method, path = %shown, "401: renewing the access token once");
+                        self.inner.tokens.invalidate_if(&token).await;
                         attempt -= 1;
                         continue;
                     }

@@ -256,16 +256,10 @@ fn write_json(dir: &Path, name: &str, value: &impl Serialize) -> Result<(), Save
 /// Write the snapshot: the data file (unless unchanged), then the links.
 /// The state directory is created (mode 0700) if missing.
 pub fn save(dir: &Path, s: &ToSave<'_>) -> Result<(), SaveError> {
-    if !dir.is_dir() {
-        let mut builder = std::fs::DirBuilder::new();
-        builder.recursive(true);
-        #[cfg(unix)]
-        std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-        builder.create(dir).map_err(|source| SaveError {
-            path: dir.to_path_buf(),
-            source,
-        })?;
-    }
+    crate::private_file::create_private_dir(dir).map_err(|source| SaveError {
+        path: dir.to_path_buf(),
+        source,
+    })?;
     let data_id = match s.unchanged_data {
         Some(id) => id.to_string(),
         None => {

@@ -5,7 +5,7 @@
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
-use entraform::apply::execute::{Observer, Outcome, execute};
+use entraform::apply::execute::{CreateEnd, Observer, Outcome, execute};
 use entraform::desired::load::load_texts;
 use entraform::desired::source::SourceMap;
 use entraform::emulator::{BackgroundEmulator, EmulatorConfig, FaultConfig, Seed};
@@ -18,7 +18,10 @@ use secrecy::SecretString;
 struct Quiet;
 impl Observer for Quiet {
     fn outcome(&mut self, _: &Outcome) {}
-    fn credential(&mut self, _: &Upn, _: &SecretString) {}
+    fn before_create(&mut self, _: &[(&Upn, &SecretString)]) -> Result<(), String> {
+        Ok(())
+    }
+    fn after_create(&mut self, _: &Upn, _: CreateEnd) {}
 }
 
 const APP: &str = "11111111-1111-4111-8111-111111111111";

@@ -15,6 +15,30 @@ fn tempdir(name: &str) -> crate::scratch::Scratch {
     crate::scratch::Scratch::new(&format!("kill-{name}"))
 }
 
+/// Wait until the journal has a line, i.e. apply has really started writing.
+/// Signalling on a timer instead (the apply may still be reading the tenant on
+/// a loaded machine) made these tests flaky. Fails if the apply ends first or
+/// never writes.
+fn wait_for_first_journal_line(child: &mut std::process::Child, journal: &std::path::Path) {
+    let start = Instant::now();
+    loop {
+        let lines = std::fs::read_to_string(journal)
+            .map(|s| s.lines().count())
+            .unwrap_or(0);
+        if lines > 0 {
+            return;
+        }
+        if let Some(status) = child.try_wait().unwrap() {
+            panic!("apply ended ({status}) before writing its journal");
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(300),
+            "apply wrote no journal line in 5 minutes"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
 /// A tenant of `existing` users and `groups` groups, a repo adding `new` users and
 /// making everyone a member of every group; returns (emulator, repo dir).
 fn setup(
@@ -74,7 +98,7 @@ fn ctrl_c_finishes_requests_in_flight_and_sends_no_new_ones() {
         latency_ms: 100,
         ..FaultConfig::default()
     });
-    let child = Command::new(env!("CARGO_BIN_EXE_entraform"))
+    let mut child = Command::new(env!("CARGO_BIN_EXE_entraform"))
         .args([
             "apply",
             dir.to_str().unwrap(),
@@ -91,11 +115,8 @@ fn ctrl_c_finishes_requests_in_flight_and_sends_no_new_ones() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    // Wait until the first batches are on the wire, then interrupt.
-    let start = Instant::now();
-    while emu.metrics().batch_inner_requests == 0 && start.elapsed() < Duration::from_secs(20) {
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    // Wait until the first batches are answered and journalled, then interrupt.
+    wait_for_first_journal_line(&mut child, &journal);
     let killed = Command::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status()
@@ -166,16 +187,7 @@ fn sigkill_mid_apply_then_plan_and_apply_converge() {
     ])
     .spawn()
     .unwrap();
-    let start = Instant::now();
-    loop {
-        let lines = std::fs::read_to_string(&journal)
-            .map(|s| s.lines().count())
-            .unwrap_or(0);
-        if lines > 0 || start.elapsed() > Duration::from_secs(20) {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    wait_for_first_journal_line(&mut child, &journal);
     child.kill().unwrap(); // SIGKILL
     let status = child.wait().unwrap();
     assert!(

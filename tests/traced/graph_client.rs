@@ -504,3 +504,60 @@ async fn slow_answers_time_out_under_the_deadline() {
     assert!(s.contains("GET /users") && s.contains("timed out"), "{s}");
     assert!(s.contains("3 attempt"), "{s}");
 }
+
+/// Several `$batch` POSTs in flight meet the same expired token (401): the
+/// token is renewed once, and every POST is sent again once with the new one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 8)]
+async fn concurrent_401s_renew_the_token_once() {
+    let tokens = Arc::new(AtomicUsize::new(0));
+    let refused = Arc::new(AtomicUsize::new(0));
+    let (t2, r2) = (tokens.clone(), refused.clone());
+    let mock = start(Arc::new(move |r: &Req| {
+        if is_token(r) {
+            let n = t2.fetch_add(1, Ordering::SeqCst) + 1;
+            return token_ok(&format!("token-{n}"));
+        }
+        if r.headers["authorization"] == "Bearer token-1" {
+            // The first token has expired. Once all four POSTs carrying it are
+            // here, the refusals go out one after the other, each after the
+            // previous one has been renewed.
+            let k = r2.fetch_add(1, Ordering::SeqCst);
+            let start = std::time::Instant::now();
+            while r2.load(Ordering::SeqCst) < 4
+                && start.elapsed() < std::time::Duration::from_secs(5)
+            {
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+            std::thread::sleep(std::time::Duration::from_millis(80 * k as u64));
+            return Resp::json(
+                401,
+                json!({"error":{"code":"InvalidAuthenticationToken","message":"Lifetime validation failed, the token is expired."}}),
+            );
+        }
+        let reqs = r.json()["requests"].as_array().unwrap().clone();
+        let out: Vec<_> = reqs
+            .iter()
+            .map(|q| json!({"id": q["id"], "status": 204, "headers": {}}))
+            .collect();
+        Resp::json(200, json!({"responses": out}))
+    }))
+    .await;
+    let c = client(&mock.base(), secret());
+    // Fetch the first token before the POSTs, so all four carry it.
+    c.access_token().await.unwrap();
+    let reqs: Vec<BatchRequest> = (0..80)
+        .map(|k| BatchRequest::get(format!("/users/u{k}")))
+        .collect();
+    let results = c.batch(reqs).await.unwrap();
+    assert!(results.iter().all(Result::is_ok), "{results:?}");
+    assert_eq!(
+        refused.load(Ordering::SeqCst),
+        4,
+        "4 POSTs refused once each"
+    );
+    assert_eq!(
+        tokens.load(Ordering::SeqCst),
+        2,
+        "renewed once, not per refusal"
+    );
+}

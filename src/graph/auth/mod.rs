@@ -276,6 +276,20 @@ impl TokenSource {
         *self.inner.cache.lock().await = None;
     }
 
+    /// Drop the cached token if it is still `failed` (Graph answered 401 to
+    /// it). When many requests in flight meet the same expired token, the
+    /// first renews it and the others reuse the new one instead of each
+    /// throwing away the token just fetched.
+    pub async fn invalidate_if(&self, failed: &AccessToken) {
+        let mut cache = self.inner.cache.lock().await;
+        if cache
+            .as_ref()
+            .is_some_and(|t| t.secret.expose_secret() == failed.secret.expose_secret())
+        {
+            *cache = None;
+        }
+    }
+
     async fn fetch(&self) -> Result<AccessToken, AuthError> {
         let cfg = &self.inner.config;
         let scope = cfg.cloud.scope();

@@ -87,3 +87,25 @@ pub fn tempdir(name: &str) -> Scratch {
 
 /// The environment variable the example repo's new hire takes her password from.
 pub const NEW_HIRE: (&str, &str) = ("CONTOSO_NEWHIRE_PASSWORD", "Env-Supplied-Pass-42!");
+
+/// Like [`command`], but the binary talks to Graph at `graph_url` (e.g. a proxy in front of the tenant).
+pub fn command_via(t: &Tenant, graph_url: &str, args: &[&str], envs: &[(&str, &str)]) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_entraform"));
+    cmd.current_dir(root())
+        .args(args)
+        .args(["--graph-url", graph_url])
+        .stdin(Stdio::null());
+    for (var, _) in std::env::vars() {
+        if var.starts_with("ENTRAFORM_") || var.starts_with("AZURE_") {
+            cmd.env_remove(var);
+        }
+    }
+    cmd.env_remove("CONTOSO_NEWHIRE_PASSWORD");
+    cmd.env("ENTRAFORM_GRAPH_TOKEN", &t.token)
+        .env("AZURE_TENANT_ID", t.emu.tenant_id())
+        .env("AZURE_CLIENT_ID", &t.app);
+    for (k, v) in envs {
+        cmd.env(k, v);
+    }
+    cmd
+}

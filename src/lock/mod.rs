@@ -1,15 +1,24 @@
 //! A lock file so two runs against the same state directory never interleave applies.
 //!
 //! `DIR/entraform.lock` is created atomically (`create_new`: `O_CREAT|O_EXCL`)
-//! and holds who took it (host, user, pid), when (Unix seconds) and the
-//! command. A second run fails with a message naming the holder and its age.
-//! A lock is *stale*, and is taken over with a warning, when it is older than
-//! the timeout or when its holder ran on this host and its pid no longer
-//! exists (Linux: `/proc/<pid>`; elsewhere only the age counts). The take-over
-//! itself is serialised by a short-lived guard file (`entraform.lock.takeover`)
-//! so two runs that both find the same stale lock cannot both win. The lock is
-//! released when the [`Lock`] is dropped (also on an error path), and only if
-//! the file still holds this run's token.
+//! and holds who took it (host, user, pid and, on Linux, the process's
+//! identity: boot id, pid namespace and start time), when, the command, and a
+//! heartbeat that a background thread refreshes while the lock is held. A
+//! second run fails with a message naming the holder and its age.
+//!
+//! A lock is taken over (with a warning) only when its holder is dead:
+//! - on this host (same boot and pid namespace), when its process is gone or
+//!   its pid now belongs to another process (start time differs). A running
+//!   holder is never taken over, whatever `--lock-timeout` says;
+//! - on another host (or where the process cannot be checked), when its
+//!   heartbeat is older than the lock timeout (and at least three heartbeat
+//!   intervals).
+//!
+//! The take-over, and each heartbeat, happen under a short-lived guard file
+//! (`entraform.lock.takeover`) so two runs that find the same stale lock cannot
+//! both win, and a heartbeat never rewrites a lock that is no longer ours. The
+//! lock is released when the [`Lock`] is dropped (also on an error path), and
+//! only if the file still holds this run's token.
 
 use std::fs::{self, OpenOptions};
 use std::io::Write;
@@ -18,12 +27,24 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
+mod heartbeat;
+mod liveness;
+mod process;
+
+pub use heartbeat::heartbeat_interval;
+pub use process::{ProcState, ProcessId, hostname, pid_alive, proc_state, process_id};
+
+use heartbeat::Heartbeat;
+use liveness::{Machine, Verdict, judge};
+
 /// File name of the lock inside the state directory.
 pub const LOCK_FILE: &str = "entraform.lock";
-/// Default age after which a lock is considered abandoned.
+/// Default lock timeout: a holder on another host is abandoned after this long without a heartbeat.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(3600);
 /// A take-over guard older than this is left over from a crash and is removed.
 const GUARD_STALE: Duration = Duration::from_secs(60);
+/// A holder is abandoned only after missing at least this many heartbeats.
+pub(crate) const MISSED_BEATS: u64 = 3;
 
 /// Who holds a lock.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -40,19 +61,33 @@ pub struct Holder {
     pub command: String,
     /// Random token identifying this acquisition (release checks it).
     pub token: String,
+    /// Last heartbeat (seconds since the Unix epoch; 0 in locks of older versions).
+    #[serde(default)]
+    pub heartbeat_at: u64,
+    /// Seconds between heartbeats (0 in locks of older versions).
+    #[serde(default)]
+    pub heartbeat_every: u64,
+    /// Which process exactly (Linux), so a reused pid is not mistaken for the holder.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub process: Option<ProcessId>,
 }
 
 impl Holder {
-    fn current(command: &str) -> Holder {
+    fn current(command: &str, heartbeat_every: Duration) -> Holder {
+        let now = now_secs();
+        let pid = std::process::id();
         Holder {
             host: hostname(),
             user: std::env::var("USER")
                 .or_else(|_| std::env::var("USERNAME"))
                 .unwrap_or_else(|_| "unknown".into()),
-            pid: std::process::id(),
-            started_at: now_secs(),
+            pid,
+            started_at: now,
             command: command.to_string(),
             token: format!("{:016x}{:016x}", fastrand::u64(..), fastrand::u64(..)),
+            heartbeat_at: now,
+            heartbeat_every: heartbeat_every.as_secs(),
+            process: process_id(pid),
         }
     }
 }
@@ -72,10 +107,9 @@ impl std::fmt::Display for Holder {
 pub enum LockError {
     /// Another live run holds it.
     #[error(
-        "{path} is held by {holder}, taken {age} ago; wait for it to finish, or remove the file if that run is gone (it counts as abandoned after {timeout})",
+        "{path} is held by {holder}, taken {age} ago; {why}",
         path = path.display(),
         age = human_duration(*age),
-        timeout = human_duration(*timeout)
     )]
     Held {
         /// The lock file.
@@ -84,8 +118,8 @@ pub enum LockError {
         holder: String,
         /// How long it has been held.
         age: Duration,
-        /// The configured timeout.
-        timeout: Duration,
+        /// Why it counts as alive, and what to do.
+        why: String,
     },
     /// The state directory or lock file could not be used.
     #[error("cannot use the lock file {}: {source}", path.display())]
@@ -97,12 +131,13 @@ pub enum LockError {
     },
 }
 
-/// A held lock; dropping it removes the file.
+/// A held lock; dropping it stops the heartbeat and removes the file.
 #[derive(Debug)]
 pub struct Lock {
     path: PathBuf,
     holder: Holder,
-    /// The holder that was displaced, when a stale lock was taken over.
+    heartbeat: Option<Heartbeat>,
+    /// The holder that was displaced, when a dead holder's lock was taken over.
     pub took_over: Option<String>,
 }
 
@@ -111,15 +146,22 @@ impl Lock {
     pub fn path(&self) -> &Path {
         &self.path
     }
-    /// This run's entry in the lock file.
+    /// This run's entry in the lock file (as written when it was taken).
     pub fn holder(&self) -> &Holder {
         &self.holder
+    }
+    /// How often the heartbeat is refreshed.
+    pub fn heartbeat_every(&self) -> Duration {
+        Duration::from_secs(self.holder.heartbeat_every)
     }
 }
 
 impl Drop for Lock {
     fn drop(&mut self) {
-        // Only remove the file if it is still ours (not taken over after we were judged stale).
+        if let Some(h) = self.heartbeat.take() {
+            h.stop();
+        }
+        // Only remove the file if it is still ours (not taken over after we were judged dead).
         if let Ok(text) = fs::read_to_string(&self.path)
             && let Ok(h) = serde_json::from_str::<Holder>(&text)
             && h.token == self.holder.token
@@ -129,26 +171,29 @@ impl Drop for Lock {
     }
 }
 
-/// Take the lock in `dir` (created if missing) for `command`.
+/// Take the lock in `dir` (created with mode 0700 if missing) for `command`.
 ///
-/// A lock older than `timeout`, or held by a pid that no longer exists on
-/// this host, is taken over (the displaced holder is in [`Lock::took_over`];
-/// the caller warns about it).
+/// A dead holder's lock is taken over (the displaced holder is in
+/// [`Lock::took_over`]; the caller warns about it): see the module docs for
+/// when a holder counts as dead. `timeout` also sets this run's heartbeat
+/// interval ([`heartbeat_interval`]).
 pub fn acquire(dir: &Path, command: &str, timeout: Duration) -> Result<Lock, LockError> {
-    fs::create_dir_all(dir).map_err(|source| LockError::Io {
+    crate::private_file::create_private_dir(dir).map_err(|source| LockError::Io {
         path: dir.to_path_buf(),
         source,
     })?;
     let path = dir.join(LOCK_FILE);
-    let holder = Holder::current(command);
+    let holder = Holder::current(command, heartbeat_interval(timeout));
     let mut took_over = None;
-    // A few rounds: create; if held and stale, remove under the guard and retry.
+    // A few rounds: create; if held by a dead holder, remove under the guard and retry.
     for round in 0..10 {
         match try_create(&path, &holder) {
             Ok(()) => {
+                let heartbeat = Heartbeat::start(path.clone(), dir.to_path_buf(), holder.clone());
                 return Ok(Lock {
                     path,
                     holder,
+                    heartbeat: Some(heartbeat),
                     took_over,
                 });
             }
@@ -165,16 +210,16 @@ pub fn acquire(dir: &Path, command: &str, timeout: Duration) -> Result<Lock, Loc
             std::thread::sleep(Duration::from_millis(20));
             continue;
         }
-        match existing.stale(timeout) {
-            None => {
+        match existing.verdict(timeout) {
+            Verdict::Held(why) => {
                 return Err(LockError::Held {
                     holder: existing.describe(),
                     age: existing.age,
-                    timeout,
+                    why,
                     path,
                 });
             }
-            Some(reason) => {
+            Verdict::Dead(reason) => {
                 if remove_if_unchanged(&path, dir, &existing)? {
                     took_over = Some(format!("{} ({reason})", existing.describe()));
                 }
@@ -186,22 +231,61 @@ pub fn acquire(dir: &Path, command: &str, timeout: Duration) -> Result<Lock, Loc
         holder: existing
             .as_ref()
             .map_or_else(|| "another run".into(), Existing::describe),
-        age: existing.map_or(Duration::ZERO, |e| e.age),
-        timeout,
+        age: existing.as_ref().map_or(Duration::ZERO, |e| e.age),
+        why: "other runs kept taking it; try again".into(),
         path,
     })
 }
 
-fn try_create(path: &Path, holder: &Holder) -> std::io::Result<()> {
-    let mut f = OpenOptions::new().write(true).create_new(true).open(path)?;
+pub(crate) fn holder_text(holder: &Holder) -> std::io::Result<String> {
     let mut text = serde_json::to_string_pretty(holder).map_err(std::io::Error::other)?;
     text.push('\n');
-    let written = f.write_all(text.as_bytes()).and_then(|_| f.sync_all());
+    Ok(text)
+}
+
+fn try_create(path: &Path, holder: &Holder) -> std::io::Result<()> {
+    let mut f = crate::private_file::create_new_private(path)?;
+    let written = holder_text(holder)
+        .and_then(|text| f.write_all(text.as_bytes()))
+        .and_then(|_| f.sync_all());
     if let Err(e) = written {
         let _ = fs::remove_file(path);
         return Err(e);
     }
     Ok(())
+}
+
+/// The take-over guard file, removed on drop.
+pub(crate) struct Guard(PathBuf);
+
+impl Guard {
+    /// `None` when another run holds the guard (one left by a crash is removed when old).
+    pub(crate) fn take(dir: &Path) -> std::io::Result<Option<Guard>> {
+        let path = dir.join(format!("{LOCK_FILE}.takeover"));
+        match OpenOptions::new().write(true).create_new(true).open(&path) {
+            Ok(_) => Ok(Some(Guard(path))),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                if modified_age(&path).is_some_and(|age| age > GUARD_STALE) {
+                    let _ = fs::remove_file(&path);
+                }
+                Ok(None)
+            }
+            Err(e) => Err(e),
+        }
+    }
+}
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        let _ = fs::remove_file(&self.0);
+    }
+}
+
+fn modified_age(path: &Path) -> Option<Duration> {
+    fs::metadata(path)
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|t| SystemTime::now().duration_since(t).ok())
 }
 
 /// A lock file found on disk.
@@ -220,20 +304,19 @@ impl Existing {
         }
     }
 
-    /// `Some(reason)` when the lock may be taken over.
-    fn stale(&self, timeout: Duration) -> Option<String> {
-        if self.age > timeout {
-            return Some(format!(
-                "held for {}, longer than the lock timeout {}",
+    fn verdict(&self, timeout: Duration) -> Verdict {
+        match &self.holder {
+            Some(h) => judge(h, timeout, now_secs(), &Machine::local(), proc_state),
+            None if self.age > timeout => Verdict::Dead(format!(
+                "unreadable and untouched for {}, longer than the lock timeout {}",
                 human_duration(self.age),
                 human_duration(timeout)
-            ));
+            )),
+            None => Verdict::Held(format!(
+                "the file cannot be read; remove it if no run is using this state directory (it counts as abandoned after {} untouched)",
+                human_duration(timeout)
+            )),
         }
-        let h = self.holder.as_ref()?;
-        if h.host == hostname() && !pid_alive(h.pid) {
-            return Some(format!("process {} no longer exists on this host", h.pid));
-        }
-        None
     }
 }
 
@@ -242,75 +325,27 @@ fn inspect(path: &Path) -> Option<Existing> {
     let holder = serde_json::from_str::<Holder>(&raw).ok();
     let age = match &holder {
         Some(h) => Duration::from_secs(now_secs().saturating_sub(h.started_at)),
-        None => fs::metadata(path)
-            .and_then(|m| m.modified())
-            .ok()
-            .and_then(|t| SystemTime::now().duration_since(t).ok())
-            .unwrap_or(Duration::ZERO),
+        None => modified_age(path).unwrap_or(Duration::ZERO),
     };
     Some(Existing { raw, holder, age })
 }
 
-/// Remove the stale lock, under the take-over guard, if it is still the one judged stale.
+/// Remove the dead holder's lock, under the take-over guard, if it is still the one judged.
 fn remove_if_unchanged(path: &Path, dir: &Path, seen: &Existing) -> Result<bool, LockError> {
-    let guard = dir.join(format!("{LOCK_FILE}.takeover"));
-    match OpenOptions::new().write(true).create_new(true).open(&guard) {
-        Ok(_) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-            // Someone else is taking over right now; a guard left by a crash is removed when old.
-            let old = fs::metadata(&guard)
-                .and_then(|m| m.modified())
-                .ok()
-                .and_then(|t| SystemTime::now().duration_since(t).ok())
-                .is_some_and(|age| age > GUARD_STALE);
-            if old {
-                let _ = fs::remove_file(&guard);
-            }
-            std::thread::sleep(Duration::from_millis(50));
-            return Ok(false);
-        }
-        Err(source) => {
-            return Err(LockError::Io {
-                path: guard,
-                source,
-            });
-        }
-    }
-    let still = fs::read_to_string(path).ok();
-    let removed = if still.as_deref() == Some(seen.raw.as_str()) {
-        fs::remove_file(path).is_ok()
-    } else {
-        false
+    let guard = Guard::take(dir).map_err(|source| LockError::Io {
+        path: dir.join(format!("{LOCK_FILE}.takeover")),
+        source,
+    })?;
+    let Some(_guard) = guard else {
+        // Someone else is taking over (or beating) right now.
+        std::thread::sleep(Duration::from_millis(50));
+        return Ok(false);
     };
-    let _ = fs::remove_file(&guard);
-    Ok(removed)
+    let still = fs::read_to_string(path).ok();
+    Ok(still.as_deref() == Some(seen.raw.as_str()) && fs::remove_file(path).is_ok())
 }
 
-/// Is `pid` a running process on this host? Unknown (not Linux) counts as alive.
-pub fn pid_alive(pid: u32) -> bool {
-    if pid == std::process::id() {
-        return true;
-    }
-    let proc_root = Path::new("/proc");
-    if proc_root.join("self").exists() {
-        proc_root.join(pid.to_string()).exists()
-    } else {
-        true
-    }
-}
-
-/// This host's name (`/proc/sys/kernel/hostname`, `HOSTNAME`, `COMPUTERNAME`, or `unknown`).
-pub fn hostname() -> String {
-    fs::read_to_string("/proc/sys/kernel/hostname")
-        .ok()
-        .map(|s| s.trim().to_string())
-        .filter(|s| !s.is_empty())
-        .or_else(|| std::env::var("HOSTNAME").ok().filter(|s| !s.is_empty()))
-        .or_else(|| std::env::var("COMPUTERNAME").ok().filter(|s| !s.is_empty()))
-        .unwrap_or_else(|| "unknown".into())
-}
-
-fn now_secs() -> u64 {
+pub(crate) fn now_secs() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs())
