@@ -92,7 +92,10 @@ fn the_container_is_multi_stage_non_root_and_runs_the_binary() {
     );
     assert!(text.contains("ENTRYPOINT [\"/usr/local/bin/entraform\"]"));
     // What the build stage copies exists (a missing path fails `docker build`).
-    for line in text.lines().filter(|l| l.starts_with("COPY ") && !l.contains("--from")) {
+    for line in text
+        .lines()
+        .filter(|l| l.starts_with("COPY ") && !l.contains("--from"))
+    {
         let parts: Vec<&str> = line.split_whitespace().collect();
         for src in &parts[1..parts.len() - 1] {
             assert!(root().join(src).exists(), "Dockerfile copies missing {src}");
