@@ -91,6 +91,12 @@ fn resolve(args: &Args) -> anyhow::Result<(PathBuf, Option<PathBuf>)> {
 fn read_plan_file(path: &Path) -> anyhow::Result<Result<LoadedPlan, LoadError>> {
     let file = std::fs::File::open(path)
         .with_context(|| format!("cannot read the plan {}", path.display()))?;
+    // Refuse a huge file before reading it (the read below is bounded too: special files).
+    if let Ok(meta) = file.metadata()
+        && meta.len() > MAX_PLAN_FILE_BYTES
+    {
+        return Ok(Err(LoadError::TooLarge { size: meta.len() }));
+    }
     let mut bytes = Vec::new();
     file.take(MAX_PLAN_FILE_BYTES + 1)
         .read_to_end(&mut bytes)
@@ -120,7 +126,11 @@ fn refuse(path: &Path, r: &Refusal) -> Exit {
     }
     eprintln!("error: refusing to apply {}: {r}", path.display());
     eprintln!("Nothing was applied.");
-    if r.is_gate() { Exit::Unsafe } else { Exit::Error }
+    if r.is_gate() {
+        Exit::Unsafe
+    } else {
+        Exit::Error
+    }
 }
 
 /// Run `apply`.

@@ -238,7 +238,9 @@ pub enum LoadError {
     )]
     Version(u32),
     /// Well-formed JSON whose parts do not fit together.
-    #[error("{0}; the file is damaged or was edited by hand: plan again with `entraform plan --out`")]
+    #[error(
+        "{0}; the file is damaged or was edited by hand: plan again with `entraform plan --out`"
+    )]
     Invalid(String),
 }
 
@@ -323,12 +325,19 @@ fn first_control(text: &[u8]) -> Option<usize> {
 fn position(text: &[u8], offset: usize) -> (usize, usize) {
     let before = &text[..offset];
     let line = before.iter().filter(|b| **b == b'\n').count() + 1;
-    let column = offset - before.iter().rposition(|b| *b == b'\n').map_or(0, |p| p + 1) + 1;
+    let column = offset
+        - before
+            .iter()
+            .rposition(|b| *b == b'\n')
+            .map_or(0, |p| p + 1)
+        + 1;
     (line, column)
 }
 
 fn is_sha256_hex(s: &str) -> bool {
-    s.len() == 64 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    s.len() == 64
+        && s.bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 /// Read a saved plan from the bytes of its file: bounded, strictly typed, and
@@ -443,15 +452,16 @@ fn check_document(doc: &RawDocument) -> Result<(), LoadError> {
         ));
     }
     if doc.steps.len() > MAX_STEPS {
-        return bad(format!(
-            "{} steps (at most {MAX_STEPS})",
-            doc.steps.len()
-        ));
+        return bad(format!("{} steps (at most {MAX_STEPS})", doc.steps.len()));
     }
     for (i, s) in doc.steps.iter().enumerate() {
         let what = || format!("step {i} ({} {})", s.op.kind(), s.op.object_key());
         if s.id != i {
-            return bad(format!("{} has id {}; ids must be 0, 1, 2, … in order", what(), s.id));
+            return bad(format!(
+                "{} has id {}; ids must be 0, 1, 2, … in order",
+                what(),
+                s.id
+            ));
         }
         let mut wave = 0;
         for (k, d) in s.depends_on.iter().enumerate() {
@@ -482,9 +492,12 @@ fn check_document(doc: &RawDocument) -> Result<(), LoadError> {
     }
     let waves = doc.steps.iter().map(|s| s.wave + 1).max().unwrap_or(0);
     if doc.waves != waves {
-        return bad(format!("`waves` is {} but the steps have {waves}", doc.waves));
+        return bad(format!(
+            "`waves` is {} but the steps have {waves}",
+            doc.waves
+        ));
     }
-    if doc.has_changes != !doc.steps.is_empty() {
+    if doc.has_changes == doc.steps.is_empty() {
         return bad("`has_changes` does not match `steps`".into());
     }
     if doc.summary != Summary::of(&doc.steps) {
@@ -498,7 +511,10 @@ fn check_document(doc: &RawDocument) -> Result<(), LoadError> {
         ));
     }
     if let Some(g) = doc.gates.iter().find(|g| g.overridden && !g.tripped) {
-        return bad(format!("gate {} is overridden but not tripped", g.gate.id()));
+        return bad(format!(
+            "gate {} is overridden but not tripped",
+            g.gate.id()
+        ));
     }
     let blocked = doc.gates.iter().any(|g| g.tripped && !g.overridden);
     if doc.blocked != blocked {
@@ -525,7 +541,9 @@ pub enum Refusal {
         now_root: String,
     },
     /// The plan had errors when it was made.
-    #[error("this plan had {0} error(s) when it was made and cannot be applied; fix them and plan again")]
+    #[error(
+        "this plan had {0} error(s) when it was made and cannot be applied; fix them and plan again"
+    )]
     HadErrors(usize),
     /// A gate stopped the plan when it was made.
     #[error(
@@ -567,10 +585,16 @@ pub enum Refusal {
     },
     /// The fresh plan differs from the saved one.
     #[error(
-        "the tenant or the repo changed since this plan was made; these objects differ: {}. Plan again and review",
+        "this plan is not what the repo and the tenant call for now (the tenant changed since it was made, or the file was edited); these objects differ: {}. Plan again and review",
         .0.join(", ")
     )]
     Changed(Vec<String>),
+    /// Same operations, but objects they touch changed since the plan was made.
+    #[error(
+        "the tenant changed since this plan was made; these objects it touches are different now: {}. Plan again and review",
+        .0.join(", ")
+    )]
+    Touched(Vec<String>),
     /// Same operations, but the order was changed in the file.
     #[error(
         "the plan's waves or dependencies differ from the ones entraform computes; the file was edited: plan again"
@@ -579,7 +603,11 @@ pub enum Refusal {
 }
 
 fn flags(gates: &[GateKind]) -> String {
-    gates.iter().map(|g| g.flag()).collect::<Vec<_>>().join(", ")
+    gates
+        .iter()
+        .map(|g| g.flag())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 impl Refusal {
@@ -654,10 +682,7 @@ impl LoadedPlan {
     /// the fingerprint recorded. Gates are the caller's next check, on `fresh`.
     pub fn check_fresh(&self, fresh: &Plan, live: &Live) -> Result<(), Refusal> {
         if fresh.steps != self.plan.steps {
-            if fresh.steps.is_empty() {
-                return Err(Refusal::AlreadyApplied);
-            }
-            return Err(steps_differ(&self.plan.steps, &fresh.steps));
+            return Err(steps_differ(&self.plan.steps, &fresh.steps, live));
         }
         let now = fingerprints(live, &fresh.steps);
         let mut changed: Vec<&String> = self
@@ -674,12 +699,14 @@ impl LoadedPlan {
         let mut objects: Vec<String> = changed.iter().map(|k| names.describe(k)).collect();
         objects.sort();
         objects.dedup();
-        Err(Refusal::Changed(objects))
+        Err(Refusal::Touched(objects))
     }
 }
 
-/// How the saved and the fresh steps differ, by object.
-fn steps_differ(saved: &[Step], fresh: &[Step]) -> Refusal {
+/// How the saved and the fresh steps differ, by object. Saved operations that
+/// the fresh plan no longer has are "done" when the tenant already shows their
+/// effect ([`op_done`]); anything else is a difference.
+fn steps_differ(saved: &[Step], fresh: &[Step], live: &Live) -> Refusal {
     let mut count: HashMap<&Op, i64> = HashMap::new();
     for s in saved {
         *count.entry(&s.op).or_default() += 1;
@@ -687,28 +714,93 @@ fn steps_differ(saved: &[Step], fresh: &[Step]) -> Refusal {
     for s in fresh {
         *count.entry(&s.op).or_default() -= 1;
     }
-    let mut objects: Vec<String> = count
-        .iter()
-        .filter(|(_, n)| **n != 0)
-        .map(|(op, _)| op.object_key())
-        .collect();
-    objects.sort();
-    objects.dedup();
-    if objects.is_empty() {
+    let mut done = 0usize;
+    let mut differ: Vec<String> = Vec::new();
+    for (op, n) in &count {
+        if *n > 0 && op_done(op, live) {
+            done += *n as usize;
+        } else if *n != 0 {
+            differ.push(op.object_key());
+        }
+    }
+    differ.sort();
+    differ.dedup();
+    if !differ.is_empty() {
+        return Refusal::Changed(differ);
+    }
+    if done == 0 {
         return Refusal::Reordered;
     }
-    let only_removed = count.values().all(|n| *n >= 0);
-    if only_removed {
-        let mut remaining: Vec<String> = fresh.iter().map(|s| s.op.object_key()).collect();
-        remaining.sort();
-        remaining.dedup();
-        return Refusal::PartlyApplied {
-            done: saved.len() - fresh.len(),
-            total: saved.len(),
-            objects: remaining,
-        };
+    if fresh.is_empty() {
+        return Refusal::AlreadyApplied;
     }
-    Refusal::Changed(objects)
+    let mut remaining: Vec<String> = fresh.iter().map(|s| s.op.object_key()).collect();
+    remaining.sort();
+    remaining.dedup();
+    Refusal::PartlyApplied {
+        done,
+        total: saved.len(),
+        objects: remaining,
+    }
+}
+
+/// Does the tenant already show this operation's effect? (Used only to tell an
+/// applied plan from a changed or edited one; session revocation cannot be
+/// observed and counts as done once the account is disabled or gone.)
+pub fn op_done(op: &Op, live: &Live) -> bool {
+    let user = |r: &UserRef| match &r.id {
+        Some(id) => live.user(id),
+        None => live.user_by_upn(r.upn.as_str()),
+    };
+    let group = |g: &super::op::GroupRef| match &g.id {
+        Some(id) => live.group(id),
+        None => live.groups_named(&g.name).first().copied(),
+    };
+    match op {
+        Op::CreateUser { upn, .. } => live.user_by_upn(upn.as_str()).is_some(),
+        Op::RestoreUser { user: u } => user(u).is_some(),
+        Op::UpdateUser { user: u, changes } => user(u).is_some_and(|lu| {
+            changes
+                .iter()
+                .all(|c| crate::diff::live_attr(lu, c.attr) == c.new)
+        }),
+        Op::EnableUser { user: u } => user(u).is_some_and(|lu| lu.account_enabled),
+        Op::DisableUser { user: u } => user(u).is_some_and(|lu| !lu.account_enabled),
+        Op::RevokeSessions { user: u } => user(u).is_none_or(|lu| !lu.account_enabled),
+        Op::DeleteUser { user: u } => u.id.as_ref().is_some_and(|id| live.user(id).is_none()),
+        Op::SetManager {
+            user: u, manager, ..
+        } => match (user(u), user(manager)) {
+            (Some(lu), Some(m)) => lu.manager.as_ref() == Some(&m.id),
+            _ => false,
+        },
+        Op::RemoveManager { user: u, .. } => user(u).is_some_and(|lu| lu.manager.is_none()),
+        Op::CreateGroup { name, .. } => !live.groups_named(name).is_empty(),
+        Op::UpdateGroup {
+            group: g,
+            new_description,
+            ..
+        } => group(g).is_some_and(|lg| {
+            lg.description.as_deref().filter(|d| !d.is_empty()) == new_description.as_deref()
+        }),
+        Op::AddMember { group: g, member } => match (group(g), user(member)) {
+            (Some(lg), Some(m)) => lg.has_member(&m.id),
+            _ => false,
+        },
+        Op::RemoveMember { group: g, member } => {
+            group(g).is_some_and(|lg| !lg.has_member(&member.id))
+        }
+        Op::AssignRole { role, principal } => user(principal).is_some_and(|p| {
+            live.assignments_of(&p.id).iter().any(|a| {
+                a.role_definition_id
+                    .eq_ignore_ascii_case(&role.definition_id)
+            })
+        }),
+        Op::RemoveRole { assignment_id, .. } => !live
+            .role_assignments()
+            .iter()
+            .any(|a| &a.id == assignment_id),
+    }
 }
 
 /// Names of the objects a plan's steps refer to, for messages (never an opaque id when a name is known).
@@ -812,5 +904,179 @@ impl Names {
         } else {
             key.to_string()
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::live::LiveParts;
+    use crate::model::Upn;
+    use crate::plan::op::UserRef;
+
+    fn live() -> Live {
+        Live::from_parts(LiveParts::default())
+    }
+
+    fn step(id: usize, wave: usize, op: Op, depends_on: Vec<usize>) -> Step {
+        Step {
+            id,
+            wave,
+            op,
+            depends_on,
+        }
+    }
+
+    fn user(upn: &str, id: Option<&str>) -> UserRef {
+        UserRef {
+            upn: Upn::new_unchecked(upn),
+            id: id.map(|i| ObjectId(i.into())),
+        }
+    }
+
+    fn sample() -> Plan {
+        let steps = vec![
+            step(
+                0,
+                0,
+                Op::DisableUser {
+                    user: user("a@contoso.com", Some("id-a")),
+                },
+                vec![],
+            ),
+            step(
+                1,
+                1,
+                Op::RevokeSessions {
+                    user: user("a@contoso.com", Some("id-a")),
+                },
+                vec![0],
+            ),
+        ];
+        let gates = GateKind::ALL
+            .iter()
+            .map(|g| GateResult {
+                gate: *g,
+                applies: true,
+                value: 0,
+                limit: Some(0),
+                tripped: false,
+                overridden: false,
+                message: "ok".into(),
+            })
+            .collect();
+        Plan {
+            summary: Summary::of(&steps),
+            steps,
+            notices: vec![],
+            errors: vec![],
+            gates,
+            owned_users: 1,
+        }
+    }
+
+    fn target() -> Target {
+        Target {
+            tenant_id: "t".into(),
+            graph_root: "https://graph.microsoft.com/v1.0".into(),
+        }
+    }
+
+    fn saved_text(plan: &Plan) -> String {
+        SavedPlan::new(
+            plan,
+            &live(),
+            &target(),
+            "0".repeat(64),
+            &GateOverrides::default(),
+        )
+        .to_json()
+        .unwrap()
+    }
+
+    #[test]
+    fn a_saved_plan_reads_back_as_the_same_plan() {
+        let plan = sample();
+        let loaded = load(saved_text(&plan).as_bytes()).unwrap();
+        assert_eq!(loaded.plan, plan);
+        assert_eq!(loaded.target, target());
+        assert!(loaded.fingerprints.contains_key("user:id-a"));
+    }
+
+    #[test]
+    fn inconsistent_files_are_refused_with_the_reason() {
+        let text = saved_text(&sample());
+        let edit = |from: &str, to: &str| {
+            assert!(text.contains(from), "{from}");
+            load(text.replacen(from, to, 1).as_bytes())
+                .unwrap_err()
+                .to_string()
+        };
+        assert!(
+            edit("\"wave\": 1", "\"wave\": 0")
+                .contains("wave 0 but its dependencies put it in wave 1")
+        );
+        let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        v["plan"]["steps"][1]["depends_on"] = serde_json::json!([1]);
+        let e = load(v.to_string().as_bytes()).unwrap_err().to_string();
+        assert!(e.contains("depends on step 1"), "{e}");
+        assert!(edit("\"waves\": 2", "\"waves\": 3").contains("`waves` is 3"));
+        assert!(edit("\"blocked\": false", "\"blocked\": true").contains("`blocked`"));
+        assert!(
+            edit("\"gate\": \"max-changes\"", "\"gate\": \"max-deletes\"")
+                .contains("every gate once")
+        );
+        assert!(edit("\"tenant_id\": \"t\"", "\"tenant_id\": \"\"").contains("tenant_id"));
+        let e = edit("\"op\": \"disable_user\"", "\"op\": \"grant_everything\"");
+        assert!(e.starts_with("8:") || e.contains("unknown variant"), "{e}");
+        assert!(
+            edit("\"format_version\": 2", "\"format_version\": 99").contains("format version 99")
+        );
+        assert!(edit("\"owned_users\": 1", "\"owned_users\": -1").contains("invalid value"));
+        assert!(
+            edit("\"owned_users\": 1", "\"owned_users\": 1, \"extra\": 1")
+                .contains("unknown field `extra`")
+        );
+    }
+
+    #[test]
+    fn control_characters_are_found_raw_or_escaped() {
+        assert_eq!(first_control(br#"{"a": "x\u001b[2J"}"#), Some(8));
+        assert_eq!(first_control("{\"a\": \"\u{9b}\"}".as_bytes()), Some(7));
+        assert_eq!(
+            first_control(br#"{"a": "x\\u001b"}"#),
+            None,
+            "an escaped backslash"
+        );
+        assert_eq!(first_control(br#"{"a": "line\nnext\ttab"}"#), None);
+        assert_eq!(first_control(br#"{"a": "\b"}"#), Some(7));
+    }
+
+    #[test]
+    fn an_empty_fresh_plan_is_already_applied_only_when_the_effects_are_there() {
+        let saved = sample();
+        let mut parts = LiveParts::default();
+        let mut a = crate::live::LiveUser::new(
+            ObjectId("id-a".into()),
+            Upn::new_unchecked("a@contoso.com"),
+        );
+        a.account_enabled = false;
+        parts.users.push(a);
+        let disabled = Live::from_parts(parts);
+        assert_eq!(
+            steps_differ(&saved.steps, &[], &disabled),
+            Refusal::AlreadyApplied
+        );
+        // Still enabled: the saved steps were never done (an edited file, or a changed tenant).
+        let mut parts = LiveParts::default();
+        parts.users.push(crate::live::LiveUser::new(
+            ObjectId("id-a".into()),
+            Upn::new_unchecked("a@contoso.com"),
+        ));
+        let enabled = Live::from_parts(parts);
+        assert_eq!(
+            steps_differ(&saved.steps, &[], &enabled),
+            Refusal::Changed(vec!["a@contoso.com".into()])
+        );
     }
 }

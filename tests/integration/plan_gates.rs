@@ -187,7 +187,8 @@ fn break_glass_in_exclude_and_protected_keeps_its_role_and_is_never_touched() {
     let g = gate(&p, GateKind::ProtectedPrincipals);
     assert!(g.tripped && !g.overridden && g.value == 2, "{g:?}");
     assert!(
-        g.message.contains("breakglass@contoso.com") && g.message.contains("--allow-protected-changes"),
+        g.message.contains("breakglass@contoso.com")
+            && g.message.contains("--allow-protected-changes"),
         "{g:?}"
     );
     assert!(p.is_blocked());
