@@ -9,7 +9,7 @@ use std::collections::{BTreeSet, HashSet};
 use serde::{Deserialize, Serialize};
 
 use super::Step;
-use super::op::Op;
+use super::op::{Action, Op};
 use crate::builtin_roles;
 use crate::desired::DesiredState;
 use crate::desired::state::Threshold;
@@ -166,8 +166,9 @@ pub fn evaluate(
 ) -> Vec<GateResult> {
     let safety = &desired.tenant.safety;
     let count = |f: fn(&Op) -> bool| steps.iter().filter(|s| f(&s.op)).count() as u64;
-    let deletes = count(|o| matches!(o, Op::DeleteUser { .. }));
-    let disables = count(|o| matches!(o, Op::DisableUser { .. }));
+    // Counted by `Op::action()`, the classification the summary line uses too.
+    let deletes = count(|o| o.action() == Action::Delete);
+    let disables = count(|o| o.action() == Action::Disable);
     let mut out = vec![
         threshold_gate(
             GateKind::MaxDeletes,

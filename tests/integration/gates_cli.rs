@@ -238,6 +238,14 @@ fn every_gate_stops_plan_apply_and_reconcile_without_writing() {
             .map(|g| g.0)
             .collect();
         assert_eq!(tripped, [gate], "the scenario must trip only {gate}");
+        let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+        let (deletes, disables) = match gate {
+            "max-deletes" => (1, 0),
+            "max-disables" => (0, 1),
+            _ => (0, 0),
+        };
+        assert_eq!(v["summary"]["delete"], deletes, "{gate}: {}", v["summary"]);
+        assert_eq!(v["summary"]["disable"], disables, "{gate}: {}", v["summary"]);
         let text = run(&w.t, &["plan", repo], &[]);
         assert!(
             out(&text).contains(flag),

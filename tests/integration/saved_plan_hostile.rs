@@ -17,6 +17,7 @@ const BREAK_GLASS_ID: &str = "b9eac000-0000-4000-8000-000000000001";
 const MIA_ID: &str = "c0de1049-0000-4000-8000-000000001049";
 const NORA_ID: &str = "c0de1053-0000-4000-8000-000000001053";
 const GA: &str = "62e90394-69f5-4237-9190-012177145e10";
+const GROUPS_ADMINISTRATOR: &str = "fdd7a751-b60b-444a-984c-02652fe8fa1c";
 
 fn s(p: &Path) -> &str {
     p.to_str().unwrap()
@@ -524,6 +525,32 @@ fn a_stale_plan_names_objects_by_upn_group_and_role() {
     let text = out(&o);
     assert_eq!(o.status.code(), Some(1), "{text}");
     assert!(text.contains("lucas.ferreira@contoso.com"), "{text}");
+    assert!(!has_object_id(&text), "an opaque id in: {text}");
+    assert_eq!(writes(&t), 0);
+
+    // Same steps, but the role assignments of a principal the plan assigns a role
+    // changed (a role the repo does not manage): named by UPN, not by object id.
+    let t = tenant("examples/seed.yaml");
+    assert_eq!(plan_out(&t, EXAMPLE, &file).status.code(), Some(0));
+    portal(
+        &t,
+        "POST",
+        "/roleManagement/directory/roleAssignments",
+        json!({
+            "principalId": MIA_ID,
+            "roleDefinitionId": GROUPS_ADMINISTRATOR,
+            "directoryScopeId": "/"
+        }),
+    );
+    t.emu.reset_metrics();
+    let o = apply_saved(&t, &file, EXAMPLE, &[]);
+    let text = out(&o);
+    assert_eq!(o.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("the tenant changed since this plan was made")
+            && text.contains("the roles of mia.tanaka@contoso.com"),
+        "{text}"
+    );
     assert!(!has_object_id(&text), "an opaque id in: {text}");
     assert_eq!(writes(&t), 0);
 }
