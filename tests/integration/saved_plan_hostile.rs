@@ -172,6 +172,35 @@ fn the_same_operations_in_another_order_are_refused() {
     assert_eq!(writes(&t), 0);
 }
 
+#[test]
+fn what_runs_is_the_recomputed_plan_not_the_file() {
+    // Steps compare UPNs case-insensitively, as Entra does; the file's spelling must
+    // still never reach the tenant: the steps that run are the ones computed now.
+    let t = tenant("examples/seed.yaml");
+    let dir = tempdir("forge-case");
+    let file = dir.join("plan.json");
+    assert_eq!(plan_out(&t, EXAMPLE, &file).status.code(), Some(0));
+    let text = std::fs::read_to_string(&file).unwrap();
+    let needle = "\"upn\": \"ella.morgan@contoso.com\"";
+    assert!(text.contains(needle));
+    std::fs::write(
+        &file,
+        text.replace(needle, "\"upn\": \"ELLA.MORGAN@contoso.com\""),
+    )
+    .unwrap();
+    let o = apply_saved(&t, &file, EXAMPLE, &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    let upns: Vec<String> = t
+        .emu
+        .state()
+        .users
+        .iter()
+        .filter_map(|u| u.properties.get("userPrincipalName")?.as_str().map(String::from))
+        .filter(|u| u.eq_ignore_ascii_case("ella.morgan@contoso.com"))
+        .collect();
+    assert_eq!(upns, ["ella.morgan@contoso.com"]);
+}
+
 /// The example repo with `max_deletes: 1` (the plan deletes two users).
 fn strict_repo(name: &str) -> (crate::scratch::Scratch, PathBuf) {
     let dir = tempdir(name);
