@@ -245,7 +245,11 @@ fn every_gate_stops_plan_apply_and_reconcile_without_writing() {
             _ => (0, 0),
         };
         assert_eq!(v["summary"]["delete"], deletes, "{gate}: {}", v["summary"]);
-        assert_eq!(v["summary"]["disable"], disables, "{gate}: {}", v["summary"]);
+        assert_eq!(
+            v["summary"]["disable"], disables,
+            "{gate}: {}",
+            v["summary"]
+        );
         let text = run(&w.t, &["plan", repo], &[]);
         assert!(
             out(&text).contains(flag),

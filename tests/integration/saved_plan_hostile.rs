@@ -195,7 +195,12 @@ fn what_runs_is_the_recomputed_plan_not_the_file() {
         .state()
         .users
         .iter()
-        .filter_map(|u| u.properties.get("userPrincipalName")?.as_str().map(String::from))
+        .filter_map(|u| {
+            u.properties
+                .get("userPrincipalName")?
+                .as_str()
+                .map(String::from)
+        })
         .filter(|u| u.eq_ignore_ascii_case("ella.morgan@contoso.com"))
         .collect();
     assert_eq!(upns, ["ella.morgan@contoso.com"]);
