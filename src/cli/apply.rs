@@ -1,7 +1,7 @@
 //! `entraform apply`: compute a fresh plan, show it, confirm, and make it so.
 
-use std::io::{BufRead, IsTerminal, Write};
-use std::path::PathBuf;
+use std::io::{BufRead, IsTerminal, Read, Write};
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 
@@ -10,18 +10,18 @@ use super::plan::GateFlags;
 use super::{ColorChoice, Exit};
 use crate::desired::{load::digest, load_dir};
 use crate::plan::render::{PlanFormat, RenderOptions, render};
-use crate::plan::saved::LoadedPlan;
+use crate::plan::saved::{self, LoadError, LoadedPlan, MAX_PLAN_FILE_BYTES, Refusal};
 use crate::plan::{self};
 
 /// Arguments of `entraform apply`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The directory repo (every *.yaml / *.yml file below it), or a saved plan file
-    /// (`apply plan.json`, same as `--plan plan.json`; the repo is then `--dir`).
-    #[arg(default_value = ".", env = "ENTRAFORM_DIR")]
-    pub dir: PathBuf,
+    /// The directory repo (every *.yaml / *.yml file below it; default `.`), or a saved plan
+    /// file (`apply plan.json`, same as `--plan plan.json`; the repo is then `--dir`).
+    #[arg(env = "ENTRAFORM_DIR")]
+    pub dir: Option<PathBuf>,
 
-    /// The directory repo when the positional argument is a saved plan.
+    /// The directory repo (with a saved plan: the repo the plan was made from).
     #[arg(long = "dir", value_name = "DIR", env = "ENTRAFORM_REPO_DIR")]
     pub repo_dir: Option<PathBuf>,
 
@@ -34,8 +34,8 @@ pub struct Args {
     #[arg(long, value_name = "FILE", env = "ENTRAFORM_CREDENTIALS_OUT")]
     pub credentials_out: Option<PathBuf>,
 
-    /// Apply exactly this saved plan (from `plan --out`) instead of a fresh one; refused if the
-    /// repo or any object it touches changed since.
+    /// Apply this saved plan (from `plan --out`): the plan is computed again and applied only
+    /// if it is the same; refused if the repo or any object it touches changed since.
     #[arg(long, value_name = "FILE", env = "ENTRAFORM_PLAN_FILE")]
     pub plan: Option<PathBuf>,
 
@@ -53,56 +53,163 @@ pub struct Args {
     pub gates: GateFlags,
 }
 
-/// Run `apply`.
-pub fn run(mut args: Args, color: ColorChoice) -> anyhow::Result<Exit> {
-    if args.dir.is_file() {
-        // `apply plan.json [--dir DIR]`.
-        args.plan = Some(std::mem::replace(
-            &mut args.dir,
-            args.repo_dir.clone().unwrap_or_else(|| PathBuf::from(".")),
-        ));
+/// The repo directory and the saved plan file, from `DIR`, `plan.json`, `--dir` and `--plan`.
+fn resolve(args: &Args) -> anyhow::Result<(PathBuf, Option<PathBuf>)> {
+    match &args.dir {
+        Some(p) if p.is_file() => {
+            if let Some(other) = args.plan.as_ref().filter(|o| *o != p) {
+                anyhow::bail!(
+                    "two saved plans given: {} and --plan {}; give one",
+                    p.display(),
+                    other.display()
+                );
+            }
+            let dir = args.repo_dir.clone().unwrap_or_else(|| PathBuf::from("."));
+            Ok((dir, Some(p.clone())))
+        }
+        positional => {
+            if let (Some(a), Some(b)) = (positional, &args.repo_dir)
+                && a != b
+            {
+                anyhow::bail!(
+                    "two directory repos given: {} and --dir {}; give one",
+                    a.display(),
+                    b.display()
+                );
+            }
+            let dir = args
+                .repo_dir
+                .clone()
+                .or_else(|| positional.clone())
+                .unwrap_or_else(|| PathBuf::from("."));
+            Ok((dir, args.plan.clone()))
+        }
     }
-    let loaded = load_dir(&args.dir);
-    let Some(desired) = super::checked(&loaded, &args.dir, color, "nothing was applied") else {
+}
+
+/// Read a plan file, at most [`MAX_PLAN_FILE_BYTES`] of it.
+fn read_plan_file(path: &Path) -> anyhow::Result<Result<LoadedPlan, LoadError>> {
+    let file = std::fs::File::open(path)
+        .with_context(|| format!("cannot read the plan {}", path.display()))?;
+    // Refuse a huge file before reading it (the read below is bounded too: special files).
+    if let Ok(meta) = file.metadata()
+        && meta.len() > MAX_PLAN_FILE_BYTES
+    {
+        return Ok(Err(LoadError::TooLarge { size: meta.len() }));
+    }
+    let mut bytes = Vec::new();
+    file.take(MAX_PLAN_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .with_context(|| format!("cannot read the plan {}", path.display()))?;
+    Ok(saved::load(&bytes))
+}
+
+/// Load a saved plan, or print why it cannot be read (`file:line:column: …`).
+pub(super) fn load_plan(path: &Path) -> anyhow::Result<Option<LoadedPlan>> {
+    Ok(match read_plan_file(path)? {
+        Ok(p) => Some(p),
+        Err(e @ LoadError::Json { .. }) => {
+            eprintln!("error: {}:{e}", path.display());
+            None
+        }
+        Err(e) => {
+            eprintln!("error: {}: {e}", path.display());
+            None
+        }
+    })
+}
+
+fn refuse(path: &Path, r: &Refusal) -> Exit {
+    if r.is_success() {
+        println!("Saved plan {}: {r}.", path.display());
+        return Exit::Ok;
+    }
+    eprintln!("error: refusing to apply {}: {r}", path.display());
+    eprintln!("Nothing was applied.");
+    if r.is_gate() {
+        Exit::Unsafe
+    } else {
+        Exit::Error
+    }
+}
+
+/// Run `apply`.
+pub fn run(args: Args, color: ColorChoice) -> anyhow::Result<Exit> {
+    let (dir, plan_path) = resolve(&args)?;
+    let saved = match &plan_path {
+        Some(path) => match load_plan(path)? {
+            Some(p) => Some((path.as_path(), p)),
+            None => return Ok(Exit::Error),
+        },
+        None => None,
+    };
+    let loaded = load_dir(&dir);
+    let Some(desired) = super::checked(&loaded, &dir, color, "nothing was applied") else {
         return Ok(Exit::Error);
     };
     let _lock = args.lock.acquire("apply")?;
     let conn = args.tenant.connect()?;
-    let live = conn.read(Some(&args.lock.state))?;
-    let steps = match &args.plan {
-        Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("cannot read the plan {}", path.display()))?;
-            let saved: LoadedPlan = serde_json::from_str(&text).with_context(|| {
-                format!(
-                    "{} is not a plan written by `entraform plan --out`",
+    let opts = RenderOptions {
+        color: color.enabled(std::io::stdout().is_terminal()),
+        ..RenderOptions::default()
+    };
+    let given = args.gates.overrides();
+    let steps = match saved {
+        Some((path, saved)) => {
+            // The file is the reviewer's commitment: the plan that runs is computed here,
+            // from the repo and the tenant as they are now, and must equal it.
+            let overrides = match saved.check_before_read(
+                &super::plan::target(&conn),
+                &digest(&dir, &loaded.sources),
+                &given,
+            ) {
+                Ok(o) => o,
+                Err(r) => return Ok(refuse(path, &r)),
+            };
+            let live = conn.read(Some(&args.lock.state))?;
+            let fresh = plan::build(desired, &live, &overrides);
+            if !fresh.errors.is_empty() {
+                print!("{}", render(&fresh, PlanFormat::Text, &opts));
+                eprintln!(
+                    "error: refusing to apply {}: the plan computed now has errors; nothing was applied.",
                     path.display()
-                )
-            })?;
-            if let Err(e) = saved.check(&digest(&args.dir, &loaded.sources), &live) {
-                eprintln!("error: refusing to apply {}: {e}", path.display());
+                );
                 return Ok(Exit::Error);
             }
-            let waves = saved
-                .plan
-                .steps
-                .iter()
-                .map(|s| s.wave + 1)
-                .max()
-                .unwrap_or(0);
+            if let Err(r) = saved.check_fresh(&fresh, &live) {
+                return Ok(refuse(path, &r));
+            }
+            print!("{}", render(&fresh, PlanFormat::Text, &opts));
+            if fresh.is_blocked() {
+                eprintln!(
+                    "error: refusing to apply {}: a safety gate stops this plan against the tenant as it is now; nothing was applied.",
+                    path.display()
+                );
+                let unrecorded: Vec<&str> = fresh
+                    .gates
+                    .iter()
+                    .filter(|g| g.tripped && !g.overridden && given.allows(g.gate))
+                    .map(|g| g.gate.flag())
+                    .collect();
+                if !unrecorded.is_empty() {
+                    eprintln!(
+                        "{} counts for a saved plan only when the plan was made with it (reviewers then see the override): plan again with it.",
+                        unrecorded.join(", ")
+                    );
+                }
+                return Ok(Exit::Unsafe);
+            }
             println!(
-                "Saved plan {} is current: {} operations in {waves} waves.",
+                "Saved plan {} is current: {} operations in {} waves.",
                 path.display(),
-                saved.plan.steps.len()
+                fresh.steps.len(),
+                fresh.waves()
             );
-            saved.plan.steps
+            fresh.steps
         }
         None => {
-            let plan = plan::build(desired, &live, &args.gates.overrides());
-            let opts = RenderOptions {
-                color: color.enabled(std::io::stdout().is_terminal()),
-                ..RenderOptions::default()
-            };
+            let live = conn.read(Some(&args.lock.state))?;
+            let plan = plan::build(desired, &live, &given);
             print!("{}", render(&plan, PlanFormat::Text, &opts));
             if !plan.errors.is_empty() {
                 eprintln!("The plan has errors; nothing was applied.");

@@ -17,6 +17,7 @@ pub mod export;
 pub mod plan;
 pub mod reconcile;
 pub mod schema;
+pub mod show;
 pub mod state;
 pub mod validate;
 
@@ -94,6 +95,8 @@ pub enum Command {
     Apply(Box<apply::Args>),
     /// Plan and apply with the same gates, for scheduled runs; report the drift it reverts.
     Reconcile(Box<reconcile::Args>),
+    /// Show a saved plan (from `plan --out`) exactly as `plan` printed it; reads no tenant.
+    Show(show::Args),
     /// Print the JSON Schema of the YAML files (for editors and yaml-language-server).
     Schema(schema::Args),
     /// Serve a local Microsoft Graph v1.0 emulator from a seed until Ctrl-C.
@@ -137,6 +140,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
         Command::Plan(args) => plan::run(*args, cli.color),
         Command::Apply(args) => apply::run(*args, cli.color),
         Command::Reconcile(args) => reconcile::run(*args, cli.color),
+        Command::Show(args) => show::run(args, cli.color),
         Command::Schema(args) => schema::run(args),
         Command::Emulator(args) => emulator::run(*args),
         Command::Export(args) => export::run(*args),

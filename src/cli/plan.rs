@@ -9,7 +9,7 @@ use super::connect::TenantArgs;
 use super::{ColorChoice, Exit};
 use crate::desired::{load::digest, load_dir};
 use crate::plan::render::{PlanFormat, RenderOptions, render};
-use crate::plan::saved::SavedPlan;
+use crate::plan::saved::{SavedPlan, Target};
 use crate::plan::{self, GateKind, GateOverrides};
 
 /// Arguments of `entraform plan`.
@@ -109,6 +109,14 @@ impl GateFlags {
     }
 }
 
+/// The tenant and Graph endpoint a connection signs in to (recorded in saved plans).
+pub(super) fn target(conn: &super::connect::Connection) -> Target {
+    Target {
+        tenant_id: conn.client.auth().tenant_id.clone(),
+        graph_root: conn.client.root().to_string(),
+    }
+}
+
 /// Run `plan`.
 pub fn run(args: Args, color: ColorChoice) -> anyhow::Result<Exit> {
     let loaded = load_dir(&args.dir);
@@ -131,9 +139,16 @@ pub fn run(args: Args, color: ColorChoice) -> anyhow::Result<Exit> {
     let mut out = std::io::stdout().lock();
     out.write_all(render(&plan, args.format.into(), &opts).as_bytes())?;
     if let Some(path) = &args.out {
-        let saved = SavedPlan::new(&plan, &live, digest(&args.dir, &loaded.sources));
-        let mut text = serde_json::to_string_pretty(&saved)?;
-        text.push('\n');
+        // Written also when the plan has errors or is blocked: reviewers can read it
+        // (`entraform show`), and apply refuses it.
+        let saved = SavedPlan::new(
+            &plan,
+            &live,
+            &target(&conn),
+            digest(&args.dir, &loaded.sources),
+            &args.gates.overrides(),
+        );
+        let text = saved.to_json()?;
         crate::private_file::write_private(path, text.as_bytes())
             .with_context(|| format!("cannot write the plan to {}", path.display()))?;
         tracing::info!(path = %path.display(), "plan saved");

@@ -166,7 +166,7 @@ struct Ctx<'a> {
 impl<'a> Ctx<'a> {
     fn notice(&mut self, code: &'static str, object: String, message: String) {
         self.out.notices.push(Notice {
-            code,
+            code: code.into(),
             object,
             message,
         });
@@ -202,12 +202,29 @@ impl<'a> Ctx<'a> {
         };
         if let Some((code, message)) = problem {
             self.out.errors.push(PlanError {
-                code,
+                code: code.into(),
                 message,
                 origin: origin.cloned(),
             });
         }
         found
+    }
+
+    /// Is this user in `scope.exclude` (never owned, never touched)?
+    fn excluded(&self, upn: &Upn) -> bool {
+        self.desired.tenant.scope.exclude.contains(upn)
+    }
+
+    /// A declared member or principal that is in `scope.exclude` and would be added:
+    /// report it (entraform never changes an excluded user) and plan nothing.
+    fn refuse_excluded(&mut self, upn: &Upn, origin: &Origin, what: &str) {
+        self.out.errors.push(PlanError {
+            code: "excluded-user".into(),
+            message: format!(
+                "`{upn}` is in `scope.exclude`, so entraform never adds it to or removes it from {what}; remove it from this list, or from `scope.exclude`"
+            ),
+            origin: Some(origin.clone()),
+        });
     }
 
     fn principal(&self, id: &ObjectId) -> PrincipalRef {
@@ -267,20 +284,11 @@ pub fn diff(desired: &DesiredState, live: &Live) -> Diff {
             leaving.insert(u.upn.clone());
             continue;
         }
-        if tenant.safety.protected.contains(&u.upn) {
-            notices.push(Notice {
-                code: "protected-principal",
-                object: u.upn.key(),
-                message: format!(
-                    "`{}` is not in the repo but is protected; left alone",
-                    u.upn
-                ),
-            });
-            continue;
-        }
+        // A protected principal is planned like anyone else: the protected-principals gate
+        // then stops the plan (exit 3) instead of the change being skipped quietly.
         if u.on_premises_sync_enabled {
             notices.push(Notice {
-                code: "synced-user",
+                code: "synced-user".into(),
                 object: u.upn.key(),
                 message: format!(
                     "`{}` is not in the repo, but it is synced from on-premises AD and cannot be disabled or deleted in the cloud",
@@ -396,7 +404,7 @@ fn user_ops(c: &mut Ctx<'_>, spec: &UserSpec) {
                 .collect();
             if !attributes.contains_key(&Attr::DisplayName) {
                 c.out.errors.push(PlanError {
-                    code: "missing-display-name",
+                    code: "missing-display-name".into(),
                     message: format!(
                         "`{}` does not exist yet and has no displayName, which Graph requires to create a user; add `displayName:`",
                         spec.upn
@@ -472,7 +480,7 @@ fn group_ops(c: &mut Ctx<'_>) {
         let named = c.live.groups_named(&spec.name);
         if named.len() > 1 {
             c.out.errors.push(PlanError {
-                code: "ambiguous-group",
+                code: "ambiguous-group".into(),
                 message: format!(
                     "{} groups in the tenant are named `{}`; rename all but one so the repo can tell them apart",
                     named.len(),
@@ -490,7 +498,7 @@ fn group_ops(c: &mut Ctx<'_>) {
         match live_group {
             None if spec.membership == Membership::Dynamic => {
                 c.out.errors.push(PlanError {
-                    code: "unknown-group",
+                    code: "unknown-group".into(),
                     message: format!(
                         "dynamic group `{}` does not exist in the tenant; entraform does not create dynamic groups — create it in Entra or remove `dynamic: true`",
                         spec.name
@@ -564,6 +572,10 @@ fn group_ops(c: &mut Ctx<'_>) {
                 wanted_ids.insert(id);
             }
             if !id.is_some_and(|id| live_members.contains(id)) {
+                if c.excluded(upn) {
+                    c.refuse_excluded(upn, origin, &format!("group `{}`", spec.name));
+                    continue;
+                }
                 c.out.ops.push(Op::AddMember {
                     group: group.clone(),
                     member: found.to_ref(),
@@ -580,6 +592,19 @@ fn group_ops(c: &mut Ctx<'_>) {
                     continue;
                 }
                 if !wanted_ids.contains(&m.id) {
+                    if let Some(u) = c.live.user(&m.id)
+                        && c.excluded(&u.upn)
+                    {
+                        c.notice(
+                            "excluded-user",
+                            object.clone(),
+                            format!(
+                                "`{}` is a member of `{}` but is in `scope.exclude`: entraform never touches it, so it stays a member",
+                                u.upn, spec.name
+                            ),
+                        );
+                        continue;
+                    }
                     let member = c.principal(&m.id);
                     c.out.ops.push(Op::RemoveMember {
                         group: group.clone(),
@@ -613,7 +638,7 @@ fn role_ops(c: &mut Ctx<'_>) {
             .or_else(|| c.live.role(&spec.display_name))
         else {
             c.out.errors.push(PlanError {
-                code: "unknown-role",
+                code: "unknown-role".into(),
                 message: format!(
                     "role `{}` does not exist in the tenant; create the custom role first or fix the name",
                     spec.display_name
@@ -639,6 +664,10 @@ fn role_ops(c: &mut Ctx<'_>) {
                 wanted_ids.insert(id);
             }
             if !id.is_some_and(|id| assigned.contains(id)) {
+                if c.excluded(upn) {
+                    c.refuse_excluded(upn, origin, &format!("role `{}`", role.name));
+                    continue;
+                }
                 c.out.ops.push(Op::AssignRole {
                     role: role.clone(),
                     principal: found.to_ref(),
@@ -657,12 +686,12 @@ fn role_ops(c: &mut Ctx<'_>) {
             if wanted_ids.contains(&a.principal_id) {
                 continue;
             }
-            if c.desired.tenant.safety.protected.contains(&u.upn) {
+            if c.excluded(&u.upn) {
                 c.notice(
-                    "protected-principal",
+                    "excluded-user",
                     object.clone(),
                     format!(
-                        "`{}` holds {} but is not declared; it is protected, so it keeps the role",
+                        "`{}` holds {} but is in `scope.exclude`: entraform never touches it, so it keeps the role",
                         u.upn, role.name
                     ),
                 );
@@ -688,7 +717,8 @@ fn role_ops(c: &mut Ctx<'_>) {
     }
 }
 
-/// Users who end disabled or deleted lose every tenant-scope role (protected principals excepted).
+/// Users who end disabled or deleted lose every tenant-scope role (for a protected
+/// principal the protected-principals gate then stops the plan).
 fn leaving_roles(c: &mut Ctx<'_>) {
     let mut leaving: Vec<&Upn> = c.leaving.iter().collect();
     leaving.sort();
@@ -696,7 +726,7 @@ fn leaving_roles(c: &mut Ctx<'_>) {
         let Some(u) = c.live.user_of(upn) else {
             continue;
         };
-        if c.desired.tenant.safety.protected.contains(&u.upn) {
+        if c.excluded(&u.upn) {
             continue;
         }
         for a in c.live.assignments_of(&u.id) {
@@ -769,7 +799,7 @@ fn withhold_restricted(out: &mut Diff, live: &Live) {
         && !out.ops.is_empty()
     {
         out.notices.push(Notice {
-            code: "restricted-au-unknown",
+            code: "restricted-au-unknown".into(),
             object: "tenant".to_string(),
             message: format!("restricted management administrative units are unknown: {why}"),
         });
@@ -797,7 +827,7 @@ fn withhold_restricted(out: &mut Diff, live: &Live) {
     for (object, (name, units, kinds)) in held {
         let units = units.replace(", ", "`, `");
         out.notices.push(Notice {
-            code: "restricted-au",
+            code: "restricted-au".into(),
             object,
             message: format!(
                 "`{name}` cannot be changed by this principal: member of restricted administrative unit `{units}`; use an AU-scoped administrator. Not planned: {}",

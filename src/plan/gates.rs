@@ -6,10 +6,10 @@
 
 use std::collections::{BTreeSet, HashSet};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::Step;
-use super::op::Op;
+use super::op::{Action, Op};
 use crate::builtin_roles;
 use crate::desired::DesiredState;
 use crate::desired::state::Threshold;
@@ -17,7 +17,7 @@ use crate::live::Live;
 use crate::model::ObjectId;
 
 /// The gates.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum GateKind {
     /// Deletions over `safety.max_deletes`.
@@ -80,7 +80,8 @@ impl GateOverrides {
 }
 
 /// The outcome of one gate.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct GateResult {
     /// Which gate.
     pub gate: GateKind,
@@ -165,8 +166,9 @@ pub fn evaluate(
 ) -> Vec<GateResult> {
     let safety = &desired.tenant.safety;
     let count = |f: fn(&Op) -> bool| steps.iter().filter(|s| f(&s.op)).count() as u64;
-    let deletes = count(|o| matches!(o, Op::DeleteUser { .. }));
-    let disables = count(|o| matches!(o, Op::DisableUser { .. }));
+    // Counted by `Op::action()`, the classification the summary line uses too.
+    let deletes = count(|o| o.action() == Action::Delete);
+    let disables = count(|o| o.action() == Action::Disable);
     let mut out = vec![
         threshold_gate(
             GateKind::MaxDeletes,
@@ -222,8 +224,9 @@ pub fn evaluate(
         overridden: tripped && overrides.allows(GateKind::ProtectedPrincipals),
         message: if tripped {
             format!(
-                "the plan would touch protected principals: {}",
-                hits.join(", ")
+                "the plan would disable, delete or strip roles of protected principals: {}; change the repo, or pass {} if intended",
+                hits.join(", "),
+                GateKind::ProtectedPrincipals.flag()
             )
         } else {
             format!("{} protected principals untouched", safety.protected.len())
@@ -247,39 +250,50 @@ pub fn evaluate(
         },
     });
 
-    // The running principal's own privileged roles.
+    // The running principal's own privileged roles. When the principal is unknown the gate
+    // fails closed: any privileged role removal could be its own.
     let own = live.principal().and_then(|p| p.id.clone());
     let removed: Vec<String> = steps
         .iter()
         .filter_map(|s| match &s.op {
             Op::RemoveRole {
                 role, principal, ..
-            } if Some(&principal.id) == own.as_ref()
+            } if own.as_ref().is_none_or(|own| &principal.id == own)
                 && builtin_roles::by_template_id(&role.definition_id)
                     .is_some_and(|r| r.privileged) =>
             {
-                Some(role.name.clone())
+                Some(match (&own, &principal.upn) {
+                    (None, Some(upn)) => format!("{} of {upn}", role.name),
+                    (None, None) => format!("{} of {}", role.name, principal.id),
+                    (Some(_), _) => role.name.clone(),
+                })
             }
             _ => None,
         })
         .collect();
     let tripped = !removed.is_empty();
+    let flag = GateKind::OwnPrivilegedRole.flag();
     out.push(GateResult {
         gate: GateKind::OwnPrivilegedRole,
-        applies: own.is_some(),
+        applies: true,
         value: removed.len() as u64,
         limit: Some(0),
         tripped,
         overridden: tripped && overrides.allows(GateKind::OwnPrivilegedRole),
-        message: if tripped {
-            format!(
-                "the plan would remove entraform's own privileged role(s): {}",
+        message: match (tripped, own.is_some()) {
+            (true, true) => format!(
+                "the plan would remove entraform's own privileged role(s): {}; pass {flag} if intended",
                 removed.join(", ")
-            )
-        } else if own.is_some() {
-            "the running principal keeps its roles".to_string()
-        } else {
-            "the running principal is unknown; not checked".to_string()
+            ),
+            (true, false) => format!(
+                "the principal entraform runs as could not be determined (no `oid` in the token and no service principal found), so any privileged role removal may be its own: {}; pass {flag} if intended",
+                removed.join(", ")
+            ),
+            (false, true) => "the running principal keeps its roles".to_string(),
+            (false, false) => {
+                "the running principal is unknown, but the plan removes no privileged role"
+                    .to_string()
+            }
         },
     });
     out

@@ -116,7 +116,7 @@ pub fn order(mut ops: Vec<Op>) -> Result<Vec<Step>, PlanError> {
         g.add_edge(nodes[*a], nodes[*b], ());
     }
     let topo = toposort(&g, None).map_err(|cycle| PlanError {
-        code: "dependency-cycle",
+        code: "dependency-cycle".into(),
         message: format!(
             "the operations depend on each other in a circle (around `{}`); this is a bug in entraform, please report it",
             ops[g[cycle.node_id()]].object_key()

@@ -23,22 +23,54 @@ use crate::live::Live;
 /// Version of the plan's JSON form (`docs/plan-format.md`).
 pub const PLAN_FORMAT_VERSION: u32 = 1;
 
+/// Most steps a plan read back from a file may hold (also the bound of every step
+/// index in it), so a hand-edited `"wave": 4000000000` is refused where it is written.
+pub const MAX_STEPS: usize = 4_000_000;
+
 /// One operation placed in the DAG.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Step {
     /// Position in `Plan::steps` (stable for the same inputs).
+    #[serde(deserialize_with = "bounded_index")]
     pub id: usize,
     /// Topological wave: every dependency is in an earlier wave; apply runs a wave concurrently.
+    #[serde(deserialize_with = "bounded_index")]
     pub wave: usize,
     /// What to do.
     #[serde(flatten)]
     pub op: Op,
     /// Ids of the steps that must succeed first.
+    #[serde(deserialize_with = "bounded_indexes")]
     pub depends_on: Vec<usize>,
 }
 
+fn check_index<E: serde::de::Error>(n: u64) -> Result<usize, E> {
+    usize::try_from(n)
+        .ok()
+        .filter(|n| *n < MAX_STEPS)
+        .ok_or_else(|| {
+            E::custom(format!(
+                "step index {n} is out of range (a plan holds at most {MAX_STEPS} steps)"
+            ))
+        })
+}
+
+fn bounded_index<'de, D: serde::Deserializer<'de>>(d: D) -> Result<usize, D::Error> {
+    check_index(u64::deserialize(d)?)
+}
+
+fn bounded_indexes<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<usize>, D::Error> {
+    // A step depends on earlier steps only, so a list longer than MAX_STEPS is malformed;
+    // the file size bound keeps the vector itself small.
+    Vec::<u64>::deserialize(d)?
+        .into_iter()
+        .map(check_index)
+        .collect()
+}
+
 /// Counts for the summary line.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Summary {
     /// Users and groups created or restored.
     pub create: usize,
@@ -51,6 +83,20 @@ pub struct Summary {
 }
 
 impl Summary {
+    /// Count the steps by action.
+    pub fn of(steps: &[Step]) -> Summary {
+        let mut summary = Summary::default();
+        for s in steps {
+            match s.op.action() {
+                Action::Create => summary.create += 1,
+                Action::Update => summary.update += 1,
+                Action::Disable => summary.disable += 1,
+                Action::Delete => summary.delete += 1,
+            }
+        }
+        summary
+    }
+
     /// Total number of operations.
     pub fn total(&self) -> usize {
         self.create + self.update + self.disable + self.delete
@@ -110,15 +156,7 @@ pub fn build(desired: &DesiredState, live: &Live, overrides: &GateOverrides) -> 
             Vec::new()
         }
     };
-    let mut summary = Summary::default();
-    for s in &steps {
-        match s.op.action() {
-            Action::Create => summary.create += 1,
-            Action::Update => summary.update += 1,
-            Action::Disable => summary.disable += 1,
-            Action::Delete => summary.delete += 1,
-        }
-    }
+    let summary = Summary::of(&steps);
     let gates = gates::evaluate(desired, live, &steps, diff.owned_users, overrides);
     Plan {
         steps,

@@ -1,5 +1,6 @@
 //! Operations: the steps of a plan, each one Graph call (or a small fixed set).
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
@@ -214,7 +215,18 @@ impl Op {
             }
             Op::DisableUser { .. } => Action::Disable,
             Op::DeleteUser { .. } => Action::Delete,
-            _ => Action::Update,
+            // Listed one by one (no catch-all): a new kind must be classified on purpose,
+            // since the summary and the safety gates count by action.
+            Op::UpdateUser { .. }
+            | Op::EnableUser { .. }
+            | Op::RevokeSessions { .. }
+            | Op::SetManager { .. }
+            | Op::RemoveManager { .. }
+            | Op::UpdateGroup { .. }
+            | Op::AddMember { .. }
+            | Op::RemoveMember { .. }
+            | Op::AssignRole { .. }
+            | Op::RemoveRole { .. } => Action::Update,
         }
     }
 
@@ -255,10 +267,12 @@ impl Op {
 }
 
 /// Something the plan reports without an operation: read-only objects, skipped changes.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Notice {
-    /// Stable kebab-case code (`synced-user`, `dynamic-group`, `protected-principal`, …).
-    pub code: &'static str,
+    /// Stable kebab-case code (`synced-user`, `dynamic-group`, `excluded-user`, …).
+    /// Owned when read back from a saved plan.
+    pub code: Cow<'static, str>,
     /// The object concerned (UPN, `group:name`, `role:name`).
     pub object: String,
     /// What was not done and why.
@@ -266,12 +280,31 @@ pub struct Notice {
 }
 
 /// A problem that makes the plan impossible (a reference to nobody, an ambiguous group name).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct PlanError {
     /// Stable kebab-case code (`unknown-user`, `ambiguous-group`, `missing-display-name`, …).
-    pub code: &'static str,
+    /// Owned when read back from a saved plan.
+    pub code: Cow<'static, str>,
     /// What is wrong and how to fix it.
     pub message: String,
     /// Where in the repo the problem was declared.
+    #[serde(deserialize_with = "origin_de")]
     pub origin: Option<Origin>,
+}
+
+/// Read back an [`Origin`] as a saved plan writes it (`{"file", "line", "column"}`).
+fn origin_de<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Origin>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Raw {
+        file: String,
+        line: u32,
+        column: u32,
+    }
+    Ok(Option::<Raw>::deserialize(d)?.map(|r| Origin {
+        file: r.file.into(),
+        line: r.line,
+        column: r.column,
+    }))
 }

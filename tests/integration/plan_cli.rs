@@ -196,12 +196,12 @@ fn saved_plan_records_digest_and_fingerprints_and_no_secret() {
     assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
     let saved = std::fs::read_to_string(&out).expect("plan file written");
     let v: serde_json::Value = serde_json::from_str(&saved).expect("plan file is JSON");
-    assert_eq!(v["format_version"], 1);
+    assert_eq!(v["format_version"], 2);
     assert_eq!(v["desired_digest"].as_str().map(str::len), Some(64));
     let fps = v["fingerprints"].as_object().expect("fingerprints");
     assert!(
-        fps.contains_key("user:ella.morgan@contoso.com")
-            && fps["user:ella.morgan@contoso.com"] == "absent",
+        fps.contains_key("upn:ella.morgan@contoso.com")
+            && fps["upn:ella.morgan@contoso.com"] == "absent",
         "{fps:?}"
     );
     assert!(

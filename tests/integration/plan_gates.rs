@@ -176,25 +176,27 @@ fn break_glass_in_exclude_and_protected_keeps_its_role_and_is_never_touched() {
         p.steps
     );
     assert!(!gate(&p, GateKind::ProtectedPrincipals).tripped);
-    // Protected but not excluded: still never deleted or stripped; the diff says why.
+    // Protected but not excluded: the repo would delete it and strip its role; the
+    // protected-principals gate stops the plan (no quiet skip), and only its flag passes it.
     let yaml = format!(
         "tenant:\n  domain: contoso.com\n  absent_users: delete\n  safety:\n    protected: [breakglass]\n{}roles:\n  - role: Global Administrator\n    principals: [u0]\n",
         users_yaml(0..3)
     );
-    let p = plan::build(
-        &desired(&yaml),
-        &tenant(3, &["u0@contoso.com", "breakglass@contoso.com"]),
-        &GateOverrides::default(),
-    );
-    assert!(p.steps.iter().all(|s| {
-        s.op.subject_upn()
-            .is_none_or(|u| u.as_str() != "breakglass@contoso.com")
-    }));
+    let live = tenant(3, &["u0@contoso.com", "breakglass@contoso.com"]);
+    let p = plan::build(&desired(&yaml), &live, &GateOverrides::default());
+    let g = gate(&p, GateKind::ProtectedPrincipals);
+    assert!(g.tripped && !g.overridden && g.value == 2, "{g:?}");
     assert!(
-        p.notices.iter().any(|n| n.code == "protected-principal"),
-        "{:#?}",
-        p.notices
+        g.message.contains("breakglass@contoso.com")
+            && g.message.contains("--allow-protected-changes"),
+        "{g:?}"
     );
+    assert!(p.is_blocked());
+    assert!(p.notices.iter().all(|n| n.code != "protected-principal"));
+    let mut o = GateOverrides::default();
+    o.0.insert(GateKind::ProtectedPrincipals);
+    let p = plan::build(&desired(&yaml), &live, &o);
+    assert!(gate(&p, GateKind::ProtectedPrincipals).overridden && !p.is_blocked());
 }
 
 #[test]

@@ -177,7 +177,7 @@ fn example_seed_shows_every_operation_and_plans_cleanly() {
             .any(|n| n.code == code && n.object == object)
     };
     assert!(notice("synced-user", "peter.walsh@contoso.com"));
-    assert!(notice("protected-principal", "role:Global Administrator"));
+    assert!(notice("excluded-user", "role:Global Administrator"));
     let ga = plan
         .gates
         .iter()

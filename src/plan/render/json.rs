@@ -4,9 +4,10 @@ use serde::Serialize;
 
 use crate::plan::{GateResult, Notice, PLAN_FORMAT_VERSION, Plan, PlanError, Step, Summary};
 
-/// The JSON document: the plan's fields behind a format version, in a fixed order.
+/// The JSON document: the plan's fields behind a format version, in a fixed order
+/// (also the `plan` of a saved plan file).
 #[derive(Serialize)]
-struct Document<'a> {
+pub(crate) struct Document<'a> {
     format_version: u32,
     summary: &'a Summary,
     has_changes: bool,
@@ -19,10 +20,9 @@ struct Document<'a> {
     gates: &'a [GateResult],
 }
 
-/// Render the plan as pretty-printed JSON ending with a newline. Passwords
-/// never appear: operations carry only the password policy.
-pub(super) fn render(plan: &Plan) -> String {
-    let doc = Document {
+/// The plan as its JSON document.
+pub(crate) fn document(plan: &Plan) -> Document<'_> {
+    Document {
         format_version: PLAN_FORMAT_VERSION,
         summary: &plan.summary,
         has_changes: plan.has_changes(),
@@ -33,7 +33,13 @@ pub(super) fn render(plan: &Plan) -> String {
         notices: &plan.notices,
         errors: &plan.errors,
         gates: &plan.gates,
-    };
+    }
+}
+
+/// Render the plan as pretty-printed JSON ending with a newline. Passwords
+/// never appear: operations carry only the password policy.
+pub(super) fn render(plan: &Plan) -> String {
+    let doc = document(plan);
     match serde_json::to_string_pretty(&doc) {
         Ok(mut s) => {
             s.push('\n');

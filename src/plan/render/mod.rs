@@ -9,7 +9,7 @@
 
 mod common;
 mod dot;
-mod json;
+pub(crate) mod json;
 mod markdown;
 mod text;
 

@@ -109,3 +109,27 @@ pub fn command_via(t: &Tenant, graph_url: &str, args: &[&str], envs: &[(&str, &s
     }
     cmd
 }
+
+/// Someone changes the tenant outside entraform (the portal): one Graph request
+/// straight to the emulator, which must succeed.
+pub fn portal(t: &Tenant, method: &str, path: &str, body: serde_json::Value) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(async {
+        let url = format!("{}/v1.0{path}", t.emu.base_url());
+        let mut req = reqwest::Client::new()
+            .request(method.parse().expect("method"), url)
+            .bearer_auth(&t.token);
+        if !body.is_null() {
+            req = req.json(&body);
+        }
+        let resp = req.send().await.expect("request");
+        assert!(
+            resp.status().is_success(),
+            "{method} {path}: {}",
+            resp.status()
+        );
+    });
+}

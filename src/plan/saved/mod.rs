@@ -1,0 +1,288 @@
+//! Saved plans: the plan a reviewer approved, plus what it was computed from.
+//!
+//! A saved plan is a *commitment*, not a program. `apply` never runs the
+//! steps written in the file: it computes the plan again from the repo and
+//! the tenant as they are now, and runs it only when its steps equal the
+//! saved ones (and every object they touch is as it was). Anyone who can
+//! hand over or edit the file can therefore only make apply refuse, never
+//! make it do something the repo and the tenant do not call for. The safety
+//! gates are evaluated on the fresh plan against the tenant as it is now.
+//!
+//! Everything here is pure: reading the file is the caller's job
+//! ([`load`] takes its bytes).
+
+mod load;
+mod verify;
+
+pub use load::{LoadError, LoadedPlan, load};
+pub use verify::{Refusal, op_done};
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::gates::{GateKind, GateOverrides};
+use super::op::{Op, UserRef};
+use super::render::json::{Document, document};
+use super::{Plan, Step};
+use crate::live::Live;
+use crate::model::ObjectId;
+
+/// Version of the saved-plan envelope (`docs/plan-format.md`, "Saved plans").
+/// 2: fingerprints keyed by object id; tenant id, Graph root and gate overrides recorded.
+pub const SAVED_PLAN_FORMAT_VERSION: u32 = 2;
+
+/// Largest plan file `apply` and `show` read (256 MiB: a plan of a few million
+/// operations; far above a 100,000-user tenant's adoption plan).
+pub const MAX_PLAN_FILE_BYTES: u64 = 256 * 1024 * 1024;
+
+/// Hex SHA-256 of some bytes.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    let d = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, bytes);
+    d.as_ref().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn fp<T: Serialize>(v: &T) -> String {
+    sha256_hex(&serde_json::to_vec(v).unwrap_or_default())
+}
+
+const ABSENT: &str = "absent";
+
+/// Fingerprints of the live objects the plan's steps touch, keyed by object id:
+/// `user:<id>`, `group:<id>`, `roles:<principal id>`; an object the plan
+/// creates has no id yet and is keyed `upn:<upn>` or `group-name:<name>`
+/// (lower case) and fingerprinted `absent`, so a plan is also stale when
+/// someone created it meanwhile.
+pub fn fingerprints(live: &Live, steps: &[Step]) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    let user = |out: &mut BTreeMap<String, String>, u: &UserRef| match &u.id {
+        Some(id) => {
+            let v = live.user(id).map_or_else(|| ABSENT.to_string(), fp);
+            out.insert(format!("user:{id}"), v);
+        }
+        None => {
+            let v = live
+                .user_by_upn(u.upn.as_str())
+                .map_or_else(|| ABSENT.to_string(), fp);
+            out.insert(format!("upn:{}", u.upn.key()), v);
+        }
+    };
+    let object = |out: &mut BTreeMap<String, String>, id: &ObjectId| {
+        let v = live.user(id).map_or_else(|| ABSENT.to_string(), fp);
+        out.insert(format!("user:{id}"), v);
+    };
+    for s in steps {
+        match &s.op {
+            Op::CreateUser { upn, .. } => {
+                let v = live
+                    .user_by_upn(upn.as_str())
+                    .map_or_else(|| ABSENT.to_string(), fp);
+                out.insert(format!("upn:{}", upn.key()), v);
+            }
+            Op::RestoreUser { user: u }
+            | Op::UpdateUser { user: u, .. }
+            | Op::EnableUser { user: u }
+            | Op::DisableUser { user: u }
+            | Op::RevokeSessions { user: u }
+            | Op::DeleteUser { user: u }
+            | Op::RemoveManager { user: u, .. } => user(&mut out, u),
+            Op::SetManager {
+                user: u, manager, ..
+            } => {
+                user(&mut out, u);
+                user(&mut out, manager);
+            }
+            Op::CreateGroup { name, .. } => {
+                let v = live
+                    .groups_named(name)
+                    .first()
+                    .map_or_else(|| ABSENT.to_string(), fp);
+                out.insert(format!("group-name:{}", name.to_lowercase()), v);
+            }
+            Op::UpdateGroup { group, .. }
+            | Op::AddMember { group, .. }
+            | Op::RemoveMember { group, .. } => {
+                match &group.id {
+                    Some(id) => {
+                        let v = live.group(id).map_or_else(|| ABSENT.to_string(), fp);
+                        out.insert(format!("group:{id}"), v);
+                    }
+                    None => {
+                        let v = live
+                            .groups_named(&group.name)
+                            .first()
+                            .map_or_else(|| ABSENT.to_string(), fp);
+                        out.insert(format!("group-name:{}", group.name.to_lowercase()), v);
+                    }
+                }
+                match &s.op {
+                    Op::AddMember { member, .. } => user(&mut out, member),
+                    Op::RemoveMember { member, .. } => object(&mut out, &member.id),
+                    _ => {}
+                }
+            }
+            Op::RemoveRole { principal, .. } => {
+                object(&mut out, &principal.id);
+                out.insert(
+                    format!("roles:{}", principal.id),
+                    fp(&live.assignments_of(&principal.id)),
+                );
+            }
+            Op::AssignRole { principal, .. } => {
+                user(&mut out, principal);
+                if let Some(id) = &principal.id {
+                    out.insert(format!("roles:{id}"), fp(&live.assignments_of(id)));
+                }
+            }
+        }
+    }
+    out
+}
+/// Which tenant a plan was made for: apply refuses a plan made for another.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    /// The tenant id (or domain) signed in to.
+    pub tenant_id: String,
+    /// The Graph version root (`https://graph.microsoft.com/v1.0`).
+    pub graph_root: String,
+}
+
+/// What `plan --out` writes: the plan as `plan --format json` prints it, in an envelope.
+#[derive(Serialize)]
+pub struct SavedPlan<'a> {
+    /// Version of this envelope ([`SAVED_PLAN_FORMAT_VERSION`]).
+    pub format_version: u32,
+    /// The entraform version that wrote it.
+    pub entraform_version: &'static str,
+    /// The tenant signed in to.
+    pub tenant_id: String,
+    /// The Graph root used.
+    pub graph_root: String,
+    /// SHA-256 over the desired-state files (relative path and content, sorted by path).
+    pub desired_digest: String,
+    /// The `--allow-…` overrides given to `plan`, as gate ids; apply must be given them too.
+    pub gate_overrides: Vec<GateKind>,
+    /// Fingerprints of the live objects the plan touches.
+    pub fingerprints: BTreeMap<String, String>,
+    /// The plan (the same document as `plan --format json`).
+    pub(crate) plan: Document<'a>,
+}
+
+impl<'a> SavedPlan<'a> {
+    /// Wrap a plan with its provenance.
+    pub fn new(
+        plan: &'a Plan,
+        live: &Live,
+        target: &Target,
+        desired_digest: String,
+        overrides: &GateOverrides,
+    ) -> Self {
+        SavedPlan {
+            format_version: SAVED_PLAN_FORMAT_VERSION,
+            entraform_version: env!("CARGO_PKG_VERSION"),
+            tenant_id: target.tenant_id.clone(),
+            graph_root: target.graph_root.clone(),
+            desired_digest,
+            gate_overrides: overrides.0.iter().copied().collect(),
+            fingerprints: fingerprints(live, &plan.steps),
+            plan: document(plan),
+        }
+    }
+
+    /// The file's text (pretty JSON ending with a newline).
+    pub fn to_json(&self) -> Result<String, serde_json::Error> {
+        let mut text = serde_json::to_string_pretty(self)?;
+        text.push('\n');
+        Ok(text)
+    }
+}
+
+/// Shared by the unit tests of `load` and `verify`.
+#[cfg(test)]
+pub(crate) mod test_support {
+    use super::*;
+    use crate::live::LiveParts;
+    use crate::model::Upn;
+    use crate::plan::gates::GateResult;
+    use crate::plan::{Step, Summary};
+
+    pub(crate) fn live() -> Live {
+        Live::from_parts(LiveParts::default())
+    }
+
+    fn step(id: usize, wave: usize, op: Op, depends_on: Vec<usize>) -> Step {
+        Step {
+            id,
+            wave,
+            op,
+            depends_on,
+        }
+    }
+
+    fn user(upn: &str, id: Option<&str>) -> UserRef {
+        UserRef {
+            upn: Upn::new_unchecked(upn),
+            id: id.map(|i| ObjectId(i.into())),
+        }
+    }
+
+    pub(crate) fn sample() -> Plan {
+        let steps = vec![
+            step(
+                0,
+                0,
+                Op::DisableUser {
+                    user: user("a@contoso.com", Some("id-a")),
+                },
+                vec![],
+            ),
+            step(
+                1,
+                1,
+                Op::RevokeSessions {
+                    user: user("a@contoso.com", Some("id-a")),
+                },
+                vec![0],
+            ),
+        ];
+        let gates = GateKind::ALL
+            .iter()
+            .map(|g| GateResult {
+                gate: *g,
+                applies: true,
+                value: 0,
+                limit: Some(0),
+                tripped: false,
+                overridden: false,
+                message: "ok".into(),
+            })
+            .collect();
+        Plan {
+            summary: Summary::of(&steps),
+            steps,
+            notices: vec![],
+            errors: vec![],
+            gates,
+            owned_users: 1,
+        }
+    }
+
+    pub(crate) fn target() -> Target {
+        Target {
+            tenant_id: "t".into(),
+            graph_root: "https://graph.microsoft.com/v1.0".into(),
+        }
+    }
+
+    pub(crate) fn saved_text(plan: &Plan) -> String {
+        SavedPlan::new(
+            plan,
+            &live(),
+            &target(),
+            "0".repeat(64),
+            &GateOverrides::default(),
+        )
+        .to_json()
+        .unwrap()
+    }
+}

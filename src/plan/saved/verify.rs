@@ -1,0 +1,427 @@
+//! Is a saved plan still the plan? The checks `apply plan.json` makes before it runs
+//! the freshly computed plan, and the refusals it reports.
+
+use std::collections::HashMap;
+
+use super::{LoadedPlan, Target, fingerprints};
+use crate::live::Live;
+use crate::plan::gates::{GateKind, GateOverrides};
+use crate::plan::op::{Op, UserRef};
+use crate::plan::{Plan, Step};
+
+/// Why a saved plan is not applied (the file itself was readable).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    /// Made for another tenant or Graph endpoint.
+    #[error(
+        "this plan was made for tenant `{saved_tenant}` at {saved_root}, not for tenant `{now_tenant}` at {now_root}; apply it with the same tenant and Graph endpoint, or plan again"
+    )]
+    Target {
+        /// Tenant in the file.
+        saved_tenant: String,
+        /// Graph root in the file.
+        saved_root: String,
+        /// Tenant signed in to now.
+        now_tenant: String,
+        /// Graph root in use now.
+        now_root: String,
+    },
+    /// The plan had errors when it was made.
+    #[error(
+        "this plan had {0} error(s) when it was made and cannot be applied; fix them and plan again"
+    )]
+    HadErrors(usize),
+    /// A gate stopped the plan when it was made.
+    #[error(
+        "safety gate {} stopped this plan when it was made ({}); a blocked plan is never applied: plan again (with the override, if intended) and review",
+        .0.id(), .1
+    )]
+    WasBlocked(GateKind, String),
+    /// The repo changed since planning.
+    #[error(
+        "the directory repo changed since this plan was made (digest {saved} ≠ {now}); plan again and review"
+    )]
+    Repo {
+        /// Digest in the plan.
+        saved: String,
+        /// Digest of the directory now.
+        now: String,
+    },
+    /// Overrides the plan was made with but apply was not given.
+    #[error(
+        "this plan was made with {}; pass the same flag(s) to apply to confirm them",
+        flags(.0)
+    )]
+    OverrideNotConfirmed(Vec<GateKind>),
+    /// The fresh plan is empty: the saved one was already applied.
+    #[error("already applied: the tenant already matches this plan; nothing to do")]
+    AlreadyApplied,
+    /// Some of the saved plan's operations are done, the others remain.
+    #[error(
+        "partly applied: {done} of the plan's {total} operations are already done; plan again and review what remains ({})",
+        .objects.join(", ")
+    )]
+    PartlyApplied {
+        /// Operations no longer needed.
+        done: usize,
+        /// Operations in the saved plan.
+        total: usize,
+        /// Objects of the remaining operations.
+        objects: Vec<String>,
+    },
+    /// The fresh plan differs from the saved one.
+    #[error(
+        "this plan is not what the repo and the tenant call for now (the tenant changed since it was made, or the file was edited); these objects differ: {}. Plan again and review",
+        .0.join(", ")
+    )]
+    Changed(Vec<String>),
+    /// Same operations, but objects they touch changed since the plan was made.
+    #[error(
+        "the tenant changed since this plan was made; these objects it touches are different now: {}. Plan again and review",
+        .0.join(", ")
+    )]
+    Touched(Vec<String>),
+    /// Same operations, but the order was changed in the file.
+    #[error(
+        "the plan's waves or dependencies differ from the ones entraform computes; the file was edited: plan again"
+    )]
+    Reordered,
+}
+
+fn flags(gates: &[GateKind]) -> String {
+    gates
+        .iter()
+        .map(|g| g.flag())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+impl Refusal {
+    /// `already applied` is not a failure: the outcome the plan was for holds.
+    pub fn is_success(&self) -> bool {
+        matches!(self, Refusal::AlreadyApplied)
+    }
+    /// Refusals that are a safety gate's doing (exit code 3).
+    pub fn is_gate(&self) -> bool {
+        matches!(
+            self,
+            Refusal::WasBlocked(..) | Refusal::OverrideNotConfirmed(_)
+        )
+    }
+}
+
+impl LoadedPlan {
+    /// Checks that need no tenant read: target, recorded errors and gates, repo
+    /// digest, and that every override the plan was made with is given again.
+    /// Returns the overrides that count for the fresh plan: only those given to
+    /// apply *and* recorded in the plan (what the reviewer saw).
+    pub fn check_before_read(
+        &self,
+        now: &Target,
+        desired_digest: &str,
+        given: &GateOverrides,
+    ) -> Result<GateOverrides, Refusal> {
+        let root = |s: &str| s.trim_end_matches('/').to_string();
+        if !self.target.tenant_id.eq_ignore_ascii_case(&now.tenant_id)
+            || root(&self.target.graph_root) != root(&now.graph_root)
+        {
+            return Err(Refusal::Target {
+                saved_tenant: self.target.tenant_id.clone(),
+                saved_root: self.target.graph_root.clone(),
+                now_tenant: now.tenant_id.clone(),
+                now_root: now.graph_root.clone(),
+            });
+        }
+        if !self.plan.errors.is_empty() {
+            return Err(Refusal::HadErrors(self.plan.errors.len()));
+        }
+        if let Some(g) = self.plan.gates.iter().find(|g| g.tripped && !g.overridden) {
+            return Err(Refusal::WasBlocked(g.gate, g.message.clone()));
+        }
+        if self.desired_digest != desired_digest {
+            return Err(Refusal::Repo {
+                saved: self.desired_digest.clone(),
+                now: desired_digest.to_string(),
+            });
+        }
+        let missing: Vec<GateKind> = self
+            .gate_overrides
+            .0
+            .iter()
+            .filter(|g| !given.allows(**g))
+            .copied()
+            .collect();
+        if !missing.is_empty() {
+            return Err(Refusal::OverrideNotConfirmed(missing));
+        }
+        Ok(GateOverrides(
+            self.gate_overrides
+                .0
+                .intersection(&given.0)
+                .copied()
+                .collect(),
+        ))
+    }
+
+    /// Compare the fresh plan (computed now, from the same repo) with the saved
+    /// one: its steps must be the same, and every object they touch must have
+    /// the fingerprint recorded. Gates are the caller's next check, on `fresh`.
+    pub fn check_fresh(&self, fresh: &Plan, live: &Live) -> Result<(), Refusal> {
+        if fresh.steps != self.plan.steps {
+            return Err(steps_differ(&self.plan.steps, &fresh.steps, live));
+        }
+        let now = fingerprints(live, &fresh.steps);
+        let mut changed: Vec<&String> = self
+            .fingerprints
+            .iter()
+            .filter(|(k, v)| now.get(*k) != Some(*v))
+            .map(|(k, _)| k)
+            .collect();
+        changed.extend(now.keys().filter(|k| !self.fingerprints.contains_key(*k)));
+        if changed.is_empty() {
+            return Ok(());
+        }
+        let names = Names::of(&fresh.steps, live);
+        let mut objects: Vec<String> = changed.iter().map(|k| names.describe(k)).collect();
+        objects.sort();
+        objects.dedup();
+        Err(Refusal::Touched(objects))
+    }
+}
+
+/// How the saved and the fresh steps differ, by object. Saved operations that
+/// the fresh plan no longer has are "done" when the tenant already shows their
+/// effect ([`op_done`]); anything else is a difference.
+fn steps_differ(saved: &[Step], fresh: &[Step], live: &Live) -> Refusal {
+    let mut count: HashMap<&Op, i64> = HashMap::new();
+    for s in saved {
+        *count.entry(&s.op).or_default() += 1;
+    }
+    for s in fresh {
+        *count.entry(&s.op).or_default() -= 1;
+    }
+    let mut done = 0usize;
+    let mut differ: Vec<String> = Vec::new();
+    for (op, n) in &count {
+        if *n > 0 && op_done(op, live) {
+            done += *n as usize;
+        } else if *n != 0 {
+            differ.push(op.object_key());
+        }
+    }
+    differ.sort();
+    differ.dedup();
+    if !differ.is_empty() {
+        return Refusal::Changed(differ);
+    }
+    if done == 0 {
+        return Refusal::Reordered;
+    }
+    if fresh.is_empty() {
+        return Refusal::AlreadyApplied;
+    }
+    let mut remaining: Vec<String> = fresh.iter().map(|s| s.op.object_key()).collect();
+    remaining.sort();
+    remaining.dedup();
+    Refusal::PartlyApplied {
+        done,
+        total: saved.len(),
+        objects: remaining,
+    }
+}
+
+/// Does the tenant already show this operation's effect? (Used only to tell an
+/// applied plan from a changed or edited one; session revocation cannot be
+/// observed and counts as done once the account is disabled or gone.)
+pub fn op_done(op: &Op, live: &Live) -> bool {
+    let user = |r: &UserRef| match &r.id {
+        Some(id) => live.user(id),
+        None => live.user_by_upn(r.upn.as_str()),
+    };
+    let group = |g: &crate::plan::op::GroupRef| match &g.id {
+        Some(id) => live.group(id),
+        None => live.groups_named(&g.name).first().copied(),
+    };
+    match op {
+        Op::CreateUser { upn, .. } => live.user_by_upn(upn.as_str()).is_some(),
+        Op::RestoreUser { user: u } => user(u).is_some(),
+        Op::UpdateUser { user: u, changes } => user(u).is_some_and(|lu| {
+            changes
+                .iter()
+                .all(|c| crate::diff::live_attr(lu, c.attr) == c.new)
+        }),
+        Op::EnableUser { user: u } => user(u).is_some_and(|lu| lu.account_enabled),
+        Op::DisableUser { user: u } => user(u).is_some_and(|lu| !lu.account_enabled),
+        Op::RevokeSessions { user: u } => user(u).is_none_or(|lu| !lu.account_enabled),
+        Op::DeleteUser { user: u } => u.id.as_ref().is_some_and(|id| live.user(id).is_none()),
+        Op::SetManager {
+            user: u, manager, ..
+        } => match (user(u), user(manager)) {
+            (Some(lu), Some(m)) => lu.manager.as_ref() == Some(&m.id),
+            _ => false,
+        },
+        Op::RemoveManager { user: u, .. } => user(u).is_some_and(|lu| lu.manager.is_none()),
+        Op::CreateGroup { name, .. } => !live.groups_named(name).is_empty(),
+        Op::UpdateGroup {
+            group: g,
+            new_description,
+            ..
+        } => group(g).is_some_and(|lg| {
+            lg.description.as_deref().filter(|d| !d.is_empty()) == new_description.as_deref()
+        }),
+        Op::AddMember { group: g, member } => match (group(g), user(member)) {
+            (Some(lg), Some(m)) => lg.has_member(&m.id),
+            _ => false,
+        },
+        Op::RemoveMember { group: g, member } => {
+            group(g).is_some_and(|lg| !lg.has_member(&member.id))
+        }
+        Op::AssignRole { role, principal } => user(principal).is_some_and(|p| {
+            live.assignments_of(&p.id).iter().any(|a| {
+                a.role_definition_id
+                    .eq_ignore_ascii_case(&role.definition_id)
+            })
+        }),
+        Op::RemoveRole { assignment_id, .. } => !live
+            .role_assignments()
+            .iter()
+            .any(|a| &a.id == assignment_id),
+    }
+}
+
+/// Names of the objects a plan's steps refer to, for messages (never an opaque id when a name is known).
+struct Names {
+    by_id: HashMap<String, String>,
+}
+
+impl Names {
+    fn of(steps: &[Step], live: &Live) -> Names {
+        let mut by_id: HashMap<String, String> = HashMap::new();
+        fn note(by_id: &mut HashMap<String, String>, r: &UserRef) {
+            if let Some(id) = &r.id {
+                by_id.insert(id.0.clone(), r.upn.as_str().to_string());
+            }
+        }
+        for s in steps {
+            let mut user = |r: &UserRef| note(&mut by_id, r);
+            match &s.op {
+                Op::RestoreUser { user: u }
+                | Op::UpdateUser { user: u, .. }
+                | Op::EnableUser { user: u }
+                | Op::DisableUser { user: u }
+                | Op::RevokeSessions { user: u }
+                | Op::DeleteUser { user: u }
+                | Op::RemoveManager { user: u, .. }
+                | Op::AssignRole { principal: u, .. } => user(u),
+                Op::SetManager {
+                    user: u, manager, ..
+                } => {
+                    user(u);
+                    user(manager);
+                }
+                Op::AddMember { group, member } => {
+                    user(member);
+                    if let Some(id) = &group.id {
+                        by_id.insert(id.0.clone(), format!("group:{}", group.name));
+                    }
+                }
+                Op::UpdateGroup { group, .. } | Op::RemoveMember { group, .. } => {
+                    if let Some(id) = &group.id {
+                        by_id.insert(id.0.clone(), format!("group:{}", group.name));
+                    }
+                }
+                Op::CreateUser { upn, .. } => {
+                    by_id.insert(format!("upn:{}", upn.key()), upn.as_str().to_string());
+                }
+                Op::CreateGroup { name, .. } => {
+                    by_id.insert(
+                        format!("group-name:{}", name.to_lowercase()),
+                        format!("group:{name}"),
+                    );
+                }
+                Op::RemoveRole { .. } => {}
+            }
+            match &s.op {
+                Op::AddMember { member: u, .. } | Op::AssignRole { principal: u, .. }
+                    if u.id.is_none() =>
+                {
+                    by_id.insert(format!("upn:{}", u.upn.key()), u.upn.as_str().to_string());
+                }
+                _ => {}
+            }
+            match &s.op {
+                Op::RemoveMember { member: p, .. } | Op::RemoveRole { principal: p, .. } => {
+                    let name = p
+                        .upn
+                        .as_ref()
+                        .map(|u| u.as_str().to_string())
+                        .or_else(|| live.user(&p.id).map(|u| u.upn.as_str().to_string()));
+                    if let Some(name) = name {
+                        by_id.entry(p.id.0.clone()).or_insert(name);
+                    }
+                }
+                _ => {}
+            }
+        }
+        Names { by_id }
+    }
+
+    fn name(&self, id: &str) -> String {
+        self.by_id
+            .get(id)
+            .cloned()
+            .unwrap_or_else(|| format!("object {id}"))
+    }
+
+    /// A fingerprint key in words.
+    fn describe(&self, key: &str) -> String {
+        if let Some(name) = self.by_id.get(key) {
+            name.clone()
+        } else if let Some(id) = key.strip_prefix("user:") {
+            self.name(id)
+        } else if let Some(id) = key.strip_prefix("group:") {
+            self.name(id)
+        } else if let Some(id) = key.strip_prefix("roles:") {
+            format!("the roles of {}", self.name(id))
+        } else if let Some(upn) = key.strip_prefix("upn:") {
+            upn.to_string()
+        } else if let Some(name) = key.strip_prefix("group-name:") {
+            format!("group:{name}")
+        } else {
+            key.to_string()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::live::{LiveParts, LiveUser};
+    use crate::model::{ObjectId, Upn};
+    use crate::plan::saved::test_support::sample;
+
+    #[test]
+    fn an_empty_fresh_plan_is_already_applied_only_when_the_effects_are_there() {
+        let saved = sample();
+        let mut parts = LiveParts::default();
+        let mut a = LiveUser::new(ObjectId("id-a".into()), Upn::new_unchecked("a@contoso.com"));
+        a.account_enabled = false;
+        parts.users.push(a);
+        let disabled = Live::from_parts(parts);
+        assert_eq!(
+            steps_differ(&saved.steps, &[], &disabled),
+            Refusal::AlreadyApplied
+        );
+        // Still enabled: the saved steps were never done (an edited file, or a changed tenant).
+        let mut parts = LiveParts::default();
+        parts.users.push(LiveUser::new(
+            ObjectId("id-a".into()),
+            Upn::new_unchecked("a@contoso.com"),
+        ));
+        let enabled = Live::from_parts(parts);
+        assert_eq!(
+            steps_differ(&saved.steps, &[], &enabled),
+            Refusal::Changed(vec!["a@contoso.com".into()])
+        );
+    }
+}
