@@ -133,7 +133,8 @@ impl Args {
             ReportFormat::Markdown => report.to_markdown(),
             ReportFormat::Json => report.to_json(),
         };
-        std::fs::write(path, text)
+        // Directory data: private like the plan file and the journal.
+        crate::private_file::write_private(path, text.as_bytes())
             .with_context(|| format!("cannot write the drift report {}", path.display()))
     }
 

@@ -156,6 +156,23 @@ fn plan_journal_and_state_dir_are_private() {
         let p = e.unwrap().path();
         assert_eq!(mode(&p), 0o600, "{}", p.display());
     }
+
+    // The drift report lists directory values too: private as well.
+    let report = d.join("drift.md");
+    let o = cli_support::run(
+        &t,
+        &[
+            "reconcile",
+            "examples/desired-state",
+            "--dry-run",
+            "--report",
+            report.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    assert!(std::fs::read_to_string(&report).unwrap().contains("drift"));
+    assert_eq!(mode(&report), 0o600, "the drift report holds directory data");
 }
 
 #[test]
