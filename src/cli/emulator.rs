@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 
 use super::Exit;
-use crate::emulator::{Emulator, EmulatorConfig, FaultConfig, Seed, SyntheticSpec};
+use crate::emulator::{BatchOrder, Emulator, EmulatorConfig, FaultConfig, Seed, SyntheticSpec};
 
 /// Arguments of `entraform emulator`.
 #[derive(Debug, clap::Args)]
@@ -25,9 +25,28 @@ pub struct Args {
     #[arg(long, value_name = "USERS,GROUPS,MEMBERSHIPS", conflicts_with = "seed")]
     pub synthetic: Option<String>,
 
-    /// Address to listen on (port 0 picks a free port).
+    /// Address to listen on (port 0 picks a free port); loopback only unless --allow-remote.
     #[arg(long, default_value = "127.0.0.1:0", env = "ENTRAFORM_EMULATOR_ADDR")]
     pub addr: SocketAddr,
+
+    /// Allow a non-loopback --addr. The /_emulator control endpoints need no token:
+    /// anyone who reaches the port can read the tenant and switch faults.
+    #[arg(long, env = "ENTRAFORM_EMULATOR_ALLOW_REMOTE")]
+    pub allow_remote: bool,
+
+    /// Run $batch items that do not depend on each other in the order drawn from
+    /// this seed (default: a random seed, printed at start; Graph promises no order).
+    #[arg(long, value_name = "N", conflicts_with = "batch_in_order")]
+    pub shuffle_seed: Option<u64>,
+
+    /// Run $batch items in list order (gentler than Graph; for debugging a client).
+    #[arg(long)]
+    pub batch_in_order: bool,
+
+    /// Delta rounds after a token return only id and the changed properties
+    /// (as with `Prefer: return=minimal`), manager@delta only when it changed, in shuffled order.
+    #[arg(long, env = "ENTRAFORM_EMULATOR_DELTA_MINIMAL")]
+    pub delta_minimal: bool,
 
     /// Seed for fault decisions and generated ids (same seed, same run).
     #[arg(long, default_value_t = 0)]
@@ -93,6 +112,11 @@ pub struct Args {
     #[arg(long, value_name = "DURATION", default_value = "7d", value_parser = crate::lock::parse_duration, env = "ENTRAFORM_EMULATOR_DELTA_TOKEN_LIFETIME")]
     pub delta_token_lifetime: std::time::Duration,
 
+    /// Work one request may do: filter clauses evaluated × objects (and manager
+    /// levels expanded), shared by a $batch's items; beyond it the request gets 400.
+    #[arg(long, value_name = "UNITS", default_value_t = crate::emulator::limits::MAX_WORK)]
+    pub max_work: u64,
+
     /// On Ctrl-C, write the final tenant (seed format, no secrets) to this file.
     #[arg(long, value_name = "FILE")]
     pub dump_state: Option<PathBuf>,
@@ -128,6 +152,14 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
         expand_page_cap: args.expand_page_cap,
         delta_member_cap: args.delta_member_cap,
         delta_token_lifetime: args.delta_token_lifetime,
+        batch_order: match (args.shuffle_seed, args.batch_in_order) {
+            (_, true) => BatchOrder::Listed,
+            (Some(seed), false) => BatchOrder::Seeded(seed),
+            (None, false) => BatchOrder::Random,
+        },
+        delta_minimal: args.delta_minimal,
+        allow_remote: args.allow_remote,
+        max_work: args.max_work,
         faults: FaultConfig {
             seed: args.fault_seed,
             latency_ms: args.latency_ms,

@@ -151,11 +151,17 @@ pub fn list(ctx: &Ctx, t: &Tenant, req: &ApiRequest) -> GraphResult<ApiResponse>
     let sel = p.select.clone();
     let order = p.order;
     listing::page(
-        ctx.urls,
+        ctx,
         req,
         &p,
         context,
-        || listing::count_matching(t.admin_units.values().map(|u| &u.obj), p.filter.as_ref()),
+        || {
+            listing::count_matching(
+                ctx,
+                t.admin_units.values().map(|u| &u.obj),
+                p.filter.as_ref(),
+            )
+        },
         |after| unit_keys(t, order, after),
         |id| t.admin_units.get(id).map(|u| &u.obj.props),
         |id| {

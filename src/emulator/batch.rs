@@ -1,6 +1,12 @@
 //! `POST /$batch`: up to 20 requests with relative URLs, per-item status,
 //! headers and body, `dependsOn` ordering (dependents of a failed request get
 //! 424), and per-item throttling.
+//!
+//! Items that do not depend on each other run in an order Graph does not
+//! promise ("Individual responses might appear in a different order than the
+//! requests", concepts/json-batching.md): with a shuffle seed the emulator
+//! draws one (from the seed and the batch's content, so the same batch under
+//! the same seed runs the same way) and answers in the order it ran them.
 
 use std::collections::{HashMap, HashSet};
 
@@ -8,8 +14,9 @@ use serde_json::{Map, Value, json};
 
 use super::error::GraphError;
 use super::http::{ApiRequest, ApiResponse, Body};
+use super::odata::Work;
 use super::server::Shared;
-use super::util::parse_query;
+use super::util::{Rng, parse_query};
 
 /// Most requests one batch may hold.
 pub const MAX_BATCH: usize = 20;
@@ -106,7 +113,66 @@ fn parse_items(body: Option<&Value>) -> Result<Vec<Item>, GraphError> {
             }
         }
     }
+    if has_cycle(&items) {
+        return Err(bad(
+            "Invalid batch payload format: dependsOn forms a cycle.",
+        ));
+    }
     Ok(items)
+}
+
+/// Whether `dependsOn` forms a cycle (checked before any item runs).
+fn has_cycle(items: &[Item]) -> bool {
+    let mut done = vec![false; items.len()];
+    let mut left = items.len();
+    loop {
+        let ready: Vec<usize> = (0..items.len())
+            .filter(|&i| !done[i] && deps_done(&items[i], items, &done))
+            .collect();
+        if ready.is_empty() {
+            return left > 0;
+        }
+        for i in ready {
+            done[i] = true;
+            left -= 1;
+        }
+    }
+}
+
+fn deps_done(it: &Item, items: &[Item], done: &[bool]) -> bool {
+    it.depends_on.iter().all(|d| {
+        items
+            .iter()
+            .position(|x| x.id.eq_ignore_ascii_case(d))
+            .is_some_and(|j| done[j])
+    })
+}
+
+/// The order to try items in: list order, or a permutation drawn from the
+/// seed mixed with the batch's content (FNV-1a of ids, methods and URLs).
+fn try_order(items: &[Item], seed: Option<u64>) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..items.len()).collect();
+    let Some(seed) = seed else {
+        return order;
+    };
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for it in items {
+        for b in it
+            .id
+            .bytes()
+            .chain(it.method.bytes())
+            .chain(it.url.bytes())
+            .chain([0])
+        {
+            h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    let mut rng = Rng::new(seed ^ h);
+    for i in (1..order.len()).rev() {
+        let j = rng.below(i as u64 + 1) as usize;
+        order.swap(i, j);
+    }
+    order
 }
 
 fn item_request(it: &Item) -> Result<ApiRequest, GraphError> {
@@ -168,60 +234,61 @@ pub fn run(
     scope: &str,
     request_id: &str,
     client_request_id: &str,
+    work: &Work,
 ) -> Result<ApiResponse, GraphError> {
     let items = parse_items(outer.body.as_ref())?;
     let mut status: HashMap<String, u16> = HashMap::new();
     let mut out = Vec::with_capacity(items.len());
-    let mut done = vec![false; items.len()];
-    // Run in list order, deferring an item until everything it depends on has run.
-    while done.iter().any(|d| !d) {
-        let mut progressed = false;
-        for (i, it) in items.iter().enumerate() {
-            if done[i]
-                || !it
-                    .depends_on
-                    .iter()
-                    .all(|d| status.contains_key(&d.to_lowercase()))
-            {
-                continue;
-            }
-            done[i] = true;
-            progressed = true;
-            let failed_dep = it
+    let mut pending = try_order(&items, shared.shuffle_seed());
+    // Each step runs the first pending item (in the drawn order) whose
+    // dependencies have all run; `parse_items` refused cycles, so one is ready.
+    while !pending.is_empty() {
+        let Some(pos) = pending.iter().position(|&i| {
+            items[i]
                 .depends_on
                 .iter()
-                .find(|d| status.get(&d.to_lowercase()).is_some_and(|s| *s >= 400));
-            let resp = match (failed_dep, item_request(it)) {
-                (Some(d), _) => {
-                    let e = GraphError::new(
-                        424,
-                        "FailedDependency",
-                        format!("The request depends on request '{d}', which failed."),
-                    );
-                    shared.error_response(&e, request_id, client_request_id)
-                }
-                (None, Err(e)) => shared.error_response(&e, request_id, client_request_id),
-                (None, Ok(req)) if req.segments().first().map(String::as_str) == Some("$batch") => {
-                    shared.error_response(
-                        &bad("A batch cannot contain a batch."),
-                        request_id,
-                        client_request_id,
-                    )
-                }
-                (None, Ok(req)) => {
-                    let (route, resp) = shared.exec(&req, scope, request_id, client_request_id);
-                    shared.metrics().record_inner(&route, resp.status);
-                    resp
-                }
-            };
-            status.insert(it.id.to_lowercase(), resp.status);
-            out.push(item_json(&it.id, resp));
-        }
-        if !progressed {
+                .all(|d| status.contains_key(&d.to_lowercase()))
+        }) else {
             return Err(bad(
                 "Invalid batch payload format: dependsOn forms a cycle.",
             ));
-        }
+        };
+        let it = &items[pending.remove(pos)];
+        let failed_dep = it
+            .depends_on
+            .iter()
+            .find(|d| status.get(&d.to_lowercase()).is_some_and(|s| *s >= 400));
+        let resp = match (failed_dep, item_request(it)) {
+            (Some(d), _) => {
+                let e = GraphError::new(
+                    424,
+                    "FailedDependency",
+                    format!("The request depends on request '{d}', which failed."),
+                );
+                shared.error_response(&e, request_id, client_request_id)
+            }
+            (None, Err(e)) => shared.error_response(&e, request_id, client_request_id),
+            (None, Ok(req)) if req.segments().first().map(String::as_str) == Some("$batch") => {
+                shared.error_response(
+                    &bad("A batch cannot contain a batch."),
+                    request_id,
+                    client_request_id,
+                )
+            }
+            (None, Ok(mut req)) => {
+                // The item is addressed to the same host as the batch.
+                if req.header("host").is_none()
+                    && let Some(h) = outer.header("host")
+                {
+                    req.headers.push(("host".into(), h.to_string()));
+                }
+                let (route, resp) = shared.exec(&req, scope, request_id, client_request_id, work);
+                shared.metrics().record_inner(&route, resp.status);
+                resp
+            }
+        };
+        status.insert(it.id.to_lowercase(), resp.status);
+        out.push(item_json(&it.id, resp));
     }
     Ok(ApiResponse::json(200, json!({ "responses": out })))
 }

@@ -8,6 +8,12 @@
 //!
 //! `manager` may be selected on `/users/delta`: it comes back as
 //! `manager@delta` (the current manager, or the removed one with `@removed`).
+//!
+//! The change log records what each change touched (the whole object, some
+//! properties, the manager), so a round after a token leaves out objects
+//! whose changes are all to properties not tracked, and — with `Prefer:
+//! return=minimal` or in the minimal mode (`EmulatorConfig::delta_minimal`) —
+//! gives an updated object as `id` plus what changed, pages shuffled.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -19,9 +25,9 @@ use super::http::{ApiRequest, ApiResponse};
 use super::odata::Query;
 use super::render;
 use super::router::Ctx;
-use super::schema::{GROUP_PROPERTIES, USER_PROPERTIES, canonical};
-use super::state::{Kind, Tenant};
-use super::util::{hex, now_secs, unhex};
+use super::schema::{GROUP_DEFAULT, GROUP_PROPERTIES, USER_DEFAULT, USER_PROPERTIES, canonical};
+use super::state::{Changed, Kind, Object, Tenant};
+use super::util::{Rng, hex, now_secs, unhex};
 
 /// Objects per delta page unless `Prefer: odata.maxpagesize=N` asks otherwise.
 pub const DELTA_PAGE: usize = 200;
@@ -162,18 +168,97 @@ fn round(
     Ok((token, shown_select))
 }
 
-fn candidates(t: &Tenant, kind: Kind, tok: &Token) -> BTreeSet<String> {
-    let mut ids: BTreeSet<String> = t
-        .change_log
-        .range(tok.since + 1..)
-        .filter(|(_, (k, _))| *k == kind)
-        .map(|(_, (_, id))| id.clone())
-        .collect();
+/// What changed in one object since a token.
+#[derive(Debug, Default)]
+struct Changes {
+    /// Created, restored or removed.
+    whole: bool,
+    /// Properties set (canonical names).
+    props: BTreeSet<String>,
+    /// The manager link (users).
+    manager: bool,
+    /// Memberships (groups).
+    members: bool,
+}
+
+impl Changes {
+    /// Whether the change shows in a round tracking the properties
+    /// `tracked` (the selection, or the default set): Graph leaves out objects
+    /// whose changes are all to properties not selected ("If a change occurs
+    /// to a property that is not selected, the resource for which that
+    /// property changed does not appear", concepts/delta-query-overview.md).
+    fn shows(&self, tracked: &[&str], manager: bool, members: bool) -> bool {
+        self.whole
+            || (manager && self.manager)
+            || (members && self.members)
+            || self.props.iter().any(|p| tracked.contains(&p.as_str()))
+    }
+}
+
+/// The objects of a type changed after the token, with what changed.
+fn candidates(t: &Tenant, kind: Kind, tok: &Token) -> BTreeMap<String, Changes> {
+    let mut ids: BTreeMap<String, Changes> = BTreeMap::new();
+    for (_, c) in t.change_log.range(tok.since.saturating_add(1)..) {
+        if c.kind != kind {
+            continue;
+        }
+        let e = ids.entry(c.id.clone()).or_default();
+        match &c.what {
+            Changed::Whole => e.whole = true,
+            Changed::Props(p) => e.props.extend(p.iter().cloned()),
+            Changed::Manager => e.manager = true,
+        }
+    }
     if kind == Kind::Group {
         let start = t.member_log.partition_point(|e| e.seq <= tok.since);
-        ids.extend(t.member_log[start..].iter().map(|e| e.group.clone()));
+        for e in &t.member_log[start..] {
+            ids.entry(e.group.clone()).or_default().members = true;
+        }
     }
     ids
+}
+
+/// Whether this request gets minimal items: the emulator's minimal mode, or
+/// Graph's `Prefer: return=minimal` ("return only the object properties that
+/// have changed since the last round", api-reference/v1.0/api/user-delta.md).
+fn wants_minimal(ctx: &Ctx, req: &ApiRequest) -> bool {
+    ctx.delta_minimal
+        || req.header("prefer").is_some_and(|p| {
+            p.split(',')
+                .any(|x| x.trim().eq_ignore_ascii_case("return=minimal"))
+        })
+}
+
+/// In the minimal mode, the items of a page in a shuffled order (Graph: "Do
+/// not assume a specific sequence of the responses returned from a delta
+/// query", concepts/delta-query-overview.md), drawn from the shuffle seed and
+/// the page's position so a replay gives the same order.
+fn shuffle_page(ctx: &Ctx, tok: &Token, value: &mut [Value]) {
+    if !ctx.delta_minimal || value.len() < 2 {
+        return;
+    }
+    let mut h: u64 = ctx.shuffle_seed.unwrap_or(0x5eed) ^ tok.since.rotate_left(17);
+    for b in tok.after.bytes() {
+        h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+    }
+    let mut rng = Rng::new(h);
+    for i in (1..value.len()).rev() {
+        let j = rng.below(i as u64 + 1) as usize;
+        value.swap(i, j);
+    }
+}
+
+/// `id` and the changed properties among those tracked (a removed value
+/// as `null`).
+fn changed_only(obj: &Object, tracked: &[&str], c: &Changes) -> Map<String, Value> {
+    let mut m = Map::new();
+    m.insert("id".into(), json!(obj.id));
+    for p in &c.props {
+        if tracked.contains(&p.as_str()) && p != "passwordProfile" {
+            m.insert(p.clone(), obj.props.get(p).cloned().unwrap_or(Value::Null));
+        }
+    }
+    m
 }
 
 fn removed(t: &Tenant, id: &str) -> Value {
@@ -258,11 +343,19 @@ pub fn users(ctx: &Ctx, t: &Tenant, req: &ApiRequest) -> GraphResult<ApiResponse
         }
         v
     });
-    let render_one = |id: &str| -> Value {
+    let minimal = tok.since > 0 && wants_minimal(ctx, req);
+    let tracked: Vec<&str> = sel.clone().unwrap_or_else(|| USER_DEFAULT.to_vec());
+    let render_one = |id: &str, changes: Option<&Changes>| -> Value {
         match t.users.get(id) {
             Some(u) => {
-                let mut m = render::user(u, sel.as_deref());
-                if with_manager && let Some(d) = manager_delta(t, id, tok.since) {
+                let partial = changes.filter(|c| minimal && !c.whole);
+                let mut m = match partial {
+                    Some(c) => changed_only(u, &tracked, c),
+                    None => render::user(u, sel.as_deref()),
+                };
+                // In the minimal mode manager@delta comes only when it changed.
+                let manager = with_manager && partial.is_none_or(|c| c.manager);
+                if manager && let Some(d) = manager_delta(t, id, tok.since) {
                     m.insert("manager@delta".into(), d);
                 }
                 Value::Object(m)
@@ -270,18 +363,24 @@ pub fn users(ctx: &Ctx, t: &Tenant, req: &ApiRequest) -> GraphResult<ApiResponse
             None => removed(t, id),
         }
     };
-    let (value, last) = if tok.since == 0 {
+    let (mut value, last) = if tok.since == 0 {
         take(
             t.users
                 .range::<String, _>(bounds(&tok.after))
                 .map(|(k, _)| k),
             size,
-            render_one,
+            |id| render_one(id, None),
         )
     } else {
         let ids = candidates(t, Kind::User, &tok);
-        take(ids.range::<String, _>(bounds(&tok.after)), size, render_one)
+        let shown = ids
+            .range::<String, _>(bounds(&tok.after))
+            .filter(|(id, c)| !t.users.contains_key(*id) || c.shows(&tracked, with_manager, false));
+        take(shown.map(|(id, _)| id), size, |id| {
+            render_one(id, ids.get(id))
+        })
     };
+    shuffle_page(ctx, &tok, &mut value);
     Ok(finish(
         ctx,
         "users",
@@ -371,13 +470,26 @@ pub fn groups(ctx: &Ctx, t: &Tenant, req: &ApiRequest) -> GraphResult<ApiRespons
         }
     };
     let cap = ctx.delta_member_cap;
+    let minimal = tok.since > 0 && wants_minimal(ctx, req);
+    let tracked: Vec<&str> = sel.clone().unwrap_or_else(|| GROUP_DEFAULT.to_vec());
+    let changes = if tok.since == 0 {
+        BTreeMap::new()
+    } else {
+        candidates(t, Kind::Group, &tok)
+    };
     // One group item with its members after `after` (all when `None`), and
     // the last member shown when the rest follows on the next page.
     let render_from = |id: &str, after: Option<&str>| -> (Value, Option<String>) {
         let Some(g) = t.groups.get(id) else {
             return (removed(t, id), None);
         };
-        let mut m = render::group(&g.obj, sel.as_deref());
+        let partial = changes.get(id).filter(|c| minimal && !c.whole);
+        let mut m = match (partial, after) {
+            // A continuation of a split group carries its members only.
+            (Some(_), Some(_)) => Map::from_iter([("id".to_string(), json!(id))]),
+            (Some(c), None) => changed_only(&g.obj, &tracked, c),
+            (None, _) => render::group(&g.obj, sel.as_deref()),
+        };
         let mut resume = None;
         if tok.members {
             // Sorted by member id in both cases.
@@ -412,7 +524,6 @@ pub fn groups(ctx: &Ctx, t: &Tenant, req: &ApiRequest) -> GraphResult<ApiRespons
         }
         (Value::Object(m), resume)
     };
-    let candidates_set;
     let ids: Box<dyn Iterator<Item = &String>> = if tok.since == 0 {
         Box::new(
             t.groups
@@ -420,8 +531,14 @@ pub fn groups(ctx: &Ctx, t: &Tenant, req: &ApiRequest) -> GraphResult<ApiRespons
                 .map(|(k, _)| k),
         )
     } else {
-        candidates_set = candidates(t, Kind::Group, &tok);
-        Box::new(candidates_set.range::<String, _>(bounds(&tok.after)))
+        Box::new(
+            changes
+                .range::<String, _>(bounds(&tok.after))
+                .filter(|(id, c)| {
+                    !t.groups.contains_key(*id) || c.shows(&tracked, false, tok.members)
+                })
+                .map(|(id, _)| id),
+        )
     };
     let mut value = Vec::new();
     let mut last: Option<(String, Option<String>)> = None;
@@ -451,6 +568,6 @@ pub fn groups(ctx: &Ctx, t: &Tenant, req: &ApiRequest) -> GraphResult<ApiRespons
             }
         }
     }
-    let shown_select = shown_ctx;
-    Ok(finish(ctx, "groups", shown_select, &tok, value, last))
+    shuffle_page(ctx, &tok, &mut value);
+    Ok(finish(ctx, "groups", shown_ctx, &tok, value, last))
 }

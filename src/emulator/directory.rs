@@ -82,7 +82,7 @@ pub fn list(ctx: &Ctx, t: &Tenant, req: &ApiRequest, cast: &str) -> GraphResult<
         .filter(|(id, d)| {
             filter
                 .as_ref()
-                .is_none_or(|f| odata::eval(f, id, &d.obj.props))
+                .is_none_or(|f| ctx.eval(f, id, &d.obj.props))
         })
         .collect();
     let count = (q.count && q.eventual).then_some(matching.len());
@@ -190,6 +190,9 @@ pub fn restore(ctx: &Ctx, t: &mut Tenant, id: &str) -> GraphResult<ApiResponse> 
         return Err(GraphError::not_found(id));
     };
     d.obj.props.remove("deletedDateTime");
+    // A restored object replicates like a new one: for a while reads of it
+    // may miss (the replication-delay fault), as right after a create.
+    d.obj.created_at = Some(std::time::Instant::now());
     if let Some(upn) = original {
         d.obj.props.insert("userPrincipalName".into(), json!(upn));
     }

@@ -258,7 +258,7 @@ fn list(ctx: &Ctx, t: &Tenant, req: &ApiRequest) -> GraphResult<ApiResponse> {
         .map(|r| role_json(t, r))
         .filter(|m| {
             let id = m["id"].as_str().unwrap_or("").to_string();
-            filter.as_ref().is_none_or(|f| odata::eval(f, &id, m))
+            filter.as_ref().is_none_or(|f| ctx.eval(f, &id, m))
         })
         .map(|m| Value::Object(project(m, sel.as_deref())))
         .collect();
@@ -392,7 +392,7 @@ fn members_count(t: &Tenant, req: &ApiRequest, key: Key) -> GraphResult<ApiRespo
 /// `POST /directoryRoles/{key}/members/$ref`: a tenant-scope role assignment.
 fn add_member(ctx: &Ctx, t: &mut Tenant, req: &ApiRequest, key: Key) -> GraphResult<ApiResponse> {
     let r = find(t, key)?;
-    let target = ref_body_id(req)?;
+    let target = ref_body_id(ctx.urls, req)?;
     let principal = t
         .resolve_principal(&target)
         .ok_or_else(|| GraphError::not_found(&target))?;

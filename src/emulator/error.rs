@@ -20,6 +20,11 @@ pub enum EmulatorError {
     /// Binding the listening socket or building the runtime failed.
     #[error("cannot start the emulator: {0}")]
     Io(#[from] std::io::Error),
+    /// A non-loopback address without `allow_remote` (`--allow-remote`).
+    #[error(
+        "refusing to listen on {0}: the emulator's /_emulator control endpoints need no token, so it listens on loopback only; pass --allow-remote (EmulatorConfig.allow_remote) to listen on another address"
+    )]
+    RemoteNotAllowed(std::net::SocketAddr),
     /// The background server thread ended before reporting its address.
     #[error("the emulator thread stopped unexpectedly")]
     ThreadGone,

@@ -7,7 +7,7 @@ use std::time::Instant;
 use serde_json::{Map, Value, json};
 
 use super::error::{GraphError, GraphResult};
-use super::http::{ApiRequest, ApiResponse, id_from_odata_id, ref_body_id};
+use super::http::{ApiRequest, ApiResponse, own_hosts, parse_odata_ref, ref_body_id};
 use super::listing::{self, Spec};
 use super::odata::Query;
 use super::render;
@@ -63,11 +63,11 @@ pub fn list(ctx: &Ctx, t: &Tenant, req: &ApiRequest) -> GraphResult<ApiResponse>
     let context = ctx.urls.collection_context("groups", p.select.as_deref());
     let sel = p.select.clone();
     listing::page(
-        ctx.urls,
+        ctx,
         req,
         &p,
         context,
-        || listing::count_matching(t.groups.values().map(|g| &g.obj), p.filter.as_ref()),
+        || listing::count_matching(ctx, t.groups.values().map(|g| &g.obj), p.filter.as_ref()),
         |after| listing::group_keys(t, p.order, after),
         |id| t.groups.get(id).map(|g| &g.obj.props),
         |id| {
@@ -106,6 +106,7 @@ pub fn get(ctx: &Ctx, t: &Tenant, req: &ApiRequest, id: &str) -> GraphResult<Api
 fn bind_list(
     ctx: &Ctx,
     t: &Tenant,
+    req: &ApiRequest,
     body: &Map<String, Value>,
     key: &str,
 ) -> GraphResult<Vec<String>> {
@@ -123,12 +124,20 @@ fn bind_list(
             arr.len()
         )));
     }
+    let hosts = own_hosts(ctx.urls, req);
+    let nav = key.trim_end_matches("@odata.bind");
     let mut out = Vec::with_capacity(arr.len());
     for item in arr {
+        // Graph's wording: "Invalid URL format specified in @odata.bind for owners"
+        // (microsoftgraph/microsoft-graph-docs-contrib issue #3524).
         let id = item
             .as_str()
-            .and_then(id_from_odata_id)
-            .ok_or_else(|| GraphError::bad_request(format!("Invalid URL in '{key}'.")))?;
+            .and_then(|u| parse_odata_ref(u, &hosts))
+            .ok_or_else(|| {
+                GraphError::bad_request(format!(
+                    "Invalid URL format specified in @odata.bind for {nav}"
+                ))
+            })?;
         let oid = t
             .resolve_object(&id)
             .ok_or_else(|| GraphError::not_found(&id))?;
@@ -171,7 +180,12 @@ fn dynamic_rules(props: &Map<String, Value>) -> GraphResult<bool> {
 /// `POST /groups`
 pub fn create(ctx: &Ctx, t: &mut Tenant, req: &ApiRequest) -> GraphResult<ApiResponse> {
     let body = req.body_object()?;
-    let mut props = writable_props(body, GROUP_PROPERTIES, schema::GROUP_READ_ONLY, "Group")?;
+    let mut props = writable_props(
+        body,
+        GROUP_PROPERTIES,
+        schema::GROUP_READ_ONLY,
+        super::prop_types::group_prop,
+    )?;
     for r in schema::GROUP_REQUIRED {
         if props.get(*r).is_none_or(Value::is_null) {
             return Err(GraphError::bad_request(format!(
@@ -186,8 +200,8 @@ pub fn create(ctx: &Ctx, t: &mut Tenant, req: &ApiRequest) -> GraphResult<ApiRes
             .entry("membershipRuleProcessingState")
             .or_insert(json!("On"));
     }
-    let members = bind_list(ctx, t, body, "members@odata.bind")?;
-    bind_list(ctx, t, body, "owners@odata.bind")?;
+    let members = bind_list(ctx, t, req, body, "members@odata.bind")?;
+    bind_list(ctx, t, req, body, "owners@odata.bind")?;
     if dynamic && !members.is_empty() {
         return Err(GraphError::denied());
     }
@@ -237,9 +251,14 @@ pub fn create(ctx: &Ctx, t: &mut Tenant, req: &ApiRequest) -> GraphResult<ApiRes
 pub fn update(ctx: &Ctx, t: &mut Tenant, req: &ApiRequest, id: &str) -> GraphResult<ApiResponse> {
     let id = find(ctx, t, id)?;
     let body = req.body_object()?;
-    let props = writable_props(body, GROUP_PROPERTIES, schema::GROUP_READ_ONLY, "Group")?;
-    let members = bind_list(ctx, t, body, "members@odata.bind")?;
-    bind_list(ctx, t, body, "owners@odata.bind")?;
+    let props = writable_props(
+        body,
+        GROUP_PROPERTIES,
+        schema::GROUP_READ_ONLY,
+        super::prop_types::group_prop,
+    )?;
+    let members = bind_list(ctx, t, req, body, "members@odata.bind")?;
+    bind_list(ctx, t, req, body, "owners@odata.bind")?;
     let group = &t.groups[&id];
     let mut merged = group.obj.props.clone();
     merged.extend(props.clone());
@@ -262,7 +281,7 @@ pub fn update(ctx: &Ctx, t: &mut Tenant, req: &ApiRequest, id: &str) -> GraphRes
         };
         g.obj.props = merged;
         t.insert_group(g);
-        t.touch(&id);
+        t.touch_props(&id, props.keys().cloned());
     }
     for m in members {
         t.add_member_raw(&id, &m, true);
@@ -333,7 +352,7 @@ pub fn add_member(
     id: &str,
 ) -> GraphResult<ApiResponse> {
     let id = find(ctx, t, id)?;
-    let target = ref_body_id(req)?;
+    let target = ref_body_id(ctx.urls, req)?;
     let mid = t
         .resolve_object(&target)
         .ok_or_else(|| GraphError::not_found(&target))?;

@@ -171,33 +171,113 @@ impl Urls {
     }
 }
 
-/// Extract an object id from an `@odata.id` URL (`…/directoryObjects/{id}`, `…/users/{id}`, `…/users('{id}')`).
-pub fn id_from_odata_id(url: &str) -> Option<String> {
-    let path = url.split(['?', '#']).next()?;
-    let last = path.trim_end_matches('/').rsplit('/').next()?;
-    let last = percent_decode(last, false);
-    let id = if let Some(open) = last.find('(') {
-        last[open + 1..]
-            .trim_end_matches(')')
-            .trim_matches('\'')
-            .to_string()
-    } else {
-        last
+/// Microsoft Graph's hosts in the global and national clouds (Microsoft's
+/// *National cloud deployments* table), accepted over `https` in references.
+pub const GRAPH_HOSTS: &[&str] = &[
+    "graph.microsoft.com",
+    "graph.microsoft.us",
+    "dod-graph.microsoft.us",
+    "microsoftgraph.chinacloudapi.cn",
+];
+
+/// Entity sets a directory-object reference may name.
+const REF_SETS: &[&str] = &["directoryObjects", "users", "groups", "servicePrincipals"];
+
+/// Type casts allowed after the key (`…/{id}/microsoft.graph.user`).
+const REF_CASTS: &[&str] = &[
+    "microsoft.graph.directoryObject",
+    "microsoft.graph.user",
+    "microsoft.graph.group",
+    "microsoft.graph.servicePrincipal",
+];
+
+/// The object id in an `@odata.id` reference, if the URL is one Graph
+/// accepts: `https://{Graph host}/{v1.0|beta}/{directoryObjects|users|groups|servicePrincipals}/{id}`
+/// (or `…/users('{id}')`, optionally followed by a `microsoft.graph.*` cast),
+/// or the same path on the emulator's own host (`own_hosts`, `http` or
+/// `https`). Anything else — another host, no version segment, another entity
+/// set, extra segments, a query — is refused. Graph's documented examples all
+/// use this form (`https://graph.microsoft.com/v1.0/directoryObjects/{id}`,
+/// `…/users/{id}`); a malformed one is answered "Invalid URL format specified
+/// in payload." (microsoftgraph/msgraph-sdk-powershell issues #3150, #3177).
+pub fn parse_odata_ref(url: &str, own_hosts: &[String]) -> Option<String> {
+    let (scheme, rest) = url.split_once("://")?;
+    let scheme = scheme.to_ascii_lowercase();
+    let (authority, path) = rest.split_once('/')?;
+    if path.contains(['?', '#']) || authority.contains('@') {
+        return None;
+    }
+    let host = authority.to_ascii_lowercase();
+    let graph_host = scheme == "https"
+        && GRAPH_HOSTS
+            .iter()
+            .any(|h| host == *h || host.strip_suffix(":443") == Some(*h));
+    let own_host = (scheme == "http" || scheme == "https")
+        && own_hosts.iter().any(|h| h.eq_ignore_ascii_case(&host));
+    if !graph_host && !own_host {
+        return None;
+    }
+    let segs: Vec<&str> = path.split('/').collect();
+    let (version, rest) = segs.split_first()?;
+    if !matches!(*version, "v1.0" | "beta") {
+        return None;
+    }
+    let (set, key, cast) = match rest {
+        [set_key] => {
+            // users('{id}') or users({id})
+            let open = set_key.find('(')?;
+            let inner = set_key[open + 1..].strip_suffix(')')?;
+            let inner = inner
+                .strip_prefix('\'')
+                .and_then(|i| i.strip_suffix('\''))
+                .unwrap_or(inner);
+            (&set_key[..open], inner, None)
+        }
+        [set, key] => (*set, *key, None),
+        [set, key, cast] => (*set, *key, Some(*cast)),
+        _ => return None,
     };
-    (!id.is_empty()).then_some(id)
+    if !REF_SETS.iter().any(|s| s.eq_ignore_ascii_case(set)) {
+        return None;
+    }
+    if cast.is_some_and(|c| !REF_CASTS.iter().any(|x| x.eq_ignore_ascii_case(c))) {
+        return None;
+    }
+    let id = percent_decode(key, false);
+    let id = id.trim();
+    (!id.is_empty() && !id.contains(['/', '(', ')', '\''])).then(|| id.to_string())
+}
+
+/// The hosts (`host[:port]`) under which the emulator itself is reached: its
+/// bound address, and the `Host` the request was sent to.
+pub fn own_hosts(urls: &Urls, req: &ApiRequest) -> Vec<String> {
+    let mut hosts = Vec::with_capacity(2);
+    if let Some((_, authority)) = urls.base.split_once("://") {
+        hosts.push(authority.trim_end_matches('/').to_string());
+    }
+    if let Some(h) = req.header("host") {
+        hosts.push(h.trim().to_string());
+    }
+    hosts
+}
+
+/// Graph's 400 for a reference URL it does not accept, in a `$ref` body.
+pub fn invalid_ref_url() -> GraphError {
+    GraphError::bad_request("Invalid URL format specified in payload.")
 }
 
 /// The `@odata.id` reference in a `$ref` body.
-pub fn ref_body_id(req: &ApiRequest) -> GraphResult<String> {
+pub fn ref_body_id(urls: &Urls, req: &ApiRequest) -> GraphResult<String> {
     let body = req.body_object()?;
-    body.get("@odata.id")
+    let url = body
+        .get("@odata.id")
         .and_then(Value::as_str)
-        .and_then(id_from_odata_id)
         .ok_or_else(|| {
             GraphError::bad_request(
                 "Invalid request body: an '@odata.id' reference to a directory object is required.",
             )
-        })
+        })?;
+    parse_odata_ref(url, &own_hosts(urls, req)).ok_or_else(invalid_ref_url)
 }
 
 /// Encode a keyset position (order tag, sort key, id) as an opaque token.
@@ -264,15 +344,52 @@ mod tests {
     use super::*;
 
     #[test]
-    fn odata_ids() {
-        assert_eq!(
-            id_from_odata_id("https://graph.microsoft.com/v1.0/directoryObjects/abc").as_deref(),
-            Some("abc")
-        );
-        assert_eq!(
-            id_from_odata_id("https://graph.microsoft.com/v1.0/users('x@y.com')").as_deref(),
-            Some("x@y.com")
-        );
+    fn odata_refs_graph_accepts() {
+        let own = vec!["127.0.0.1:4000".to_string()];
+        let ok = |u: &str| parse_odata_ref(u, &own);
+        for (url, id) in [
+            (
+                "https://graph.microsoft.com/v1.0/directoryObjects/abc",
+                "abc",
+            ),
+            (
+                "https://graph.microsoft.com/v1.0/users('x@y.com')",
+                "x@y.com",
+            ),
+            ("https://GRAPH.microsoft.com:443/beta/groups/g1", "g1"),
+            ("https://graph.microsoft.us/v1.0/servicePrincipals/s", "s"),
+            ("https://dod-graph.microsoft.us/v1.0/users/u", "u"),
+            ("https://microsoftgraph.chinacloudapi.cn/v1.0/users/u", "u"),
+            ("http://127.0.0.1:4000/v1.0/directoryObjects/abc", "abc"),
+            (
+                "https://graph.microsoft.com/v1.0/directoryObjects/abc/microsoft.graph.user",
+                "abc",
+            ),
+            (
+                "https://graph.microsoft.com/v1.0/users/a%40b.com",
+                "a@b.com",
+            ),
+        ] {
+            assert_eq!(ok(url).as_deref(), Some(id), "{url}");
+        }
+        for url in [
+            "https://evil.example/v1.0/directoryObjects/abc",
+            "http://graph.microsoft.com/v1.0/directoryObjects/abc",
+            "https://graph.microsoft.com/directoryObjects/abc",
+            "https://graph.microsoft.com/v2.0/directoryObjects/abc",
+            "https://graph.microsoft.com/v1.0/applications/abc",
+            "https://graph.microsoft.com/v1.0/directoryObjects/abc/extra/x",
+            "https://graph.microsoft.com/v1.0/directoryObjects/abc/Microsoft.DirectoryServices.User",
+            "https://graph.microsoft.com/v1.0/directoryObjects/",
+            "https://graph.microsoft.com/v1.0/directoryObjects/abc?x=1",
+            "https://user@graph.microsoft.com/v1.0/directoryObjects/abc",
+            "http://127.0.0.1:4001/v1.0/directoryObjects/abc",
+            "directoryObjects/abc",
+            "abc",
+            "",
+        ] {
+            assert_eq!(ok(url), None, "{url}");
+        }
     }
 
     #[test]

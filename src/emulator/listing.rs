@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 
 use super::error::{GraphError, GraphResult};
 use super::http::{
-    ApiRequest, ApiResponse, Body, Urls, collection, decode_token, encode_token, take_page,
+    ApiRequest, ApiResponse, Body, collection, decode_token, encode_token, take_page,
 };
 use super::odata::{self, Expr, Query};
 use super::schema::{FilterKind, canonical};
@@ -107,7 +107,7 @@ pub fn prepare(req: &ApiRequest, spec: &Spec) -> GraphResult<Prepared> {
         Some(text) => {
             let search = odata::parse_search(text, spec.searchable, spec.resource)?;
             Some(match filter {
-                Some(f) => Expr::And(Box::new(f), Box::new(search)),
+                Some(f) => Expr::And(vec![f, search]),
                 None => search,
             })
         }
@@ -202,7 +202,7 @@ pub fn id_keys<'a>(
 /// finds the object for the filter, `render` makes each item.
 #[allow(clippy::too_many_arguments)]
 pub fn page<'a, K, G, R>(
-    urls: &Urls,
+    ctx: &super::router::Ctx,
     req: &ApiRequest,
     p: &Prepared,
     context: String,
@@ -223,13 +223,15 @@ where
     };
     let matches = |id: &str| match &p.filter {
         None => true,
-        Some(f) => get(id).is_some_and(|m| odata::eval(f, id, m)),
+        Some(f) => get(id).is_some_and(|m| ctx.eval(f, id, m)),
     };
     let count = (p.q.count && p.q.eventual).then(total_for_count);
     let (ids, next) = take_page(keys(after), p.q.page_size(), matches);
     let value: Vec<Value> = ids.iter().filter_map(|id| render(id)).collect();
-    let next = next
-        .map(|(k, id)| urls.next_link(&req.path, &p.q.passthrough, &encode_token(tag, &k, &id)));
+    let next = next.map(|(k, id)| {
+        ctx.urls
+            .next_link(&req.path, &p.q.passthrough, &encode_token(tag, &k, &id))
+    });
     Ok(ApiResponse::json(
         200,
         collection(context, count, next, value),
@@ -237,10 +239,14 @@ where
 }
 
 /// Count matches of a filter over objects (for `$count`).
-pub fn count_matching<'a>(objs: impl Iterator<Item = &'a Object>, filter: Option<&Expr>) -> usize {
+pub fn count_matching<'a>(
+    ctx: &super::router::Ctx,
+    objs: impl Iterator<Item = &'a Object>,
+    filter: Option<&Expr>,
+) -> usize {
     match filter {
         None => objs.count(),
-        Some(f) => objs.filter(|o| odata::eval(f, &o.id, &o.props)).count(),
+        Some(f) => objs.filter(|o| ctx.eval(f, &o.id, &o.props)).count(),
     }
 }
 
@@ -278,7 +284,7 @@ pub fn directory_objects(
         order: Order::Id,
     };
     page(
-        ctx.urls,
+        ctx,
         req,
         &p,
         ctx.urls.context("directoryObjects"),

@@ -18,9 +18,11 @@ pub mod error;
 pub mod faults;
 pub mod groups;
 pub mod http;
+pub mod limits;
 pub mod listing;
 pub mod metrics;
 pub mod odata;
+pub mod prop_types;
 pub mod rbac;
 pub mod render;
 pub mod roles;
@@ -41,5 +43,6 @@ pub use seed::{
     SYNTHETIC_CLIENT_SECRET, Seed, SyntheticSpec,
 };
 pub use server::{
-    BackgroundEmulator, Emulator, EmulatorConfig, EmulatorHandle, REPORTED_EXPAND_PAGE_CAP,
+    BackgroundEmulator, BatchOrder, Emulator, EmulatorConfig, EmulatorHandle,
+    REPORTED_EXPAND_PAGE_CAP, SHUFFLE_SEED_ENV,
 };

@@ -5,6 +5,7 @@
 use serde_json::{Map, Value};
 
 use super::error::{GraphError, GraphResult};
+use super::limits::{self, MAX_CLAUSES, MAX_DEPTH};
 use super::schema::{FilterKind, canonical};
 
 /// Largest `$top` Graph accepts on directory collections.
@@ -51,14 +52,10 @@ impl Query {
             eventual,
             ..Query::default()
         };
+        check_option_names(params)?;
         for (raw_name, value) in params {
             let name = raw_name.trim();
-            let lname = name.to_ascii_lowercase();
-            let lname = if lname.starts_with('$') || !lname.starts_with("%24") {
-                lname
-            } else {
-                lname.replacen("%24", "$", 1)
-            };
+            let lname = option_name(name);
             match lname.as_str() {
                 "$skiptoken" => {
                     q.skiptoken = Some(value.clone());
@@ -73,6 +70,7 @@ impl Query {
             q.passthrough.push((name.to_string(), value.clone()));
             match lname.as_str() {
                 "$select" => {
+                    limits::check_nesting(value)?;
                     q.select = Some(
                         value
                             .split(',')
@@ -93,6 +91,7 @@ impl Query {
                     }
                 },
                 "$orderby" => {
+                    limits::check_nesting(value)?;
                     let v = value.trim();
                     let (prop, desc) = match v.rsplit_once(' ') {
                         Some((p, dir)) if dir.eq_ignore_ascii_case("desc") => (p.trim(), true),
@@ -106,7 +105,10 @@ impl Query {
                     }
                     q.orderby = Some((prop.to_string(), desc));
                 }
-                "$expand" => q.expand = Some(value.trim().to_string()),
+                "$expand" => {
+                    limits::check_nesting(value)?;
+                    q.expand = Some(value.trim().to_string())
+                }
                 "$search" => q.search = Some(value.clone()),
                 "$skip" => {
                     return Err(GraphError::bad_request(
@@ -159,6 +161,53 @@ impl Query {
         }
         Ok(Some(out))
     }
+}
+
+/// The system query options the emulator knows (those it serves and those it
+/// refuses with Graph's specific message).
+const KNOWN_OPTIONS: &[&str] = &[
+    "$select",
+    "$top",
+    "$filter",
+    "$count",
+    "$orderby",
+    "$expand",
+    "$search",
+    "$skiptoken",
+    "$deltatoken",
+    "$skip",
+    "$format",
+    "$apply",
+    "$compute",
+    "$levels",
+];
+
+/// A query parameter name lower-cased, with a still-encoded `%24` read as `$`.
+fn option_name(name: &str) -> String {
+    let lname = name.trim().to_ascii_lowercase();
+    if !lname.starts_with('$') && lname.starts_with("%24") {
+        lname.replacen("%24", "$", 1)
+    } else {
+        lname
+    }
+}
+
+/// Refuse `$`-prefixed parameters that are not system query options, as Graph's
+/// directory service does: 400 `Request_BadRequest` "Unrecognized query argument
+/// specified: 'x'." (the wording of Microsoft's known issue on `$search` with an
+/// encoded `&`, and of microsoftgraph/microsoft-graph-docs issue #3879).
+/// Parameters without `$` are custom query options and are ignored.
+pub fn check_option_names(params: &[(String, String)]) -> GraphResult<()> {
+    for (raw, _) in params {
+        let name = option_name(raw);
+        if name.starts_with('$') && !KNOWN_OPTIONS.contains(&name.as_str()) {
+            return Err(GraphError::bad_request(format!(
+                "Unrecognized query argument specified: '{}'.",
+                raw.trim()
+            )));
+        }
+    }
+    Ok(())
 }
 
 fn parse_top(value: &str) -> GraphResult<usize> {
@@ -227,10 +276,10 @@ impl Cmp {
 /// A parsed `$filter` expression.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Expr {
-    /// `a and b`
-    And(Box<Expr>, Box<Expr>),
-    /// `a or b`
-    Or(Box<Expr>, Box<Expr>),
+    /// `a and b and …` (n-ary, so a long chain of clauses is one level deep)
+    And(Vec<Expr>),
+    /// `a or b or …` (n-ary)
+    Or(Vec<Expr>),
     /// `not a`
     Not(Box<Expr>),
     /// `prop op literal`
@@ -328,6 +377,10 @@ struct Parser<'a> {
     toks: Vec<Tok>,
     pos: usize,
     src: &'a str,
+    /// Current nesting (parentheses and `not`), bounded by [`MAX_DEPTH`].
+    depth: usize,
+    /// Clauses and `in` values so far, bounded by [`MAX_CLAUSES`].
+    clauses: usize,
 }
 
 impl Parser<'_> {
@@ -346,28 +399,53 @@ impl Parser<'_> {
             Err(filter_syntax(self.src))
         }
     }
+    /// One level deeper (a parenthesis or `not`); Graph's OData parser refuses
+    /// deep expressions, and this parser recurses once per level.
+    fn enter(&mut self) -> GraphResult<()> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return Err(limits::too_deep());
+        }
+        Ok(())
+    }
+    fn clause(&mut self, n: usize) -> GraphResult<()> {
+        self.clauses += n;
+        if self.clauses > MAX_CLAUSES {
+            return Err(limits::too_many_clauses("$filter", self.clauses));
+        }
+        Ok(())
+    }
     fn or(&mut self) -> GraphResult<Expr> {
-        let mut l = self.and()?;
+        let mut items = vec![self.and()?];
         while self.peek_kw("or") {
             self.pos += 1;
-            let r = self.and()?;
-            l = Expr::Or(Box::new(l), Box::new(r));
+            items.push(self.and()?);
         }
-        Ok(l)
+        Ok(if items.len() == 1 {
+            items.swap_remove(0)
+        } else {
+            Expr::Or(items)
+        })
     }
     fn and(&mut self) -> GraphResult<Expr> {
-        let mut l = self.unary()?;
+        let mut items = vec![self.unary()?];
         while self.peek_kw("and") {
             self.pos += 1;
-            let r = self.unary()?;
-            l = Expr::And(Box::new(l), Box::new(r));
+            items.push(self.unary()?);
         }
-        Ok(l)
+        Ok(if items.len() == 1 {
+            items.swap_remove(0)
+        } else {
+            Expr::And(items)
+        })
     }
     fn unary(&mut self) -> GraphResult<Expr> {
         if self.peek_kw("not") {
             self.pos += 1;
-            return Ok(Expr::Not(Box::new(self.unary()?)));
+            self.enter()?;
+            let inner = self.unary()?;
+            self.depth -= 1;
+            return Ok(Expr::Not(Box::new(inner)));
         }
         self.primary()
     }
@@ -386,11 +464,14 @@ impl Parser<'_> {
     fn primary(&mut self) -> GraphResult<Expr> {
         match self.next() {
             Some(Tok::LParen) => {
+                self.enter()?;
                 let e = self.or()?;
                 self.expect(Tok::RParen)?;
+                self.depth -= 1;
                 Ok(e)
             }
             Some(Tok::Ident(name)) => {
+                self.clause(1)?;
                 let lname = name.to_ascii_lowercase();
                 if (lname == "startswith" || lname == "endswith")
                     && self.toks.get(self.pos) == Some(&Tok::LParen)
@@ -439,6 +520,7 @@ impl Parser<'_> {
                     let mut items = vec![self.literal()?];
                     while self.toks.get(self.pos) == Some(&Tok::Comma) {
                         self.pos += 1;
+                        self.clause(1)?;
                         items.push(self.literal()?);
                     }
                     self.expect(Tok::RParen)?;
@@ -471,6 +553,8 @@ pub fn parse_filter(s: &str) -> GraphResult<Expr> {
         toks,
         pos: 0,
         src: s,
+        depth: 0,
+        clauses: 0,
     };
     let e = p.or()?;
     if p.pos != p.toks.len() {
@@ -511,8 +595,8 @@ pub fn check_filter(
         }
     }
     Ok(match e {
-        Expr::And(a, b) => Expr::And(Box::new(rec(a)?), Box::new(rec(b)?)),
-        Expr::Or(a, b) => Expr::Or(Box::new(rec(a)?), Box::new(rec(b)?)),
+        Expr::And(items) => Expr::And(items.iter().map(rec).collect::<GraphResult<_>>()?),
+        Expr::Or(items) => Expr::Or(items.iter().map(rec).collect::<GraphResult<_>>()?),
         Expr::Not(a) => {
             if !advanced {
                 return Err(GraphError::needs_advanced("Not"));
@@ -578,7 +662,7 @@ pub const MAX_OR_CLAUSES: usize = 15;
 
 fn or_clauses(e: &Expr) -> usize {
     match e {
-        Expr::Or(a, b) => or_clauses(a) + or_clauses(b),
+        Expr::Or(items) => items.iter().map(or_clauses).sum(),
         _ => 1,
     }
 }
@@ -589,14 +673,43 @@ fn unsupported_clause(prop: &str, resource: &str) -> GraphError {
     ))
 }
 
+/// Case-insensitive comparison as Graph's directory compares strings,
+/// without allocating when both sides are ASCII (the common case, and the
+/// inner loop of every filtered listing).
+fn ci_cmp(a: &str, b: &str) -> std::cmp::Ordering {
+    if a.is_ascii() && b.is_ascii() {
+        a.bytes()
+            .map(|c| c.to_ascii_lowercase())
+            .cmp(b.bytes().map(|c| c.to_ascii_lowercase()))
+    } else {
+        a.to_lowercase().cmp(&b.to_lowercase())
+    }
+}
+
+fn ci_starts_with(s: &str, prefix: &str) -> bool {
+    if s.is_ascii() && prefix.is_ascii() {
+        s.len() >= prefix.len()
+            && s.as_bytes()[..prefix.len()].eq_ignore_ascii_case(prefix.as_bytes())
+    } else {
+        s.to_lowercase().starts_with(&prefix.to_lowercase())
+    }
+}
+
+fn ci_ends_with(s: &str, suffix: &str) -> bool {
+    if s.is_ascii() && suffix.is_ascii() {
+        s.len() >= suffix.len()
+            && s.as_bytes()[s.len() - suffix.len()..].eq_ignore_ascii_case(suffix.as_bytes())
+    } else {
+        s.to_lowercase().ends_with(&suffix.to_lowercase())
+    }
+}
+
 fn lit_matches(v: Option<&Value>, lit: &Lit) -> Option<std::cmp::Ordering> {
     use std::cmp::Ordering;
     match (v, lit) {
         (None | Some(Value::Null), Lit::Null) => Some(Ordering::Equal),
         (None | Some(Value::Null), _) | (_, Lit::Null) => None,
-        (Some(Value::String(s)), Lit::Str(l) | Lit::Raw(l)) => {
-            Some(s.to_lowercase().cmp(&l.to_lowercase()))
-        }
+        (Some(Value::String(s)), Lit::Str(l) | Lit::Raw(l)) => Some(ci_cmp(s, l)),
         (Some(Value::Bool(b)), Lit::Bool(l)) => Some(b.cmp(l)),
         (Some(Value::Number(n)), Lit::Raw(l)) => {
             let (a, b) = (n.as_f64()?, l.parse::<f64>().ok()?);
@@ -608,20 +721,57 @@ fn lit_matches(v: Option<&Value>, lit: &Lit) -> Option<std::cmp::Ordering> {
 
 /// Evaluate a checked filter against an object's id and JSON properties.
 pub fn eval(e: &Expr, id: &str, obj: &Map<String, Value>) -> bool {
+    eval_with(e, id, obj, &Work::unlimited())
+}
+
+/// [`eval`], spending one unit of `work` per clause evaluated; once the
+/// request's budget is spent every object fails to match and the request
+/// is answered with [`limits::too_much_work`].
+pub fn eval_with(e: &Expr, id: &str, obj: &Map<String, Value>, work: &Work) -> bool {
+    if work.exhausted() {
+        return false;
+    }
     let idv = Value::String(id.to_string());
-    eval_in(e, &idv, obj)
+    eval_in(e, &idv, obj, work)
 }
 
 fn field<'a>(p: &str, id: &'a Value, obj: &'a Map<String, Value>) -> Option<&'a Value> {
     if p == "id" { Some(id) } else { obj.get(p) }
 }
 
-fn eval_in(e: &Expr, id: &Value, obj: &Map<String, Value>) -> bool {
-    use std::cmp::Ordering::*;
+/// Whether `term` (lower-case) starts the value or one of its words.
+fn search_matches(s: &str, term: &str) -> bool {
+    if ci_starts_with(s, term) {
+        return true;
+    }
+    if s.is_ascii() {
+        s.split(|c: char| !c.is_ascii_alphanumeric())
+            .any(|w| !w.is_empty() && ci_starts_with(w, term))
+    } else {
+        let s = s.to_lowercase();
+        s.split(|c: char| !c.is_alphanumeric())
+            .any(|w| !w.is_empty() && w.starts_with(term))
+    }
+}
+
+/// Work units of one node: a `$search` term splits the value into words, so
+/// it counts as three comparisons (measured: about three times as slow).
+fn cost(e: &Expr) -> u64 {
     match e {
-        Expr::And(a, b) => eval_in(a, id, obj) && eval_in(b, id, obj),
-        Expr::Or(a, b) => eval_in(a, id, obj) || eval_in(b, id, obj),
-        Expr::Not(a) => !eval_in(a, id, obj),
+        Expr::Search(..) => 3,
+        _ => 1,
+    }
+}
+
+fn eval_in(e: &Expr, id: &Value, obj: &Map<String, Value>, work: &Work) -> bool {
+    use std::cmp::Ordering::*;
+    if !work.spend(cost(e)) {
+        return false;
+    }
+    match e {
+        Expr::And(items) => items.iter().all(|x| eval_in(x, id, obj, work)),
+        Expr::Or(items) => items.iter().any(|x| eval_in(x, id, obj, work)),
+        Expr::Not(a) => !eval_in(a, id, obj, work),
         Expr::Compare(p, op, lit) => {
             let ord = lit_matches(field(p, id, obj), lit);
             match op {
@@ -633,31 +783,67 @@ fn eval_in(e: &Expr, id: &Value, obj: &Map<String, Value>) -> bool {
                 Cmp::Lt => ord == Some(Less),
             }
         }
-        Expr::In(p, items) => items
-            .iter()
-            .any(|l| lit_matches(field(p, id, obj), l) == Some(Equal)),
+        Expr::In(p, items) => {
+            let v = field(p, id, obj);
+            work.spend(items.len() as u64) && items.iter().any(|l| lit_matches(v, l) == Some(Equal))
+        }
         Expr::StartsWith(p, v) => field(p, id, obj)
             .and_then(Value::as_str)
-            .is_some_and(|s| s.to_lowercase().starts_with(&v.to_lowercase())),
+            .is_some_and(|s| ci_starts_with(s, v)),
         Expr::EndsWith(p, v) => field(p, id, obj)
             .and_then(Value::as_str)
-            .is_some_and(|s| s.to_lowercase().ends_with(&v.to_lowercase())),
+            .is_some_and(|s| ci_ends_with(s, v)),
         Expr::Any(p, lit) => field(p, id, obj)
             .and_then(Value::as_array)
             .is_some_and(|a| a.iter().any(|v| lit_matches(Some(v), lit) == Some(Equal))),
-        Expr::Search(p, term) => {
-            let matches = |s: &str| {
-                let s = s.to_lowercase();
-                s.starts_with(term.as_str())
-                    || s.split(|c: char| !c.is_alphanumeric())
-                        .any(|w| !w.is_empty() && w.starts_with(term.as_str()))
-            };
-            match field(p, id, obj) {
-                Some(Value::String(v)) => matches(v),
-                Some(Value::Array(a)) => a.iter().filter_map(Value::as_str).any(matches),
-                _ => false,
-            }
+        Expr::Search(p, term) => match field(p, id, obj) {
+            Some(Value::String(v)) => search_matches(v, term),
+            Some(Value::Array(a)) => a
+                .iter()
+                .filter_map(Value::as_str)
+                .any(|v| search_matches(v, term)),
+            _ => false,
+        },
+    }
+}
+
+/// A request's budget of filter work (clauses evaluated, manager levels
+/// expanded), shared by the items of a `$batch`: the bound on the time one
+/// request may hold the tenant.
+#[derive(Debug)]
+pub struct Work {
+    left: std::cell::Cell<u64>,
+    exhausted: std::cell::Cell<bool>,
+}
+
+impl Work {
+    /// A budget of `units`.
+    pub fn new(units: u64) -> Self {
+        Work {
+            left: std::cell::Cell::new(units),
+            exhausted: std::cell::Cell::new(false),
         }
+    }
+
+    /// No bound (for callers outside a request).
+    pub fn unlimited() -> Self {
+        Self::new(u64::MAX)
+    }
+
+    /// Spend `n` units; `false` (and exhausted from now on) if they are not left.
+    pub fn spend(&self, n: u64) -> bool {
+        let left = self.left.get();
+        if self.exhausted.get() || left < n {
+            self.exhausted.set(true);
+            return false;
+        }
+        self.left.set(left - n);
+        true
+    }
+
+    /// Whether the budget ran out.
+    pub fn exhausted(&self) -> bool {
+        self.exhausted.get()
     }
 }
 
@@ -672,7 +858,12 @@ pub fn parse_search(s: &str, searchable: &[&'static str], resource: &str) -> Gra
     let mut ors: Vec<Expr> = Vec::new();
     let mut ands: Vec<Expr> = Vec::new();
     let mut rest = s.trim();
+    let mut clauses = 0usize;
     loop {
+        clauses += 1;
+        if clauses > MAX_CLAUSES {
+            return Err(limits::too_many_clauses("$search", clauses));
+        }
         let body = rest.strip_prefix('"').ok_or_else(bad)?;
         let end = body.find('"').ok_or_else(bad)?;
         let clause = &body[..end];
@@ -692,19 +883,21 @@ pub fn parse_search(s: &str, searchable: &[&'static str], resource: &str) -> Gra
         rest = after.trim_start();
         match op {
             "AND" => {}
-            "OR" => ors.push(fold(std::mem::take(&mut ands), Expr::And)),
+            "OR" => ors.push(join(std::mem::take(&mut ands), Expr::And)),
             _ => return Err(bad()),
         }
     }
-    ors.push(fold(ands, Expr::And));
-    Ok(fold(ors, Expr::Or))
+    ors.push(join(ands, Expr::And));
+    Ok(join(ors, Expr::Or))
 }
 
-fn fold(mut items: Vec<Expr>, join: fn(Box<Expr>, Box<Expr>) -> Expr) -> Expr {
-    let first = items.remove(0);
-    items
-        .into_iter()
-        .fold(first, |acc, e| join(Box::new(acc), Box::new(e)))
+/// One clause as itself, several joined n-ary.
+fn join(mut items: Vec<Expr>, make: fn(Vec<Expr>) -> Expr) -> Expr {
+    if items.len() == 1 {
+        items.swap_remove(0)
+    } else {
+        make(items)
+    }
 }
 
 /// `$expand=manager(...)` parsed.
@@ -861,6 +1054,81 @@ mod tests {
             .join(" or ");
         let e = parse_filter(&ors).unwrap();
         assert!(check_filter(&e, props, "user", "User", kind, false).is_err());
+    }
+
+    #[test]
+    fn nesting_and_clauses_are_bounded() {
+        let nested = |n: usize| format!("{}id eq 'x'{}", "(".repeat(n), ")".repeat(n));
+        assert!(parse_filter(&nested(MAX_DEPTH)).is_ok());
+        let e = parse_filter(&nested(MAX_DEPTH + 1)).unwrap_err();
+        assert_eq!(e.message, "Recursion depth exceeded allowed limit.");
+        // Far beyond the limit: refused, not a stack overflow.
+        assert!(parse_filter(&nested(1_000_000)).is_err());
+        let nots = |n: usize| format!("{}accountEnabled eq true", "not ".repeat(n));
+        assert!(parse_filter(&nots(MAX_DEPTH)).is_ok());
+        assert!(parse_filter(&nots(100_000)).is_err());
+        // A long chain is one flat level, not a deep tree.
+        let chain = vec!["mail eq 'a'"; MAX_CLAUSES].join(" and ");
+        match parse_filter(&chain).unwrap() {
+            Expr::And(items) => assert_eq!(items.len(), MAX_CLAUSES),
+            other => panic!("{other:?}"),
+        }
+        let too_many = vec!["mail eq 'a'"; MAX_CLAUSES + 1].join(" or ");
+        assert_eq!(
+            parse_filter(&too_many).unwrap_err().code,
+            "Request_UnsupportedQuery"
+        );
+        let terms = vec!["\"mail:a\""; MAX_CLAUSES + 1].join(" OR ");
+        assert!(parse_search(&terms, &["mail"], "User").is_err());
+    }
+
+    #[test]
+    fn the_work_budget_stops_evaluation() {
+        let e = parse_filter("mail eq 'a' or mail eq 'b' or mail eq 'c'").unwrap();
+        let o = obj(json!({"mail": "c"}));
+        let w = Work::new(3);
+        assert!(
+            !eval_with(&e, "1", &o, &w),
+            "the third clause is over budget"
+        );
+        assert!(w.exhausted());
+        assert!(eval_with(&e, "1", &o, &Work::new(4)));
+    }
+
+    #[test]
+    fn unknown_dollar_options_fail() {
+        let q = |k: &str| Query::parse(&[(k.to_string(), "1".to_string())], false);
+        assert_eq!(
+            q("$foo").unwrap_err().message,
+            "Unrecognized query argument specified: '$foo'."
+        );
+        assert!(q("%24bar").is_err());
+        assert!(q("foo").is_ok());
+        assert!(q("$TOP").is_ok());
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig {
+            cases: 512,
+            failure_persistence: None,
+            ..proptest::prelude::ProptestConfig::default()
+        })]
+
+        /// Any text as `$filter`, `$search` or any option: an answer, never a panic.
+        #[test]
+        fn any_option_text_is_answered(text in "\\PC{0,200}|[()a-z '\",:/]{0,400}") {
+            let _ = parse_filter(&text);
+            let _ = parse_search(&text, &["displayName", "mail"], "User");
+            for name in ["$filter", "$select", "$orderby", "$expand", "$top", "$search", "$count", "$x"] {
+                let _ = Query::parse(&[(name.to_string(), text.clone())], true);
+            }
+            if let Ok(e) = parse_filter(&text) {
+                let props = super::super::schema::USER_PROPERTIES;
+                if let Ok(c) = check_filter(&e, props, "user", "User", super::super::schema::user_filter_kind, true) {
+                    let _ = eval(&c, "1", &obj(json!({"displayName": text, "mail": "a@b"})));
+                }
+            }
+        }
     }
 
     #[test]

@@ -67,7 +67,7 @@ pub fn list_definitions(ctx: &Ctx, t: &Tenant, req: &ApiRequest) -> GraphResult<
         .filter(|(d, j)| {
             filter
                 .as_ref()
-                .is_none_or(|f| j.as_object().is_some_and(|m| odata::eval(f, &d.id, m)))
+                .is_none_or(|f| j.as_object().is_some_and(|m| ctx.eval(f, &d.id, m)))
         })
         .map(|(_, j)| select_keys(j, sel.as_deref()))
         .collect();
@@ -141,7 +141,7 @@ pub fn list_assignments(ctx: &Ctx, t: &Tenant, req: &ApiRequest) -> GraphResult<
     let mut value = Vec::new();
     for a in t.assignments.values() {
         let m = assignment_json(a);
-        if filter.as_ref().is_some_and(|f| !odata::eval(f, &a.id, &m)) {
+        if filter.as_ref().is_some_and(|f| !ctx.eval(f, &a.id, &m)) {
             continue;
         }
         let mut v = select_keys(Value::Object(m), sel.as_deref());

@@ -3,7 +3,7 @@
 
 use serde_json::{Map, Value, json};
 
-use super::odata::ExpandManager;
+use super::odata::{ExpandManager, Work};
 use super::schema::{GROUP_DEFAULT, GROUP_PROPERTIES, USER_DEFAULT, USER_PROPERTIES, canonical};
 use super::state::{Kind, Object, Tenant};
 
@@ -89,26 +89,35 @@ pub fn check_mixed_select(select: Option<&[String]>) -> Result<(), super::error:
 }
 
 /// Attach `manager` to a rendered user per `$expand=manager` (and `$levels`).
-pub fn expand_manager(t: &Tenant, user_id: &str, m: &mut Map<String, Value>, e: &ExpandManager) {
+/// Each level costs one unit of the request's work budget; when it runs out
+/// the chain stops (and the request is answered with the budget error).
+pub fn expand_manager(
+    work: &Work,
+    t: &Tenant,
+    user_id: &str,
+    m: &mut Map<String, Value>,
+    e: &ExpandManager,
+) {
     let depth = e.levels.unwrap_or(1);
     let sel: Option<Vec<&'static str>> = e.select.as_ref().map(|s| {
         s.iter()
             .filter_map(|n| canonical(USER_PROPERTIES, n))
             .collect()
     });
-    if let Some(v) = manager_chain(t, user_id, depth, sel.as_deref(), &mut vec![user_id]) {
+    if let Some(v) = manager_chain(work, t, user_id, depth, sel.as_deref(), &mut vec![user_id]) {
         m.insert("manager".into(), v);
     }
 }
 
 fn manager_chain<'a>(
+    work: &Work,
     t: &'a Tenant,
     user_id: &str,
     depth: usize,
     sel: Option<&[&str]>,
     seen: &mut Vec<&'a str>,
 ) -> Option<Value> {
-    if depth == 0 {
+    if depth == 0 || !work.spend(1) {
         return None;
     }
     let (mid, mgr) = t
@@ -120,7 +129,7 @@ fn manager_chain<'a>(
     }
     seen.push(mid.as_str());
     let mut m = user(mgr, sel);
-    if let Some(next) = manager_chain(t, mid, depth - 1, sel, seen) {
+    if let Some(next) = manager_chain(work, t, mid, depth - 1, sel, seen) {
         m.insert("manager".into(), next);
     }
     Some(with_type(Kind::User, m))

@@ -12,6 +12,7 @@ use super::error::{GraphError, GraphResult};
 use super::faults::FaultState;
 use super::groups;
 use super::http::{ApiRequest, ApiResponse, Urls};
+use super::odata::{self, Expr, Work};
 use super::rbac;
 use super::service_principals::{self, SpKey};
 use super::state::Tenant;
@@ -29,9 +30,25 @@ pub struct Ctx<'a> {
     pub delta_member_cap: usize,
     /// Delta tokens older than this are rejected with `syncStateNotFound`.
     pub delta_token_lifetime_secs: u64,
+    /// Seed of the shuffles (`$batch` order, minimal delta pages); `None`: no shuffling.
+    pub shuffle_seed: Option<u64>,
+    /// Delta rounds after a token return only changed properties (see `EmulatorConfig::delta_minimal`).
+    pub delta_minimal: bool,
+    /// The request's work budget (filter clauses, manager levels).
+    pub work: &'a Work,
 }
 
 impl Ctx<'_> {
+    /// Evaluate a filter against an object, charged to the request's budget.
+    pub fn eval(
+        &self,
+        e: &Expr,
+        id: &str,
+        obj: &serde_json::Map<String, serde_json::Value>,
+    ) -> bool {
+        odata::eval_with(e, id, obj, self.work)
+    }
+
     /// Whether a read of an object created at `created` misses because of replication delay.
     pub fn replication_miss(&self, created: Option<Instant>) -> bool {
         created.is_some()
@@ -95,6 +112,7 @@ pub fn route(ctx: &Ctx, t: &mut Tenant, req: &ApiRequest) -> GraphResult<ApiResp
     let segs = req.segments();
     let s: Vec<&str> = segs.iter().map(String::as_str).collect();
     let m = req.method.as_str();
+    odata::check_option_names(&req.query)?;
     if !req.is_read() {
         admin_units::check_write(t, m, &s, req)?;
     }

@@ -3,10 +3,11 @@
 //! `/_emulator` control endpoints, and the handles that start and stop it.
 
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use axum::body::{Body as AxBody, to_bytes};
+use axum::body::{Body as AxBody, HttpBody};
 use axum::extract::Request;
 use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::response::Response;
@@ -18,14 +19,40 @@ use super::batch;
 use super::error::{EmulatorError, GraphError};
 use super::faults::{FaultConfig, FaultState, resource_units};
 use super::http::{ApiRequest, ApiResponse, Body, ODATA_JSON, Urls};
+use super::limits::{self, MAX_BODY, MAX_TARGET};
 use super::metrics::Metrics;
+use super::odata::Work;
 use super::router::{self, Ctx};
 use super::seed::Seed;
 use super::state::Tenant;
 use super::util::{Rng, inner_error_date, now_secs, parse_query};
 
-/// Largest request body accepted (seeds are not uploaded over HTTP; Graph bodies are small).
-const MAX_BODY: usize = 16 * 1024 * 1024;
+/// Most body bytes read (and dropped) from a request over [`MAX_BODY`] before
+/// answering 413, so that a client still sending gets the answer instead of a
+/// reset connection; a longer body is cut off.
+const DRAIN_LIMIT: usize = 16 * MAX_BODY;
+
+/// Environment variable that fixes the seed of [`BatchOrder::Random`] (to
+/// replay a run whose seed was printed).
+pub const SHUFFLE_SEED_ENV: &str = "ENTRAFORM_EMULATOR_SHUFFLE_SEED";
+
+/// The order in which the items of a `$batch` that do not depend on each
+/// other run. Graph promises none: "Individual responses might appear in a
+/// different order than the requests" and the `id` "allows the server to
+/// process requests in the batch in the most efficient order" (Microsoft
+/// Graph, *Combine multiple HTTP requests using JSON batching*,
+/// concepts/json-batching.md), so a client must not depend on list order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BatchOrder {
+    /// List order (gentler than Graph; to tell an ordering bug from another one).
+    Listed,
+    /// An order drawn from this seed (the same seed, the same order).
+    Seeded(u64),
+    /// An order drawn from a seed picked at start (or read from
+    /// `ENTRAFORM_EMULATOR_SHUFFLE_SEED`) and printed to stderr, so a failure
+    /// can be replayed. The default.
+    Random,
+}
 
 /// How to run an emulator.
 #[derive(Debug, Clone)]
@@ -46,6 +73,24 @@ pub struct EmulatorConfig {
     pub delta_member_cap: usize,
     /// How long a delta token stays valid (Graph: 7 days for directory objects).
     pub delta_token_lifetime: Duration,
+    /// The order of independent `$batch` items (default: random, seed printed).
+    pub batch_order: BatchOrder,
+    /// Delta rounds after a token answer as with `Prefer: return=minimal`:
+    /// a changed object carries only `id` and its changed properties
+    /// (`manager@delta` only when the manager changed), and the items of a
+    /// page come in a shuffled order — the least Graph promises ("at least the
+    /// properties that have been updated", "do not assume a specific
+    /// sequence": concepts/delta-query-overview.md). Off by default (Graph's
+    /// default repeats every selected property).
+    pub delta_minimal: bool,
+    /// Work one request may do, in filter clauses evaluated against objects
+    /// (and manager levels expanded), shared by a `$batch`'s items (default
+    /// [`limits::MAX_WORK`]); beyond it the request gets 400.
+    pub max_work: u64,
+    /// Allow binding a non-loopback address. The `/_emulator` control
+    /// endpoints need no token, so anyone who can reach the port can change
+    /// faults or read the tenant; off by default.
+    pub allow_remote: bool,
 }
 
 /// Graph's lifetime of delta tokens for identity resources (7 days).
@@ -63,6 +108,10 @@ impl Default for EmulatorConfig {
             expand_page_cap: REPORTED_EXPAND_PAGE_CAP,
             delta_member_cap: 0,
             delta_token_lifetime: DELTA_TOKEN_LIFETIME,
+            batch_order: BatchOrder::Random,
+            delta_minimal: false,
+            max_work: limits::MAX_WORK,
+            allow_remote: false,
         }
     }
 }
@@ -78,6 +127,28 @@ pub struct Shared {
     expand_page_cap: usize,
     delta_member_cap: usize,
     delta_token_lifetime_secs: u64,
+    /// Seed of the `$batch` (and minimal-delta) shuffles; `None`: list order.
+    shuffle_seed: Option<u64>,
+    delta_minimal: bool,
+    /// Requests being answered now (for tests of shutdown).
+    in_flight: AtomicUsize,
+    max_work: u64,
+}
+
+/// Counts a request as in flight while it lives.
+struct InFlight<'a>(&'a AtomicUsize);
+
+impl<'a> InFlight<'a> {
+    fn enter(n: &'a AtomicUsize) -> Self {
+        n.fetch_add(1, Ordering::SeqCst);
+        InFlight(n)
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -114,6 +185,11 @@ impl Shared {
         lock(&self.rng).guid()
     }
 
+    /// The seed `$batch` items are shuffled with (`None`: list order).
+    pub fn shuffle_seed(&self) -> Option<u64> {
+        self.shuffle_seed
+    }
+
     /// An error response with this request's ids.
     pub fn error_response(&self, e: &GraphError, rid: &str, crid: &str) -> ApiResponse {
         ApiResponse::error(e, rid, crid, &inner_error_date(now_secs()))
@@ -127,6 +203,7 @@ impl Shared {
         scope: &str,
         rid: &str,
         crid: &str,
+        work: &Work,
     ) -> (String, ApiResponse) {
         let route = router::template(&req.method, &req.segments());
         let has = |o: &str| {
@@ -151,8 +228,22 @@ impl Shared {
             expand_page_cap: self.expand_page_cap,
             delta_member_cap: self.delta_member_cap,
             delta_token_lifetime_secs: self.delta_token_lifetime_secs,
+            shuffle_seed: self.shuffle_seed,
+            delta_minimal: self.delta_minimal,
+            work,
         };
-        let result = admitted.and_then(|()| router::route(&ctx, &mut t, req));
+        // Out of budget (an earlier item of the batch spent it, or this one
+        // did): what was computed is cut short, so it is not answered.
+        let result = admitted.and_then(|()| {
+            if work.exhausted() {
+                return Err(limits::too_much_work());
+            }
+            let r = router::route(&ctx, &mut t, req);
+            if work.exhausted() {
+                return Err(limits::too_much_work());
+            }
+            r
+        });
         drop(t);
         let mut resp = match result {
             Ok(r) => r,
@@ -260,6 +351,16 @@ impl EmulatorHandle {
         lock(&self.shared.tenant).reset_delta_tokens_gone();
     }
 
+    /// The seed `$batch` items are shuffled with (`None`: list order).
+    pub fn shuffle_seed(&self) -> Option<u64> {
+        self.shared.shuffle_seed
+    }
+
+    /// How many requests are being answered right now.
+    pub fn in_flight(&self) -> usize {
+        self.shared.in_flight.load(Ordering::SeqCst)
+    }
+
     /// Change the tenant directly, bypassing Graph (no faults, no metrics):
     /// for tests and benchmarks that simulate changes made elsewhere.
     pub fn with_tenant<R>(&self, f: impl FnOnce(&mut Tenant) -> R) -> R {
@@ -284,9 +385,33 @@ impl std::ops::Deref for Emulator {
 impl Emulator {
     /// Load the seed, bind `config.addr` and start serving in a task on the current runtime.
     pub async fn serve(seed: Seed, config: EmulatorConfig) -> Result<Emulator, EmulatorError> {
+        if !config.allow_remote && !config.addr.ip().is_loopback() {
+            return Err(EmulatorError::RemoteNotAllowed(config.addr));
+        }
         let tenant = Tenant::from_seed(seed, config.id_seed)?;
         let listener = tokio::net::TcpListener::bind(config.addr).await?;
         let addr = listener.local_addr()?;
+        let (shuffle_seed, announce) = match config.batch_order {
+            BatchOrder::Listed => (None, false),
+            BatchOrder::Seeded(s) => (Some(s), false),
+            BatchOrder::Random => {
+                let from_env = std::env::var(SHUFFLE_SEED_ENV)
+                    .ok()
+                    .and_then(|v| v.trim().parse::<u64>().ok());
+                (
+                    Some(from_env.unwrap_or_else(super::util::random_seed)),
+                    true,
+                )
+            }
+        };
+        if let (Some(seed), true) = (shuffle_seed, announce) {
+            // On stderr, not only in the log: a test that fails shows its
+            // captured output, and the seed replays the same batch order.
+            eprintln!(
+                "entraform emulator on http://{addr}: $batch items run in a random order, seed {seed} ({SHUFFLE_SEED_ENV}={seed} replays it)"
+            );
+        }
+        tracing::info!(?shuffle_seed, "emulator batch order");
         let shared = Arc::new(Shared {
             tenant: Mutex::new(tenant),
             faults: Mutex::new(FaultState::new(config.faults)),
@@ -299,6 +424,10 @@ impl Emulator {
             expand_page_cap: config.expand_page_cap,
             delta_member_cap: config.delta_member_cap,
             delta_token_lifetime_secs: config.delta_token_lifetime.as_secs(),
+            shuffle_seed,
+            delta_minimal: config.delta_minimal,
+            in_flight: AtomicUsize::new(0),
+            max_work: config.max_work,
         });
         let (stop, stopped) = oneshot::channel::<()>();
         let app_shared = shared.clone();
@@ -453,7 +582,42 @@ fn to_http(resp: ApiResponse, rid: &str, crid: &str) -> Response {
     r
 }
 
+/// Read a request body of at most [`MAX_BODY`] bytes. A longer one is read on
+/// (and dropped) up to [`DRAIN_LIMIT`] so the client can read the 413, and
+/// not at all when its declared length is beyond that. A body that breaks
+/// off also gets 413: the client will not read the answer anyway.
+async fn read_body(mut body: AxBody, declared: Option<usize>) -> Result<Vec<u8>, GraphError> {
+    if declared.is_some_and(|n| n > DRAIN_LIMIT) {
+        return Err(limits::body_too_large());
+    }
+    let mut buf = Vec::with_capacity(declared.unwrap_or(0).min(MAX_BODY));
+    let mut total = 0usize;
+    loop {
+        let frame = std::future::poll_fn(|cx| std::pin::Pin::new(&mut body).poll_frame(cx)).await;
+        match frame {
+            None => break,
+            Some(Err(_)) => return Err(limits::body_too_large()),
+            Some(Ok(frame)) => {
+                let Ok(data) = frame.into_data() else {
+                    continue;
+                };
+                total = total.saturating_add(data.len());
+                if total <= MAX_BODY {
+                    buf.extend_from_slice(&data);
+                } else if total > DRAIN_LIMIT {
+                    break;
+                }
+            }
+        }
+    }
+    if total > MAX_BODY {
+        return Err(limits::body_too_large());
+    }
+    Ok(buf)
+}
+
 async fn handle(shared: Arc<Shared>, req: Request) -> Response {
+    let _in_flight = InFlight::enter(&shared.in_flight);
     let (parts, body) = req.into_parts();
     let method = parts.method.as_str().to_ascii_uppercase();
     let path = parts.uri.path().to_string();
@@ -471,7 +635,19 @@ async fn handle(shared: Arc<Shared>, req: Request) -> Response {
     let header = |n: &str| headers.iter().find(|(k, _)| k == n).map(|(_, v)| v.clone());
     let rid = shared.new_id();
     let crid = header("client-request-id").unwrap_or_else(|| rid.clone());
-    let bytes = to_bytes(body, MAX_BODY).await.unwrap_or_default();
+    let declared = header("content-length").and_then(|v| v.trim().parse::<usize>().ok());
+    let bytes = match read_body(body, declared).await {
+        Ok(b) => b,
+        Err(e) => {
+            tracing::debug!(%method, %path, "request body over the limit");
+            return to_http(shared.error_response(&e, &rid, &crid), &rid, &crid);
+        }
+    };
+    let target = path.len() + parts.uri.query().map_or(0, |q| q.len() + 1);
+    if target > MAX_TARGET {
+        let e = limits::target_too_long(target);
+        return to_http(shared.error_response(&e, &rid, &crid), &rid, &crid);
+    }
     tracing::debug!(%method, %path, "request");
 
     if let Some(rest) = path.strip_prefix("/_emulator/") {
@@ -550,12 +726,15 @@ async fn handle(shared: Arc<Shared>, req: Request) -> Response {
         body,
     };
     let is_batch = api.segments() == ["$batch"];
+    // One budget for the request, shared by the items of a batch.
+    let work = Work::new(shared.max_work);
     let (route, resp) = if is_batch && method == "POST" {
-        let r = batch::run(&shared, &api, &scope, &rid, &crid)
+        let r = super::odata::check_option_names(&api.query)
+            .and_then(|()| batch::run(&shared, &api, &scope, &rid, &crid, &work))
             .unwrap_or_else(|e| shared.error_response(&e, &rid, &crid));
         ("POST /$batch".to_string(), r)
     } else {
-        shared.exec(&api, &scope, &rid, &crid)
+        shared.exec(&api, &scope, &rid, &crid, &work)
     };
     shared.metrics().record(&route, resp.status);
     to_http(resp, &rid, &crid)

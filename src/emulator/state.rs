@@ -43,7 +43,7 @@ pub struct Object {
     pub id: String,
     /// Graph properties (canonical names), without `id`.
     pub props: Map<String, Value>,
-    /// When it was created in this emulator run (for the replication-delay fault).
+    /// When it was created or restored in this emulator run (for the replication-delay fault).
     pub created_at: Option<Instant>,
     /// Change-log sequence of its last change (for delta).
     pub seq: u64,
@@ -104,6 +104,30 @@ pub struct Deleted {
     pub manager: Option<String>,
 }
 
+/// What one change-log entry changed (delta rounds after a token report an
+/// object only for changes to what was selected, and in the minimal mode
+/// only the changed properties).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Changed {
+    /// Created, restored or removed: the whole object.
+    Whole,
+    /// These properties (canonical names).
+    Props(Vec<String>),
+    /// The user's manager link.
+    Manager,
+}
+
+/// One entry of the object change log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Change {
+    /// The object's type.
+    pub kind: Kind,
+    /// The object's id.
+    pub id: String,
+    /// What changed.
+    pub what: Changed,
+}
+
 /// One membership change, for `members@delta`.
 #[derive(Debug, Clone)]
 pub struct MemberEvent {
@@ -150,8 +174,9 @@ pub struct Tenant {
     pub deleted: BTreeMap<String, Deleted>,
     /// Membership change log.
     pub member_log: Vec<MemberEvent>,
-    /// Object change log: sequence → (type, id) of every create, update, delete, restore.
-    pub change_log: BTreeMap<u64, (Kind, String)>,
+    /// Object change log: sequence → what changed in which object (every
+    /// create, update, delete, restore and manager change).
+    pub change_log: BTreeMap<u64, Change>,
     /// Last sequence number handed out.
     pub seq: u64,
     /// Generator for new ids.
@@ -175,18 +200,10 @@ const NUMERIC_PROPS: &[&str] = &[
     "unseenMessagesCount",
 ];
 
-/// A generation number unlikely to repeat across emulator instances (time and
-/// process id; not the id seed, which is the same for every instance).
+/// A generation number unlikely to repeat across emulator instances (not the
+/// id seed, which is the same for every instance).
 fn fresh_generation() -> u64 {
-    use std::hash::{BuildHasher, Hasher};
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos() as u64)
-        .unwrap_or(0);
-    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u64(nanos);
-    h.write_u32(std::process::id());
-    h.finish()
+    super::util::random_seed()
 }
 
 fn lower(s: &str) -> String {
@@ -535,8 +552,27 @@ impl Tenant {
         }
     }
 
-    /// Record a change of an object (create, update, delete, restore) in the change log.
+    /// Record a change of the whole object (create, delete, restore) in the change log.
     pub fn touch(&mut self, id: &str) {
+        self.record(id, Changed::Whole);
+    }
+
+    /// Record a change of some properties of an object.
+    pub fn touch_props<I, S>(&mut self, id: &str, props: I)
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        let props = props.into_iter().map(Into::into).collect();
+        self.record(id, Changed::Props(props));
+    }
+
+    /// Record a change of a user's manager link.
+    pub fn touch_manager(&mut self, id: &str) {
+        self.record(id, Changed::Manager);
+    }
+
+    fn record(&mut self, id: &str, what: Changed) {
         let kind = match self.kind_of(id) {
             Some(k) => k,
             None => match self.deleted.get(id) {
@@ -544,18 +580,29 @@ impl Tenant {
                 None => return,
             },
         };
-        self.touch_kind(kind, id);
+        self.record_kind(kind, id, what);
     }
 
-    /// Record a change of an object of a known type (also for permanently deleted ones).
+    /// Record a change of a whole object of a known type (also for permanently deleted ones).
     pub fn touch_kind(&mut self, kind: Kind, id: &str) {
+        self.record_kind(kind, id, Changed::Whole);
+    }
+
+    fn record_kind(&mut self, kind: Kind, id: &str, what: Changed) {
         let s = self.next_seq();
         if let Some(u) = self.users.get_mut(id) {
             u.seq = s;
         } else if let Some(g) = self.groups.get_mut(id) {
             g.obj.seq = s;
         }
-        self.change_log.insert(s, (kind, id.to_string()));
+        self.change_log.insert(
+            s,
+            Change {
+                kind,
+                id: id.to_string(),
+                what,
+            },
+        );
     }
 
     /// Set a user's manager (no checks).
@@ -653,7 +700,7 @@ impl Tenant {
                     let seq = self.next_seq();
                     self.manager_removed.insert(r.clone(), (seq, old));
                 }
-                self.touch(&r);
+                self.touch_manager(&r);
             }
         }
         self.assignments.retain(|_, a| a.principal_id != id);

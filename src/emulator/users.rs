@@ -10,6 +10,7 @@ use super::error::{GraphError, GraphResult};
 use super::http::{ApiRequest, ApiResponse, ref_body_id};
 use super::listing::{self, Spec};
 use super::odata::{self, Query};
+use super::prop_types::{self, PropType};
 use super::render;
 use super::router::Ctx;
 use super::schema::{self, USER_PROPERTIES};
@@ -61,18 +62,18 @@ pub fn list(ctx: &Ctx, t: &Tenant, req: &ApiRequest) -> GraphResult<ApiResponse>
     let context = ctx.urls.collection_context("users", p.select.as_deref());
     let sel = p.select.clone();
     listing::page(
-        ctx.urls,
+        ctx,
         req,
         &p,
         context,
-        || listing::count_matching(t.users.values(), p.filter.as_ref()),
+        || listing::count_matching(ctx, t.users.values(), p.filter.as_ref()),
         |after| listing::user_keys(t, p.order, after),
         |id| t.users.get(id).map(|u| &u.props),
         |id| {
             let u = t.users.get(id)?;
             let mut m = render::user(u, sel.as_deref());
             if let Some(e) = &expand {
-                render::expand_manager(t, id, &mut m, e);
+                render::expand_manager(ctx.work, t, id, &mut m, e);
             }
             Some(Value::Object(m))
         },
@@ -107,7 +108,7 @@ pub fn get(ctx: &Ctx, t: &Tenant, req: &ApiRequest, key: &str) -> GraphResult<Ap
     );
     m.extend(render::user(u, sel.as_deref()));
     if let Some(e) = &expand {
-        render::expand_manager(t, &id, &mut m, e);
+        render::expand_manager(ctx.work, t, &id, &mut m, e);
     }
     Ok(ApiResponse::json(200, Value::Object(m)))
 }
@@ -137,13 +138,14 @@ fn invalid_value(prop: &str, resource: &str) -> GraphError {
     ))
 }
 
-/// Copy writable properties from a request body, checking names and basic types.
-/// Annotation keys (`x@odata.bind`, `@odata.type`) are left to the caller.
+/// Copy writable properties from a request body, checking names and JSON
+/// types (Graph's reader errors, see [`prop_types`]). Annotation keys
+/// (`x@odata.bind`, `@odata.type`) are left to the caller.
 pub fn writable_props(
     body: &Map<String, Value>,
     props: &[&'static str],
     read_only: &[&str],
-    resource: &str,
+    type_of: fn(&str) -> PropType,
 ) -> GraphResult<Map<String, Value>> {
     let mut out = Map::new();
     for (k, v) in body {
@@ -160,19 +162,9 @@ pub fn writable_props(
                 "Property '{p}' is read-only and cannot be set."
             )));
         }
-        let ok = match p {
-            "accountEnabled" | "mailEnabled" | "securityEnabled" | "isAssignableToRole"
-            | "showInAddressList" => v.is_boolean() || v.is_null(),
-            "businessPhones" | "otherMails" | "groupTypes" | "identities" => {
-                v.is_array() || v.is_null()
-            }
-            "passwordProfile" | "onPremisesExtensionAttributes" | "employeeOrgData" => {
-                v.is_object() || v.is_null()
-            }
-            _ => true,
-        };
-        if !ok {
-            return Err(invalid_value(p, resource));
+        prop_types::check(type_of(p), v)?;
+        if p == "passwordProfile" {
+            prop_types::check_members(v, prop_types::PASSWORD_PROFILE)?;
         }
         out.insert(p.to_string(), v.clone());
     }
@@ -217,7 +209,12 @@ fn check_upn(t: &Tenant, upn: &str, except: Option<&str>) -> GraphResult<()> {
 /// `POST /users`
 pub fn create(ctx: &Ctx, t: &mut Tenant, req: &ApiRequest) -> GraphResult<ApiResponse> {
     let body = req.body_object()?;
-    let mut props = writable_props(body, USER_PROPERTIES, schema::USER_READ_ONLY, "User")?;
+    let mut props = writable_props(
+        body,
+        USER_PROPERTIES,
+        schema::USER_READ_ONLY,
+        prop_types::user_prop,
+    )?;
     for r in schema::USER_REQUIRED {
         if props.get(*r).is_none_or(Value::is_null) {
             return Err(invalid_value(r, "User"));
@@ -257,7 +254,12 @@ pub fn create(ctx: &Ctx, t: &mut Tenant, req: &ApiRequest) -> GraphResult<ApiRes
 pub fn update(ctx: &Ctx, t: &mut Tenant, req: &ApiRequest, key: &str) -> GraphResult<ApiResponse> {
     let id = find(ctx, t, key)?;
     let body = req.body_object()?;
-    let mut props = writable_props(body, USER_PROPERTIES, schema::USER_READ_ONLY, "User")?;
+    let mut props = writable_props(
+        body,
+        USER_PROPERTIES,
+        schema::USER_READ_ONLY,
+        prop_types::user_prop,
+    )?;
     let synced = t.users[&id]
         .props
         .get("onPremisesSyncEnabled")
@@ -287,6 +289,7 @@ pub fn update(ctx: &Ctx, t: &mut Tenant, req: &ApiRequest, key: &str) -> GraphRe
     let Some(mut u) = t.take_user(&id) else {
         return Err(GraphError::not_found(key));
     };
+    let mut changed: Vec<String> = props.keys().cloned().collect();
     for (k, v) in props {
         u.props.insert(k, v);
     }
@@ -295,9 +298,10 @@ pub fn update(ctx: &Ctx, t: &mut Tenant, req: &ApiRequest, key: &str) -> GraphRe
             "lastPasswordChangeDateTime".into(),
             json!(iso8601(now_secs())),
         );
+        changed.push("lastPasswordChangeDateTime".into());
     }
     t.insert_user(u);
-    t.touch(&id);
+    t.touch_props(&id, changed);
     Ok(ApiResponse::no_content())
 }
 
@@ -334,7 +338,7 @@ pub fn revoke_sessions(ctx: &Ctx, t: &mut Tenant, key: &str) -> GraphResult<ApiR
             json!(iso8601(now_secs())),
         );
     }
-    t.touch(&id);
+    t.touch_props(&id, ["signInSessionsValidFromDateTime"]);
     Ok(ApiResponse::json(
         200,
         json!({ "@odata.context": ctx.urls.context("Edm.Boolean"), "value": true }),
@@ -372,7 +376,7 @@ pub fn set_manager(
     key: &str,
 ) -> GraphResult<ApiResponse> {
     let id = find(ctx, t, key)?;
-    let target = ref_body_id(req)?;
+    let target = ref_body_id(ctx.urls, req)?;
     let mid = find(ctx, t, &target)?;
     if mid == id {
         return Err(GraphError::bad_request(
@@ -380,7 +384,7 @@ pub fn set_manager(
         ));
     }
     t.set_manager_raw(&id, &mid);
-    t.touch(&id);
+    t.touch_manager(&id);
     Ok(ApiResponse::no_content())
 }
 
@@ -390,7 +394,7 @@ pub fn remove_manager(ctx: &Ctx, t: &mut Tenant, key: &str) -> GraphResult<ApiRe
     if t.remove_manager_raw(&id).is_none() {
         return Err(GraphError::not_found("manager"));
     }
-    t.touch(&id);
+    t.touch_manager(&id);
     Ok(ApiResponse::no_content())
 }
 

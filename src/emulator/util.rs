@@ -55,6 +55,20 @@ impl Rng {
     }
 }
 
+/// A seed unlikely to repeat across runs (time, process id and the standard
+/// library's per-process random hash keys).
+pub fn random_seed() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(0);
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u64(nanos);
+    h.write_u32(std::process::id());
+    h.finish()
+}
+
 /// Seconds since the Unix epoch, now.
 pub fn now_secs() -> i64 {
     SystemTime::now()

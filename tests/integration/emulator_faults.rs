@@ -172,12 +172,15 @@ async fn faults_switch_through_control_endpoint() {
     assert_eq!(env.get("/users").await.status, 200);
 }
 
+/// During the replication delay a created (or restored) object reads as 404;
+/// seeded objects do not. The delay is far longer than the test, so no
+/// request races its end; switching the fault off shows the objects.
 #[tokio::test]
-async fn replication_delay_hides_new_objects_for_a_while() {
+async fn replication_delay_hides_new_and_restored_objects() {
     let env = start_with(
         small_seed(),
         config(FaultConfig {
-            replication_delay_ms: 300,
+            replication_delay_ms: 600_000,
             ..FaultConfig::default()
         }),
     )
@@ -207,17 +210,57 @@ async fn replication_delay_hides_new_objects_for_a_while() {
         404,
         "Request_ResourceNotFound",
     );
+    // A restored user replicates like a created one.
+    let r = env
+        .send(
+            "POST",
+            &format!("/directory/deletedItems/{OLD}/restore"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_graph_error(
+        &env.get(&format!("/users/{OLD}")).await,
+        404,
+        "Request_ResourceNotFound",
+    );
     // Seeded objects are not affected.
     assert_eq!(env.get(&format!("/users/{ADELE}")).await.status, 200);
-    tokio::time::sleep(Duration::from_millis(320)).await;
+    assert_eq!(env.emu.metrics().faults.replication_misses, 3);
+    // Replicated: everything reads.
+    env.emu.set_faults(FaultConfig::default());
     assert_eq!(env.get(&format!("/users/{id}")).await.status, 200);
+    assert_eq!(env.get(&format!("/users/{OLD}")).await.status, 200);
     assert_eq!(
         env.send("POST", &format!("/groups/{PLATFORM}/members/$ref"), add)
             .await
             .status,
         204
     );
-    assert_eq!(env.emu.metrics().faults.replication_misses, 2);
+}
+
+/// The delay ends on its own: after waiting longer than it, the object reads
+/// (only a lower bound on time, so a slow machine cannot fail it).
+#[tokio::test]
+async fn replication_delay_ends() {
+    let env = start_with(
+        small_seed(),
+        config(FaultConfig {
+            replication_delay_ms: 50,
+            ..FaultConfig::default()
+        }),
+    )
+    .await;
+    let r = env
+        .send("POST", "/users", json!({
+            "accountEnabled": true, "displayName": "New", "mailNickname": "new",
+            "userPrincipalName": "new@contoso.com", "passwordProfile": {"password": "Abcdefgh1!"}
+        }))
+        .await;
+    assert_eq!(r.status, 201);
+    let id = r.body["id"].as_str().unwrap().to_string();
+    tokio::time::sleep(Duration::from_millis(120)).await;
+    assert_eq!(env.get(&format!("/users/{id}")).await.status, 200);
 }
 
 #[tokio::test]
@@ -310,16 +353,18 @@ async fn certificate_and_federated_assertions_get_tokens() {
     assert_eq!(v["error_codes"][0], 70021);
 }
 
+/// A synthetic tenant loads whole and pages by keyset: every page continues
+/// where the last ended, `$count` sees all, `$expand` pages hold at most 100
+/// (Graph's known issue 13635). How fast the emulator loads 100,000 users is
+/// measured by `cargo bench --bench emulator`, not asserted here.
 #[tokio::test]
-async fn large_tenant_loads_and_pages_quickly() {
-    let t = Instant::now();
+async fn a_synthetic_tenant_loads_and_pages_by_keyset() {
     let seed = Seed::synthetic(SyntheticSpec {
-        users: 100_000,
-        groups: 5_000,
-        memberships: 500_000,
+        users: 5_000,
+        groups: 250,
+        memberships: 25_000,
         rng_seed: 42,
     });
-    let generated = t.elapsed();
     let env = start_with(
         seed,
         EmulatorConfig {
@@ -328,36 +373,38 @@ async fn large_tenant_loads_and_pages_quickly() {
         },
     )
     .await;
-    let loaded = t.elapsed();
-    eprintln!("generated in {generated:?}, generated + loaded in {loaded:?}");
-    assert!(
-        loaded < Duration::from_secs(30),
-        "seed load took {loaded:?}"
+    let state = env.emu.state();
+    assert_eq!(state.users.len(), 5_000);
+    assert_eq!(state.groups.len(), 250);
+    assert_eq!(
+        state.groups.iter().map(|g| g.members.len()).sum::<usize>(),
+        25_000
     );
-    // Walk the last pages of the user listing: keyset paging keeps each page cheap.
-    let r = env.get("/users?$select=id&$top=999").await;
-    assert_eq!(r.body["value"].as_array().unwrap().len(), 999);
-    let mut next = r.body["@odata.nextLink"].as_str().unwrap().to_string();
-    let t = Instant::now();
-    let mut pages = 1;
-    let mut total = 999;
-    while pages < 20 {
-        let r = env.get(&next).await;
-        total += r.body["value"].as_array().unwrap().len();
+    // Walk every page of the user listing: each id once, in order.
+    let mut next = Some("/users?$select=id&$top=999".to_string());
+    let mut ids: Vec<String> = Vec::new();
+    let mut pages = 0;
+    while let Some(link) = next {
+        let r = env.get(&link).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        ids.extend(
+            r.body["value"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|u| u["id"].as_str().unwrap().to_string()),
+        );
         pages += 1;
-        match r.body["@odata.nextLink"].as_str() {
-            Some(n) => next = n.to_string(),
-            None => break,
-        }
+        next = r.body["@odata.nextLink"].as_str().map(str::to_string);
     }
-    assert_eq!(total, 999 * 20);
+    assert_eq!(pages, 6);
+    assert_eq!(ids.len(), 5_000);
     assert!(
-        t.elapsed() < Duration::from_secs(10),
-        "20 pages took {:?}",
-        t.elapsed()
+        ids.windows(2).all(|w| w[0] < w[1]),
+        "keyset order, no repeats"
     );
     let r = env.get_eventual("/users/$count").await;
-    assert_eq!(r.body, json!(100_000));
+    assert_eq!(r.body, json!(5_000));
     // With the reported Graph cap on, $expand pages hold at most 100 objects, whatever $top says.
     let r = env.get("/users?$select=id&$expand=manager&$top=999").await;
     assert_eq!(r.body["value"].as_array().unwrap().len(), 100);
@@ -369,5 +416,5 @@ async fn large_tenant_loads_and_pages_quickly() {
             .contains("$top=999")
     );
     let m = env.emu.metrics();
-    assert_eq!(m.by_route.get("GET /users"), Some(&21));
+    assert_eq!(m.by_route.get("GET /users"), Some(&7));
 }
