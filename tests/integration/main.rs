@@ -21,6 +21,8 @@ mod export_roundtrip;
 mod graph_assertion;
 mod incremental;
 mod live_read;
+mod loader_hostile;
+mod loader_hostile_props;
 mod lock_file;
 mod plan_cli;
 mod plan_gates;
