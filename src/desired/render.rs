@@ -163,7 +163,7 @@ impl ShownLine {
 /// Labels closer than this many lines share one snippet (the renderer folds the gap).
 const CLUSTER_GAP: u32 = 64;
 /// Characters kept before a label when a long line is cut at the front.
-const LEAD_CHARS: u32 = 256;
+const LEAD_CHARS: u32 = 64;
 
 /// Group a file's labels into snippets of nearby lines; the primary label's snippet comes first.
 fn excerpts_of<'d>(src: &SourceFile, mut marks: Vec<Mark<'d>>) -> Vec<Excerpt<'d>> {
@@ -396,4 +396,76 @@ pub fn github(diags: &[Diagnostic], sources: &SourceMap) -> String {
         ));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use super::*;
+    use crate::desired::diagnostic::Code;
+    use crate::desired::source::{FileId, Pos, Span};
+
+    fn at(line: u32, col: u32, len: u32) -> Loc {
+        Loc {
+            file: FileId(0),
+            span: Span {
+                start: Pos {
+                    index: 0,
+                    line,
+                    col,
+                },
+                end: Pos {
+                    index: 0,
+                    line,
+                    col: col + len,
+                },
+            },
+        }
+    }
+
+    #[test]
+    fn a_label_far_into_a_huge_line_shows_a_window_and_its_true_position() {
+        let long: String = (0..200_000)
+            .map(|i| if i % 7 == 0 { 'é' } else { 'x' })
+            .collect();
+        let text = format!("users:\n  - {long}bogus: 1\n");
+        let mut sources = SourceMap::default();
+        sources.add(SourceFile::new(
+            "u.yaml".into(),
+            PathBuf::from("u.yaml"),
+            text,
+        ));
+        let d = Diagnostic::error(Code::UnknownKey, at(2, 200_004, 5), "unknown key `bogus`")
+            .label("not a known key")
+            .related(at(1, 0, 5), "in this list");
+        let out = human(&[d], &sources, false);
+        assert!(out.contains("--> u.yaml:2:200005"), "{out}");
+        assert!(
+            out.contains("bogus") && out.contains("^^^^^ not a known key"),
+            "{out}"
+        );
+        assert!(
+            out.contains("1 | users:") && out.contains("----- in this list"),
+            "{out}"
+        );
+        let longest = out.lines().map(|l| l.chars().count()).max().unwrap_or(0);
+        assert!(longest < 300, "a line of {longest} characters:\n{out}");
+    }
+
+    #[test]
+    fn short_files_render_as_whole_lines() {
+        let mut sources = SourceMap::default();
+        let text = "users:\n  - upn: a\n    bogus: 1\n".to_string();
+        sources.add(SourceFile::new(
+            "u.yaml".into(),
+            PathBuf::from("u.yaml"),
+            text,
+        ));
+        let d = Diagnostic::error(Code::UnknownKey, at(3, 4, 5), "unknown key `bogus`")
+            .label("not a known key");
+        let out = human(&[d], &sources, false);
+        assert!(out.contains(" --> u.yaml:3:5\n"), "{out}");
+        assert!(out.contains("3 |     bogus: 1\n"), "{out}");
+    }
 }

@@ -239,3 +239,78 @@ impl SourceMap {
         &self.files
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(text: &str) -> SourceFile {
+        SourceFile::new("f.yaml".into(), PathBuf::from("f.yaml"), text.into())
+    }
+
+    /// Byte offset of (line, col) by scanning, as positions were found before the index.
+    fn naive(text: &str, line: u32, col: u32) -> usize {
+        let start: usize = text
+            .split_inclusive('\n')
+            .take(line as usize - 1)
+            .map(str::len)
+            .sum();
+        text[start..]
+            .char_indices()
+            .nth(col as usize)
+            .map_or(text.len(), |(i, _)| start + i)
+    }
+
+    #[test]
+    fn positions_match_a_scan_on_long_non_ascii_lines() {
+        let long: String = (0..5000).map(|i| ['a', 'é', '€', '𝄞'][i % 4]).collect();
+        let text = format!("x: é\n{long}\n\nend: ü{long}");
+        let f = file(&text);
+        for line in 1..=4 {
+            for col in [
+                0, 1, 2, 3, 1023, 1024, 1025, 2047, 4096, 4999, 5000, 5001, 9000,
+            ] {
+                let pos = Pos {
+                    index: 0,
+                    line,
+                    col,
+                };
+                assert_eq!(f.byte_offset(pos), naive(&text, line, col), "{line}:{col}");
+                let range = f.line_bytes(line);
+                assert_eq!(
+                    f.col_byte(line, col),
+                    naive(&text, line, col).clamp(range.start, range.end),
+                    "{line}:{col}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn redacting_many_spans_keeps_positions() {
+        let text = "a: ü1\nb: €22\nc: 333\n";
+        let mut f = file(text);
+        let span = |line, c0, c1| Span {
+            start: Pos {
+                index: 0,
+                line,
+                col: c0,
+            },
+            end: Pos {
+                index: 0,
+                line,
+                col: c1,
+            },
+        };
+        f.redact_all(&[span(2, 3, 6), span(1, 3, 5), span(1, 4, 5)]);
+        assert_eq!(f.text, "a: **\nb: ***\nc: 333\n");
+        assert_eq!(
+            f.byte_offset(Pos {
+                index: 0,
+                line: 3,
+                col: 3
+            }),
+            16
+        );
+    }
+}
