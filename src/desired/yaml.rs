@@ -430,25 +430,33 @@ fn has_children(n: &Node) -> bool {
     }
 }
 
-/// Move the children of `value` that have children themselves to `work` (the rest drop
-/// here). A collection still shared with an alias is left to its last owner.
+/// Move the values of the children of `value` that have children themselves to `work`,
+/// leaving an empty scalar in their place (the rest drop where they are, without
+/// recursion). A collection still shared with an alias is left to its last owner.
 fn detach<'a>(value: &mut Value<'a>, work: &mut Vec<Node<'a>>) {
+    let mut take = |n: &mut Node<'a>| {
+        if has_children(n) {
+            let empty = Value::Scalar(Scalar {
+                text: Cow::Borrowed(""),
+                style: Style::Plain,
+            });
+            work.push(Node {
+                span: n.span,
+                value: std::mem::replace(&mut n.value, empty),
+            });
+        }
+    };
     match value {
         Value::Seq(items) => {
-            if let Some(items) = Rc::get_mut(items)
-                && items.iter().any(has_children)
-            {
-                work.extend(items.drain(..).filter(has_children));
+            if let Some(items) = Rc::get_mut(items) {
+                items.iter_mut().for_each(&mut take);
             }
         }
         Value::Map(entries) => {
-            if let Some(entries) = Rc::get_mut(entries)
-                && entries
-                    .iter()
-                    .any(|(k, v)| has_children(k) || has_children(v))
-            {
-                for (k, v) in entries.drain(..) {
-                    work.extend([k, v].into_iter().filter(has_children));
+            if let Some(entries) = Rc::get_mut(entries) {
+                for (k, v) in entries.iter_mut() {
+                    take(k);
+                    take(v);
                 }
             }
         }
