@@ -6,7 +6,7 @@
 
 use super::attrs::{ATTRS, Attr, AttrValue, Kind, MAIL_NICKNAME_FORBIDDEN};
 use super::country;
-use super::diagnostic::{Code, Diagnostic};
+use super::diagnostic::{Code, DiagList, Diagnostic, shown};
 use super::source::{FileId, Loc};
 use super::state::{AbsentUsers, GroupKind, PasswordPolicy, Threshold};
 use super::suggest::did_you_mean;
@@ -194,7 +194,7 @@ pub fn default_keys() -> Vec<&'static str> {
 /// Decodes one file, pushing diagnostics.
 pub struct Decoder<'a> {
     file: FileId,
-    diags: &'a mut Vec<Diagnostic>,
+    diags: &'a mut DiagList,
     /// Spans to mask in snippets (literal passwords).
     pub redactions: Vec<Loc>,
 }
@@ -221,7 +221,7 @@ impl<'n> Fields<'n> {
 
 impl<'a> Decoder<'a> {
     /// A decoder for one file.
-    pub fn new(file: FileId, diags: &'a mut Vec<Diagnostic>) -> Self {
+    pub fn new(file: FileId, diags: &'a mut DiagList) -> Self {
         Decoder {
             file,
             diags,
@@ -259,7 +259,7 @@ impl<'a> Decoder<'a> {
             return None;
         };
         let mut out: Vec<(&str, &Node<'n>, &Node<'n>)> = Vec::with_capacity(entries.len());
-        for (k, v) in entries {
+        for (k, v) in entries.iter() {
             if k.scalar().is_some_and(|s| looks_secret(&s.text)) && !is_safe_password(v) {
                 // Whatever else is wrong here, a snippet must never show a password.
                 self.redactions.push(self.loc(v));
@@ -272,7 +272,7 @@ impl<'a> Decoder<'a> {
                 let mut d = Diagnostic::error(
                     Code::UnknownKey,
                     self.loc(k),
-                    format!("unknown key `{key}` in {what}"),
+                    format!("unknown key `{}` in {what}", shown(key.as_ref())),
                 )
                 .label("not a known key");
                 d = match did_you_mean(key, allowed) {
@@ -434,7 +434,10 @@ impl<'a> Decoder<'a> {
         }
         self.invalid(
             n,
-            format!("{what} must be a count or a percentage, found `{}`", s.text),
+            format!(
+                "{what} must be a count or a percentage, found `{}`",
+                shown(&s.text)
+            ),
             "not a count or percentage",
             "write a whole number such as 10, or a percentage such as \"5%\"",
         );
@@ -505,7 +508,7 @@ impl<'a> Decoder<'a> {
                         n,
                         format!(
                             "mailNickname `{}` contains `{c}`, which Graph rejects",
-                            s.text
+                            shown(&s.text)
                         ),
                         "invalid character",
                         "use ASCII letters, digits, dots, hyphens and underscores",
@@ -521,7 +524,7 @@ impl<'a> Decoder<'a> {
                     None => {
                         self.invalid(
                             n,
-                            format!("`{}` is not a valid date", s.text),
+                            format!("`{}` is not a valid date", shown(&s.text)),
                             "not a date",
                             "write a date as YYYY-MM-DD (e.g. 2021-03-01) or an RFC 3339 timestamp",
                         );
@@ -547,7 +550,8 @@ impl<'a> Decoder<'a> {
                     self.loc(n),
                     format!(
                         "{} `{}` is not an ISO 3166-1 alpha-2 country code",
-                        info.key, s.text
+                        info.key,
+                        shown(&s.text)
                     ),
                 )
                 .label("not a two-letter country code")
@@ -562,7 +566,7 @@ impl<'a> Decoder<'a> {
                 } else {
                     self.invalid(
                         n,
-                        format!("`{}` is not a language tag", s.text),
+                        format!("`{}` is not a language tag", shown(&s.text)),
                         "not a language tag",
                         "write an ISO 639-1 language, optionally with a country: en, en-US, fr-CA",
                     );
@@ -591,7 +595,7 @@ impl<'a> Decoder<'a> {
                 if let Some(bad) = items.iter().find(|m| !is_email(m)) {
                     self.invalid(
                         n,
-                        format!("`{bad}` in {} is not an e-mail address", info.key),
+                        format!("`{}` in {} is not an e-mail address", shown(bad), info.key),
                         "not an e-mail address",
                         "write addresses like name@example.com",
                     );
@@ -612,13 +616,13 @@ impl<'a> Decoder<'a> {
             );
             return None;
         }
-        let before = self.diags.len();
+        let before = self.diags.count();
         let items: Vec<String> = self
             .string_list(n, what)
             .into_iter()
             .map(|s| s.text)
             .collect();
-        (self.diags.len() == before).then_some(items)
+        (self.diags.count() == before).then_some(items)
     }
 
     fn check_len(&mut self, n: &Node, key: &str, text: &str, max: usize) -> Option<()> {
@@ -765,7 +769,7 @@ impl<'a> Decoder<'a> {
             }
             self.invalid(
                 n,
-                format!("`scope.users` must be `all`, {{ domains: [...] }} or {{ list: [...] }}, found `{}`", s.text),
+                format!("`scope.users` must be `all`, {{ domains: [...] }} or {{ list: [...] }}, found `{}`", shown(&s.text)),
                 "unknown scope",
                 "write `users: all`, `users: { domains: [contoso.com] }` or `users: { list: [a@contoso.com] }`",
             );

@@ -1,7 +1,10 @@
 //! Diagnostics as values: a stable code, a message, where, and how to fix it.
 
+use std::borrow::Cow;
+
 use serde::Serialize;
 
+use super::limits::{MAX_DIAGNOSTICS, MAX_MESSAGE_CHARS, MAX_SHOWN_VALUE_CHARS};
 use super::source::Loc;
 
 macro_rules! codes {
@@ -49,6 +52,41 @@ codes! {
     DynamicGroupMembers => "dynamic-group-members": "members declared for a dynamic group",
     InvalidCountryCode => "invalid-country-code": "not an ISO 3166-1 alpha-2 code where Graph needs one",
     LiteralPassword => "literal-password": "a password written in YAML",
+    FileTooLarge => "file-too-large": "a file, or all files together, larger than entraform reads",
+    NotARegularFile => "not-a-regular-file": "a YAML file name on a FIFO, socket or device instead of a regular file",
+    PathOutsideRepo => "path-outside-repo": "a link that leads out of the directory repo",
+    AliasLimit => "alias-limit": "YAML anchors and aliases that would copy more than entraform builds",
+    NestingTooDeep => "nesting-too-deep": "lists and mappings nested deeper than entraform reads",
+    TooManyProblems => "too-many-problems": "more problems than one run lists; the rest are counted",
+}
+
+/// A value as a message repeats it: whole when short, else its first characters
+/// and its length (`abc… (10000000 characters)`), so a huge value is never echoed.
+pub fn shown(value: &str) -> Cow<'_, str> {
+    match value.char_indices().nth(MAX_SHOWN_VALUE_CHARS) {
+        None => Cow::Borrowed(value),
+        Some((cut, _)) => Cow::Owned(format!(
+            "{}… ({} characters)",
+            &value[..cut],
+            value.chars().count()
+        )),
+    }
+}
+
+/// Cut a message, label or hint to [`MAX_MESSAGE_CHARS`]: a backstop for any text
+/// that repeats a value without [`shown`].
+fn bounded(text: String) -> String {
+    if text.len() <= MAX_MESSAGE_CHARS {
+        return text;
+    }
+    match text.char_indices().nth(MAX_MESSAGE_CHARS) {
+        None => text,
+        Some((cut, _)) => format!(
+            "{}… (cut: {} characters in all)",
+            &text[..cut],
+            text.chars().count()
+        ),
+    }
 }
 
 /// How bad a diagnostic is.
@@ -93,7 +131,7 @@ impl Diagnostic {
         Diagnostic {
             code,
             severity: Severity::Error,
-            message: message.into(),
+            message: bounded(message.into()),
             primary: Some(Label {
                 loc,
                 message: String::new(),
@@ -107,7 +145,7 @@ impl Diagnostic {
         Diagnostic {
             code,
             severity: Severity::Error,
-            message: message.into(),
+            message: bounded(message.into()),
             primary: None,
             related: Vec::new(),
             help: None,
@@ -116,7 +154,7 @@ impl Diagnostic {
     /// Add the label text of the primary location.
     pub fn label(mut self, text: impl Into<String>) -> Self {
         if let Some(p) = &mut self.primary {
-            p.message = text.into();
+            p.message = bounded(text.into());
         }
         self
     }
@@ -124,13 +162,87 @@ impl Diagnostic {
     pub fn related(mut self, loc: Loc, text: impl Into<String>) -> Self {
         self.related.push(Label {
             loc,
-            message: text.into(),
+            message: bounded(text.into()),
         });
         self
     }
     /// Add a hint.
     pub fn help(mut self, text: impl Into<String>) -> Self {
-        self.help = Some(text.into());
+        self.help = Some(bounded(text.into()));
         self
+    }
+}
+
+/// Diagnostics collected up to a cap, the rest only counted: a hostile file can
+/// hold millions of mistakes, and each diagnostic costs memory and output.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DiagList {
+    /// The diagnostics kept, in the order pushed.
+    pub kept: Vec<Diagnostic>,
+    cap: usize,
+    /// How many were left out.
+    pub dropped: u64,
+    /// How many of those were errors.
+    pub dropped_errors: u64,
+}
+
+impl Default for DiagList {
+    fn default() -> Self {
+        DiagList::new(MAX_DIAGNOSTICS)
+    }
+}
+
+impl DiagList {
+    /// An empty list that keeps at most `cap` diagnostics.
+    pub fn new(cap: usize) -> Self {
+        DiagList {
+            kept: Vec::new(),
+            cap,
+            dropped: 0,
+            dropped_errors: 0,
+        }
+    }
+
+    /// Keep `d`, or count it once the list is full.
+    pub fn push(&mut self, d: Diagnostic) {
+        if self.kept.len() < self.cap {
+            self.kept.push(d);
+        } else {
+            self.dropped += 1;
+            self.dropped_errors += u64::from(d.severity == Severity::Error);
+        }
+    }
+
+    /// Diagnostics pushed so far, kept or not.
+    pub fn count(&self) -> u64 {
+        self.kept.len() as u64 + self.dropped
+    }
+
+    /// Push every diagnostic of `other` and add the ones it left out.
+    pub fn absorb(&mut self, other: DiagList) {
+        for d in other.kept {
+            self.push(d);
+        }
+        self.dropped += other.dropped;
+        self.dropped_errors += other.dropped_errors;
+    }
+
+    /// The repo-wide note on what was left out, if anything was.
+    pub fn summary(&self) -> Option<Diagnostic> {
+        (self.dropped > 0).then(|| {
+            let mut d = Diagnostic::global(
+                Code::TooManyProblems,
+                format!(
+                    "{} more problems ({} of them errors) were found and are not listed: \
+                     entraform lists at most {MAX_DIAGNOSTICS} per run",
+                    self.dropped, self.dropped_errors
+                ),
+            )
+            .help("fix the problems listed and run again; many problems often share one cause");
+            if self.dropped_errors == 0 {
+                d.severity = Severity::Warning;
+            }
+            d
+        })
     }
 }

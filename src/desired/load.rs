@@ -3,10 +3,12 @@
 use std::path::{Path, PathBuf};
 
 use super::decode::{Decoder, RawRepo};
-use super::diagnostic::{Code, Diagnostic};
+use super::diagnostic::{Code, DiagList, Diagnostic};
+use super::limits::MAX_DIAGNOSTICS;
 use super::source::{FileId, Loc, Pos, SourceFile, SourceMap, Span};
 use super::state::DesiredState;
-use super::{validate, yaml};
+use super::yaml::SyntaxErrorKind;
+use super::{files, validate, yaml};
 
 /// The outcome of loading a repo: its sources (for rendering) and either the checked state or the problems.
 #[derive(Debug)]
@@ -38,43 +40,26 @@ pub fn digest(dir: &Path, sources: &SourceMap) -> String {
     crate::plan::saved::sha256_hex(&bytes)
 }
 
-/// Find `*.yaml` / `*.yml` files below `dir`, skipping hidden entries, sorted by path.
+/// The `*.yaml` / `*.yml` files below `dir` that the loader reads (hidden entries
+/// skipped, links only to regular files inside `dir`), sorted by path; entries it
+/// refuses are left out here and reported by [`load_dir`].
 pub fn find_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for entry in std::fs::read_dir(&d)? {
-            let entry = entry?;
-            let name = entry.file_name();
-            if name.to_string_lossy().starts_with('.') {
-                continue;
-            }
-            let path = entry.path();
-            let ft = entry.file_type()?;
-            if ft.is_dir() {
-                stack.push(path);
-            } else if matches!(
-                path.extension().and_then(|e| e.to_str()),
-                Some("yaml" | "yml")
-            ) {
-                out.push(path);
-            }
-        }
-    }
-    out.sort();
-    Ok(out)
+    Ok(files::list(dir)?
+        .files
+        .into_iter()
+        .map(|c| c.path)
+        .collect())
 }
 
 fn display_name(path: &Path) -> String {
-    let s = path.to_string_lossy().replace('\\', "/");
-    s.strip_prefix("./").map(str::to_string).unwrap_or(s)
+    files::display_name(path)
 }
 
-/// Load and validate every YAML file under `dir`.
+/// Load and validate every YAML file under `dir`, under the rules and caps of [`files`].
 pub fn load_dir(dir: &Path) -> Loaded {
     let mut sources = SourceMap::default();
-    let files = match find_files(dir) {
-        Ok(f) => f,
+    let listing = match files::list(dir) {
+        Ok(l) => l,
         Err(e) => {
             let d = Diagnostic::global(
                 Code::IoError,
@@ -87,34 +72,18 @@ pub fn load_dir(dir: &Path) -> Loaded {
             };
         }
     };
-    let mut texts = Vec::with_capacity(files.len());
-    let mut diags = Vec::new();
-    for path in files {
-        match std::fs::read(&path) {
-            Ok(bytes) => match String::from_utf8(bytes) {
-                Ok(text) => texts.push((path, text)),
-                Err(_) => diags.push(
-                    Diagnostic::global(
-                        Code::IoError,
-                        format!("{} is not UTF-8 text", display_name(&path)),
-                    )
-                    .help("save the file as UTF-8"),
-                ),
-            },
-            Err(e) => diags.push(Diagnostic::global(
-                Code::IoError,
-                format!("cannot read {}: {e}", display_name(&path)),
-            )),
-        }
-    }
-    load_texts(texts, &mut sources, diags)
+    let read = files::read_all(listing);
+    load_texts(read.texts, &mut sources, read.diags)
 }
 
 /// Load from in-memory files (path, text); used by `load_dir` and by tests.
+///
+/// `diags` are problems met before (files refused); at most
+/// [`MAX_DIAGNOSTICS`] diagnostics are listed in all, the rest counted.
 pub fn load_texts(
     texts: Vec<(PathBuf, String)>,
     sources: &mut SourceMap,
-    mut diags: Vec<Diagnostic>,
+    diags: Vec<Diagnostic>,
 ) -> Loaded {
     let mut texts = texts;
     // Sorting by path makes every result (which duplicate is "second", origins) independent of input order.
@@ -123,19 +92,22 @@ pub fn load_texts(
         .into_iter()
         .map(|(path, text)| sources.add(SourceFile::new(display_name(&path), path, text)))
         .collect();
-    let decoded = decode_all(&ids, sources);
+    let mut list = DiagList::default();
+    for d in diags {
+        list.push(d);
+    }
+    let decoded = decode_all(&ids, sources, list.count());
     // Each file's records stay in their own vectors (no repo-wide copy); validation consumes them.
     let mut parts: Vec<RawRepo> = Vec::with_capacity(decoded.len());
     for (id, file) in ids.into_iter().zip(decoded) {
         parts.push(file.raw);
-        diags.extend(file.diags);
+        list.absorb(file.diags);
         if let Some(f) = sources.get_mut(id) {
-            for r in file.redactions {
-                f.redact(r.span);
-            }
+            let spans: Vec<Span> = file.redactions.iter().map(|r| r.span).collect();
+            f.redact_all(&spans);
         }
     }
-    let result = validate::validate(parts, sources, diags);
+    let result = validate::validate_list(parts, sources, list);
     Loaded {
         sources: std::mem::take(sources),
         result,
@@ -146,13 +118,16 @@ pub fn load_texts(
 #[derive(Default)]
 struct DecodedFile {
     raw: RawRepo,
-    diags: Vec<Diagnostic>,
+    diags: DiagList,
     redactions: Vec<Loc>,
 }
 
-/// Parse and decode one file; its YAML tree is dropped as soon as it is decoded.
-fn decode_file(id: FileId, sources: &SourceMap) -> DecodedFile {
-    let mut out = DecodedFile::default();
+/// Parse and decode one file, keeping at most `cap` diagnostics; its YAML tree is dropped as soon as it is decoded.
+fn decode_file(id: FileId, sources: &SourceMap, cap: usize) -> DecodedFile {
+    let mut out = DecodedFile {
+        diags: DiagList::new(cap),
+        ..DecodedFile::default()
+    };
     let Some(file) = sources.get(id) else {
         return out;
     };
@@ -171,42 +146,66 @@ fn decode_file(id: FileId, sources: &SourceMap) -> DecodedFile {
                 line: start.line,
                 col: start.col + 1,
             };
-            out.diags.push(
-                Diagnostic::error(
+            let loc = Loc {
+                file: id,
+                span: Span { start, end },
+            };
+            let d = match e.kind {
+                SyntaxErrorKind::Syntax => Diagnostic::error(
                     Code::YamlSyntax,
-                    Loc {
-                        file: id,
-                        span: Span { start, end },
-                    },
+                    loc,
                     format!("invalid YAML: {}", e.message),
                 )
                 .label("the parser stopped here")
                 .help("check indentation, unclosed brackets or quotes, and `key: value` spacing above this point"),
-            );
+                SyntaxErrorKind::TooDeep => Diagnostic::error(Code::NestingTooDeep, loc, e.message)
+                    .label("nested too deep")
+                    .help("the format needs a handful of levels (a user's `groups:` list is the deepest); \
+                           flatten this value"),
+                SyntaxErrorKind::AliasLimit => Diagnostic::error(Code::AliasLimit, loc, e.message)
+                    .label("alias limit reached here")
+                    .help("reuse anchors less (an alias repeats its anchor's whole value), or write the values out \
+                           and split the file; see \"What entraform reads, and limits\" in docs/format.md"),
+            };
+            out.diags.push(d);
         }
     }
     out
 }
 
 /// Parse and decode files on all cores (results in file order); parsing dominates load time.
-fn decode_all(ids: &[FileId], sources: &SourceMap) -> Vec<DecodedFile> {
+///
+/// `before` diagnostics are already listed. A worker whose own files have
+/// filled the list decodes the rest of its chunk keeping none: every file after
+/// them would be left out of the list anyway, whatever the other chunks hold, so
+/// the result is the same on any number of cores and memory stays bounded.
+fn decode_all(ids: &[FileId], sources: &SourceMap, before: u64) -> Vec<DecodedFile> {
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(ids.len().max(1));
+    let chunk_of = move |c: &[FileId]| {
+        let mut listed = before;
+        c.iter()
+            .map(|id| {
+                let cap = if listed >= MAX_DIAGNOSTICS as u64 {
+                    0
+                } else {
+                    MAX_DIAGNOSTICS
+                };
+                let file = decode_file(*id, sources, cap);
+                listed += file.diags.kept.len() as u64;
+                file
+            })
+            .collect::<Vec<_>>()
+    };
     if threads <= 1 {
-        return ids.iter().map(|id| decode_file(*id, sources)).collect();
+        return chunk_of(ids);
     }
     let chunk = ids.len().div_ceil(threads);
     std::thread::scope(|s| {
         let handles: Vec<_> = ids
             .chunks(chunk)
-            .map(|c| {
-                s.spawn(move || {
-                    c.iter()
-                        .map(|id| decode_file(*id, sources))
-                        .collect::<Vec<_>>()
-                })
-            })
+            .map(|c| s.spawn(move || chunk_of(c)))
             .collect();
         handles
             .into_iter()

@@ -9,6 +9,8 @@ pub mod attrs;
 pub mod country;
 pub mod decode;
 pub mod diagnostic;
+pub mod files;
+pub mod limits;
 pub mod load;
 pub mod render;
 pub mod schema;

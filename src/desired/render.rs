@@ -1,10 +1,13 @@
 //! Rendering diagnostics: one model, three outputs (human, JSON, GitHub annotations).
 
-use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
+use std::ops::Range;
+
+use annotate_snippets::{AnnotationKind, Group, Level, Origin, Renderer, Snippet};
 use serde_json::json;
 
 use super::diagnostic::{Diagnostic, Label, Severity};
-use super::source::{Loc, SourceMap};
+use super::limits::{MAX_SNIPPET_LINE_CHARS, MAX_SNIPPET_SPAN_LINES};
+use super::source::{Loc, SourceFile, SourceMap};
 
 /// Output formats for diagnostics.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,6 +37,10 @@ fn level(sev: Severity) -> Level<'static> {
 }
 
 /// Render for a terminal, rustc style.
+///
+/// Snippets show only the lines around each label, and a line longer than
+/// [`MAX_SNIPPET_LINE_CHARS`] only as a window around the label: the cost and
+/// the output of one diagnostic stay small even in a minified 10 MB file.
 pub fn human(diags: &[Diagnostic], sources: &SourceMap, color: bool) -> String {
     let renderer = if color {
         Renderer::styled()
@@ -47,27 +54,44 @@ pub fn human(diags: &[Diagnostic], sources: &SourceMap, color: bool) -> String {
             labels.push((p, AnnotationKind::Primary));
         }
         labels.extend(d.related.iter().map(|l| (l, AnnotationKind::Context)));
-        // One snippet per file, in order of first appearance.
+        // Snippets per file, in order of first appearance.
         let mut files: Vec<super::source::FileId> = Vec::new();
         for (l, _) in &labels {
             if !files.contains(&l.loc.file) {
                 files.push(l.loc.file);
             }
         }
+        let mut excerpts: Vec<(&SourceFile, Excerpt)> = Vec::new();
+        for f in files {
+            let Some(src) = sources.get(f) else { continue };
+            let marks: Vec<Mark> = labels
+                .iter()
+                .filter(|(l, _)| l.loc.file == f)
+                .map(|(l, kind)| Mark::new(src, l, *kind))
+                .collect();
+            excerpts.extend(excerpts_of(src, marks).into_iter().map(|e| (src, e)));
+        }
         let mut group = Group::with_title(
             level(d.severity)
                 .primary_title(d.message.as_str())
                 .id(d.code.as_str()),
         );
-        for f in files {
-            let Some(src) = sources.get(f) else { continue };
-            let mut snippet = Snippet::source(src.text.as_str()).path(src.name.as_str());
-            for (l, kind) in labels.iter().filter(|(l, _)| l.loc.file == f) {
-                let mut range = src.byte_range(l.loc.span);
-                if range.is_empty() {
-                    range.end = (range.start + 1).min(src.text.len());
+        for (src, e) in &excerpts {
+            let mut snippet = Snippet::source(e.text.as_str()).line_start(e.first_line as usize);
+            match e.lead {
+                // A line cut at the front: the renderer would count columns in the excerpt,
+                // so the true position goes in an explicit origin line.
+                Some((line, col)) => {
+                    group = group.element(
+                        Origin::path(src.name.as_str())
+                            .line(line as usize)
+                            .char_column(col as usize + 1),
+                    );
                 }
-                snippet = snippet.annotation(kind.span(range).label(l.message.as_str()));
+                None => snippet = snippet.path(src.name.as_str()),
+            }
+            for (range, kind, label) in &e.annotations {
+                snippet = snippet.annotation((*kind).span(range.clone()).label(*label));
             }
             group = group.element(snippet);
         }
@@ -78,6 +102,186 @@ pub fn human(diags: &[Diagnostic], sources: &SourceMap, color: bool) -> String {
         out.push_str("\n\n");
     }
     out
+}
+
+/// A label's place in its file, in lines (1-based) and character columns.
+struct Mark<'d> {
+    start: (u32, u32),
+    end: (u32, u32),
+    kind: AnnotationKind,
+    label: &'d str,
+}
+
+impl<'d> Mark<'d> {
+    fn new(src: &SourceFile, l: &'d Label, kind: AnnotationKind) -> Self {
+        let last = src.line_count().max(1);
+        let clamp = |line: u32| line.clamp(1, last);
+        let s = l.loc.span;
+        let start = (clamp(s.start.line), s.start.col);
+        let mut end = (clamp(s.end.line), s.end.col).max(start);
+        if end.0 - start.0 > MAX_SNIPPET_SPAN_LINES {
+            // A long multi-line span (a whole user entry) is shown by its first line.
+            end = (start.0, u32::MAX);
+        }
+        Mark {
+            start,
+            end,
+            kind,
+            label: l.message.as_str(),
+        }
+    }
+}
+
+/// Lines of one file shown as one snippet: the text and the annotations in it.
+struct Excerpt<'d> {
+    text: String,
+    first_line: u32,
+    /// Where the lead annotation is, when some line was cut at the front.
+    lead: Option<(u32, u32)>,
+    annotations: Vec<(Range<usize>, AnnotationKind, &'d str)>,
+}
+
+/// One shown line: where it starts in the excerpt and which columns of it are shown.
+struct ShownLine {
+    /// Byte offset in the excerpt of the first shown character.
+    at: usize,
+    /// Column of the first shown character.
+    from_col: u32,
+    /// Byte offset (from `at`) of each shown character, plus the end.
+    char_bytes: Vec<usize>,
+}
+
+impl ShownLine {
+    /// Excerpt offset of a column of this line (clamped to what is shown).
+    fn offset(&self, col: u32) -> usize {
+        let rel = col.saturating_sub(self.from_col) as usize;
+        let last = self.char_bytes.last().copied().unwrap_or(0);
+        self.at + self.char_bytes.get(rel).copied().unwrap_or(last)
+    }
+}
+
+/// Labels closer than this many lines share one snippet (the renderer folds the gap).
+const CLUSTER_GAP: u32 = 64;
+/// Characters kept before a label when a long line is cut at the front.
+const LEAD_CHARS: u32 = 64;
+
+/// Group a file's labels into snippets of nearby lines; the primary label's snippet comes first.
+fn excerpts_of<'d>(src: &SourceFile, mut marks: Vec<Mark<'d>>) -> Vec<Excerpt<'d>> {
+    marks.sort_by_key(|m| (m.start, m.end));
+    let mut clusters: Vec<Vec<Mark>> = Vec::new();
+    for m in marks {
+        match clusters.last_mut() {
+            Some(c)
+                if c.iter()
+                    .map(|m| m.end.0)
+                    .max()
+                    .unwrap_or(0)
+                    .saturating_add(CLUSTER_GAP)
+                    >= m.start.0 =>
+            {
+                c.push(m)
+            }
+            _ => clusters.push(vec![m]),
+        }
+    }
+    if let Some(i) = clusters
+        .iter()
+        .position(|c| c.iter().any(|m| m.kind == AnnotationKind::Primary))
+    {
+        let primary = clusters.remove(i);
+        clusters.insert(0, primary);
+    }
+    clusters.into_iter().map(|c| excerpt(src, c)).collect()
+}
+
+fn excerpt<'d>(src: &SourceFile, marks: Vec<Mark<'d>>) -> Excerpt<'d> {
+    let first = marks.iter().map(|m| m.start.0).min().unwrap_or(1);
+    let last = marks.iter().map(|m| m.end.0).max().unwrap_or(first);
+    let mut text = String::new();
+    let mut lines: Vec<ShownLine> = Vec::new();
+    let mut cut_front = false;
+    for line in first..=last {
+        if line > first {
+            text.push('\n');
+        }
+        let range = src.line_bytes(line);
+        let whole = &src.text[range.clone()];
+        let anchor = marks
+            .iter()
+            .filter(|m| m.start.0 == line)
+            .map(|m| m.start.1)
+            .min();
+        let from_col = match anchor {
+            Some(a) if whole.len() > MAX_SNIPPET_LINE_CHARS && a > LEAD_CHARS => a - LEAD_CHARS,
+            _ => 0,
+        };
+        let from = src.col_byte(line, from_col);
+        if from > range.start {
+            cut_front = true;
+            text.push('…');
+        }
+        let at = text.len();
+        let mut char_bytes = Vec::new();
+        let mut more = false;
+        for (n, (i, _)) in src.text[from..range.end].char_indices().enumerate() {
+            if n == MAX_SNIPPET_LINE_CHARS {
+                more = true;
+                break;
+            }
+            char_bytes.push(i);
+        }
+        let shown_end = if more {
+            char_bytes.last().map_or(from, |&i| {
+                from + i
+                    + src.text[from + i..]
+                        .chars()
+                        .next()
+                        .map_or(0, char::len_utf8)
+            })
+        } else {
+            range.end
+        };
+        text.push_str(&src.text[from..shown_end]);
+        char_bytes.push(shown_end - from);
+        if more {
+            text.push('…');
+        }
+        lines.push(ShownLine {
+            at,
+            from_col,
+            char_bytes,
+        });
+    }
+    let offset = |(line, col): (u32, u32)| {
+        lines
+            .get((line - first) as usize)
+            .map_or(text.len(), |l| l.offset(col))
+    };
+    let annotations = marks
+        .iter()
+        .map(|m| {
+            let a = offset(m.start);
+            let mut b = offset(m.end).max(a);
+            if a == b {
+                // An empty span still gets a caret: widen it to the next character.
+                b = text[a..].chars().next().map_or(a, |c| a + c.len_utf8());
+            }
+            (a..b, m.kind, m.label)
+        })
+        .collect();
+    let lead = cut_front.then(|| {
+        marks
+            .iter()
+            .find(|m| m.kind == AnnotationKind::Primary)
+            .or(marks.first())
+            .map_or((first, 0), |m| m.start)
+    });
+    Excerpt {
+        text,
+        first_line: first,
+        lead,
+        annotations,
+    }
 }
 
 fn position(sources: &SourceMap, loc: &Loc) -> serde_json::Value {
@@ -192,4 +396,76 @@ pub fn github(diags: &[Diagnostic], sources: &SourceMap) -> String {
         ));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use super::*;
+    use crate::desired::diagnostic::Code;
+    use crate::desired::source::{FileId, Pos, Span};
+
+    fn at(line: u32, col: u32, len: u32) -> Loc {
+        Loc {
+            file: FileId(0),
+            span: Span {
+                start: Pos {
+                    index: 0,
+                    line,
+                    col,
+                },
+                end: Pos {
+                    index: 0,
+                    line,
+                    col: col + len,
+                },
+            },
+        }
+    }
+
+    #[test]
+    fn a_label_far_into_a_huge_line_shows_a_window_and_its_true_position() {
+        let long: String = (0..200_000)
+            .map(|i| if i % 7 == 0 { 'é' } else { 'x' })
+            .collect();
+        let text = format!("users:\n  - {long}bogus: 1\n");
+        let mut sources = SourceMap::default();
+        sources.add(SourceFile::new(
+            "u.yaml".into(),
+            PathBuf::from("u.yaml"),
+            text,
+        ));
+        let d = Diagnostic::error(Code::UnknownKey, at(2, 200_004, 5), "unknown key `bogus`")
+            .label("not a known key")
+            .related(at(1, 0, 5), "in this list");
+        let out = human(&[d], &sources, false);
+        assert!(out.contains("--> u.yaml:2:200005"), "{out}");
+        assert!(
+            out.contains("bogus") && out.contains("^^^^^ not a known key"),
+            "{out}"
+        );
+        assert!(
+            out.contains("1 | users:") && out.contains("----- in this list"),
+            "{out}"
+        );
+        let longest = out.lines().map(|l| l.chars().count()).max().unwrap_or(0);
+        assert!(longest < 300, "a line of {longest} characters:\n{out}");
+    }
+
+    #[test]
+    fn short_files_render_as_whole_lines() {
+        let mut sources = SourceMap::default();
+        let text = "users:\n  - upn: a\n    bogus: 1\n".to_string();
+        sources.add(SourceFile::new(
+            "u.yaml".into(),
+            PathBuf::from("u.yaml"),
+            text,
+        ));
+        let d = Diagnostic::error(Code::UnknownKey, at(3, 4, 5), "unknown key `bogus`")
+            .label("not a known key");
+        let out = human(&[d], &sources, false);
+        assert!(out.contains(" --> u.yaml:3:5\n"), "{out}");
+        assert!(out.contains("3 |     bogus: 1\n"), "{out}");
+    }
 }

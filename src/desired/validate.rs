@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use super::attrs::{Attr, AttrValue};
 use super::decode::{Nullable, RawRepo, RawScopeUsers, RawTenant, RawUser, Str};
-use super::diagnostic::{Code, Diagnostic};
+use super::diagnostic::{Code, DiagList, Diagnostic, shown};
 use super::source::{Loc, SourceMap};
 use super::state::{
     AbsentUsers, AttrMap, DesiredState, GroupSpec, ManagerSpec, Membership, Origin, PasswordPolicy,
@@ -22,7 +22,7 @@ pub const DEFAULT_THRESHOLD: Threshold = Threshold::BasisPoints(1000);
 struct Checker<'a> {
     sources: &'a SourceMap,
     names: Vec<std::sync::Arc<str>>,
-    diags: Vec<Diagnostic>,
+    diags: DiagList,
     domain: Option<String>,
     domains: Vec<String>,
 }
@@ -63,7 +63,7 @@ impl Checker<'_> {
             }
         };
         if let Some(problem) = upn_problem(&full) {
-            let d = Diagnostic::error(Code::InvalidUpn, s.loc, format!("`{full}` is not a valid user principal name: {problem}"))
+            let d = Diagnostic::error(Code::InvalidUpn, s.loc, format!("`{}` is not a valid user principal name: {problem}", shown(&full)))
                 .label(problem)
                 .help("a UPN is name@domain; the name may use letters, digits and ' . - _ ! # ^ ~ (no leading, trailing or double dots)");
             self.diags.push(d);
@@ -165,9 +165,23 @@ fn is_domain(d: &str) -> bool {
 /// copied, and each file's raw records are freed once read, so the raw records
 /// of the whole repo and the checked state do not both stay in memory.
 pub fn validate(
+    parts: Vec<RawRepo>,
+    sources: &SourceMap,
+    diags: Vec<Diagnostic>,
+) -> Result<(DesiredState, Vec<Diagnostic>), Vec<Diagnostic>> {
+    let mut list = DiagList::default();
+    for d in diags {
+        list.push(d);
+    }
+    validate_list(parts, sources, list)
+}
+
+/// [`validate`] with the problems found so far in a [`DiagList`]: the checks add to
+/// it up to its cap, and a `too-many-problems` note ends the list if any were left out.
+pub fn validate_list(
     mut parts: Vec<RawRepo>,
     sources: &SourceMap,
-    mut diags: Vec<Diagnostic>,
+    diags: DiagList,
 ) -> Result<(DesiredState, Vec<Diagnostic>), Vec<Diagnostic>> {
     let mut c = Checker {
         sources,
@@ -176,7 +190,7 @@ pub fn validate(
             .iter()
             .map(|f| f.name.as_str().into())
             .collect(),
-        diags: Vec::new(),
+        diags,
         domain: None,
         domains: Vec::new(),
     };
@@ -213,7 +227,7 @@ pub fn validate(
                 Diagnostic::error(
                     Code::InvalidValue,
                     d.loc,
-                    format!("`{}` is not a domain name", d.text),
+                    format!("`{}` is not a domain name", shown(&d.text)),
                 )
                 .label("not a DNS name")
                 .help("write the tenant's verified domain, e.g. contoso.com"),
@@ -231,7 +245,7 @@ pub fn validate(
                 Diagnostic::error(
                     Code::InvalidValue,
                     d.loc,
-                    format!("`{}` is not a domain name", d.text),
+                    format!("`{}` is not a domain name", shown(&d.text)),
                 )
                 .label("not a DNS name")
                 .help("list verified domains such as contoso.onmicrosoft.com"),
@@ -271,7 +285,7 @@ pub fn validate(
                     Diagnostic::error(
                         Code::DuplicateGroup,
                         name.loc,
-                        format!("group `{}` is declared twice", name.text),
+                        format!("group `{}` is declared twice", shown(&name.text)),
                     )
                     .label("second declaration")
                     .related(*first, "first declaration")
@@ -286,7 +300,7 @@ pub fn validate(
                     Diagnostic::error(
                         Code::DynamicGroupMembers,
                         *key_loc,
-                        format!("group `{}` is dynamic, so its members cannot be declared", name.text),
+                        format!("group `{}` is dynamic, so its members cannot be declared", shown(&name.text)),
                     )
                     .label("members of a dynamic group")
                     .related(dyn_loc, "marked dynamic here")
@@ -324,7 +338,7 @@ pub fn validate(
                 let d = Diagnostic::error(
                     Code::DynamicGroupMembers,
                     gref.loc,
-                    format!("`{upn}` lists dynamic group `{}`, whose members cannot be declared", g.name),
+                    format!("`{upn}` lists dynamic group `{}`, whose members cannot be declared", shown(&g.name)),
                 )
                 .label("membership of a dynamic group")
                 .related(*dyn_loc, "marked dynamic here")
@@ -347,7 +361,7 @@ pub fn validate(
                     Diagnostic::error(
                         Code::UnknownGroup,
                         gref.loc,
-                        format!("group `{}` is not declared", gref.text),
+                        format!("group `{}` is not declared", shown(&gref.text)),
                     )
                     .label("unknown group")
                     .help(help),
@@ -398,7 +412,7 @@ pub fn validate(
             };
             if let Some(first) = role_locs.get(&key) {
                 c.diags.push(
-                    Diagnostic::error(Code::DuplicateRole, name.loc, format!("role `{display}` is declared twice"))
+                    Diagnostic::error(Code::DuplicateRole, name.loc, format!("role `{}` is declared twice", shown(&display)))
                         .label("second declaration")
                         .related(*first, "first declaration")
                         .help("a role may be named by display name or template id, but only once; merge the entries"),
@@ -466,8 +480,10 @@ pub fn validate(
         }
     }
 
-    diags.append(&mut c.diags);
+    let summary = c.diags.summary();
+    let mut diags = c.diags.kept;
     sort(&mut diags, sources);
+    diags.extend(summary);
     if diags
         .iter()
         .any(|d| d.severity == super::diagnostic::Severity::Error)
@@ -635,7 +651,10 @@ fn disabled_with_role(upn: &Upn, role: &str, loc: Loc) -> Diagnostic {
     Diagnostic::error(
         Code::Contradiction,
         loc,
-        format!("`{upn}` is declared `enabled: false` but assigned `{role}`"),
+        format!(
+            "`{upn}` is declared `enabled: false` but assigned `{}`",
+            shown(role)
+        ),
     )
     .label("role for a disabled user")
     .help("a disabled account loses its roles; remove the role, or enable the user")
@@ -665,7 +684,7 @@ fn unknown_role(name: &Str) -> Diagnostic {
         name.loc,
         format!(
             "`{}` is not a built-in role or a declared custom role",
-            name.text
+            shown(&name.text)
         ),
     )
     .label("unknown role")
@@ -686,7 +705,7 @@ fn tenant(c: &mut Checker<'_>, t: &RawTenant) -> Tenant {
                             d.loc,
                             format!(
                                 "scope domain `{}` is not one of the tenant's domains",
-                                d.text
+                                shown(&d.text)
                             ),
                         )
                         .label("unknown domain")

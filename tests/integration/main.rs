@@ -31,6 +31,8 @@ mod gates_cli;
 mod graph_assertion;
 mod incremental;
 mod live_read;
+mod loader_hostile;
+mod loader_hostile_props;
 mod lock_file;
 mod packaging;
 mod plan_cli;

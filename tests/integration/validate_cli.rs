@@ -303,6 +303,17 @@ fn every_code_a_file_can_trigger_has_a_fixture() {
     }
     // io-error needs a non-UTF-8 file, written at test time by `non_utf8_file_is_an_io_error`.
     covered.insert("io-error".into());
+    // Hostile-repo codes need links, FIFOs, huge or generated files: tested in `loader_hostile`.
+    for code in [
+        "file-too-large",
+        "not-a-regular-file",
+        "path-outside-repo",
+        "alias-limit",
+        "nesting-too-deep",
+        "too-many-problems",
+    ] {
+        covered.insert(code.into());
+    }
     let all: BTreeSet<String> = entraform::desired::Code::ALL
         .iter()
         .map(|c| c.as_str().to_string())
