@@ -42,6 +42,7 @@ mod plan_props;
 mod plan_render;
 mod plan_restricted;
 mod reconcile_cli;
+mod rehearsal_snapshot;
 mod saved_plan_hostile;
 mod schema;
 mod show_cli;
