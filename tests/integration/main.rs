@@ -24,6 +24,7 @@ mod emulator_faults;
 mod emulator_fuzz;
 mod emulator_hostile;
 mod emulator_live_reader;
+mod emulator_relations;
 mod emulator_strict;
 mod export_roundtrip;
 mod files_written;
