@@ -30,6 +30,7 @@ mod export_roundtrip;
 mod files_written;
 mod gates_cli;
 mod graph_assertion;
+mod graph_clients_replay;
 mod incremental;
 mod live_read;
 mod loader_hostile;
