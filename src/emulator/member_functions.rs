@@ -191,10 +191,7 @@ fn member_function(
     let all = transitive::member_of(t, &id, true, ctx.work);
     match func {
         Func::CheckMemberGroups => {
-            let wanted = strings(
-                body.get("groupIds").unwrap_or(&Value::Null),
-                "groupIds",
-            )?;
+            let wanted = strings(body.get("groupIds").unwrap_or(&Value::Null), "groupIds")?;
             if wanted.len() > MAX_CHECK_IDS {
                 return Err(bad_body(format!(
                     "The request contains {} group ids; checkMemberGroups accepts at most {MAX_CHECK_IDS}.",
@@ -264,9 +261,7 @@ fn type_matches(types: &[String], e: &Entry) -> bool {
         Entry::Role(_) => "directoryrole",
         Entry::Unit => "administrativeunit",
     };
-    types
-        .iter()
-        .any(|t| t == name || t == "directoryobject")
+    types.iter().any(|t| t == name || t == "directoryobject")
 }
 
 const KNOWN_TYPES: &[&str] = &[

@@ -178,7 +178,10 @@ impl Cast {
             (self, e),
             (Cast::User, Entry::Object(Kind::User))
                 | (Cast::Group, Entry::Object(Kind::Group))
-                | (Cast::ServicePrincipal, Entry::Object(Kind::ServicePrincipal))
+                | (
+                    Cast::ServicePrincipal,
+                    Entry::Object(Kind::ServicePrincipal)
+                )
                 | (Cast::Device, Entry::Object(Kind::Device))
                 | (Cast::OrgContact, Entry::Object(Kind::OrgContact))
                 | (Cast::DirectoryRole, Entry::Role(_))
@@ -529,7 +532,10 @@ pub(super) fn render_entry(
             m.remove("@odata.type");
             (k.odata_type(), keep(m, select))
         }
-        Entry::Role(r) => ("#microsoft.graph.directoryRole", keep(role_props(t, r), select)),
+        Entry::Role(r) => (
+            "#microsoft.graph.directoryRole",
+            keep(role_props(t, r), select),
+        ),
         Entry::Unit => (
             "#microsoft.graph.administrativeUnit",
             render::project(&t.admin_units.get(id)?.obj, select, AU_PROPERTIES),
@@ -729,7 +735,9 @@ fn list(ctx: &Ctx, t: &Tenant, req: &ApiRequest, p: &Path) -> GraphResult<ApiRes
         })
         .collect();
     let context = match p.cast {
-        Some(c) => ctx.urls.collection_context(c.entity_set(), select.as_deref()),
+        Some(c) => ctx
+            .urls
+            .collection_context(c.entity_set(), select.as_deref()),
         None => ctx.urls.context("directoryObjects"),
     };
     let count = (q.count && q.eventual).then_some(matched.len());
@@ -763,7 +771,10 @@ mod tests {
         assert!(p.count);
         assert!(parse(&["groups", "g", "members", "$ref"]).is_none());
         assert!(parse(&["groups", "g", "members", "x", "$ref"]).is_none());
-        assert!(parse(&["users", "u", "members"]).is_none(), "users have no members");
+        assert!(
+            parse(&["users", "u", "members"]).is_none(),
+            "users have no members"
+        );
         assert!(matches!(
             parse(&["users", "u", "memberOf", "microsoft.graph.printer"]),
             Some(Err(_))

@@ -14,10 +14,10 @@ use super::groups;
 use super::http::{ApiRequest, ApiResponse, Urls};
 use super::odata::{self, Expr, Work};
 use super::rbac;
-use super::{member_functions, relations};
 use super::service_principals::{self, SpKey};
 use super::state::Tenant;
 use super::users;
+use super::{member_functions, relations};
 
 /// What handlers need besides the tenant: URLs for links, and fault state for replication delay.
 pub struct Ctx<'a> {
@@ -120,8 +120,8 @@ pub fn route(ctx: &Ctx, t: &mut Tenant, req: &ApiRequest) -> GraphResult<ApiResp
     if !req.is_read() {
         admin_units::check_write(t, m, &s, req)?;
     }
-    if let Some(r) = relations::route(ctx, t, req, &s)
-        .or_else(|| member_functions::route(ctx, t, req, &s))
+    if let Some(r) =
+        relations::route(ctx, t, req, &s).or_else(|| member_functions::route(ctx, t, req, &s))
     {
         return r;
     }

@@ -213,7 +213,10 @@ mod tests {
         let trans = member_of(&t, "u2", true, &w);
         assert!(trans.contains_key("g1") && trans.contains_key("g3"));
         assert_eq!(
-            trans.values().filter(|e| matches!(e, Entry::Role(_))).count(),
+            trans
+                .values()
+                .filter(|e| matches!(e, Entry::Role(_)))
+                .count(),
             1,
             "Helpdesk Administrator through g2"
         );

@@ -26,11 +26,11 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use serde_json::{Map, Value, json};
 
 use crate::builtin_roles;
+use crate::emulator::Seed;
 use crate::emulator::seed::{
     AppRegistration, DirectoryObjectType, SeedAdminUnit, SeedDirectoryObject, SeedGroup,
     SeedRoleAssignment, SeedRoleDefinition, SeedUser, TenantInfo,
 };
-use crate::emulator::Seed;
 use crate::graph::dto::USER_SELECT;
 use crate::live::{Live, LiveUser, ObjectKind};
 use crate::model::ObjectId;
@@ -208,10 +208,7 @@ pub fn seed_from_live(live: &Live, opts: &SeedOptions) -> SeedExport {
     let mut deleted_users = Vec::with_capacity(deleted.len());
     for d in deleted {
         let mut p = Map::new();
-        p.insert(
-            "userPrincipalName".into(),
-            json!(d.original_upn.as_str()),
-        );
+        p.insert("userPrincipalName".into(), json!(d.original_upn.as_str()));
         if let Some(n) = &d.display_name {
             p.insert("displayName".into(), json!(n));
         }
@@ -390,7 +387,8 @@ impl Pseudonyms {
 
     /// Replace the personal values of a user's properties in place.
     fn user(&mut self, p: &mut Map<String, Value>) {
-        let s = |p: &Map<String, Value>, k: &str| p.get(k).and_then(Value::as_str).map(String::from);
+        let s =
+            |p: &Map<String, Value>, k: &str| p.get(k).and_then(Value::as_str).map(String::from);
         let upn = s(p, "userPrincipalName");
         let local = upn
             .as_deref()
@@ -401,7 +399,9 @@ impl Pseudonyms {
         if let Some(u) = &upn {
             p.insert("userPrincipalName".into(), json!(self.upn(u)));
         }
-        let new_given = given.as_deref().map(|g| format!("Given{}", self.n("given", g)));
+        let new_given = given
+            .as_deref()
+            .map(|g| format!("Given{}", self.n("given", g)));
         let new_surname = surname
             .as_deref()
             .map(|x| format!("Surname{}", self.n("surname", x)));
@@ -562,7 +562,10 @@ mod tests {
         assert_eq!(s.users.len(), 2);
         assert_eq!(s.users[1].manager.as_deref(), Some("u1"));
         assert_eq!(s.users[0].properties["mobilePhone"], "+1 425 555 0100");
-        assert_eq!(s.applications[0].service_principal_id.as_deref(), Some("me-sp"));
+        assert_eq!(
+            s.applications[0].service_principal_id.as_deref(),
+            Some("me-sp")
+        );
         assert!(s.applications[0].client_secrets.is_empty());
         assert_eq!(s.role_definitions.len(), 1);
         let kinds: Vec<_> = s
@@ -592,7 +595,15 @@ mod tests {
         let out = seed_from_live(&live(), &opts(true));
         let text = serde_json::to_string(&out.seed).unwrap();
         for secret in [
-            "Amelia", "amelia", "Hart", "Tomas", "Novak", "George", "Miles", "gmail", "425",
+            "Amelia",
+            "amelia",
+            "Hart",
+            "Tomas",
+            "Novak",
+            "George",
+            "Miles",
+            "gmail",
+            "425",
             "Main Street",
         ] {
             assert!(!text.contains(secret), "{secret} in {text}");

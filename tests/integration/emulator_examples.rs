@@ -1159,7 +1159,10 @@ mod relations {
             .as_array()
             .unwrap()
             .iter()
-            .map(|x| x.as_str().map_or_else(|| x["id"].as_str().unwrap().to_string(), String::from))
+            .map(|x| {
+                x.as_str()
+                    .map_or_else(|| x["id"].as_str().unwrap().to_string(), String::from)
+            })
             .collect();
         out.sort();
         out
@@ -1177,13 +1180,23 @@ mod relations {
         let method = req["method"].as_str().unwrap();
         let headers: Vec<(String, String)> = req["headers"]
             .as_object()
-            .map(|h| h.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap().to_string())).collect())
+            .map(|h| {
+                h.iter()
+                    .map(|(k, v)| (k.clone(), v.as_str().unwrap().to_string()))
+                    .collect()
+            })
             .unwrap_or_default();
-        let hdrs: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let hdrs: Vec<(&str, &str)> = headers
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
         let url = path_of(req["url"].as_str().unwrap())
             .replace("/groups/{id}", &format!("/groups/{AAD_USERS}"))
             .replace("/users/{id}", &format!("/users/{USER}"))
-            .replace("/directoryObjects/{object-id}", &format!("/directoryObjects/{USER}"))
+            .replace(
+                "/directoryObjects/{object-id}",
+                &format!("/directoryObjects/{USER}"),
+            )
             .replace("/me/", &format!("/users/{MANAGER}/"))
             .replace("6e7b768e-07e2-4810-8459-485f84f8f204", USER);
         let mut body = req.get("body").filter(|b| !b.is_null()).cloned();
@@ -1198,14 +1211,20 @@ mod relations {
             "group-transitivemembers-cast-group.json" => {
                 check.response(&r, &["@odata.id", "organizationId"]);
                 assert_eq!(ids(&r.body), [EXECUTIVES, FALCON], "{name}");
-                assert!(r.body["value"][0].get("@odata.type").is_none(), "cast items are untyped");
+                assert!(
+                    r.body["value"][0].get("@odata.type").is_none(),
+                    "cast items are untyped"
+                );
             }
             "checkmembergroups-directoryobject.json" => {
                 // Exactly the documented subset, in the order asked.
-                check.response_with(&r, &Rules {
-                    echo: vec![("/value".into(), doc["response"]["body"]["value"].clone())],
-                    ..Rules::default()
-                });
+                check.response_with(
+                    &r,
+                    &Rules {
+                        echo: vec![("/value".into(), doc["response"]["body"]["value"].clone())],
+                        ..Rules::default()
+                    },
+                );
             }
             "getmembergroups.json" | "getmemberobjects.json" => {
                 check.response(&r, &[]);

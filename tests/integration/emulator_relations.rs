@@ -54,7 +54,9 @@ const EVENTUAL: &[(&str, &str)] = &[("ConsistencyLevel", "eventual")];
 #[tokio::test]
 async fn count_segments_need_the_header_and_follow_casts() {
     let env = env().await;
-    let r = env.get(&format!("/groups/{OUTER}/transitiveMembers/$count")).await;
+    let r = env
+        .get(&format!("/groups/{OUTER}/transitiveMembers/$count"))
+        .await;
     assert_eq!(
         assert_graph_error(&r, 400, "Request_BadRequest"),
         "$count is not currently supported."
@@ -62,15 +64,27 @@ async fn count_segments_need_the_header_and_follow_casts() {
     for (path, n) in [
         (format!("/groups/{OUTER}/members/$count"), 2),
         (format!("/groups/{OUTER}/transitiveMembers/$count"), 5),
-        (format!("/groups/{OUTER}/transitiveMembers/microsoft.graph.user/$count"), 3),
+        (
+            format!("/groups/{OUTER}/transitiveMembers/microsoft.graph.user/$count"),
+            3,
+        ),
         // Kiota-generated SDKs write the cast with the `graph` alias.
-        (format!("/groups/{OUTER}/transitiveMembers/graph.user/$count"), 3),
-        (format!("/groups/{OUTER}/transitivemembers/microsoft.graph.device/$count"), 1),
+        (
+            format!("/groups/{OUTER}/transitiveMembers/graph.user/$count"),
+            3,
+        ),
+        (
+            format!("/groups/{OUTER}/transitivemembers/microsoft.graph.device/$count"),
+            1,
+        ),
         (format!("/users/{ALEX}/memberOf/$count"), 4),
         (format!("/users/{ALEX}/memberOf/graph.group/$count"), 3),
         (format!("/users/{ALEX}/transitiveMemberOf/$count"), 6),
         (format!("/users/{ALEX}/directReports/$count"), 2),
-        (format!("/users/AlexW@contoso.com/directReports/$count"), 2),
+        (
+            "/users/AlexW@contoso.com/directReports/$count".to_string(),
+            2,
+        ),
     ] {
         let r = env.call("GET", &path, None, EVENTUAL).await;
         assert_eq!(r.status, 200, "{path}: {}", r.body);
@@ -81,7 +95,9 @@ async fn count_segments_need_the_header_and_follow_casts() {
     let r = env
         .call(
             "GET",
-            &format!("/groups/{OUTER}/transitiveMembers/$count?$filter=startswith(displayName,'b')"),
+            &format!(
+                "/groups/{OUTER}/transitiveMembers/$count?$filter=startswith(displayName,'b')"
+            ),
             None,
             EVENTUAL,
         )
@@ -100,7 +116,10 @@ async fn member_of_lists_groups_roles_and_units_typed() {
         .iter()
         .map(|x| x["@odata.type"].as_str().unwrap())
         .collect();
-    for t in ["#microsoft.graph.group", "#microsoft.graph.administrativeUnit"] {
+    for t in [
+        "#microsoft.graph.group",
+        "#microsoft.graph.administrativeUnit",
+    ] {
         assert!(types.contains(&t), "{types:?}");
     }
     assert!(
@@ -116,12 +135,21 @@ async fn member_of_lists_groups_roles_and_units_typed() {
         .collect();
     assert_eq!(roles.len(), 1, "{}", r.body);
     assert_eq!(roles[0]["displayName"], "Helpdesk Administrator");
-    assert_ne!(roles[0]["id"], roles[0]["roleTemplateId"], "the directoryRole's own id");
+    assert_ne!(
+        roles[0]["id"], roles[0]["roleTemplateId"],
+        "the directoryRole's own id"
+    );
     // Groups have memberOf too: the group above, and the role it holds.
     let r = env.get(&format!("/groups/{INNER}/memberOf")).await;
     assert_eq!(ids(&r.body).len(), 2, "{}", r.body);
     assert!(ids(&r.body).contains(&OUTER.to_string()));
-    assert!(r.body["value"].as_array().unwrap().iter().any(|x| x["displayName"] == "Helpdesk Administrator"));
+    assert!(
+        r.body["value"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|x| x["displayName"] == "Helpdesk Administrator")
+    );
 }
 
 #[tokio::test]
@@ -129,7 +157,9 @@ async fn casts_and_filters_follow_the_advanced_query_rules() {
     let env = env().await;
     // A cast on a direct relationship works as scripts use it, untyped items, a typed context.
     let r = env
-        .get(&format!("/groups/{OUTER}/members/microsoft.graph.user?$select=displayName"))
+        .get(&format!(
+            "/groups/{OUTER}/members/microsoft.graph.user?$select=displayName"
+        ))
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(
@@ -142,7 +172,12 @@ async fn casts_and_filters_follow_the_advanced_query_rules() {
     let r = env.get(&path).await;
     assert_graph_error(&r, 400, "Request_UnsupportedQuery");
     let r = env
-        .call("GET", &format!("{path}?$count=true&$orderby=displayName desc"), None, EVENTUAL)
+        .call(
+            "GET",
+            &format!("{path}?$count=true&$orderby=displayName desc"),
+            None,
+            EVENTUAL,
+        )
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.body["@odata.count"], 3);
@@ -155,7 +190,9 @@ async fn casts_and_filters_follow_the_advanced_query_rules() {
     assert_eq!(names, ["Bianca Pisani", "Alex Wilber", "Adele Vance"]);
     // $filter on a relationship is an advanced query.
     let r = env
-        .get(&format!("/users/{ALEX}/memberOf?$filter=displayName eq 'inner'"))
+        .get(&format!(
+            "/users/{ALEX}/memberOf?$filter=displayName eq 'inner'"
+        ))
         .await;
     assert_graph_error(&r, 400, "Request_UnsupportedQuery");
     let r = env
@@ -178,16 +215,24 @@ async fn casts_and_filters_follow_the_advanced_query_rules() {
         .await;
     assert_graph_error(&r, 400, "Request_UnsupportedQuery");
     // A type the relationship cannot hold, and a type Graph does not have.
-    let r = env.get(&format!("/users/{ALEX}/memberOf/microsoft.graph.user")).await;
+    let r = env
+        .get(&format!("/users/{ALEX}/memberOf/microsoft.graph.user"))
+        .await;
     assert_graph_error(&r, 400, "Request_UnsupportedQuery");
-    let r = env.get(&format!("/users/{ALEX}/memberOf/microsoft.graph.printer")).await;
+    let r = env
+        .get(&format!("/users/{ALEX}/memberOf/microsoft.graph.printer"))
+        .await;
     assert_eq!(
         assert_graph_error(&r, 400, "BadRequest"),
         "Resource not found for the segment 'microsoft.graph.printer'."
     );
     // Read-only collections.
     let r = env
-        .send("POST", &format!("/groups/{OUTER}/transitiveMembers"), json!({}))
+        .send(
+            "POST",
+            &format!("/groups/{OUTER}/transitiveMembers"),
+            json!({}),
+        )
         .await;
     assert_eq!(r.status, 405);
 }
@@ -195,7 +240,10 @@ async fn casts_and_filters_follow_the_advanced_query_rules() {
 #[tokio::test]
 async fn transitive_lists_page_by_next_link() {
     let env = env().await;
-    let mut next = format!("{}/groups/{OUTER}/transitiveMembers?$top=2", env.emu.graph_url());
+    let mut next = format!(
+        "{}/groups/{OUTER}/transitiveMembers?$top=2",
+        env.emu.graph_url()
+    );
     let mut seen = Vec::new();
     let mut pages = 0;
     loop {
@@ -219,7 +267,8 @@ async fn transitive_lists_page_by_next_link() {
             .as_array()
             .unwrap()
             .iter()
-            .any(|x| x["@odata.type"] == "#microsoft.graph.device" && x["displayName"] == "LAPTOP-42"),
+            .any(|x| x["@odata.type"] == "#microsoft.graph.device"
+                && x["displayName"] == "LAPTOP-42"),
         "{}",
         r.body
     );
@@ -243,25 +292,45 @@ async fn membership_functions_are_transitive_and_bounded() {
     );
     let many: Vec<String> = (0..21).map(|i| format!("{i}")).collect();
     let r = env
-        .send("POST", &format!("/users/{ALEX}/checkMemberGroups"), json!({"groupIds": many}))
+        .send(
+            "POST",
+            &format!("/users/{ALEX}/checkMemberGroups"),
+            json!({"groupIds": many}),
+        )
         .await;
     assert_graph_error(&r, 400, "Request_BadRequest");
     let r = env
-        .send("POST", &format!("/directoryObjects/{ALEX}/getMemberObjects"), json!({"securityEnabledOnly": false}))
+        .send(
+            "POST",
+            &format!("/directoryObjects/{ALEX}/getMemberObjects"),
+            json!({"securityEnabledOnly": false}),
+        )
         .await;
     let got = r.body["value"].as_array().unwrap();
     assert_eq!(got.len(), 6, "{}: groups, the role, the unit", r.body);
     assert!(got.contains(&json!(UNIT)));
     let r = env
-        .send("POST", &format!("/users/{ALEX}/getMemberGroups"), json!({"securityEnabledOnly": false}))
+        .send(
+            "POST",
+            &format!("/users/{ALEX}/getMemberGroups"),
+            json!({"securityEnabledOnly": false}),
+        )
         .await;
-    assert_eq!(r.body["value"].as_array().unwrap().len(), 5, "groups and the role, no unit");
+    assert_eq!(
+        r.body["value"].as_array().unwrap().len(),
+        5,
+        "groups and the role, no unit"
+    );
     let r = env
         .send("POST", &format!("/users/{ALEX}/getMemberGroups"), json!({}))
         .await;
     assert_graph_error(&r, 400, "Request_BadRequest");
     let r = env
-        .send("POST", "/users/nobody@contoso.com/getMemberGroups", json!({"securityEnabledOnly": true}))
+        .send(
+            "POST",
+            "/users/nobody@contoso.com/getMemberGroups",
+            json!({"securityEnabledOnly": true}),
+        )
         .await;
     assert_graph_error(&r, 404, "Request_ResourceNotFound");
 }
@@ -280,7 +349,11 @@ async fn get_by_ids_filters_types_and_refuses_too_much() {
     assert_eq!(ids(&r.body), [ALEX, INNER]);
     assert_eq!(r.body["value"][0]["@odata.type"], "#microsoft.graph.user");
     let r = env
-        .send("POST", "/directoryObjects/getByIds", json!({"ids": [LAPTOP]}))
+        .send(
+            "POST",
+            "/directoryObjects/getByIds",
+            json!({"ids": [LAPTOP]}),
+        )
         .await;
     assert_eq!(r.body["value"][0]["@odata.type"], "#microsoft.graph.device");
     let ids: Vec<String> = (0..1001).map(|i| format!("{i}")).collect();
@@ -292,11 +365,19 @@ async fn get_by_ids_filters_types_and_refuses_too_much() {
         "Number of included identifiers cannot exceed '1000'."
     );
     let r = env
-        .send("POST", "/directoryObjects/getByIds?$select=id", json!({"ids": [ALEX]}))
+        .send(
+            "POST",
+            "/directoryObjects/getByIds?$select=id",
+            json!({"ids": [ALEX]}),
+        )
         .await;
     assert_graph_error(&r, 400, "Request_BadRequest");
     let r = env
-        .send("POST", "/directoryObjects/getByIds", json!({"ids": [ALEX], "types": ["printer"]}))
+        .send(
+            "POST",
+            "/directoryObjects/getByIds",
+            json!({"ids": [ALEX], "types": ["printer"]}),
+        )
         .await;
     assert_graph_error(&r, 400, "Request_BadRequest");
     assert_eq!(env.get("/directoryObjects/getByIds").await.status, 405);
@@ -345,12 +426,21 @@ async fn batch_items_with_a_version_prefix_fail_as_in_graph() {
 #[tokio::test]
 async fn metrics_name_the_new_routes() {
     let env = env().await;
-    env.call("GET", &format!("/groups/{OUTER}/transitiveMembers/graph.user/$count"), None, EVENTUAL)
-        .await;
+    env.call(
+        "GET",
+        &format!("/groups/{OUTER}/transitiveMembers/graph.user/$count"),
+        None,
+        EVENTUAL,
+    )
+    .await;
     env.send("POST", "/directoryObjects/getByIds", json!({"ids": [ALEX]}))
         .await;
-    env.send("POST", &format!("/users/{ALEX}/checkMemberGroups"), json!({"groupIds": []}))
-        .await;
+    env.send(
+        "POST",
+        &format!("/users/{ALEX}/checkMemberGroups"),
+        json!({"groupIds": []}),
+    )
+    .await;
     let m = env.emu.metrics();
     for route in [
         "GET /groups/{id}/transitiveMembers/microsoft.graph.user/$count",

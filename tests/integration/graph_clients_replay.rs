@@ -88,7 +88,10 @@ async fn replay(file: &str) {
         let text = resp.text().await.unwrap().replace(&base, "{emulator}");
         let what = format!("{file}: {method} {path}");
         if u64::from(status) != r["status"].as_u64().unwrap() {
-            failures.push(format!("{what}: status {status}, recorded {}: {text}", r["status"]));
+            failures.push(format!(
+                "{what}: status {status}, recorded {}: {text}",
+                r["status"]
+            ));
             continue;
         }
         if media(ct.as_deref()) != media(r["response_content_type"].as_str()) {
@@ -153,11 +156,24 @@ fn the_recordings_cover_the_issue_s_calls() {
         "/directoryObjects/getByIds",
         "/$batch",
     ] {
-        assert!(js_paths.iter().any(|p| p.contains(needle)), "javascript: {needle}");
-        assert!(py_paths.iter().any(|p| p.contains(needle)), "python: {needle}");
+        assert!(
+            js_paths.iter().any(|p| p.contains(needle)),
+            "javascript: {needle}"
+        );
+        assert!(
+            py_paths.iter().any(|p| p.contains(needle)),
+            "python: {needle}"
+        );
     }
-    assert!(js_paths.iter().any(|p| p.contains("/microsoft.graph.user/$count")));
-    assert!(py_paths.iter().any(|p| p.contains("/graph.user/$count")), "Kiota's alias");
+    assert!(
+        js_paths
+            .iter()
+            .any(|p| p.contains("/microsoft.graph.user/$count"))
+    );
+    assert!(
+        py_paths.iter().any(|p| p.contains("/graph.user/$count")),
+        "Kiota's alias"
+    );
     // The JavaScript client keeps the version in batch item URLs (Graph then
     // answers each item 400, as the emulator does: see the recorded answer).
     let batch = js["requests"]
@@ -166,9 +182,16 @@ fn the_recordings_cover_the_issue_s_calls() {
         .iter()
         .find(|r| r["path"] == "/v1.0/$batch")
         .unwrap();
-    assert!(batch["body"].as_str().unwrap().contains("\"url\":\"/v1.0/users/"));
-    assert!(batch["response"]
-        .as_str()
-        .unwrap()
-        .contains("Resource not found for the segment 'v1.0'."));
+    assert!(
+        batch["body"]
+            .as_str()
+            .unwrap()
+            .contains("\"url\":\"/v1.0/users/")
+    );
+    assert!(
+        batch["response"]
+            .as_str()
+            .unwrap()
+            .contains("Resource not found for the segment 'v1.0'.")
+    );
 }

@@ -147,7 +147,10 @@ fn the_seed_holds_no_credential_and_is_private() {
     assert!(!out(&o).contains(&secret), "nor on the terminal");
     // The example tenant's own credentials never leave it.
     assert!(!text.contains("emulator-only-secret-not-for-production"));
-    assert!(!text.contains("4f8e2c1a-6b3d-4e5f-a7b8-c9d0e1f2a3b4"), "its client id");
+    assert!(
+        !text.contains("4f8e2c1a-6b3d-4e5f-a7b8-c9d0e1f2a3b4"),
+        "its client id"
+    );
     let seed = Seed::parse(&text).unwrap();
     assert_eq!(seed.applications.len(), 1);
     assert_eq!(seed.applications[0].app_id, get("AZURE_CLIENT_ID"));
@@ -197,14 +200,31 @@ fn personal_values() -> (Vec<String>, Vec<String>) {
     let seed = Seed::from_file(&root().join(EXAMPLE_SEED)).unwrap();
     let (mut v, mut names) = (Vec::new(), Vec::new());
     for u in seed.users.iter().chain(&seed.deleted_users) {
-        let s = |k: &str| u.properties.get(k).and_then(|x| x.as_str()).map(String::from);
-        for k in ["displayName", "givenName", "surname", "mobilePhone", "streetAddress"] {
+        let s = |k: &str| {
+            u.properties
+                .get(k)
+                .and_then(|x| x.as_str())
+                .map(String::from)
+        };
+        for k in [
+            "displayName",
+            "givenName",
+            "surname",
+            "mobilePhone",
+            "streetAddress",
+        ] {
             v.extend(s(k));
         }
         names.extend(s("givenName"));
         names.extend(s("surname"));
         for k in ["businessPhones", "otherMails"] {
-            for x in u.properties.get(k).and_then(|x| x.as_array()).into_iter().flatten() {
+            for x in u
+                .properties
+                .get(k)
+                .and_then(|x| x.as_array())
+                .into_iter()
+                .flatten()
+            {
                 v.push(x.as_str().unwrap().to_string());
             }
         }
@@ -241,16 +261,24 @@ fn an_anonymised_seed_has_no_original_name_mail_or_phone() {
     assert!(found.is_empty(), "left in the anonymised seed: {found:?}");
     // Still a tenant one can plan against: UPN domains, ids and links kept.
     let seed = Seed::parse(&text).unwrap();
-    assert!(seed.users.iter().all(|u| u.properties["userPrincipalName"]
-        .as_str()
-        .unwrap()
-        .ends_with("@contoso.com")
-        || u.properties["userPrincipalName"]
+    assert!(seed.users.iter().all(|u| {
+        u.properties["userPrincipalName"]
             .as_str()
             .unwrap()
-            .ends_with(".onmicrosoft.com")));
-    assert!(text.contains("c0de1002-0000-4000-8000-000000001002"), "ids kept");
-    assert_ne!(seed.tenant.id, "7d1c0f4e-3b2a-4c5d-9e8f-0a1b2c3d4e5f", "tenant id replaced");
+            .ends_with("@contoso.com")
+            || u.properties["userPrincipalName"]
+                .as_str()
+                .unwrap()
+                .ends_with(".onmicrosoft.com")
+    }));
+    assert!(
+        text.contains("c0de1002-0000-4000-8000-000000001002"),
+        "ids kept"
+    );
+    assert_ne!(
+        seed.tenant.id, "7d1c0f4e-3b2a-4c5d-9e8f-0a1b2c3d4e5f",
+        "tenant id replaced"
+    );
     // The repo's people are not in it any more, so the plan is all creates
     // (and tripped gates), but it is a plan.
     let o = bare(&["plan", REPO, "--format", "json", "--emulator"])
