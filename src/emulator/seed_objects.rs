@@ -143,5 +143,10 @@ mod tests {
         )
         .unwrap();
         assert!(Tenant::from_seed(seed, 1).is_err());
+        let seed = Seed::parse(
+            r#"{"directoryObjects":[{"id":"x","type":"device"}],"users":[{"id":"x","userPrincipalName":"a@contoso.onmicrosoft.com"}]}"#,
+        )
+        .unwrap();
+        assert!(Tenant::from_seed(seed, 1).is_err(), "an id used twice");
     }
 }

@@ -346,7 +346,8 @@ impl Tenant {
                 Some(id) => id,
                 None => t.rng.guid(),
             };
-            if t.users.contains_key(&id) || t.groups.contains_key(&id) {
+            if t.users.contains_key(&id) || t.groups.contains_key(&id) || t.others.contains_key(&id)
+            {
                 return Err(EmulatorError::InvalidSeed(format!("duplicate id {id}")));
             }
             let mut props = t.seed_props(properties, schema::GROUP_PROPERTIES, "group", &now)?;
@@ -417,7 +418,10 @@ impl Tenant {
             Some(id) => id.clone(),
             None => self.rng.guid(),
         };
-        if self.users.contains_key(&id) || self.deleted.contains_key(&id) {
+        if self.users.contains_key(&id)
+            || self.deleted.contains_key(&id)
+            || self.others.contains_key(&id)
+        {
             return Err(EmulatorError::InvalidSeed(format!("duplicate id {id}")));
         }
         Ok(id)
