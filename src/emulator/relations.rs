@@ -24,6 +24,12 @@
 //!   group inside a Microsoft 365 group, learn.microsoft.com
 //!   group-list-transitivemembers) is 400 `Request_UnsupportedQuery`.
 //!
+//! `directReports/$count` has no example in the v1.0 reference; it is served
+//! as the others: concepts/aad-advanced-queries.md lists `directReports`
+//! among the relationships with advanced queries, and a Microsoft Q&A answer
+//! (learn.microsoft.com/answers/questions/652820) shows
+//! `GET /me/directReports/$count` with `ConsistencyLevel: eventual`.
+//!
 //! Emulator choices (docs/emulator.md): a cast on a *direct* relationship
 //! (`members`, `memberOf`, `directReports`) is accepted without the
 //! advanced-query parameters, as PowerShell's `Get-MgGroupMemberAsUser` and
