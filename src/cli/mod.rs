@@ -18,6 +18,7 @@ pub mod plan;
 pub mod reconcile;
 pub mod schema;
 pub mod show;
+pub mod snapshot;
 pub mod state;
 pub mod validate;
 
@@ -103,6 +104,8 @@ pub enum Command {
     Emulator(Box<emulator::Args>),
     /// Write a directory repo from the live tenant (or an emulator): the first step of adopting entraform.
     Export(Box<export::Args>),
+    /// Write an emulator seed from the live tenant (or an emulator): rehearse changes against a copy of it.
+    Snapshot(Box<snapshot::Args>),
 }
 
 /// Entry point used by the binary: parse, run, and map the result to an exit code.
@@ -144,6 +147,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
         Command::Schema(args) => schema::run(args),
         Command::Emulator(args) => emulator::run(*args),
         Command::Export(args) => export::run(*args),
+        Command::Snapshot(args) => snapshot::run(*args),
     }
 }
 

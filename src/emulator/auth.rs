@@ -286,7 +286,7 @@ pub fn authenticate(t: &Tenant, tenant_segment: &str, form: &str) -> Result<Stri
     }
     match (get("client_secret"), get("client_assertion")) {
         (Some(secret), _) => {
-            if app.client_secrets.iter().any(|s| s == secret) {
+            if app.accepts_secret(secret) {
                 Ok(app.app_id.clone())
             } else {
                 Err(OAuthError::new(

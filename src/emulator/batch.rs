@@ -183,6 +183,13 @@ fn item_request(it: &Item) -> Result<ApiRequest, GraphError> {
     }
     let rel = it.url.trim_start_matches('/');
     let (path, query) = rel.split_once('?').unwrap_or((rel, ""));
+    if let Some(version) = version_segment(path) {
+        return Err(GraphError::new(
+            400,
+            "BadRequest",
+            format!("Resource not found for the segment '{version}'."),
+        ));
+    }
     Ok(ApiRequest {
         method: it.method.clone(),
         path: format!("/{path}"),
@@ -190,6 +197,21 @@ fn item_request(it: &Item) -> Result<ApiRequest, GraphError> {
         headers: it.headers.clone(),
         body: it.body.clone(),
     })
+}
+
+/// The first segment of an item URL when it is a Graph version (`v1.0`,
+/// `beta`). Graph does not strip it: item URLs are relative to the version
+/// root (concepts/json-batching.md), so `/v1.0/users` names a resource
+/// `v1.0` and that item alone fails with 400 "Resource not found for the
+/// segment 'v1.0'." (microsoftgraph/msgraph-sdk-javascript issues #1178 and
+/// #1998, where Microsoft's JavaScript client sent such URLs; the message
+/// comes back per item, microsoftgraph/msgraph-sdk-dotnet issue #1119).
+fn version_segment(path: &str) -> Option<&str> {
+    let first = path.split('/').next()?;
+    ["v1.0", "beta"]
+        .iter()
+        .any(|v| first.eq_ignore_ascii_case(v))
+        .then_some(first)
 }
 
 fn item_json(id: &str, resp: ApiResponse) -> Value {

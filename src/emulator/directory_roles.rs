@@ -358,11 +358,7 @@ fn members(
         .iter()
         .filter_map(|mid| {
             if refs {
-                let suffix = match t.kind_of(mid)? {
-                    super::state::Kind::User => "User",
-                    super::state::Kind::Group => "Group",
-                    super::state::Kind::ServicePrincipal => "ServicePrincipal",
-                };
+                let suffix = t.kind_of(mid)?.ref_suffix();
                 Some(json!({ "@odata.id": ctx.urls.directory_object_ref(mid, suffix) }))
             } else {
                 render::directory_object(t, mid, q.select.as_deref())

@@ -274,7 +274,6 @@ pub fn directory_objects(
     set: &std::collections::BTreeSet<String>,
     refs: bool,
 ) -> GraphResult<ApiResponse> {
-    use super::state::Kind;
     let select = q.select.clone();
     super::render::check_mixed_select(select.as_deref())?;
     let p = Prepared {
@@ -293,11 +292,7 @@ pub fn directory_objects(
         |_| None,
         |oid| {
             if refs {
-                let suffix = match t.kind_of(oid)? {
-                    Kind::User => "User",
-                    Kind::Group => "Group",
-                    Kind::ServicePrincipal => "ServicePrincipal",
-                };
+                let suffix = t.kind_of(oid)?.ref_suffix();
                 Some(serde_json::json!({ "@odata.id": ctx.urls.directory_object_ref(oid, suffix) }))
             } else {
                 super::render::directory_object(t, oid, select.as_deref())

@@ -59,10 +59,18 @@ pub fn directory_object(t: &Tenant, id: &str, select: Option<&[String]>) -> Opti
         let sel = pick(GROUP_PROPERTIES);
         return Some(with_type(Kind::Group, group(&g.obj, sel.as_deref())));
     }
-    let app = t
+    let Some(app) = t
         .apps
         .iter()
-        .find(|a| a.service_principal_id.as_deref() == Some(id))?;
+        .find(|a| a.service_principal_id.as_deref() == Some(id))
+    else {
+        let o = t.others.get(id)?;
+        return Some(json!({
+            "@odata.type": o.kind.odata_type(),
+            "id": id,
+            "displayName": o.display_name,
+        }));
+    };
     Some(json!({
         "@odata.type": Kind::ServicePrincipal.odata_type(),
         "id": id,

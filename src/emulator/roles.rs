@@ -14,6 +14,12 @@ pub struct RoleDef {
     pub display_name: String,
     /// Description.
     pub description: String,
+    /// Template id (`None` for a custom role without one).
+    pub template_id: Option<String>,
+    /// Built in (`false` for a custom role from the seed).
+    pub built_in: bool,
+    /// Whether the role can be assigned.
+    pub enabled: bool,
 }
 
 impl RoleDef {
@@ -23,10 +29,10 @@ impl RoleDef {
             "id": self.id,
             "description": self.description,
             "displayName": self.display_name,
-            "isBuiltIn": true,
-            "isEnabled": true,
+            "isBuiltIn": self.built_in,
+            "isEnabled": self.enabled,
             "resourceScopes": ["/"],
-            "templateId": self.id,
+            "templateId": self.template_id,
             "version": "1",
             "rolePermissions": [],
             "inheritsPermissionsFrom": [],
@@ -42,8 +48,23 @@ pub fn definitions() -> Vec<RoleDef> {
             id: r.template_id.to_string(),
             display_name: r.display_name.to_string(),
             description: r.description.to_string(),
+            template_id: Some(r.template_id.to_string()),
+            built_in: true,
+            enabled: true,
         })
         .collect()
+}
+
+/// A role definition from the seed (custom, or a built-in role the catalog lacks).
+pub fn from_seed(d: super::seed::SeedRoleDefinition) -> RoleDef {
+    RoleDef {
+        id: d.id,
+        display_name: d.display_name,
+        description: d.description.unwrap_or_default(),
+        template_id: d.template_id,
+        built_in: d.is_built_in,
+        enabled: d.is_enabled,
+    }
 }
 
 /// Resolve a role given by id (template id) or display name to its id.

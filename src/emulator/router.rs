@@ -17,6 +17,7 @@ use super::rbac;
 use super::service_principals::{self, SpKey};
 use super::state::Tenant;
 use super::users;
+use super::{member_functions, relations};
 
 /// What handlers need besides the tenant: URLs for links, and fault state for replication delay.
 pub struct Ctx<'a> {
@@ -63,6 +64,9 @@ impl Ctx<'_> {
 /// The route template of a request (for metrics), without running it.
 pub fn template(method: &str, segs: &[String]) -> String {
     let s: Vec<&str> = segs.iter().map(String::as_str).collect();
+    if let Some(t) = relations::template(&s).or_else(|| member_functions::template(&s)) {
+        return format!("{method} {t}");
+    }
     let t = match s.as_slice() {
         [] => "/".to_string(),
         ["users"] => "/users".into(),
@@ -115,6 +119,11 @@ pub fn route(ctx: &Ctx, t: &mut Tenant, req: &ApiRequest) -> GraphResult<ApiResp
     odata::check_option_names(&req.query)?;
     if !req.is_read() {
         admin_units::check_write(t, m, &s, req)?;
+    }
+    if let Some(r) =
+        relations::route(ctx, t, req, &s).or_else(|| member_functions::route(ctx, t, req, &s))
+    {
+        return r;
     }
     match (m, s.as_slice()) {
         // users

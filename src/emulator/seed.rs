@@ -33,6 +33,71 @@ pub struct Seed {
     /// Administrative units, with `members` as user/group ids or UPNs.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub administrative_units: Vec<SeedAdminUnit>,
+    /// Role definitions besides the built-in catalog (custom roles, and
+    /// built-in roles newer than the catalog), so that assignments of them load.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub role_definitions: Vec<SeedRoleDefinition>,
+    /// Directory objects entraform does not manage but that hold roles or
+    /// group memberships: service principals of other apps, devices,
+    /// organizational contacts (only their id, type and name).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub directory_objects: Vec<SeedDirectoryObject>,
+}
+
+/// A role definition the built-in catalog does not have (a custom role, or a
+/// built-in role newer than the catalog).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SeedRoleDefinition {
+    /// Definition id (role assignments name it in `roleDefinitionId`).
+    pub id: String,
+    /// Display name.
+    pub display_name: String,
+    /// Template id (for built-in roles equal to the id; for custom roles often absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub template_id: Option<String>,
+    /// `false` for a custom role.
+    #[serde(default)]
+    pub is_built_in: bool,
+    /// Whether the role can be assigned.
+    #[serde(default = "yes")]
+    pub is_enabled: bool,
+    /// Description.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// The type of a [`SeedDirectoryObject`].
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub enum DirectoryObjectType {
+    /// `#microsoft.graph.servicePrincipal` (an app's identity; no credentials here).
+    ServicePrincipal,
+    /// `#microsoft.graph.device`
+    Device,
+    /// `#microsoft.graph.orgContact`
+    OrgContact,
+    /// `#microsoft.graph.directoryObject` (a type the reader did not know).
+    DirectoryObject,
+}
+
+/// A directory object the emulator only lists (as a group member or a role
+/// principal): id, type and an optional display name.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SeedDirectoryObject {
+    /// Object id.
+    pub id: String,
+    /// Its type.
+    #[serde(rename = "type")]
+    pub object_type: DirectoryObjectType,
+    /// Display name, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
 }
 
 /// An administrative unit; `isMemberManagementRestricted: true` makes it a
@@ -103,6 +168,14 @@ pub struct AppRegistration {
     /// Accepted client secrets. Never dumped by `/_emulator/state`.
     #[serde(default, skip_serializing)]
     pub client_secrets: Vec<String>,
+    /// Accepted client secrets by their SHA-256 (lower-case hex): a seed
+    /// written by `entraform snapshot` holds only this, never the secret.
+    #[serde(
+        default,
+        rename = "clientSecretSha256",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub client_secret_sha256: Vec<String>,
     /// Hex SHA-1 (or SHA-256) thumbprints of registered certificates, matched against a client assertion's `x5t` (`x5t#S256`).
     #[serde(default)]
     pub certificate_thumbprints: Vec<String>,
@@ -252,6 +325,23 @@ const DEPARTMENTS: &[&str] = &[
     "Support",
 ];
 
+impl AppRegistration {
+    /// Whether `secret` is one of the app's client secrets (given in clear or by its SHA-256).
+    pub fn accepts_secret(&self, secret: &str) -> bool {
+        if self.client_secrets.iter().any(|s| s == secret) {
+            return true;
+        }
+        if self.client_secret_sha256.is_empty() {
+            return false;
+        }
+        let d = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, secret.as_bytes());
+        let hex = super::util::hex(d.as_ref());
+        self.client_secret_sha256
+            .iter()
+            .any(|h| h.trim().eq_ignore_ascii_case(&hex))
+    }
+}
+
 impl Seed {
     /// Parse a seed from JSON or YAML text (JSON is tried first).
     pub fn parse(text: &str) -> Result<Seed, EmulatorError> {
@@ -291,6 +381,7 @@ impl Seed {
                 display_name: "entraform".to_string(),
                 service_principal_id: Some(rng.guid()),
                 client_secrets: vec![SYNTHETIC_CLIENT_SECRET.to_string()],
+                client_secret_sha256: Vec::new(),
                 certificate_thumbprints: vec![SYNTHETIC_CERT_THUMBPRINT.to_string()],
                 federated_credentials: Vec::new(),
             }],

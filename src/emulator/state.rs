@@ -23,6 +23,12 @@ pub enum Kind {
     Group,
     /// `#microsoft.graph.servicePrincipal`
     ServicePrincipal,
+    /// `#microsoft.graph.device` (listed only, from the seed's `directoryObjects`)
+    Device,
+    /// `#microsoft.graph.orgContact` (listed only)
+    OrgContact,
+    /// `#microsoft.graph.directoryObject`: a type the seed did not name (listed only)
+    DirectoryObject,
 }
 
 impl Kind {
@@ -32,8 +38,33 @@ impl Kind {
             Kind::User => "#microsoft.graph.user",
             Kind::Group => "#microsoft.graph.group",
             Kind::ServicePrincipal => "#microsoft.graph.servicePrincipal",
+            Kind::Device => "#microsoft.graph.device",
+            Kind::OrgContact => "#microsoft.graph.orgContact",
+            Kind::DirectoryObject => "#microsoft.graph.directoryObject",
         }
     }
+
+    /// The type name in `Microsoft.DirectoryServices.{name}` reference links.
+    pub fn ref_suffix(self) -> &'static str {
+        match self {
+            Kind::User => "User",
+            Kind::Group => "Group",
+            Kind::ServicePrincipal => "ServicePrincipal",
+            Kind::Device => "Device",
+            Kind::OrgContact => "Contact",
+            Kind::DirectoryObject => "DirectoryObject",
+        }
+    }
+}
+
+/// A directory object the emulator only lists (seed `directoryObjects`): a
+/// service principal without an app registration here, a device, a contact.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OtherObject {
+    /// Its type.
+    pub kind: Kind,
+    /// Display name, when known.
+    pub display_name: Option<String>,
 }
 
 /// A directory object (user or group): id, Graph properties, bookkeeping.
@@ -190,6 +221,8 @@ pub struct Tenant {
     pub delta_generation: u64,
     /// Reject stale delta tokens with `410 Gone` instead of `400 syncStateNotFound`.
     pub delta_gone: bool,
+    /// Listed-only directory objects (seed `directoryObjects`) by id.
+    pub others: BTreeMap<String, OtherObject>,
 }
 
 /// The few numeric properties of users and groups (every other scalar is a string or a boolean).
@@ -236,7 +269,9 @@ impl Tenant {
             manager_removed: HashMap::new(),
             delta_generation: fresh_generation(),
             delta_gone: false,
+            others: BTreeMap::new(),
         };
+        super::seed_objects::load(&mut t, seed.role_definitions, seed.directory_objects)?;
         // Every app registration has a service principal in its home tenant.
         for i in 0..t.apps.len() {
             if t.apps[i].service_principal_id.is_none() {
@@ -311,7 +346,8 @@ impl Tenant {
                 Some(id) => id,
                 None => t.rng.guid(),
             };
-            if t.users.contains_key(&id) || t.groups.contains_key(&id) {
+            if t.users.contains_key(&id) || t.groups.contains_key(&id) || t.others.contains_key(&id)
+            {
                 return Err(EmulatorError::InvalidSeed(format!("duplicate id {id}")));
             }
             let mut props = t.seed_props(properties, schema::GROUP_PROPERTIES, "group", &now)?;
@@ -338,6 +374,7 @@ impl Tenant {
             for m in members {
                 let mid = t
                     .resolve_object(&m)
+                    .or_else(|| t.others.contains_key(&m).then(|| m.clone()))
                     .ok_or_else(|| EmulatorError::InvalidSeed(format!("unknown member {m}")))?;
                 t.add_member_raw(&gid, &mid, false);
             }
@@ -381,7 +418,10 @@ impl Tenant {
             Some(id) => id.clone(),
             None => self.rng.guid(),
         };
-        if self.users.contains_key(&id) || self.deleted.contains_key(&id) {
+        if self.users.contains_key(&id)
+            || self.deleted.contains_key(&id)
+            || self.others.contains_key(&id)
+        {
             return Err(EmulatorError::InvalidSeed(format!("duplicate id {id}")));
         }
         Ok(id)
@@ -528,11 +568,18 @@ impl Tenant {
 
     /// A role principal: user, group, or an app's service principal.
     pub fn resolve_principal(&self, key: &str) -> Option<String> {
-        self.resolve_object(key).or_else(|| {
-            self.apps
-                .iter()
-                .find_map(|a| a.service_principal_id.clone().filter(|s| s == key))
-        })
+        self.resolve_object(key)
+            .or_else(|| {
+                self.apps
+                    .iter()
+                    .find_map(|a| a.service_principal_id.clone().filter(|s| s == key))
+            })
+            .or_else(|| {
+                self.others
+                    .get(key)
+                    .filter(|o| o.kind == Kind::ServicePrincipal)
+                    .map(|_| key.to_string())
+            })
     }
 
     /// The type of a live object id.
@@ -548,7 +595,7 @@ impl Tenant {
         {
             Some(Kind::ServicePrincipal)
         } else {
-            None
+            self.others.get(id).map(|o| o.kind)
         }
     }
 
@@ -751,6 +798,8 @@ impl Tenant {
                 .map(|d| user(&d.obj, None))
                 .collect(),
             administrative_units: admin_units::to_seed(&self.admin_units),
+            role_definitions: super::seed_objects::role_definitions_to_seed(&self.role_defs),
+            directory_objects: super::seed_objects::others_to_seed(&self.others),
         }
     }
 }

@@ -10,6 +10,7 @@
 
 pub mod filter;
 pub mod quote;
+pub mod seed;
 pub mod write;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};

@@ -28,6 +28,7 @@ async fn emulator() -> Emulator {
             display_name: "entraform-test".into(),
             service_principal_id: Some("33333333-3333-4333-8333-333333333333".into()),
             client_secrets: vec!["right-secret".into()],
+            client_secret_sha256: Vec::new(),
             certificate_thumbprints: vec![CERT_SHA256.into()],
             federated_credentials: vec![FederatedCredential {
                 issuer: GH_ISSUER.into(),
