@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 
-use super::connect::TenantArgs;
+use super::connect::{Connection, TenantArgs};
 use super::plan::GateFlags;
 use super::{ColorChoice, Exit};
 use crate::desired::{load::digest, load_dir};
@@ -48,6 +48,9 @@ pub struct Args {
 
     #[command(flatten)]
     pub tenant: TenantArgs,
+
+    #[command(flatten)]
+    pub keep: super::connect::KeepArgs,
 
     #[command(flatten)]
     pub gates: GateFlags,
@@ -133,8 +136,22 @@ fn refuse(path: &Path, r: &Refusal) -> Exit {
     }
 }
 
-/// Run `apply`.
+/// Run `apply`; against `--emulator`, then keep (`--dump-state`) or discard its tenant, saying which.
 pub fn run(args: Args, color: ColorChoice) -> anyhow::Result<Exit> {
+    let keep = args.keep.clone();
+    let mut conn = None;
+    let exit = apply(args, color, &mut conn);
+    let kept = conn
+        .as_ref()
+        .map(|c: &Connection| c.finish_in_process(&keep))
+        .transpose();
+    let exit = exit?;
+    kept?;
+    Ok(exit)
+}
+
+/// `apply` itself; the connection is left in `slot` for [`run`].
+fn apply(args: Args, color: ColorChoice, slot: &mut Option<Connection>) -> anyhow::Result<Exit> {
     let (dir, plan_path) = resolve(&args)?;
     let saved = match &plan_path {
         Some(path) => match load_plan(path)? {
@@ -148,7 +165,7 @@ pub fn run(args: Args, color: ColorChoice) -> anyhow::Result<Exit> {
         return Ok(Exit::Error);
     };
     let _lock = args.lock.acquire("apply")?;
-    let conn = args.tenant.connect()?;
+    let conn: &Connection = slot.insert(args.tenant.connect()?);
     let opts = RenderOptions {
         color: color.enabled(std::io::stdout().is_terminal()),
         ..RenderOptions::default()

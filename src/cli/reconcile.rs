@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 
-use super::connect::TenantArgs;
+use super::connect::{Connection, TenantArgs};
 use super::plan::GateFlags;
 use super::{ColorChoice, Exit};
 use crate::desired::load_dir;
@@ -111,6 +111,9 @@ pub struct Args {
     pub tenant: TenantArgs,
 
     #[command(flatten)]
+    pub keep: super::connect::KeepArgs,
+
+    #[command(flatten)]
     pub gates: GateFlags,
 }
 
@@ -147,8 +150,26 @@ impl Args {
     }
 }
 
-/// Run `reconcile`.
+/// Run `reconcile`; against `--emulator`, then keep (`--dump-state`) or discard its tenant, saying which.
 pub fn run(args: Args, color: ColorChoice) -> anyhow::Result<Exit> {
+    let keep = args.keep.clone();
+    let mut conn = None;
+    let exit = reconcile(args, color, &mut conn);
+    let kept = conn
+        .as_ref()
+        .map(|c: &Connection| c.finish_in_process(&keep))
+        .transpose();
+    let exit = exit?;
+    kept?;
+    Ok(exit)
+}
+
+/// `reconcile` itself; the connection is left in `slot` for [`run`].
+fn reconcile(
+    args: Args,
+    color: ColorChoice,
+    slot: &mut Option<Connection>,
+) -> anyhow::Result<Exit> {
     let loaded = load_dir(&args.dir);
     let Some(desired) = super::checked(&loaded, &args.dir, color, "nothing was reconciled") else {
         return Ok(Exit::Error);
@@ -159,7 +180,7 @@ pub fn run(args: Args, color: ColorChoice) -> anyhow::Result<Exit> {
     } else {
         args.lock.acquire("reconcile")?
     };
-    let conn = args.tenant.connect()?;
+    let conn: &Connection = slot.insert(args.tenant.connect()?);
     let live = conn.read(Some(&args.lock.state))?;
     let plan = plan::build(desired, &live, &args.gates.overrides());
     let mut report = DriftReport::from_plan(&plan);

@@ -34,6 +34,7 @@ mod live_read;
 mod loader_hostile;
 mod loader_hostile_props;
 mod lock_file;
+mod onboarding_emulator;
 mod packaging;
 mod plan_cli;
 mod plan_exclude_props;
