@@ -35,6 +35,7 @@ mod loader_hostile;
 mod loader_hostile_props;
 mod lock_file;
 mod onboarding_emulator;
+mod onboarding_progress;
 mod packaging;
 mod plan_cli;
 mod plan_exclude_props;
