@@ -233,13 +233,18 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
             crate::private_file::write_private(path, text.as_bytes())
                 .with_context(|| format!("cannot write {}", path.display()))?;
         }
-        // stdout: the base URL (first line, for scripts), then the lines to paste.
-        let mut out = std::io::stdout().lock();
-        writeln!(out, "{}", emu.base_url())?;
+        // stdout: the base URL (first line, for scripts), then the lines to paste, in one
+        // write: a reader that takes the first line and closes the pipe still gets them
+        // all, and a closed stdout does not stop the server.
+        let mut banner = format!("{}\n", emu.base_url());
         for l in &lines {
-            writeln!(out, "{l}")?;
+            banner.push_str(l);
+            banner.push('\n');
         }
-        out.flush()?;
+        let mut out = std::io::stdout().lock();
+        if let Err(e) = out.write_all(banner.as_bytes()).and_then(|()| out.flush()) {
+            tracing::debug!(error = %e, "stdout is closed; serving anyway");
+        }
         drop(out);
         eprintln!("Graph endpoint: {}", emu.graph_url());
         eprintln!("Token endpoint: {}", emu.token_url());

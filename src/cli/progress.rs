@@ -25,7 +25,7 @@ pub fn thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -98,17 +98,13 @@ impl Drop for ReadDisplay {
 fn lines(progress: &ReadProgress, requests: &dyn Fn() -> u64, stopped: &Receiver<()>) {
     let started = Instant::now();
     let mut printed = false;
-    loop {
-        match stopped.recv_timeout(LINE_EVERY) {
-            Err(RecvTimeoutError::Timeout) => {
-                eprintln!(
-                    "reading the tenant: {} so far",
-                    so_far(progress, requests())
-                );
-                printed = true;
-            }
-            Ok(()) | Err(RecvTimeoutError::Disconnected) => break,
-        }
+    // Until told to stop (or the sender is gone): a line at each timeout.
+    while let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(LINE_EVERY) {
+        eprintln!(
+            "reading the tenant: {} so far",
+            so_far(progress, requests())
+        );
+        printed = true;
     }
     if printed {
         eprintln!(

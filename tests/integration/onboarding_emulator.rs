@@ -284,6 +284,8 @@ impl Drop for Server {
 fn the_standalone_emulator_prints_the_lines_that_point_entraform_at_it() {
     let dir = tempdir("onboarding-banner");
     let env_file = dir.join("emulator.env");
+    // stderr to a file: a closed pipe would make the server's next line fail.
+    let banner_file = dir.join("stderr.txt");
     let mut child = bare(
         &[
             "emulator",
@@ -295,11 +297,10 @@ fn the_standalone_emulator_prints_the_lines_that_point_entraform_at_it() {
         &[],
     )
     .stdout(Stdio::piped())
-    .stderr(Stdio::piped())
+    .stderr(std::fs::File::create(&banner_file).unwrap())
     .spawn()
     .unwrap();
     let stdout = child.stdout.take().unwrap();
-    let stderr = child.stderr.take().unwrap();
     let _server = Server(child);
     let mut lines = BufReader::new(stdout).lines();
     let mut printed: Vec<String> = Vec::new();
@@ -333,11 +334,14 @@ fn the_standalone_emulator_prints_the_lines_that_point_entraform_at_it() {
         assert_eq!(mode, 0o600);
     }
     // The banner on stderr still gives the seed of the random $batch order.
-    let mut banner = String::new();
-    for l in BufReader::new(stderr).lines().take(4) {
-        banner.push_str(&l.unwrap());
-        banner.push('\n');
-    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let banner = loop {
+        let b = std::fs::read_to_string(&banner_file).unwrap();
+        if b.contains("Serving until Ctrl-C.") || std::time::Instant::now() > deadline {
+            break b;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
     assert!(banner.contains("random order, seed "), "{banner}");
     assert!(banner.contains("paste the `export` lines"), "{banner}");
     // Exactly those variables are enough for entraform.

@@ -83,7 +83,7 @@ fn the_container_is_multi_stage_non_root_and_runs_the_binary() {
     let user = text
         .lines()
         .filter_map(|l| l.strip_prefix("USER "))
-        .last()
+        .next_back()
         .expect("a USER line");
     let uid = user.split(':').next().unwrap_or_default();
     assert!(
