@@ -36,6 +36,7 @@ mod loader_hostile_props;
 mod lock_file;
 mod onboarding_emulator;
 mod onboarding_progress;
+mod onboarding_repo_files;
 mod packaging;
 mod plan_cli;
 mod plan_exclude_props;
