@@ -7,6 +7,7 @@ use anyhow::Context;
 
 use super::connect::{Connection, TenantArgs};
 use super::plan::GateFlags;
+use super::progress::count;
 use super::{ColorChoice, Exit};
 use crate::desired::{load::digest, load_dir};
 use crate::plan::render::{PlanFormat, RenderOptions, render};
@@ -176,7 +177,7 @@ fn apply(args: Args, color: ColorChoice, slot: &mut Option<Connection>) -> anyho
             // The file is the reviewer's commitment: the plan that runs is computed here,
             // from the repo and the tenant as they are now, and must equal it.
             let overrides = match saved.check_before_read(
-                &super::plan::target(&conn),
+                &super::plan::target(conn),
                 &digest(&dir, &loaded.sources),
                 &given,
             ) {
@@ -217,10 +218,10 @@ fn apply(args: Args, color: ColorChoice, slot: &mut Option<Connection>) -> anyho
                 return Ok(Exit::Unsafe);
             }
             println!(
-                "Saved plan {} is current: {} operations in {} waves.",
+                "Saved plan {} is current: {} in {}.",
                 path.display(),
-                fresh.steps.len(),
-                fresh.waves()
+                count(fresh.steps.len() as u64, "operation", "operations"),
+                count(fresh.waves() as u64, "wave", "waves")
             );
             fresh.steps
         }
@@ -252,8 +253,12 @@ fn apply(args: Args, color: ColorChoice, slot: &mut Option<Connection>) -> anyho
             return Ok(Exit::Error);
         }
         print!(
-            "Apply these {} operations to the tenant? Only 'yes' is accepted: ",
-            steps.len()
+            "Apply {} to the tenant? Only 'yes' is accepted: ",
+            if steps.len() == 1 {
+                "this operation".to_string()
+            } else {
+                format!("these {} operations", steps.len())
+            }
         );
         std::io::stdout().flush()?;
         let mut answer = String::new();
@@ -264,7 +269,7 @@ fn apply(args: Args, color: ColorChoice, slot: &mut Option<Connection>) -> anyho
         }
     }
     let report = super::execute::run(
-        &conn,
+        conn,
         &steps,
         super::execute::Outputs {
             credentials: args.credentials_out.as_deref(),

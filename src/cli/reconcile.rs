@@ -16,7 +16,9 @@ use anyhow::Context;
 
 use super::connect::{Connection, TenantArgs};
 use super::plan::GateFlags;
+use super::progress::count;
 use super::{ColorChoice, Exit};
+use crate::apply::execute::StepStatus;
 use crate::desired::load_dir;
 use crate::drift::{self, DriftReport};
 use crate::lock::{self, Lock};
@@ -204,17 +206,20 @@ fn reconcile(
         println!("No drift. The tenant matches the repo.");
         return Ok(Exit::Ok);
     }
-    println!(
-        "Drift: {} operations on {} objects would be reverted.",
-        report.operations, report.objects
+    let drift = format!(
+        "{} on {}",
+        count(report.operations as u64, "operation", "operations"),
+        count(report.objects as u64, "object", "objects")
     );
     if args.dry_run {
+        println!("Drift: {drift} would be reverted (--dry-run: nothing was changed).");
         report.outcome = drift::Outcome::NotApplied {
             reason: "--dry-run".into(),
         };
         args.write_report(&report)?;
         return Ok(args.drift_exit());
     }
+    println!("Drift: {drift} to revert.");
     let steps = plan.steps;
     if !(args.unattended || args.auto_approve) {
         if !std::io::stdin().is_terminal() {
@@ -228,8 +233,8 @@ fn reconcile(
             return Ok(Exit::Error);
         }
         print!(
-            "Revert this drift ({} operations)? Only 'yes' is accepted: ",
-            steps.len()
+            "Revert this drift ({})? Only 'yes' is accepted: ",
+            count(steps.len() as u64, "operation", "operations")
         );
         std::io::stdout().flush()?;
         let mut answer = String::new();
@@ -244,7 +249,7 @@ fn reconcile(
         }
     }
     let result = super::execute::run(
-        &conn,
+        conn,
         &steps,
         super::execute::Outputs {
             credentials: args.credentials_out.as_deref(),
@@ -252,14 +257,36 @@ fn reconcile(
             state_dir: args.lock.state.state_dir.as_deref(),
         },
     )?;
-    report.outcome = drift::Outcome::Reconciled {
-        done: result.done(),
-        failed: result.failed(),
-        skipped: result.skipped(),
-    };
+    let status: std::collections::HashMap<usize, &'static str> = result
+        .outcomes
+        .iter()
+        .map(|o| {
+            let word = match o.status {
+                StepStatus::Done => "done",
+                StepStatus::Failed { .. } => "failed",
+                StepStatus::Skipped { .. } => "skipped",
+                StepStatus::Interrupted => "interrupted",
+            };
+            (o.step, word)
+        })
+        .collect();
+    report.applied(
+        |step| status.get(&step).copied().unwrap_or("not run"),
+        drift::Outcome::Reconciled {
+            done: result.done(),
+            failed: result.failed(),
+            skipped: result.skipped(),
+        },
+    );
     args.write_report(&report)?;
+    // Past tense: this is what the run did.
+    let what = match (result.done(), result.failed() + result.skipped()) {
+        (_, 0) => "Drift reverted",
+        (0, _) => "Drift not reverted",
+        _ => "Drift partly reverted",
+    };
     println!(
-        "Reconcile finished: {} done, {} failed, {} skipped ({}).",
+        "{what}: {} done, {} failed, {} skipped ({}).",
         result.done(),
         result.failed(),
         result.skipped(),

@@ -35,6 +35,8 @@ mod loader_hostile;
 mod loader_hostile_props;
 mod lock_file;
 mod onboarding_emulator;
+mod onboarding_export;
+mod onboarding_output;
 mod onboarding_progress;
 mod onboarding_repo_files;
 mod packaging;
