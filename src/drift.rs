@@ -22,8 +22,9 @@ use crate::plan::{Action, Op, Plan};
 /// Rows of the Markdown table at most (GitHub job summaries take 1 MiB); JSON lists everything.
 pub const MAX_MARKDOWN_ROWS: usize = 2_000;
 
-/// Version of the report's JSON form.
-pub const DRIFT_REPORT_VERSION: u32 = 1;
+/// Version of the report's JSON form (2: an applied run lists its changes under
+/// `reverted`, each with its `result`; `would_revert` is only for runs that applied nothing).
+pub const DRIFT_REPORT_VERSION: u32 = 2;
 
 /// One attribute (or relation) that differs: what the tenant has, what the repo says.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -36,6 +37,13 @@ pub struct Change {
     pub live: Option<String>,
     /// Value the run restores (`null`: cleared / removed).
     pub desired: Option<String>,
+    /// After an apply: what became of the operation (`done`, `failed`,
+    /// `skipped`, `interrupted`); absent when nothing was applied.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub result: Option<&'static str>,
+    /// The plan step that reverts it.
+    #[serde(skip)]
+    pub step: usize,
 }
 
 /// One drifted object and everything reverted on it.
@@ -79,8 +87,9 @@ pub enum Outcome {
     },
 }
 
-/// The drift report (`reconcile --report`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// The drift report (`reconcile --report`). In JSON, the drifted objects are
+/// `reverted` after an apply and `would_revert` otherwise (the key says which).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DriftReport {
     /// [`DRIFT_REPORT_VERSION`].
     pub version: u32,
@@ -92,10 +101,33 @@ pub struct DriftReport {
     pub by_kind: BTreeMap<&'static str, usize>,
     /// Operations by action (create, update, disable, delete).
     pub by_action: BTreeMap<Action, usize>,
-    /// What would be reverted, object by object (sorted by object).
-    pub would_revert: Vec<DriftedObject>,
+    /// What drifted, object by object (sorted by object): in JSON
+    /// `would_revert`, or `reverted` once [`DriftReport::applied`] recorded the run.
+    pub drift: Vec<DriftedObject>,
+    /// Whether the run applied the plan ([`DriftReport::applied`]).
+    pub applied: bool,
     /// How the run ended.
     pub outcome: Outcome,
+}
+
+impl Serialize for DriftReport {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut st = s.serialize_struct("DriftReport", 7)?;
+        st.serialize_field("version", &self.version)?;
+        st.serialize_field("objects", &self.objects)?;
+        st.serialize_field("operations", &self.operations)?;
+        st.serialize_field("by_kind", &self.by_kind)?;
+        st.serialize_field("by_action", &self.by_action)?;
+        // The key says whether the run changed the tenant.
+        if self.applied {
+            st.serialize_field("reverted", &self.drift)?;
+        } else {
+            st.serialize_field("would_revert", &self.drift)?;
+        }
+        st.serialize_field("outcome", &self.outcome)?;
+        st.end()
+    }
 }
 
 fn val(v: Option<&AttrValue>) -> Option<String> {
@@ -109,14 +141,16 @@ fn some(s: impl Into<String>) -> Option<String> {
     Some(s.into())
 }
 
-/// The differences one operation reverts.
-pub fn changes_of(op: &Op) -> Vec<Change> {
+/// The differences one operation (step `step` of the plan) reverts.
+pub fn changes_of(step: usize, op: &Op) -> Vec<Change> {
     let kind = op.kind();
     let c = |attribute: &str, live: Option<String>, desired: Option<String>| Change {
         op: kind,
         attribute: attribute.to_string(),
         live,
         desired,
+        result: None,
+        step,
     };
     match op {
         Op::CreateUser { .. } => vec![c("object", None, some("user (created)"))],
@@ -209,7 +243,7 @@ impl DriftReport {
             objects
                 .entry(s.op.object_key())
                 .or_default()
-                .extend(changes_of(&s.op));
+                .extend(changes_of(s.id, &s.op));
         }
         let outcome = if !plan.errors.is_empty() {
             Outcome::Errors {
@@ -241,10 +275,11 @@ impl DriftReport {
             operations: plan.steps.len(),
             by_kind,
             by_action,
-            would_revert: objects
+            drift: objects
                 .into_iter()
                 .map(|(object, changes)| DriftedObject { object, changes })
                 .collect(),
+            applied: false,
             outcome,
         }
     }
@@ -252,6 +287,19 @@ impl DriftReport {
     /// Is there drift?
     pub fn has_drift(&self) -> bool {
         self.operations > 0
+    }
+
+    /// Record an apply: `result_of(step)` tells what became of each plan step
+    /// (`done`, `failed`, `skipped`, `interrupted`), and how the run ended.
+    /// The objects are then the `reverted` ones, each change with its result.
+    pub fn applied(&mut self, result_of: impl Fn(usize) -> &'static str, outcome: Outcome) {
+        for o in &mut self.drift {
+            for c in &mut o.changes {
+                c.result = Some(result_of(c.step));
+            }
+        }
+        self.applied = true;
+        self.outcome = outcome;
     }
 
     /// Versioned JSON, pretty-printed, ending with a newline.
@@ -268,8 +316,9 @@ impl DriftReport {
             Outcome::NoDrift => writeln!(s, "**No drift**: the tenant matches the repo.\n"),
             Outcome::NotApplied { reason } => writeln!(
                 s,
-                "**Drift found, not reverted** ({reason}): {} operations on {} objects.\n",
-                self.operations, self.objects
+                "**Drift found, not reverted** ({reason}): {} on {} would revert it.\n",
+                counted(self.operations, "operation", "operations"),
+                counted(self.objects, "object", "objects")
             ),
             Outcome::Blocked { gates } => writeln!(
                 s,
@@ -291,8 +340,13 @@ impl DriftReport {
                 skipped,
             } => writeln!(
                 s,
-                "**Drift reverted**: {done} done, {failed} failed, {skipped} skipped ({} objects).\n",
-                self.objects
+                "**{}**: {done} done, {failed} failed, {skipped} skipped ({}).\n",
+                match (done, failed + skipped) {
+                    (_, 0) => "Drift reverted",
+                    (0, _) => "Drift not reverted",
+                    _ => "Drift partly reverted",
+                },
+                counted(self.objects, "object", "objects")
             ),
         };
         if !self.has_drift() {
@@ -302,19 +356,26 @@ impl DriftReport {
         for (k, n) in &self.by_kind {
             let _ = writeln!(s, "| `{k}` | {n} |");
         }
-        s.push_str("\n### Would be reverted\n\n");
-        s.push_str(
-            "| object | attribute | in the tenant | restored to | by |\n|---|---|---|---|---|\n",
-        );
-        let rows: usize = self.would_revert.iter().map(|o| o.changes.len()).sum();
+        if self.applied {
+            s.push_str("\n### Reverted\n\n");
+            s.push_str(
+                "| object | attribute | in the tenant | restored to | by | result |\n|---|---|---|---|---|---|\n",
+            );
+        } else {
+            s.push_str("\n### Would be reverted\n\n");
+            s.push_str(
+                "| object | attribute | in the tenant | restored to | by |\n|---|---|---|---|---|\n",
+            );
+        }
+        let rows: usize = self.drift.iter().map(|o| o.changes.len()).sum();
         let mut shown = 0;
-        'rows: for o in &self.would_revert {
+        'rows: for o in &self.drift {
             for c in &o.changes {
                 if shown == MAX_MARKDOWN_ROWS {
                     break 'rows;
                 }
                 shown += 1;
-                let _ = writeln!(
+                let _ = write!(
                     s,
                     "| {} | `{}` | {} | {} | `{}` |",
                     md(&o.object),
@@ -323,6 +384,11 @@ impl DriftReport {
                     cell(c.desired.as_deref()),
                     c.op
                 );
+                let _ = match (self.applied, c.result) {
+                    (true, Some(r)) => writeln!(s, " {r} |"),
+                    (true, None) => writeln!(s, " |"),
+                    (false, _) => writeln!(s),
+                };
             }
         }
         if shown < rows {
@@ -337,6 +403,11 @@ impl DriftReport {
         );
         s
     }
+}
+
+/// `1 object`, `2 objects`.
+fn counted(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 fn cell(v: Option<&str>) -> String {
@@ -412,6 +483,46 @@ mod tests {
     }
 
     #[test]
+    fn an_applied_report_says_reverted_with_each_result_and_never_would_revert() {
+        let mut r = DriftReport::from_plan(&plan(2));
+        r.applied(
+            |step| if step == 0 { "done" } else { "failed" },
+            Outcome::Reconciled {
+                done: 1,
+                failed: 1,
+                skipped: 0,
+            },
+        );
+        let json: serde_json::Value = serde_json::from_str(&r.to_json()).unwrap();
+        assert!(json.get("would_revert").is_none(), "{json:#}");
+        assert_eq!(json["reverted"][0]["changes"][0]["result"], "done");
+        assert_eq!(json["reverted"][1]["changes"][0]["result"], "failed");
+        let md = r.to_markdown();
+        assert!(
+            md.contains("**Drift partly reverted**: 1 done, 1 failed"),
+            "{md}"
+        );
+        assert!(
+            md.contains("### Reverted\n") && !md.contains("Would be"),
+            "{md}"
+        );
+        assert!(md.contains("| `update_user` | failed |"), "{md}");
+        // Not applied: the other key, no result.
+        let r = DriftReport::from_plan(&plan(1));
+        let json: serde_json::Value = serde_json::from_str(&r.to_json()).unwrap();
+        assert!(json.get("reverted").is_none(), "{json:#}");
+        assert!(
+            json["would_revert"][0]["changes"][0]
+                .get("result")
+                .is_none()
+        );
+        assert!(
+            r.to_markdown()
+                .contains("1 operation on 1 object would revert it")
+        );
+    }
+
+    #[test]
     fn an_empty_plan_is_no_drift_and_a_huge_one_is_capped_in_markdown() {
         let r = DriftReport::from_plan(&plan(0));
         assert_eq!(r.outcome, Outcome::NoDrift);
@@ -420,6 +531,6 @@ mod tests {
         let md = r.to_markdown();
         assert!(md.contains("… 500 more differences not shown"), "tail");
         assert_eq!(md.matches("`update_user` |\n").count(), MAX_MARKDOWN_ROWS);
-        assert_eq!(r.would_revert.len(), MAX_MARKDOWN_ROWS + 500);
+        assert_eq!(r.drift.len(), MAX_MARKDOWN_ROWS + 500);
     }
 }

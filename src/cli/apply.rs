@@ -5,8 +5,9 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 
-use super::connect::TenantArgs;
+use super::connect::{Connection, TenantArgs};
 use super::plan::GateFlags;
+use super::progress::count;
 use super::{ColorChoice, Exit};
 use crate::desired::{load::digest, load_dir};
 use crate::plan::render::{PlanFormat, RenderOptions, render};
@@ -48,6 +49,9 @@ pub struct Args {
 
     #[command(flatten)]
     pub tenant: TenantArgs,
+
+    #[command(flatten)]
+    pub keep: super::connect::KeepArgs,
 
     #[command(flatten)]
     pub gates: GateFlags,
@@ -133,8 +137,22 @@ fn refuse(path: &Path, r: &Refusal) -> Exit {
     }
 }
 
-/// Run `apply`.
+/// Run `apply`; against `--emulator`, then keep (`--dump-state`) or discard its tenant, saying which.
 pub fn run(args: Args, color: ColorChoice) -> anyhow::Result<Exit> {
+    let keep = args.keep.clone();
+    let mut conn = None;
+    let exit = apply(args, color, &mut conn);
+    let kept = conn
+        .as_ref()
+        .map(|c: &Connection| c.finish_in_process(&keep))
+        .transpose();
+    let exit = exit?;
+    kept?;
+    Ok(exit)
+}
+
+/// `apply` itself; the connection is left in `slot` for [`run`].
+fn apply(args: Args, color: ColorChoice, slot: &mut Option<Connection>) -> anyhow::Result<Exit> {
     let (dir, plan_path) = resolve(&args)?;
     let saved = match &plan_path {
         Some(path) => match load_plan(path)? {
@@ -148,7 +166,7 @@ pub fn run(args: Args, color: ColorChoice) -> anyhow::Result<Exit> {
         return Ok(Exit::Error);
     };
     let _lock = args.lock.acquire("apply")?;
-    let conn = args.tenant.connect()?;
+    let conn: &Connection = slot.insert(args.tenant.connect()?);
     let opts = RenderOptions {
         color: color.enabled(std::io::stdout().is_terminal()),
         ..RenderOptions::default()
@@ -159,7 +177,7 @@ pub fn run(args: Args, color: ColorChoice) -> anyhow::Result<Exit> {
             // The file is the reviewer's commitment: the plan that runs is computed here,
             // from the repo and the tenant as they are now, and must equal it.
             let overrides = match saved.check_before_read(
-                &super::plan::target(&conn),
+                &super::plan::target(conn),
                 &digest(&dir, &loaded.sources),
                 &given,
             ) {
@@ -200,10 +218,10 @@ pub fn run(args: Args, color: ColorChoice) -> anyhow::Result<Exit> {
                 return Ok(Exit::Unsafe);
             }
             println!(
-                "Saved plan {} is current: {} operations in {} waves.",
+                "Saved plan {} is current: {} in {}.",
                 path.display(),
-                fresh.steps.len(),
-                fresh.waves()
+                count(fresh.steps.len() as u64, "operation", "operations"),
+                count(fresh.waves() as u64, "wave", "waves")
             );
             fresh.steps
         }
@@ -235,8 +253,12 @@ pub fn run(args: Args, color: ColorChoice) -> anyhow::Result<Exit> {
             return Ok(Exit::Error);
         }
         print!(
-            "Apply these {} operations to the tenant? Only 'yes' is accepted: ",
-            steps.len()
+            "Apply {} to the tenant? Only 'yes' is accepted: ",
+            if steps.len() == 1 {
+                "this operation".to_string()
+            } else {
+                format!("these {} operations", steps.len())
+            }
         );
         std::io::stdout().flush()?;
         let mut answer = String::new();
@@ -247,7 +269,7 @@ pub fn run(args: Args, color: ColorChoice) -> anyhow::Result<Exit> {
         }
     }
     let report = super::execute::run(
-        &conn,
+        conn,
         &steps,
         super::execute::Outputs {
             credentials: args.credentials_out.as_deref(),

@@ -1,19 +1,21 @@
 //! Reaching a tenant: real Microsoft Graph with Azure-SDK-style credentials, or the emulator.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use anyhow::Context;
 
-use crate::emulator::{BackgroundEmulator, EmulatorConfig, Seed};
+use crate::emulator::{BackgroundEmulator, BatchOrder, EmulatorConfig, SHUFFLE_SEED_ENV, Seed};
 use crate::graph::{AuthConfig, ClientOptions, Cloud, Credential, GraphClient};
-use crate::live::{Live, ReadOptions, read_live_blocking};
+use crate::live::{Live, ReadError, ReadOptions, ReadProgress, read_live_blocking};
 
 use super::state::StateArgs;
 
 /// Where the tenant is and how to sign in (shared by plan, apply and export).
 #[derive(Debug, Clone, clap::Args)]
 pub struct TenantArgs {
-    /// Plan against an in-process emulator started from this seed file (YAML or JSON) instead of a real tenant.
+    /// Use an in-process emulator started from this seed file (YAML or JSON) instead of a real
+    /// tenant; it lives as long as this command (changes made to it are discarded at exit).
     #[arg(long, value_name = "SEED", env = "ENTRAFORM_EMULATOR")]
     pub emulator: Option<PathBuf>,
 
@@ -21,7 +23,8 @@ pub struct TenantArgs {
     #[arg(long, default_value = "global", env = "ENTRAFORM_CLOUD")]
     pub cloud: String,
 
-    /// Custom Graph/authority base URL (e.g. an emulator started with `entraform emulator`); overrides --cloud.
+    /// Custom Graph/authority base URL (e.g. an emulator started with `entraform emulator`), with or
+    /// without the trailing /v1.0; overrides --cloud.
     #[arg(long, value_name = "URL", env = "ENTRAFORM_GRAPH_URL")]
     pub graph_url: Option<String>,
 
@@ -41,6 +44,31 @@ pub struct Connection {
     pub client: GraphClient,
     /// The in-process emulator, when `--emulator` was given.
     pub emulator: Option<BackgroundEmulator>,
+    /// The seed file the in-process emulator started from.
+    pub seed: Option<PathBuf>,
+}
+
+/// What happens to the in-process emulator's tenant at the end of `apply` and `reconcile`.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct KeepArgs {
+    /// With --emulator: write the in-process emulator's tenant, as the run left it, to this file
+    /// (seed format, JSON, no secrets; mode 0600), e.g. to use as the next run's seed.
+    #[arg(
+        long,
+        value_name = "FILE",
+        requires = "emulator",
+        env = "ENTRAFORM_DUMP_STATE"
+    )]
+    pub dump_state: Option<PathBuf>,
+}
+
+/// The `$batch` shuffle seed of an in-process emulator: from
+/// `ENTRAFORM_EMULATOR_SHUFFLE_SEED` (to replay a run), or random.
+fn in_process_shuffle_seed() -> u64 {
+    std::env::var(SHUFFLE_SEED_ENV)
+        .ok()
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .unwrap_or_else(crate::emulator::util::random_seed)
 }
 
 impl TenantArgs {
@@ -54,8 +82,18 @@ impl TenantArgs {
                 .first()
                 .map(|a| a.app_id.clone())
                 .context("the emulator seed has no `applications` entry to sign in as; add one with an appId")?;
-            let emu = BackgroundEmulator::start(seed, EmulatorConfig::default())
-                .context("cannot start the emulator")?;
+            // Graph promises no order inside a `$batch`: the emulator keeps its random
+            // order, and the seed goes to the log (`-v`), not to every run's output.
+            let shuffle = in_process_shuffle_seed();
+            let config = EmulatorConfig {
+                batch_order: BatchOrder::Seeded(shuffle),
+                ..EmulatorConfig::default()
+            };
+            let emu =
+                BackgroundEmulator::start(seed, config).context("cannot start the emulator")?;
+            tracing::info!(
+                "in-process emulator: $batch items run in a random order, seed {shuffle} ({SHUFFLE_SEED_ENV}={shuffle} replays it)"
+            );
             let auth = AuthConfig {
                 tenant_id: emu.tenant_id(),
                 client_id: app.clone(),
@@ -67,6 +105,7 @@ impl TenantArgs {
             return Ok(Connection {
                 client,
                 emulator: Some(emu),
+                seed: Some(seed_path.clone()),
             });
         }
         let cloud = match &self.graph_url {
@@ -84,6 +123,7 @@ impl TenantArgs {
         Ok(Connection {
             client: GraphClient::new(auth, ClientOptions::default())?,
             emulator: None,
+            seed: None,
         })
     }
 }
@@ -91,12 +131,20 @@ impl TenantArgs {
 impl Connection {
     /// Read the tenant: in full, or incrementally from the state directory's
     /// snapshot when `state` names one.
+    /// Progress goes to stderr while it runs (see [`super::progress`]).
     pub fn read(&self, state: Option<&StateArgs>) -> anyhow::Result<Live> {
+        let progress = Arc::new(ReadProgress::default());
         let options = ReadOptions {
             incremental: state.and_then(StateArgs::incremental),
+            progress: Some(progress.clone()),
             ..ReadOptions::default()
         };
-        let live = read_live_blocking(&self.client, &options).context("cannot read the tenant")?;
+        let client = self.client.clone();
+        let display =
+            super::progress::ReadDisplay::start(progress, move || client.counters().http_requests);
+        let read = read_live_blocking(&self.client, &options);
+        display.finish();
+        let live = read.map_err(|e| self.read_failed(e))?;
         tracing::info!(
             users = live.users().len(),
             groups = live.groups().len(),
@@ -106,4 +154,58 @@ impl Connection {
         );
         Ok(live)
     }
+}
+
+impl Connection {
+    /// A failed read in words, naming the Graph endpoint. What to check after
+    /// a refusal (401, 403, a sign-in refused) is in the error itself: the
+    /// Graph client words each status for the administrator (src/graph/error.rs).
+    fn read_failed(&self, e: ReadError) -> anyhow::Error {
+        let graph = self.client.root().to_string();
+        anyhow::Error::new(e).context(format!(
+            "cannot read the tenant from Microsoft Graph at {graph}"
+        ))
+    }
+
+    /// At the end of `apply` or `reconcile` against `--emulator`: write the
+    /// tenant to `--dump-state`, and say that it is discarded otherwise.
+    pub fn finish_in_process(&self, keep: &KeepArgs) -> anyhow::Result<()> {
+        let (Some(emu), Some(seed)) = (&self.emulator, &self.seed) else {
+            return Ok(());
+        };
+        if let Some(path) = &keep.dump_state {
+            let text = serde_json::to_string_pretty(&emu.state())?;
+            crate::private_file::write_private(path, text.as_bytes()).with_context(|| {
+                format!("cannot write the emulator's tenant to {}", path.display())
+            })?;
+            eprintln!(
+                "The in-process emulator's tenant was written to {} (seed format): `--emulator {}` continues from it.",
+                path.display(),
+                path.display()
+            );
+            return Ok(());
+        }
+        let writes = writes_to(emu);
+        if writes > 0 {
+            eprintln!(
+                "note: the in-process emulator's tenant is discarded now, with the {} this run made to it: the next `--emulator {}` run starts again from the seed. Keep it with --dump-state FILE, or run `entraform emulator --seed {}` and point --graph-url at it.",
+                super::progress::count(writes, "write", "writes"),
+                seed.display(),
+                seed.display()
+            );
+        }
+        Ok(())
+    }
+}
+
+/// Write requests an emulator received (top level and inside `$batch`; the `$batch` POSTs themselves not counted).
+fn writes_to(emu: &BackgroundEmulator) -> u64 {
+    let m = emu.metrics();
+    let is_write = |route: &str| !route.starts_with("GET ") && !route.contains("$batch");
+    m.by_route
+        .iter()
+        .chain(m.batch_inner_by_route.iter())
+        .filter(|(r, _)| is_write(r))
+        .map(|(_, n)| *n)
+        .sum()
 }

@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 
 use super::Exit;
+use crate::emulator::server::EmulatorHandle;
 use crate::emulator::{BatchOrder, Emulator, EmulatorConfig, FaultConfig, Seed, SyntheticSpec};
 
 /// Arguments of `entraform emulator`.
@@ -120,6 +121,48 @@ pub struct Args {
     /// On Ctrl-C, write the final tenant (seed format, no secrets) to this file.
     #[arg(long, value_name = "FILE")]
     pub dump_state: Option<PathBuf>,
+
+    /// Once listening, also write the `export …` lines printed on stdout to this file (mode 0600,
+    /// written whole and renamed into place), for scripts: wait for it, then `. ./FILE`.
+    #[arg(long, value_name = "FILE", env = "ENTRAFORM_EMULATOR_ENV_FILE")]
+    pub env_file: Option<PathBuf>,
+}
+
+/// A value for a POSIX shell, quoted only when it needs to be.
+fn sh_quote(v: &str) -> String {
+    let plain = !v.is_empty()
+        && v.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._-:/@%+=,".contains(c));
+    if plain {
+        v.to_string()
+    } else {
+        format!("'{}'", v.replace('\'', "'\\''"))
+    }
+}
+
+/// The lines that point entraform at this emulator, ready to paste into a
+/// shell (or `eval`): Graph URL, tenant, and the first application that can
+/// sign in (with its client secret, or else a bearer token).
+pub fn env_lines(emu: &EmulatorHandle) -> Vec<String> {
+    let mut lines = vec![
+        format!("export ENTRAFORM_GRAPH_URL={}", sh_quote(emu.base_url())),
+        format!("export AZURE_TENANT_ID={}", sh_quote(&emu.tenant_id())),
+    ];
+    if let Some((app, secret)) = emu.client_credentials() {
+        lines.push(format!("export AZURE_CLIENT_ID={}", sh_quote(&app)));
+        lines.push(format!("export AZURE_CLIENT_SECRET={}", sh_quote(&secret)));
+    } else if let Some(app) = emu.state().applications.first().map(|a| a.app_id.clone()) {
+        // No application has a secret: a token the emulator issued (valid about an hour).
+        let token = emu.issue_token(&app);
+        lines.push(format!("export AZURE_CLIENT_ID={}", sh_quote(&app)));
+        lines.push(format!("export ENTRAFORM_GRAPH_TOKEN={}", sh_quote(&token)));
+    } else {
+        lines.push(
+            "# the seed has no `applications` entry to sign in as: add one with an appId and clientSecrets"
+                .to_string(),
+        );
+    }
+    lines
 }
 
 fn parse_synthetic(s: &str) -> anyhow::Result<SyntheticSpec> {
@@ -139,7 +182,7 @@ fn parse_synthetic(s: &str) -> anyhow::Result<SyntheticSpec> {
     }
 }
 
-/// Run `emulator`: print the base URL on stdout, serve until Ctrl-C.
+/// Run `emulator`: print the base URL and the `export` lines on stdout, serve until Ctrl-C.
 pub fn run(args: Args) -> anyhow::Result<Exit> {
     let seed = match (&args.seed, &args.synthetic) {
         (_, Some(spec)) => Seed::synthetic(parse_synthetic(spec)?),
@@ -176,18 +219,42 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
         },
     };
     let dump_state = args.dump_state.clone();
+    let env_file = args.env_file.clone();
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
     rt.block_on(async move {
         let emu = Emulator::serve(seed, config).await?;
+        let lines = env_lines(&emu.handle());
+        if let Some(path) = &env_file {
+            let mut text = lines.join("\n");
+            text.push('\n');
+            crate::private_file::write_private(path, text.as_bytes())
+                .with_context(|| format!("cannot write {}", path.display()))?;
+        }
+        // stdout: the base URL (first line, for scripts), then the lines to paste, in one
+        // write: a reader that takes the first line and closes the pipe still gets them
+        // all, and a closed stdout does not stop the server.
+        let mut banner = format!("{}\n", emu.base_url());
+        for l in &lines {
+            banner.push_str(l);
+            banner.push('\n');
+        }
         let mut out = std::io::stdout().lock();
-        writeln!(out, "{}", emu.base_url())?;
-        out.flush()?;
+        if let Err(e) = out.write_all(banner.as_bytes()).and_then(|()| out.flush()) {
+            tracing::debug!(error = %e, "stdout is closed; serving anyway");
+        }
         drop(out);
         eprintln!("Graph endpoint: {}", emu.graph_url());
         eprintln!("Token endpoint: {}", emu.token_url());
+        eprintln!(
+            "Point entraform at it: paste the `export` lines above into another shell{}, then e.g. `entraform plan examples/desired-state`.",
+            env_file
+                .as_ref()
+                .map(|p| format!(" (or `. {}`)", p.display()))
+                .unwrap_or_default()
+        );
         eprintln!("Serving until Ctrl-C.");
         tokio::signal::ctrl_c()
             .await
@@ -204,4 +271,19 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
         Ok::<_, anyhow::Error>(())
     })?;
     Ok(Exit::Ok)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sh_quote;
+
+    #[test]
+    fn shell_values_are_quoted_only_when_needed_and_always_safely() {
+        assert_eq!(sh_quote("http://127.0.0.1:4000"), "http://127.0.0.1:4000");
+        assert_eq!(sh_quote("emulator-only-secret"), "emulator-only-secret");
+        assert_eq!(sh_quote("a b"), "'a b'");
+        assert_eq!(sh_quote("$(rm -rf ~)"), "'$(rm -rf ~)'");
+        assert_eq!(sh_quote("it's"), "'it'\\''s'");
+        assert_eq!(sh_quote(""), "''");
+    }
 }

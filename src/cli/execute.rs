@@ -83,8 +83,9 @@ impl Observer for Sinks {
                 bar.set_message(format!("wave {}/{waves}", wave + 1));
             }
             None => eprintln!(
-                "wave {}/{waves}: {finished}/{total} operations finished",
-                wave + 1
+                "wave {}/{waves}: {finished}/{total} operation{} finished",
+                wave + 1,
+                if total == 1 { "" } else { "s" }
             ),
         }
     }
@@ -279,8 +280,12 @@ pub fn run(conn: &Connection, steps: &[Step], outputs: Outputs<'_>) -> anyhow::R
     }
     if report.interrupted() > 0 {
         eprintln!(
-            "{} operations were not run because of the interruption; run `plan` to see what remains.",
-            report.interrupted()
+            "{} not run because of the interruption; run `plan` to see what remains.",
+            super::progress::count(
+                report.interrupted() as u64,
+                "operation was",
+                "operations were"
+            )
         );
     }
     if let Some(e) = sinks.failed_io {

@@ -34,7 +34,8 @@ pub struct Args {
     #[arg(long, env = "ENTRAFORM_EXPORT_INCLUDE_DISABLED")]
     pub include_disabled: bool,
 
-    /// Write into a non-empty directory, overwriting files with the same names.
+    /// Write into a non-empty directory, replacing an earlier export completely: its files that
+    /// this export does not write are removed; a file no export wrote is never overwritten.
     #[arg(long, env = "ENTRAFORM_EXPORT_FORCE")]
     pub force: bool,
 
@@ -71,6 +72,19 @@ fn is_non_empty_dir(p: &Path) -> anyhow::Result<bool> {
     }
 }
 
+/// Up to ten paths, then how many more.
+fn shown_paths(paths: &[PathBuf]) -> String {
+    let mut s: Vec<String> = paths
+        .iter()
+        .take(10)
+        .map(|p| p.display().to_string())
+        .collect();
+    if paths.len() > 10 {
+        s.push(format!("and {} more", paths.len() - 10));
+    }
+    s.join(", ")
+}
+
 /// Run `export`.
 pub fn run(args: Args) -> anyhow::Result<Exit> {
     let users = match args.users.as_deref() {
@@ -94,7 +108,7 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
     }
     if !args.force && is_non_empty_dir(&args.out)? {
         eprintln!(
-            "error: {} is not empty; export writes a new repo (use --force to overwrite files in it)",
+            "error: {} is not empty; export writes a new repo (use --force to replace an earlier export in it)",
             args.out.display()
         );
         return Ok(Exit::Error);
@@ -107,19 +121,62 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
         exclude,
         include_disabled: args.include_disabled,
     };
-    let result = export(&live, &opts)?;
+    let mut result = export(&live, &opts)?;
+    // The `files:` rule of the tenant.yaml being replaced is the repo's, not the tenant's: keep it.
+    let rule = crate::desired::load::file_rule(&args.out);
+    let block = crate::export::files_block(&rule);
+    if !block.is_empty()
+        && let Some(t) = result.files.iter_mut().find(|f| f.path == "tenant.yaml")
+    {
+        t.text.push_str(&block);
+    }
     // Never through a symbolic link below --out (see export::write).
-    crate::export::write::write_files(&args.out, &result.files)?;
+    let replaced = crate::export::write::replace_export(&args.out, &result.files)?;
     for n in &result.notes {
         eprintln!("note: {n}");
     }
+    if !replaced.removed.is_empty() {
+        eprintln!(
+            "note: removed {} of the earlier export that this one does not write: {}",
+            if replaced.removed.len() == 1 {
+                "1 file".to_string()
+            } else {
+                format!("{} files", replaced.removed.len())
+            },
+            shown_paths(&replaced.removed)
+        );
+    }
+    if !replaced.kept.is_empty() {
+        eprintln!(
+            "warning: kept {} that no export wrote; {} part of the repo (validate it, or leave {} out with `files: {{ exclude: [...] }}` in tenant.yaml): {}",
+            if replaced.kept.len() == 1 {
+                "1 YAML file".to_string()
+            } else {
+                format!("{} YAML files", replaced.kept.len())
+            },
+            if replaced.kept.len() == 1 {
+                "it is"
+            } else {
+                "they are"
+            },
+            if replaced.kept.len() == 1 {
+                "it"
+            } else {
+                "them"
+            },
+            shown_paths(&replaced.kept)
+        );
+    }
+    let n = |count: usize, one: &str, many: &str| {
+        format!("{count} {}", if count == 1 { one } else { many })
+    };
     println!(
-        "Exported {} users, {} groups and {} roles into {} ({} files). Review them, commit, then run `entraform plan {}`.",
-        result.users,
-        result.groups,
-        result.roles,
+        "Exported {}, {} and {} into {} ({}). Review them, commit, then run `entraform plan {}`.",
+        n(result.users, "user", "users"),
+        n(result.groups, "group", "groups"),
+        n(result.roles, "role", "roles"),
         args.out.display(),
-        result.files.len(),
+        n(result.files.len(), "file", "files"),
         args.out.display()
     );
     Ok(Exit::Ok)

@@ -12,9 +12,11 @@ pub mod apply;
 pub mod connect;
 pub mod credentials;
 pub mod emulator;
+pub mod env;
 pub mod execute;
 pub mod export;
 pub mod plan;
+pub mod progress;
 pub mod reconcile;
 pub mod schema;
 pub mod show;
@@ -114,7 +116,10 @@ where
     I: IntoIterator<Item = T>,
     T: Into<OsString> + Clone,
 {
-    let cli = match Cli::try_parse_from(args) {
+    let cli = match env::command()
+        .try_get_matches_from(args)
+        .and_then(|m| <Cli as clap::FromArgMatches>::from_arg_matches(&m))
+    {
         Ok(cli) => cli,
         Err(e) => {
             let code = if e.use_stderr() {
@@ -130,10 +135,28 @@ where
     match run(cli) {
         Ok(exit) => exit.into(),
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", error_chain(&e));
             Exit::Error.into()
         }
     }
+}
+
+/// An error and its causes on one line, `outer: inner: …`, each said once: a
+/// cause whose words an outer error already carries (a library error that
+/// quotes its source) is not repeated.
+pub fn error_chain(e: &anyhow::Error) -> String {
+    let mut out = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if text.is_empty() || out.contains(&text) {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(": ");
+        }
+        out.push_str(&text);
+    }
+    out
 }
 
 /// Run a parsed command line; the library-level entry point behind `main`.
@@ -174,17 +197,27 @@ fn checked<'a>(
     }
 }
 
+/// The log filter for `-v` given `verbose` times: warnings; `-v` INFO (with
+/// each Graph HTTP request); `-vv` entraform's DEBUG (dependencies stay at
+/// INFO: their connection-pool chatter is not ours to show); `-vvv` TRACE of everything.
+pub fn log_filter(verbose: u8) -> &'static str {
+    match verbose {
+        0 => "warn",
+        1 => "info",
+        2 => "info,entraform=debug",
+        _ => "trace",
+    }
+}
+
 fn init_logging(verbose: u8) {
     use tracing_subscriber::EnvFilter;
-    let default = match verbose {
-        0 => "warn",
-        // -v also shows each HTTP request (method, path, status, duration, request-id; never bodies).
-        1 => "info,entraform::graph=debug",
-        2 => "debug",
-        _ => "trace",
-    };
-    let filter =
-        EnvFilter::try_from_env("ENTRAFORM_LOG").unwrap_or_else(|_| EnvFilter::new(default));
+    let default = log_filter(verbose);
+    // ENTRAFORM_LOG (an env-filter directive) wins; empty means unset, like every ENTRAFORM_* variable.
+    let filter = std::env::var("ENTRAFORM_LOG")
+        .ok()
+        .filter(|v| !v.trim().is_empty())
+        .and_then(|v| EnvFilter::try_new(v).ok())
+        .unwrap_or_else(|| EnvFilter::new(default));
     use std::io::IsTerminal;
     let ansi = std::io::stderr().is_terminal()
         && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());

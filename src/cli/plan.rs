@@ -19,7 +19,8 @@ pub struct Args {
     #[arg(default_value = ".", env = "ENTRAFORM_DIR")]
     pub dir: PathBuf,
 
-    /// Output format: text (terminal), markdown (PR comment), json (machines), dot (dependency graph).
+    /// Output format: text (terminal), markdown (PR comment), json (machines), dot (dependency
+    /// graph), github (errors as GitHub Actions annotations on the repo's files).
     #[arg(long, value_enum, default_value_t = OutFormat::Text, env = "ENTRAFORM_PLAN_FORMAT")]
     pub format: OutFormat,
 
@@ -52,16 +53,21 @@ pub enum OutFormat {
     Json,
     /// Graphviz DOT of the dependency graph.
     Dot,
+    /// GitHub Actions workflow commands: errors as `::error file=…,line=…,col=…::`, as `validate --format github`.
+    Github,
 }
 
-impl From<OutFormat> for PlanFormat {
-    fn from(f: OutFormat) -> Self {
-        match f {
+impl OutFormat {
+    /// `plan` in this format.
+    pub fn render(self, plan: &plan::Plan, opts: &RenderOptions) -> String {
+        let format = match self {
             OutFormat::Text => PlanFormat::Text,
             OutFormat::Markdown => PlanFormat::Markdown,
             OutFormat::Json => PlanFormat::Json,
             OutFormat::Dot => PlanFormat::Dot,
-        }
+            OutFormat::Github => return crate::plan::render::github::render(plan),
+        };
+        render(plan, format, opts)
     }
 }
 
@@ -137,7 +143,7 @@ pub fn run(args: Args, color: ColorChoice) -> anyhow::Result<Exit> {
     };
     super::execute::warn_passwords(&plan.steps);
     let mut out = std::io::stdout().lock();
-    out.write_all(render(&plan, args.format.into(), &opts).as_bytes())?;
+    out.write_all(args.format.render(&plan, &opts).as_bytes())?;
     if let Some(path) = &args.out {
         // Written also when the plan has errors or is blocked: reviewers can read it
         // (`entraform show`), and apply refuses it.

@@ -14,9 +14,11 @@ use std::time::Duration;
 
 use anyhow::Context;
 
-use super::connect::TenantArgs;
+use super::connect::{Connection, TenantArgs};
 use super::plan::GateFlags;
+use super::progress::count;
 use super::{ColorChoice, Exit};
+use crate::apply::execute::StepStatus;
 use crate::desired::load_dir;
 use crate::drift::{self, DriftReport};
 use crate::lock::{self, Lock};
@@ -111,6 +113,9 @@ pub struct Args {
     pub tenant: TenantArgs,
 
     #[command(flatten)]
+    pub keep: super::connect::KeepArgs,
+
+    #[command(flatten)]
     pub gates: GateFlags,
 }
 
@@ -147,8 +152,26 @@ impl Args {
     }
 }
 
-/// Run `reconcile`.
+/// Run `reconcile`; against `--emulator`, then keep (`--dump-state`) or discard its tenant, saying which.
 pub fn run(args: Args, color: ColorChoice) -> anyhow::Result<Exit> {
+    let keep = args.keep.clone();
+    let mut conn = None;
+    let exit = reconcile(args, color, &mut conn);
+    let kept = conn
+        .as_ref()
+        .map(|c: &Connection| c.finish_in_process(&keep))
+        .transpose();
+    let exit = exit?;
+    kept?;
+    Ok(exit)
+}
+
+/// `reconcile` itself; the connection is left in `slot` for [`run`].
+fn reconcile(
+    args: Args,
+    color: ColorChoice,
+    slot: &mut Option<Connection>,
+) -> anyhow::Result<Exit> {
     let loaded = load_dir(&args.dir);
     let Some(desired) = super::checked(&loaded, &args.dir, color, "nothing was reconciled") else {
         return Ok(Exit::Error);
@@ -159,7 +182,7 @@ pub fn run(args: Args, color: ColorChoice) -> anyhow::Result<Exit> {
     } else {
         args.lock.acquire("reconcile")?
     };
-    let conn = args.tenant.connect()?;
+    let conn: &Connection = slot.insert(args.tenant.connect()?);
     let live = conn.read(Some(&args.lock.state))?;
     let plan = plan::build(desired, &live, &args.gates.overrides());
     let mut report = DriftReport::from_plan(&plan);
@@ -183,17 +206,20 @@ pub fn run(args: Args, color: ColorChoice) -> anyhow::Result<Exit> {
         println!("No drift. The tenant matches the repo.");
         return Ok(Exit::Ok);
     }
-    println!(
-        "Drift: {} operations on {} objects would be reverted.",
-        report.operations, report.objects
+    let drift = format!(
+        "{} on {}",
+        count(report.operations as u64, "operation", "operations"),
+        count(report.objects as u64, "object", "objects")
     );
     if args.dry_run {
+        println!("Drift: {drift} would be reverted (--dry-run: nothing was changed).");
         report.outcome = drift::Outcome::NotApplied {
             reason: "--dry-run".into(),
         };
         args.write_report(&report)?;
         return Ok(args.drift_exit());
     }
+    println!("Drift: {drift} to revert.");
     let steps = plan.steps;
     if !(args.unattended || args.auto_approve) {
         if !std::io::stdin().is_terminal() {
@@ -207,8 +233,8 @@ pub fn run(args: Args, color: ColorChoice) -> anyhow::Result<Exit> {
             return Ok(Exit::Error);
         }
         print!(
-            "Revert this drift ({} operations)? Only 'yes' is accepted: ",
-            steps.len()
+            "Revert this drift ({})? Only 'yes' is accepted: ",
+            count(steps.len() as u64, "operation", "operations")
         );
         std::io::stdout().flush()?;
         let mut answer = String::new();
@@ -223,7 +249,7 @@ pub fn run(args: Args, color: ColorChoice) -> anyhow::Result<Exit> {
         }
     }
     let result = super::execute::run(
-        &conn,
+        conn,
         &steps,
         super::execute::Outputs {
             credentials: args.credentials_out.as_deref(),
@@ -231,14 +257,36 @@ pub fn run(args: Args, color: ColorChoice) -> anyhow::Result<Exit> {
             state_dir: args.lock.state.state_dir.as_deref(),
         },
     )?;
-    report.outcome = drift::Outcome::Reconciled {
-        done: result.done(),
-        failed: result.failed(),
-        skipped: result.skipped(),
-    };
+    let status: std::collections::HashMap<usize, &'static str> = result
+        .outcomes
+        .iter()
+        .map(|o| {
+            let word = match o.status {
+                StepStatus::Done => "done",
+                StepStatus::Failed { .. } => "failed",
+                StepStatus::Skipped { .. } => "skipped",
+                StepStatus::Interrupted => "interrupted",
+            };
+            (o.step, word)
+        })
+        .collect();
+    report.applied(
+        |step| status.get(&step).copied().unwrap_or("not run"),
+        drift::Outcome::Reconciled {
+            done: result.done(),
+            failed: result.failed(),
+            skipped: result.skipped(),
+        },
+    );
     args.write_report(&report)?;
+    // Past tense: this is what the run did.
+    let what = match (result.done(), result.failed() + result.skipped()) {
+        (_, 0) => "Drift reverted",
+        (0, _) => "Drift not reverted",
+        _ => "Drift partly reverted",
+    };
     println!(
-        "Reconcile finished: {} done, {} failed, {} skipped ({}).",
+        "{what}: {} done, {} failed, {} skipped ({}).",
         result.done(),
         result.failed(),
         result.skipped(),

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 
 use super::plan::OutFormat;
 use super::{ColorChoice, Exit};
-use crate::plan::render::{RenderOptions, render};
+use crate::plan::render::RenderOptions;
 
 /// Arguments of `entraform show`.
 #[derive(Debug, clap::Args)]
@@ -18,7 +18,8 @@ pub struct Args {
     #[arg(value_name = "PLAN")]
     pub plan: PathBuf,
 
-    /// Output format: text (terminal), markdown (PR comment), json (machines), dot (dependency graph).
+    /// Output format: text (terminal), markdown (PR comment), json (machines), dot (dependency
+    /// graph), github (errors as GitHub Actions annotations).
     #[arg(long, value_enum, default_value_t = OutFormat::Text, env = "ENTRAFORM_PLAN_FORMAT")]
     pub format: OutFormat,
 }
@@ -33,6 +34,6 @@ pub fn run(args: Args, color: ColorChoice) -> anyhow::Result<Exit> {
         ..RenderOptions::default()
     };
     let mut out = std::io::stdout().lock();
-    out.write_all(render(&saved.plan, args.format.into(), &opts).as_bytes())?;
+    out.write_all(args.format.render(&saved.plan, &opts).as_bytes())?;
     Ok(Exit::Ok)
 }

@@ -40,6 +40,11 @@ impl From<DiagFormat> for Format {
     }
 }
 
+/// `1 user`, `2 users`.
+fn n(count: usize, one: &str, many: &str) -> String {
+    format!("{count} {}", if count == 1 { one } else { many })
+}
+
 /// Run `validate`: exit 0 when the repo is valid, 1 when it is not.
 pub fn run(args: Args, color: ColorChoice) -> anyhow::Result<Exit> {
     let loaded = load_dir(&args.dir);
@@ -47,12 +52,12 @@ pub fn run(args: Args, color: ColorChoice) -> anyhow::Result<Exit> {
         Ok((state, warnings)) => (
             warnings.as_slice(),
             Some(format!(
-                "{}: valid — {} users, {} groups, {} roles in {} files",
+                "{}: valid — {}, {}, {} in {}",
                 args.dir.display(),
-                state.users.len(),
-                state.groups.len(),
-                state.roles.len(),
-                loaded.sources.files().len()
+                n(state.users.len(), "user", "users"),
+                n(state.groups.len(), "group", "groups"),
+                n(state.roles.len(), "role", "roles"),
+                n(loaded.sources.files().len(), "file", "files")
             )),
         ),
         Err(diags) => (diags.as_slice(), None),

@@ -7,6 +7,8 @@
 use super::attrs::{ATTRS, Attr, AttrValue, Kind, MAIL_NICKNAME_FORBIDDEN};
 use super::country;
 use super::diagnostic::{Code, DiagList, Diagnostic, shown};
+use super::file_rule::Pattern;
+use super::limits::MAX_FILE_PATTERNS;
 use super::source::{FileId, Loc};
 use super::state::{AbsentUsers, GroupKind, PasswordPolicy, Threshold};
 use super::suggest::did_you_mean;
@@ -144,6 +146,9 @@ pub struct RawRepo {
 }
 
 const TOP_KEYS: &[&str] = &["tenant", "users", "groups", "roles"];
+/// The top-level keys of `tenant.yaml` at the root, which may also hold the `files:` rule.
+const RULE_FILE_KEYS: &[&str] = &["tenant", "users", "groups", "roles", "files"];
+const FILES_KEYS: &[&str] = &["include", "exclude"];
 const TENANT_KEYS: &[&str] = &[
     "domain",
     "domains",
@@ -197,6 +202,10 @@ pub struct Decoder<'a> {
     diags: &'a mut DiagList,
     /// Spans to mask in snippets (literal passwords).
     pub redactions: Vec<Loc>,
+    /// The file's path relative to the repo root (`/`-separated), when known.
+    rel: Option<String>,
+    /// Whether this is the repo's `tenant.yaml`, which may hold the `files:` rule.
+    rule_file: bool,
 }
 
 /// A checked mapping: its entries by key, with unknown and duplicate keys already reported.
@@ -226,7 +235,17 @@ impl<'a> Decoder<'a> {
             file,
             diags,
             redactions: Vec::new(),
+            rel: None,
+            rule_file: false,
         }
+    }
+
+    /// Where the file is in the repo: its relative path (for hints), and whether
+    /// it is the `tenant.yaml` at the root that may hold the `files:` rule.
+    pub fn in_repo(mut self, rel: Option<String>, rule_file: bool) -> Self {
+        self.rel = rel;
+        self.rule_file = rule_file;
+        self
     }
 
     fn loc(&self, n: &Node) -> Loc {
@@ -643,9 +662,26 @@ impl<'a> Decoder<'a> {
 
     /// Decode one document (a file may hold several).
     pub fn document(&mut self, root: &Node, repo: &mut RawRepo) {
-        let Some(f) = self.fields(root, "the file", TOP_KEYS) else {
+        if self.not_a_directory_file(root) {
+            return;
+        }
+        let Some(f) = self.fields(root, "the file", RULE_FILE_KEYS) else {
             return;
         };
+        if let (Some(k), Some(v)) = (f.key_node("files"), f.get("files")) {
+            if self.rule_file {
+                self.files_rule(v);
+            } else {
+                let d = Diagnostic::error(
+                    Code::UnknownKey,
+                    self.loc(k),
+                    "`files` is read only from tenant.yaml at the root of the repo".to_string(),
+                )
+                .label("not read here")
+                .help("move this `files:` block into tenant.yaml at the root of the repo");
+                self.push(d);
+            }
+        }
         if let (Some(k), Some(v)) = (f.key_node("tenant"), f.get("tenant"))
             && let Some(t) = self.tenant(k, v)
         {
@@ -669,6 +705,92 @@ impl<'a> Decoder<'a> {
             for item in self.seq(v, "`roles`") {
                 if let Some(r) = self.role(item) {
                     repo.roles.push(r);
+                }
+            }
+        }
+    }
+
+    /// A document whose top level is a mapping with none of entraform's keys (nor
+    /// a likely typo of one) is another tool's file (`mkdocs.yml`, an OpenAPI
+    /// spec): one `not-a-directory-file` error naming the keys found, rather
+    /// than one `unknown-key` per key. Returns whether it was one.
+    fn not_a_directory_file(&mut self, root: &Node) -> bool {
+        let Value::Map(entries) = &root.value else {
+            return false;
+        };
+        let keys: Vec<&str> = entries
+            .iter()
+            .filter_map(|(k, _)| k.scalar().map(|s| &*s.text))
+            .collect();
+        let ours = |k: &&str| RULE_FILE_KEYS.contains(k) || did_you_mean(k, TOP_KEYS).is_some();
+        let Some((first, _)) = entries.first() else {
+            return false;
+        };
+        if keys.len() != entries.len() || keys.iter().any(ours) {
+            return false;
+        }
+        const SHOWN_KEYS: usize = 5;
+        let mut named: Vec<String> = keys
+            .iter()
+            .take(SHOWN_KEYS)
+            .map(|k| format!("`{}`", shown(k)))
+            .collect();
+        if keys.len() > SHOWN_KEYS {
+            named.push(format!("and {} more", keys.len() - SHOWN_KEYS));
+        }
+        let exclude = self
+            .rel
+            .as_deref()
+            .map(|r| shown(r).into_owned())
+            .unwrap_or_else(|| "<this file>".to_string());
+        let d = Diagnostic::error(
+            Code::NotADirectoryFile,
+            self.loc(first),
+            format!(
+                "not a directory-repo file: its top-level keys ({}) are none of entraform's ({})",
+                named.join(", "),
+                TOP_KEYS.join(", ")
+            ),
+        )
+        .label("not an entraform key")
+        .help(format!(
+            "entraform reads every YAML file of the repo; if this one belongs to another tool, leave it out in tenant.yaml with `files: {{ exclude: [{exclude}] }}`"
+        ));
+        self.push(d);
+        true
+    }
+
+    /// Check the `files:` rule of `tenant.yaml` (the walk applied it already, leniently).
+    fn files_rule(&mut self, n: &Node) {
+        let Some(f) = self.fields(n, "`files`", FILES_KEYS) else {
+            return;
+        };
+        let mut count = 0usize;
+        for key in FILES_KEYS {
+            let Some(v) = f.get(key) else {
+                continue;
+            };
+            let what = format!("`files.{key}`");
+            for item in self.seq(v, &what) {
+                let Some(text) = self.string(item, &format!("a pattern in {what}")) else {
+                    continue;
+                };
+                count += 1;
+                if count == MAX_FILE_PATTERNS + 1 {
+                    self.invalid(
+                        item,
+                        format!("`files` holds more than {MAX_FILE_PATTERNS} patterns"),
+                        "one pattern too many",
+                        "exclude folders rather than files one by one (`docs` leaves out all of docs/)",
+                    );
+                }
+                if let Err(why) = Pattern::parse(&text.text) {
+                    self.invalid(
+                        item,
+                        format!("`{}` is not a pattern: {why}", shown(&text.text)),
+                        "not a pattern",
+                        "write a path relative to the repo root, with `*`, `?` and `**` as wildcards: `docs`, `mkdocs.yml`, `**/*.openapi.yaml`",
+                    );
                 }
             }
         }

@@ -58,6 +58,7 @@ codes! {
     AliasLimit => "alias-limit": "YAML anchors and aliases that would copy more than entraform builds",
     NestingTooDeep => "nesting-too-deep": "lists and mappings nested deeper than entraform reads",
     TooManyProblems => "too-many-problems": "more problems than one run lists; the rest are counted",
+    NotADirectoryFile => "not-a-directory-file": "a YAML file whose top-level keys are none of entraform's (another tool's file)",
 }
 
 /// A value as a message repeats it: whole when short, else its first characters

@@ -13,6 +13,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use super::diagnostic::{Code, Diagnostic, shown};
+use super::file_rule::{FileRule, RULE_FILES};
 use super::limits::{MAX_FILE_BYTES, MAX_REPO_BYTES};
 
 /// A YAML file found by the walk.
@@ -126,6 +127,42 @@ fn io_error(message: String) -> Diagnostic {
 /// `Err` only when `dir` itself cannot be read; an unreadable sub-folder is a
 /// diagnostic naming it, and the walk goes on so every problem is reported.
 pub fn list(dir: &Path) -> std::io::Result<Listing> {
+    list_with(dir, &FileRule::default())
+}
+
+/// `path` relative to `dir`, `/`-separated (what `files:` patterns match).
+pub fn relative(dir: &Path, path: &Path) -> String {
+    let rel = path.strip_prefix(dir).unwrap_or(path);
+    rel.components()
+        .map(|c| c.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// The file that holds the `files:` rule (`tenant.yaml`, else `tenant.yml`, at
+/// the root of `dir`), when it is one the walk would read; its problems are
+/// left to the walk, which reports them.
+pub fn rule_file(dir: &Path) -> Option<Candidate> {
+    let root = std::fs::canonicalize(dir).ok()?;
+    RULE_FILES.iter().find_map(|name| {
+        let path = dir.join(name);
+        let meta = std::fs::symlink_metadata(&path).ok()?;
+        if meta.file_type().is_symlink() {
+            link(&root, path, &mut Vec::new())
+        } else if meta.is_file() {
+            Some(Candidate {
+                read_from: path.clone(),
+                path,
+            })
+        } else {
+            None
+        }
+    })
+}
+
+/// Walk `dir` as [`list`] does, keeping only the files `rule` wants and
+/// never entering a folder it excludes.
+pub fn list_with(dir: &Path, rule: &FileRule) -> std::io::Result<Listing> {
     let root = std::fs::canonicalize(dir)?;
     let first = std::fs::read_dir(dir)?;
     let mut out = Listing::default();
@@ -157,6 +194,7 @@ pub fn list(dir: &Path) -> std::io::Result<Listing> {
                 continue;
             }
             let path = entry.path();
+            let rel = relative(dir, &path);
             // The entry's own type (lstat semantics): a link is seen as a link.
             let ft = match entry.file_type() {
                 Ok(ft) => ft,
@@ -166,6 +204,12 @@ pub fn list(dir: &Path) -> std::io::Result<Listing> {
                     continue;
                 }
             };
+            // Left out by `files:` (whatever it is, a link or a FIFO too: it is not part
+            // of the repo); an excluded folder is not walked.
+            if rule.excludes(&rel) || (is_yaml_name(&path) && !rule.wants_file(&rel)) {
+                tracing::debug!(entry = %rel, "left out by the files rule");
+                continue;
+            }
             if ft.is_dir() {
                 pending.push((path, None));
             } else if ft.is_symlink() {

@@ -47,3 +47,10 @@ pub const MAX_SNIPPET_LINE_CHARS: usize = 4096;
 
 /// Lines of a multi-line span shown in a snippet; longer spans are shown by their first line.
 pub const MAX_SNIPPET_SPAN_LINES: u32 = 8;
+
+/// Most patterns in `files.include` and `files.exclude` together: every file
+/// and folder of the walk is matched against each.
+pub const MAX_FILE_PATTERNS: usize = 256;
+
+/// Longest pattern in `files.include` / `files.exclude`, in bytes.
+pub const MAX_PATTERN_BYTES: usize = 256;

@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 
 use super::decode::{Decoder, RawRepo};
 use super::diagnostic::{Code, DiagList, Diagnostic};
+use super::file_rule::{FileRule, RULE_FILES};
 use super::limits::MAX_DIAGNOSTICS;
 use super::source::{FileId, Loc, Pos, SourceFile, SourceMap, Span};
 use super::state::DesiredState;
@@ -44,7 +45,7 @@ pub fn digest(dir: &Path, sources: &SourceMap) -> String {
 /// skipped, links only to regular files inside `dir`), sorted by path; entries it
 /// refuses are left out here and reported by [`load_dir`].
 pub fn find_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
-    Ok(files::list(dir)?
+    Ok(files::list_with(dir, &file_rule(dir))?
         .files
         .into_iter()
         .map(|c| c.path)
@@ -55,10 +56,44 @@ fn display_name(path: &Path) -> String {
     files::display_name(path)
 }
 
-/// Load and validate every YAML file under `dir`, under the rules and caps of [`files`].
+/// The `files:` rule of the repo at `dir`, read from its `tenant.yaml` before
+/// the walk (leniently: the decoder reports what is wrong with it, in place).
+pub fn file_rule(dir: &Path) -> FileRule {
+    files::rule_file(dir).map_or_else(FileRule::default, rule_in)
+}
+
+/// The `files:` rule that `candidate` (the root `tenant.yaml`) holds.
+fn rule_in(candidate: files::Candidate) -> FileRule {
+    let read = files::read_all(files::Listing {
+        files: vec![candidate],
+        diags: Vec::new(),
+    });
+    let Some((_, text)) = read.texts.first() else {
+        return FileRule::default();
+    };
+    match yaml::parse(text) {
+        Ok(docs) => FileRule::from_documents(&docs),
+        Err(_) => FileRule::default(),
+    }
+}
+
+/// Where the files of a load come from: the repo directory, and its `tenant.yaml`.
+struct RepoContext {
+    dir: PathBuf,
+    rule_file: Option<PathBuf>,
+}
+
+/// Load and validate every YAML file under `dir` that its `files:` rule
+/// keeps, under the rules and caps of [`files`].
 pub fn load_dir(dir: &Path) -> Loaded {
     let mut sources = SourceMap::default();
-    let listing = match files::list(dir) {
+    let candidate = files::rule_file(dir);
+    let context = RepoContext {
+        dir: dir.to_path_buf(),
+        rule_file: candidate.as_ref().map(|c| c.path.clone()),
+    };
+    let rule = candidate.map_or_else(FileRule::default, rule_in);
+    let listing = match files::list_with(dir, &rule) {
         Ok(l) => l,
         Err(e) => {
             let d = Diagnostic::global(
@@ -73,7 +108,7 @@ pub fn load_dir(dir: &Path) -> Loaded {
         }
     };
     let read = files::read_all(listing);
-    load_texts(read.texts, &mut sources, read.diags)
+    load_texts_in(read.texts, &mut sources, read.diags, Some(&context))
 }
 
 /// Load from in-memory files (path, text); used by `load_dir` and by tests.
@@ -85,9 +120,36 @@ pub fn load_texts(
     sources: &mut SourceMap,
     diags: Vec<Diagnostic>,
 ) -> Loaded {
+    load_texts_in(texts, sources, diags, None)
+}
+
+/// [`load_texts`] for files of the repo in `context` (in memory: paths are
+/// relative to the root, and `tenant.yaml` is the one that may hold `files:`).
+fn load_texts_in(
+    texts: Vec<(PathBuf, String)>,
+    sources: &mut SourceMap,
+    diags: Vec<Diagnostic>,
+    context: Option<&RepoContext>,
+) -> Loaded {
     let mut texts = texts;
     // Sorting by path makes every result (which duplicate is "second", origins) independent of input order.
     texts.sort_by(|a, b| a.0.cmp(&b.0));
+    let places: Vec<FilePlace> = texts
+        .iter()
+        .map(|(path, _)| match context {
+            Some(c) => FilePlace {
+                rel: files::relative(&c.dir, path),
+                rule_file: c.rule_file.as_deref() == Some(path.as_path()),
+            },
+            None => {
+                let rel = files::relative(Path::new(""), path);
+                FilePlace {
+                    rule_file: RULE_FILES.contains(&rel.as_str()),
+                    rel,
+                }
+            }
+        })
+        .collect();
     let ids: Vec<FileId> = texts
         .into_iter()
         .map(|(path, text)| sources.add(SourceFile::new(display_name(&path), path, text)))
@@ -96,7 +158,7 @@ pub fn load_texts(
     for d in diags {
         list.push(d);
     }
-    let decoded = decode_all(&ids, sources, list.count());
+    let decoded = decode_all(&ids, &places, sources, list.count());
     // Each file's records stay in their own vectors (no repo-wide copy); validation consumes them.
     let mut parts: Vec<RawRepo> = Vec::with_capacity(decoded.len());
     for (id, file) in ids.into_iter().zip(decoded) {
@@ -122,8 +184,17 @@ struct DecodedFile {
     redactions: Vec<Loc>,
 }
 
+/// Where a file is in the repo (for the decoder).
+#[derive(Clone)]
+struct FilePlace {
+    /// Relative to the repo root, `/`-separated.
+    rel: String,
+    /// The root `tenant.yaml`, which may hold the `files:` rule.
+    rule_file: bool,
+}
+
 /// Parse and decode one file, keeping at most `cap` diagnostics; its YAML tree is dropped as soon as it is decoded.
-fn decode_file(id: FileId, sources: &SourceMap, cap: usize) -> DecodedFile {
+fn decode_file(id: FileId, place: &FilePlace, sources: &SourceMap, cap: usize) -> DecodedFile {
     let mut out = DecodedFile {
         diags: DiagList::new(cap),
         ..DecodedFile::default()
@@ -133,7 +204,8 @@ fn decode_file(id: FileId, sources: &SourceMap, cap: usize) -> DecodedFile {
     };
     match yaml::parse(&file.text) {
         Ok(docs) => {
-            let mut dec = Decoder::new(id, &mut out.diags);
+            let mut dec =
+                Decoder::new(id, &mut out.diags).in_repo(Some(place.rel.clone()), place.rule_file);
             for doc in &docs {
                 dec.document(doc, &mut out.raw);
             }
@@ -179,31 +251,37 @@ fn decode_file(id: FileId, sources: &SourceMap, cap: usize) -> DecodedFile {
 /// filled the list decodes the rest of its chunk keeping none: every file after
 /// them would be left out of the list anyway, whatever the other chunks hold, so
 /// the result is the same on any number of cores and memory stays bounded.
-fn decode_all(ids: &[FileId], sources: &SourceMap, before: u64) -> Vec<DecodedFile> {
+fn decode_all(
+    ids: &[FileId],
+    places: &[FilePlace],
+    sources: &SourceMap,
+    before: u64,
+) -> Vec<DecodedFile> {
+    let jobs: Vec<(FileId, FilePlace)> = ids.iter().copied().zip(places.iter().cloned()).collect();
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
-        .min(ids.len().max(1));
-    let chunk_of = move |c: &[FileId]| {
+        .min(jobs.len().max(1));
+    let chunk_of = move |c: &[(FileId, FilePlace)]| {
         let mut listed = before;
         c.iter()
-            .map(|id| {
+            .map(|(id, place)| {
                 let cap = if listed >= MAX_DIAGNOSTICS as u64 {
                     0
                 } else {
                     MAX_DIAGNOSTICS
                 };
-                let file = decode_file(*id, sources, cap);
+                let file = decode_file(*id, place, sources, cap);
                 listed += file.diags.kept.len() as u64;
                 file
             })
             .collect::<Vec<_>>()
     };
     if threads <= 1 {
-        return chunk_of(ids);
+        return chunk_of(&jobs);
     }
-    let chunk = ids.len().div_ceil(threads);
+    let chunk = jobs.len().div_ceil(threads);
     std::thread::scope(|s| {
-        let handles: Vec<_> = ids
+        let handles: Vec<_> = jobs
             .chunks(chunk)
             .map(|c| s.spawn(move || chunk_of(c)))
             .collect();

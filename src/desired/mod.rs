@@ -9,6 +9,7 @@ pub mod attrs;
 pub mod country;
 pub mod decode;
 pub mod diagnostic;
+pub mod file_rule;
 pub mod files;
 pub mod limits;
 pub mod load;

@@ -336,13 +336,15 @@ pub fn json(diags: &[Diagnostic], sources: &SourceMap) -> String {
     s
 }
 
-fn escape_data(s: &str) -> String {
+/// A GitHub workflow command's message, escaped (`%`, CR, LF).
+pub(crate) fn escape_data(s: &str) -> String {
     s.replace('%', "%25")
         .replace('\r', "%0D")
         .replace('\n', "%0A")
 }
 
-fn escape_property(s: &str) -> String {
+/// A GitHub workflow command's property value, escaped (also `:` and `,`).
+pub(crate) fn escape_property(s: &str) -> String {
     escape_data(s).replace(':', "%3A").replace(',', "%2C")
 }
 

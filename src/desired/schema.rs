@@ -5,6 +5,7 @@
 use serde_json::{Map, Value, json};
 
 use super::attrs::{ATTRS, AttrInfo, Kind};
+use super::limits::{MAX_FILE_PATTERNS, MAX_PATTERN_BYTES};
 use crate::builtin_roles::BUILTIN_ROLES;
 
 fn attr_schema(a: &AttrInfo) -> Value {
@@ -95,7 +96,16 @@ pub fn schema() -> Value {
             "tenant": {"$ref": "#/definitions/tenant"},
             "users": {"type": ["array", "null"], "items": {"$ref": "#/definitions/user"}},
             "groups": {"type": ["array", "null"], "items": {"$ref": "#/definitions/group"}},
-            "roles": {"type": ["array", "null"], "items": {"$ref": "#/definitions/role"}}
+            "roles": {"type": ["array", "null"], "items": {"$ref": "#/definitions/role"}},
+            "files": {
+                "type": "object",
+                "additionalProperties": false,
+                "description": "Only in tenant.yaml at the repo root: which YAML files are the repo (default: all but hidden ones).",
+                "properties": {
+                    "include": {"type": "array", "maxItems": MAX_FILE_PATTERNS, "items": {"type": "string", "maxLength": MAX_PATTERN_BYTES}, "description": "Only files matching one of these paths (relative to the repo root; `*`, `?`, `**`) are read."},
+                    "exclude": {"type": "array", "maxItems": MAX_FILE_PATTERNS, "items": {"type": "string", "maxLength": MAX_PATTERN_BYTES}, "description": "Files and folders matching one of these are not part of the repo (e.g. mkdocs.yml, docs)."}
+                }
+            }
         },
         "definitions": {
             "tenant": {

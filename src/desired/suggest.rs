@@ -19,11 +19,52 @@ pub fn distance(a: &str, b: &str) -> usize {
     prev[b.len()]
 }
 
-fn squash(s: &str) -> String {
+/// A word as suggestions compare it: lower case, without `_`, `-` and spaces.
+pub fn squash(s: &str) -> String {
     s.chars()
         .filter(|c| *c != '_' && *c != '-' && *c != ' ')
         .map(|c| c.to_ascii_lowercase())
         .collect()
+}
+
+/// The largest edit distance [`did_you_mean`] accepts for a word of `chars` characters.
+pub fn limit_for(chars: usize) -> usize {
+    (chars / 3).max(1)
+}
+
+/// The edit distance between `a` and `b` if it is at most `limit`, else `None`:
+/// only the band of width `2 · limit + 1` around the diagonal is computed, and
+/// the computation stops at the first row whose every cell is over `limit`.
+pub fn distance_within(a: &[char], b: &[char], limit: usize) -> Option<usize> {
+    if a.len().abs_diff(b.len()) > limit {
+        return None;
+    }
+    const FAR: usize = usize::MAX / 2;
+    let mut prev: Vec<usize> = (0..=b.len())
+        .map(|j| if j <= limit { j } else { FAR })
+        .collect();
+    let mut cur = vec![FAR; b.len() + 1];
+    for (i, ca) in a.iter().enumerate() {
+        let row = i + 1;
+        let lo = row.saturating_sub(limit);
+        let hi = (row + limit).min(b.len());
+        cur.iter_mut().for_each(|c| *c = FAR);
+        if lo == 0 {
+            cur[0] = row;
+        }
+        let mut best = cur[0];
+        for j in lo.max(1)..=hi {
+            let cost = usize::from(*ca != b[j - 1]);
+            cur[j] = (prev[j - 1] + cost).min(prev[j] + 1).min(cur[j - 1] + 1);
+            best = best.min(cur[j]);
+        }
+        if best > limit {
+            return None;
+        }
+        std::mem::swap(&mut prev, &mut cur);
+    }
+    let d = prev[b.len()];
+    (d <= limit).then_some(d)
 }
 
 /// The closest candidate to `word`, if one is close enough to be a likely typo.
@@ -74,6 +115,32 @@ mod tests {
         assert_eq!(did_you_mean("manger", &keys), Some("manager"));
         assert_eq!(did_you_mean("salary", &keys), None);
         assert_eq!(distance("kitten", "sitting"), 3);
+    }
+
+    #[test]
+    fn the_banded_distance_agrees_with_the_full_one_within_the_limit() {
+        let words = [
+            "",
+            "a",
+            "kitten",
+            "sitting",
+            "manager",
+            "manger",
+            "displayName",
+            "xyz",
+            "person.number000042",
+            "persn.number000017",
+        ];
+        for a in words {
+            for b in words {
+                let (ca, cb): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+                let full = distance(a, b);
+                for limit in 0..8 {
+                    let want = (full <= limit).then_some(full);
+                    assert_eq!(distance_within(&ca, &cb, limit), want, "{a} {b} {limit}");
+                }
+            }
+        }
     }
 
     #[test]

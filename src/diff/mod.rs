@@ -7,6 +7,8 @@
 //! management administrative units, which only AU-scoped administrators may
 //! change (see [`withhold_restricted`]).
 
+mod suggest;
+
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use crate::desired::attrs::{Attr, AttrValue};
@@ -160,6 +162,8 @@ struct Ctx<'a> {
     leaving: &'a HashSet<Upn>,
     /// Users this plan deletes.
     deleting: &'a HashSet<Upn>,
+    /// "Did you mean …?" for references to nobody (bounded per plan).
+    suggest: suggest::Suggester,
     out: Diff,
 }
 
@@ -182,8 +186,11 @@ impl<'a> Ctx<'a> {
         let problem = match found {
             None => Some((
                 "unknown-user",
-                format!(
-                    "{role} `{upn}` is declared neither in the repo nor in the tenant; declare the user or fix the name"
+                suggest::with_hint(
+                    format!(
+                        "{role} `{upn}` is declared neither in the repo nor in the tenant; declare the user or fix the name"
+                    ),
+                    self.suggest.user(upn, self.declared.keys(), self.live),
                 ),
             )),
             Some(_) if role == "principal" && !declared && self.leaving.contains(upn) => Some((
@@ -317,6 +324,7 @@ pub fn diff(desired: &DesiredState, live: &Live) -> Diff {
         declared: &declared,
         leaving: &leaving,
         deleting: &deleting,
+        suggest: suggest::Suggester::default(),
         out: Diff {
             ops,
             notices,
@@ -497,11 +505,22 @@ fn group_ops(c: &mut Ctx<'_>) {
         };
         match live_group {
             None if spec.membership == Membership::Dynamic => {
+                let hint = c.suggest.name(
+                    &spec.name,
+                    c.live
+                        .groups()
+                        .iter()
+                        .filter(|g| g.is_dynamic())
+                        .map(|g| g.display_name.as_str()),
+                );
                 c.out.errors.push(PlanError {
                     code: "unknown-group".into(),
-                    message: format!(
-                        "dynamic group `{}` does not exist in the tenant; entraform does not create dynamic groups — create it in Entra or remove `dynamic: true`",
-                        spec.name
+                    message: suggest::with_hint(
+                        format!(
+                            "dynamic group `{}` does not exist in the tenant; entraform does not create dynamic groups — create it in Entra or remove `dynamic: true`",
+                            spec.name
+                        ),
+                        hint,
                     ),
                     origin: Some(spec.origin.clone()),
                 });
@@ -637,11 +656,21 @@ fn role_ops(c: &mut Ctx<'_>) {
             .role(&key)
             .or_else(|| c.live.role(&spec.display_name))
         else {
+            let hint = c.suggest.name(
+                &spec.display_name,
+                c.live
+                    .role_definitions()
+                    .iter()
+                    .map(|d| d.display_name.as_str()),
+            );
             c.out.errors.push(PlanError {
                 code: "unknown-role".into(),
-                message: format!(
-                    "role `{}` does not exist in the tenant; create the custom role first or fix the name",
-                    spec.display_name
+                message: suggest::with_hint(
+                    format!(
+                        "role `{}` does not exist in the tenant; create the custom role first or fix the name",
+                        spec.display_name
+                    ),
+                    hint,
                 ),
                 origin: Some(spec.origin.clone()),
             });

@@ -264,7 +264,20 @@ fn options_select_users_and_stay_stable() {
         },
     )
     .unwrap();
-    assert!(file(&e, "tenant.yaml").contains("    exclude:\n      - Adele.Vance@contoso.com\n"));
+    assert!(
+        file(&e, "tenant.yaml").contains(
+            "    exclude:\n      # Left out of the export (--exclude): never touched.\n      - Adele.Vance@contoso.com\n"
+        ),
+        "{}",
+        file(&e, "tenant.yaml")
+    );
+    // The disabled account left out is excluded from the scope too, in its own part.
+    assert!(
+        file(&e, "tenant.yaml").contains("not exported: excluded so that no `absent_users`")
+            && file(&e, "tenant.yaml").contains("      - disabled@contoso.com\n"),
+        "{}",
+        file(&e, "tenant.yaml")
+    );
     assert!(!file(&e, "users/contoso.com.yaml").contains("upn: adele.vance"));
     assert!(file(&e, "users/fabrikam.com.yaml").contains("upn: other@fabrikam.com"));
     assert!(!file(&e, "users/contoso.com.yaml").contains("disabled@contoso.com"));

@@ -87,12 +87,18 @@ pub enum ExportError {
     NoDomain,
 }
 
-const HEADER: &str =
+/// The first line of every file export writes: how a later `export --force` knows its own files.
+pub const HEADER: &str =
     "# Exported from the live tenant by `entraform export`. Review before committing.\n";
 
-/// Safety thresholds written to `tenant.yaml`.
-const MAX_DELETES: &str = "10";
-const MAX_DISABLES: &str = "10%";
+/// The safety gates `tenant.yaml` gets for a tenant of `owned` users: counts
+/// (a percentage of a small tenant rounds down to nothing), 1% of the owned
+/// users for deletions, 2% for disables and 10% for all operations, with a
+/// floor so that ordinary work (a leaver, a new team) passes.
+pub fn gate_limits(owned: u64) -> (u64, u64, u64) {
+    let pct = |n: u64| owned.saturating_mul(n).div_ceil(100);
+    (pct(1).max(3), pct(2).max(5), pct(10).max(25))
+}
 
 fn representable(upn: &Upn) -> bool {
     upn_problem(upn.as_str()).is_none()
@@ -147,6 +153,9 @@ pub fn export(live: &Live, opts: &ExportOptions) -> Result<Export, ExportError> 
     // Users.
     let mut files: BTreeMap<String, (Vec<String>, String)> = BTreeMap::new();
     let mut selected: Vec<(String, &LiveUser)> = Vec::new();
+    // Disabled accounts not declared: excluded from the scope, so that a later
+    // `absent_users: delete` never deletes them.
+    let mut disabled_left_out: Vec<Upn> = Vec::new();
     for u in live.users() {
         if excluded.contains(&u.upn) {
             continue;
@@ -155,6 +164,9 @@ pub fn export(live: &Live, opts: &ExportOptions) -> Result<Export, ExportError> 
             continue;
         }
         if !u.account_enabled && !opts.include_disabled {
+            if representable(&u.upn) {
+                disabled_left_out.push(u.upn.clone());
+            }
             continue;
         }
         let path = user_file(u, opts.split_by);
@@ -166,15 +178,27 @@ pub fn export(live: &Live, opts: &ExportOptions) -> Result<Export, ExportError> 
         }
         if !u.account_enabled && holds_role.contains(&u.id) {
             let note = format!(
-                "user `{}` left out: disabled but holds directory roles, and `enabled: false` would remove them",
+                "user `{}` left out (and excluded from the scope): disabled but holds directory roles, and `enabled: false` would remove them",
                 u.upn
             );
             files.entry(path).or_default().0.push(note.clone());
             notes.push(note);
+            disabled_left_out.push(u.upn.clone());
             continue;
         }
         selected.push((path, u));
     }
+    // The users the exported repo owns: the scope (all) less every exclusion; guests never count.
+    let left_out: HashSet<&Upn> = disabled_left_out.iter().collect();
+    let owned = live
+        .users()
+        .iter()
+        .filter(|u| {
+            !excluded.contains(&u.upn)
+                && !left_out.contains(&u.upn)
+                && !u.upn.as_str().contains("#EXT#")
+        })
+        .count() as u64;
     let cyclic = manager_cycles(live, selected.iter().map(|(_, u)| *u));
     let user_count = selected.len();
     for (path, u) in selected {
@@ -208,7 +232,14 @@ pub fn export(live: &Live, opts: &ExportOptions) -> Result<Export, ExportError> 
     });
     out.push(ExportedFile {
         path: "tenant.yaml".into(),
-        text: tenant_file(&default_domain, &other_domains, &opts.exclude, &protected),
+        text: tenant_file(&TenantFile {
+            domain: &default_domain,
+            others: &other_domains,
+            exclude: &opts.exclude,
+            disabled: &disabled_left_out,
+            protected: &protected,
+            owned,
+        }),
     });
     out.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(Export {
@@ -218,6 +249,24 @@ pub fn export(live: &Live, opts: &ExportOptions) -> Result<Export, ExportError> 
         roles: role_count,
         notes,
     })
+}
+
+/// The `files:` block of `tenant.yaml` for `rule` (empty for the default rule):
+/// `export --force` keeps the rule of the tenant.yaml it replaces.
+pub fn files_block(rule: &crate::desired::file_rule::FileRule) -> String {
+    if rule.include.is_empty() && rule.exclude.is_empty() {
+        return String::new();
+    }
+    let mut t = String::from(
+        "# Which YAML files are the repo (kept from the tenant.yaml this export replaced).\nfiles:\n",
+    );
+    for (key, list) in [("include", &rule.include), ("exclude", &rule.exclude)] {
+        if !list.is_empty() {
+            let items: Vec<&str> = list.iter().map(|p| p.as_str()).collect();
+            let _ = writeln!(t, "  {key}: {}", flow_list(&items));
+        }
+    }
+    t
 }
 
 /// A file-name-safe slug: lower case, letters and digits, `-` between words.
@@ -725,34 +774,89 @@ fn roles_file(live: &Live, notes: &mut Vec<String>) -> (String, usize) {
     (text, count)
 }
 
-fn tenant_file(
-    domain: &str,
-    others: &[&str],
-    exclude: &[Upn],
-    protected: &BTreeSet<Upn>,
-) -> String {
+/// What `tenant.yaml` is made of.
+struct TenantFile<'a> {
+    domain: &'a str,
+    others: &'a [&'a str],
+    /// `--exclude`.
+    exclude: &'a [Upn],
+    /// Disabled accounts left out of the export.
+    disabled: &'a [Upn],
+    protected: &'a BTreeSet<Upn>,
+    /// Users the repo owns (the base of the gates).
+    owned: u64,
+}
+
+fn tenant_file(f: &TenantFile<'_>) -> String {
     let mut t = String::from(HEADER);
     t.push_str("tenant:\n");
-    let _ = writeln!(t, "  domain: {}", scalar(domain));
-    if !others.is_empty() {
+    let _ = writeln!(t, "  domain: {}", scalar(f.domain));
+    if !f.others.is_empty() {
         t.push_str("  # Taken from the users' UPNs: add any other verified domain you use.\n");
-        let _ = writeln!(t, "  domains: {}", flow_list(others));
+        let _ = writeln!(t, "  domains: {}", flow_list(f.others));
     }
     t.push_str("  scope:\n    users: all\n");
-    let mut exclude: Vec<&Upn> = exclude.iter().collect();
+    let mut exclude: Vec<&Upn> = f.exclude.iter().collect();
     exclude.sort();
     exclude.dedup();
+    let mut disabled: Vec<&Upn> = f.disabled.iter().filter(|u| !exclude.contains(u)).collect();
+    disabled.sort();
+    disabled.dedup();
+    if !exclude.is_empty() || !disabled.is_empty() {
+        t.push_str("    exclude:\n");
+    }
     if !exclude.is_empty() {
-        t.push_str("    # Left out of the export: never touched.\n    exclude:\n");
+        t.push_str("      # Left out of the export (--exclude): never touched.\n");
         for u in exclude {
+            let _ = writeln!(t, "      - {}", scalar(u.as_str()));
+        }
+    }
+    if !disabled.is_empty() {
+        let _ = writeln!(
+            t,
+            "      # Disabled accounts ({}), not exported: excluded so that no `absent_users`\n      # policy ever disables or deletes them. To manage one, remove it from this list\n      # and declare it (`export --include-disabled` declares them with `enabled: false`).",
+            disabled.len()
+        );
+        for u in disabled {
             let _ = writeln!(t, "      - {}", scalar(u.as_str()));
         }
     }
     t.push_str("  # Live users this repo does not declare are left alone.\n");
     t.push_str("  absent_users: ignore\n");
+    let (deletes, disables, changes) = gate_limits(f.owned);
+    let _ = writeln!(
+        t,
+        "  # Safety gates: a plan over a limit stops (exit 3, nothing written) unless its\n  # --allow-… flag is given. Counts chosen for the {} owned at export\n  # (1%, 2% and 10%, at least 3, 5 and 25): raise them as the tenant grows.",
+        if f.owned == 1 {
+            "1 user".to_string()
+        } else {
+            format!("{} users", f.owned)
+        }
+    );
     t.push_str("  safety:\n");
-    let _ = writeln!(t, "    max_deletes: {MAX_DELETES}");
-    let _ = writeln!(t, "    max_disables: {}", scalar(MAX_DISABLES));
+    let gates = [
+        (
+            format!("max_deletes: {deletes}"),
+            "most users one plan may delete (--allow-mass-deletes)",
+        ),
+        (
+            format!("max_disables: {disables}"),
+            "most users one plan may disable (--allow-mass-disables)",
+        ),
+        (
+            format!("max_changes: {changes}"),
+            "most operations of any kind in one plan (--allow-mass-changes)",
+        ),
+        (
+            "min_tenant_size: 0".to_string(),
+            "the limits apply whatever the number of users (the default, 50, would switch them off below 50)",
+        ),
+    ];
+    let width = gates.iter().map(|(g, _)| g.len()).max().unwrap_or(0) + 2;
+    for (gate, what) in gates {
+        let _ = writeln!(t, "    {gate:<width$}# {what}");
+    }
+    let protected = f.protected;
     if protected.is_empty() {
         t.push_str("    protected: []\n");
     } else {

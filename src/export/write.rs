@@ -44,6 +44,17 @@ pub enum WriteError {
     /// An exported path that is not a plain relative path (never produced by [`super::export`]).
     #[error("refusing to write `{0}`: not a plain relative path")]
     BadPath(String),
+    /// Files export would overwrite that an export did not write.
+    #[error(
+        "refusing to overwrite {} that `entraform export` did not write (no export header): {}; move {} away, or choose another --out",
+        if files.len() == 1 { "a file" } else { "files" },
+        files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>().join(", "),
+        if files.len() == 1 { "it" } else { "them" }
+    )]
+    Clash {
+        /// The files in the way.
+        files: Vec<PathBuf>,
+    },
     /// Reading or writing failed.
     #[error("cannot write {}: {source}", path.display())]
     Io {
@@ -59,6 +70,162 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> WriteError + '_ {
         path: path.to_path_buf(),
         source,
     }
+}
+
+/// What [`replace_export`] did besides writing.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Replaced {
+    /// Files of an earlier export that this one does not write: removed.
+    pub removed: Vec<PathBuf>,
+    /// YAML files that no export wrote, left in place (they are part of the repo).
+    pub kept: Vec<PathBuf>,
+}
+
+/// Most entries [`replace_export`] looks at below `--out` (a directory repo
+/// has a few hundred files; a home directory given by mistake is not walked forever).
+pub const MAX_SCANNED_ENTRIES: usize = 100_000;
+
+/// Write `files` below `out` as a complete replacement of an earlier export:
+/// files an export wrote (they start with [`super::HEADER`]) that this one
+/// does not write are removed, with the folders they leave empty; a file this
+/// export would overwrite that no export wrote is refused, naming it, before
+/// anything is written. Other files are kept. Nothing is written, read or
+/// removed through a symbolic link.
+pub fn replace_export(out: &Path, files: &[ExportedFile]) -> Result<Replaced, WriteError> {
+    let writing: std::collections::HashSet<PathBuf> =
+        files.iter().map(|f| PathBuf::from(&f.path)).collect();
+    let existing = if out.exists() {
+        // A link on the way is refused first, naming it (before any other judgement).
+        let root = out.canonicalize().map_err(io(out))?;
+        for f in files {
+            write_one(out, &root, f, false)?;
+        }
+        existing_yaml(out)?
+    } else {
+        Vec::new()
+    };
+    let mut clash = Vec::new();
+    let mut stale = Vec::new();
+    let mut kept = Vec::new();
+    for (rel, ours) in existing {
+        match (writing.contains(&rel), ours) {
+            (true, true) => {}
+            (true, false) => clash.push(out.join(&rel)),
+            (false, true) => stale.push(rel),
+            (false, false) => kept.push(out.join(&rel)),
+        }
+    }
+    if !clash.is_empty() {
+        return Err(WriteError::Clash { files: clash });
+    }
+    write_files(out, files)?;
+    let root = out.canonicalize().map_err(io(out))?;
+    let mut removed = Vec::new();
+    for rel in stale {
+        remove_stale(&root, &rel)?;
+        removed.push(out.join(&rel));
+    }
+    Ok(Replaced { removed, kept })
+}
+
+/// The YAML files below `out` (relative paths; hidden entries and links are
+/// not entered), each with whether an export wrote it.
+fn existing_yaml(out: &Path) -> Result<Vec<(PathBuf, bool)>, WriteError> {
+    let mut found = Vec::new();
+    let mut pending = vec![PathBuf::new()];
+    let mut seen = 0usize;
+    while let Some(rel) = pending.pop() {
+        let dir = out.join(&rel);
+        for entry in std::fs::read_dir(&dir).map_err(io(&dir))? {
+            let entry = entry.map_err(io(&dir))?;
+            seen += 1;
+            if seen > MAX_SCANNED_ENTRIES {
+                return Err(WriteError::Io {
+                    path: out.to_path_buf(),
+                    source: std::io::Error::other(format!(
+                        "more than {MAX_SCANNED_ENTRIES} entries: not an exported repo; choose another --out"
+                    )),
+                });
+            }
+            let name = entry.file_name();
+            if name.to_string_lossy().starts_with('.') {
+                continue;
+            }
+            let child = rel.join(&name);
+            let ft = entry.file_type().map_err(io(&entry.path()))?;
+            let yaml = matches!(
+                Path::new(&name).extension().and_then(|e| e.to_str()),
+                Some("yaml" | "yml")
+            );
+            if ft.is_dir() {
+                pending.push(child);
+            } else if ft.is_file() && yaml {
+                let ours = starts_with_header(&entry.path()).map_err(io(&entry.path()))?;
+                found.push((child, ours));
+            } else if yaml {
+                // A link or a special file: never read, never removed.
+                found.push((child, false));
+            }
+        }
+    }
+    found.sort();
+    Ok(found)
+}
+
+/// Whether the regular file at `path` begins with export's header (read without following a link).
+fn starts_with_header(path: &Path) -> std::io::Result<bool> {
+    use std::io::Read;
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_NOCTTY);
+    }
+    let file = options.open(path)?;
+    if !file.metadata()?.is_file() {
+        return Ok(false);
+    }
+    let header = super::HEADER.as_bytes();
+    let mut head = Vec::with_capacity(header.len());
+    file.take(header.len() as u64).read_to_end(&mut head)?;
+    Ok(head == header)
+}
+
+/// Remove the stale exported file `rel` below `root` (canonical), then the
+/// folders it leaves empty up to `root`. Refused when a folder on the way is
+/// now a link, or the file is no longer a regular file.
+fn remove_stale(root: &Path, rel: &Path) -> Result<(), WriteError> {
+    let target = root.join(rel);
+    let parent = target.parent().unwrap_or(root).to_path_buf();
+    let real_parent = parent.canonicalize().map_err(io(&parent))?;
+    if real_parent != parent {
+        return Err(link(&target, &parent));
+    }
+    match std::fs::symlink_metadata(&target) {
+        Ok(m) if m.file_type().is_symlink() => return Err(link(&target, &target)),
+        Ok(m) if m.is_file() => std::fs::remove_file(&target).map_err(io(&target))?,
+        Ok(_) => {
+            return Err(WriteError::WrongKind {
+                file: target.clone(),
+                found: target,
+                expected: "regular file",
+            });
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(io(&target)(e)),
+    }
+    // Folders emptied by the removal go too (remove_dir removes only an empty folder, never a link's target).
+    let mut dir = parent;
+    while dir != root && dir.starts_with(root) {
+        if std::fs::remove_dir(&dir).is_err() {
+            break;
+        }
+        if !dir.pop() {
+            break;
+        }
+    }
+    Ok(())
 }
 
 /// Write `files` below `out` (created if missing). Existing files of the same

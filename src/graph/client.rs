@@ -273,7 +273,8 @@ impl GraphClient {
             drop(permit);
             let outcome = match result {
                 Ok((status, request_id, retry_after, body)) => {
-                    tracing::debug!(
+                    // INFO: `-v` shows each request (never a body or a header).
+                    tracing::info!(
                         %method, path = %shown, status = status.as_u16(),
                         request_id = request_id.as_deref().unwrap_or(""),
                         elapsed_ms = t0.elapsed().as_millis() as u64, attempt,
@@ -404,6 +405,16 @@ impl GraphClient {
         &self,
         first: GraphRequest,
     ) -> Result<Listing<T>, GraphError> {
+        self.list_observed(first, &|_| {}).await
+    }
+
+    /// Like [`GraphClient::list_with`], telling `on_page` how many items each
+    /// page brought as it arrives (progress of a long listing).
+    pub async fn list_observed<T: DeserializeOwned>(
+        &self,
+        first: GraphRequest,
+        on_page: &(dyn Fn(usize) + Send + Sync),
+    ) -> Result<Listing<T>, GraphError> {
         let mut items = Vec::new();
         let mut pages = 0;
         let mut req = first;
@@ -411,6 +422,7 @@ impl GraphClient {
             let resp = self.send(&req).await?;
             let page: Page<T> = resp.json("GET", &self.display_path(&req.path))?;
             pages += 1;
+            on_page(page.value.len());
             items.extend(page.value);
             match page.next_link {
                 Some(next) => req.path = next,

@@ -49,8 +49,12 @@ impl Cloud {
     }
 
     /// A custom cloud whose authority and Graph share one base URL (the emulator).
+    ///
+    /// The URL may end in Graph's version segment, `/v1.0` (the emulator's
+    /// banner calls `…/v1.0` the Graph endpoint): it is dropped, since requests
+    /// add it. Another version (`/beta`) is refused: entraform speaks v1.0.
     pub fn custom(base: &str) -> Result<Cloud, ConfigError> {
-        let url = parse_endpoint(base)?;
+        let url = parse_endpoint(&without_version(base)?)?;
         Ok(Cloud::Custom {
             authority: url.clone(),
             graph: url,
@@ -117,6 +121,22 @@ impl fmt::Debug for Cloud {
                 write!(f, "Custom(authority={authority}, graph={graph})")
             }
         }
+    }
+}
+
+/// `base` without a trailing `/` or `/v1.0` (any case); an error for a `/beta` base.
+fn without_version(base: &str) -> Result<String, ConfigError> {
+    let trimmed = base.trim().trim_end_matches('/');
+    let lower = trimmed.to_ascii_lowercase();
+    if lower.ends_with("/beta") {
+        return Err(ConfigError::BadUrl {
+            url: base.to_string(),
+            reason: "entraform uses Microsoft Graph v1.0: give the base URL (without /beta)".into(),
+        });
+    }
+    match lower.strip_suffix("/v1.0") {
+        Some(rest) => Ok(trimmed[..rest.len()].trim_end_matches('/').to_string()),
+        None => Ok(trimmed.to_string()),
     }
 }
 
@@ -192,6 +212,31 @@ mod tests {
             Err(ConfigError::InsecureUrl(_))
         ));
         assert!(Cloud::custom("https://graph.example.com").is_ok());
+    }
+
+    #[test]
+    fn custom_takes_the_base_url_with_or_without_its_version() {
+        for url in [
+            "http://127.0.0.1:1",
+            "http://127.0.0.1:1/",
+            "http://127.0.0.1:1/v1.0",
+            "http://127.0.0.1:1/v1.0/",
+            "http://127.0.0.1:1/V1.0",
+        ] {
+            let c = Cloud::custom(url).unwrap();
+            assert_eq!(c.graph_v1(), "http://127.0.0.1:1/v1.0", "{url}");
+            assert_eq!(
+                c.token_url("t").unwrap().as_str(),
+                "http://127.0.0.1:1/t/oauth2/v2.0/token",
+                "{url}"
+            );
+        }
+        let proxied = Cloud::custom("https://proxy.example.com/graph/v1.0").unwrap();
+        assert_eq!(proxied.graph_v1(), "https://proxy.example.com/graph/v1.0");
+        assert!(matches!(
+            Cloud::custom("https://graph.example.com/beta"),
+            Err(ConfigError::BadUrl { .. })
+        ));
     }
 
     #[test]

@@ -52,21 +52,34 @@ impl CounterSnapshot {
 impl std::fmt::Display for CounterSnapshot {
     /// One line for `--verbose`: `17 HTTP requests (2 $batch carrying 40 Graph requests), 3 retries, 1 throttled, 1 token request`.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} HTTP requests", self.http_requests)?;
+        let s = |n: u64| if n == 1 { "" } else { "s" };
+        write!(
+            f,
+            "{} HTTP request{}",
+            self.http_requests,
+            s(self.http_requests)
+        )?;
         if self.batch_requests > 0 {
             write!(
                 f,
-                " ({} $batch carrying {} Graph requests)",
-                self.batch_requests, self.batch_items
+                " ({} $batch carrying {} Graph request{})",
+                self.batch_requests,
+                self.batch_items,
+                s(self.batch_items)
             )?;
         }
         write!(
             f,
-            ", {} retries, {} throttled, {} token request{}",
+            ", {} {}, {} throttled, {} token request{}",
             self.retries,
+            if self.retries == 1 {
+                "retry"
+            } else {
+                "retries"
+            },
             self.throttled,
             self.token_requests,
-            if self.token_requests == 1 { "" } else { "s" }
+            s(self.token_requests)
         )
     }
 }

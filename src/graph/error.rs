@@ -290,25 +290,8 @@ pub struct InnerError {
 #[derive(Debug, thiserror::Error)]
 pub enum AuthError {
     /// The token endpoint refused the request.
-    #[error(
-        "could not sign in as client id {client_id} in tenant {tenant}: {error}: {description}{}. {}",
-        trace_id.as_deref().map(|t| format!(" (trace id {t})")).unwrap_or_default(),
-        auth_advice(error, description)
-    )]
-    Rejected {
-        /// Tenant id or domain.
-        tenant: String,
-        /// Application (client) id.
-        client_id: String,
-        /// HTTP status of the token endpoint.
-        status: u16,
-        /// OAuth2 error (`invalid_client`, `unauthorized_client`…).
-        error: String,
-        /// First line of `error_description` (AADSTS code and text).
-        description: String,
-        /// The identity platform's trace id.
-        trace_id: Option<String>,
-    },
+    #[error("{0}")]
+    Rejected(Box<Rejection>),
     /// The token endpoint could not be reached.
     #[error(
         "could not reach the token endpoint {url} for client id {client_id} in tenant {tenant}: {reason}"
@@ -349,6 +332,57 @@ pub enum AuthError {
     },
 }
 
+/// What the token endpoint said when it refused to sign in (boxed in [`AuthError::Rejected`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejection {
+    /// The token endpoint that refused.
+    pub url: String,
+    /// Tenant id or domain.
+    pub tenant: String,
+    /// Application (client) id.
+    pub client_id: String,
+    /// HTTP status of the token endpoint.
+    pub status: u16,
+    /// OAuth2 error (`invalid_client`, `unauthorized_client`…), or `HTTP <status>` when none was given.
+    pub error: String,
+    /// First line of `error_description` (AADSTS code and text).
+    pub description: String,
+    /// The identity platform's trace id.
+    pub trace_id: Option<String>,
+}
+
+impl fmt::Display for Rejection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "could not sign in as client id {} in tenant {} at {}: {}{}. {}",
+            self.client_id,
+            self.tenant,
+            self.url,
+            refusal(self.status, &self.error, &self.description),
+            self.trace_id
+                .as_deref()
+                .map(|t| format!(" (trace id {t})"))
+                .unwrap_or_default(),
+            auth_advice(&self.error, &self.description)
+        )
+    }
+}
+
+/// The token endpoint's refusal in words: its OAuth2 error and description,
+/// or, when it said nothing (not an identity platform: a wrong URL?), the status.
+fn refusal(status: u16, error: &str, description: &str) -> String {
+    let description = description.trim().trim_end_matches('.');
+    match (error.starts_with("HTTP "), description.is_empty()) {
+        (true, true) => format!(
+            "HTTP {status} {} with no OAuth2 error in the answer (is this URL the base of the identity platform or emulator?)",
+            reason_phrase(status)
+        ),
+        (_, true) => error.to_string(),
+        (_, false) => format!("{error}: {description}"),
+    }
+}
+
 fn auth_advice(error: &str, description: &str) -> &'static str {
     if description.contains("AADSTS7000215") || description.contains("AADSTS7000222") {
         "The client secret is wrong or expired: check AZURE_CLIENT_SECRET"
@@ -365,7 +399,7 @@ fn auth_advice(error: &str, description: &str) -> &'static str {
     } else if error == "invalid_scope" {
         "The scope is not valid for this cloud: check the cloud setting"
     } else {
-        "Check AZURE_TENANT_ID, AZURE_CLIENT_ID and the credential"
+        "Check the tenant id (AZURE_TENANT_ID), the client id (AZURE_CLIENT_ID), the credential, and the URL"
     }
 }
 
@@ -441,16 +475,40 @@ mod tests {
 
     #[test]
     fn auth_error_names_tenant_and_client() {
-        let e = AuthError::Rejected {
+        let e = AuthError::Rejected(Box::new(Rejection {
+            url: "https://login.microsoftonline.com/contoso/oauth2/v2.0/token".into(),
             tenant: "contoso".into(),
             client_id: "abc".into(),
             status: 401,
             error: "invalid_client".into(),
             description: "AADSTS7000215: Invalid client secret provided.".into(),
             trace_id: Some("t1".into()),
-        };
+        }));
         let s = e.to_string();
-        assert!(s.contains("client id abc in tenant contoso"), "{s}");
+        assert!(s.contains("client id abc in tenant contoso at https://login.microsoftonline.com/contoso/oauth2/v2.0/token: invalid_client: AADSTS7000215"), "{s}");
         assert!(s.contains("AZURE_CLIENT_SECRET"), "{s}");
+    }
+
+    #[test]
+    fn a_refusal_without_an_oauth2_error_names_the_status_not_an_empty_colon() {
+        let e = AuthError::Rejected(Box::new(Rejection {
+            url: "http://127.0.0.1:1/v1.0/t/oauth2/v2.0/token".into(),
+            tenant: "t".into(),
+            client_id: "abc".into(),
+            status: 401,
+            error: "HTTP 401".into(),
+            description: String::new(),
+            trace_id: None,
+        }));
+        let s = e.to_string();
+        assert!(!s.contains(": ."), "{s}");
+        assert!(
+            s.contains("HTTP 401 Unauthorized with no OAuth2 error"),
+            "{s}"
+        );
+        assert!(
+            s.contains("at http://127.0.0.1:1/v1.0/t/oauth2/v2.0/token"),
+            "{s}"
+        );
     }
 }

@@ -3,10 +3,12 @@
 
 pub mod delta;
 pub mod permissions;
+mod progress;
 mod reader;
 mod snapshot;
 pub mod store;
 
+pub use progress::ReadProgress;
 pub use reader::{
     Incremental, MembershipStrategy, ReadError, ReadOptions, read_live, read_live_blocking,
 };

@@ -20,13 +20,14 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 use crate::graph::batch::BatchRequest;
-use crate::graph::client::GraphClient;
+use crate::graph::client::{GraphClient, GraphRequest};
 use crate::graph::dto::{
     AdminUnitDto, DirectoryObjectRef, GROUP_SELECT, GroupDto, RoleAssignmentDto, RoleDefinitionDto,
     ServicePrincipalDto, USER_SELECT, UserDto,
@@ -37,6 +38,7 @@ use crate::model::ObjectId;
 
 use super::delta;
 use super::permissions::{self, ReadStep};
+use super::progress::ReadProgress;
 use super::snapshot::{
     DeletedUser, Live, LiveGroup, LiveParts, LiveRoleAssignment, LiveRoleDefinition, LiveUser,
     ReadStats, RestrictedUnit, RunningPrincipal,
@@ -63,6 +65,32 @@ pub struct ReadOptions {
     pub skip_deleted_users: bool,
     /// Read users and groups incrementally from a snapshot in a state directory.
     pub incremental: Option<Incremental>,
+    /// Counted as pages of users and groups arrive, for a progress display.
+    pub progress: Option<Arc<ReadProgress>>,
+}
+
+/// Where a read counts the objects it receives (nowhere without a display).
+#[derive(Clone, Copy)]
+struct Tally<'a>(Option<&'a ReadProgress>);
+
+impl<'a> Tally<'a> {
+    fn of(options: &'a ReadOptions) -> Tally<'a> {
+        Tally(options.progress.as_deref())
+    }
+    fn users(self) -> impl Fn(usize) + Send + Sync + 'a {
+        move |n| {
+            if let Some(p) = self.0 {
+                p.add_users(n);
+            }
+        }
+    }
+    fn groups(self) -> impl Fn(usize) + Send + Sync + 'a {
+        move |n| {
+            if let Some(p) = self.0 {
+                p.add_groups(n);
+            }
+        }
+    }
 }
 
 /// Incremental reads: users and groups come from the snapshot in `state_dir`
@@ -149,18 +177,19 @@ pub async fn read_live(client: &GraphClient, options: &ReadOptions) -> Result<Li
         .access_token()
         .await
         .map_err(|e| ReadError::SignIn(Box::new(GraphError::from(e))))?;
+    let tally = Tally::of(options);
     let people = async {
         match &options.incremental {
-            Some(inc) => read_tracked(client, inc).await,
+            Some(inc) => read_tracked(client, inc, tally).await,
             None => {
                 let groups = async {
                     match options.membership {
-                        MembershipStrategy::Delta => read_groups_delta(client).await,
-                        MembershipStrategy::Batch => read_groups_batch(client).await,
+                        MembershipStrategy::Delta => read_groups_delta(client, tally).await,
+                        MembershipStrategy::Batch => read_groups_batch(client, tally).await,
                     }
                 };
                 let ((users, user_pages), (groups, group_pages, membership_requests)) =
-                    tokio::try_join!(read_users(client), groups)?;
+                    tokio::try_join!(read_users(client, tally), groups)?;
                 Ok(People {
                     users,
                     groups,
@@ -294,14 +323,14 @@ struct Folded {
 }
 
 /// A first (full) users/delta and groups/delta round, concurrently.
-async fn full_round(client: &GraphClient) -> Result<Folded, ReadError> {
+async fn full_round(client: &GraphClient, tally: Tally<'_>) -> Result<Folded, ReadError> {
     let users = async {
         client
-            .list::<UserDto>(&users_delta_path())
+            .list_observed::<UserDto>(GraphRequest::get(users_delta_path()), &tally.users())
             .await
             .map_err(fail(permissions::USERS))
     };
-    let (u, g) = tokio::try_join!(users, list_groups_delta(client))?;
+    let (u, g) = tokio::try_join!(users, list_groups_delta(client, tally))?;
     let mut folded = Folded {
         users: HashMap::with_capacity(u.items.len()),
         groups: HashMap::new(),
@@ -325,6 +354,7 @@ async fn change_round(
     client: &GraphClient,
     dir: &std::path::Path,
     links: &store::Links,
+    tally: Tally<'_>,
 ) -> Result<Result<Folded, ResyncReason>, ReadError> {
     let data = {
         let (dir, links) = (dir.to_path_buf(), links.clone());
@@ -332,13 +362,19 @@ async fn change_round(
     };
     let users = async {
         client
-            .list::<serde_json::Value>(&links.users_delta_link)
+            .list_observed::<serde_json::Value>(
+                GraphRequest::get(links.users_delta_link.as_str()),
+                &tally.users(),
+            )
             .await
             .map_err(fail(permissions::USERS))
     };
     let groups = async {
         client
-            .list::<serde_json::Value>(&links.groups_delta_link)
+            .list_observed::<serde_json::Value>(
+                GraphRequest::get(links.groups_delta_link.as_str()),
+                &tally.groups(),
+            )
             .await
             .map_err(fail(permissions::GROUPS))
     };
@@ -372,7 +408,11 @@ async fn change_round(
 /// since; a full delta round when there is no usable snapshot, Graph expired
 /// its links, or a round was ambiguous. The new snapshot is saved (a failure
 /// to save only warns: the next run then reads everything).
-async fn read_tracked(client: &GraphClient, inc: &Incremental) -> Result<People, ReadError> {
+async fn read_tracked(
+    client: &GraphClient,
+    inc: &Incremental,
+    tally: Tally<'_>,
+) -> Result<People, ReadError> {
     let key = TenantKey {
         graph_root: client.root().to_string(),
         tenant_id: client.auth().tenant_id.clone(),
@@ -387,22 +427,26 @@ async fn read_tracked(client: &GraphClient, inc: &Incremental) -> Result<People,
     };
     let loaded_ms = clock.elapsed().as_millis() as u64;
     let (folded, mode, full_read_at) = match prior {
-        Ok(links) => match change_round(client, &inc.state_dir, &links).await {
+        Ok(links) => match change_round(client, &inc.state_dir, &links, tally).await {
             Ok(Ok(folded)) => (folded, ReadMode::Incremental, links.full_read_at),
             Ok(Err(reason)) => {
-                let folded = full_round(client).await?;
+                let folded = full_round(client, tally).await?;
                 (folded, ReadMode::Resync(reason), now)
             }
             Err(e) if delta_expired(&e) => {
                 tracing::warn!(error = %e, "Microsoft Graph expired the delta links; reading the whole tenant");
-                let folded = full_round(client).await?;
+                let folded = full_round(client, tally).await?;
                 (folded, ReadMode::Resync(ResyncReason::DeltaExpired), now)
             }
             Err(e) => return Err(e),
         },
         Err(reason) => {
             tracing::info!(%reason, "reading the whole tenant");
-            (full_round(client).await?, ReadMode::Resync(reason), now)
+            (
+                full_round(client, tally).await?,
+                ReadMode::Resync(reason),
+                now,
+            )
         }
     };
     let fetched_ms = clock.elapsed().as_millis() as u64;
@@ -458,7 +502,10 @@ async fn read_tracked(client: &GraphClient, inc: &Incremental) -> Result<People,
     })
 }
 
-async fn read_users(client: &GraphClient) -> Result<(Vec<LiveUser>, usize), ReadError> {
+async fn read_users(
+    client: &GraphClient,
+    tally: Tally<'_>,
+) -> Result<(Vec<LiveUser>, usize), ReadError> {
     // Graph allows a nested $select inside $expand=manager only together with
     // $levels (which in turn needs ConsistencyLevel: eventual + $count), so
     // the plain form is used: the manager comes with its default properties.
@@ -467,7 +514,7 @@ async fn read_users(client: &GraphClient) -> Result<(Vec<LiveUser>, usize), Read
         USER_SELECT.join(",")
     );
     let listing = client
-        .list::<UserDto>(&path)
+        .list_observed::<UserDto>(GraphRequest::get(path), &tally.users())
         .await
         .map_err(fail(permissions::USERS))?;
     let users = listing
@@ -497,9 +544,10 @@ fn users_delta_path() -> String {
 /// Every page of a first (full) `groups/delta` round with members.
 async fn list_groups_delta(
     client: &GraphClient,
+    tally: Tally<'_>,
 ) -> Result<crate::graph::paging::Listing<GroupDto>, ReadError> {
     client
-        .list::<GroupDto>(&groups_delta_path())
+        .list_observed::<GroupDto>(GraphRequest::get(groups_delta_path()), &tally.groups())
         .await
         .map_err(fail(permissions::GROUPS))
 }
@@ -508,8 +556,9 @@ async fn list_groups_delta(
 /// split over several pages (the same group repeated): they are merged.
 async fn read_groups_delta(
     client: &GraphClient,
+    tally: Tally<'_>,
 ) -> Result<(Vec<LiveGroup>, usize, usize), ReadError> {
-    let listing = list_groups_delta(client).await?;
+    let listing = list_groups_delta(client, tally).await?;
     let mut by_id = HashMap::new();
     delta::fold_groups(&mut by_id, listing.items);
     Ok((by_id.into_values().collect(), listing.pages, 0))
@@ -519,10 +568,11 @@ async fn read_groups_delta(
 /// following each member listing's nextLink in later batches.
 async fn read_groups_batch(
     client: &GraphClient,
+    tally: Tally<'_>,
 ) -> Result<(Vec<LiveGroup>, usize, usize), ReadError> {
     let path = format!("/groups?$select={}&$top=999", GROUP_SELECT.join(","));
     let listing = client
-        .list::<GroupDto>(&path)
+        .list_observed::<GroupDto>(GraphRequest::get(path), &tally.groups())
         .await
         .map_err(fail(permissions::GROUPS))?;
     let mut groups: Vec<LiveGroup> = listing

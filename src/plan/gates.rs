@@ -99,9 +99,14 @@ pub struct GateResult {
     pub message: String,
 }
 
+/// `1 deletion`, `2 deletions`: the count and the word that agrees with it.
+fn counted(n: u64, (one, many): (&str, &str)) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 fn threshold_gate(
     gate: GateKind,
-    what: &str,
+    what: (&str, &str),
     value: u64,
     threshold: Option<Threshold>,
     owned: u64,
@@ -116,7 +121,7 @@ fn threshold_gate(
             limit: None,
             tripped: false,
             overridden: false,
-            message: format!("{value} {what}; no limit set"),
+            message: format!("{}; no limit set", counted(value, what)),
         };
     };
     let limit = t.limit(owned);
@@ -129,14 +134,19 @@ fn threshold_gate(
             tripped: false,
             overridden: false,
             message: format!(
-                "{value} {what}; limit {t} not applied: the repo owns {owned} users, fewer than min_tenant_size {min_size}"
+                "{}; limit {t} not applied: the repo owns {}, fewer than min_tenant_size {min_size}",
+                counted(value, what),
+                counted(owned, ("user", "users"))
             ),
         };
     }
     let tripped = value > limit;
     let basis = match t {
         Threshold::Count(_) => String::new(),
-        Threshold::BasisPoints(_) => format!(" ({t} of {owned} owned users)"),
+        Threshold::BasisPoints(_) => format!(
+            " ({t} of {})",
+            counted(owned, ("owned user", "owned users"))
+        ),
     };
     GateResult {
         gate,
@@ -147,11 +157,13 @@ fn threshold_gate(
         overridden: tripped && overrides.allows(gate),
         message: if tripped {
             format!(
-                "{value} {what} exceed the limit of {limit}{basis}; review the plan, then pass {} if intended",
+                "{} {} the limit of {limit}{basis}; review the plan, then pass {} if intended",
+                counted(value, what),
+                if value == 1 { "exceeds" } else { "exceed" },
                 gate.flag()
             )
         } else {
-            format!("{value} {what} of at most {limit}{basis}")
+            format!("{} of at most {limit}{basis}", counted(value, what))
         },
     }
 }
@@ -172,7 +184,7 @@ pub fn evaluate(
     let mut out = vec![
         threshold_gate(
             GateKind::MaxDeletes,
-            "deletions",
+            ("deletion", "deletions"),
             deletes,
             safety.max_deletes,
             owned,
@@ -181,7 +193,7 @@ pub fn evaluate(
         ),
         threshold_gate(
             GateKind::MaxDisables,
-            "disables",
+            ("disable", "disables"),
             disables,
             safety.max_disables,
             owned,
@@ -190,7 +202,7 @@ pub fn evaluate(
         ),
         threshold_gate(
             GateKind::MaxChanges,
-            "operations",
+            ("operation", "operations"),
             steps.len() as u64,
             safety.max_changes,
             owned,
@@ -229,7 +241,13 @@ pub fn evaluate(
                 GateKind::ProtectedPrincipals.flag()
             )
         } else {
-            format!("{} protected principals untouched", safety.protected.len())
+            format!(
+                "{} untouched",
+                counted(
+                    safety.protected.len() as u64,
+                    ("protected principal", "protected principals")
+                )
+            )
         },
     });
 
@@ -246,7 +264,13 @@ pub fn evaluate(
         message: if tripped {
             "after this plan no enabled user would hold Global Administrator: nobody could administer the tenant".to_string()
         } else {
-            format!("{remaining} enabled Global Administrators after the plan")
+            format!(
+                "{} after the plan",
+                counted(
+                    remaining,
+                    ("enabled Global Administrator", "enabled Global Administrators")
+                )
+            )
         },
     });
 

@@ -381,6 +381,8 @@ fn export_keeps_every_manager() {
         stripped_path.to_str().unwrap(),
         "--format",
         "json",
+        // 36 managers to set: more than the export's max_changes for this tenant.
+        "--allow-mass-changes",
     ]);
     assert_eq!(code(&o), 0, "{}", text(&o));
     let plan: serde_json::Value = serde_json::from_slice(&o.stdout).expect("plan JSON");

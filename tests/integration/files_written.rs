@@ -84,9 +84,13 @@ fn export_force_never_writes_into_a_linked_folder() {
     assert_eq!(snapshot(&outside), before, "nothing written outside --out");
     assert!(!repo.join("tenant.yaml").exists(), "{text}");
 
-    // Without the link, --force replaces files of the same name and keeps the rest.
+    // Without the link, --force replaces an earlier export's files and keeps the rest.
     std::fs::remove_file(repo.join("users")).unwrap();
-    std::fs::write(repo.join("tenant.yaml"), "old\n").unwrap();
+    std::fs::write(
+        repo.join("tenant.yaml"),
+        format!("{}old\n", entraform::export::HEADER),
+    )
+    .unwrap();
     std::fs::write(repo.join("notes.txt"), "mine\n").unwrap();
     let o = run_with_emulator(&["export", "--out", repo.to_str().unwrap(), "--force"]);
     assert_eq!(o.status.code(), Some(0), "{}", out(&o));

@@ -418,7 +418,11 @@ fn a_saved_override_counts_only_when_apply_is_given_it_too() {
     }
     let o = apply(&["--allow-mass-deletes"]);
     assert_eq!(o.status.code(), Some(0), "{}", out(&o));
-    assert!(out(&o).contains("is current: 1 operations"), "{}", out(&o));
+    assert!(
+        out(&o).contains("is current: 1 operation in 1 wave."),
+        "{}",
+        out(&o)
+    );
     assert!(writes(&w.t) > 0);
 }
 

@@ -383,7 +383,7 @@ fn folder_links_leaving_the_repo_are_errors_and_inside_ones_are_not_followed() {
     std::os::unix::fs::symlink("../users", dir.join("users/again")).expect("link");
     let run = validate(&dir, "human");
     assert_eq!(run.code, Some(0), "{}", cut(&run.both()));
-    assert!(run.stdout.contains("valid — 1 users"), "{}", run.stdout);
+    assert!(run.stdout.contains("valid — 1 user,"), "{}", run.stdout);
     assert!(run.stdout.contains("in 2 files"), "{}", run.stdout);
 }
 

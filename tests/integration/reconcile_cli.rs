@@ -104,7 +104,7 @@ fn scheduled_run_detects_reports_and_reverts_drift() {
     assert_eq!(writes(&t), 0, "a dry run wrote to the tenant");
     let report: Value =
         serde_json::from_str(&std::fs::read_to_string(&json_report).unwrap()).unwrap();
-    assert_eq!(report["version"], 1);
+    assert_eq!(report["version"], 2);
     assert_eq!(report["operations"], 2, "{report:#}");
     assert_eq!(report["objects"], 2);
     assert_eq!(report["outcome"]["status"], "not_applied");
@@ -673,7 +673,11 @@ fn pull_request_to_scheduled_reconcile_end_to_end() {
     assert_eq!(o.status.code(), Some(2), "{}", out(&o));
     let o = run_in(&apply_args);
     assert_eq!(o.status.code(), Some(0), "{}", out(&o));
-    assert!(out(&o).contains("is current: 1 operations"), "{}", out(&o));
+    assert!(
+        out(&o).contains("is current: 1 operation in 1 wave."),
+        "{}",
+        out(&o)
+    );
 
     // Drift outside the repo; the nightly run finds it, reports it and reverts it.
     graph(
@@ -697,13 +701,16 @@ fn pull_request_to_scheduled_reconcile_end_to_end() {
         serde_json::from_str(&std::fs::read_to_string(dir.join("drift.json")).unwrap()).unwrap();
     assert_eq!(r["outcome"]["status"], "reconciled", "{r:#}");
     assert_eq!(r["outcome"]["done"], 1);
+    // Applied: the key says so, and each change has its result.
+    assert!(r.get("would_revert").is_none(), "{r:#}");
     assert_eq!(
-        r["would_revert"][0]["changes"][0],
+        r["reverted"][0]["changes"][0],
         json!({
             "op": "update_user",
             "attribute": "jobTitle",
             "live": "Interim CEO",
-            "desired": "Chief Executive Officer and Founder"
+            "desired": "Chief Executive Officer and Founder",
+            "result": "done"
         })
     );
     // The final plan is empty, read incrementally...

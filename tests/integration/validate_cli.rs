@@ -267,6 +267,7 @@ fixtures! {
     fixture_invalid_country_code => "invalid-country-code",
     fixture_literal_password => "literal-password",
     fixture_ten_mistakes => "ten-mistakes",
+    fixture_not_a_directory_file => "not-a-directory-file",
 }
 
 #[test]

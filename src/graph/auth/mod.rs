@@ -365,15 +365,17 @@ impl TokenSource {
                 ),
                 None => (format!("HTTP {status}"), String::new(), None),
             };
-            tracing::warn!(tenant = %cfg.tenant_id, client_id = %cfg.client_id, status, %error, "token request refused");
-            return Err(AuthError::Rejected {
+            // DEBUG: the error returned says all of it; a WARN line would print it twice.
+            tracing::debug!(tenant = %cfg.tenant_id, client_id = %cfg.client_id, status, %error, "token request refused");
+            return Err(AuthError::Rejected(Box::new(super::error::Rejection {
+                url: self.inner.token_url.clone(),
                 tenant: cfg.tenant_id.clone(),
                 client_id: cfg.client_id.clone(),
                 status,
                 error,
                 description,
                 trace_id,
-            });
+            })));
         }
         let parsed: TokenResponse =
             serde_json::from_slice(&body).map_err(|e| AuthError::BadResponse {

@@ -61,16 +61,18 @@ pub(super) fn render(plan: &Plan, opts: &RenderOptions) -> String {
     let kept_notices = take_fitting(&notices, &mut budget);
     let mut errors_out: Vec<String> = errors[..kept_errors].to_vec();
     if kept_errors < errors.len() {
+        let more = errors.len() - kept_errors;
         errors_out.push(format!(
-            "- … {} more errors not shown; see the saved plan / CI artifact.\n",
-            errors.len() - kept_errors
+            "- … {more} more error{} not shown; see the saved plan / CI artifact.\n",
+            if more == 1 { "" } else { "s" }
         ));
     }
     let mut notices_out: Vec<String> = notices[..kept_notices].to_vec();
     if kept_notices < notices.len() {
+        let more = notices.len() - kept_notices;
         notices_out.push(format!(
-            "- … {} more notices not shown; see the saved plan / CI artifact.\n",
-            notices.len() - kept_notices
+            "- … {more} more notice{} not shown; see the saved plan / CI artifact.\n",
+            if more == 1 { "" } else { "s" }
         ));
     }
     let omitted = sections.len() - kept_sections;
@@ -125,7 +127,8 @@ fn assemble(
         }
         if let Some(n) = omitted.filter(|n| *n > 0) {
             s.push_str(&format!(
-                "… {n} more objects not shown; see the saved plan / CI artifact.\n\n"
+                "… {n} more object{} not shown; see the saved plan / CI artifact.\n\n",
+                if n == 1 { "" } else { "s" }
             ));
         }
     }
@@ -172,8 +175,13 @@ fn head(plan: &Plan) -> String {
             if plan.errors.len() == 1 { "" } else { "s" }
         ));
     }
-    if plan.steps.is_empty() {
+    if plan.steps.is_empty() && plan.errors.is_empty() {
         s.push_str("No changes. The tenant matches the directory repo.\n\n");
+        return s;
+    }
+    if plan.steps.is_empty() {
+        // Never "No changes" for a plan with errors: what the repo asks is not known yet.
+        s.push_str("No operations can be planned until the errors are fixed.\n\n");
         return s;
     }
     s.push_str("| Operation | Count |\n|:--|--:|\n");

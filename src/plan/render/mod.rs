@@ -9,6 +9,7 @@
 
 mod common;
 mod dot;
+pub mod github;
 pub(crate) mod json;
 mod markdown;
 mod text;

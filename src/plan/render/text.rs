@@ -14,12 +14,29 @@ pub(super) fn render(plan: &Plan, opts: &RenderOptions) -> String {
     let mut out: Vec<String> = Vec::new();
 
     let objects = by_object(plan);
-    if objects.is_empty() {
+    let errors = plan.errors.len();
+    if objects.is_empty() && errors == 0 {
         out.push("No changes. The tenant matches the directory repo.".to_string());
         out.push(String::new());
+    } else if objects.is_empty() {
+        // Never "No changes" for a plan with errors: what the repo asks is not known yet.
+        out.push(style.paint(
+            RED,
+            &format!(
+                "The plan has {errors} error{} (listed below) and cannot be applied; fix {} and plan again.",
+                plural(errors),
+                if errors == 1 { "it" } else { "them" }
+            ),
+        ));
+        out.push(String::new());
     } else {
+        let would = if errors == 0 {
+            "entraform will perform"
+        } else {
+            "Once the errors below are fixed, entraform would perform at least"
+        };
         out.push(format!(
-            "entraform will perform {} operation{} on {} object{}:",
+            "{would} {} operation{} on {} object{}:",
             plan.steps.len(),
             plural(plan.steps.len()),
             objects.len(),
@@ -118,6 +135,16 @@ pub(super) fn render(plan: &Plan, opts: &RenderOptions) -> String {
         out.push(format!(
             "{waves} wave{}: apply runs the operations of a wave concurrently, one wave after the other.",
             plural(waves)
+        ));
+    }
+    if errors > 0 {
+        out.push(style.paint(
+            RED,
+            &format!(
+                "The plan has {errors} error{}: nothing can be applied until {} fixed.",
+                plural(errors),
+                if errors == 1 { "it is" } else { "they are" }
+            ),
         ));
     }
     out.push(style.paint(BOLD, &plan.summary.to_string()));

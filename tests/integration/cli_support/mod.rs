@@ -133,3 +133,20 @@ pub fn portal(t: &Tenant, method: &str, path: &str, body: serde_json::Value) {
         );
     });
 }
+
+/// The binary with `args` and only `envs` of the ENTRAFORM_* and AZURE_* variables
+/// (the caller's are removed); no tenant is added (for `--emulator`, or a tenant set up by hand).
+pub fn bare(args: &[&str], envs: &[(&str, &str)]) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_entraform"));
+    cmd.current_dir(root()).args(args).stdin(Stdio::null());
+    for (var, _) in std::env::vars() {
+        if var.starts_with("ENTRAFORM_") || var.starts_with("AZURE_") || var == "NO_COLOR" {
+            cmd.env_remove(var);
+        }
+    }
+    cmd.env_remove("CONTOSO_NEWHIRE_PASSWORD");
+    for (k, v) in envs {
+        cmd.env(k, v);
+    }
+    cmd
+}
