@@ -50,6 +50,7 @@ mod plan_render;
 mod plan_restricted;
 mod reconcile_cli;
 mod rehearsal_snapshot;
+mod render_hostile;
 mod saved_plan_hostile;
 mod schema;
 mod show_cli;

@@ -1,5 +1,6 @@
 //! Shared by the renderers: symbols, object grouping and the per-step lines.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use similar::{ChangeTag, TextDiff};
@@ -109,7 +110,7 @@ fn object_rank(key: &str) -> u8 {
 pub(super) fn by_object(plan: &Plan) -> Vec<(String, Vec<&Step>)> {
     let mut map: BTreeMap<(u8, String), Vec<&Step>> = BTreeMap::new();
     for s in &plan.steps {
-        let key = s.op.object_key();
+        let key = clean(&s.op.object_key()).into_owned();
         map.entry((object_rank(&key), key)).or_default().push(s);
     }
     map.into_iter()
@@ -183,6 +184,35 @@ pub(super) fn value(v: Option<&AttrValue>) -> String {
     }
 }
 
+/// Text from the repo or the tenant (a name, a message quoting a value) made
+/// safe to print: control characters (ESC and the rest of C0/C1, newlines too)
+/// and Unicode's bidirectional marks, overrides and isolates are shown as
+/// `\u{…}` escapes, so a value can neither drive the terminal (hide or recolour
+/// a line) nor reorder what a reviewer reads ("Trojan Source", CVE-2021-42574).
+pub(crate) fn clean(s: &str) -> Cow<'_, str> {
+    if !s.chars().any(needs_escape) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if needs_escape(c) {
+            out.extend(c.escape_unicode());
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// Characters [`clean`] escapes.
+pub(super) fn needs_escape(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'
+        )
+}
+
 /// A string in double quotes with control characters, quotes and backslashes escaped.
 pub(super) fn quote(s: &str) -> String {
     format!("{s:?}")
@@ -194,16 +224,17 @@ fn opt_text(v: Option<&String>) -> String {
 }
 
 fn user(u: &UserRef) -> String {
+    let upn = clean(u.upn.as_str());
     match &u.id {
-        Some(_) => u.upn.to_string(),
-        None => format!("{} (new)", u.upn),
+        Some(_) => upn.into_owned(),
+        None => format!("{upn} (new)"),
     }
 }
 
 fn principal(p: &PrincipalRef) -> String {
     match &p.upn {
-        Some(u) => u.to_string(),
-        None => format!("object {}", p.id),
+        Some(u) => clean(u.as_str()).into_owned(),
+        None => format!("object {}", clean(&p.id.0)),
     }
 }
 
@@ -449,6 +480,19 @@ mod tests {
         // Exactly at the threshold is still short.
         let edge = "a".repeat(LONG_VALUE);
         assert!(text_change(Some(&edge), Some("b"), PLAIN).contains(" → "));
+    }
+
+    #[test]
+    fn names_lose_their_power_over_the_terminal_and_the_reading_order() {
+        assert!(matches!(clean("alice@contoso.com"), Cow::Borrowed(_)));
+        assert_eq!(
+            clean("ops\u{1b}[8m hidden\u{1b}[0m"),
+            "ops\\u{1b}[8m hidden\\u{1b}[0m"
+        );
+        assert_eq!(clean("a\u{202e}b\u{2066}c"), "a\\u{202e}b\\u{2066}c");
+        assert_eq!(clean("x\ny\u{9b}z"), "x\\u{a}y\\u{9b}z");
+        // Ordinary non-ASCII text is kept as it is.
+        assert_eq!(clean("Zoë Ångström — 東京"), "Zoë Ångström — 東京");
     }
 
     #[test]

@@ -73,6 +73,8 @@ fn quote(s: &str) -> String {
             '\\' => out.push_str("\\\\"),
             '\n' => out.push_str("\\n"),
             '\r' => {}
+            // Other control characters and bidi overrides from names: escaped, never raw.
+            c if super::common::needs_escape(c) => out.extend(c.escape_unicode()),
             c => out.push(c),
         }
     }

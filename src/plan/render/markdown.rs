@@ -2,8 +2,8 @@
 
 use super::RenderOptions;
 use super::common::{
-    Style, blocking_gates, by_object, counts_by_kind, gate_limit, gate_status, kinds_summary,
-    step_lines,
+    Style, blocking_gates, by_object, clean, counts_by_kind, gate_limit, gate_status,
+    kinds_summary, step_lines,
 };
 use crate::plan::Plan;
 
@@ -31,8 +31,8 @@ pub(super) fn render(plan: &Plan, opts: &RenderOptions) -> String {
             format!(
                 "- `{}` **{}**: {}\n",
                 n.code,
-                escape_inline(&n.object),
-                one_line(&n.message)
+                escape_inline(&clean(&n.object)),
+                one_line(&clean(&n.message))
             )
         })
         .collect();
@@ -40,11 +40,10 @@ pub(super) fn render(plan: &Plan, opts: &RenderOptions) -> String {
         .errors
         .iter()
         .map(|e| {
-            let at = e
-                .origin
-                .as_ref()
-                .map_or_else(String::new, |o| format!(" at `{o}`"));
-            format!("- `{}`{at}: {}\n", e.code, one_line(&e.message))
+            let at = e.origin.as_ref().map_or_else(String::new, |o| {
+                format!(" at `{}`", clean(&o.to_string()).replace('`', "'"))
+            });
+            format!("- `{}`{at}: {}\n", e.code, one_line(&clean(&e.message)))
         })
         .collect();
 
@@ -233,7 +232,7 @@ fn gates(plan: &Plan) -> String {
             g.gate.id(),
             g.value,
             gate_limit(g),
-            escape_cell(&g.message)
+            escape_cell(&clean(&g.message))
         ));
     }
     s.push('\n');

@@ -2,8 +2,8 @@
 
 use super::RenderOptions;
 use super::common::{
-    BOLD, DIM, GREEN, RED, Style, YELLOW, blocking_gates, by_object, gate_limit, gate_status,
-    step_lines,
+    BOLD, DIM, GREEN, RED, Style, YELLOW, blocking_gates, by_object, clean, gate_limit,
+    gate_status, step_lines,
 };
 use crate::plan::Plan;
 
@@ -55,7 +55,12 @@ pub(super) fn render(plan: &Plan, opts: &RenderOptions) -> String {
     if !plan.notices.is_empty() {
         out.push(style.paint(BOLD, "Not changed (no operation is planned for these):"));
         for n in &plan.notices {
-            out.push(format!("  {} [{}] {}", n.object, n.code, n.message));
+            out.push(format!(
+                "  {} [{}] {}",
+                clean(&n.object),
+                n.code,
+                clean(&n.message)
+            ));
         }
         out.push(String::new());
     }
@@ -69,11 +74,11 @@ pub(super) fn render(plan: &Plan, opts: &RenderOptions) -> String {
             ),
         ));
         for e in &plan.errors {
-            let at = e
-                .origin
-                .as_ref()
-                .map_or_else(|| "(no location)".to_string(), |o| o.to_string());
-            out.push(format!("  error[{}] {at}: {}", e.code, e.message));
+            let at = e.origin.as_ref().map_or_else(
+                || "(no location)".to_string(),
+                |o| clean(&o.to_string()).into_owned(),
+            );
+            out.push(format!("  error[{}] {at}: {}", e.code, clean(&e.message)));
         }
         out.push(String::new());
     }
@@ -111,7 +116,7 @@ pub(super) fn render(plan: &Plan, opts: &RenderOptions) -> String {
             g.value,
             gate_limit(g),
         ));
-        out.push(format!("      {}", style.paint(DIM, &g.message)));
+        out.push(format!("      {}", style.paint(DIM, &clean(&g.message))));
     }
     out.push(String::new());
 
