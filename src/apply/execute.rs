@@ -132,8 +132,11 @@ impl Ids for Created {
 /// Is this refusal Graph's way of saying "already so"?
 fn already_in_effect(op: &Op, status: u16, message: &str) -> bool {
     match op {
-        Op::AddMember { .. } => status == 400 && message.contains("already exist"),
+        Op::AddMember { .. } | Op::AddOwner { .. } => {
+            status == 400 && message.contains("already exist")
+        }
         Op::RemoveMember { .. }
+        | Op::RemoveOwner { .. }
         | Op::RemoveRole { .. }
         | Op::RemoveManager { .. }
         | Op::DeleteUser { .. } => status == 404,

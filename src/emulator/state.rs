@@ -190,6 +190,10 @@ pub struct Tenant {
     pub delta_generation: u64,
     /// Reject stale delta tokens with `410 Gone` instead of `400 syncStateNotFound`.
     pub delta_gone: bool,
+    /// Group id → owner ids (users, service principals); see `owners.rs`.
+    pub owners: HashMap<String, BTreeSet<String>>,
+    /// Ownership change log, for `owners@delta`.
+    pub owner_log: Vec<MemberEvent>,
 }
 
 /// The few numeric properties of users and groups (every other scalar is a string or a boolean).
@@ -236,7 +240,17 @@ impl Tenant {
             manager_removed: HashMap::new(),
             delta_generation: fresh_generation(),
             delta_gone: false,
+            owners: HashMap::new(),
+            owner_log: Vec::new(),
         };
+        for a in &t.apps {
+            if a.permissions.is_none() {
+                return Err(EmulatorError::InvalidSeed(format!(
+                    "application {} has no `permissions`: list the Microsoft Graph application permissions it is granted (e.g. `permissions: [User.Read.All, GroupMember.Read.All]`, see docs/permissions.md), or write `permissions: all` to allow everything (emulator only)",
+                    a.app_id
+                )));
+            }
+        }
         // Every app registration has a service principal in its home tenant.
         for i in 0..t.apps.len() {
             if t.apps[i].service_principal_id.is_none() {
@@ -305,6 +319,7 @@ impl Tenant {
             let SeedGroup {
                 id,
                 members,
+                owners,
                 properties,
             } = g;
             let id = match id {
@@ -323,7 +338,7 @@ impl Tenant {
                     "group {id} has no displayName"
                 )));
             }
-            memberships.push((id.clone(), members));
+            memberships.push((id.clone(), members, owners));
             t.insert_group(Group {
                 obj: Object {
                     id,
@@ -334,12 +349,23 @@ impl Tenant {
                 members: BTreeSet::new(),
             });
         }
-        for (gid, members) in memberships {
+        for (gid, members, owners) in memberships {
             for m in members {
                 let mid = t
                     .resolve_object(&m)
                     .ok_or_else(|| EmulatorError::InvalidSeed(format!("unknown member {m}")))?;
                 t.add_member_raw(&gid, &mid, false);
+            }
+            for o in owners {
+                let oid = t
+                    .resolve_principal(&o)
+                    .filter(|id| t.kind_of(id) != Some(Kind::Group))
+                    .ok_or_else(|| {
+                        EmulatorError::InvalidSeed(format!(
+                            "unknown owner {o} (a user id or UPN, or a service principal id)"
+                        ))
+                    })?;
+                t.add_owner_raw(&gid, &oid, false);
             }
         }
         for a in seed.role_assignments {
@@ -704,6 +730,15 @@ impl Tenant {
             }
         }
         self.assignments.retain(|_, a| a.principal_id != id);
+        let owned: Vec<String> = self
+            .owners
+            .iter()
+            .filter(|(_, o)| o.contains(id))
+            .map(|(g, _)| g.clone())
+            .collect();
+        for g in owned {
+            self.remove_owner_raw(&g, id);
+        }
         for u in self.admin_units.values_mut() {
             u.members.remove(id);
         }
@@ -731,6 +766,11 @@ impl Tenant {
                 .map(|g| SeedGroup {
                     id: Some(g.obj.id.clone()),
                     members: g.members.iter().cloned().collect(),
+                    owners: self
+                        .owners
+                        .get(&g.obj.id)
+                        .map(|o| o.iter().cloned().collect())
+                        .unwrap_or_default(),
                     properties: g.obj.props.clone(),
                 })
                 .collect(),

@@ -4,8 +4,8 @@
 //! | what | request | HTTP requests |
 //! |---|---|---|
 //! | users + manager | `GET /users?$select=…&$expand=manager&$top=999` | ⌈U/999⌉ |
-//! | groups + members | `GET /groups/delta?$select=…,members` | delta pages |
-//! | (or) | `GET /groups?$top=999` + `/groups/{id}/members` in `$batch` | ⌈G/999⌉ + ⌈G/20⌉ + … |
+//! | groups + members + owners | `GET /groups/delta?$select=…,members,owners` | delta pages |
+//! | (or) | `GET /groups?$top=999` + `/groups/{id}/members` and `/owners` in `$batch` | ⌈G/999⌉ + 2⌈G/20⌉ + … |
 //! | role definitions | `GET /roleManagement/directory/roleDefinitions` | 1 |
 //! | role assignments | `GET …/roleAssignments?$filter=directoryScopeId eq '/'` | pages |
 //! | deleted users | `GET /directory/deletedItems/microsoft.graph.user?$top=999` | ⌈D/999⌉ |
@@ -200,7 +200,12 @@ pub async fn read_live(client: &GraphClient, options: &ReadOptions) -> Result<Li
     ) = tokio::try_join!(people, defs, assignments, deleted, principal_id, units)?;
 
     let client_id = client.auth().client_id.clone();
+    let permissions = match client.access_token().await {
+        Ok(token) => token_roles(token.expose()),
+        Err(_) => None,
+    };
     let principal = Some(RunningPrincipal {
+        permissions,
         role_definition_ids: principal_id
             .as_ref()
             .map(|id| {
@@ -485,7 +490,7 @@ fn groups_delta_path() -> String {
         .copied()
         .filter(|p| *p != "id")
         .collect();
-    format!("/groups/delta?$select={},members", select.join(","))
+    format!("/groups/delta?$select={},members,owners", select.join(","))
 }
 
 /// The first page of a full `users/delta` round with the manager.
@@ -540,6 +545,18 @@ async fn read_groups_batch(
         match result {
             Ok(members) => g.members.extend(members.into_iter().map(delta::member)),
             // Deleted between the two listings: no members to compare.
+            Err(e) if e.status == 404 => {}
+            Err(e) => return Err(fail(permissions::GROUPS)(GraphError::Api(e))),
+        }
+    }
+    let urls = groups
+        .iter()
+        .map(|g| format!("/groups/{}/owners?$select=id&$top=999", g.id))
+        .collect();
+    let pages = member_pages(client, urls, permissions::GROUPS, "/groups/{id}/owners").await?;
+    for (g, result) in groups.iter_mut().zip(pages) {
+        match result {
+            Ok(owners) => g.owners.extend(owners.into_iter().map(delta::member)),
             Err(e) if e.status == 404 => {}
             Err(e) => return Err(fail(permissions::GROUPS)(GraphError::Api(e))),
         }
@@ -763,6 +780,27 @@ pub(crate) fn token_oid(token: &str) -> Option<String> {
     v.get("oid")?.as_str().map(|s| s.to_string())
 }
 
+/// The `roles` claim of a JWT access token (the application permissions
+/// granted), without verifying it: `Some(empty)` when the token is a JWT
+/// without the claim (Entra leaves it out for an app granted nothing),
+/// `None` when it is not a JWT at all.
+pub(crate) fn token_roles(token: &str) -> Option<Vec<String>> {
+    let payload = token.split('.').nth(1)?;
+    let bytes = URL_SAFE_NO_PAD.decode(payload.trim_end_matches('=')).ok()?;
+    let v: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    let obj = v.as_object()?;
+    let mut roles: Vec<String> = match obj.get("roles") {
+        Some(serde_json::Value::Array(a)) => a
+            .iter()
+            .filter_map(|r| r.as_str().map(str::to_string))
+            .collect(),
+        _ => Vec::new(),
+    };
+    roles.sort();
+    roles.dedup();
+    Some(roles)
+}
+
 /// The running service principal's object id: from the token's `oid` claim
 /// (no request), else `GET /servicePrincipals(appId='…')`. Not knowing it is
 /// not fatal: the safety gates then treat the principal as unknown.
@@ -801,6 +839,22 @@ mod tests {
             Some("sp-1")
         );
         assert_eq!(token_oid("emu.opaque"), None);
+    }
+
+    #[test]
+    fn roles_from_token() {
+        let payload =
+            URL_SAFE_NO_PAD.encode(br#"{"oid":"sp-1","roles":["User.Read.All","Group.Create"]}"#);
+        assert_eq!(
+            token_roles(&format!("h.{payload}.s")),
+            Some(vec![
+                "Group.Create".to_string(),
+                "User.Read.All".to_string()
+            ])
+        );
+        let none = URL_SAFE_NO_PAD.encode(br#"{"oid":"sp-1"}"#);
+        assert_eq!(token_roles(&format!("h.{none}.s")), Some(Vec::new()));
+        assert_eq!(token_roles("opaque-token"), None);
     }
 
     #[test]

@@ -172,7 +172,11 @@ fn plan_journal_and_state_dir_are_private() {
     );
     assert_eq!(o.status.code(), Some(0), "{}", out(&o));
     assert!(std::fs::read_to_string(&report).unwrap().contains("drift"));
-    assert_eq!(mode(&report), 0o600, "the drift report holds directory data");
+    assert_eq!(
+        mode(&report),
+        0o600,
+        "the drift report holds directory data"
+    );
 }
 
 #[test]
