@@ -124,6 +124,25 @@ pub fn for_op(
     graph_root: &str,
     password: Option<&SecretString>,
 ) -> Result<BatchRequest, RequestError> {
+    let mut r = request_of(op, ids, graph_root, password)?;
+    // Creates are sent once: after a 5xx they may have been committed, and
+    // the executor looks before sending them again (`apply::unknown`).
+    r.once = matches!(
+        op,
+        Op::CreateUser { .. }
+            | Op::CreateGroup { .. }
+            | Op::AssignRole { .. }
+            | Op::RestoreUser { .. }
+    );
+    Ok(r)
+}
+
+fn request_of(
+    op: &Op,
+    ids: &impl Ids,
+    graph_root: &str,
+    password: Option<&SecretString>,
+) -> Result<BatchRequest, RequestError> {
     let object = |kind: &str, id: &ObjectId| json!({ "@odata.id": format!("{graph_root}/v1.0/{kind}/{id}") });
     Ok(match op {
         Op::CreateUser {

@@ -16,6 +16,7 @@ mod apply_kill;
 mod apply_passwords;
 mod apply_refusals;
 mod apply_requests;
+mod apply_unknown_outcome;
 mod emulator_admin_units;
 mod emulator_api;
 mod emulator_cli;
