@@ -11,6 +11,7 @@ use clap::{Parser, Subcommand};
 pub mod apply;
 pub mod connect;
 pub mod credentials;
+pub mod doctor;
 pub mod emulator;
 pub mod execute;
 pub mod export;
@@ -103,6 +104,8 @@ pub enum Command {
     Emulator(Box<emulator::Args>),
     /// Write a directory repo from the live tenant (or an emulator): the first step of adopting entraform.
     Export(Box<export::Args>),
+    /// Check a tenant before the first plan: permissions, reads, roles (read-only).
+    Doctor(Box<doctor::Args>),
 }
 
 /// Entry point used by the binary: parse, run, and map the result to an exit code.
@@ -144,6 +147,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
         Command::Schema(args) => schema::run(args),
         Command::Emulator(args) => emulator::run(*args),
         Command::Export(args) => export::run(*args),
+        Command::Doctor(args) => doctor::run(*args),
     }
 }
 

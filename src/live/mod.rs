@@ -8,7 +8,8 @@ mod snapshot;
 pub mod store;
 
 pub use reader::{
-    Incremental, MembershipStrategy, ReadError, ReadOptions, read_live, read_live_blocking,
+    Incremental, MembershipStrategy, ReadError, ReadOptions, TokenClaims, first_requests,
+    read_live, read_live_blocking, token_claims,
 };
 pub use snapshot::{
     DeletedUser, Live, LiveGroup, LiveParts, LiveRoleAssignment, LiveRoleDefinition, LiveUser,
