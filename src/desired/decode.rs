@@ -115,8 +115,9 @@ pub struct RawGroup {
     pub dynamic: Option<Loc>,
     /// `members` (and where the key is).
     pub members: Option<(Vec<Str>, Loc)>,
-    /// `owners` (and where the key is): users, or service principals.
-    pub owners: Option<(Vec<RawOwner>, Loc)>,
+    /// `owners` (and where the key is, and how many items were written —
+    /// an invalid item is reported and left out): users, or service principals.
+    pub owners: Option<(Vec<RawOwner>, Loc, usize)>,
 }
 
 /// One `owners:` item as written.
@@ -925,7 +926,11 @@ impl<'a> Decoder<'a> {
             g.members = Some((self.string_list(v, "`members`"), self.loc(k)));
         }
         if let (Some(k), Some(v)) = (f.key_node("owners"), f.get("owners")) {
-            g.owners = Some((self.owner_list(v), self.loc(k)));
+            let written = match &v.value {
+                Value::Seq(items) => items.len(),
+                _ => 0,
+            };
+            g.owners = Some((self.owner_list(v), self.loc(k), written));
         }
         Some(g)
     }

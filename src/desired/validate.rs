@@ -131,8 +131,9 @@ fn owners(
     group: &str,
     list: Vec<RawOwner>,
     key_loc: Loc,
+    written: usize,
 ) -> Vec<(OwnerSpec, Origin)> {
-    if list.is_empty() {
+    if written == 0 {
         c.diags.push(
             Diagnostic::error(
                 Code::InvalidValue,
@@ -374,7 +375,7 @@ pub fn validate_list(
             members.insert(key.clone(), declared);
             let owners = g
                 .owners
-                .map(|(list, key_loc)| owners(&mut c, &name.text, list, key_loc));
+                .map(|(list, key_loc, written)| owners(&mut c, &name.text, list, key_loc, written));
             let spec = GroupSpec {
                 owners,
                 origin: c.origin(name.loc),
