@@ -821,6 +821,29 @@ mod tests {
     }
 
     #[test]
+    fn an_application_must_say_what_it_is_granted() {
+        let app = "applications:\n  - appId: a1\n";
+        let e = Tenant::from_seed(Seed::parse(app).unwrap(), 0).unwrap_err();
+        let msg = e.to_string();
+        assert!(msg.contains("application a1 has no `permissions`"), "{msg}");
+        assert!(msg.contains("permissions: all"), "{msg}");
+        for ok in [
+            "    permissions: all\n",
+            "    permissions: [User.Read.All]\n",
+        ] {
+            let seed = Seed::parse(&format!("{app}{ok}")).unwrap();
+            assert!(Tenant::from_seed(seed, 0).is_ok(), "{ok}");
+        }
+        for bad in [
+            "    permissions: everything\n",
+            "    permissions: [1]\n",
+            "    permissions: [\"\"]\n",
+        ] {
+            assert!(Seed::parse(&format!("{app}{bad}")).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
     fn yaml_numbers_become_strings() {
         let seed = Seed::parse(
             "users:\n  - userPrincipalName: a@x\n    postalCode: 98052\n    employeeId: 1042\n",

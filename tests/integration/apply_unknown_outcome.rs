@@ -187,6 +187,7 @@ fn two_thousand_operations_converge_when_writes_commit_then_fail() {
         m.faults.replication_misses,
         m.by_status,
     );
+    println!("items by route: {:?}", m.batch_inner_by_route);
     // Member additions travel 20 per PATCH, so the write requests are fewer
     // than the operations; about 5% of them committed and then failed.
     assert!(
