@@ -91,6 +91,7 @@ fn hundred_changes(c: &GraphClient, emu: &BackgroundEmulator) {
             body: None,
             headers: Default::default(),
             retry_not_found: false,
+            once: false,
         });
         let newcomer = users
             .iter()

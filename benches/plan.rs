@@ -84,6 +84,7 @@ fn main() {
             membership_rule: None,
             on_premises_sync_enabled: false,
             members,
+            owners: Vec::new(),
         });
     }
     p.role_definitions.push(LiveRoleDefinition {

@@ -213,6 +213,17 @@ pub fn changes_of(step: usize, op: &Op) -> Vec<Change> {
             ),
             None,
         )],
+        Op::AddOwner { owner, .. } => vec![c("owner", None, some(owner.to_string()))],
+        Op::RemoveOwner { owner, .. } => vec![c(
+            "owner",
+            some(
+                owner
+                    .upn
+                    .as_ref()
+                    .map_or_else(|| owner.id.to_string(), |u| u.to_string()),
+            ),
+            None,
+        )],
         Op::AssignRole { principal, .. } => {
             vec![c("assignee", None, some(principal.upn.to_string()))]
         }

@@ -18,3 +18,4 @@ pub mod lock;
 pub mod model;
 pub mod plan;
 pub mod private_file;
+pub mod sensitive_actions;

@@ -11,13 +11,14 @@
 //! refused (typically "already exists"), its additions are sent again one by
 //! one, where "already a member" counts as done.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 
 use secrecy::SecretString;
 use serde::Serialize;
 
 use super::password;
 use super::request::{BIND_LIMIT, Ids, bind_members, for_op};
+use super::unknown;
 use crate::desired::state::PasswordPolicy;
 use crate::graph::batch::BATCH_POST_FAILED;
 use crate::graph::{BatchRequest, GraphClient};
@@ -132,8 +133,11 @@ impl Ids for Created {
 /// Is this refusal Graph's way of saying "already so"?
 fn already_in_effect(op: &Op, status: u16, message: &str) -> bool {
     match op {
-        Op::AddMember { .. } => status == 400 && message.contains("already exist"),
+        Op::AddMember { .. } | Op::AddOwner { .. } => {
+            status == 400 && message.contains("already exist")
+        }
         Op::RemoveMember { .. }
+        | Op::RemoveOwner { .. }
         | Op::RemoveRole { .. }
         | Op::RemoveManager { .. }
         | Op::DeleteUser { .. } => status == 404,
@@ -206,6 +210,10 @@ pub async fn execute(
 ) -> Report {
     let mut status: Vec<Option<StepStatus>> = vec![None; steps.len()];
     let mut created = Created::default();
+    // Creates whose password is recorded, and steps with an unknown outcome
+    // (how many times so far).
+    let mut announced: HashSet<usize> = HashSet::new();
+    let mut unsure: HashMap<usize, u32> = HashMap::new();
     let waves = steps.iter().map(|s| s.wave + 1).max().unwrap_or(0);
     for wave in 0..waves {
         let mut sent: Vec<(usize, BatchRequest, Option<SecretString>)> = Vec::new();
@@ -274,20 +282,39 @@ pub async fn execute(
             }
             let take = queue.len().min(CHUNK);
             let mut chunk: Vec<Unit> = queue.drain(..take).collect();
-            // New users' passwords are recorded before their creates leave.
-            let announced = {
-                let creates: Vec<(&Upn, &SecretString)> =
-                    chunk.iter().filter_map(|u| create_of(u, steps)).collect();
+            // New users' passwords are recorded before their creates leave
+            // (once: a create sent again after an unknown outcome keeps its password).
+            let fresh_ids: HashSet<usize> = chunk
+                .iter()
+                .filter_map(|u| match u {
+                    Unit::One(id, _, _) if !announced.contains(id) => Some(*id),
+                    _ => None,
+                })
+                .collect();
+            let fresh = |u: &Unit| matches!(u, Unit::One(id, _, _) if fresh_ids.contains(id));
+            let recorded = {
+                let creates: Vec<(&Upn, &SecretString)> = chunk
+                    .iter()
+                    .filter(|u| fresh(u))
+                    .filter_map(|u| create_of(u, steps))
+                    .collect();
                 if creates.is_empty() {
                     Ok(())
                 } else {
                     observer.before_create(&creates)
                 }
             };
-            if let Err(why) = announced {
+            if recorded.is_ok() {
+                for u in &chunk {
+                    if let Unit::One(id, _, Some(_)) = u {
+                        announced.insert(*id);
+                    }
+                }
+            }
+            if let Err(why) = recorded {
                 let (refused, kept): (Vec<Unit>, Vec<Unit>) = chunk
                     .into_iter()
-                    .partition(|u| create_of(u, steps).is_some());
+                    .partition(|u| fresh(u) && create_of(u, steps).is_some());
                 chunk = kept;
                 for unit in refused {
                     if let Unit::One(id, _, _) = unit {
@@ -306,6 +333,8 @@ pub async fn execute(
             }
             let requests: Vec<BatchRequest> = chunk.iter().map(|u| u.request().clone()).collect();
             let results = client.batch_each(requests, stop).await;
+            // Steps whose write may have been applied: looked up below.
+            let mut maybe: Vec<(usize, BatchRequest, Option<SecretString>)> = Vec::new();
             for (unit, result) in chunk.into_iter().zip(results) {
                 // No result: not sent again after Ctrl-C (Graph did not apply it);
                 // recorded as interrupted below.
@@ -318,6 +347,24 @@ pub async fn execute(
                     continue;
                 };
                 match (unit, result) {
+                    // Outcome unknown (5xx, lost answer), or a repeated create
+                    // refused as already there: look before sending it again.
+                    (Unit::One(id, req, pw), Err(e))
+                        if unknown::outcome_unknown(&e)
+                            || (unsure.contains_key(&id)
+                                && unknown::conflict_after_retry(&steps[id].op, &e)) =>
+                    {
+                        let rounds = unsure.entry(id).or_insert(0);
+                        *rounds += 1;
+                        tracing::debug!(step = id, error = %e, rounds = *rounds, "outcome unknown");
+                        if *rounds > unknown::MAX_UNKNOWN_ROUNDS {
+                            let verdict =
+                                verdict(&steps[id].op, Err(e), pw.as_ref(), &mut created, observer);
+                            finish(steps, id, verdict, &mut status, observer);
+                        } else {
+                            maybe.push((id, req, pw));
+                        }
+                    }
                     (Unit::One(id, _, pw), result) => {
                         let verdict =
                             verdict(&steps[id].op, result, pw.as_ref(), &mut created, observer);
@@ -330,7 +377,9 @@ pub async fn execute(
                     }
                     // All or nothing: a member already there (400) or gone (404)
                     // refuses the whole PATCH; each addition is retried on its own.
-                    (Unit::Members(adds, _), Err(e)) if e.status == 400 || e.status == 404 => {
+                    (Unit::Members(adds, _), Err(e))
+                        if e.status == 400 || e.status == 404 || unknown::outcome_unknown(&e) =>
+                    {
                         tracing::debug!(error = %e, members = adds.len(), "members@odata.bind refused; adding one by one");
                         queue.extend(adds.into_iter().map(|(id, r)| Unit::One(id, r, None)));
                     }
@@ -347,6 +396,19 @@ pub async fn execute(
                         }
                     }
                 }
+            }
+            if !maybe.is_empty() {
+                let again = look_up(
+                    client,
+                    steps,
+                    maybe,
+                    &mut created,
+                    &mut status,
+                    observer,
+                    stop,
+                )
+                .await;
+                queue.extend(again);
             }
             let finished = status.iter().filter(|s| s.is_some()).count();
             observer.progress(wave, waves, finished, steps.len());
@@ -376,6 +438,71 @@ pub async fn execute(
             })
             .collect(),
     }
+}
+
+/// Look up maybe-applied steps ([`unknown::probe`]): the ones in effect are
+/// done (a new user's password confirmed), the others come back to be sent
+/// again (retrying replication 404s: they act on fresh objects).
+async fn look_up(
+    client: &GraphClient,
+    steps: &[Step],
+    maybe: Vec<(usize, BatchRequest, Option<SecretString>)>,
+    created: &mut Created,
+    status: &mut [Option<StepStatus>],
+    observer: &mut impl Observer,
+    stop: &std::sync::atomic::AtomicBool,
+) -> Vec<Unit> {
+    let mut again = Vec::new();
+    let mut probed: Vec<(usize, BatchRequest, Option<SecretString>)> = Vec::new();
+    let mut reads: Vec<BatchRequest> = Vec::new();
+    for (id, req, pw) in maybe {
+        match unknown::probe(&steps[id].op, &*created) {
+            Some(read) => {
+                reads.push(read);
+                probed.push((id, req, pw));
+            }
+            None => again.push(Unit::One(id, req.retrying_not_found(), pw)),
+        }
+    }
+    if reads.is_empty() {
+        return again;
+    }
+    let answers = client.batch_each(reads, stop).await;
+    for ((id, req, pw), answer) in probed.into_iter().zip(answers) {
+        let op = &steps[id].op;
+        let check = match answer {
+            Some(a) => unknown::judge(op, a),
+            None => unknown::Check::Unknown("not looked up: the run was stopped".into()),
+        };
+        match check {
+            unknown::Check::Done(new_id) => {
+                tracing::info!(
+                    step = id,
+                    op = op.kind(),
+                    "a write with an unknown outcome was applied"
+                );
+                match (op, new_id) {
+                    (Op::CreateUser { upn, .. }, Some(nid)) => {
+                        created.users.insert(upn.clone(), nid);
+                    }
+                    (Op::CreateGroup { name, .. }, Some(nid)) => {
+                        created.groups.insert(name.to_lowercase(), nid);
+                    }
+                    _ => {}
+                }
+                if let (Op::CreateUser { upn, .. }, Some(_)) = (op, &pw) {
+                    observer.after_create(upn, CreateEnd::Created);
+                }
+                finish(steps, id, StepStatus::Done, status, observer);
+            }
+            unknown::Check::Absent => again.push(Unit::One(id, req.retrying_not_found(), pw)),
+            unknown::Check::Unknown(why) => {
+                tracing::debug!(step = id, %why, "could not tell whether a write was applied");
+                again.push(Unit::One(id, req.retrying_not_found(), pw));
+            }
+        }
+    }
+    again
 }
 
 /// The user and password of a create carried by `unit`.
@@ -427,7 +554,7 @@ fn verdict(
             if let Some(upn) = create {
                 // The POST carrying a new user failed as a whole: Graph may have
                 // created the user, so its pending password stays unconfirmed.
-                let end = if e.code == BATCH_POST_FAILED {
+                let end = if e.code == BATCH_POST_FAILED || unknown::outcome_unknown(&e) {
                     CreateEnd::Unknown
                 } else {
                     CreateEnd::NotCreated

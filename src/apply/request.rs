@@ -7,7 +7,7 @@ use crate::desired::attrs::{Attr, AttrValue};
 use crate::desired::state::GroupKind;
 use crate::graph::BatchRequest;
 use crate::model::ObjectId;
-use crate::plan::op::{GroupRef, Op, UserRef};
+use crate::plan::op::{GroupRef, Op, OwnerRef, UserRef};
 
 /// Ids of objects a plan refers to, including those created earlier in the same apply.
 pub trait Ids {
@@ -65,6 +65,23 @@ fn group_id(ids: &impl Ids, r: &GroupRef) -> Result<ObjectId, RequestError> {
         .ok_or_else(|| RequestError::Unresolved(format!("group {}", r.name)))
 }
 
+/// The `@odata.id` URL of a group owner (`…/users/{id}` or `…/servicePrincipals/{id}`,
+/// as group-post-owners.md shows them).
+fn owner_url(ids: &impl Ids, graph_root: &str, owner: &OwnerRef) -> Result<String, RequestError> {
+    Ok(match owner {
+        OwnerRef::User { upn, id } => {
+            let r = UserRef {
+                upn: upn.clone(),
+                id: id.clone(),
+            };
+            format!("{graph_root}/v1.0/users/{}", user_id(ids, &r)?)
+        }
+        OwnerRef::ServicePrincipal { id } => {
+            format!("{graph_root}/v1.0/servicePrincipals/{id}")
+        }
+    })
+}
+
 /// Most references one `members@odata.bind` may carry (Graph: 20).
 pub const BIND_LIMIT: usize = 20;
 
@@ -102,6 +119,25 @@ pub fn bind_members(adds: &[&BatchRequest]) -> Option<BatchRequest> {
 /// The request for one operation. `graph_root` is the Graph host (`https://graph.microsoft.com`),
 /// used in `@odata.id` references; `password` is the new user's initial password for `CreateUser`.
 pub fn for_op(
+    op: &Op,
+    ids: &impl Ids,
+    graph_root: &str,
+    password: Option<&SecretString>,
+) -> Result<BatchRequest, RequestError> {
+    let mut r = request_of(op, ids, graph_root, password)?;
+    // Creates are sent once: after a 5xx they may have been committed, and
+    // the executor looks before sending them again (`apply::unknown`).
+    r.once = matches!(
+        op,
+        Op::CreateUser { .. }
+            | Op::CreateGroup { .. }
+            | Op::AssignRole { .. }
+            | Op::RestoreUser { .. }
+    );
+    Ok(r)
+}
+
+fn request_of(
     op: &Op,
     ids: &impl Ids,
     graph_root: &str,
@@ -182,6 +218,7 @@ pub fn for_op(
             mail_nickname,
             description,
             kind,
+            owners,
         } => {
             let mut body = json!({
                 "displayName": name,
@@ -194,6 +231,15 @@ pub fn for_op(
             }
             if let Some(d) = description {
                 body["description"] = json!(d);
+            }
+            // Never ownerless: a group created app-only without owners has
+            // none (group-post-groups), and Graph binds them in the create call.
+            if !owners.is_empty() {
+                let refs = owners
+                    .iter()
+                    .map(|o| owner_url(ids, graph_root, o))
+                    .collect::<Result<Vec<_>, _>>()?;
+                body["owners@odata.bind"] = json!(refs);
             }
             request("POST", "/groups".into(), Some(body))
         }
@@ -218,6 +264,16 @@ pub fn for_op(
                 group_id(ids, group)?,
                 member.id
             ),
+            None,
+        ),
+        Op::AddOwner { group, owner } => request(
+            "POST",
+            format!("/groups/{}/owners/$ref", group_id(ids, group)?),
+            Some(json!({ "@odata.id": owner_url(ids, graph_root, owner)? })),
+        ),
+        Op::RemoveOwner { group, owner } => request(
+            "DELETE",
+            format!("/groups/{}/owners/{}/$ref", group_id(ids, group)?, owner.id),
             None,
         ),
         Op::AssignRole { role, principal } => request(

@@ -36,6 +36,11 @@ pub struct TenantArgs {
     /// AZURE_CLIENT_SECRET, AZURE_CLIENT_CERTIFICATE_PATH, AZURE_FEDERATED_TOKEN_FILE or GitHub Actions OIDC.
     #[arg(long, env = "AZURE_CLIENT_ID")]
     pub client_id: Option<String>,
+
+    /// Audience of the GitHub Actions OIDC token (default: the cloud's:
+    /// api://AzureADTokenExchange, …USGov for usgov/dod, …China for china).
+    #[arg(long, value_name = "AUDIENCE", env = "AZURE_FEDERATED_AUDIENCE")]
+    pub federated_audience: Option<String>,
 }
 
 /// A connected tenant: the client, and the emulator kept alive while it is used.
@@ -114,9 +119,11 @@ impl TenantArgs {
         };
         let tenant = self.tenant_id.clone();
         let client_id = self.client_id.clone();
+        let audience = self.federated_audience.clone();
         let auth = AuthConfig::from_lookup(cloud, |k| match k {
             "AZURE_TENANT_ID" => tenant.clone(),
             "AZURE_CLIENT_ID" => client_id.clone(),
+            "AZURE_FEDERATED_AUDIENCE" => audience.clone(),
             other => std::env::var(other).ok().filter(|v| !v.is_empty()),
         })
         .context("cannot configure Microsoft Graph sign-in (set AZURE_TENANT_ID, AZURE_CLIENT_ID and a credential, or use --emulator)")?;

@@ -97,6 +97,14 @@ pub struct Args {
     #[arg(long, value_name = "PREFIX")]
     pub deny_path: Vec<String>,
 
+    /// Fraction (0..1) of successful writes applied and then answered 500/503/504.
+    #[arg(long, default_value_t = 0.0)]
+    pub commit_then_fail_rate: f64,
+
+    /// Refuse this property in `users/delta` `$select` with Graph's 400; repeatable.
+    #[arg(long, value_name = "PROPERTY")]
+    pub delta_refuse_select: Vec<String>,
+
     /// Most users per page with $expand (Graph's known issue: 100); 0 lets $top decide.
     #[arg(
         long,
@@ -216,6 +224,8 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
             throttle_rate: args.throttle_rate,
             retry_after_ms: args.retry_after_ms,
             deny_paths: args.deny_path,
+            commit_then_fail_rate: args.commit_then_fail_rate,
+            delta_refused_select: args.delta_refuse_select,
         },
     };
     let dump_state = args.dump_state.clone();

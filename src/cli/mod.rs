@@ -11,6 +11,7 @@ use clap::{Parser, Subcommand};
 pub mod apply;
 pub mod connect;
 pub mod credentials;
+pub mod doctor;
 pub mod emulator;
 pub mod env;
 pub mod execute;
@@ -108,6 +109,8 @@ pub enum Command {
     Export(Box<export::Args>),
     /// Write an emulator seed from the live tenant (or an emulator): rehearse changes against a copy of it.
     Snapshot(Box<snapshot::Args>),
+    /// Check a tenant before the first plan: permissions, reads, roles (read-only).
+    Doctor(Box<doctor::Args>),
 }
 
 /// Entry point used by the binary: parse, run, and map the result to an exit code.
@@ -171,6 +174,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
         Command::Emulator(args) => emulator::run(*args),
         Command::Export(args) => export::run(*args),
         Command::Snapshot(args) => snapshot::run(*args),
+        Command::Doctor(args) => doctor::run(*args),
     }
 }
 

@@ -117,6 +117,19 @@ pub struct RawGroup {
     pub dynamic: Option<Loc>,
     /// `members` (and where the key is).
     pub members: Option<(Vec<Str>, Loc)>,
+    /// `owners` (and where the key is, and how many items were written —
+    /// an invalid item is reported and left out): users, or service principals.
+    pub owners: Option<(Vec<RawOwner>, Loc, usize)>,
+}
+
+/// One `owners:` item as written.
+#[derive(Debug, Clone)]
+pub enum RawOwner {
+    /// A user: UPN or short name.
+    User(Str),
+    /// `servicePrincipal: self` (the app entraform signs in as) or
+    /// `servicePrincipal: <object id>`.
+    ServicePrincipal(Str),
 }
 
 /// One `roles:` item as written.
@@ -173,6 +186,7 @@ const GROUP_KEYS: &[&str] = &[
     "type",
     "membership",
     "members",
+    "owners",
     "dynamic",
 ];
 const ROLE_KEYS: &[&str] = &["role", "custom", "principals"];
@@ -976,6 +990,7 @@ impl<'a> Decoder<'a> {
             additive: false,
             dynamic: None,
             members: None,
+            owners: None,
         };
         if let Some(name) = &g.name
             && name.text.chars().count() > 256
@@ -1032,7 +1047,55 @@ impl<'a> Decoder<'a> {
         if let (Some(k), Some(v)) = (f.key_node("members"), f.get("members")) {
             g.members = Some((self.string_list(v, "`members`"), self.loc(k)));
         }
+        if let (Some(k), Some(v)) = (f.key_node("owners"), f.get("owners")) {
+            let written = match &v.value {
+                Value::Seq(items) => items.len(),
+                _ => 0,
+            };
+            g.owners = Some((self.owner_list(v), self.loc(k), written));
+        }
         Some(g)
+    }
+
+    /// `owners:` items: a user (UPN or short name), or `servicePrincipal: self | <id>`.
+    fn owner_list(&mut self, n: &Node) -> Vec<RawOwner> {
+        let items = self.seq(n, "`owners`");
+        let mut out = Vec::with_capacity(items.len());
+        for i in items {
+            if let Value::Map(_) = &i.value {
+                let Some(f) = self.fields(i, "an owner", &["servicePrincipal"]) else {
+                    continue;
+                };
+                let Some(v) = self.require(&f, i, "servicePrincipal", "an owner") else {
+                    continue;
+                };
+                if let Some(s) = self.string(v, "`servicePrincipal`") {
+                    let ok = s.text == "self" || is_guid(&s.text);
+                    if ok {
+                        out.push(RawOwner::ServicePrincipal(s));
+                    } else {
+                        self.invalid(
+                            v,
+                            format!(
+                                "`{}` is not a service principal: write `self` or an object id",
+                                shown(&s.text)
+                            ),
+                            "not `self` or an object id",
+                            "`servicePrincipal: self` is the app entraform signs in as; another one is named by its object id (a GUID)",
+                        );
+                    }
+                }
+            } else if let Some(s) = match i.scalar() {
+                Some(sc) if !sc.is_null() => Some(Str {
+                    text: sc.text.to_string(),
+                    loc: self.loc(i),
+                }),
+                _ => self.string(i, "an item of `owners`"),
+            } {
+                out.push(RawOwner::User(s));
+            }
+        }
+        out
     }
 
     fn role(&mut self, n: &Node) -> Option<RawRole> {
@@ -1152,6 +1215,16 @@ pub fn normalize_date(s: &str) -> Option<String> {
         }
     };
     Some(format!("{y:04}-{m:02}-{d:02}T{hms}Z"))
+}
+
+/// An object id as Entra writes it: 8-4-4-4-12 hexadecimal digits.
+pub fn is_guid(s: &str) -> bool {
+    let parts: Vec<&str> = s.split('-').collect();
+    parts.len() == 5
+        && parts
+            .iter()
+            .zip([8, 4, 4, 4, 12])
+            .all(|(p, n)| p.len() == n && p.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
 #[cfg(test)]

@@ -155,6 +155,29 @@ pub fn schema() -> Value {
                     "type": {"enum": ["security", "microsoft365"]},
                     "membership": {"enum": ["authoritative", "additive"]},
                     "members": upn_list("Member users; merged with users[].groups."),
+                    "owners": {
+                        "type": "array",
+                        "description": "Owners (authoritative; additive with membership: additive): users, or service principals. Without it a group entraform creates is owned by entraform's own service principal.",
+                        "minItems": 1,
+                        "maxItems": 100,
+                        "items": {
+                            "oneOf": [
+                                {"type": "string", "description": "A user: UPN, or a short name (the default domain is added)."},
+                                {
+                                    "type": "object",
+                                    "additionalProperties": false,
+                                    "required": ["servicePrincipal"],
+                                    "properties": {
+                                        "servicePrincipal": {
+                                            "type": "string",
+                                            "description": "`self` (the app entraform signs in as) or a service principal's object id.",
+                                            "pattern": "^(self|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$"
+                                        }
+                                    }
+                                }
+                            ]
+                        }
+                    },
                     "dynamic": {"type": "boolean", "description": "An existing dynamic group: membership is read-only."}
                 }
             },

@@ -227,9 +227,28 @@ pub struct GroupSpec {
     pub membership: Membership,
     /// Members (merged from the group and from users' `groups:`), with where each was declared.
     pub members: UpnMap<Origin>,
+    /// Owners: `None` when the group has no `owners:` key (unmanaged; a
+    /// group the plan creates then gets the running service principal),
+    /// else exactly these (authoritative), with where each was declared.
+    pub owners: Option<Vec<(OwnerSpec, Origin)>>,
     /// Where the group is declared.
     pub origin: Origin,
 }
+
+/// A declared owner of a group.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OwnerSpec {
+    /// A user.
+    User(Upn),
+    /// The service principal entraform signs in as (`servicePrincipal: self`).
+    App,
+    /// Another service principal, by object id (lower-case).
+    ServicePrincipal(String),
+}
+
+/// Most owners a group may have (Graph's limit on the owners relationship).
+pub const MAX_GROUP_OWNERS: usize = 100;
 
 /// One role and its principals.
 #[derive(Debug, Clone, PartialEq, Serialize)]

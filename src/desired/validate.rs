@@ -3,12 +3,13 @@
 use std::collections::{BTreeMap, HashMap};
 
 use super::attrs::{Attr, AttrValue};
-use super::decode::{Nullable, RawRepo, RawScopeUsers, RawTenant, RawUser, Str};
+use super::decode::{Nullable, RawOwner, RawRepo, RawScopeUsers, RawTenant, RawUser, Str};
 use super::diagnostic::{Code, DiagList, Diagnostic, shown};
 use super::source::{Loc, SourceMap};
 use super::state::{
-    AbsentUsers, AttrMap, DesiredState, GroupSpec, ManagerSpec, Membership, Origin, PasswordPolicy,
-    RoleSpec, Safety, Scope, ScopeUsers, Tenant, Threshold, UpnMap, UserMap, UserSpec,
+    AbsentUsers, AttrMap, DesiredState, GroupSpec, MAX_GROUP_OWNERS, ManagerSpec, Membership,
+    Origin, OwnerSpec, PasswordPolicy, RoleSpec, Safety, Scope, ScopeUsers, Tenant, Threshold,
+    UpnMap, UserMap, UserSpec,
 };
 use super::suggest::did_you_mean;
 use crate::builtin_roles;
@@ -119,6 +120,68 @@ impl Checker<'_> {
         }
         out
     }
+}
+
+/// A group's `owners:`: users (short names get the default domain) and
+/// service principals, first declaration wins. An empty list, or more than
+/// Graph's 100, is an error (a group without owners can be changed only by
+/// administrators; remove the key to leave owners unmanaged).
+fn owners(
+    c: &mut Checker,
+    group: &str,
+    list: Vec<RawOwner>,
+    key_loc: Loc,
+    written: usize,
+) -> Vec<(OwnerSpec, Origin)> {
+    if written == 0 {
+        c.diags.push(
+            Diagnostic::error(
+                Code::InvalidValue,
+                key_loc,
+                format!("group `{}` declares no owners", shown(group)),
+            )
+            .label("empty `owners`")
+            .help("name at least one owner (a user, or `servicePrincipal: self`), or remove the key to leave the owners unmanaged"),
+        );
+        return Vec::new();
+    }
+    if list.len() > MAX_GROUP_OWNERS {
+        c.diags.push(
+            Diagnostic::error(
+                Code::InvalidValue,
+                key_loc,
+                format!(
+                    "group `{}` declares {} owners; Graph allows at most {MAX_GROUP_OWNERS}",
+                    shown(group),
+                    list.len()
+                ),
+            )
+            .label("too many owners")
+            .help("keep at most 100 owners (add the others as members)"),
+        );
+    }
+    let mut out: Vec<(OwnerSpec, Origin)> = Vec::with_capacity(list.len());
+    for o in list {
+        let (spec, loc) = match o {
+            RawOwner::User(s) => {
+                let loc = s.loc;
+                match c.upn_owned(s.text, loc) {
+                    Some(u) => (OwnerSpec::User(u), loc),
+                    None => continue,
+                }
+            }
+            RawOwner::ServicePrincipal(s) if s.text == "self" => (OwnerSpec::App, s.loc),
+            RawOwner::ServicePrincipal(s) => (
+                OwnerSpec::ServicePrincipal(s.text.to_ascii_lowercase()),
+                s.loc,
+            ),
+        };
+        if !out.iter().any(|(o, _)| *o == spec) {
+            out.push((spec, c.origin(loc)));
+        }
+    }
+    out.truncate(MAX_GROUP_OWNERS);
+    out
 }
 
 /// Why `upn` is not a valid Entra UPN, or `None` if it is.
@@ -310,7 +373,11 @@ pub fn validate_list(
                 declared = c.upns_owned(list);
             }
             members.insert(key.clone(), declared);
+            let owners = g
+                .owners
+                .map(|(list, key_loc, written)| owners(&mut c, &name.text, list, key_loc, written));
             let spec = GroupSpec {
+                owners,
                 origin: c.origin(name.loc),
                 name: name.text,
                 mail_nickname: g.mail_nickname.map(|s| s.text),

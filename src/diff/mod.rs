@@ -12,12 +12,18 @@ mod suggest;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use crate::desired::attrs::{Attr, AttrValue};
-use crate::desired::state::{AbsentUsers, DesiredState, ManagerSpec, Membership, Origin, UserSpec};
-use crate::live::{Live, LiveUser, ObjectKind};
+use crate::desired::state::{
+    AbsentUsers, DesiredState, GroupSpec, ManagerSpec, Membership, Origin, OwnerSpec, UserSpec,
+};
+use crate::live::{Live, LiveGroup, LiveUser, ObjectKind};
 use crate::model::{ObjectId, Upn};
 use crate::plan::op::{
-    AttrChange, GroupRef, Notice, Op, PlanError, PrincipalRef, RoleRef, UserRef,
+    AttrChange, GroupRef, Notice, Op, OwnerRef, PlanError, PrincipalRef, RoleRef, UserRef,
 };
+
+/// Owners bound in a group's create call at most (Graph: 20 relationships,
+/// owners and members together, in `POST /groups`; group-post-groups).
+pub const CREATE_OWNERS: usize = 20;
 
 /// What the diff found.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -386,11 +392,16 @@ fn user_ops(c: &mut Ctx<'_>, spec: &UserSpec) {
             live_manager = lu.manager.as_ref();
         }
         None if me.id.is_some() => {
-            // In deleted items: restore, then set everything the repo manages.
+            // In deleted items: restore, then set everything the repo manages
+            // — but what no application may update (employeeHireDate): the
+            // restored user keeps its own, and the next plan compares it.
             ops.push(Op::RestoreUser { user: me.clone() });
             changes = spec
                 .attributes
                 .iter()
+                .filter(|(a, _)| {
+                    !crate::graph::permissions::NOT_APP_UPDATABLE.contains(&a.graph_name())
+                })
                 .map(|(a, v)| AttrChange {
                     attr: *a,
                     old: None,
@@ -526,15 +537,27 @@ fn group_ops(c: &mut Ctx<'_>) {
                 });
                 continue;
             }
-            None => c.out.ops.push(Op::CreateGroup {
-                name: spec.name.clone(),
-                mail_nickname: spec
-                    .mail_nickname
-                    .clone()
-                    .unwrap_or_else(|| derive_mail_nickname(&spec.name)),
-                description: spec.description.clone().flatten(),
-                kind: spec.kind,
-            }),
+            None => {
+                // Never ownerless: the declared owners, else the running service principal.
+                let mut owners = wanted_owners(c, spec, &object);
+                let later = owners.split_off(owners.len().min(CREATE_OWNERS));
+                c.out.ops.push(Op::CreateGroup {
+                    name: spec.name.clone(),
+                    mail_nickname: spec
+                        .mail_nickname
+                        .clone()
+                        .unwrap_or_else(|| derive_mail_nickname(&spec.name)),
+                    description: spec.description.clone().flatten(),
+                    kind: spec.kind,
+                    owners,
+                });
+                for owner in later {
+                    c.out.ops.push(Op::AddOwner {
+                        group: group.clone(),
+                        owner,
+                    });
+                }
+            }
             Some(lg) => {
                 if lg.on_premises_sync_enabled {
                     c.notice(
@@ -543,6 +566,9 @@ fn group_ops(c: &mut Ctx<'_>) {
                         format!("`{}` is synced from on-premises AD; its members and description must be changed there", spec.name),
                     );
                     continue;
+                }
+                if spec.owners.is_some() {
+                    owner_ops(c, spec, lg, &group, &object);
                 }
                 if let Some(want) = &spec.description {
                     let have = lg.description.clone().filter(|d| !d.is_empty());
@@ -642,6 +668,103 @@ fn group_ops(c: &mut Ctx<'_>) {
                 );
             }
         }
+    }
+}
+
+/// A group's declared owners, resolved; for a group without `owners:`, the
+/// running service principal (a group is never created ownerless). A user
+/// owner in `scope.exclude` is refused like an excluded member.
+fn wanted_owners(c: &mut Ctx<'_>, spec: &GroupSpec, object: &str) -> Vec<OwnerRef> {
+    let declared: Vec<(OwnerSpec, Option<Origin>)> = match &spec.owners {
+        Some(list) => list
+            .iter()
+            .map(|(o, at)| (o.clone(), Some(at.clone())))
+            .collect(),
+        None => vec![(OwnerSpec::App, None)],
+    };
+    let mut out = Vec::with_capacity(declared.len());
+    for (o, origin) in declared {
+        match o {
+            OwnerSpec::User(upn) => {
+                let Some(found) = c.find(&upn, origin.as_ref(), "owner") else {
+                    continue;
+                };
+                if c.excluded(&upn) {
+                    let at = origin.unwrap_or_else(|| spec.origin.clone());
+                    c.refuse_excluded(&upn, &at, &format!("the owners of group `{}`", spec.name));
+                    continue;
+                }
+                let r = found.to_ref();
+                out.push(OwnerRef::User {
+                    upn: r.upn,
+                    id: r.id,
+                });
+            }
+            OwnerSpec::App => match c.live.principal().and_then(|p| p.id.clone()) {
+                Some(id) => out.push(OwnerRef::ServicePrincipal { id }),
+                None => c.out.errors.push(PlanError {
+                    code: "unknown-running-principal".into(),
+                    message: format!(
+                        "{object}: the service principal entraform runs as could not be determined (no `oid` in the token and no service principal found), so it cannot be made owner{}; name the owners under `owners:` (a user, or `servicePrincipal: <object id>`)",
+                        if spec.owners.is_none() {
+                            " of a group that declares none"
+                        } else {
+                            ""
+                        }
+                    ),
+                    origin: origin.or_else(|| Some(spec.origin.clone())),
+                }),
+            },
+            OwnerSpec::ServicePrincipal(id) => out.push(OwnerRef::ServicePrincipal {
+                id: ObjectId(id),
+            }),
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// Owner changes of an existing group that declares `owners:`: add the
+/// missing ones; remove the others unless the group is `membership:
+/// additive` (an excluded user stays, with a notice). Graph refuses removing
+/// a group's last owner, so the plan orders additions first.
+fn owner_ops(c: &mut Ctx<'_>, spec: &GroupSpec, lg: &LiveGroup, group: &GroupRef, object: &str) {
+    let wanted = wanted_owners(c, spec, object);
+    let wanted_ids: HashSet<&ObjectId> = wanted.iter().filter_map(OwnerRef::id).collect();
+    for o in &wanted {
+        if !o.id().is_some_and(|id| lg.has_owner(id)) {
+            c.out.ops.push(Op::AddOwner {
+                group: group.clone(),
+                owner: o.clone(),
+            });
+        }
+    }
+    if spec.membership == Membership::Additive || wanted.is_empty() {
+        return;
+    }
+    for m in &lg.owners {
+        if wanted_ids.contains(&m.id) {
+            continue;
+        }
+        if let Some(u) = c.live.user(&m.id)
+            && c.excluded(&u.upn)
+        {
+            c.notice(
+                "excluded-user",
+                object.to_string(),
+                format!(
+                    "`{}` is an owner of `{}` but is in `scope.exclude`: entraform never touches it, so it stays an owner",
+                    u.upn, spec.name
+                ),
+            );
+            continue;
+        }
+        let owner = c.principal(&m.id);
+        c.out.ops.push(Op::RemoveOwner {
+            group: group.clone(),
+            owner,
+        });
     }
 }
 
@@ -810,7 +933,9 @@ fn modified_object(op: &Op) -> Option<(&ObjectId, String, String)> {
         }),
         Op::UpdateGroup { group, .. }
         | Op::AddMember { group, .. }
-        | Op::RemoveMember { group, .. } => group
+        | Op::RemoveMember { group, .. }
+        | Op::AddOwner { group, .. }
+        | Op::RemoveOwner { group, .. } => group
             .id
             .as_ref()
             .map(|id| (id, format!("group:{}", group.name), group.name.clone())),

@@ -248,6 +248,24 @@ pub fn members(
     listing::directory_objects(ctx, t, req, q, set, refs)
 }
 
+/// `GET /directory/administrativeUnits/{id}/members/{cast}` (or the alias `graph.user`).
+pub fn members_cast(
+    ctx: &Ctx,
+    t: &Tenant,
+    req: &ApiRequest,
+    id: &str,
+    cast: super::cast::Cast,
+) -> GraphResult<ApiResponse> {
+    let q = Query::parse(&req.query, req.eventual())?;
+    if q.filter.is_some() || q.orderby.is_some() || q.expand.is_some() {
+        return Err(GraphError::unsupported_query(
+            "The entraform emulator supports only $select, $top and $count on administrative unit members.",
+        ));
+    }
+    let set = &find(t, id)?.members;
+    listing::directory_objects_cast(ctx, t, req, q, set, cast)
+}
+
 /// Build the units of a seed (members as ids or UPNs) into the tenant.
 pub fn load_seed(
     t: &mut Tenant,

@@ -6,7 +6,7 @@
 //! header (`x5t` / `x5t#S256` against the registered thumbprint) are checked;
 //! their signature is NOT verified (the emulator has no crypto dependency).
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
@@ -29,6 +29,11 @@ pub struct TokenInfo {
     pub client_id: String,
     /// When it stops being valid.
     pub expires: Instant,
+    /// Its `roles` claim: the application permissions granted to the app
+    /// when the token was issued (as Entra's tokens, fixed for their lifetime).
+    pub roles: BTreeSet<String>,
+    /// Its `oid` claim: the app's service principal.
+    pub principal: Option<String>,
 }
 
 /// Issued tokens.
@@ -40,19 +45,22 @@ pub struct Tokens {
 impl Tokens {
     /// Issue a token for an app: an unsigned JWT shaped like Entra's app-only
     /// tokens (`oid` = the app's service principal, `tid`, `appid`/`azp`,
-    /// `roles`, `exp`) followed by a random dummy signature. Graph calls treat
-    /// it as opaque; it is valid only in this emulator's memory.
+    /// `roles` = its granted application permissions, `exp`) followed by a
+    /// random dummy signature. Graph calls treat it as opaque; it is valid
+    /// only in this emulator's memory. As in Entra, a token without granted
+    /// permissions has no `roles` claim at all.
     pub fn issue(
         &mut self,
         rng: &mut Rng,
         client_id: &str,
         tenant_id: &str,
         object_id: Option<&str>,
+        roles: BTreeSet<String>,
         lifetime: Duration,
     ) -> String {
         let now = now_secs();
         let header = json!({ "typ": "JWT", "alg": "none" });
-        let claims = json!({
+        let mut claims = json!({
             "aud": "https://graph.microsoft.com",
             "iss": format!("https://sts.windows.net/{tenant_id}/"),
             "iat": now,
@@ -64,10 +72,12 @@ impl Tokens {
             "oid": object_id,
             "sub": object_id,
             "tid": tenant_id,
-            "roles": [],
             "ver": "1.0",
             "uti": rng.token(12),
         });
+        if !roles.is_empty() {
+            claims["roles"] = json!(roles);
+        }
         let token = format!(
             "{}.{}.{}",
             b64url_encode(header.to_string().as_bytes()),
@@ -79,6 +89,8 @@ impl Tokens {
             TokenInfo {
                 client_id: client_id.to_string(),
                 expires: Instant::now() + lifetime,
+                roles,
+                principal: object_id.map(str::to_string),
             },
         );
         token

@@ -253,7 +253,7 @@ fn item_json(id: &str, resp: ApiResponse) -> Value {
 pub fn run(
     shared: &Shared,
     outer: &ApiRequest,
-    scope: &str,
+    auth: &super::server::Auth,
     request_id: &str,
     client_request_id: &str,
     work: &Work,
@@ -304,7 +304,7 @@ pub fn run(
                 {
                     req.headers.push(("host".into(), h.to_string()));
                 }
-                let (route, resp) = shared.exec(&req, scope, request_id, client_request_id, work);
+                let (route, resp) = shared.exec(&req, auth, request_id, client_request_id, work);
                 shared.metrics().record_inner(&route, resp.status);
                 resp
             }

@@ -39,6 +39,9 @@ struct Token {
     after: String,
     select: Option<Vec<String>>,
     members: bool,
+    /// `owners` selected on groups (`owners@delta`).
+    #[serde(default)]
+    owners: bool,
     /// When set: the group `after` continues on this page with its members
     /// after this member id (by id, so changes between pages shift nothing).
     #[serde(default)]
@@ -122,16 +125,47 @@ fn round(
     };
     // Validate $select names (members is a navigation property allowed on
     // groups delta, manager on users delta).
-    let navigation = if type_name == "group" {
-        "members"
+    let navigation: &[&str] = if type_name == "group" {
+        &["members", "owners"]
     } else {
-        "manager"
+        &["manager"]
     };
     if let Some(sel) = &q.select {
         for s in sel {
-            if canonical(props, s).is_none() && !s.eq_ignore_ascii_case(navigation) {
+            if canonical(props, s).is_none()
+                && !navigation.iter().any(|n| s.eq_ignore_ascii_case(n))
+            {
                 return Err(GraphError::unknown_property(s, type_name));
             }
+        }
+    }
+    // Properties Graph refuses in a delta `$select` (the emulator's list,
+    // `FaultConfig::delta_refused_select`; Graph publishes none). Graph's
+    // message: microsoftgraph/microsoft-graph-explorer-v4 issue #3189.
+    if type_name == "user"
+        && let Some(sel) = &q.select
+    {
+        let refused: Vec<String> = {
+            let f = ctx.faults.lock().unwrap_or_else(|e| e.into_inner());
+            sel.iter()
+                .filter(|s| {
+                    f.config()
+                        .delta_refused_select
+                        .iter()
+                        .any(|r| r.eq_ignore_ascii_case(s))
+                })
+                .cloned()
+                .collect()
+        };
+        if !refused.is_empty() {
+            return Err(GraphError::new(
+                400,
+                "BadRequest",
+                format!(
+                    "Invalid request for delta query: for this entity set, $expand/$select is not supported for the following properties: {}",
+                    refused.join(",")
+                ),
+            ));
         }
     }
     let shown_select = q.select.clone();
@@ -142,6 +176,11 @@ fn round(
         || q.select
             .as_ref()
             .is_none_or(|s| s.iter().any(|x| x.eq_ignore_ascii_case("members")));
+    // Owners only when selected (owners@delta, as in Graph's group delta).
+    let owners = type_name == "group"
+        && q.select
+            .as_ref()
+            .is_some_and(|s| s.iter().any(|x| x.eq_ignore_ascii_case("owners")));
     let mut token = match &q.deltatoken {
         Some(tok) => {
             let mut d = decode(tok, ctx, t)?;
@@ -157,6 +196,7 @@ fn round(
             after: String::new(),
             select: q.select.clone(),
             members,
+            owners,
             resume_after_member: None,
             generation: t.delta_generation,
             issued: now_secs(),
@@ -179,6 +219,8 @@ struct Changes {
     manager: bool,
     /// Memberships (groups).
     members: bool,
+    /// Ownerships (groups).
+    owners: bool,
 }
 
 impl Changes {
@@ -191,6 +233,7 @@ impl Changes {
         self.whole
             || (manager && self.manager)
             || (members && self.members)
+            || self.owners
             || self.props.iter().any(|p| tracked.contains(&p.as_str()))
     }
 }
@@ -213,6 +256,12 @@ fn candidates(t: &Tenant, kind: Kind, tok: &Token) -> BTreeMap<String, Changes> 
         let start = t.member_log.partition_point(|e| e.seq <= tok.since);
         for e in &t.member_log[start..] {
             ids.entry(e.group.clone()).or_default().members = true;
+        }
+        if tok.owners {
+            let start = t.owner_log.partition_point(|e| e.seq <= tok.since);
+            for e in &t.owner_log[start..] {
+                ids.entry(e.group.clone()).or_default().owners = true;
+            }
         }
     }
     ids
@@ -307,6 +356,7 @@ fn finish(
                 after: String::new(),
                 select: tok.select.clone(),
                 members: tok.members,
+                owners: tok.owners,
                 resume_after_member: None,
                 generation: tok.generation,
                 issued: tok.issued,
@@ -461,6 +511,16 @@ pub fn groups(ctx: &Ctx, t: &Tenant, req: &ApiRequest) -> GraphResult<ApiRespons
                 .insert(&e.member, e.added);
         }
     }
+    let mut owner_events: BTreeMap<&str, BTreeMap<&str, bool>> = BTreeMap::new();
+    if tok.since > 0 && tok.owners {
+        let start = t.owner_log.partition_point(|e| e.seq <= tok.since);
+        for e in &t.owner_log[start..] {
+            owner_events
+                .entry(&e.group)
+                .or_default()
+                .insert(&e.member, e.added);
+        }
+    }
     let member_entry = |mid: &str, added: bool| -> Value {
         let ty = t.kind_of(mid).unwrap_or(Kind::User).odata_type();
         if added {
@@ -517,6 +577,32 @@ pub fn groups(ctx: &Ctx, t: &Tenant, req: &ApiRequest) -> GraphResult<ApiRespons
                         entries[from..end]
                             .iter()
                             .map(|(mid, added)| member_entry(mid, *added))
+                            .collect(),
+                    ),
+                );
+            }
+        }
+        // owners@delta: every owner in a first round, the changes after a token
+        // (not split across pages: a group has at most 100 owners).
+        if tok.owners && after.is_none() {
+            let entries: Vec<(&str, bool)> = if tok.since == 0 {
+                t.owners
+                    .get(id)
+                    .map(|o| o.iter().map(|oid| (oid.as_str(), true)).collect())
+                    .unwrap_or_default()
+            } else {
+                owner_events
+                    .get(id)
+                    .map(|ev| ev.iter().map(|(oid, added)| (*oid, *added)).collect())
+                    .unwrap_or_default()
+            };
+            if !entries.is_empty() {
+                m.insert(
+                    "owners@delta".into(),
+                    Value::Array(
+                        entries
+                            .iter()
+                            .map(|(oid, added)| member_entry(oid, *added))
                             .collect(),
                     ),
                 );

@@ -2,6 +2,7 @@
 
 use serde_json::{Map, Value, json};
 
+use super::cast::Cast;
 use super::error::{GraphError, GraphResult};
 use super::http::{ApiRequest, ApiResponse, collection, decode_token, encode_token, take_page};
 use super::odata::{self, Query};
@@ -10,12 +11,14 @@ use super::router::Ctx;
 use super::schema::{self, GROUP_PROPERTIES, USER_PROPERTIES};
 use super::state::{Group, Kind, Tenant};
 
-fn cast_kind(cast: &str) -> GraphResult<Kind> {
-    match cast {
-        "microsoft.graph.user" => Ok(Kind::User),
-        "microsoft.graph.group" => Ok(Kind::Group),
-        other => Err(GraphError::bad_request(format!(
-            "The entraform emulator keeps only users and groups in deleted items, not '{other}'."
+/// The kind a deleted-items cast names (`microsoft.graph.user` or the alias
+/// `graph.user`, see [`super::cast`]).
+fn cast_kind(segment: &str) -> GraphResult<Kind> {
+    match super::cast::parse(segment) {
+        Some(Cast::User) => Ok(Kind::User),
+        Some(Cast::Group) => Ok(Kind::Group),
+        _ => Err(GraphError::bad_request(format!(
+            "The entraform emulator keeps only users and groups in deleted items, not '{segment}'."
         ))),
     }
 }
@@ -27,7 +30,7 @@ pub fn list_uncast() -> GraphError {
     )
 }
 
-/// `GET /directory/deletedItems/microsoft.graph.user` (or `.group`)
+/// `GET /directory/deletedItems/microsoft.graph.user` (or `.group`; also `graph.user`)
 pub fn list(ctx: &Ctx, t: &Tenant, req: &ApiRequest, cast: &str) -> GraphResult<ApiResponse> {
     let kind = cast_kind(cast)?;
     let q = Query::parse(&req.query, req.eventual())?;

@@ -124,10 +124,7 @@ fn split<'a>(s: &'a [&'a str]) -> Option<(Key<'a>, &'a [&'a str])> {
 }
 
 fn is_delta(seg: &str) -> bool {
-    matches!(
-        seg,
-        "delta" | "delta()" | "microsoft.graph.delta" | "microsoft.graph.delta()"
-    )
+    super::cast::is_function(seg, "delta")
 }
 
 /// The route template for metrics (the alternate-key forms share one).

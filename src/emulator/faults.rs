@@ -43,6 +43,14 @@ pub struct FaultConfig {
     /// Path prefixes (after `/v1.0`, e.g. `/roleManagement`) answered 403 `Authorization_RequestDenied`,
     /// as if the app lacked the permission.
     pub deny_paths: Vec<String>,
+    /// Fraction (0..1) of successful writes (and batch items) that are
+    /// applied and then answered 500, 503 or 504: the outcome a client sees
+    /// after a gateway timeout on a write Graph committed.
+    pub commit_then_fail_rate: f64,
+    /// Properties `users/delta` refuses in `$select` with Graph's 400
+    /// ("Invalid request for delta query … $select is not supported for the
+    /// following properties: …"). Microsoft publishes no list of them.
+    pub delta_refused_select: Vec<String>,
 }
 
 /// Counters of injected faults.
@@ -55,6 +63,8 @@ pub struct FaultStats {
     pub server_errors: u64,
     /// 404s caused by replication delay.
     pub replication_misses: u64,
+    /// Writes applied and then answered 500/503/504.
+    pub commit_then_fail: u64,
 }
 
 /// Live fault state of one server.
@@ -189,6 +199,33 @@ impl FaultState {
             });
         }
         Ok(())
+    }
+
+    /// After a write was applied: the 500, 503 or 504 to answer instead of
+    /// its success, drawn at `commitThenFailRate` (`None`: answer normally).
+    pub fn commit_then_fail(&mut self) -> Option<GraphError> {
+        if self.cfg.commit_then_fail_rate <= 0.0
+            || self.rng.next_f64() >= self.cfg.commit_then_fail_rate
+        {
+            return None;
+        }
+        self.stats.commit_then_fail += 1;
+        // Codes and messages of the 503/504 are those of the 5xx fault; the
+        // 500's is Graph's generic "generalException" (concepts/errors.md).
+        Some(match self.rng.below(3) {
+            0 => GraphError::new(
+                500,
+                "generalException",
+                "An unspecified error has occurred.",
+            ),
+            1 => GraphError::new(
+                503,
+                "serviceNotAvailable",
+                "The service is temporarily unavailable. Please retry later.",
+            )
+            .with_header("Retry-After", "1"),
+            _ => GraphError::new(504, "GatewayTimeout", "The operation has timed out."),
+        })
     }
 
     /// Whether a read of an object created at `created_at` misses because of replication delay.

@@ -138,9 +138,13 @@ fn bind_list(
                     "Invalid URL format specified in @odata.bind for {nav}"
                 ))
             })?;
-        let oid = t
-            .resolve_object(&id)
-            .ok_or_else(|| GraphError::not_found(&id))?;
+        // Owners may be service principals (group-post-owners).
+        let oid = if nav == "owners" {
+            t.resolve_principal(&id)
+        } else {
+            t.resolve_object(&id)
+        }
+        .ok_or_else(|| GraphError::not_found(&id))?;
         let created = t
             .users
             .get(&oid)
@@ -201,7 +205,16 @@ pub fn create(ctx: &Ctx, t: &mut Tenant, req: &ApiRequest) -> GraphResult<ApiRes
             .or_insert(json!("On"));
     }
     let members = bind_list(ctx, t, req, body, "members@odata.bind")?;
-    bind_list(ctx, t, req, body, "owners@odata.bind")?;
+    let owners = bind_list(ctx, t, req, body, "owners@odata.bind")?;
+    super::owners::check_bound(t, &owners)?;
+    // "At most 20 relationships (owners plus members) in the create call"
+    // (group-post-groups); the message is the emulator's.
+    if members.len() + owners.len() > MAX_BIND {
+        return Err(GraphError::bad_request(format!(
+            "The request binds {} owners and members; at most {MAX_BIND} relationships are allowed when creating a group.",
+            members.len() + owners.len()
+        )));
+    }
     if dynamic && !members.is_empty() {
         return Err(GraphError::denied());
     }
@@ -238,6 +251,9 @@ pub fn create(ctx: &Ctx, t: &mut Tenant, req: &ApiRequest) -> GraphResult<ApiRes
     for m in members {
         t.add_member_raw(&id, &m, true);
     }
+    for o in owners {
+        t.add_owner_raw(&id, &o, true);
+    }
     let mut m = Map::new();
     m.insert(
         "@odata.context".into(),
@@ -258,7 +274,16 @@ pub fn update(ctx: &Ctx, t: &mut Tenant, req: &ApiRequest, id: &str) -> GraphRes
         super::prop_types::group_prop,
     )?;
     let members = bind_list(ctx, t, req, body, "members@odata.bind")?;
-    bind_list(ctx, t, req, body, "owners@odata.bind")?;
+    let owners = bind_list(ctx, t, req, body, "owners@odata.bind")?;
+    super::owners::check_bound(t, &owners)?;
+    let current = t.owners_of(&id);
+    let mut seen = BTreeSet::new();
+    if owners
+        .iter()
+        .any(|o| current.contains(o) || !seen.insert(o.clone()))
+    {
+        return Err(super::owners::already_owner());
+    }
     let group = &t.groups[&id];
     let mut merged = group.obj.props.clone();
     merged.extend(props.clone());
@@ -285,6 +310,9 @@ pub fn update(ctx: &Ctx, t: &mut Tenant, req: &ApiRequest, id: &str) -> GraphRes
     }
     for m in members {
         t.add_member_raw(&id, &m, true);
+    }
+    for o in owners {
+        t.add_owner_raw(&id, &o, true);
     }
     Ok(ApiResponse::no_content())
 }
@@ -399,4 +427,23 @@ pub fn remove_member(
         return Err(GraphError::not_found(id));
     }
     Ok(ApiResponse::no_content())
+}
+
+/// `GET /groups/{id}/members/{cast}`: members of one type (`microsoft.graph.user`
+/// or the alias `graph.user`), see [`listing::directory_objects_cast`].
+pub fn members_cast(
+    ctx: &Ctx,
+    t: &Tenant,
+    req: &ApiRequest,
+    id: &str,
+    cast: super::cast::Cast,
+) -> GraphResult<ApiResponse> {
+    let q = Query::parse(&req.query, req.eventual())?;
+    if q.filter.is_some() || q.orderby.is_some() || q.expand.is_some() {
+        return Err(GraphError::unsupported_query(
+            "The entraform emulator supports only $select, $top and $count on group members.",
+        ));
+    }
+    let id = find(ctx, t, id)?;
+    listing::directory_objects_cast(ctx, t, req, q, &t.groups[&id].members, cast)
 }

@@ -183,13 +183,17 @@ pub const GRAPH_HOSTS: &[&str] = &[
 /// Entity sets a directory-object reference may name.
 const REF_SETS: &[&str] = &["directoryObjects", "users", "groups", "servicePrincipals"];
 
-/// Type casts allowed after the key (`…/{id}/microsoft.graph.user`).
-const REF_CASTS: &[&str] = &[
-    "microsoft.graph.directoryObject",
-    "microsoft.graph.user",
-    "microsoft.graph.group",
-    "microsoft.graph.servicePrincipal",
-];
+/// Whether a type cast may follow the key (`…/{id}/microsoft.graph.user`, or
+/// the schema alias `…/{id}/graph.user`, see [`super::cast`]).
+fn ref_cast_ok(c: &str) -> bool {
+    use super::cast::{self, Cast};
+    c.eq_ignore_ascii_case("microsoft.graph.directoryObject")
+        || c.eq_ignore_ascii_case("graph.directoryObject")
+        || matches!(
+            cast::parse(c),
+            Some(Cast::User | Cast::Group | Cast::ServicePrincipal)
+        )
+}
 
 /// The object id in an `@odata.id` reference, if the URL is one Graph
 /// accepts: `https://{Graph host}/{v1.0|beta}/{directoryObjects|users|groups|servicePrincipals}/{id}`
@@ -240,7 +244,7 @@ pub fn parse_odata_ref(url: &str, own_hosts: &[String]) -> Option<String> {
     if !REF_SETS.iter().any(|s| s.eq_ignore_ascii_case(set)) {
         return None;
     }
-    if cast.is_some_and(|c| !REF_CASTS.iter().any(|x| x.eq_ignore_ascii_case(c))) {
+    if cast.is_some_and(|c| !ref_cast_ok(c)) {
         return None;
     }
     let id = percent_decode(key, false);

@@ -300,3 +300,81 @@ pub fn directory_objects(
         },
     )
 }
+
+/// Properties a cast to `microsoft.graph.servicePrincipal` may select (what
+/// the emulator knows of the seed's service principals).
+const SP_CAST_PROPS: &[&str] = &["id", "appId", "displayName"];
+
+/// One page of a set of directory objects after a type cast
+/// (`…/members/microsoft.graph.user`, or the alias `…/members/graph.user`):
+/// only the objects of that type, rendered as that type (its own properties
+/// in `$select`, no `@odata.type`), with an `@odata.context` naming the
+/// type's entity set — as Graph answers
+/// (api-reference/v1.0/api/group-list-members.md, Example 4:
+/// `$metadata#users(displayName,id)`). A cast to a type the emulator keeps
+/// none of (devices, contacts) is an empty page.
+pub fn directory_objects_cast(
+    ctx: &super::router::Ctx,
+    t: &Tenant,
+    req: &ApiRequest,
+    q: Query,
+    set: &std::collections::BTreeSet<String>,
+    cast: super::cast::Cast,
+) -> GraphResult<ApiResponse> {
+    use super::render;
+    use super::schema::{GROUP_PROPERTIES, USER_PROPERTIES};
+    use super::state::Kind;
+    let kind = cast.kind();
+    let props: &'static [&'static str] = match kind {
+        Some(Kind::User) => USER_PROPERTIES,
+        Some(Kind::Group) => GROUP_PROPERTIES,
+        _ => SP_CAST_PROPS,
+    };
+    let select = q.resolve_select(props, cast.name())?;
+    let only: std::collections::BTreeSet<String> = match kind {
+        Some(k) => set
+            .iter()
+            .filter(|id| t.kind_of(id) == Some(k))
+            .cloned()
+            .collect(),
+        None => Default::default(),
+    };
+    let p = Prepared {
+        q,
+        select: None,
+        filter: None,
+        order: Order::Id,
+    };
+    let context = ctx
+        .urls
+        .collection_context(cast.entity_set(), select.as_deref());
+    page(
+        ctx,
+        req,
+        &p,
+        context,
+        || only.len(),
+        |after| id_keys(&only, after),
+        |_| None,
+        |oid| match t.kind_of(oid)? {
+            Kind::User => Some(Value::Object(render::user(
+                t.users.get(oid)?,
+                select.as_deref(),
+            ))),
+            Kind::Group => Some(Value::Object(render::group(
+                &t.groups.get(oid)?.obj,
+                select.as_deref(),
+            ))),
+            Kind::ServicePrincipal => {
+                let mut v = render::directory_object(t, oid, None)?;
+                if let Value::Object(m) = &mut v {
+                    m.remove("@odata.type");
+                    if let Some(sel) = &select {
+                        m.retain(|k, _| sel.contains(&k.as_str()));
+                    }
+                }
+                Some(v)
+            }
+        },
+    )
+}

@@ -11,6 +11,7 @@
 pub mod admin_units;
 pub mod auth;
 pub mod batch;
+pub mod cast;
 pub mod delta;
 pub mod directory;
 pub mod directory_roles;
@@ -23,6 +24,8 @@ pub mod listing;
 pub mod member_functions;
 pub mod metrics;
 pub mod odata;
+pub mod owners;
+pub mod permissions;
 pub mod prop_types;
 pub mod rbac;
 pub mod relations;

@@ -5,6 +5,7 @@ use std::sync::Mutex;
 use std::time::Instant;
 
 use super::admin_units;
+use super::cast;
 use super::delta;
 use super::directory;
 use super::directory_roles;
@@ -13,6 +14,7 @@ use super::faults::FaultState;
 use super::groups;
 use super::http::{ApiRequest, ApiResponse, Urls};
 use super::odata::{self, Expr, Work};
+use super::owners;
 use super::rbac;
 use super::service_principals::{self, SpKey};
 use super::state::Tenant;
@@ -73,7 +75,7 @@ pub fn template(method: &str, segs: &[String]) -> String {
         ["users", "$count"] => "/users/$count".into(),
         ["users", d] if is_delta(d) => "/users/delta".into(),
         ["users", _] => "/users/{id}".into(),
-        ["users", _, rest @ ..] => format!("/users/{{id}}/{}", rest.join("/")),
+        ["users", _, rest @ ..] => format!("/users/{{id}}/{}", qualified(rest)),
         ["groups"] => "/groups".into(),
         ["groups", "$count"] => "/groups/$count".into(),
         ["groups", d] if is_delta(d) => "/groups/delta".into(),
@@ -81,9 +83,12 @@ pub fn template(method: &str, segs: &[String]) -> String {
         ["groups", _, "members", m, "$ref"] if *m != "$ref" => {
             "/groups/{id}/members/{memberId}/$ref".into()
         }
-        ["groups", _, rest @ ..] => format!("/groups/{{id}}/{}", rest.join("/")),
-        ["directory", "deletedItems", c] if c.starts_with("microsoft.graph.") => {
-            format!("/directory/deletedItems/{c}")
+        ["groups", _, "owners", o, "$ref"] if *o != "$ref" => {
+            "/groups/{id}/owners/{ownerId}/$ref".into()
+        }
+        ["groups", _, rest @ ..] => format!("/groups/{{id}}/{}", qualified(rest)),
+        ["directory", "deletedItems", c] if cast::parse(c).is_some() => {
+            format!("/directory/deletedItems/{}", qualified(&[c]))
         }
         ["directory", "deletedItems", _] => "/directory/deletedItems/{id}".into(),
         ["directory", "deletedItems", _, "restore"] => {
@@ -108,7 +113,16 @@ pub fn template(method: &str, segs: &[String]) -> String {
 }
 
 fn is_delta(s: &str) -> bool {
-    s == "delta" || s == "microsoft.graph.delta" || s == "microsoft.graph.delta()" || s == "delta()"
+    cast::is_function(s, "delta")
+}
+
+/// Path segments for a metrics template, type casts in their long form
+/// (`graph.user` and `microsoft.graph.user` count as one route).
+fn qualified(rest: &[&str]) -> String {
+    rest.iter()
+        .map(|s| cast::parse(s).map_or_else(|| (*s).to_string(), cast::Cast::qualified))
+        .collect::<Vec<_>>()
+        .join("/")
 }
 
 /// Run one Graph request against the tenant.
@@ -139,6 +153,12 @@ pub fn route(ctx: &Ctx, t: &mut Tenant, req: &ApiRequest) -> GraphResult<ApiResp
         ("DELETE", ["users", k, "manager", "$ref"]) => users::remove_manager(ctx, t, k),
         ("GET", ["users", k, "directReports"]) => users::related(ctx, t, req, k, true),
         ("GET", ["users", k, "memberOf"]) => users::related(ctx, t, req, k, false),
+        ("GET", ["users", k, rel @ ("directReports" | "memberOf"), c])
+            if cast::parse(c).is_some() =>
+        {
+            let c = cast::parse(c).unwrap_or(cast::Cast::User);
+            users::related_cast(ctx, t, req, k, *rel == "directReports", c)
+        }
         ("POST", ["users", k, "revokeSignInSessions"]) => users::revoke_sessions(ctx, t, k),
         (_, ["me", ..]) => Err(GraphError::bad_request(
             "/me request is only valid with delegated authentication flow.",
@@ -156,9 +176,20 @@ pub fn route(ctx: &Ctx, t: &mut Tenant, req: &ApiRequest) -> GraphResult<ApiResp
         ("POST", ["groups", g, "members", "$ref"]) => groups::add_member(ctx, t, req, g),
         ("POST", ["groups", _, "members"]) => Err(GraphError::method_not_allowed()),
         ("DELETE", ["groups", g, "members", mid, "$ref"]) => groups::remove_member(ctx, t, g, mid),
+        ("GET", ["groups", g, "members", c]) if cast::parse(c).is_some() => {
+            groups::members_cast(ctx, t, req, g, cast::parse(c).unwrap_or(cast::Cast::User))
+        }
+        ("GET", ["groups", g, "owners"]) => owners::list(ctx, t, req, g, false, None),
+        ("GET", ["groups", g, "owners", "$ref"]) => owners::list(ctx, t, req, g, true, None),
+        ("GET", ["groups", g, "owners", c]) if cast::parse(c).is_some() => {
+            owners::list(ctx, t, req, g, false, cast::parse(c))
+        }
+        ("POST", ["groups", g, "owners", "$ref"]) => owners::add(ctx, t, req, g),
+        ("POST", ["groups", _, "owners"]) => Err(GraphError::method_not_allowed()),
+        ("DELETE", ["groups", g, "owners", o, "$ref"]) => owners::remove(ctx, t, g, o),
         // deleted items
         ("GET", ["directory", "deletedItems"]) => Err(directory::list_uncast()),
-        ("GET", ["directory", "deletedItems", c]) if c.starts_with("microsoft.graph.") => {
+        ("GET", ["directory", "deletedItems", c]) if cast::parse(c).is_some() => {
             directory::list(ctx, t, req, c)
         }
         ("GET", ["directory", "deletedItems", id]) => directory::get(ctx, t, id),
@@ -172,6 +203,11 @@ pub fn route(ctx: &Ctx, t: &mut Tenant, req: &ApiRequest) -> GraphResult<ApiResp
         }
         ("GET", ["directory", "administrativeUnits", id, "members", "$ref"]) => {
             admin_units::members(ctx, t, req, id, true)
+        }
+        ("GET", ["directory", "administrativeUnits", id, "members", c])
+            if cast::parse(c).is_some() =>
+        {
+            admin_units::members_cast(ctx, t, req, id, cast::parse(c).unwrap_or(cast::Cast::User))
         }
         // roles
         ("GET", ["roleManagement", "directory", "roleDefinitions"]) => {
@@ -230,6 +266,9 @@ fn known(path: &[&str]) -> bool {
             | ["groups", _, "members"]
             | ["groups", _, "members", "$ref"]
             | ["groups", _, "members", _, "$ref"]
+            | ["groups", _, "owners"]
+            | ["groups", _, "owners", "$ref"]
+            | ["groups", _, "owners", _, "$ref"]
             | ["directory", "deletedItems", _]
             | ["directory", "deletedItems", _, "restore"]
             | ["directory", "administrativeUnits"]

@@ -182,6 +182,58 @@ pub struct AppRegistration {
     /// Federated identity credentials (issuer + subject + audience), e.g. GitHub Actions OIDC.
     #[serde(default)]
     pub federated_credentials: Vec<FederatedCredential>,
+    /// The Microsoft Graph application permissions granted to the app (and
+    /// admin-consented); its tokens carry them in `roles` and every request
+    /// is checked against them. Required: a list, or `all` (emulator only:
+    /// every permission the emulator knows).
+    #[serde(default)]
+    pub permissions: Option<Grants>,
+}
+
+/// An app registration's granted application permissions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Grants {
+    /// `permissions: all` — every permission the emulator's table names (emulator only).
+    All,
+    /// `permissions: [User.Read.All, …]`.
+    List(Vec<String>),
+}
+
+impl Grants {
+    /// A list of permission names.
+    pub fn list<S: AsRef<str>>(names: &[S]) -> Grants {
+        Grants::List(names.iter().map(|s| s.as_ref().to_string()).collect())
+    }
+}
+
+impl Serialize for Grants {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Grants::All => s.serialize_str("all"),
+            Grants::List(l) => l.serialize(s),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Grants {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        match Value::deserialize(d)? {
+            Value::String(s) if s == "all" => Ok(Grants::All),
+            Value::Array(a) => a
+                .into_iter()
+                .map(|v| match v {
+                    Value::String(p) if !p.trim().is_empty() => Ok(p),
+                    other => Err(serde::de::Error::custom(format!(
+                        "a permission name (e.g. User.Read.All) was expected, not {other}"
+                    ))),
+                })
+                .collect::<Result<Vec<_>, _>>()
+                .map(Grants::List),
+            other => Err(serde::de::Error::custom(format!(
+                "`permissions` must be a list of Microsoft Graph application permissions (e.g. [User.Read.All]) or `all`, not {other}"
+            ))),
+        }
+    }
 }
 
 /// A federated identity credential of an app registration.
@@ -226,6 +278,9 @@ pub struct SeedGroup {
     /// Direct members: user ids/UPNs or group ids.
     #[serde(default)]
     pub members: Vec<String>,
+    /// Owners: user ids/UPNs or service principal ids.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub owners: Vec<String>,
     /// Every other key is a Graph group property (`displayName`, `groupTypes`, `membershipRule`, …).
     #[serde(flatten)]
     pub properties: Map<String, Value>,
@@ -384,6 +439,7 @@ impl Seed {
                 client_secret_sha256: Vec::new(),
                 certificate_thumbprints: vec![SYNTHETIC_CERT_THUMBPRINT.to_string()],
                 federated_credentials: Vec::new(),
+                permissions: Some(Grants::list(&crate::live::permissions::recommended_grants())),
             }],
             ..Seed::default()
         };
@@ -462,6 +518,7 @@ impl Seed {
             seed.groups.push(SeedGroup {
                 id: Some(rng.guid()),
                 members: m,
+                owners: Vec::new(),
                 properties: p,
             });
         }

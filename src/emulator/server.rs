@@ -2,6 +2,7 @@
 //! route → metrics), Graph's response headers, the token endpoint, the
 //! `/_emulator` control endpoints, and the handles that start and stop it.
 
+use std::collections::BTreeSet;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -22,8 +23,9 @@ use super::http::{ApiRequest, ApiResponse, Body, ODATA_JSON, Urls};
 use super::limits::{self, MAX_BODY, MAX_TARGET};
 use super::metrics::Metrics;
 use super::odata::Work;
+use super::permissions;
 use super::router::{self, Ctx};
-use super::seed::Seed;
+use super::seed::{Grants, Seed};
 use super::state::Tenant;
 use super::util::{Rng, inner_error_date, now_secs, parse_query};
 
@@ -161,22 +163,41 @@ impl Shared {
         lock(&self.metrics)
     }
 
-    fn issue_token(&self, client_id: &str) -> String {
-        let (tenant_id, object_id) = {
+    /// A token for `client_id` with the app's granted permissions (`roles`),
+    /// or with exactly `roles` when given.
+    fn issue_token(&self, client_id: &str, roles: Option<BTreeSet<String>>) -> String {
+        self.issue_token_for(client_id, roles, None)
+    }
+
+    /// As [`Shared::issue_token`], with `oid` = `principal` when given.
+    fn issue_token_for(
+        &self,
+        client_id: &str,
+        roles: Option<BTreeSet<String>>,
+        principal: Option<&str>,
+    ) -> String {
+        let (tenant_id, object_id, granted) = {
             let t = lock(&self.tenant);
-            let sp = t
-                .apps
-                .iter()
-                .find(|a| a.app_id == client_id)
-                .and_then(|a| a.service_principal_id.clone());
-            (t.info.id.clone(), sp)
+            let app = t.apps.iter().find(|a| a.app_id == client_id);
+            let granted: BTreeSet<String> = match app.and_then(|a| a.permissions.as_ref()) {
+                Some(Grants::All) => permissions::all_permissions(),
+                Some(Grants::List(l)) => l.iter().cloned().collect(),
+                None => BTreeSet::new(),
+            };
+            (
+                t.info.id.clone(),
+                app.and_then(|a| a.service_principal_id.clone()),
+                granted,
+            )
         };
+        let object_id = principal.map(str::to_string).or(object_id);
         let mut rng = lock(&self.rng);
         lock(&self.tokens).issue(
             &mut rng,
             client_id,
             &tenant_id,
             object_id.as_deref(),
+            roles.unwrap_or(granted),
             Duration::from_secs(TOKEN_LIFETIME_SECS),
         )
     }
@@ -195,16 +216,18 @@ impl Shared {
         ApiResponse::error(e, rid, crid, &inner_error_date(now_secs()))
     }
 
-    /// Run one Graph request (not `$batch`): throttling/5xx faults, then the route.
-    /// Returns the route template and the response.
+    /// Run one Graph request (not `$batch`): throttling/5xx faults, the
+    /// permission check (`permissions.rs`), the route, then the
+    /// commit-then-fail fault. Returns the route template and the response.
     pub fn exec(
         &self,
         req: &ApiRequest,
-        scope: &str,
+        auth: &Auth,
         rid: &str,
         crid: &str,
         work: &Work,
     ) -> (String, ApiResponse) {
+        let scope = auth.scope.as_str();
         let route = router::template(&req.method, &req.segments());
         let has = |o: &str| {
             req.query
@@ -234,7 +257,26 @@ impl Shared {
         };
         // Out of budget (an earlier item of the batch spent it, or this one
         // did): what was computed is cut short, so it is not answered.
+        let segs = req.segments();
+        let seg_refs: Vec<&str> = segs.iter().map(String::as_str).collect();
+        let caller = permissions::Caller {
+            roles: &auth.roles,
+            principal: auth.principal.as_deref(),
+        };
+        let lookup = permissions::lookup(&req.method, &seg_refs);
         let result = admitted.and_then(|()| {
+            match &lookup {
+                permissions::Lookup::Found(ep) => {
+                    permissions::check(&t, &caller, req, ep, &seg_refs)?;
+                }
+                permissions::Lookup::WrongMethod => return Err(GraphError::method_not_allowed()),
+                // Fail closed: no write runs without a table entry.
+                permissions::Lookup::Unknown if !req.is_read() => {
+                    tracing::warn!(method = %req.method, path = %req.path, "no permission entry for this request: refused");
+                    return Err(GraphError::denied());
+                }
+                permissions::Lookup::Unknown => {}
+            }
             if work.exhausted() {
                 return Err(limits::too_much_work());
             }
@@ -242,9 +284,26 @@ impl Shared {
             if work.exhausted() {
                 return Err(limits::too_much_work());
             }
-            r
+            match (r, &lookup) {
+                // A read the router serves but the table does not know: refused.
+                (Ok(resp), permissions::Lookup::Unknown) if resp.status < 400 => {
+                    tracing::warn!(method = %req.method, path = %req.path, "no permission entry for this request: refused");
+                    Err(GraphError::denied())
+                }
+                (r, _) => r,
+            }
         });
         drop(t);
+        // Commit then fail: the write was applied, the answer says otherwise.
+        let result = match result {
+            Ok(resp) if !req.is_read() && resp.status < 400 => {
+                match lock(&self.faults).commit_then_fail() {
+                    Some(e) => Err(e),
+                    None => Ok(resp),
+                }
+            }
+            other => other,
+        };
         let mut resp = match result {
             Ok(r) => r,
             Err(e) => {
@@ -256,6 +315,17 @@ impl Shared {
             .push(("x-ms-resource-unit".into(), units.to_string()));
         (route, resp)
     }
+}
+
+/// Who a request comes from, as its bearer token says.
+#[derive(Debug, Clone, Default)]
+pub struct Auth {
+    /// The throttling scope (`Tenant_Application/ReadWrite/{tenant}/{app}`).
+    pub scope: String,
+    /// The token's `roles`: granted application permissions.
+    pub roles: BTreeSet<String>,
+    /// The token's `oid`: the calling service principal.
+    pub principal: Option<String>,
 }
 
 /// A cheap, cloneable handle on a running emulator: URLs, metrics, state, faults.
@@ -313,9 +383,29 @@ impl EmulatorHandle {
         lock(&self.shared.faults).reconfigure(cfg);
     }
 
-    /// Issue a bearer token for a registered app without going through the token endpoint.
+    /// Issue a bearer token for an app without going through the token
+    /// endpoint, carrying the app's granted permissions (none for a client
+    /// id the seed does not register: every Graph request is then refused).
     pub fn issue_token(&self, client_id: &str) -> String {
-        self.shared.issue_token(client_id)
+        self.shared.issue_token(client_id, None)
+    }
+
+    /// Issue a token whose `roles` are exactly `permissions`, as if the app
+    /// had been granted only these (tests of the permission model).
+    pub fn issue_token_with(&self, client_id: &str, permissions: &[&str]) -> String {
+        let roles = permissions.iter().map(|p| p.to_string()).collect();
+        self.shared.issue_token(client_id, Some(roles))
+    }
+
+    /// Issue a token whose caller (`oid`) is `principal` — e.g. a Global
+    /// Administrator's object id, for tests that act "in the portal" as an
+    /// admin — with every permission the emulator knows.
+    pub fn issue_token_as(&self, client_id: &str, principal: &str) -> String {
+        self.shared.issue_token_for(
+            client_id,
+            Some(permissions::all_permissions()),
+            Some(principal),
+        )
     }
 
     /// Client id and secret of the first app registration that has a secret
@@ -675,16 +765,20 @@ async fn handle(shared: Arc<Shared>, req: Request) -> Response {
         .filter(|s| !s.is_empty())
         .map(|s| super::util::percent_decode(s, false))
         .collect();
-    let scope;
+    let auth;
     {
         let tokens = lock(&shared.tokens);
         match tokens.check(header("authorization").as_deref()) {
             Ok(info) => {
-                scope = format!(
-                    "Tenant_Application/ReadWrite/{}/{}",
-                    lock(&shared.tenant).info.id,
-                    info.client_id
-                );
+                auth = Auth {
+                    scope: format!(
+                        "Tenant_Application/ReadWrite/{}/{}",
+                        lock(&shared.tenant).info.id,
+                        info.client_id
+                    ),
+                    roles: info.roles.clone(),
+                    principal: info.principal.clone(),
+                };
             }
             Err(e) => {
                 drop(tokens);
@@ -730,11 +824,11 @@ async fn handle(shared: Arc<Shared>, req: Request) -> Response {
     let work = Work::new(shared.max_work);
     let (route, resp) = if is_batch && method == "POST" {
         let r = super::odata::check_option_names(&api.query)
-            .and_then(|()| batch::run(&shared, &api, &scope, &rid, &crid, &work))
+            .and_then(|()| batch::run(&shared, &api, &auth, &rid, &crid, &work))
             .unwrap_or_else(|e| shared.error_response(&e, &rid, &crid));
         ("POST /$batch".to_string(), r)
     } else {
-        shared.exec(&api, &scope, &rid, &crid, &work)
+        shared.exec(&api, &auth, &rid, &crid, &work)
     };
     shared.metrics().record(&route, resp.status);
     to_http(resp, &rid, &crid)
@@ -759,7 +853,7 @@ fn token(
     let result = auth::authenticate(&lock(&shared.tenant), tenant, &form);
     match result {
         Ok(client_id) => {
-            let token = shared.issue_token(&client_id);
+            let token = shared.issue_token(&client_id, None);
             shared.metrics().tokens_issued += 1;
             let mut r = ApiResponse::json(
                 200,

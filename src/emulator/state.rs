@@ -223,6 +223,10 @@ pub struct Tenant {
     pub delta_gone: bool,
     /// Listed-only directory objects (seed `directoryObjects`) by id.
     pub others: BTreeMap<String, OtherObject>,
+    /// Group id → owner ids (users, service principals); see `owners.rs`.
+    pub owners: HashMap<String, BTreeSet<String>>,
+    /// Ownership change log, for `owners@delta`.
+    pub owner_log: Vec<MemberEvent>,
 }
 
 /// The few numeric properties of users and groups (every other scalar is a string or a boolean).
@@ -270,7 +274,17 @@ impl Tenant {
             delta_generation: fresh_generation(),
             delta_gone: false,
             others: BTreeMap::new(),
+            owners: HashMap::new(),
+            owner_log: Vec::new(),
         };
+        for a in &t.apps {
+            if a.permissions.is_none() {
+                return Err(EmulatorError::InvalidSeed(format!(
+                    "application {} has no `permissions`: list the Microsoft Graph application permissions it is granted (e.g. `permissions: [User.Read.All, GroupMember.Read.All]`, see docs/permissions.md), or write `permissions: all` to allow everything (emulator only)",
+                    a.app_id
+                )));
+            }
+        }
         super::seed_objects::load(&mut t, seed.role_definitions, seed.directory_objects)?;
         // Every app registration has a service principal in its home tenant.
         for i in 0..t.apps.len() {
@@ -340,6 +354,7 @@ impl Tenant {
             let SeedGroup {
                 id,
                 members,
+                owners,
                 properties,
             } = g;
             let id = match id {
@@ -359,7 +374,7 @@ impl Tenant {
                     "group {id} has no displayName"
                 )));
             }
-            memberships.push((id.clone(), members));
+            memberships.push((id.clone(), members, owners));
             t.insert_group(Group {
                 obj: Object {
                     id,
@@ -370,13 +385,24 @@ impl Tenant {
                 members: BTreeSet::new(),
             });
         }
-        for (gid, members) in memberships {
+        for (gid, members, owners) in memberships {
             for m in members {
                 let mid = t
                     .resolve_object(&m)
                     .or_else(|| t.others.contains_key(&m).then(|| m.clone()))
                     .ok_or_else(|| EmulatorError::InvalidSeed(format!("unknown member {m}")))?;
                 t.add_member_raw(&gid, &mid, false);
+            }
+            for o in owners {
+                let oid = t
+                    .resolve_principal(&o)
+                    .filter(|id| t.kind_of(id) != Some(Kind::Group))
+                    .ok_or_else(|| {
+                        EmulatorError::InvalidSeed(format!(
+                            "unknown owner {o} (a user id or UPN, or a service principal id)"
+                        ))
+                    })?;
+                t.add_owner_raw(&gid, &oid, false);
             }
         }
         for a in seed.role_assignments {
@@ -751,6 +777,15 @@ impl Tenant {
             }
         }
         self.assignments.retain(|_, a| a.principal_id != id);
+        let owned: Vec<String> = self
+            .owners
+            .iter()
+            .filter(|(_, o)| o.contains(id))
+            .map(|(g, _)| g.clone())
+            .collect();
+        for g in owned {
+            self.remove_owner_raw(&g, id);
+        }
         for u in self.admin_units.values_mut() {
             u.members.remove(id);
         }
@@ -778,6 +813,11 @@ impl Tenant {
                 .map(|g| SeedGroup {
                     id: Some(g.obj.id.clone()),
                     members: g.members.iter().cloned().collect(),
+                    owners: self
+                        .owners
+                        .get(&g.obj.id)
+                        .map(|o| o.iter().cloned().collect())
+                        .unwrap_or_default(),
                     properties: g.obj.props.clone(),
                 })
                 .collect(),
@@ -827,6 +867,29 @@ mod tests {
         let t2 = Tenant::from_seed(dumped.clone(), 1).unwrap();
         assert_eq!(t2.to_seed(), dumped);
         assert_eq!(t2.manager.len(), 49);
+    }
+
+    #[test]
+    fn an_application_must_say_what_it_is_granted() {
+        let app = "applications:\n  - appId: a1\n";
+        let e = Tenant::from_seed(Seed::parse(app).unwrap(), 0).unwrap_err();
+        let msg = e.to_string();
+        assert!(msg.contains("application a1 has no `permissions`"), "{msg}");
+        assert!(msg.contains("permissions: all"), "{msg}");
+        for ok in [
+            "    permissions: all\n",
+            "    permissions: [User.Read.All]\n",
+        ] {
+            let seed = Seed::parse(&format!("{app}{ok}")).unwrap();
+            assert!(Tenant::from_seed(seed, 0).is_ok(), "{ok}");
+        }
+        for bad in [
+            "    permissions: everything\n",
+            "    permissions: [1]\n",
+            "    permissions: [\"\"]\n",
+        ] {
+            assert!(Seed::parse(&format!("{app}{bad}")).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -25,6 +25,7 @@ fn group(id: &str, name: &str, members: &[(&str, ObjectKind)]) -> LiveGroup {
         group_types: vec![],
         membership_rule: None,
         on_premises_sync_enabled: false,
+        owners: Vec::new(),
         members: members
             .iter()
             .map(|(m, k)| Member {

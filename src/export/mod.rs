@@ -9,6 +9,7 @@
 //! are not exported untouched. Output is sorted and byte-stable.
 
 pub mod filter;
+mod owners;
 pub mod quote;
 pub mod seed;
 pub mod write;
@@ -597,6 +598,7 @@ fn group_entry(out: &mut String, g: &LiveGroup, live: &Live, notes: &mut Vec<Str
         );
         return;
     }
+    owners::owners_entry(out, g, live, notes);
     if g.is_dynamic() {
         match &g.membership_rule {
             Some(rule) => {

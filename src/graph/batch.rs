@@ -32,7 +32,17 @@ pub struct BatchRequest {
     pub headers: BTreeMap<String, String>,
     /// Retry a 404 like a 503 (replication delay right after a create).
     pub retry_not_found: bool,
+    /// Send it once: a write that must not be repeated blindly (a create).
+    /// A 500/502/503/504 answer, or none, then comes back as an error with
+    /// code [`OUTCOME_UNKNOWN`] instead of being sent again: Graph may have
+    /// committed it, and the caller checks before sending it again.
+    pub once: bool,
 }
+
+/// The error code of a write sent [`BatchRequest::once`] whose outcome is
+/// unknown: answered 500/502/503/504 (or not at all), so Graph may or may
+/// not have committed it.
+pub const OUTCOME_UNKNOWN: &str = "entraform_OutcomeUnknown";
 
 impl BatchRequest {
     /// A GET item.
@@ -43,6 +53,7 @@ impl BatchRequest {
             body: None,
             headers: BTreeMap::new(),
             retry_not_found: false,
+            once: false,
         }
     }
     /// An item with a JSON body.
@@ -55,11 +66,17 @@ impl BatchRequest {
             body: Some(body),
             headers,
             retry_not_found: false,
+            once: false,
         }
     }
     /// Retry 404 answers (replication delay after a create).
     pub fn retrying_not_found(mut self) -> Self {
         self.retry_not_found = true;
+        self
+    }
+    /// Send it at most once per call (see [`BatchRequest::once`]).
+    pub fn sent_once(mut self) -> Self {
+        self.once = true;
         self
     }
 }
@@ -155,6 +172,21 @@ pub(crate) fn classify(
             body,
         }));
     }
+    if req.once && matches!(status, 500 | 502 | 503 | 504) {
+        let rid = header_ci(&headers, "request-id").map(|s| s.to_string());
+        let mut e = ApiError::from_value(&req.method, &req.url, status, body.as_ref(), rid);
+        e.in_batch = true;
+        e.code = OUTCOME_UNKNOWN.into();
+        e.message = format!(
+            "Graph answered HTTP {status} ({}); the write may or may not have been applied",
+            if e.message.is_empty() {
+                "no message"
+            } else {
+                e.message.as_str()
+            }
+        );
+        return ItemFate::Done(Err(Box::new(e)));
+    }
     let replication = status == 404 && req.retry_not_found;
     if replication || RetryPolicy::is_retryable(Outcome::Status(status, None)) {
         return ItemFate::Retry(header_ci(&headers, "retry-after").and_then(parse_retry_after));
@@ -221,7 +253,10 @@ impl GraphClient {
                 let chunk = chunk.to_vec();
                 set.spawn(async move {
                     let body = envelope(&reqs, &chunk);
-                    let post = GraphRequest::with_body(Method::POST, "/$batch", body);
+                    let mut post = GraphRequest::with_body(Method::POST, "/$batch", body);
+                    // A POST carrying writes sent once is itself sent once:
+                    // after a 5xx its items may have run.
+                    post.once = chunk.iter().any(|&i| reqs[i].once);
                     let answer = async {
                         let resp = client.send_counted(&post, Some(chunk.len())).await?;
                         resp.json::<WireResponses>("POST", "/$batch")
@@ -281,10 +316,18 @@ impl GraphClient {
                         }
                     }
                 }
-                // An item Graph did not answer is sent again.
+                // An item Graph did not answer is sent again — unless it is
+                // sent once: then its outcome is unknown.
                 for (pos, ok) in answered.iter().enumerate() {
                     if !ok {
-                        retry.push(chunk[pos]);
+                        let idx = chunk[pos];
+                        if requests[idx].once {
+                            let mut e = unanswered(&requests[idx], None);
+                            e.code = OUTCOME_UNKNOWN.into();
+                            results[idx] = Some(Err(Box::new(e)));
+                        } else {
+                            retry.push(idx);
+                        }
                     }
                 }
             }

@@ -51,6 +51,9 @@ pub struct GraphRequest {
     /// Retry a 404 like a 503: for reads and writes of an object created a
     /// moment ago, which Graph's replication may not show yet.
     pub retry_not_found: bool,
+    /// Do not send it again after a 500/502/503/504: the write may have been
+    /// committed (429 is still retried: a throttled request did not run).
+    pub once: bool,
 }
 
 impl GraphRequest {
@@ -62,6 +65,7 @@ impl GraphRequest {
             body: None,
             headers: Vec::new(),
             retry_not_found: false,
+            once: false,
         }
     }
     /// A request with a JSON body.
@@ -72,6 +76,7 @@ impl GraphRequest {
             body: Some(body),
             headers: Vec::new(),
             retry_not_found: false,
+            once: false,
         }
     }
     /// Retry 404 answers (replication delay after a create).
@@ -299,6 +304,11 @@ impl GraphClient {
                         self.inner.counters.throttle();
                     }
                     let code = status.as_u16();
+                    if req.once && matches!(code, 500 | 502 | 503 | 504) {
+                        return Err(
+                            ApiError::from_body(&method, &shown, code, &body, request_id).into(),
+                        );
+                    }
                     // Replication delay: treat "not found yet" as "unavailable".
                     let as_seen = if code == 404 && req.retry_not_found {
                         503

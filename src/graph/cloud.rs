@@ -106,6 +106,21 @@ impl Cloud {
     pub fn graph_v1(&self) -> String {
         format!("{}/v1.0", self.graph())
     }
+
+    /// The audience Entra expects in a federated token (workload identity
+    /// federation) for this cloud, as Microsoft documents the federated
+    /// identity credential's `audiences`: `api://AzureADTokenExchange`
+    /// (global), `api://AzureADTokenExchangeUSGov` (US Government),
+    /// `api://AzureADTokenExchangeChina` (21Vianet). Source:
+    /// MicrosoftDocs/entra-docs, docs/workload-id/workload-identity-federation-config-app-trust-managed-identity.md.
+    /// A custom endpoint (the emulator) uses the global value.
+    pub fn federated_audience(&self) -> &'static str {
+        match self {
+            Cloud::UsGovL4 | Cloud::UsGovL5Dod => "api://AzureADTokenExchangeUSGov",
+            Cloud::China => "api://AzureADTokenExchangeChina",
+            Cloud::Global | Cloud::Custom { .. } => "api://AzureADTokenExchange",
+        }
+    }
 }
 
 impl fmt::Debug for Cloud {

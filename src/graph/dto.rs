@@ -121,6 +121,9 @@ pub struct GroupDto {
     /// Member changes in a delta page (all members in an initial round).
     #[serde(rename = "members@delta")]
     pub members_delta: Option<Vec<DirectoryObjectRef>>,
+    /// Owner changes in a delta page (all owners in an initial round), when `owners` is selected.
+    #[serde(rename = "owners@delta")]
+    pub owners_delta: Option<Vec<DirectoryObjectRef>>,
     /// Set when a delta entry reports a removed group.
     #[serde(rename = "@removed")]
     pub removed: Option<serde_json::Value>,

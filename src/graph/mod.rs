@@ -19,6 +19,7 @@ pub mod counters;
 pub mod dto;
 pub mod error;
 pub mod paging;
+pub mod permissions;
 pub mod retry;
 
 pub use auth::{AuthConfig, Credential};

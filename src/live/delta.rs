@@ -14,7 +14,8 @@
 //!   known yet) left out means unset;
 //! - `members@delta` entries add a member, or remove it with `@removed`; a
 //!   group item without them keeps its members (a large group's members
-//!   arrive over several items of the same group);
+//!   arrive over several items of the same group); `owners@delta` likewise
+//!   for owners;
 //! - `manager@delta` names the manager, or removes it with `@removed` (a user
 //!   has one manager: entries without `@removed` name it, removals alone mean
 //!   none); a user item without it keeps the manager it had;
@@ -77,6 +78,7 @@ pub(crate) fn group_from_dto(g: GroupDto) -> LiveGroup {
         membership_rule: g.membership_rule,
         on_premises_sync_enabled: g.on_premises_sync_enabled.unwrap_or(false),
         members: Vec::new(),
+        owners: Vec::new(),
     }
 }
 
@@ -273,10 +275,16 @@ pub fn fold_groups(groups: &mut HashMap<ObjectId, LiveGroup>, items: Vec<GroupDt
             continue;
         }
         let changes = item.members_delta.take().unwrap_or_default();
-        let mut members = groups.remove(&id).map(|g| g.members).unwrap_or_default();
+        let owner_changes = item.owners_delta.take().unwrap_or_default();
+        let (mut members, mut owners) = groups
+            .remove(&id)
+            .map(|g| (g.members, g.owners))
+            .unwrap_or_default();
         apply_member_changes(&mut members, changes);
+        apply_member_changes(&mut owners, owner_changes);
         let mut group = group_from_dto(item);
         group.members = members;
+        group.owners = owners;
         groups.insert(id, group);
     }
 }
@@ -302,6 +310,7 @@ pub fn fold_group_changes(
         };
         let id = ObjectId(dto.id.clone());
         let changes = dto.members_delta.take().unwrap_or_default();
+        let owner_changes = dto.owners_delta.take().unwrap_or_default();
         let mut group = match groups.remove(&id) {
             Some(old) => {
                 let mut n = old;
@@ -334,6 +343,7 @@ pub fn fold_group_changes(
             None => group_from_dto(dto),
         };
         apply_member_changes(&mut group.members, changes);
+        apply_member_changes(&mut group.owners, owner_changes);
         groups.insert(id, group);
     }
     Ok(())

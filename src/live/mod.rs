@@ -10,7 +10,8 @@ pub mod store;
 
 pub use progress::ReadProgress;
 pub use reader::{
-    Incremental, MembershipStrategy, ReadError, ReadOptions, read_live, read_live_blocking,
+    Incremental, MembershipStrategy, ReadError, ReadOptions, TokenClaims, first_requests,
+    read_live, read_live_blocking, token_claims,
 };
 pub use snapshot::{
     DeletedUser, Live, LiveGroup, LiveParts, LiveRoleAssignment, LiveRoleDefinition, LiveUser,

@@ -68,6 +68,30 @@ pub const PLAN_PERMISSIONS: &[&str] = &[
 /// Permissions `plan` uses when granted and does without otherwise (with a warning).
 pub const OPTIONAL_PLAN_PERMISSIONS: &[&str] = &["AdministrativeUnit.Read.All"];
 
+/// The application permissions docs/permissions.md recommends for `apply`
+/// on top of [`PLAN_PERMISSIONS`]: each covers several operation kinds (the
+/// least-privileged permission of each kind is in [`crate::plan::access`]).
+pub const APPLY_PERMISSIONS: &[&str] = &[
+    "User.ReadWrite.All",
+    "User.RevokeSessions.All",
+    "User.DeleteRestore.All",
+    "Group.ReadWrite.All",
+    "RoleManagement.ReadWrite.Directory",
+];
+
+/// Everything docs/permissions.md recommends granting an app that runs
+/// `plan` and `apply`: [`PLAN_PERMISSIONS`], [`OPTIONAL_PLAN_PERMISSIONS`]
+/// and [`APPLY_PERMISSIONS`]. The example seed's app, the synthetic seed's
+/// and the tests' are granted exactly this list.
+pub fn recommended_grants() -> Vec<&'static str> {
+    PLAN_PERMISSIONS
+        .iter()
+        .chain(OPTIONAL_PLAN_PERMISSIONS)
+        .chain(APPLY_PERMISSIONS)
+        .copied()
+        .collect()
+}
+
 impl ReadStep {
     /// The permission as shown in a 403 message.
     pub fn needed(&self) -> String {

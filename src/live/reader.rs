@@ -4,8 +4,8 @@
 //! | what | request | HTTP requests |
 //! |---|---|---|
 //! | users + manager | `GET /users?$select=…&$expand=manager&$top=999` | ⌈U/999⌉ |
-//! | groups + members | `GET /groups/delta?$select=…,members` | delta pages |
-//! | (or) | `GET /groups?$top=999` + `/groups/{id}/members` in `$batch` | ⌈G/999⌉ + ⌈G/20⌉ + … |
+//! | groups + members + owners | `GET /groups/delta?$select=…,members,owners` | delta pages |
+//! | (or) | `GET /groups?$top=999` + `/groups/{id}/members` and `/owners` in `$batch` | ⌈G/999⌉ + 2⌈G/20⌉ + … |
 //! | role definitions | `GET /roleManagement/directory/roleDefinitions` | 1 |
 //! | role assignments | `GET …/roleAssignments?$filter=directoryScopeId eq '/'` | pages |
 //! | deleted users | `GET /directory/deletedItems/microsoft.graph.user?$top=999` | ⌈D/999⌉ |
@@ -179,8 +179,22 @@ pub async fn read_live(client: &GraphClient, options: &ReadOptions) -> Result<Li
         .map_err(|e| ReadError::SignIn(Box::new(GraphError::from(e))))?;
     let tally = Tally::of(options);
     let people = async {
-        match &options.incremental {
-            Some(inc) => read_tracked(client, inc, tally).await,
+        let tracked = match &options.incremental {
+            Some(inc) => match read_tracked(client, inc, tally).await {
+                Err(e) if delta_select_refused(&e).is_some() => {
+                    let props = delta_select_refused(&e).unwrap_or_default();
+                    tracing::warn!(
+                        properties = %props,
+                        "Microsoft Graph refused these properties in the delta query's $select; reading users and groups in full this time (the next run tries delta again)"
+                    );
+                    None
+                }
+                other => Some(other),
+            },
+            None => None,
+        };
+        match tracked {
+            Some(result) => result,
             None => {
                 let groups = async {
                     match options.membership {
@@ -229,7 +243,12 @@ pub async fn read_live(client: &GraphClient, options: &ReadOptions) -> Result<Li
     ) = tokio::try_join!(people, defs, assignments, deleted, principal_id, units)?;
 
     let client_id = client.auth().client_id.clone();
+    let permissions = match client.access_token().await {
+        Ok(token) => token_roles(token.expose()),
+        Err(_) => None,
+    };
     let principal = Some(RunningPrincipal {
+        permissions,
         role_definition_ids: principal_id
             .as_ref()
             .map(|id| {
@@ -281,6 +300,30 @@ pub async fn read_live(client: &GraphClient, options: &ReadOptions) -> Result<Li
         restricted_unknown,
         stats,
     }))
+}
+
+/// The properties named when Graph refuses a delta query's `$select` (400
+/// "Invalid request for delta query … $select is not supported for the
+/// following properties: signInActivity", microsoftgraph/microsoft-graph-explorer-v4
+/// issue #3189; Microsoft publishes no list of them), or `None` for any other error.
+fn delta_select_refused(e: &ReadError) -> Option<String> {
+    let GraphError::Api(api) = e.graph_error() else {
+        return None;
+    };
+    if api.status != 400 {
+        return None;
+    }
+    let m = api.message.as_str();
+    let lower = m.to_ascii_lowercase();
+    if !lower.contains("delta") || !lower.contains("not supported") {
+        return None;
+    }
+    Some(
+        m.rsplit_once(':')
+            .map(|(_, props)| props.trim().trim_end_matches('.').to_string())
+            .filter(|p| !p.is_empty())
+            .unwrap_or_else(|| "(not named)".to_string()),
+    )
 }
 
 /// Users and groups with memberships, however they were read.
@@ -532,7 +575,7 @@ fn groups_delta_path() -> String {
         .copied()
         .filter(|p| *p != "id")
         .collect();
-    format!("/groups/delta?$select={},members", select.join(","))
+    format!("/groups/delta?$select={},members,owners", select.join(","))
 }
 
 /// The first page of a full `users/delta` round with the manager.
@@ -590,6 +633,18 @@ async fn read_groups_batch(
         match result {
             Ok(members) => g.members.extend(members.into_iter().map(delta::member)),
             // Deleted between the two listings: no members to compare.
+            Err(e) if e.status == 404 => {}
+            Err(e) => return Err(fail(permissions::GROUPS)(GraphError::Api(e))),
+        }
+    }
+    let urls = groups
+        .iter()
+        .map(|g| format!("/groups/{}/owners?$select=id&$top=999", g.id))
+        .collect();
+    let pages = member_pages(client, urls, permissions::GROUPS, "/groups/{id}/owners").await?;
+    for (g, result) in groups.iter_mut().zip(pages) {
+        match result {
+            Ok(owners) => g.owners.extend(owners.into_iter().map(delta::member)),
             Err(e) if e.status == 404 => {}
             Err(e) => return Err(fail(permissions::GROUPS)(GraphError::Api(e))),
         }
@@ -813,6 +868,88 @@ pub(crate) fn token_oid(token: &str) -> Option<String> {
     v.get("oid")?.as_str().map(|s| s.to_string())
 }
 
+/// The first request of every listing the reader makes, with the step it
+/// belongs to (its permission): what `entraform doctor` tries, one page each.
+pub fn first_requests() -> Vec<(ReadStep, String)> {
+    vec![
+        (
+            permissions::USERS,
+            format!("/users?$select={}&$expand=manager&$top=999", USER_SELECT.join(",")),
+        ),
+        (permissions::USERS, users_delta_path()),
+        (permissions::GROUPS, groups_delta_path()),
+        (
+            permissions::ROLE_DEFINITIONS,
+            "/roleManagement/directory/roleDefinitions?$select=id,displayName,templateId,isBuiltIn,isEnabled".into(),
+        ),
+        (
+            permissions::ROLE_ASSIGNMENTS,
+            "/roleManagement/directory/roleAssignments?$filter=directoryScopeId eq '/'".into(),
+        ),
+        (
+            permissions::DELETED_USERS,
+            "/directory/deletedItems/microsoft.graph.user?$select=id,userPrincipalName,displayName,deletedDateTime&$top=999".into(),
+        ),
+        (
+            permissions::ADMIN_UNITS,
+            "/directory/administrativeUnits?$select=id,displayName,isMemberManagementRestricted&$top=999".into(),
+        ),
+    ]
+}
+
+/// What entraform reads from its own access token (never verified: Graph
+/// does that): who it is and what it was granted.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TokenClaims {
+    /// `tid`: the tenant.
+    pub tenant_id: Option<String>,
+    /// `appid` / `azp`: the application (client) id.
+    pub app_id: Option<String>,
+    /// `oid`: the service principal.
+    pub object_id: Option<String>,
+    /// `roles`: the application permissions granted (`None`: not a JWT).
+    pub roles: Option<Vec<String>>,
+    /// `exp`: when it expires (Unix seconds).
+    pub expires: Option<i64>,
+}
+
+/// The claims of a JWT access token, or `None` when it is not one.
+pub fn token_claims(token: &str) -> Option<TokenClaims> {
+    let payload = token.split('.').nth(1)?;
+    let bytes = URL_SAFE_NO_PAD.decode(payload.trim_end_matches('=')).ok()?;
+    let v: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    let s = |k: &str| v.get(k).and_then(|x| x.as_str()).map(str::to_string);
+    Some(TokenClaims {
+        tenant_id: s("tid"),
+        app_id: s("appid").or_else(|| s("azp")),
+        object_id: s("oid"),
+        roles: token_roles(token),
+        expires: v.get("exp").and_then(serde_json::Value::as_i64),
+    })
+}
+
+/// The `roles` claim of a JWT access token (the application permissions
+/// granted), without verifying it: `Some(empty)` when the token is a JWT
+/// without the claim (Entra leaves it out for an app granted nothing),
+/// `None` when it is not a JWT at all.
+pub(crate) fn token_roles(token: &str) -> Option<Vec<String>> {
+    let payload = token.split('.').nth(1)?;
+    let bytes = URL_SAFE_NO_PAD.decode(payload.trim_end_matches('=')).ok()?;
+    let v: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    let obj = v.as_object()?;
+    let mut roles: Vec<String> = match obj.get("roles") {
+        Some(serde_json::Value::Array(a)) => a
+            .iter()
+            .filter_map(|r| r.as_str().map(str::to_string))
+            .collect(),
+        _ => Vec::new(),
+    };
+    roles.sort();
+    roles.dedup();
+    Some(roles)
+}
+
 /// The running service principal's object id: from the token's `oid` claim
 /// (no request), else `GET /servicePrincipals(appId='…')`. Not knowing it is
 /// not fatal: the safety gates then treat the principal as unknown.
@@ -851,6 +988,22 @@ mod tests {
             Some("sp-1")
         );
         assert_eq!(token_oid("emu.opaque"), None);
+    }
+
+    #[test]
+    fn roles_from_token() {
+        let payload =
+            URL_SAFE_NO_PAD.encode(br#"{"oid":"sp-1","roles":["User.Read.All","Group.Create"]}"#);
+        assert_eq!(
+            token_roles(&format!("h.{payload}.s")),
+            Some(vec![
+                "Group.Create".to_string(),
+                "User.Read.All".to_string()
+            ])
+        );
+        let none = URL_SAFE_NO_PAD.encode(br#"{"oid":"sp-1"}"#);
+        assert_eq!(token_roles(&format!("h.{none}.s")), Some(Vec::new()));
+        assert_eq!(token_roles("opaque-token"), None);
     }
 
     #[test]

@@ -200,6 +200,9 @@ pub struct LiveGroup {
     pub on_premises_sync_enabled: bool,
     /// Direct members, sorted by id.
     pub members: Vec<Member>,
+    /// Owners (users, service principals), sorted by id.
+    #[serde(default)]
+    pub owners: Vec<Member>,
 }
 
 impl LiveGroup {
@@ -220,6 +223,10 @@ impl LiveGroup {
     /// Whether `id` is a direct member.
     pub fn has_member(&self, id: &ObjectId) -> bool {
         self.members.binary_search_by(|m| m.id.cmp(id)).is_ok()
+    }
+    /// Whether `id` is an owner.
+    pub fn has_owner(&self, id: &ObjectId) -> bool {
+        self.owners.iter().any(|m| &m.id == id)
     }
 }
 
@@ -321,6 +328,13 @@ pub struct RunningPrincipal {
     pub id: Option<ObjectId>,
     /// Role definition ids assigned to it at tenant scope.
     pub role_definition_ids: Vec<String>,
+    /// The Microsoft Graph application permissions it was granted: the
+    /// access token's `roles` claim (empty when the claim is absent, as in
+    /// Entra's tokens for an app granted nothing). `None` when the token is
+    /// not a JWT entraform can read (an opaque `ENTRAFORM_GRAPH_TOKEN`):
+    /// the plan then cannot say which steps Graph would refuse.
+    #[serde(default)]
+    pub permissions: Option<Vec<String>>,
 }
 
 /// Request counts and timing of one read.
@@ -406,6 +420,8 @@ impl Live {
         for g in &mut parts.groups {
             g.members.sort();
             g.members.dedup();
+            g.owners.sort();
+            g.owners.dedup();
         }
         parts
             .role_definitions
@@ -628,6 +644,7 @@ mod tests {
             group_types: vec![],
             membership_rule: None,
             on_premises_sync_enabled: false,
+            owners: Vec::new(),
             members: members
                 .iter()
                 .rev()

@@ -27,7 +27,7 @@ pub const SNAPSHOT_FILE: &str = "live-snapshot.json";
 pub const LINKS_FILE: &str = "live-snapshot.links.json";
 
 /// Bumped when the file's meaning changes; another version means a full read.
-const FORMAT: u32 = 1;
+const FORMAT: u32 = 2;
 
 /// Which tenant, through which Graph and as which app, a snapshot was read
 /// from: a snapshot is only continued by the same.

@@ -6,7 +6,8 @@
 //! chains); roles are removed before a user is disabled or deleted; a user
 //! leaves groups before he is deleted; sessions are revoked after the account
 //! is disabled (Microsoft's order: block sign-in, then revoke, so no new token
-//! can be issued in between).
+//! can be issued in between); a group's new owners exist before it is created
+//! with them, and are added before any owner is removed.
 
 use std::collections::HashMap;
 
@@ -14,7 +15,7 @@ use petgraph::algo::toposort;
 use petgraph::graph::{DiGraph, NodeIndex};
 
 use super::Step;
-use super::op::{Op, PlanError};
+use super::op::{Op, OwnerRef, PlanError};
 
 /// Order the operations into steps with waves and dependencies (deterministic for the same input).
 pub fn order(mut ops: Vec<Op>) -> Result<Vec<Step>, PlanError> {
@@ -29,8 +30,17 @@ pub fn order(mut ops: Vec<Op>) -> Result<Vec<Step>, PlanError> {
     let mut sets_manager: HashMap<String, usize> = HashMap::new();
     let mut disables: HashMap<String, usize> = HashMap::new();
     let mut deletes: HashMap<String, usize> = HashMap::new();
+    // Owner additions by group: removals wait for them, so that a group
+    // never drops to no owner (Graph refuses removing the last one).
+    let mut adds_owner: HashMap<String, Vec<usize>> = HashMap::new();
     for (i, op) in ops.iter().enumerate() {
         match op {
+            Op::AddOwner { group, .. } => {
+                adds_owner
+                    .entry(group.name.to_lowercase())
+                    .or_default()
+                    .push(i);
+            }
             Op::CreateUser { upn, .. } => {
                 creates_user.insert(upn.key(), i);
             }
@@ -86,6 +96,32 @@ pub fn order(mut ops: Vec<Op>) -> Result<Vec<Step>, PlanError> {
                     edges.push((c, i));
                 }
             }
+            Op::AddOwner { group, owner } => {
+                if let Some(u) = owner.user() {
+                    after_user(u.upn.key(), &mut edges);
+                }
+                if let Some(&c) = creates_group.get(&group.name.to_lowercase()) {
+                    edges.push((c, i));
+                }
+            }
+            Op::RemoveOwner { group, owner } => {
+                for &a in adds_owner
+                    .get(&group.name.to_lowercase())
+                    .into_iter()
+                    .flatten()
+                {
+                    edges.push((a, i));
+                }
+                if let Some(&d) = owner.upn.as_ref().and_then(|u| deletes.get(&u.key())) {
+                    edges.push((i, d));
+                }
+            }
+            // Owners bound in the create call must exist first.
+            Op::CreateGroup { owners, .. } => {
+                for u in owners.iter().filter_map(OwnerRef::user) {
+                    after_user(u.upn.key(), &mut edges);
+                }
+            }
             Op::AssignRole { principal, .. } => after_user(principal.upn.key(), &mut edges),
             Op::RemoveRole { principal, .. } => {
                 if let Some(u) = &principal.upn {
@@ -102,7 +138,7 @@ pub fn order(mut ops: Vec<Op>) -> Result<Vec<Step>, PlanError> {
                     edges.push((i, d));
                 }
             }
-            Op::CreateUser { .. } | Op::RestoreUser { .. } | Op::CreateGroup { .. } => {}
+            Op::CreateUser { .. } | Op::RestoreUser { .. } => {}
         }
         if let Op::RevokeSessions { user } = op
             && let Some(&d) = disables.get(&user.upn.key())

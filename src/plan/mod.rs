@@ -5,6 +5,7 @@
 //! (`gates`) and returns a [`Plan`] value that renderers turn into text,
 //! Markdown, JSON or DOT. Nothing here does I/O.
 
+pub mod access;
 pub mod gates;
 pub mod graph;
 pub mod op;
@@ -15,7 +16,9 @@ pub mod simulate;
 use serde::{Deserialize, Serialize};
 
 pub use gates::{GateKind, GateOverrides, GateResult};
-pub use op::{Action, AttrChange, GroupRef, Notice, Op, PlanError, PrincipalRef, RoleRef, UserRef};
+pub use op::{
+    Action, AttrChange, GroupRef, Notice, Op, OwnerRef, PlanError, PrincipalRef, RoleRef, UserRef,
+};
 
 use crate::desired::DesiredState;
 use crate::live::Live;
@@ -158,6 +161,8 @@ pub fn build(desired: &DesiredState, live: &Live, overrides: &GateOverrides) -> 
     };
     let summary = Summary::of(&steps);
     let gates = gates::evaluate(desired, live, &steps, diff.owned_users, overrides);
+    // Steps Graph would refuse to the running principal (permissions, roles).
+    errors.extend(access::check(&steps, live));
     Plan {
         steps,
         notices: diff.notices,

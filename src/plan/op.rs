@@ -45,6 +45,55 @@ pub struct PrincipalRef {
     pub upn: Option<Upn>,
 }
 
+/// An owner of a group: a user (maybe created by this plan), or a service
+/// principal (entraform's own, or another one by object id).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum OwnerRef {
+    /// A user.
+    User {
+        /// The UPN.
+        upn: Upn,
+        /// Object id; `None` for a user this plan creates.
+        id: Option<ObjectId>,
+    },
+    /// A service principal.
+    ServicePrincipal {
+        /// Its object id.
+        id: ObjectId,
+    },
+}
+
+impl OwnerRef {
+    /// The user, for a user owner.
+    pub fn user(&self) -> Option<UserRef> {
+        match self {
+            OwnerRef::User { upn, id } => Some(UserRef {
+                upn: upn.clone(),
+                id: id.clone(),
+            }),
+            OwnerRef::ServicePrincipal { .. } => None,
+        }
+    }
+
+    /// The object id, when it exists already.
+    pub fn id(&self) -> Option<&ObjectId> {
+        match self {
+            OwnerRef::User { id, .. } => id.as_ref(),
+            OwnerRef::ServicePrincipal { id } => Some(id),
+        }
+    }
+}
+
+impl std::fmt::Display for OwnerRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            OwnerRef::User { upn, .. } => write!(f, "{upn}"),
+            OwnerRef::ServicePrincipal { id } => write!(f, "service principal {id}"),
+        }
+    }
+}
+
 /// One attribute change: `None` means unset/cleared.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct AttrChange {
@@ -129,6 +178,11 @@ pub enum Op {
         description: Option<String>,
         /// Security or Microsoft 365.
         kind: GroupKind,
+        /// Owners bound at creation (`owners@odata.bind`), so the group is
+        /// never ownerless; at most 20 (Graph's limit), the rest follow as
+        /// [`Op::AddOwner`].
+        #[serde(default)]
+        owners: Vec<OwnerRef>,
     },
     /// PATCH a group's description.
     UpdateGroup {
@@ -152,6 +206,20 @@ pub enum Op {
         group: GroupRef,
         /// The member.
         member: PrincipalRef,
+    },
+    /// POST owners/$ref.
+    AddOwner {
+        /// The group.
+        group: GroupRef,
+        /// The new owner.
+        owner: OwnerRef,
+    },
+    /// DELETE owners/{id}/$ref.
+    RemoveOwner {
+        /// The group.
+        group: GroupRef,
+        /// The owner.
+        owner: PrincipalRef,
     },
     /// POST roleAssignments at tenant scope.
     AssignRole {
@@ -202,6 +270,8 @@ impl Op {
             Op::UpdateGroup { .. } => "update_group",
             Op::AddMember { .. } => "add_member",
             Op::RemoveMember { .. } => "remove_member",
+            Op::AddOwner { .. } => "add_owner",
+            Op::RemoveOwner { .. } => "remove_owner",
             Op::AssignRole { .. } => "assign_role",
             Op::RemoveRole { .. } => "remove_role",
         }
@@ -225,6 +295,8 @@ impl Op {
             | Op::UpdateGroup { .. }
             | Op::AddMember { .. }
             | Op::RemoveMember { .. }
+            | Op::AddOwner { .. }
+            | Op::RemoveOwner { .. }
             | Op::AssignRole { .. }
             | Op::RemoveRole { .. } => Action::Update,
         }
@@ -246,7 +318,12 @@ impl Op {
             Op::AssignRole { principal, .. } => Some(&principal.upn),
             Op::RemoveMember { member, .. } => member.upn.as_ref(),
             Op::RemoveRole { principal, .. } => principal.upn.as_ref(),
-            Op::CreateGroup { .. } | Op::UpdateGroup { .. } => None,
+            Op::AddOwner {
+                owner: OwnerRef::User { upn, .. },
+                ..
+            } => Some(upn),
+            Op::RemoveOwner { owner, .. } => owner.upn.as_ref(),
+            Op::CreateGroup { .. } | Op::UpdateGroup { .. } | Op::AddOwner { .. } => None,
         }
     }
 
@@ -255,7 +332,10 @@ impl Op {
         match self {
             Op::CreateGroup { name, .. } => format!("group:{name}"),
             Op::UpdateGroup { group, .. } => format!("group:{}", group.name),
-            Op::AddMember { group, .. } | Op::RemoveMember { group, .. } => {
+            Op::AddMember { group, .. }
+            | Op::RemoveMember { group, .. }
+            | Op::AddOwner { group, .. }
+            | Op::RemoveOwner { group, .. } => {
                 format!("group:{}", group.name)
             }
             Op::AssignRole { role, .. } | Op::RemoveRole { role, .. } => {

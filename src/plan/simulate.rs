@@ -133,7 +133,23 @@ pub fn apply(live: &Live, steps: &[Step]) -> Live {
                 mail_nickname,
                 description,
                 kind,
+                owners,
             } => p.groups.push(LiveGroup {
+                owners: owners
+                    .iter()
+                    .filter_map(|o| match o {
+                        crate::plan::OwnerRef::User { upn, .. } => {
+                            user_id(&p, upn).map(|id| Member {
+                                id,
+                                kind: ObjectKind::User,
+                            })
+                        }
+                        crate::plan::OwnerRef::ServicePrincipal { id } => Some(Member {
+                            id: id.clone(),
+                            kind: ObjectKind::ServicePrincipal,
+                        }),
+                    })
+                    .collect(),
                 id: ObjectId(format!("new-group-{}", name.to_lowercase())),
                 display_name: name.clone(),
                 mail_nickname: Some(mail_nickname.clone()),
@@ -172,6 +188,28 @@ pub fn apply(live: &Live, steps: &[Step]) -> Live {
             Op::RemoveMember { group, member } => {
                 if let Some(i) = group_idx(&p, &group.name, &group.id) {
                     p.groups[i].members.retain(|m| m.id != member.id);
+                }
+            }
+            Op::AddOwner { group, owner } => {
+                let added = match owner {
+                    crate::plan::OwnerRef::User { upn, .. } => user_id(&p, upn).map(|id| Member {
+                        id,
+                        kind: ObjectKind::User,
+                    }),
+                    crate::plan::OwnerRef::ServicePrincipal { id } => Some(Member {
+                        id: id.clone(),
+                        kind: ObjectKind::ServicePrincipal,
+                    }),
+                };
+                if let (Some(i), Some(m)) = (group_idx(&p, &group.name, &group.id), added)
+                    && !p.groups[i].owners.iter().any(|o| o.id == m.id)
+                {
+                    p.groups[i].owners.push(m);
+                }
+            }
+            Op::RemoveOwner { group, owner } => {
+                if let Some(i) = group_idx(&p, &group.name, &group.id) {
+                    p.groups[i].owners.retain(|o| o.id != owner.id);
                 }
             }
             Op::AssignRole { role, principal } => {

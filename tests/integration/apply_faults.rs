@@ -27,8 +27,10 @@ impl Observer for Quiet {
 const APP: &str = "11111111-1111-4111-8111-111111111111";
 
 fn seed(existing: usize, groups: usize) -> Seed {
-    let mut y =
-        format!("tenant:\n  domains: [contoso.com]\napplications:\n  - appId: {APP}\nusers:\n");
+    let mut y = format!(
+        "tenant:\n  domains: [contoso.com]\napplications:\n  - appId: {APP}\n    permissions: [{}]\nusers:\n",
+        entraform::live::permissions::recommended_grants().join(", ")
+    );
     for i in 0..existing {
         let _ = write!(
             y,

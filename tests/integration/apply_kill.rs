@@ -47,8 +47,10 @@ fn setup(
     new: usize,
     groups: usize,
 ) -> (BackgroundEmulator, crate::scratch::Scratch) {
-    let mut y =
-        format!("tenant:\n  domains: [contoso.com]\napplications:\n  - appId: {APP}\nusers:\n");
+    let mut y = format!(
+        "tenant:\n  domains: [contoso.com]\napplications:\n  - appId: {APP}\n    permissions: [{}]\nusers:\n",
+        entraform::live::permissions::recommended_grants().join(", ")
+    );
     for i in 0..existing {
         let _ = write!(
             y,

@@ -21,8 +21,10 @@ const NEW: usize = 12;
 /// A tenant with 5 users and a group; a repo adding `NEW` users (generated
 /// passwords) and putting everyone in the group.
 fn setup(name: &str) -> (BackgroundEmulator, crate::scratch::Scratch) {
-    let mut y =
-        format!("tenant:\n  domains: [contoso.com]\napplications:\n  - appId: {APP}\nusers:\n");
+    let mut y = format!(
+        "tenant:\n  domains: [contoso.com]\napplications:\n  - appId: {APP}\n    permissions: [{}]\nusers:\n",
+        entraform::live::permissions::recommended_grants().join(", ")
+    );
     for i in 0..5 {
         let _ = write!(
             y,

@@ -22,8 +22,10 @@ const HELPDESK_ADMIN: &str = "729827e3-9c14-49f7-bb1b-9608f156bbb8";
 /// u0 (Global Administrator), u1, u2 (manager u0), u3 (Helpdesk Administrator);
 /// group `team` with u0 and u3.
 fn seed() -> Seed {
-    let mut y =
-        format!("tenant:\n  domains: [contoso.com]\napplications:\n  - appId: {APP}\nusers:\n");
+    let mut y = format!(
+        "tenant:\n  domains: [contoso.com]\napplications:\n  - appId: {APP}\n    permissions: [{}]\nusers:\n",
+        entraform::live::permissions::recommended_grants().join(", ")
+    );
     for i in 0..4 {
         let _ = write!(
             y,

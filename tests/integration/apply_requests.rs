@@ -393,6 +393,7 @@ fn create_user_forces_a_password_change_and_clears_use_graphs_empty_values() {
         mail_nickname: "m365".into(),
         description: None,
         kind: GroupKind::Microsoft365,
+        owners: Vec::new(),
     };
     let body = for_op(&op, &Known, "https://graph.microsoft.com", None)
         .unwrap()

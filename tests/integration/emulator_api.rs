@@ -561,7 +561,7 @@ async fn restore_conflicts_when_upn_reused() {
 
 #[tokio::test]
 async fn manager_endpoints() {
-    let env = start().await;
+    let mut env = start().await;
     let r = env.get(&format!("/users/{ALEX}/manager")).await;
     assert_eq!(r.status, 200);
     assert_eq!(r.body["id"], ADELE);
@@ -609,6 +609,10 @@ async fn manager_endpoints() {
         .send("PUT", &format!("/users/{ALEX}/manager/$ref"), json!({"@odata.id": "https://graph.microsoft.com/v1.0/users/00000000-0000-0000-0000-000000000000"}))
         .await;
     assert_graph_error(&r, 404, "Request_ResourceNotFound");
+    // user-list-memberof: Directory.Read.All (GroupMember.Read.All is not listed).
+    let refused = env.get(&format!("/users/{BIANCA}/memberOf")).await;
+    assert_graph_error(&refused, 403, "Authorization_RequestDenied");
+    env.grant(&["Directory.Read.All"]);
     let m = env.get(&format!("/users/{BIANCA}/memberOf")).await;
     assert_eq!(m.body["value"].as_array().unwrap().len(), 2);
     assert_eq!(m.body["value"][0]["@odata.type"], "#microsoft.graph.group");
@@ -1342,8 +1346,17 @@ async fn directory_roles_list_only_activated_roles() {
         r.body["@odata.context"],
         format!("{}/$metadata#directoryObjects", env.emu.graph_url())
     );
-    assert_eq!(ids(&r.body), vec![ADELE]);
+    // Adele, and entraform's own service principal (the small seed makes it a
+    // Global Administrator so it may act on Adele).
+    assert_eq!(
+        ids(&r.body),
+        vec![ADELE, "f8ca5a85-489a-49a0-b555-0a6d81e56f0d"]
+    );
     assert_eq!(r.body["value"][0]["@odata.type"], "#microsoft.graph.user");
+    assert_eq!(
+        r.body["value"][1]["@odata.type"],
+        "#microsoft.graph.servicePrincipal"
+    );
     let r = env
         .get(&format!(
             "/directoryRoles(roleTemplateId='{GA_TEMPLATE}')/members/$ref"

@@ -43,6 +43,7 @@ async fn serves_a_yaml_seed_and_prints_its_url() {
 applications:
   - appId: app-1
     clientSecrets: [pw-123]
+    permissions: [User.Read.All, GroupMember.Read.All, RoleManagement.Read.Directory, AdministrativeUnit.Read.All, User.ReadWrite.All, User.RevokeSessions.All, User.DeleteRestore.All, Group.ReadWrite.All, RoleManagement.ReadWrite.Directory]
 users:
   - userPrincipalName: adele@contoso.com
     displayName: Adele

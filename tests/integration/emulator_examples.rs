@@ -99,7 +99,8 @@ fn replay_seed() -> Seed {
         "id": DOC_ASSIGNMENT, "principalId": MEGAN, "roleDefinitionId": "Helpdesk Administrator"
     }));
     v["applications"].as_array_mut().unwrap().push(json!({
-        "appId": DOC_SECRET_APP, "displayName": "docs-app", "clientSecrets": ["qWgdYAmab0YSkuL1qKv5bPX"]
+        "appId": DOC_SECRET_APP, "displayName": "docs-app", "clientSecrets": ["qWgdYAmab0YSkuL1qKv5bPX"],
+        "permissions": entraform::live::permissions::recommended_grants()
     }));
     serde_json::from_value(v).unwrap()
 }

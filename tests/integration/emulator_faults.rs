@@ -265,7 +265,7 @@ async fn replication_delay_ends() {
 
 #[tokio::test]
 async fn tokens_look_like_app_only_jwts() {
-    let env = start().await;
+    let mut env = start().await;
     let parts: Vec<&str> = env.token.split('.').collect();
     assert_eq!(parts.len(), 3);
     let claims: Value =
@@ -274,11 +274,19 @@ async fn tokens_look_like_app_only_jwts() {
     assert_eq!(claims["appid"], CLIENT_ID);
     assert_eq!(claims["oid"], "f8ca5a85-489a-49a0-b555-0a6d81e56f0d");
     assert!(claims["exp"].as_i64().unwrap() > 0);
-    let r = env
-        .get(&format!(
-            "/servicePrincipals(appId='{CLIENT_ID}')?$select=id,appId,displayName"
-        ))
-        .await;
+    assert_eq!(
+        claims["roles"],
+        serde_json::json!(
+            entraform::live::permissions::recommended_grants()
+                .into_iter()
+                .collect::<std::collections::BTreeSet<_>>()
+        )
+    );
+    // serviceprincipal-get: Application.Read.All (not among the documented grants).
+    let path = format!("/servicePrincipals(appId='{CLIENT_ID}')?$select=id,appId,displayName");
+    assert_graph_error(&env.get(&path).await, 403, "Authorization_RequestDenied");
+    env.grant(&["Application.Read.All"]);
+    let r = env.get(&path).await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.body["id"], "f8ca5a85-489a-49a0-b555-0a6d81e56f0d");
     assert_eq!(r.body["displayName"], "entraform-ci");

@@ -419,15 +419,25 @@ async fn wrong_json_types_get_graphs_reader_errors() {
         );
     }
     assert_eq!(env.emu.state(), before, "no write was applied");
-    // Right types pass (a DateTimeOffset with time and zone).
+    // Right types pass.
     let r = env
         .send(
             "PATCH",
             &format!("/users/{ADELE}"),
-            json!({"employeeHireDate": "2021-03-01T00:00:00Z", "businessPhones": [], "jobTitle": null}),
+            json!({"businessPhones": [], "jobTitle": null}),
         )
         .await;
     assert_eq!(r.status, 204, "{}", r.body);
+    // A well-typed employeeHireDate (a DateTimeOffset with time and zone) is
+    // read, then refused: no app-only token may update it (user-update, Note).
+    let r = env
+        .send(
+            "PATCH",
+            &format!("/users/{ADELE}"),
+            json!({"employeeHireDate": "2021-03-01T00:00:00Z"}),
+        )
+        .await;
+    assert_graph_error(&r, 403, "Authorization_RequestDenied");
 }
 
 #[tokio::test]

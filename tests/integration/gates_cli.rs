@@ -24,6 +24,7 @@ applications:
   - appId: 11111111-1111-4111-8111-111111111111
     displayName: entraform (signed in as ops)
     servicePrincipalId: 0b5e0000-0000-4000-8000-0000000000f0
+    permissions: [User.Read.All, GroupMember.Read.All, RoleManagement.Read.Directory, AdministrativeUnit.Read.All, User.ReadWrite.All, User.RevokeSessions.All, User.DeleteRestore.All, Group.ReadWrite.All, RoleManagement.ReadWrite.Directory]
 users:
   - id: 0b5e0000-0000-4000-8000-0000000000a1
     userPrincipalName: ann@contoso.com
@@ -303,7 +304,11 @@ fn an_unknown_running_principal_fails_closed() {
         "tenant:\n  domain: contoso.com\nusers:\n  - upn: ann\n  - upn: bob\nroles:\n  - role: Global Administrator\n    principals: [ann]\n",
     );
     let stranger = "22222222-2222-4222-8222-222222222222";
-    let token = w.t.emu.issue_token(stranger);
+    // Granted the documented permissions, but unknown to the tenant: no `oid`.
+    let token = w.t.emu.issue_token_with(
+        stranger,
+        &entraform::live::permissions::recommended_grants(),
+    );
     let env = [
         ("ENTRAFORM_GRAPH_TOKEN", token.as_str()),
         ("AZURE_CLIENT_ID", stranger),
@@ -437,7 +442,9 @@ fn an_apply_flag_the_plan_was_not_made_with_does_not_pass_a_gate_tripped_since()
     let plan_file = w.dir.join("plan.json");
     let o = run(&w.t, &["plan", s(&w.repo), "--out", s(&plan_file)], &[]);
     assert_eq!(o.status.code(), Some(0), "{}", out(&o));
-    cli_support::portal(
+    // ann holds Global Administrator: only another Global (or Privileged
+    // Authentication) Administrator may disable her.
+    cli_support::portal_admin(
         &w.t,
         "PATCH",
         "/users/ann@contoso.com",

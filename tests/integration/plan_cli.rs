@@ -87,7 +87,7 @@ fn detailed_exitcode_is_2_with_changes_and_0_without() {
     let seed = seed_dir.join("seed.yaml");
     std::fs::write(
         &seed,
-        "tenant:\n  domains: [contoso.com]\napplications:\n  - appId: 11111111-1111-4111-8111-111111111111\n    servicePrincipalId: 22222222-2222-4222-8222-222222222222\n    clientSecrets: [s3cret-value]\nusers:\n  - id: 33333333-3333-4333-8333-333333333333\n    userPrincipalName: ann@contoso.com\n    displayName: Ann\n    mailNickname: ann\n    accountEnabled: true\nroleAssignments:\n  - principalId: 33333333-3333-4333-8333-333333333333\n    roleDefinitionId: 62e90394-69f5-4237-9190-012177145e10\n",
+        "tenant:\n  domains: [contoso.com]\napplications:\n  - appId: 11111111-1111-4111-8111-111111111111\n    servicePrincipalId: 22222222-2222-4222-8222-222222222222\n    clientSecrets: [s3cret-value]\n    permissions: [User.Read.All, GroupMember.Read.All, RoleManagement.Read.Directory, AdministrativeUnit.Read.All, User.ReadWrite.All, User.RevokeSessions.All, User.DeleteRestore.All, Group.ReadWrite.All, RoleManagement.ReadWrite.Directory]\nusers:\n  - id: 33333333-3333-4333-8333-333333333333\n    userPrincipalName: ann@contoso.com\n    displayName: Ann\n    mailNickname: ann\n    accountEnabled: true\nroleAssignments:\n  - principalId: 33333333-3333-4333-8333-333333333333\n    roleDefinitionId: 62e90394-69f5-4237-9190-012177145e10\n",
     )
     .unwrap();
     let o = entraform(
@@ -123,7 +123,7 @@ fn a_tripped_gate_exits_3_and_its_flag_lets_it_through() {
     let seed = seed_dir.join("seed.yaml");
     std::fs::write(
         &seed,
-        "tenant:\n  domains: [contoso.com]\napplications:\n  - appId: 11111111-1111-4111-8111-111111111111\nusers:\n  - id: 33333333-3333-4333-8333-333333333333\n    userPrincipalName: ann@contoso.com\n    displayName: Ann\n    mailNickname: ann\n    accountEnabled: true\nroleAssignments:\n  - principalId: 33333333-3333-4333-8333-333333333333\n    roleDefinitionId: 62e90394-69f5-4237-9190-012177145e10\n",
+        "tenant:\n  domains: [contoso.com]\napplications:\n  - appId: 11111111-1111-4111-8111-111111111111\n    permissions: [User.Read.All, GroupMember.Read.All, RoleManagement.Read.Directory, AdministrativeUnit.Read.All, User.ReadWrite.All, User.RevokeSessions.All, User.DeleteRestore.All, Group.ReadWrite.All, RoleManagement.ReadWrite.Directory]\nusers:\n  - id: 33333333-3333-4333-8333-333333333333\n    userPrincipalName: ann@contoso.com\n    displayName: Ann\n    mailNickname: ann\n    accountEnabled: true\nroleAssignments:\n  - principalId: 33333333-3333-4333-8333-333333333333\n    roleDefinitionId: 62e90394-69f5-4237-9190-012177145e10\n",
     )
     .unwrap();
     let args = [

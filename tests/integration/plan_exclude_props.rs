@@ -268,6 +268,7 @@ fn live(w: &World) -> Live {
                     kind: ObjectKind::User,
                 })
                 .collect(),
+            owners: Vec::new(),
         });
     }
     for (name, rid) in ROLES {
@@ -298,6 +299,7 @@ fn live(w: &World) -> Live {
         client_id: "app".into(),
         id: Some(ObjectId("sp-1".into())),
         role_definition_ids: Vec::new(),
+        permissions: None,
     });
     Live::from_parts(parts)
 }
@@ -332,7 +334,14 @@ fn targets(op: &Op, live: &Live) -> Vec<String> {
                 by_id(i);
             }
         }
-        Op::RemoveMember { member: p, .. } | Op::RemoveRole { principal: p, .. } => by_id(&p.id),
+        Op::AddOwner { owner, .. } => {
+            if let Some(i) = owner.id() {
+                by_id(i);
+            }
+        }
+        Op::RemoveMember { member: p, .. }
+        | Op::RemoveOwner { owner: p, .. }
+        | Op::RemoveRole { principal: p, .. } => by_id(&p.id),
     }
     if let Op::CreateUser { upn, .. } = op {
         out.push(upn.key());

@@ -65,6 +65,7 @@ fn tenant(n: usize, admins: &[&str]) -> Live {
         client_id: "app".into(),
         id: Some(ObjectId("sp-self".into())),
         role_definition_ids: vec![PRA.into()],
+        permissions: None,
     });
     Live::from_parts(p)
 }

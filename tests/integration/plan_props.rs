@@ -263,6 +263,7 @@ fn live(w: &World) -> Live {
             membership_rule: None,
             on_premises_sync_enabled: false,
             members,
+            owners: Vec::new(),
         });
     }
     for (name, id) in ROLES {
@@ -300,6 +301,7 @@ fn live(w: &World) -> Live {
         client_id: "app".into(),
         id: Some(ObjectId("sp-1".into())),
         role_definition_ids: Vec::new(),
+        permissions: None,
     });
     Live::from_parts(p)
 }

@@ -562,14 +562,15 @@ fn an_empty_plan_says_no_changes() {
 fn documented_class(op: &Op) -> (&'static str, char) {
     match op {
         Op::CreateUser { .. } | Op::RestoreUser { .. } | Op::CreateGroup { .. } => ("create", '+'),
-        Op::AddMember { .. } | Op::AssignRole { .. } => ("update", '+'),
+        Op::AddMember { .. } | Op::AddOwner { .. } | Op::AssignRole { .. } => ("update", '+'),
         Op::UpdateUser { .. }
         | Op::EnableUser { .. }
         | Op::SetManager { .. }
         | Op::UpdateGroup { .. } => ("update", '~'),
-        Op::RemoveManager { .. } | Op::RemoveMember { .. } | Op::RemoveRole { .. } => {
-            ("update", '-')
-        }
+        Op::RemoveManager { .. }
+        | Op::RemoveMember { .. }
+        | Op::RemoveOwner { .. }
+        | Op::RemoveRole { .. } => ("update", '-'),
         Op::RevokeSessions { .. } => ("update", '!'),
         Op::DisableUser { .. } => ("disable", '-'),
         Op::DeleteUser { .. } => ("delete", '-'),

@@ -30,7 +30,8 @@ fn seed() -> Seed {
     serde_json::from_value(json!({
         "tenant": { "domains": ["contoso.com"] },
         "applications": [{ "appId": SYNTHETIC_CLIENT_ID, "displayName": "entraform",
-                           "clientSecrets": [SYNTHETIC_CLIENT_SECRET] }],
+                           "clientSecrets": [SYNTHETIC_CLIENT_SECRET],
+                           "permissions": entraform::live::permissions::recommended_grants() }],
         "users": [
             { "id": CEO, "userPrincipalName": "ceo@contoso.com", "displayName": "Chief",
               "jobTitle": "CEO", "mailNickname": "ceo" },

@@ -325,7 +325,8 @@ fn synthetic(n: usize, dir: &Path) -> (Tenant, PathBuf) {
             "appId": "4f8e2c1a-6b3d-4e5f-a7b8-c9d0e1f2a3b4",
             "displayName": "entraform",
             "servicePrincipalId": "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d",
-            "clientSecrets": ["emulator-only"]
+            "clientSecrets": ["emulator-only"],
+            "permissions": entraform::live::permissions::recommended_grants()
         }],
         "users": users,
         "roleAssignments": [

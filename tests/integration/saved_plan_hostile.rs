@@ -368,6 +368,7 @@ tenant:
   domains: [contoso.com]
 applications:
   - appId: 11111111-1111-4111-8111-111111111111
+    permissions: [User.Read.All, GroupMember.Read.All, RoleManagement.Read.Directory, AdministrativeUnit.Read.All, User.ReadWrite.All, User.RevokeSessions.All, User.DeleteRestore.All, Group.ReadWrite.All, RoleManagement.ReadWrite.Directory]
 users:
   - { userPrincipalName: x@contoso.com, displayName: X, mailNickname: x, accountEnabled: true }
   - { userPrincipalName: a@contoso.com, displayName: A, mailNickname: a, accountEnabled: true }
@@ -403,7 +404,8 @@ fn gates_are_checked_against_the_tenant_as_it_is_at_apply() {
     // Issue #12 item 5: reviewed when a and b were enabled admins; both disabled since.
     let (t, _dir, repo, file) = three_admins("ga-now");
     for upn in ["a@contoso.com", "b@contoso.com"] {
-        portal(
+        // Global Administrators: only another one may disable them.
+        cli_support::portal_admin(
             &t,
             "PATCH",
             &format!("/users/{upn}"),
@@ -422,7 +424,7 @@ fn gates_are_checked_against_the_tenant_as_it_is_at_apply() {
     assert_eq!(writes(&t), 0, "x lost Global Administrator");
     // One disabled, the other stripped of the role: the plan is no longer the same.
     let (t, _dir, repo, file) = three_admins("ga-now-stripped");
-    portal(
+    cli_support::portal_admin(
         &t,
         "PATCH",
         "/users/a@contoso.com",

@@ -35,6 +35,9 @@ async fn emulator() -> Emulator {
                 subject: GH_SUBJECT.into(),
                 audience: "api://AzureADTokenExchange".into(),
             }],
+            permissions: Some(entraform::emulator::seed::Grants::list(
+                &entraform::live::permissions::recommended_grants(),
+            )),
         }],
         ..Seed::default()
     };

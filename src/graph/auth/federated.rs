@@ -4,6 +4,7 @@
 //! - Workload identity: the token is re-read from a file on every token
 //!   request (`AZURE_FEDERATED_TOKEN_FILE`; Kubernetes rotates it).
 //! - GitHub Actions OIDC: `GET $ACTIONS_ID_TOKEN_REQUEST_URL&audience=api://AzureADTokenExchange`
+//!   (the cloud's audience, or `AZURE_FEDERATED_AUDIENCE`)
 //!   with `Authorization: Bearer $ACTIONS_ID_TOKEN_REQUEST_TOKEN` answers
 //!   `{"value": "<jwt>"}` (the job needs `permissions: id-token: write`).
 
@@ -13,9 +14,6 @@ use std::path::PathBuf;
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::graph::error::AuthError;
-
-/// The audience Entra expects in federated tokens for workload identity federation.
-pub const GITHUB_AUDIENCE: &str = "api://AzureADTokenExchange";
 
 /// Where the federated token comes from.
 #[derive(Clone)]

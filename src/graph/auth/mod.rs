@@ -32,6 +32,10 @@ pub const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-be
 /// Environment variable holding a ready bearer token (debugging only).
 pub const BEARER_ENV: &str = "ENTRAFORM_GRAPH_TOKEN";
 
+/// Environment variable naming the audience to request for a GitHub Actions
+/// OIDC token (default: the cloud's, [`Cloud::federated_audience`]).
+pub const FEDERATED_AUDIENCE_ENV: &str = "AZURE_FEDERATED_AUDIENCE";
+
 /// Renew a cached token when less than this is left.
 const RENEW_MARGIN: Duration = Duration::from_secs(300);
 
@@ -142,7 +146,10 @@ impl AuthConfig {
             Credential::Federated(FederatedSource::GitHubActions {
                 request_url: url,
                 request_token: SecretString::from(token),
-                audience: federated::GITHUB_AUDIENCE.to_string(),
+                // The federated credential's audience: the cloud's default
+                // unless AZURE_FEDERATED_AUDIENCE says otherwise.
+                audience: get(FEDERATED_AUDIENCE_ENV)
+                    .unwrap_or_else(|| cloud.federated_audience().to_string()),
             })
         } else {
             return Err(ConfigError::NoCredential);
@@ -459,6 +466,47 @@ mod tests {
         .unwrap();
         assert_eq!(c.credential.kind(), "GitHub Actions OIDC");
         assert!(!format!("{c:?}").contains("ghs_secret"));
+    }
+
+    #[test]
+    fn federated_audience_per_cloud_and_override() {
+        let env = [
+            ("AZURE_TENANT_ID", "t"),
+            ("AZURE_CLIENT_ID", "c"),
+            ("ACTIONS_ID_TOKEN_REQUEST_URL", "https://x/?api-version=2.0"),
+            ("ACTIONS_ID_TOKEN_REQUEST_TOKEN", "ghs_secret"),
+        ];
+        let audience = |cloud: Cloud, extra: &[(&str, &str)]| {
+            let mut all = env.to_vec();
+            all.extend_from_slice(extra);
+            match AuthConfig::from_lookup(cloud, lookup(&all))
+                .unwrap()
+                .credential
+            {
+                Credential::Federated(FederatedSource::GitHubActions { audience, .. }) => audience,
+                other => panic!("{other:?}"),
+            }
+        };
+        assert_eq!(audience(Cloud::Global, &[]), "api://AzureADTokenExchange");
+        assert_eq!(
+            audience(Cloud::UsGovL4, &[]),
+            "api://AzureADTokenExchangeUSGov"
+        );
+        assert_eq!(
+            audience(Cloud::UsGovL5Dod, &[]),
+            "api://AzureADTokenExchangeUSGov"
+        );
+        assert_eq!(
+            audience(Cloud::China, &[]),
+            "api://AzureADTokenExchangeChina"
+        );
+        assert_eq!(
+            audience(
+                Cloud::China,
+                &[("AZURE_FEDERATED_AUDIENCE", "api://custom")]
+            ),
+            "api://custom"
+        );
     }
 
     #[test]

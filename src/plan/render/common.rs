@@ -34,6 +34,7 @@ impl Sign {
             | Op::RestoreUser { .. }
             | Op::CreateGroup { .. }
             | Op::AddMember { .. }
+            | Op::AddOwner { .. }
             | Op::AssignRole { .. } => Sign::Add,
             Op::UpdateUser { .. }
             | Op::EnableUser { .. }
@@ -43,6 +44,7 @@ impl Sign {
             | Op::DeleteUser { .. }
             | Op::RemoveManager { .. }
             | Op::RemoveMember { .. }
+            | Op::RemoveOwner { .. }
             | Op::RemoveRole { .. } => Sign::Remove,
             Op::RevokeSessions { .. } => Sign::Revoke,
         }
@@ -297,6 +299,8 @@ pub(super) fn headline(op: &Op) -> String {
         Op::UpdateGroup { .. } => "update group".to_string(),
         Op::AddMember { member, .. } => format!("add member {}", user(member)),
         Op::RemoveMember { member, .. } => format!("remove member {}", principal(member)),
+        Op::AddOwner { owner, .. } => format!("add owner {owner}"),
+        Op::RemoveOwner { owner, .. } => format!("remove owner {}", principal(owner)),
         Op::AssignRole { principal, .. } => format!("assign to {}", user(principal)),
         Op::RemoveRole {
             principal: p,
@@ -314,9 +318,17 @@ fn details(op: &Op, style: Style) -> Vec<(String, String)> {
             .map(|(a, v)| (a.graph_name().to_string(), value(Some(v))))
             .collect(),
         Op::UpdateUser { changes, .. } => changes.iter().map(|c| change(c, style)).collect(),
-        Op::CreateGroup { description, .. } => description
+        Op::CreateGroup {
+            description,
+            owners,
+            ..
+        } => description
             .iter()
             .map(|d| ("description".to_string(), quote(d)))
+            .chain((!owners.is_empty()).then(|| {
+                let names: Vec<String> = owners.iter().map(ToString::to_string).collect();
+                ("owners".to_string(), names.join(", "))
+            }))
             .collect(),
         Op::UpdateGroup {
             old_description,

@@ -101,7 +101,9 @@ pub fn fingerprints(live: &Live, steps: &[Step]) -> BTreeMap<String, String> {
             }
             Op::UpdateGroup { group, .. }
             | Op::AddMember { group, .. }
-            | Op::RemoveMember { group, .. } => {
+            | Op::RemoveMember { group, .. }
+            | Op::AddOwner { group, .. }
+            | Op::RemoveOwner { group, .. } => {
                 match &group.id {
                     Some(id) => {
                         let v = live.group(id).map_or_else(|| ABSENT.to_string(), fp);
@@ -118,6 +120,12 @@ pub fn fingerprints(live: &Live, steps: &[Step]) -> BTreeMap<String, String> {
                 match &s.op {
                     Op::AddMember { member, .. } => user(&mut out, member),
                     Op::RemoveMember { member, .. } => object(&mut out, &member.id),
+                    Op::AddOwner { owner, .. } => {
+                        if let Some(u) = owner.user() {
+                            user(&mut out, &u);
+                        }
+                    }
+                    Op::RemoveOwner { owner, .. } => object(&mut out, &owner.id),
                     _ => {}
                 }
             }

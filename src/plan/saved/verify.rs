@@ -276,6 +276,19 @@ pub fn op_done(op: &Op, live: &Live) -> bool {
         Op::RemoveMember { group: g, member } => {
             group(g).is_some_and(|lg| !lg.has_member(&member.id))
         }
+        Op::AddOwner { group: g, owner } => {
+            let id = match owner {
+                crate::plan::OwnerRef::User { .. } => {
+                    owner.user().and_then(|u| user(&u)).map(|u| u.id.clone())
+                }
+                crate::plan::OwnerRef::ServicePrincipal { id } => Some(id.clone()),
+            };
+            match (group(g), id) {
+                (Some(lg), Some(id)) => lg.has_owner(&id),
+                _ => false,
+            }
+        }
+        Op::RemoveOwner { group: g, owner } => group(g).is_some_and(|lg| !lg.has_owner(&owner.id)),
         Op::AssignRole { role, principal } => user(principal).is_some_and(|p| {
             live.assignments_of(&p.id).iter().any(|a| {
                 a.role_definition_id
@@ -325,7 +338,15 @@ impl Names {
                         by_id.insert(id.0.clone(), format!("group:{}", group.name));
                     }
                 }
-                Op::UpdateGroup { group, .. } | Op::RemoveMember { group, .. } => {
+                Op::UpdateGroup { group, .. }
+                | Op::RemoveMember { group, .. }
+                | Op::AddOwner { group, .. }
+                | Op::RemoveOwner { group, .. } => {
+                    if let Op::AddOwner { owner, .. } = &s.op
+                        && let Some(u) = owner.user()
+                    {
+                        user(&u);
+                    }
                     if let Some(id) = &group.id {
                         by_id.insert(id.0.clone(), format!("group:{}", group.name));
                     }
@@ -350,7 +371,9 @@ impl Names {
                 _ => {}
             }
             match &s.op {
-                Op::RemoveMember { member: p, .. } | Op::RemoveRole { principal: p, .. } => {
+                Op::RemoveMember { member: p, .. }
+                | Op::RemoveOwner { owner: p, .. }
+                | Op::RemoveRole { principal: p, .. } => {
                     let name = p
                         .upn
                         .as_ref()

@@ -110,6 +110,45 @@ pub fn command_via(t: &Tenant, graph_url: &str, args: &[&str], envs: &[(&str, &s
     cmd
 }
 
+/// A Global Administrator changes the tenant in the portal: one Graph request
+/// straight to the emulator as the tenant's first user holding Global
+/// Administrator (sensitive actions on other admins need one), which must succeed.
+pub fn portal_admin(t: &Tenant, method: &str, path: &str, body: serde_json::Value) {
+    let state = t.emu.state();
+    let admin = state
+        .role_assignments
+        .iter()
+        .find(|a| {
+            a.role_definition_id == entraform::builtin_roles::GLOBAL_ADMINISTRATOR
+                && state
+                    .users
+                    .iter()
+                    .any(|u| u.id.as_deref() == Some(a.principal_id.as_str()))
+        })
+        .map(|a| a.principal_id.clone())
+        .expect("a user holding Global Administrator");
+    let token = t.emu.issue_token_as(&t.app, &admin);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(async {
+        let url = format!("{}/v1.0{path}", t.emu.base_url());
+        let mut req = reqwest::Client::new()
+            .request(method.parse().expect("method"), url)
+            .bearer_auth(&token);
+        if !body.is_null() {
+            req = req.json(&body);
+        }
+        let resp = req.send().await.expect("request");
+        assert!(
+            resp.status().is_success(),
+            "{method} {path}: {}",
+            resp.status()
+        );
+    });
+}
+
 /// Someone changes the tenant outside entraform (the portal): one Graph request
 /// straight to the emulator, which must succeed.
 pub fn portal(t: &Tenant, method: &str, path: &str, body: serde_json::Value) {

@@ -27,6 +27,7 @@ pub fn small_seed() -> Seed {
             "appId": CLIENT_ID, "displayName": "entraform-ci",
             "servicePrincipalId": "f8ca5a85-489a-49a0-b555-0a6d81e56f0d",
             "clientSecrets": [SECRET],
+            "permissions": entraform::live::permissions::recommended_grants(),
             "certificateThumbprints": [THUMBPRINT],
             "federatedCredentials": [{
                 "issuer": "https://token.actions.githubusercontent.com",
@@ -57,7 +58,12 @@ pub fn small_seed() -> Seed {
               "membershipRuleProcessingState": "On", "members": [ALEX, BIANCA] }
         ],
         "roleAssignments": [
-            { "principalId": "AdeleV@contoso.com", "roleDefinitionId": "Global Administrator" }
+            { "principalId": "AdeleV@contoso.com", "roleDefinitionId": "Global Administrator" },
+            // entraform's service principal may perform sensitive actions on
+            // every user, Adele the Global Administrator included (Graph's
+            // "Who can perform sensitive actions"; docs/permissions.md).
+            { "principalId": "f8ca5a85-489a-49a0-b555-0a6d81e56f0d",
+              "roleDefinitionId": "Global Administrator" }
         ],
         "deletedUsers": [
             { "id": OLD, "userPrincipalName": "old.timer@contoso.com", "displayName": "Old Timer",
@@ -126,6 +132,21 @@ pub async fn start_with(seed: Seed, config: EmulatorConfig) -> Env {
 }
 
 impl Env {
+    /// Use a token granted the documented permissions plus `extra` (an
+    /// endpoint whose table needs more, e.g. Directory.Read.All for memberOf).
+    pub fn grant(&mut self, extra: &[&str]) {
+        let mut all = entraform::live::permissions::recommended_grants();
+        all.extend_from_slice(extra);
+        let app = self
+            .emu
+            .state()
+            .applications
+            .first()
+            .map(|a| a.app_id.clone())
+            .expect("seed has an app");
+        self.token = self.emu.issue_token_with(&app, &all);
+    }
+
     pub fn url(&self, path: &str) -> String {
         if path.starts_with("http") {
             path.to_string()

@@ -1,0 +1,250 @@
+//! Writes whose outcome is unknown: Graph answered 500/502/503/504, or the
+//! `$batch` carrying them failed or lost their answer, after a write it may
+//! well have committed (a gateway timeout after the directory wrote).
+//!
+//! Such a step is *maybe applied*. Before a create is sent again, the
+//! executor looks whether its object now exists ([`probe`], [`judge`]):
+//! a user by UPN, a group by name and mail nickname, a role assignment by
+//! principal and role, a restored user by id. Found: the step is done (and
+//! a new user's password, recorded before the first send, is confirmed).
+//! Not found: it is sent again. Other writes are idempotent (PATCH, PUT,
+//! DELETE — a 404 after a delete counts as done) or say "already there" when
+//! repeated (a member or owner added twice), so they are simply sent again.
+//! A create repeated into a conflict after a maybe-applied attempt is looked
+//! up the same way. Nothing is done twice; nothing that succeeded is
+//! reported failed.
+
+use crate::graph::batch::{BATCH_POST_FAILED, BatchRequest, ItemResult, OUTCOME_UNKNOWN};
+use crate::graph::error::ApiError;
+use crate::model::ObjectId;
+use crate::plan::op::Op;
+
+use super::request::Ids;
+
+/// Attempts of a maybe-applied step before it is reported failed.
+pub const MAX_UNKNOWN_ROUNDS: u32 = 4;
+
+/// Whether an error leaves the write's outcome unknown.
+pub fn outcome_unknown(e: &ApiError) -> bool {
+    e.code == OUTCOME_UNKNOWN
+        || e.code == BATCH_POST_FAILED
+        || matches!(e.status, 500 | 502 | 503 | 504)
+}
+
+/// Whether a refusal of a repeated create may mean "it is there already":
+/// a duplicate UPN (`ObjectConflict`), a conflicting role assignment, a
+/// deleted item already restored (404).
+pub fn conflict_after_retry(op: &Op, e: &ApiError) -> bool {
+    match op {
+        Op::CreateUser { .. } | Op::AssignRole { .. } => {
+            e.status == 400
+                && (e.message.contains("already exists")
+                    || e.message.contains("conflicting object"))
+        }
+        Op::RestoreUser { .. } => e.status == 404,
+        _ => false,
+    }
+}
+
+/// What a look-up found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Check {
+    /// The write is in effect (with the new object's id for a create).
+    Done(Option<ObjectId>),
+    /// It is not: send it again.
+    Absent,
+    /// The look-up itself failed.
+    Unknown(String),
+}
+
+/// Percent-encode a path segment or query value (RFC 3986 unreserved kept).
+fn enc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'@') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// An OData string literal: quotes doubled.
+fn literal(s: &str) -> String {
+    s.replace('\'', "''")
+}
+
+/// The read that tells whether a maybe-applied step took effect; `None`
+/// when the step is simply sent again (idempotent, or "already there" on repeat).
+pub fn probe(op: &Op, ids: &impl Ids) -> Option<BatchRequest> {
+    match op {
+        Op::CreateUser { upn, .. } => Some(BatchRequest::get(format!(
+            "/users/{}?$select=id,userPrincipalName",
+            enc(upn.as_str())
+        ))),
+        Op::RestoreUser { user } => ids
+            .user(user)
+            .map(|id| BatchRequest::get(format!("/users/{}?$select=id", enc(&id.0)))),
+        Op::CreateGroup { name, .. } => Some(BatchRequest::get(format!(
+            "/groups?$filter={}&$select=id,displayName,mailNickname",
+            enc(&format!("displayName eq '{}'", literal(name)))
+        ))),
+        Op::AssignRole { principal, .. } => ids.user(principal).map(|id| {
+            BatchRequest::get(format!(
+                "/roleManagement/directory/roleAssignments?$filter={}",
+                enc(&format!("principalId eq '{}'", literal(&id.0)))
+            ))
+        }),
+        _ => None,
+    }
+}
+
+/// Read a [`probe`]'s answer.
+pub fn judge(op: &Op, answer: ItemResult) -> Check {
+    let resp = match answer {
+        Ok(r) => r,
+        Err(e) if e.status == 404 => return Check::Absent,
+        Err(e) => return Check::Unknown(e.to_string()),
+    };
+    let body = resp.body.unwrap_or_default();
+    let id = |v: &serde_json::Value| v["id"].as_str().map(|s| ObjectId(s.to_string()));
+    match op {
+        Op::CreateUser { .. } | Op::RestoreUser { .. } => match id(&body) {
+            Some(i) => Check::Done(Some(i)),
+            None => Check::Unknown("the user look-up returned no id".into()),
+        },
+        Op::CreateGroup {
+            name,
+            mail_nickname,
+            ..
+        } => {
+            let found: Vec<&serde_json::Value> = body["value"]
+                .as_array()
+                .map(|v| {
+                    v.iter()
+                        .filter(|g| {
+                            g["displayName"]
+                                .as_str()
+                                .is_some_and(|n| n.eq_ignore_ascii_case(name))
+                                && g["mailNickname"]
+                                    .as_str()
+                                    .is_none_or(|m| m.eq_ignore_ascii_case(mail_nickname))
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            match found.as_slice() {
+                [] => Check::Absent,
+                [one] => Check::Done(id(one)),
+                more => Check::Unknown(format!(
+                    "{} groups named `{name}` exist now; check which one this run created",
+                    more.len()
+                )),
+            }
+        }
+        Op::AssignRole { role, .. } => {
+            let present = body["value"].as_array().is_some_and(|v| {
+                v.iter().any(|a| {
+                    a["roleDefinitionId"]
+                        .as_str()
+                        .is_some_and(|r| r.eq_ignore_ascii_case(&role.definition_id))
+                        && a["directoryScopeId"].as_str().is_none_or(|s| s == "/")
+                })
+            });
+            if present {
+                Check::Done(None)
+            } else {
+                Check::Absent
+            }
+        }
+        _ => Check::Absent,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::graph::batch::BatchResponse;
+    use crate::model::Upn;
+    use crate::plan::op::{RoleRef, UserRef};
+
+    struct Known;
+    impl Ids for Known {
+        fn user(&self, r: &UserRef) -> Option<ObjectId> {
+            r.id.clone()
+        }
+        fn group(&self, r: &crate::plan::op::GroupRef) -> Option<ObjectId> {
+            r.id.clone()
+        }
+    }
+
+    fn ok(body: serde_json::Value) -> ItemResult {
+        Ok(BatchResponse {
+            status: 200,
+            headers: Default::default(),
+            body: Some(body),
+        })
+    }
+
+    #[test]
+    fn probes_are_encoded_reads() {
+        let op = Op::CreateGroup {
+            name: "R&D team's".into(),
+            mail_nickname: "rd".into(),
+            description: None,
+            kind: crate::desired::state::GroupKind::Security,
+            owners: Vec::new(),
+        };
+        let r = probe(&op, &Known).unwrap();
+        assert_eq!(r.method, "GET");
+        assert_eq!(
+            r.url,
+            "/groups?$filter=displayName%20eq%20%27R%26D%20team%27%27s%27&$select=id,displayName,mailNickname"
+        );
+        let user = Op::CreateUser {
+            upn: Upn::new_unchecked("a#EXT#@contoso.com"),
+            attributes: Default::default(),
+            enabled: true,
+            password: crate::desired::state::PasswordPolicy::Generate,
+        };
+        assert_eq!(
+            probe(&user, &Known).unwrap().url,
+            "/users/a%23EXT%23@contoso.com?$select=id,userPrincipalName"
+        );
+        let patch = Op::EnableUser {
+            user: UserRef {
+                upn: Upn::new_unchecked("a@contoso.com"),
+                id: Some(ObjectId("1".into())),
+            },
+        };
+        assert!(probe(&patch, &Known).is_none());
+    }
+
+    #[test]
+    fn answers_say_done_absent_or_unknown() {
+        let role = Op::AssignRole {
+            role: RoleRef {
+                name: "User Administrator".into(),
+                definition_id: "fe930be7-5e62-47db-91af-98c3a49a38b1".into(),
+            },
+            principal: UserRef {
+                upn: Upn::new_unchecked("a@contoso.com"),
+                id: Some(ObjectId("1".into())),
+            },
+        };
+        let present = serde_json::json!({"value": [{"roleDefinitionId": "FE930BE7-5E62-47DB-91AF-98C3A49A38B1", "directoryScopeId": "/"}]});
+        assert_eq!(judge(&role, ok(present)), Check::Done(None));
+        assert_eq!(
+            judge(&role, ok(serde_json::json!({"value": []}))),
+            Check::Absent
+        );
+        let missing = ApiError::from_value("GET", "/users/x", 404, None, None);
+        assert_eq!(judge(&role, Err(Box::new(missing))), Check::Absent);
+        let refused = ApiError::from_value("GET", "/users/x", 403, None, None);
+        assert!(matches!(
+            judge(&role, Err(Box::new(refused))),
+            Check::Unknown(_)
+        ));
+    }
+}
