@@ -34,8 +34,10 @@ pub enum Cast {
     OrgContact,
     /// `microsoft.graph.application` (the emulator keeps none as directory objects)
     Application,
-    /// `microsoft.graph.administrativeUnit` (never a member; deleted items only)
+    /// `microsoft.graph.administrativeUnit` (never a member; in `memberOf` and deleted items)
     AdministrativeUnit,
+    /// `microsoft.graph.directoryRole` (in `memberOf`: the roles a principal holds)
+    DirectoryRole,
 }
 
 const ALL: &[(Cast, &str, &str)] = &[
@@ -54,6 +56,7 @@ const ALL: &[(Cast, &str, &str)] = &[
         "administrativeUnit",
         "administrativeUnits",
     ),
+    (Cast::DirectoryRole, "directoryRole", "directoryRoles"),
 ];
 
 impl Cast {
@@ -101,6 +104,13 @@ fn unqualified(segment: &str) -> Option<&str> {
         return segment.get(6..);
     }
     None
+}
+
+/// Whether a segment is namespace-qualified (`microsoft.graph.…` or the
+/// alias `graph.…`): a cast, or a bound function, rather than a key or a
+/// navigation property.
+pub fn is_qualified(segment: &str) -> bool {
+    unqualified(segment).is_some_and(|name| !name.is_empty())
 }
 
 /// Parse a type-cast segment: `microsoft.graph.{type}` or `graph.{type}` for

@@ -365,7 +365,7 @@ pub fn directory_objects_cast(
                 &t.groups.get(oid)?.obj,
                 select.as_deref(),
             ))),
-            Kind::ServicePrincipal => {
+            Kind::ServicePrincipal | Kind::Device | Kind::OrgContact | Kind::DirectoryObject => {
                 let mut v = render::directory_object(t, oid, None)?;
                 if let Value::Object(m) = &mut v {
                     m.remove("@odata.type");

@@ -262,8 +262,12 @@ fn seg_matches(pattern: &str, seg: &str) -> bool {
         "{id}" => !seg.is_empty(),
         "{cast}" => cast::parse(seg).is_some(),
         "{delta}" => cast::is_function(seg, "delta"),
-        p if p.ends_with("(*") => seg.starts_with(&p[..p.len() - 1]),
-        p => p == seg,
+        // Graph matches path segments without regard to case (OData URL
+        // conventions), as the router does: so does the table.
+        p if p.ends_with("(*") => seg
+            .get(..p.len() - 1)
+            .is_some_and(|head| head.eq_ignore_ascii_case(&p[..p.len() - 1])),
+        p => p.eq_ignore_ascii_case(seg),
     }
 }
 

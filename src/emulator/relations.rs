@@ -42,6 +42,7 @@ use std::sync::LazyLock;
 use serde_json::{Map, Value, json};
 
 use super::admin_units::{self, AU_PROPERTIES};
+use super::cast::{self, Cast};
 use super::directory_roles;
 use super::error::{GraphError, GraphResult};
 use super::http::{ApiRequest, ApiResponse, Body, collection, decode_token, encode_token};
@@ -109,8 +110,13 @@ impl Rel {
             Owner::ServicePrincipal => matches!(self, Rel::MemberOf | Rel::TransitiveMemberOf),
         }
     }
+}
 
-    /// The types a cast may name on this relationship.
+impl Rel {
+    /// The types a cast may name on this relationship: Graph's metadata puts
+    /// a derived-type constraint on these navigation properties (msgraph-metadata
+    /// pull request 286 narrowed `memberOf`/`transitiveMemberOf` to the types
+    /// that have members), so a cast outside it is refused.
     fn casts(self) -> &'static [Cast] {
         match self {
             Rel::Members | Rel::TransitiveMembers => &[
@@ -128,85 +134,21 @@ impl Rel {
     }
 }
 
-/// A derived type named by a cast segment.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Cast {
-    User,
-    Group,
-    ServicePrincipal,
-    Device,
-    OrgContact,
-    DirectoryRole,
-    AdministrativeUnit,
-}
-
-impl Cast {
-    fn from_name(name: &str) -> Option<Cast> {
-        Some(match name.to_ascii_lowercase().as_str() {
-            "user" => Cast::User,
-            "group" => Cast::Group,
-            "serviceprincipal" => Cast::ServicePrincipal,
-            "device" => Cast::Device,
-            "orgcontact" => Cast::OrgContact,
-            "directoryrole" => Cast::DirectoryRole,
-            "administrativeunit" => Cast::AdministrativeUnit,
-            _ => return None,
-        })
-    }
-
-    fn type_name(self) -> &'static str {
-        match self {
-            Cast::User => "user",
-            Cast::Group => "group",
-            Cast::ServicePrincipal => "servicePrincipal",
-            Cast::Device => "device",
-            Cast::OrgContact => "orgContact",
-            Cast::DirectoryRole => "directoryRole",
-            Cast::AdministrativeUnit => "administrativeUnit",
-        }
-    }
-
-    /// The entity set `@odata.context` names after the cast.
-    fn entity_set(self) -> &'static str {
-        match self {
-            Cast::User => "users",
-            Cast::Group => "groups",
-            Cast::ServicePrincipal => "servicePrincipals",
-            Cast::Device => "devices",
-            Cast::OrgContact => "contacts",
-            Cast::DirectoryRole => "directoryRoles",
-            Cast::AdministrativeUnit => "administrativeUnits",
-        }
-    }
-
-    fn matches(self, e: &Entry) -> bool {
-        matches!(
-            (self, e),
-            (Cast::User, Entry::Object(Kind::User))
-                | (Cast::Group, Entry::Object(Kind::Group))
-                | (
-                    Cast::ServicePrincipal,
-                    Entry::Object(Kind::ServicePrincipal)
-                )
-                | (Cast::Device, Entry::Object(Kind::Device))
-                | (Cast::OrgContact, Entry::Object(Kind::OrgContact))
-                | (Cast::DirectoryRole, Entry::Role(_))
-                | (Cast::AdministrativeUnit, Entry::Unit)
-        )
-    }
-}
-
-/// The type name of a cast segment: `microsoft.graph.user` (Graph's
-/// documented form) or `graph.user` (the namespace alias Kiota-generated
-/// SDKs put in their URL templates, e.g. `/groups/{id}/members/graph.user/$count`).
-/// `None` when the segment is not a cast at all.
-fn cast_type_name(seg: &str) -> Option<&str> {
-    let lower = seg.to_ascii_lowercase();
-    ["microsoft.graph.", "graph."]
-        .iter()
-        .find(|p| lower.starts_with(*p))
-        .map(|p| &seg[p.len()..])
-        .filter(|name| !name.is_empty())
+/// Whether a listed entry is of the cast's type.
+fn cast_matches(c: Cast, e: &Entry) -> bool {
+    matches!(
+        (c, e),
+        (Cast::User, Entry::Object(Kind::User))
+            | (Cast::Group, Entry::Object(Kind::Group))
+            | (
+                Cast::ServicePrincipal,
+                Entry::Object(Kind::ServicePrincipal)
+            )
+            | (Cast::Device, Entry::Object(Kind::Device))
+            | (Cast::OrgContact, Entry::Object(Kind::OrgContact))
+            | (Cast::DirectoryRole, Entry::Role(_))
+            | (Cast::AdministrativeUnit, Entry::Unit)
+    )
 }
 
 /// A parsed relationship path.
@@ -251,13 +193,12 @@ fn parse<'a>(s: &[&'a str]) -> Option<GraphResult<Path<'a>>> {
     };
     let cast = match cast_seg {
         None => None,
-        Some(c) => {
-            let name = cast_type_name(c)?;
-            match Cast::from_name(name) {
-                Some(cast) => Some(cast),
-                None => return Some(Err(segment_not_found(c))),
-            }
-        }
+        // `microsoft.graph.user` or the SDKs' alias `graph.user` (cast.rs).
+        Some(c) if !cast::is_qualified(c) => return None,
+        Some(c) => match cast::parse(c) {
+            Some(cast) => Some(cast),
+            None => return Some(Err(segment_not_found(c))),
+        },
     };
     Some(Ok(Path {
         owner,
@@ -306,7 +247,7 @@ pub fn template(s: &[&str]) -> Option<String> {
     let mut t = format!("/{set}/{{id}}/{}", p.rel.name());
     if let Some(c) = p.cast {
         t.push_str("/microsoft.graph.");
-        t.push_str(c.type_name());
+        t.push_str(c.name());
     }
     if p.count {
         t.push_str("/$count");
@@ -405,6 +346,13 @@ fn rules(cast: Option<Cast>) -> Rules {
             kind_of: named_kind,
             type_name: "servicePrincipal",
             resource: "ServicePrincipal",
+            searchable: &["displayName"],
+        },
+        Some(Cast::Application) => Rules {
+            props: OTHER_PROPS,
+            kind_of: named_kind,
+            type_name: "application",
+            resource: "Application",
             searchable: &["displayName"],
         },
         Some(Cast::Device) => Rules {
@@ -596,7 +544,7 @@ fn list(ctx: &Ctx, t: &Tenant, req: &ApiRequest, p: &Path) -> GraphResult<ApiRes
         if !p.rel.casts().contains(&c) {
             return Err(GraphError::unsupported_query(format!(
                 "The type 'microsoft.graph.{}' cannot be a member of '{}'.",
-                c.type_name(),
+                c.name(),
                 p.rel.name()
             )));
         }
@@ -667,7 +615,7 @@ fn list(ctx: &Ctx, t: &Tenant, req: &ApiRequest, p: &Path) -> GraphResult<ApiRes
     // Matching items with their sort key.
     let mut matched: Vec<(String, String)> = Vec::new();
     for (oid, e) in &all {
-        if p.cast.is_some_and(|c| !c.matches(e)) {
+        if p.cast.is_some_and(|c| !cast_matches(c, e)) {
             continue;
         }
         let props = props_of(t, oid, e);
@@ -759,12 +707,16 @@ mod tests {
 
     #[test]
     fn casts_in_both_spellings() {
-        assert_eq!(cast_type_name("microsoft.graph.user"), Some("user"));
-        assert_eq!(cast_type_name("graph.group"), Some("group"));
-        assert_eq!(cast_type_name("Microsoft.Graph.User"), Some("User"));
-        assert_eq!(cast_type_name("$ref"), None);
-        assert_eq!(cast_type_name("microsoft.graph."), None);
-        assert_eq!(cast_type_name("members"), None);
+        assert!(cast::is_qualified("microsoft.graph.user"));
+        assert!(cast::is_qualified("graph.group"));
+        assert_eq!(cast::parse("Microsoft.Graph.User"), Some(Cast::User));
+        assert_eq!(
+            cast::parse("graph.directoryRole"),
+            Some(Cast::DirectoryRole)
+        );
+        assert!(!cast::is_qualified("$ref"));
+        assert!(!cast::is_qualified("microsoft.graph."));
+        assert!(!cast::is_qualified("members"));
     }
 
     #[test]

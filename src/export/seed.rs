@@ -28,7 +28,7 @@ use serde_json::{Map, Value, json};
 use crate::builtin_roles;
 use crate::emulator::Seed;
 use crate::emulator::seed::{
-    AppRegistration, DirectoryObjectType, SeedAdminUnit, SeedDirectoryObject, SeedGroup,
+    AppRegistration, DirectoryObjectType, Grants, SeedAdminUnit, SeedDirectoryObject, SeedGroup,
     SeedRoleAssignment, SeedRoleDefinition, SeedUser, TenantInfo,
 };
 use crate::graph::dto::USER_SELECT;
@@ -113,8 +113,10 @@ pub fn seed_from_live(live: &Live, opts: &SeedOptions) -> SeedExport {
     groups.sort_by(|a, b| a.id.cmp(&b.id));
     let mut seed_groups = Vec::with_capacity(groups.len());
     for g in groups {
-        let mut members = Vec::with_capacity(g.members.len());
-        for m in &g.members {
+        // A member or owner is kept when the seed holds it: a listed user or
+        // group, the reading app's service principal, or another directory
+        // object recorded (id and type) in `directoryObjects`.
+        let mut keep = |m: &crate::live::Member, role: &str, out: &mut Vec<String>| {
             let known = match m.kind {
                 ObjectKind::User => user_ids.contains(&m.id),
                 ObjectKind::Group => group_ids.contains(&m.id),
@@ -125,13 +127,21 @@ pub fn seed_from_live(live: &Live, opts: &SeedOptions) -> SeedExport {
                 }
             };
             if known {
-                members.push(m.id.0.clone());
+                out.push(m.id.0.clone());
             } else {
                 notes.push(format!(
-                    "member {} of group {} was not in the user or group listing (changed during the read?): left out",
+                    "{role} {} of group {} was not in the user or group listing (changed during the read?): left out",
                     m.id, g.id
                 ));
             }
+        };
+        let mut members = Vec::with_capacity(g.members.len());
+        for m in &g.members {
+            keep(m, "member", &mut members);
+        }
+        let mut owners = Vec::with_capacity(g.owners.len());
+        for o in &g.owners {
+            keep(o, "owner", &mut owners);
         }
         let mut p = Map::new();
         p.insert("displayName".into(), json!(g.display_name));
@@ -154,6 +164,7 @@ pub fn seed_from_live(live: &Live, opts: &SeedOptions) -> SeedExport {
         seed_groups.push(SeedGroup {
             id: Some(g.id.0.clone()),
             members,
+            owners,
             properties: p,
         });
     }
@@ -268,6 +279,14 @@ pub fn seed_from_live(live: &Live, opts: &SeedOptions) -> SeedExport {
             client_secret_sha256: vec![opts.app.secret_sha256.clone()],
             certificate_thumbprints: Vec::new(),
             federated_credentials: Vec::new(),
+            // The reading app's grants (its token's `roles`), so the plan's
+            // unappliable steps are the same against the seed; `all` when the
+            // token could not be read (an opaque bearer token).
+            permissions: Some(
+                live.principal()
+                    .and_then(|p| p.permissions.clone())
+                    .map_or(Grants::All, Grants::List),
+            ),
         }],
         users: seed_users,
         groups: seed_groups,
@@ -506,6 +525,10 @@ mod tests {
                         kind: ObjectKind::Device,
                     },
                 ],
+                owners: vec![Member {
+                    id: ObjectId("u2".into()),
+                    kind: ObjectKind::User,
+                }],
             }],
             role_assignments: vec![
                 LiveRoleAssignment {
@@ -538,6 +561,7 @@ mod tests {
                 client_id: "real-client".into(),
                 id: Some(ObjectId("me-sp".into())),
                 role_definition_ids: vec![],
+                permissions: Some(vec!["User.Read.All".into()]),
             }),
             ..LiveParts::default()
         })

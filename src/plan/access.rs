@@ -406,6 +406,32 @@ fn target_of(live: &Live, steps: &[Step]) -> impl Fn(&ObjectId) -> Target {
     }
 }
 
+/// Is the running principal a read-only identity (it holds none of the write
+/// permissions of [`LEAST`])? The recommended pull-request set-up plans with a
+/// read-only app and applies with another: such a plan cannot know what the
+/// applying identity may do. [`check`] then reports nothing, the plan carries
+/// a `permissions-not-checked` notice, and `apply` — which computes the plan
+/// again with its own token — refuses unappliable steps before any write.
+pub fn is_read_only(live: &Live) -> bool {
+    let Some(granted) = live.principal().and_then(|p| p.permissions.as_ref()) else {
+        return false;
+    };
+    !LEAST
+        .iter()
+        .flat_map(|k| k.least.iter().chain(k.also))
+        .filter(|p| !p.contains(".Read."))
+        .any(|p| granted.iter().any(|g| g.eq_ignore_ascii_case(p)))
+}
+
+/// The notice a read-only identity's plan carries (see [`is_read_only`]).
+pub fn read_only_notice() -> super::op::Notice {
+    super::op::Notice {
+        code: "permissions-not-checked".into(),
+        object: "tenant".to_string(),
+        message: "planned with a read-only identity: whether the identity that applies may perform each step is checked when apply computes the plan again, before anything is written (run `entraform doctor` with the applying app to check it now)".to_string(),
+    }
+}
+
 /// The plan errors for every step Graph would refuse to the running
 /// principal, grouped by what is missing (a permission grant, a directory
 /// role, or something no application may do). Nothing when the principal's

@@ -161,11 +161,19 @@ pub fn build(desired: &DesiredState, live: &Live, overrides: &GateOverrides) -> 
     };
     let summary = Summary::of(&steps);
     let gates = gates::evaluate(desired, live, &steps, diff.owned_users, overrides);
-    // Steps Graph would refuse to the running principal (permissions, roles).
-    errors.extend(access::check(&steps, live));
+    // Steps Graph would refuse to the running principal (permissions, roles);
+    // a read-only identity's plan says it could not check them.
+    let mut notices = diff.notices;
+    if access::is_read_only(live) {
+        if !steps.is_empty() {
+            notices.push(access::read_only_notice());
+        }
+    } else {
+        errors.extend(access::check(&steps, live));
+    }
     Plan {
         steps,
-        notices: diff.notices,
+        notices,
         errors,
         gates,
         summary,

@@ -1134,7 +1134,8 @@ mod relations {
         };
         let v = json!({
             "tenant": {"id": TENANT, "domains": ["contoso.com"]},
-            "applications": [{"appId": CLIENT_ID, "displayName": "entraform-ci", "clientSecrets": [SECRET]}],
+            "applications": [{"appId": CLIENT_ID, "displayName": "entraform-ci", "clientSecrets": [SECRET],
+                              "permissions": ["Directory.Read.All"]}],
             "users": [
                 user(MANAGER, "PattiF@contoso.com", "Patti Fernandez", json!({})),
                 user(USER, "AdeleV@contoso.com", "Adele Vance", json!({"manager": MANAGER})),

@@ -21,6 +21,9 @@ const UNIT: &str = "0e000000-0000-4000-8000-000000000001";
 fn seed() -> Seed {
     let mut v = serde_json::to_value(small_seed()).unwrap();
     v["applications"][0]["clientSecrets"] = json!([SECRET]);
+    // What admins' scripts are typically granted: the relationship and
+    // membership-function pages list Directory.Read.All for every route here.
+    v["applications"][0]["permissions"] = json!(["Directory.Read.All"]);
     v["groups"].as_array_mut().unwrap().extend([
         json!({"id": OUTER, "displayName": "outer", "mailNickname": "outer", "members": [INNER, ADELE]}),
         json!({"id": INNER, "displayName": "inner", "mailNickname": "inner", "members": [ALEX, BIANCA, LAPTOP]}),

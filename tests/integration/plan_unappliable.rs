@@ -146,3 +146,86 @@ fn missing_permissions_and_roles_make_steps_unappliable() {
     assert_eq!(o.status.code(), Some(1), "{}", out(&o));
     assert_eq!(writes(&t), 0, "{}", out(&o));
 }
+
+/// The recommended pull-request set-up: a read-only app plans, another
+/// applies. The read-only plan cannot know the applying app's grants, so it
+/// reports no unappliable step (a `permissions-not-checked` notice instead)
+/// and exits as any plan does; the apply — which plans again with its own
+/// token — refuses before any write when its app lacks a permission.
+#[test]
+fn a_read_only_identity_plans_and_the_applying_identity_is_checked_at_apply() {
+    let grants = entraform::live::permissions::recommended_grants();
+    let t = example(&grants, false, false);
+    let reader = t.emu.issue_token_with(
+        &t.app,
+        &[
+            "User.Read.All",
+            "GroupMember.Read.All",
+            "RoleManagement.Read.Directory",
+            "AdministrativeUnit.Read.All",
+        ],
+    );
+    let d = crate::cli_support::tempdir("read-only-plan");
+    let saved = d.join("plan.json");
+    let o = run(
+        &t,
+        &[
+            "plan",
+            "examples/desired-state",
+            "--format",
+            "json",
+            "--out",
+            saved.to_str().unwrap(),
+        ],
+        &[("ENTRAFORM_GRAPH_TOKEN", &reader)],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    assert_eq!(errors(&o.stdout), vec![]);
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let notices: Vec<&str> = v["notices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|n| n["code"].as_str())
+        .collect();
+    assert!(notices.contains(&"permissions-not-checked"), "{notices:?}");
+
+    // An applying app without User.RevokeSessions.All: refused before any write.
+    let weak: Vec<&str> = grants
+        .iter()
+        .copied()
+        .filter(|p| *p != "User.RevokeSessions.All")
+        .collect();
+    let writer_without = t.emu.issue_token_with(&t.app, &weak);
+    let o = run(
+        &t,
+        &[
+            "apply",
+            saved.to_str().unwrap(),
+            "--dir",
+            "examples/desired-state",
+            "--auto-approve",
+        ],
+        &[
+            ("ENTRAFORM_GRAPH_TOKEN", &writer_without),
+            crate::cli_support::NEW_HIRE,
+        ],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", out(&o));
+    assert!(out(&o).contains("User.RevokeSessions.All"), "{}", out(&o));
+    assert_eq!(writes(&t), 0, "nothing may be written");
+
+    // The applying app with every documented grant applies the reviewed plan.
+    let o = run(
+        &t,
+        &[
+            "apply",
+            saved.to_str().unwrap(),
+            "--dir",
+            "examples/desired-state",
+            "--auto-approve",
+        ],
+        &[crate::cli_support::NEW_HIRE],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+}
