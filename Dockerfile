@@ -8,6 +8,8 @@ FROM rust:1.95-slim-bookworm AS build
 WORKDIR /src
 COPY Cargo.toml Cargo.lock ./
 COPY src ./src
+# Workspace members: the Graph emulator (`entraform emulator`) and the shared reference tables.
+COPY crates ./crates
 # Cargo.toml declares the benches; the manifest does not load without them.
 COPY benches ./benches
 RUN cargo build --release --locked --bin entraform \

@@ -4,7 +4,7 @@
 //! users, 5,000 groups and 500,000 memberships, starts the emulator on it and
 //! measures over HTTP: the load, 20 keyset pages of 999 users, `$count`, and
 //! the requests that cost the most work within the emulator's limits
-//! (`src/emulator/limits.rs`): a `$filter` of 500 clauses with `$count=true`
+//! (`crates/graph-emulator/src/limits.rs`): a `$filter` of 500 clauses with `$count=true`
 //! over every user, a `$search` of 500 terms, and the refusal of a
 //! 3,000-level nested `$filter`. `MAX_WORK=N` changes the per-request work
 //! budget (a larger one measures what the default prevents: then only one
@@ -14,8 +14,8 @@
 
 use std::time::{Duration, Instant};
 
-use entraform::emulator::util::percent_encode;
-use entraform::emulator::{Emulator, EmulatorConfig, SYNTHETIC_CLIENT_ID, Seed, SyntheticSpec};
+use graph_emulator::util::percent_encode;
+use graph_emulator::{Emulator, EmulatorConfig, SYNTHETIC_CLIENT_ID, Seed, SyntheticSpec};
 use serde_json::Value;
 
 mod common;
@@ -75,8 +75,8 @@ async fn main() {
     let max_work = std::env::var("MAX_WORK")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(entraform::emulator::limits::MAX_WORK);
-    let batch_sizes: &[usize] = if max_work > entraform::emulator::limits::MAX_WORK {
+        .unwrap_or(graph_emulator::limits::MAX_WORK);
+    let batch_sizes: &[usize] = if max_work > graph_emulator::limits::MAX_WORK {
         &[1]
     } else {
         &[1, 20]

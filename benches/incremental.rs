@@ -14,31 +14,34 @@
 //! answers list pages in roughly 100–300 ms; the default 0 measures CPU
 //! cost only). Under `cargo test --all-targets` it runs a small smoke size.
 
+#[path = "../tests/common/emulator_client.rs"]
+mod emulator_client;
+
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+use emulator_client::client_at;
 use entraform::desired::DesiredState;
 use entraform::desired::load::load_texts;
 use entraform::desired::source::SourceMap;
-use entraform::emulator::{
-    BackgroundEmulator, EmulatorConfig, FaultConfig, SYNTHETIC_CLIENT_ID, Seed, SyntheticSpec,
-};
 use entraform::export::{ExportOptions, SplitBy, export};
 use entraform::graph::batch::BatchRequest;
-use entraform::graph::{AuthConfig, ClientOptions, Cloud, Credential, GraphClient};
+use entraform::graph::{Credential, GraphClient};
 use entraform::live::{Incremental, Live, ReadMode, ReadOptions, read_live_blocking};
 use entraform::plan::{self, GateOverrides, Plan};
-use secrecy::SecretString;
+use graph_emulator::{
+    BackgroundEmulator, EmulatorConfig, FaultConfig, SYNTHETIC_CLIENT_ID, Seed, SyntheticSpec,
+};
 use serde_json::json;
 
 fn client(emu: &BackgroundEmulator) -> GraphClient {
-    let auth = AuthConfig {
-        tenant_id: emu.tenant_id(),
-        client_id: SYNTHETIC_CLIENT_ID.into(),
-        cloud: Cloud::custom(emu.base_url()).expect("emulator URL"),
-        credential: Credential::Bearer(SecretString::from(emu.issue_token(SYNTHETIC_CLIENT_ID))),
-    };
-    GraphClient::new(auth, ClientOptions::default()).expect("client")
+    client_at(
+        emu.base_url(),
+        &emu.tenant_id(),
+        SYNTHETIC_CLIENT_ID,
+        Credential::Bearer(emu.issue_token(SYNTHETIC_CLIENT_ID).into()),
+        false,
+    )
 }
 
 struct Run {

@@ -2,7 +2,8 @@
 //!
 //! The pure core (validation, diff, plan, safety gates, rendering) takes data
 //! and returns data; I/O lives at the edges (YAML loader, Graph client, apply
-//! executor, emulator). See `docs/` for the user-facing documentation.
+//! executor). The Graph emulator is its own crate (`graph-emulator`), used
+//! only by the CLI and the tests. See `docs/` for the user-facing documentation.
 
 pub mod apply;
 pub mod builtin_roles;
@@ -10,7 +11,6 @@ pub mod cli;
 pub mod desired;
 pub mod diff;
 pub mod drift;
-pub mod emulator;
 pub mod export;
 pub mod graph;
 pub mod live;
@@ -19,3 +19,7 @@ pub mod model;
 pub mod plan;
 pub mod private_file;
 pub mod sensitive_actions;
+
+/// `graph_any![[A, B], [C]]`: a permission alternative list (A and B, or C), from `entra-data`.
+#[doc(hidden)]
+pub use entra_data::graph_any;

@@ -5,9 +5,9 @@ use std::sync::Arc;
 
 use anyhow::Context;
 
-use crate::emulator::{BackgroundEmulator, BatchOrder, EmulatorConfig, SHUFFLE_SEED_ENV, Seed};
 use crate::graph::{AuthConfig, ClientOptions, Cloud, Credential, GraphClient};
 use crate::live::{Live, ReadError, ReadOptions, ReadProgress, read_live_blocking};
+use graph_emulator::{BackgroundEmulator, BatchOrder, EmulatorConfig, SHUFFLE_SEED_ENV, Seed};
 
 use super::state::StateArgs;
 
@@ -73,7 +73,7 @@ fn in_process_shuffle_seed() -> u64 {
     std::env::var(SHUFFLE_SEED_ENV)
         .ok()
         .and_then(|v| v.trim().parse::<u64>().ok())
-        .unwrap_or_else(crate::emulator::util::random_seed)
+        .unwrap_or_else(graph_emulator::util::random_seed)
 }
 
 impl TenantArgs {

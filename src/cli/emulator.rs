@@ -8,8 +8,8 @@ use std::path::PathBuf;
 use anyhow::Context;
 
 use super::Exit;
-use crate::emulator::server::EmulatorHandle;
-use crate::emulator::{BatchOrder, Emulator, EmulatorConfig, FaultConfig, Seed, SyntheticSpec};
+use graph_emulator::server::EmulatorHandle;
+use graph_emulator::{BatchOrder, Emulator, EmulatorConfig, FaultConfig, Seed, SyntheticSpec};
 
 /// Arguments of `entraform emulator`.
 #[derive(Debug, clap::Args)]
@@ -123,7 +123,7 @@ pub struct Args {
 
     /// Work one request may do: filter clauses evaluated × objects (and manager
     /// levels expanded), shared by a $batch's items; beyond it the request gets 400.
-    #[arg(long, value_name = "UNITS", default_value_t = crate::emulator::limits::MAX_WORK)]
+    #[arg(long, value_name = "UNITS", default_value_t = graph_emulator::limits::MAX_WORK)]
     pub max_work: u64,
 
     /// On Ctrl-C, write the final tenant (seed format, no secrets) to this file.

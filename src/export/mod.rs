@@ -12,6 +12,7 @@ pub mod filter;
 mod owners;
 pub mod quote;
 pub mod seed;
+pub mod seed_format;
 pub mod write;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};

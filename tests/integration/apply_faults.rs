@@ -2,17 +2,18 @@
 //! and a 2 s replication delay; 2,000+ operations converge, nothing is done twice,
 //! and the HTTP requests stay close to ⌈N/20⌉.
 
+use crate::emulator_client::client_at;
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use entraform::apply::execute::{CreateEnd, Observer, Outcome, execute};
 use entraform::desired::load::load_texts;
 use entraform::desired::source::SourceMap;
-use entraform::emulator::{BackgroundEmulator, EmulatorConfig, FaultConfig, Seed};
-use entraform::graph::{AuthConfig, ClientOptions, Cloud, Credential, GraphClient};
+use entraform::graph::{Cloud, Credential, GraphClient};
 use entraform::live::{ReadOptions, read_live};
 use entraform::model::Upn;
 use entraform::plan::{self, GateOverrides};
+use graph_emulator::{BackgroundEmulator, EmulatorConfig, FaultConfig, Seed};
 use secrecy::SecretString;
 
 struct Quiet;
@@ -73,13 +74,13 @@ fn repo(existing: usize, new: usize, groups: usize) -> entraform::desired::Desir
 }
 
 async fn client(emu: &BackgroundEmulator) -> GraphClient {
-    let auth = AuthConfig {
-        tenant_id: emu.tenant_id(),
-        client_id: APP.into(),
-        cloud: Cloud::custom(emu.base_url()).expect("cloud"),
-        credential: Credential::Bearer(SecretString::from(emu.issue_token(APP))),
-    };
-    GraphClient::new(auth, ClientOptions::default()).expect("client")
+    client_at(
+        emu.base_url(),
+        &emu.tenant_id(),
+        APP,
+        Credential::Bearer(emu.issue_token(APP).into()),
+        false,
+    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

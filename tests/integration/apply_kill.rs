@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use entraform::emulator::{BackgroundEmulator, EmulatorConfig, FaultConfig, Seed};
+use graph_emulator::{BackgroundEmulator, EmulatorConfig, FaultConfig, Seed};
 
 const APP: &str = "11111111-1111-4111-8111-111111111111";
 

@@ -11,7 +11,7 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use entraform::emulator::{BackgroundEmulator, EmulatorConfig, Seed};
+use graph_emulator::{BackgroundEmulator, EmulatorConfig, Seed};
 
 use crate::stall_proxy::{Stall, StallProxy};
 

@@ -5,12 +5,13 @@
 
 #![cfg(unix)]
 
+use crate::emulator_client::client_at;
 use std::fmt::Write as _;
 use std::process::{Output, Stdio};
 use std::time::{Duration, Instant};
 
-use entraform::emulator::{FaultConfig, Seed};
-use entraform::graph::{AuthConfig, ClientOptions, Cloud, Credential, GraphClient, GraphRequest};
+use entraform::graph::{Credential, GraphRequest};
+use graph_emulator::{FaultConfig, Seed};
 
 use crate::cli_support::{self, Tenant, out, tempdir};
 use crate::stall_proxy::{Stall, StallProxy};
@@ -210,13 +211,13 @@ fn a_404_on_a_removal_or_a_delete_counts_as_done() {
             .enable_all()
             .build()
             .unwrap();
-        let auth = AuthConfig {
-            tenant_id: t.emu.tenant_id(),
-            client_id: APP.into(),
-            cloud: Cloud::custom(t.emu.base_url()).unwrap(),
-            credential: Credential::Bearer(t.emu.issue_token(APP).into()),
-        };
-        let c = GraphClient::new(auth, ClientOptions::default()).unwrap();
+        let c = client_at(
+            t.emu.base_url(),
+            &t.emu.tenant_id(),
+            APP,
+            Credential::Bearer(t.emu.issue_token(APP).into()),
+            false,
+        );
         for path in [
             format!("/users/{u1}"),
             format!("/users/{u2}/manager/$ref"),

@@ -12,7 +12,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use crate::cli_support::{out, run, tempdir, tenant_from};
-use entraform::emulator::{FaultConfig, Seed};
+use graph_emulator::{FaultConfig, Seed};
 use serde_json::Value;
 
 const APP: &str = "11111111-1111-4111-8111-111111111111";

@@ -5,7 +5,7 @@
 //! plans exactly as without the state directory (issue #15 §5).
 
 use crate::cli_support::{out, run, tempdir, tenant};
-use entraform::emulator::FaultConfig;
+use graph_emulator::FaultConfig;
 
 #[test]
 fn a_refused_delta_select_falls_back_to_a_full_read() {

@@ -5,8 +5,8 @@
 //! needs; JSON for CI; nothing secret in the output.
 
 use crate::cli_support::{out, root, run, tenant_from};
-use entraform::emulator::Seed;
-use entraform::emulator::seed::Grants;
+use graph_emulator::Seed;
+use graph_emulator::seed::Grants;
 use serde_json::Value;
 
 const SECRET: &str = "emulator-only-secret-not-for-production";

@@ -4,14 +4,14 @@
 //! restricted management administrative unit); and the live reader reading
 //! them, including the degraded read when the listing is forbidden.
 
+use crate::emulator_client::client_at;
 use crate::emulator_support;
 
 use emulator_support::*;
-use entraform::emulator::{EmulatorConfig, FaultConfig, Seed};
-use entraform::graph::{AuthConfig, ClientOptions, Cloud, Credential, GraphClient, RetryPolicy};
+use entraform::graph::{Credential, GraphClient};
 use entraform::live::{ReadOptions, read_live};
 use entraform::model::ObjectId;
-use secrecy::SecretString;
+use graph_emulator::{EmulatorConfig, FaultConfig, Seed};
 use serde_json::json;
 
 const EXEC: &str = "5d107bba-d8e2-4e13-b6ae-884be90e5d1a";
@@ -246,17 +246,13 @@ async fn writes_to_restricted_members_are_denied_like_graph() {
 }
 
 fn client_for(env: &Env) -> GraphClient {
-    let auth = AuthConfig {
-        tenant_id: env.emu.tenant_id(),
-        client_id: CLIENT_ID.into(),
-        cloud: Cloud::custom(env.emu.base_url()).unwrap(),
-        credential: Credential::Secret(SecretString::from(SECRET)),
-    };
-    let options = ClientOptions {
-        retry: RetryPolicy::fast(),
-        ..ClientOptions::default()
-    };
-    GraphClient::new(auth, options).unwrap()
+    client_at(
+        env.emu.base_url(),
+        &env.emu.tenant_id(),
+        CLIENT_ID,
+        Credential::Secret(SECRET.into()),
+        true,
+    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -327,9 +323,7 @@ fn unknown_members_and_keys_are_refused_in_seeds() {
         "administrativeUnits:\n  - displayName: X\n    isMemberManagementRestricted: true\n    members: [nobody@contoso.com]\n",
     );
     let seed = bad.unwrap();
-    assert!(
-        entraform::emulator::BackgroundEmulator::start(seed, EmulatorConfig::default()).is_err()
-    );
+    assert!(graph_emulator::BackgroundEmulator::start(seed, EmulatorConfig::default()).is_err());
     let v: Result<Seed, _> =
         Seed::parse("administrativeUnits:\n  - displayName: X\n    restricted: true\n");
     assert!(v.is_err());

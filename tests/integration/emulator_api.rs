@@ -1066,7 +1066,7 @@ async fn state_and_metrics_endpoints() {
     assert!(!text.contains(SECRET), "secrets must not be dumped");
     assert!(s["applications"][0].get("clientSecrets").is_none());
     // The dump is a valid seed.
-    let seed: entraform::emulator::Seed = serde_json::from_value(s).unwrap();
+    let seed: graph_emulator::Seed = serde_json::from_value(s).unwrap();
     assert_eq!(seed.groups.len(), 2);
     env.http
         .delete(format!("{}/_emulator/metrics", env.emu.base_url()))
@@ -1081,15 +1081,15 @@ async fn state_and_metrics_endpoints() {
 /// behaviour itself is asserted.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn background_emulator_from_sync_code() {
-    let config = entraform::emulator::EmulatorConfig {
-        faults: entraform::emulator::FaultConfig {
+    let config = graph_emulator::EmulatorConfig {
+        faults: graph_emulator::FaultConfig {
             latency_ms: 300,
             ..Default::default()
         },
         ..Default::default()
     };
     let emu = tokio::task::spawn_blocking(|| {
-        entraform::emulator::BackgroundEmulator::start(small_seed(), config).unwrap()
+        graph_emulator::BackgroundEmulator::start(small_seed(), config).unwrap()
     })
     .await
     .unwrap();
@@ -1145,7 +1145,7 @@ async fn background_emulator_from_sync_code() {
 async fn large_member_lists_split_across_delta_pages() {
     let env = start_with(
         small_seed(),
-        entraform::emulator::EmulatorConfig {
+        graph_emulator::EmulatorConfig {
             delta_member_cap: 1,
             ..Default::default()
         },

@@ -154,8 +154,8 @@ async fn synthetic_token(http: &reqwest::Client, url: &str) -> String {
         .post(format!("{url}/{tenant}/oauth2/v2.0/token"))
         .body(format!(
             "grant_type=client_credentials&client_id={}&client_secret={}&scope=https%3A%2F%2Fgraph.microsoft.com%2F.default",
-            entraform::emulator::SYNTHETIC_CLIENT_ID,
-            entraform::emulator::SYNTHETIC_CLIENT_SECRET
+            graph_emulator::SYNTHETIC_CLIENT_ID,
+            graph_emulator::SYNTHETIC_CLIENT_SECRET
         ))
         .send()
         .await
@@ -177,7 +177,7 @@ async fn deeply_nested_filters_get_400_and_the_server_keeps_answering() {
     let not_chain = format!("{}accountEnabled eq true", "not ".repeat(3000));
     for filter in [deep_parens, not_chain] {
         // Spaces as `+` keep the 3,000-level `not` chain under the 16 KiB URL bound.
-        let enc = entraform::emulator::util::percent_encode(&filter).replace("%20", "+");
+        let enc = graph_emulator::util::percent_encode(&filter).replace("%20", "+");
         let r = http
             .get(format!("{url}/v1.0/users?$filter={enc}&$count=true"))
             .header("ConsistencyLevel", "eventual")
@@ -295,7 +295,7 @@ fn the_batch_shuffle_seed_is_printed_and_replayable() {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_entraform"));
         cmd.args(["emulator", "--synthetic", "3,1,1"])
             .args(args)
-            .env_remove(entraform::emulator::SHUFFLE_SEED_ENV)
+            .env_remove(graph_emulator::SHUFFLE_SEED_ENV)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
@@ -320,7 +320,7 @@ fn the_batch_shuffle_seed_is_printed_and_replayable() {
         line.contains("$batch items run in a random order, seed "),
         "{line}"
     );
-    let line = first_stderr_line(&[(entraform::emulator::SHUFFLE_SEED_ENV, "4242")], &[]);
+    let line = first_stderr_line(&[(graph_emulator::SHUFFLE_SEED_ENV, "4242")], &[]);
     assert!(line.contains("seed 4242"), "{line}");
     assert!(
         line.contains("ENTRAFORM_EMULATOR_SHUFFLE_SEED=4242"),

@@ -28,7 +28,7 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 use emulator_support::*;
-use entraform::emulator::{EmulatorConfig, FaultConfig, Seed};
+use graph_emulator::{EmulatorConfig, FaultConfig, Seed};
 use serde_json::{Value, json};
 
 /// Examples the emulator does not serve, and why (none at present).
@@ -965,7 +965,7 @@ async fn replays_every_documented_example() {
             }
             "token-client-credentials-certificate.json"
             | "token-client-credentials-federated.json" => {
-                use entraform::emulator::util::{b64url_encode, now_secs, unhex};
+                use graph_emulator::util::{b64url_encode, now_secs, unhex};
                 let (header, claims) = if name.contains("certificate") {
                     (
                         json!({"alg": "RS256", "x5t": b64url_encode(&unhex(THUMBPRINT).unwrap())}),
@@ -1044,11 +1044,11 @@ fn property_lists_match_the_schema_extract() {
     let base = props("microsoft.graph.directoryObject");
     for (list, ty) in [
         (
-            entraform::emulator::schema::USER_PROPERTIES,
+            graph_emulator::schema::USER_PROPERTIES,
             "microsoft.graph.user",
         ),
         (
-            entraform::emulator::schema::GROUP_PROPERTIES,
+            graph_emulator::schema::GROUP_PROPERTIES,
             "microsoft.graph.group",
         ),
     ] {

@@ -7,7 +7,7 @@ use crate::emulator_support;
 use std::time::{Duration, Instant};
 
 use emulator_support::*;
-use entraform::emulator::{EmulatorConfig, FaultConfig, Seed, SyntheticSpec};
+use graph_emulator::{EmulatorConfig, FaultConfig, Seed, SyntheticSpec};
 use serde_json::{Value, json};
 
 fn config(faults: FaultConfig) -> EmulatorConfig {
@@ -269,7 +269,7 @@ async fn tokens_look_like_app_only_jwts() {
     let parts: Vec<&str> = env.token.split('.').collect();
     assert_eq!(parts.len(), 3);
     let claims: Value =
-        serde_json::from_slice(&entraform::emulator::util::b64_decode(parts[1]).unwrap()).unwrap();
+        serde_json::from_slice(&graph_emulator::util::b64_decode(parts[1]).unwrap()).unwrap();
     assert_eq!(claims["tid"], TENANT);
     assert_eq!(claims["appid"], CLIENT_ID);
     assert_eq!(claims["oid"], "f8ca5a85-489a-49a0-b555-0a6d81e56f0d");
@@ -299,7 +299,7 @@ async fn tokens_look_like_app_only_jwts() {
 
 #[tokio::test]
 async fn certificate_and_federated_assertions_get_tokens() {
-    use entraform::emulator::util::{b64url_encode, now_secs, unhex};
+    use graph_emulator::util::{b64url_encode, now_secs, unhex};
     let env = start().await;
     let token_url = env.emu.token_url();
     let x5t = b64url_encode(&unhex(THUMBPRINT).unwrap());
@@ -376,7 +376,7 @@ async fn a_synthetic_tenant_loads_and_pages_by_keyset() {
     let env = start_with(
         seed,
         EmulatorConfig {
-            expand_page_cap: entraform::emulator::REPORTED_EXPAND_PAGE_CAP,
+            expand_page_cap: graph_emulator::REPORTED_EXPAND_PAGE_CAP,
             ..EmulatorConfig::default()
         },
     )

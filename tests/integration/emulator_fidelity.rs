@@ -8,7 +8,7 @@
 use crate::emulator_support;
 
 use emulator_support::*;
-use entraform::emulator::{EmulatorConfig, FaultConfig, Seed};
+use graph_emulator::{EmulatorConfig, FaultConfig, Seed};
 use serde_json::{Value, json};
 
 /// entraform's service principal in the small seed (holds Global Administrator there).
@@ -167,7 +167,7 @@ async fn permissions_are_enforced_per_request_and_per_batch_item() {
     // The token carries no roles claim at all (as Entra's for an app granted nothing).
     let claims = env.token.split('.').nth(1).unwrap();
     let claims: Value =
-        serde_json::from_slice(&entraform::emulator::util::b64_decode(claims).unwrap()).unwrap();
+        serde_json::from_slice(&graph_emulator::util::b64_decode(claims).unwrap()).unwrap();
     assert!(claims.get("roles").is_none(), "{claims}");
     // Only User.Read.All: users may be read, not written; groups not read.
     env.token = env.emu.issue_token_with(CLIENT_ID, &["User.Read.All"]);
@@ -472,7 +472,7 @@ fn every_route() -> Vec<(&'static str, String, Option<Value>)> {
 #[tokio::test]
 async fn every_routed_endpoint_has_a_permission_entry_and_fails_closed_without_it() {
     let mut env = env().await;
-    let everything: Vec<String> = entraform::emulator::permissions::all_permissions()
+    let everything: Vec<String> = graph_emulator::permissions::all_permissions()
         .into_iter()
         .collect();
     let everything: Vec<&str> = everything.iter().map(String::as_str).collect();

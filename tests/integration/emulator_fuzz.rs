@@ -11,7 +11,7 @@
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use entraform::emulator::{BackgroundEmulator, EmulatorConfig};
+use graph_emulator::{BackgroundEmulator, EmulatorConfig};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use serde_json::{Value, json};
@@ -267,7 +267,7 @@ fn encode(v: &str, raw: bool) -> String {
     if raw {
         v.replace(['&', '#', ' '], "+")
     } else {
-        entraform::emulator::util::percent_encode(v)
+        graph_emulator::util::percent_encode(v)
     }
 }
 

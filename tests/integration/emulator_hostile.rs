@@ -8,9 +8,9 @@
 use crate::emulator_support;
 
 use emulator_support::*;
-use entraform::emulator::EmulatorConfig;
-use entraform::emulator::limits::{MAX_BODY, MAX_CLAUSES, MAX_DEPTH, MAX_TARGET};
-use entraform::emulator::util::percent_encode;
+use graph_emulator::EmulatorConfig;
+use graph_emulator::limits::{MAX_BODY, MAX_CLAUSES, MAX_DEPTH, MAX_TARGET};
+use graph_emulator::util::percent_encode;
 use serde_json::{Value, json};
 
 /// The server still answers an ordinary request.
@@ -583,7 +583,7 @@ async fn oversized_and_cyclic_batches_run_nothing() {
 /// never a crash.
 #[tokio::test]
 async fn edited_delta_tokens_are_answered() {
-    use entraform::emulator::util::{hex, unhex};
+    use graph_emulator::util::{hex, unhex};
     let env = start().await;
     let mut link = "/groups/delta?$select=displayName,members".to_string();
     let delta_link = loop {

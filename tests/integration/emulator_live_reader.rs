@@ -1,23 +1,24 @@
 //! End to end: the live reader (real Graph client, real HTTP) reads a
 //! synthetic tenant from the emulator, also under throttling and 5xx faults.
 
+use crate::emulator_client::client_at;
 use crate::emulator_support;
 
 use emulator_support::*;
-use entraform::emulator::{
+use entraform::graph::{Credential, GraphClient};
+use entraform::live::{MembershipStrategy, ReadOptions, read_live};
+use graph_emulator::{
     EmulatorConfig, FaultConfig, SYNTHETIC_CLIENT_ID, SYNTHETIC_CLIENT_SECRET, Seed, SyntheticSpec,
 };
-use entraform::graph::{AuthConfig, ClientOptions, Cloud, Credential, GraphClient};
-use entraform::live::{MembershipStrategy, ReadOptions, read_live};
 
 fn client(env: &Env, tenant: &str) -> GraphClient {
-    let auth = AuthConfig {
-        tenant_id: tenant.to_string(),
-        client_id: SYNTHETIC_CLIENT_ID.into(),
-        cloud: Cloud::custom(env.emu.base_url()).unwrap(),
-        credential: Credential::Secret(SYNTHETIC_CLIENT_SECRET.to_string().into()),
-    };
-    GraphClient::new(auth, ClientOptions::default()).unwrap()
+    client_at(
+        env.emu.base_url(),
+        tenant,
+        SYNTHETIC_CLIENT_ID,
+        Credential::Secret(SYNTHETIC_CLIENT_SECRET.into()),
+        false,
+    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

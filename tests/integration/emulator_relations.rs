@@ -6,7 +6,7 @@
 
 use crate::emulator_support::*;
 
-use entraform::emulator::{EmulatorConfig, Seed};
+use graph_emulator::{EmulatorConfig, Seed};
 use serde_json::{Value, json};
 
 const OUTER: &str = "0a000000-0000-4000-8000-000000000001";

@@ -9,7 +9,7 @@
 use crate::emulator_support;
 
 use emulator_support::*;
-use entraform::emulator::{BatchOrder, EmulatorConfig};
+use graph_emulator::{BatchOrder, EmulatorConfig};
 use serde_json::{Map, Value, json};
 
 fn with_order(order: BatchOrder) -> EmulatorConfig {

@@ -10,7 +10,7 @@ use crate::cli_support;
 use std::path::{Path, PathBuf};
 
 use cli_support::{Tenant, out, run, tempdir, tenant_from, writes};
-use entraform::emulator::Seed;
+use graph_emulator::Seed;
 use serde_json::Value;
 
 /// A small tenant: ann and bob hold Global Administrator; entraform signs in as

@@ -12,7 +12,7 @@
 
 use std::path::PathBuf;
 
-use entraform::emulator::{BatchOrder, Emulator, EmulatorConfig, Seed};
+use graph_emulator::{BatchOrder, Emulator, EmulatorConfig, Seed};
 use serde_json::Value;
 
 fn fixtures() -> PathBuf {

@@ -3,6 +3,7 @@
 //! and the same plan as a full read, in a handful of requests; expired delta
 //! links and old, foreign or damaged snapshots fall back to a full read.
 
+use crate::emulator_client::client_at;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -10,33 +11,28 @@ use std::time::Duration;
 use entraform::desired::DesiredState;
 use entraform::desired::load::load_texts;
 use entraform::desired::source::SourceMap;
-use entraform::emulator::{
-    EmulatorConfig, SYNTHETIC_CLIENT_ID, SYNTHETIC_CLIENT_SECRET, Seed, SyntheticSpec,
-};
-use entraform::graph::{AuthConfig, ClientOptions, Cloud, Credential, GraphClient, RetryPolicy};
+use entraform::graph::{Credential, GraphClient};
 use entraform::live::store::{LINKS_FILE, SNAPSHOT_FILE};
 use entraform::live::{
     Incremental, Live, MembershipStrategy, ReadMode, ReadOptions, ResyncReason, read_live,
 };
 use entraform::plan::{self, GateOverrides};
-use secrecy::SecretString;
+use graph_emulator::{
+    EmulatorConfig, SYNTHETIC_CLIENT_ID, SYNTHETIC_CLIENT_SECRET, Seed, SyntheticSpec,
+};
 use serde_json::{Value, json};
 
 use crate::emulator_support::{Env, start_with};
 use crate::scratch::Scratch;
 
 fn client(env: &Env) -> GraphClient {
-    let auth = AuthConfig {
-        tenant_id: env.emu.tenant_id(),
-        client_id: SYNTHETIC_CLIENT_ID.into(),
-        cloud: Cloud::custom(env.emu.base_url()).unwrap(),
-        credential: Credential::Secret(SecretString::from(SYNTHETIC_CLIENT_SECRET)),
-    };
-    let options = ClientOptions {
-        retry: RetryPolicy::fast(),
-        ..ClientOptions::default()
-    };
-    GraphClient::new(auth, options).unwrap()
+    client_at(
+        env.emu.base_url(),
+        &env.emu.tenant_id(),
+        SYNTHETIC_CLIENT_ID,
+        Credential::Secret(SYNTHETIC_CLIENT_SECRET.into()),
+        true,
+    )
 }
 
 /// The emulator as strict as Graph allows: delta rounds after a token carry

@@ -2,28 +2,25 @@
 //! the seeded tenant, in a number of requests close to the minimum, also
 //! with throttling and 5xx faults on.
 
+use crate::emulator_client::client_at;
 use std::collections::{BTreeMap, BTreeSet};
 
-use entraform::emulator::{
+use entraform::graph::{AuthConfig, ClientOptions, Cloud, Credential, GraphClient};
+use entraform::live::{Live, MembershipStrategy, ReadOptions, read_live};
+use graph_emulator::{
     Emulator, EmulatorConfig, FaultConfig, SYNTHETIC_CLIENT_ID, SYNTHETIC_CLIENT_SECRET, Seed,
     SyntheticSpec,
 };
-use entraform::graph::{AuthConfig, ClientOptions, Cloud, Credential, GraphClient, RetryPolicy};
-use entraform::live::{Live, MembershipStrategy, ReadOptions, read_live};
 use secrecy::SecretString;
 
 fn client_for(emu: &Emulator) -> GraphClient {
-    let auth = AuthConfig {
-        tenant_id: emu.tenant_id(),
-        client_id: SYNTHETIC_CLIENT_ID.into(),
-        cloud: Cloud::custom(emu.base_url()).unwrap(),
-        credential: Credential::Secret(SecretString::from(SYNTHETIC_CLIENT_SECRET)),
-    };
-    let options = ClientOptions {
-        retry: RetryPolicy::fast(),
-        ..ClientOptions::default()
-    };
-    GraphClient::new(auth, options).unwrap()
+    client_at(
+        emu.base_url(),
+        &emu.tenant_id(),
+        SYNTHETIC_CLIENT_ID,
+        Credential::Secret(SYNTHETIC_CLIENT_SECRET.into()),
+        true,
+    )
 }
 
 fn ceil(a: usize, b: usize) -> usize {
@@ -337,7 +334,7 @@ async fn measure_large_tenants() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn deleted_users_are_read_for_restore() {
     let mut seed = spec(30, 3, 10);
-    let mut gone = entraform::emulator::seed::SeedUser {
+    let mut gone = graph_emulator::seed::SeedUser {
         id: Some("0f0e0d0c-0b0a-4909-8807-060504030201".into()),
         ..Default::default()
     };
@@ -392,9 +389,8 @@ async fn bad_credentials_fail_once_with_a_sign_in_error() {
 
 #[test]
 fn blocking_read_for_synchronous_callers() {
-    let emu =
-        entraform::emulator::BackgroundEmulator::start(spec(40, 4, 30), EmulatorConfig::default())
-            .unwrap();
+    let emu = graph_emulator::BackgroundEmulator::start(spec(40, 4, 30), EmulatorConfig::default())
+        .unwrap();
     let auth = AuthConfig {
         tenant_id: emu.tenant_id(),
         client_id: SYNTHETIC_CLIENT_ID.into(),

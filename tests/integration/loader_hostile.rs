@@ -554,7 +554,7 @@ fn a_million_mistakes_are_counted_not_listed() {
 
 #[test]
 fn the_seed_reader_refuses_alias_bombs_and_deep_nesting_in_yaml_and_json() {
-    use entraform::emulator::Seed;
+    use graph_emulator::Seed;
     let bomb = format!("users:\n  - displayName: *i\n{}", billion_laughs());
     let e = Seed::parse(&format!("{}users: [*i]\n", billion_laughs()))
         .expect_err("alias bomb accepted")

@@ -4,6 +4,9 @@
 #[path = "../common/scratch.rs"]
 mod scratch;
 
+#[path = "../common/emulator_client.rs"]
+mod emulator_client;
+
 mod cli_support;
 mod emulator_support;
 mod proptest_support;
@@ -22,6 +25,7 @@ mod doctor_cli;
 mod emulator_admin_units;
 mod emulator_api;
 mod emulator_cli;
+mod emulator_crate;
 mod emulator_examples;
 mod emulator_faults;
 mod emulator_fidelity;

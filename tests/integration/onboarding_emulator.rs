@@ -6,7 +6,7 @@
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Output, Stdio};
 
-use entraform::emulator::{BackgroundEmulator, EmulatorConfig, FaultConfig, Seed};
+use graph_emulator::{BackgroundEmulator, EmulatorConfig, FaultConfig, Seed};
 
 use crate::cli_support::{NEW_HIRE, bare, out, root, tempdir};
 
@@ -260,7 +260,7 @@ fn the_in_process_shuffle_seed_is_in_the_log_not_in_every_run() {
     // The seed replays: the variable sets it.
     let o = bare(
         &["-v", "plan", REPO, "--emulator", SEED],
-        &[(entraform::emulator::SHUFFLE_SEED_ENV, "4242")],
+        &[(graph_emulator::SHUFFLE_SEED_ENV, "4242")],
     )
     .output()
     .unwrap();

@@ -351,7 +351,7 @@ roleAssignments:
 ",
     )
     .unwrap();
-    let one = tenant_from(entraform::emulator::Seed::from_file(&seed).unwrap());
+    let one = tenant_from(graph_emulator::Seed::from_file(&seed).unwrap());
     let repo = d.join("one");
     let o = run(&one, &["export", "--out", repo.to_str().unwrap()], &[]);
     assert_eq!(o.status.code(), Some(0), "{}", out(&o));

@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use entraform::emulator::{BackgroundEmulator, EmulatorConfig, FaultConfig, Seed, SyntheticSpec};
+use graph_emulator::{BackgroundEmulator, EmulatorConfig, FaultConfig, Seed, SyntheticSpec};
 
 use crate::cli_support::{Tenant, out, run, tempdir};
 

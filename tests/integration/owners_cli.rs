@@ -5,7 +5,7 @@
 //! format refuses an empty or malformed owner list.
 
 use crate::cli_support::{out, run, tempdir, tenant_from};
-use entraform::emulator::Seed;
+use graph_emulator::Seed;
 use serde_json::Value;
 
 const APP: &str = "11111111-1111-4111-8111-111111111111";

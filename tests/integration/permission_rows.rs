@@ -12,10 +12,10 @@ use std::collections::BTreeMap;
 use entraform::apply::request::{Ids, for_op};
 use entraform::desired::attrs::{Attr, AttrValue};
 use entraform::desired::state::{GroupKind, PasswordPolicy};
-use entraform::emulator::{BackgroundEmulator, EmulatorConfig, Seed};
 use entraform::model::{ObjectId, Upn};
 use entraform::plan::access::{KindPermissions, LEAST};
 use entraform::plan::op::{AttrChange, GroupRef, Op, OwnerRef, PrincipalRef, RoleRef, UserRef};
+use graph_emulator::{BackgroundEmulator, EmulatorConfig, Seed};
 use secrecy::SecretString;
 use serde_json::Value;
 
@@ -327,7 +327,7 @@ fn the_recommended_grants_are_documented_and_granted_to_the_example_app() {
     let seed = Seed::from_file(&root().join("examples/seed.yaml")).unwrap();
     assert_eq!(
         seed.applications[0].permissions,
-        Some(entraform::emulator::seed::Grants::List(want)),
+        Some(graph_emulator::seed::Grants::List(want)),
         "examples/seed.yaml"
     );
 }

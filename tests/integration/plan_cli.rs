@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
-use entraform::emulator::{BackgroundEmulator, EmulatorConfig, Seed};
+use graph_emulator::{BackgroundEmulator, EmulatorConfig, Seed};
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

@@ -14,16 +14,16 @@
 //! `tests/snapshots/`, then run the tests again without the variable (see
 //! `snapshot_support`).
 
+use crate::emulator_client::client_at;
 use std::collections::BTreeSet;
 use std::path::Path;
 
 use entraform::desired::DesiredState;
 use entraform::desired::attrs::{Attr, AttrValue};
-use entraform::emulator::{BackgroundEmulator, EmulatorConfig, Seed};
-use entraform::graph::{AuthConfig, ClientOptions, Cloud, Credential, GraphClient};
+use entraform::graph::Credential;
 use entraform::live::{Live, ReadOptions, read_live_blocking};
 use entraform::plan::{self, AttrChange, GateOverrides, Op, Plan};
-use secrecy::SecretString;
+use graph_emulator::{BackgroundEmulator, EmulatorConfig, Seed};
 
 fn desired_example() -> DesiredState {
     // A relative path keeps origins (`examples/desired-state/…:line:col`) machine-independent.
@@ -44,13 +44,13 @@ fn live_from_seed() -> Live {
         .app_id
         .clone();
     let emu = BackgroundEmulator::start(seed, EmulatorConfig::default()).expect("emulator starts");
-    let auth = AuthConfig {
-        tenant_id: emu.tenant_id(),
-        client_id: app.clone(),
-        cloud: Cloud::custom(emu.base_url()).expect("emulator url"),
-        credential: Credential::Bearer(SecretString::from(emu.issue_token(&app))),
-    };
-    let client = GraphClient::new(auth, ClientOptions::default()).expect("client");
+    let client = client_at(
+        emu.base_url(),
+        &emu.tenant_id(),
+        &app,
+        Credential::Bearer(emu.issue_token(&app).into()),
+        false,
+    );
     read_live_blocking(&client, &ReadOptions::default()).expect("read the emulated tenant")
 }
 

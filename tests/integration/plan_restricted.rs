@@ -3,20 +3,20 @@
 //! app would get 403 for are not planned; each object gets one `restricted-au`
 //! notice naming the unit and what was left out; everything else is planned.
 
+use crate::emulator_client::client_at;
 use std::path::PathBuf;
 
 use entraform::desired::DesiredState;
 use entraform::desired::load::load_texts;
 use entraform::desired::source::SourceMap;
-use entraform::emulator::{
-    BackgroundEmulator, EmulatorConfig, FaultConfig, SYNTHETIC_CLIENT_ID, SYNTHETIC_CLIENT_SECRET,
-    Seed,
-};
-use entraform::graph::{AuthConfig, ClientOptions, Cloud, Credential, GraphClient, RetryPolicy};
+use entraform::graph::Credential;
 use entraform::live::{Live, ReadOptions, read_live_blocking};
 use entraform::model::ObjectId;
 use entraform::plan::{self, GateOverrides, Op, Plan};
-use secrecy::SecretString;
+use graph_emulator::{
+    BackgroundEmulator, EmulatorConfig, FaultConfig, SYNTHETIC_CLIENT_ID, SYNTHETIC_CLIENT_SECRET,
+    Seed,
+};
 use serde_json::json;
 
 const CEO: &str = "a0000000-0000-4000-8000-000000000001";
@@ -94,17 +94,13 @@ fn desired(yaml: &str) -> DesiredState {
 }
 
 fn read(emu: &BackgroundEmulator) -> Live {
-    let auth = AuthConfig {
-        tenant_id: emu.tenant_id(),
-        client_id: SYNTHETIC_CLIENT_ID.into(),
-        cloud: Cloud::custom(emu.base_url()).unwrap(),
-        credential: Credential::Secret(SecretString::from(SYNTHETIC_CLIENT_SECRET)),
-    };
-    let options = ClientOptions {
-        retry: RetryPolicy::fast(),
-        ..ClientOptions::default()
-    };
-    let client = GraphClient::new(auth, options).unwrap();
+    let client = client_at(
+        emu.base_url(),
+        &emu.tenant_id(),
+        SYNTHETIC_CLIENT_ID,
+        Credential::Secret(SYNTHETIC_CLIENT_SECRET.into()),
+        true,
+    );
     read_live_blocking(&client, &ReadOptions::default()).expect("read")
 }
 

@@ -4,8 +4,8 @@
 //! the steps, exits 1, and `apply` refuses to run it (nothing is written).
 
 use crate::cli_support::{out, root, run, tenant_from, writes};
-use entraform::emulator::Seed;
-use entraform::emulator::seed::Grants;
+use graph_emulator::Seed;
+use graph_emulator::seed::Grants;
 use serde_json::Value;
 
 const SP: &str = "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d";
@@ -21,7 +21,7 @@ fn example(grants: &[&str], no_roles: bool, hire_date_drift: bool) -> crate::cli
         // ethan.brooks (whose mobile phone the repo clears) holds a role the
         // repo does not manage: clearing it is a sensitive action on an admin.
         seed.role_assignments
-            .push(entraform::emulator::seed::SeedRoleAssignment {
+            .push(graph_emulator::seed::SeedRoleAssignment {
                 id: None,
                 principal_id: "ethan.brooks@contoso.com".into(),
                 role_definition_id: "Privileged Role Administrator".into(),

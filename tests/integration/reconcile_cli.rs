@@ -9,7 +9,7 @@ use std::process::{Command, Output, Stdio};
 use cli_support::{
     NEW_HIRE, Tenant, command, out, root, run, tempdir, tenant, tenant_from, writes,
 };
-use entraform::emulator::Seed;
+use graph_emulator::Seed;
 use serde_json::{Value, json};
 
 /// Someone changes the tenant outside the repo: a Graph request straight to the emulator.
@@ -739,7 +739,7 @@ fn pull_request_to_scheduled_reconcile_end_to_end() {
 fn of_two_processes_started_together_one_applies_and_the_other_is_refused() {
     let t = tenant("examples/seed.yaml");
     // Slow Graph down so the two runs certainly overlap.
-    t.emu.set_faults(entraform::emulator::FaultConfig {
+    t.emu.set_faults(graph_emulator::FaultConfig {
         latency_ms: 300,
         ..t.emu.faults()
     });

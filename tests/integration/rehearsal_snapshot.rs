@@ -7,7 +7,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
 use crate::cli_support::{self, command, out, root, tempdir};
-use entraform::emulator::Seed;
+use graph_emulator::Seed;
 
 const EXAMPLE_SEED: &str = "examples/seed.yaml";
 const REPO: &str = "examples/desired-state";

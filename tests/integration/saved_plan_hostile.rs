@@ -9,7 +9,7 @@ use crate::cli_support;
 use std::path::{Path, PathBuf};
 
 use cli_support::{NEW_HIRE, Tenant, out, portal, root, run, tempdir, tenant, tenant_from, writes};
-use entraform::emulator::Seed;
+use graph_emulator::Seed;
 use serde_json::{Value, json};
 
 const EXAMPLE: &str = "examples/desired-state";

@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use entraform::emulator::{BackgroundEmulator, EmulatorConfig, FederatedCredential, Seed};
+use graph_emulator::{BackgroundEmulator, EmulatorConfig, FederatedCredential, Seed};
 
 use crate::cli_support::{out, root};
 

@@ -9,7 +9,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use entraform::emulator::{BackgroundEmulator, EmulatorConfig, FederatedCredential, Seed};
+use graph_emulator::{BackgroundEmulator, EmulatorConfig, FederatedCredential, Seed};
 
 use crate::cli_support::{NEW_HIRE, out, root, tempdir};
 use crate::stall_proxy::{Stall, StallProxy};

@@ -1,15 +1,14 @@
 //! Authentication against the emulator's token endpoint: client secret,
 //! certificate assertion, federated token file; a wrong secret's error.
 
+use crate::emulator_client::client_at;
 use crate::trace_capture;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use entraform::emulator::{AppRegistration, Emulator, EmulatorConfig, FederatedCredential, Seed};
 use entraform::graph::auth::{Certificate, FederatedSource};
-use entraform::graph::{
-    AuthConfig, ClientOptions, Cloud, Credential, GraphClient, GraphError, RetryPolicy,
-};
+use entraform::graph::{Credential, GraphClient, GraphError};
+use graph_emulator::{AppRegistration, Emulator, EmulatorConfig, FederatedCredential, Seed};
 use secrecy::SecretString;
 
 const APP: &str = "22222222-2222-4222-8222-222222222222";
@@ -35,7 +34,7 @@ async fn emulator() -> Emulator {
                 subject: GH_SUBJECT.into(),
                 audience: "api://AzureADTokenExchange".into(),
             }],
-            permissions: Some(entraform::emulator::seed::Grants::list(
+            permissions: Some(graph_emulator::seed::Grants::list(
                 &entraform::live::permissions::recommended_grants(),
             )),
         }],
@@ -47,17 +46,7 @@ async fn emulator() -> Emulator {
 }
 
 fn client(emu: &Emulator, credential: Credential) -> GraphClient {
-    let auth = AuthConfig {
-        tenant_id: emu.tenant_id(),
-        client_id: APP.into(),
-        cloud: Cloud::custom(emu.base_url()).unwrap(),
-        credential,
-    };
-    let options = ClientOptions {
-        retry: RetryPolicy::fast(),
-        ..ClientOptions::default()
-    };
-    GraphClient::new(auth, options).unwrap()
+    client_at(emu.base_url(), &emu.tenant_id(), APP, credential, true)
 }
 
 async fn can_list_users(c: &GraphClient) -> Result<usize, GraphError> {

@@ -4,6 +4,9 @@
 #[path = "../common/scratch.rs"]
 mod scratch;
 
+#[path = "../common/emulator_client.rs"]
+mod emulator_client;
+
 mod graph_mock;
 mod trace_capture;
 

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 
 use crate::scratch::Scratch;
-use entraform::emulator::{BackgroundEmulator, EmulatorConfig, Seed};
+use graph_emulator::{BackgroundEmulator, EmulatorConfig, Seed};
 
 /// The repository root (tests run commands from there).
 pub fn root() -> PathBuf {

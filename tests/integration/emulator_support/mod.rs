@@ -2,7 +2,7 @@
 //! server with a token from the real token endpoint, and JSON request helpers.
 #![allow(dead_code)]
 
-use entraform::emulator::{Emulator, EmulatorConfig, Seed};
+use graph_emulator::{Emulator, EmulatorConfig, Seed};
 use reqwest::header::HeaderMap;
 use serde_json::{Value, json};
 
@@ -110,7 +110,7 @@ pub async fn start_with(seed: Seed, config: EmulatorConfig) -> Env {
     let secret = if client_id == CLIENT_ID {
         SECRET
     } else {
-        entraform::emulator::SYNTHETIC_CLIENT_SECRET
+        graph_emulator::SYNTHETIC_CLIENT_SECRET
     };
     let form = format!(
         "client_id={client_id}&scope=https%3A%2F%2Fgraph.microsoft.com%2F.default&client_secret={secret}&grant_type=client_credentials"

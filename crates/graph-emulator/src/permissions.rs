@@ -3,7 +3,7 @@
 //! (its least-privileged application permission, or any higher one the page
 //! lists), checked against the token's `roles` claim; sensitive actions on
 //! privileged users also need a directory role of the calling service
-//! principal ([`crate::sensitive_actions`]).
+//! principal ([`entra_data::sensitive_actions`]).
 //!
 //! The table below records, per endpoint, the accepted permissions and the
 //! reference page they come from (`learn.microsoft.com/graph/api/{page}`,
@@ -28,11 +28,11 @@ use super::cast;
 use super::error::GraphError;
 use super::http::ApiRequest;
 use super::state::{Kind, Tenant};
-use crate::sensitive_actions::{self, Table, Target};
+use entra_data::sensitive_actions::{self, Table, Target};
 
-pub use crate::graph::permissions::AnyOf;
-use crate::graph::permissions::*;
-use crate::graph_any as any;
+use entra_data::graph_any as any;
+pub use entra_data::graph_permissions::AnyOf;
+use entra_data::graph_permissions::*;
 
 /// Who calls: the token's `roles` claim and its service principal (`oid`).
 #[derive(Debug, Clone, Copy)]

@@ -1003,8 +1003,8 @@ mod tests {
 
     #[test]
     fn advanced_rules() {
-        let props = super::super::schema::USER_PROPERTIES;
-        let kind = super::super::schema::user_filter_kind;
+        let props = crate::schema::USER_PROPERTIES;
+        let kind = crate::schema::user_filter_kind;
         let e = parse_filter("endswith(mail,'@contoso.com')").unwrap();
         let err = check_filter(&e, props, "user", "User", kind, false).unwrap_err();
         assert_eq!(err.code, "Request_UnsupportedQuery");
@@ -1034,8 +1034,8 @@ mod tests {
 
     #[test]
     fn at_most_fifteen_or_clauses_by_default() {
-        let props = super::super::schema::USER_PROPERTIES;
-        let kind = super::super::schema::user_filter_kind;
+        let props = crate::schema::USER_PROPERTIES;
+        let kind = crate::schema::user_filter_kind;
         let list = |n: usize| {
             (0..n)
                 .map(|i| format!("'{i}'"))
@@ -1123,8 +1123,8 @@ mod tests {
                 let _ = Query::parse(&[(name.to_string(), text.clone())], true);
             }
             if let Ok(e) = parse_filter(&text) {
-                let props = super::super::schema::USER_PROPERTIES;
-                if let Ok(c) = check_filter(&e, props, "user", "User", super::super::schema::user_filter_kind, true) {
+                let props = crate::schema::USER_PROPERTIES;
+                if let Ok(c) = check_filter(&e, props, "user", "User", crate::schema::user_filter_kind, true) {
                     let _ = eval(&c, "1", &obj(json!({"displayName": text, "mail": "a@b"})));
                 }
             }

@@ -287,7 +287,7 @@ fn lookup(t: &Tenant, id: &str) -> Option<(String, Entry)> {
     if t.admin_units.contains_key(id) {
         return Some((id.to_string(), Entry::Unit));
     }
-    crate::builtin_roles::BUILTIN_ROLES
+    entra_data::builtin_roles::BUILTIN_ROLES
         .iter()
         .find(|r| {
             super::directory_roles::role_object_id(&t.info.id, r.template_id)

@@ -847,7 +847,7 @@ impl Tenant {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::emulator::seed::SyntheticSpec;
+    use crate::seed::SyntheticSpec;
 
     #[test]
     fn seed_round_trips_through_state() {

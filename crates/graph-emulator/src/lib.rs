@@ -41,6 +41,7 @@ pub mod state;
 pub mod transitive;
 pub mod users;
 pub mod util;
+pub mod yaml;
 
 pub use error::{EmulatorError, GraphError};
 pub use faults::FaultConfig;

@@ -409,7 +409,7 @@ fn related(ctx: &Ctx, t: &Tenant, p: &Path, id: &str) -> Related {
 }
 
 /// A directoryRole as Graph lists it (without `@odata.type`).
-fn role_props(t: &Tenant, r: &crate::builtin_roles::BuiltinRole) -> Map<String, Value> {
+fn role_props(t: &Tenant, r: &entra_data::builtin_roles::BuiltinRole) -> Map<String, Value> {
     let mut m = Map::new();
     m.insert(
         "id".into(),

@@ -14,7 +14,7 @@
 
 use serde_json::{Map, Value, json};
 
-use crate::builtin_roles::{self, BuiltinRole};
+use entra_data::builtin_roles::{self, BuiltinRole};
 
 use super::error::{GraphError, GraphResult};
 use super::groups::already_member;

@@ -76,7 +76,7 @@ pub fn load(
 /// The role definitions to dump: those that are not in the built-in catalog.
 pub fn role_definitions_to_seed(defs: &[RoleDef]) -> Vec<SeedRoleDefinition> {
     defs.iter()
-        .filter(|d| !(d.built_in && crate::builtin_roles::by_template_id(&d.id).is_some()))
+        .filter(|d| !(d.built_in && entra_data::builtin_roles::by_template_id(&d.id).is_some()))
         .map(|d| SeedRoleDefinition {
             id: d.id.clone(),
             display_name: d.display_name.clone(),
@@ -102,8 +102,8 @@ pub fn others_to_seed(others: &BTreeMap<String, OtherObject>) -> Vec<SeedDirecto
 
 #[cfg(test)]
 mod tests {
-    use super::super::seed::Seed;
     use super::*;
+    use crate::seed::Seed;
 
     #[test]
     fn custom_roles_and_listed_objects_load_and_dump() {

@@ -310,6 +310,22 @@ fn default_scope() -> String {
 pub const SYNTHETIC_CLIENT_ID: &str = "11111111-1111-4111-8111-111111111111";
 /// Client secret of the synthetic seed's app registration (test-only credential).
 pub const SYNTHETIC_CLIENT_SECRET: &str = "emulator-secret";
+/// The application permissions the synthetic seed's app holds: those
+/// entraform's docs/permissions.md recommends for `plan` and `apply` (a test
+/// of the entraform crate keeps this list equal to its
+/// `live::permissions::recommended_grants()`).
+pub const SYNTHETIC_GRANTS: &[&str] = &[
+    "User.Read.All",
+    "GroupMember.Read.All",
+    "RoleManagement.Read.Directory",
+    "AdministrativeUnit.Read.All",
+    "User.ReadWrite.All",
+    "User.RevokeSessions.All",
+    "User.DeleteRestore.All",
+    "Group.ReadWrite.All",
+    "RoleManagement.ReadWrite.Directory",
+];
+
 /// Certificate thumbprint (hex SHA-1) registered for the synthetic app.
 pub const SYNTHETIC_CERT_THUMBPRINT: &str = "0123456789ABCDEF0123456789ABCDEF01234567";
 
@@ -402,7 +418,7 @@ impl Seed {
     pub fn parse(text: &str) -> Result<Seed, EmulatorError> {
         let value: Value = match serde_json::from_str(text) {
             Ok(v) => v,
-            Err(json_err) => crate::desired::yaml::to_json(text).map_err(|yaml_err| {
+            Err(json_err) => crate::yaml::to_json(text).map_err(|yaml_err| {
                 EmulatorError::InvalidSeed(format!(
                     "neither JSON ({json_err}) nor YAML ({yaml_err})"
                 ))
@@ -439,7 +455,7 @@ impl Seed {
                 client_secret_sha256: Vec::new(),
                 certificate_thumbprints: vec![SYNTHETIC_CERT_THUMBPRINT.to_string()],
                 federated_credentials: Vec::new(),
-                permissions: Some(Grants::list(&crate::live::permissions::recommended_grants())),
+                permissions: Some(Grants::list(SYNTHETIC_GRANTS)),
             }],
             ..Seed::default()
         };

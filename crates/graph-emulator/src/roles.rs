@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use crate::builtin_roles::{self, BUILTIN_ROLES};
+use entra_data::builtin_roles::{self, BUILTIN_ROLES};
 
 /// A role definition as the emulator serves it.
 #[derive(Debug, Clone, PartialEq)]

@@ -334,9 +334,7 @@ pub fn authenticate(t: &Tenant, tenant_segment: &str, form: &str) -> Result<Stri
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::emulator::seed::{
-        SYNTHETIC_CLIENT_ID, SYNTHETIC_CLIENT_SECRET, Seed, SyntheticSpec,
-    };
+    use crate::seed::{SYNTHETIC_CLIENT_ID, SYNTHETIC_CLIENT_SECRET, Seed, SyntheticSpec};
 
     fn tenant() -> Tenant {
         let seed = Seed::synthetic(SyntheticSpec {
@@ -377,8 +375,7 @@ mod tests {
     #[test]
     fn certificate_assertion_claims() {
         let t = tenant();
-        let thumb =
-            crate::emulator::util::unhex(crate::emulator::seed::SYNTHETIC_CERT_THUMBPRINT).unwrap();
+        let thumb = crate::util::unhex(crate::seed::SYNTHETIC_CERT_THUMBPRINT).unwrap();
         let header = b64url_encode(
             json!({"alg":"RS256","x5t": b64url_encode(&thumb)})
                 .to_string()

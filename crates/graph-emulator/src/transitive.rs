@@ -20,7 +20,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
-use crate::builtin_roles::{self, BuiltinRole};
+use entra_data::builtin_roles::{self, BuiltinRole};
 
 use super::directory_roles::role_object_id;
 use super::odata::Work;
@@ -173,7 +173,7 @@ pub fn security_enabled(t: &Tenant, group: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::emulator::seed::Seed;
+    use crate::seed::Seed;
 
     fn tenant() -> Tenant {
         let seed = Seed::parse(
