@@ -100,7 +100,7 @@ fn ctrl_c_finishes_requests_in_flight_and_sends_no_new_ones() {
         latency_ms: 100,
         ..FaultConfig::default()
     });
-    let mut child = Command::new(env!("CARGO_BIN_EXE_entraform"))
+    let mut child = crate::cli_support::entraform()
         .args([
             "apply",
             dir.to_str().unwrap(),
@@ -164,7 +164,7 @@ fn sigkill_mid_apply_then_plan_and_apply_converge() {
 
     let token = emu.issue_token(APP);
     let cmd = |args: &[&str]| {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_entraform"));
+        let mut c = crate::cli_support::entraform();
         c.args(args)
             .args(["--graph-url", emu.base_url()])
             .env("ENTRAFORM_GRAPH_TOKEN", &token)

@@ -59,12 +59,7 @@ fn setup(name: &str) -> (BackgroundEmulator, crate::scratch::Scratch) {
 }
 
 fn command(emu: &BackgroundEmulator, graph_url: &str, args: &[&str]) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_entraform"));
-    for (var, _) in std::env::vars() {
-        if var.starts_with("ENTRAFORM_") || var.starts_with("AZURE_") {
-            c.env_remove(var);
-        }
-    }
+    let mut c = crate::cli_support::entraform();
     c.args(args)
         .args(["--graph-url", graph_url])
         .env("ENTRAFORM_GRAPH_TOKEN", emu.issue_token(APP))

@@ -15,7 +15,7 @@ impl Drop for Server {
 }
 
 fn spawn(args: &[&str]) -> (Server, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_entraform"))
+    let mut child = crate::cli_support::entraform()
         .arg("emulator")
         .args(args)
         .stdout(Stdio::piped())
@@ -90,7 +90,7 @@ async fn synthetic_tenant_and_bad_seed() {
     assert_eq!(state["users"].as_array().unwrap().len(), 30);
     assert_eq!(state["groups"].as_array().unwrap().len(), 3);
 
-    let out = Command::new(env!("CARGO_BIN_EXE_entraform"))
+    let out = crate::cli_support::entraform()
         .args(["emulator", "--seed", "/nonexistent/seed.json"])
         .output()
         .unwrap();
@@ -102,7 +102,7 @@ async fn synthetic_tenant_and_bad_seed() {
 async fn ctrl_c_prints_metrics_and_dumps_state() {
     let dir = crate::scratch::Scratch::new("emulator-dump");
     let out = dir.join("state.json");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_entraform"))
+    let mut child = crate::cli_support::entraform()
         .args([
             "emulator",
             "--synthetic",
@@ -234,7 +234,7 @@ async fn deeply_nested_filters_get_400_and_the_server_keeps_answering() {
 
 #[test]
 fn a_non_loopback_address_needs_allow_remote() {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_entraform"))
+    let mut child = crate::cli_support::entraform()
         .args(["emulator", "--synthetic", "3,1,1", "--addr", "0.0.0.0:0"])
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -292,10 +292,9 @@ async fn allow_remote_listens_on_every_interface() {
 #[test]
 fn the_batch_shuffle_seed_is_printed_and_replayable() {
     let first_stderr_line = |envs: &[(&str, &str)], args: &[&str]| -> String {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_entraform"));
+        let mut cmd = crate::cli_support::entraform();
         cmd.args(["emulator", "--synthetic", "3,1,1"])
             .args(args)
-            .env_remove(graph_emulator::SHUFFLE_SEED_ENV)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 
 use graph_emulator::{Seed, SyntheticSpec};
 
@@ -18,13 +18,8 @@ fn tempdir(name: &str) -> crate::scratch::Scratch {
 }
 
 fn run(args: &[&str]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_entraform"));
-    cmd.current_dir(root()).args(args).stdin(Stdio::null());
-    for (k, _) in std::env::vars() {
-        if k.starts_with("ENTRAFORM_") || k.starts_with("AZURE_") {
-            cmd.env_remove(k);
-        }
-    }
+    let mut cmd = crate::cli_support::entraform();
+    cmd.args(args);
     cmd.output().expect("run entraform")
 }
 
@@ -236,13 +231,8 @@ fn ten_thousand_user_tenant_round_trips() {
 fn every_flag_has_an_environment_variable() {
     let d = tempdir("env");
     let out = d.join("repo");
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_entraform"));
-    cmd.current_dir(root()).arg("export").stdin(Stdio::null());
-    for (k, _) in std::env::vars() {
-        if k.starts_with("ENTRAFORM_") || k.starts_with("AZURE_") {
-            cmd.env_remove(k);
-        }
-    }
+    let mut cmd = crate::cli_support::entraform();
+    cmd.arg("export");
     let o = cmd
         .env("ENTRAFORM_EXPORT_OUT", &out)
         .env("ENTRAFORM_EMULATOR", "examples/seed.yaml")
@@ -260,13 +250,7 @@ fn every_flag_has_an_environment_variable() {
     assert!(files["tenant.yaml"].contains("- peter.walsh@contoso.com"));
     assert_round_trip(&out, "examples/seed.yaml");
     // ENTRAFORM_EXPORT_FORCE lets a second run write into the now non-empty directory.
-    let mut again = Command::new(env!("CARGO_BIN_EXE_entraform"));
-    again.current_dir(root()).stdin(Stdio::null());
-    for (k, _) in std::env::vars() {
-        if k.starts_with("ENTRAFORM_") || k.starts_with("AZURE_") {
-            again.env_remove(k);
-        }
-    }
+    let mut again = crate::cli_support::entraform();
     let o = again
         .args(["export", "--out", out.to_str().unwrap()])
         .env("ENTRAFORM_EMULATOR", "examples/seed.yaml")

@@ -5,22 +5,14 @@
 
 use std::os::unix::fs::{PermissionsExt, symlink};
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 
 use crate::cli_support::{self, NEW_HIRE, out, tempdir, tenant};
 
 /// The binary with the example tenant started in-process (`--emulator`).
 fn run_with_emulator(args: &[&str]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_entraform"));
-    cmd.current_dir(cli_support::root())
-        .args(args)
-        .args(["--emulator", "examples/seed.yaml"])
-        .stdin(Stdio::null());
-    for (var, _) in std::env::vars() {
-        if var.starts_with("ENTRAFORM_") || var.starts_with("AZURE_") {
-            cmd.env_remove(var);
-        }
-    }
+    let mut cmd = cli_support::entraform();
+    cmd.args(args).args(["--emulator", "examples/seed.yaml"]);
     cmd.output().expect("run entraform")
 }
 

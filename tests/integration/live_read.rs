@@ -5,13 +5,12 @@
 use crate::emulator_client::client_at;
 use std::collections::{BTreeMap, BTreeSet};
 
-use entraform::graph::{AuthConfig, ClientOptions, Cloud, Credential, GraphClient};
+use entraform::graph::{Credential, GraphClient};
 use entraform::live::{Live, MembershipStrategy, ReadOptions, read_live};
 use graph_emulator::{
     Emulator, EmulatorConfig, FaultConfig, SYNTHETIC_CLIENT_ID, SYNTHETIC_CLIENT_SECRET, Seed,
     SyntheticSpec,
 };
-use secrecy::SecretString;
 
 fn client_for(emu: &Emulator) -> GraphClient {
     client_at(
@@ -367,13 +366,13 @@ async fn bad_credentials_fail_once_with_a_sign_in_error() {
     let emu = Emulator::serve(spec(5, 1, 2), EmulatorConfig::default())
         .await
         .unwrap();
-    let auth = AuthConfig {
-        tenant_id: emu.tenant_id(),
-        client_id: SYNTHETIC_CLIENT_ID.into(),
-        cloud: Cloud::custom(emu.base_url()).unwrap(),
-        credential: Credential::Secret(SecretString::from("not-the-secret")),
-    };
-    let client = GraphClient::new(auth, ClientOptions::default()).unwrap();
+    let client = client_at(
+        emu.base_url(),
+        &emu.tenant_id(),
+        SYNTHETIC_CLIENT_ID,
+        Credential::Secret("not-the-secret".into()),
+        false,
+    );
     let e = read_live(&client, &ReadOptions::default())
         .await
         .unwrap_err();
@@ -391,13 +390,13 @@ async fn bad_credentials_fail_once_with_a_sign_in_error() {
 fn blocking_read_for_synchronous_callers() {
     let emu = graph_emulator::BackgroundEmulator::start(spec(40, 4, 30), EmulatorConfig::default())
         .unwrap();
-    let auth = AuthConfig {
-        tenant_id: emu.tenant_id(),
-        client_id: SYNTHETIC_CLIENT_ID.into(),
-        cloud: Cloud::custom(emu.base_url()).unwrap(),
-        credential: Credential::Secret(SecretString::from(SYNTHETIC_CLIENT_SECRET)),
-    };
-    let client = GraphClient::new(auth, ClientOptions::default()).unwrap();
+    let client = client_at(
+        emu.base_url(),
+        &emu.tenant_id(),
+        SYNTHETIC_CLIENT_ID,
+        Credential::Secret(SYNTHETIC_CLIENT_SECRET.into()),
+        false,
+    );
     let live = entraform::live::read_live_blocking(&client, &ReadOptions::default()).unwrap();
     assert_eq!(live.users().len(), 40);
     assert_eq!(live.membership_count(), 30);

@@ -105,8 +105,8 @@ fn entraform(args: &[&str], envs: &[(&str, &str)], as_nobody: bool) -> Run {
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    for (var, _) in std::env::vars() {
-        if var.starts_with("ENTRAFORM_") || var.starts_with("AZURE_") {
+    for (var, _) in std::env::vars_os() {
+        if var.to_str().is_some_and(crate::cli_support::scrubbed) {
             cmd.env_remove(var);
         }
     }

@@ -164,7 +164,7 @@ fn an_empty_or_malformed_owner_list_is_refused() {
         "tenant:\n  domain: contoso.com\ngroups:\n  - name: a\n    owners: []\n  - name: b\n    owners: [{ servicePrincipal: nope }]\n  - name: c\n    owners: [{ application: self }]\n",
     )
     .unwrap();
-    let o = std::process::Command::new(env!("CARGO_BIN_EXE_entraform"))
+    let o = crate::cli_support::entraform()
         .args(["validate", dir.to_str().unwrap()])
         .output()
         .unwrap();

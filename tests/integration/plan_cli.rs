@@ -1,7 +1,7 @@
 //! `entraform plan` through the real binary against the emulator over HTTP.
 
 use std::path::PathBuf;
-use std::process::{Command, Output};
+use std::process::Output;
 
 use graph_emulator::{BackgroundEmulator, EmulatorConfig, Seed};
 
@@ -10,18 +10,8 @@ fn root() -> PathBuf {
 }
 
 fn entraform(args: &[&str], envs: &[(&str, &str)]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_entraform"));
-    cmd.current_dir(root()).args(args);
-    for var in [
-        "AZURE_TENANT_ID",
-        "AZURE_CLIENT_ID",
-        "AZURE_CLIENT_SECRET",
-        "ENTRAFORM_GRAPH_TOKEN",
-        "ENTRAFORM_EMULATOR",
-        "NO_COLOR",
-    ] {
-        cmd.env_remove(var);
-    }
+    let mut cmd = crate::cli_support::entraform();
+    cmd.args(args);
     for (k, v) in envs {
         cmd.env(k, v);
     }

@@ -4,7 +4,7 @@
 use crate::cli_support;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Output, Stdio};
 
 use cli_support::{
     NEW_HIRE, Tenant, command, out, root, run, tempdir, tenant, tenant_from, writes,
@@ -807,9 +807,8 @@ fn the_ci_files_in_their_places_do_not_disturb_validate() {
         repo.join(".gitlab-ci.yml"),
     )
     .unwrap();
-    let o = Command::new(env!("CARGO_BIN_EXE_entraform"))
+    let o = crate::cli_support::entraform()
         .args(["validate", repo.to_str().unwrap(), "--format", "github"])
-        .env_remove("ENTRAFORM_DIR")
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(0), "{}", out(&o));

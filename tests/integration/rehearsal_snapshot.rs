@@ -30,14 +30,8 @@ fn plan(t: &cli_support::Tenant, format: &str) -> Vec<u8> {
 
 /// The binary alone, with no tenant variables from the caller.
 fn bare(args: &[&str]) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_entraform"));
-    cmd.current_dir(root()).args(args).stdin(Stdio::null());
-    for (var, _) in std::env::vars() {
-        if var.starts_with("ENTRAFORM_") || var.starts_with("AZURE_") {
-            cmd.env_remove(var);
-        }
-    }
-    cmd.env_remove("CONTOSO_NEWHIRE_PASSWORD");
+    let mut cmd = cli_support::entraform();
+    cmd.args(args);
     cmd
 }
 

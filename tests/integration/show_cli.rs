@@ -13,12 +13,10 @@ fn s(p: &Path) -> &str {
 
 /// `entraform show …`: no tenant flags (show reads only the file).
 fn show(args: &[&str]) -> std::process::Output {
-    std::process::Command::new(env!("CARGO_BIN_EXE_entraform"))
-        .current_dir(cli_support::root())
+    cli_support::entraform()
         .arg("show")
         .args(args)
         .env("NO_COLOR", "1")
-        .env_remove("ENTRAFORM_PLAN_FORMAT")
         .output()
         .expect("run entraform show")
 }

@@ -6,7 +6,6 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
-use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 
 use base64::Engine;
@@ -92,24 +91,14 @@ fn the_federated_audience_is_the_registered_one() {
     let emu = BackgroundEmulator::start(seed, EmulatorConfig::default()).unwrap();
     let (oidc_url, asked) = github_oidc();
     let plan = |extra: &[&str], envs: &[(&str, &str)]| {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_entraform"));
-        cmd.current_dir(root())
-            .args([
-                "plan",
-                "examples/desired-state",
-                "--graph-url",
-                emu.base_url(),
-            ])
-            .args(extra)
-            .stdin(Stdio::null());
-        for (var, _) in std::env::vars() {
-            if var.starts_with("ENTRAFORM_")
-                || var.starts_with("AZURE_")
-                || var.starts_with("ACTIONS_")
-            {
-                cmd.env_remove(var);
-            }
-        }
+        let mut cmd = crate::cli_support::entraform();
+        cmd.args([
+            "plan",
+            "examples/desired-state",
+            "--graph-url",
+            emu.base_url(),
+        ])
+        .args(extra);
         cmd.env("AZURE_TENANT_ID", emu.tenant_id())
             .env("AZURE_CLIENT_ID", &app)
             .env("ACTIONS_ID_TOKEN_REQUEST_URL", &oidc_url)

@@ -46,17 +46,8 @@ fn command(
     args: &[&str],
     envs: &[(&str, &str)],
 ) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_entraform"));
-    cmd.current_dir(root())
-        .args(args)
-        .args(["--graph-url", graph_url])
-        .stdin(Stdio::null());
-    for (var, _) in std::env::vars() {
-        if var.starts_with("ENTRAFORM_") || var.starts_with("AZURE_") || var.starts_with("ACTIONS_")
-        {
-            cmd.env_remove(var);
-        }
-    }
+    let mut cmd = crate::cli_support::entraform();
+    cmd.args(args).args(["--graph-url", graph_url]);
     cmd.env("AZURE_TENANT_ID", emu.tenant_id())
         .env("AZURE_CLIENT_ID", client_id);
     for (k, v) in envs {

@@ -3,13 +3,11 @@
 //! Graph applied a request but before the answer arrived; change the tenant
 //! between the plan and a write) instead of guessing with sleeps.
 
-#![allow(dead_code)] // each test uses its own part of this module
-
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// What happens once a request containing the trigger is seen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -81,18 +79,6 @@ impl StallProxy {
     /// Whether the trigger was seen.
     pub fn tripped(&self) -> bool {
         self.state.tripped.load(Ordering::SeqCst)
-    }
-
-    /// Wait until the trigger is seen; false after `timeout`.
-    pub fn wait_tripped(&self, timeout: Duration) -> bool {
-        let start = Instant::now();
-        while !self.tripped() {
-            if start.elapsed() > timeout {
-                return false;
-            }
-            std::thread::sleep(Duration::from_millis(5));
-        }
-        true
     }
 
     /// Let a held request go.

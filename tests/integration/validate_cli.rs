@@ -15,7 +15,7 @@
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use serde_json::Value;
 
@@ -32,12 +32,8 @@ fn fixture(name: &str) -> PathBuf {
 
 /// Run the real binary with a clean environment for its own variables.
 fn entraform(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_entraform"))
+    crate::cli_support::entraform()
         .args(args)
-        .env_remove("ENTRAFORM_DIR")
-        .env_remove("ENTRAFORM_FORMAT")
-        .env_remove("ENTRAFORM_COLOR")
-        .env_remove("ENTRAFORM_VERBOSE")
         .env("NO_COLOR", "1")
         .output()
         .expect("run entraform")

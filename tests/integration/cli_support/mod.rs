@@ -1,6 +1,6 @@
-//! Running the real binary against an in-process emulator (shared by the CLI test binaries).
-
-#![allow(dead_code)] // each test binary uses its own part of this module
+//! Running the real binary: [`entraform`] is the one way every test starts
+//! it (one scrub of the caller's environment), and against an in-process
+//! emulator with [`command`].
 
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
@@ -33,19 +33,35 @@ pub fn tenant(seed: &str) -> Tenant {
     tenant_from(Seed::from_file(&root().join(seed)).expect("seed"))
 }
 
-/// The binary with `args`, pointed at the tenant; the caller's ENTRAFORM_* and AZURE_* variables are removed.
-pub fn command(t: &Tenant, args: &[&str], envs: &[(&str, &str)]) -> Command {
+/// Whether a variable of the caller's environment is kept from the binary
+/// under test: every `ENTRAFORM_*` (flags, the emulator's shuffle seed),
+/// `AZURE_*` and `ACTIONS_*` (sign-in), `NO_COLOR` (output), and the example
+/// repo's password variable, so a developer's own settings never change what
+/// a test sees.
+pub fn scrubbed(var: &str) -> bool {
+    var.starts_with("ENTRAFORM_")
+        || var.starts_with("AZURE_")
+        || var.starts_with("ACTIONS_")
+        || matches!(var, "NO_COLOR" | "CONTOSO_NEWHIRE_PASSWORD")
+}
+
+/// The binary, run from the repository root with no standard input and none
+/// of the caller's [`scrubbed`] variables: every test starts it this way.
+pub fn entraform() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_entraform"));
-    cmd.current_dir(root())
-        .args(args)
-        .args(["--graph-url", t.emu.base_url()])
-        .stdin(Stdio::null());
-    for (var, _) in std::env::vars() {
-        if var.starts_with("ENTRAFORM_") || var.starts_with("AZURE_") {
+    cmd.current_dir(root()).stdin(Stdio::null());
+    for (var, _) in std::env::vars_os() {
+        if var.to_str().is_some_and(scrubbed) {
             cmd.env_remove(var);
         }
     }
-    cmd.env_remove("CONTOSO_NEWHIRE_PASSWORD");
+    cmd
+}
+
+/// The binary with `args`, pointed at the tenant (see [`entraform`]).
+pub fn command(t: &Tenant, args: &[&str], envs: &[(&str, &str)]) -> Command {
+    let mut cmd = entraform();
+    cmd.args(args).args(["--graph-url", t.emu.base_url()]);
     cmd.env("ENTRAFORM_GRAPH_TOKEN", &t.token)
         .env("AZURE_TENANT_ID", t.emu.tenant_id())
         .env("AZURE_CLIENT_ID", &t.app);
@@ -90,17 +106,8 @@ pub const NEW_HIRE: (&str, &str) = ("CONTOSO_NEWHIRE_PASSWORD", "Env-Supplied-Pa
 
 /// Like [`command`], but the binary talks to Graph at `graph_url` (e.g. a proxy in front of the tenant).
 pub fn command_via(t: &Tenant, graph_url: &str, args: &[&str], envs: &[(&str, &str)]) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_entraform"));
-    cmd.current_dir(root())
-        .args(args)
-        .args(["--graph-url", graph_url])
-        .stdin(Stdio::null());
-    for (var, _) in std::env::vars() {
-        if var.starts_with("ENTRAFORM_") || var.starts_with("AZURE_") {
-            cmd.env_remove(var);
-        }
-    }
-    cmd.env_remove("CONTOSO_NEWHIRE_PASSWORD");
+    let mut cmd = entraform();
+    cmd.args(args).args(["--graph-url", graph_url]);
     cmd.env("ENTRAFORM_GRAPH_TOKEN", &t.token)
         .env("AZURE_TENANT_ID", t.emu.tenant_id())
         .env("AZURE_CLIENT_ID", &t.app);
@@ -176,14 +183,8 @@ pub fn portal(t: &Tenant, method: &str, path: &str, body: serde_json::Value) {
 /// The binary with `args` and only `envs` of the ENTRAFORM_* and AZURE_* variables
 /// (the caller's are removed); no tenant is added (for `--emulator`, or a tenant set up by hand).
 pub fn bare(args: &[&str], envs: &[(&str, &str)]) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_entraform"));
-    cmd.current_dir(root()).args(args).stdin(Stdio::null());
-    for (var, _) in std::env::vars() {
-        if var.starts_with("ENTRAFORM_") || var.starts_with("AZURE_") || var == "NO_COLOR" {
-            cmd.env_remove(var);
-        }
-    }
-    cmd.env_remove("CONTOSO_NEWHIRE_PASSWORD");
+    let mut cmd = entraform();
+    cmd.args(args);
     for (k, v) in envs {
         cmd.env(k, v);
     }

@@ -1,6 +1,5 @@
 //! Shared helpers for the emulator tests: a small fixed tenant, a started
 //! server with a token from the real token endpoint, and JSON request helpers.
-#![allow(dead_code)]
 
 use graph_emulator::{Emulator, EmulatorConfig, Seed};
 use reqwest::header::HeaderMap;

@@ -2,8 +2,6 @@
 //! control of each answer (the emulator covers Graph's behaviour; this covers
 //! the client's reaction to chosen failures). One request per connection.
 
-#![allow(dead_code)]
-
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -14,7 +12,6 @@ use tokio::net::TcpListener;
 /// A received request.
 #[derive(Debug, Clone)]
 pub struct Req {
-    pub method: String,
     /// Path and query as sent (percent-encoded).
     pub target: String,
     pub headers: HashMap<String, String>,
@@ -148,7 +145,7 @@ pub async fn start(handler: Handler) -> Mock {
                 let head = String::from_utf8_lossy(&buf[..head_end - 4]).to_string();
                 let mut lines = head.lines();
                 let mut first = lines.next().unwrap_or("").split(' ');
-                let method = first.next().unwrap_or("").to_string();
+                let _method = first.next();
                 let target = first.next().unwrap_or("").to_string();
                 let headers = lines
                     .filter_map(|l| l.split_once(':'))
@@ -157,7 +154,6 @@ pub async fn start(handler: Handler) -> Mock {
                 let body =
                     String::from_utf8_lossy(&buf[head_end..head_end + content_len]).to_string();
                 let req = Req {
-                    method,
                     target,
                     headers,
                     body,
