@@ -24,7 +24,7 @@ use crate::graph::batch::BATCH_POST_FAILED;
 use crate::graph::{BatchRequest, GraphClient};
 use crate::model::{ObjectId, Upn};
 use crate::plan::Step;
-use crate::plan::op::{GroupRef, Op, UserRef};
+use crate::plan::op::{Action, GroupRef, Op, UserRef};
 
 /// What happened to one step.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -130,7 +130,9 @@ impl Ids for Created {
     }
 }
 
-/// Is this refusal Graph's way of saying "already so"?
+/// Is this refusal Graph's way of saying "already so"? (Every variant named:
+/// a new operation must say whether a refusal can mean it is already done.)
+#[deny(clippy::wildcard_enum_match_arm)]
 fn already_in_effect(op: &Op, status: u16, message: &str) -> bool {
     match op {
         Op::AddMember { .. } | Op::AddOwner { .. } => {
@@ -141,7 +143,16 @@ fn already_in_effect(op: &Op, status: u16, message: &str) -> bool {
         | Op::RemoveRole { .. }
         | Op::RemoveManager { .. }
         | Op::DeleteUser { .. } => status == 404,
-        _ => false,
+        Op::CreateUser { .. }
+        | Op::RestoreUser { .. }
+        | Op::UpdateUser { .. }
+        | Op::EnableUser { .. }
+        | Op::DisableUser { .. }
+        | Op::RevokeSessions { .. }
+        | Op::SetManager { .. }
+        | Op::CreateGroup { .. }
+        | Op::UpdateGroup { .. }
+        | Op::AssignRole { .. } => false,
     }
 }
 
@@ -250,16 +261,12 @@ pub async fn execute(
                         .map_err(|e| e.to_string())
                 }) {
                     Ok((mut req, pw)) => {
-                        // Objects created earlier in this run may not have replicated yet.
+                        // Objects created earlier in this run (a step whose
+                        // effect is `Create`) may not have replicated yet.
                         req.retry_not_found = s.depends_on.iter().any(|d| {
-                            matches!(
-                                steps.get(*d).map(|x| &x.op),
-                                Some(
-                                    Op::CreateUser { .. }
-                                        | Op::RestoreUser { .. }
-                                        | Op::CreateGroup { .. }
-                                )
-                            )
+                            steps
+                                .get(*d)
+                                .is_some_and(|x| x.op.effect().action == Action::Create)
                         });
                         sent.push((s.id, req, pw));
                         None

@@ -18,7 +18,8 @@ use crate::desired::state::{
 use crate::live::{Live, LiveGroup, LiveUser, ObjectKind};
 use crate::model::{ObjectId, Upn};
 use crate::plan::op::{
-    AttrChange, GroupRef, Notice, Op, OwnerRef, PlanError, PrincipalRef, RoleRef, UserRef,
+    AttrChange, ErrorCode, GroupRef, Notice, NoticeCode, Op, OwnerRef, PlanError, PrincipalRef,
+    RoleRef, UserRef,
 };
 
 /// Owners bound in a group's create call at most (Graph: 20 relationships,
@@ -174,9 +175,9 @@ struct Ctx<'a> {
 }
 
 impl<'a> Ctx<'a> {
-    fn notice(&mut self, code: &'static str, object: String, message: String) {
+    fn notice(&mut self, code: NoticeCode, object: String, message: String) {
         self.out.notices.push(Notice {
-            code: code.into(),
+            code,
             object,
             message,
         });
@@ -191,7 +192,7 @@ impl<'a> Ctx<'a> {
         let declared = matches!(found, Some(Found::Declared(_)));
         let problem = match found {
             None => Some((
-                "unknown-user",
+                ErrorCode::UnknownUser,
                 suggest::with_hint(
                     format!(
                         "{role} `{upn}` is declared neither in the repo nor in the tenant; declare the user or fix the name"
@@ -200,13 +201,13 @@ impl<'a> Ctx<'a> {
                 ),
             )),
             Some(_) if role == "principal" && !declared && self.leaving.contains(upn) => Some((
-                "principal-leaving",
+                ErrorCode::PrincipalLeaving,
                 format!(
                     "principal `{upn}` is not declared in the repo, so `absent_users` would disable or delete it; declare the user to keep it"
                 ),
             )),
             Some(_) if self.deleting.contains(upn) => Some((
-                "referenced-user-deleted",
+                ErrorCode::ReferencedUserDeleted,
                 format!(
                     "{role} `{upn}` would be deleted by `absent_users: delete`; declare the user or change the reference"
                 ),
@@ -215,7 +216,7 @@ impl<'a> Ctx<'a> {
         };
         if let Some((code, message)) = problem {
             self.out.errors.push(PlanError {
-                code: code.into(),
+                code,
                 message,
                 origin: origin.cloned(),
             });
@@ -232,7 +233,7 @@ impl<'a> Ctx<'a> {
     /// report it (entraform never changes an excluded user) and plan nothing.
     fn refuse_excluded(&mut self, upn: &Upn, origin: &Origin, what: &str) {
         self.out.errors.push(PlanError {
-            code: "excluded-user".into(),
+            code: ErrorCode::ExcludedUser,
             message: format!(
                 "`{upn}` is in `scope.exclude`, so entraform never adds it to or removes it from {what}; remove it from this list, or from `scope.exclude`"
             ),
@@ -301,7 +302,7 @@ pub fn diff(desired: &DesiredState, live: &Live) -> Diff {
         // then stops the plan (exit 3) instead of the change being skipped quietly.
         if u.on_premises_sync_enabled {
             notices.push(Notice {
-                code: "synced-user".into(),
+                code: NoticeCode::SyncedUser,
                 object: u.upn.key(),
                 message: format!(
                     "`{}` is not in the repo, but it is synced from on-premises AD and cannot be disabled or deleted in the cloud",
@@ -423,7 +424,7 @@ fn user_ops(c: &mut Ctx<'_>, spec: &UserSpec) {
                 .collect();
             if !attributes.contains_key(&Attr::DisplayName) {
                 c.out.errors.push(PlanError {
-                    code: "missing-display-name".into(),
+                    code: ErrorCode::MissingDisplayName,
                     message: format!(
                         "`{}` does not exist yet and has no displayName, which Graph requires to create a user; add `displayName:`",
                         spec.upn
@@ -479,7 +480,7 @@ fn user_ops(c: &mut Ctx<'_>, spec: &UserSpec) {
         let blocked: Vec<&str> = ops.iter().map(Op::kind).collect();
         if !blocked.is_empty() {
             c.notice(
-                "synced-user",
+                NoticeCode::SyncedUser,
                 spec.upn.key(),
                 format!(
                     "`{}` is synced from on-premises AD; these changes must be made there: {}",
@@ -499,7 +500,7 @@ fn group_ops(c: &mut Ctx<'_>) {
         let named = c.live.groups_named(&spec.name);
         if named.len() > 1 {
             c.out.errors.push(PlanError {
-                code: "ambiguous-group".into(),
+                code: ErrorCode::AmbiguousGroup,
                 message: format!(
                     "{} groups in the tenant are named `{}`; rename all but one so the repo can tell them apart",
                     named.len(),
@@ -525,7 +526,7 @@ fn group_ops(c: &mut Ctx<'_>) {
                         .map(|g| g.display_name.as_str()),
                 );
                 c.out.errors.push(PlanError {
-                    code: "unknown-group".into(),
+                    code: ErrorCode::UnknownGroup,
                     message: suggest::with_hint(
                         format!(
                             "dynamic group `{}` does not exist in the tenant; entraform does not create dynamic groups — create it in Entra or remove `dynamic: true`",
@@ -561,7 +562,7 @@ fn group_ops(c: &mut Ctx<'_>) {
             Some(lg) => {
                 if lg.on_premises_sync_enabled {
                     c.notice(
-                        "synced-group",
+                        NoticeCode::SyncedGroup,
                         object.clone(),
                         format!("`{}` is synced from on-premises AD; its members and description must be changed there", spec.name),
                     );
@@ -583,7 +584,7 @@ fn group_ops(c: &mut Ctx<'_>) {
                 if lg.is_dynamic() {
                     if spec.membership != Membership::Dynamic {
                         c.notice(
-                            "dynamic-group",
+                            NoticeCode::DynamicGroup,
                             object.clone(),
                             format!(
                                 "`{}` is a dynamic group in the tenant; its members come from its rule and are not changed (mark it `dynamic: true`)",
@@ -595,7 +596,7 @@ fn group_ops(c: &mut Ctx<'_>) {
                 }
                 if spec.membership == Membership::Dynamic {
                     c.notice(
-                        "dynamic-group",
+                        NoticeCode::DynamicGroup,
                         object.clone(),
                         format!("`{}` is declared dynamic but has no membership rule in the tenant; its members are left alone", spec.name),
                     );
@@ -641,7 +642,7 @@ fn group_ops(c: &mut Ctx<'_>) {
                         && c.excluded(&u.upn)
                     {
                         c.notice(
-                            "excluded-user",
+                            NoticeCode::ExcludedUser,
                             object.clone(),
                             format!(
                                 "`{}` is a member of `{}` but is in `scope.exclude`: entraform never touches it, so it stays a member",
@@ -659,7 +660,7 @@ fn group_ops(c: &mut Ctx<'_>) {
             }
             if others > 0 {
                 c.notice(
-                    "non-user-members",
+                    NoticeCode::NonUserMembers,
                     object.clone(),
                     format!(
                         "`{}` has {others} member(s) that are not users (groups, devices, service principals); entraform leaves them alone",
@@ -703,7 +704,7 @@ fn wanted_owners(c: &mut Ctx<'_>, spec: &GroupSpec, object: &str) -> Vec<OwnerRe
             OwnerSpec::App => match c.live.principal().and_then(|p| p.id.clone()) {
                 Some(id) => out.push(OwnerRef::ServicePrincipal { id }),
                 None => c.out.errors.push(PlanError {
-                    code: "unknown-running-principal".into(),
+                    code: ErrorCode::UnknownRunningPrincipal,
                     message: format!(
                         "{object}: the service principal entraform runs as could not be determined (no `oid` in the token and no service principal found), so it cannot be made owner{}; name the owners under `owners:` (a user, or `servicePrincipal: <object id>`)",
                         if spec.owners.is_none() {
@@ -751,7 +752,7 @@ fn owner_ops(c: &mut Ctx<'_>, spec: &GroupSpec, lg: &LiveGroup, group: &GroupRef
             && c.excluded(&u.upn)
         {
             c.notice(
-                "excluded-user",
+                NoticeCode::ExcludedUser,
                 object.to_string(),
                 format!(
                     "`{}` is an owner of `{}` but is in `scope.exclude`: entraform never touches it, so it stays an owner",
@@ -787,7 +788,7 @@ fn role_ops(c: &mut Ctx<'_>) {
                     .map(|d| d.display_name.as_str()),
             );
             c.out.errors.push(PlanError {
-                code: "unknown-role".into(),
+                code: ErrorCode::UnknownRole,
                 message: suggest::with_hint(
                     format!(
                         "role `{}` does not exist in the tenant; create the custom role first or fix the name",
@@ -840,7 +841,7 @@ fn role_ops(c: &mut Ctx<'_>) {
             }
             if c.excluded(&u.upn) {
                 c.notice(
-                    "excluded-user",
+                    NoticeCode::ExcludedUser,
                     object.clone(),
                     format!(
                         "`{}` holds {} but is in `scope.exclude`: entraform never touches it, so it keeps the role",
@@ -858,7 +859,7 @@ fn role_ops(c: &mut Ctx<'_>) {
         }
         if non_users > 0 {
             c.notice(
-                "non-user-principals",
+                NoticeCode::NonUserPrincipals,
                 object,
                 format!(
                     "{} is also assigned to {non_users} non-user principal(s) (service principals, groups); entraform leaves them alone",
@@ -953,7 +954,7 @@ fn withhold_restricted(out: &mut Diff, live: &Live) {
         && !out.ops.is_empty()
     {
         out.notices.push(Notice {
-            code: "restricted-au-unknown".into(),
+            code: NoticeCode::RestrictedAuUnknown,
             object: "tenant".to_string(),
             message: format!("restricted management administrative units are unknown: {why}"),
         });
@@ -981,7 +982,7 @@ fn withhold_restricted(out: &mut Diff, live: &Live) {
     for (object, (name, units, kinds)) in held {
         let units = units.replace(", ", "`, `");
         out.notices.push(Notice {
-            code: "restricted-au".into(),
+            code: NoticeCode::RestrictedAu,
             object,
             message: format!(
                 "`{name}` cannot be changed by this principal: member of restricted administrative unit `{units}`; use an AU-scoped administrator. Not planned: {}",

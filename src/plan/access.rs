@@ -426,7 +426,7 @@ pub fn is_read_only(live: &Live) -> bool {
 /// The notice a read-only identity's plan carries (see [`is_read_only`]).
 pub fn read_only_notice() -> super::op::Notice {
     super::op::Notice {
-        code: "permissions-not-checked".into(),
+        code: super::codes::NoticeCode::PermissionsNotChecked,
         object: "tenant".to_string(),
         message: "planned with a read-only identity: whether the identity that applies may perform each step is checked when apply computes the plan again, before anything is written (run `entraform doctor` with the applying app to check it now)".to_string(),
     }
@@ -500,7 +500,7 @@ pub fn check(steps: &[Step], live: &Live) -> Vec<PlanError> {
     let mut out = Vec::new();
     for (what, names) in perms {
         out.push(PlanError {
-            code: "missing-permission".into(),
+            code: super::codes::ErrorCode::MissingPermission,
             message: format!(
                 "unappliable: Microsoft Graph would refuse {} step{} (403): {app} was not granted the application permission {what}; grant it and give admin consent (docs/permissions.md): {}",
                 names.len(),
@@ -512,7 +512,7 @@ pub fn check(steps: &[Step], live: &Live) -> Vec<PlanError> {
     }
     for ((need, which), names) in roles {
         out.push(PlanError {
-            code: "missing-role".into(),
+            code: super::codes::ErrorCode::MissingRole,
             message: format!(
                 "unappliable: Microsoft Graph would refuse {} step{} (403) on users holding admin roles: its service principal must hold {need} (Graph's \"{which}\") and {held}; assign the role, or leave those users out of the repo's scope: {}",
                 names.len(),
@@ -524,7 +524,7 @@ pub fn check(steps: &[Step], live: &Live) -> Vec<PlanError> {
     }
     for (why, names) in never {
         out.push(PlanError {
-            code: "not-allowed-for-apps".into(),
+            code: super::codes::ErrorCode::NotAllowedForApps,
             message: format!("unappliable: {why}: {}", listing(&names)),
             origin: None,
         });

@@ -3,6 +3,12 @@
 //! Each gate reports how close the plan came to its limit, so reviewers see
 //! the margin even when nothing trips. A tripped gate blocks the plan (exit
 //! code 3) unless its `--allow-…` override is given.
+//!
+//! The count gates and the protected-principals gate read [`Op::effect`];
+//! the Global Administrator and own-role gates match on [`Op`] with every
+//! variant named (no catch-all arm: a new operation must be judged here).
+
+#![deny(clippy::wildcard_enum_match_arm)]
 
 use std::collections::{BTreeSet, HashSet};
 
@@ -178,9 +184,9 @@ pub fn evaluate(
 ) -> Vec<GateResult> {
     let safety = &desired.tenant.safety;
     let count = |f: fn(&Op) -> bool| steps.iter().filter(|s| f(&s.op)).count() as u64;
-    // Counted by `Op::action()`, the classification the summary line uses too.
-    let deletes = count(|o| o.action() == Action::Delete);
-    let disables = count(|o| o.action() == Action::Disable);
+    // Counted by `Op::effect()`, the classification the summary line uses too.
+    let deletes = count(|o| o.effect().action == Action::Delete);
+    let disables = count(|o| o.effect().action == Action::Disable);
     let mut out = vec![
         threshold_gate(
             GateKind::MaxDeletes,
@@ -214,12 +220,7 @@ pub fn evaluate(
     // Protected principals.
     let hits: Vec<String> = steps
         .iter()
-        .filter(|s| {
-            matches!(
-                s.op,
-                Op::DisableUser { .. } | Op::DeleteUser { .. } | Op::RemoveRole { .. }
-            )
-        })
+        .filter(|s| s.op.effect().destructive)
         .filter_map(|s| {
             s.op.subject_upn()
                 .filter(|u| safety.protected.contains(u))
@@ -292,7 +293,23 @@ pub fn evaluate(
                     (Some(_), _) => role.name.clone(),
                 })
             }
-            _ => None,
+            Op::RemoveRole { .. }
+            | Op::CreateUser { .. }
+            | Op::RestoreUser { .. }
+            | Op::UpdateUser { .. }
+            | Op::EnableUser { .. }
+            | Op::DisableUser { .. }
+            | Op::RevokeSessions { .. }
+            | Op::DeleteUser { .. }
+            | Op::SetManager { .. }
+            | Op::RemoveManager { .. }
+            | Op::CreateGroup { .. }
+            | Op::UpdateGroup { .. }
+            | Op::AddMember { .. }
+            | Op::RemoveMember { .. }
+            | Op::AddOwner { .. }
+            | Op::RemoveOwner { .. }
+            | Op::AssignRole { .. } => None,
         })
         .collect();
     let tripped = !removed.is_empty();
@@ -352,7 +369,20 @@ fn global_admins_after(live: &Live, steps: &[Step]) -> u64 {
             Op::AssignRole { role, principal } if role.definition_id.eq_ignore_ascii_case(ga) => {
                 added.push((principal.upn.key(), principal.id.as_ref()));
             }
-            _ => {}
+            // Neither the account nor a Global Administrator assignment changes.
+            Op::CreateUser { enabled: false, .. }
+            | Op::RemoveRole { .. }
+            | Op::AssignRole { .. }
+            | Op::UpdateUser { .. }
+            | Op::RevokeSessions { .. }
+            | Op::SetManager { .. }
+            | Op::RemoveManager { .. }
+            | Op::CreateGroup { .. }
+            | Op::UpdateGroup { .. }
+            | Op::AddMember { .. }
+            | Op::RemoveMember { .. }
+            | Op::AddOwner { .. }
+            | Op::RemoveOwner { .. } => {}
         }
     }
     let ends_enabled = |key: &str, live_enabled: bool| {

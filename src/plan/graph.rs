@@ -8,6 +8,11 @@
 //! is disabled (Microsoft's order: block sign-in, then revoke, so no new token
 //! can be issued in between); a group's new owners exist before it is created
 //! with them, and are added before any owner is removed.
+//!
+//! Every `match` on [`Op`] here names each variant (no catch-all arm), so a
+//! new operation must be given its ordering before the crate compiles.
+
+#![deny(clippy::wildcard_enum_match_arm)]
 
 use std::collections::HashMap;
 
@@ -59,7 +64,17 @@ pub fn order(mut ops: Vec<Op>) -> Result<Vec<Step>, PlanError> {
             Op::DeleteUser { user } => {
                 deletes.insert(user.upn.key(), i);
             }
-            _ => {}
+            // Nothing else is waited for by another step.
+            Op::UpdateUser { .. }
+            | Op::EnableUser { .. }
+            | Op::RevokeSessions { .. }
+            | Op::RemoveManager { .. }
+            | Op::UpdateGroup { .. }
+            | Op::AddMember { .. }
+            | Op::RemoveMember { .. }
+            | Op::RemoveOwner { .. }
+            | Op::AssignRole { .. }
+            | Op::RemoveRole { .. } => {}
         }
     }
     let mut edges: Vec<(usize, usize)> = Vec::new();
@@ -152,7 +167,7 @@ pub fn order(mut ops: Vec<Op>) -> Result<Vec<Step>, PlanError> {
         g.add_edge(nodes[*a], nodes[*b], ());
     }
     let topo = toposort(&g, None).map_err(|cycle| PlanError {
-        code: "dependency-cycle".into(),
+        code: super::codes::ErrorCode::DependencyCycle,
         message: format!(
             "the operations depend on each other in a circle (around `{}`); this is a bug in entraform, please report it",
             ops[g[cycle.node_id()]].object_key()

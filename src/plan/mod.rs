@@ -6,6 +6,8 @@
 //! Markdown, JSON or DOT. Nothing here does I/O.
 
 pub mod access;
+pub mod codes;
+pub mod effect;
 pub mod gates;
 pub mod graph;
 pub mod op;
@@ -15,6 +17,8 @@ pub mod simulate;
 
 use serde::{Deserialize, Serialize};
 
+pub use codes::{ErrorCode, NoticeCode};
+pub use effect::{Effect, Touched};
 pub use gates::{GateKind, GateOverrides, GateResult};
 pub use op::{
     Action, AttrChange, GroupRef, Notice, Op, OwnerRef, PlanError, PrincipalRef, RoleRef, UserRef,

@@ -1,6 +1,9 @@
 //! Operations: the steps of a plan, each one Graph call (or a small fixed set).
+//! What each one does (action, destructive, objects touched) is described once,
+//! in [`super::effect`].
 
-use std::borrow::Cow;
+#![deny(clippy::wildcard_enum_match_arm)]
+
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
@@ -8,6 +11,9 @@ use serde::{Deserialize, Serialize};
 use crate::desired::attrs::{Attr, AttrValue};
 use crate::desired::state::{GroupKind, Origin, PasswordPolicy};
 use crate::model::{ObjectId, Upn};
+
+pub use super::codes::{ErrorCode, NoticeCode};
+pub use super::effect::Action;
 
 /// A user an operation acts on: its UPN, and its object id when it exists already.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -239,20 +245,6 @@ pub enum Op {
     },
 }
 
-/// Broad classes of operations, for summaries and thresholds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Action {
-    /// Something new appears.
-    Create,
-    /// Something existing changes.
-    Update,
-    /// An account is disabled.
-    Disable,
-    /// Something is deleted or removed.
-    Delete,
-}
-
 impl Op {
     /// The stable snake_case name of the operation kind.
     pub fn kind(&self) -> &'static str {
@@ -277,29 +269,10 @@ impl Op {
         }
     }
 
-    /// What kind of change this is for the summary line.
+    /// What kind of change this is, for the summary line and the count gates
+    /// (from [`Op::effect`]).
     pub fn action(&self) -> Action {
-        match self {
-            Op::CreateUser { .. } | Op::RestoreUser { .. } | Op::CreateGroup { .. } => {
-                Action::Create
-            }
-            Op::DisableUser { .. } => Action::Disable,
-            Op::DeleteUser { .. } => Action::Delete,
-            // Listed one by one (no catch-all): a new kind must be classified on purpose,
-            // since the summary and the safety gates count by action.
-            Op::UpdateUser { .. }
-            | Op::EnableUser { .. }
-            | Op::RevokeSessions { .. }
-            | Op::SetManager { .. }
-            | Op::RemoveManager { .. }
-            | Op::UpdateGroup { .. }
-            | Op::AddMember { .. }
-            | Op::RemoveMember { .. }
-            | Op::AddOwner { .. }
-            | Op::RemoveOwner { .. }
-            | Op::AssignRole { .. }
-            | Op::RemoveRole { .. } => Action::Update,
-        }
+        self.effect().action
     }
 
     /// The user this operation is about, if any (the member/principal for membership and role ops).
@@ -341,7 +314,15 @@ impl Op {
             Op::AssignRole { role, .. } | Op::RemoveRole { role, .. } => {
                 format!("role:{}", role.name)
             }
-            other => other.subject_upn().map(|u| u.key()).unwrap_or_default(),
+            Op::CreateUser { .. }
+            | Op::RestoreUser { .. }
+            | Op::UpdateUser { .. }
+            | Op::EnableUser { .. }
+            | Op::DisableUser { .. }
+            | Op::RevokeSessions { .. }
+            | Op::DeleteUser { .. }
+            | Op::SetManager { .. }
+            | Op::RemoveManager { .. } => self.subject_upn().map(|u| u.key()).unwrap_or_default(),
         }
     }
 }
@@ -351,8 +332,7 @@ impl Op {
 #[serde(deny_unknown_fields)]
 pub struct Notice {
     /// Stable kebab-case code (`synced-user`, `dynamic-group`, `excluded-user`, …).
-    /// Owned when read back from a saved plan.
-    pub code: Cow<'static, str>,
+    pub code: NoticeCode,
     /// The object concerned (UPN, `group:name`, `role:name`).
     pub object: String,
     /// What was not done and why.
@@ -364,8 +344,7 @@ pub struct Notice {
 #[serde(deny_unknown_fields)]
 pub struct PlanError {
     /// Stable kebab-case code (`unknown-user`, `ambiguous-group`, `missing-display-name`, …).
-    /// Owned when read back from a saved plan.
-    pub code: Cow<'static, str>,
+    pub code: ErrorCode,
     /// What is wrong and how to fix it.
     pub message: String,
     /// Where in the repo the problem was declared.

@@ -26,7 +26,7 @@ pub fn render(plan: &Plan) -> String {
             props.push(format!("line={}", o.line));
             props.push(format!("col={}", o.column));
         }
-        props.push(title(&e.code));
+        props.push(title(e.code.as_str()));
         line("error", props, &e.message);
     }
     for g in blocking_gates(plan) {
@@ -39,7 +39,7 @@ pub fn render(plan: &Plan) -> String {
     for n in &plan.notices {
         line(
             "notice",
-            vec![title(&n.code)],
+            vec![title(n.code.as_str())],
             &format!("{}: {}", n.object, n.message),
         );
     }

@@ -11,6 +11,8 @@
 //! Everything here is pure: reading the file is the caller's job
 //! ([`load`] takes its bytes).
 
+#![deny(clippy::wildcard_enum_match_arm)]
+
 mod load;
 mod verify;
 
@@ -21,12 +23,13 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use super::effect::Touched;
 use super::gates::{GateKind, GateOverrides};
-use super::op::{Op, UserRef};
+use super::op::{GroupRef, PrincipalRef};
 use super::render::json::{Document, document};
 use super::{Plan, Step};
 use crate::live::Live;
-use crate::model::ObjectId;
+use crate::model::Upn;
 
 /// Version of the saved-plan envelope (`docs/plan-format.md`, "Saved plans").
 /// 2: fingerprints keyed by object id; tenant id, Graph root and gate overrides recorded.
@@ -55,92 +58,48 @@ const ABSENT: &str = "absent";
 /// someone created it meanwhile.
 pub fn fingerprints(live: &Live, steps: &[Step]) -> BTreeMap<String, String> {
     let mut out = BTreeMap::new();
-    let user = |out: &mut BTreeMap<String, String>, u: &UserRef| match &u.id {
-        Some(id) => {
-            let v = live.user(id).map_or_else(|| ABSENT.to_string(), fp);
-            out.insert(format!("user:{id}"), v);
-        }
-        None => {
-            let v = live
-                .user_by_upn(u.upn.as_str())
-                .map_or_else(|| ABSENT.to_string(), fp);
-            out.insert(format!("upn:{}", u.upn.key()), v);
-        }
+    let user_by_upn = |upn: &Upn| {
+        live.user_by_upn(upn.as_str())
+            .map_or_else(|| ABSENT.to_string(), fp)
     };
-    let object = |out: &mut BTreeMap<String, String>, id: &ObjectId| {
-        let v = live.user(id).map_or_else(|| ABSENT.to_string(), fp);
-        out.insert(format!("user:{id}"), v);
+    let group_by_name = |name: &str| {
+        live.groups_named(name)
+            .first()
+            .map_or_else(|| ABSENT.to_string(), fp)
     };
+    // What each step touches comes from `Op::effect`, the one exhaustive
+    // description: a new operation cannot be left out of the fingerprints.
     for s in steps {
-        match &s.op {
-            Op::CreateUser { upn, .. } => {
-                let v = live
-                    .user_by_upn(upn.as_str())
-                    .map_or_else(|| ABSENT.to_string(), fp);
-                out.insert(format!("upn:{}", upn.key()), v);
-            }
-            Op::RestoreUser { user: u }
-            | Op::UpdateUser { user: u, .. }
-            | Op::EnableUser { user: u }
-            | Op::DisableUser { user: u }
-            | Op::RevokeSessions { user: u }
-            | Op::DeleteUser { user: u }
-            | Op::RemoveManager { user: u, .. } => user(&mut out, u),
-            Op::SetManager {
-                user: u, manager, ..
-            } => {
-                user(&mut out, u);
-                user(&mut out, manager);
-            }
-            Op::CreateGroup { name, .. } => {
-                let v = live
-                    .groups_named(name)
-                    .first()
-                    .map_or_else(|| ABSENT.to_string(), fp);
-                out.insert(format!("group-name:{}", name.to_lowercase()), v);
-            }
-            Op::UpdateGroup { group, .. }
-            | Op::AddMember { group, .. }
-            | Op::RemoveMember { group, .. }
-            | Op::AddOwner { group, .. }
-            | Op::RemoveOwner { group, .. } => {
-                match &group.id {
-                    Some(id) => {
-                        let v = live.group(id).map_or_else(|| ABSENT.to_string(), fp);
-                        out.insert(format!("group:{id}"), v);
-                    }
-                    None => {
-                        let v = live
-                            .groups_named(&group.name)
-                            .first()
-                            .map_or_else(|| ABSENT.to_string(), fp);
-                        out.insert(format!("group-name:{}", group.name.to_lowercase()), v);
-                    }
+        for t in s.op.effect().touches {
+            match t {
+                Touched::NewUser(upn) | Touched::User { upn, id: None } => {
+                    out.insert(format!("upn:{}", upn.key()), user_by_upn(upn));
                 }
-                match &s.op {
-                    Op::AddMember { member, .. } => user(&mut out, member),
-                    Op::RemoveMember { member, .. } => object(&mut out, &member.id),
-                    Op::AddOwner { owner, .. } => {
-                        if let Some(u) = owner.user() {
-                            user(&mut out, &u);
-                        }
-                    }
-                    Op::RemoveOwner { owner, .. } => object(&mut out, &owner.id),
-                    _ => {}
+                Touched::User { id: Some(id), .. } | Touched::Object(PrincipalRef { id, .. }) => {
+                    let v = live.user(id).map_or_else(|| ABSENT.to_string(), fp);
+                    out.insert(format!("user:{id}"), v);
                 }
-            }
-            Op::RemoveRole { principal, .. } => {
-                object(&mut out, &principal.id);
-                out.insert(
-                    format!("roles:{}", principal.id),
-                    fp(&live.assignments_of(&principal.id)),
-                );
-            }
-            Op::AssignRole { principal, .. } => {
-                user(&mut out, principal);
-                if let Some(id) = &principal.id {
+                Touched::NewGroup(name) => {
+                    out.insert(
+                        format!("group-name:{}", name.to_lowercase()),
+                        group_by_name(name),
+                    );
+                }
+                Touched::Group(GroupRef { id: None, name }) => {
+                    out.insert(
+                        format!("group-name:{}", name.to_lowercase()),
+                        group_by_name(name),
+                    );
+                }
+                Touched::Group(GroupRef { id: Some(id), .. }) => {
+                    let v = live.group(id).map_or_else(|| ABSENT.to_string(), fp);
+                    out.insert(format!("group:{id}"), v);
+                }
+                Touched::RolesOf(Some(id)) => {
                     out.insert(format!("roles:{id}"), fp(&live.assignments_of(id)));
                 }
+                // A principal the plan creates has no assignments to fingerprint.
+                Touched::RolesOf(None) => {}
             }
         }
     }
@@ -210,8 +169,9 @@ impl<'a> SavedPlan<'a> {
 pub(crate) mod test_support {
     use super::*;
     use crate::live::LiveParts;
-    use crate::model::Upn;
+    use crate::model::ObjectId;
     use crate::plan::gates::GateResult;
+    use crate::plan::op::{Op, UserRef};
     use crate::plan::{Step, Summary};
 
     pub(crate) fn live() -> Live {

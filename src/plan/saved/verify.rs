@@ -1,12 +1,15 @@
 //! Is a saved plan still the plan? The checks `apply plan.json` makes before it runs
 //! the freshly computed plan, and the refusals it reports.
 
+#![deny(clippy::wildcard_enum_match_arm)]
+
 use std::collections::HashMap;
 
 use super::{LoadedPlan, Target, fingerprints};
 use crate::live::Live;
+use crate::plan::effect::Touched;
 use crate::plan::gates::{GateKind, GateOverrides};
-use crate::plan::op::{Op, UserRef};
+use crate::plan::op::{GroupRef, Op, UserRef};
 use crate::plan::{Plan, Step};
 
 /// Why a saved plan is not applied (the file itself was readable).
@@ -238,7 +241,7 @@ pub fn op_done(op: &Op, live: &Live) -> bool {
         Some(id) => live.user(id),
         None => live.user_by_upn(r.upn.as_str()),
     };
-    let group = |g: &crate::plan::op::GroupRef| match &g.id {
+    let group = |g: &GroupRef| match &g.id {
         Some(id) => live.group(id),
         None => live.groups_named(&g.name).first().copied(),
     };
@@ -308,82 +311,48 @@ struct Names {
 }
 
 impl Names {
+    /// From what each step touches ([`Op::effect`]): a user by id or, while
+    /// it is created by the plan, by UPN; a group by id or name; a directory
+    /// object by its UPN when known (from the plan or the tenant).
     fn of(steps: &[Step], live: &Live) -> Names {
         let mut by_id: HashMap<String, String> = HashMap::new();
-        fn note(by_id: &mut HashMap<String, String>, r: &UserRef) {
-            if let Some(id) = &r.id {
-                by_id.insert(id.0.clone(), r.upn.as_str().to_string());
-            }
-        }
         for s in steps {
-            let mut user = |r: &UserRef| note(&mut by_id, r);
-            match &s.op {
-                Op::RestoreUser { user: u }
-                | Op::UpdateUser { user: u, .. }
-                | Op::EnableUser { user: u }
-                | Op::DisableUser { user: u }
-                | Op::RevokeSessions { user: u }
-                | Op::DeleteUser { user: u }
-                | Op::RemoveManager { user: u, .. }
-                | Op::AssignRole { principal: u, .. } => user(u),
-                Op::SetManager {
-                    user: u, manager, ..
-                } => {
-                    user(u);
-                    user(manager);
-                }
-                Op::AddMember { group, member } => {
-                    user(member);
-                    if let Some(id) = &group.id {
-                        by_id.insert(id.0.clone(), format!("group:{}", group.name));
+            for t in s.op.effect().touches {
+                match t {
+                    Touched::NewUser(upn) | Touched::User { upn, id: None } => {
+                        by_id.insert(format!("upn:{}", upn.key()), upn.as_str().to_string());
                     }
-                }
-                Op::UpdateGroup { group, .. }
-                | Op::RemoveMember { group, .. }
-                | Op::AddOwner { group, .. }
-                | Op::RemoveOwner { group, .. } => {
-                    if let Op::AddOwner { owner, .. } = &s.op
-                        && let Some(u) = owner.user()
-                    {
-                        user(&u);
+                    Touched::User { upn, id: Some(id) } => {
+                        by_id.insert(id.0.clone(), upn.as_str().to_string());
                     }
-                    if let Some(id) = &group.id {
-                        by_id.insert(id.0.clone(), format!("group:{}", group.name));
+                    Touched::NewGroup(name) => {
+                        by_id.insert(
+                            format!("group-name:{}", name.to_lowercase()),
+                            format!("group:{name}"),
+                        );
                     }
-                }
-                Op::CreateUser { upn, .. } => {
-                    by_id.insert(format!("upn:{}", upn.key()), upn.as_str().to_string());
-                }
-                Op::CreateGroup { name, .. } => {
-                    by_id.insert(
-                        format!("group-name:{}", name.to_lowercase()),
-                        format!("group:{name}"),
-                    );
-                }
-                Op::RemoveRole { .. } => {}
-            }
-            match &s.op {
-                Op::AddMember { member: u, .. } | Op::AssignRole { principal: u, .. }
-                    if u.id.is_none() =>
-                {
-                    by_id.insert(format!("upn:{}", u.upn.key()), u.upn.as_str().to_string());
-                }
-                _ => {}
-            }
-            match &s.op {
-                Op::RemoveMember { member: p, .. }
-                | Op::RemoveOwner { owner: p, .. }
-                | Op::RemoveRole { principal: p, .. } => {
-                    let name = p
-                        .upn
-                        .as_ref()
-                        .map(|u| u.as_str().to_string())
-                        .or_else(|| live.user(&p.id).map(|u| u.upn.as_str().to_string()));
-                    if let Some(name) = name {
-                        by_id.entry(p.id.0.clone()).or_insert(name);
+                    Touched::Group(GroupRef { id: Some(id), name }) => {
+                        by_id.insert(id.0.clone(), format!("group:{name}"));
                     }
+                    Touched::Group(GroupRef { id: None, name }) => {
+                        by_id.insert(
+                            format!("group-name:{}", name.to_lowercase()),
+                            format!("group:{name}"),
+                        );
+                    }
+                    Touched::Object(p) => {
+                        let name = p
+                            .upn
+                            .as_ref()
+                            .map(|u| u.as_str().to_string())
+                            .or_else(|| live.user(&p.id).map(|u| u.upn.as_str().to_string()));
+                        if let Some(name) = name {
+                            by_id.entry(p.id.0.clone()).or_insert(name);
+                        }
+                    }
+                    // Described from the principal's own name.
+                    Touched::RolesOf(_) => {}
                 }
-                _ => {}
             }
         }
         Names { by_id }

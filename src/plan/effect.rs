@@ -1,0 +1,391 @@
+//! What each operation does, described once: its [`Action`] (summary line,
+//! `max_deletes`/`max_disables`), whether it is destructive (the
+//! protected-principals gate), and the objects it touches (saved-plan
+//! fingerprints and the names in apply's refusals). Every consumer reads this
+//! description instead of matching on [`Op`] with a catch-all arm, so a new
+//! variant does not compile until it is classified here (and the modules that
+//! still match on `Op` deny `clippy::wildcard_enum_match_arm`).
+
+#![deny(clippy::wildcard_enum_match_arm)]
+
+use super::op::{GroupRef, Op, OwnerRef, PrincipalRef, UserRef};
+use crate::model::{ObjectId, Upn};
+
+/// Broad classes of operations, for summaries and thresholds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    /// Something new appears.
+    Create,
+    /// Something existing changes.
+    Update,
+    /// An account is disabled.
+    Disable,
+    /// Something is deleted or removed.
+    Delete,
+}
+
+/// An object an operation touches: what a saved plan fingerprints to notice
+/// that the tenant changed under it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Touched<'a> {
+    /// A user the plan creates, by UPN (absent until created).
+    NewUser(&'a Upn),
+    /// A user: by id when it exists, else by UPN (created earlier in the plan).
+    User {
+        /// The UPN.
+        upn: &'a Upn,
+        /// Object id, when the user exists.
+        id: Option<&'a ObjectId>,
+    },
+    /// A directory object by id (a member, owner or principal that may not be a user).
+    Object(&'a PrincipalRef),
+    /// A group the plan creates, by name.
+    NewGroup(&'a str),
+    /// A group by reference: by id when it exists, else by name.
+    Group(&'a GroupRef),
+    /// The directory role assignments of a principal (`None`: one the plan creates).
+    RolesOf(Option<&'a ObjectId>),
+}
+
+/// The effect of one operation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Effect<'a> {
+    /// Its class, for the summary line and the count gates.
+    pub action: Action,
+    /// Takes a principal's account or privileges away (disable, delete, role
+    /// removal): refused on protected principals without the override.
+    pub destructive: bool,
+    /// The objects it touches, in a fixed order.
+    pub touches: Vec<Touched<'a>>,
+}
+
+impl<'a> Touched<'a> {
+    fn user(u: &'a UserRef) -> Self {
+        Touched::User {
+            upn: &u.upn,
+            id: u.id.as_ref(),
+        }
+    }
+}
+
+impl<'a> Effect<'a> {
+    fn new(action: Action, destructive: bool, touches: Vec<Touched<'a>>) -> Self {
+        Effect {
+            action,
+            destructive,
+            touches,
+        }
+    }
+}
+
+impl Op {
+    /// The one description of what this operation does (no catch-all: a new
+    /// variant must be classified here before the crate compiles).
+    pub fn effect(&self) -> Effect<'_> {
+        use Action::{Create, Delete, Disable, Update};
+        use Touched as T;
+        match self {
+            Op::CreateUser { upn, .. } => Effect::new(Create, false, vec![T::NewUser(upn)]),
+            Op::RestoreUser { user } => Effect::new(Create, false, vec![T::user(user)]),
+            Op::UpdateUser { user, .. } | Op::EnableUser { user } => {
+                Effect::new(Update, false, vec![T::user(user)])
+            }
+            // Revoking sessions signs the user out, but the account and its
+            // access stay: an update, like removing a manager.
+            Op::RevokeSessions { user } | Op::RemoveManager { user, .. } => {
+                Effect::new(Update, false, vec![T::user(user)])
+            }
+            Op::DisableUser { user } => Effect::new(Disable, true, vec![T::user(user)]),
+            Op::DeleteUser { user } => Effect::new(Delete, true, vec![T::user(user)]),
+            Op::SetManager { user, manager, .. } => {
+                Effect::new(Update, false, vec![T::user(user), T::user(manager)])
+            }
+            // Owners bound at creation are checked when they are users the
+            // plan also creates or changes; the new group is what can clash.
+            Op::CreateGroup { name, .. } => Effect::new(Create, false, vec![T::NewGroup(name)]),
+            Op::UpdateGroup { group, .. } => Effect::new(Update, false, vec![T::Group(group)]),
+            Op::AddMember { group, member } => {
+                Effect::new(Update, false, vec![T::Group(group), T::user(member)])
+            }
+            Op::RemoveMember { group, member } => {
+                Effect::new(Update, false, vec![T::Group(group), T::Object(member)])
+            }
+            Op::AddOwner { group, owner } => {
+                let touches = match owner {
+                    OwnerRef::User { upn, id } => vec![
+                        T::Group(group),
+                        T::User {
+                            upn,
+                            id: id.as_ref(),
+                        },
+                    ],
+                    // A service principal owner is not fingerprinted (it is not a user).
+                    OwnerRef::ServicePrincipal { .. } => vec![T::Group(group)],
+                };
+                Effect::new(Update, false, touches)
+            }
+            Op::RemoveOwner { group, owner } => {
+                Effect::new(Update, false, vec![T::Group(group), T::Object(owner)])
+            }
+            Op::AssignRole { principal, .. } => Effect::new(
+                Update,
+                false,
+                vec![T::user(principal), T::RolesOf(principal.id.as_ref())],
+            ),
+            Op::RemoveRole { principal, .. } => Effect::new(
+                Update,
+                true,
+                vec![T::Object(principal), T::RolesOf(Some(&principal.id))],
+            ),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::desired::state::{GroupKind, PasswordPolicy};
+    use crate::plan::op::RoleRef;
+
+    fn upn(s: &str) -> Upn {
+        Upn::new_unchecked(s)
+    }
+    fn id(s: &str) -> ObjectId {
+        ObjectId(s.into())
+    }
+    fn user(s: &str) -> UserRef {
+        UserRef {
+            upn: upn(s),
+            id: Some(id(&format!("id-{s}"))),
+        }
+    }
+    fn group() -> GroupRef {
+        GroupRef {
+            name: "Team".into(),
+            id: Some(id("g1")),
+        }
+    }
+    fn principal() -> PrincipalRef {
+        PrincipalRef {
+            id: id("p1"),
+            upn: Some(upn("p@contoso.com")),
+        }
+    }
+    fn role() -> RoleRef {
+        RoleRef {
+            name: "Global Administrator".into(),
+            definition_id: "62e90394-69f5-4237-9190-012177145e10".into(),
+        }
+    }
+
+    /// Which variant an operation is, numbered: written with every variant
+    /// named, so a new one does not compile until it is numbered here, and
+    /// then `every_variant_is_classified` fails until it has a sample.
+    fn variant(op: &Op) -> usize {
+        match op {
+            Op::CreateUser { .. } => 0,
+            Op::RestoreUser { .. } => 1,
+            Op::UpdateUser { .. } => 2,
+            Op::EnableUser { .. } => 3,
+            Op::DisableUser { .. } => 4,
+            Op::RevokeSessions { .. } => 5,
+            Op::DeleteUser { .. } => 6,
+            Op::SetManager { .. } => 7,
+            Op::RemoveManager { .. } => 8,
+            Op::CreateGroup { .. } => 9,
+            Op::UpdateGroup { .. } => 10,
+            Op::AddMember { .. } => 11,
+            Op::RemoveMember { .. } => 12,
+            Op::AddOwner { .. } => 13,
+            Op::RemoveOwner { .. } => 14,
+            Op::AssignRole { .. } => 15,
+            Op::RemoveRole { .. } => 16,
+        }
+    }
+    const VARIANTS: usize = 17;
+
+    /// One sample of each variant, with the action and destructiveness it
+    /// has always had (the summary's classes; the protected-principals gate's
+    /// disable/delete/role removal) and the number of objects it touches.
+    fn samples() -> Vec<(Op, Action, bool, usize)> {
+        use Action::{Create, Delete, Disable, Update};
+        let a = || user("a@contoso.com");
+        vec![
+            (
+                Op::CreateUser {
+                    upn: upn("new@contoso.com"),
+                    attributes: Default::default(),
+                    enabled: true,
+                    password: PasswordPolicy::Generate,
+                },
+                Create,
+                false,
+                1,
+            ),
+            (Op::RestoreUser { user: a() }, Create, false, 1),
+            (
+                Op::UpdateUser {
+                    user: a(),
+                    changes: vec![],
+                },
+                Update,
+                false,
+                1,
+            ),
+            (Op::EnableUser { user: a() }, Update, false, 1),
+            (Op::DisableUser { user: a() }, Disable, true, 1),
+            (Op::RevokeSessions { user: a() }, Update, false, 1),
+            (Op::DeleteUser { user: a() }, Delete, true, 1),
+            (
+                Op::SetManager {
+                    user: a(),
+                    manager: user("m@contoso.com"),
+                    previous: None,
+                },
+                Update,
+                false,
+                2,
+            ),
+            (
+                Op::RemoveManager {
+                    user: a(),
+                    previous: principal(),
+                },
+                Update,
+                false,
+                1,
+            ),
+            (
+                Op::CreateGroup {
+                    name: "Team".into(),
+                    mail_nickname: "team".into(),
+                    description: None,
+                    kind: GroupKind::Security,
+                    owners: vec![],
+                },
+                Create,
+                false,
+                1,
+            ),
+            (
+                Op::UpdateGroup {
+                    group: group(),
+                    old_description: None,
+                    new_description: Some("d".into()),
+                },
+                Update,
+                false,
+                1,
+            ),
+            (
+                Op::AddMember {
+                    group: group(),
+                    member: a(),
+                },
+                Update,
+                false,
+                2,
+            ),
+            (
+                Op::RemoveMember {
+                    group: group(),
+                    member: principal(),
+                },
+                Update,
+                false,
+                2,
+            ),
+            (
+                Op::AddOwner {
+                    group: group(),
+                    owner: OwnerRef::User {
+                        upn: upn("a@contoso.com"),
+                        id: None,
+                    },
+                },
+                Update,
+                false,
+                2,
+            ),
+            (
+                Op::RemoveOwner {
+                    group: group(),
+                    owner: principal(),
+                },
+                Update,
+                false,
+                2,
+            ),
+            (
+                Op::AssignRole {
+                    role: role(),
+                    principal: a(),
+                },
+                Update,
+                false,
+                2,
+            ),
+            (
+                Op::RemoveRole {
+                    role: role(),
+                    principal: principal(),
+                    assignment_id: "as1".into(),
+                },
+                Update,
+                true,
+                2,
+            ),
+        ]
+    }
+
+    #[test]
+    fn every_variant_is_classified() {
+        let samples = samples();
+        let mut seen = [false; VARIANTS];
+        for (op, action, destructive, touched) in &samples {
+            seen[variant(op)] = true;
+            let e = op.effect();
+            assert_eq!(
+                (e.action, e.destructive, e.touches.len()),
+                (*action, *destructive, *touched),
+                "{}",
+                op.kind()
+            );
+            assert_eq!(op.action(), e.action, "{}", op.kind());
+        }
+        let missing: Vec<usize> = (0..VARIANTS).filter(|i| !seen[*i]).collect();
+        assert!(missing.is_empty(), "variants without a sample: {missing:?}");
+    }
+
+    #[test]
+    fn a_service_principal_owner_is_not_a_touched_user() {
+        let op = Op::AddOwner {
+            group: group(),
+            owner: OwnerRef::ServicePrincipal { id: id("sp") },
+        };
+        assert_eq!(op.effect().touches, vec![Touched::Group(&group())]);
+    }
+
+    #[test]
+    fn a_role_for_a_user_the_plan_creates_has_no_assignments_to_touch() {
+        let principal = UserRef {
+            upn: upn("new@contoso.com"),
+            id: None,
+        };
+        let op = Op::AssignRole {
+            role: role(),
+            principal: principal.clone(),
+        };
+        assert_eq!(
+            op.effect().touches,
+            vec![
+                Touched::User {
+                    upn: &principal.upn,
+                    id: None
+                },
+                Touched::RolesOf(None)
+            ]
+        );
+    }
+}
