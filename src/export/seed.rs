@@ -607,7 +607,7 @@ mod tests {
             s.deleted_users[0].properties["userPrincipalName"],
             "george.miles@contoso.com"
         );
-        // The emulator loading this seed: tests/integration/snapshot_seed_format.rs.
+        // The emulator loading this seed: tests/integration/emulator_crate.rs.
         let json = serde_json::to_value(s).unwrap();
         let g1 = json["groups"]
             .as_array()

@@ -3,7 +3,7 @@
 //! on the emulator crate (see docs/decisions.md, "The emulator is its own
 //! crate"). Field names and defaults are those the emulator reads
 //! (`graph_emulator::seed`, which rejects unknown fields); the integration test
-//! `snapshot_seed_format` proves the emulator loads what this writes.
+//! `emulator_crate::the_emulator_loads_the_seed_snapshot_writes` proves the emulator loads what this writes.
 
 use serde::Serialize;
 use serde_json::{Map, Value};
