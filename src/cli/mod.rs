@@ -202,13 +202,14 @@ fn checked<'a>(
 }
 
 /// The log filter for `-v` given `verbose` times: warnings; `-v` INFO (with
-/// each Graph HTTP request); `-vv` entraform's DEBUG (dependencies stay at
-/// INFO: their connection-pool chatter is not ours to show); `-vvv` TRACE of everything.
+/// each Graph HTTP request); `-vv` entraform's DEBUG, its in-process emulator's
+/// included (the `graph_emulator` crate; other dependencies stay at INFO: their
+/// connection-pool chatter is not ours to show); `-vvv` TRACE of everything.
 pub fn log_filter(verbose: u8) -> &'static str {
     match verbose {
         0 => "warn",
         1 => "info",
-        2 => "info,entraform=debug",
+        2 => "info,entraform=debug,graph_emulator=debug",
         _ => "trace",
     }
 }
