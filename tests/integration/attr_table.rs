@@ -311,3 +311,19 @@ proptest! {
         check_table(&values)?;
     }
 }
+
+/// docs/format.md's attribute table has a row for every row of the table
+/// (the JSON Schema is derived from the table and checked in `schema`).
+#[test]
+fn the_format_docs_list_every_row_of_the_table() {
+    let docs = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/format.md"))
+        .expect("docs/format.md");
+    for info in ATTRS {
+        let row = format!("| `{}` | `{}` |", info.key, info.key);
+        assert!(
+            docs.contains(&row),
+            "docs/format.md has no attribute row for {}",
+            info.key
+        );
+    }
+}
