@@ -14,13 +14,19 @@ use entraform::desired::attrs::{ATTRS, Attr, AttrValue, Kind};
 use entraform::desired::load::load_texts;
 use entraform::desired::source::SourceMap;
 use entraform::diff::{diff, live_attr};
+use entraform::emulator::seed::SeedUser;
+use entraform::emulator::{
+    Emulator, EmulatorConfig, SYNTHETIC_CLIENT_ID, SYNTHETIC_CLIENT_SECRET, Seed, SyntheticSpec,
+};
 use entraform::export::{ExportOptions, SplitBy, export};
 use entraform::graph::dto::{USER_SELECT, UserDto};
+use entraform::graph::{AuthConfig, ClientOptions, Cloud, Credential, GraphClient, RetryPolicy};
 use entraform::live::delta::{fold_user_changes, fold_users};
-use entraform::live::{Live, LiveParts, LiveUser};
+use entraform::live::{Live, LiveParts, LiveUser, ReadOptions, read_live};
 use entraform::model::{ObjectId, Upn};
 use entraform::plan::{self, GateOverrides, Op, simulate};
 use proptest::prelude::*;
+use secrecy::SecretString;
 use serde_json::{Value, json};
 
 const PROBE_ID: &str = "00000000-0000-4000-8000-000000000001";
@@ -303,12 +309,77 @@ fn check_table(values: &[AttrValue]) -> Result<(), TestCaseError> {
     Ok(())
 }
 
+/// The tenant as the live reader reads it over HTTP from the emulator (which
+/// keeps its own Graph schema) seeded with the probe user holding `values`.
+fn read_over_http(values: &[AttrValue]) -> Live {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    rt.block_on(async {
+        let mut seed = Seed::synthetic(SyntheticSpec {
+            users: 1,
+            groups: 0,
+            memberships: 0,
+            rng_seed: 7,
+        });
+        let mut properties = match graph_user(PROBE_ID, PROBE, Some(values)) {
+            Value::Object(m) => m,
+            _ => unreachable!("graph_user builds an object"),
+        };
+        properties.remove("id");
+        properties.remove("onPremisesSyncEnabled");
+        seed.users.push(SeedUser {
+            id: Some(PROBE_ID.into()),
+            manager: None,
+            properties,
+        });
+        let emu = Emulator::serve(seed, EmulatorConfig::default())
+            .await
+            .expect("the emulator takes the seed");
+        let auth = AuthConfig {
+            tenant_id: emu.tenant_id(),
+            client_id: SYNTHETIC_CLIENT_ID.into(),
+            cloud: Cloud::custom(emu.base_url()).expect("a cloud"),
+            credential: Credential::Secret(SecretString::from(SYNTHETIC_CLIENT_SECRET)),
+        };
+        let options = ClientOptions {
+            retry: RetryPolicy::fast(),
+            ..ClientOptions::default()
+        };
+        let client = GraphClient::new(auth, options).expect("a client");
+        read_live(&client, &ReadOptions::default())
+            .await
+            .expect("the tenant reads")
+    })
+}
+
 proptest! {
     #![proptest_config(crate::proptest_support::config(32))]
 
     #[test]
     fn every_row_of_the_table_is_read_diffed_exported_and_round_tripped(values in row_values()) {
         check_table(&values)?;
+    }
+}
+
+proptest! {
+    #![proptest_config(crate::proptest_support::config(4))]
+
+    /// Over HTTP: `$select` asks for every row, the emulator returns it and
+    /// the reader keeps it.
+    #[test]
+    fn every_row_of_the_table_is_read_from_the_emulator(values in row_values()) {
+        let live = read_over_http(&values);
+        for (info, v) in ATTRS.iter().zip(&values) {
+            prop_assert_eq!(
+                live_attr(probe(&live), info.attr),
+                Some(v.clone()),
+                "{} is not read over HTTP",
+                info.key
+            );
+        }
     }
 }
 
