@@ -5,7 +5,9 @@
 //! user, the live user's values ([`AttrValues`]), the diff, the plan
 //! simulation and `export` — so they cannot disagree. Adding an attribute is
 //! a variant of [`Attr`] and its row in [`ATTRS`] (the Graph property name,
-//! its kind and limits); the property test `tests/integration/attr_table.rs`
+//! its kind and limits), then the regenerated schema copy
+//! (`examples/desired-state/entraform.schema.json`) and the row in
+//! docs/format.md; the property test `tests/integration/attr_table.rs`
 //! proves every row readable from Graph, diffable, exportable and
 //! round-trippable.
 
