@@ -132,15 +132,18 @@ fn no_command_module_uses_another() {
     for cmd in commands {
         let text = std::fs::read_to_string(dir.join(format!("{cmd}.rs"))).expect("command module");
         for other in commands.iter().filter(|o| **o != cmd) {
-            for needle in [
-                format!("super::{other}::"),
-                format!("super::{other}}}"),
-                format!("super::{{{other}"),
-                format!("crate::cli::{other}"),
-            ] {
+            // A path through another command: inline (`super::plan::X`) or
+            // inside a `use super::{…}` / `use crate::cli::{…}` tree.
+            for needle in [format!("super::{other}::"), format!("crate::cli::{other}")] {
                 assert!(
                     !text.contains(&needle),
                     "src/cli/{cmd}.rs uses the `{other}` command (`{needle}`): move what they share to a shared module"
+                );
+            }
+            for tree in use_trees(&text) {
+                assert!(
+                    !path_segments(&tree).any(|s| s == *other),
+                    "src/cli/{cmd}.rs uses the `{other}` command (`{tree}`): move what they share to a shared module"
                 );
             }
         }
@@ -150,4 +153,26 @@ fn no_command_module_uses_another() {
     for m in ["flags", "flow"].iter().chain(commands.iter()) {
         assert!(mod_rs.contains(&format!("pub mod {m};")), "cli::{m}");
     }
+}
+
+/// Every `use super::…;` and `use crate::cli::…;` statement of `text`, whole
+/// (a tree may span lines).
+fn use_trees(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for start in ["use super::", "use crate::cli::"] {
+        let mut rest = text;
+        while let Some(i) = rest.find(start) {
+            let tail = &rest[i + start.len()..];
+            let end = tail.find(';').unwrap_or(tail.len());
+            out.push(tail[..end].split_whitespace().collect::<Vec<_>>().join(" "));
+            rest = &tail[end..];
+        }
+    }
+    out
+}
+
+/// The identifiers a use tree names (modules and items).
+fn path_segments(tree: &str) -> impl Iterator<Item = &str> {
+    tree.split(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .filter(|s| !s.is_empty())
 }
