@@ -10,7 +10,7 @@ use std::fmt::Write as _;
 use std::process::{Output, Stdio};
 use std::time::{Duration, Instant};
 
-use entraform::graph::{Credential, GraphRequest};
+use entraform::graph::{Credential, Request};
 use graph_emulator::{FaultConfig, Seed};
 
 use crate::cli_support::{self, Tenant, out, tempdir};
@@ -224,8 +224,7 @@ fn a_404_on_a_removal_or_a_delete_counts_as_done() {
             format!("/groups/{team}/members/{u3}/$ref"),
             format!("/roleManagement/directory/roleAssignments/{assignment}"),
         ] {
-            let mut req = GraphRequest::get(path.clone());
-            req.method = reqwest::Method::DELETE;
+            let req = Request::new(reqwest::Method::DELETE, path.clone());
             rt.block_on(c.send(&req))
                 .unwrap_or_else(|e| panic!("DELETE {path}: {e}"));
         }

@@ -5,6 +5,7 @@
 use crate::emulator_client::client_at;
 use std::collections::{BTreeMap, BTreeSet};
 
+use entraform::desired::attrs::Attr;
 use entraform::graph::{Credential, GraphClient};
 use entraform::live::{Live, MembershipStrategy, ReadOptions, read_live};
 use graph_emulator::{
@@ -92,7 +93,7 @@ fn live_shape(live: &Live) -> Shape {
                 u.id.0.clone(),
                 (
                     u.upn.key(),
-                    u.display_name.clone(),
+                    u.attrs.text(Attr::DisplayName).map(str::to_string),
                     u.manager.as_ref().map(|m| m.0.clone()),
                     u.account_enabled,
                 ),
@@ -386,8 +387,10 @@ async fn bad_credentials_fail_once_with_a_sign_in_error() {
     assert_eq!(client.counters().http_requests, 0);
 }
 
+/// A synchronous caller (like the CLI) runs the read on a runtime it owns:
+/// the library creates none.
 #[test]
-fn blocking_read_for_synchronous_callers() {
+fn synchronous_callers_read_on_a_runtime_of_their_own() {
     let emu = graph_emulator::BackgroundEmulator::start(spec(40, 4, 30), EmulatorConfig::default())
         .unwrap();
     let client = client_at(
@@ -397,7 +400,13 @@ fn blocking_read_for_synchronous_callers() {
         Credential::Secret(SYNTHETIC_CLIENT_SECRET.into()),
         false,
     );
-    let live = entraform::live::read_live_blocking(&client, &ReadOptions::default()).unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let live = rt
+        .block_on(entraform::live::read_live(&client, &ReadOptions::default()))
+        .unwrap();
     assert_eq!(live.users().len(), 40);
     assert_eq!(live.membership_count(), 30);
 }

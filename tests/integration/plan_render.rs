@@ -21,7 +21,7 @@ use std::path::Path;
 use entraform::desired::DesiredState;
 use entraform::desired::attrs::{Attr, AttrValue};
 use entraform::graph::Credential;
-use entraform::live::{Live, ReadOptions, read_live_blocking};
+use entraform::live::{Live, ReadOptions, read_live};
 use entraform::plan::{self, AttrChange, GateOverrides, Op, Plan};
 use graph_emulator::{BackgroundEmulator, EmulatorConfig, Seed};
 
@@ -51,7 +51,12 @@ fn live_from_seed() -> Live {
         Credential::Bearer(emu.issue_token(&app).into()),
         false,
     );
-    read_live_blocking(&client, &ReadOptions::default()).expect("read the emulated tenant")
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+        .block_on(read_live(&client, &ReadOptions::default()))
+        .expect("read the emulated tenant")
 }
 
 fn example_plan() -> Plan {

@@ -10,7 +10,7 @@ use entraform::desired::DesiredState;
 use entraform::desired::load::load_texts;
 use entraform::desired::source::SourceMap;
 use entraform::graph::Credential;
-use entraform::live::{Live, ReadOptions, read_live_blocking};
+use entraform::live::{Live, ReadOptions, read_live};
 use entraform::model::ObjectId;
 use entraform::plan::{self, GateOverrides, Op, Plan};
 use graph_emulator::{
@@ -101,7 +101,12 @@ fn read(emu: &BackgroundEmulator) -> Live {
         Credential::Secret(SYNTHETIC_CLIENT_SECRET.into()),
         true,
     );
-    read_live_blocking(&client, &ReadOptions::default()).expect("read")
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+        .block_on(read_live(&client, &ReadOptions::default()))
+        .expect("read")
 }
 
 /// The existing object an operation writes to (the group for memberships).
