@@ -31,14 +31,19 @@ pub fn digest(dir: &Path, sources: &SourceMap) -> String {
         })
         .collect();
     files.sort();
-    let mut bytes = Vec::new();
+    // Hashed file by file: the same bytes as one buffer of the whole repo, without that copy.
+    let mut ctx = aws_lc_rs::digest::Context::new(&aws_lc_rs::digest::SHA256);
     for (name, text) in files {
-        bytes.extend_from_slice(name.as_bytes());
-        bytes.push(0);
-        bytes.extend_from_slice(text.as_bytes());
-        bytes.push(0);
+        ctx.update(name.as_bytes());
+        ctx.update(&[0]);
+        ctx.update(text.as_bytes());
+        ctx.update(&[0]);
     }
-    crate::plan::saved::sha256_hex(&bytes)
+    ctx.finish()
+        .as_ref()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// The `*.yaml` / `*.yml` files below `dir` that the loader reads (hidden entries
