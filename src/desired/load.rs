@@ -296,3 +296,27 @@ fn decode_all(
             .collect()
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn digest_hashes_the_files_as_one_buffer_of_names_and_texts() {
+        // Saved plans record this digest: hashing file by file must give what one
+        // buffer of `name NUL text NUL …` in path order gave.
+        let dir = Path::new("/repo");
+        let mut sources = SourceMap::default();
+        for (name, text) in [
+            ("users/b.yaml", "users: []\n"),
+            ("tenant.yaml", "tenant: {domain: contoso.com}\n"),
+        ] {
+            let path = dir.join(name);
+            sources.add(SourceFile::new(name.into(), path, text.into()));
+        }
+        let expected = crate::plan::saved::sha256_hex(
+            b"tenant.yaml\0tenant: {domain: contoso.com}\n\0users/b.yaml\0users: []\n\0",
+        );
+        assert_eq!(digest(dir, &sources), expected);
+    }
+}
