@@ -15,7 +15,6 @@
 //! command (default 3). Under `cargo test --all-targets` it runs a small smoke
 //! size once.
 
-
 mod common;
 
 #[cfg(unix)]
@@ -93,8 +92,10 @@ mod unix {
             .ok()
             .and_then(|v| v.parse().ok())
             .unwrap_or(if full { 3 } else { 1 });
-        let bin = std::env::var_os("ENTRAFORM_BIN")
-            .map_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_entraform")), PathBuf::from);
+        let bin = std::env::var_os("ENTRAFORM_BIN").map_or_else(
+            || PathBuf::from(env!("CARGO_BIN_EXE_entraform")),
+            PathBuf::from,
+        );
         let work = std::env::temp_dir().join(format!("entraform-whole-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&work);
         std::fs::create_dir_all(&work).expect("work dir");
@@ -142,7 +143,10 @@ mod unix {
             "export failed: {}",
             std::fs::read_to_string(&log).unwrap_or_default()
         );
-        let bytes: u64 = walk(&repo).iter().map(|p| p.metadata().map_or(0, |m| m.len())).sum();
+        let bytes: u64 = walk(&repo)
+            .iter()
+            .map(|p| p.metadata().map_or(0, |m| m.len()))
+            .sum();
         println!(
             "repo: {} files, {:.1} MB (export: {:.2} s wall, {:.2} s CPU, peak RSS {:.0} MB)",
             walk(&repo).len(),

@@ -139,7 +139,10 @@ pub fn run(args: Args, color: ColorChoice) -> anyhow::Result<Exit> {
     // From here the repo's text serves only the saved plan's digest: take it now and
     // free the text (about 50 MB with its line index for 100,000 users) before the
     // tenant is read.
-    let repo_digest = args.out.is_some().then(|| digest(&args.dir, &loaded.sources));
+    let repo_digest = args
+        .out
+        .is_some()
+        .then(|| digest(&args.dir, &loaded.sources));
     drop(std::mem::take(&mut loaded.sources));
     let Ok((desired, _)) = &loaded.result else {
         return Ok(Exit::Error);
