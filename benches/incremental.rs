@@ -24,9 +24,9 @@ use entraform::emulator::{
     BackgroundEmulator, EmulatorConfig, FaultConfig, SYNTHETIC_CLIENT_ID, Seed, SyntheticSpec,
 };
 use entraform::export::{ExportOptions, SplitBy, export};
-use entraform::graph::batch::BatchRequest;
+use entraform::graph::Request;
 use entraform::graph::{AuthConfig, ClientOptions, Cloud, Credential, GraphClient};
-use entraform::live::{Incremental, Live, ReadMode, ReadOptions, read_live_blocking};
+use entraform::live::{Incremental, Live, ReadMode, ReadOptions, read_live};
 use entraform::plan::{self, GateOverrides, Plan};
 use secrecy::SecretString;
 use serde_json::json;
@@ -41,6 +41,18 @@ fn client(emu: &BackgroundEmulator) -> GraphClient {
     GraphClient::new(auth, ClientOptions::default()).expect("client")
 }
 
+/// The bench's one runtime (as the CLI has one per command).
+fn rt() -> &'static tokio::runtime::Runtime {
+    static RT: std::sync::OnceLock<tokio::runtime::Runtime> = std::sync::OnceLock::new();
+    RT.get_or_init(|| {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("runtime")
+    })
+}
+
 struct Run {
     live: Live,
     plan: Plan,
@@ -52,7 +64,7 @@ struct Run {
 fn plan_once(c: &GraphClient, desired: &DesiredState, options: &ReadOptions) -> Run {
     let before = c.counters();
     let started = Instant::now();
-    let live = read_live_blocking(c, options).expect("read");
+    let live = rt().block_on(read_live(c, options)).expect("read");
     let read = started.elapsed();
     let plan = plan::build(desired, &live, &GateOverrides::default());
     Run {
@@ -76,8 +88,8 @@ fn hundred_changes(c: &GraphClient, emu: &BackgroundEmulator) {
         .collect();
     let mut reqs = Vec::new();
     for (i, u) in users.iter().step_by(users.len() / 60).take(60).enumerate() {
-        reqs.push(BatchRequest::with_body(
-            "PATCH",
+        reqs.push(Request::with_body(
+            reqwest::Method::PATCH,
             format!("/users/{u}"),
             json!({ "jobTitle": format!("Changed elsewhere {i}") }),
         ));
@@ -85,30 +97,22 @@ fn hundred_changes(c: &GraphClient, emu: &BackgroundEmulator) {
     for (i, g) in groups.iter().take(20).enumerate() {
         let gid = g.id.clone().unwrap_or_default();
         let member = &g.members[0];
-        reqs.push(BatchRequest {
-            method: "DELETE".into(),
-            url: format!("/groups/{gid}/members/{member}/$ref"),
-            body: None,
-            headers: Default::default(),
-            retry_not_found: false,
-            once: false,
-        });
+        reqs.push(Request::new(
+            reqwest::Method::DELETE,
+            format!("/groups/{gid}/members/{member}/$ref"),
+        ));
         let newcomer = users
             .iter()
             .skip(i * 7)
             .find(|u| !g.members.contains(*u))
             .expect("a non-member");
-        reqs.push(BatchRequest::with_body(
-            "POST",
+        reqs.push(Request::with_body(
+            reqwest::Method::POST,
             format!("/groups/{gid}/members/$ref"),
             json!({ "@odata.id": format!("{}/directoryObjects/{newcomer}", emu.graph_url()) }),
         ));
     }
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    let results = rt.block_on(c.batch(reqs)).expect("changes");
+    let results = rt().block_on(c.batch(reqs)).expect("changes");
     let ok = results.iter().filter(|r| r.is_ok()).count();
     assert_eq!(ok, 100, "all 100 changes applied");
 }
@@ -146,7 +150,9 @@ fn main() {
     );
 
     // The repo: the tenant exported, every user declared.
-    let live = read_live_blocking(&c, &ReadOptions::default()).expect("read");
+    let live = rt()
+        .block_on(read_live(&c, &ReadOptions::default()))
+        .expect("read");
     let opts = ExportOptions {
         split_by: SplitBy::Department,
         users: None,

@@ -16,12 +16,12 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use secrecy::SecretString;
 use serde::Serialize;
 
-use super::password;
+use super::password::{self, InitialPasswords};
 use super::request::{BIND_LIMIT, Ids, bind_members, for_op};
 use super::unknown;
 use crate::desired::state::PasswordPolicy;
 use crate::graph::batch::BATCH_POST_FAILED;
-use crate::graph::{BatchRequest, GraphClient};
+use crate::graph::{GraphClient, Request};
 use crate::model::{ObjectId, Upn};
 use crate::plan::Step;
 use crate::plan::op::{GroupRef, Op, UserRef};
@@ -153,13 +153,13 @@ const CHUNK: usize = 20 * 8;
 /// One `$batch` item.
 enum Unit {
     /// One step's request (and a new user's initial password).
-    One(usize, BatchRequest, Option<SecretString>),
+    One(usize, Request, Option<SecretString>),
     /// Member additions to one group packed into a `members@odata.bind` PATCH.
-    Members(Vec<(usize, BatchRequest)>, BatchRequest),
+    Members(Vec<(usize, Request)>, Request),
 }
 
 impl Unit {
-    fn request(&self) -> &BatchRequest {
+    fn request(&self) -> &Request {
         match self {
             Unit::One(_, r, _) | Unit::Members(_, r) => r,
         }
@@ -168,9 +168,9 @@ impl Unit {
 
 /// A wave's requests as `$batch` items: member additions packed by group
 /// (in the order the groups first appear), everything else one by one.
-fn pack(sent: Vec<(usize, BatchRequest, Option<SecretString>)>, steps: &[Step]) -> Vec<Unit> {
+fn pack(sent: Vec<(usize, Request, Option<SecretString>)>, steps: &[Step]) -> Vec<Unit> {
     let mut units = Vec::new();
-    let mut by_group: Vec<(String, Vec<(usize, BatchRequest)>)> = Vec::new();
+    let mut by_group: Vec<(String, Vec<(usize, Request)>)> = Vec::new();
     let mut index: HashMap<String, usize> = HashMap::new();
     for (id, req, pw) in sent {
         if matches!(steps[id].op, Op::AddMember { .. }) {
@@ -186,8 +186,8 @@ fn pack(sent: Vec<(usize, BatchRequest, Option<SecretString>)>, steps: &[Step]) 
     for (_, adds) in by_group {
         let mut adds = adds.into_iter().peekable();
         while adds.peek().is_some() {
-            let chunk: Vec<(usize, BatchRequest)> = adds.by_ref().take(BIND_LIMIT).collect();
-            let refs: Vec<&BatchRequest> = chunk.iter().map(|(_, r)| r).collect();
+            let chunk: Vec<(usize, Request)> = adds.by_ref().take(BIND_LIMIT).collect();
+            let refs: Vec<&Request> = chunk.iter().map(|(_, r)| r).collect();
             match bind_members(&refs) {
                 Some(patch) => units.push(Unit::Members(chunk, patch)),
                 None => units.extend(chunk.into_iter().map(|(id, r)| Unit::One(id, r, None))),
@@ -199,15 +199,21 @@ fn pack(sent: Vec<(usize, BatchRequest, Option<SecretString>)>, steps: &[Step]) 
 
 /// Execute `steps` (in plan order, waves ascending) through `client`.
 ///
+/// New users whose YAML names their password (`password: { env: VAR }`) take
+/// it from `passwords`, resolved by the caller beforehand (the executor reads
+/// no environment); the others get a generated one. References to objects
+/// (`@odata.id`) are built from the client's Graph root.
+///
 /// When `stop` becomes true (Ctrl-C), no new `$batch` is sent; requests in
 /// flight finish and are recorded, and the remaining steps are `Interrupted`.
 pub async fn execute(
     client: &GraphClient,
     steps: &[Step],
-    graph_root: &str,
+    passwords: &InitialPasswords,
     stop: &std::sync::atomic::AtomicBool,
     observer: &mut impl Observer,
 ) -> Report {
+    let graph_root = client.root();
     let mut status: Vec<Option<StepStatus>> = vec![None; steps.len()];
     let mut created = Created::default();
     // Creates whose password is recorded, and steps with an unknown outcome
@@ -216,7 +222,7 @@ pub async fn execute(
     let mut unsure: HashMap<usize, u32> = HashMap::new();
     let waves = steps.iter().map(|s| s.wave + 1).max().unwrap_or(0);
     for wave in 0..waves {
-        let mut sent: Vec<(usize, BatchRequest, Option<SecretString>)> = Vec::new();
+        let mut sent: Vec<(usize, Request, Option<SecretString>)> = Vec::new();
         for s in steps.iter().filter(|s| s.wave == wave) {
             let blocked = s
                 .depends_on
@@ -234,12 +240,13 @@ pub async fn execute(
                         Err(e) => Err(e.to_string()),
                     },
                     Op::CreateUser {
+                        upn,
                         password: PasswordPolicy::Env(var),
                         ..
-                    } => match std::env::var(var) {
-                        Ok(v) if !v.is_empty() => Ok(Some(SecretString::from(v))),
-                        _ => Err(format!(
-                            "environment variable {var} (the user's `password: {{ env: {var} }}`) is not set"
+                    } => match passwords.get(upn) {
+                        Some(p) => Ok(Some(p.clone())),
+                        None => Err(format!(
+                            "no initial password was given for it (its `password: {{ env: {var} }}`)"
                         )),
                     },
                     _ => Ok(None),
@@ -331,10 +338,10 @@ pub async fn execute(
                     }
                 }
             }
-            let requests: Vec<BatchRequest> = chunk.iter().map(|u| u.request().clone()).collect();
+            let requests: Vec<Request> = chunk.iter().map(|u| u.request().clone()).collect();
             let results = client.batch_each(requests, stop).await;
             // Steps whose write may have been applied: looked up below.
-            let mut maybe: Vec<(usize, BatchRequest, Option<SecretString>)> = Vec::new();
+            let mut maybe: Vec<(usize, Request, Option<SecretString>)> = Vec::new();
             for (unit, result) in chunk.into_iter().zip(results) {
                 // No result: not sent again after Ctrl-C (Graph did not apply it);
                 // recorded as interrupted below.
@@ -446,15 +453,15 @@ pub async fn execute(
 async fn look_up(
     client: &GraphClient,
     steps: &[Step],
-    maybe: Vec<(usize, BatchRequest, Option<SecretString>)>,
+    maybe: Vec<(usize, Request, Option<SecretString>)>,
     created: &mut Created,
     status: &mut [Option<StepStatus>],
     observer: &mut impl Observer,
     stop: &std::sync::atomic::AtomicBool,
 ) -> Vec<Unit> {
     let mut again = Vec::new();
-    let mut probed: Vec<(usize, BatchRequest, Option<SecretString>)> = Vec::new();
-    let mut reads: Vec<BatchRequest> = Vec::new();
+    let mut probed: Vec<(usize, Request, Option<SecretString>)> = Vec::new();
+    let mut reads: Vec<Request> = Vec::new();
     for (id, req, pw) in maybe {
         match unknown::probe(&steps[id].op, &*created) {
             Some(read) => {
@@ -530,11 +537,7 @@ fn verdict(
     };
     match result {
         Ok(resp) => {
-            let new_id = resp
-                .body
-                .as_ref()
-                .and_then(|b| b["id"].as_str())
-                .map(|s| ObjectId(s.to_string()));
+            let new_id = resp.object_id().map(ObjectId);
             if let Some(upn) = create {
                 observer.after_create(upn, CreateEnd::Created);
             }

@@ -71,6 +71,65 @@ pub fn generate() -> Result<SecretString, PasswordError> {
     }
 }
 
+/// The initial passwords the operator supplies for new users (`password: {
+/// env: VAR }`), by UPN: resolved by the caller before a run ([`resolve_env`]
+/// at the CLI edge), so the executor never reads the environment.
+#[derive(Default, Clone)]
+pub struct InitialPasswords(std::collections::HashMap<crate::model::Upn, SecretString>);
+
+impl std::fmt::Debug for InitialPasswords {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_set().entries(self.0.keys()).finish()
+    }
+}
+
+impl InitialPasswords {
+    /// `upn`'s password.
+    pub fn get(&self, upn: &crate::model::Upn) -> Option<&SecretString> {
+        self.0.get(upn)
+    }
+    /// Give `upn` this initial password.
+    pub fn insert(&mut self, upn: crate::model::Upn, password: SecretString) {
+        self.0.insert(upn, password);
+    }
+    /// How many there are.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+/// The password of every create in `steps` whose YAML says `password: { env:
+/// VAR }`, read through `get` (the environment), or every variable that is
+/// unset, empty or unusable ([`env_problems`]).
+pub fn resolve_env(
+    steps: &[crate::plan::Step],
+    get: impl Fn(&str) -> Option<String>,
+) -> Result<InitialPasswords, Vec<EnvProblem>> {
+    use crate::desired::state::PasswordPolicy;
+    use crate::plan::Op;
+    let problems = env_problems(steps, &get);
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    let mut out = InitialPasswords::default();
+    for s in steps {
+        if let Op::CreateUser {
+            upn,
+            password: PasswordPolicy::Env(var),
+            ..
+        } = &s.op
+            && let Some(v) = get(var)
+        {
+            out.insert(upn.clone(), SecretString::from(v));
+        }
+    }
+    Ok(out)
+}
+
 /// A new user whose `password: { env: VAR }` cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EnvProblem {
@@ -169,6 +228,17 @@ mod tests {
         assert_eq!(found[0], ("A_PW".into(), "is not set (or not valid UTF-8)"));
         assert_eq!(found[1], ("B_PW".into(), "is empty"));
         assert!(found[2].1.contains("TAB"), "{found:?}");
+        assert_eq!(resolve_env(&steps, env).unwrap_err().len(), 3);
+        // Resolved when every variable is usable: by UPN, generated ones left out.
+        let fine = |_: &str| Some("Fine-Pass-42!".to_string());
+        let resolved = resolve_env(&steps, fine).unwrap();
+        assert_eq!(resolved.len(), 4);
+        let a = crate::model::Upn::new_unchecked("a@contoso.com");
+        assert_eq!(resolved.get(&a).unwrap().expose_secret(), "Fine-Pass-42!");
+        assert!(
+            !format!("{resolved:?}").contains("Fine-Pass"),
+            "{resolved:?}"
+        );
     }
 
     #[test]

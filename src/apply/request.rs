@@ -1,11 +1,12 @@
 //! The Graph request of each plan operation (pure), as Microsoft's docs show them.
 
+use reqwest::Method;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Map, Value, json};
 
 use crate::desired::attrs::{Attr, AttrValue};
 use crate::desired::state::GroupKind;
-use crate::graph::BatchRequest;
+use crate::graph::Request;
 use crate::model::ObjectId;
 use crate::plan::op::{GroupRef, Op, OwnerRef, UserRef};
 
@@ -44,14 +45,10 @@ fn cleared(attr: Attr) -> Value {
     }
 }
 
-fn request(method: &str, url: String, body: Option<Value>) -> BatchRequest {
+fn request(method: Method, url: String, body: Option<Value>) -> Request {
     match body {
-        Some(b) => BatchRequest::with_body(method, url, b),
-        None => {
-            let mut r = BatchRequest::get(url);
-            r.method = method.to_string();
-            r
-        }
+        Some(b) => Request::with_body(method, url, b),
+        None => Request::new(method, url),
     }
 }
 
@@ -66,18 +63,18 @@ fn group_id(ids: &impl Ids, r: &GroupRef) -> Result<ObjectId, RequestError> {
 }
 
 /// The `@odata.id` URL of a group owner (`…/users/{id}` or `…/servicePrincipals/{id}`,
-/// as group-post-owners.md shows them).
-fn owner_url(ids: &impl Ids, graph_root: &str, owner: &OwnerRef) -> Result<String, RequestError> {
+/// as group-post-owners.md shows them), under the client's Graph root.
+fn owner_url(ids: &impl Ids, root: &str, owner: &OwnerRef) -> Result<String, RequestError> {
     Ok(match owner {
         OwnerRef::User { upn, id } => {
             let r = UserRef {
                 upn: upn.clone(),
                 id: id.clone(),
             };
-            format!("{graph_root}/v1.0/users/{}", user_id(ids, &r)?)
+            format!("{root}/users/{}", user_id(ids, &r)?)
         }
         OwnerRef::ServicePrincipal { id } => {
-            format!("{graph_root}/v1.0/servicePrincipals/{id}")
+            format!("{root}/servicePrincipals/{id}")
         }
     })
 }
@@ -90,14 +87,14 @@ pub const BIND_LIMIT: usize = 20;
 /// `POST /groups/{id}/members/$ref` requests [`for_op`] built for
 /// [`Op::AddMember`]; `None` unless they are 2 to [`BIND_LIMIT`] additions to
 /// the same group.
-pub fn bind_members(adds: &[&BatchRequest]) -> Option<BatchRequest> {
+pub fn bind_members(adds: &[&Request]) -> Option<Request> {
     if !(2..=BIND_LIMIT).contains(&adds.len()) {
         return None;
     }
-    let group_of = |r: &BatchRequest| -> Option<String> {
+    let group_of = |r: &Request| -> Option<String> {
         let rest = r.url.strip_prefix("/groups/")?;
         let gid = rest.strip_suffix("/members/$ref")?;
-        (r.method == "POST" && !gid.contains('/')).then(|| gid.to_string())
+        (r.method == Method::POST && !gid.contains('/')).then(|| gid.to_string())
     };
     let gid = group_of(adds[0])?;
     let mut refs = Vec::with_capacity(adds.len());
@@ -108,7 +105,7 @@ pub fn bind_members(adds: &[&BatchRequest]) -> Option<BatchRequest> {
         refs.push(r.body.as_ref()?.get("@odata.id")?.clone());
     }
     let mut req = request(
-        "PATCH",
+        Method::PATCH,
         format!("/groups/{gid}"),
         Some(json!({ "members@odata.bind": refs })),
     );
@@ -116,15 +113,17 @@ pub fn bind_members(adds: &[&BatchRequest]) -> Option<BatchRequest> {
     Some(req)
 }
 
-/// The request for one operation. `graph_root` is the Graph host (`https://graph.microsoft.com`),
-/// used in `@odata.id` references; `password` is the new user's initial password for `CreateUser`.
+/// The request for one operation. `root` is the client's Graph version root
+/// (`https://graph.microsoft.com/v1.0`, [`crate::graph::GraphClient::root`]),
+/// the base of `@odata.id` references; `password` is the new user's initial
+/// password for `CreateUser`.
 pub fn for_op(
     op: &Op,
     ids: &impl Ids,
-    graph_root: &str,
+    root: &str,
     password: Option<&SecretString>,
-) -> Result<BatchRequest, RequestError> {
-    let mut r = request_of(op, ids, graph_root, password)?;
+) -> Result<Request, RequestError> {
+    let mut r = request_of(op, ids, root, password)?;
     // Creates are sent once: after a 5xx they may have been committed, and
     // the executor looks before sending them again (`apply::unknown`).
     r.once = matches!(
@@ -140,10 +139,10 @@ pub fn for_op(
 fn request_of(
     op: &Op,
     ids: &impl Ids,
-    graph_root: &str,
+    root: &str,
     password: Option<&SecretString>,
-) -> Result<BatchRequest, RequestError> {
-    let object = |kind: &str, id: &ObjectId| json!({ "@odata.id": format!("{graph_root}/v1.0/{kind}/{id}") });
+) -> Result<Request, RequestError> {
+    let object = |kind: &str, id: &ObjectId| json!({ "@odata.id": format!("{root}/{kind}/{id}") });
     Ok(match op {
         Op::CreateUser {
             upn,
@@ -162,10 +161,10 @@ fn request_of(
                 "passwordProfile".into(),
                 json!({ "forceChangePasswordNextSignIn": true, "password": password.expose_secret() }),
             );
-            request("POST", "/users".into(), Some(Value::Object(body)))
+            request(Method::POST, "/users".into(), Some(Value::Object(body)))
         }
         Op::RestoreUser { user } => request(
-            "POST",
+            Method::POST,
             format!("/directory/deletedItems/{}/restore", user_id(ids, user)?),
             None,
         ),
@@ -180,36 +179,38 @@ fn request_of(
                 })
                 .collect();
             request(
-                "PATCH",
+                Method::PATCH,
                 format!("/users/{}", user_id(ids, user)?),
                 Some(Value::Object(body)),
             )
         }
         Op::EnableUser { user } => request(
-            "PATCH",
+            Method::PATCH,
             format!("/users/{}", user_id(ids, user)?),
             Some(json!({ "accountEnabled": true })),
         ),
         Op::DisableUser { user } => request(
-            "PATCH",
+            Method::PATCH,
             format!("/users/{}", user_id(ids, user)?),
             Some(json!({ "accountEnabled": false })),
         ),
         Op::RevokeSessions { user } => request(
-            "POST",
+            Method::POST,
             format!("/users/{}/revokeSignInSessions", user_id(ids, user)?),
             None,
         ),
-        Op::DeleteUser { user } => {
-            request("DELETE", format!("/users/{}", user_id(ids, user)?), None)
-        }
+        Op::DeleteUser { user } => request(
+            Method::DELETE,
+            format!("/users/{}", user_id(ids, user)?),
+            None,
+        ),
         Op::SetManager { user, manager, .. } => request(
-            "PUT",
+            Method::PUT,
             format!("/users/{}/manager/$ref", user_id(ids, user)?),
             Some(object("users", &user_id(ids, manager)?)),
         ),
         Op::RemoveManager { user, .. } => request(
-            "DELETE",
+            Method::DELETE,
             format!("/users/{}/manager/$ref", user_id(ids, user)?),
             None,
         ),
@@ -237,28 +238,28 @@ fn request_of(
             if !owners.is_empty() {
                 let refs = owners
                     .iter()
-                    .map(|o| owner_url(ids, graph_root, o))
+                    .map(|o| owner_url(ids, root, o))
                     .collect::<Result<Vec<_>, _>>()?;
                 body["owners@odata.bind"] = json!(refs);
             }
-            request("POST", "/groups".into(), Some(body))
+            request(Method::POST, "/groups".into(), Some(body))
         }
         Op::UpdateGroup {
             group,
             new_description,
             ..
         } => request(
-            "PATCH",
+            Method::PATCH,
             format!("/groups/{}", group_id(ids, group)?),
             Some(json!({ "description": new_description })),
         ),
         Op::AddMember { group, member } => request(
-            "POST",
+            Method::POST,
             format!("/groups/{}/members/$ref", group_id(ids, group)?),
             Some(object("directoryObjects", &user_id(ids, member)?)),
         ),
         Op::RemoveMember { group, member } => request(
-            "DELETE",
+            Method::DELETE,
             format!(
                 "/groups/{}/members/{}/$ref",
                 group_id(ids, group)?,
@@ -267,17 +268,17 @@ fn request_of(
             None,
         ),
         Op::AddOwner { group, owner } => request(
-            "POST",
+            Method::POST,
             format!("/groups/{}/owners/$ref", group_id(ids, group)?),
-            Some(json!({ "@odata.id": owner_url(ids, graph_root, owner)? })),
+            Some(json!({ "@odata.id": owner_url(ids, root, owner)? })),
         ),
         Op::RemoveOwner { group, owner } => request(
-            "DELETE",
+            Method::DELETE,
             format!("/groups/{}/owners/{}/$ref", group_id(ids, group)?, owner.id),
             None,
         ),
         Op::AssignRole { role, principal } => request(
-            "POST",
+            Method::POST,
             "/roleManagement/directory/roleAssignments".into(),
             Some(json!({
                 "@odata.type": "#microsoft.graph.unifiedRoleAssignment",
@@ -287,7 +288,7 @@ fn request_of(
             })),
         ),
         Op::RemoveRole { assignment_id, .. } => request(
-            "DELETE",
+            Method::DELETE,
             format!("/roleManagement/directory/roleAssignments/{assignment_id}"),
             None,
         ),
@@ -318,7 +319,7 @@ mod tests {
             },
         };
         assert_eq!(
-            for_op(&op, &Known, "https://graph.microsoft.com", None),
+            for_op(&op, &Known, "https://graph.microsoft.com/v1.0", None),
             Err(RequestError::Unresolved("new@contoso.com".into()))
         );
     }

@@ -14,7 +14,8 @@
 //! up the same way. Nothing is done twice; nothing that succeeded is
 //! reported failed.
 
-use crate::graph::batch::{BATCH_POST_FAILED, BatchRequest, ItemResult, OUTCOME_UNKNOWN};
+use crate::graph::Request;
+use crate::graph::batch::{BATCH_POST_FAILED, ItemResult, OUTCOME_UNKNOWN};
 use crate::graph::error::ApiError;
 use crate::model::ObjectId;
 use crate::plan::op::Op;
@@ -77,21 +78,21 @@ fn literal(s: &str) -> String {
 
 /// The read that tells whether a maybe-applied step took effect; `None`
 /// when the step is simply sent again (idempotent, or "already there" on repeat).
-pub fn probe(op: &Op, ids: &impl Ids) -> Option<BatchRequest> {
+pub fn probe(op: &Op, ids: &impl Ids) -> Option<Request> {
     match op {
-        Op::CreateUser { upn, .. } => Some(BatchRequest::get(format!(
+        Op::CreateUser { upn, .. } => Some(Request::get(format!(
             "/users/{}?$select=id,userPrincipalName",
             enc(upn.as_str())
         ))),
         Op::RestoreUser { user } => ids
             .user(user)
-            .map(|id| BatchRequest::get(format!("/users/{}?$select=id", enc(&id.0)))),
-        Op::CreateGroup { name, .. } => Some(BatchRequest::get(format!(
+            .map(|id| Request::get(format!("/users/{}?$select=id", enc(&id.0)))),
+        Op::CreateGroup { name, .. } => Some(Request::get(format!(
             "/groups?$filter={}&$select=id,displayName,mailNickname",
             enc(&format!("displayName eq '{}'", literal(name)))
         ))),
         Op::AssignRole { principal, .. } => ids.user(principal).map(|id| {
-            BatchRequest::get(format!(
+            Request::get(format!(
                 "/roleManagement/directory/roleAssignments?$filter={}",
                 enc(&format!("principalId eq '{}'", literal(&id.0)))
             ))
@@ -107,7 +108,7 @@ pub fn judge(op: &Op, answer: ItemResult) -> Check {
         Err(e) if e.status == 404 => return Check::Absent,
         Err(e) => return Check::Unknown(e.to_string()),
     };
-    let body = resp.body.unwrap_or_default();
+    let body = resp.value().unwrap_or_default();
     let id = |v: &serde_json::Value| v["id"].as_str().map(|s| ObjectId(s.to_string()));
     match op {
         Op::CreateUser { .. } | Op::RestoreUser { .. } => match id(&body) {
@@ -165,7 +166,7 @@ pub fn judge(op: &Op, answer: ItemResult) -> Check {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::graph::batch::BatchResponse;
+    use crate::graph::{Body, Response};
     use crate::model::Upn;
     use crate::plan::op::{RoleRef, UserRef};
 
@@ -180,10 +181,10 @@ mod tests {
     }
 
     fn ok(body: serde_json::Value) -> ItemResult {
-        Ok(BatchResponse {
+        Ok(Response {
             status: 200,
             headers: Default::default(),
-            body: Some(body),
+            body: Body::Json(Some(body)),
         })
     }
 

@@ -1,17 +1,17 @@
 //! `entraform apply`: compute a fresh plan, show it, confirm, and make it so.
 
-use std::io::{BufRead, IsTerminal, Read, Write};
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
-use anyhow::Context;
-
-use super::connect::{Connection, TenantArgs};
-use super::plan::GateFlags;
+use super::connect::{Connection, KeepArgs, TenantArgs};
+use super::flags::{ApproveArgs, GateFlags, LockArgs, RecordArgs};
+use super::flow::{Consent, Halt, confirm, keeping_emulator};
 use super::progress::count;
+use super::saved::load_plan;
 use super::{ColorChoice, Exit};
 use crate::desired::{load::digest, load_dir};
 use crate::plan::render::{PlanFormat, RenderOptions, render};
-use crate::plan::saved::{self, LoadError, LoadedPlan, MAX_PLAN_FILE_BYTES, Refusal};
+use crate::plan::saved::Refusal;
 use crate::plan::{self};
 
 /// Arguments of `entraform apply`.
@@ -26,32 +26,25 @@ pub struct Args {
     #[arg(long = "dir", value_name = "DIR", env = "ENTRAFORM_REPO_DIR")]
     pub repo_dir: Option<PathBuf>,
 
-    /// Apply without asking (for CI). Without it, apply asks on a terminal and refuses otherwise.
-    #[arg(long, env = "ENTRAFORM_AUTO_APPROVE")]
-    pub auto_approve: bool,
-
-    /// Write new users' initial passwords to this file (created with mode 0600; never overwritten).
-    /// Without it, generated passwords are not kept anywhere.
-    #[arg(long, value_name = "FILE", env = "ENTRAFORM_CREDENTIALS_OUT")]
-    pub credentials_out: Option<PathBuf>,
+    #[command(flatten)]
+    pub approve: ApproveArgs,
 
     /// Apply this saved plan (from `plan --out`): the plan is computed again and applied only
     /// if it is the same; refused if the repo or any object it touches changed since.
     #[arg(long, value_name = "FILE", env = "ENTRAFORM_PLAN_FILE")]
     pub plan: Option<PathBuf>,
 
-    /// Append one JSON line per operation outcome to this file, as it happens.
-    #[arg(long, value_name = "FILE", env = "ENTRAFORM_JOURNAL")]
-    pub journal: Option<PathBuf>,
+    #[command(flatten)]
+    pub record: RecordArgs,
 
     #[command(flatten)]
-    pub lock: super::reconcile::LockArgs,
+    pub lock: LockArgs,
 
     #[command(flatten)]
     pub tenant: TenantArgs,
 
     #[command(flatten)]
-    pub keep: super::connect::KeepArgs,
+    pub keep: KeepArgs,
 
     #[command(flatten)]
     pub gates: GateFlags,
@@ -91,38 +84,6 @@ fn resolve(args: &Args) -> anyhow::Result<(PathBuf, Option<PathBuf>)> {
     }
 }
 
-/// Read a plan file, at most [`MAX_PLAN_FILE_BYTES`] of it.
-fn read_plan_file(path: &Path) -> anyhow::Result<Result<LoadedPlan, LoadError>> {
-    let file = std::fs::File::open(path)
-        .with_context(|| format!("cannot read the plan {}", path.display()))?;
-    // Refuse a huge file before reading it (the read below is bounded too: special files).
-    if let Ok(meta) = file.metadata()
-        && meta.len() > MAX_PLAN_FILE_BYTES
-    {
-        return Ok(Err(LoadError::TooLarge { size: meta.len() }));
-    }
-    let mut bytes = Vec::new();
-    file.take(MAX_PLAN_FILE_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .with_context(|| format!("cannot read the plan {}", path.display()))?;
-    Ok(saved::load(&bytes))
-}
-
-/// Load a saved plan, or print why it cannot be read (`file:line:column: …`).
-pub(super) fn load_plan(path: &Path) -> anyhow::Result<Option<LoadedPlan>> {
-    Ok(match read_plan_file(path)? {
-        Ok(p) => Some(p),
-        Err(e @ LoadError::Json { .. }) => {
-            eprintln!("error: {}:{e}", path.display());
-            None
-        }
-        Err(e) => {
-            eprintln!("error: {}: {e}", path.display());
-            None
-        }
-    })
-}
-
 fn refuse(path: &Path, r: &Refusal) -> Exit {
     if r.is_success() {
         println!("Saved plan {}: {r}.", path.display());
@@ -137,22 +98,19 @@ fn refuse(path: &Path, r: &Refusal) -> Exit {
     }
 }
 
-/// Run `apply`; against `--emulator`, then keep (`--dump-state`) or discard its tenant, saying which.
-pub fn run(args: Args, color: ColorChoice) -> anyhow::Result<Exit> {
+/// Run `apply` on `rt`; against `--emulator`, then keep (`--dump-state`) or discard its tenant, saying which.
+pub fn run(args: Args, color: ColorChoice, rt: &tokio::runtime::Runtime) -> anyhow::Result<Exit> {
     let keep = args.keep.clone();
-    let mut conn = None;
-    let exit = apply(args, color, &mut conn);
-    let kept = conn
-        .as_ref()
-        .map(|c: &Connection| c.finish_in_process(&keep))
-        .transpose();
-    let exit = exit?;
-    kept?;
-    Ok(exit)
+    keeping_emulator(&keep, |slot| apply(args, color, rt, slot))
 }
 
 /// `apply` itself; the connection is left in `slot` for [`run`].
-fn apply(args: Args, color: ColorChoice, slot: &mut Option<Connection>) -> anyhow::Result<Exit> {
+fn apply(
+    args: Args,
+    color: ColorChoice,
+    rt: &tokio::runtime::Runtime,
+    slot: &mut Option<Connection>,
+) -> anyhow::Result<Exit> {
     let (dir, plan_path) = resolve(&args)?;
     let saved = match &plan_path {
         Some(path) => match load_plan(path)? {
@@ -166,7 +124,7 @@ fn apply(args: Args, color: ColorChoice, slot: &mut Option<Connection>) -> anyho
         return Ok(Exit::Error);
     };
     let _lock = args.lock.acquire("apply")?;
-    let conn: &Connection = slot.insert(args.tenant.connect()?);
+    let conn: &Connection = slot.insert(args.tenant.connect(rt)?);
     let opts = RenderOptions {
         color: color.enabled(std::io::stdout().is_terminal()),
         ..RenderOptions::default()
@@ -177,7 +135,7 @@ fn apply(args: Args, color: ColorChoice, slot: &mut Option<Connection>) -> anyho
             // The file is the reviewer's commitment: the plan that runs is computed here,
             // from the repo and the tenant as they are now, and must equal it.
             let overrides = match saved.check_before_read(
-                &super::plan::target(conn),
+                &conn.target(),
                 &digest(&dir, &loaded.sources),
                 &given,
             ) {
@@ -229,13 +187,8 @@ fn apply(args: Args, color: ColorChoice, slot: &mut Option<Connection>) -> anyho
             let live = conn.read(Some(&args.lock.state))?;
             let plan = plan::build(desired, &live, &given);
             print!("{}", render(&plan, PlanFormat::Text, &opts));
-            if !plan.errors.is_empty() {
-                eprintln!("The plan has errors; nothing was applied.");
-                return Ok(Exit::Error);
-            }
-            if plan.is_blocked() {
-                eprintln!("A safety gate stopped the plan; nothing was applied.");
-                return Ok(Exit::Unsafe);
+            if let Some(halt) = Halt::of(&plan) {
+                return Ok(halt.report("applied"));
             }
             plan.steps
         }
@@ -245,35 +198,35 @@ fn apply(args: Args, color: ColorChoice, slot: &mut Option<Connection>) -> anyho
         return Ok(Exit::Ok);
     }
     super::execute::check_passwords(&steps)?;
-    if !args.auto_approve {
-        if !std::io::stdin().is_terminal() {
-            eprintln!(
-                "Refusing to apply without confirmation: stdin is not a terminal. Review the plan and pass --auto-approve."
-            );
-            return Ok(Exit::Error);
-        }
-        print!(
-            "Apply {} to the tenant? Only 'yes' is accepted: ",
+    if !args.approve.auto_approve {
+        let question = format!(
+            "Apply {} to the tenant?",
             if steps.len() == 1 {
                 "this operation".to_string()
             } else {
                 format!("these {} operations", steps.len())
             }
         );
-        std::io::stdout().flush()?;
-        let mut answer = String::new();
-        std::io::stdin().lock().read_line(&mut answer)?;
-        if answer.trim() != "yes" {
-            println!("Apply cancelled.");
-            return Ok(Exit::Ok);
+        match confirm(&question)? {
+            Consent::Yes => {}
+            Consent::NoTerminal => {
+                eprintln!(
+                    "Refusing to apply without confirmation: stdin is not a terminal. Review the plan and pass --auto-approve."
+                );
+                return Ok(Exit::Error);
+            }
+            Consent::No => {
+                println!("Apply cancelled.");
+                return Ok(Exit::Ok);
+            }
         }
     }
     let report = super::execute::run(
         conn,
         &steps,
         super::execute::Outputs {
-            credentials: args.credentials_out.as_deref(),
-            journal: args.journal.as_deref(),
+            credentials: args.record.credentials_out.as_deref(),
+            journal: args.record.journal.as_deref(),
             state_dir: args.lock.state.state_dir.as_deref(),
         },
     )?;

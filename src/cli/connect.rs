@@ -7,9 +7,10 @@ use anyhow::Context;
 
 use crate::emulator::{BackgroundEmulator, BatchOrder, EmulatorConfig, SHUFFLE_SEED_ENV, Seed};
 use crate::graph::{AuthConfig, ClientOptions, Cloud, Credential, GraphClient};
-use crate::live::{Live, ReadError, ReadOptions, ReadProgress, read_live_blocking};
+use crate::live::{Live, ReadError, ReadOptions, ReadProgress, read_live};
+use crate::plan::saved::Target;
 
-use super::state::StateArgs;
+use super::flags::StateArgs;
 
 /// Where the tenant is and how to sign in (shared by plan, apply and export).
 #[derive(Debug, Clone, clap::Args)]
@@ -43,10 +44,14 @@ pub struct TenantArgs {
     pub federated_audience: Option<String>,
 }
 
-/// A connected tenant: the client, and the emulator kept alive while it is used.
+/// A connected tenant: the client, the command's async runtime, and the
+/// emulator kept alive while it is used.
 pub struct Connection {
     /// The Graph client.
     pub client: GraphClient,
+    /// The one runtime of the command ([`super::runtime`]): every read and
+    /// write of this connection runs on it.
+    pub rt: tokio::runtime::Handle,
     /// The in-process emulator, when `--emulator` was given.
     pub emulator: Option<BackgroundEmulator>,
     /// The seed file the in-process emulator started from.
@@ -77,8 +82,9 @@ fn in_process_shuffle_seed() -> u64 {
 }
 
 impl TenantArgs {
-    /// Sign in (or start the emulator) and return a client.
-    pub fn connect(&self) -> anyhow::Result<Connection> {
+    /// Sign in (or start the emulator) and return a client whose requests run on `rt`.
+    pub fn connect(&self, rt: &tokio::runtime::Runtime) -> anyhow::Result<Connection> {
+        let rt = rt.handle().clone();
         if let Some(seed_path) = &self.emulator {
             let seed = Seed::from_file(seed_path)
                 .with_context(|| format!("cannot load emulator seed {}", seed_path.display()))?;
@@ -109,6 +115,7 @@ impl TenantArgs {
             let client = GraphClient::new(auth, ClientOptions::default())?;
             return Ok(Connection {
                 client,
+                rt,
                 emulator: Some(emu),
                 seed: Some(seed_path.clone()),
             });
@@ -129,6 +136,7 @@ impl TenantArgs {
         .context("cannot configure Microsoft Graph sign-in (set AZURE_TENANT_ID, AZURE_CLIENT_ID and a credential, or use --emulator)")?;
         Ok(Connection {
             client: GraphClient::new(auth, ClientOptions::default())?,
+            rt,
             emulator: None,
             seed: None,
         })
@@ -149,7 +157,7 @@ impl Connection {
         let client = self.client.clone();
         let display =
             super::progress::ReadDisplay::start(progress, move || client.counters().http_requests);
-        let read = read_live_blocking(&self.client, &options);
+        let read = self.rt.block_on(read_live(&self.client, &options));
         display.finish();
         let live = read.map_err(|e| self.read_failed(e))?;
         tracing::info!(
@@ -164,6 +172,14 @@ impl Connection {
 }
 
 impl Connection {
+    /// The tenant and Graph endpoint this connection signs in to (recorded in saved plans).
+    pub fn target(&self) -> Target {
+        Target {
+            tenant_id: self.client.auth().tenant_id.clone(),
+            graph_root: self.client.root().to_string(),
+        }
+    }
+
     /// A failed read in words, naming the Graph endpoint. What to check after
     /// a refusal (401, 403, a sign-in refused) is in the error itself: the
     /// Graph client words each status for the administrator (src/graph/error.rs).

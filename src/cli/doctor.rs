@@ -11,13 +11,12 @@
 
 use std::time::Instant;
 
-use anyhow::Context;
 use serde::Serialize;
 
 use super::Exit;
 use super::connect::TenantArgs;
 use crate::graph::error::GraphError;
-use crate::graph::{GraphClient, GraphRequest};
+use crate::graph::{GraphClient, Request};
 use crate::live::permissions::ReadStep;
 use crate::live::{TokenClaims, first_requests, token_claims};
 use crate::plan::access::{self, LEAST};
@@ -126,15 +125,10 @@ pub struct Report {
     pub ok: bool,
 }
 
-/// Run `doctor`.
-pub fn run(args: Args) -> anyhow::Result<Exit> {
-    let conn = args.tenant.connect()?;
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
-    let report = match rt.block_on(check(&conn.client, args.read_only)) {
+/// Run `doctor` on `rt`.
+pub fn run(args: Args, rt: &tokio::runtime::Runtime) -> anyhow::Result<Exit> {
+    let conn = args.tenant.connect(rt)?;
+    let report = match conn.rt.block_on(check(&conn.client, args.read_only)) {
         Ok(r) => r,
         Err(e) => {
             // Sign-in failed: nothing else can be checked.
@@ -198,11 +192,11 @@ pub async fn check(client: &GraphClient, read_only: bool) -> Result<Report, Grap
     for (step, path) in first_requests() {
         let optional = step == crate::live::permissions::ADMIN_UNITS;
         let t = Instant::now();
-        let result = client.send(&GraphRequest::get(path.clone())).await;
+        let result = client.send(&Request::get(path.clone())).await;
         let ms = t.elapsed().as_millis() as u64;
         let shown = path.split('?').next().unwrap_or(&path).to_string();
         let (status, error, body) = match result {
-            Ok(r) => (r.status, None, serde_json::from_slice(&r.body).ok()),
+            Ok(r) => (r.status, None, r.value()),
             Err(e) => (status_of(&e), Some(in_words(&e, step)), None),
         };
         let ok = error.is_none();

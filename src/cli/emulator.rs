@@ -190,8 +190,8 @@ fn parse_synthetic(s: &str) -> anyhow::Result<SyntheticSpec> {
     }
 }
 
-/// Run `emulator`: print the base URL and the `export` lines on stdout, serve until Ctrl-C.
-pub fn run(args: Args) -> anyhow::Result<Exit> {
+/// Run `emulator` on `rt`: print the base URL and the `export` lines on stdout, serve until Ctrl-C.
+pub fn run(args: Args, rt: &tokio::runtime::Runtime) -> anyhow::Result<Exit> {
     let seed = match (&args.seed, &args.synthetic) {
         (_, Some(spec)) => Seed::synthetic(parse_synthetic(spec)?),
         (Some(path), None) => Seed::from_file(path)?,
@@ -230,10 +230,6 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
     };
     let dump_state = args.dump_state.clone();
     let env_file = args.env_file.clone();
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
     rt.block_on(async move {
         let emu = Emulator::serve(seed, config).await?;
         let lines = env_lines(&emu.handle());

@@ -13,7 +13,7 @@ use super::connect::Connection;
 use super::credentials::{LedgerFile, RESET_HINT, STATE_LEDGER, some_upns};
 use crate::apply::credentials::Settled;
 use crate::apply::execute::{CreateEnd, Observer, Outcome, Report, StepStatus, execute};
-use crate::apply::password::env_problems;
+use crate::apply::password::{InitialPasswords, env_problems, resolve_env};
 use crate::desired::state::PasswordPolicy;
 use crate::model::Upn;
 use crate::plan::{Op, Step};
@@ -144,13 +144,14 @@ pub struct Outputs<'a> {
     pub state_dir: Option<&'a Path>,
 }
 
-/// Refuse a plan whose new users take their password from environment
-/// variables that are unset, empty or unusable — before anything is sent.
-pub fn check_passwords(steps: &[Step]) -> anyhow::Result<()> {
-    let problems = env_problems(steps, |v| std::env::var(v).ok());
-    if problems.is_empty() {
-        return Ok(());
-    }
+/// The initial passwords new users take from environment variables
+/// (`password: { env: VAR }`), read here at the CLI edge for the executor;
+/// refuses a plan where any is unset, empty or unusable — before anything is sent.
+pub fn check_passwords(steps: &[Step]) -> anyhow::Result<InitialPasswords> {
+    let problems = match resolve_env(steps, |v| std::env::var(v).ok()) {
+        Ok(passwords) => return Ok(passwords),
+        Err(problems) => problems,
+    };
     let list: Vec<String> = problems.iter().map(|p| format!("  {p}")).collect();
     anyhow::bail!(
         "{} new user(s) cannot get their initial password; nothing was applied:\n{}\nSet the variable(s) (or use `password: generate`) and run again.",
@@ -209,7 +210,7 @@ fn open_ledgers(steps: &[Step], outputs: &Outputs<'_>) -> anyhow::Result<Option<
 /// read (users an earlier run left with an unknown password are listed), and
 /// the credentials file is opened (0600, appended to, never through a link).
 pub fn run(conn: &Connection, steps: &[Step], outputs: Outputs<'_>) -> anyhow::Result<Report> {
-    check_passwords(steps)?;
+    let passwords = check_passwords(steps)?;
     let generated: HashSet<Upn> = steps
         .iter()
         .filter_map(|s| match &s.op {
@@ -253,23 +254,18 @@ pub fn run(conn: &Connection, steps: &[Step], outputs: Outputs<'_>) -> anyhow::R
         not_kept: Vec::new(),
         unknown: Vec::new(),
     };
-    let graph_root = conn.client.auth().cloud.graph();
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let report = rt.block_on(async {
-        let flag = stop.clone();
-        tokio::spawn(async move {
-            if tokio::signal::ctrl_c().await.is_ok() {
-                eprintln!("Interrupted: finishing the requests in flight, sending no new ones…");
-                flag.store(true, std::sync::atomic::Ordering::SeqCst);
-            }
-        });
-        execute(&conn.client, steps, &graph_root, &stop, &mut sinks).await
+    let flag = stop.clone();
+    let on_ctrl_c = conn.rt.spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            eprintln!("Interrupted: finishing the requests in flight, sending no new ones…");
+            flag.store(true, std::sync::atomic::Ordering::SeqCst);
+        }
     });
+    let report = conn
+        .rt
+        .block_on(execute(&conn.client, steps, &passwords, &stop, &mut sinks));
+    on_ctrl_c.abort();
     if let Some(bar) = &sinks.bar {
         bar.finish_and_clear();
     }

@@ -86,7 +86,7 @@ fn shown_paths(paths: &[PathBuf]) -> String {
 }
 
 /// Run `export`.
-pub fn run(args: Args) -> anyhow::Result<Exit> {
+pub fn run(args: Args, rt: &tokio::runtime::Runtime) -> anyhow::Result<Exit> {
     let users = match args.users.as_deref() {
         Some(f) => Some(UserFilter::parse(f)?),
         None => None,
@@ -113,7 +113,7 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
         );
         return Ok(Exit::Error);
     }
-    let conn = args.tenant.connect()?;
+    let conn = args.tenant.connect(rt)?;
     let live = conn.read(None)?;
     let opts = ExportOptions {
         split_by: args.split_by.into(),

@@ -8,22 +8,27 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+// One module per command; a command uses the shared modules below, never another command.
 pub mod apply;
-pub mod connect;
-pub mod credentials;
 pub mod doctor;
 pub mod emulator;
-pub mod env;
-pub mod execute;
 pub mod export;
 pub mod plan;
-pub mod progress;
 pub mod reconcile;
 pub mod schema;
 pub mod show;
 pub mod snapshot;
-pub mod state;
 pub mod validate;
+
+// Shared by the commands.
+pub mod connect;
+pub mod credentials;
+pub mod env;
+pub mod execute;
+pub mod flags;
+pub mod flow;
+pub mod progress;
+pub mod saved;
 
 /// Process exit codes shared by every command (terraform's `-detailed-exitcode` plus "unsafe").
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -166,16 +171,28 @@ pub fn error_chain(e: &anyhow::Error) -> String {
 pub fn run(cli: Cli) -> anyhow::Result<Exit> {
     match cli.command {
         Command::Validate(args) => validate::run(args, cli.color),
-        Command::Plan(args) => plan::run(*args, cli.color),
-        Command::Apply(args) => apply::run(*args, cli.color),
-        Command::Reconcile(args) => reconcile::run(*args, cli.color),
+        Command::Plan(args) => plan::run(*args, cli.color, &runtime()?),
+        Command::Apply(args) => apply::run(*args, cli.color, &runtime()?),
+        Command::Reconcile(args) => reconcile::run(*args, cli.color, &runtime()?),
         Command::Show(args) => show::run(args, cli.color),
         Command::Schema(args) => schema::run(args),
-        Command::Emulator(args) => emulator::run(*args),
-        Command::Export(args) => export::run(*args),
-        Command::Snapshot(args) => snapshot::run(*args),
-        Command::Doctor(args) => doctor::run(*args),
+        Command::Emulator(args) => emulator::run(*args, &runtime()?),
+        Command::Export(args) => export::run(*args, &runtime()?),
+        Command::Snapshot(args) => snapshot::run(*args, &runtime()?),
+        Command::Doctor(args) => doctor::run(*args, &runtime()?),
     }
+}
+
+/// The one async runtime of a command that talks HTTP, created here at the
+/// edge and handed down: the library creates none, and a command keeps the
+/// same one from its read to its writes.
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    use anyhow::Context;
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
 }
 
 /// The checked state of a loaded repo, or `None` after printing every diagnostic

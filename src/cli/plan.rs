@@ -6,11 +6,12 @@ use std::path::PathBuf;
 use anyhow::Context;
 
 use super::connect::TenantArgs;
+use super::flags::{GateFlags, OutFormat, StateArgs};
 use super::{ColorChoice, Exit};
 use crate::desired::{load::digest, load_dir};
-use crate::plan::render::{PlanFormat, RenderOptions, render};
-use crate::plan::saved::{SavedPlan, Target};
-use crate::plan::{self, GateKind, GateOverrides};
+use crate::plan::render::RenderOptions;
+use crate::plan::saved::SavedPlan;
+use crate::plan::{self};
 
 /// Arguments of `entraform plan`.
 #[derive(Debug, clap::Args)]
@@ -36,95 +37,14 @@ pub struct Args {
     pub tenant: TenantArgs,
 
     #[command(flatten)]
-    pub state: super::state::StateArgs,
+    pub state: StateArgs,
 
     #[command(flatten)]
     pub gates: GateFlags,
 }
 
-/// `--format` of plan.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum OutFormat {
-    /// Terraform-like, coloured on a terminal.
-    Text,
-    /// For pull-request comments (fits GitHub's comment limit).
-    Markdown,
-    /// Versioned JSON (docs/plan-format.md).
-    Json,
-    /// Graphviz DOT of the dependency graph.
-    Dot,
-    /// GitHub Actions workflow commands: errors as `::error file=…,line=…,col=…::`, as `validate --format github`.
-    Github,
-}
-
-impl OutFormat {
-    /// `plan` in this format.
-    pub fn render(self, plan: &plan::Plan, opts: &RenderOptions) -> String {
-        let format = match self {
-            OutFormat::Text => PlanFormat::Text,
-            OutFormat::Markdown => PlanFormat::Markdown,
-            OutFormat::Json => PlanFormat::Json,
-            OutFormat::Dot => PlanFormat::Dot,
-            OutFormat::Github => return crate::plan::render::github::render(plan),
-        };
-        render(plan, format, opts)
-    }
-}
-
-/// Overrides of the safety gates (each one deliberate, after reviewing the plan).
-#[derive(Debug, Clone, Default, clap::Args)]
-pub struct GateFlags {
-    /// Allow more deletions than `safety.max_deletes`.
-    #[arg(long, env = "ENTRAFORM_ALLOW_MASS_DELETES")]
-    pub allow_mass_deletes: bool,
-    /// Allow more disables than `safety.max_disables`.
-    #[arg(long, env = "ENTRAFORM_ALLOW_MASS_DISABLES")]
-    pub allow_mass_disables: bool,
-    /// Allow more operations than `safety.max_changes`.
-    #[arg(long, env = "ENTRAFORM_ALLOW_MASS_CHANGES")]
-    pub allow_mass_changes: bool,
-    /// Allow disabling, deleting or removing roles of protected principals.
-    #[arg(long, env = "ENTRAFORM_ALLOW_PROTECTED_CHANGES")]
-    pub allow_protected_changes: bool,
-    /// Allow a plan that leaves no enabled Global Administrator.
-    #[arg(long, env = "ENTRAFORM_ALLOW_NO_GLOBAL_ADMIN")]
-    pub allow_no_global_admin: bool,
-    /// Allow removing a privileged role from the identity entraform runs as.
-    #[arg(long, env = "ENTRAFORM_ALLOW_OWN_ROLE_REMOVAL")]
-    pub allow_own_role_removal: bool,
-}
-
-impl GateFlags {
-    /// The domain-level overrides.
-    pub fn overrides(&self) -> GateOverrides {
-        let pairs = [
-            (self.allow_mass_deletes, GateKind::MaxDeletes),
-            (self.allow_mass_disables, GateKind::MaxDisables),
-            (self.allow_mass_changes, GateKind::MaxChanges),
-            (self.allow_protected_changes, GateKind::ProtectedPrincipals),
-            (self.allow_no_global_admin, GateKind::GlobalAdministrators),
-            (self.allow_own_role_removal, GateKind::OwnPrivilegedRole),
-        ];
-        GateOverrides(
-            pairs
-                .into_iter()
-                .filter(|(on, _)| *on)
-                .map(|(_, g)| g)
-                .collect(),
-        )
-    }
-}
-
-/// The tenant and Graph endpoint a connection signs in to (recorded in saved plans).
-pub(super) fn target(conn: &super::connect::Connection) -> Target {
-    Target {
-        tenant_id: conn.client.auth().tenant_id.clone(),
-        graph_root: conn.client.root().to_string(),
-    }
-}
-
-/// Run `plan`.
-pub fn run(args: Args, color: ColorChoice) -> anyhow::Result<Exit> {
+/// Run `plan` on `rt`.
+pub fn run(args: Args, color: ColorChoice, rt: &tokio::runtime::Runtime) -> anyhow::Result<Exit> {
     let mut loaded = load_dir(&args.dir);
     if super::checked(
         &loaded,
@@ -147,7 +67,7 @@ pub fn run(args: Args, color: ColorChoice) -> anyhow::Result<Exit> {
     let Ok((desired, _)) = &loaded.result else {
         return Ok(Exit::Error);
     };
-    let conn = args.tenant.connect()?;
+    let conn = args.tenant.connect(rt)?;
     let live = conn.read(Some(&args.state))?;
     let plan = plan::build(desired, &live, &args.gates.overrides());
     let opts = RenderOptions {
@@ -163,7 +83,7 @@ pub fn run(args: Args, color: ColorChoice) -> anyhow::Result<Exit> {
         let saved = SavedPlan::new(
             &plan,
             &live,
-            &target(&conn),
+            &conn.target(),
             repo_digest,
             &args.gates.overrides(),
         );

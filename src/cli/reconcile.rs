@@ -8,53 +8,21 @@
 //! writes the drift report, and `--detailed-exitcode` exits 2 when drift was
 //! found. With `--state-dir`, the run holds `DIR/entraform.lock`.
 
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::IsTerminal;
 use std::path::PathBuf;
-use std::time::Duration;
 
 use anyhow::Context;
 
-use super::connect::{Connection, TenantArgs};
-use super::plan::GateFlags;
+use super::connect::{Connection, KeepArgs, TenantArgs};
+use super::flags::{ApproveArgs, GateFlags, LockArgs, RecordArgs};
+use super::flow::{Consent, Halt, confirm, keeping_emulator};
 use super::progress::count;
 use super::{ColorChoice, Exit};
 use crate::apply::execute::StepStatus;
 use crate::desired::load_dir;
 use crate::drift::{self, DriftReport};
-use crate::lock::{self, Lock};
 use crate::plan::render::{PlanFormat, RenderOptions, render};
 use crate::plan::{self};
-
-/// The state directory and its lock (shared by `apply` and `reconcile`).
-#[derive(Debug, Clone, clap::Args)]
-pub struct LockArgs {
-    /// The state directory (snapshot for incremental reads, and the lock).
-    /// Without one, no lock is taken.
-    #[command(flatten)]
-    pub state: super::state::StateArgs,
-
-    /// A lock whose holder runs elsewhere is abandoned after this long without a heartbeat; on this
-    /// host only a lock whose process is gone is taken over (a running holder never is).
-    #[arg(long, value_name = "DURATION", default_value = "1h", value_parser = lock::parse_duration, env = "ENTRAFORM_LOCK_TIMEOUT")]
-    pub lock_timeout: Duration,
-}
-
-impl LockArgs {
-    /// Take the lock when `--state-dir` was given; warn when a stale lock was taken over.
-    pub fn acquire(&self, command: &str) -> anyhow::Result<Option<Lock>> {
-        let Some(dir) = &self.state.state_dir else {
-            return Ok(None);
-        };
-        let lock = lock::acquire(dir, command, self.lock_timeout)?;
-        if let Some(old) = &lock.took_over {
-            eprintln!(
-                "warning: took over the stale lock {}: {old}",
-                lock.path().display()
-            );
-        }
-        Ok(Some(lock))
-    }
-}
 
 /// `--report-format`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -76,10 +44,8 @@ pub struct Args {
     #[arg(long, env = "ENTRAFORM_UNATTENDED")]
     pub unattended: bool,
 
-    /// Apply without asking. Without it (and without --unattended) reconcile asks on a terminal
-    /// and refuses otherwise, like apply.
-    #[arg(long, env = "ENTRAFORM_AUTO_APPROVE")]
-    pub auto_approve: bool,
+    #[command(flatten)]
+    pub approve: ApproveArgs,
 
     /// Report the drift, change nothing.
     #[arg(long, env = "ENTRAFORM_DRY_RUN")]
@@ -98,13 +64,8 @@ pub struct Args {
     #[arg(long, env = "ENTRAFORM_DETAILED_EXITCODE")]
     pub detailed_exitcode: bool,
 
-    /// Write new users' initial passwords to this file (mode 0600; never overwritten).
-    #[arg(long, value_name = "FILE", env = "ENTRAFORM_CREDENTIALS_OUT")]
-    pub credentials_out: Option<PathBuf>,
-
-    /// Append one JSON line per operation outcome to this file, as it happens.
-    #[arg(long, value_name = "FILE", env = "ENTRAFORM_JOURNAL")]
-    pub journal: Option<PathBuf>,
+    #[command(flatten)]
+    pub record: RecordArgs,
 
     #[command(flatten)]
     pub lock: LockArgs,
@@ -113,7 +74,7 @@ pub struct Args {
     pub tenant: TenantArgs,
 
     #[command(flatten)]
-    pub keep: super::connect::KeepArgs,
+    pub keep: KeepArgs,
 
     #[command(flatten)]
     pub gates: GateFlags,
@@ -152,24 +113,17 @@ impl Args {
     }
 }
 
-/// Run `reconcile`; against `--emulator`, then keep (`--dump-state`) or discard its tenant, saying which.
-pub fn run(args: Args, color: ColorChoice) -> anyhow::Result<Exit> {
+/// Run `reconcile` on `rt`; against `--emulator`, then keep (`--dump-state`) or discard its tenant, saying which.
+pub fn run(args: Args, color: ColorChoice, rt: &tokio::runtime::Runtime) -> anyhow::Result<Exit> {
     let keep = args.keep.clone();
-    let mut conn = None;
-    let exit = reconcile(args, color, &mut conn);
-    let kept = conn
-        .as_ref()
-        .map(|c: &Connection| c.finish_in_process(&keep))
-        .transpose();
-    let exit = exit?;
-    kept?;
-    Ok(exit)
+    keeping_emulator(&keep, |slot| reconcile(args, color, rt, slot))
 }
 
 /// `reconcile` itself; the connection is left in `slot` for [`run`].
 fn reconcile(
     args: Args,
     color: ColorChoice,
+    rt: &tokio::runtime::Runtime,
     slot: &mut Option<Connection>,
 ) -> anyhow::Result<Exit> {
     let loaded = load_dir(&args.dir);
@@ -182,7 +136,7 @@ fn reconcile(
     } else {
         args.lock.acquire("reconcile")?
     };
-    let conn: &Connection = slot.insert(args.tenant.connect()?);
+    let conn: &Connection = slot.insert(args.tenant.connect(rt)?);
     let live = conn.read(Some(&args.lock.state))?;
     let plan = plan::build(desired, &live, &args.gates.overrides());
     let mut report = DriftReport::from_plan(&plan);
@@ -191,15 +145,9 @@ fn reconcile(
         ..RenderOptions::default()
     };
     print!("{}", render(&plan, PlanFormat::Text, &opts));
-    if !plan.errors.is_empty() {
+    if let Some(halt) = Halt::of(&plan) {
         args.write_report(&report)?;
-        eprintln!("The plan has errors; nothing was reconciled.");
-        return Ok(Exit::Error);
-    }
-    if plan.is_blocked() {
-        args.write_report(&report)?;
-        eprintln!("A safety gate stopped the plan; nothing was reconciled.");
-        return Ok(Exit::Unsafe);
+        return Ok(halt.report("reconciled"));
     }
     if !plan.has_changes() {
         args.write_report(&report)?;
@@ -221,39 +169,39 @@ fn reconcile(
     }
     println!("Drift: {drift} to revert.");
     let steps = plan.steps;
-    if !(args.unattended || args.auto_approve) {
-        if !std::io::stdin().is_terminal() {
-            report.outcome = drift::Outcome::NotApplied {
-                reason: "no confirmation".into(),
-            };
-            args.write_report(&report)?;
-            eprintln!(
-                "Refusing to reconcile without confirmation: stdin is not a terminal. For scheduled runs pass --unattended."
-            );
-            return Ok(Exit::Error);
-        }
-        print!(
-            "Revert this drift ({})? Only 'yes' is accepted: ",
+    if !(args.unattended || args.approve.auto_approve) {
+        let question = format!(
+            "Revert this drift ({})?",
             count(steps.len() as u64, "operation", "operations")
         );
-        std::io::stdout().flush()?;
-        let mut answer = String::new();
-        std::io::stdin().lock().read_line(&mut answer)?;
-        if answer.trim() != "yes" {
-            report.outcome = drift::Outcome::NotApplied {
-                reason: "cancelled".into(),
-            };
-            args.write_report(&report)?;
-            println!("Reconcile cancelled.");
-            return Ok(args.drift_exit());
+        match confirm(&question)? {
+            Consent::Yes => {}
+            Consent::NoTerminal => {
+                report.outcome = drift::Outcome::NotApplied {
+                    reason: "no confirmation".into(),
+                };
+                args.write_report(&report)?;
+                eprintln!(
+                    "Refusing to reconcile without confirmation: stdin is not a terminal. For scheduled runs pass --unattended."
+                );
+                return Ok(Exit::Error);
+            }
+            Consent::No => {
+                report.outcome = drift::Outcome::NotApplied {
+                    reason: "cancelled".into(),
+                };
+                args.write_report(&report)?;
+                println!("Reconcile cancelled.");
+                return Ok(args.drift_exit());
+            }
         }
     }
     let result = super::execute::run(
         conn,
         &steps,
         super::execute::Outputs {
-            credentials: args.credentials_out.as_deref(),
-            journal: args.journal.as_deref(),
+            credentials: args.record.credentials_out.as_deref(),
+            journal: args.record.journal.as_deref(),
             state_dir: args.lock.state.state_dir.as_deref(),
         },
     )?;

@@ -7,7 +7,7 @@
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
-use super::plan::OutFormat;
+use super::flags::OutFormat;
 use super::{ColorChoice, Exit};
 use crate::plan::render::RenderOptions;
 
@@ -26,7 +26,7 @@ pub struct Args {
 
 /// Run `show`.
 pub fn run(args: Args, color: ColorChoice) -> anyhow::Result<Exit> {
-    let Some(saved) = super::apply::load_plan(&args.plan)? else {
+    let Some(saved) = super::saved::load_plan(&args.plan)? else {
         return Ok(Exit::Error);
     };
     let opts = RenderOptions {

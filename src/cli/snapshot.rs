@@ -88,11 +88,11 @@ fn refuse_existing(path: &Path, force: bool) -> anyhow::Result<()> {
 }
 
 /// Run `snapshot`.
-pub fn run(args: Args) -> anyhow::Result<Exit> {
+pub fn run(args: Args, rt: &tokio::runtime::Runtime) -> anyhow::Result<Exit> {
     let secret_file = secret_path(&args.out);
     refuse_existing(&args.out, args.force)?;
     refuse_existing(&secret_file, args.force)?;
-    let conn = args.tenant.connect()?;
+    let conn = args.tenant.connect(rt)?;
     // The same bulk read as `plan` (no state directory: the whole tenant).
     let live = conn.read(None)?;
     let tenant_id = conn.client.auth().tenant_id.clone();

@@ -1,103 +1,30 @@
-//! JSON batching: many Graph requests in `POST /$batch` envelopes of at most
-//! 20, responses mapped back to their requests by id, and only the items
-//! that failed with a retryable status (429/503/504, honouring each item's
-//! `Retry-After`) sent again.
+//! JSON batching: many Graph [`Request`]s in `POST /$batch` envelopes of at
+//! most 20, responses mapped back to their requests by id, and each failed
+//! item judged by the one error policy ([`RetryPolicy::decide`]): only the
+//! items it retries (429/503/504 honouring each item's `Retry-After`, a
+//! replication 404, an item Graph left unanswered) are sent again, re-packed.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use reqwest::Method;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tokio::task::JoinSet;
 
-use super::client::{GraphClient, GraphRequest};
+use super::client::GraphClient;
 use super::error::{ApiError, GraphError};
-use super::retry::{Decision, Outcome, RetryPolicy, parse_retry_after};
+use super::request::{Body, Request, Response};
+use super::retry::{Action, Attempt, Failure, RetryPolicy, parse_retry_after};
 
 /// Graph's limit of requests per `$batch`.
 pub const MAX_BATCH: usize = 20;
 
-/// One request to put in a batch.
-#[derive(Debug, Clone, PartialEq)]
-pub struct BatchRequest {
-    /// HTTP method (`GET`, `POST`, `PATCH`, `DELETE`…).
-    pub method: String,
-    /// URL relative to the version root, e.g. `/groups/{id}/members?$select=id`.
-    pub url: String,
-    /// JSON body (a `Content-Type: application/json` header is added).
-    pub body: Option<Value>,
-    /// Extra headers (e.g. `ConsistencyLevel`).
-    pub headers: BTreeMap<String, String>,
-    /// Retry a 404 like a 503 (replication delay right after a create).
-    pub retry_not_found: bool,
-    /// Send it once: a write that must not be repeated blindly (a create).
-    /// A 500/502/503/504 answer, or none, then comes back as an error with
-    /// code [`OUTCOME_UNKNOWN`] instead of being sent again: Graph may have
-    /// committed it, and the caller checks before sending it again.
-    pub once: bool,
-}
-
-/// The error code of a write sent [`BatchRequest::once`] whose outcome is
+/// The error code of a write sent [`Request::once`] whose outcome is
 /// unknown: answered 500/502/503/504 (or not at all), so Graph may or may
 /// not have committed it.
 pub const OUTCOME_UNKNOWN: &str = "entraform_OutcomeUnknown";
-
-impl BatchRequest {
-    /// A GET item.
-    pub fn get(url: impl Into<String>) -> Self {
-        BatchRequest {
-            method: "GET".into(),
-            url: url.into(),
-            body: None,
-            headers: BTreeMap::new(),
-            retry_not_found: false,
-            once: false,
-        }
-    }
-    /// An item with a JSON body.
-    pub fn with_body(method: &str, url: impl Into<String>, body: Value) -> Self {
-        let mut headers = BTreeMap::new();
-        headers.insert("Content-Type".to_string(), "application/json".to_string());
-        BatchRequest {
-            method: method.to_string(),
-            url: url.into(),
-            body: Some(body),
-            headers,
-            retry_not_found: false,
-            once: false,
-        }
-    }
-    /// Retry 404 answers (replication delay after a create).
-    pub fn retrying_not_found(mut self) -> Self {
-        self.retry_not_found = true;
-        self
-    }
-    /// Send it at most once per call (see [`BatchRequest::once`]).
-    pub fn sent_once(mut self) -> Self {
-        self.once = true;
-        self
-    }
-}
-
-/// A successful (2xx) item response.
-#[derive(Debug, Clone, PartialEq)]
-pub struct BatchResponse {
-    /// Status of the item.
-    pub status: u16,
-    /// Its headers (names as Graph sent them).
-    pub headers: BTreeMap<String, String>,
-    /// Its JSON body, if any.
-    pub body: Option<Value>,
-}
-
-impl BatchResponse {
-    /// A header by case-insensitive name.
-    pub fn header(&self, name: &str) -> Option<&str> {
-        header_ci(&self.headers, name)
-    }
-}
 
 fn header_ci<'a>(h: &'a BTreeMap<String, String>, name: &str) -> Option<&'a str> {
     h.iter()
@@ -113,7 +40,7 @@ struct WireRequest<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     body: Option<&'a Value>,
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    headers: &'a BTreeMap<String, String>,
+    headers: BTreeMap<&'a str, &'a str>,
 }
 
 #[derive(Deserialize)]
@@ -132,17 +59,29 @@ struct WireResponse {
 }
 
 /// Build the JSON body of one `$batch` POST; item ids are the indexes into
-/// the caller's list, so answers map back whatever their order.
-pub fn envelope(requests: &[BatchRequest], indexes: &[usize]) -> Value {
+/// the caller's list, so answers map back whatever their order. Item URLs
+/// are relative to the version root `root` (an absolute URL under it is made
+/// relative); an item with a body gets `Content-Type: application/json`.
+pub fn envelope(requests: &[Request], indexes: &[usize], root: &str) -> Value {
     let items: Vec<WireRequest<'_>> = indexes
         .iter()
         .filter_map(|&i| {
-            requests.get(i).map(|r| WireRequest {
-                id: i.to_string(),
-                method: &r.method,
-                url: &r.url,
-                body: r.body.as_ref(),
-                headers: &r.headers,
+            requests.get(i).map(|r| {
+                let mut headers: BTreeMap<&str, &str> = r
+                    .headers
+                    .iter()
+                    .map(|(k, v)| (k.as_str(), v.as_str()))
+                    .collect();
+                if r.body.is_some() && header_ci(&r.headers, "content-type").is_none() {
+                    headers.insert("Content-Type", "application/json");
+                }
+                WireRequest {
+                    id: i.to_string(),
+                    method: r.method.as_str(),
+                    url: super::paging::relative_to_root(&r.url, root).unwrap_or(&r.url),
+                    body: r.body.as_ref(),
+                    headers,
+                }
             })
         })
         .collect();
@@ -150,62 +89,98 @@ pub fn envelope(requests: &[BatchRequest], indexes: &[usize]) -> Value {
 }
 
 /// The result of one item: its success, or Graph's error for it.
-pub type ItemResult = Result<BatchResponse, Box<ApiError>>;
+pub type ItemResult = Result<Response, Box<ApiError>>;
 
-/// What the batch loop does with one item's answer.
-#[derive(Debug, PartialEq)]
-pub(crate) enum ItemFate {
-    Done(ItemResult),
-    Retry(Option<std::time::Duration>),
+/// Graph's error for a failed item.
+fn item_error(
+    req: &Request,
+    status: u16,
+    headers: &BTreeMap<String, String>,
+    body: Option<&Value>,
+) -> ApiError {
+    let rid = header_ci(headers, "request-id").map(str::to_string);
+    let mut e = ApiError::from_value(req.method.as_str(), &req.url, status, body, rid);
+    e.in_batch = true;
+    e
 }
 
-pub(crate) fn classify(
-    req: &BatchRequest,
-    status: u16,
-    headers: BTreeMap<String, String>,
-    body: Option<Value>,
+/// What the batch loop does with one item's answer (`None`: Graph left it
+/// unanswered), as the error policy decides for attempt `round`.
+#[derive(Debug, PartialEq)]
+pub(crate) enum ItemFate {
+    /// Final: its result.
+    Done(ItemResult),
+    /// Send it again after this wait.
+    Retry(Duration),
+    /// Retryable, but the attempts or the deadline are used up.
+    Exhausted,
+}
+
+pub(crate) fn judge(
+    policy: &RetryPolicy,
+    req: &Request,
+    answer: Option<WireAnswer>,
+    attempt: Attempt,
 ) -> ItemFate {
-    if (200..300).contains(&status) {
-        return ItemFate::Done(Ok(BatchResponse {
-            status,
-            headers,
-            body,
-        }));
-    }
-    if req.once && matches!(status, 500 | 502 | 503 | 504) {
-        let rid = header_ci(&headers, "request-id").map(|s| s.to_string());
-        let mut e = ApiError::from_value(&req.method, &req.url, status, body.as_ref(), rid);
-        e.in_batch = true;
-        e.code = OUTCOME_UNKNOWN.into();
-        e.message = format!(
-            "Graph answered HTTP {status} ({}); the write may or may not have been applied",
-            if e.message.is_empty() {
-                "no message"
-            } else {
-                e.message.as_str()
+    let failure = match answer {
+        Some(a) if (200..300).contains(&a.status) => {
+            return ItemFate::Done(Ok(Response {
+                status: a.status,
+                headers: a.headers,
+                body: Body::Json(a.body),
+            }));
+        }
+        Some(ref a) => Failure::Status(
+            a.status,
+            header_ci(&a.headers, "retry-after").and_then(parse_retry_after),
+        ),
+        None => Failure::Lost,
+    };
+    let action = policy.decide(req.item_traits(), failure, attempt);
+    let mut error = match &answer {
+        Some(a) => item_error(req, a.status, &a.headers, a.body.as_ref()),
+        None => unanswered(req, None),
+    };
+    match action {
+        Action::Retry(wait) => ItemFate::Retry(wait),
+        Action::GiveUp(_) => ItemFate::Exhausted,
+        Action::Unknown => {
+            if let Some(a) = &answer {
+                error.message = format!(
+                    "Graph answered HTTP {} ({}); the write may or may not have been applied",
+                    a.status,
+                    if error.message.is_empty() {
+                        "no message"
+                    } else {
+                        error.message.as_str()
+                    }
+                );
             }
-        );
-        return ItemFate::Done(Err(Box::new(e)));
+            error.code = OUTCOME_UNKNOWN.into();
+            ItemFate::Done(Err(Box::new(error)))
+        }
+        Action::Fail | Action::Renew => ItemFate::Done(Err(Box::new(error))),
     }
-    let replication = status == 404 && req.retry_not_found;
-    if replication || RetryPolicy::is_retryable(Outcome::Status(status, None)) {
-        return ItemFate::Retry(header_ci(&headers, "retry-after").and_then(parse_retry_after));
-    }
-    let rid = header_ci(&headers, "request-id").map(|s| s.to_string());
-    let mut e = ApiError::from_value(&req.method, &req.url, status, body.as_ref(), rid);
-    e.in_batch = true;
-    ItemFate::Done(Err(Box::new(e)))
+}
+
+/// One item's answer inside a `$batch` response.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct WireAnswer {
+    pub(crate) status: u16,
+    pub(crate) headers: BTreeMap<String, String>,
+    pub(crate) body: Option<Value>,
 }
 
 impl GraphClient {
     /// Run many requests through `$batch`, 20 per POST, the POSTs in
     /// parallel (bounded by the client's in-flight limit). Returns one result
-    /// per request, in the order given. Items answered 429/503/504 are sent
-    /// again (alone, re-packed) after the longest `Retry-After` among them,
-    /// under the retry policy's attempts and deadline. The items must not use
-    /// `dependsOn`. An `Err` means a whole `$batch` POST failed (the other
-    /// POSTs still run to completion; their results are dropped).
-    pub async fn batch(&self, requests: Vec<BatchRequest>) -> Result<Vec<ItemResult>, GraphError> {
+    /// per request, in the order given. Items the error policy retries
+    /// (429/503/504, a replication 404, an item left unanswered) are sent
+    /// again (alone, re-packed) after the longest wait among them, under the
+    /// policy's attempts and deadline. The items must not use `dependsOn`. An
+    /// `Err` means a whole `$batch` POST failed (the other POSTs still run to
+    /// completion; their results are dropped).
+    pub async fn batch(&self, requests: Vec<Request>) -> Result<Vec<ItemResult>, GraphError> {
         let never = AtomicBool::new(false);
         let (results, failed) = self.batch_rounds(requests, &never).await;
         match failed {
@@ -224,7 +199,7 @@ impl GraphClient {
     /// again after `stop`, and its last answer (429, 503…) means Graph did not apply it.
     pub async fn batch_each(
         &self,
-        requests: Vec<BatchRequest>,
+        requests: Vec<Request>,
         stop: &AtomicBool,
     ) -> Vec<Option<ItemResult>> {
         self.batch_rounds(requests, stop).await.0
@@ -232,16 +207,30 @@ impl GraphClient {
 
     async fn batch_rounds(
         &self,
-        requests: Vec<BatchRequest>,
+        requests: Vec<Request>,
         stop: &AtomicBool,
     ) -> (Vec<Option<ItemResult>>, Option<GraphError>) {
         let requests = std::sync::Arc::new(requests);
         let n = requests.len();
         let mut results: Vec<Option<ItemResult>> = vec![None; n];
         let mut first_failure: Option<GraphError> = None;
-        let mut pending: Vec<usize> = (0..n).collect();
+        let mut pending: Vec<usize> = Vec::with_capacity(n);
+        // An absolute URL elsewhere than the Graph root in use is never sent.
+        for (i, r) in requests.iter().enumerate() {
+            let foreign = (r.url.starts_with("http://") || r.url.starts_with("https://"))
+                && super::paging::relative_to_root(&r.url, self.root()).is_none();
+            if foreign {
+                let mut e = item_error(r, 400, &BTreeMap::new(), None);
+                e.code = "entraform_ForeignLink".into();
+                e.message =
+                    "refusing to send a request to another host than the Graph root in use".into();
+                results[i] = Some(Err(Box::new(e)));
+            } else {
+                pending.push(i);
+            }
+        }
         let mut last_status: Vec<Option<u16>> = vec![None; n];
-        let policy = self.inner.options.retry.clone();
+        let policy = self.policy().clone();
         let started = Instant::now();
         let mut round: u32 = 0;
         while !pending.is_empty() {
@@ -252,8 +241,8 @@ impl GraphClient {
                 let reqs = requests.clone();
                 let chunk = chunk.to_vec();
                 set.spawn(async move {
-                    let body = envelope(&reqs, &chunk);
-                    let mut post = GraphRequest::with_body(Method::POST, "/$batch", body);
+                    let body = envelope(&reqs, &chunk, client.root());
+                    let mut post = Request::with_body(Method::POST, "/$batch", body);
                     // A POST carrying writes sent once is itself sent once:
                     // after a 5xx its items may have run.
                     post.once = chunk.iter().any(|&i| reqs[i].once);
@@ -266,7 +255,13 @@ impl GraphClient {
                 });
             }
             let mut retry: Vec<usize> = Vec::new();
-            let mut wait: Option<std::time::Duration> = None;
+            let mut wait = Duration::ZERO;
+            let mut exhausted = false;
+            let attempt = Attempt {
+                number: round,
+                elapsed: started.elapsed(),
+                renewed: false,
+            };
             while let Some(joined) = set.join_next().await {
                 let (chunk, answer) = match joined {
                     Ok(done) => done,
@@ -291,7 +286,7 @@ impl GraphClient {
                         continue;
                     }
                 };
-                let mut answered = vec![false; chunk.len()];
+                let mut answers: Vec<Option<WireAnswer>> = vec![None; chunk.len()];
                 for item in parsed.responses {
                     let Ok(idx) = item.id.parse::<usize>() else {
                         continue;
@@ -299,65 +294,58 @@ impl GraphClient {
                     let Some(pos) = chunk.iter().position(|&c| c == idx) else {
                         continue;
                     };
-                    if answered[pos] {
+                    if answers[pos].is_some() {
                         continue;
                     }
-                    answered[pos] = true;
                     if item.status == 429 {
-                        self.inner.counters.throttle();
+                        self.inner.transport.counters.throttle();
                     }
-                    match classify(&requests[idx], item.status, item.headers, item.body) {
-                        ItemFate::Done(r) => results[idx] = Some(r),
-                        ItemFate::Retry(ra) => {
-                            retry.push(idx);
-                            let w = ra.unwrap_or_else(|| policy.backoff(round));
-                            wait = Some(wait.map_or(w, |cur| cur.max(w)));
-                            last_status[idx] = Some(item.status);
-                        }
-                    }
+                    answers[pos] = Some(WireAnswer {
+                        status: item.status,
+                        headers: item.headers,
+                        body: item.body,
+                    });
                 }
-                // An item Graph did not answer is sent again — unless it is
-                // sent once: then its outcome is unknown.
-                for (pos, ok) in answered.iter().enumerate() {
-                    if !ok {
-                        let idx = chunk[pos];
-                        if requests[idx].once {
-                            let mut e = unanswered(&requests[idx], None);
-                            e.code = OUTCOME_UNKNOWN.into();
-                            results[idx] = Some(Err(Box::new(e)));
-                        } else {
+                for (&idx, answer) in chunk.iter().zip(answers) {
+                    let status = answer.as_ref().map(|a| a.status);
+                    match judge(&policy, &requests[idx], answer, attempt) {
+                        ItemFate::Done(r) => results[idx] = Some(r),
+                        ItemFate::Retry(w) => {
                             retry.push(idx);
+                            wait = wait.max(w);
+                            last_status[idx] = status.or(last_status[idx]);
+                        }
+                        ItemFate::Exhausted => {
+                            exhausted = true;
+                            last_status[idx] = status.or(last_status[idx]);
                         }
                     }
                 }
             }
-            if retry.is_empty() || stop.load(Ordering::SeqCst) {
+            if retry.is_empty() && !exhausted {
+                break;
+            }
+            if stop.load(Ordering::SeqCst) {
                 // Stopped: the items to retry stay without a result (not applied).
-                if !retry.is_empty() {
-                    return (results, first_failure);
-                }
+                return (results, first_failure);
+            }
+            if exhausted {
                 break;
             }
             retry.sort_unstable();
-            let w = wait.unwrap_or_else(|| policy.backoff(round));
-            match policy.decide(Outcome::Status(429, Some(w)), round, started.elapsed()) {
-                Decision::RetryAfter(d) => {
-                    tracing::debug!(
-                        items = retry.len(),
-                        wait_ms = d.as_millis() as u64,
-                        "retrying batch items"
-                    );
-                    for _ in &retry {
-                        self.inner.counters.retry();
-                    }
-                    tokio::time::sleep(d).await;
-                    if stop.load(Ordering::SeqCst) {
-                        return (results, first_failure);
-                    }
-                    pending = retry;
-                }
-                Decision::Fail | Decision::Exhausted => break,
+            tracing::debug!(
+                items = retry.len(),
+                wait_ms = wait.as_millis() as u64,
+                "retrying batch items"
+            );
+            for _ in &retry {
+                self.inner.transport.counters.retry();
             }
+            tokio::time::sleep(wait).await;
+            if stop.load(Ordering::SeqCst) {
+                return (results, first_failure);
+            }
+            pending = retry;
         }
         let results = results
             .into_iter()
@@ -378,13 +366,12 @@ impl GraphClient {
 pub const BATCH_POST_FAILED: &str = "entraform_BatchPostFailed";
 
 /// An item whose `$batch` POST failed as a whole (after the client's retries).
-fn post_failed(req: &BatchRequest, e: &GraphError) -> ApiError {
+fn post_failed(req: &Request, e: &GraphError) -> ApiError {
     let status = match e {
         GraphError::Api(api) => api.status,
         _ => 503,
     };
-    let mut item = ApiError::from_value(&req.method, &req.url, status, None, None);
-    item.in_batch = true;
+    let mut item = item_error(req, status, &BTreeMap::new(), None);
     item.code = BATCH_POST_FAILED.into();
     item.message = format!(
         "the $batch request carrying it failed ({e}); Graph may or may not have applied it — the next plan shows which"
@@ -399,15 +386,8 @@ fn stopped() -> ApiError {
     e
 }
 
-fn unanswered(req: &BatchRequest, last_status: Option<u16>) -> ApiError {
-    let mut e = ApiError::from_value(
-        &req.method,
-        &req.url,
-        last_status.unwrap_or(503),
-        None,
-        None,
-    );
-    e.in_batch = true;
+fn unanswered(req: &Request, last_status: Option<u16>) -> ApiError {
+    let mut e = item_error(req, last_status.unwrap_or(503), &BTreeMap::new(), None);
     e.message = match last_status {
         Some(s) => format!("the batch item was still answered HTTP {s} when its retries ran out"),
         None => "Graph never answered this batch item before the retries ran out".into(),
@@ -419,13 +399,20 @@ fn unanswered(req: &BatchRequest, last_status: Option<u16>) -> ApiError {
 mod tests {
     use super::*;
 
+    const ROOT: &str = "https://graph.microsoft.com/v1.0";
+
     #[test]
     fn envelope_uses_indexes_as_ids() {
         let reqs = vec![
-            BatchRequest::get("/groups/a/members"),
-            BatchRequest::with_body("PATCH", "/users/x", serde_json::json!({"city":"Oslo"})),
+            Request::get("/groups/a/members"),
+            Request::with_body(
+                Method::PATCH,
+                "/users/x",
+                serde_json::json!({"city":"Oslo"}),
+            ),
+            Request::get(format!("{ROOT}/groups/a/members?$skiptoken=2")),
         ];
-        let v = envelope(&reqs, &[0, 1]);
+        let v = envelope(&reqs, &[0, 1, 2], ROOT);
         assert_eq!(v["requests"][0]["id"], "0");
         assert_eq!(v["requests"][0]["method"], "GET");
         assert!(v["requests"][0].get("headers").is_none());
@@ -434,23 +421,60 @@ mod tests {
             "application/json"
         );
         assert_eq!(v["requests"][1]["body"]["city"], "Oslo");
+        assert_eq!(v["requests"][2]["url"], "/groups/a/members?$skiptoken=2");
+    }
+
+    fn answer(status: u16, headers: &[(&str, &str)], body: Option<Value>) -> Option<WireAnswer> {
+        Some(WireAnswer {
+            status,
+            headers: headers
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            body,
+        })
     }
 
     #[test]
-    fn item_classification() {
-        let r = BatchRequest::get("/groups/a/members?$select=id");
-        let mut h = BTreeMap::new();
-        h.insert("Retry-After".to_string(), "3".to_string());
+    fn items_are_judged_by_the_one_policy() {
+        let p = RetryPolicy::default();
+        let first = Attempt {
+            number: 1,
+            elapsed: Duration::ZERO,
+            renewed: false,
+        };
+        let r = Request::get("/groups/a/members?$select=id");
+        match judge(&p, &r, answer(429, &[("Retry-After", "3")], None), first) {
+            ItemFate::Retry(w) => assert!(w >= Duration::from_secs(3), "{w:?}"),
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            judge(&p, &r, answer(503, &[], None), first),
+            ItemFate::Retry(_)
+        ));
+        // Unanswered: sent again, unless it is a write sent once.
+        assert!(matches!(judge(&p, &r, None, first), ItemFate::Retry(_)));
+        let create = Request::with_body(Method::POST, "/users", serde_json::json!({})).sent_once();
+        match judge(&p, &create, None, first) {
+            ItemFate::Done(Err(e)) => assert_eq!(e.code, OUTCOME_UNKNOWN),
+            other => panic!("{other:?}"),
+        }
+        match judge(&p, &create, answer(504, &[], None), first) {
+            ItemFate::Done(Err(e)) => {
+                assert_eq!((e.code.as_str(), e.status), (OUTCOME_UNKNOWN, 504))
+            }
+            other => panic!("{other:?}"),
+        }
+        let last = Attempt {
+            number: p.max_attempts,
+            ..first
+        };
         assert_eq!(
-            classify(&r, 429, h, None),
-            ItemFate::Retry(Some(std::time::Duration::from_secs(3)))
-        );
-        assert_eq!(
-            classify(&r, 503, BTreeMap::new(), None),
-            ItemFate::Retry(None)
+            judge(&p, &r, answer(503, &[], None), last),
+            ItemFate::Exhausted
         );
         let body = serde_json::json!({"error":{"code":"Request_ResourceNotFound","message":"gone","innerError":{"request-id":"r1"}}});
-        match classify(&r, 404, BTreeMap::new(), Some(body)) {
+        match judge(&p, &r, answer(404, &[], Some(body.clone())), first) {
             ItemFate::Done(Err(e)) => {
                 assert!(e.in_batch);
                 assert_eq!(e.code, "Request_ResourceNotFound");
@@ -459,12 +483,18 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+        // The same 404 right after a create is Graph's replication delay.
+        let fresh = r.clone().retrying_not_found();
         assert!(matches!(
-            classify(
+            judge(&p, &fresh, answer(404, &[], Some(body)), first),
+            ItemFate::Retry(_)
+        ));
+        assert!(matches!(
+            judge(
+                &p,
                 &r,
-                200,
-                BTreeMap::new(),
-                Some(serde_json::json!({"value":[]}))
+                answer(200, &[], Some(serde_json::json!({"value":[]}))),
+                first
             ),
             ItemFate::Done(Ok(_))
         ));

@@ -1,6 +1,8 @@
-//! Microsoft Graph v1.0 client: authentication, paging, `$batch`, retries
-//! and throttling, bounded concurrency, request counters, and errors worded
-//! for administrators.
+//! Microsoft Graph v1.0 client: one request type ([`Request`]), one paging
+//! path per shape (a listing, or many listings through `$batch`), one error
+//! policy ([`retry`]) and one HTTP loop ([`transport`]) for every call
+//! including sign-in, bounded concurrency, request counters, and errors
+//! worded for administrators.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
@@ -20,12 +22,15 @@ pub mod dto;
 pub mod error;
 pub mod paging;
 pub mod permissions;
+pub mod request;
 pub mod retry;
+pub(crate) mod transport;
 
 pub use auth::{AuthConfig, Credential};
-pub use batch::{BatchRequest, BatchResponse};
-pub use client::{ClientOptions, GraphClient, GraphRequest, GraphResponse};
+pub use client::{ClientOptions, GraphClient};
 pub use cloud::Cloud;
 pub use counters::CounterSnapshot;
 pub use error::{ApiError, AuthError, ConfigError, GraphError};
+pub use paging::{ListResult, Listing};
+pub use request::{Body, Request, Response};
 pub use retry::RetryPolicy;

@@ -1,14 +1,36 @@
-//! The one retry policy: which failures are retried, how long to wait, and
-//! when to give up.
+//! The one error policy: for every HTTP call the client makes — Graph
+//! requests, `$batch` POSTs and the items inside them, the token endpoint,
+//! the GitHub Actions OIDC request — one pure function, [`RetryPolicy::decide`],
+//! turns a failed attempt into an [`Action`]: wait and send again, renew the
+//! access token and send again, give up, or report that a write may have been
+//! applied. (The shape of kube-rs's controller, whose `error_policy` returns
+//! the `Action` the runtime carries out.)
+//!
+//! The rules:
 //!
 //! - `429 Too Many Requests`: wait what `Retry-After` says (Graph's
 //!   throttling guidance), else back off exponentially.
-//! - `503`/`504` and connection failures: jittered exponential backoff,
-//!   honouring `Retry-After` when present.
-//! - Everything else is final.
+//! - `503`/`504`, and a connection that could not be made: jittered
+//!   exponential backoff, honouring `Retry-After` when present.
+//! - `404` of a request that acts on an object created moments ago
+//!   ([`Traits::retry_not_found`]): Graph's replication delay, retried as a 503.
+//! - `401` to our own Graph token: the token is renewed once per call.
+//! - A request sent but whose answer was lost (timeout, connection reset, a
+//!   `$batch` item left unanswered): sent again only when repeating it is
+//!   harmless ([`Traits::idempotent`]).
+//! - A write sent once ([`Traits::once`]: creates) answered 500/502/503/504,
+//!   or lost: its outcome is unknown ([`Action::Unknown`]); the caller looks
+//!   before sending it again (`apply::unknown`).
+//! - Everything else is final. 500 is not retried: a write may have run.
 //!
 //! All retries of one call (or of one `$batch` item) stay under an overall
 //! deadline; a wait that would cross it is not started.
+//!
+//! Sign-in follows the same rules: Microsoft's MSAL retries token requests
+//! answered 5xx and honours Entra's `Retry-After` on 429
+//! (learn.microsoft.com/entra/msal/dotnet/advanced/exceptions/retry-policy),
+//! and GitHub's own OIDC client retries the ID-token request
+//! (actions/toolkit, packages/core/src/oidc-utils.ts: `allowRetries`, 10 retries).
 
 use std::time::Duration;
 
@@ -40,24 +62,68 @@ impl Default for RetryPolicy {
     }
 }
 
-/// What happened on one attempt, as far as retrying is concerned.
+/// What a request allows, whatever the answer: set by whoever sends it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Traits {
+    /// Sending it twice does no harm (GET, PUT, DELETE, a token request, or
+    /// a `$batch` item not sent once): a lost answer is retried.
+    pub idempotent: bool,
+    /// A write that must not be repeated blindly: after 500/502/503/504 or
+    /// a lost answer its outcome is unknown.
+    pub once: bool,
+    /// A 404 is Graph's replication delay (the object was just created).
+    pub retry_not_found: bool,
+    /// It carries our own Graph access token: a 401 renews it once.
+    pub renewable: bool,
+}
+
+/// How one attempt failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
-    /// Graph answered with this status and maybe a `Retry-After`.
+pub enum Failure {
+    /// Answered with this (non-2xx) status, and maybe a `Retry-After`.
     Status(u16, Option<Duration>),
-    /// The connection could not be made, or broke before an answer.
-    Connection,
+    /// No connection could be made: nothing was sent.
+    NotConnected,
+    /// Sent, but no answer came back (timeout, reset, a `$batch` item the
+    /// batch response left out): it may or may not have run.
+    Lost,
+    /// The request could not be sent at all (never retried).
+    Unsendable,
+}
+
+/// Where a call stands when an attempt failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Attempt {
+    /// Which attempt failed (1-based).
+    pub number: u32,
+    /// Time since the call's first attempt started.
+    pub elapsed: Duration,
+    /// The access token was already renewed after a 401 in this call.
+    pub renewed: bool,
+}
+
+/// The limit that ended the retries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Limit {
+    /// [`RetryPolicy::max_attempts`] attempts were made.
+    Attempts,
+    /// The next wait would cross [`RetryPolicy::deadline`].
+    Deadline,
 }
 
 /// The decision for a failed attempt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Decision {
-    /// Wait this long, then try again.
-    RetryAfter(Duration),
-    /// The failure is final (not retryable).
+pub enum Action {
+    /// Wait this long, then send it again.
+    Retry(Duration),
+    /// Drop the access token Graph refused, fetch a new one, send again now.
+    Renew,
+    /// Final: the failure stands.
     Fail,
-    /// It would be retryable, but the attempts or the deadline are used up.
-    Exhausted,
+    /// Final: a write sent once may or may not have been applied.
+    Unknown,
+    /// It would be retried, but a limit is reached.
+    GiveUp(Limit),
 }
 
 impl RetryPolicy {
@@ -72,31 +138,34 @@ impl RetryPolicy {
         }
     }
 
-    /// Whether an outcome is worth retrying at all.
-    pub fn is_retryable(outcome: Outcome) -> bool {
-        match outcome {
-            Outcome::Status(s, _) => matches!(s, 429 | 503 | 504),
-            Outcome::Connection => true,
-        }
-    }
-
-    /// Decide what to do after attempt number `attempt` (1-based) failed with
-    /// `outcome`, `elapsed` after the call started.
-    pub fn decide(&self, outcome: Outcome, attempt: u32, elapsed: Duration) -> Decision {
-        if !Self::is_retryable(outcome) {
-            return Decision::Fail;
-        }
-        if attempt >= self.max_attempts {
-            return Decision::Exhausted;
-        }
-        let wait = match outcome {
-            Outcome::Status(_, Some(ra)) => ra.min(self.max_retry_after) + small_jitter(),
-            _ => self.backoff(attempt),
+    /// Decide what to do after `attempt` failed with `failure`, for a request
+    /// with `traits`. Pure: the caller carries the action out.
+    pub fn decide(&self, traits: Traits, failure: Failure, attempt: Attempt) -> Action {
+        let retry_after = match failure {
+            Failure::Status(401, _) if traits.renewable && !attempt.renewed => {
+                return Action::Renew;
+            }
+            Failure::Status(500 | 502 | 503 | 504, _) | Failure::Lost if traits.once => {
+                return Action::Unknown;
+            }
+            Failure::Status(429 | 503 | 504, ra) => ra,
+            // Replication delay: "not found yet" is "unavailable".
+            Failure::Status(404, ra) if traits.retry_not_found => ra,
+            Failure::NotConnected => None,
+            Failure::Lost if traits.idempotent => None,
+            Failure::Status(..) | Failure::Lost | Failure::Unsendable => return Action::Fail,
         };
-        if elapsed + wait > self.deadline {
-            return Decision::Exhausted;
+        if attempt.number >= self.max_attempts {
+            return Action::GiveUp(Limit::Attempts);
         }
-        Decision::RetryAfter(wait)
+        let wait = match retry_after {
+            Some(ra) => ra.min(self.max_retry_after) + small_jitter(),
+            None => self.backoff(attempt.number),
+        };
+        if attempt.elapsed + wait > self.deadline {
+            return Action::GiveUp(Limit::Deadline);
+        }
+        Action::Retry(wait)
     }
 
     /// Full-jitter exponential backoff for attempt `attempt` (1-based):
@@ -135,6 +204,33 @@ pub fn parse_retry_after(v: &str) -> Option<Duration> {
 mod tests {
     use super::*;
 
+    fn first() -> Attempt {
+        Attempt {
+            number: 1,
+            elapsed: Duration::ZERO,
+            renewed: false,
+        }
+    }
+
+    const GET: Traits = Traits {
+        idempotent: true,
+        once: false,
+        retry_not_found: false,
+        renewable: true,
+    };
+    const POST: Traits = Traits {
+        idempotent: false,
+        once: false,
+        retry_not_found: false,
+        renewable: true,
+    };
+    const CREATE: Traits = Traits {
+        idempotent: false,
+        once: true,
+        retry_not_found: false,
+        renewable: true,
+    };
+
     #[test]
     fn retry_after_parsing() {
         assert_eq!(parse_retry_after("10"), Some(Duration::from_secs(10)));
@@ -149,37 +245,96 @@ mod tests {
     #[test]
     fn decisions() {
         let p = RetryPolicy::default();
-        let t0 = Duration::ZERO;
-        assert_eq!(p.decide(Outcome::Status(404, None), 1, t0), Decision::Fail);
-        assert_eq!(p.decide(Outcome::Status(500, None), 1, t0), Decision::Fail);
-        assert_eq!(p.decide(Outcome::Status(403, None), 1, t0), Decision::Fail);
-        match p.decide(Outcome::Status(429, Some(Duration::from_secs(3))), 1, t0) {
-            Decision::RetryAfter(d) => {
+        let status = |s| Failure::Status(s, None);
+        assert_eq!(p.decide(GET, status(404), first()), Action::Fail);
+        assert_eq!(p.decide(GET, status(500), first()), Action::Fail);
+        assert_eq!(p.decide(GET, status(403), first()), Action::Fail);
+        match p.decide(
+            GET,
+            Failure::Status(429, Some(Duration::from_secs(3))),
+            first(),
+        ) {
+            Action::Retry(d) => {
                 assert!(d >= Duration::from_secs(3) && d < Duration::from_millis(3050))
             }
             other => panic!("{other:?}"),
         }
         assert!(matches!(
-            p.decide(Outcome::Status(503, None), 1, t0),
-            Decision::RetryAfter(_)
+            p.decide(GET, status(503), first()),
+            Action::Retry(_)
         ));
+        let second = Attempt {
+            number: 2,
+            ..first()
+        };
         assert!(matches!(
-            p.decide(Outcome::Connection, 2, t0),
-            Decision::RetryAfter(_)
+            p.decide(POST, Failure::NotConnected, second),
+            Action::Retry(_)
         ));
+        let last = Attempt {
+            number: p.max_attempts,
+            ..first()
+        };
         assert_eq!(
-            p.decide(Outcome::Status(504, None), p.max_attempts, t0),
-            Decision::Exhausted
+            p.decide(GET, status(504), last),
+            Action::GiveUp(Limit::Attempts)
         );
         // A wait that would cross the deadline is not started.
+        let late = Attempt {
+            elapsed: p.deadline - Duration::from_secs(10),
+            ..first()
+        };
         assert_eq!(
             p.decide(
-                Outcome::Status(429, Some(Duration::from_secs(60))),
-                1,
-                p.deadline - Duration::from_secs(10)
+                GET,
+                Failure::Status(429, Some(Duration::from_secs(60))),
+                late
             ),
-            Decision::Exhausted
+            Action::GiveUp(Limit::Deadline)
         );
+    }
+
+    #[test]
+    fn renewal_replication_and_unknown_outcomes() {
+        let p = RetryPolicy::default();
+        let status = |s| Failure::Status(s, None);
+        // 401 to our token: renewed once, then final; never for sign-in itself.
+        assert_eq!(p.decide(GET, status(401), first()), Action::Renew);
+        let renewed = Attempt {
+            renewed: true,
+            ..first()
+        };
+        assert_eq!(p.decide(GET, status(401), renewed), Action::Fail);
+        let sign_in = Traits {
+            renewable: false,
+            ..GET
+        };
+        assert_eq!(p.decide(sign_in, status(401), first()), Action::Fail);
+        // 404 is retried only for an object created moments ago.
+        let fresh = Traits {
+            retry_not_found: true,
+            ..POST
+        };
+        assert!(matches!(
+            p.decide(fresh, status(404), first()),
+            Action::Retry(_)
+        ));
+        // A create answered 5xx, or lost, may have been applied; throttled, it did not run.
+        for s in [500, 502, 503, 504] {
+            assert_eq!(p.decide(CREATE, status(s), first()), Action::Unknown);
+        }
+        assert_eq!(p.decide(CREATE, Failure::Lost, first()), Action::Unknown);
+        assert!(matches!(
+            p.decide(CREATE, status(429), first()),
+            Action::Retry(_)
+        ));
+        // A lost answer is retried only when repeating is harmless.
+        assert!(matches!(
+            p.decide(GET, Failure::Lost, first()),
+            Action::Retry(_)
+        ));
+        assert_eq!(p.decide(POST, Failure::Lost, first()), Action::Fail);
+        assert_eq!(p.decide(GET, Failure::Unsendable, first()), Action::Fail);
     }
 
     #[test]

@@ -11,7 +11,7 @@ pub mod store;
 pub use progress::ReadProgress;
 pub use reader::{
     Incremental, MembershipStrategy, ReadError, ReadOptions, TokenClaims, first_requests,
-    read_live, read_live_blocking, token_claims,
+    read_live, token_claims,
 };
 pub use snapshot::{
     DeletedUser, Live, LiveGroup, LiveParts, LiveRoleAssignment, LiveRoleDefinition, LiveUser,

@@ -26,14 +26,12 @@ use std::time::{Duration, Instant};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
-use crate::graph::batch::BatchRequest;
-use crate::graph::client::{GraphClient, GraphRequest};
 use crate::graph::dto::{
     AdminUnitDto, DirectoryObjectRef, GROUP_SELECT, GroupDto, RoleAssignmentDto, RoleDefinitionDto,
     ServicePrincipalDto, USER_SELECT, UserDto,
 };
 use crate::graph::error::GraphError;
-use crate::graph::paging::{Page, relative_to_root};
+use crate::graph::{GraphClient, ListResult, Request};
 use crate::model::ObjectId;
 
 use super::delta;
@@ -121,24 +119,6 @@ pub enum ReadError {
         #[source]
         source: Box<GraphError>,
     },
-}
-
-/// [`read_live`] for synchronous callers (the CLI): runs the read on a small
-/// runtime of its own. Must not be called from inside an async runtime.
-pub fn read_live_blocking(client: &GraphClient, options: &ReadOptions) -> Result<Live, ReadError> {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .map_err(|e| {
-            ReadError::SignIn(Box::new(GraphError::Transport {
-                method: "GET".into(),
-                path: "/".into(),
-                attempts: 0,
-                reason: format!("could not start the async runtime: {e}"),
-            }))
-        })?;
-    rt.block_on(read_live(client, options))
 }
 
 impl ReadError {
@@ -369,7 +349,7 @@ struct Folded {
 async fn full_round(client: &GraphClient, tally: Tally<'_>) -> Result<Folded, ReadError> {
     let users = async {
         client
-            .list_observed::<UserDto>(GraphRequest::get(users_delta_path()), &tally.users())
+            .list_observed::<UserDto>(Request::get(users_delta_path()), &tally.users())
             .await
             .map_err(fail(permissions::USERS))
     };
@@ -406,7 +386,7 @@ async fn change_round(
     let users = async {
         client
             .list_observed::<serde_json::Value>(
-                GraphRequest::get(links.users_delta_link.as_str()),
+                Request::get(links.users_delta_link.as_str()),
                 &tally.users(),
             )
             .await
@@ -415,7 +395,7 @@ async fn change_round(
     let groups = async {
         client
             .list_observed::<serde_json::Value>(
-                GraphRequest::get(links.groups_delta_link.as_str()),
+                Request::get(links.groups_delta_link.as_str()),
                 &tally.groups(),
             )
             .await
@@ -557,7 +537,7 @@ async fn read_users(
         USER_SELECT.join(",")
     );
     let listing = client
-        .list_observed::<UserDto>(GraphRequest::get(path), &tally.users())
+        .list_observed::<UserDto>(Request::get(path), &tally.users())
         .await
         .map_err(fail(permissions::USERS))?;
     let users = listing
@@ -590,7 +570,7 @@ async fn list_groups_delta(
     tally: Tally<'_>,
 ) -> Result<crate::graph::paging::Listing<GroupDto>, ReadError> {
     client
-        .list_observed::<GroupDto>(GraphRequest::get(groups_delta_path()), &tally.groups())
+        .list_observed::<GroupDto>(Request::get(groups_delta_path()), &tally.groups())
         .await
         .map_err(fail(permissions::GROUPS))
 }
@@ -615,7 +595,7 @@ async fn read_groups_batch(
 ) -> Result<(Vec<LiveGroup>, usize, usize), ReadError> {
     let path = format!("/groups?$select={}&$top=999", GROUP_SELECT.join(","));
     let listing = client
-        .list_observed::<GroupDto>(GraphRequest::get(path), &tally.groups())
+        .list_observed::<GroupDto>(Request::get(path), &tally.groups())
         .await
         .map_err(fail(permissions::GROUPS))?;
     let mut groups: Vec<LiveGroup> = listing
@@ -628,10 +608,12 @@ async fn read_groups_batch(
         .iter()
         .map(|g| format!("/groups/{}/members?$select=id&$top=999", g.id))
         .collect();
-    let pages = member_pages(client, urls, permissions::GROUPS, "/groups/{id}/members").await?;
+    let pages = member_pages(client, urls, permissions::GROUPS).await?;
     for (g, result) in groups.iter_mut().zip(pages) {
         match result {
-            Ok(members) => g.members.extend(members.into_iter().map(delta::member)),
+            Ok(members) => g
+                .members
+                .extend(members.items.into_iter().map(delta::member)),
             // Deleted between the two listings: no members to compare.
             Err(e) if e.status == 404 => {}
             Err(e) => return Err(fail(permissions::GROUPS)(GraphError::Api(e))),
@@ -641,10 +623,10 @@ async fn read_groups_batch(
         .iter()
         .map(|g| format!("/groups/{}/owners?$select=id&$top=999", g.id))
         .collect();
-    let pages = member_pages(client, urls, permissions::GROUPS, "/groups/{id}/owners").await?;
+    let pages = member_pages(client, urls, permissions::GROUPS).await?;
     for (g, result) in groups.iter_mut().zip(pages) {
         match result {
-            Ok(owners) => g.owners.extend(owners.into_iter().map(delta::member)),
+            Ok(owners) => g.owners.extend(owners.items.into_iter().map(delta::member)),
             Err(e) if e.status == 404 => {}
             Err(e) => return Err(fail(permissions::GROUPS)(GraphError::Api(e))),
         }
@@ -773,18 +755,12 @@ async fn read_restricted_units(
             )
         })
         .collect();
-    let pages = member_pages(
-        client,
-        urls,
-        permissions::ADMIN_UNITS,
-        "/directory/administrativeUnits/{id}/members",
-    )
-    .await?;
+    let pages = member_pages(client, urls, permissions::ADMIN_UNITS).await?;
     for (u, result) in units.iter_mut().zip(pages) {
         match result {
             Ok(members) => u
                 .members
-                .extend(members.into_iter().map(|m| ObjectId(m.id))),
+                .extend(members.items.into_iter().map(|m| ObjectId(m.id))),
             // Deleted between the two listings: nothing to protect.
             Err(e) if e.status == 404 => {}
             // Hidden membership, or a permission missing for members only.
@@ -803,60 +779,19 @@ async fn read_restricted_units(
     Ok((units, why, used(client)))
 }
 
-/// Every page of several member listings (one URL per owner), sent 20 to a
-/// `$batch` with each owner's nextLinks followed. One result per URL, in order:
-/// the member references, or the item's error (the caller decides what a 404 or 403 means).
+/// Every page of several member listings (one URL per owner) through the
+/// client's one `$batch` paging path ([`GraphClient::list_many`]). One result
+/// per URL, in order: the member references, or the item's error (the
+/// caller decides what a 404 or 403 means).
 async fn member_pages(
     client: &GraphClient,
     urls: Vec<String>,
     step: ReadStep,
-    path: &str,
-) -> Result<Vec<Result<Vec<DirectoryObjectRef>, Box<crate::graph::error::ApiError>>>, ReadError> {
-    let mut out: Vec<Result<Vec<DirectoryObjectRef>, Box<crate::graph::error::ApiError>>> =
-        urls.iter().map(|_| Ok(Vec::new())).collect();
-    let mut pending: Vec<(usize, String)> = urls.into_iter().enumerate().collect();
-    while !pending.is_empty() {
-        let reqs = pending
-            .iter()
-            .map(|(_, url)| BatchRequest::get(url.clone()))
-            .collect();
-        let results = client.batch(reqs).await.map_err(fail(step))?;
-        let mut next = Vec::new();
-        for ((i, _), result) in pending.iter().zip(results) {
-            match result {
-                Ok(resp) => {
-                    let page: Page<DirectoryObjectRef> = resp
-                        .body
-                        .map(serde_json::from_value)
-                        .transpose()
-                        .map_err(|e| {
-                            fail(step)(GraphError::Decode {
-                                method: "GET".into(),
-                                path: path.into(),
-                                reason: e.to_string(),
-                            })
-                        })?
-                        .unwrap_or(Page {
-                            value: Vec::new(),
-                            next_link: None,
-                            delta_link: None,
-                        });
-                    if let Ok(members) = &mut out[*i] {
-                        members.extend(page.value);
-                    }
-                    if let Some(link) = page.next_link {
-                        let rel = relative_to_root(&link, client.root())
-                            .ok_or_else(|| fail(step)(GraphError::ForeignLink(link.clone())))?
-                            .to_string();
-                        next.push((*i, rel));
-                    }
-                }
-                Err(e) => out[*i] = Err(e),
-            }
-        }
-        pending = next;
-    }
-    Ok(out)
+) -> Result<Vec<ListResult<DirectoryObjectRef>>, ReadError> {
+    client
+        .list_many(urls.into_iter().map(Request::get).collect())
+        .await
+        .map_err(fail(step))
 }
 
 /// The `oid` claim of a JWT access token, without verifying it (we only

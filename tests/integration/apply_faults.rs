@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use entraform::apply::execute::{CreateEnd, Observer, Outcome, execute};
+use entraform::apply::password::InitialPasswords;
 use entraform::desired::load::load_texts;
 use entraform::desired::source::SourceMap;
 use entraform::emulator::{BackgroundEmulator, EmulatorConfig, FaultConfig, Seed};
@@ -112,7 +113,7 @@ async fn two_thousand_operations_converge_under_faults_without_doing_anything_tw
     let report = execute(
         &c,
         &p.steps,
-        &Cloud::custom(emu.base_url()).unwrap().graph(),
+        &InitialPasswords::default(),
         &std::sync::atomic::AtomicBool::new(false),
         &mut Quiet,
     )
@@ -188,7 +189,7 @@ async fn ten_thousand_membership_additions_take_one_request_per_400() {
     let report = execute(
         &c,
         &p.steps,
-        &Cloud::custom(emu.base_url()).unwrap().graph(),
+        &InitialPasswords::default(),
         &std::sync::atomic::AtomicBool::new(false),
         &mut Quiet,
     )
@@ -288,7 +289,7 @@ async fn a_refused_member_bind_falls_back_to_one_by_one() {
     let report = execute(
         &c,
         &p.steps,
-        &Cloud::custom(emu.base_url()).unwrap().graph(),
+        &InitialPasswords::default(),
         &std::sync::atomic::AtomicBool::new(false),
         &mut Quiet,
     )

@@ -10,7 +10,7 @@ use std::process::{Output, Stdio};
 use std::time::{Duration, Instant};
 
 use entraform::emulator::{FaultConfig, Seed};
-use entraform::graph::{AuthConfig, ClientOptions, Cloud, Credential, GraphClient, GraphRequest};
+use entraform::graph::{AuthConfig, ClientOptions, Cloud, Credential, GraphClient, Request};
 
 use crate::cli_support::{self, Tenant, out, tempdir};
 use crate::stall_proxy::{Stall, StallProxy};
@@ -223,8 +223,7 @@ fn a_404_on_a_removal_or_a_delete_counts_as_done() {
             format!("/groups/{team}/members/{u3}/$ref"),
             format!("/roleManagement/directory/roleAssignments/{assignment}"),
         ] {
-            let mut req = GraphRequest::get(path.clone());
-            req.method = reqwest::Method::DELETE;
+            let req = Request::new(reqwest::Method::DELETE, path.clone());
             rt.block_on(c.send(&req))
                 .unwrap_or_else(|e| panic!("DELETE {path}: {e}"));
         }

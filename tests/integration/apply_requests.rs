@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use entraform::apply::request::{Ids, bind_members, for_op};
 use entraform::desired::attrs::{Attr, AttrValue};
 use entraform::desired::state::{GroupKind, PasswordPolicy};
-use entraform::graph::BatchRequest;
+use entraform::graph::Request;
 use entraform::model::{ObjectId, Upn};
 use entraform::plan::op::{AttrChange, GroupRef, Op, PrincipalRef, RoleRef, UserRef};
 use secrecy::SecretString;
@@ -86,14 +86,14 @@ fn check(op: &Op, name: &str, url_ids: &[&str], want: &[(&str, Want)]) {
     let ours = for_op(
         op,
         &Known,
-        "https://graph.microsoft.com",
+        "https://graph.microsoft.com/v1.0",
         Some(&SecretString::from(PASSWORD)),
     )
     .expect("request");
     check_request(&ours, name, url_ids, want);
 }
 
-fn check_request(ours: &BatchRequest, name: &str, url_ids: &[&str], want: &[(&str, Want)]) {
+fn check_request(ours: &Request, name: &str, url_ids: &[&str], want: &[(&str, Want)]) {
     let ex = example(name);
     let req = &ex["request"];
     assert_eq!(
@@ -296,7 +296,7 @@ fn requests_match_microsofts_examples() {
         &[("/@odata.id", Want::Ref("u1"))],
     );
     // Several additions to one group travel as one members@odata.bind PATCH.
-    let adds: Vec<BatchRequest> = ["u1", "u2", "u3"]
+    let adds: Vec<Request> = ["u1", "u2", "u3"]
         .iter()
         .map(|m| {
             for_op(
@@ -305,7 +305,7 @@ fn requests_match_microsofts_examples() {
                     member: user(m),
                 },
                 &Known,
-                "https://graph.microsoft.com",
+                "https://graph.microsoft.com/v1.0",
                 None,
             )
             .expect("request")
@@ -346,7 +346,7 @@ fn create_user_forces_a_password_change_and_clears_use_graphs_empty_values() {
     let r = for_op(
         &op,
         &Known,
-        "https://graph.microsoft.com",
+        "https://graph.microsoft.com/v1.0",
         Some(&SecretString::from("Initial-Pass-1234!")),
     )
     .unwrap();
@@ -371,7 +371,7 @@ fn create_user_forces_a_password_change_and_clears_use_graphs_empty_values() {
             },
         ],
     };
-    let body = for_op(&op, &Known, "https://graph.microsoft.com", None)
+    let body = for_op(&op, &Known, "https://graph.microsoft.com/v1.0", None)
         .unwrap()
         .body
         .unwrap();
@@ -381,7 +381,7 @@ fn create_user_forces_a_password_change_and_clears_use_graphs_empty_values() {
         (Op::EnableUser { user: user("u1") }, true),
         (Op::DisableUser { user: user("u1") }, false),
     ] {
-        let r = for_op(&op, &Known, "https://graph.microsoft.com", None).unwrap();
+        let r = for_op(&op, &Known, "https://graph.microsoft.com/v1.0", None).unwrap();
         assert_eq!((r.method.as_str(), r.url.as_str()), ("PATCH", "/users/u1"));
         assert_eq!(
             r.body,
@@ -395,7 +395,7 @@ fn create_user_forces_a_password_change_and_clears_use_graphs_empty_values() {
         kind: GroupKind::Microsoft365,
         owners: Vec::new(),
     };
-    let body = for_op(&op, &Known, "https://graph.microsoft.com", None)
+    let body = for_op(&op, &Known, "https://graph.microsoft.com/v1.0", None)
         .unwrap()
         .body
         .unwrap();

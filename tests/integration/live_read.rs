@@ -390,8 +390,10 @@ async fn bad_credentials_fail_once_with_a_sign_in_error() {
     assert_eq!(client.counters().http_requests, 0);
 }
 
+/// A synchronous caller (like the CLI) runs the read on a runtime it owns:
+/// the library creates none.
 #[test]
-fn blocking_read_for_synchronous_callers() {
+fn synchronous_callers_read_on_a_runtime_of_their_own() {
     let emu =
         entraform::emulator::BackgroundEmulator::start(spec(40, 4, 30), EmulatorConfig::default())
             .unwrap();
@@ -402,7 +404,13 @@ fn blocking_read_for_synchronous_callers() {
         credential: Credential::Secret(SecretString::from(SYNTHETIC_CLIENT_SECRET)),
     };
     let client = GraphClient::new(auth, ClientOptions::default()).unwrap();
-    let live = entraform::live::read_live_blocking(&client, &ReadOptions::default()).unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let live = rt
+        .block_on(entraform::live::read_live(&client, &ReadOptions::default()))
+        .unwrap();
     assert_eq!(live.users().len(), 40);
     assert_eq!(live.membership_count(), 30);
 }

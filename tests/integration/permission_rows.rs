@@ -190,7 +190,7 @@ impl Ids for Known {
 /// Send `op`'s request (as apply builds it) with a token granted exactly `grants`.
 fn send(emu: &BackgroundEmulator, op: &Op, grants: &[&str]) -> (u16, Value) {
     let pw = SecretString::from("Xy7!abcdefghijkmnopq".to_string());
-    let req = for_op(op, &Known, "https://graph.microsoft.com", Some(&pw)).expect("request");
+    let req = for_op(op, &Known, "https://graph.microsoft.com/v1.0", Some(&pw)).expect("request");
     let token = emu.issue_token_with(APP, grants);
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -199,7 +199,7 @@ fn send(emu: &BackgroundEmulator, op: &Op, grants: &[&str]) -> (u16, Value) {
     rt.block_on(async {
         let mut rb = reqwest::Client::new()
             .request(
-                req.method.parse().unwrap(),
+                req.method.clone(),
                 format!("{}{}", emu.graph_url(), req.url),
             )
             .bearer_auth(token);

@@ -21,7 +21,7 @@ use entraform::desired::DesiredState;
 use entraform::desired::attrs::{Attr, AttrValue};
 use entraform::emulator::{BackgroundEmulator, EmulatorConfig, Seed};
 use entraform::graph::{AuthConfig, ClientOptions, Cloud, Credential, GraphClient};
-use entraform::live::{Live, ReadOptions, read_live_blocking};
+use entraform::live::{Live, ReadOptions, read_live};
 use entraform::plan::{self, AttrChange, GateOverrides, Op, Plan};
 use secrecy::SecretString;
 
@@ -51,7 +51,12 @@ fn live_from_seed() -> Live {
         credential: Credential::Bearer(SecretString::from(emu.issue_token(&app))),
     };
     let client = GraphClient::new(auth, ClientOptions::default()).expect("client");
-    read_live_blocking(&client, &ReadOptions::default()).expect("read the emulated tenant")
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+        .block_on(read_live(&client, &ReadOptions::default()))
+        .expect("read the emulated tenant")
 }
 
 fn example_plan() -> Plan {

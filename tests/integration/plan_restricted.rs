@@ -13,7 +13,7 @@ use entraform::emulator::{
     Seed,
 };
 use entraform::graph::{AuthConfig, ClientOptions, Cloud, Credential, GraphClient, RetryPolicy};
-use entraform::live::{Live, ReadOptions, read_live_blocking};
+use entraform::live::{Live, ReadOptions, read_live};
 use entraform::model::ObjectId;
 use entraform::plan::{self, GateOverrides, Op, Plan};
 use secrecy::SecretString;
@@ -105,7 +105,12 @@ fn read(emu: &BackgroundEmulator) -> Live {
         ..ClientOptions::default()
     };
     let client = GraphClient::new(auth, options).unwrap();
-    read_live_blocking(&client, &ReadOptions::default()).expect("read")
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+        .block_on(read_live(&client, &ReadOptions::default()))
+        .expect("read")
 }
 
 /// The existing object an operation writes to (the group for memberships).

@@ -11,10 +11,10 @@ use std::sync::{Arc, Mutex};
 
 use entraform::graph::auth::FederatedSource;
 use entraform::graph::{
-    AuthConfig, BatchRequest, ClientOptions, Cloud, Credential, GraphClient, GraphError,
-    RetryPolicy,
+    AuthConfig, ClientOptions, Cloud, Credential, GraphClient, GraphError, Request, RetryPolicy,
 };
 use graph_mock::{Req, Resp, start, token_ok};
+use reqwest::Method;
 use secrecy::SecretString;
 use serde_json::json;
 
@@ -201,8 +201,8 @@ async fn batch_splits_maps_and_retries_only_failed_items() {
     }))
     .await;
     let c = client(&mock.base(), secret());
-    let reqs: Vec<BatchRequest> = (0..45)
-        .map(|k| BatchRequest::get(format!("/groups/g{k}/members?$select=id")))
+    let reqs: Vec<Request> = (0..45)
+        .map(|k| Request::get(format!("/groups/g{k}/members?$select=id")))
         .collect();
     let results = c.batch(reqs).await.unwrap();
     assert_eq!(results.len(), 45);
@@ -215,7 +215,7 @@ async fn batch_splits_maps_and_retries_only_failed_items() {
             );
             assert!(e.to_string().contains("(in $batch)"));
         } else {
-            let body = r.as_ref().unwrap().body.as_ref().unwrap();
+            let body = r.as_ref().unwrap().value().unwrap();
             assert_eq!(body["value"][0]["id"], format!("member-of-{k}"));
         }
     }
@@ -257,10 +257,14 @@ async fn a_failed_batch_post_fails_only_its_own_items() {
     }))
     .await;
     let c = client(&mock.base(), secret());
-    let reqs = || -> Vec<BatchRequest> {
+    let reqs = || -> Vec<Request> {
         (0..40)
             .map(|k| {
-                BatchRequest::with_body("PATCH", format!("/users/u{k}"), json!({"city": "Oslo"}))
+                Request::with_body(
+                    Method::PATCH,
+                    format!("/users/u{k}"),
+                    json!({"city": "Oslo"}),
+                )
             })
             .collect()
     };
@@ -307,8 +311,14 @@ async fn no_retry_is_sent_after_stop() {
     }))
     .await;
     let c = client(&mock.base(), secret());
-    let reqs: Vec<BatchRequest> = (0..5)
-        .map(|k| BatchRequest::with_body("PATCH", format!("/users/u{k}"), json!({"city": "Oslo"})))
+    let reqs: Vec<Request> = (0..5)
+        .map(|k| {
+            Request::with_body(
+                Method::PATCH,
+                format!("/users/u{k}"),
+                json!({"city": "Oslo"}),
+            )
+        })
         .collect();
     let results = c.batch_each(reqs, &stop).await;
     assert!(results.iter().all(Option::is_none), "{results:?}");
@@ -468,7 +478,7 @@ async fn not_found_is_retried_only_when_asked() {
         .await
         .unwrap_err();
     assert_eq!(e.status(), Some(404));
-    let req = entraform::graph::GraphRequest::get("/users/new").retrying_not_found();
+    let req = Request::get("/users/new").retrying_not_found();
     let resp = c.send(&req).await.unwrap();
     assert_eq!(resp.status, 200);
     assert_eq!(calls.load(Ordering::SeqCst), 3);
@@ -545,8 +555,8 @@ async fn concurrent_401s_renew_the_token_once() {
     let c = client(&mock.base(), secret());
     // Fetch the first token before the POSTs, so all four carry it.
     c.access_token().await.unwrap();
-    let reqs: Vec<BatchRequest> = (0..80)
-        .map(|k| BatchRequest::get(format!("/users/u{k}")))
+    let reqs: Vec<Request> = (0..80)
+        .map(|k| Request::get(format!("/users/u{k}")))
         .collect();
     let results = c.batch(reqs).await.unwrap();
     assert!(results.iter().all(Result::is_ok), "{results:?}");

@@ -9,3 +9,4 @@ mod trace_capture;
 
 mod graph_auth;
 mod graph_client;
+mod graph_sign_in;

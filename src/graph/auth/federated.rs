@@ -11,9 +11,11 @@
 use std::fmt;
 use std::path::PathBuf;
 
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::SecretString;
 
 use crate::graph::error::AuthError;
+use crate::graph::retry::Traits;
+use crate::graph::transport::{Bearer, Call, Meter, Payload, Stop, Transport};
 
 /// Where the federated token comes from.
 #[derive(Clone)]
@@ -50,8 +52,9 @@ struct GitHubTokenResponse {
 }
 
 impl FederatedSource {
-    /// Obtain the current federated token.
-    pub async fn token(&self, http: &reqwest::Client) -> Result<SecretString, AuthError> {
+    /// Obtain the current federated token; the GitHub request goes through
+    /// the client's transport (its retry policy and in-flight limit).
+    pub(crate) async fn token(&self, transport: &Transport) -> Result<SecretString, AuthError> {
         match self {
             FederatedSource::File(path) => {
                 let err = |reason: String| AuthError::FederatedToken {
@@ -79,22 +82,40 @@ impl FederatedSource {
                 let mut url = crate::graph::cloud::parse_endpoint(request_url)
                     .map_err(|e| err(e.to_string()))?;
                 url.query_pairs_mut().append_pair("audience", audience);
-                let resp = http
-                    .get(url)
-                    .bearer_auth(request_token.expose_secret())
-                    .header("Accept", "application/json")
-                    .send()
-                    .await
-                    .map_err(|e| err(crate::graph::client::describe_reqwest(&e)))?;
-                let status = resp.status();
-                if !status.is_success() {
-                    return Err(err(format!(
-                        "HTTP {status}; does the workflow grant `permissions: id-token: write`?"
-                    )));
-                }
-                let body: GitHubTokenResponse = resp
-                    .json()
-                    .await
+                let shown = crate::graph::error::strip_query(url.as_str()).to_string();
+                let no_headers = Default::default();
+                let call = Call {
+                    method: reqwest::Method::GET,
+                    url: url.as_str(),
+                    shown: &shown,
+                    headers: &no_headers,
+                    payload: Payload::None,
+                    bearer: Bearer::Fixed(request_token),
+                    traits: Traits {
+                        idempotent: true,
+                        ..Traits::default()
+                    },
+                    meter: Meter::SignIn,
+                };
+                let answer = match transport.exchange(&call).await {
+                    Ok(answer) => answer,
+                    Err(Stop::Answered { answer, .. })
+                    | Err(Stop::GaveUp {
+                        last: Ok(answer), ..
+                    }) => {
+                        return Err(err(format!(
+                            "HTTP {}; does the workflow grant `permissions: id-token: write`?",
+                            status_line(answer.status)
+                        )));
+                    }
+                    Err(Stop::GaveUp { last: Err(r), .. })
+                    | Err(Stop::Transport { reason: r, .. }) => {
+                        return Err(err(r));
+                    }
+                    Err(Stop::Token(e)) => return Err(e),
+                    Err(Stop::Closed { .. }) => return Err(err("client shut down".into())),
+                };
+                let body: GitHubTokenResponse = serde_json::from_slice(&answer.body)
                     .map_err(|e| err(format!("unexpected answer: {e}")))?;
                 body.value
                     .filter(|v| !v.is_empty())
@@ -102,5 +123,13 @@ impl FederatedSource {
                     .ok_or_else(|| err("the answer has no `value`".into()))
             }
         }
+    }
+}
+
+/// `403 Forbidden`: the status with its reason phrase, as reqwest shows it.
+fn status_line(status: u16) -> String {
+    match reqwest::StatusCode::from_u16(status) {
+        Ok(s) => s.to_string(),
+        Err(_) => status.to_string(),
     }
 }

@@ -23,8 +23,9 @@ pub use assertion::Certificate;
 pub use federated::FederatedSource;
 
 use super::cloud::Cloud;
-use super::counters::Counters;
 use super::error::{AuthError, ConfigError};
+use super::retry::{Limit, Traits};
+use super::transport::{Bearer, Call, Meter, Payload, Stop, Transport};
 
 /// `client_assertion_type` for JWT bearer assertions (certificate and federated).
 pub const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
@@ -228,9 +229,10 @@ pub struct TokenSource {
 struct TokenInner {
     config: AuthConfig,
     token_url: String,
-    http: reqwest::Client,
+    /// The client's transport: token requests follow the same retry policy
+    /// and in-flight limit as Graph requests.
+    transport: Arc<Transport>,
     cache: Mutex<Option<AccessToken>>,
-    counters: Arc<Counters>,
 }
 
 impl fmt::Debug for TokenSource {
@@ -244,20 +246,19 @@ impl fmt::Debug for TokenSource {
 }
 
 impl TokenSource {
-    /// Prepare a token source. Checks the token endpoint's transport rule.
-    pub fn new(
+    /// Prepare a token source sending through `transport`. Checks the token
+    /// endpoint's transport rule.
+    pub(crate) fn new(
         config: AuthConfig,
-        http: reqwest::Client,
-        counters: Arc<Counters>,
+        transport: Arc<Transport>,
     ) -> Result<TokenSource, ConfigError> {
         let token_url = config.cloud.token_url(&config.tenant_id)?.to_string();
         Ok(TokenSource {
             inner: Arc::new(TokenInner {
                 config,
                 token_url,
-                http,
+                transport,
                 cache: Mutex::new(None),
-                counters,
             }),
         })
     }
@@ -323,7 +324,7 @@ impl TokenSource {
                 ));
             }
             Credential::Federated(src) => {
-                let assertion = src.token(&self.inner.http).await?;
+                let assertion = src.token(&self.inner.transport).await?;
                 form.push(("client_assertion_type", JWT_BEARER.to_string()));
                 form.push(("client_assertion", assertion.expose_secret().to_string()));
             }
@@ -334,29 +335,56 @@ impl TokenSource {
             credential = cfg.credential.kind(),
             "requesting an access token"
         );
-        self.inner.counters.token();
         let started = Instant::now();
-        let resp = self
-            .inner
-            .http
-            .post(&self.inner.token_url)
-            .form(&form)
-            .send()
-            .await
-            .map_err(|e| AuthError::Unreachable {
-                url: self.inner.token_url.clone(),
-                tenant: cfg.tenant_id.clone(),
-                client_id: cfg.client_id.clone(),
-                reason: super::client::describe_reqwest(&e),
-            })?;
-        drop(form);
-        let status = resp.status().as_u16();
-        let body = resp.bytes().await.map_err(|e| AuthError::Unreachable {
-            url: self.inner.token_url.clone(),
+        let url = &self.inner.token_url;
+        let unreachable = |reason: String| AuthError::Unreachable {
+            url: url.clone(),
             tenant: cfg.tenant_id.clone(),
             client_id: cfg.client_id.clone(),
-            reason: super::client::describe_reqwest(&e),
-        })?;
+            reason,
+        };
+        let no_headers = Default::default();
+        let call = Call {
+            method: reqwest::Method::POST,
+            url,
+            shown: url,
+            headers: &no_headers,
+            payload: Payload::Form(&form),
+            bearer: Bearer::None,
+            // A token request changes nothing: it may be sent again.
+            traits: Traits {
+                idempotent: true,
+                ..Traits::default()
+            },
+            meter: Meter::Token,
+        };
+        let (status, body) = match self.inner.transport.exchange(&call).await {
+            Ok(answer) => (answer.status, answer.body),
+            Err(Stop::Answered { answer, .. })
+            | Err(Stop::GaveUp {
+                last: Ok(answer), ..
+            }) => (answer.status, answer.body),
+            Err(Stop::GaveUp {
+                limit,
+                last: Err(reason),
+                attempts,
+                ..
+            }) => {
+                let why = match limit {
+                    Limit::Attempts => format!("{reason} (after {attempts} attempts)"),
+                    Limit::Deadline => {
+                        format!(
+                            "{reason} (gave up after {attempts} attempts: retry deadline reached)"
+                        )
+                    }
+                };
+                return Err(unreachable(why));
+            }
+            Err(Stop::Transport { reason, .. }) => return Err(unreachable(reason)),
+            Err(Stop::Token(e)) => return Err(e),
+            Err(Stop::Closed { .. }) => return Err(unreachable("client shut down".into())),
+        };
+        drop(form);
         if !(200..300).contains(&status) {
             let err: Option<TokenErrorResponse> = serde_json::from_slice(&body).ok();
             let (error, description, trace_id) = match err {
