@@ -1,6 +1,7 @@
 //! Process measurements shared by the benchmarks (Linux /proc).
 
 /// CPU seconds (user + system) of this process, from /proc (Linux); 0 elsewhere.
+#[allow(dead_code)] // the whole-process benchmark measures its children instead
 pub fn cpu_seconds() -> f64 {
     // utime + stime of this process, from /proc (Linux); 0 elsewhere.
     let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
@@ -24,6 +25,7 @@ pub fn cpu_seconds() -> f64 {
 }
 
 /// Peak resident memory (VmHWM) in MB.
+#[allow(dead_code)] // the whole-process benchmark measures its children instead
 pub fn peak_rss_mb() -> f64 {
     proc_status_mb("VmHWM:")
 }
@@ -62,6 +64,7 @@ pub struct ChildRun {
 /// an emulator process). Its stdout and stderr go to `out` (a file, so a full
 /// pipe can never block it).
 #[allow(dead_code)] // only the whole-process benchmark runs children
+#[allow(clippy::zombie_processes)] // reaped by `wait4` below, which std cannot see
 #[cfg(unix)]
 pub fn run_measured(cmd: &mut std::process::Command, out: &std::path::Path) -> ChildRun {
     use std::process::Stdio;
