@@ -578,9 +578,17 @@ async fn read_groups_delta(
     client: &GraphClient,
     tally: Tally<'_>,
 ) -> Result<(Vec<LiveGroup>, usize, usize), ReadError> {
-    let listing = list_groups_delta(client, tally).await?;
+    // Folded page by page: the wire form of 500,000 member references
+    // (`DirectoryObjectRef`s) is never held whole.
     let mut by_id = HashMap::new();
-    delta::fold_groups(&mut by_id, listing.items);
+    let listing = client
+        .list_mapped::<GroupDto, _>(
+            Request::get(groups_delta_path()),
+            &tally.groups(),
+            |item| delta::fold_groups(&mut by_id, vec![item]),
+        )
+        .await
+        .map_err(fail(permissions::GROUPS))?;
     Ok((by_id.into_values().collect(), listing.pages, 0))
 }
 
