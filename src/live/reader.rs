@@ -582,11 +582,9 @@ async fn read_groups_delta(
     // (`DirectoryObjectRef`s) is never held whole.
     let mut by_id = HashMap::new();
     let listing = client
-        .list_mapped::<GroupDto, _>(
-            Request::get(groups_delta_path()),
-            &tally.groups(),
-            |item| delta::fold_groups(&mut by_id, vec![item]),
-        )
+        .list_mapped::<GroupDto, _>(Request::get(groups_delta_path()), &tally.groups(), |item| {
+            delta::fold_groups(&mut by_id, vec![item])
+        })
         .await
         .map_err(fail(permissions::GROUPS))?;
     Ok((by_id.into_values().collect(), listing.pages, 0))
