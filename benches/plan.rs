@@ -9,6 +9,7 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::time::Instant;
 
+use entraform::desired::attrs::{Attr, AttrValues};
 use entraform::desired::load::load_texts;
 use entraform::desired::source::SourceMap;
 use entraform::live::{
@@ -31,39 +32,26 @@ fn main() {
     // Live tenant.
     let mut p = LiveParts::default();
     for i in 0..users {
-        p.users.push(LiveUser {
-            id: ObjectId(format!("00000000-0000-4000-8000-{i:012}")),
-            upn: Upn::new_unchecked(format!("u{i}@contoso.com")),
-            display_name: Some(format!("User {i}")),
-            given_name: Some("User".into()),
-            surname: Some(format!("N{i}")),
-            mail_nickname: Some(format!("u{i}")),
-            job_title: Some(if i % 50 == 0 {
-                "Old Title".into()
-            } else {
-                "Engineer".into()
-            }),
-            department: Some(format!("Dept {}", i % 20)),
-            company_name: None,
-            office_location: None,
-            employee_id: None,
-            employee_type: None,
-            employee_hire_date: None,
-            usage_location: Some("US".into()),
-            preferred_language: None,
-            street_address: None,
-            city: Some("Redmond".into()),
-            state: None,
-            postal_code: None,
-            country: None,
-            mobile_phone: None,
-            business_phones: Vec::new(),
-            other_mails: Vec::new(),
-            account_enabled: true,
-            on_premises_sync_enabled: false,
-            manager: (i > 0)
-                .then(|| ObjectId(format!("00000000-0000-4000-8000-{:012}", (i - 1) / 10))),
-        });
+        let mut u = LiveUser::new(
+            ObjectId(format!("00000000-0000-4000-8000-{i:012}")),
+            Upn::new_unchecked(format!("u{i}@contoso.com")),
+        );
+        u.attrs = AttrValues::from_values([
+            (Attr::DisplayName, format!("User {i}").into()),
+            (Attr::GivenName, "User".into()),
+            (Attr::Surname, format!("N{i}").into()),
+            (Attr::MailNickname, format!("u{i}").into()),
+            (
+                Attr::JobTitle,
+                if i % 50 == 0 { "Old Title" } else { "Engineer" }.into(),
+            ),
+            (Attr::Department, format!("Dept {}", i % 20).into()),
+            (Attr::UsageLocation, "US".into()),
+            (Attr::City, "Redmond".into()),
+        ]);
+        u.manager =
+            (i > 0).then(|| ObjectId(format!("00000000-0000-4000-8000-{:012}", (i - 1) / 10)));
+        p.users.push(u);
     }
     for g in 0..groups {
         let members = (0..per_group)

@@ -1,6 +1,21 @@
 //! The user attributes entraform manages: YAML key, Graph property, type and limits.
 //!
-//! One table drives the decoder, the JSON Schema and the docs, so they cannot disagree.
+//! One table drives everything that knows the attributes — the decoder, the
+//! JSON Schema and the docs, Graph's `$select` and the reading of a Graph
+//! user, the live user's values ([`AttrValues`]), the diff, the plan
+//! simulation and `export` — so they cannot disagree. Adding an attribute is
+//! a variant of [`Attr`] and its row in [`ATTRS`] (the Graph property name,
+//! its kind and limits), then the regenerated schema copy
+//! (`examples/desired-state/entraform.schema.json`) and the row in
+//! docs/format.md; the property test `tests/integration/attr_table.rs`
+//! proves every row readable from Graph, diffable, exportable and
+//! round-trippable.
+
+mod check;
+mod values;
+
+pub use check::{Invalid, is_email, is_language_tag, normalize_date};
+pub use values::{AttrRef, AttrValues, Builder as AttrValuesBuilder, Items};
 
 /// What kind of value an attribute holds and how it is checked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -321,6 +336,24 @@ pub enum AttrValue {
     Text(String),
     /// A list of strings, in declared order.
     List(Vec<String>),
+}
+
+impl From<&str> for AttrValue {
+    fn from(s: &str) -> Self {
+        AttrValue::Text(s.to_string())
+    }
+}
+
+impl From<String> for AttrValue {
+    fn from(s: String) -> Self {
+        AttrValue::Text(s)
+    }
+}
+
+impl From<Vec<String>> for AttrValue {
+    fn from(l: Vec<String>) -> Self {
+        AttrValue::List(l)
+    }
 }
 
 /// Characters Graph rejects in mailNickname.

@@ -4,7 +4,9 @@
 //! lengths) and records every problem instead of stopping at the first. Rules
 //! that need the whole repo (duplicates, references, cycles) are in `validate`.
 
-use super::attrs::{ATTRS, Attr, AttrValue, Kind, MAIL_NICKNAME_FORBIDDEN};
+use std::borrow::Cow;
+
+use super::attrs::{ATTRS, Attr, AttrValue, Invalid};
 use super::country;
 use super::diagnostic::{Code, DiagList, Diagnostic, shown};
 use super::file_rule::Pattern;
@@ -521,58 +523,45 @@ impl<'a> Decoder<'a> {
         }
     }
 
-    /// Decode one attribute value (not null) and check its format.
+    /// Decode one attribute value (not null) and check it with its kind's
+    /// [`Kind::check`](crate::desired::attrs::Kind::check) (the check `export`
+    /// uses too); dates come back normalised.
     fn attr_value(&mut self, attr: Attr, n: &Node) -> Option<AttrValue> {
         let info = attr.info();
         let what = format!("`{}`", info.key);
-        match info.kind {
-            Kind::Text { max } => {
-                let s = self.string(n, &what)?;
-                self.check_len(n, info.key, &s.text, max)?;
-                Some(AttrValue::Text(s.text))
-            }
-            Kind::MailNickname => {
-                let s = self.string(n, &what)?;
-                self.check_len(n, info.key, &s.text, 64)?;
-                if let Some(c) = s
-                    .text
-                    .chars()
-                    .find(|c| MAIL_NICKNAME_FORBIDDEN.contains(*c) || !c.is_ascii())
-                {
-                    self.invalid(
-                        n,
-                        format!(
-                            "mailNickname `{}` contains `{c}`, which Graph rejects",
-                            shown(&s.text)
-                        ),
-                        "invalid character",
-                        "use ASCII letters, digits, dots, hyphens and underscores",
-                    );
-                    return None;
-                }
-                Some(AttrValue::Text(s.text))
-            }
-            Kind::Date => {
-                let s = self.string(n, &what)?;
-                match normalize_date(&s.text) {
-                    Some(d) => Some(AttrValue::Text(d)),
-                    None => {
-                        self.invalid(
-                            n,
-                            format!("`{}` is not a valid date", shown(&s.text)),
-                            "not a date",
-                            "write a date as YYYY-MM-DD (e.g. 2021-03-01) or an RFC 3339 timestamp",
-                        );
-                        None
-                    }
-                }
-            }
-            Kind::CountryCode => {
-                let s = self.string(n, &what)?;
-                if country::is_alpha2(&s.text) {
-                    return Some(AttrValue::Text(s.text));
-                }
-                let hint = match country::suggest(&s.text) {
+        let value = if attr.is_list() {
+            AttrValue::List(self.list_of_strings_checked(n, &what)?)
+        } else {
+            AttrValue::Text(self.string(n, &what)?.text)
+        };
+        let problem = match info.kind.check(&value) {
+            Ok(Cow::Borrowed(_)) => return Some(value),
+            Ok(Cow::Owned(normal)) => return Some(normal),
+            Err(problem) => problem,
+        };
+        let text = match &value {
+            AttrValue::Text(t) => t.as_str(),
+            AttrValue::List(_) => "",
+        };
+        match problem {
+            Invalid::TooLong { len, max } => self.too_long(n, info.key, len, max),
+            Invalid::NicknameChar(c) => self.invalid(
+                n,
+                format!(
+                    "mailNickname `{}` contains `{c}`, which Graph rejects",
+                    shown(text)
+                ),
+                "invalid character",
+                "use ASCII letters, digits, dots, hyphens and underscores",
+            ),
+            Invalid::NotADate => self.invalid(
+                n,
+                format!("`{}` is not a valid date", shown(text)),
+                "not a date",
+                "write a date as YYYY-MM-DD (e.g. 2021-03-01) or an RFC 3339 timestamp",
+            ),
+            Invalid::NotACountryCode => {
+                let hint = match country::suggest(text) {
                     Some(code) => {
                         format!("did you mean `{code}`? Graph needs an ISO 3166-1 alpha-2 code")
                     }
@@ -586,59 +575,38 @@ impl<'a> Decoder<'a> {
                     format!(
                         "{} `{}` is not an ISO 3166-1 alpha-2 country code",
                         info.key,
-                        shown(&s.text)
+                        shown(text)
                     ),
                 )
                 .label("not a two-letter country code")
                 .help(hint);
                 self.push(d);
-                None
             }
-            Kind::Language => {
-                let s = self.string(n, &what)?;
-                if is_language_tag(&s.text) {
-                    Some(AttrValue::Text(s.text))
-                } else {
-                    self.invalid(
-                        n,
-                        format!("`{}` is not a language tag", shown(&s.text)),
-                        "not a language tag",
-                        "write an ISO 639-1 language, optionally with a country: en, en-US, fr-CA",
-                    );
-                    None
-                }
-            }
-            Kind::Phones { max_items } => {
-                let items = self.list_of_strings_checked(n, &what)?;
-                if items.len() > max_items {
-                    self.invalid(
-                        n,
-                        format!(
-                            "{} has {} numbers; Graph stores at most {max_items}",
-                            info.key,
-                            items.len()
-                        ),
-                        "too many numbers",
-                        "keep one business phone; put a mobile number in mobilePhone",
-                    );
-                    return None;
-                }
-                Some(AttrValue::List(items))
-            }
-            Kind::Emails => {
-                let items = self.list_of_strings_checked(n, &what)?;
-                if let Some(bad) = items.iter().find(|m| !is_email(m)) {
-                    self.invalid(
-                        n,
-                        format!("`{}` in {} is not an e-mail address", shown(bad), info.key),
-                        "not an e-mail address",
-                        "write addresses like name@example.com",
-                    );
-                    return None;
-                }
-                Some(AttrValue::List(items))
-            }
+            Invalid::NotALanguageTag => self.invalid(
+                n,
+                format!("`{}` is not a language tag", shown(text)),
+                "not a language tag",
+                "write an ISO 639-1 language, optionally with a country: en, en-US, fr-CA",
+            ),
+            Invalid::TooManyItems { count, max } => self.invalid(
+                n,
+                format!(
+                    "{} has {count} numbers; Graph stores at most {max}",
+                    info.key
+                ),
+                "too many numbers",
+                "keep one business phone; put a mobile number in mobilePhone",
+            ),
+            Invalid::NotAnEmail(bad) => self.invalid(
+                n,
+                format!("`{}` in {} is not an e-mail address", shown(&bad), info.key),
+                "not an e-mail address",
+                "write addresses like name@example.com",
+            ),
+            // The value was read in its kind's shape above.
+            Invalid::WrongShape => self.wrong_type(n, &what, "another shape", None),
         }
+        None
     }
 
     fn list_of_strings_checked(&mut self, n: &Node, what: &str) -> Option<Vec<String>> {
@@ -663,17 +631,21 @@ impl<'a> Decoder<'a> {
     fn check_len(&mut self, n: &Node, key: &str, text: &str, max: usize) -> Option<()> {
         let len = text.chars().count();
         if len > max {
-            let d = Diagnostic::error(
-                Code::TooLong,
-                self.loc(n),
-                format!("{key} is {len} characters long; Graph accepts at most {max}"),
-            )
-            .label("too long")
-            .help(format!("shorten it to {max} characters"));
-            self.push(d);
+            self.too_long(n, key, len, max);
             return None;
         }
         Some(())
+    }
+
+    fn too_long(&mut self, n: &Node, key: &str, len: usize, max: usize) {
+        let d = Diagnostic::error(
+            Code::TooLong,
+            self.loc(n),
+            format!("{key} is {len} characters long; Graph accepts at most {max}"),
+        )
+        .label("too long")
+        .help(format!("shorten it to {max} characters"));
+        self.push(d);
     }
 
     /// Decode one document (a file may hold several).
@@ -1154,77 +1126,6 @@ fn is_env_name(s: &str) -> bool {
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
-fn is_email(s: &str) -> bool {
-    match s.rsplit_once('@') {
-        Some((local, domain)) => {
-            !local.is_empty()
-                && domain.contains('.')
-                && !domain.starts_with('.')
-                && !domain.ends_with('.')
-                && !s.chars().any(|c| c.is_whitespace())
-        }
-        None => false,
-    }
-}
-
-fn is_language_tag(s: &str) -> bool {
-    let mut parts = s.split('-');
-    let lang = parts.next().unwrap_or("");
-    let lang_ok = (2..=3).contains(&lang.len()) && lang.chars().all(|c| c.is_ascii_lowercase());
-    let rest_ok =
-        parts.all(|p| (2..=8).contains(&p.len()) && p.chars().all(|c| c.is_ascii_alphanumeric()));
-    lang_ok && rest_ok
-}
-
-/// Normalise `YYYY-MM-DD` or an RFC 3339 timestamp to Graph's `YYYY-MM-DDTHH:MM:SSZ`.
-pub fn normalize_date(s: &str) -> Option<String> {
-    let (date, time) = match s.split_once(['T', 't', ' ']) {
-        Some((d, t)) => (d, Some(t)),
-        None => (s, None),
-    };
-    let mut it = date.split('-');
-    let (y, m, d) = (it.next()?, it.next()?, it.next()?);
-    if it.next().is_some() || y.len() != 4 || m.len() != 2 || d.len() != 2 {
-        return None;
-    }
-    let (y, m, d): (u32, u32, u32) = (y.parse().ok()?, m.parse().ok()?, d.parse().ok()?);
-    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    let days = [
-        31,
-        if leap { 29 } else { 28 },
-        31,
-        30,
-        31,
-        30,
-        31,
-        31,
-        30,
-        31,
-        30,
-        31,
-    ];
-    if !(1..=12).contains(&m) || d == 0 || d > days[(m - 1) as usize] || y < 1900 {
-        return None;
-    }
-    let hms = match time {
-        None => "00:00:00".to_string(),
-        Some(t) => {
-            let t = t.trim_end_matches(['Z', 'z']);
-            let t = t.split(['+', '-']).next().unwrap_or(t);
-            let t = t.split('.').next().unwrap_or(t);
-            let mut p = t.split(':');
-            let (h, mi, se) = (p.next()?, p.next()?, p.next().unwrap_or("00"));
-            let (h, mi, se): (u32, u32, u32) =
-                (h.parse().ok()?, mi.parse().ok()?, se.parse().ok()?);
-            if h > 23 || mi > 59 || se > 59 {
-                return None;
-            }
-            format!("{h:02}:{mi:02}:{se:02}")
-        }
-    };
-    Some(format!("{y:04}-{m:02}-{d:02}T{hms}Z"))
-}
-
 /// An object id as Entra writes it: 8-4-4-4-12 hexadecimal digits.
 pub fn is_guid(s: &str) -> bool {
     let parts: Vec<&str> = s.split('-').collect();
@@ -1240,28 +1141,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn dates_normalise() {
-        assert_eq!(
-            normalize_date("2021-03-01").as_deref(),
-            Some("2021-03-01T00:00:00Z")
-        );
-        assert_eq!(
-            normalize_date("2021-03-01T08:30:00Z").as_deref(),
-            Some("2021-03-01T08:30:00Z")
-        );
-        assert_eq!(
-            normalize_date("2020-02-29").as_deref(),
-            Some("2020-02-29T00:00:00Z")
-        );
-        assert!(normalize_date("2021-02-29").is_none());
-        assert!(normalize_date("2021-13-01").is_none());
-        assert!(normalize_date("01/03/2021").is_none());
-    }
-
-    #[test]
     fn small_format_checks() {
-        assert!(is_language_tag("en-US") && is_language_tag("fr") && !is_language_tag("EN_us"));
-        assert!(is_email("a@b.org") && !is_email("a@b") && !is_email("nope"));
         assert!(is_env_name("NEW_HIRE_PW") && !is_env_name("1X") && !is_env_name("A-B"));
     }
 }

@@ -11,7 +11,7 @@ mod suggest;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use crate::desired::attrs::{Attr, AttrValue};
+use crate::desired::attrs::{Attr, AttrRef, AttrValue};
 use crate::desired::state::{
     AbsentUsers, DesiredState, GroupSpec, ManagerSpec, Membership, Origin, OwnerSpec, UserSpec,
 };
@@ -38,81 +38,27 @@ pub struct Diff {
     pub owned_users: u64,
 }
 
-/// A live user's value of a managed attribute (`None` when unset or an empty list).
+/// A live user's value of a managed attribute (`None` when unset, empty or an empty list).
 pub fn live_attr(u: &LiveUser, attr: Attr) -> Option<AttrValue> {
-    let s = |v: &Option<String>| v.clone().filter(|s| !s.is_empty()).map(AttrValue::Text);
-    let l = |v: &Vec<String>| (!v.is_empty()).then(|| AttrValue::List(v.clone()));
-    match attr {
-        Attr::DisplayName => s(&u.display_name),
-        Attr::GivenName => s(&u.given_name),
-        Attr::Surname => s(&u.surname),
-        Attr::MailNickname => s(&u.mail_nickname),
-        Attr::JobTitle => s(&u.job_title),
-        Attr::Department => s(&u.department),
-        Attr::CompanyName => s(&u.company_name),
-        Attr::OfficeLocation => s(&u.office_location),
-        Attr::EmployeeId => s(&u.employee_id),
-        Attr::EmployeeType => s(&u.employee_type),
-        Attr::EmployeeHireDate => s(&u.employee_hire_date),
-        Attr::UsageLocation => s(&u.usage_location),
-        Attr::PreferredLanguage => s(&u.preferred_language),
-        Attr::StreetAddress => s(&u.street_address),
-        Attr::City => s(&u.city),
-        Attr::State => s(&u.state),
-        Attr::PostalCode => s(&u.postal_code),
-        Attr::Country => s(&u.country),
-        Attr::MobilePhone => s(&u.mobile_phone),
-        Attr::BusinessPhones => l(&u.business_phones),
-        Attr::OtherMails => l(&u.other_mails),
-    }
+    live_ref(u, attr).map(|r| r.to_value())
+}
+
+/// A live user's value as the diff sees it: an empty text is no value.
+fn live_ref(u: &LiveUser, attr: Attr) -> Option<AttrRef<'_>> {
+    u.attrs
+        .get(attr)
+        .filter(|r| !matches!(r, AttrRef::Text(t) if t.is_empty()))
 }
 
 /// Does the live value equal the desired one (`None` = unset)? Compares without cloning.
 fn same_attr(u: &LiveUser, attr: Attr, want: Option<&AttrValue>) -> bool {
-    let list = |v: &Vec<String>| match want {
-        None => v.is_empty(),
-        Some(AttrValue::List(b)) => v == b,
-        Some(AttrValue::Text(_)) => false,
-    };
-    match attr {
-        Attr::BusinessPhones => list(&u.business_phones),
-        Attr::OtherMails => list(&u.other_mails),
-        _ => match (
-            attr_text(u, attr)
-                .and_then(|v| v.as_deref())
-                .filter(|s| !s.is_empty()),
-            want,
-        ) {
-            (None, None) => true,
-            (Some(a), Some(AttrValue::Text(b))) => a == b,
-            _ => false,
-        },
+    match (live_ref(u, attr), want) {
+        (None, None) => true,
+        (Some(have), Some(want)) => have.eq_value(want),
+        // An empty list is no list.
+        (None, Some(AttrValue::List(l))) => l.is_empty(),
+        _ => false,
     }
-}
-
-fn attr_text(u: &LiveUser, attr: Attr) -> Option<&Option<String>> {
-    Some(match attr {
-        Attr::DisplayName => &u.display_name,
-        Attr::GivenName => &u.given_name,
-        Attr::Surname => &u.surname,
-        Attr::MailNickname => &u.mail_nickname,
-        Attr::JobTitle => &u.job_title,
-        Attr::Department => &u.department,
-        Attr::CompanyName => &u.company_name,
-        Attr::OfficeLocation => &u.office_location,
-        Attr::EmployeeId => &u.employee_id,
-        Attr::EmployeeType => &u.employee_type,
-        Attr::EmployeeHireDate => &u.employee_hire_date,
-        Attr::UsageLocation => &u.usage_location,
-        Attr::PreferredLanguage => &u.preferred_language,
-        Attr::StreetAddress => &u.street_address,
-        Attr::City => &u.city,
-        Attr::State => &u.state,
-        Attr::PostalCode => &u.postal_code,
-        Attr::Country => &u.country,
-        Attr::MobilePhone => &u.mobile_phone,
-        Attr::BusinessPhones | Attr::OtherMails => return None,
-    })
 }
 
 /// A mailNickname Graph accepts, derived from a UPN's local part or a group name.

@@ -10,7 +10,7 @@ use crate::live::{LiveParts, LiveRoleAssignment, LiveRoleDefinition, Member};
 
 fn user(id: &str, upn: &str) -> LiveUser {
     let mut u = LiveUser::new(ObjectId(id.into()), Upn::new_unchecked(upn));
-    u.display_name = Some(format!("User {id}"));
+    u.set(Attr::DisplayName, Some(format!("User {id}").into()));
     u
 }
 
@@ -62,18 +62,24 @@ const USER_ADMIN: &str = "fe930be7-5e62-47db-91af-98c3a49a38b1";
 fn tenant() -> Live {
     use ObjectKind::*;
     let mut u1 = user("u1", "adele.vance@contoso.com");
-    u1.department = Some("R&D / Labs".into());
-    u1.employee_id = Some("007".into());
-    u1.job_title = Some("yes".into());
-    u1.city = Some("Zürich: Nord #2".into());
-    u1.mobile_phone = Some("+41 44 000".into());
-    u1.business_phones = vec!["+1 1".into(), "+1 2".into()];
-    u1.usage_location = Some("usa".into());
-    u1.preferred_language = Some("EN".into());
-    u1.employee_hire_date = Some("2020-01-02T08:30:00Z".into());
-    u1.mail_nickname = Some("adele.vance".into());
-    u1.other_mails = vec!["a@example.com".into()];
-    u1.street_address = Some("1 Main St\nFloor 2".into());
+    u1.set(Attr::Department, Some("R&D / Labs".into()));
+    u1.set(Attr::EmployeeId, Some("007".into()));
+    u1.set(Attr::JobTitle, Some("yes".into()));
+    u1.set(Attr::City, Some("Zürich: Nord #2".into()));
+    u1.set(Attr::MobilePhone, Some("+41 44 000".into()));
+    u1.set(
+        Attr::BusinessPhones,
+        Some(vec!["+1 1".to_string(), "+1 2".to_string()].into()),
+    );
+    u1.set(Attr::UsageLocation, Some("usa".into()));
+    u1.set(Attr::PreferredLanguage, Some("EN".into()));
+    u1.set(Attr::EmployeeHireDate, Some("2020-01-02T08:30:00Z".into()));
+    u1.set(Attr::MailNickname, Some("adele.vance".into()));
+    u1.set(
+        Attr::OtherMails,
+        Some(vec!["a@example.com".to_string()].into()),
+    );
+    u1.set(Attr::StreetAddress, Some("1 Main St\nFloor 2".into()));
     u1.manager = Some(ObjectId("contact-1".into()));
     let u2 = user("u2", "john_example.com#EXT#@contoso.onmicrosoft.com");
     let u3 = user("u3", "bad user@contoso.com");
@@ -81,18 +87,18 @@ fn tenant() -> Live {
     u4.account_enabled = false;
     let mut u5 = user("u5", "disabled@contoso.com");
     u5.account_enabled = false;
-    u5.employee_hire_date = Some("2019-05-06T00:00:00Z".into());
+    u5.set(Attr::EmployeeHireDate, Some("2019-05-06T00:00:00Z".into()));
     let mut u6 = user("u6", "synced@contoso.com");
     u6.on_premises_sync_enabled = true;
     u6.manager = Some(ObjectId("u1".into()));
-    u6.mail_nickname = Some("Synced-Nick".into());
+    u6.set(Attr::MailNickname, Some("Synced-Nick".into()));
     let mut u7 = user("u7", "long@contoso.com");
-    u7.job_title = Some("x".repeat(200));
+    u7.set(Attr::JobTitle, Some("x".repeat(200).into()));
     u7.manager = Some(ObjectId("u8".into()));
     let mut u8 = user("u8", "other@fabrikam.com");
     u8.manager = Some(ObjectId("u7".into()));
-    u8.display_name = Some("true".into());
-    u8.postal_code = Some("02134".into());
+    u8.set(Attr::DisplayName, Some("true".into()));
+    u8.set(Attr::PostalCode, Some("02134".into()));
 
     let mut m365 = group("g5", "m365", &[("u1", User)]);
     m365.group_types = vec!["Unified".into()];

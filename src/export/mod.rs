@@ -14,13 +14,12 @@ pub mod quote;
 pub mod seed;
 pub mod write;
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fmt::Write as _;
 
 use crate::builtin_roles;
-use crate::desired::attrs::{ATTRS, Attr, AttrValue, Kind, MAIL_NICKNAME_FORBIDDEN};
-use crate::desired::country;
-use crate::desired::decode::normalize_date;
+use crate::desired::attrs::{ATTRS, Attr, AttrValue, Invalid, Kind};
 use crate::desired::validate::upn_problem;
 use crate::diff::{derive_mail_nickname, live_attr};
 use crate::live::{Live, LiveGroup, LiveUser, ObjectKind};
@@ -291,7 +290,7 @@ fn user_file(u: &LiveUser, split: SplitBy) -> String {
         SplitBy::None => "users.yaml".to_string(),
         SplitBy::Domain => format!("users/{}.yaml", slug_domain(u.upn.domain())),
         SplitBy::Department => {
-            let s = slug(u.department.as_deref().unwrap_or(""));
+            let s = slug(u.attrs.text(Attr::Department).unwrap_or(""));
             let s = if s.is_empty() {
                 "no-department".to_string()
             } else {
@@ -321,95 +320,62 @@ fn slug_domain(d: &str) -> String {
     }
 }
 
-fn is_language_tag(s: &str) -> bool {
-    let mut parts = s.split('-');
-    let lang = parts.next().unwrap_or("");
-    (2..=3).contains(&lang.len())
-        && lang.chars().all(|c| c.is_ascii_lowercase())
-        && parts.all(|p| (2..=8).contains(&p.len()) && p.chars().all(|c| c.is_ascii_alphanumeric()))
-}
-
-fn is_email(s: &str) -> bool {
-    match s.rsplit_once('@') {
-        Some((local, domain)) => {
-            !local.is_empty()
-                && domain.contains('.')
-                && !domain.starts_with('.')
-                && !domain.ends_with('.')
-                && !s.chars().any(char::is_whitespace)
-        }
-        None => false,
+/// The YAML value to write for a live attribute, or why the repo cannot hold
+/// it: the value must pass its kind's check (the decoder's) unchanged, so
+/// that loading the export gives back exactly what Graph holds.
+fn attr_yaml(u: &LiveUser, attr: Attr, value: &AttrValue) -> Result<Option<String>, String> {
+    let kind = attr.info().kind;
+    if kind == Kind::MailNickname
+        && *value == AttrValue::Text(derive_mail_nickname(u.upn.local_part()))
+    {
+        // Derived from the UPN when a user is created: nothing to say.
+        return Ok(None);
+    }
+    match (kind.check(value), value) {
+        (Ok(Cow::Borrowed(_)), AttrValue::Text(t)) => Ok(Some(match kind {
+            // A date at midnight reads back from its day alone.
+            Kind::Date => scalar(t.strip_suffix("T00:00:00Z").unwrap_or(t)),
+            _ => scalar(t),
+        })),
+        (Ok(Cow::Borrowed(_)), AttrValue::List(l)) => Ok(Some(flow_list(l))),
+        (Ok(Cow::Owned(_)), _) | (Err(Invalid::NotADate), _) => Err(format!(
+            "`{}` is not a date entraform reads back unchanged",
+            text_of(value)
+        )),
+        (Err(problem), _) => Err(why_not(kind, &problem, value)),
     }
 }
 
-/// The YAML value to write for a live attribute, or why the repo cannot hold it.
-fn attr_yaml(u: &LiveUser, attr: Attr, value: &AttrValue) -> Result<Option<String>, String> {
-    let info = attr.info();
-    match (info.kind, value) {
-        (Kind::Text { max }, AttrValue::Text(t)) => {
-            if t.chars().count() > max {
-                return Err(format!("longer than the {max} characters Graph allows"));
-            }
-            Ok(Some(scalar(t)))
+fn text_of(value: &AttrValue) -> &str {
+    match value {
+        AttrValue::Text(t) => t,
+        AttrValue::List(_) => "",
+    }
+}
+
+/// Why the repo cannot hold a live value, for the comment export writes.
+fn why_not(kind: Kind, problem: &Invalid, value: &AttrValue) -> String {
+    match problem {
+        Invalid::TooLong { max, .. } if kind == Kind::MailNickname => {
+            format!("longer than the {max} characters Graph allows in a mailNickname")
         }
-        (Kind::MailNickname, AttrValue::Text(t)) => {
-            if *t == derive_mail_nickname(u.upn.local_part()) {
-                // Derived from the UPN when a user is created: nothing to say.
-                return Ok(None);
-            }
-            if t.chars().count() > 64
-                || t.chars()
-                    .any(|c| MAIL_NICKNAME_FORBIDDEN.contains(c) || !c.is_ascii())
-            {
-                return Err("contains characters Graph rejects in a new mailNickname".into());
-            }
-            Ok(Some(scalar(t)))
+        Invalid::TooLong { max, .. } => format!("longer than the {max} characters Graph allows"),
+        Invalid::NicknameChar(_) => {
+            "contains characters Graph rejects in a new mailNickname".into()
         }
-        (Kind::Date, AttrValue::Text(t)) => {
-            if let Some(day) = t.strip_suffix("T00:00:00Z")
-                && normalize_date(day).as_deref() == Some(t.as_str())
-            {
-                return Ok(Some(scalar(day)));
-            }
-            if normalize_date(t).as_deref() == Some(t.as_str()) {
-                return Ok(Some(scalar(t)));
-            }
-            Err(format!(
-                "`{t}` is not a date entraform reads back unchanged"
-            ))
+        Invalid::NotADate => format!(
+            "`{}` is not a date entraform reads back unchanged",
+            text_of(value)
+        ),
+        Invalid::NotACountryCode => {
+            format!("`{}` is not an ISO 3166-1 alpha-2 code", text_of(value))
         }
-        (Kind::CountryCode, AttrValue::Text(t)) => {
-            if country::is_alpha2(t) {
-                Ok(Some(scalar(t)))
-            } else {
-                Err(format!("`{t}` is not an ISO 3166-1 alpha-2 code"))
-            }
+        Invalid::NotALanguageTag => format!("`{}` is not a language tag", text_of(value)),
+        Invalid::TooManyItems { count, max } => {
+            format!("holds {count} numbers; the format allows {max}")
         }
-        (Kind::Language, AttrValue::Text(t)) => {
-            if is_language_tag(t) {
-                Ok(Some(scalar(t)))
-            } else {
-                Err(format!("`{t}` is not a language tag"))
-            }
-        }
-        (Kind::Phones { max_items }, AttrValue::List(l)) => {
-            if l.len() > max_items {
-                Err(format!(
-                    "holds {} numbers; the format allows {max_items}",
-                    l.len()
-                ))
-            } else {
-                Ok(Some(flow_list(l)))
-            }
-        }
-        (Kind::Emails, AttrValue::List(l)) => {
-            if l.iter().all(|m| is_email(m)) {
-                Ok(Some(flow_list(l)))
-            } else {
-                Err("holds a value that is not an e-mail address".into())
-            }
-        }
-        _ => Err("has an unexpected shape".into()),
+        Invalid::NotAnEmail(_) => "holds a value that is not an e-mail address".into(),
+        Invalid::WrongShape => "has an unexpected shape".into(),
     }
 }
 
@@ -575,10 +541,9 @@ fn group_entry(out: &mut String, g: &LiveGroup, live: &Live, notes: &mut Vec<Str
     let _ = writeln!(out, "  - name: {}", scalar(&g.display_name));
     if let Some(nick) = g.mail_nickname.as_deref().filter(|n| !n.is_empty())
         && nick != derive_mail_nickname(&g.display_name)
-        && nick.chars().count() <= 64
-        && !nick
-            .chars()
-            .any(|c| MAIL_NICKNAME_FORBIDDEN.contains(c) || !c.is_ascii())
+        && Kind::MailNickname
+            .check(&AttrValue::Text(nick.to_string()))
+            .is_ok()
     {
         let _ = writeln!(out, "    mailNickname: {}", scalar(nick));
     }

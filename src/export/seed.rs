@@ -480,6 +480,7 @@ impl Pseudonyms {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::desired::attrs::{Attr, AttrValue};
     use crate::live::{
         DeletedUser, LiveGroup, LiveParts, LiveRoleAssignment, Member, RunningPrincipal,
     };
@@ -487,22 +488,31 @@ mod tests {
 
     fn user(id: &str, upn: &str, given: &str, surname: &str) -> LiveUser {
         let mut u = LiveUser::new(ObjectId(id.into()), Upn::new_unchecked(upn));
-        u.given_name = Some(given.into());
-        u.surname = Some(surname.into());
-        u.display_name = Some(format!("{given} {surname}"));
-        u.mail_nickname = upn.split('@').next().map(String::from);
-        u.mobile_phone = Some("+1 425 555 0100".into());
-        u.business_phones = vec!["+1 425 555 0100".into()];
-        u.other_mails = vec![format!("{given}@gmail.example")];
+        u.set(Attr::GivenName, Some(given.into()));
+        u.set(Attr::Surname, Some(surname.into()));
+        u.set(Attr::DisplayName, Some(format!("{given} {surname}").into()));
+        u.set(
+            Attr::MailNickname,
+            upn.split('@').next().map(String::from).map(AttrValue::from),
+        );
+        u.set(Attr::MobilePhone, Some("+1 425 555 0100".into()));
+        u.set(
+            Attr::BusinessPhones,
+            Some(vec!["+1 425 555 0100".to_string()].into()),
+        );
+        u.set(
+            Attr::OtherMails,
+            Some(vec![format!("{given}@gmail.example")].into()),
+        );
         u
     }
 
     fn live() -> Live {
         let mut amelia = user("u1", "amelia.hart@contoso.com", "Amelia", "Hart");
-        amelia.street_address = Some("1 Main Street".into());
+        amelia.set(Attr::StreetAddress, Some("1 Main Street".into()));
         let mut tomas = user("u2", "tomas.novak@contoso.com", "Tomas", "Novak");
         tomas.manager = Some(ObjectId("u1".into()));
-        tomas.mobile_phone = Some("+1 425 555 0199".into());
+        tomas.set(Attr::MobilePhone, Some("+1 425 555 0199".into()));
         Live::from_parts(LiveParts {
             users: vec![amelia, tomas],
             groups: vec![LiveGroup {

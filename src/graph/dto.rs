@@ -1,36 +1,33 @@
 //! Wire shapes of the Graph resources the live reader lists (only the
 //! properties entraform compares; unknown fields are ignored).
 
-use serde::Deserialize;
+use std::fmt;
 
-/// `$select` of the user listing: exactly the properties the diff compares.
-pub const USER_SELECT: &[&str] = &[
-    "id",
-    "userPrincipalName",
-    "displayName",
-    "givenName",
-    "surname",
-    "mailNickname",
-    "jobTitle",
-    "department",
-    "companyName",
-    "officeLocation",
-    "employeeId",
-    "employeeType",
-    "employeeHireDate",
-    "usageLocation",
-    "preferredLanguage",
-    "streetAddress",
-    "city",
-    "state",
-    "postalCode",
-    "country",
-    "mobilePhone",
-    "businessPhones",
-    "otherMails",
-    "accountEnabled",
-    "onPremisesSyncEnabled",
-];
+use serde::Deserialize;
+use serde::de::{self, IgnoredAny, MapAccess, Visitor};
+
+use crate::desired::attrs::{ATTRS, Attr, AttrValues, AttrValuesBuilder};
+
+/// `$select` of the user listing: exactly the properties the diff compares —
+/// `id`, `userPrincipalName`, every managed attribute of [`ATTRS`] (in table
+/// order), `accountEnabled` and `onPremisesSyncEnabled`.
+pub const USER_SELECT: &[&str] = &user_select();
+
+const USER_SELECT_LEN: usize = ATTRS.len() + 4;
+
+const fn user_select() -> [&'static str; USER_SELECT_LEN] {
+    let mut out = [""; USER_SELECT_LEN];
+    out[0] = "id";
+    out[1] = "userPrincipalName";
+    let mut i = 0;
+    while i < ATTRS.len() {
+        out[i + 2] = ATTRS[i].key;
+        i += 1;
+    }
+    out[USER_SELECT_LEN - 2] = "accountEnabled";
+    out[USER_SELECT_LEN - 1] = "onPremisesSyncEnabled";
+    out
+}
 
 /// `$select` of the group listing.
 pub const GROUP_SELECT: &[&str] = &[
@@ -54,53 +51,146 @@ pub struct DirectoryObjectRef {
     /// `#microsoft.graph.user`, `#microsoft.graph.group`…
     #[serde(rename = "@odata.type")]
     pub odata_type: Option<String>,
-    /// Present on delta entries for removed members/objects.
+    /// Present on delta entries for removed members/objects (its content is not needed).
     #[serde(rename = "@removed")]
-    pub removed: Option<serde_json::Value>,
+    pub removed: Option<IgnoredAny>,
 }
 
-/// A user as listed with [`USER_SELECT`] and `$expand=manager`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase")]
-#[allow(missing_docs)]
+/// A user as listed with [`USER_SELECT`] and `$expand=manager`. The managed
+/// attributes are read by the table into [`AttrValues`] (a `null` or absent
+/// one is not set); other properties are ignored.
+#[derive(Debug, Clone)]
 pub struct UserDto {
+    /// Object id.
     pub id: String,
+    /// `userPrincipalName`.
     pub user_principal_name: Option<String>,
-    pub display_name: Option<String>,
-    pub given_name: Option<String>,
-    pub surname: Option<String>,
-    pub mail_nickname: Option<String>,
-    pub job_title: Option<String>,
-    pub department: Option<String>,
-    pub company_name: Option<String>,
-    pub office_location: Option<String>,
-    pub employee_id: Option<String>,
-    pub employee_type: Option<String>,
-    pub employee_hire_date: Option<String>,
-    pub usage_location: Option<String>,
-    pub preferred_language: Option<String>,
-    pub street_address: Option<String>,
-    pub city: Option<String>,
-    pub state: Option<String>,
-    pub postal_code: Option<String>,
-    pub country: Option<String>,
-    pub mobile_phone: Option<String>,
-    #[serde(default)]
-    pub business_phones: Option<Vec<String>>,
-    #[serde(default)]
-    pub other_mails: Option<Vec<String>>,
+    /// The managed attributes it carries with a value.
+    pub attrs: AttrValues,
+    /// `accountEnabled`.
     pub account_enabled: Option<bool>,
+    /// `onPremisesSyncEnabled`.
     pub on_premises_sync_enabled: Option<bool>,
     /// The expanded manager (absent or null when the user has none).
     pub manager: Option<DirectoryObjectRef>,
     /// Only on soft-deleted users.
     pub deleted_date_time: Option<String>,
     /// `manager@delta` of a `users/delta` item that selected `manager`.
-    #[serde(rename = "manager@delta")]
     pub manager_delta: Option<Vec<DirectoryObjectRef>>,
     /// Set on a `users/delta` item for a deleted user.
-    #[serde(rename = "@removed")]
-    pub removed: Option<serde_json::Value>,
+    pub removed: Option<IgnoredAny>,
+}
+
+/// The properties of a user object [`UserDto`] reads besides the table's.
+enum UserField {
+    Id,
+    Upn,
+    AccountEnabled,
+    OnPremisesSyncEnabled,
+    Manager,
+    DeletedDateTime,
+    ManagerDelta,
+    Removed,
+    Attr(Attr),
+    Other,
+}
+
+impl<'de> Deserialize<'de> for UserField {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = UserField;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a property name")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<UserField, E> {
+                Ok(match v {
+                    "id" => UserField::Id,
+                    "userPrincipalName" => UserField::Upn,
+                    "accountEnabled" => UserField::AccountEnabled,
+                    "onPremisesSyncEnabled" => UserField::OnPremisesSyncEnabled,
+                    "manager" => UserField::Manager,
+                    "deletedDateTime" => UserField::DeletedDateTime,
+                    "manager@delta" => UserField::ManagerDelta,
+                    "@removed" => UserField::Removed,
+                    other => Attr::from_key(other).map_or(UserField::Other, UserField::Attr),
+                })
+            }
+        }
+        d.deserialize_identifier(V)
+    }
+}
+
+/// Read one property once; a second occurrence is an error (as Graph never sends one).
+fn once<'de, T: Deserialize<'de>, A: MapAccess<'de>>(
+    slot: &mut Option<T>,
+    map: &mut A,
+    name: &'static str,
+) -> Result<(), A::Error> {
+    if slot.is_some() {
+        return Err(de::Error::duplicate_field(name));
+    }
+    *slot = Some(map.next_value()?);
+    Ok(())
+}
+
+impl<'de> Deserialize<'de> for UserDto {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = UserDto;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a Microsoft Graph user")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<UserDto, A::Error> {
+                let mut id: Option<String> = None;
+                let mut upn: Option<Option<String>> = None;
+                let mut enabled: Option<Option<bool>> = None;
+                let mut synced: Option<Option<bool>> = None;
+                let mut manager: Option<Option<DirectoryObjectRef>> = None;
+                let mut deleted: Option<Option<String>> = None;
+                let mut manager_delta: Option<Option<Vec<DirectoryObjectRef>>> = None;
+                let mut removed: Option<Option<IgnoredAny>> = None;
+                let mut attrs = AttrValuesBuilder::default();
+                while let Some(field) = map.next_key::<UserField>()? {
+                    match field {
+                        UserField::Id => once(&mut id, &mut map, "id")?,
+                        UserField::Upn => once(&mut upn, &mut map, "userPrincipalName")?,
+                        UserField::AccountEnabled => {
+                            once(&mut enabled, &mut map, "accountEnabled")?
+                        }
+                        UserField::OnPremisesSyncEnabled => {
+                            once(&mut synced, &mut map, "onPremisesSyncEnabled")?
+                        }
+                        UserField::Manager => once(&mut manager, &mut map, "manager")?,
+                        UserField::DeletedDateTime => {
+                            once(&mut deleted, &mut map, "deletedDateTime")?
+                        }
+                        UserField::ManagerDelta => {
+                            once(&mut manager_delta, &mut map, "manager@delta")?
+                        }
+                        UserField::Removed => once(&mut removed, &mut map, "@removed")?,
+                        UserField::Attr(attr) => attrs.read_json(attr, &mut map)?,
+                        UserField::Other => {
+                            map.next_value::<IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(UserDto {
+                    id: id.ok_or_else(|| de::Error::missing_field("id"))?,
+                    user_principal_name: upn.flatten(),
+                    attrs: attrs.finish(),
+                    account_enabled: enabled.flatten(),
+                    on_premises_sync_enabled: synced.flatten(),
+                    manager: manager.flatten(),
+                    deleted_date_time: deleted.flatten(),
+                    manager_delta: manager_delta.flatten(),
+                    removed: removed.flatten(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 
 /// A group as listed with [`GROUP_SELECT`] (plus `members@delta` in delta).
@@ -126,7 +216,7 @@ pub struct GroupDto {
     pub owners_delta: Option<Vec<DirectoryObjectRef>>,
     /// Set when a delta entry reports a removed group.
     #[serde(rename = "@removed")]
-    pub removed: Option<serde_json::Value>,
+    pub removed: Option<IgnoredAny>,
 }
 
 /// A `unifiedRoleDefinition`.

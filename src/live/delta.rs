@@ -28,6 +28,7 @@ use std::collections::{HashMap, HashSet};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
+use crate::desired::attrs::{ATTRS, AttrValuesBuilder};
 use crate::graph::dto::{DirectoryObjectRef, GroupDto, UserDto};
 use crate::model::{ObjectId, Upn};
 
@@ -38,27 +39,7 @@ pub(crate) fn user_from_dto(u: UserDto) -> LiveUser {
     LiveUser {
         upn: Upn::new_unchecked(u.user_principal_name.unwrap_or_default()),
         id: ObjectId(u.id),
-        display_name: u.display_name,
-        given_name: u.given_name,
-        surname: u.surname,
-        mail_nickname: u.mail_nickname,
-        job_title: u.job_title,
-        department: u.department,
-        company_name: u.company_name,
-        office_location: u.office_location,
-        employee_id: u.employee_id,
-        employee_type: u.employee_type,
-        employee_hire_date: u.employee_hire_date,
-        usage_location: u.usage_location,
-        preferred_language: u.preferred_language,
-        street_address: u.street_address,
-        city: u.city,
-        state: u.state,
-        postal_code: u.postal_code,
-        country: u.country,
-        mobile_phone: u.mobile_phone,
-        business_phones: u.business_phones.unwrap_or_default(),
-        other_mails: u.other_mails.unwrap_or_default(),
+        attrs: u.attrs,
         account_enabled: u.account_enabled.unwrap_or(false),
         on_premises_sync_enabled: u.on_premises_sync_enabled.unwrap_or(false),
         manager: u.manager.map(|m| ObjectId(m.id)),
@@ -172,32 +153,24 @@ fn check_round(items: &[Value]) -> Result<HashSet<ObjectId>, Ambiguous> {
 }
 
 /// A user's properties after an item of a round after a token: those the
-/// item carries replace the old values, the others are kept.
+/// item carries replace the old values (a `null` clears one), the others are
+/// kept. The managed attributes are those of the table.
 fn overlay_user(old: &LiveUser, u: UserDto, has: &Map<String, Value>) -> LiveUser {
     let mut n = old.clone();
-    macro_rules! set {
-        ($($field:ident: $key:literal),* $(,)?) => {
-            $( if has.contains_key($key) { n.$field = u.$field; } )*
-        };
+    if ATTRS.iter().any(|info| has.contains_key(info.key)) {
+        let mut attrs = AttrValuesBuilder::default();
+        for info in ATTRS {
+            let from = if has.contains_key(info.key) {
+                &u.attrs
+            } else {
+                &old.attrs
+            };
+            attrs.set(info.attr, from.value(info.attr));
+        }
+        n.attrs = attrs.finish();
     }
-    set!(
-        display_name: "displayName", given_name: "givenName", surname: "surname",
-        mail_nickname: "mailNickname", job_title: "jobTitle", department: "department",
-        company_name: "companyName", office_location: "officeLocation",
-        employee_id: "employeeId", employee_type: "employeeType",
-        employee_hire_date: "employeeHireDate", usage_location: "usageLocation",
-        preferred_language: "preferredLanguage", street_address: "streetAddress",
-        city: "city", state: "state", postal_code: "postalCode", country: "country",
-        mobile_phone: "mobilePhone",
-    );
     if let Some(upn) = u.user_principal_name {
         n.upn = Upn::new_unchecked(upn);
-    }
-    if has.contains_key("businessPhones") {
-        n.business_phones = u.business_phones.unwrap_or_default();
-    }
-    if has.contains_key("otherMails") {
-        n.other_mails = u.other_mails.unwrap_or_default();
     }
     if has.contains_key("accountEnabled") {
         n.account_enabled = u.account_enabled.unwrap_or(false);
@@ -352,6 +325,7 @@ pub fn fold_group_changes(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::desired::attrs::{Attr, AttrValue};
     use serde_json::json;
 
     fn users(v: serde_json::Value) -> Vec<UserDto> {
@@ -384,8 +358,8 @@ mod tests {
         );
         let a = &map[&ObjectId("a".into())];
         assert_eq!(a.manager, Some(ObjectId("b".into())));
-        assert_eq!(a.job_title, None);
-        assert_eq!(a.department.as_deref(), Some("R&D"));
+        assert_eq!(a.attrs.text(Attr::JobTitle), None);
+        assert_eq!(a.attrs.text(Attr::Department), Some("R&D"));
         // Manager removed, b deleted.
         fold_users(
             &mut map,
@@ -418,10 +392,13 @@ mod tests {
         .unwrap();
         let a = &map[&ObjectId("a".into())];
         assert_eq!(a.upn.as_str(), "a@x", "left out: kept");
-        assert_eq!(a.job_title.as_deref(), Some("Lead"));
-        assert_eq!(a.city, None, "null: cleared");
+        assert_eq!(a.attrs.text(Attr::JobTitle), Some("Lead"));
+        assert_eq!(a.attrs.text(Attr::City), None, "null: cleared");
         assert!(a.account_enabled, "left out: kept");
-        assert_eq!(a.business_phones, vec!["1".to_string()]);
+        assert_eq!(
+            a.attrs.value(Attr::BusinessPhones),
+            Some(AttrValue::List(vec!["1".to_string()]))
+        );
         assert_eq!(a.manager, Some(ObjectId("m".into())));
         // The manager is deleted: nobody reports to it any more.
         fold_user_changes(
@@ -446,7 +423,7 @@ mod tests {
         let r = |id: &str, removed: bool| DirectoryObjectRef {
             id: id.into(),
             odata_type: Some("#microsoft.graph.user".into()),
-            removed: removed.then(|| json!({"reason": "deleted"})),
+            removed: removed.then_some(serde::de::IgnoredAny),
         };
         let m1 = Some(ObjectId("m1".into()));
         // Changed from m1 to m2, entries in either order.

@@ -696,7 +696,9 @@ async fn read_deleted_users(client: &GraphClient) -> Result<(Vec<DeletedUser>, u
             DeletedUser::new(
                 ObjectId(u.id),
                 u.user_principal_name.unwrap_or_default(),
-                u.display_name,
+                u.attrs
+                    .text(crate::desired::attrs::Attr::DisplayName)
+                    .map(str::to_string),
                 u.deleted_date_time,
             )
         })

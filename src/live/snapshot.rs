@@ -5,66 +5,29 @@ use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::desired::attrs::{ATTRS, Attr, AttrRef, AttrValue, AttrValues, AttrValuesBuilder};
 use crate::graph::CounterSnapshot;
 use crate::model::{ObjectId, Upn};
 
-/// A user with the properties entraform compares.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-#[allow(missing_docs)]
+/// A user with the properties entraform compares. The managed attributes
+/// are [`AttrValues`] keyed by [`Attr`] (the table in `desired::attrs`).
+///
+/// Stored in a state directory's snapshot as a Graph-shaped JSON object: the
+/// attributes under their Graph names (a list one always, as an array), the
+/// manager as its object id.
+#[derive(Debug, Clone, PartialEq)]
 pub struct LiveUser {
+    /// Object id.
     pub id: ObjectId,
-    #[serde(rename = "userPrincipalName")]
+    /// `userPrincipalName`.
     pub upn: Upn,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub display_name: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub given_name: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub surname: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mail_nickname: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub job_title: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub department: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub company_name: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub office_location: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub employee_id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub employee_type: Option<String>,
-    /// As Graph returns it (`2021-03-01T00:00:00Z`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub employee_hire_date: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub usage_location: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub preferred_language: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub street_address: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub city: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub state: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub postal_code: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub country: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mobile_phone: Option<String>,
-    #[serde(default)]
-    pub business_phones: Vec<String>,
-    #[serde(default)]
-    pub other_mails: Vec<String>,
+    /// The managed attributes Graph holds a value for.
+    pub attrs: AttrValues,
     /// `accountEnabled`.
     pub account_enabled: bool,
     /// `onPremisesSyncEnabled == true`: the user is synced and read-only in the cloud.
     pub on_premises_sync_enabled: bool,
     /// The manager's object id (a user or an organizational contact).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub manager: Option<ObjectId>,
 }
 
@@ -74,71 +37,140 @@ impl LiveUser {
         LiveUser {
             id,
             upn,
-            display_name: None,
-            given_name: None,
-            surname: None,
-            mail_nickname: None,
-            job_title: None,
-            department: None,
-            company_name: None,
-            office_location: None,
-            employee_id: None,
-            employee_type: None,
-            employee_hire_date: None,
-            usage_location: None,
-            preferred_language: None,
-            street_address: None,
-            city: None,
-            state: None,
-            postal_code: None,
-            country: None,
-            mobile_phone: None,
-            business_phones: Vec::new(),
-            other_mails: Vec::new(),
+            attrs: AttrValues::default(),
             account_enabled: true,
             on_premises_sync_enabled: false,
             manager: None,
         }
     }
 
+    /// Set (`Some`) or unset (`None`) a managed attribute.
+    pub fn set(&mut self, attr: Attr, value: Option<AttrValue>) {
+        self.attrs.set(attr, value);
+    }
+
     /// A compared property by its Graph name (`jobTitle`, `businessPhones`,
-    /// `accountEnabled`…): `Some(Value::Null)` when unset, `None` for a name
-    /// that is not a compared property.
+    /// `accountEnabled`…): `Some(Value::Null)` when unset (`[]` for a list
+    /// attribute), `None` for a name that is not a compared property.
     pub fn attribute(&self, graph_name: &str) -> Option<Value> {
-        let s = |v: &Option<String>| v.clone().map_or(Value::Null, Value::String);
-        let l = |v: &Vec<String>| Value::Array(v.iter().cloned().map(Value::String).collect());
         Some(match graph_name {
             "id" => Value::String(self.id.0.clone()),
             "userPrincipalName" => Value::String(self.upn.as_str().to_string()),
-            "displayName" => s(&self.display_name),
-            "givenName" => s(&self.given_name),
-            "surname" => s(&self.surname),
-            "mailNickname" => s(&self.mail_nickname),
-            "jobTitle" => s(&self.job_title),
-            "department" => s(&self.department),
-            "companyName" => s(&self.company_name),
-            "officeLocation" => s(&self.office_location),
-            "employeeId" => s(&self.employee_id),
-            "employeeType" => s(&self.employee_type),
-            "employeeHireDate" => s(&self.employee_hire_date),
-            "usageLocation" => s(&self.usage_location),
-            "preferredLanguage" => s(&self.preferred_language),
-            "streetAddress" => s(&self.street_address),
-            "city" => s(&self.city),
-            "state" => s(&self.state),
-            "postalCode" => s(&self.postal_code),
-            "country" => s(&self.country),
-            "mobilePhone" => s(&self.mobile_phone),
-            "businessPhones" => l(&self.business_phones),
-            "otherMails" => l(&self.other_mails),
             "accountEnabled" => Value::Bool(self.account_enabled),
             "onPremisesSyncEnabled" => Value::Bool(self.on_premises_sync_enabled),
             "manager" => self
                 .manager
                 .as_ref()
                 .map_or(Value::Null, |m| Value::String(m.0.clone())),
-            _ => return None,
+            other => attr_json(&self.attrs, Attr::from_key(other)?),
         })
+    }
+}
+
+/// The JSON of one attribute as Graph returns it: a string or `null`, an array (maybe empty).
+fn attr_json(attrs: &AttrValues, attr: Attr) -> Value {
+    match attrs.get(attr) {
+        Some(AttrRef::Text(t)) => Value::String(t.to_string()),
+        Some(AttrRef::List(items)) => {
+            Value::Array(items.map(|t| Value::String(t.into())).collect())
+        }
+        None if attr.is_list() => Value::Array(Vec::new()),
+        None => Value::Null,
+    }
+}
+
+impl Serialize for LiveUser {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("id", &self.id)?;
+        m.serialize_entry("userPrincipalName", &self.upn)?;
+        for info in ATTRS {
+            match self.attrs.get(info.attr) {
+                Some(AttrRef::Text(t)) => m.serialize_entry(info.key, t)?,
+                Some(AttrRef::List(items)) => {
+                    m.serialize_entry(info.key, &items.collect::<Vec<&str>>())?
+                }
+                None if info.attr.is_list() => m.serialize_entry(info.key, &[] as &[&str])?,
+                None => {}
+            }
+        }
+        m.serialize_entry("accountEnabled", &self.account_enabled)?;
+        m.serialize_entry("onPremisesSyncEnabled", &self.on_premises_sync_enabled)?;
+        if let Some(manager) = &self.manager {
+            m.serialize_entry("manager", manager)?;
+        }
+        m.end()
+    }
+}
+
+/// A map key, borrowed from the input when it can be (no allocation per key
+/// when a large snapshot is read).
+struct Key<'de>(std::borrow::Cow<'de, str>);
+
+impl<'de> Deserialize<'de> for Key<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Key<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a property name")
+            }
+            fn visit_borrowed_str<E: serde::de::Error>(self, v: &'de str) -> Result<Key<'de>, E> {
+                Ok(Key(std::borrow::Cow::Borrowed(v)))
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Key<'de>, E> {
+                Ok(Key(std::borrow::Cow::Owned(v.to_string())))
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
+impl<'de> Deserialize<'de> for LiveUser {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::{self, IgnoredAny, MapAccess, Visitor};
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = LiveUser;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a stored user")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<LiveUser, A::Error> {
+                let mut id: Option<ObjectId> = None;
+                let mut upn: Option<Upn> = None;
+                let mut enabled: Option<bool> = None;
+                let mut synced: Option<bool> = None;
+                let mut manager: Option<ObjectId> = None;
+                let mut attrs = AttrValuesBuilder::default();
+                while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
+                    match &*key {
+                        "id" => id = Some(map.next_value()?),
+                        "userPrincipalName" => upn = Some(map.next_value()?),
+                        "accountEnabled" => enabled = Some(map.next_value()?),
+                        "onPremisesSyncEnabled" => synced = Some(map.next_value()?),
+                        "manager" => manager = map.next_value()?,
+                        other => match Attr::from_key(other) {
+                            Some(attr) => attrs.read_json(attr, &mut map)?,
+                            None => {
+                                map.next_value::<IgnoredAny>()?;
+                            }
+                        },
+                    }
+                }
+                Ok(LiveUser {
+                    id: id.ok_or_else(|| de::Error::missing_field("id"))?,
+                    upn: upn.ok_or_else(|| de::Error::missing_field("userPrincipalName"))?,
+                    attrs: attrs.finish(),
+                    account_enabled: enabled
+                        .ok_or_else(|| de::Error::missing_field("accountEnabled"))?,
+                    on_premises_sync_enabled: synced
+                        .ok_or_else(|| de::Error::missing_field("onPremisesSyncEnabled"))?,
+                    manager,
+                })
+            }
+        }
+        d.deserialize_map(V)
     }
 }
 
@@ -626,9 +658,12 @@ mod tests {
 
     fn user(id: &str, upn: &str, manager: Option<&str>) -> LiveUser {
         let mut u = LiveUser::new(ObjectId(id.into()), Upn::new_unchecked(upn));
-        u.display_name = Some(upn.into());
-        u.job_title = Some("Engineer".into());
-        u.business_phones = vec!["+1 425 555 0100".into()];
+        u.set(Attr::DisplayName, Some(upn.into()));
+        u.set(Attr::JobTitle, Some("Engineer".into()));
+        u.set(
+            Attr::BusinessPhones,
+            Some(vec!["+1 425 555 0100".to_string()].into()),
+        );
         u.manager = manager.map(|m| ObjectId(m.into()));
         u
     }
@@ -654,6 +689,48 @@ mod tests {
                 })
                 .collect(),
         }
+    }
+
+    /// Users as format 2 snapshots (written before the attribute table drove
+    /// `LiveUser`, by a derived serializer: unset texts left out, lists always
+    /// written) read back with every value, and are written back byte for
+    /// byte, so the snapshot format (`store::FORMAT`) is unchanged.
+    #[test]
+    fn format_2_users_read_and_write_unchanged() {
+        let old = concat!(
+            r#"[{"id":"u1","userPrincipalName":"ann@contoso.com","displayName":"Ann","#,
+            r#""givenName":"","mailNickname":"ann","employeeHireDate":"2021-03-01T00:00:00Z","#,
+            r#""usageLocation":"NO","mobilePhone":"+47 1","businessPhones":["+47 2"],"#,
+            r#""otherMails":["a@b.org","c@d.org"],"accountEnabled":false,"#,
+            r#""onPremisesSyncEnabled":true,"manager":"u2"},"#,
+            r#"{"id":"u2","userPrincipalName":"bo@contoso.com","businessPhones":[],"#,
+            r#""otherMails":[],"accountEnabled":true,"onPremisesSyncEnabled":false}]"#
+        );
+        let users: Vec<LiveUser> = serde_json::from_str(old).unwrap();
+        let ann = &users[0];
+        assert_eq!(ann.attrs.text(Attr::DisplayName), Some("Ann"));
+        assert_eq!(ann.attrs.text(Attr::GivenName), Some(""));
+        assert_eq!(ann.attrs.text(Attr::Surname), None);
+        assert_eq!(
+            ann.attrs.text(Attr::EmployeeHireDate),
+            Some("2021-03-01T00:00:00Z")
+        );
+        assert_eq!(
+            ann.attrs.value(Attr::OtherMails),
+            Some(AttrValue::List(vec!["a@b.org".into(), "c@d.org".into()]))
+        );
+        assert_eq!(
+            ann.attribute("businessPhones"),
+            Some(serde_json::json!(["+47 2"]))
+        );
+        assert!(!ann.account_enabled && ann.on_premises_sync_enabled);
+        assert_eq!(ann.manager, Some(ObjectId("u2".into())));
+        assert!(users[1].attrs.is_empty() && users[1].manager.is_none());
+        assert_eq!(serde_json::to_string(&users).unwrap(), old);
+        // A property this version does not manage (a newer version's) is ignored.
+        let newer = r#"{"id":"u3","userPrincipalName":"c@x","faxNumber":"1","accountEnabled":true,"onPremisesSyncEnabled":false}"#;
+        let u: LiveUser = serde_json::from_str(newer).unwrap();
+        assert!(u.attrs.is_empty());
     }
 
     #[test]

@@ -288,6 +288,7 @@ pub fn save(dir: &Path, s: &ToSave<'_>) -> Result<(), SaveError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::desired::attrs::Attr;
     use crate::model::{ObjectId, Upn};
 
     fn key() -> TenantKey {
@@ -308,7 +309,7 @@ mod tests {
         };
         assert_eq!(load(&key(), 1000).err(), Some(ResyncReason::NoSnapshot));
         let mut u = LiveUser::new(ObjectId("1".into()), Upn::new_unchecked("a@x"));
-        u.job_title = Some("Dev".into());
+        u.set(Attr::JobTitle, Some("Dev".into()));
         let k = key();
         let mut to_save = ToSave {
             tenant: &k,

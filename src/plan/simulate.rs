@@ -10,42 +10,6 @@ use crate::desired::attrs::{Attr, AttrValue};
 use crate::live::{Live, LiveGroup, LiveParts, LiveRoleAssignment, LiveUser, Member, ObjectKind};
 use crate::model::ObjectId;
 
-fn set_attr(u: &mut LiveUser, attr: Attr, v: Option<AttrValue>) {
-    let text = |v: Option<AttrValue>| match v {
-        Some(AttrValue::Text(t)) => Some(t),
-        Some(AttrValue::List(l)) => l.into_iter().next(),
-        None => None,
-    };
-    let list = |v: Option<AttrValue>| match v {
-        Some(AttrValue::List(l)) => l,
-        Some(AttrValue::Text(t)) => vec![t],
-        None => Vec::new(),
-    };
-    match attr {
-        Attr::DisplayName => u.display_name = text(v),
-        Attr::GivenName => u.given_name = text(v),
-        Attr::Surname => u.surname = text(v),
-        Attr::MailNickname => u.mail_nickname = text(v),
-        Attr::JobTitle => u.job_title = text(v),
-        Attr::Department => u.department = text(v),
-        Attr::CompanyName => u.company_name = text(v),
-        Attr::OfficeLocation => u.office_location = text(v),
-        Attr::EmployeeId => u.employee_id = text(v),
-        Attr::EmployeeType => u.employee_type = text(v),
-        Attr::EmployeeHireDate => u.employee_hire_date = text(v),
-        Attr::UsageLocation => u.usage_location = text(v),
-        Attr::PreferredLanguage => u.preferred_language = text(v),
-        Attr::StreetAddress => u.street_address = text(v),
-        Attr::City => u.city = text(v),
-        Attr::State => u.state = text(v),
-        Attr::PostalCode => u.postal_code = text(v),
-        Attr::Country => u.country = text(v),
-        Attr::MobilePhone => u.mobile_phone = text(v),
-        Attr::BusinessPhones => u.business_phones = list(v),
-        Attr::OtherMails => u.other_mails = list(v),
-    }
-}
-
 /// Apply `steps` (in order) to a copy of `live` and return the resulting snapshot.
 pub fn apply(live: &Live, steps: &[Step]) -> Live {
     let mut p: LiveParts = live.parts().clone();
@@ -71,7 +35,7 @@ pub fn apply(live: &Live, steps: &[Step]) -> Live {
             } => {
                 let mut u = LiveUser::new(ObjectId(format!("new-user-{}", upn.key())), upn.clone());
                 for (a, v) in attributes {
-                    set_attr(&mut u, *a, Some(v.clone()));
+                    u.set(*a, Some(v.clone()));
                 }
                 u.account_enabled = *enabled;
                 p.users.push(u);
@@ -84,14 +48,14 @@ pub fn apply(live: &Live, steps: &[Step]) -> Live {
                 {
                     let d = p.deleted_users.remove(pos);
                     let mut u = LiveUser::new(d.id, d.original_upn);
-                    u.display_name = d.display_name;
+                    u.set(Attr::DisplayName, d.display_name.map(AttrValue::Text));
                     p.users.push(u);
                 }
             }
             Op::UpdateUser { user, changes } => {
                 if let Some(u) = p.users.iter_mut().find(|u| u.upn == user.upn) {
                     for ch in changes {
-                        set_attr(u, ch.attr, ch.new.clone());
+                        u.set(ch.attr, ch.new.clone());
                     }
                 }
             }
@@ -112,7 +76,7 @@ pub fn apply(live: &Live, steps: &[Step]) -> Live {
                     p.deleted_users.push(crate::live::DeletedUser::new(
                         u.id,
                         u.upn.as_str().to_string(),
-                        u.display_name,
+                        u.attrs.text(Attr::DisplayName).map(str::to_string),
                         None,
                     ));
                 }

@@ -4,6 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use entraform::desired::attrs::Attr;
 use entraform::emulator::{
     Emulator, EmulatorConfig, FaultConfig, SYNTHETIC_CLIENT_ID, SYNTHETIC_CLIENT_SECRET, Seed,
     SyntheticSpec,
@@ -96,7 +97,7 @@ fn live_shape(live: &Live) -> Shape {
                 u.id.0.clone(),
                 (
                     u.upn.key(),
-                    u.display_name.clone(),
+                    u.attrs.text(Attr::DisplayName).map(str::to_string),
                     u.manager.as_ref().map(|m| m.0.clone()),
                     u.account_enabled,
                 ),

@@ -17,6 +17,7 @@ mod apply_passwords;
 mod apply_refusals;
 mod apply_requests;
 mod apply_unknown_outcome;
+mod attr_table;
 mod cli_flags;
 mod delta_fallback;
 mod doctor_cli;

@@ -8,6 +8,7 @@
 use std::collections::{BTreeSet, HashSet};
 use std::path::PathBuf;
 
+use entraform::desired::attrs::{Attr, AttrValue};
 use entraform::desired::source::SourceMap;
 use entraform::desired::{DesiredState, load::load_texts};
 use entraform::live::{
@@ -232,10 +233,15 @@ fn live(w: &World) -> Live {
     for (i, u) in p.iter().enumerate() {
         if u.exists {
             let mut lu = LiveUser::new(id(i), Upn::new_unchecked(upn(i)));
-            lu.display_name = Some(format!("User {i}"));
-            lu.mail_nickname = Some(format!("u{i}"));
+            lu.set(Attr::DisplayName, Some(format!("User {i}").into()));
+            lu.set(Attr::MailNickname, Some(format!("u{i}").into()));
             lu.account_enabled = u.live_enabled;
-            lu.job_title = u.live_title.then(|| "Analyst".to_string());
+            lu.set(
+                Attr::JobTitle,
+                u.live_title
+                    .then(|| "Analyst".to_string())
+                    .map(AttrValue::from),
+            );
             lu.manager = u.live_manager.filter(|m| *m != i && p[*m].exists).map(id);
             parts.users.push(lu);
         } else if u.deleted {

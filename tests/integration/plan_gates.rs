@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 
+use entraform::desired::attrs::Attr;
 use entraform::desired::source::SourceMap;
 use entraform::desired::{DesiredState, load::load_texts};
 use entraform::live::{
@@ -28,7 +29,7 @@ fn desired(yaml: &str) -> DesiredState {
 
 fn user(i: usize, upn: &str, enabled: bool) -> LiveUser {
     let mut u = LiveUser::new(ObjectId(format!("id-{i}")), Upn::new_unchecked(upn));
-    u.display_name = Some(upn.into());
+    u.set(Attr::DisplayName, Some(upn.into()));
     u.account_enabled = enabled;
     u
 }

@@ -5,6 +5,7 @@
 
 use std::path::PathBuf;
 
+use entraform::desired::attrs::{Attr, AttrValue};
 use entraform::desired::source::SourceMap;
 use entraform::desired::{DesiredState, load::load_texts};
 use entraform::live::{
@@ -212,9 +213,9 @@ fn desired(w: &World) -> Option<DesiredState> {
 
 fn blank(i: usize) -> LiveUser {
     let mut u = LiveUser::new(ObjectId(format!("id-{i}")), Upn::new_unchecked(upn(i)));
-    u.display_name = Some(format!("User {i}"));
-    u.mail_nickname = Some(format!("u{i}"));
-    u.usage_location = Some("US".into());
+    u.set(Attr::DisplayName, Some(format!("User {i}").into()));
+    u.set(Attr::MailNickname, Some(format!("u{i}").into()));
+    u.set(Attr::UsageLocation, Some("US".into()));
     u
 }
 
@@ -224,7 +225,12 @@ fn live(w: &World) -> Live {
     for (i, l) in w.l.iter().enumerate() {
         if exists(i) {
             let mut u = blank(i);
-            u.job_title = (l.title >= 2).then(|| TITLES[(l.title - 2) as usize].to_string());
+            u.set(
+                Attr::JobTitle,
+                (l.title >= 2)
+                    .then(|| TITLES[(l.title - 2) as usize].to_string())
+                    .map(AttrValue::from),
+            );
             u.account_enabled = l.enabled || i == 0;
             u.on_premises_sync_enabled = l.synced && i != 0;
             u.manager = l
