@@ -45,13 +45,26 @@ pub struct Args {
 
 /// Run `plan` on `rt`.
 pub fn run(args: Args, color: ColorChoice, rt: &tokio::runtime::Runtime) -> anyhow::Result<Exit> {
-    let loaded = load_dir(&args.dir);
-    let Some(desired) = super::checked(
+    let mut loaded = load_dir(&args.dir);
+    if super::checked(
         &loaded,
         &args.dir,
         color,
         "fix the errors above (see `entraform validate`)",
-    ) else {
+    )
+    .is_none()
+    {
+        return Ok(Exit::Error);
+    }
+    // From here the repo's text serves only the saved plan's digest: take it now and
+    // free the text (about 50 MB with its line index for 100,000 users) before the
+    // tenant is read.
+    let repo_digest = args
+        .out
+        .is_some()
+        .then(|| digest(&args.dir, &loaded.sources));
+    drop(std::mem::take(&mut loaded.sources));
+    let Ok((desired, _)) = &loaded.result else {
         return Ok(Exit::Error);
     };
     let conn = args.tenant.connect(rt)?;
@@ -64,14 +77,14 @@ pub fn run(args: Args, color: ColorChoice, rt: &tokio::runtime::Runtime) -> anyh
     super::execute::warn_passwords(&plan.steps);
     let mut out = std::io::stdout().lock();
     out.write_all(args.format.render(&plan, &opts).as_bytes())?;
-    if let Some(path) = &args.out {
+    if let (Some(path), Some(repo_digest)) = (&args.out, repo_digest) {
         // Written also when the plan has errors or is blocked: reviewers can read it
         // (`entraform show`), and apply refuses it.
         let saved = SavedPlan::new(
             &plan,
             &live,
             &conn.target(),
-            digest(&args.dir, &loaded.sources),
+            repo_digest,
             &args.gates.overrides(),
         );
         let text = saved.to_json()?;

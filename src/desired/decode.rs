@@ -414,16 +414,18 @@ impl<'a> Decoder<'a> {
 
     fn string_list(&mut self, n: &Node, what: &str) -> Vec<Str> {
         match &n.value {
-            Value::Seq(items) => items
-                .iter()
-                .filter_map(|i| match i.scalar() {
+            Value::Seq(items) => {
+                // Sized for the list up front: a group's members are kept until validation.
+                let mut out = Vec::with_capacity(items.len());
+                out.extend(items.iter().filter_map(|i| match i.scalar() {
                     Some(sc) if !sc.is_null() => Some(Str {
                         text: sc.text.to_string(),
                         loc: self.loc(i),
                     }),
                     _ => self.string(i, &format!("an item of {what}")),
-                })
-                .collect(),
+                }));
+                out
+            }
             Value::Scalar(s) if s.is_null() => Vec::new(),
             _ => {
                 self.wrong_type(
@@ -674,14 +676,18 @@ impl<'a> Decoder<'a> {
             repo.tenants.push(t);
         }
         if let Some(v) = f.get("users") {
-            for item in self.seq(v, "`users`") {
+            let items = self.seq(v, "`users`");
+            repo.users.reserve_exact(items.len());
+            for item in items {
                 if let Some(u) = self.user(item) {
                     repo.users.push(u);
                 }
             }
         }
         if let Some(v) = f.get("groups") {
-            for item in self.seq(v, "`groups`") {
+            let items = self.seq(v, "`groups`");
+            repo.groups.reserve_exact(items.len());
+            for item in items {
                 if let Some(g) = self.group(item) {
                     repo.groups.push(g);
                 }
@@ -946,6 +952,8 @@ impl<'a> Decoder<'a> {
                 }
             }
         }
+        // Kept until validation: no room for attributes that will never come.
+        u.attrs.shrink_to_fit();
         Some(u)
     }
 

@@ -31,14 +31,19 @@ pub fn digest(dir: &Path, sources: &SourceMap) -> String {
         })
         .collect();
     files.sort();
-    let mut bytes = Vec::new();
+    // Hashed file by file: the same bytes as one buffer of the whole repo, without that copy.
+    let mut ctx = aws_lc_rs::digest::Context::new(&aws_lc_rs::digest::SHA256);
     for (name, text) in files {
-        bytes.extend_from_slice(name.as_bytes());
-        bytes.push(0);
-        bytes.extend_from_slice(text.as_bytes());
-        bytes.push(0);
+        ctx.update(name.as_bytes());
+        ctx.update(&[0]);
+        ctx.update(text.as_bytes());
+        ctx.update(&[0]);
     }
-    crate::plan::saved::sha256_hex(&bytes)
+    ctx.finish()
+        .as_ref()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// The `*.yaml` / `*.yml` files below `dir` that the loader reads (hidden entries
@@ -290,4 +295,28 @@ fn decode_all(
             .flat_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
             .collect()
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn digest_hashes_the_files_as_one_buffer_of_names_and_texts() {
+        // Saved plans record this digest: hashing file by file must give what one
+        // buffer of `name NUL text NUL …` in path order gave.
+        let dir = Path::new("/repo");
+        let mut sources = SourceMap::default();
+        for (name, text) in [
+            ("users/b.yaml", "users: []\n"),
+            ("tenant.yaml", "tenant: {domain: contoso.com}\n"),
+        ] {
+            let path = dir.join(name);
+            sources.add(SourceFile::new(name.into(), path, text.into()));
+        }
+        let expected = crate::plan::saved::sha256_hex(
+            b"tenant.yaml\0tenant: {domain: contoso.com}\n\0users/b.yaml\0users: []\n\0",
+        );
+        assert_eq!(digest(dir, &sources), expected);
+    }
 }

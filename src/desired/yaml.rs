@@ -287,6 +287,7 @@ pub fn parse_with(text: &str, limits: ParseLimits) -> Result<Vec<Node<'_>>, Synt
         uses: 0,
         added: 0,
     };
+    let mut cursor = TextCursor::new(text);
     for event in Parser::new_from_str(text) {
         let (event, sp) = event.map_err(|e| {
             // saphyr's scanner counts flow levels in a u8 and may look that far ahead
@@ -300,13 +301,14 @@ pub fn parse_with(text: &str, limits: ParseLimits) -> Result<Vec<Node<'_>>, Synt
         let finished: Option<Built> = match event {
             Event::Scalar(value, style, anchor, tag) => {
                 let forced_str = tag.as_deref().is_some_and(is_str_tag);
+                let text = cursor.borrow(value, span(sp), style != ScalarStyle::Plain);
                 let style = match style {
                     ScalarStyle::Plain if !forced_str => Style::Plain,
                     _ => Style::Quoted,
                 };
                 let node = Node {
                     span: span(sp),
-                    value: Value::Scalar(Scalar { text: value, style }),
+                    value: Value::Scalar(Scalar { text, style }),
                 };
                 Some(Built {
                     node,
@@ -335,13 +337,17 @@ pub fn parse_with(text: &str, limits: ParseLimits) -> Result<Vec<Node<'_>>, Synt
             }
             Event::SequenceEnd | Event::MappingEnd => stack.pop().map(|f| {
                 let mut s = f.span;
+                // Growth by doubling leaves up to half of each list unused (a group's 100
+                // members in room for 128); the tree of a 20 MB file holds 500,000 of them.
                 let value = match f.body {
-                    Body::Seq(items) => {
+                    Body::Seq(mut items) => {
                         s.end = items.last().map_or(pos(sp.end), |n| n.span.end);
+                        items.shrink_to_fit();
                         Value::Seq(Rc::new(items))
                     }
-                    Body::Map(entries, _) => {
+                    Body::Map(mut entries, _) => {
                         s.end = entries.last().map_or(pos(sp.end), |(_, v)| v.span.end);
+                        entries.shrink_to_fit();
                         Value::Map(Rc::new(entries))
                     }
                 };
@@ -415,6 +421,82 @@ pub fn parse_with(text: &str, limits: ParseLimits) -> Result<Vec<Node<'_>>, Synt
         }
     }
     Ok(docs)
+}
+
+/// Finds a scalar's text in the file, so the tree can borrow it.
+///
+/// saphyr's scanner hands every scalar over as a new `String` (of at least 32
+/// bytes); kept in the tree, those were most of a large file's tree (tens of MB for
+/// a 20 MB `groups.yaml`). Where the file holds the same characters at the
+/// scalar's span (plain scalars, and quoted ones without escapes) the tree borrows
+/// them and the copy is freed at once. Spans count characters; the cursor turns
+/// them into byte offsets moving forward only, so a file costs one pass.
+struct TextCursor<'a> {
+    text: &'a str,
+    /// Byte offset = character index (no multi-byte character in the file).
+    ascii: bool,
+    /// A character index and its byte offset, at or before the next scalar.
+    chars: usize,
+    bytes: usize,
+}
+
+impl<'a> TextCursor<'a> {
+    fn new(text: &'a str) -> Self {
+        TextCursor {
+            text,
+            ascii: text.is_ascii(),
+            chars: 0,
+            bytes: 0,
+        }
+    }
+
+    /// Byte offset of character index `ci`, moving the cursor there (`None` behind it or past the end).
+    fn byte_at(&mut self, ci: usize) -> Option<usize> {
+        if self.ascii {
+            return (ci <= self.text.len()).then_some(ci);
+        }
+        if ci < self.chars {
+            return None;
+        }
+        let rest = self.text.get(self.bytes..)?;
+        let step = ci - self.chars;
+        let off = if step == 0 {
+            0
+        } else {
+            match rest.char_indices().nth(step) {
+                Some((i, _)) => i,
+                None if rest.chars().count() == step => rest.len(),
+                None => return None,
+            }
+        };
+        self.chars = ci;
+        self.bytes += off;
+        Some(self.bytes)
+    }
+
+    /// `value` borrowed from the file when the file holds it at `span` (inside the
+    /// quotes for a quoted scalar); otherwise `value` itself, trimmed to its length.
+    fn borrow(&mut self, value: Cow<'a, str>, span: Span, quoted: bool) -> Cow<'a, str> {
+        let Cow::Owned(mut owned) = value else {
+            return value;
+        };
+        let (start, end) = (span.start.index as usize, span.end.index as usize);
+        let (start, end) = if quoted {
+            (start + 1, end.saturating_sub(1))
+        } else {
+            (start, end)
+        };
+        if start <= end
+            && let Some(a) = self.byte_at(start)
+            && let Some(b) = self.byte_at(end)
+            && let Some(found) = self.text.get(a..b)
+            && found == owned
+        {
+            return Cow::Borrowed(found);
+        }
+        owned.shrink_to_fit();
+        Cow::Owned(owned)
+    }
 }
 
 fn is_str_tag(tag: &saphyr_parser::Tag) -> bool {
@@ -553,6 +635,57 @@ mod tests {
         assert!(items[1].is_null());
         assert_eq!(items[1].span.start.line, 5);
         assert_eq!(items[1].span.start.col, 4);
+    }
+
+    /// Every scalar of the tree, in document order.
+    fn scalars<'a>(n: &'a Node<'a>, out: &mut Vec<&'a Scalar<'a>>) {
+        match &n.value {
+            Value::Scalar(s) => out.push(s),
+            Value::Seq(items) => items.iter().for_each(|i| scalars(i, out)),
+            Value::Map(entries) => entries.iter().for_each(|(k, v)| {
+                scalars(k, out);
+                scalars(v, out);
+            }),
+        }
+    }
+
+    #[test]
+    fn scalars_borrow_the_file_text_where_it_holds_them() {
+        // Plain, single- and double-quoted scalars after multi-byte characters
+        // (spans count characters, slices take bytes), in block and flow style.
+        let text = "ü: Zoë Ümlaut\nb: 'x y'\nc: \"00042\"\nd: [é1, 'ö 2', \"€3\"]\nupn: a@contoso.com\n\
+                    e: 'it''s'\nf: \"tab\\there\"\ng: >\n  folded\n  text\n";
+        let docs = parse(text).unwrap();
+        let mut found = Vec::new();
+        scalars(&docs[0], &mut found);
+        let got: Vec<(&str, bool)> = found
+            .iter()
+            .map(|s| (&*s.text, matches!(s.text, Cow::Borrowed(_))))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("ü", true),
+                ("Zoë Ümlaut", true),
+                ("b", true),
+                ("x y", true),
+                ("c", true),
+                ("00042", true),
+                ("d", true),
+                ("é1", true),
+                ("ö 2", true),
+                ("€3", true),
+                ("upn", true),
+                ("a@contoso.com", true),
+                ("e", true),
+                // Escapes and folding change the text: those stay copies.
+                ("it's", false),
+                ("f", true),
+                ("tab\there", false),
+                ("g", true),
+                ("folded text\n", false),
+            ]
+        );
     }
 
     #[test]

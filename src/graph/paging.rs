@@ -79,6 +79,18 @@ impl GraphClient {
         first: Request,
         on_page: &(dyn Fn(usize) + Send + Sync),
     ) -> Result<Listing<T>, GraphError> {
+        self.list_mapped(first, on_page, |item| item).await
+    }
+
+    /// Like [`GraphClient::list_observed`], turning each page's items into
+    /// `U` as the page arrives, so the wire form of a large listing (100,000
+    /// users) is never held whole next to what it is turned into.
+    pub async fn list_mapped<T: DeserializeOwned, U>(
+        &self,
+        first: Request,
+        on_page: &(dyn Fn(usize) + Send + Sync),
+        mut map: impl FnMut(T) -> U,
+    ) -> Result<Listing<U>, GraphError> {
         let mut items = Vec::new();
         let mut pages = 0;
         let mut req = first;
@@ -87,7 +99,7 @@ impl GraphClient {
             let page: Page<T> = resp.json("GET", &self.display_path(&req.url))?;
             pages += 1;
             on_page(page.value.len());
-            items.extend(page.value);
+            items.extend(page.value.into_iter().map(&mut map));
             match page.next_link {
                 Some(next) => req = self.next_page(&req, next)?,
                 None => {

@@ -47,6 +47,7 @@ mod live_read;
 mod loader_hostile;
 mod loader_hostile_props;
 mod lock_file;
+mod memory_paging;
 mod onboarding_emulator;
 mod onboarding_export;
 mod onboarding_output;
