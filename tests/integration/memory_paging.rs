@@ -4,9 +4,11 @@
 
 use std::fmt::Write as _;
 
-use entraform::emulator::{BackgroundEmulator, EmulatorConfig, Seed};
-use entraform::graph::{AuthConfig, ClientOptions, Cloud, Credential, GraphClient, Request};
+use entraform::graph::{Credential, GraphClient, Request};
+use graph_emulator::{BackgroundEmulator, EmulatorConfig, Seed};
 use secrecy::SecretString;
+
+use crate::emulator_client::client_at;
 
 const APP: &str = "11111111-1111-4111-8111-111111111111";
 
@@ -25,13 +27,14 @@ fn seed(users: usize) -> Seed {
 }
 
 fn client(emu: &BackgroundEmulator) -> GraphClient {
-    let auth = AuthConfig {
-        tenant_id: emu.tenant_id(),
-        client_id: APP.into(),
-        cloud: Cloud::custom(emu.base_url()).expect("cloud"),
-        credential: Credential::Bearer(SecretString::from(emu.issue_token(APP))),
-    };
-    GraphClient::new(auth, ClientOptions::default()).expect("client")
+    let token = SecretString::from(emu.issue_token(APP));
+    client_at(
+        emu.base_url(),
+        &emu.tenant_id(),
+        APP,
+        Credential::Bearer(token),
+        false,
+    )
 }
 
 /// 250 users in pages of 100: each item is turned into its result while only
