@@ -16,7 +16,7 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use crate::desired::attrs::AttrValue;
+use crate::model::attrs::AttrValue;
 use crate::plan::{Action, Op, Plan};
 
 /// Rows of the Markdown table at most (GitHub job summaries take 1 MiB); JSON lists everything.
@@ -438,8 +438,8 @@ fn md(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::desired::attrs::Attr;
     use crate::model::Upn;
+    use crate::model::attrs::Attr;
     use crate::plan::{AttrChange, Step, Summary, UserRef};
 
     fn plan(n: usize) -> Plan {

@@ -6,10 +6,9 @@
 //! only by the CLI and the tests. See `docs/` for the user-facing documentation.
 
 pub mod apply;
-pub mod builtin_roles;
 pub mod cli;
 pub mod desired;
-pub mod diff;
+pub mod digest;
 pub mod drift;
 pub mod export;
 pub mod graph;
@@ -18,7 +17,8 @@ pub mod lock;
 pub mod model;
 pub mod plan;
 pub mod private_file;
-pub mod sensitive_actions;
+
+pub use model::{builtin_roles, sensitive_actions};
 
 /// `graph_any![[A, B], [C]]`: a permission alternative list (A and B, or C), from `entra-data`.
 #[doc(hidden)]

@@ -109,7 +109,7 @@ pub fn resolve_env(
     steps: &[crate::plan::Step],
     get: impl Fn(&str) -> Option<String>,
 ) -> Result<InitialPasswords, Vec<EnvProblem>> {
-    use crate::desired::state::PasswordPolicy;
+    use crate::model::kinds::PasswordPolicy;
     use crate::plan::Op;
     let problems = env_problems(steps, &get);
     if !problems.is_empty() {
@@ -158,7 +158,7 @@ pub fn env_problems(
     steps: &[crate::plan::Step],
     get: impl Fn(&str) -> Option<String>,
 ) -> Vec<EnvProblem> {
-    use crate::desired::state::PasswordPolicy;
+    use crate::model::kinds::PasswordPolicy;
     use crate::plan::Op;
     steps
         .iter()
@@ -194,7 +194,7 @@ mod tests {
 
     #[test]
     fn every_unusable_password_variable_is_found() {
-        use crate::desired::state::PasswordPolicy;
+        use crate::model::kinds::PasswordPolicy;
         use crate::plan::{Op, Step};
         let create = |id: usize, upn: &str, password: PasswordPolicy| Step {
             id,

@@ -4,10 +4,10 @@ use reqwest::Method;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Map, Value, json};
 
-use crate::desired::attrs::{Attr, AttrValue};
-use crate::desired::state::GroupKind;
 use crate::graph::Request;
 use crate::model::ObjectId;
+use crate::model::attrs::{Attr, AttrValue};
+use crate::model::kinds::GroupKind;
 use crate::plan::op::{GroupRef, Op, OwnerRef, UserRef};
 
 /// Ids of objects a plan refers to, including those created earlier in the same apply.

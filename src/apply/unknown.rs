@@ -194,7 +194,7 @@ mod tests {
             name: "R&D team's".into(),
             mail_nickname: "rd".into(),
             description: None,
-            kind: crate::desired::state::GroupKind::Security,
+            kind: crate::model::kinds::GroupKind::Security,
             owners: Vec::new(),
         };
         let r = probe(&op, &Known).unwrap();
@@ -207,7 +207,7 @@ mod tests {
             upn: Upn::new_unchecked("a#EXT#@contoso.com"),
             attributes: Default::default(),
             enabled: true,
-            password: crate::desired::state::PasswordPolicy::Generate,
+            password: crate::model::kinds::PasswordPolicy::Generate,
         };
         assert_eq!(
             probe(&user, &Known).unwrap().url,

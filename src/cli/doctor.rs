@@ -19,8 +19,8 @@ use crate::graph::error::GraphError;
 use crate::graph::{GraphClient, Request};
 use crate::live::permissions::ReadStep;
 use crate::live::{TokenClaims, first_requests, token_claims};
+use crate::model::sensitive_actions::{self, Table, Target};
 use crate::plan::access::{self, LEAST};
-use crate::sensitive_actions::{self, Table, Target};
 
 /// Arguments of `entraform doctor`.
 #[derive(Debug, clap::Args)]
@@ -277,7 +277,7 @@ const TABLE_ROWS: &[&str] = &[
 ];
 
 fn role_name(id: &str) -> String {
-    crate::builtin_roles::by_template_id(&id.to_ascii_lowercase())
+    crate::model::builtin_roles::by_template_id(&id.to_ascii_lowercase())
         .map_or_else(|| format!("role {id}"), |r| r.display_name.to_string())
 }
 

@@ -314,7 +314,7 @@ mod tests {
             let path = dir.join(name);
             sources.add(SourceFile::new(name.into(), path, text.into()));
         }
-        let expected = crate::plan::saved::sha256_hex(
+        let expected = crate::digest::sha256_hex(
             b"tenant.yaml\0tenant: {domain: contoso.com}\n\0users/b.yaml\0users: []\n\0",
         );
         assert_eq!(digest(dir, &sources), expected);

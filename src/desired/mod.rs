@@ -5,8 +5,6 @@
 //! need the whole repo and produces [`DesiredState`], which cannot hold
 //! invalid data. Every problem is a [`Diagnostic`] with a stable code.
 
-pub mod attrs;
-pub mod country;
 pub mod decode;
 pub mod diagnostic;
 pub mod file_rule;
@@ -20,6 +18,9 @@ pub mod state;
 pub mod suggest;
 pub mod validate;
 pub mod yaml;
+
+/// The attribute table and the country codes live with the domain types (`model`).
+pub use crate::model::{attrs, country};
 
 pub use diagnostic::{Code, Diagnostic, Severity};
 pub use load::{Loaded, load_dir};

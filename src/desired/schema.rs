@@ -6,7 +6,7 @@ use serde_json::{Map, Value, json};
 
 use super::attrs::{ATTRS, AttrInfo, Kind};
 use super::limits::{MAX_FILE_PATTERNS, MAX_PATTERN_BYTES};
-use crate::builtin_roles::BUILTIN_ROLES;
+use crate::model::builtin_roles::BUILTIN_ROLES;
 
 fn attr_schema(a: &AttrInfo) -> Value {
     let mut s = match a.kind {

@@ -4,30 +4,14 @@
 //! that already passed every rule, so later stages need not re-check them.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 use serde::ser::SerializeMap;
-use serde::{Deserialize, Serialize, Serializer};
+use serde::{Serialize, Serializer};
 
 use super::attrs::{Attr, AttrValue};
 use crate::model::Upn;
-
-/// A place in the repo, for messages at plan time ("declared at users/eng.yaml:12:5").
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-pub struct Origin {
-    /// File path as shown to the user (shared: many origins point into one file).
-    pub file: Arc<str>,
-    /// Line, 1-based.
-    pub line: u32,
-    /// Column, 1-based.
-    pub column: u32,
-}
-
-impl std::fmt::Display for Origin {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}:{}:{}", self.file, self.line, self.column)
-    }
-}
+pub use crate::model::kinds::{GroupKind, PasswordPolicy};
+pub use crate::model::origin::Origin;
 
 /// The whole validated directory repo.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -151,16 +135,6 @@ pub struct Safety {
     pub protected: Vec<Upn>,
 }
 
-/// How a new user's initial password is chosen (never a literal in YAML).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum PasswordPolicy {
-    /// Generate a random password at apply time.
-    Generate,
-    /// Read it from this environment variable at apply time.
-    Env(String),
-}
-
 /// What the repo says about a user's manager.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -188,16 +162,6 @@ pub struct UserSpec {
     pub password: PasswordPolicy,
     /// Where the user is declared.
     pub origin: Origin,
-}
-
-/// Kind of group.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum GroupKind {
-    /// A security group (securityEnabled, not mail-enabled).
-    Security,
-    /// A Microsoft 365 (unified) group.
-    Microsoft365,
 }
 
 /// How the repo treats a group's membership.

@@ -12,8 +12,8 @@ use super::state::{
     UpnMap, UserMap, UserSpec,
 };
 use super::suggest::did_you_mean;
-use crate::builtin_roles;
 use crate::model::Upn;
+use crate::model::builtin_roles;
 
 /// Default `safety.min_tenant_size`.
 pub const DEFAULT_MIN_TENANT_SIZE: u64 = 50;

@@ -170,7 +170,7 @@ fn round_trip(live: &Live, opts: &ExportOptions) -> Export {
         Ok(ok) => ok,
         Err(d) => panic!("export does not load: {d:#?}\n{all}"),
     };
-    let d = crate::diff::diff(&desired, live);
+    let d = crate::plan::diff::diff(&desired, live);
     assert!(d.ops.is_empty(), "ops: {:#?}\n{all}", d.ops);
     assert!(d.errors.is_empty(), "errors: {:#?}\n{all}", d.errors);
     out

@@ -19,11 +19,12 @@ use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fmt::Write as _;
 
-use crate::builtin_roles;
-use crate::desired::attrs::{ATTRS, Attr, AttrValue, Invalid, Kind};
 use crate::desired::validate::upn_problem;
-use crate::diff::{derive_mail_nickname, live_attr};
 use crate::live::{Live, LiveGroup, LiveUser, ObjectKind};
+use crate::model::attrs::derive_mail_nickname;
+use crate::model::attrs::{ATTRS, Attr, AttrValue, Invalid, Kind};
+use crate::model::builtin_roles;
+use crate::model::live::live_attr;
 use crate::model::{ObjectId, Upn};
 
 pub use filter::{FilterError, UserFilter};

@@ -29,10 +29,10 @@ use super::seed_format::{
     AppRegistration, DirectoryObjectType, Grants, Seed, SeedAdminUnit, SeedDirectoryObject,
     SeedGroup, SeedRoleAssignment, SeedRoleDefinition, SeedUser, TenantInfo,
 };
-use crate::builtin_roles;
 use crate::graph::dto::USER_SELECT;
 use crate::live::{Live, LiveUser, ObjectKind};
 use crate::model::ObjectId;
+use crate::model::builtin_roles;
 
 /// The seed's own application, made by the caller (random values are not pure).
 #[derive(Debug, Clone)]
@@ -479,11 +479,11 @@ impl Pseudonyms {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::desired::attrs::{Attr, AttrValue};
     use crate::live::{
         DeletedUser, LiveGroup, LiveParts, LiveRoleAssignment, Member, RunningPrincipal,
     };
     use crate::model::Upn;
+    use crate::model::attrs::{Attr, AttrValue};
 
     fn user(id: &str, upn: &str, given: &str, surname: &str) -> LiveUser {
         let mut u = LiveUser::new(ObjectId(id.into()), Upn::new_unchecked(upn));

@@ -6,7 +6,7 @@ use std::fmt;
 use serde::Deserialize;
 use serde::de::{self, IgnoredAny, MapAccess, Visitor};
 
-use crate::desired::attrs::{ATTRS, Attr, AttrValues, AttrValuesBuilder};
+use crate::model::attrs::{ATTRS, Attr, AttrValues, AttrValuesBuilder};
 
 /// `$select` of the user listing: exactly the properties the diff compares —
 /// `id`, `userPrincipalName`, every managed attribute of [`ATTRS`] (in table

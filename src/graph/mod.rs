@@ -21,10 +21,12 @@ pub mod counters;
 pub mod dto;
 pub mod error;
 pub mod paging;
-pub mod permissions;
 pub mod request;
 pub mod retry;
 pub(crate) mod transport;
+
+/// Graph's application permissions per API (the table lives with the domain types).
+pub use crate::model::permissions;
 
 pub use auth::{AuthConfig, Credential};
 pub use client::{ClientOptions, GraphClient};

@@ -28,11 +28,11 @@ use std::collections::{HashMap, HashSet};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use crate::desired::attrs::{ATTRS, AttrValuesBuilder};
 use crate::graph::dto::{DirectoryObjectRef, GroupDto, UserDto};
+use crate::model::attrs::{ATTRS, AttrValuesBuilder};
 use crate::model::{ObjectId, Upn};
 
-use super::snapshot::{LiveGroup, LiveUser, Member, ObjectKind};
+use crate::model::live::{LiveGroup, LiveUser, Member, ObjectKind};
 
 /// A user from its Graph representation (the manager as given by `$expand`).
 pub(crate) fn user_from_dto(u: UserDto) -> LiveUser {
@@ -325,7 +325,7 @@ pub fn fold_group_changes(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::desired::attrs::{Attr, AttrValue};
+    use crate::model::attrs::{Attr, AttrValue};
     use serde_json::json;
 
     fn users(v: serde_json::Value) -> Vec<UserDto> {

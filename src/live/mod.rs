@@ -5,16 +5,15 @@ pub mod delta;
 pub mod permissions;
 mod progress;
 mod reader;
-mod snapshot;
 pub mod store;
 
+pub use crate::model::live::{
+    DeletedUser, Live, LiveGroup, LiveParts, LiveRoleAssignment, LiveRoleDefinition, LiveUser,
+    Member, ObjectKind, ReadStats, RestrictedUnit, RunningPrincipal,
+};
 pub use progress::ReadProgress;
 pub use reader::{
     Incremental, MembershipStrategy, ReadError, ReadOptions, TokenClaims, first_requests,
     read_live, token_claims,
-};
-pub use snapshot::{
-    DeletedUser, Live, LiveGroup, LiveParts, LiveRoleAssignment, LiveRoleDefinition, LiveUser,
-    Member, ObjectKind, ReadStats, RestrictedUnit, RunningPrincipal,
 };
 pub use store::{ReadMode, ResyncReason};

@@ -37,11 +37,11 @@ use crate::model::ObjectId;
 use super::delta;
 use super::permissions::{self, ReadStep};
 use super::progress::ReadProgress;
-use super::snapshot::{
+use super::store::{self, ReadMode, ResyncReason, TenantKey};
+use crate::model::live::{
     DeletedUser, Live, LiveGroup, LiveParts, LiveRoleAssignment, LiveRoleDefinition, LiveUser,
     ReadStats, RestrictedUnit, RunningPrincipal,
 };
-use super::store::{self, ReadMode, ResyncReason, TenantKey};
 
 /// How group memberships are read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -697,7 +697,7 @@ async fn read_deleted_users(client: &GraphClient) -> Result<(Vec<DeletedUser>, u
                 ObjectId(u.id),
                 u.user_principal_name.unwrap_or_default(),
                 u.attrs
-                    .text(crate::desired::attrs::Attr::DisplayName)
+                    .text(crate::model::attrs::Attr::DisplayName)
                     .map(str::to_string),
                 u.deleted_date_time,
             )

@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::snapshot::{LiveGroup, LiveUser};
+use crate::model::live::{LiveGroup, LiveUser};
 
 /// The snapshot's users and groups, inside the state directory.
 pub const SNAPSHOT_FILE: &str = "live-snapshot.json";
@@ -42,56 +42,7 @@ pub struct TenantKey {
     pub client_id: String,
 }
 
-/// Why a read was (or was not) incremental.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum ReadMode {
-    /// No state directory: a full read, nothing kept.
-    #[default]
-    Full,
-    /// Changes since the snapshot, from Graph's delta links.
-    Incremental,
-    /// A full read that starts a new snapshot, for the reason given.
-    Resync(ResyncReason),
-}
-
-/// Why a full read replaced the snapshot.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum ResyncReason {
-    /// The state directory holds no snapshot yet.
-    NoSnapshot,
-    /// The snapshot could not be read or parsed (the log says why).
-    Unreadable,
-    /// Written by another entraform version, or for another tenant, Graph or app.
-    Mismatch,
-    /// The last full read is older than the configured age.
-    TooOld,
-    /// A full read was asked for.
-    Forced,
-    /// Graph no longer knows the delta link (`syncStateNotFound`, 410 Gone).
-    DeltaExpired,
-    /// Graph reported an object both removed and present in one round.
-    Ambiguous,
-}
-
-impl std::fmt::Display for ResyncReason {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            ResyncReason::NoSnapshot => "no snapshot in the state directory yet",
-            ResyncReason::Unreadable => "the snapshot could not be read",
-            ResyncReason::Mismatch => {
-                "the snapshot is for another tenant, Graph endpoint, app or entraform version"
-            }
-            ResyncReason::TooOld => "the last full read is older than --full-read-after",
-            ResyncReason::Forced => "--full-read was given",
-            ResyncReason::DeltaExpired => "Microsoft Graph expired the delta links",
-            ResyncReason::Ambiguous => {
-                "Microsoft Graph reported an object both removed and present in one round"
-            }
-        })
-    }
-}
+pub use crate::model::read::{ReadMode, ResyncReason};
 
 /// Where a snapshot continues from.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -288,7 +239,7 @@ pub fn save(dir: &Path, s: &ToSave<'_>) -> Result<(), SaveError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::desired::attrs::Attr;
+    use crate::model::attrs::Attr;
     use crate::model::{ObjectId, Upn};
 
     fn key() -> TenantKey {

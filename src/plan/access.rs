@@ -3,14 +3,14 @@
 //! Graph authorizes an app-only call by the access token's `roles` claim
 //! (the application permissions granted) against the API's permission
 //! table, and sensitive actions on privileged users also by the calling
-//! service principal's directory roles ([`crate::sensitive_actions`]). The
+//! service principal's directory roles ([`crate::model::sensitive_actions`]). The
 //! plan knows both (the reader decodes the token's `roles`; role
 //! assignments are read anyway), so a step Graph would refuse is reported
 //! at plan time — an *unappliable* step — instead of surfacing as a 403
 //! halfway through apply. Unappliable steps are plan errors: the plan exits
 //! 1 and apply refuses it (docs/plan-format.md).
 //!
-//! The tables are Microsoft's ([`crate::graph::permissions`]); the emulator
+//! The tables are Microsoft's ([`crate::model::permissions`]); the emulator
 //! enforces the same ones, and a test checks every row of
 //! docs/permissions.md against it.
 
@@ -18,11 +18,11 @@ use std::collections::{BTreeMap, HashSet};
 
 use super::Step;
 use super::op::{Op, OwnerRef, PlanError};
-use crate::desired::attrs::Attr;
-use crate::graph::permissions::{self as table, AnyOf};
-use crate::live::Live;
 use crate::model::ObjectId;
-use crate::sensitive_actions::{self, Table, Target};
+use crate::model::attrs::Attr;
+use crate::model::live::Live;
+use crate::model::permissions::{self as table, AnyOf};
+use crate::model::sensitive_actions::{self, Table, Target};
 
 /// The least-privileged grant of each kind of operation, as
 /// docs/permissions.md lists it (one row each).

@@ -16,11 +16,11 @@ use serde::{Deserialize, Serialize};
 
 use super::Step;
 use super::op::{Action, Op};
-use crate::builtin_roles;
 use crate::desired::DesiredState;
 use crate::desired::state::Threshold;
-use crate::live::Live;
 use crate::model::ObjectId;
+use crate::model::builtin_roles;
+use crate::model::live::Live;
 
 /// The gates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]

@@ -6,14 +6,14 @@
 //! Markdown, JSON or DOT. Nothing here does I/O.
 
 pub mod access;
-pub mod codes;
-pub mod effect;
+pub mod diff;
 pub mod gates;
 pub mod graph;
-pub mod op;
 pub mod render;
 pub mod saved;
 pub mod simulate;
+
+pub use crate::model::{codes, effect, op};
 
 use serde::{Deserialize, Serialize};
 
@@ -25,7 +25,7 @@ pub use op::{
 };
 
 use crate::desired::DesiredState;
-use crate::live::Live;
+use crate::model::live::Live;
 
 /// Version of the plan's JSON form (`docs/plan-format.md`).
 pub const PLAN_FORMAT_VERSION: u32 = 1;
@@ -154,7 +154,7 @@ impl Plan {
 
 /// Compute the plan that takes `live` to `desired`.
 pub fn build(desired: &DesiredState, live: &Live, overrides: &GateOverrides) -> Plan {
-    let diff = crate::diff::diff(desired, live);
+    let diff = diff::diff(desired, live);
     let mut errors = diff.errors;
     let steps = match graph::order(diff.ops) {
         Ok(steps) => steps,

@@ -6,9 +6,11 @@
 
 use super::Step;
 use super::op::Op;
-use crate::desired::attrs::{Attr, AttrValue};
-use crate::live::{Live, LiveGroup, LiveParts, LiveRoleAssignment, LiveUser, Member, ObjectKind};
 use crate::model::ObjectId;
+use crate::model::attrs::{Attr, AttrValue};
+use crate::model::live::{
+    Live, LiveGroup, LiveParts, LiveRoleAssignment, LiveUser, Member, ObjectKind,
+};
 
 /// Apply `steps` (in order) to a copy of `live` and return the resulting snapshot.
 pub fn apply(live: &Live, steps: &[Step]) -> Live {
@@ -73,7 +75,7 @@ pub fn apply(live: &Live, steps: &[Step]) -> Live {
                         g.members.retain(|m| m.id != u.id);
                     }
                     p.role_assignments.retain(|a| a.principal_id != u.id);
-                    p.deleted_users.push(crate::live::DeletedUser::new(
+                    p.deleted_users.push(crate::model::live::DeletedUser::new(
                         u.id,
                         u.upn.as_str().to_string(),
                         u.attrs.text(Attr::DisplayName).map(str::to_string),
@@ -119,8 +121,8 @@ pub fn apply(live: &Live, steps: &[Step]) -> Live {
                 mail_nickname: Some(mail_nickname.clone()),
                 description: description.clone(),
                 security_enabled: true,
-                mail_enabled: *kind == crate::desired::state::GroupKind::Microsoft365,
-                group_types: if *kind == crate::desired::state::GroupKind::Microsoft365 {
+                mail_enabled: *kind == crate::model::kinds::GroupKind::Microsoft365,
+                group_types: if *kind == crate::model::kinds::GroupKind::Microsoft365 {
                     vec!["Unified".into()]
                 } else {
                     Vec::new()

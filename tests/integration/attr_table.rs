@@ -13,13 +13,13 @@ use std::path::PathBuf;
 use entraform::desired::attrs::{ATTRS, Attr, AttrValue, Kind};
 use entraform::desired::load::load_texts;
 use entraform::desired::source::SourceMap;
-use entraform::diff::{diff, live_attr};
 use entraform::export::{ExportOptions, SplitBy, export};
 use entraform::graph::dto::{USER_SELECT, UserDto};
 use entraform::graph::{AuthConfig, ClientOptions, Cloud, Credential, GraphClient, RetryPolicy};
 use entraform::live::delta::{fold_user_changes, fold_users};
 use entraform::live::{Live, LiveParts, LiveUser, ReadOptions, read_live};
 use entraform::model::{ObjectId, Upn};
+use entraform::plan::diff::{diff, live_attr};
 use entraform::plan::{self, GateOverrides, Op, simulate};
 use graph_emulator::seed::SeedUser;
 use graph_emulator::{

@@ -43,6 +43,7 @@ mod graph_assertion;
 mod graph_clients_replay;
 mod graph_one_way;
 mod incremental;
+mod layering;
 mod live_read;
 mod loader_hostile;
 mod loader_hostile_props;

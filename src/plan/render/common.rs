@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 
 use similar::{ChangeTag, TextDiff};
 
-use crate::desired::attrs::AttrValue;
 use crate::desired::state::{GroupKind, PasswordPolicy};
+use crate::model::attrs::AttrValue;
 use crate::plan::gates::{GateKind, GateResult};
 use crate::plan::op::{AttrChange, Op, PrincipalRef, UserRef};
 use crate::plan::{Plan, Step};

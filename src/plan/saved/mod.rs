@@ -28,8 +28,8 @@ use super::gates::{GateKind, GateOverrides};
 use super::op::{GroupRef, PrincipalRef};
 use super::render::json::{Document, document};
 use super::{Plan, Step};
-use crate::live::Live;
 use crate::model::Upn;
+use crate::model::live::Live;
 
 /// Version of the saved-plan envelope (`docs/plan-format.md`, "Saved plans").
 /// 2: fingerprints keyed by object id; tenant id, Graph root and gate overrides recorded.
@@ -39,11 +39,8 @@ pub const SAVED_PLAN_FORMAT_VERSION: u32 = 2;
 /// operations; far above a 100,000-user tenant's adoption plan).
 pub const MAX_PLAN_FILE_BYTES: u64 = 256 * 1024 * 1024;
 
-/// Hex SHA-256 of some bytes.
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    let d = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, bytes);
-    d.as_ref().iter().map(|b| format!("{b:02x}")).collect()
-}
+/// Hex SHA-256 of some bytes (the one helper, in `digest`).
+pub use crate::digest::sha256_hex;
 
 fn fp<T: Serialize>(v: &T) -> String {
     sha256_hex(&serde_json::to_vec(v).unwrap_or_default())
@@ -168,8 +165,8 @@ impl<'a> SavedPlan<'a> {
 #[cfg(test)]
 pub(crate) mod test_support {
     use super::*;
-    use crate::live::LiveParts;
     use crate::model::ObjectId;
+    use crate::model::live::LiveParts;
     use crate::plan::gates::GateResult;
     use crate::plan::op::{Op, UserRef};
     use crate::plan::{Step, Summary};

@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 
 use super::{LoadedPlan, Target, fingerprints};
-use crate::live::Live;
+use crate::model::live::Live;
 use crate::plan::effect::Touched;
 use crate::plan::gates::{GateKind, GateOverrides};
 use crate::plan::op::{GroupRef, Op, UserRef};
@@ -251,7 +251,7 @@ pub fn op_done(op: &Op, live: &Live) -> bool {
         Op::UpdateUser { user: u, changes } => user(u).is_some_and(|lu| {
             changes
                 .iter()
-                .all(|c| crate::diff::live_attr(lu, c.attr) == c.new)
+                .all(|c| crate::model::live::live_attr(lu, c.attr) == c.new)
         }),
         Op::EnableUser { user: u } => user(u).is_some_and(|lu| lu.account_enabled),
         Op::DisableUser { user: u } => user(u).is_some_and(|lu| !lu.account_enabled),
@@ -388,7 +388,7 @@ impl Names {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::live::{LiveParts, LiveUser};
+    use crate::model::live::{LiveParts, LiveUser};
     use crate::model::{ObjectId, Upn};
     use crate::plan::saved::test_support::sample;
 

@@ -11,16 +11,21 @@ mod suggest;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use crate::desired::attrs::{Attr, AttrRef, AttrValue};
 use crate::desired::state::{
     AbsentUsers, DesiredState, GroupSpec, ManagerSpec, Membership, Origin, OwnerSpec, UserSpec,
 };
-use crate::live::{Live, LiveGroup, LiveUser, ObjectKind};
+use crate::model::attrs::{Attr, AttrValue};
+use crate::model::live::live_ref;
+use crate::model::live::{Live, LiveGroup, LiveUser, ObjectKind};
 use crate::model::{ObjectId, Upn};
 use crate::plan::op::{
     AttrChange, ErrorCode, GroupRef, Notice, NoticeCode, Op, OwnerRef, PlanError, PrincipalRef,
     RoleRef, UserRef,
 };
+
+/// Helpers the diff shares with `export` and `plan::saved` (they live with the domain types).
+pub use crate::model::attrs::derive_mail_nickname;
+pub use crate::model::live::live_attr;
 
 /// Owners bound in a group's create call at most (Graph: 20 relationships,
 /// owners and members together, in `POST /groups`; group-post-groups).
@@ -39,18 +44,6 @@ pub struct Diff {
     pub owned_users: u64,
 }
 
-/// A live user's value of a managed attribute (`None` when unset, empty or an empty list).
-pub fn live_attr(u: &LiveUser, attr: Attr) -> Option<AttrValue> {
-    live_ref(u, attr).map(|r| r.to_value())
-}
-
-/// A live user's value as the diff sees it: an empty text is no value.
-fn live_ref(u: &LiveUser, attr: Attr) -> Option<AttrRef<'_>> {
-    u.attrs
-        .get(attr)
-        .filter(|r| !matches!(r, AttrRef::Text(t) if t.is_empty()))
-}
-
 /// Does the live value equal the desired one (`None` = unset)? Compares without cloning.
 fn same_attr(u: &LiveUser, attr: Attr, want: Option<&AttrValue>) -> bool {
     match (live_ref(u, attr), want) {
@@ -59,20 +52,6 @@ fn same_attr(u: &LiveUser, attr: Attr, want: Option<&AttrValue>) -> bool {
         // An empty list is no list.
         (None, Some(AttrValue::List(l))) => l.is_empty(),
         _ => false,
-    }
-}
-
-/// A mailNickname Graph accepts, derived from a UPN's local part or a group name.
-pub fn derive_mail_nickname(s: &str) -> String {
-    let nick: String = s
-        .chars()
-        .filter(|c| c.is_ascii() && !crate::desired::attrs::MAIL_NICKNAME_FORBIDDEN.contains(*c))
-        .take(64)
-        .collect();
-    if nick.is_empty() {
-        "user".to_string()
-    } else {
-        nick
     }
 }
 
@@ -347,7 +326,7 @@ fn user_ops(c: &mut Ctx<'_>, spec: &UserSpec) {
                 .attributes
                 .iter()
                 .filter(|(a, _)| {
-                    !crate::graph::permissions::NOT_APP_UPDATABLE.contains(&a.graph_name())
+                    !crate::model::permissions::NOT_APP_UPDATABLE.contains(&a.graph_name())
                 })
                 .map(|(a, v)| AttrChange {
                     attr: *a,

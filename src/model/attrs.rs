@@ -359,6 +359,20 @@ impl From<Vec<String>> for AttrValue {
 /// Characters Graph rejects in mailNickname.
 pub const MAIL_NICKNAME_FORBIDDEN: &str = " @()\\[]\";:<>,";
 
+/// A mailNickname Graph accepts, derived from a UPN's local part or a group name.
+pub fn derive_mail_nickname(s: &str) -> String {
+    let nick: String = s
+        .chars()
+        .filter(|c| c.is_ascii() && !MAIL_NICKNAME_FORBIDDEN.contains(*c))
+        .take(64)
+        .collect();
+    if nick.is_empty() {
+        "user".to_string()
+    } else {
+        nick
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

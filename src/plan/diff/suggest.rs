@@ -11,8 +11,8 @@ use std::collections::HashMap;
 use crate::desired::suggest::{
     MAX_SUGGEST_CHARS, did_you_mean, distance_within, limit_for, squash,
 };
-use crate::live::Live;
 use crate::model::Upn;
+use crate::model::live::Live;
 
 /// Most suggestions one plan looks for.
 pub const MAX_SUGGESTED: usize = 20;
@@ -119,8 +119,8 @@ pub fn with_hint(message: String, suggestion: Option<String>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::live::{LiveParts, LiveUser};
     use crate::model::ObjectId;
+    use crate::model::live::{LiveParts, LiveUser};
 
     fn tenant(n: usize) -> Live {
         let users = (0..n)

@@ -145,8 +145,8 @@ impl Op {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::desired::state::{GroupKind, PasswordPolicy};
-    use crate::plan::op::RoleRef;
+    use crate::model::kinds::{GroupKind, PasswordPolicy};
+    use crate::model::op::RoleRef;
 
     fn upn(s: &str) -> Upn {
         Upn::new_unchecked(s)

@@ -8,8 +8,9 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::desired::attrs::{Attr, AttrValue};
-use crate::desired::state::{GroupKind, Origin, PasswordPolicy};
+use crate::model::attrs::{Attr, AttrValue};
+use crate::model::kinds::{GroupKind, PasswordPolicy};
+use crate::model::origin::Origin;
 use crate::model::{ObjectId, Upn};
 
 pub use super::codes::{ErrorCode, NoticeCode};

@@ -5,7 +5,7 @@
 use std::borrow::Cow;
 
 use super::{AttrValue, Kind, MAIL_NICKNAME_FORBIDDEN};
-use crate::desired::country;
+use crate::model::country;
 
 /// Why a value does not fit its attribute's kind.
 #[derive(Debug, Clone, PartialEq, Eq)]

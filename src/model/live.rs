@@ -5,8 +5,8 @@ use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::desired::attrs::{ATTRS, Attr, AttrRef, AttrValue, AttrValues, AttrValuesBuilder};
-use crate::graph::CounterSnapshot;
+use super::read::CounterSnapshot;
+use crate::model::attrs::{ATTRS, Attr, AttrRef, AttrValue, AttrValues, AttrValuesBuilder};
 use crate::model::{ObjectId, Upn};
 
 /// A user with the properties entraform compares. The managed attributes
@@ -391,7 +391,19 @@ pub struct ReadStats {
     /// Wall time in milliseconds.
     pub elapsed_ms: u64,
     /// Full, incremental, or a full read that started a new snapshot.
-    pub mode: super::store::ReadMode,
+    pub mode: super::read::ReadMode,
+}
+
+/// A live user's value of a managed attribute (`None` when unset, empty or an empty list).
+pub fn live_attr(u: &LiveUser, attr: Attr) -> Option<AttrValue> {
+    live_ref(u, attr).map(|r| r.to_value())
+}
+
+/// A live user's value as the diff sees it: an empty text is no value.
+pub fn live_ref(u: &LiveUser, attr: Attr) -> Option<AttrRef<'_>> {
+    u.attrs
+        .get(attr)
+        .filter(|r| !matches!(r, AttrRef::Text(t) if t.is_empty()))
 }
 
 /// Everything the reader collected, before indexing.
