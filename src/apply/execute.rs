@@ -24,7 +24,8 @@ use crate::graph::{GraphClient, Request};
 use crate::model::kinds::PasswordPolicy;
 use crate::model::{ObjectId, Upn};
 use crate::plan::Step;
-use crate::plan::op::{Action, GroupRef, Op, UserRef};
+use crate::plan::effect::Action;
+use crate::plan::op::{GroupRef, Op, UserRef};
 
 /// What happened to one step.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -78,7 +78,7 @@ pub fn envelope(requests: &[Request], indexes: &[usize], root: &str) -> Value {
                 WireRequest {
                     id: i.to_string(),
                     method: r.method.as_str(),
-                    url: super::paging::relative_to_root(&r.url, root).unwrap_or(&r.url),
+                    url: super::cloud::relative_to_root(&r.url, root).unwrap_or(&r.url),
                     body: r.body.as_ref(),
                     headers,
                 }
@@ -218,7 +218,7 @@ impl GraphClient {
         // An absolute URL elsewhere than the Graph root in use is never sent.
         for (i, r) in requests.iter().enumerate() {
             let foreign = (r.url.starts_with("http://") || r.url.starts_with("https://"))
-                && super::paging::relative_to_root(&r.url, self.root()).is_none();
+                && super::cloud::relative_to_root(&r.url, self.root()).is_none();
             if foreign {
                 let mut e = item_error(r, 400, &BTreeMap::new(), None);
                 e.code = "entraform_ForeignLink".into();

@@ -128,7 +128,7 @@ impl GraphClient {
     /// Resolve a relative path or a nextLink to an absolute URL under the root.
     fn url_for(&self, url: &str) -> Result<String, GraphError> {
         if url.starts_with("http://") || url.starts_with("https://") {
-            if super::paging::relative_to_root(url, &self.inner.root).is_some() {
+            if super::cloud::relative_to_root(url, &self.inner.root).is_some() {
                 Ok(url.to_string())
             } else {
                 Err(GraphError::ForeignLink(strip_query(url).to_string()))
@@ -142,7 +142,7 @@ impl GraphClient {
 
     /// The path of a request as shown in messages (relative, no query).
     pub(crate) fn display_path(&self, url: &str) -> String {
-        let rel = super::paging::relative_to_root(url, &self.inner.root).unwrap_or(url);
+        let rel = super::cloud::relative_to_root(url, &self.inner.root).unwrap_or(url);
         strip_query(rel).to_string()
     }
 

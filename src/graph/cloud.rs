@@ -190,6 +190,18 @@ fn is_loopback(url: &Url) -> bool {
     }
 }
 
+/// Turn an absolute `@odata.nextLink` into a path relative to the version
+/// root (`/users?$skiptoken=…`), as `$batch` items require. `None` when the
+/// link does not start with `root` (another host or version).
+pub fn relative_to_root<'a>(link: &'a str, root: &str) -> Option<&'a str> {
+    let rest = link.strip_prefix(root.trim_end_matches('/'))?;
+    if rest.starts_with('/') {
+        Some(rest)
+    } else {
+        None
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,6 +7,7 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
 use super::client::GraphClient;
+pub use super::cloud::relative_to_root;
 use super::error::{ApiError, GraphError};
 use super::request::Request;
 
@@ -33,18 +34,6 @@ pub struct Listing<T> {
     pub pages: usize,
     /// The `@odata.deltaLink` of the last page, for a later delta round.
     pub delta_link: Option<String>,
-}
-
-/// Turn an absolute `@odata.nextLink` into a path relative to the version
-/// root (`/users?$skiptoken=…`), as `$batch` items require. `None` when the
-/// link does not start with `root` (another host or version).
-pub fn relative_to_root<'a>(link: &'a str, root: &str) -> Option<&'a str> {
-    let rest = link.strip_prefix(root.trim_end_matches('/'))?;
-    if rest.starts_with('/') {
-        Some(rest)
-    } else {
-        None
-    }
 }
 
 /// One listing's result inside [`GraphClient::list_many`]: every page's

@@ -139,7 +139,7 @@ pub fn load_links(
     let bytes = read_file(&path)?;
     let links: Links = serde_json::from_slice(&bytes).map_err(|e| damaged(&path, &e))?;
     // The links are followed with the tenant's token: they must lead to the same Graph.
-    let ours = |link: &str| crate::graph::paging::relative_to_root(link, &key.graph_root).is_some();
+    let ours = |link: &str| crate::graph::cloud::relative_to_root(link, &key.graph_root).is_some();
     if links.format != FORMAT
         || &links.tenant != key
         || !ours(&links.users_delta_link)

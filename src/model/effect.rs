@@ -80,6 +80,12 @@ impl<'a> Effect<'a> {
 }
 
 impl Op {
+    /// What kind of change this is, for the summary line and the count gates
+    /// (from [`Op::effect`]).
+    pub fn action(&self) -> Action {
+        self.effect().action
+    }
+
     /// The one description of what this operation does (no catch-all: a new
     /// variant must be classified here before the crate compiles).
     pub fn effect(&self) -> Effect<'_> {

@@ -14,7 +14,6 @@ use crate::model::origin::Origin;
 use crate::model::{ObjectId, Upn};
 
 pub use super::codes::{ErrorCode, NoticeCode};
-pub use super::effect::Action;
 
 /// A user an operation acts on: its UPN, and its object id when it exists already.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -268,12 +267,6 @@ impl Op {
             Op::AssignRole { .. } => "assign_role",
             Op::RemoveRole { .. } => "remove_role",
         }
-    }
-
-    /// What kind of change this is, for the summary line and the count gates
-    /// (from [`Op::effect`]).
-    pub fn action(&self) -> Action {
-        self.effect().action
     }
 
     /// The user this operation is about, if any (the member/principal for membership and role ops).

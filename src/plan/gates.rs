@@ -15,7 +15,8 @@ use std::collections::{BTreeSet, HashSet};
 use serde::{Deserialize, Serialize};
 
 use super::Step;
-use super::op::{Action, Op};
+use super::effect::Action;
+use super::op::Op;
 use crate::desired::DesiredState;
 use crate::desired::state::Threshold;
 use crate::model::ObjectId;

@@ -18,10 +18,10 @@ pub use crate::model::{codes, effect, op};
 use serde::{Deserialize, Serialize};
 
 pub use codes::{ErrorCode, NoticeCode};
-pub use effect::{Effect, Touched};
+pub use effect::{Action, Effect, Touched};
 pub use gates::{GateKind, GateOverrides, GateResult};
 pub use op::{
-    Action, AttrChange, GroupRef, Notice, Op, OwnerRef, PlanError, PrincipalRef, RoleRef, UserRef,
+    AttrChange, GroupRef, Notice, Op, OwnerRef, PlanError, PrincipalRef, RoleRef, UserRef,
 };
 
 use crate::desired::DesiredState;
