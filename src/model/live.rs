@@ -10,7 +10,7 @@ use crate::model::attrs::{ATTRS, Attr, AttrRef, AttrValue, AttrValues, AttrValue
 use crate::model::{ObjectId, Upn};
 
 /// A user with the properties entraform compares. The managed attributes
-/// are [`AttrValues`] keyed by [`Attr`] (the table in `desired::attrs`).
+/// are [`AttrValues`] keyed by [`Attr`] (the table in `model::attrs`).
 ///
 /// Stored in a state directory's snapshot as a Graph-shaped JSON object: the
 /// attributes under their Graph names (a list one always, as an array), the
