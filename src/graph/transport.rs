@@ -5,6 +5,8 @@
 //! carries out what the one error policy ([`super::retry`]) decides.
 
 use std::collections::BTreeMap;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -12,7 +14,6 @@ use reqwest::Method;
 use secrecy::{ExposeSecret, SecretString};
 use tokio::sync::Semaphore;
 
-use super::auth::{AccessToken, TokenSource};
 use super::counters::Counters;
 use super::error::AuthError;
 use super::retry::{Action, Attempt, Failure, Limit, RetryPolicy, Traits, parse_retry_after};
@@ -36,12 +37,26 @@ pub(crate) enum Payload<'a> {
     Form(&'a [(&'a str, String)]),
 }
 
+/// A future a [`Tokens`] source returns (boxed: fetching a token is itself
+/// an exchange through this loop).
+pub(crate) type TokenFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// Where a Graph call's access token comes from (`auth::TokenSource`). A
+/// trait so that this loop does not depend on sign-in, which sends its own
+/// requests through the loop.
+pub(crate) trait Tokens: Send + Sync {
+    /// A valid access token: the cached one, or a new one shortly before it expires.
+    fn bearer(&self) -> TokenFuture<'_, Result<SecretString, AuthError>>;
+    /// Forget `failed` if it is still the token in use (Graph answered 401 to it).
+    fn forget<'a>(&'a self, failed: &'a SecretString) -> TokenFuture<'a, ()>;
+}
+
 /// Who the call presents itself as.
 pub(crate) enum Bearer<'a> {
     /// Nobody (the token request authenticates in its form).
     None,
     /// Our Graph access token, renewed once after a 401.
-    Graph(&'a TokenSource),
+    Graph(&'a dyn Tokens),
     /// A fixed bearer token (GitHub's OIDC request token).
     Fixed(&'a SecretString),
 }
@@ -136,9 +151,9 @@ impl Transport {
         let mut renewed = false;
         loop {
             attempt += 1;
-            let token: Option<AccessToken> = match call.bearer {
+            let token: Option<SecretString> = match call.bearer {
                 // Boxed: fetching a token is itself an exchange (sign-in).
-                Bearer::Graph(tokens) => Some(Box::pin(tokens.token()).await.map_err(Stop::Token)?),
+                Bearer::Graph(tokens) => Some(tokens.bearer().await.map_err(Stop::Token)?),
                 _ => None,
             };
             let Ok(permit) = self.sem.acquire().await else {
@@ -159,7 +174,7 @@ impl Transport {
                 .request(call.method.clone(), call.url)
                 .header("Accept", "application/json");
             builder = match (&call.bearer, &token) {
-                (Bearer::Graph(_), Some(t)) => builder.bearer_auth(t.expose()),
+                (Bearer::Graph(_), Some(t)) => builder.bearer_auth(t.expose_secret()),
                 (Bearer::Fixed(s), _) => builder.bearer_auth(s.expose_secret()),
                 _ => builder,
             };
@@ -229,7 +244,7 @@ impl Transport {
                     tracing::debug!(%method, path = %call.shown, "401: renewing the access token once");
                     renewed = true;
                     if let (Bearer::Graph(tokens), Some(t)) = (&call.bearer, &token) {
-                        tokens.invalidate_if(t).await;
+                        tokens.forget(t).await;
                     }
                     attempt -= 1;
                 }

@@ -25,7 +25,7 @@ pub use federated::FederatedSource;
 use super::cloud::Cloud;
 use super::error::{AuthError, ConfigError};
 use super::retry::{Limit, Traits};
-use super::transport::{Bearer, Call, Meter, Payload, Stop, Transport};
+use super::transport::{Bearer, Call, Meter, Payload, Stop, TokenFuture, Tokens, Transport};
 
 /// `client_assertion_type` for JWT bearer assertions (certificate and federated).
 pub const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
@@ -289,13 +289,7 @@ impl TokenSource {
     /// first renews it and the others reuse the new one instead of each
     /// throwing away the token just fetched.
     pub async fn invalidate_if(&self, failed: &AccessToken) {
-        let mut cache = self.inner.cache.lock().await;
-        if cache
-            .as_ref()
-            .is_some_and(|t| t.secret.expose_secret() == failed.secret.expose_secret())
-        {
-            *cache = None;
-        }
+        Tokens::forget(self, &failed.secret).await
     }
 
     async fn fetch(&self) -> Result<AccessToken, AuthError> {
@@ -436,6 +430,25 @@ impl TokenSource {
         Ok(AccessToken {
             secret: SecretString::from(token),
             expires_at: started + Duration::from_secs(lifetime),
+        })
+    }
+}
+
+/// The HTTP loop's view of a token source: the token's secret, and forgetting
+/// one Graph refused.
+impl Tokens for TokenSource {
+    fn bearer(&self) -> TokenFuture<'_, Result<SecretString, AuthError>> {
+        Box::pin(async move { Ok(self.token().await?.secret) })
+    }
+    fn forget<'a>(&'a self, failed: &'a SecretString) -> TokenFuture<'a, ()> {
+        Box::pin(async move {
+            let mut cache = self.inner.cache.lock().await;
+            if cache
+                .as_ref()
+                .is_some_and(|t| t.secret.expose_secret() == failed.expose_secret())
+            {
+                *cache = None;
+            }
         })
     }
 }
