@@ -203,7 +203,7 @@ fn sources(dir: &str) -> Vec<(PathBuf, String)> {
 fn the_library_creates_no_async_runtime() {
     let mut checked = 0;
     for dir in [
-        "graph", "live", "apply", "plan", "diff", "desired", "export", "lock",
+        "graph", "live", "apply", "plan", "model", "desired", "export", "lock",
     ] {
         for (path, text) in sources(dir) {
             checked += 1;
