@@ -164,7 +164,7 @@ fn code_only(text: &str) -> String {
         } else if c == '\'' {
             // A char literal ('x', '\n', '\u{1F600}') or a lifetime ('a).
             let end = if next == Some('\\') {
-                (i + 2..b.len()).find(|&j| b[j] == '\'')
+                (i + 3..b.len()).find(|&j| b[j] == '\'')
             } else if b.get(i + 2) == Some(&'\'') {
                 Some(i + 2)
             } else {
@@ -326,7 +326,7 @@ fn scan(
                 depth = depth.saturating_sub(1);
             }
             ";" => pending_test = false,
-            "crate" if t(i + 1) == "::" && i.checked_sub(1).map_or(true, |p| t(p) != "$") => {
+            "crate" if t(i + 1) == "::" && i.checked_sub(1).is_none_or(|p| t(p) != "$") => {
                 for (to, line) in targets(&toks, i + 2) {
                     out.push(Import {
                         file: file.clone(),
@@ -338,7 +338,7 @@ fn scan(
                     });
                 }
             }
-            "super" if t(i + 1) == "::" && i.checked_sub(1).map_or(true, |p| t(p) != "::") => {
+            "super" if t(i + 1) == "::" && i.checked_sub(1).is_none_or(|p| t(p) != "::") => {
                 let mut ups = 0;
                 let mut j = i;
                 while t(j) == "super" && t(j + 1) == "::" {
@@ -639,7 +639,7 @@ fn the_checker_names_the_file_the_line_and_the_rule() {
     let mut children = BTreeSet::new();
     let model = scan(
         Path::new("model/op.rs"),
-        "//! see crate::plan\nuse crate::{model::ids::X, plan::Step};\nfn f() { let s = \"crate::apply\"; let c = '\"'; super::super::graph::g(); }\n",
+        "//! see crate::plan\nuse crate::{model::ids::X, plan::Step};\nfn f() { let s = \"crate::apply\"; let c = '\"'; let q = '\\''; super::super::graph::g(); }\n",
         false,
         &mut children,
     );
