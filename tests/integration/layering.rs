@@ -68,6 +68,11 @@ struct Import {
     to: String,
     /// The path as written up to the module named, for the message.
     path: String,
+    /// The absolute module path named, its first two segments
+    /// (`crate::plan::gates::X` and, from `plan/op.rs`, `super::gates::X`: `[plan, gates]`).
+    target: Vec<String>,
+    /// The file's second-level module (`plan/saved/load.rs`: `saved`); `None` for `plan/mod.rs`.
+    from_sub: Option<String>,
     /// Inside `#[cfg(test)]` code.
     test: bool,
 }
@@ -327,13 +332,15 @@ fn scan(
             }
             ";" => pending_test = false,
             "crate" if t(i + 1) == "::" && i.checked_sub(1).is_none_or(|p| t(p) != "$") => {
-                for (to, line) in targets(&toks, i + 2) {
+                for (target, line) in use_paths(&toks, i + 2) {
                     out.push(Import {
                         file: file.clone(),
                         line,
                         from: from.clone(),
-                        path: format!("crate::{to}"),
-                        to,
+                        to: target[0].clone(),
+                        path: format!("crate::{}", target[0]),
+                        target,
+                        from_sub: base.get(1).cloned(),
                         test: in_test,
                     });
                 }
@@ -345,18 +352,38 @@ fn scan(
                     ups += 1;
                     j += 2;
                 }
-                let here = base.len() + scopes.iter().filter(|s| s.1.is_some()).count();
-                if ups >= here {
-                    for (to, line) in targets(&toks, j) {
-                        out.push(Import {
-                            file: file.clone(),
-                            line,
-                            from: from.clone(),
-                            path: format!("{}{to}", "super::".repeat(ups)),
-                            to,
-                            test: in_test,
-                        });
-                    }
+                // Where this code stands: the file's module and the inline modules open here.
+                let here: Vec<String> = base
+                    .iter()
+                    .cloned()
+                    .chain(scopes.iter().filter_map(|s| s.1.clone()))
+                    .collect();
+                let up = &here[..here.len().saturating_sub(ups)];
+                let mut named: Vec<(Vec<String>, usize)> = use_paths(&toks, j)
+                    .into_iter()
+                    .map(|(rest, line)| {
+                        let mut target: Vec<String> = up.iter().cloned().chain(rest).collect();
+                        target.truncate(2);
+                        (target, line)
+                    })
+                    .filter(|(target, _)| !target.is_empty())
+                    .collect();
+                named.dedup();
+                for (target, line) in named {
+                    out.push(Import {
+                        file: file.clone(),
+                        line,
+                        from: from.clone(),
+                        to: target[0].clone(),
+                        path: if up.is_empty() {
+                            format!("{}{}", "super::".repeat(ups), target[0])
+                        } else {
+                            format!("{}…", "super::".repeat(ups))
+                        },
+                        target,
+                        from_sub: base.get(1).cloned(),
+                        test: in_test,
+                    });
                 }
                 i = j;
                 continue;
@@ -368,41 +395,58 @@ fn scan(
     out
 }
 
-/// The first segments named at `toks[at]`: an identifier, or each item of a
-/// `{…}` group (`crate::{a::X, b::{Y, Z}}` names `a` and `b`).
-fn targets(toks: &[Tok], at: usize) -> Vec<(String, usize)> {
-    let Some(first) = toks.get(at) else {
-        return Vec::new();
-    };
-    if first.text != "{" {
-        return vec![(first.text.clone(), first.line)];
-    }
+/// The paths a use-tree at `toks[at]` names, each cut to its first two
+/// segments: `a::X` names `[a, X]`; `{a::X, b::{Y, Z}}` names `[a, X]`,
+/// `[b, Y]`, `[b, Z]`; `{self, a}` names `[]` and `[a]`.
+fn use_paths(toks: &[Tok], at: usize) -> Vec<(Vec<String>, usize)> {
     let mut out = Vec::new();
-    let mut depth = 0;
-    let mut expect_item = true;
-    for tok in &toks[at..] {
-        match tok.text.as_str() {
-            "{" => {
-                depth += 1;
-                expect_item = depth == 1;
-            }
-            "}" => {
-                depth -= 1;
-                if depth == 0 {
-                    break;
-                }
-            }
-            "," if depth == 1 => expect_item = true,
-            s if expect_item && depth == 1 => {
-                if s != "self" {
-                    out.push((s.to_string(), tok.line));
-                }
-                expect_item = false;
-            }
-            _ => {}
-        }
-    }
+    use_tree(toks, at, &mut Vec::new(), &mut out);
+    out.dedup();
     out
+}
+
+/// One use-tree from `toks[i]` with `prefix` before it; the index after it.
+fn use_tree(
+    toks: &[Tok],
+    mut i: usize,
+    prefix: &mut Vec<String>,
+    out: &mut Vec<(Vec<String>, usize)>,
+) -> usize {
+    let Some(tok) = toks.get(i) else {
+        return i;
+    };
+    if tok.text == "{" {
+        i += 1;
+        while let Some(t) = toks.get(i) {
+            match t.text.as_str() {
+                "}" => return i + 1,
+                "," => i += 1,
+                // `X as Y`: the alias names nothing.
+                "as" => i += 2,
+                _ => {
+                    let next = use_tree(toks, i, prefix, out);
+                    i = if next == i { i + 1 } else { next };
+                }
+            }
+        }
+        return i;
+    }
+    let named = tok.text.chars().all(|c| c.is_alphanumeric() || c == '_') && tok.text != "self";
+    if named {
+        prefix.push(tok.text.clone());
+    }
+    let next = if named && toks.get(i + 1).is_some_and(|t| t.text == "::") {
+        use_tree(toks, i + 2, prefix, out)
+    } else {
+        let mut p = prefix.clone();
+        p.truncate(2);
+        out.push((p, tok.line));
+        i + usize::from(named || tok.text == "self" || tok.text == "*")
+    };
+    if named {
+        prefix.pop();
+    }
+    next
 }
 
 /// Every crate-level reference of every file under `src/`, the binary's
@@ -533,6 +577,33 @@ fn find_cycle(imports: &[Import]) -> Option<Vec<String>> {
     None
 }
 
+/// The imports between two second-level modules of one top-level module
+/// (`plan::op` → `plan::effect`), as edges `plan::op` → `plan::effect`. A
+/// module's own `mod.rs` (which declares and re-exports its children) is left
+/// out: a child naming its parent, or the parent its child, is no circle.
+fn sibling_edges(imports: &[Import], is_module: impl Fn(&str, &str) -> bool) -> Vec<Import> {
+    imports
+        .iter()
+        .filter_map(|imp| {
+            let from_sub = imp.from_sub.as_deref()?;
+            let to_sub = imp.target.get(1)?;
+            (imp.to == imp.from && to_sub != from_sub && is_module(&imp.to, to_sub)).then(|| {
+                Import {
+                    from: format!("{}::{from_sub}", imp.from),
+                    to: format!("{}::{to_sub}", imp.to),
+                    ..imp.clone()
+                }
+            })
+        })
+        .collect()
+}
+
+/// Is `src/<top>/<sub>.rs` or `src/<top>/<sub>/mod.rs` a file?
+fn is_src_module(top: &str, sub: &str) -> bool {
+    let dir = src_dir().join(top);
+    dir.join(format!("{sub}.rs")).is_file() || dir.join(sub).join("mod.rs").is_file()
+}
+
 /// The top-level modules `src/lib.rs` declares.
 fn declared_modules(lib: &str) -> BTreeSet<String> {
     let toks = tokens(&code_only(lib));
@@ -586,20 +657,39 @@ fn no_top_level_modules_import_each_other_in_a_circle() {
     }
 }
 
+/// Inside a top-level module too, no two of its modules import each other in
+/// a circle (`plan::op` ↔ `plan::effect`, `graph::auth` ↔ `graph::transport`).
+#[test]
+fn no_modules_inside_one_import_each_other_in_a_circle() {
+    let (imports, _) = product();
+    let edges = sibling_edges(&imports, is_src_module);
+    assert!(
+        edges.len() > 50,
+        "{} edges between sibling modules: the scan is not reading src/",
+        edges.len()
+    );
+    if let Some(cycle) = find_cycle(&edges) {
+        let mut lines = Vec::new();
+        for pair in cycle.windows(2) {
+            if let Some(imp) = edges.iter().find(|i| i.from == pair[0] && i.to == pair[1]) {
+                lines.push(format!(
+                    "  {} -> {} ({}:{})",
+                    pair[0], pair[1], imp.file, imp.line
+                ));
+            }
+        }
+        panic!("import cycle {}:\n{}", cycle.join(" -> "), lines.join("\n"));
+    }
+}
+
 #[test]
 fn the_rules_themselves_form_no_circle() {
     let imports: Vec<Import> = RULES
         .iter()
         .chain(TEST_ALSO)
         .flat_map(|(from, tos)| {
-            tos.iter().map(|to| Import {
-                file: "tests/integration/layering.rs".into(),
-                line: 0,
-                from: from.to_string(),
-                to: to.to_string(),
-                path: String::new(),
-                test: false,
-            })
+            tos.iter()
+                .map(|to| edge("tests/integration/layering.rs", from, to))
         })
         .collect();
     assert_eq!(find_cycle(&imports), None);
@@ -668,6 +758,8 @@ fn the_checker_names_the_file_the_line_and_the_rule() {
             (2, "model", false),
             (2, "plan", false),
             (3, "graph", false),
+            (1, "desired", false),
+            (4, "desired", true),
             (5, "plan", true),
             (7, "model", false),
             (4, "plan", true),
@@ -689,26 +781,59 @@ fn the_checker_names_the_file_the_line_and_the_rule() {
             "src/desired/load.rs:5: `crate::plan`: desired may not import plan (rule: desired imports only model, digest)",
         ]
     );
-    let cycle = find_cycle(&[
-        Import {
-            file: "a".into(),
-            line: 1,
-            from: "plan".into(),
-            to: "live".into(),
-            path: String::new(),
-            test: false,
-        },
-        Import {
-            file: "b".into(),
-            line: 2,
-            from: "live".into(),
-            to: "plan".into(),
-            path: String::new(),
-            test: true,
-        },
-    ]);
+    let cycle = find_cycle(&[edge("a", "plan", "live"), edge("b", "live", "plan")]);
     assert_eq!(
         cycle,
         Some(vec!["live".to_string(), "plan".into(), "live".into()])
     );
+    // Two modules of `graph` naming each other, through `super::` and `crate::`,
+    // in a group, past their `mod.rs`.
+    let mut none = BTreeSet::new();
+    let auth = scan(
+        Path::new("graph/auth/mod.rs"),
+        "use super::{error::E, transport::{Call, Stop as S}};\nuse super::Thing;\n",
+        false,
+        &mut none,
+    );
+    let transport = scan(
+        Path::new("graph/transport.rs"),
+        "use crate::graph::auth::Token;\nuse crate::graph::GraphClient;\n",
+        false,
+        &mut none,
+    );
+    let targets: Vec<Vec<String>> = auth.iter().map(|i| i.target.clone()).collect();
+    assert_eq!(
+        targets,
+        [
+            ["graph", "error"],
+            ["graph", "transport"],
+            ["graph", "Thing"]
+        ]
+    );
+    let all: Vec<Import> = auth.into_iter().chain(transport).collect();
+    let siblings = sibling_edges(&all, |_, sub| {
+        ["auth", "transport", "error", "client"].contains(&sub)
+    });
+    assert_eq!(
+        find_cycle(&siblings),
+        Some(vec![
+            "graph::auth".to_string(),
+            "graph::transport".into(),
+            "graph::auth".into()
+        ])
+    );
+}
+
+/// An edge `from` → `to` between modules, for the checker's own tests.
+fn edge(file: &str, from: &str, to: &str) -> Import {
+    Import {
+        file: file.into(),
+        line: 1,
+        from: from.into(),
+        to: to.into(),
+        path: String::new(),
+        target: vec![to.into()],
+        from_sub: None,
+        test: false,
+    }
 }
