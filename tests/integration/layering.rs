@@ -501,8 +501,12 @@ fn broken_rules(imports: &[Import], modules: &BTreeSet<String>) -> Vec<String> {
             ));
         }
     }
+    let mut seen = BTreeSet::new();
     for imp in imports {
-        if imp.to == imp.from || ROOT_ITEMS.contains(&imp.to.as_str()) {
+        if imp.to == imp.from
+            || ROOT_ITEMS.contains(&imp.to.as_str())
+            || !seen.insert((&imp.file, imp.line, &imp.to))
+        {
             continue;
         }
         if !modules.contains(&imp.to) {
