@@ -1,8 +1,9 @@
 //! The import rules of `docs/architecture.md`, held against the code: every
 //! `crate::…` path (in `use` lines and inline) and every `super::…` path that
 //! leaves a top-level module, in every file under `src/`, must name a module
-//! its layer may import, and the top-level modules must not import each other
-//! in a circle. A failure names the file, the line and the rule broken.
+//! its layer may import; the top-level modules must not import each other in
+//! a circle, nor the modules inside one of them. A failure names the file,
+//! the line and the rule broken.
 
 mod scan;
 
