@@ -11,7 +11,7 @@ use super::country;
 use super::diagnostic::{Code, DiagList, Diagnostic, shown};
 use super::file_rule::Pattern;
 use super::limits::MAX_FILE_PATTERNS;
-use super::source::{FileId, Loc};
+use super::source::{FileId, Loc, Span};
 use super::state::{AbsentUsers, GroupKind, PasswordPolicy, Threshold};
 use super::suggest::did_you_mean;
 use super::yaml::{Node, Scalar, Style, Value};
@@ -118,10 +118,114 @@ pub struct RawGroup {
     /// `dynamic: true` and where.
     pub dynamic: Option<Loc>,
     /// `members` (and where the key is).
-    pub members: Option<(Vec<Str>, Loc)>,
+    pub members: Option<(MemberList, Loc)>,
     /// `owners` (and where the key is, and how many items were written —
     /// an invalid item is reported and left out): users, or service principals.
     pub owners: Option<(Vec<RawOwner>, Loc, usize)>,
+}
+
+/// A group's `members:` items as written, compactly: each item is its span
+/// and where its text is in the file's text (as decoded, before redaction),
+/// instead of a `String` and a 32-byte [`Loc`] of its own. The 500,000
+/// members of a large tenant are the bulk of a repo's raw records; only an
+/// item whose text the file does not hold as written (escapes, folded lines)
+/// keeps a copy.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MemberList {
+    /// The file every item is in.
+    file: FileId,
+    items: Vec<MemberRef>,
+    /// Texts of items that the file does not hold as they read.
+    copies: Vec<String>,
+}
+
+/// One item of a [`MemberList`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct MemberRef {
+    span: Span,
+    text: TextAt,
+}
+
+/// Where a member's text is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TextAt {
+    /// Bytes `start..start + len` of the file's text.
+    File { start: u32, len: u32 },
+    /// An index into [`MemberList::copies`].
+    Copy(u32),
+}
+
+impl MemberList {
+    /// An empty list of members in `file`, with room for `n`.
+    fn with_capacity(file: FileId, n: usize) -> Self {
+        MemberList {
+            file,
+            items: Vec::with_capacity(n),
+            copies: Vec::new(),
+        }
+    }
+
+    /// Add an item: `text` as the tree holds it (borrowed from `file_text`
+    /// where the file holds it as written), written at `span`.
+    fn push(&mut self, text: &str, span: Span, file_text: &str) {
+        let at = match offset_in(text, file_text) {
+            Some(start) => TextAt::File {
+                start,
+                len: u32::try_from(text.len()).unwrap_or(u32::MAX),
+            },
+            None => {
+                self.copies.push(text.to_string());
+                TextAt::Copy(u32::try_from(self.copies.len() - 1).unwrap_or(u32::MAX))
+            }
+        };
+        self.items.push(MemberRef { span, text: at });
+    }
+
+    /// The file the items are written in.
+    pub fn file(&self) -> FileId {
+        self.file
+    }
+
+    /// Number of items.
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    /// Whether the list has no items.
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    /// Each item's text and location, in order; `file_text` is the text of
+    /// the list's file as it was decoded (not yet redacted).
+    pub fn iter<'s>(&'s self, file_text: &'s str) -> impl Iterator<Item = (&'s str, Loc)> + 's {
+        self.items.iter().map(move |m| {
+            let text = match m.text {
+                TextAt::File { start, len } => {
+                    let start = start as usize;
+                    file_text.get(start..start + len as usize)
+                }
+                TextAt::Copy(i) => self.copies.get(i as usize).map(String::as_str),
+            };
+            debug_assert!(text.is_some(), "a member's text is outside its file");
+            let loc = Loc {
+                file: self.file,
+                span: m.span,
+            };
+            (text.unwrap_or(""), loc)
+        })
+    }
+}
+
+/// The byte offset of `part` in `whole` when `part` is a slice of it (not an equal copy).
+fn offset_in(part: &str, whole: &str) -> Option<u32> {
+    let base = whole.as_ptr() as usize;
+    let at = (part.as_ptr() as usize).checked_sub(base)?;
+    let end = at.checked_add(part.len())?;
+    if end > whole.len() || !whole.is_char_boundary(at) || !whole.is_char_boundary(end) {
+        return None;
+    }
+    u32::try_from(at).ok().filter(|_| u32::try_from(end).is_ok())
 }
 
 /// One `owners:` item as written.
@@ -216,6 +320,9 @@ pub fn default_keys() -> Vec<&'static str> {
 pub struct Decoder<'a> {
     file: FileId,
     diags: &'a mut DiagList,
+    /// The file's text, which the tree's scalars borrow from where they can
+    /// (group members are kept as ranges of it).
+    text: &'a str,
     /// Spans to mask in snippets (literal passwords).
     pub redactions: Vec<Loc>,
     /// The file's path relative to the repo root (`/`-separated), when known.
@@ -250,6 +357,7 @@ impl<'a> Decoder<'a> {
         Decoder {
             file,
             diags,
+            text: "",
             redactions: Vec::new(),
             rel: None,
             rule_file: false,
@@ -261,6 +369,13 @@ impl<'a> Decoder<'a> {
     pub fn in_repo(mut self, rel: Option<String>, rule_file: bool) -> Self {
         self.rel = rel;
         self.rule_file = rule_file;
+        self
+    }
+
+    /// The text of the file being decoded, which its tree was parsed from:
+    /// members are then kept as ranges of it instead of copies.
+    pub fn with_text(mut self, text: &'a str) -> Self {
+        self.text = text;
         self
     }
 
@@ -435,6 +550,37 @@ impl<'a> Decoder<'a> {
                     Some("write a list, e.g. [a, b] or one `- item` per line"),
                 );
                 Vec::new()
+            }
+        }
+    }
+
+    /// A group's `members:`: as [`Decoder::string_list`], kept as a [`MemberList`].
+    fn member_list(&mut self, n: &Node) -> MemberList {
+        let what = "`members`";
+        match &n.value {
+            Value::Seq(items) => {
+                let mut out = MemberList::with_capacity(self.file, items.len());
+                for i in items.iter() {
+                    match i.scalar() {
+                        Some(sc) if !sc.is_null() => out.push(&sc.text, i.span, self.text),
+                        _ => {
+                            if let Some(s) = self.string(i, &format!("an item of {what}")) {
+                                out.push(&s.text, s.loc.span, self.text);
+                            }
+                        }
+                    }
+                }
+                out
+            }
+            Value::Scalar(s) if s.is_null() => MemberList::with_capacity(self.file, 0),
+            _ => {
+                self.wrong_type(
+                    n,
+                    what,
+                    "a list",
+                    Some("write a list, e.g. [a, b] or one `- item` per line"),
+                );
+                MemberList::with_capacity(self.file, 0)
             }
         }
     }
@@ -1025,7 +1171,7 @@ impl<'a> Decoder<'a> {
             g.dynamic = Some(self.loc(v));
         }
         if let (Some(k), Some(v)) = (f.key_node("members"), f.get("members")) {
-            g.members = Some((self.string_list(v, "`members`"), self.loc(k)));
+            g.members = Some((self.member_list(v), self.loc(k)));
         }
         if let (Some(k), Some(v)) = (f.key_node("owners"), f.get("owners")) {
             let written = match &v.value {

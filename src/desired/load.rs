@@ -166,15 +166,22 @@ fn load_texts_in(
     let decoded = decode_all(&ids, &places, sources, list.count());
     // Each file's records stay in their own vectors (no repo-wide copy); validation consumes them.
     let mut parts: Vec<RawRepo> = Vec::with_capacity(decoded.len());
+    let mut redactions: Vec<(FileId, Vec<Span>)> = Vec::new();
     for (id, file) in ids.into_iter().zip(decoded) {
         parts.push(file.raw);
         list.absorb(file.diags);
+        if !file.redactions.is_empty() {
+            redactions.push((id, file.redactions.iter().map(|r| r.span).collect()));
+        }
+    }
+    // Validation reads group members from the texts as decoded (byte ranges
+    // of them, see `MemberList`); the literal passwords are masked after it.
+    let result = validate::validate_list(parts, sources, list);
+    for (id, spans) in redactions {
         if let Some(f) = sources.get_mut(id) {
-            let spans: Vec<Span> = file.redactions.iter().map(|r| r.span).collect();
             f.redact_all(&spans);
         }
     }
-    let result = validate::validate_list(parts, sources, list);
     Loaded {
         sources: std::mem::take(sources),
         result,
@@ -210,7 +217,9 @@ fn decode_file(id: FileId, place: &FilePlace, sources: &SourceMap, cap: usize) -
     match yaml::parse(&file.text) {
         Ok(docs) => {
             let mut dec =
-                Decoder::new(id, &mut out.diags).in_repo(Some(place.rel.clone()), place.rule_file);
+                Decoder::new(id, &mut out.diags)
+                    .in_repo(Some(place.rel.clone()), place.rule_file)
+                    .with_text(&file.text);
             for doc in &docs {
                 dec.document(doc, &mut out.raw);
             }
