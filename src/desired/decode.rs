@@ -225,7 +225,9 @@ fn offset_in(part: &str, whole: &str) -> Option<u32> {
     if end > whole.len() || !whole.is_char_boundary(at) || !whole.is_char_boundary(end) {
         return None;
     }
-    u32::try_from(at).ok().filter(|_| u32::try_from(end).is_ok())
+    u32::try_from(at)
+        .ok()
+        .filter(|_| u32::try_from(end).is_ok())
 }
 
 /// One `owners:` item as written.
@@ -1289,5 +1291,131 @@ mod tests {
     #[test]
     fn small_format_checks() {
         assert!(is_env_name("NEW_HIRE_PW") && !is_env_name("1X") && !is_env_name("A-B"));
+    }
+
+    /// Decode `text` (one file) and return its groups' members: text and location of each.
+    fn members_of(text: &str) -> Vec<Vec<(String, Loc)>> {
+        let mut diags = DiagList::default();
+        let mut repo = RawRepo::default();
+        let docs = crate::desired::yaml::parse(text).expect("valid YAML");
+        let mut dec = Decoder::new(FileId(3), &mut diags).with_text(text);
+        for doc in &docs {
+            dec.document(doc, &mut repo);
+        }
+        assert!(diags.kept.is_empty(), "{:?}", diags.kept);
+        repo.groups
+            .iter()
+            .map(|g| {
+                let (list, _) = g.members.as_ref().expect("members");
+                list.iter(text).map(|(t, l)| (t.to_string(), l)).collect()
+            })
+            .collect()
+    }
+
+    /// The members' texts and spans as the tree gives them (what `Str` held before `MemberList`).
+    fn tree_members(text: &str) -> Vec<Vec<(String, Loc)>> {
+        let docs = crate::desired::yaml::parse(text).expect("valid YAML");
+        let mut out = Vec::new();
+        for doc in &docs {
+            let Value::Map(top) = &doc.value else {
+                continue;
+            };
+            for (_, groups) in top.iter() {
+                let Value::Seq(groups) = &groups.value else {
+                    continue;
+                };
+                for g in groups.iter() {
+                    let Value::Map(fields) = &g.value else {
+                        continue;
+                    };
+                    for (k, v) in fields.iter() {
+                        if k.scalar().is_some_and(|k| k.text == "members")
+                            && let Value::Seq(items) = &v.value
+                        {
+                            out.push(
+                                items
+                                    .iter()
+                                    .map(|i| {
+                                        let text = i.scalar().map_or("", |s| &s.text).to_string();
+                                        (
+                                            text,
+                                            Loc {
+                                                file: FileId(3),
+                                                span: i.span,
+                                            },
+                                        )
+                                    })
+                                    .collect(),
+                            );
+                        }
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn members_as_ranges_resolve_to_the_texts_and_places_written() {
+        // Plain, quoted, escaped (not in the file as it reads), folded over two
+        // lines, flow style, non-ASCII before and inside, an alias: each item
+        // must read and point exactly where the tree says.
+        let text = "# é€𝄞\ngroups:\n  - name: g1\n    members:\n      - ann@contoso.com\n      \
+                    - 'bob@contoso.com'\n      - \"c\\u0061t@contoso.com\"\n      - &d dée@contoso.com\n      \
+                    - long\n        name@contoso.com\n  - name: g2\n    members: [ \"€@x.com\", *d, zoë@x.com ]\n  \
+                    - name: g3\n    members: []\n";
+        let got = members_of(text);
+        assert_eq!(got, tree_members(text));
+        let texts: Vec<Vec<&str>> = got
+            .iter()
+            .map(|g| g.iter().map(|(t, _)| t.as_str()).collect())
+            .collect();
+        assert_eq!(
+            texts,
+            vec![
+                vec![
+                    "ann@contoso.com",
+                    "bob@contoso.com",
+                    "cat@contoso.com",
+                    "dée@contoso.com",
+                    "long name@contoso.com"
+                ],
+                vec!["€@x.com", "dée@contoso.com", "zoë@x.com"],
+                vec![],
+            ]
+        );
+        let (_, first) = &got[0][0];
+        assert_eq!((first.span.start.line, first.span.start.col), (5, 8));
+        assert_eq!((first.span.end.line, first.span.end.col), (5, 23));
+    }
+
+    #[test]
+    fn members_in_the_file_are_ranges_and_the_rest_copies() {
+        let text = "groups:\n  - name: g\n    members: [a@x.com, \"b\\u0040x.com\", 'c@x.com']\n";
+        let mut diags = DiagList::default();
+        let mut repo = RawRepo::default();
+        let docs = crate::desired::yaml::parse(text).expect("valid YAML");
+        let mut dec = Decoder::new(FileId(0), &mut diags).with_text(text);
+        dec.document(&docs[0], &mut repo);
+        let (list, _) = repo.groups[0].members.as_ref().expect("members");
+        let kinds: Vec<bool> = list
+            .items
+            .iter()
+            .map(|m| matches!(m.text, TextAt::File { .. }))
+            .collect();
+        assert_eq!(kinds, [true, false, true]);
+        assert_eq!(list.copies, ["b@x.com"]);
+    }
+
+    #[test]
+    fn offset_in_takes_only_slices_of_the_text() {
+        let whole = "ab€cd";
+        assert_eq!(offset_in(&whole[2..5], whole), Some(2));
+        assert_eq!(offset_in(&whole[5..5], whole), Some(5));
+        assert_eq!(offset_in(&whole[..], whole), Some(0));
+        // An equal copy elsewhere is not a range of the text.
+        let copy = String::from("ab");
+        assert_eq!(offset_in(&copy, whole), None);
+        assert_eq!(offset_in(whole, &whole[1..]), None);
     }
 }

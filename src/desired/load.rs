@@ -216,10 +216,9 @@ fn decode_file(id: FileId, place: &FilePlace, sources: &SourceMap, cap: usize) -
     };
     match yaml::parse(&file.text) {
         Ok(docs) => {
-            let mut dec =
-                Decoder::new(id, &mut out.diags)
-                    .in_repo(Some(place.rel.clone()), place.rule_file)
-                    .with_text(&file.text);
+            let mut dec = Decoder::new(id, &mut out.diags)
+                .in_repo(Some(place.rel.clone()), place.rule_file)
+                .with_text(&file.text);
             for doc in &docs {
                 dec.document(doc, &mut out.raw);
             }
@@ -327,5 +326,41 @@ mod tests {
             b"tenant.yaml\0tenant: {domain: contoso.com}\n\0users/b.yaml\0users: []\n\0",
         );
         assert_eq!(digest(dir, &sources), expected);
+    }
+
+    #[test]
+    fn members_after_a_masked_non_ascii_password_read_as_written() {
+        // Members are byte ranges of the text as decoded; masking a password
+        // ("ééé" is 6 bytes, "***" 3) must not shift what they read.
+        let text = "tenant: {domain: contoso.com}\nusers:\n  - upn: ann@contoso.com\n    \
+                    password: \"ééé-Secret-1\"\ngroups:\n  - name: g\n    members:\n      \
+                    - ann@contoso.com\n      - bad..name@contoso.com\n";
+        let mut sources = SourceMap::default();
+        let loaded = load_texts(
+            vec![(PathBuf::from("tenant.yaml"), text.to_string())],
+            &mut sources,
+            Vec::new(),
+        );
+        let Err(diags) = loaded.result else {
+            panic!("a literal password and an invalid UPN are errors")
+        };
+        let upn = diags
+            .iter()
+            .find(|d| d.code == Code::InvalidUpn)
+            .expect("the invalid member is reported");
+        assert!(
+            upn.message
+                .starts_with("`bad..name@contoso.com` is not a valid user principal name"),
+            "{}",
+            upn.message
+        );
+        let loc = upn.primary.as_ref().expect("located").loc;
+        assert_eq!((loc.span.start.line, loc.span.start.col), (9, 8));
+        // The password is masked in the text kept for snippets.
+        let kept = &loaded.sources.files()[0].text;
+        assert!(
+            kept.contains("password: **************\n") && !kept.contains("Secret"),
+            "{kept}"
+        );
     }
 }

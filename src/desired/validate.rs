@@ -3,7 +3,9 @@
 use std::collections::{BTreeMap, HashMap};
 
 use super::attrs::{Attr, AttrValue};
-use super::decode::{MemberList, Nullable, RawOwner, RawRepo, RawScopeUsers, RawTenant, RawUser, Str};
+use super::decode::{
+    MemberList, Nullable, RawOwner, RawRepo, RawScopeUsers, RawTenant, RawUser, Str,
+};
 use super::diagnostic::{Code, DiagList, Diagnostic, shown};
 use super::source::{Loc, SourceMap};
 use super::state::{
