@@ -231,6 +231,8 @@ fn is_domain(d: &str) -> bool {
 /// as they are checked: strings move into the checked state instead of being
 /// copied, and each file's raw records are freed once read, so the raw records
 /// of the whole repo and the checked state do not both stay in memory.
+/// `sources` must hold the texts as they were decoded (not yet redacted):
+/// group members are read from them.
 pub fn validate(
     parts: Vec<RawRepo>,
     sources: &SourceMap,
