@@ -1,0 +1,370 @@
+//! Privileged Identity Management (PIM) for directory roles, under
+//! `/roleManagement/directory/`: eligibility and assignment schedule
+//! requests (`adminAssign`, `adminUpdate`, `adminExtend`, `adminRemove`,
+//! `selfActivate`, `selfDeactivate`), and the schedules and instances they
+//! create (research: docs/emulator.md *PIM*; Microsoft's
+//! api-reference/v1.0/resources/privilegedidentitymanagementv3-overview.md).
+//!
+//! One store of truth: an *active* assignment, however it was made (a plain
+//! `POST roleAssignments`, the seed, a PIM `adminAssign`, an activation), is
+//! a [`crate::state::RoleAssignment`] in `Tenant::assignments`; this module
+//! keeps only what PIM adds to it (its schedule: start, end, justification,
+//! `assignmentType`, the eligibility it was activated with). Eligibilities
+//! exist only here: "a merely eligible principal has no unifiedRoleAssignment"
+//! (concepts/tutorial-assign-azureadroles.md, step 4). The assignment
+//! schedule and instance lists therefore show direct role assignments too,
+//! as resources/unifiedroleassignmentschedule.md says they include
+//! "those created directly through the role assignments API".
+
+pub mod requests;
+pub mod seed;
+pub mod time;
+pub mod views;
+
+use std::collections::BTreeMap;
+
+use serde_json::{Value, json};
+
+use super::error::{GraphError, GraphResult};
+use super::http::{ApiRequest, ApiResponse};
+use super::router::Ctx;
+use super::state::{RoleAssignment, Tenant};
+use super::util::{iso8601, now_secs};
+
+/// Most schedule requests kept for `GET …ScheduleRequests` (oldest dropped first): bounds memory.
+pub const MAX_KEPT_REQUESTS: usize = 1000;
+
+/// Default longest activation: "activation is always time-bound, up to a
+/// maximum of 8 hours" (privilegedidentitymanagementv3-overview.md).
+pub const DEFAULT_MAX_ACTIVATION_SECS: i64 = 8 * 3600;
+
+/// `expirationPattern.type` (resources/expirationpattern.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Expiration {
+    /// `noExpiration`: permanent.
+    NoExpiration,
+    /// `afterDateTime`: ends at `endDateTime`.
+    AfterDateTime,
+    /// `afterDuration`: ends `duration` after the start.
+    AfterDuration,
+}
+
+impl Expiration {
+    /// The camelCase name Graph returns.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Expiration::NoExpiration => "noExpiration",
+            Expiration::AfterDateTime => "afterDateTime",
+            Expiration::AfterDuration => "afterDuration",
+        }
+    }
+}
+
+/// A schedule: when it starts and how it ends (`requestSchedule`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Schedule {
+    /// Start, seconds since the epoch.
+    pub start: i64,
+    /// End (`None`: no expiration).
+    pub end: Option<i64>,
+    /// How the end was given.
+    pub kind: Expiration,
+    /// The ISO 8601 duration, for `afterDuration`.
+    pub duration: Option<String>,
+}
+
+impl Schedule {
+    /// A permanent schedule from `start`.
+    pub fn permanent(start: i64) -> Schedule {
+        Schedule {
+            start,
+            end: None,
+            kind: Expiration::NoExpiration,
+            duration: None,
+        }
+    }
+
+    /// In effect at `now`.
+    pub fn active_at(&self, now: i64) -> bool {
+        self.start <= now && self.end.is_none_or(|e| now < e)
+    }
+
+    /// Over at `now`.
+    pub fn expired_at(&self, now: i64) -> bool {
+        self.end.is_some_and(|e| e <= now)
+    }
+
+    /// The `requestSchedule` JSON (`recurrence` is not supported in PIM: always null).
+    pub fn to_json(&self) -> Value {
+        json!({
+            "startDateTime": iso8601(self.start),
+            "recurrence": null,
+            "expiration": {
+                "type": self.kind.as_str(),
+                "endDateTime": match self.kind {
+                    Expiration::AfterDateTime => self.end.map(iso8601),
+                    _ => None,
+                },
+                "duration": self.duration,
+            }
+        })
+    }
+}
+
+/// `memberType`: held directly, or through a role-assignable group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MemberType {
+    /// `Direct`
+    Direct,
+    /// `Group`
+    Group,
+}
+
+impl MemberType {
+    /// Graph's value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MemberType::Direct => "Direct",
+            MemberType::Group => "Group",
+        }
+    }
+}
+
+/// A role eligibility (`unifiedRoleEligibilitySchedule`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Eligibility {
+    /// Schedule id (the creating request's id, as Graph's samples show).
+    pub id: String,
+    /// The eligible user or role-assignable group.
+    pub principal_id: String,
+    /// Role definition (template) id.
+    pub role_definition_id: String,
+    /// `/` or `/administrativeUnits/{id}`.
+    pub directory_scope_id: String,
+    /// When it holds.
+    pub schedule: Schedule,
+    /// The request that created it (`None` for a seeded one).
+    pub created_using: Option<String>,
+    /// Creation time.
+    pub created: Option<i64>,
+    /// Last `adminUpdate`/`adminExtend`.
+    pub modified: Option<i64>,
+    /// The id of its instance (`…-1-e`, as Graph's samples).
+    pub instance_id: String,
+}
+
+/// `assignmentType` of an active assignment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AssignmentType {
+    /// `Assigned`: given by an admin (or directly).
+    Assigned,
+    /// `Activated`: an eligible principal activated it.
+    Activated,
+}
+
+impl AssignmentType {
+    /// Graph's value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AssignmentType::Assigned => "Assigned",
+            AssignmentType::Activated => "Activated",
+        }
+    }
+}
+
+/// What PIM knows about an active assignment besides the role assignment
+/// itself (`unifiedRoleAssignmentSchedule`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ActiveSchedule {
+    /// Schedule id.
+    pub id: String,
+    /// Principal.
+    pub principal_id: String,
+    /// Role definition (template) id.
+    pub role_definition_id: String,
+    /// Scope.
+    pub directory_scope_id: String,
+    /// When it holds.
+    pub schedule: Schedule,
+    /// The request that created it.
+    pub created_using: Option<String>,
+    /// Creation time.
+    pub created: Option<i64>,
+    /// Last update.
+    pub modified: Option<i64>,
+    /// Assigned or Activated.
+    pub assignment_type: AssignmentType,
+    /// Held directly or through a role-assignable group's eligibility.
+    pub member_type: MemberType,
+    /// For an activation: the eligibility schedule used (`activatedUsing`).
+    pub activated_using: Option<String>,
+    /// The role assignment once the schedule has started (`None` before).
+    pub assignment_id: Option<String>,
+}
+
+/// A role's PIM settings the emulator models (unifiedRoleManagementPolicy
+/// rules: `Expiration_Admin_Eligibility`, `Expiration_Admin_Assignment`,
+/// `Expiration_EndUser_Assignment`, `Enablement_EndUser_Assignment`;
+/// concepts/identity-governance-pim-rules-overview.md). Seedable per role.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RolePolicy {
+    /// Eligibilities must end (`isExpirationRequired` of Expiration_Admin_Eligibility).
+    pub eligibility_expiration_required: bool,
+    /// Active assignments must end (`isExpirationRequired` of Expiration_Admin_Assignment).
+    pub assignment_expiration_required: bool,
+    /// Longest activation (`maximumDuration` of Expiration_EndUser_Assignment).
+    pub maximum_activation_secs: i64,
+    /// Activation needs a justification (`Justification` in Enablement_EndUser_Assignment).
+    pub activation_justification_required: bool,
+}
+
+impl Default for RolePolicy {
+    fn default() -> Self {
+        RolePolicy {
+            eligibility_expiration_required: false,
+            assignment_expiration_required: false,
+            maximum_activation_secs: DEFAULT_MAX_ACTIVATION_SECS,
+            // Every documented activation sends one; the emulator requires it
+            // unless a seed policy says otherwise (stricter reading).
+            activation_justification_required: true,
+        }
+    }
+}
+
+/// The PIM part of the tenant.
+#[derive(Debug, Clone, Default)]
+pub struct PimState {
+    /// Eligibilities by schedule id.
+    pub eligibilities: BTreeMap<String, Eligibility>,
+    /// Schedules of active assignments made through PIM (or seeded with
+    /// time bounds), by schedule id; direct assignments have none.
+    pub active: BTreeMap<String, ActiveSchedule>,
+    /// Per-role settings (role template id → policy); absent: the defaults.
+    pub policies: BTreeMap<String, RolePolicy>,
+    /// `roleAssignmentScheduleRequests` made so far (newest last).
+    pub assignment_requests: Vec<Value>,
+    /// `roleEligibilityScheduleRequests` made so far (newest last).
+    pub eligibility_requests: Vec<Value>,
+    /// When the tenant was loaded: the start shown for direct assignments,
+    /// whose real start the emulator does not know.
+    pub loaded_at: i64,
+}
+
+impl PimState {
+    /// The policy of a role.
+    pub fn policy(&self, role: &str) -> RolePolicy {
+        self.policies.get(role).cloned().unwrap_or_default()
+    }
+
+    /// Whether a role assignment is the started form of a PIM schedule
+    /// (dumped with the schedule, not as a plain role assignment).
+    pub fn owns_assignment(&self, assignment: &str) -> bool {
+        self.active
+            .values()
+            .any(|s| s.assignment_id.as_deref() == Some(assignment))
+    }
+
+    /// Whether nothing time-dependent is stored (the sweep has nothing to do).
+    fn is_idle(&self) -> bool {
+        self.eligibilities.is_empty() && self.active.is_empty()
+    }
+}
+
+/// Bring the tenant to `now`: start scheduled assignments whose start has
+/// come (they become role assignments), end those whose end has passed
+/// (Graph removes expired assignments and eligibilities), and drop
+/// schedules whose role assignment was deleted directly or whose principal
+/// left the directory.
+pub fn sweep(t: &mut Tenant, now: i64) {
+    if t.pim.is_idle() {
+        return;
+    }
+    let mut ended = Vec::new();
+    let ids: Vec<String> = t.pim.active.keys().cloned().collect();
+    for id in ids {
+        let Some(s) = t.pim.active.get(&id).cloned() else {
+            continue;
+        };
+        let gone = t.kind_of(&s.principal_id).is_none()
+            || s.assignment_id
+                .as_ref()
+                .is_some_and(|a| !t.assignments.contains_key(a));
+        if gone || s.schedule.expired_at(now) {
+            if let Some(a) = &s.assignment_id {
+                t.assignments.remove(a);
+            }
+            ended.push(id);
+        } else if s.assignment_id.is_none() && s.schedule.active_at(now) {
+            let aid = t.new_assignment_id();
+            t.activated_roles.insert(s.role_definition_id.clone());
+            t.assignments.insert(
+                aid.clone(),
+                RoleAssignment {
+                    id: aid.clone(),
+                    principal_id: s.principal_id.clone(),
+                    role_definition_id: s.role_definition_id.clone(),
+                    directory_scope_id: s.directory_scope_id.clone(),
+                },
+            );
+            if let Some(x) = t.pim.active.get_mut(&id) {
+                x.assignment_id = Some(aid);
+            }
+        }
+    }
+    for id in ended {
+        t.pim.active.remove(&id);
+    }
+    let gone: Vec<String> = t
+        .pim
+        .eligibilities
+        .values()
+        .filter(|e| e.schedule.expired_at(now) || t.kind_of(&e.principal_id).is_none())
+        .map(|e| e.id.clone())
+        .collect();
+    for id in gone {
+        t.pim.eligibilities.remove(&id);
+    }
+}
+
+/// The PIM collections under `/roleManagement/directory/`.
+pub const SETS: &[&str] = &[
+    "roleEligibilityScheduleRequests",
+    "roleEligibilitySchedules",
+    "roleEligibilityScheduleInstances",
+    "roleAssignmentScheduleRequests",
+    "roleAssignmentSchedules",
+    "roleAssignmentScheduleInstances",
+];
+
+/// Route a request if it is PIM's (`None` otherwise). Every request first
+/// brings schedules up to date, so `roleAssignments` and `directoryRoles`
+/// see activations start and end too.
+pub fn route(
+    ctx: &Ctx,
+    t: &mut Tenant,
+    req: &ApiRequest,
+    s: &[&str],
+) -> Option<GraphResult<ApiResponse>> {
+    sweep(t, now_secs());
+    let ["roleManagement", "directory", set, rest @ ..] = s else {
+        return None;
+    };
+    if !SETS.contains(set) {
+        return None;
+    }
+    let m = req.method.as_str();
+    Some(match (m, *set, rest) {
+        ("POST", "roleEligibilityScheduleRequests", []) => requests::eligibility(ctx, t, req),
+        ("POST", "roleAssignmentScheduleRequests", []) => requests::assignment(ctx, t, req),
+        ("GET", "roleEligibilityScheduleRequests", []) => views::requests(ctx, t, req, false),
+        ("GET", "roleAssignmentScheduleRequests", []) => views::requests(ctx, t, req, true),
+        ("GET", set, []) => views::list(ctx, t, req, set),
+        ("GET", "roleAssignmentScheduleInstances", [id]) => views::get_instance(ctx, t, req, id),
+        (_, _, [] | [_]) => Err(GraphError::method_not_allowed()),
+        (_, _, [.., last]) => Err(GraphError::new(
+            400,
+            "BadRequest",
+            format!("Resource not found for the segment '{last}'."),
+        )),
+    })
+}
