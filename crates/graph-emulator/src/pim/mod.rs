@@ -368,3 +368,146 @@ pub fn route(
         )),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::seed::Seed;
+
+    const ALEX: &str = "7d54cb02-aaa3-4016-9f9c-a4b49422dd9b";
+    const USER_ADMIN: &str = "fe930be7-5e62-47db-91af-98c3a49a38b1";
+
+    fn tenant(extra: &str) -> Tenant {
+        let yaml = format!(
+            "users:\n  - id: {ALEX}\n    userPrincipalName: alex@contoso.onmicrosoft.com\n{extra}"
+        );
+        Tenant::from_seed(Seed::parse(&yaml).unwrap(), 1).unwrap()
+    }
+
+    fn active(t: &mut Tenant, start: i64, end: Option<i64>) -> String {
+        let id = "sched-1".to_string();
+        t.pim.active.insert(
+            id.clone(),
+            ActiveSchedule {
+                id: id.clone(),
+                principal_id: ALEX.into(),
+                role_definition_id: USER_ADMIN.into(),
+                directory_scope_id: "/".into(),
+                schedule: Schedule {
+                    start,
+                    end,
+                    kind: Expiration::AfterDateTime,
+                    duration: None,
+                },
+                created_using: Some(id.clone()),
+                created: Some(start),
+                modified: None,
+                assignment_type: AssignmentType::Activated,
+                member_type: MemberType::Direct,
+                activated_using: None,
+                assignment_id: None,
+            },
+        );
+        id
+    }
+
+    #[test]
+    fn a_schedule_becomes_a_role_assignment_at_its_start_and_goes_at_its_end() {
+        let mut t = tenant("");
+        let id = active(&mut t, 1_000, Some(2_000));
+        sweep(&mut t, 999);
+        assert!(t.assignments.is_empty(), "not started yet");
+        sweep(&mut t, 1_000);
+        let aid = t.pim.active[&id].assignment_id.clone().expect("started");
+        assert_eq!(t.assignments[&aid].principal_id, ALEX);
+        assert!(t.activated_roles.contains(USER_ADMIN));
+        assert!(t.pim.owns_assignment(&aid));
+        sweep(&mut t, 1_999);
+        assert!(t.assignments.contains_key(&aid));
+        sweep(&mut t, 2_000);
+        assert!(t.assignments.is_empty(), "ended: the role assignment goes");
+        assert!(t.pim.active.is_empty());
+    }
+
+    #[test]
+    fn a_schedule_whose_role_assignment_was_deleted_goes_too() {
+        let mut t = tenant("");
+        let id = active(&mut t, 0, None);
+        sweep(&mut t, 10);
+        let aid = t.pim.active[&id].assignment_id.clone().unwrap();
+        t.assignments.remove(&aid);
+        sweep(&mut t, 11);
+        assert!(t.pim.active.is_empty());
+    }
+
+    #[test]
+    fn expired_eligibilities_and_those_of_departed_principals_go() {
+        let mut t = tenant(
+            "roleEligibilities:\n  - principalId: alex@contoso.onmicrosoft.com\n    roleDefinitionId: User Administrator\n    endDateTime: 2099-01-01T00:00:00Z\n",
+        );
+        assert_eq!(t.pim.eligibilities.len(), 1);
+        let end = time::parse_datetime("2099-01-01T00:00:00Z").unwrap();
+        sweep(&mut t, end - 1);
+        assert_eq!(t.pim.eligibilities.len(), 1);
+        sweep(&mut t, end);
+        assert!(t.pim.eligibilities.is_empty());
+        let mut t = tenant(
+            "roleEligibilities:\n  - principalId: alex@contoso.onmicrosoft.com\n    roleDefinitionId: User Administrator\n",
+        );
+        t.take_user(ALEX);
+        sweep(&mut t, now_secs());
+        assert!(t.pim.eligibilities.is_empty());
+    }
+
+    #[test]
+    fn schedules_render_graphs_expiration_shapes() {
+        let s = Schedule {
+            start: 0,
+            end: Some(5 * 3600),
+            kind: Expiration::AfterDuration,
+            duration: Some("PT5H".into()),
+        };
+        let j = s.to_json();
+        assert_eq!(j["startDateTime"], "1970-01-01T00:00:00Z");
+        assert_eq!(j["recurrence"], Value::Null);
+        assert_eq!(
+            j["expiration"],
+            json!({"type": "afterDuration", "endDateTime": null, "duration": "PT5H"})
+        );
+        let j = Schedule::permanent(0).to_json();
+        assert_eq!(
+            j["expiration"],
+            json!({"type": "noExpiration", "endDateTime": null, "duration": null})
+        );
+        assert!(Schedule::permanent(0).active_at(i64::MAX));
+    }
+
+    #[test]
+    fn seed_policies_load_and_dump_only_what_differs_from_the_defaults() {
+        let t = tenant(
+            "roleManagementPolicies:\n  - roleDefinitionId: User Administrator\n    assignmentExpirationRequired: true\n    maximumActivationDuration: PT2H\n",
+        );
+        let p = t.pim.policy(USER_ADMIN);
+        assert!(p.assignment_expiration_required);
+        assert!(!p.eligibility_expiration_required);
+        assert_eq!(p.maximum_activation_secs, 7200);
+        assert_eq!(t.pim.policy("other"), RolePolicy::default());
+        let dumped = t.to_seed();
+        assert_eq!(dumped.role_management_policies.len(), 1);
+        assert_eq!(
+            dumped.role_management_policies[0]
+                .maximum_activation_duration
+                .as_deref(),
+            Some("PT7200S")
+        );
+        assert_eq!(
+            dumped.role_management_policies[0].activation_justification_required,
+            None
+        );
+        let text = serde_json::to_string(&Seed::default()).unwrap();
+        assert!(
+            !text.contains("roleEligibilities"),
+            "empty lists are not dumped: {text}"
+        );
+    }
+}

@@ -862,3 +862,65 @@ fn respond(
     full.extend(m);
     Ok(ApiResponse::json(201, Value::Object(full)))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn req(body: Value) -> ApiRequest {
+        ApiRequest {
+            method: "POST".into(),
+            path: "/roleManagement/directory/roleAssignmentScheduleRequests".into(),
+            query: Vec::new(),
+            headers: Vec::new(),
+            body: Some(body),
+        }
+    }
+
+    #[test]
+    fn only_the_principal_itself_may_activate_or_deactivate() {
+        for action in ["selfActivate", "SelfDeactivate"] {
+            let r = req(json!({"action": action, "principalId": "u1"}));
+            assert!(self_action_allowed(&r, Some("u1")));
+            assert!(!self_action_allowed(&r, Some("app-sp")));
+            assert!(!self_action_allowed(&r, None));
+        }
+        let r = req(json!({"action": "adminAssign", "principalId": "u1"}));
+        assert!(self_action_allowed(&r, Some("app-sp")));
+        // No principal named: nobody is it.
+        let r = req(json!({"action": "selfActivate"}));
+        assert!(!self_action_allowed(&r, Some("u1")));
+    }
+
+    #[test]
+    fn actions_parse_in_any_case() {
+        assert_eq!(Action::parse("AdminAssign"), Some(Action::AdminAssign));
+        assert_eq!(Action::parse("adminremove"), Some(Action::AdminRemove));
+        assert_eq!(Action::parse("SELFACTIVATE"), Some(Action::SelfActivate));
+        assert_eq!(Action::parse("adminRenew"), None);
+    }
+
+    #[test]
+    fn requested_schedules_start_no_earlier_than_now() {
+        let s = RequestedSchedule {
+            start: Some(100),
+            kind: Expiration::AfterDuration,
+            end: None,
+            duration: Some(("PT1H".into(), 3600)),
+        };
+        let at = s.at(1_000);
+        assert_eq!((at.start, at.end), (1_000, Some(4_600)));
+        let at = s.at(50);
+        assert_eq!((at.start, at.end), (100, Some(3_700)));
+        let e = |v: Value| parse_schedule(v.as_object().unwrap(), &|p| GraphError::bad_request(p));
+        assert!(e(json!({"expiration": {"type": "afterDuration"}})).is_err());
+        assert!(e(json!({"expiration": {"type": "afterDateTime"}})).is_err());
+        assert!(e(json!({"expiration": {"type": "weekly"}})).is_err());
+        assert!(e(json!({"recurrence": {"pattern": {}}})).is_err());
+        assert!(e(json!({"startDateTime": "soon"})).is_err());
+        let ok = e(json!({"expiration": {"duration": "PT2H"}})).unwrap();
+        assert_eq!(ok.kind, Expiration::AfterDuration);
+        let ok = e(json!({})).unwrap();
+        assert_eq!(ok.kind, Expiration::NoExpiration);
+    }
+}
