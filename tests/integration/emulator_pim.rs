@@ -800,6 +800,15 @@ async fn seeded_eligibilities_and_schedules_load_and_dump() {
     }
 }
 
+/// Permissions granted, method, path, body, expected status.
+type Case = (
+    &'static [&'static str],
+    &'static str,
+    &'static str,
+    Option<Value>,
+    u16,
+);
+
 #[tokio::test]
 async fn pim_routes_need_their_permissions_and_fail_closed() {
     let mut env = env().await;
@@ -865,7 +874,7 @@ async fn pim_routes_need_their_permissions_and_fail_closed() {
     }
     // Least privileged, per Microsoft's tables.
     let with = |p: &[&str]| env.emu.issue_token_with(CLIENT_ID, p);
-    let cases: Vec<(&[&str], &str, &str, Option<Value>, u16)> = vec![
+    let cases: Vec<Case> = vec![
         (
             &["RoleEligibilitySchedule.Read.Directory"],
             "GET",
