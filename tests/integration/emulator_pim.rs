@@ -304,6 +304,20 @@ async fn request_validation_errors() {
         )
         .await;
     assert_graph_error(&r, 400, "Request_BadRequest");
+    // Hostile times: a 400, never a panic.
+    for exp in [
+        json!({"type": "afterDuration", "duration": "PT9223372036854775807S"}),
+        json!({"type": "afterDateTime", "endDateTime": "99999-01-01T00:00:00Z"}),
+    ] {
+        let r = env
+            .send(
+                "POST",
+                ELIG,
+                request("adminAssign", ALEX, USER_ADMIN, "/", exp),
+            )
+            .await;
+        assert_graph_error(&r, 400, "Request_BadRequest");
+    }
     // Nothing above was stored.
     assert!(list(&env, "roleEligibilitySchedules", "").await.is_empty());
     // isValidationOnly: checked, not applied.

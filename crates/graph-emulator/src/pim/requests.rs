@@ -147,7 +147,10 @@ impl RequestedSchedule {
         let end = match self.kind {
             Expiration::NoExpiration => None,
             Expiration::AfterDateTime => self.end,
-            Expiration::AfterDuration => self.duration.as_ref().map(|(_, d)| start + d),
+            Expiration::AfterDuration => self
+                .duration
+                .as_ref()
+                .map(|(_, d)| start.saturating_add(*d)),
         };
         Schedule {
             start,

@@ -15,7 +15,12 @@ pub fn parse_datetime(s: &str) -> Option<i64> {
     let y: i64 = d.next()?.parse().ok()?;
     let m: u32 = d.next()?.parse().ok()?;
     let day: u32 = d.next()?.parse().ok()?;
-    if !(1..=12).contains(&m) || !(1..=31).contains(&day) || date.len() != 10 {
+    // Edm.DateTimeOffset's years are 0001–9999; bounding them also keeps the arithmetic in range.
+    if !(1..=9999).contains(&y)
+        || !(1..=12).contains(&m)
+        || !(1..=31).contains(&day)
+        || date.len() != 10
+    {
         return None;
     }
     let mut secs = days_from_civil(y, m, day) * 86_400;
@@ -87,8 +92,12 @@ pub fn parse_duration(s: &str) -> Option<i64> {
             }
         }
     }
-    (num.is_empty() && any).then_some(total)
+    // Beyond 10,000 years no schedule can end before Edm.DateTimeOffset's last year.
+    (num.is_empty() && any && total <= MAX_DURATION_SECS).then_some(total)
 }
+
+/// The longest duration accepted (10,000 years).
+const MAX_DURATION_SECS: i64 = 10_000 * 366 * 86_400;
 
 #[cfg(test)]
 mod tests {
@@ -122,6 +131,8 @@ mod tests {
             "2024-13-01T00:00:00Z",
             "2024-04-10T25:00:00Z",
             "2024-4-1",
+            "99999999999-01-01T00:00:00Z",
+            "0000-01-01T00:00:00Z",
         ] {
             assert_eq!(parse_datetime(bad), None, "{bad}");
         }
@@ -133,7 +144,18 @@ mod tests {
         assert_eq!(parse_duration("PT8H30M"), Some(8 * 3600 + 1800));
         assert_eq!(parse_duration("P1DT2H"), Some(26 * 3600));
         assert_eq!(parse_duration("P365D"), Some(365 * 86_400));
-        for bad in ["", "P", "PT", "5H", "P1Y", "PT5", "P1H", "PTxH"] {
+        for bad in [
+            "",
+            "P",
+            "PT",
+            "5H",
+            "P1Y",
+            "PT5",
+            "P1H",
+            "PTxH",
+            "PT9223372036854775807S",
+            "P99999999999999D",
+        ] {
             assert_eq!(parse_duration(bad), None, "{bad}");
         }
     }
