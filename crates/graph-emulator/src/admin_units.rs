@@ -20,12 +20,12 @@ use std::ops::Bound::{Excluded, Unbounded};
 
 use serde_json::{Map, Value, json};
 
+use super::ctx::Ctx;
 use super::error::{GraphError, GraphResult};
 use super::http::{ApiRequest, ApiResponse};
 use super::listing::{self, Order, Spec};
 use super::odata::Query;
 use super::render;
-use super::router::Ctx;
 use super::schema::FilterKind;
 use super::state::{Object, Tenant};
 

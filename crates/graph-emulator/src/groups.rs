@@ -6,12 +6,12 @@ use std::time::Instant;
 
 use serde_json::{Map, Value, json};
 
+use super::ctx::Ctx;
 use super::error::{GraphError, GraphResult};
 use super::http::{ApiRequest, ApiResponse, own_hosts, parse_odata_ref, ref_body_id};
 use super::listing::{self, Spec};
 use super::odata::Query;
 use super::render;
-use super::router::Ctx;
 use super::schema::{self, GROUP_PROPERTIES};
 use super::state::{Deleted, Group, Kind, Object, Tenant};
 use super::users::{not_collection, writable_props};

@@ -28,10 +28,10 @@ use std::collections::BTreeSet;
 
 use serde_json::{Map, Value, json};
 
+use super::ctx::Ctx;
 use super::error::{GraphError, GraphResult};
 use super::http::{ApiRequest, ApiResponse};
 use super::relations::render_entry;
-use super::router::Ctx;
 use super::schema::USER_EXPANDED;
 use super::state::{Kind, Tenant};
 use super::transitive::{self, Entry};

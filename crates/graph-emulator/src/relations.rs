@@ -43,12 +43,12 @@ use serde_json::{Map, Value, json};
 
 use super::admin_units::{self, AU_PROPERTIES};
 use super::cast::{self, Cast};
+use super::ctx::Ctx;
 use super::directory_roles;
 use super::error::{GraphError, GraphResult};
 use super::http::{ApiRequest, ApiResponse, Body, collection, decode_token, encode_token};
 use super::odata::{self, Expr, Query};
 use super::render;
-use super::router::Ctx;
 use super::schema::{
     self, FilterKind, GROUP_DEFAULT, GROUP_PROPERTIES, USER_DEFAULT, USER_PROPERTIES, canonical,
 };
