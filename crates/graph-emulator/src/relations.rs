@@ -54,7 +54,7 @@ use super::schema::{
 };
 use super::state::{Kind, Tenant};
 use super::transitive::{self, Entry, Related};
-use super::{groups, users};
+use super::{groups, lookup, users};
 
 /// Who owns the relationship.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -390,7 +390,7 @@ fn rules(cast: Option<Cast>) -> Rules {
 fn owner_id(ctx: &Ctx, t: &Tenant, p: &Path) -> GraphResult<String> {
     match p.owner {
         Owner::User => users::find(ctx, t, p.key),
-        Owner::Group => groups::find(ctx, t, p.key),
+        Owner::Group => lookup::group(ctx, t, p.key),
         Owner::ServicePrincipal => match t.kind_of(p.key) {
             Some(Kind::ServicePrincipal) => Ok(p.key.to_string()),
             _ => Err(GraphError::not_found(p.key)),
