@@ -11,7 +11,7 @@ use super::country;
 use super::diagnostic::{Code, DiagList, Diagnostic, shown};
 use super::file_rule::Pattern;
 use super::limits::MAX_FILE_PATTERNS;
-use super::source::{FileId, Loc};
+use super::source::{FileId, Loc, Span};
 use super::state::{AbsentUsers, GroupKind, PasswordPolicy, Threshold};
 use super::suggest::did_you_mean;
 use super::yaml::{Node, Scalar, Style, Value};
@@ -118,10 +118,116 @@ pub struct RawGroup {
     /// `dynamic: true` and where.
     pub dynamic: Option<Loc>,
     /// `members` (and where the key is).
-    pub members: Option<(Vec<Str>, Loc)>,
+    pub members: Option<(MemberList, Loc)>,
     /// `owners` (and where the key is, and how many items were written —
     /// an invalid item is reported and left out): users, or service principals.
     pub owners: Option<(Vec<RawOwner>, Loc, usize)>,
+}
+
+/// A group's `members:` items as written, compactly: each item is its span
+/// and where its text is in the file's text (as decoded, before redaction),
+/// instead of a `String` and a 32-byte [`Loc`] of its own. The 500,000
+/// members of a large tenant are the bulk of a repo's raw records; only an
+/// item whose text the file does not hold as written (escapes, folded lines)
+/// keeps a copy.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MemberList {
+    /// The file every item is in.
+    file: FileId,
+    items: Vec<MemberRef>,
+    /// Texts of items that the file does not hold as they read.
+    copies: Vec<String>,
+}
+
+/// One item of a [`MemberList`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct MemberRef {
+    span: Span,
+    text: TextAt,
+}
+
+/// Where a member's text is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TextAt {
+    /// Bytes `start..start + len` of the file's text.
+    File { start: u32, len: u32 },
+    /// An index into [`MemberList::copies`].
+    Copy(u32),
+}
+
+impl MemberList {
+    /// An empty list of members in `file`, with room for `n`.
+    fn with_capacity(file: FileId, n: usize) -> Self {
+        MemberList {
+            file,
+            items: Vec::with_capacity(n),
+            copies: Vec::new(),
+        }
+    }
+
+    /// Add an item: `text` as the tree holds it (borrowed from `file_text`
+    /// where the file holds it as written), written at `span`.
+    fn push(&mut self, text: &str, span: Span, file_text: &str) {
+        let at = match offset_in(text, file_text) {
+            Some(start) => TextAt::File {
+                start,
+                len: u32::try_from(text.len()).unwrap_or(u32::MAX),
+            },
+            None => {
+                self.copies.push(text.to_string());
+                TextAt::Copy(u32::try_from(self.copies.len() - 1).unwrap_or(u32::MAX))
+            }
+        };
+        self.items.push(MemberRef { span, text: at });
+    }
+
+    /// The file the items are written in.
+    pub fn file(&self) -> FileId {
+        self.file
+    }
+
+    /// Number of items.
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    /// Whether the list has no items.
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    /// Each item's text and location, in order; `file_text` is the text of
+    /// the list's file as it was decoded (not yet redacted).
+    pub fn iter<'s>(&'s self, file_text: &'s str) -> impl Iterator<Item = (&'s str, Loc)> + 's {
+        self.items.iter().map(move |m| {
+            let text = match m.text {
+                TextAt::File { start, len } => {
+                    let start = start as usize;
+                    file_text.get(start..start + len as usize)
+                }
+                TextAt::Copy(i) => self.copies.get(i as usize).map(String::as_str),
+            };
+            debug_assert!(text.is_some(), "a member's text is outside its file");
+            let loc = Loc {
+                file: self.file,
+                span: m.span,
+            };
+            (text.unwrap_or(""), loc)
+        })
+    }
+}
+
+/// The byte offset of `part` in `whole` when `part` is a slice of it (not an equal copy).
+fn offset_in(part: &str, whole: &str) -> Option<u32> {
+    let base = whole.as_ptr() as usize;
+    let at = (part.as_ptr() as usize).checked_sub(base)?;
+    let end = at.checked_add(part.len())?;
+    if end > whole.len() || !whole.is_char_boundary(at) || !whole.is_char_boundary(end) {
+        return None;
+    }
+    u32::try_from(at)
+        .ok()
+        .filter(|_| u32::try_from(end).is_ok())
 }
 
 /// One `owners:` item as written.
@@ -216,6 +322,9 @@ pub fn default_keys() -> Vec<&'static str> {
 pub struct Decoder<'a> {
     file: FileId,
     diags: &'a mut DiagList,
+    /// The file's text, which the tree's scalars borrow from where they can
+    /// (group members are kept as ranges of it).
+    text: &'a str,
     /// Spans to mask in snippets (literal passwords).
     pub redactions: Vec<Loc>,
     /// The file's path relative to the repo root (`/`-separated), when known.
@@ -250,6 +359,7 @@ impl<'a> Decoder<'a> {
         Decoder {
             file,
             diags,
+            text: "",
             redactions: Vec::new(),
             rel: None,
             rule_file: false,
@@ -261,6 +371,13 @@ impl<'a> Decoder<'a> {
     pub fn in_repo(mut self, rel: Option<String>, rule_file: bool) -> Self {
         self.rel = rel;
         self.rule_file = rule_file;
+        self
+    }
+
+    /// The text of the file being decoded, which its tree was parsed from:
+    /// members are then kept as ranges of it instead of copies.
+    pub fn with_text(mut self, text: &'a str) -> Self {
+        self.text = text;
         self
     }
 
@@ -435,6 +552,37 @@ impl<'a> Decoder<'a> {
                     Some("write a list, e.g. [a, b] or one `- item` per line"),
                 );
                 Vec::new()
+            }
+        }
+    }
+
+    /// A group's `members:`: as [`Decoder::string_list`], kept as a [`MemberList`].
+    fn member_list(&mut self, n: &Node) -> MemberList {
+        let what = "`members`";
+        match &n.value {
+            Value::Seq(items) => {
+                let mut out = MemberList::with_capacity(self.file, items.len());
+                for i in items.iter() {
+                    match i.scalar() {
+                        Some(sc) if !sc.is_null() => out.push(&sc.text, i.span, self.text),
+                        _ => {
+                            if let Some(s) = self.string(i, &format!("an item of {what}")) {
+                                out.push(&s.text, s.loc.span, self.text);
+                            }
+                        }
+                    }
+                }
+                out
+            }
+            Value::Scalar(s) if s.is_null() => MemberList::with_capacity(self.file, 0),
+            _ => {
+                self.wrong_type(
+                    n,
+                    what,
+                    "a list",
+                    Some("write a list, e.g. [a, b] or one `- item` per line"),
+                );
+                MemberList::with_capacity(self.file, 0)
             }
         }
     }
@@ -1025,7 +1173,7 @@ impl<'a> Decoder<'a> {
             g.dynamic = Some(self.loc(v));
         }
         if let (Some(k), Some(v)) = (f.key_node("members"), f.get("members")) {
-            g.members = Some((self.string_list(v, "`members`"), self.loc(k)));
+            g.members = Some((self.member_list(v), self.loc(k)));
         }
         if let (Some(k), Some(v)) = (f.key_node("owners"), f.get("owners")) {
             let written = match &v.value {
@@ -1143,5 +1291,131 @@ mod tests {
     #[test]
     fn small_format_checks() {
         assert!(is_env_name("NEW_HIRE_PW") && !is_env_name("1X") && !is_env_name("A-B"));
+    }
+
+    /// Decode `text` (one file) and return its groups' members: text and location of each.
+    fn members_of(text: &str) -> Vec<Vec<(String, Loc)>> {
+        let mut diags = DiagList::default();
+        let mut repo = RawRepo::default();
+        let docs = crate::desired::yaml::parse(text).expect("valid YAML");
+        let mut dec = Decoder::new(FileId(3), &mut diags).with_text(text);
+        for doc in &docs {
+            dec.document(doc, &mut repo);
+        }
+        assert!(diags.kept.is_empty(), "{:?}", diags.kept);
+        repo.groups
+            .iter()
+            .map(|g| {
+                let (list, _) = g.members.as_ref().expect("members");
+                list.iter(text).map(|(t, l)| (t.to_string(), l)).collect()
+            })
+            .collect()
+    }
+
+    /// The members' texts and spans as the tree gives them (what `Str` held before `MemberList`).
+    fn tree_members(text: &str) -> Vec<Vec<(String, Loc)>> {
+        let docs = crate::desired::yaml::parse(text).expect("valid YAML");
+        let mut out = Vec::new();
+        for doc in &docs {
+            let Value::Map(top) = &doc.value else {
+                continue;
+            };
+            for (_, groups) in top.iter() {
+                let Value::Seq(groups) = &groups.value else {
+                    continue;
+                };
+                for g in groups.iter() {
+                    let Value::Map(fields) = &g.value else {
+                        continue;
+                    };
+                    for (k, v) in fields.iter() {
+                        if k.scalar().is_some_and(|k| k.text == "members")
+                            && let Value::Seq(items) = &v.value
+                        {
+                            out.push(
+                                items
+                                    .iter()
+                                    .map(|i| {
+                                        let text = i.scalar().map_or("", |s| &s.text).to_string();
+                                        (
+                                            text,
+                                            Loc {
+                                                file: FileId(3),
+                                                span: i.span,
+                                            },
+                                        )
+                                    })
+                                    .collect(),
+                            );
+                        }
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn members_as_ranges_resolve_to_the_texts_and_places_written() {
+        // Plain, quoted, escaped (not in the file as it reads), folded over two
+        // lines, flow style, non-ASCII before and inside, an alias: each item
+        // must read and point exactly where the tree says.
+        let text = "# é€𝄞\ngroups:\n  - name: g1\n    members:\n      - ann@contoso.com\n      \
+                    - 'bob@contoso.com'\n      - \"c\\u0061t@contoso.com\"\n      - &d dée@contoso.com\n      \
+                    - long\n        name@contoso.com\n  - name: g2\n    members: [ \"€@x.com\", *d, zoë@x.com ]\n  \
+                    - name: g3\n    members: []\n";
+        let got = members_of(text);
+        assert_eq!(got, tree_members(text));
+        let texts: Vec<Vec<&str>> = got
+            .iter()
+            .map(|g| g.iter().map(|(t, _)| t.as_str()).collect())
+            .collect();
+        assert_eq!(
+            texts,
+            vec![
+                vec![
+                    "ann@contoso.com",
+                    "bob@contoso.com",
+                    "cat@contoso.com",
+                    "dée@contoso.com",
+                    "long name@contoso.com"
+                ],
+                vec!["€@x.com", "dée@contoso.com", "zoë@x.com"],
+                vec![],
+            ]
+        );
+        let (_, first) = &got[0][0];
+        assert_eq!((first.span.start.line, first.span.start.col), (5, 8));
+        assert_eq!((first.span.end.line, first.span.end.col), (5, 23));
+    }
+
+    #[test]
+    fn members_in_the_file_are_ranges_and_the_rest_copies() {
+        let text = "groups:\n  - name: g\n    members: [a@x.com, \"b\\u0040x.com\", 'c@x.com']\n";
+        let mut diags = DiagList::default();
+        let mut repo = RawRepo::default();
+        let docs = crate::desired::yaml::parse(text).expect("valid YAML");
+        let mut dec = Decoder::new(FileId(0), &mut diags).with_text(text);
+        dec.document(&docs[0], &mut repo);
+        let (list, _) = repo.groups[0].members.as_ref().expect("members");
+        let kinds: Vec<bool> = list
+            .items
+            .iter()
+            .map(|m| matches!(m.text, TextAt::File { .. }))
+            .collect();
+        assert_eq!(kinds, [true, false, true]);
+        assert_eq!(list.copies, ["b@x.com"]);
+    }
+
+    #[test]
+    fn offset_in_takes_only_slices_of_the_text() {
+        let whole = "ab€cd";
+        assert_eq!(offset_in(&whole[2..5], whole), Some(2));
+        assert_eq!(offset_in(&whole[5..5], whole), Some(5));
+        assert_eq!(offset_in(whole, whole), Some(0));
+        // An equal copy elsewhere is not a range of the text.
+        let copy = String::from("ab");
+        assert_eq!(offset_in(&copy, whole), None);
+        assert_eq!(offset_in(whole, &whole[1..]), None);
     }
 }

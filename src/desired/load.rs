@@ -166,15 +166,22 @@ fn load_texts_in(
     let decoded = decode_all(&ids, &places, sources, list.count());
     // Each file's records stay in their own vectors (no repo-wide copy); validation consumes them.
     let mut parts: Vec<RawRepo> = Vec::with_capacity(decoded.len());
+    let mut redactions: Vec<(FileId, Vec<Span>)> = Vec::new();
     for (id, file) in ids.into_iter().zip(decoded) {
         parts.push(file.raw);
         list.absorb(file.diags);
+        if !file.redactions.is_empty() {
+            redactions.push((id, file.redactions.iter().map(|r| r.span).collect()));
+        }
+    }
+    // Validation reads group members from the texts as decoded (byte ranges
+    // of them, see `MemberList`); the literal passwords are masked after it.
+    let result = validate::validate_list(parts, sources, list);
+    for (id, spans) in redactions {
         if let Some(f) = sources.get_mut(id) {
-            let spans: Vec<Span> = file.redactions.iter().map(|r| r.span).collect();
             f.redact_all(&spans);
         }
     }
-    let result = validate::validate_list(parts, sources, list);
     Loaded {
         sources: std::mem::take(sources),
         result,
@@ -209,8 +216,9 @@ fn decode_file(id: FileId, place: &FilePlace, sources: &SourceMap, cap: usize) -
     };
     match yaml::parse(&file.text) {
         Ok(docs) => {
-            let mut dec =
-                Decoder::new(id, &mut out.diags).in_repo(Some(place.rel.clone()), place.rule_file);
+            let mut dec = Decoder::new(id, &mut out.diags)
+                .in_repo(Some(place.rel.clone()), place.rule_file)
+                .with_text(&file.text);
             for doc in &docs {
                 dec.document(doc, &mut out.raw);
             }
@@ -318,5 +326,41 @@ mod tests {
             b"tenant.yaml\0tenant: {domain: contoso.com}\n\0users/b.yaml\0users: []\n\0",
         );
         assert_eq!(digest(dir, &sources), expected);
+    }
+
+    #[test]
+    fn members_after_a_masked_non_ascii_password_read_as_written() {
+        // Members are byte ranges of the text as decoded; masking a password
+        // ("ééé" is 6 bytes, "***" 3) must not shift what they read.
+        let text = "tenant: {domain: contoso.com}\nusers:\n  - upn: ann@contoso.com\n    \
+                    password: \"ééé-Secret-1\"\ngroups:\n  - name: g\n    members:\n      \
+                    - ann@contoso.com\n      - bad..name@contoso.com\n";
+        let mut sources = SourceMap::default();
+        let loaded = load_texts(
+            vec![(PathBuf::from("tenant.yaml"), text.to_string())],
+            &mut sources,
+            Vec::new(),
+        );
+        let Err(diags) = loaded.result else {
+            panic!("a literal password and an invalid UPN are errors")
+        };
+        let upn = diags
+            .iter()
+            .find(|d| d.code == Code::InvalidUpn)
+            .expect("the invalid member is reported");
+        assert!(
+            upn.message
+                .starts_with("`bad..name@contoso.com` is not a valid user principal name"),
+            "{}",
+            upn.message
+        );
+        let loc = upn.primary.as_ref().expect("located").loc;
+        assert_eq!((loc.span.start.line, loc.span.start.col), (9, 8));
+        // The password is masked in the text kept for snippets.
+        let kept = &loaded.sources.files()[0].text;
+        assert!(
+            kept.contains("password: **************\n") && !kept.contains("Secret"),
+            "{kept}"
+        );
     }
 }

@@ -3,7 +3,9 @@
 use std::collections::{BTreeMap, HashMap};
 
 use super::attrs::{Attr, AttrValue};
-use super::decode::{Nullable, RawOwner, RawRepo, RawScopeUsers, RawTenant, RawUser, Str};
+use super::decode::{
+    MemberList, Nullable, RawOwner, RawRepo, RawScopeUsers, RawTenant, RawUser, Str,
+};
 use super::diagnostic::{Code, DiagList, Diagnostic, shown};
 use super::source::{Loc, SourceMap};
 use super::state::{
@@ -109,12 +111,14 @@ impl Checker<'_> {
             .collect()
     }
 
-    /// Resolve a list of UPNs, consuming it; each with where it was declared.
-    fn upns_owned(&mut self, list: Vec<Str>) -> Vec<(Upn, Origin)> {
+    /// Resolve a group's members (ranges of their file's text as decoded);
+    /// each with where it was declared.
+    fn members(&mut self, list: &MemberList) -> Vec<(Upn, Origin)> {
+        let sources = self.sources;
+        let file_text = sources.get(list.file()).map_or("", |f| f.text.as_str());
         let mut out = Vec::with_capacity(list.len());
-        for s in list {
-            let loc = s.loc;
-            if let Some(u) = self.upn_owned(s.text, loc) {
+        for (text, loc) in list.iter(file_text) {
+            if let Some(u) = self.upn_owned(text.to_string(), loc) {
                 out.push((u, self.origin(loc)));
             }
         }
@@ -227,6 +231,8 @@ fn is_domain(d: &str) -> bool {
 /// as they are checked: strings move into the checked state instead of being
 /// copied, and each file's raw records are freed once read, so the raw records
 /// of the whole repo and the checked state do not both stay in memory.
+/// `sources` must hold the texts as they were decoded (not yet redacted):
+/// group members are read from them.
 pub fn validate(
     parts: Vec<RawRepo>,
     sources: &SourceMap,
@@ -375,7 +381,7 @@ pub fn validate_list(
                     .help("Entra computes a dynamic group's members from its rule; remove `members:` (or change the rule in Entra)"),
                 );
             } else if let Some((list, _)) = g.members {
-                declared = c.upns_owned(list);
+                declared = c.members(&list);
             }
             members.insert(key.clone(), declared);
             let owners = g

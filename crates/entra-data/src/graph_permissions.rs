@@ -134,6 +134,48 @@ pub const ROLE_ASSIGNMENTS: AnyOf = any![
 ];
 /// Creating or deleting role assignments, directory-role members (rbacapplication-post-roleassignments, unifiedroleassignment-delete).
 pub const ROLE_WRITE: AnyOf = any![["RoleManagement.ReadWrite.Directory"]];
+/// PIM eligibility schedules and instances (rbacapplication-list-roleeligibilityschedules;
+/// the instances page takes its table from an include that could not be
+/// read, so the schedules' table is used for both).
+pub const PIM_ELIGIBILITY_READ: AnyOf = any![
+    ["RoleEligibilitySchedule.Read.Directory"],
+    ["RoleManagement.Read.Directory"],
+    ["RoleManagement.Read.All"],
+    ["RoleEligibilitySchedule.ReadWrite.Directory"],
+    ["RoleManagement.ReadWrite.Directory"]
+];
+/// PIM assignment schedule instances (include
+/// rbacapplication-list-roleassignmentscheduleinstances-permissions.md).
+pub const PIM_ASSIGNMENT_INSTANCES_READ: AnyOf = any![
+    ["RoleAssignmentSchedule.Read.Directory"],
+    ["RoleManagement.Read.Directory"],
+    ["RoleManagement.Read.All"],
+    ["RoleAssignmentSchedule.ReadWrite.Directory"],
+    ["RoleManagement.ReadWrite.Directory"]
+];
+/// PIM assignment schedules, and one instance by id: the application row of
+/// rbacapplication-list-roleassignmentschedules and
+/// unifiedroleassignmentscheduleinstance-get lists only the RoleManagement
+/// permissions (the stricter reading of the stored page versions).
+pub const PIM_ASSIGNMENT_SCHEDULES_READ: AnyOf = any![
+    ["RoleManagement.Read.Directory"],
+    ["RoleManagement.Read.All"],
+    ["RoleManagement.ReadWrite.Directory"]
+];
+/// `POST roleEligibilityScheduleRequests` (rbacapplication-post-roleeligibilityschedulerequests);
+/// also used for listing them (no verified table: the stricter reading).
+pub const PIM_ELIGIBILITY_WRITE: AnyOf = any![
+    ["RoleEligibilitySchedule.ReadWrite.Directory"],
+    ["RoleManagement.ReadWrite.Directory"]
+];
+/// `POST roleAssignmentScheduleRequests` (rbacapplication-post-roleassignmentschedulerequests;
+/// the include's `*.Remove.Directory` alternatives are not accepted: the
+/// emulator does not tell removals apart by permission); also listing them
+/// (unifiedroleassignmentschedulerequest-get).
+pub const PIM_ASSIGNMENT_WRITE: AnyOf = any![
+    ["RoleAssignmentSchedule.ReadWrite.Directory"],
+    ["RoleManagement.ReadWrite.Directory"]
+];
 /// The legacy `directoryRoles` (directoryrole-list).
 pub const DIRECTORY_ROLES: AnyOf = any![
     ["RoleManagement.Read.Directory"],

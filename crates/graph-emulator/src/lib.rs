@@ -29,6 +29,7 @@ pub mod metrics;
 pub mod odata;
 pub mod owners;
 pub mod permissions;
+pub mod pim;
 pub mod prop_types;
 pub mod rbac;
 pub mod relations;

@@ -86,6 +86,9 @@ pub enum Extra {
     HiddenMembers,
     /// `/directory/deletedItems/{cast}`: per cast type.
     DeletedList,
+    /// `POST roleAssignmentScheduleRequests`: a `selfActivate`/`selfDeactivate`
+    /// must come from the principal itself ([`crate::pim::requests::self_action_allowed`]).
+    PimSelf,
 }
 
 /// One endpoint: method, path pattern, permissions, source.
@@ -235,6 +238,16 @@ pub static TABLE: &[Endpoint] = &[
     ep("GET", "/roleManagement/directory/roleAssignments/{id}", ROLE_ASSIGNMENTS, "unifiedroleassignment-get"),
     ep("POST", "/roleManagement/directory/roleAssignments", ROLE_WRITE, "rbacapplication-post-roleassignments"),
     ep("DELETE", "/roleManagement/directory/roleAssignments/{id}", ROLE_WRITE, "unifiedroleassignment-delete"),
+    // PIM (crate::pim)
+    ep("GET", "/roleManagement/directory/roleEligibilitySchedules", PIM_ELIGIBILITY_READ, "rbacapplication-list-roleeligibilityschedules"),
+    ep("GET", "/roleManagement/directory/roleEligibilityScheduleInstances", PIM_ELIGIBILITY_READ, "rbacapplication-list-roleeligibilityscheduleinstances (its include unread: the schedules' table)"),
+    ep("GET", "/roleManagement/directory/roleAssignmentSchedules", PIM_ASSIGNMENT_SCHEDULES_READ, "rbacapplication-list-roleassignmentschedules"),
+    ep("GET", "/roleManagement/directory/roleAssignmentScheduleInstances", PIM_ASSIGNMENT_INSTANCES_READ, "rbacapplication-list-roleassignmentscheduleinstances"),
+    ep("GET", "/roleManagement/directory/roleAssignmentScheduleInstances/{id}", PIM_ASSIGNMENT_SCHEDULES_READ, "unifiedroleassignmentscheduleinstance-get"),
+    ep("POST", "/roleManagement/directory/roleEligibilityScheduleRequests", PIM_ELIGIBILITY_WRITE, "rbacapplication-post-roleeligibilityschedulerequests"),
+    ep("GET", "/roleManagement/directory/roleEligibilityScheduleRequests", PIM_ELIGIBILITY_WRITE, "rbacapplication-list-roleeligibilityschedulerequests (table unverified: the POST's)"),
+    epx("POST", "/roleManagement/directory/roleAssignmentScheduleRequests", PIM_ASSIGNMENT_WRITE, "rbacapplication-post-roleassignmentschedulerequests", Extra::PimSelf),
+    ep("GET", "/roleManagement/directory/roleAssignmentScheduleRequests", PIM_ASSIGNMENT_WRITE, "unifiedroleassignmentschedulerequest-get (the list's table unverified)"),
     // legacy directory roles
     ep("GET", "/directoryRoles", DIRECTORY_ROLES, "directoryrole-list"),
     ep("POST", "/directoryRoles", ROLE_WRITE, "directoryrole-post-directoryroles"),
@@ -563,6 +576,11 @@ pub fn check(
             Ok(())
         }
         (Extra::MemberRemove, [_, g, ..]) => member_write(t, caller, g),
+        (Extra::PimSelf, _)
+            if !crate::pim::requests::self_action_allowed(req, caller.principal) =>
+        {
+            Err(denied())
+        }
         (Extra::DeletedList, [_, _, c, ..]) => match cast::parse(c).and_then(cast::Cast::kind) {
             Some(Kind::Group) => need(caller, any![["Group.Read.All"], ["Group.ReadWrite.All"]]),
             _ => need(caller, any![["User.Read.All"], ["User.DeleteRestore.All"]]),

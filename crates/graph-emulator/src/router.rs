@@ -89,8 +89,9 @@ pub fn route(ctx: &Ctx, t: &mut Tenant, req: &ApiRequest) -> GraphResult<ApiResp
     if !req.is_read() {
         admin_units::check_write(t, m, &s, req)?;
     }
-    if let Some(r) =
-        relations::route(ctx, t, req, &s).or_else(|| member_functions::route(ctx, t, req, &s))
+    if let Some(r) = super::pim::route(ctx, t, req, &s)
+        .or_else(|| relations::route(ctx, t, req, &s))
+        .or_else(|| member_functions::route(ctx, t, req, &s))
     {
         return r;
     }

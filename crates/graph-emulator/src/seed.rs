@@ -42,6 +42,15 @@ pub struct Seed {
     /// organizational contacts (only their id, type and name).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub directory_objects: Vec<SeedDirectoryObject>,
+    /// PIM role eligibilities (docs/emulator.md, *PIM*).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub role_eligibilities: Vec<crate::pim::seed::SeedRoleSchedule>,
+    /// Active role assignments with a schedule: time-bound, or activated from an eligibility.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub role_assignment_schedules: Vec<crate::pim::seed::SeedRoleSchedule>,
+    /// Per-role PIM settings (expiration required, longest activation, justification).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub role_management_policies: Vec<crate::pim::seed::SeedRolePolicy>,
 }
 
 /// A role definition the built-in catalog does not have (a custom role, or a

