@@ -12,15 +12,15 @@ use std::time::Instant;
 use entraform::desired::attrs::{Attr, AttrValues};
 use entraform::desired::load::load_texts;
 use entraform::desired::source::SourceMap;
-use entraform::live::{
-    Live, LiveGroup, LiveParts, LiveRoleAssignment, LiveRoleDefinition, LiveUser, Member,
-    ObjectKind,
-};
+use entraform::live::LiveUser;
 use entraform::model::{ObjectId, Upn};
 use entraform::plan::{self, GateOverrides};
 
 mod common;
+#[path = "../tests/common/live_fixture.rs"]
+mod live_fixture;
 use common::{cpu_seconds, peak_rss_mb, rss_mb};
+use live_fixture::LiveFixture;
 
 fn main() {
     let full = std::env::args().any(|a| a == "--bench");
@@ -30,7 +30,7 @@ fn main() {
     const GA: &str = "62e90394-69f5-4237-9190-012177145e10";
 
     // Live tenant.
-    let mut p = LiveParts::default();
+    let mut f = LiveFixture::default();
     for i in 0..users {
         let mut u = LiveUser::new(
             ObjectId(format!("00000000-0000-4000-8000-{i:012}")),
@@ -51,44 +51,26 @@ fn main() {
         ]);
         u.manager =
             (i > 0).then(|| ObjectId(format!("00000000-0000-4000-8000-{:012}", (i - 1) / 10)));
-        p.users.push(u);
+        f.users.push(u);
     }
     for g in 0..groups {
         let members = (0..per_group)
             .map(|k| (g * 37 + k * 1009) % users)
-            .map(|u| Member {
-                id: ObjectId(format!("00000000-0000-4000-8000-{u:012}")),
-                kind: ObjectKind::User,
-            })
+            .map(|u| ObjectId(format!("00000000-0000-4000-8000-{u:012}")))
             .collect();
-        p.groups.push(LiveGroup {
-            id: ObjectId(format!("10000000-0000-4000-8000-{g:012}")),
-            display_name: format!("team-{g}"),
-            mail_nickname: Some(format!("team-{g}")),
-            description: None,
-            security_enabled: true,
-            mail_enabled: false,
-            group_types: Vec::new(),
-            membership_rule: None,
-            on_premises_sync_enabled: false,
+        f.groups.push((
+            ObjectId(format!("10000000-0000-4000-8000-{g:012}")),
+            format!("team-{g}"),
             members,
-            owners: Vec::new(),
-        });
+        ));
     }
-    p.role_definitions.push(LiveRoleDefinition {
-        id: GA.into(),
-        display_name: "Global Administrator".into(),
-        template_id: Some(GA.into()),
-        is_built_in: true,
-        is_enabled: true,
-    });
-    p.role_assignments.push(LiveRoleAssignment {
-        id: "ra-0".into(),
-        principal_id: ObjectId("00000000-0000-4000-8000-000000000000".into()),
-        role_definition_id: GA.into(),
-        directory_scope_id: "/".into(),
-    });
-    let live = Live::from_parts(p);
+    f.roles.push((GA.into(), "Global Administrator".into()));
+    f.assignments.push((
+        "ra-0".into(),
+        ObjectId("00000000-0000-4000-8000-000000000000".into()),
+        GA.into(),
+    ));
+    let live = f.build();
 
     // Desired state: same people; every 50th user gets a new title; each group gains one member and loses one.
     let mut files: Vec<(PathBuf, String)> = Vec::new();

@@ -11,6 +11,8 @@
 //! refused (typically "already exists"), its additions are sent again one by
 //! one, where "already a member" counts as done.
 
+#![deny(clippy::wildcard_enum_match_arm)]
+
 use std::collections::{HashMap, HashSet, VecDeque};
 
 use secrecy::SecretString;
@@ -24,7 +26,7 @@ use crate::graph::{GraphClient, Request};
 use crate::model::kinds::PasswordPolicy;
 use crate::model::{ObjectId, Upn};
 use crate::plan::Step;
-use crate::plan::effect::Action;
+use crate::plan::effect::{Action, NewObject};
 use crate::plan::op::{GroupRef, Op, UserRef};
 
 /// What happened to one step.
@@ -121,6 +123,25 @@ struct Created {
     groups: HashMap<String, ObjectId>,
 }
 
+impl Created {
+    /// Remember the id Graph gave an object this run created (`new_id`: from
+    /// the answer or a look-up; nothing for an operation that creates nothing).
+    fn record(&mut self, op: &Op, new_id: Option<ObjectId>) {
+        let Some(nid) = new_id else {
+            return;
+        };
+        match op.new_object() {
+            Some(NewObject::User { upn, .. }) => {
+                self.users.insert(upn.clone(), nid);
+            }
+            Some(NewObject::Group { name }) => {
+                self.groups.insert(name.to_lowercase(), nid);
+            }
+            None => {}
+        }
+    }
+}
+
 impl Ids for Created {
     fn user(&self, r: &UserRef) -> Option<ObjectId> {
         r.id.clone().or_else(|| self.users.get(&r.upn).cloned())
@@ -133,7 +154,6 @@ impl Ids for Created {
 
 /// Is this refusal Graph's way of saying "already so"? (Every variant named:
 /// a new operation must say whether a refusal can mean it is already done.)
-#[deny(clippy::wildcard_enum_match_arm)]
 fn already_in_effect(op: &Op, status: u16, message: &str) -> bool {
     match op {
         Op::AddMember { .. } | Op::AddOwner { .. } => {
@@ -243,25 +263,24 @@ pub async fn execute(
             let verdict = if let Some(d) = blocked {
                 Some(StepStatus::Skipped { because_of: *d })
             } else {
-                let password = match &s.op {
-                    Op::CreateUser {
+                let password = match s.op.new_object() {
+                    Some(NewObject::User {
                         password: PasswordPolicy::Generate,
                         ..
-                    } => match password::generate() {
+                    }) => match password::generate() {
                         Ok(p) => Ok(Some(p)),
                         Err(e) => Err(e.to_string()),
                     },
-                    Op::CreateUser {
+                    Some(NewObject::User {
                         upn,
                         password: PasswordPolicy::Env(var),
-                        ..
-                    } => match passwords.get(upn) {
+                    }) => match passwords.get(upn) {
                         Some(p) => Ok(Some(p.clone())),
                         None => Err(format!(
                             "no initial password was given for it (its `password: {{ env: {var} }}`)"
                         )),
                     },
-                    _ => Ok(None),
+                    Some(NewObject::Group { .. }) | None => Ok(None),
                 };
                 match password.and_then(|pw| {
                     for_op(&s.op, &created, graph_root, pw.as_ref())
@@ -303,7 +322,7 @@ pub async fn execute(
                 .iter()
                 .filter_map(|u| match u {
                     Unit::One(id, _, _) if !announced.contains(id) => Some(*id),
-                    _ => None,
+                    Unit::One(..) | Unit::Members(..) => None,
                 })
                 .collect();
             let fresh = |u: &Unit| matches!(u, Unit::One(id, _, _) if fresh_ids.contains(id));
@@ -496,16 +515,8 @@ async fn look_up(
                     op = op.kind(),
                     "a write with an unknown outcome was applied"
                 );
-                match (op, new_id) {
-                    (Op::CreateUser { upn, .. }, Some(nid)) => {
-                        created.users.insert(upn.clone(), nid);
-                    }
-                    (Op::CreateGroup { name, .. }, Some(nid)) => {
-                        created.groups.insert(name.to_lowercase(), nid);
-                    }
-                    _ => {}
-                }
-                if let (Op::CreateUser { upn, .. }, Some(_)) = (op, &pw) {
+                created.record(op, new_id);
+                if let (Some(NewObject::User { upn, .. }), Some(_)) = (op.new_object(), &pw) {
                     observer.after_create(upn, CreateEnd::Created);
                 }
                 finish(steps, id, StepStatus::Done, status, observer);
@@ -523,11 +534,11 @@ async fn look_up(
 /// The user and password of a create carried by `unit`.
 fn create_of<'a>(unit: &'a Unit, steps: &'a [Step]) -> Option<(&'a Upn, &'a SecretString)> {
     match unit {
-        Unit::One(id, _, Some(pw)) => match &steps[*id].op {
-            Op::CreateUser { upn, .. } => Some((upn, pw)),
-            _ => None,
+        Unit::One(id, _, Some(pw)) => match steps[*id].op.new_object() {
+            Some(NewObject::User { upn, .. }) => Some((upn, pw)),
+            Some(NewObject::Group { .. }) | None => None,
         },
-        _ => None,
+        Unit::One(_, _, None) | Unit::Members(..) => None,
     }
 }
 
@@ -539,9 +550,9 @@ fn verdict(
     created: &mut Created,
     observer: &mut impl Observer,
 ) -> StepStatus {
-    let create = match op {
-        Op::CreateUser { upn, .. } if pw.is_some() => Some(upn),
-        _ => None,
+    let create = match (op.new_object(), pw) {
+        (Some(NewObject::User { upn, .. }), Some(_)) => Some(upn),
+        (Some(NewObject::User { .. } | NewObject::Group { .. }) | None, _) => None,
     };
     match result {
         Ok(resp) => {
@@ -549,15 +560,7 @@ fn verdict(
             if let Some(upn) = create {
                 observer.after_create(upn, CreateEnd::Created);
             }
-            match (op, new_id) {
-                (Op::CreateUser { upn, .. }, Some(nid)) => {
-                    created.users.insert(upn.clone(), nid);
-                }
-                (Op::CreateGroup { name, .. }, Some(nid)) => {
-                    created.groups.insert(name.to_lowercase(), nid);
-                }
-                _ => {}
-            }
+            created.record(op, new_id);
             StepStatus::Done
         }
         Err(e) if already_in_effect(op, e.status, &e.message) => StepStatus::Done,

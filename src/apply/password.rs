@@ -110,18 +110,17 @@ pub fn resolve_env(
     get: impl Fn(&str) -> Option<String>,
 ) -> Result<InitialPasswords, Vec<EnvProblem>> {
     use crate::model::kinds::PasswordPolicy;
-    use crate::plan::Op;
+    use crate::plan::effect::NewObject;
     let problems = env_problems(steps, &get);
     if !problems.is_empty() {
         return Err(problems);
     }
     let mut out = InitialPasswords::default();
     for s in steps {
-        if let Op::CreateUser {
+        if let Some(NewObject::User {
             upn,
             password: PasswordPolicy::Env(var),
-            ..
-        } = &s.op
+        }) = s.op.new_object()
             && let Some(v) = get(var)
         {
             out.insert(upn.clone(), SecretString::from(v));
@@ -159,15 +158,14 @@ pub fn env_problems(
     get: impl Fn(&str) -> Option<String>,
 ) -> Vec<EnvProblem> {
     use crate::model::kinds::PasswordPolicy;
-    use crate::plan::Op;
+    use crate::plan::effect::NewObject;
     steps
         .iter()
-        .filter_map(|s| match &s.op {
-            Op::CreateUser {
+        .filter_map(|s| match s.op.new_object() {
+            Some(NewObject::User {
                 upn,
                 password: PasswordPolicy::Env(var),
-                ..
-            } => {
+            }) => {
                 let why = match get(var) {
                     None => "is not set (or not valid UTF-8)",
                     Some(v) if v.is_empty() => "is empty",
@@ -182,7 +180,12 @@ pub fn env_problems(
                     why,
                 })
             }
-            _ => None,
+            Some(NewObject::User {
+                password: PasswordPolicy::Generate,
+                ..
+            })
+            | Some(NewObject::Group { .. })
+            | None => None,
         })
         .collect()
 }

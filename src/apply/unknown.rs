@@ -14,6 +14,8 @@
 //! up the same way. Nothing is done twice; nothing that succeeded is
 //! reported failed.
 
+#![deny(clippy::wildcard_enum_match_arm)]
+
 use crate::graph::Request;
 use crate::graph::batch::{BATCH_POST_FAILED, ItemResult, OUTCOME_UNKNOWN};
 use crate::graph::error::ApiError;
@@ -43,7 +45,22 @@ pub fn conflict_after_retry(op: &Op, e: &ApiError) -> bool {
                     || e.message.contains("conflicting object"))
         }
         Op::RestoreUser { .. } => e.status == 404,
-        _ => false,
+        // No refusal of these means "created already": group names may repeat,
+        // and "already a member/owner" is judged by the executor.
+        Op::UpdateUser { .. }
+        | Op::EnableUser { .. }
+        | Op::DisableUser { .. }
+        | Op::RevokeSessions { .. }
+        | Op::DeleteUser { .. }
+        | Op::SetManager { .. }
+        | Op::RemoveManager { .. }
+        | Op::CreateGroup { .. }
+        | Op::UpdateGroup { .. }
+        | Op::AddMember { .. }
+        | Op::RemoveMember { .. }
+        | Op::AddOwner { .. }
+        | Op::RemoveOwner { .. }
+        | Op::RemoveRole { .. } => false,
     }
 }
 
@@ -97,7 +114,21 @@ pub fn probe(op: &Op, ids: &impl Ids) -> Option<Request> {
                 enc(&format!("principalId eq '{}'", literal(&id.0)))
             ))
         }),
-        _ => None,
+        // Sent again without a look-up: idempotent writes (PATCH, PUT $ref,
+        // revoke) and removals/adds whose repeat Graph answers "already so".
+        Op::UpdateUser { .. }
+        | Op::EnableUser { .. }
+        | Op::DisableUser { .. }
+        | Op::RevokeSessions { .. }
+        | Op::DeleteUser { .. }
+        | Op::SetManager { .. }
+        | Op::RemoveManager { .. }
+        | Op::UpdateGroup { .. }
+        | Op::AddMember { .. }
+        | Op::RemoveMember { .. }
+        | Op::AddOwner { .. }
+        | Op::RemoveOwner { .. }
+        | Op::RemoveRole { .. } => None,
     }
 }
 
@@ -159,7 +190,20 @@ pub fn judge(op: &Op, answer: ItemResult) -> Check {
                 Check::Absent
             }
         }
-        _ => Check::Absent,
+        // No look-up is made for these (see [`probe`]): send them again.
+        Op::UpdateUser { .. }
+        | Op::EnableUser { .. }
+        | Op::DisableUser { .. }
+        | Op::RevokeSessions { .. }
+        | Op::DeleteUser { .. }
+        | Op::SetManager { .. }
+        | Op::RemoveManager { .. }
+        | Op::UpdateGroup { .. }
+        | Op::AddMember { .. }
+        | Op::RemoveMember { .. }
+        | Op::AddOwner { .. }
+        | Op::RemoveOwner { .. }
+        | Op::RemoveRole { .. } => Check::Absent,
     }
 }
 

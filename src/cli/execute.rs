@@ -16,7 +16,8 @@ use crate::apply::execute::{CreateEnd, Observer, Outcome, Report, StepStatus, ex
 use crate::apply::password::{InitialPasswords, env_problems, resolve_env};
 use crate::desired::state::PasswordPolicy;
 use crate::model::Upn;
-use crate::plan::{Op, Step};
+use crate::plan::Step;
+use crate::plan::effect::NewObject;
 
 struct Sinks {
     bar: Option<indicatif::ProgressBar>,
@@ -172,9 +173,9 @@ pub fn warn_passwords(steps: &[Step]) {
 fn open_ledgers(steps: &[Step], outputs: &Outputs<'_>) -> anyhow::Result<Option<LedgerFile>> {
     let creating: HashSet<Upn> = steps
         .iter()
-        .filter_map(|s| match &s.op {
-            Op::CreateUser { upn, .. } => Some(upn.clone()),
-            _ => None,
+        .filter_map(|s| match s.op.new_object() {
+            Some(NewObject::User { upn, .. }) => Some(upn.clone()),
+            Some(NewObject::Group { .. }) | None => None,
         })
         .collect();
     let state_ledger = outputs.state_dir.map(|d| d.join(STATE_LEDGER));
@@ -213,13 +214,17 @@ pub fn run(conn: &Connection, steps: &[Step], outputs: Outputs<'_>) -> anyhow::R
     let passwords = check_passwords(steps)?;
     let generated: HashSet<Upn> = steps
         .iter()
-        .filter_map(|s| match &s.op {
-            Op::CreateUser {
+        .filter_map(|s| match s.op.new_object() {
+            Some(NewObject::User {
                 upn,
                 password: PasswordPolicy::Generate,
+            }) => Some(upn.clone()),
+            Some(NewObject::User {
+                password: PasswordPolicy::Env(_),
                 ..
-            } => Some(upn.clone()),
-            _ => None,
+            })
+            | Some(NewObject::Group { .. })
+            | None => None,
         })
         .collect();
     let ledger = open_ledgers(steps, &outputs)?;

@@ -9,6 +9,7 @@
 #![deny(clippy::wildcard_enum_match_arm)]
 
 use super::op::{GroupRef, Op, OwnerRef, PrincipalRef, UserRef};
+use crate::model::kinds::PasswordPolicy;
 use crate::model::{ObjectId, Upn};
 
 /// Broad classes of operations, for summaries and thresholds.
@@ -144,6 +145,52 @@ impl Op {
                 true,
                 vec![T::Object(principal), T::RolesOf(Some(&principal.id))],
             ),
+        }
+    }
+}
+
+/// An object an operation brings into existence with a new id: apply records
+/// the id (later steps address the object by it) and, for a user, handles its
+/// initial password.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NewObject<'a> {
+    /// A user the operation creates, with how its initial password is chosen.
+    User {
+        /// The new user's UPN.
+        upn: &'a Upn,
+        /// How its initial password is chosen.
+        password: &'a PasswordPolicy,
+    },
+    /// A group the operation creates, by name.
+    Group {
+        /// The new group's displayName.
+        name: &'a str,
+    },
+}
+
+impl Op {
+    /// The object this operation creates, if any (no catch-all: a new variant
+    /// must say whether apply has a new id and a password to handle).
+    pub fn new_object(&self) -> Option<NewObject<'_>> {
+        match self {
+            Op::CreateUser { upn, password, .. } => Some(NewObject::User { upn, password }),
+            Op::CreateGroup { name, .. } => Some(NewObject::Group { name }),
+            // A restored user comes back under its old id, which the plan knows.
+            Op::RestoreUser { .. }
+            | Op::UpdateUser { .. }
+            | Op::EnableUser { .. }
+            | Op::DisableUser { .. }
+            | Op::RevokeSessions { .. }
+            | Op::DeleteUser { .. }
+            | Op::SetManager { .. }
+            | Op::RemoveManager { .. }
+            | Op::UpdateGroup { .. }
+            | Op::AddMember { .. }
+            | Op::RemoveMember { .. }
+            | Op::AddOwner { .. }
+            | Op::RemoveOwner { .. }
+            | Op::AssignRole { .. }
+            | Op::RemoveRole { .. } => None,
         }
     }
 }
@@ -343,6 +390,32 @@ mod tests {
                 2,
             ),
         ]
+    }
+
+    /// Apply records a new id (and handles a password) for exactly the two
+    /// creates; a restore keeps its old id.
+    #[test]
+    fn only_the_creates_bring_a_new_object() {
+        let samples = samples();
+        let new: Vec<(usize, Option<NewObject<'_>>)> = samples
+            .iter()
+            .map(|(op, ..)| (variant(op), op.new_object()))
+            .filter(|(_, n)| n.is_some())
+            .collect();
+        let created = upn("new@contoso.com");
+        assert_eq!(
+            new,
+            vec![
+                (
+                    0,
+                    Some(NewObject::User {
+                        upn: &created,
+                        password: &PasswordPolicy::Generate,
+                    })
+                ),
+                (9, Some(NewObject::Group { name: "Team" })),
+            ]
+        );
     }
 
     #[test]

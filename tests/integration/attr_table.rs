@@ -17,7 +17,7 @@ use entraform::export::{ExportOptions, SplitBy, export};
 use entraform::graph::dto::{USER_SELECT, UserDto};
 use entraform::graph::{AuthConfig, ClientOptions, Cloud, Credential, GraphClient, RetryPolicy};
 use entraform::live::delta::{fold_user_changes, fold_users};
-use entraform::live::{Live, LiveParts, LiveUser, ReadOptions, read_live};
+use entraform::live::{Live, LiveUser, ReadOptions, read_live};
 use entraform::model::{ObjectId, Upn};
 use entraform::plan::diff::{diff, live_attr};
 use entraform::plan::{self, GateOverrides, Op, simulate};
@@ -28,6 +28,8 @@ use graph_emulator::{
 use proptest::prelude::*;
 use secrecy::SecretString;
 use serde_json::{Value, json};
+
+use crate::live_fixture::LiveFixture;
 
 const PROBE_ID: &str = "00000000-0000-4000-8000-000000000001";
 const BLANK_ID: &str = "00000000-0000-4000-8000-000000000002";
@@ -126,10 +128,11 @@ fn read(users: Vec<Value>) -> HashMap<ObjectId, LiveUser> {
 fn live_of(users: &HashMap<ObjectId, LiveUser>) -> Live {
     let mut users: Vec<LiveUser> = users.values().cloned().collect();
     users.sort_by(|a, b| a.id.0.cmp(&b.id.0));
-    Live::from_parts(LiveParts {
+    LiveFixture {
         users,
-        ..LiveParts::default()
-    })
+        ..LiveFixture::default()
+    }
+    .build()
 }
 
 fn probe(live: &Live) -> &LiveUser {

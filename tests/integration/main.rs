@@ -7,6 +7,9 @@ mod scratch;
 #[path = "../common/emulator_client.rs"]
 mod emulator_client;
 
+#[path = "../common/live_fixture.rs"]
+mod live_fixture;
+
 mod cli_support;
 mod emulator_support;
 mod proptest_support;

@@ -11,13 +11,12 @@ use std::path::PathBuf;
 use entraform::desired::attrs::{Attr, AttrValue};
 use entraform::desired::source::SourceMap;
 use entraform::desired::{DesiredState, load::load_texts};
-use entraform::live::{
-    DeletedUser, Live, LiveGroup, LiveParts, LiveRoleAssignment, LiveRoleDefinition, LiveUser,
-    Member, ObjectKind, RunningPrincipal,
-};
+use entraform::live::{Live, LiveUser};
 use entraform::model::{ObjectId, Upn};
 use entraform::plan::{self, GateOverrides, Op, Plan};
 use proptest::prelude::*;
+
+use crate::live_fixture::LiveFixture;
 
 const N: usize = 8;
 const GROUPS: [&str; 3] = ["g0", "g1", "g2"];
@@ -229,7 +228,7 @@ fn desired(w: &World) -> Option<DesiredState> {
 
 fn live(w: &World) -> Live {
     let p = &w.people;
-    let mut parts = LiveParts::default();
+    let mut f = LiveFixture::default();
     for (i, u) in p.iter().enumerate() {
         if u.exists {
             let mut lu = LiveUser::new(id(i), Upn::new_unchecked(upn(i)));
@@ -243,48 +242,24 @@ fn live(w: &World) -> Live {
                     .map(AttrValue::from),
             );
             lu.manager = u.live_manager.filter(|m| *m != i && p[*m].exists).map(id);
-            parts.users.push(lu);
+            f.users.push(lu);
         } else if u.deleted {
-            parts.deleted_users.push(DeletedUser::new(
-                id(i),
-                upn(i),
-                Some(format!("User {i}")),
-                None,
-            ));
+            f.deleted.push((id(i), upn(i), format!("User {i}")));
         }
     }
     for (g, name) in GROUPS.iter().enumerate() {
         if !w.live_groups[g] {
             continue;
         }
-        parts.groups.push(LiveGroup {
-            id: ObjectId(format!("gid-{g}")),
-            display_name: name.to_string(),
-            mail_nickname: Some(name.to_string()),
-            description: None,
-            security_enabled: true,
-            mail_enabled: false,
-            group_types: Vec::new(),
-            membership_rule: None,
-            on_premises_sync_enabled: false,
-            members: (0..N)
-                .filter(|i| p[*i].exists && p[*i].live_groups.contains(&g))
-                .map(|i| Member {
-                    id: id(i),
-                    kind: ObjectKind::User,
-                })
-                .collect(),
-            owners: Vec::new(),
-        });
+        let members = (0..N)
+            .filter(|i| p[*i].exists && p[*i].live_groups.contains(&g))
+            .map(id)
+            .collect();
+        f.groups
+            .push((ObjectId(format!("gid-{g}")), name.to_string(), members));
     }
     for (name, rid) in ROLES {
-        parts.role_definitions.push(LiveRoleDefinition {
-            id: rid.into(),
-            display_name: name.into(),
-            template_id: Some(rid.into()),
-            is_built_in: true,
-            is_enabled: true,
-        });
+        f.roles.push((rid.into(), name.into()));
     }
     let mut n = 0;
     for (i, u) in p.iter().enumerate().filter(|(_, u)| u.exists) {
@@ -293,21 +268,12 @@ fn live(w: &World) -> Live {
         roles.dedup();
         for r in roles {
             n += 1;
-            parts.role_assignments.push(LiveRoleAssignment {
-                id: format!("ra-{n}"),
-                principal_id: id(i),
-                role_definition_id: ROLES[r].1.into(),
-                directory_scope_id: "/".into(),
-            });
+            f.assignments
+                .push((format!("ra-{n}"), id(i), ROLES[r].1.into()));
         }
     }
-    parts.principal = Some(RunningPrincipal {
-        client_id: "app".into(),
-        id: Some(ObjectId("sp-1".into())),
-        role_definition_ids: Vec::new(),
-        permissions: None,
-    });
-    Live::from_parts(parts)
+    f.running_as = Some((ObjectId("sp-1".into()), Vec::new()));
+    f.build()
 }
 
 /// The users an operation acts on (UPN keys), by UPN and by object id.

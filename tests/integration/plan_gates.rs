@@ -5,12 +5,12 @@ use std::path::PathBuf;
 use entraform::desired::attrs::Attr;
 use entraform::desired::source::SourceMap;
 use entraform::desired::{DesiredState, load::load_texts};
-use entraform::live::{
-    Live, LiveParts, LiveRoleAssignment, LiveRoleDefinition, LiveUser, RunningPrincipal,
-};
+use entraform::live::{Live, LiveUser};
 use entraform::model::{ObjectId, Upn};
 use entraform::plan::op::{PrincipalRef, RoleRef, UserRef};
 use entraform::plan::{self, GateKind, GateOverrides, Op, Plan, Step, gates};
+
+use crate::live_fixture::LiveFixture;
 
 const GA: &str = "62e90394-69f5-4237-9190-012177145e10";
 const PRA: &str = "e8611ab8-c189-46e8-94e1-60213ab1f814";
@@ -36,39 +36,23 @@ fn user(i: usize, upn: &str, enabled: bool) -> LiveUser {
 
 /// A tenant of `n` enabled users `u{i}@contoso.com`, plus the break-glass account; GA held by `admins`.
 fn tenant(n: usize, admins: &[&str]) -> Live {
-    let mut p = LiveParts::default();
+    let mut f = LiveFixture::default();
     for i in 0..n {
-        p.users.push(user(i, &format!("u{i}@contoso.com"), true));
+        f.users.push(user(i, &format!("u{i}@contoso.com"), true));
     }
-    p.users.push(user(9999, "breakglass@contoso.com", true));
-    p.role_definitions.push(LiveRoleDefinition {
-        id: GA.into(),
-        display_name: "Global Administrator".into(),
-        template_id: Some(GA.into()),
-        is_built_in: true,
-        is_enabled: true,
-    });
+    f.users.push(user(9999, "breakglass@contoso.com", true));
+    f.roles.push((GA.into(), "Global Administrator".into()));
     for (k, a) in admins.iter().enumerate() {
-        let id = p
+        let id = f
             .users
             .iter()
             .find(|u| u.upn.as_str() == *a)
             .map(|u| u.id.clone())
             .expect("admin exists");
-        p.role_assignments.push(LiveRoleAssignment {
-            id: format!("ra-{k}"),
-            principal_id: id,
-            role_definition_id: GA.into(),
-            directory_scope_id: "/".into(),
-        });
+        f.assignments.push((format!("ra-{k}"), id, GA.into()));
     }
-    p.principal = Some(RunningPrincipal {
-        client_id: "app".into(),
-        id: Some(ObjectId("sp-self".into())),
-        role_definition_ids: vec![PRA.into()],
-        permissions: None,
-    });
-    Live::from_parts(p)
+    f.running_as = Some((ObjectId("sp-self".into()), vec![PRA.into()]));
+    f.build()
 }
 
 fn gate(p: &Plan, g: GateKind) -> &gates::GateResult {

@@ -8,13 +8,12 @@ use std::path::PathBuf;
 use entraform::desired::attrs::{Attr, AttrValue};
 use entraform::desired::source::SourceMap;
 use entraform::desired::{DesiredState, load::load_texts};
-use entraform::live::{
-    DeletedUser, Live, LiveGroup, LiveParts, LiveRoleAssignment, LiveUser, Member, ObjectKind,
-    RunningPrincipal,
-};
+use entraform::live::{Live, LiveUser};
 use entraform::model::{ObjectId, Upn};
 use entraform::plan::{self, GateOverrides, simulate};
 use proptest::prelude::*;
+
+use crate::live_fixture::LiveFixture;
 
 const N: usize = 8;
 const GROUPS: [&str; 3] = ["g0", "g1", "g2"];
@@ -220,7 +219,7 @@ fn blank(i: usize) -> LiveUser {
 }
 
 fn live(w: &World) -> Live {
-    let mut p = LiveParts::default();
+    let mut f = LiveFixture::default();
     let exists = |i: usize| i == 0 || w.l[i].exists;
     for (i, l) in w.l.iter().enumerate() {
         if exists(i) {
@@ -237,14 +236,10 @@ fn live(w: &World) -> Live {
                 .manager
                 .filter(|m| *m != i && exists(*m))
                 .map(|m| ObjectId(format!("id-{m}")));
-            p.users.push(u);
+            f.users.push(u);
         } else if l.deleted {
-            p.deleted_users.push(DeletedUser::new(
-                ObjectId(format!("id-{i}")),
-                upn(i),
-                Some(format!("User {i}")),
-                None,
-            ));
+            f.deleted
+                .push((ObjectId(format!("id-{i}")), upn(i), format!("User {i}")));
         }
     }
     for (g, name) in GROUPS.iter().enumerate() {
@@ -253,34 +248,13 @@ fn live(w: &World) -> Live {
         }
         let members = (0..N)
             .filter(|i| exists(*i) && w.l[*i].groups.contains(&g))
-            .map(|i| Member {
-                id: ObjectId(format!("id-{i}")),
-                kind: ObjectKind::User,
-            })
+            .map(|i| ObjectId(format!("id-{i}")))
             .collect();
-        p.groups.push(LiveGroup {
-            id: ObjectId(format!("gid-{g}")),
-            display_name: name.to_string(),
-            mail_nickname: Some(name.to_string()),
-            description: None,
-            security_enabled: true,
-            mail_enabled: false,
-            group_types: Vec::new(),
-            membership_rule: None,
-            on_premises_sync_enabled: false,
-            members,
-            owners: Vec::new(),
-        });
+        f.groups
+            .push((ObjectId(format!("gid-{g}")), name.to_string(), members));
     }
     for (name, id) in ROLES {
-        p.role_definitions
-            .push(entraform::live::LiveRoleDefinition {
-                id: id.into(),
-                display_name: name.into(),
-                template_id: Some(id.into()),
-                is_built_in: true,
-                is_enabled: true,
-            });
+        f.roles.push((id.into(), name.into()));
     }
     let mut n = 0;
     for (i, l) in w.l.iter().enumerate() {
@@ -295,21 +269,15 @@ fn live(w: &World) -> Live {
         roles.dedup();
         for r in roles {
             n += 1;
-            p.role_assignments.push(LiveRoleAssignment {
-                id: format!("ra-{n}"),
-                principal_id: ObjectId(format!("id-{i}")),
-                role_definition_id: ROLES[r].1.into(),
-                directory_scope_id: "/".into(),
-            });
+            f.assignments.push((
+                format!("ra-{n}"),
+                ObjectId(format!("id-{i}")),
+                ROLES[r].1.into(),
+            ));
         }
     }
-    p.principal = Some(RunningPrincipal {
-        client_id: "app".into(),
-        id: Some(ObjectId("sp-1".into())),
-        role_definition_ids: Vec::new(),
-        permissions: None,
-    });
-    Live::from_parts(p)
+    f.running_as = Some((ObjectId("sp-1".into()), Vec::new()));
+    f.build()
 }
 
 proptest! {

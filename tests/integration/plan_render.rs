@@ -15,6 +15,7 @@
 //! `snapshot_support`).
 
 use crate::emulator_client::client_at;
+use crate::live_fixture::LiveFixture;
 use std::collections::BTreeSet;
 use std::path::Path;
 
@@ -399,7 +400,7 @@ fn large_plan(n: usize) -> Plan {
         Ok((d, _)) => d,
         Err(diags) => panic!("{} diagnostics, first: {:?}", diags.len(), diags.first()),
     };
-    let live = Live::from_parts(entraform::live::LiveParts::default());
+    let live = LiveFixture::default().build();
     plan::build(&desired, &live, &GateOverrides::default())
 }
 
@@ -503,7 +504,7 @@ fn blocked_plans_and_errors_are_shown_in_text_and_markdown() {
         Ok((d, _)) => d,
         Err(diags) => panic!("{diags:?}"),
     };
-    let live = Live::from_parts(entraform::live::LiveParts::default());
+    let live = LiveFixture::default().build();
     let plan = plan::build(&desired, &live, &GateOverrides::default());
     assert!(plan.is_blocked());
     assert_eq!(plan.errors.len(), 1, "{:?}", plan.errors);

@@ -15,19 +15,18 @@
 //! them as writes to the user and blocks them too (documented in
 //! `docs/emulator.md`).
 
-use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Bound::{Excluded, Unbounded};
 
 use serde_json::{Map, Value, json};
 
+use super::ctx::Ctx;
 use super::error::{GraphError, GraphResult};
 use super::http::{ApiRequest, ApiResponse};
 use super::listing::{self, Order, Spec};
 use super::odata::Query;
 use super::render;
-use super::router::Ctx;
 use super::schema::FilterKind;
-use super::state::{Object, Tenant};
+use super::state::{AdminUnit, Tenant};
 
 /// Properties of `microsoft.graph.administrativeUnit` (v1.0).
 pub static AU_PROPERTIES: &[&str] = &[
@@ -64,26 +63,6 @@ pub const SPEC: Spec = Spec {
     kind_of: au_filter_kind,
     searchable: &["displayName", "description"],
 };
-
-/// An administrative unit and its direct members (users and groups).
-#[derive(Debug, Clone)]
-pub struct AdminUnit {
-    /// The unit (`displayName`, `isMemberManagementRestricted`, …).
-    pub obj: Object,
-    /// Member ids.
-    pub members: BTreeSet<String>,
-}
-
-impl AdminUnit {
-    /// A restricted management administrative unit.
-    pub fn restricted(&self) -> bool {
-        self.obj
-            .props
-            .get("isMemberManagementRestricted")
-            .and_then(Value::as_bool)
-            .unwrap_or(false)
-    }
-}
 
 /// Display names of the restricted management units `id` is a member of.
 pub fn restricted_units_of<'a>(t: &'a Tenant, id: &str) -> Vec<&'a str> {
@@ -264,71 +243,4 @@ pub fn members_cast(
     }
     let set = &find(t, id)?.members;
     listing::directory_objects_cast(ctx, t, req, q, set, cast)
-}
-
-/// Build the units of a seed (members as ids or UPNs) into the tenant.
-pub fn load_seed(
-    t: &mut Tenant,
-    units: Vec<super::seed::SeedAdminUnit>,
-) -> Result<(), super::error::EmulatorError> {
-    use super::error::EmulatorError;
-    for u in units {
-        let id = match u.id {
-            Some(id) => id,
-            None => t.rng.guid(),
-        };
-        if t.admin_units.contains_key(&id) || t.kind_of(&id).is_some() {
-            return Err(EmulatorError::InvalidSeed(format!("duplicate id {id}")));
-        }
-        let mut props = Map::new();
-        props.insert("displayName".into(), json!(u.display_name));
-        if let Some(d) = u.description {
-            props.insert("description".into(), json!(d));
-        }
-        props.insert(
-            "isMemberManagementRestricted".into(),
-            json!(u.is_member_management_restricted),
-        );
-        if let Some(v) = u.visibility {
-            props.insert("visibility".into(), json!(v));
-        }
-        let mut members = BTreeSet::new();
-        for m in u.members {
-            let mid = t.resolve_object(&m).ok_or_else(|| {
-                EmulatorError::InvalidSeed(format!(
-                    "unknown member {m} of administrative unit {}",
-                    u.display_name
-                ))
-            })?;
-            members.insert(mid);
-        }
-        t.admin_units.insert(
-            id.clone(),
-            AdminUnit {
-                obj: Object {
-                    id,
-                    props,
-                    created_at: None,
-                    seq: 0,
-                },
-                members,
-            },
-        );
-    }
-    Ok(())
-}
-
-/// The units in the seed format.
-pub fn to_seed(units: &BTreeMap<String, AdminUnit>) -> Vec<super::seed::SeedAdminUnit> {
-    units
-        .values()
-        .map(|u| super::seed::SeedAdminUnit {
-            id: Some(u.obj.id.clone()),
-            display_name: u.obj.str("displayName").unwrap_or("").to_string(),
-            description: u.obj.str("description").map(str::to_string),
-            is_member_management_restricted: u.restricted(),
-            visibility: u.obj.str("visibility").map(str::to_string),
-            members: u.members.iter().cloned().collect(),
-        })
-        .collect()
 }

@@ -15,7 +15,7 @@ use serde_json::{Map, Value, json};
 use super::error::GraphError;
 use super::http::{ApiRequest, ApiResponse, Body};
 use super::odata::Work;
-use super::server::Shared;
+use super::shared::{Auth, Shared};
 use super::util::{Rng, parse_query};
 
 /// Most requests one batch may hold.
@@ -253,7 +253,7 @@ fn item_json(id: &str, resp: ApiResponse) -> Value {
 pub fn run(
     shared: &Shared,
     outer: &ApiRequest,
-    auth: &super::server::Auth,
+    auth: &Auth,
     request_id: &str,
     client_request_id: &str,
     work: &Work,

@@ -17,7 +17,7 @@
 //! memberOf, transitiveMemberOf, directReports, owners, deletedItems,
 //! administrative-unit members) parses it with [`parse`].
 
-use super::state::Kind;
+use super::kind::Kind;
 
 /// A directory-object type named by a cast segment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

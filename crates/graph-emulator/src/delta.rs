@@ -20,11 +20,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
+use super::ctx::Ctx;
 use super::error::{GraphError, GraphResult};
 use super::http::{ApiRequest, ApiResponse};
 use super::odata::Query;
 use super::render;
-use super::router::Ctx;
 use super::schema::{GROUP_DEFAULT, GROUP_PROPERTIES, USER_DEFAULT, USER_PROPERTIES, canonical};
 use super::state::{Changed, Kind, Object, Tenant};
 use super::util::{Rng, hex, now_secs, unhex};

@@ -3,11 +3,11 @@
 use serde_json::{Map, Value, json};
 
 use super::cast::Cast;
+use super::ctx::Ctx;
 use super::error::{GraphError, GraphResult};
 use super::http::{ApiRequest, ApiResponse, collection, decode_token, encode_token, take_page};
 use super::odata::{self, Query};
 use super::render;
-use super::router::Ctx;
 use super::schema::{self, GROUP_PROPERTIES, USER_PROPERTIES};
 use super::state::{Group, Kind, Tenant};
 

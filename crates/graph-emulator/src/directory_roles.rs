@@ -16,13 +16,13 @@ use serde_json::{Map, Value, json};
 
 use entra_data::builtin_roles::{self, BuiltinRole};
 
+use super::ctx::Ctx;
 use super::error::{GraphError, GraphResult};
 use super::groups::already_member;
 use super::http::{ApiRequest, ApiResponse, collection, ref_body_id};
 use super::listing;
 use super::odata::{self, Query};
 use super::render;
-use super::router::Ctx;
 use super::schema::FilterKind;
 use super::state::{RoleAssignment, Tenant};
 

@@ -6,12 +6,13 @@ use std::time::Instant;
 
 use serde_json::{Map, Value, json};
 
+use super::ctx::Ctx;
 use super::error::{GraphError, GraphResult};
 use super::http::{ApiRequest, ApiResponse, own_hosts, parse_odata_ref, ref_body_id};
 use super::listing::{self, Spec};
+use super::lookup::group as find;
 use super::odata::Query;
 use super::render;
-use super::router::Ctx;
 use super::schema::{self, GROUP_PROPERTIES};
 use super::state::{Deleted, Group, Kind, Object, Tenant};
 use super::users::{not_collection, writable_props};
@@ -35,15 +36,6 @@ pub const SPEC: Spec = Spec {
 
 /// Most references one `members@odata.bind` may carry.
 pub const MAX_BIND: usize = 20;
-
-/// Find a live group by id; replication delay may hide a fresh one.
-pub fn find(ctx: &Ctx, t: &Tenant, id: &str) -> GraphResult<String> {
-    let g = t.groups.get(id).ok_or_else(|| GraphError::not_found(id))?;
-    if ctx.replication_miss(g.obj.created_at) {
-        return Err(GraphError::not_found(id));
-    }
-    Ok(id.to_string())
-}
 
 /// Graph's error when a reference being added is already there.
 pub fn already_member() -> GraphError {

@@ -202,7 +202,7 @@ pub fn id_keys<'a>(
 /// finds the object for the filter, `render` makes each item.
 #[allow(clippy::too_many_arguments)]
 pub fn page<'a, K, G, R>(
-    ctx: &super::router::Ctx,
+    ctx: &super::ctx::Ctx,
     req: &ApiRequest,
     p: &Prepared,
     context: String,
@@ -240,7 +240,7 @@ where
 
 /// Count matches of a filter over objects (for `$count`).
 pub fn count_matching<'a>(
-    ctx: &super::router::Ctx,
+    ctx: &super::ctx::Ctx,
     objs: impl Iterator<Item = &'a Object>,
     filter: Option<&Expr>,
 ) -> usize {
@@ -267,7 +267,7 @@ pub fn count_endpoint(req: &ApiRequest, n: impl FnOnce() -> usize) -> GraphResul
 /// One page of a set of directory objects by id (group or unit members,
 /// memberOf, directReports): typed objects with `$select`, or `…/$ref` links.
 pub fn directory_objects(
-    ctx: &super::router::Ctx,
+    ctx: &super::ctx::Ctx,
     t: &Tenant,
     req: &ApiRequest,
     q: Query,
@@ -314,7 +314,7 @@ const SP_CAST_PROPS: &[&str] = &["id", "appId", "displayName"];
 /// `$metadata#users(displayName,id)`). A cast to a type the emulator keeps
 /// none of (devices, contacts) is an empty page.
 pub fn directory_objects_cast(
-    ctx: &super::router::Ctx,
+    ctx: &super::ctx::Ctx,
     t: &Tenant,
     req: &ApiRequest,
     q: Query,

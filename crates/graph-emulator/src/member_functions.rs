@@ -28,14 +28,14 @@ use std::collections::BTreeSet;
 
 use serde_json::{Map, Value, json};
 
+use super::ctx::Ctx;
 use super::error::{GraphError, GraphResult};
 use super::http::{ApiRequest, ApiResponse};
 use super::relations::render_entry;
-use super::router::Ctx;
 use super::schema::USER_EXPANDED;
 use super::state::{Kind, Tenant};
 use super::transitive::{self, Entry};
-use super::{groups, render, users};
+use super::{lookup, render, users};
 
 /// Most group ids one `checkMemberGroups` may carry.
 pub const MAX_CHECK_IDS: usize = 20;
@@ -125,7 +125,7 @@ fn bad_body(message: impl Into<String>) -> GraphError {
 fn owner(ctx: &Ctx, t: &Tenant, set: &str, key: &str) -> GraphResult<String> {
     match set {
         "users" => users::find(ctx, t, key),
-        "groups" => groups::find(ctx, t, key),
+        "groups" => lookup::group(ctx, t, key),
         "servicePrincipals" => match t.kind_of(key) {
             Some(Kind::ServicePrincipal) => Ok(key.to_string()),
             _ => Err(GraphError::not_found(key)),

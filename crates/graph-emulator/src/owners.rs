@@ -17,12 +17,12 @@
 use std::collections::BTreeSet;
 
 use super::cast::Cast;
+use super::ctx::Ctx;
 use super::error::{GraphError, GraphResult};
-use super::groups::find;
 use super::http::{ApiRequest, ApiResponse, ref_body_id};
 use super::listing;
+use super::lookup::group as find;
 use super::odata::Query;
-use super::router::Ctx;
 use super::state::{Kind, MemberEvent, Tenant};
 
 /// Graph's error when an owner being added is one already.

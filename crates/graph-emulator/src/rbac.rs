@@ -3,12 +3,12 @@
 
 use serde_json::{Map, Value, json};
 
+use super::ctx::Ctx;
 use super::error::{GraphError, GraphResult};
 use super::http::{ApiRequest, ApiResponse, collection};
 use super::odata::{self, Query};
 use super::render;
 use super::roles;
-use super::router::Ctx;
 use super::schema::{self, ROLE_ASSIGNMENT_PROPERTIES};
 use super::state::{RoleAssignment, Tenant};
 

@@ -43,18 +43,18 @@ use serde_json::{Map, Value, json};
 
 use super::admin_units::{self, AU_PROPERTIES};
 use super::cast::{self, Cast};
+use super::ctx::Ctx;
 use super::directory_roles;
 use super::error::{GraphError, GraphResult};
 use super::http::{ApiRequest, ApiResponse, Body, collection, decode_token, encode_token};
 use super::odata::{self, Expr, Query};
 use super::render;
-use super::router::Ctx;
 use super::schema::{
     self, FilterKind, GROUP_DEFAULT, GROUP_PROPERTIES, USER_DEFAULT, USER_PROPERTIES, canonical,
 };
 use super::state::{Kind, Tenant};
 use super::transitive::{self, Entry, Related};
-use super::{groups, users};
+use super::{groups, lookup, users};
 
 /// Who owns the relationship.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -390,7 +390,7 @@ fn rules(cast: Option<Cast>) -> Rules {
 fn owner_id(ctx: &Ctx, t: &Tenant, p: &Path) -> GraphResult<String> {
     match p.owner {
         Owner::User => users::find(ctx, t, p.key),
-        Owner::Group => groups::find(ctx, t, p.key),
+        Owner::Group => lookup::group(ctx, t, p.key),
         Owner::ServicePrincipal => match t.kind_of(p.key) {
             Some(Kind::ServicePrincipal) => Ok(p.key.to_string()),
             _ => Err(GraphError::not_found(p.key)),

@@ -2,14 +2,14 @@
 //! groups: role definitions the built-in catalog lacks (custom roles, newer
 //! built-in roles) and listed-only directory objects (service principals of
 //! other apps, devices, organizational contacts) that hold roles or group
-//! memberships. Loaded into the [`Tenant`] and dumped back by `to_seed`.
+//! memberships. Loaded into the tenant and dumped back by `to_seed`.
 
 use std::collections::BTreeMap;
 
 use super::error::EmulatorError;
+use super::kind::{Kind, OtherObject};
 use super::roles::{self, RoleDef};
 use super::seed::{DirectoryObjectType, SeedDirectoryObject, SeedRoleDefinition};
-use super::state::{Kind, OtherObject, Tenant};
 
 fn kind(t: DirectoryObjectType) -> Kind {
     match t {
@@ -29,10 +29,14 @@ fn object_type(k: Kind) -> DirectoryObjectType {
     }
 }
 
-/// Add the seed's extra role definitions and listed-only objects to a tenant
-/// being built (before users and groups, so that members and principals resolve).
+/// Add the seed's extra role definitions and listed-only objects to the parts
+/// of a tenant being built (before users and groups, so that members and
+/// principals resolve); `app_principals`: the service principal ids of its
+/// app registrations, which a listed-only object may not reuse.
 pub fn load(
-    t: &mut Tenant,
+    role_defs: &mut Vec<RoleDef>,
+    others: &mut BTreeMap<String, OtherObject>,
+    app_principals: &[String],
     defs: Vec<SeedRoleDefinition>,
     objects: Vec<SeedDirectoryObject>,
 ) -> Result<(), EmulatorError> {
@@ -42,27 +46,22 @@ pub fn load(
                 "a role definition needs an id and a displayName".into(),
             ));
         }
-        if t.role_defs.iter().any(|r| r.id.eq_ignore_ascii_case(&d.id)) {
+        if role_defs.iter().any(|r| r.id.eq_ignore_ascii_case(&d.id)) {
             // Already in the built-in catalog: the catalog's entry stands.
             continue;
         }
-        t.role_defs.push(roles::from_seed(d));
+        role_defs.push(roles::from_seed(d));
     }
-    let apps: Vec<String> = t
-        .apps
-        .iter()
-        .filter_map(|a| a.service_principal_id.clone())
-        .collect();
     for o in objects {
         if o.id.trim().is_empty() {
             return Err(EmulatorError::InvalidSeed(
                 "a directory object needs an id".into(),
             ));
         }
-        if t.others.contains_key(&o.id) || apps.contains(&o.id) {
+        if others.contains_key(&o.id) || app_principals.contains(&o.id) {
             return Err(EmulatorError::InvalidSeed(format!("duplicate id {}", o.id)));
         }
-        t.others.insert(
+        others.insert(
             o.id,
             OtherObject {
                 kind: kind(o.object_type),
@@ -104,6 +103,7 @@ pub fn others_to_seed(others: &BTreeMap<String, OtherObject>) -> Vec<SeedDirecto
 mod tests {
     use super::*;
     use crate::seed::Seed;
+    use crate::state::Tenant;
 
     #[test]
     fn custom_roles_and_listed_objects_load_and_dump() {

@@ -2,10 +2,9 @@
 //! route → metrics), Graph's response headers, the token endpoint, the
 //! `/_emulator` control endpoints, and the handles that start and stop it.
 
-use std::collections::BTreeSet;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::body::{Body as AxBody, HttpBody};
@@ -18,16 +17,17 @@ use tokio::sync::oneshot;
 use super::auth::{self, TOKEN_LIFETIME_SECS, Tokens};
 use super::batch;
 use super::error::{EmulatorError, GraphError};
-use super::faults::{FaultConfig, FaultState, resource_units};
+use super::faults::{FaultConfig, FaultState};
 use super::http::{ApiRequest, ApiResponse, Body, ODATA_JSON, Urls};
 use super::limits::{self, MAX_BODY, MAX_TARGET};
 use super::metrics::Metrics;
 use super::odata::Work;
 use super::permissions;
-use super::router::{self, Ctx};
-use super::seed::{Grants, Seed};
+use super::router;
+use super::seed::Seed;
+use super::shared::{Auth, InFlight, Shared, lock};
 use super::state::Tenant;
-use super::util::{Rng, inner_error_date, now_secs, parse_query};
+use super::util::{Rng, parse_query};
 
 /// Most body bytes read (and dropped) from a request over [`MAX_BODY`] before
 /// answering 413, so that a client still sending gets the answer instead of a
@@ -116,216 +116,6 @@ impl Default for EmulatorConfig {
             allow_remote: false,
         }
     }
-}
-
-/// State shared by all requests of one server.
-pub struct Shared {
-    tenant: Mutex<Tenant>,
-    faults: Mutex<FaultState>,
-    metrics: Mutex<Metrics>,
-    tokens: Mutex<Tokens>,
-    rng: Mutex<Rng>,
-    urls: Urls,
-    expand_page_cap: usize,
-    delta_member_cap: usize,
-    delta_token_lifetime_secs: u64,
-    /// Seed of the `$batch` (and minimal-delta) shuffles; `None`: list order.
-    shuffle_seed: Option<u64>,
-    delta_minimal: bool,
-    /// Requests being answered now (for tests of shutdown).
-    in_flight: AtomicUsize,
-    max_work: u64,
-}
-
-/// Counts a request as in flight while it lives.
-struct InFlight<'a>(&'a AtomicUsize);
-
-impl<'a> InFlight<'a> {
-    fn enter(n: &'a AtomicUsize) -> Self {
-        n.fetch_add(1, Ordering::SeqCst);
-        InFlight(n)
-    }
-}
-
-impl Drop for InFlight<'_> {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::SeqCst);
-    }
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-impl Shared {
-    /// The metrics counters, locked.
-    pub fn metrics(&self) -> MutexGuard<'_, Metrics> {
-        lock(&self.metrics)
-    }
-
-    /// A token for `client_id` with the app's granted permissions (`roles`),
-    /// or with exactly `roles` when given.
-    fn issue_token(&self, client_id: &str, roles: Option<BTreeSet<String>>) -> String {
-        self.issue_token_for(client_id, roles, None)
-    }
-
-    /// As [`Shared::issue_token`], with `oid` = `principal` when given.
-    fn issue_token_for(
-        &self,
-        client_id: &str,
-        roles: Option<BTreeSet<String>>,
-        principal: Option<&str>,
-    ) -> String {
-        let (tenant_id, object_id, granted) = {
-            let t = lock(&self.tenant);
-            let app = t.apps.iter().find(|a| a.app_id == client_id);
-            let granted: BTreeSet<String> = match app.and_then(|a| a.permissions.as_ref()) {
-                Some(Grants::All) => permissions::all_permissions(),
-                Some(Grants::List(l)) => l.iter().cloned().collect(),
-                None => BTreeSet::new(),
-            };
-            (
-                t.info.id.clone(),
-                app.and_then(|a| a.service_principal_id.clone()),
-                granted,
-            )
-        };
-        let object_id = principal.map(str::to_string).or(object_id);
-        let mut rng = lock(&self.rng);
-        lock(&self.tokens).issue(
-            &mut rng,
-            client_id,
-            &tenant_id,
-            object_id.as_deref(),
-            roles.unwrap_or(granted),
-            Duration::from_secs(TOKEN_LIFETIME_SECS),
-        )
-    }
-
-    fn new_id(&self) -> String {
-        lock(&self.rng).guid()
-    }
-
-    /// The seed `$batch` items are shuffled with (`None`: list order).
-    pub fn shuffle_seed(&self) -> Option<u64> {
-        self.shuffle_seed
-    }
-
-    /// An error response with this request's ids.
-    pub fn error_response(&self, e: &GraphError, rid: &str, crid: &str) -> ApiResponse {
-        ApiResponse::error(e, rid, crid, &inner_error_date(now_secs()))
-    }
-
-    /// Run one Graph request (not `$batch`): throttling/5xx faults, the
-    /// permission check (`permissions.rs`), the route, then the
-    /// commit-then-fail fault. Returns the route template and the response.
-    pub fn exec(
-        &self,
-        req: &ApiRequest,
-        auth: &Auth,
-        rid: &str,
-        crid: &str,
-        work: &Work,
-    ) -> (String, ApiResponse) {
-        let scope = auth.scope.as_str();
-        let route = router::template(&req.method, &req.segments());
-        let has = |o: &str| {
-            req.query
-                .iter()
-                .any(|(k, _)| k.trim().eq_ignore_ascii_case(o))
-        };
-        let units = resource_units(has("$select"), has("$expand"));
-        let mut t = lock(&self.tenant);
-        let users = t.users.len();
-        let admitted = {
-            let mut f = lock(&self.faults);
-            if super::faults::denied(f.config(), &req.path) {
-                Err(GraphError::denied())
-            } else {
-                f.admit(units, !req.is_read(), users, scope)
-            }
-        };
-        let ctx = Ctx {
-            urls: &self.urls,
-            faults: &self.faults,
-            expand_page_cap: self.expand_page_cap,
-            delta_member_cap: self.delta_member_cap,
-            delta_token_lifetime_secs: self.delta_token_lifetime_secs,
-            shuffle_seed: self.shuffle_seed,
-            delta_minimal: self.delta_minimal,
-            work,
-        };
-        // Out of budget (an earlier item of the batch spent it, or this one
-        // did): what was computed is cut short, so it is not answered.
-        let segs = req.segments();
-        let seg_refs: Vec<&str> = segs.iter().map(String::as_str).collect();
-        let caller = permissions::Caller {
-            roles: &auth.roles,
-            principal: auth.principal.as_deref(),
-        };
-        let lookup = permissions::lookup(&req.method, &seg_refs);
-        let result = admitted.and_then(|()| {
-            match &lookup {
-                permissions::Lookup::Found(ep) => {
-                    permissions::check(&t, &caller, req, ep, &seg_refs)?;
-                }
-                permissions::Lookup::WrongMethod => return Err(GraphError::method_not_allowed()),
-                // Fail closed: no write runs without a table entry.
-                permissions::Lookup::Unknown if !req.is_read() => {
-                    tracing::warn!(method = %req.method, path = %req.path, "no permission entry for this request: refused");
-                    return Err(GraphError::denied());
-                }
-                permissions::Lookup::Unknown => {}
-            }
-            if work.exhausted() {
-                return Err(limits::too_much_work());
-            }
-            let r = router::route(&ctx, &mut t, req);
-            if work.exhausted() {
-                return Err(limits::too_much_work());
-            }
-            match (r, &lookup) {
-                // A read the router serves but the table does not know: refused.
-                (Ok(resp), permissions::Lookup::Unknown) if resp.status < 400 => {
-                    tracing::warn!(method = %req.method, path = %req.path, "no permission entry for this request: refused");
-                    Err(GraphError::denied())
-                }
-                (r, _) => r,
-            }
-        });
-        drop(t);
-        // Commit then fail: the write was applied, the answer says otherwise.
-        let result = match result {
-            Ok(resp) if !req.is_read() && resp.status < 400 => {
-                match lock(&self.faults).commit_then_fail() {
-                    Some(e) => Err(e),
-                    None => Ok(resp),
-                }
-            }
-            other => other,
-        };
-        let mut resp = match result {
-            Ok(r) => r,
-            Err(e) => {
-                tracing::debug!(route = %route, status = e.status, code = %e.code, "graph error");
-                self.error_response(&e, rid, crid)
-            }
-        };
-        resp.headers
-            .push(("x-ms-resource-unit".into(), units.to_string()));
-        (route, resp)
-    }
-}
-
-/// Who a request comes from, as its bearer token says.
-#[derive(Debug, Clone, Default)]
-pub struct Auth {
-    /// The throttling scope (`Tenant_Application/ReadWrite/{tenant}/{app}`).
-    pub scope: String,
-    /// The token's `roles`: granted application permissions.
-    pub roles: BTreeSet<String>,
-    /// The token's `oid`: the calling service principal.
-    pub principal: Option<String>,
 }
 
 /// A cheap, cloneable handle on a running emulator: URLs, metrics, state, faults.

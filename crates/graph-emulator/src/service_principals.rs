@@ -3,10 +3,10 @@
 
 use serde_json::{Map, Value, json};
 
+use super::ctx::Ctx;
 use super::error::{GraphError, GraphResult};
 use super::http::{ApiRequest, ApiResponse};
 use super::odata::Query;
-use super::router::Ctx;
 use super::seed::AppRegistration;
 use super::state::Tenant;
 

@@ -7,65 +7,13 @@ use std::time::Instant;
 
 use serde_json::{Map, Value, json};
 
-use super::admin_units::{self, AdminUnit};
 use super::error::EmulatorError;
 use super::roles::{self, RoleDef};
 use super::schema;
 use super::seed::{AppRegistration, Seed, SeedGroup, SeedRoleAssignment, SeedUser, TenantInfo};
 use super::util::{Rng, iso8601, now_secs};
 
-/// A directory object's type.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    /// `#microsoft.graph.user`
-    User,
-    /// `#microsoft.graph.group`
-    Group,
-    /// `#microsoft.graph.servicePrincipal`
-    ServicePrincipal,
-    /// `#microsoft.graph.device` (listed only, from the seed's `directoryObjects`)
-    Device,
-    /// `#microsoft.graph.orgContact` (listed only)
-    OrgContact,
-    /// `#microsoft.graph.directoryObject`: a type the seed did not name (listed only)
-    DirectoryObject,
-}
-
-impl Kind {
-    /// The `@odata.type` value.
-    pub fn odata_type(self) -> &'static str {
-        match self {
-            Kind::User => "#microsoft.graph.user",
-            Kind::Group => "#microsoft.graph.group",
-            Kind::ServicePrincipal => "#microsoft.graph.servicePrincipal",
-            Kind::Device => "#microsoft.graph.device",
-            Kind::OrgContact => "#microsoft.graph.orgContact",
-            Kind::DirectoryObject => "#microsoft.graph.directoryObject",
-        }
-    }
-
-    /// The type name in `Microsoft.DirectoryServices.{name}` reference links.
-    pub fn ref_suffix(self) -> &'static str {
-        match self {
-            Kind::User => "User",
-            Kind::Group => "Group",
-            Kind::ServicePrincipal => "ServicePrincipal",
-            Kind::Device => "Device",
-            Kind::OrgContact => "Contact",
-            Kind::DirectoryObject => "DirectoryObject",
-        }
-    }
-}
-
-/// A directory object the emulator only lists (seed `directoryObjects`): a
-/// service principal without an app registration here, a device, a contact.
-#[derive(Debug, Clone, PartialEq)]
-pub struct OtherObject {
-    /// Its type.
-    pub kind: Kind,
-    /// Display name, when known.
-    pub display_name: Option<String>,
-}
+pub use super::kind::{Kind, OtherObject};
 
 /// A directory object (user or group): id, Graph properties, bookkeeping.
 #[derive(Debug, Clone)]
@@ -288,7 +236,18 @@ impl Tenant {
                 )));
             }
         }
-        super::seed_objects::load(&mut t, seed.role_definitions, seed.directory_objects)?;
+        let app_principals: Vec<String> = t
+            .apps
+            .iter()
+            .filter_map(|a| a.service_principal_id.clone())
+            .collect();
+        super::seed_objects::load(
+            &mut t.role_defs,
+            &mut t.others,
+            &app_principals,
+            seed.role_definitions,
+            seed.directory_objects,
+        )?;
         // Every app registration has a service principal in its home tenant.
         for i in 0..t.apps.len() {
             if t.apps[i].service_principal_id.is_none() {
@@ -436,7 +395,7 @@ impl Tenant {
                 },
             );
         }
-        admin_units::load_seed(&mut t, seed.administrative_units)?;
+        load_admin_units(&mut t, seed.administrative_units)?;
         super::pim::seed::load(
             &mut t,
             seed.role_eligibilities,
@@ -854,12 +813,98 @@ impl Tenant {
                 .filter(|d| d.kind == Kind::User)
                 .map(|d| user(&d.obj, None))
                 .collect(),
-            administrative_units: admin_units::to_seed(&self.admin_units),
+            administrative_units: admin_units_to_seed(&self.admin_units),
             role_definitions: super::seed_objects::role_definitions_to_seed(&self.role_defs),
             directory_objects: super::seed_objects::others_to_seed(&self.others),
             ..Seed::default()
         }
     }
+}
+
+/// An administrative unit and its direct members (users and groups).
+#[derive(Debug, Clone)]
+pub struct AdminUnit {
+    /// The unit (`displayName`, `isMemberManagementRestricted`, …).
+    pub obj: Object,
+    /// Member ids.
+    pub members: BTreeSet<String>,
+}
+
+impl AdminUnit {
+    /// A restricted management administrative unit.
+    pub fn restricted(&self) -> bool {
+        self.obj
+            .props
+            .get("isMemberManagementRestricted")
+            .and_then(Value::as_bool)
+            .unwrap_or(false)
+    }
+}
+
+/// Build the administrative units of a seed (members as ids or UPNs) into the tenant.
+fn load_admin_units(
+    t: &mut Tenant,
+    units: Vec<super::seed::SeedAdminUnit>,
+) -> Result<(), super::error::EmulatorError> {
+    use super::error::EmulatorError;
+    for u in units {
+        let id = match u.id {
+            Some(id) => id,
+            None => t.rng.guid(),
+        };
+        if t.admin_units.contains_key(&id) || t.kind_of(&id).is_some() {
+            return Err(EmulatorError::InvalidSeed(format!("duplicate id {id}")));
+        }
+        let mut props = Map::new();
+        props.insert("displayName".into(), json!(u.display_name));
+        if let Some(d) = u.description {
+            props.insert("description".into(), json!(d));
+        }
+        props.insert(
+            "isMemberManagementRestricted".into(),
+            json!(u.is_member_management_restricted),
+        );
+        if let Some(v) = u.visibility {
+            props.insert("visibility".into(), json!(v));
+        }
+        let mut members = BTreeSet::new();
+        for m in u.members {
+            let mid = t.resolve_object(&m).ok_or_else(|| {
+                EmulatorError::InvalidSeed(format!(
+                    "unknown member {m} of administrative unit {}",
+                    u.display_name
+                ))
+            })?;
+            members.insert(mid);
+        }
+        t.admin_units.insert(
+            id.clone(),
+            AdminUnit {
+                obj: Object {
+                    id,
+                    props,
+                    created_at: None,
+                    seq: 0,
+                },
+                members,
+            },
+        );
+    }
+    Ok(())
+}
+/// The administrative units in the seed format.
+fn admin_units_to_seed(units: &BTreeMap<String, AdminUnit>) -> Vec<super::seed::SeedAdminUnit> {
+    units
+        .values()
+        .map(|u| super::seed::SeedAdminUnit {
+            id: Some(u.obj.id.clone()),
+            display_name: u.obj.str("displayName").unwrap_or("").to_string(),
+            description: u.obj.str("description").map(str::to_string),
+            is_member_management_restricted: u.restricted(),
+            visibility: u.obj.str("visibility").map(str::to_string),
+            members: u.members.iter().cloned().collect(),
+        })
+        .collect()
 }
 
 #[cfg(test)]

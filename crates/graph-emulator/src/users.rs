@@ -6,13 +6,13 @@ use std::time::Instant;
 
 use serde_json::{Map, Value, json};
 
+use super::ctx::Ctx;
 use super::error::{GraphError, GraphResult};
 use super::http::{ApiRequest, ApiResponse, ref_body_id};
 use super::listing::{self, Spec};
 use super::odata::{self, Query};
 use super::prop_types::{self, PropType};
 use super::render;
-use super::router::Ctx;
 use super::schema::{self, USER_PROPERTIES};
 use super::state::{Deleted, Kind, Object, Tenant};
 use super::util::{iso8601, now_secs};

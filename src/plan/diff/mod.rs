@@ -7,6 +7,8 @@
 //! management administrative units, which only AU-scoped administrators may
 //! change (see [`withhold_restricted`]).
 
+#![deny(clippy::wildcard_enum_match_arm)]
+
 mod suggest;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -278,7 +280,22 @@ pub fn diff(desired: &DesiredState, live: &Live) -> Diff {
     let mut removed: HashSet<String> = HashSet::new();
     out.ops.retain(|op| match op {
         Op::RemoveRole { assignment_id, .. } => removed.insert(assignment_id.clone()),
-        _ => true,
+        Op::CreateUser { .. }
+        | Op::RestoreUser { .. }
+        | Op::UpdateUser { .. }
+        | Op::EnableUser { .. }
+        | Op::DisableUser { .. }
+        | Op::RevokeSessions { .. }
+        | Op::DeleteUser { .. }
+        | Op::SetManager { .. }
+        | Op::RemoveManager { .. }
+        | Op::CreateGroup { .. }
+        | Op::UpdateGroup { .. }
+        | Op::AddMember { .. }
+        | Op::RemoveMember { .. }
+        | Op::AddOwner { .. }
+        | Op::RemoveOwner { .. }
+        | Op::AssignRole { .. } => true,
     });
     withhold_restricted(&mut out, live);
     out.notices.sort();

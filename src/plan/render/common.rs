@@ -1,5 +1,7 @@
 //! Shared by the renderers: symbols, object grouping and the per-step lines.
 
+#![deny(clippy::wildcard_enum_match_arm)]
+
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 
@@ -342,7 +344,20 @@ fn details(op: &Op, style: Style) -> Vec<(String, String)> {
                 style,
             ),
         )],
-        _ => Vec::new(),
+        // Everything else says all it changes on its one line.
+        Op::RestoreUser { .. }
+        | Op::EnableUser { .. }
+        | Op::DisableUser { .. }
+        | Op::RevokeSessions { .. }
+        | Op::DeleteUser { .. }
+        | Op::SetManager { .. }
+        | Op::RemoveManager { .. }
+        | Op::AddMember { .. }
+        | Op::RemoveMember { .. }
+        | Op::AddOwner { .. }
+        | Op::RemoveOwner { .. }
+        | Op::AssignRole { .. }
+        | Op::RemoveRole { .. } => Vec::new(),
     }
 }
 

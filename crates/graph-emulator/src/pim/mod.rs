@@ -25,9 +25,9 @@ use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 
+use super::ctx::Ctx;
 use super::error::{GraphError, GraphResult};
 use super::http::{ApiRequest, ApiResponse};
-use super::router::Ctx;
 use super::state::{RoleAssignment, Tenant};
 use super::util::{iso8601, now_secs};
 

@@ -27,9 +27,9 @@ use super::{
     ActiveSchedule, AssignmentType, Eligibility, Expiration, MAX_KEPT_REQUESTS, MemberType,
     Schedule, sweep, time,
 };
+use crate::ctx::Ctx;
 use crate::error::{GraphError, GraphResult};
 use crate::http::{ApiRequest, ApiResponse};
-use crate::router::Ctx;
 use crate::state::{Kind, Tenant};
 use crate::util::{iso8601, now_secs};
 

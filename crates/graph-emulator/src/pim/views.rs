@@ -17,12 +17,12 @@ use std::collections::HashMap;
 use serde_json::{Map, Value, json};
 
 use super::{ActiveSchedule, AssignmentType, Eligibility, MemberType, Schedule};
+use crate::ctx::Ctx;
 use crate::error::{GraphError, GraphResult};
 use crate::http::{ApiRequest, ApiResponse, collection};
 use crate::odata::{self, Query};
 use crate::render;
 use crate::roles::RoleDef;
-use crate::router::Ctx;
 use crate::schema::{self, FilterKind};
 use crate::state::{Kind, Tenant};
 use crate::util::{iso8601, now_secs};
