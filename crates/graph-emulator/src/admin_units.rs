@@ -217,12 +217,7 @@ pub fn members(
     id: &str,
     refs: bool,
 ) -> GraphResult<ApiResponse> {
-    let q = Query::parse(&req.query, req.eventual())?;
-    if q.filter.is_some() || q.orderby.is_some() || q.expand.is_some() {
-        return Err(GraphError::unsupported_query(
-            "The entraform emulator supports only $select, $top and $count on administrative unit members.",
-        ));
-    }
+    let q = listing::relationship_query(req, "administrative unit members")?;
     let set = &find(t, id)?.members;
     listing::directory_objects(ctx, t, req, q, set, refs)
 }
@@ -235,12 +230,7 @@ pub fn members_cast(
     id: &str,
     cast: super::cast::Cast,
 ) -> GraphResult<ApiResponse> {
-    let q = Query::parse(&req.query, req.eventual())?;
-    if q.filter.is_some() || q.orderby.is_some() || q.expand.is_some() {
-        return Err(GraphError::unsupported_query(
-            "The entraform emulator supports only $select, $top and $count on administrative unit members.",
-        ));
-    }
+    let q = listing::relationship_query(req, "administrative unit members")?;
     let set = &find(t, id)?.members;
     listing::directory_objects_cast(ctx, t, req, q, set, cast)
 }

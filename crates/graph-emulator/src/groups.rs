@@ -353,12 +353,7 @@ pub fn members(
     id: &str,
     refs: bool,
 ) -> GraphResult<ApiResponse> {
-    let q = Query::parse(&req.query, req.eventual())?;
-    if q.filter.is_some() || q.orderby.is_some() || q.expand.is_some() {
-        return Err(GraphError::unsupported_query(
-            "The entraform emulator supports only $select, $top and $count on group members.",
-        ));
-    }
+    let q = listing::relationship_query(req, "group members")?;
     let id = find(ctx, t, id)?;
     let set = &t.groups[&id].members;
     listing::directory_objects(ctx, t, req, q, set, refs)
@@ -430,12 +425,7 @@ pub fn members_cast(
     id: &str,
     cast: super::cast::Cast,
 ) -> GraphResult<ApiResponse> {
-    let q = Query::parse(&req.query, req.eventual())?;
-    if q.filter.is_some() || q.orderby.is_some() || q.expand.is_some() {
-        return Err(GraphError::unsupported_query(
-            "The entraform emulator supports only $select, $top and $count on group members.",
-        ));
-    }
+    let q = listing::relationship_query(req, "group members")?;
     let id = find(ctx, t, id)?;
     listing::directory_objects_cast(ctx, t, req, q, &t.groups[&id].members, cast)
 }

@@ -264,6 +264,19 @@ pub fn count_endpoint(req: &ApiRequest, n: impl FnOnce() -> usize) -> GraphResul
     })
 }
 
+/// The query options of a relationship listing (`members`, `owners`,
+/// `memberOf`, …): the emulator models only `$select`, `$top` and `$count`
+/// there, and refuses the rest (400 `Request_UnsupportedQuery` naming `on`).
+pub fn relationship_query(req: &ApiRequest, on: &str) -> GraphResult<Query> {
+    let q = Query::parse(&req.query, req.eventual())?;
+    if q.filter.is_some() || q.orderby.is_some() || q.expand.is_some() {
+        return Err(GraphError::unsupported_query(format!(
+            "The entraform emulator supports only $select, $top and $count on {on}."
+        )));
+    }
+    Ok(q)
+}
+
 /// One page of a set of directory objects by id (group or unit members,
 /// memberOf, directReports): typed objects with `$select`, or `…/$ref` links.
 pub fn directory_objects(

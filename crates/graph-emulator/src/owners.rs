@@ -22,7 +22,6 @@ use super::error::{GraphError, GraphResult};
 use super::http::{ApiRequest, ApiResponse, ref_body_id};
 use super::listing;
 use super::lookup::group as find;
-use super::odata::Query;
 use super::state::{Kind, MemberEvent, Tenant};
 
 /// Graph's error when an owner being added is one already.
@@ -94,12 +93,7 @@ pub fn list(
     refs: bool,
     cast: Option<Cast>,
 ) -> GraphResult<ApiResponse> {
-    let q = Query::parse(&req.query, req.eventual())?;
-    if q.filter.is_some() || q.orderby.is_some() || q.expand.is_some() {
-        return Err(GraphError::unsupported_query(
-            "The entraform emulator supports only $select, $top and $count on group owners.",
-        ));
-    }
+    let q = listing::relationship_query(req, "group owners")?;
     let id = find(ctx, t, id)?;
     let set = t.owners_of(&id);
     match cast {

@@ -416,12 +416,7 @@ pub fn related(
     key: &str,
     reports: bool,
 ) -> GraphResult<ApiResponse> {
-    let q = Query::parse(&req.query, req.eventual())?;
-    if q.filter.is_some() || q.orderby.is_some() || q.expand.is_some() {
-        return Err(GraphError::unsupported_query(
-            "The entraform emulator supports only $select, $top and $count on this relationship.",
-        ));
-    }
+    let q = listing::relationship_query(req, "this relationship")?;
     let id = find(ctx, t, key)?;
     let empty = Default::default();
     let set = if reports {
@@ -443,12 +438,7 @@ pub fn related_cast(
     reports: bool,
     cast: super::cast::Cast,
 ) -> GraphResult<ApiResponse> {
-    let q = Query::parse(&req.query, req.eventual())?;
-    if q.filter.is_some() || q.orderby.is_some() || q.expand.is_some() {
-        return Err(GraphError::unsupported_query(
-            "The entraform emulator supports only $select, $top and $count on this relationship.",
-        ));
-    }
+    let q = listing::relationship_query(req, "this relationship")?;
     let id = find(ctx, t, key)?;
     let empty = Default::default();
     let set = if reports {
