@@ -168,6 +168,7 @@ pub fn changes_of(step: usize, op: &Op) -> Vec<Change> {
         Op::EnableUser { .. } => vec![c("accountEnabled", some("false"), some("true"))],
         Op::DisableUser { .. } => vec![c("accountEnabled", some("true"), some("false"))],
         Op::RevokeSessions { .. } => vec![c("sessions", some("active"), some("revoked"))],
+        Op::ResetPassword { .. } => vec![c("password", some("known"), some("reset"))],
         Op::DeleteUser { .. } => vec![c("object", some("user"), None)],
         Op::SetManager {
             manager, previous, ..

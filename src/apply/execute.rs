@@ -170,6 +170,7 @@ fn already_in_effect(op: &Op, status: u16, message: &str) -> bool {
         | Op::EnableUser { .. }
         | Op::DisableUser { .. }
         | Op::RevokeSessions { .. }
+        | Op::ResetPassword { .. }
         | Op::SetManager { .. }
         | Op::CreateGroup { .. }
         | Op::UpdateGroup { .. }
@@ -283,7 +284,14 @@ pub async fn execute(
                     Some(NewObject::Group { .. }) | None => Ok(None),
                 };
                 match password.and_then(|pw| {
-                    for_op(&s.op, &created, graph_root, pw.as_ref())
+                    // `reset_password` (offboarding): a random password for this
+                    // request only, never recorded (dropped, and zeroed, here).
+                    let throwaway = if let Op::ResetPassword { .. } = &s.op {
+                        Some(password::generate().map_err(|e| e.to_string())?)
+                    } else {
+                        None
+                    };
+                    for_op(&s.op, &created, graph_root, pw.as_ref().or(throwaway.as_ref()))
                         .map(|r| (r, pw))
                         .map_err(|e| e.to_string())
                 }) {

@@ -199,6 +199,20 @@ fn request_of(
             format!("/users/{}/revokeSignInSessions", user_id(ids, user)?),
             None,
         ),
+        // A random password nobody keeps (the leaver policy's `reset_password`):
+        // the caller generates it for this request only and never records it.
+        Op::ResetPassword { user } => {
+            let password =
+                password.ok_or_else(|| RequestError::NoPassword(user.upn.to_string()))?;
+            request(
+                Method::PATCH,
+                format!("/users/{}", user_id(ids, user)?),
+                Some(json!({ "passwordProfile": {
+                    "forceChangePasswordNextSignIn": true,
+                    "password": password.expose_secret()
+                } })),
+            )
+        }
         Op::DeleteUser { user } => request(
             Method::DELETE,
             format!("/users/{}", user_id(ids, user)?),

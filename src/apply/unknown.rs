@@ -51,6 +51,7 @@ pub fn conflict_after_retry(op: &Op, e: &ApiError) -> bool {
         | Op::EnableUser { .. }
         | Op::DisableUser { .. }
         | Op::RevokeSessions { .. }
+        | Op::ResetPassword { .. }
         | Op::DeleteUser { .. }
         | Op::SetManager { .. }
         | Op::RemoveManager { .. }
@@ -120,6 +121,7 @@ pub fn probe(op: &Op, ids: &impl Ids) -> Option<Request> {
         | Op::EnableUser { .. }
         | Op::DisableUser { .. }
         | Op::RevokeSessions { .. }
+        | Op::ResetPassword { .. }
         | Op::DeleteUser { .. }
         | Op::SetManager { .. }
         | Op::RemoveManager { .. }
@@ -195,6 +197,7 @@ pub fn judge(op: &Op, answer: ItemResult) -> Check {
         | Op::EnableUser { .. }
         | Op::DisableUser { .. }
         | Op::RevokeSessions { .. }
+        | Op::ResetPassword { .. }
         | Op::DeleteUser { .. }
         | Op::SetManager { .. }
         | Op::RemoveManager { .. }

@@ -48,6 +48,9 @@ pub struct Args {
 
     #[command(flatten)]
     pub gates: GateFlags,
+
+    #[command(flatten)]
+    pub clock: super::flags::ClockArgs,
 }
 
 /// The repo directory and the saved plan file, from `DIR`, `plan.json`, `--dir` and `--plan`.
@@ -143,7 +146,7 @@ fn apply(
                 Err(r) => return Ok(refuse(path, &r)),
             };
             let live = conn.read(Some(&args.lock.state))?;
-            let fresh = plan::build(desired, &live, &overrides);
+            let fresh = plan::build_at(desired, &live, &overrides, args.clock.now());
             if !fresh.errors.is_empty() {
                 print!("{}", render(&fresh, PlanFormat::Text, &opts));
                 eprintln!(
@@ -185,7 +188,7 @@ fn apply(
         }
         None => {
             let live = conn.read(Some(&args.lock.state))?;
-            let plan = plan::build(desired, &live, &given);
+            let plan = plan::build_at(desired, &live, &given, args.clock.now());
             print!("{}", render(&plan, PlanFormat::Text, &opts));
             if let Some(halt) = Halt::of(&plan) {
                 return Ok(halt.report("applied"));

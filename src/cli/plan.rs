@@ -41,6 +41,9 @@ pub struct Args {
 
     #[command(flatten)]
     pub gates: GateFlags,
+
+    #[command(flatten)]
+    pub clock: super::flags::ClockArgs,
 }
 
 /// Run `plan` on `rt`.
@@ -69,7 +72,7 @@ pub fn run(args: Args, color: ColorChoice, rt: &tokio::runtime::Runtime) -> anyh
     };
     let conn = args.tenant.connect(rt)?;
     let live = conn.read(Some(&args.state))?;
-    let plan = plan::build(desired, &live, &args.gates.overrides());
+    let plan = plan::build_at(desired, &live, &args.gates.overrides(), args.clock.now());
     let opts = RenderOptions {
         color: args.format == OutFormat::Text && color.enabled(std::io::stdout().is_terminal()),
         ..RenderOptions::default()

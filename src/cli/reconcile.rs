@@ -78,6 +78,9 @@ pub struct Args {
 
     #[command(flatten)]
     pub gates: GateFlags,
+
+    #[command(flatten)]
+    pub clock: super::flags::ClockArgs,
 }
 
 impl Args {
@@ -138,7 +141,7 @@ fn reconcile(
     };
     let conn: &Connection = slot.insert(args.tenant.connect(rt)?);
     let live = conn.read(Some(&args.lock.state))?;
-    let plan = plan::build(desired, &live, &args.gates.overrides());
+    let plan = plan::build_at(desired, &live, &args.gates.overrides(), args.clock.now());
     let mut report = DriftReport::from_plan(&plan);
     let opts = RenderOptions {
         color: color.enabled(std::io::stdout().is_terminal()),

@@ -77,6 +77,8 @@ pub struct RawTenant {
     pub default_enabled: Option<bool>,
     /// `defaults.password`.
     pub default_password: Option<PasswordPolicy>,
+    /// `lifecycle` (checked as it is decoded).
+    pub lifecycle: Option<super::lifecycle::Lifecycle>,
 }
 
 /// One `users:` item as written.
@@ -277,6 +279,7 @@ const TENANT_KEYS: &[&str] = &[
     "absent_users",
     "safety",
     "defaults",
+    "lifecycle",
 ];
 const SCOPE_KEYS: &[&str] = &["users", "exclude"];
 const SAFETY_KEYS: &[&str] = &[
@@ -585,6 +588,95 @@ impl<'a> Decoder<'a> {
                 MemberList::with_capacity(self.file, 0)
             }
         }
+    }
+
+    /// `tenant.lifecycle`: `upcoming_days` and the `leaver` policy.
+    fn lifecycle(&mut self, n: &Node) -> Option<super::lifecycle::Lifecycle> {
+        use super::lifecycle::{LeaverPolicy, LeaverStep, Lifecycle, MAX_UPCOMING_DAYS};
+        let f = self.fields(n, "`tenant.lifecycle`", &["leaver", "upcoming_days"])?;
+        let mut out = Lifecycle::default();
+        if let Some(v) = f.get("upcoming_days") {
+            match v.scalar().and_then(Scalar::as_int) {
+                Some(i) if (0..=i64::from(MAX_UPCOMING_DAYS)).contains(&i) => {
+                    out.upcoming_days = i as u32;
+                }
+                _ => self.wrong_type(
+                    v,
+                    "`lifecycle.upcoming_days`",
+                    &format!("a whole number of days from 0 to {MAX_UPCOMING_DAYS}"),
+                    None,
+                ),
+            }
+        }
+        let Some(l) = f.get("leaver") else {
+            return Some(out);
+        };
+        let lf = self.fields(
+            l,
+            "`tenant.lifecycle.leaver`",
+            &["steps", "keep_groups", "delete_after"],
+        )?;
+        let mut policy = LeaverPolicy {
+            steps: Vec::new(),
+            keep_groups: Vec::new(),
+            delete_after: None,
+        };
+        if let Some(v) = lf.get("steps") {
+            for s in self.string_list(v, "`leaver.steps`") {
+                if let Some((_, step)) = LeaverStep::KNOWN.iter().find(|(k, _)| *k == s.text) {
+                    policy.steps.push(*step);
+                    continue;
+                }
+                let node_loc = s.loc;
+                let d = match LeaverStep::NOT_YET.iter().find(|(k, _)| *k == s.text) {
+                    Some((k, why)) => Diagnostic::error(
+                        Code::InvalidValue,
+                        node_loc,
+                        format!("leaver step `{k}` is not supported by this version: {why}"),
+                    )
+                    .label("not carried out")
+                    .help("remove it from `steps`; do this step by hand for now"),
+                    None => {
+                        let known: Vec<&str> = LeaverStep::KNOWN.iter().map(|(k, _)| *k).collect();
+                        let d = Diagnostic::error(
+                            Code::InvalidValue,
+                            node_loc,
+                            format!("unknown leaver step `{}`", shown(&s.text)),
+                        )
+                        .label("unknown step");
+                        match did_you_mean(&s.text, &known) {
+                            Some(k) => d.help(format!("did you mean `{k}`?")),
+                            None => d.help(format!("known steps: {}", known.join(", "))),
+                        }
+                    }
+                };
+                self.push(d);
+            }
+            policy.steps.sort();
+            policy.steps.dedup();
+        }
+        if let Some(v) = lf.get("keep_groups") {
+            policy.keep_groups = self
+                .string_list(v, "`leaver.keep_groups`")
+                .into_iter()
+                .map(|s| s.text.to_lowercase())
+                .collect();
+        }
+        if let Some(v) = lf.get("delete_after")
+            && let Some(s) = self.string(v, "`leaver.delete_after`")
+        {
+            match crate::model::clock::parse_span(&s.text) {
+                Some(secs) => policy.delete_after = Some(secs),
+                None => self.invalid(
+                    v,
+                    format!("`delete_after: {}` is not a duration", shown(&s.text)),
+                    "not a duration",
+                    "write a number of days, hours or weeks, e.g. `30d`, `12h`, `2w` (at most 100 years)",
+                ),
+            }
+        }
+        out.leaver = Some(policy);
+        Some(out)
     }
 
     fn seq<'n>(&mut self, n: &'n Node<'n>, what: &str) -> &'n [Node<'n>] {
@@ -995,6 +1087,9 @@ impl<'a> Decoder<'a> {
             if let Some(v) = sf.get("protected") {
                 t.protected = self.string_list(v, "`tenant.safety.protected`");
             }
+        }
+        if let Some(v) = f.get("lifecycle") {
+            t.lifecycle = self.lifecycle(v);
         }
         if let Some(d) = f.get("defaults") {
             let keys = default_keys();

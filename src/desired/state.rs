@@ -39,6 +39,8 @@ pub struct Tenant {
     pub absent_users: AbsentUsers,
     /// Thresholds and protected principals.
     pub safety: Safety,
+    /// The offboarding policy and the notice window for upcoming dates.
+    pub lifecycle: super::lifecycle::Lifecycle,
     /// Where the block is.
     pub origin: Origin,
 }

@@ -809,6 +809,7 @@ fn tenant(c: &mut Checker<'_>, t: &RawTenant) -> Tenant {
             min_tenant_size: t.min_tenant_size.unwrap_or(DEFAULT_MIN_TENANT_SIZE),
             protected,
         },
+        lifecycle: t.lifecycle.clone().unwrap_or_default(),
         origin: c.origin(t.loc),
     }
 }

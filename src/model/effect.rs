@@ -104,6 +104,10 @@ impl Op {
                 Effect::new(Update, false, vec![T::user(user)])
             }
             Op::DisableUser { user } => Effect::new(Disable, true, vec![T::user(user)]),
+            // A password nobody knows locks the account out for good (until an
+            // admin resets it again): destructive, so a protected principal's
+            // reset trips the protected-principals gate.
+            Op::ResetPassword { user } => Effect::new(Update, true, vec![T::user(user)]),
             Op::DeleteUser { user } => Effect::new(Delete, true, vec![T::user(user)]),
             Op::SetManager { user, manager, .. } => {
                 Effect::new(Update, false, vec![T::user(user), T::user(manager)])
@@ -181,6 +185,7 @@ impl Op {
             | Op::EnableUser { .. }
             | Op::DisableUser { .. }
             | Op::RevokeSessions { .. }
+            | Op::ResetPassword { .. }
             | Op::DeleteUser { .. }
             | Op::SetManager { .. }
             | Op::RemoveManager { .. }
@@ -254,9 +259,10 @@ mod tests {
             Op::RemoveOwner { .. } => 14,
             Op::AssignRole { .. } => 15,
             Op::RemoveRole { .. } => 16,
+            Op::ResetPassword { .. } => 17,
         }
     }
-    const VARIANTS: usize = 17;
+    const VARIANTS: usize = 18;
 
     /// One sample of each variant, with the action and destructiveness it
     /// has always had (the summary's classes; the protected-principals gate's
@@ -289,6 +295,7 @@ mod tests {
             (Op::EnableUser { user: a() }, Update, false, 1),
             (Op::DisableUser { user: a() }, Disable, true, 1),
             (Op::RevokeSessions { user: a() }, Update, false, 1),
+            (Op::ResetPassword { user: a() }, Update, true, 1),
             (Op::DeleteUser { user: a() }, Delete, true, 1),
             (
                 Op::SetManager {

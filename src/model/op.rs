@@ -153,6 +153,12 @@ pub enum Op {
         /// The user.
         user: UserRef,
     },
+    /// Set a random password nobody keeps (offboarding: `reset_password`), so a
+    /// password known before the user left no longer signs in anywhere.
+    ResetPassword {
+        /// The user.
+        user: UserRef,
+    },
     /// Delete (soft: restorable for 30 days).
     DeleteUser {
         /// The user.
@@ -255,6 +261,7 @@ impl Op {
             Op::EnableUser { .. } => "enable_user",
             Op::DisableUser { .. } => "disable_user",
             Op::RevokeSessions { .. } => "revoke_sessions",
+            Op::ResetPassword { .. } => "reset_password",
             Op::DeleteUser { .. } => "delete_user",
             Op::SetManager { .. } => "set_manager",
             Op::RemoveManager { .. } => "remove_manager",
@@ -278,6 +285,7 @@ impl Op {
             | Op::EnableUser { user }
             | Op::DisableUser { user }
             | Op::RevokeSessions { user }
+            | Op::ResetPassword { user }
             | Op::DeleteUser { user }
             | Op::SetManager { user, .. }
             | Op::RemoveManager { user, .. } => Some(&user.upn),
@@ -314,6 +322,7 @@ impl Op {
             | Op::EnableUser { .. }
             | Op::DisableUser { .. }
             | Op::RevokeSessions { .. }
+            | Op::ResetPassword { .. }
             | Op::DeleteUser { .. }
             | Op::SetManager { .. }
             | Op::RemoveManager { .. } => self.subject_upn().map(|u| u.key()).unwrap_or_default(),

@@ -87,6 +87,13 @@ pub const LEAST: &[KindPermissions] = &[
         role: "reset passwords, for a user holding an admin role",
     },
     KindPermissions {
+        row: "reset_password",
+        kinds: &["reset_password"],
+        least: &["User-PasswordProfile.ReadWrite.All"],
+        also: &["User.ReadWrite.All", "Directory.ReadWrite.All"],
+        role: "User Administrator (or Privileged Authentication Administrator, Global Administrator); reset passwords, for a user holding an admin role",
+    },
+    KindPermissions {
         row: "delete_user",
         kinds: &["delete_user"],
         least: &["User.DeleteRestore.All"],
@@ -160,6 +167,7 @@ impl KindPermissions {
             "update_user (otherMails)" => table::user_property_rule("otherMails"),
             "enable_user, disable_user" => table::user_property_rule("accountEnabled"),
             "revoke_sessions" => table::REVOKE,
+            "reset_password" => table::user_property_rule("passwordProfile"),
             "delete_user" => table::USER_DELETE,
             "restore_user" => table::DELETE_RESTORE,
             "set_manager" => table::MANAGER_SET,
@@ -253,6 +261,23 @@ pub fn needs(
         }
         Op::RevokeSessions { user } => {
             out.push(Need::Permissions(table::REVOKE));
+            role(&mut out, Table::ResetPassword, user.id.as_ref());
+        }
+        // user-update, passwordProfile: User-PasswordProfile.ReadWrite.All (or
+        // higher) and, app-only, "at least the User Administrator Entra role";
+        // then the "who can reset passwords" table for a privileged target.
+        Op::ResetPassword { user } => {
+            out.push(Need::Permissions(table::user_property_rule(
+                "passwordProfile",
+            )));
+            out.push(Need::Role {
+                table: Table::ResetPassword,
+                roles: vec![
+                    sensitive_actions::role::USER_ADMINISTRATOR,
+                    sensitive_actions::role::PRIVILEGED_AUTHENTICATION_ADMINISTRATOR,
+                    sensitive_actions::role::GLOBAL_ADMINISTRATOR,
+                ],
+            });
             role(&mut out, Table::ResetPassword, user.id.as_ref());
         }
         Op::DeleteUser { user } => {
@@ -372,6 +397,7 @@ fn target_of(live: &Live, steps: &[Step]) -> impl Fn(&ObjectId) -> Target {
             | Op::EnableUser { .. }
             | Op::DisableUser { .. }
             | Op::RevokeSessions { .. }
+            | Op::ResetPassword { .. }
             | Op::DeleteUser { .. }
             | Op::SetManager { .. }
             | Op::RemoveManager { .. }

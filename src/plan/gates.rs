@@ -301,6 +301,7 @@ pub fn evaluate(
             | Op::EnableUser { .. }
             | Op::DisableUser { .. }
             | Op::RevokeSessions { .. }
+            | Op::ResetPassword { .. }
             | Op::DeleteUser { .. }
             | Op::SetManager { .. }
             | Op::RemoveManager { .. }
@@ -376,6 +377,7 @@ fn global_admins_after(live: &Live, steps: &[Step]) -> u64 {
             | Op::AssignRole { .. }
             | Op::UpdateUser { .. }
             | Op::RevokeSessions { .. }
+            | Op::ResetPassword { .. }
             | Op::SetManager { .. }
             | Op::RemoveManager { .. }
             | Op::CreateGroup { .. }

@@ -48,7 +48,7 @@ impl Sign {
             | Op::RemoveMember { .. }
             | Op::RemoveOwner { .. }
             | Op::RemoveRole { .. } => Sign::Remove,
-            Op::RevokeSessions { .. } => Sign::Revoke,
+            Op::RevokeSessions { .. } | Op::ResetPassword { .. } => Sign::Revoke,
         }
     }
 
@@ -273,6 +273,9 @@ pub(super) fn headline(op: &Op) -> String {
         Op::RevokeSessions { .. } => {
             "revoke sessions (refresh tokens and session cookies)".to_string()
         }
+        Op::ResetPassword { .. } => {
+            "reset password (random, not kept: offboarding)".to_string()
+        }
         Op::DeleteUser { .. } => "delete user (soft delete: restorable for 30 days)".to_string(),
         Op::SetManager {
             manager, previous, ..
@@ -349,6 +352,7 @@ fn details(op: &Op, style: Style) -> Vec<(String, String)> {
         | Op::EnableUser { .. }
         | Op::DisableUser { .. }
         | Op::RevokeSessions { .. }
+        | Op::ResetPassword { .. }
         | Op::DeleteUser { .. }
         | Op::SetManager { .. }
         | Op::RemoveManager { .. }
