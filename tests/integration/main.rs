@@ -48,6 +48,7 @@ mod graph_clients_replay;
 mod graph_one_way;
 mod incremental;
 mod layering;
+mod lifecycle_leaver;
 mod live_read;
 mod loader_hostile;
 mod loader_hostile_props;

@@ -295,6 +295,7 @@ fn targets(op: &Op, live: &Live) -> Vec<String> {
         | Op::EnableUser { user }
         | Op::DisableUser { user }
         | Op::RevokeSessions { user }
+        | Op::ResetPassword { user }
         | Op::DeleteUser { user }
         | Op::SetManager { user, .. }
         | Op::RemoveManager { user, .. }

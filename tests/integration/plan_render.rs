@@ -577,7 +577,7 @@ fn documented_class(op: &Op) -> (&'static str, char) {
         | Op::RemoveMember { .. }
         | Op::RemoveOwner { .. }
         | Op::RemoveRole { .. } => ("update", '-'),
-        Op::RevokeSessions { .. } => ("update", '!'),
+        Op::RevokeSessions { .. } | Op::ResetPassword { .. } => ("update", '!'),
         Op::DisableUser { .. } => ("disable", '-'),
         Op::DeleteUser { .. } => ("delete", '-'),
     }

@@ -1,0 +1,367 @@
+//! Joiners and leavers in time (issue #17, part B) through the real binary
+//! against the emulator: the leaver policy (`tenant.lifecycle.leaver`) as
+//! steps of one plan, the leave time recorded in Graph, `delete_after` with
+//! `--now` moved forward, leave and hire dates; every applied plan is
+//! followed by an empty one, and the reset password appears nowhere.
+
+use std::path::Path;
+use std::process::Output;
+
+use graph_emulator::Seed;
+use serde_json::Value;
+
+use crate::cli_support::{Tenant, out, run, tempdir, tenant_from};
+
+const APP: &str = "11111111-1111-4111-8111-111111111111";
+const SP: &str = "22222222-2222-4222-8222-222222222222";
+const USER_ADMINISTRATOR: &str = "fe930be7-5e62-47db-91af-98c3a49a38b1";
+const HELPDESK_ADMINISTRATOR: &str = "729827e3-9c14-49f7-bb1b-9608f156bbb8";
+
+/// A tenant: an admin, lucas (member of team, sales and alumni; Helpdesk
+/// Administrator), ana; the app holds the recommended grants plus
+/// `User-LifeCycleInfo.ReadWrite.All`, and User Administrator (password resets).
+fn seed() -> Tenant {
+    let mut grants = entraform::live::permissions::recommended_grants();
+    grants.push("User-LifeCycleInfo.ReadWrite.All");
+    let y = format!(
+        r#"tenant:
+  domains: [contoso.com]
+applications:
+  - appId: {APP}
+    servicePrincipalId: {SP}
+    permissions: [{grants}]
+users:
+  - userPrincipalName: admin@contoso.com
+    displayName: Admin
+    mailNickname: admin
+    accountEnabled: true
+  - userPrincipalName: lucas.ferreira@contoso.com
+    displayName: Lucas Ferreira
+    mailNickname: lucas.ferreira
+    accountEnabled: true
+  - userPrincipalName: ana@contoso.com
+    displayName: Ana
+    mailNickname: ana
+    accountEnabled: true
+groups:
+  - displayName: team
+    mailNickname: team
+    securityEnabled: true
+    mailEnabled: false
+    members: [lucas.ferreira@contoso.com, ana@contoso.com]
+  - displayName: sales
+    mailNickname: sales
+    securityEnabled: true
+    mailEnabled: false
+    members: [lucas.ferreira@contoso.com]
+  - displayName: alumni
+    mailNickname: alumni
+    securityEnabled: true
+    mailEnabled: false
+    members: [lucas.ferreira@contoso.com]
+roleAssignments:
+  - principalId: admin@contoso.com
+    roleDefinitionId: 62e90394-69f5-4237-9190-012177145e10
+  - principalId: {SP}
+    roleDefinitionId: {USER_ADMINISTRATOR}
+  - principalId: lucas.ferreira@contoso.com
+    roleDefinitionId: {HELPDESK_ADMINISTRATOR}
+"#,
+        grants = grants.join(", ")
+    );
+    tenant_from(Seed::parse(&y).expect("seed"))
+}
+
+const POLICY: &str = "  lifecycle:
+    upcoming_days: 14
+    leaver:
+      steps: [revoke_sessions, reset_password, remove_group_memberships, remove_roles]
+      keep_groups: [alumni]
+      delete_after: 30d
+";
+
+/// The repo: the tenant block with the policy, the three users (lucas
+/// `enabled` as given), `team` declaring its members.
+fn repo(dir: &Path, lucas: &str, team: &str) {
+    let text = format!(
+        "tenant:\n  domain: contoso.com\n  absent_users: ignore\n  safety:\n    protected: [admin]\n{POLICY}users:\n  - upn: admin\n    displayName: Admin\n  - upn: lucas.ferreira\n    displayName: Lucas Ferreira\n{lucas}  - upn: ana\n    displayName: Ana\ngroups:\n  - name: team\n    members: [{team}]\n"
+    );
+    std::fs::create_dir_all(dir).unwrap();
+    std::fs::write(dir.join("repo.yaml"), text).unwrap();
+}
+
+fn plan(t: &Tenant, dir: &Path, now: &str) -> Output {
+    run(
+        t,
+        &["plan", dir.to_str().unwrap(), "--detailed-exitcode"],
+        &[("ENTRAFORM_NOW", now)],
+    )
+}
+
+fn apply(t: &Tenant, dir: &Path, now: &str, extra: &[&str]) -> Output {
+    let mut args = vec!["apply", dir.to_str().unwrap(), "--auto-approve", "--now", now];
+    args.extend_from_slice(extra);
+    run(t, &args, &[])
+}
+
+fn user(t: &Tenant, upn: &str) -> Option<serde_json::Map<String, Value>> {
+    t.emu.with_tenant(|s| {
+        let id = s.upn_index.get(upn)?.clone();
+        s.users.get(&id).map(|u| u.props.clone())
+    })
+}
+
+fn groups_of(t: &Tenant, upn: &str) -> Vec<String> {
+    t.emu.with_tenant(|s| {
+        let Some(id) = s.upn_index.get(upn).cloned() else {
+            return Vec::new();
+        };
+        let mut names: Vec<String> = s
+            .groups
+            .values()
+            .filter(|g| g.members.contains(&id))
+            .filter_map(|g| g.obj.props.get("displayName")?.as_str().map(String::from))
+            .collect();
+        names.sort();
+        names
+    })
+}
+
+fn roles_of(t: &Tenant, upn: &str) -> usize {
+    t.emu.with_tenant(|s| {
+        let Some(id) = s.upn_index.get(upn).cloned() else {
+            return 0;
+        };
+        s.assignments
+            .values()
+            .filter(|a| a.principal_id == id)
+            .count()
+    })
+}
+
+fn assert_no_changes(t: &Tenant, dir: &Path, now: &str) -> String {
+    let p = plan(t, dir, now);
+    let text = out(&p);
+    assert_eq!(p.status.code(), Some(0), "expected an empty plan:\n{text}");
+    assert!(text.contains("No changes"), "{text}");
+    text
+}
+
+#[test]
+fn a_leaver_pr_runs_the_offboarding_policy_then_deletes_after_the_interval() {
+    let t = seed();
+    let scratch = tempdir("lifecycle-leaver");
+    let dir = scratch.join("repo");
+    let day0 = "2026-12-01T09:00:00Z";
+
+    // The repo as the tenant is: nothing to do.
+    repo(&dir, "", "lucas.ferreira, ana");
+    assert_no_changes(&t, &dir, day0);
+
+    // The leaver PR: lucas is disabled and leaves `team`.
+    repo(&dir, "    enabled: false\n", "ana");
+    let p = plan(&t, &dir, day0);
+    let text = out(&p);
+    assert_eq!(p.status.code(), Some(2), "{text}");
+    for needle in [
+        "offboarding: 7 steps for lucas.ferreira@contoso.com (disable_user, 2 × remove_member, remove_role, reset_password, revoke_sessions, update_user)",
+        "Lifecycle (offboarding, dates ahead):",
+        "disable user",
+        "reset password (random, not kept: offboarding)",
+        "revoke sessions",
+        "employeeLeaveDateTime",
+        "2026-12-01T09:00:00Z",
+    ] {
+        assert!(text.contains(needle), "missing `{needle}` in:\n{text}");
+    }
+    // The kept group is not touched, the others are left.
+    assert!(text.contains("group:sales") || text.contains("sales"), "{text}");
+
+    let creds = scratch.join("credentials.json");
+    let journal = scratch.join("journal.jsonl");
+    let a = run(
+        &t,
+        &[
+            "apply",
+            dir.to_str().unwrap(),
+            "--auto-approve",
+            "--now",
+            day0,
+            "--credentials-out",
+            creds.to_str().unwrap(),
+            "--journal",
+            journal.to_str().unwrap(),
+        ],
+        &[("ENTRAFORM_LOG", "trace")],
+    );
+    let applied = out(&a);
+    assert_eq!(a.status.code(), Some(0), "{applied}");
+
+    let lucas = user(&t, "lucas.ferreira@contoso.com").expect("lucas exists");
+    assert_eq!(lucas["accountEnabled"], Value::Bool(false));
+    assert_eq!(
+        lucas["employeeLeaveDateTime"],
+        Value::String(day0.into()),
+        "the disable time is recorded on the user in Graph"
+    );
+    assert!(
+        lucas.get("signInSessionsValidFromDateTime").is_some_and(|v| !v.is_null()),
+        "sessions revoked"
+    );
+    assert_eq!(groups_of(&t, "lucas.ferreira@contoso.com"), vec!["alumni"]);
+    assert_eq!(roles_of(&t, "lucas.ferreira@contoso.com"), 0);
+    assert_eq!(groups_of(&t, "ana@contoso.com"), vec!["team"]);
+
+    // The reset password is kept nowhere: not in the output (at trace level),
+    // the journal or the credentials file (which has no entry at all).
+    let journal_text = std::fs::read_to_string(&journal).unwrap_or_default();
+    let creds_text = std::fs::read_to_string(&creds).unwrap_or_default();
+    for (what, text) in [
+        ("output", &applied),
+        ("journal", &journal_text),
+        ("credentials", &creds_text),
+    ] {
+        assert!(
+            !text.contains("passwordProfile") && !text.contains("\"password\""),
+            "a password in the {what}:\n{text}"
+        );
+    }
+    assert!(!creds_text.contains("lucas"), "{creds_text}");
+
+    // Applied: the next plan is empty.
+    assert_no_changes(&t, &dir, day0);
+
+    // Ten days before the deletion the plan announces it, and does nothing.
+    let text = assert_no_changes(&t, &dir, "2026-12-20T09:00:00Z");
+    assert!(
+        text.contains("lucas.ferreira@contoso.com` will be deleted on 2026-12-31"),
+        "{text}"
+    );
+
+    // 30 days after leaving: deleted.
+    let day30 = "2026-12-31T09:00:00Z";
+    let p = plan(&t, &dir, day30);
+    let text = out(&p);
+    assert_eq!(p.status.code(), Some(2), "{text}");
+    assert!(text.contains("delete user"), "{text}");
+    let a = apply(&t, &dir, day30, &[]);
+    assert_eq!(a.status.code(), Some(0), "{}", out(&a));
+    assert!(user(&t, "lucas.ferreira@contoso.com").is_none());
+
+    // The repo still declares him: he is neither restored nor created again.
+    let text = assert_no_changes(&t, &dir, day30);
+    assert!(text.contains("departed-user") || text.contains("in deleted items"), "{text}");
+    assert_no_changes(&t, &dir, "2027-03-01T00:00:00Z");
+}
+
+#[test]
+fn a_passed_leave_date_offboards_and_an_upcoming_one_is_announced() {
+    let t = seed();
+    let scratch = tempdir("lifecycle-leave-date");
+    let dir = scratch.join("repo");
+    repo(
+        &dir,
+        "    employeeLeaveDateTime: 2026-12-15\n",
+        "lucas.ferreira, ana",
+    );
+    // Before the date: the attribute is written, and the leave announced.
+    let p = plan(&t, &dir, "2026-12-05T00:00:00Z");
+    let text = out(&p);
+    assert_eq!(p.status.code(), Some(2), "{text}");
+    assert!(
+        text.contains("leaves on 2026-12-15T00:00:00Z"),
+        "upcoming leaver:\n{text}"
+    );
+    assert!(!text.contains("disable user"), "{text}");
+    let a = apply(&t, &dir, "2026-12-05T00:00:00Z", &[]);
+    assert_eq!(a.status.code(), Some(0), "{}", out(&a));
+    assert_no_changes(&t, &dir, "2026-12-05T00:00:00Z");
+
+    // After it: the offboarding policy, though the repo does not say `enabled: false`.
+    let after = "2026-12-15T08:00:00Z";
+    let p = plan(&t, &dir, after);
+    let text = out(&p);
+    assert_eq!(p.status.code(), Some(2), "{text}");
+    assert!(text.contains("offboarding: "), "{text}");
+    assert!(text.contains("disable user"), "{text}");
+    let a = apply(&t, &dir, after, &[]);
+    assert_eq!(a.status.code(), Some(0), "{}", out(&a));
+    let lucas = user(&t, "lucas.ferreira@contoso.com").unwrap();
+    assert_eq!(lucas["accountEnabled"], Value::Bool(false));
+    // The declared leave date is the leave time (not overwritten by the disable time).
+    assert_eq!(
+        lucas["employeeLeaveDateTime"],
+        Value::String("2026-12-15T00:00:00Z".into())
+    );
+    assert_eq!(groups_of(&t, "lucas.ferreira@contoso.com"), vec!["alumni", "team"]);
+    assert_no_changes(&t, &dir, after);
+}
+
+#[test]
+fn a_future_hire_date_keeps_the_new_account_disabled_until_that_day() {
+    let t = seed();
+    let scratch = tempdir("lifecycle-hire-date");
+    let dir = scratch.join("repo");
+    repo(&dir, "", "lucas.ferreira, ana");
+    let mut text = std::fs::read_to_string(dir.join("repo.yaml")).unwrap();
+    text = text.replace(
+        "groups:\n",
+        "  - upn: nina\n    displayName: Nina\n    employeeHireDate: 2026-12-10\n    enabled: true\ngroups:\n",
+    );
+    std::fs::write(dir.join("repo.yaml"), text).unwrap();
+
+    let before = "2026-12-01T00:00:00Z";
+    let p = plan(&t, &dir, before);
+    let text = out(&p);
+    assert_eq!(p.status.code(), Some(2), "{text}");
+    assert!(text.contains("create user (disabled"), "{text}");
+    assert!(text.contains("starts on 2026-12-10"), "{text}");
+    let a = apply(&t, &dir, before, &[]);
+    assert_eq!(a.status.code(), Some(0), "{}", out(&a));
+    let nina = user(&t, "nina@contoso.com").unwrap();
+    assert_eq!(nina["accountEnabled"], Value::Bool(false));
+    assert_no_changes(&t, &dir, before);
+
+    // On the day: enabled.
+    let day = "2026-12-10T06:00:00Z";
+    let p = plan(&t, &dir, day);
+    let text = out(&p);
+    assert_eq!(p.status.code(), Some(2), "{text}");
+    assert!(text.contains("enable user"), "{text}");
+    let a = apply(&t, &dir, day, &[]);
+    assert_eq!(a.status.code(), Some(0), "{}", out(&a));
+    assert_eq!(
+        user(&t, "nina@contoso.com").unwrap()["accountEnabled"],
+        Value::Bool(true)
+    );
+    assert_no_changes(&t, &dir, day);
+}
+
+#[test]
+fn now_must_be_a_date_and_unsupported_steps_are_refused() {
+    let t = seed();
+    let scratch = tempdir("lifecycle-bad-input");
+    let dir = scratch.join("repo");
+    repo(&dir, "", "lucas.ferreira, ana");
+    let p = run(
+        &t,
+        &["plan", dir.to_str().unwrap(), "--now", "next tuesday"],
+        &[],
+    );
+    assert_eq!(p.status.code(), Some(1), "{}", out(&p));
+    assert!(out(&p).contains("is not a date"), "{}", out(&p));
+
+    let text = std::fs::read_to_string(dir.join("repo.yaml"))
+        .unwrap()
+        .replace("remove_roles]", "remove_roles, remove_licenses, revoke_sesions]")
+        .replace("delete_after: 30d", "delete_after: soon");
+    std::fs::write(dir.join("repo.yaml"), text).unwrap();
+    let v = crate::cli_support::bare(&["validate", dir.to_str().unwrap()], &[])
+        .output()
+        .unwrap();
+    let text = out(&v);
+    assert_eq!(v.status.code(), Some(1), "{text}");
+    assert!(text.contains("leaver step `remove_licenses` is not supported"), "{text}");
+    assert!(text.contains("did you mean `revoke_sessions`?"), "{text}");
+    assert!(text.contains("`delete_after: soon` is not a duration"), "{text}");
+}
