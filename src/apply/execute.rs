@@ -291,9 +291,14 @@ pub async fn execute(
                     } else {
                         None
                     };
-                    for_op(&s.op, &created, graph_root, pw.as_ref().or(throwaway.as_ref()))
-                        .map(|r| (r, pw))
-                        .map_err(|e| e.to_string())
+                    for_op(
+                        &s.op,
+                        &created,
+                        graph_root,
+                        pw.as_ref().or(throwaway.as_ref()),
+                    )
+                    .map(|r| (r, pw))
+                    .map_err(|e| e.to_string())
                 }) {
                     Ok((mut req, pw)) => {
                         // Objects created earlier in this run (a step whose

@@ -48,7 +48,10 @@ impl LeaverStep {
     pub const KNOWN: &'static [(&'static str, LeaverStep)] = &[
         ("revoke_sessions", LeaverStep::RevokeSessions),
         ("reset_password", LeaverStep::ResetPassword),
-        ("remove_group_memberships", LeaverStep::RemoveGroupMemberships),
+        (
+            "remove_group_memberships",
+            LeaverStep::RemoveGroupMemberships,
+        ),
         ("remove_roles", LeaverStep::RemoveRoles),
     ];
 

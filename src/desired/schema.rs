@@ -140,7 +140,25 @@ pub fn schema() -> Value {
                             "protected": upn_list("Never disabled, deleted or stripped of roles.")
                         }
                     },
-                    "defaults": {"type": "object", "additionalProperties": false, "properties": default_props}
+                    "defaults": {"type": "object", "additionalProperties": false, "properties": default_props},
+                    "lifecycle": {
+                        "type": "object",
+                        "additionalProperties": false,
+                        "description": "The offboarding policy and how far ahead the plan announces dates (docs/format.md, Lifecycle).",
+                        "properties": {
+                            "upcoming_days": {"type": "integer", "minimum": 0, "maximum": crate::desired::lifecycle::MAX_UPCOMING_DAYS, "description": "Leave dates, deletions and membership ends this many days ahead are shown as notices (default 14)."},
+                            "leaver": {
+                                "type": "object",
+                                "additionalProperties": false,
+                                "description": "What happens when a user becomes disabled (enabled: false, absent_users: disable, or a passed employeeLeaveDateTime).",
+                                "properties": {
+                                    "steps": {"type": "array", "items": {"enum": crate::desired::lifecycle::LeaverStep::KNOWN.iter().map(|(k, _)| *k).collect::<Vec<_>>()}, "description": "Offboarding steps, each its own operation in the plan."},
+                                    "keep_groups": {"type": "array", "items": {"type": "string"}, "description": "Groups a leaver stays in under remove_group_memberships."},
+                                    "delete_after": {"type": "string", "pattern": "^([0-9]+[mhdw])+$", "description": "Soft-delete this long after the user was disabled (e.g. 30d), counted from employeeLeaveDateTime."}
+                                }
+                            }
+                        }
+                    }
                 }
             },
             "user": {"type": "object", "additionalProperties": false, "required": ["upn"], "properties": user_props},

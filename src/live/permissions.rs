@@ -75,6 +75,7 @@ pub const APPLY_PERMISSIONS: &[&str] = &[
     "User.ReadWrite.All",
     "User.RevokeSessions.All",
     "User.DeleteRestore.All",
+    "User-LifeCycleInfo.ReadWrite.All",
     "Group.ReadWrite.All",
     "RoleManagement.ReadWrite.Directory",
 ];

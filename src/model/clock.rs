@@ -87,7 +87,11 @@ pub fn parse_span(text: &str) -> Option<i64> {
     let mut num: Option<i64> = None;
     for c in text.trim().chars() {
         if let Some(d) = c.to_digit(10) {
-            num = Some(num.unwrap_or(0).checked_mul(10)?.checked_add(i64::from(d))?);
+            num = Some(
+                num.unwrap_or(0)
+                    .checked_mul(10)?
+                    .checked_add(i64::from(d))?,
+            );
             continue;
         }
         let unit = match c {
@@ -136,7 +140,15 @@ mod tests {
         assert_eq!(parse_span("8h"), Some(8 * 3600));
         assert_eq!(parse_span("1d12h"), Some(36 * 3600));
         assert_eq!(parse_span("2w"), Some(14 * 86_400));
-        for bad in ["", "d", "30", "0d", "30x", "99999999999999999999d", "40000d"] {
+        for bad in [
+            "",
+            "d",
+            "30",
+            "0d",
+            "30x",
+            "99999999999999999999d",
+            "40000d",
+        ] {
             assert_eq!(parse_span(bad), None, "{bad}");
         }
     }

@@ -73,6 +73,13 @@ pub const LEAST: &[KindPermissions] = &[
         role: "sensitive actions, for a user holding an admin role",
     },
     KindPermissions {
+        row: "update_user (employeeLeaveDateTime)",
+        kinds: &["update_user"],
+        least: &["User-LifeCycleInfo.ReadWrite.All", "User.Read.All"],
+        also: &[],
+        role: "none",
+    },
+    KindPermissions {
         row: "enable_user, disable_user",
         kinds: &["enable_user", "disable_user"],
         least: &["User.EnableDisableAccount.All", "User.Read.All"],
@@ -165,6 +172,9 @@ impl KindPermissions {
             "create_user" => table::USER_CREATE,
             "update_user (mobilePhone, businessPhones)" => table::user_property_rule("mobilePhone"),
             "update_user (otherMails)" => table::user_property_rule("otherMails"),
+            "update_user (employeeLeaveDateTime)" => {
+                table::user_property_rule("employeeLeaveDateTime")
+            }
             "enable_user, disable_user" => table::user_property_rule("accountEnabled"),
             "revoke_sessions" => table::REVOKE,
             "reset_password" => table::user_property_rule("passwordProfile"),

@@ -99,7 +99,13 @@ fn plan(t: &Tenant, dir: &Path, now: &str) -> Output {
 }
 
 fn apply(t: &Tenant, dir: &Path, now: &str, extra: &[&str]) -> Output {
-    let mut args = vec!["apply", dir.to_str().unwrap(), "--auto-approve", "--now", now];
+    let mut args = vec![
+        "apply",
+        dir.to_str().unwrap(),
+        "--auto-approve",
+        "--now",
+        now,
+    ];
     args.extend_from_slice(extra);
     run(t, &args, &[])
 }
@@ -175,7 +181,10 @@ fn a_leaver_pr_runs_the_offboarding_policy_then_deletes_after_the_interval() {
         assert!(text.contains(needle), "missing `{needle}` in:\n{text}");
     }
     // The kept group is not touched, the others are left.
-    assert!(text.contains("group:sales") || text.contains("sales"), "{text}");
+    assert!(
+        text.contains("group:sales") || text.contains("sales"),
+        "{text}"
+    );
 
     let creds = scratch.join("credentials.json");
     let journal = scratch.join("journal.jsonl");
@@ -205,7 +214,9 @@ fn a_leaver_pr_runs_the_offboarding_policy_then_deletes_after_the_interval() {
         "the disable time is recorded on the user in Graph"
     );
     assert!(
-        lucas.get("signInSessionsValidFromDateTime").is_some_and(|v| !v.is_null()),
+        lucas
+            .get("signInSessionsValidFromDateTime")
+            .is_some_and(|v| !v.is_null()),
         "sessions revoked"
     );
     assert_eq!(groups_of(&t, "lucas.ferreira@contoso.com"), vec!["alumni"]);
@@ -250,7 +261,10 @@ fn a_leaver_pr_runs_the_offboarding_policy_then_deletes_after_the_interval() {
 
     // The repo still declares him: he is neither restored nor created again.
     let text = assert_no_changes(&t, &dir, day30);
-    assert!(text.contains("departed-user") || text.contains("in deleted items"), "{text}");
+    assert!(
+        text.contains("departed-user") || text.contains("in deleted items"),
+        "{text}"
+    );
     assert_no_changes(&t, &dir, "2027-03-01T00:00:00Z");
 }
 
@@ -293,7 +307,10 @@ fn a_passed_leave_date_offboards_and_an_upcoming_one_is_announced() {
         lucas["employeeLeaveDateTime"],
         Value::String("2026-12-15T00:00:00Z".into())
     );
-    assert_eq!(groups_of(&t, "lucas.ferreira@contoso.com"), vec!["alumni", "team"]);
+    assert_eq!(
+        groups_of(&t, "lucas.ferreira@contoso.com"),
+        vec!["alumni", "team"]
+    );
     assert_no_changes(&t, &dir, after);
 }
 
@@ -353,7 +370,10 @@ fn now_must_be_a_date_and_unsupported_steps_are_refused() {
 
     let text = std::fs::read_to_string(dir.join("repo.yaml"))
         .unwrap()
-        .replace("remove_roles]", "remove_roles, remove_licenses, revoke_sesions]")
+        .replace(
+            "remove_roles]",
+            "remove_roles, remove_licenses, revoke_sesions]",
+        )
         .replace("delete_after: 30d", "delete_after: soon");
     std::fs::write(dir.join("repo.yaml"), text).unwrap();
     let v = crate::cli_support::bare(&["validate", dir.to_str().unwrap()], &[])
@@ -361,7 +381,13 @@ fn now_must_be_a_date_and_unsupported_steps_are_refused() {
         .unwrap();
     let text = out(&v);
     assert_eq!(v.status.code(), Some(1), "{text}");
-    assert!(text.contains("leaver step `remove_licenses` is not supported"), "{text}");
+    assert!(
+        text.contains("leaver step `remove_licenses` is not supported"),
+        "{text}"
+    );
     assert!(text.contains("did you mean `revoke_sessions`?"), "{text}");
-    assert!(text.contains("`delete_after: soon` is not a duration"), "{text}");
+    assert!(
+        text.contains("`delete_after: soon` is not a duration"),
+        "{text}"
+    );
 }

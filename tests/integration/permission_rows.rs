@@ -32,7 +32,7 @@ const HELPDESK: &str = "729827e3-9c14-49f7-bb1b-9608f156bbb8";
 
 fn seed() -> Seed {
     let y = format!(
-        "tenant:\n  domains: [contoso.com]\napplications:\n  - appId: {APP}\n    servicePrincipalId: {SP}\n    permissions: all\nusers:\n  - {{ id: {PAT}, userPrincipalName: pat@contoso.com, displayName: Pat, mailNickname: pat, manager: {SAM} }}\n  - {{ id: {SAM}, userPrincipalName: sam@contoso.com, displayName: Sam, mailNickname: sam }}\ngroups:\n  - {{ id: {TEAM}, displayName: team, mailNickname: team, members: [{SAM}], owners: [{SAM}, {SP}] }}\nroleAssignments:\n  - {{ id: {ASSIGNMENT}, principalId: {SAM}, roleDefinitionId: Helpdesk Administrator }}\ndeletedUsers:\n  - {{ id: {GONE}, userPrincipalName: gone@contoso.com, displayName: Gone, mailNickname: gone }}\n"
+        "tenant:\n  domains: [contoso.com]\napplications:\n  - appId: {APP}\n    servicePrincipalId: {SP}\n    permissions: all\nusers:\n  - {{ id: {PAT}, userPrincipalName: pat@contoso.com, displayName: Pat, mailNickname: pat, manager: {SAM} }}\n  - {{ id: {SAM}, userPrincipalName: sam@contoso.com, displayName: Sam, mailNickname: sam }}\ngroups:\n  - {{ id: {TEAM}, displayName: team, mailNickname: team, members: [{SAM}], owners: [{SAM}, {SP}] }}\nroleAssignments:\n  - {{ id: {ASSIGNMENT}, principalId: {SAM}, roleDefinitionId: Helpdesk Administrator }}\n  - {{ id: ra-sp-user-admin, principalId: {SP}, roleDefinitionId: User Administrator }}\ndeletedUsers:\n  - {{ id: {GONE}, userPrincipalName: gone@contoso.com, displayName: Gone, mailNickname: gone }}\n"
     );
     Seed::parse(&y).expect("seed")
 }
@@ -88,6 +88,14 @@ fn ops(row: &KindPermissions) -> Vec<Op> {
                 AttrValue::List(vec!["pat@example.com".into()]),
             )],
         }],
+        "update_user (employeeLeaveDateTime)" => vec![Op::UpdateUser {
+            user: pat.clone(),
+            changes: vec![change(
+                Attr::EmployeeLeaveDateTime,
+                text("2026-12-01T09:00:00Z"),
+            )],
+        }],
+        "reset_password" => vec![Op::ResetPassword { user: pat.clone() }],
         "enable_user, disable_user" => vec![
             Op::DisableUser { user: pat.clone() },
             Op::EnableUser { user: pat },

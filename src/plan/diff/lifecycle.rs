@@ -331,7 +331,8 @@ pub(super) fn offboarding_notices(
             | Op::ResetPassword { user }
             | Op::DeleteUser { user }
             | Op::UpdateUser { user, .. } => (&user.upn, user.id.as_ref()),
-            Op::RemoveMember { member, .. } | Op::RemoveRole {
+            Op::RemoveMember { member, .. }
+            | Op::RemoveRole {
                 principal: member, ..
             } => match &member.upn {
                 Some(upn) => (upn, Some(&member.id)),
@@ -363,7 +364,13 @@ pub(super) fn offboarding_notices(
             let total: usize = kinds.values().sum();
             let list: Vec<String> = kinds
                 .iter()
-                .map(|(k, n)| if *n == 1 { k.to_string() } else { format!("{n} × {k}") })
+                .map(|(k, n)| {
+                    if *n == 1 {
+                        k.to_string()
+                    } else {
+                        format!("{n} × {k}")
+                    }
+                })
                 .collect();
             Notice {
                 code: NoticeCode::Offboarding,

@@ -273,9 +273,7 @@ pub(super) fn headline(op: &Op) -> String {
         Op::RevokeSessions { .. } => {
             "revoke sessions (refresh tokens and session cookies)".to_string()
         }
-        Op::ResetPassword { .. } => {
-            "reset password (random, not kept: offboarding)".to_string()
-        }
+        Op::ResetPassword { .. } => "reset password (random, not kept: offboarding)".to_string(),
         Op::DeleteUser { .. } => "delete user (soft delete: restorable for 30 days)".to_string(),
         Op::SetManager {
             manager, previous, ..
