@@ -121,6 +121,8 @@ pub struct RawGroup {
     pub dynamic: Option<Loc>,
     /// `members` (and where the key is).
     pub members: Option<(MemberList, Loc)>,
+    /// `until:` of members written `{ user: …, until: … }`: where the member is, and the date.
+    pub member_until: Vec<(Loc, crate::model::clock::Moment)>,
     /// `owners` (and where the key is, and how many items were written —
     /// an invalid item is reported and left out): users, or service principals.
     pub owners: Option<(Vec<RawOwner>, Loc, usize)>,
@@ -560,12 +562,46 @@ impl<'a> Decoder<'a> {
     }
 
     /// A group's `members:`: as [`Decoder::string_list`], kept as a [`MemberList`].
-    fn member_list(&mut self, n: &Node) -> MemberList {
+    /// An item may also be `{ user: <upn>, until: <date> }`: a membership
+    /// that ends on that date (pushed to `until`).
+    fn member_list(
+        &mut self,
+        n: &Node,
+        until: &mut Vec<(Loc, crate::model::clock::Moment)>,
+    ) -> MemberList {
         let what = "`members`";
         match &n.value {
             Value::Seq(items) => {
                 let mut out = MemberList::with_capacity(self.file, items.len());
                 for i in items.iter() {
+                    if let Value::Map(_) = &i.value {
+                        let Some(f) = self.fields(i, "a member", &["user", "until"]) else {
+                            continue;
+                        };
+                        let Some(u) = self.require(&f, i, "user", "a member") else {
+                            continue;
+                        };
+                        let Some(s) = self.string(u, "`user`") else {
+                            continue;
+                        };
+                        if let Some(d) = f.get("until") {
+                            let date = d
+                                .scalar()
+                                .filter(|sc| !sc.is_null())
+                                .and_then(|sc| crate::model::clock::Moment::parse(&sc.text));
+                            match date {
+                                Some(m) => until.push((s.loc, m)),
+                                None => self.invalid(
+                                    d,
+                                    "`until` must be a date".into(),
+                                    "not a date",
+                                    "write YYYY-MM-DD or an RFC 3339 timestamp, e.g. `until: 2026-12-31`",
+                                ),
+                            }
+                        }
+                        out.push(&s.text, s.loc.span, self.text);
+                        continue;
+                    }
                     match i.scalar() {
                         Some(sc) if !sc.is_null() => out.push(&sc.text, i.span, self.text),
                         _ => {
@@ -1213,6 +1249,7 @@ impl<'a> Decoder<'a> {
             additive: false,
             dynamic: None,
             members: None,
+            member_until: Vec::new(),
             owners: None,
         };
         if let Some(name) = &g.name
@@ -1268,7 +1305,7 @@ impl<'a> Decoder<'a> {
             g.dynamic = Some(self.loc(v));
         }
         if let (Some(k), Some(v)) = (f.key_node("members"), f.get("members")) {
-            g.members = Some((self.member_list(v), self.loc(k)));
+            g.members = Some((self.member_list(v, &mut g.member_until), self.loc(k)));
         }
         if let (Some(k), Some(v)) = (f.key_node("owners"), f.get("owners")) {
             let written = match &v.value {

@@ -172,7 +172,22 @@ pub fn schema() -> Value {
                     "description": {"type": ["string", "null"], "maxLength": 1024},
                     "type": {"enum": ["security", "microsoft365"]},
                     "membership": {"enum": ["authoritative", "additive"]},
-                    "members": upn_list("Member users; merged with users[].groups."),
+                    "members": {
+                        "type": "array",
+                        "description": "Member users; merged with users[].groups. An item `{user, until}` is a membership that ends on that date.",
+                        "items": {"oneOf": [
+                            {"type": "string"},
+                            {
+                                "type": "object",
+                                "additionalProperties": false,
+                                "required": ["user"],
+                                "properties": {
+                                    "user": {"type": "string", "description": "UPN, or a short name (the default domain is added)."},
+                                    "until": {"type": "string", "description": "YYYY-MM-DD or an RFC 3339 timestamp: the first plan at or after it removes the membership."}
+                                }
+                            }
+                        ]}
+                    },
                     "owners": {
                         "type": "array",
                         "description": "Owners (authoritative; additive with membership: additive): users, or service principals. Without it a group entraform creates is owned by entraform's own service principal.",

@@ -197,6 +197,8 @@ pub struct GroupSpec {
     /// group the plan creates then gets the running service principal),
     /// else exactly these (authoritative), with where each was declared.
     pub owners: Option<Vec<(OwnerSpec, Origin)>>,
+    /// Members whose membership ends (`{ user, until }`): removed by the first plan at or after the date.
+    pub until: BTreeMap<Upn, crate::model::clock::Moment>,
     /// Where the group is declared.
     pub origin: Origin,
 }

@@ -383,6 +383,14 @@ pub fn validate_list(
             } else if let Some((list, _)) = g.members {
                 declared = c.members(&list);
             }
+            // `{ user, until }` items: matched to their member by where they are written.
+            let mut until = BTreeMap::new();
+            for (loc, date) in &g.member_until {
+                let at = c.origin(*loc);
+                if let Some((upn, _)) = declared.iter().find(|(_, o)| *o == at) {
+                    until.insert(upn.clone(), *date);
+                }
+            }
             members.insert(key.clone(), declared);
             let owners = g
                 .owners
@@ -405,6 +413,7 @@ pub fn validate_list(
                     Membership::Authoritative
                 },
                 members: UpnMap::default(),
+                until,
             };
             groups.insert(key, spec);
         }

@@ -391,3 +391,55 @@ fn now_must_be_a_date_and_unsupported_steps_are_refused() {
         "{text}"
     );
 }
+
+#[test]
+fn a_membership_with_until_is_announced_then_removed_after_the_date() {
+    let t = seed();
+    let scratch = tempdir("lifecycle-until");
+    let dir = scratch.join("repo");
+    repo(&dir, "", "ana, { user: lucas.ferreira, until: 2026-12-31 }");
+    // An additive group's membership expires too.
+    let text = std::fs::read_to_string(dir.join("repo.yaml")).unwrap()
+        + "  - name: sales\n    membership: additive\n    members:\n      - user: lucas.ferreira@contoso.com\n        until: 2026-12-31T18:00:00Z\n";
+    std::fs::write(dir.join("repo.yaml"), text).unwrap();
+
+    let text = assert_no_changes(&t, &dir, "2026-12-20T00:00:00Z");
+    assert!(
+        text.contains(
+            "`lucas.ferreira@contoso.com`'s membership of `team` ends on 2026-12-31T00:00:00Z"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("membership of `sales` ends on 2026-12-31T18:00:00Z"),
+        "{text}"
+    );
+    // Outside the notice window: nothing said.
+    let text = assert_no_changes(&t, &dir, "2026-11-01T00:00:00Z");
+    assert!(!text.contains("ends on"), "{text}");
+
+    let after = "2027-01-01T00:00:00Z";
+    let p = plan(&t, &dir, after);
+    let text = out(&p);
+    assert_eq!(p.status.code(), Some(2), "{text}");
+    assert!(
+        text.contains("# group:sales") && text.contains("# group:team"),
+        "{text}"
+    );
+    let a = apply(&t, &dir, after, &[]);
+    assert_eq!(a.status.code(), Some(0), "{}", out(&a));
+    assert_eq!(groups_of(&t, "lucas.ferreira@contoso.com"), vec!["alumni"]);
+    assert_eq!(groups_of(&t, "ana@contoso.com"), vec!["team"]);
+    assert_no_changes(&t, &dir, after);
+
+    // A malformed date is a validation error with its place.
+    let bad = std::fs::read_to_string(dir.join("repo.yaml"))
+        .unwrap()
+        .replace("until: 2026-12-31 }", "until: end of year }");
+    std::fs::write(dir.join("repo.yaml"), bad).unwrap();
+    let v = crate::cli_support::bare(&["validate", dir.to_str().unwrap()], &[])
+        .output()
+        .unwrap();
+    assert_eq!(v.status.code(), Some(1), "{}", out(&v));
+    assert!(out(&v).contains("`until` must be a date"), "{}", out(&v));
+}

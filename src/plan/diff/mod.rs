@@ -617,6 +617,35 @@ fn group_ops(c: &mut Ctx<'_>) {
             .unwrap_or_default();
         let mut wanted_ids: HashSet<&ObjectId> = HashSet::with_capacity(spec.members.len());
         for (upn, origin) in &spec.members {
+            if let Some(until) = spec.until.get(upn)
+                && let Some(now) = c.now
+            {
+                if *until <= now {
+                    // Expired: removed whatever the membership mode, never added.
+                    if let Some(u) = c.live.user_of(upn)
+                        && live_members.contains(&u.id)
+                        && !c.excluded(upn)
+                    {
+                        let member = c.principal(&u.id);
+                        c.out.ops.push(Op::RemoveMember {
+                            group: group.clone(),
+                            member,
+                        });
+                    }
+                    continue;
+                }
+                if until.0 - now.0 <= i64::from(c.desired.tenant.lifecycle.upcoming_days) * 86_400 {
+                    c.notice(
+                        NoticeCode::Upcoming,
+                        object.clone(),
+                        format!(
+                            "`{upn}`'s membership of `{}` ends on {} (`until`): the first plan after that removes it",
+                            spec.name,
+                            until.to_rfc3339()
+                        ),
+                    );
+                }
+            }
             let Some(found) = c.find(upn, Some(origin), "member") else {
                 continue;
             };
