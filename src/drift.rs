@@ -169,6 +169,9 @@ pub fn changes_of(step: usize, op: &Op) -> Vec<Change> {
         Op::DisableUser { .. } => vec![c("accountEnabled", some("true"), some("false"))],
         Op::RevokeSessions { .. } => vec![c("sessions", some("active"), some("revoked"))],
         Op::ResetPassword { .. } => vec![c("password", some("known"), some("reset"))],
+        Op::CreateTemporaryAccessPass { .. } => {
+            vec![c("temporaryAccessPass", None, some("issued"))]
+        }
         Op::DeleteUser { .. } => vec![c("object", some("user"), None)],
         Op::SetManager {
             manager, previous, ..

@@ -113,6 +113,10 @@ pub trait Observer {
     fn before_create(&mut self, users: &[(&Upn, &SecretString)]) -> Result<(), String>;
     /// Graph answered (or will never be asked) a create announced by [`Observer::before_create`].
     fn after_create(&mut self, upn: &Upn, end: CreateEnd);
+    /// Graph issued this Temporary Access Pass to `upn` (onboarding): record it
+    /// where the operator asked (`--credentials-out`) and nowhere else. The
+    /// default keeps it nowhere (an observer without a credentials file).
+    fn temporary_access_pass(&mut self, _upn: &Upn, _pass: &SecretString) {}
     /// A set of `$batch` requests completed: `finished` of `total` steps have an outcome.
     fn progress(&mut self, _wave: usize, _waves: usize, _finished: usize, _total: usize) {}
 }
@@ -171,6 +175,7 @@ fn already_in_effect(op: &Op, status: u16, message: &str) -> bool {
         | Op::DisableUser { .. }
         | Op::RevokeSessions { .. }
         | Op::ResetPassword { .. }
+        | Op::CreateTemporaryAccessPass { .. }
         | Op::SetManager { .. }
         | Op::CreateGroup { .. }
         | Op::UpdateGroup { .. }
@@ -569,6 +574,16 @@ fn verdict(
     };
     match result {
         Ok(resp) => {
+            if let Op::CreateTemporaryAccessPass { user, .. } = op {
+                match resp.temporary_access_pass() {
+                    Some(pass) => observer.temporary_access_pass(&user.upn, &pass),
+                    None => {
+                        return StepStatus::Failed {
+                            error: "Graph's answer holds no temporaryAccessPass".into(),
+                        };
+                    }
+                }
+            }
             let new_id = resp.object_id().map(ObjectId);
             if let Some(upn) = create {
                 observer.after_create(upn, CreateEnd::Created);

@@ -199,6 +199,19 @@ fn request_of(
             format!("/users/{}/revokeSignInSessions", user_id(ids, user)?),
             None,
         ),
+        // authentication-post-temporaryaccesspassmethods: 201 with the pass.
+        Op::CreateTemporaryAccessPass {
+            user,
+            lifetime_minutes,
+            one_time,
+        } => request(
+            Method::POST,
+            format!(
+                "/users/{}/authentication/temporaryAccessPassMethods",
+                user_id(ids, user)?
+            ),
+            Some(json!({ "lifetimeInMinutes": lifetime_minutes, "isUsableOnce": one_time })),
+        ),
         // A random password nobody keeps (the leaver policy's `reset_password`):
         // the caller generates it for this request only and never records it.
         Op::ResetPassword { user } => {

@@ -52,6 +52,7 @@ pub fn conflict_after_retry(op: &Op, e: &ApiError) -> bool {
         | Op::DisableUser { .. }
         | Op::RevokeSessions { .. }
         | Op::ResetPassword { .. }
+        | Op::CreateTemporaryAccessPass { .. }
         | Op::DeleteUser { .. }
         | Op::SetManager { .. }
         | Op::RemoveManager { .. }
@@ -122,6 +123,7 @@ pub fn probe(op: &Op, ids: &impl Ids) -> Option<Request> {
         | Op::DisableUser { .. }
         | Op::RevokeSessions { .. }
         | Op::ResetPassword { .. }
+        | Op::CreateTemporaryAccessPass { .. }
         | Op::DeleteUser { .. }
         | Op::SetManager { .. }
         | Op::RemoveManager { .. }
@@ -198,6 +200,7 @@ pub fn judge(op: &Op, answer: ItemResult) -> Check {
         | Op::DisableUser { .. }
         | Op::RevokeSessions { .. }
         | Op::ResetPassword { .. }
+        | Op::CreateTemporaryAccessPass { .. }
         | Op::DeleteUser { .. }
         | Op::SetManager { .. }
         | Op::RemoveManager { .. }

@@ -31,6 +31,8 @@ struct Sinks {
     not_kept: Vec<Upn>,
     /// Creates whose `$batch` POST failed: the user may or may not exist.
     unknown: Vec<Upn>,
+    /// Users whose Temporary Access Pass was issued without `--credentials-out` (kept nowhere).
+    tap_not_kept: Vec<Upn>,
 }
 
 impl Sinks {
@@ -105,6 +107,16 @@ impl Observer for Sinks {
         }
         l.pending(&users)
             .map_err(|e| format!("{}: {e}", l.path().display()))
+    }
+    fn temporary_access_pass(&mut self, upn: &Upn, pass: &SecretString) {
+        match self.ledger.as_mut().filter(|l| l.keeps_passwords()) {
+            Some(l) => {
+                if let Err(e) = l.temporary_access_pass(upn, pass) {
+                    self.ledger_failed(e);
+                }
+            }
+            None => self.tap_not_kept.push(upn.clone()),
+        }
     }
     fn after_create(&mut self, upn: &Upn, end: CreateEnd) {
         let recorded = self
@@ -258,6 +270,7 @@ pub fn run(conn: &Connection, steps: &[Step], outputs: Outputs<'_>) -> anyhow::R
         generated,
         not_kept: Vec::new(),
         unknown: Vec::new(),
+        tap_not_kept: Vec::new(),
     };
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let flag = stop.clone();
@@ -307,6 +320,12 @@ pub fn run(conn: &Connection, steps: &[Step], outputs: Outputs<'_>) -> anyhow::R
         println!(
             "New users' generated passwords were not kept (use --credentials-out FILE to save them): {}. To hand them over, {RESET_HINT}.",
             some_upns(sinks.not_kept.iter())
+        );
+    }
+    if !sinks.tap_not_kept.is_empty() {
+        println!(
+            "Temporary Access Passes were issued but not kept (use --credentials-out FILE to save them): {}. Issue a new one in the Microsoft Entra admin center (Users → the user → Authentication methods), which replaces it.",
+            some_upns(sinks.tap_not_kept.iter())
         );
     }
     Ok(report)

@@ -77,6 +77,8 @@ pub struct RawTenant {
     pub default_enabled: Option<bool>,
     /// `defaults.password`.
     pub default_password: Option<PasswordPolicy>,
+    /// `defaults.onboarding.temporary_access_pass`.
+    pub default_onboarding: Option<Option<crate::model::kinds::TapPolicy>>,
     /// `lifecycle` (checked as it is decoded).
     pub lifecycle: Option<super::lifecycle::Lifecycle>,
 }
@@ -100,6 +102,8 @@ pub struct RawUser {
     pub roles: Vec<Str>,
     /// `password`.
     pub password: Option<PasswordPolicy>,
+    /// `onboarding.temporary_access_pass`: `Some(None)` when written `null` (no pass).
+    pub onboarding: Option<Option<crate::model::kinds::TapPolicy>>,
 }
 
 /// One `groups:` item as written.
@@ -291,7 +295,15 @@ const SAFETY_KEYS: &[&str] = &[
     "min_tenant_size",
     "protected",
 ];
-const USER_EXTRA_KEYS: &[&str] = &["upn", "manager", "enabled", "groups", "roles", "password"];
+const USER_EXTRA_KEYS: &[&str] = &[
+    "upn",
+    "manager",
+    "enabled",
+    "groups",
+    "roles",
+    "password",
+    "onboarding",
+];
 const GROUP_KEYS: &[&str] = &[
     "name",
     "mailNickname",
@@ -319,7 +331,7 @@ pub fn default_keys() -> Vec<&'static str> {
         .filter(|a| a.defaultable)
         .map(|a| a.key)
         .collect();
-    keys.extend(["enabled", "password"]);
+    keys.extend(["enabled", "password", "onboarding"]);
     keys
 }
 
@@ -624,6 +636,53 @@ impl<'a> Decoder<'a> {
                 MemberList::with_capacity(self.file, 0)
             }
         }
+    }
+
+    /// `onboarding: { temporary_access_pass: { lifetime: 8h, one_time: true } }`
+    /// (`temporary_access_pass: null`: none, overriding a default).
+    fn onboarding(
+        &mut self,
+        n: &Node,
+        what: &str,
+    ) -> Option<Option<crate::model::kinds::TapPolicy>> {
+        use crate::model::kinds::TapPolicy;
+        let f = self.fields(n, what, &["temporary_access_pass"])?;
+        let v = f.get("temporary_access_pass")?;
+        if v.is_null() {
+            return Some(None);
+        }
+        let tf = self.fields(v, "`temporary_access_pass`", &["lifetime", "one_time"])?;
+        let mut tap = TapPolicy {
+            lifetime_minutes: 60,
+            one_time: true,
+        };
+        if let Some(l) = tf.get("lifetime")
+            && let Some(s) = self.string(l, "`lifetime`")
+        {
+            let minutes = crate::model::clock::parse_span(&s.text)
+                .filter(|secs| secs % 60 == 0)
+                .and_then(|secs| u32::try_from(secs / 60).ok())
+                .filter(|m| TapPolicy::LIFETIME_MINUTES.contains(m));
+            match minutes {
+                Some(m) => tap.lifetime_minutes = m,
+                None => {
+                    self.invalid(
+                        l,
+                        format!(
+                            "`lifetime: {}` is not a Temporary Access Pass lifetime",
+                            shown(&s.text)
+                        ),
+                        "not 10 minutes to 30 days",
+                        "Graph accepts 10 minutes to 30 days in whole minutes, e.g. `lifetime: 8h` or `lifetime: 90m`",
+                    );
+                    return None;
+                }
+            }
+        }
+        if let Some(o) = tf.get("one_time") {
+            tap.one_time = self.bool(o, "`one_time`")?;
+        }
+        Some(Some(tap))
     }
 
     /// `tenant.lifecycle`: `upcoming_days` and the `leaver` policy.
@@ -1134,6 +1193,9 @@ impl<'a> Decoder<'a> {
                     match *k {
                         "enabled" => t.default_enabled = self.bool(v, "`defaults.enabled`"),
                         "password" => t.default_password = self.password(v, "`defaults.password`"),
+                        "onboarding" => {
+                            t.default_onboarding = self.onboarding(v, "`defaults.onboarding`");
+                        }
                         key => {
                             if let Some(attr) = Attr::from_key(key) {
                                 if v.is_null() {
@@ -1198,6 +1260,7 @@ impl<'a> Decoder<'a> {
             groups: Vec::new(),
             roles: Vec::new(),
             password: None,
+            onboarding: None,
         };
         u.upn = self
             .require(&f, n, "upn", "a user")
@@ -1210,6 +1273,7 @@ impl<'a> Decoder<'a> {
                 "groups" => u.groups = self.string_list(v, "`groups`"),
                 "roles" => u.roles = self.string_list(v, "`roles`"),
                 "password" => u.password = self.password(v, "`password`"),
+                "onboarding" => u.onboarding = self.onboarding(v, "`onboarding`"),
                 key => {
                     let Some(attr) = Attr::from_key(key) else {
                         continue;

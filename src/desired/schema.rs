@@ -56,6 +56,31 @@ fn password() -> Value {
     })
 }
 
+/// `onboarding`: what a new user gets when it is created.
+fn onboarding() -> Value {
+    json!({
+        "type": "object",
+        "additionalProperties": false,
+        "description": "What a new user gets when entraform creates it.",
+        "properties": {
+            "temporary_access_pass": {
+                "description": "A Temporary Access Pass issued right after the create, written to --credentials-out only; null: none (overrides a default).",
+                "anyOf": [
+                    {"type": "null"},
+                    {
+                        "type": "object",
+                        "additionalProperties": false,
+                        "properties": {
+                            "lifetime": {"type": "string", "pattern": "^([0-9]+[mhdw])+$", "description": "10 minutes to 30 days (default 1h)."},
+                            "one_time": {"type": "boolean", "description": "isUsableOnce (default true)."}
+                        }
+                    }
+                ]
+            }
+        }
+    })
+}
+
 /// The schema as a JSON value.
 pub fn schema() -> Value {
     let mut user_props = Map::new();
@@ -73,6 +98,7 @@ pub fn schema() -> Value {
                "items": {"type": "string", "examples": role_names}}),
     );
     user_props.insert("password".into(), password());
+    user_props.insert("onboarding".into(), onboarding());
 
     let mut default_props = Map::new();
     for a in ATTRS.iter().filter(|a| a.defaultable) {
@@ -85,6 +111,7 @@ pub fn schema() -> Value {
     }
     default_props.insert("enabled".into(), json!({"type": "boolean"}));
     default_props.insert("password".into(), password());
+    default_props.insert("onboarding".into(), onboarding());
 
     json!({
         "$schema": "http://json-schema.org/draft-07/schema#",

@@ -162,6 +162,8 @@ pub struct UserSpec {
     pub enabled: Option<bool>,
     /// Initial password policy (used only when the user is created).
     pub password: PasswordPolicy,
+    /// A Temporary Access Pass issued when the user is created (`onboarding`).
+    pub tap: Option<crate::model::kinds::TapPolicy>,
     /// Where the user is declared.
     pub origin: Origin,
 }
@@ -501,6 +503,7 @@ mod tests {
             manager_origin: None,
             enabled: Some(enabled),
             password: PasswordPolicy::Generate,
+            tap: None,
             origin: origin.clone(),
         };
         let m = UserMap::new(vec![

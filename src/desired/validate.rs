@@ -618,6 +618,7 @@ fn user(c: &mut Checker<'_>, tenant: &Tenant, tenant_raw: &RawTenant, u: RawUser
         groups,
         roles,
         password,
+        onboarding,
     } = u;
     let Some(upn_str) = upn_str else { return };
     let upn_loc = upn_str.loc;
@@ -717,6 +718,7 @@ fn user(c: &mut Checker<'_>, tenant: &Tenant, tenant_raw: &RawTenant, u: RawUser
         password: password
             .or_else(|| tenant_raw.default_password.clone())
             .unwrap_or(PasswordPolicy::Generate),
+        tap: onboarding.or(tenant_raw.default_onboarding).flatten(),
         origin: c.origin(upn_loc),
     };
     users.push(spec);

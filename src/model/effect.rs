@@ -108,6 +108,10 @@ impl Op {
             // admin resets it again): destructive, so a protected principal's
             // reset trips the protected-principals gate.
             Op::ResetPassword { user } => Effect::new(Update, true, vec![T::user(user)]),
+            // A new sign-in method for a user this plan creates.
+            Op::CreateTemporaryAccessPass { user, .. } => {
+                Effect::new(Update, false, vec![T::user(user)])
+            }
             Op::DeleteUser { user } => Effect::new(Delete, true, vec![T::user(user)]),
             Op::SetManager { user, manager, .. } => {
                 Effect::new(Update, false, vec![T::user(user), T::user(manager)])
@@ -186,6 +190,7 @@ impl Op {
             | Op::DisableUser { .. }
             | Op::RevokeSessions { .. }
             | Op::ResetPassword { .. }
+            | Op::CreateTemporaryAccessPass { .. }
             | Op::DeleteUser { .. }
             | Op::SetManager { .. }
             | Op::RemoveManager { .. }
@@ -260,9 +265,10 @@ mod tests {
             Op::AssignRole { .. } => 15,
             Op::RemoveRole { .. } => 16,
             Op::ResetPassword { .. } => 17,
+            Op::CreateTemporaryAccessPass { .. } => 18,
         }
     }
-    const VARIANTS: usize = 18;
+    const VARIANTS: usize = 19;
 
     /// One sample of each variant, with the action and destructiveness it
     /// has always had (the summary's classes; the protected-principals gate's
@@ -296,6 +302,16 @@ mod tests {
             (Op::DisableUser { user: a() }, Disable, true, 1),
             (Op::RevokeSessions { user: a() }, Update, false, 1),
             (Op::ResetPassword { user: a() }, Update, true, 1),
+            (
+                Op::CreateTemporaryAccessPass {
+                    user: a(),
+                    lifetime_minutes: 480,
+                    one_time: true,
+                },
+                Update,
+                false,
+                1,
+            ),
             (Op::DeleteUser { user: a() }, Delete, true, 1),
             (
                 Op::SetManager {

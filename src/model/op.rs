@@ -159,6 +159,16 @@ pub enum Op {
         /// The user.
         user: UserRef,
     },
+    /// Issue a Temporary Access Pass to a user this plan creates (onboarding):
+    /// the pass Graph answers with goes to `--credentials-out` only.
+    CreateTemporaryAccessPass {
+        /// The user.
+        user: UserRef,
+        /// `lifetimeInMinutes`.
+        lifetime_minutes: u32,
+        /// `isUsableOnce`.
+        one_time: bool,
+    },
     /// Delete (soft: restorable for 30 days).
     DeleteUser {
         /// The user.
@@ -262,6 +272,7 @@ impl Op {
             Op::DisableUser { .. } => "disable_user",
             Op::RevokeSessions { .. } => "revoke_sessions",
             Op::ResetPassword { .. } => "reset_password",
+            Op::CreateTemporaryAccessPass { .. } => "create_temporary_access_pass",
             Op::DeleteUser { .. } => "delete_user",
             Op::SetManager { .. } => "set_manager",
             Op::RemoveManager { .. } => "remove_manager",
@@ -286,6 +297,7 @@ impl Op {
             | Op::DisableUser { user }
             | Op::RevokeSessions { user }
             | Op::ResetPassword { user }
+            | Op::CreateTemporaryAccessPass { user, .. }
             | Op::DeleteUser { user }
             | Op::SetManager { user, .. }
             | Op::RemoveManager { user, .. } => Some(&user.upn),
@@ -323,6 +335,7 @@ impl Op {
             | Op::DisableUser { .. }
             | Op::RevokeSessions { .. }
             | Op::ResetPassword { .. }
+            | Op::CreateTemporaryAccessPass { .. }
             | Op::DeleteUser { .. }
             | Op::SetManager { .. }
             | Op::RemoveManager { .. } => self.subject_upn().map(|u| u.key()).unwrap_or_default(),

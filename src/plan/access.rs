@@ -42,6 +42,15 @@ pub struct KindPermissions {
     pub role: &'static str,
 }
 
+/// `POST /users/{id}/authentication/temporaryAccessPassMethods`
+/// (authentication-post-temporaryaccesspassmethods). The 2025 page's
+/// application table repeats the List table's read permissions (a generator
+/// error); the write permissions are the stricter reading, as the emulator's.
+pub const TAP_CREATE: AnyOf = crate::graph_any![
+    ["UserAuthMethod-TAP.ReadWrite.All"],
+    ["UserAuthenticationMethod.ReadWrite.All"]
+];
+
 /// One row per kind of operation entraform plans (docs/permissions.md, "Per operation").
 pub const LEAST: &[KindPermissions] = &[
     KindPermissions {
@@ -99,6 +108,13 @@ pub const LEAST: &[KindPermissions] = &[
         least: &["User-PasswordProfile.ReadWrite.All"],
         also: &["User.ReadWrite.All", "Directory.ReadWrite.All"],
         role: "User Administrator (or Privileged Authentication Administrator, Global Administrator); reset passwords, for a user holding an admin role",
+    },
+    KindPermissions {
+        row: "create_temporary_access_pass",
+        kinds: &["create_temporary_access_pass"],
+        least: &["UserAuthMethod-TAP.ReadWrite.All"],
+        also: &["UserAuthenticationMethod.ReadWrite.All"],
+        role: "none",
     },
     KindPermissions {
         row: "delete_user",
@@ -178,6 +194,7 @@ impl KindPermissions {
             "enable_user, disable_user" => table::user_property_rule("accountEnabled"),
             "revoke_sessions" => table::REVOKE,
             "reset_password" => table::user_property_rule("passwordProfile"),
+            "create_temporary_access_pass" => TAP_CREATE,
             "delete_user" => table::USER_DELETE,
             "restore_user" => table::DELETE_RESTORE,
             "set_manager" => table::MANAGER_SET,
@@ -276,6 +293,7 @@ pub fn needs(
         // user-update, passwordProfile: User-PasswordProfile.ReadWrite.All (or
         // higher) and, app-only, "at least the User Administrator Entra role";
         // then the "who can reset passwords" table for a privileged target.
+        Op::CreateTemporaryAccessPass { .. } => out.push(Need::Permissions(TAP_CREATE)),
         Op::ResetPassword { user } => {
             out.push(Need::Permissions(table::user_property_rule(
                 "passwordProfile",
@@ -408,6 +426,7 @@ fn target_of(live: &Live, steps: &[Step]) -> impl Fn(&ObjectId) -> Target {
             | Op::DisableUser { .. }
             | Op::RevokeSessions { .. }
             | Op::ResetPassword { .. }
+            | Op::CreateTemporaryAccessPass { .. }
             | Op::DeleteUser { .. }
             | Op::SetManager { .. }
             | Op::RemoveManager { .. }

@@ -302,6 +302,7 @@ pub fn evaluate(
             | Op::DisableUser { .. }
             | Op::RevokeSessions { .. }
             | Op::ResetPassword { .. }
+            | Op::CreateTemporaryAccessPass { .. }
             | Op::DeleteUser { .. }
             | Op::SetManager { .. }
             | Op::RemoveManager { .. }
@@ -378,6 +379,7 @@ fn global_admins_after(live: &Live, steps: &[Step]) -> u64 {
             | Op::UpdateUser { .. }
             | Op::RevokeSessions { .. }
             | Op::ResetPassword { .. }
+            | Op::CreateTemporaryAccessPass { .. }
             | Op::SetManager { .. }
             | Op::RemoveManager { .. }
             | Op::CreateGroup { .. }

@@ -72,6 +72,7 @@ pub fn order(mut ops: Vec<Op>) -> Result<Vec<Step>, PlanError> {
             Op::UpdateUser { .. }
             | Op::EnableUser { .. }
             | Op::RevokeSessions { .. }
+            | Op::CreateTemporaryAccessPass { .. }
             | Op::RemoveManager { .. }
             | Op::UpdateGroup { .. }
             | Op::AddMember { .. }
@@ -96,6 +97,7 @@ pub fn order(mut ops: Vec<Op>) -> Result<Vec<Step>, PlanError> {
             | Op::DisableUser { user }
             | Op::RevokeSessions { user }
             | Op::ResetPassword { user }
+            | Op::CreateTemporaryAccessPass { user, .. }
             | Op::DeleteUser { user }
             | Op::RemoveManager { user, .. } => after_user(user.upn.key(), &mut edges),
             Op::SetManager { user, manager, .. } => {

@@ -177,6 +177,8 @@ pub struct Tenant {
     pub owner_log: Vec<MemberEvent>,
     /// PIM: eligibilities, assignment schedules, role policies (`pim`).
     pub pim: super::pim::PimState,
+    /// User id → its Temporary Access Pass method (without the pass); see `auth_methods.rs`.
+    pub taps: BTreeMap<String, Value>,
 }
 
 /// The few numeric properties of users and groups (every other scalar is a string or a boolean).
@@ -227,6 +229,7 @@ impl Tenant {
             owners: HashMap::new(),
             owner_log: Vec::new(),
             pim: Default::default(),
+            taps: BTreeMap::new(),
         };
         for a in &t.apps {
             if a.permissions.is_none() {

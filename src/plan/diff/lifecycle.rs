@@ -339,6 +339,7 @@ pub(super) fn offboarding_notices(
                 None => continue,
             },
             Op::CreateUser { .. }
+            | Op::CreateTemporaryAccessPass { .. }
             | Op::RestoreUser { .. }
             | Op::EnableUser { .. }
             | Op::SetManager { .. }

@@ -341,6 +341,7 @@ pub fn diff_at(desired: &DesiredState, live: &Live, now: Option<Moment>) -> Diff
         | Op::DisableUser { .. }
         | Op::RevokeSessions { .. }
         | Op::ResetPassword { .. }
+        | Op::CreateTemporaryAccessPass { .. }
         | Op::DeleteUser { .. }
         | Op::SetManager { .. }
         | Op::RemoveManager { .. }
@@ -449,6 +450,14 @@ fn user_ops(c: &mut Ctx<'_>, spec: &UserSpec) {
                 enabled: enabled.unwrap_or(true) && !hire_pending,
                 password: spec.password.clone(),
             });
+            // Onboarding: a Temporary Access Pass, issued once, on create.
+            if let Some(tap) = spec.tap {
+                ops.push(Op::CreateTemporaryAccessPass {
+                    user: me.clone(),
+                    lifetime_minutes: tap.lifetime_minutes,
+                    one_time: tap.one_time,
+                });
+            }
         }
     }
     if !changes.is_empty() {
@@ -957,6 +966,7 @@ fn modified_object(op: &Op) -> Option<(&ObjectId, String, String)> {
         | Op::DisableUser { user: u }
         | Op::RevokeSessions { user: u }
         | Op::ResetPassword { user: u }
+        | Op::CreateTemporaryAccessPass { user: u, .. }
         | Op::DeleteUser { user: u }
         | Op::SetManager { user: u, .. }
         | Op::RemoveManager { user: u, .. } => user(u),

@@ -37,7 +37,8 @@ impl Sign {
             | Op::CreateGroup { .. }
             | Op::AddMember { .. }
             | Op::AddOwner { .. }
-            | Op::AssignRole { .. } => Sign::Add,
+            | Op::AssignRole { .. }
+            | Op::CreateTemporaryAccessPass { .. } => Sign::Add,
             Op::UpdateUser { .. }
             | Op::EnableUser { .. }
             | Op::SetManager { .. }
@@ -273,6 +274,14 @@ pub(super) fn headline(op: &Op) -> String {
         Op::RevokeSessions { .. } => {
             "revoke sessions (refresh tokens and session cookies)".to_string()
         }
+        Op::CreateTemporaryAccessPass {
+            lifetime_minutes,
+            one_time,
+            ..
+        } => format!(
+            "issue temporary access pass ({lifetime_minutes} minutes, {}; written to --credentials-out only)",
+            if *one_time { "one-time" } else { "multi-use" }
+        ),
         Op::ResetPassword { .. } => "reset password (random, not kept: offboarding)".to_string(),
         Op::DeleteUser { .. } => "delete user (soft delete: restorable for 30 days)".to_string(),
         Op::SetManager {
@@ -351,6 +360,7 @@ fn details(op: &Op, style: Style) -> Vec<(String, String)> {
         | Op::DisableUser { .. }
         | Op::RevokeSessions { .. }
         | Op::ResetPassword { .. }
+        | Op::CreateTemporaryAccessPass { .. }
         | Op::DeleteUser { .. }
         | Op::SetManager { .. }
         | Op::RemoveManager { .. }
