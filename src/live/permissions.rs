@@ -76,6 +76,7 @@ pub const APPLY_PERMISSIONS: &[&str] = &[
     "User.RevokeSessions.All",
     "User.DeleteRestore.All",
     "User-LifeCycleInfo.ReadWrite.All",
+    "UserAuthMethod-TAP.ReadWrite.All",
     "Group.ReadWrite.All",
     "RoleManagement.ReadWrite.Directory",
 ];

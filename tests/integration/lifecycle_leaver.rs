@@ -443,3 +443,91 @@ fn a_membership_with_until_is_announced_then_removed_after_the_date() {
     assert_eq!(v.status.code(), Some(1), "{}", out(&v));
     assert!(out(&v).contains("`until` must be a date"), "{}", out(&v));
 }
+
+/// The pass in a credentials file's `temporary-access-pass` record for `upn`.
+fn tap_in(creds: &str, upn: &str) -> Option<String> {
+    creds.lines().find_map(|l| {
+        let f: Vec<&str> = l.split('\t').collect();
+        (f.len() == 3 && f[0] == upn && f[2] == "temporary-access-pass").then(|| f[1].to_string())
+    })
+}
+
+#[test]
+fn a_temporary_access_pass_on_create_goes_only_to_the_credentials_file() {
+    let t = seed();
+    let scratch = tempdir("lifecycle-tap");
+    let dir = scratch.join("repo");
+    repo(&dir, "", "lucas.ferreira, ana");
+    let text = std::fs::read_to_string(dir.join("repo.yaml")).unwrap().replace(
+        "groups:\n",
+        "  - upn: nina\n    displayName: Nina\n    onboarding:\n      temporary_access_pass: { lifetime: 8h, one_time: true }\ngroups:\n",
+    );
+    std::fs::write(dir.join("repo.yaml"), text).unwrap();
+    let now = "2026-12-01T09:00:00Z";
+    let plan_file = scratch.join("plan.json");
+    let p = run(
+        &t,
+        &["plan", dir.to_str().unwrap(), "--out", plan_file.to_str().unwrap()],
+        &[("ENTRAFORM_NOW", now)],
+    );
+    let planned = out(&p);
+    assert_eq!(p.status.code(), Some(0), "{planned}");
+    assert!(
+        planned.contains("issue temporary access pass (480 minutes, one-time; written to --credentials-out only)"),
+        "{planned}"
+    );
+
+    let creds = scratch.join("credentials.tsv");
+    let journal = scratch.join("journal.jsonl");
+    let a = run(
+        &t,
+        &[
+            "apply",
+            plan_file.to_str().unwrap(),
+            "--dir",
+            dir.to_str().unwrap(),
+            "--auto-approve",
+            "--now",
+            now,
+            "--credentials-out",
+            creds.to_str().unwrap(),
+            "--journal",
+            journal.to_str().unwrap(),
+        ],
+        &[("ENTRAFORM_LOG", "trace")],
+    );
+    let applied = out(&a);
+    assert_eq!(a.status.code(), Some(0), "{applied}");
+    let creds_text = std::fs::read_to_string(&creds).unwrap();
+    let pass = tap_in(&creds_text, "nina@contoso.com").expect("the pass is in --credentials-out");
+    assert!(pass.len() >= 8, "{creds_text}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&creds).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+    }
+    // Graph keeps one pass for her, which it no longer shows.
+    let stored = t.emu.with_tenant(|s| {
+        let id = s.upn_index.get("nina@contoso.com").cloned().unwrap();
+        s.taps.get(&id).cloned()
+    });
+    let stored = stored.expect("a TAP method in Graph");
+    assert_eq!(stored["temporaryAccessPass"], Value::Null);
+    assert_eq!(stored["lifetimeInMinutes"], 480);
+    assert_eq!(stored["isUsableOnce"], true);
+    // Nowhere else: output (at trace level), journal, plan file.
+    let journal_text = std::fs::read_to_string(&journal).unwrap();
+    let plan_text = std::fs::read_to_string(&plan_file).unwrap();
+    for (what, text) in [
+        ("plan output", &planned),
+        ("apply output", &applied),
+        ("journal", &journal_text),
+        ("plan file", &plan_text),
+    ] {
+        assert!(!text.contains(&pass), "the pass is in the {what}:\n{text}");
+    }
+    // Issued on create only: the next plan is empty, and says nothing of a pass.
+    let text = assert_no_changes(&t, &dir, now);
+    assert!(!text.contains("temporary access pass"), "{text}");
+}

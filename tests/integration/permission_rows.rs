@@ -96,6 +96,11 @@ fn ops(row: &KindPermissions) -> Vec<Op> {
             )],
         }],
         "reset_password" => vec![Op::ResetPassword { user: pat.clone() }],
+        "create_temporary_access_pass" => vec![Op::CreateTemporaryAccessPass {
+            user: pat.clone(),
+            lifetime_minutes: 60,
+            one_time: true,
+        }],
         "enable_user, disable_user" => vec![
             Op::DisableUser { user: pat.clone() },
             Op::EnableUser { user: pat },

@@ -296,6 +296,7 @@ fn targets(op: &Op, live: &Live) -> Vec<String> {
         | Op::DisableUser { user }
         | Op::RevokeSessions { user }
         | Op::ResetPassword { user }
+        | Op::CreateTemporaryAccessPass { user, .. }
         | Op::DeleteUser { user }
         | Op::SetManager { user, .. }
         | Op::RemoveManager { user, .. }

@@ -568,7 +568,10 @@ fn an_empty_plan_says_no_changes() {
 fn documented_class(op: &Op) -> (&'static str, char) {
     match op {
         Op::CreateUser { .. } | Op::RestoreUser { .. } | Op::CreateGroup { .. } => ("create", '+'),
-        Op::AddMember { .. } | Op::AddOwner { .. } | Op::AssignRole { .. } => ("update", '+'),
+        Op::AddMember { .. }
+        | Op::AddOwner { .. }
+        | Op::AssignRole { .. }
+        | Op::CreateTemporaryAccessPass { .. } => ("update", '+'),
         Op::UpdateUser { .. }
         | Op::EnableUser { .. }
         | Op::SetManager { .. }
