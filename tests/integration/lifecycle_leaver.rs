@@ -467,13 +467,20 @@ fn a_temporary_access_pass_on_create_goes_only_to_the_credentials_file() {
     let plan_file = scratch.join("plan.json");
     let p = run(
         &t,
-        &["plan", dir.to_str().unwrap(), "--out", plan_file.to_str().unwrap()],
+        &[
+            "plan",
+            dir.to_str().unwrap(),
+            "--out",
+            plan_file.to_str().unwrap(),
+        ],
         &[("ENTRAFORM_NOW", now)],
     );
     let planned = out(&p);
     assert_eq!(p.status.code(), Some(0), "{planned}");
     assert!(
-        planned.contains("issue temporary access pass (480 minutes, one-time; written to --credentials-out only)"),
+        planned.contains(
+            "issue temporary access pass (480 minutes, one-time; written to --credentials-out only)"
+        ),
         "{planned}"
     );
 

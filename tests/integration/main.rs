@@ -29,6 +29,7 @@ mod delta_fallback;
 mod doctor_cli;
 mod emulator_admin_units;
 mod emulator_api;
+mod emulator_auth_methods;
 mod emulator_cli;
 mod emulator_crate;
 mod emulator_examples;

@@ -130,7 +130,11 @@ pub fn create_tap(
         None | Some(Value::Null) => now,
         Some(Value::String(s)) => super::pim::time::parse_datetime(s)
             .ok_or_else(|| GraphError::bad_request("Invalid value for 'startDateTime'."))?,
-        Some(_) => return Err(GraphError::bad_request("Invalid value for 'startDateTime'.")),
+        Some(_) => {
+            return Err(GraphError::bad_request(
+                "Invalid value for 'startDateTime'.",
+            ));
+        }
     };
     let method_id = t.rng.guid();
     let pass: String = (0..8)
