@@ -146,7 +146,9 @@ fn apply(
                 Err(r) => return Ok(refuse(path, &r)),
             };
             let live = conn.read(Some(&args.lock.state))?;
-            let fresh = plan::build_at(desired, &live, &overrides, args.clock.now());
+            // The moment the reviewed plan was computed for (older files: now).
+            let now = saved.planned_at.unwrap_or_else(|| args.clock.now());
+            let fresh = plan::build_at(desired, &live, &overrides, now);
             if !fresh.errors.is_empty() {
                 print!("{}", render(&fresh, PlanFormat::Text, &opts));
                 eprintln!(

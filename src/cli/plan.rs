@@ -72,7 +72,8 @@ pub fn run(args: Args, color: ColorChoice, rt: &tokio::runtime::Runtime) -> anyh
     };
     let conn = args.tenant.connect(rt)?;
     let live = conn.read(Some(&args.state))?;
-    let plan = plan::build_at(desired, &live, &args.gates.overrides(), args.clock.now());
+    let now = args.clock.now();
+    let plan = plan::build_at(desired, &live, &args.gates.overrides(), now);
     let opts = RenderOptions {
         color: args.format == OutFormat::Text && color.enabled(std::io::stdout().is_terminal()),
         ..RenderOptions::default()
@@ -89,7 +90,8 @@ pub fn run(args: Args, color: ColorChoice, rt: &tokio::runtime::Runtime) -> anyh
             &conn.target(),
             repo_digest,
             &args.gates.overrides(),
-        );
+        )
+        .at(now);
         let text = saved.to_json()?;
         crate::private_file::write_private(path, text.as_bytes())
             .with_context(|| format!("cannot write the plan to {}", path.display()))?;

@@ -538,3 +538,43 @@ fn a_temporary_access_pass_on_create_goes_only_to_the_credentials_file() {
     let text = assert_no_changes(&t, &dir, now);
     assert!(!text.contains("temporary access pass"), "{text}");
 }
+
+#[test]
+fn a_saved_leaver_plan_applies_later_for_the_moment_it_was_made() {
+    let t = seed();
+    let scratch = tempdir("lifecycle-saved");
+    let dir = scratch.join("repo");
+    repo(&dir, "    enabled: false\n", "ana");
+    let plan_file = scratch.join("plan.json");
+    // Planned on the 1st (the leave time it records is that moment) ...
+    let p = run(
+        &t,
+        &[
+            "plan",
+            dir.to_str().unwrap(),
+            "--out",
+            plan_file.to_str().unwrap(),
+        ],
+        &[("ENTRAFORM_NOW", "2026-12-01T09:00:00Z")],
+    );
+    assert_eq!(p.status.code(), Some(0), "{}", out(&p));
+    let saved: Value = serde_json::from_str(&std::fs::read_to_string(&plan_file).unwrap()).unwrap();
+    assert_eq!(saved["planned_at"], "2026-12-01T09:00:00Z");
+    // ... applied on the 2nd: the same plan, not a refusal for a changed one.
+    let a = run(
+        &t,
+        &[
+            "apply",
+            plan_file.to_str().unwrap(),
+            "--dir",
+            dir.to_str().unwrap(),
+            "--auto-approve",
+        ],
+        &[("ENTRAFORM_NOW", "2026-12-02T10:00:00Z")],
+    );
+    assert_eq!(a.status.code(), Some(0), "{}", out(&a));
+    assert_eq!(
+        user(&t, "lucas.ferreira@contoso.com").unwrap()["employeeLeaveDateTime"],
+        Value::String("2026-12-01T09:00:00Z".into())
+    );
+}
