@@ -578,3 +578,38 @@ fn a_saved_leaver_plan_applies_later_for_the_moment_it_was_made() {
         Value::String("2026-12-01T09:00:00Z".into())
     );
 }
+
+/// The lifecycle example repo (examples/lifecycle) is valid and plans what its
+/// comments say against its emulated tenant.
+#[test]
+fn the_lifecycle_example_plans_what_it_describes() {
+    let v = crate::cli_support::bare(&["validate", "examples/lifecycle"], &[])
+        .output()
+        .unwrap();
+    assert_eq!(v.status.code(), Some(0), "{}", out(&v));
+    let p = crate::cli_support::bare(
+        &[
+            "plan",
+            "examples/lifecycle",
+            "--emulator",
+            "examples/lifecycle-seed.yaml",
+            "--now",
+            "2026-12-05",
+        ],
+        &[],
+    )
+    .output()
+    .unwrap();
+    let text = out(&p);
+    assert_eq!(p.status.code(), Some(0), "{text}");
+    for needle in [
+        "offboarding: 7 steps for lucas.ferreira@contoso.com",
+        "reset password (random, not kept: offboarding)",
+        "create user (disabled;",
+        "starts on 2026-12-10",
+        "issue temporary access pass (1440 minutes, multi-use; written to --credentials-out only)",
+        "`ana@contoso.com` leaves on 2026-12-15T00:00:00Z",
+    ] {
+        assert!(text.contains(needle), "missing `{needle}` in:\n{text}");
+    }
+}
