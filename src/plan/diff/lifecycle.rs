@@ -128,11 +128,10 @@ pub(super) fn departures(desired: &DesiredState, live: &Live, now: Option<Moment
             continue;
         }
         match live.user_of(&spec.upn) {
-            Some(u) => {
-                if consider(u, &mut out) {
-                    out.departed.insert(spec.upn.clone());
-                }
+            Some(u) if consider(u, &mut out) => {
+                out.departed.insert(spec.upn.clone());
             }
+            Some(_) => {}
             None if !live.deleted_by_upn(spec.upn.as_str()).is_empty() => {
                 out.departed.insert(spec.upn.clone());
                 out.notices.push(Notice {
