@@ -145,6 +145,16 @@ fn roles_of(t: &Tenant, upn: &str) -> usize {
     })
 }
 
+/// GET requests the tenant received (top-level and inside `$batch`).
+fn reads(t: &Tenant) -> u64 {
+    let m = t.emu.metrics();
+    m.by_route
+        .iter()
+        .filter(|(r, _)| r.starts_with("GET "))
+        .map(|(_, n)| *n)
+        .sum()
+}
+
 fn assert_no_changes(t: &Tenant, dir: &Path, now: &str) -> String {
     let p = plan(t, dir, now);
     let text = out(&p);
@@ -188,6 +198,7 @@ fn a_leaver_pr_runs_the_offboarding_policy_then_deletes_after_the_interval() {
 
     let creds = scratch.join("credentials.json");
     let journal = scratch.join("journal.jsonl");
+    let (writes_before, reads_before) = (crate::cli_support::writes(&t), reads(&t));
     let a = run(
         &t,
         &[
@@ -205,6 +216,17 @@ fn a_leaver_pr_runs_the_offboarding_policy_then_deletes_after_the_interval() {
     );
     let applied = out(&a);
     assert_eq!(a.status.code(), Some(0), "{applied}");
+    // One Graph write per offboarding step; the reads are apply's usual full read.
+    assert_eq!(
+        crate::cli_support::writes(&t) - writes_before,
+        7,
+        "{applied}"
+    );
+    eprintln!(
+        "leaver apply: {} writes, {} reads",
+        crate::cli_support::writes(&t) - writes_before,
+        reads(&t) - reads_before
+    );
 
     let lucas = user(&t, "lucas.ferreira@contoso.com").expect("lucas exists");
     assert_eq!(lucas["accountEnabled"], Value::Bool(false));
@@ -240,7 +262,9 @@ fn a_leaver_pr_runs_the_offboarding_policy_then_deletes_after_the_interval() {
     assert!(!creds_text.contains("lucas"), "{creds_text}");
 
     // Applied: the next plan is empty.
+    let before = reads(&t);
     assert_no_changes(&t, &dir, day0);
+    eprintln!("plan after the leaver: {} reads", reads(&t) - before);
 
     // Ten days before the deletion the plan announces it, and does nothing.
     let text = assert_no_changes(&t, &dir, "2026-12-20T09:00:00Z");
