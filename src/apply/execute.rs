@@ -117,6 +117,10 @@ pub trait Observer {
     /// where the operator asked (`--credentials-out`) and nowhere else. The
     /// default keeps it nowhere (an observer without a credentials file).
     fn temporary_access_pass(&mut self, _upn: &Upn, _pass: &SecretString) {}
+    /// Graph took this new password of `upn` (`reset_password_after`): record
+    /// it where the operator asked (`--credentials-out`, which apply requires
+    /// for such a step). The default keeps it nowhere.
+    fn password_reset(&mut self, _upn: &Upn, _password: &SecretString) {}
     /// A set of `$batch` requests completed: `finished` of `total` steps have an outcome.
     fn progress(&mut self, _wave: usize, _waves: usize, _finished: usize, _total: usize) {}
 }
@@ -291,10 +295,17 @@ pub async fn execute(
                 match password.and_then(|pw| {
                     // `reset_password` (offboarding): a random password for this
                     // request only, never recorded (dropped, and zeroed, here).
-                    let throwaway = if let Op::ResetPassword { .. } = &s.op {
+                    let throwaway = if let Op::ResetPassword { keep: false, .. } = &s.op {
                         Some(password::generate().map_err(|e| e.to_string())?)
                     } else {
                         None
+                    };
+                    // A one-off reset (`reset_password_after`): carried like a new
+                    // user's password, and handed to the observer once Graph took it.
+                    let pw = if let (Op::ResetPassword { keep: true, .. }, None) = (&s.op, &pw) {
+                        Some(password::generate().map_err(|e| e.to_string())?)
+                    } else {
+                        pw
                     };
                     for_op(
                         &s.op,
@@ -574,6 +585,9 @@ fn verdict(
     };
     match result {
         Ok(resp) => {
+            if let (Op::ResetPassword { user, keep: true }, Some(pw)) = (op, pw) {
+                observer.password_reset(&user.upn, pw);
+            }
             if let Op::CreateTemporaryAccessPass { user, .. } = op {
                 match resp.temporary_access_pass() {
                     Some(pass) => observer.temporary_access_pass(&user.upn, &pass),

@@ -214,7 +214,7 @@ fn request_of(
         ),
         // A random password nobody keeps (the leaver policy's `reset_password`):
         // the caller generates it for this request only and never records it.
-        Op::ResetPassword { user } => {
+        Op::ResetPassword { user, .. } => {
             let password =
                 password.ok_or_else(|| RequestError::NoPassword(user.upn.to_string()))?;
             request(

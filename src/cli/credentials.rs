@@ -111,6 +111,12 @@ impl LedgerFile {
         self.append(&line, true)
     }
 
+    /// Record a password `reset_password_after` set, flushed to disk at once.
+    pub fn password_reset(&mut self, upn: &Upn, password: &SecretString) -> std::io::Result<()> {
+        let line = fmt::reset_line(upn, password).map_err(std::io::Error::other)?;
+        self.append(&line, true)
+    }
+
     /// Record how a create ended (flushed to disk at [`LedgerFile::sync`]).
     pub fn settle(&mut self, upn: &Upn, how: Settled) -> std::io::Result<()> {
         self.append(&fmt::settled_line(upn, how), false)

@@ -118,6 +118,13 @@ impl Observer for Sinks {
             None => self.tap_not_kept.push(upn.clone()),
         }
     }
+    fn password_reset(&mut self, upn: &Upn, password: &SecretString) {
+        if let Some(l) = self.ledger.as_mut().filter(|l| l.keeps_passwords())
+            && let Err(e) = l.password_reset(upn, password)
+        {
+            self.ledger_failed(e);
+        }
+    }
     fn after_create(&mut self, upn: &Upn, end: CreateEnd) {
         let recorded = self
             .ledger
@@ -199,8 +206,18 @@ fn open_ledgers(steps: &[Step], outputs: &Outputs<'_>) -> anyhow::Result<Option<
         outputs.credentials.map(|p| (p.to_path_buf(), true)),
         state_ledger.map(|p| (p, false)),
     ];
+    // Secrets Graph hands out once: a one-off reset's password, a Temporary
+    // Access Pass (to the credentials file only).
+    let secrets = steps.iter().any(|s| {
+        matches!(
+            s.op,
+            crate::plan::Op::ResetPassword { keep: true, .. }
+                | crate::plan::Op::CreateTemporaryAccessPass { .. }
+        )
+    });
     for (path, passwords) in candidates.into_iter().flatten() {
-        let records_here = !creating.is_empty() && (passwords || outputs.credentials.is_none());
+        let records_here = (!creating.is_empty() && (passwords || outputs.credentials.is_none()))
+            || (secrets && passwords);
         if !records_here && !path.exists() {
             continue;
         }
@@ -224,6 +241,20 @@ fn open_ledgers(steps: &[Step], outputs: &Outputs<'_>) -> anyhow::Result<Option<
 /// the credentials file is opened (0600, appended to, never through a link).
 pub fn run(conn: &Connection, steps: &[Step], outputs: Outputs<'_>) -> anyhow::Result<Report> {
     let passwords = check_passwords(steps)?;
+    let resets: Vec<&Upn> = steps
+        .iter()
+        .filter_map(|s| match &s.op {
+            crate::plan::Op::ResetPassword { user, keep: true } => Some(&user.upn),
+            _ => None,
+        })
+        .collect();
+    if !resets.is_empty() && outputs.credentials.is_none() {
+        anyhow::bail!(
+            "{} user(s) get a new password from `reset_password_after` ({}), which must be kept: give --credentials-out FILE; nothing was applied.",
+            resets.len(),
+            some_upns(resets.iter().copied())
+        );
+    }
     let generated: HashSet<Upn> = steps
         .iter()
         .filter_map(|s| match s.op.new_object() {

@@ -104,6 +104,10 @@ pub struct RawUser {
     pub password: Option<PasswordPolicy>,
     /// `onboarding.temporary_access_pass`: `Some(None)` when written `null` (no pass).
     pub onboarding: Option<Option<crate::model::kinds::TapPolicy>>,
+    /// `reset_password_after`: a one-off reset marker.
+    pub reset_password_after: Option<crate::model::clock::Moment>,
+    /// `revoke_sessions_after`: a one-off revocation marker.
+    pub revoke_sessions_after: Option<crate::model::clock::Moment>,
 }
 
 /// One `groups:` item as written.
@@ -303,6 +307,8 @@ const USER_EXTRA_KEYS: &[&str] = &[
     "roles",
     "password",
     "onboarding",
+    "reset_password_after",
+    "revoke_sessions_after",
 ];
 const GROUP_KEYS: &[&str] = &[
     "name",
@@ -636,6 +642,21 @@ impl<'a> Decoder<'a> {
                 MemberList::with_capacity(self.file, 0)
             }
         }
+    }
+
+    /// A date or timestamp (a one-off marker).
+    fn moment(&mut self, n: &Node, what: &str) -> Option<crate::model::clock::Moment> {
+        let s = self.string(n, what)?;
+        let m = crate::model::clock::Moment::parse(&s.text);
+        if m.is_none() {
+            self.invalid(
+                n,
+                format!("{what} must be a date, found `{}`", shown(&s.text)),
+                "not a date",
+                "write YYYY-MM-DD or an RFC 3339 timestamp, e.g. `2026-12-01T10:00Z`",
+            );
+        }
+        m
     }
 
     /// `onboarding: { temporary_access_pass: { lifetime: 8h, one_time: true } }`
@@ -1261,6 +1282,8 @@ impl<'a> Decoder<'a> {
             roles: Vec::new(),
             password: None,
             onboarding: None,
+            reset_password_after: None,
+            revoke_sessions_after: None,
         };
         u.upn = self
             .require(&f, n, "upn", "a user")
@@ -1274,6 +1297,12 @@ impl<'a> Decoder<'a> {
                 "roles" => u.roles = self.string_list(v, "`roles`"),
                 "password" => u.password = self.password(v, "`password`"),
                 "onboarding" => u.onboarding = self.onboarding(v, "`onboarding`"),
+                "reset_password_after" => {
+                    u.reset_password_after = self.moment(v, "`reset_password_after`");
+                }
+                "revoke_sessions_after" => {
+                    u.revoke_sessions_after = self.moment(v, "`revoke_sessions_after`");
+                }
                 key => {
                     let Some(attr) = Attr::from_key(key) else {
                         continue;

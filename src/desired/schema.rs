@@ -99,6 +99,8 @@ pub fn schema() -> Value {
     );
     user_props.insert("password".into(), password());
     user_props.insert("onboarding".into(), onboarding());
+    user_props.insert("reset_password_after".into(), json!({"type": "string", "description": "One-off: reset the password (new one to --credentials-out) when lastPasswordChangeDateTime is older than this date or RFC 3339 timestamp, and --now has reached it."}));
+    user_props.insert("revoke_sessions_after".into(), json!({"type": "string", "description": "One-off: revoke sign-in sessions when signInSessionsValidFromDateTime is older than this date or RFC 3339 timestamp, and --now has reached it."}));
 
     let mut default_props = Map::new();
     for a in ATTRS.iter().filter(|a| a.defaultable) {

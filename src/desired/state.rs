@@ -164,6 +164,10 @@ pub struct UserSpec {
     pub password: PasswordPolicy,
     /// A Temporary Access Pass issued when the user is created (`onboarding`).
     pub tap: Option<crate::model::kinds::TapPolicy>,
+    /// One-off: reset the password once `lastPasswordChangeDateTime` is older than this.
+    pub reset_password_after: Option<crate::model::clock::Moment>,
+    /// One-off: revoke sessions once `signInSessionsValidFromDateTime` is older than this.
+    pub revoke_sessions_after: Option<crate::model::clock::Moment>,
     /// Where the user is declared.
     pub origin: Origin,
 }
@@ -504,6 +508,8 @@ mod tests {
             enabled: Some(enabled),
             password: PasswordPolicy::Generate,
             tap: None,
+            reset_password_after: None,
+            revoke_sessions_after: None,
             origin: origin.clone(),
         };
         let m = UserMap::new(vec![

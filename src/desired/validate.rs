@@ -619,6 +619,8 @@ fn user(c: &mut Checker<'_>, tenant: &Tenant, tenant_raw: &RawTenant, u: RawUser
         roles,
         password,
         onboarding,
+        reset_password_after,
+        revoke_sessions_after,
     } = u;
     let Some(upn_str) = upn_str else { return };
     let upn_loc = upn_str.loc;
@@ -719,6 +721,8 @@ fn user(c: &mut Checker<'_>, tenant: &Tenant, tenant_raw: &RawTenant, u: RawUser
             .or_else(|| tenant_raw.default_password.clone())
             .unwrap_or(PasswordPolicy::Generate),
         tap: onboarding.or(tenant_raw.default_onboarding).flatten(),
+        reset_password_after,
+        revoke_sessions_after,
         origin: c.origin(upn_loc),
     };
     users.push(spec);

@@ -107,7 +107,7 @@ impl Op {
             // A password nobody knows locks the account out for good (until an
             // admin resets it again): destructive, so a protected principal's
             // reset trips the protected-principals gate.
-            Op::ResetPassword { user } => Effect::new(Update, true, vec![T::user(user)]),
+            Op::ResetPassword { user, .. } => Effect::new(Update, true, vec![T::user(user)]),
             // A new sign-in method for a user this plan creates.
             Op::CreateTemporaryAccessPass { user, .. } => {
                 Effect::new(Update, false, vec![T::user(user)])
@@ -301,7 +301,15 @@ mod tests {
             (Op::EnableUser { user: a() }, Update, false, 1),
             (Op::DisableUser { user: a() }, Disable, true, 1),
             (Op::RevokeSessions { user: a() }, Update, false, 1),
-            (Op::ResetPassword { user: a() }, Update, true, 1),
+            (
+                Op::ResetPassword {
+                    user: a(),
+                    keep: false,
+                },
+                Update,
+                true,
+                1,
+            ),
             (
                 Op::CreateTemporaryAccessPass {
                     user: a(),

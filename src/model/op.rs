@@ -153,11 +153,16 @@ pub enum Op {
         /// The user.
         user: UserRef,
     },
-    /// Set a random password nobody keeps (offboarding: `reset_password`), so a
-    /// password known before the user left no longer signs in anywhere.
+    /// Set a random password: nobody keeps it (offboarding: `reset_password`,
+    /// so a password known before the user left no longer signs in), or it
+    /// goes to `--credentials-out` (`reset_password_after:`, a one-off reset
+    /// for a user who must sign in again; the user changes it at next sign-in).
     ResetPassword {
         /// The user.
         user: UserRef,
+        /// Record the new password in `--credentials-out` (a one-off reset), or keep it nowhere.
+        #[serde(default)]
+        keep: bool,
     },
     /// Issue a Temporary Access Pass to a user this plan creates (onboarding):
     /// the pass Graph answers with goes to `--credentials-out` only.
@@ -296,7 +301,7 @@ impl Op {
             | Op::EnableUser { user }
             | Op::DisableUser { user }
             | Op::RevokeSessions { user }
-            | Op::ResetPassword { user }
+            | Op::ResetPassword { user, .. }
             | Op::CreateTemporaryAccessPass { user, .. }
             | Op::DeleteUser { user }
             | Op::SetManager { user, .. }

@@ -294,7 +294,7 @@ pub fn needs(
         // higher) and, app-only, "at least the User Administrator Entra role";
         // then the "who can reset passwords" table for a privileged target.
         Op::CreateTemporaryAccessPass { .. } => out.push(Need::Permissions(TAP_CREATE)),
-        Op::ResetPassword { user } => {
+        Op::ResetPassword { user, .. } => {
             out.push(Need::Permissions(table::user_property_rule(
                 "passwordProfile",
             )));

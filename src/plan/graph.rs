@@ -65,7 +65,7 @@ pub fn order(mut ops: Vec<Op>) -> Result<Vec<Step>, PlanError> {
             Op::DeleteUser { user } => {
                 deletes.insert(user.upn.key(), i);
             }
-            Op::ResetPassword { user } => {
+            Op::ResetPassword { user, .. } => {
                 resets.insert(user.upn.key(), i);
             }
             // Nothing else is waited for by another step.
@@ -96,7 +96,7 @@ pub fn order(mut ops: Vec<Op>) -> Result<Vec<Step>, PlanError> {
             | Op::EnableUser { user }
             | Op::DisableUser { user }
             | Op::RevokeSessions { user }
-            | Op::ResetPassword { user }
+            | Op::ResetPassword { user, .. }
             | Op::CreateTemporaryAccessPass { user, .. }
             | Op::DeleteUser { user }
             | Op::RemoveManager { user, .. } => after_user(user.upn.key(), &mut edges),
@@ -162,7 +162,7 @@ pub fn order(mut ops: Vec<Op>) -> Result<Vec<Step>, PlanError> {
             }
             Op::CreateUser { .. } | Op::RestoreUser { .. } => {}
         }
-        if let Op::RevokeSessions { user } | Op::ResetPassword { user } = op
+        if let Op::RevokeSessions { user } | Op::ResetPassword { user, .. } = op
             && let Some(&d) = disables.get(&user.upn.key())
         {
             edges.push((d, i));

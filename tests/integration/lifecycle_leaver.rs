@@ -637,3 +637,84 @@ fn the_lifecycle_example_plans_what_it_describes() {
         assert!(text.contains(needle), "missing `{needle}` in:\n{text}");
     }
 }
+
+#[test]
+fn one_off_markers_act_once_and_the_new_password_goes_to_the_credentials_file() {
+    let t = seed();
+    let scratch = tempdir("lifecycle-markers");
+    let dir = scratch.join("repo");
+    // Markers in the past of any machine that runs this (Graph stamps its own clock).
+    repo(
+        &dir,
+        "    reset_password_after: 2024-01-01T10:00Z\n    revoke_sessions_after: 2024-01-01T10:00Z\n",
+        "lucas.ferreira, ana",
+    );
+    // Before the marker: nothing.
+    assert_no_changes(&t, &dir, "2023-12-31T00:00:00Z");
+    let now = "2024-01-01T11:00:00Z";
+    let p = plan(&t, &dir, now);
+    let text = out(&p);
+    assert_eq!(p.status.code(), Some(2), "{text}");
+    assert!(
+        text.contains(
+            "reset password (reset_password_after; new password to --credentials-out only"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("revoke sessions"), "{text}");
+    // The new password must be kept: without --credentials-out nothing is applied.
+    let writes_before = crate::cli_support::writes(&t);
+    let refused = apply(&t, &dir, now, &[]);
+    assert_eq!(refused.status.code(), Some(1), "{}", out(&refused));
+    assert!(
+        out(&refused).contains("give --credentials-out FILE"),
+        "{}",
+        out(&refused)
+    );
+    assert_eq!(crate::cli_support::writes(&t), writes_before);
+
+    let creds = scratch.join("credentials.tsv");
+    let journal = scratch.join("journal.jsonl");
+    let a = run(
+        &t,
+        &[
+            "apply",
+            dir.to_str().unwrap(),
+            "--auto-approve",
+            "--now",
+            now,
+            "--credentials-out",
+            creds.to_str().unwrap(),
+            "--journal",
+            journal.to_str().unwrap(),
+        ],
+        &[("ENTRAFORM_LOG", "trace")],
+    );
+    let applied = out(&a);
+    assert_eq!(a.status.code(), Some(0), "{applied}");
+    let creds_text = std::fs::read_to_string(&creds).unwrap_or_else(|e| panic!("{e}: {applied}"));
+    let password = creds_text
+        .lines()
+        .find_map(|l| {
+            let f: Vec<&str> = l.split('\t').collect();
+            (f.len() == 3 && f[0] == "lucas.ferreira@contoso.com" && f[2] == "password-reset")
+                .then(|| f[1].to_string())
+        })
+        .expect("the new password is in --credentials-out");
+    let journal_text = std::fs::read_to_string(&journal).unwrap();
+    for (what, text) in [("output", &applied), ("journal", &journal_text)] {
+        assert!(
+            !text.contains(&password),
+            "the password is in the {what}:\n{text}"
+        );
+    }
+    let lucas = user(&t, "lucas.ferreira@contoso.com").unwrap();
+    assert!(lucas["lastPasswordChangeDateTime"].is_string(), "{lucas:?}");
+    assert!(
+        lucas["signInSessionsValidFromDateTime"].is_string(),
+        "{lucas:?}"
+    );
+    // Done once: re-running shows nothing, now and later.
+    assert_no_changes(&t, &dir, now);
+    assert_no_changes(&t, &dir, "2024-06-01T00:00:00Z");
+}

@@ -95,7 +95,10 @@ fn ops(row: &KindPermissions) -> Vec<Op> {
                 text("2026-12-01T09:00:00Z"),
             )],
         }],
-        "reset_password" => vec![Op::ResetPassword { user: pat.clone() }],
+        "reset_password" => vec![Op::ResetPassword {
+            user: pat.clone(),
+            keep: false,
+        }],
         "create_temporary_access_pass" => vec![Op::CreateTemporaryAccessPass {
             user: pat.clone(),
             lifetime_minutes: 60,

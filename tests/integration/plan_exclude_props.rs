@@ -295,7 +295,7 @@ fn targets(op: &Op, live: &Live) -> Vec<String> {
         | Op::EnableUser { user }
         | Op::DisableUser { user }
         | Op::RevokeSessions { user }
-        | Op::ResetPassword { user }
+        | Op::ResetPassword { user, .. }
         | Op::CreateTemporaryAccessPass { user, .. }
         | Op::DeleteUser { user }
         | Op::SetManager { user, .. }

@@ -245,7 +245,10 @@ pub(super) fn leaver_ops(
             id: Some(u.id.clone()),
         };
         if l.disabling_now && policy.has(LeaverStep::ResetPassword) {
-            ops.push(Op::ResetPassword { user: me.clone() });
+            ops.push(Op::ResetPassword {
+                user: me.clone(),
+                keep: false,
+            });
         }
         if policy.has(LeaverStep::RemoveGroupMemberships) {
             for g in live.groups_of(&u.id) {
@@ -327,7 +330,7 @@ pub(super) fn offboarding_notices(
         let (upn, counted) = match op {
             Op::DisableUser { user }
             | Op::RevokeSessions { user }
-            | Op::ResetPassword { user }
+            | Op::ResetPassword { user, .. }
             | Op::DeleteUser { user }
             | Op::UpdateUser { user, .. } => (&user.upn, user.id.as_ref()),
             Op::RemoveMember { member, .. }
@@ -383,4 +386,41 @@ pub(super) fn offboarding_notices(
             }
         })
         .collect()
+}
+
+/// The one-off markers of a live user: `reset_password_after` and
+/// `revoke_sessions_after` each plan their step once `now` has reached the
+/// marker while Graph's time of the last change (`lastPasswordChangeDateTime`,
+/// `signInSessionsValidFromDateTime`) is older; after the step, Graph's time
+/// is newer and the plan shows nothing again.
+pub(super) fn marker_ops(
+    spec: &UserSpec,
+    u: &LiveUser,
+    me: &UserRef,
+    now: Option<Moment>,
+) -> Vec<Op> {
+    let Some(now) = now else {
+        return Vec::new();
+    };
+    let older = |live: Option<&String>, marker: Moment| {
+        marker <= now
+            && live
+                .and_then(|t| Moment::parse(t))
+                .is_none_or(|t| t < marker)
+    };
+    let mut out = Vec::new();
+    if let Some(m) = spec.reset_password_after
+        && older(u.last_password_change.as_ref(), m)
+    {
+        out.push(Op::ResetPassword {
+            user: me.clone(),
+            keep: true,
+        });
+    }
+    if let Some(m) = spec.revoke_sessions_after
+        && older(u.sessions_valid_from.as_ref(), m)
+    {
+        out.push(Op::RevokeSessions { user: me.clone() });
+    }
+    out
 }

@@ -399,6 +399,7 @@ fn user_ops(c: &mut Ctx<'_>, spec: &UserSpec) {
                 _ => {}
             }
             live_manager = lu.manager.as_ref();
+            ops.extend(lifecycle::marker_ops(spec, lu, &me, c.now));
         }
         None if me.id.is_some() => {
             // In deleted items: restore, then set everything the repo manages
@@ -965,7 +966,7 @@ fn modified_object(op: &Op) -> Option<(&ObjectId, String, String)> {
         | Op::EnableUser { user: u }
         | Op::DisableUser { user: u }
         | Op::RevokeSessions { user: u }
-        | Op::ResetPassword { user: u }
+        | Op::ResetPassword { user: u, .. }
         | Op::CreateTemporaryAccessPass { user: u, .. }
         | Op::DeleteUser { user: u }
         | Op::SetManager { user: u, .. }

@@ -282,7 +282,12 @@ pub(super) fn headline(op: &Op) -> String {
             "issue temporary access pass ({lifetime_minutes} minutes, {}; written to --credentials-out only)",
             if *one_time { "one-time" } else { "multi-use" }
         ),
-        Op::ResetPassword { .. } => "reset password (random, not kept: offboarding)".to_string(),
+        Op::ResetPassword { keep: false, .. } => {
+            "reset password (random, not kept: offboarding)".to_string()
+        }
+        Op::ResetPassword { keep: true, .. } => {
+            "reset password (reset_password_after; new password to --credentials-out only, changed at next sign-in)".to_string()
+        }
         Op::DeleteUser { .. } => "delete user (soft delete: restorable for 30 days)".to_string(),
         Op::SetManager {
             manager, previous, ..
