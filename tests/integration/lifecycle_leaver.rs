@@ -633,6 +633,7 @@ fn the_lifecycle_example_plans_what_it_describes() {
         "starts on 2026-12-10",
         "issue temporary access pass (1440 minutes, multi-use; written to --credentials-out only)",
         "`ana@contoso.com` leaves on 2026-12-15T00:00:00Z",
+        "reset password (reset_password_after; new password to --credentials-out only",
     ] {
         assert!(text.contains(needle), "missing `{needle}` in:\n{text}");
     }
