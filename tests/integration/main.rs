@@ -66,6 +66,7 @@ mod permission_rows;
 mod plan_cli;
 mod plan_exclude_props;
 mod plan_gates;
+mod plan_lifecycle_props;
 mod plan_props;
 mod plan_render;
 mod plan_restricted;

@@ -69,13 +69,18 @@ pub(super) struct Departures {
     pub notices: Vec<Notice>,
 }
 
-/// When a live, disabled leaver is deleted: its leave time plus `delete_after`.
-fn delete_at(u: &LiveUser, policy: &LeaverPolicy) -> Option<Moment> {
+/// When a leaver is deleted: its leave time plus `delete_after`. The leave
+/// time is the declared leave date (then the user may still be enabled: a
+/// deletion already due replaces the offboarding, as the next plan would
+/// delete it anyway), else the time recorded in Graph for a disabled user.
+fn delete_at(u: &LiveUser, policy: &LeaverPolicy, declared: Option<Moment>) -> Option<Moment> {
     let after = policy.delete_after?;
-    if u.account_enabled {
-        return None;
-    }
-    live_leave(u).map(|left| left.plus(after))
+    let left = match declared {
+        Some(d) => d,
+        None if u.account_enabled => return None,
+        None => live_leave(u)?,
+    };
+    Some(left.plus(after))
 }
 
 fn day_window(desired: &DesiredState) -> i64 {
@@ -93,11 +98,11 @@ pub(super) fn departures(desired: &DesiredState, live: &Live, now: Option<Moment
     }
     let window = day_window(desired);
     let scope = &desired.tenant.scope;
-    let consider = |u: &LiveUser, out: &mut Departures| -> bool {
+    let consider = |u: &LiveUser, declared: Option<Moment>, out: &mut Departures| -> bool {
         if u.on_premises_sync_enabled || scope.exclude.contains(&u.upn) {
             return false;
         }
-        let Some(at) = delete_at(u, policy) else {
+        let Some(at) = delete_at(u, policy, declared) else {
             return false;
         };
         if at <= now {
@@ -128,7 +133,13 @@ pub(super) fn departures(desired: &DesiredState, live: &Live, now: Option<Moment
             continue;
         }
         match live.user_of(&spec.upn) {
-            Some(u) if consider(u, &mut out) => {
+            Some(u)
+                if consider(
+                    u,
+                    declared_date(spec, Attr::EmployeeLeaveDateTime).filter(|d| *d <= now),
+                    &mut out,
+                ) =>
+            {
                 out.departed.insert(spec.upn.clone());
             }
             Some(_) => {}
@@ -149,7 +160,7 @@ pub(super) fn departures(desired: &DesiredState, live: &Live, now: Option<Moment
     if desired.tenant.absent_users == AbsentUsers::Disable {
         for u in live.users() {
             if scope.owns(&u.upn) && !desired.users.contains_key(&u.upn) && !is_guest(&u.upn) {
-                consider(u, &mut out);
+                consider(u, None, &mut out);
             }
         }
     }
