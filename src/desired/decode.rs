@@ -751,6 +751,24 @@ impl<'a> Decoder<'a> {
                 "not an e-mail address",
                 "write addresses like name@example.com",
             ),
+            Invalid::NotOneOf { allowed } => {
+                let hint = match allowed.iter().find(|a| a.eq_ignore_ascii_case(text)) {
+                    Some(a) => format!("did you mean `{a}`? Graph's values are case-sensitive"),
+                    None => format!("write one of: {}", allowed.join(", ")),
+                };
+                self.invalid(
+                    n,
+                    format!("{} `{}` is not a value Graph accepts", info.key, shown(text)),
+                    "not an accepted value",
+                    &hint,
+                )
+            }
+            Invalid::ImmutableIdChar(c) => self.invalid(
+                n,
+                format!("{} `{}` contains `{c}`, which Graph rejects", info.key, shown(text)),
+                "invalid character",
+                "an immutable id is usually the base64 of the on-premises objectGUID; `$` and `_` are not allowed",
+            ),
             // The value was read in its kind's shape above.
             Invalid::WrongShape => self.wrong_type(n, &what, "another shape", None),
         }

@@ -23,6 +23,8 @@ fn attr_schema(a: &AttrInfo) -> Value {
             json!({"type": "array", "items": {"type": "string"}, "maxItems": max_items})
         }
         Kind::Emails => json!({"type": "array", "items": {"type": "string", "format": "email"}}),
+        Kind::OneOf { values } => json!({"type": "string", "enum": values}),
+        Kind::ImmutableId => json!({"type": "string", "maxLength": 64, "pattern": "^[^$_]+$"}),
     };
     s["description"] = json!(a.description);
     if a.clearable {

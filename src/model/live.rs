@@ -740,7 +740,7 @@ mod tests {
         assert!(users[1].attrs.is_empty() && users[1].manager.is_none());
         assert_eq!(serde_json::to_string(&users).unwrap(), old);
         // A property this version does not manage (a newer version's) is ignored.
-        let newer = r#"{"id":"u3","userPrincipalName":"c@x","faxNumber":"1","accountEnabled":true,"onPremisesSyncEnabled":false}"#;
+        let newer = r#"{"id":"u3","userPrincipalName":"c@x","mySite":"1","accountEnabled":true,"onPremisesSyncEnabled":false}"#;
         let u: LiveUser = serde_json::from_str(newer).unwrap();
         assert!(u.attrs.is_empty());
     }
