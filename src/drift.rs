@@ -237,6 +237,15 @@ pub fn changes_of(step: usize, op: &Op) -> Vec<Change> {
             ),
             None,
         )],
+        Op::AssignLicenses { add, remove, .. } => add
+            .iter()
+            .map(|l| c("license", None, some(l.part_number.clone())))
+            .chain(
+                remove
+                    .iter()
+                    .map(|l| c("license", some(l.part_number.clone()), None)),
+            )
+            .collect(),
     }
 }
 

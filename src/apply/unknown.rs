@@ -60,7 +60,8 @@ pub fn conflict_after_retry(op: &Op, e: &ApiError) -> bool {
         | Op::RemoveMember { .. }
         | Op::AddOwner { .. }
         | Op::RemoveOwner { .. }
-        | Op::RemoveRole { .. } => false,
+        | Op::RemoveRole { .. }
+        | Op::AssignLicenses { .. } => false,
     }
 }
 
@@ -128,7 +129,8 @@ pub fn probe(op: &Op, ids: &impl Ids) -> Option<Request> {
         | Op::RemoveMember { .. }
         | Op::AddOwner { .. }
         | Op::RemoveOwner { .. }
-        | Op::RemoveRole { .. } => None,
+        | Op::RemoveRole { .. }
+        | Op::AssignLicenses { .. } => None,
     }
 }
 
@@ -203,7 +205,8 @@ pub fn judge(op: &Op, answer: ItemResult) -> Check {
         | Op::RemoveMember { .. }
         | Op::AddOwner { .. }
         | Op::RemoveOwner { .. }
-        | Op::RemoveRole { .. } => Check::Absent,
+        | Op::RemoveRole { .. }
+        | Op::AssignLicenses { .. } => Check::Absent,
     }
 }
 

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use anyhow::Context;
 
 use crate::graph::{AuthConfig, ClientOptions, Cloud, Credential, GraphClient};
+use crate::desired::DesiredState;
 use crate::live::{Live, ReadError, ReadOptions, ReadProgress, read_live};
 use crate::plan::saved::Target;
 use graph_emulator::{BackgroundEmulator, BatchOrder, EmulatorConfig, SHUFFLE_SEED_ENV, Seed};
@@ -172,6 +173,24 @@ impl Connection {
 }
 
 impl Connection {
+    /// Add the licences (SKUs and every user's licence paths) to a read
+    /// snapshot, when the repo manages licences (1 + ⌈U/999⌉ requests).
+    pub fn with_licenses(&self, live: Live, desired: &DesiredState) -> anyhow::Result<Live> {
+        if !desired.users.values().any(|u| u.licenses.is_some()) {
+            return Ok(live);
+        }
+        let l = self
+            .rt
+            .block_on(crate::live::licenses::read_licenses(&self.client))
+            .map_err(|e| {
+                let graph = self.client.root().to_string();
+                anyhow::Error::new(e).context(format!(
+                    "cannot read licences (subscribedSkus, licenseAssignmentStates) from Microsoft Graph at {graph}"
+                ))
+            })?;
+        Ok(live.with_licenses(l))
+    }
+
     /// The tenant and Graph endpoint this connection signs in to (recorded in saved plans).
     pub fn target(&self) -> Target {
         Target {

@@ -69,6 +69,7 @@ pub fn run(args: Args, color: ColorChoice, rt: &tokio::runtime::Runtime) -> anyh
     };
     let conn = args.tenant.connect(rt)?;
     let live = conn.read(Some(&args.state))?;
+    let live = conn.with_licenses(live, desired)?;
     let plan = plan::build(desired, &live, &args.gates.overrides());
     let opts = RenderOptions {
         color: args.format == OutFormat::Text && color.enabled(std::io::stdout().is_terminal()),

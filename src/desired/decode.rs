@@ -15,6 +15,7 @@ use super::source::{FileId, Loc, Span};
 use super::state::{AbsentUsers, GroupKind, PasswordPolicy, Threshold};
 use super::suggest::did_you_mean;
 use super::yaml::{Node, Scalar, Style, Value};
+use crate::model::licenses::LicenseSpec;
 
 /// A string with the place it was written.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -77,6 +78,8 @@ pub struct RawTenant {
     pub default_enabled: Option<bool>,
     /// `defaults.password`.
     pub default_password: Option<PasswordPolicy>,
+    /// `defaults.licenses`.
+    pub default_licenses: Option<Vec<LicenseSpec>>,
 }
 
 /// One `users:` item as written.
@@ -98,6 +101,8 @@ pub struct RawUser {
     pub roles: Vec<Str>,
     /// `password`.
     pub password: Option<PasswordPolicy>,
+    /// `licenses` and where the key's value is.
+    pub licenses: Option<(Vec<LicenseSpec>, Loc)>,
 }
 
 /// One `groups:` item as written.
@@ -286,7 +291,10 @@ const SAFETY_KEYS: &[&str] = &[
     "min_tenant_size",
     "protected",
 ];
-const USER_EXTRA_KEYS: &[&str] = &["upn", "manager", "enabled", "groups", "roles", "password"];
+const USER_EXTRA_KEYS: &[&str] = &[
+    "upn", "manager", "enabled", "groups", "roles", "password", "licenses",
+];
+const LICENSE_KEYS: &[&str] = &["sku", "disabled_plans"];
 const GROUP_KEYS: &[&str] = &[
     "name",
     "mailNickname",
@@ -314,7 +322,7 @@ pub fn default_keys() -> Vec<&'static str> {
         .filter(|a| a.defaultable)
         .map(|a| a.key)
         .collect();
-    keys.extend(["enabled", "password"]);
+    keys.extend(["enabled", "password", "licenses"]);
     keys
 }
 
@@ -1021,6 +1029,7 @@ impl<'a> Decoder<'a> {
                     match *k {
                         "enabled" => t.default_enabled = self.bool(v, "`defaults.enabled`"),
                         "password" => t.default_password = self.password(v, "`defaults.password`"),
+                        "licenses" => t.default_licenses = self.licenses(v),
                         key => {
                             if let Some(attr) = Attr::from_key(key) {
                                 if v.is_null() {
@@ -1085,6 +1094,7 @@ impl<'a> Decoder<'a> {
             groups: Vec::new(),
             roles: Vec::new(),
             password: None,
+            licenses: None,
         };
         u.upn = self
             .require(&f, n, "upn", "a user")
@@ -1097,6 +1107,7 @@ impl<'a> Decoder<'a> {
                 "groups" => u.groups = self.string_list(v, "`groups`"),
                 "roles" => u.roles = self.string_list(v, "`roles`"),
                 "password" => u.password = self.password(v, "`password`"),
+                "licenses" => u.licenses = self.licenses(v).map(|l| (l, self.loc(v))),
                 key => {
                     let Some(attr) = Attr::from_key(key) else {
                         continue;
@@ -1121,6 +1132,66 @@ impl<'a> Decoder<'a> {
         // Kept until validation: no room for attributes that will never come.
         u.attrs.shrink_to_fit();
         Some(u)
+    }
+
+    /// `licenses:`: a list of SKU part numbers, each either a string or
+    /// `{sku, disabled_plans}`; `[]` removes every direct licence.
+    fn licenses(&mut self, n: &Node) -> Option<Vec<LicenseSpec>> {
+        let Value::Seq(items) = &n.value else {
+            self.wrong_type(
+                n,
+                "`licenses`",
+                "a list",
+                Some("write a list of SKU part numbers, e.g. [ENTERPRISEPACK]"),
+            );
+            return None;
+        };
+        let mut out: Vec<LicenseSpec> = Vec::new();
+        for item in items.iter() {
+            let spec = if matches!(item.value, Value::Map(_)) {
+                let Some(f) = self.fields(item, "a licence", LICENSE_KEYS) else {
+                    continue;
+                };
+                let Some(sku) = self
+                    .require(&f, item, "sku", "a licence")
+                    .and_then(|v| self.string(v, "`sku`"))
+                else {
+                    continue;
+                };
+                let mut plans: Vec<String> = f
+                    .get("disabled_plans")
+                    .map(|v| self.string_list(v, "`disabled_plans`"))
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|s| s.text)
+                    .collect();
+                plans.sort();
+                plans.dedup();
+                LicenseSpec {
+                    sku: sku.text,
+                    disabled_plans: plans,
+                }
+            } else {
+                let Some(sku) = self.string(item, "a licence") else {
+                    continue;
+                };
+                LicenseSpec {
+                    sku: sku.text,
+                    disabled_plans: Vec::new(),
+                }
+            };
+            if out.iter().any(|o| o.sku.eq_ignore_ascii_case(&spec.sku)) {
+                self.invalid(
+                    item,
+                    format!("licence `{}` is listed twice", shown(&spec.sku)),
+                    "listed twice",
+                    "list each SKU once; put its disabled plans in one entry",
+                );
+                continue;
+            }
+            out.push(spec);
+        }
+        Some(out)
     }
 
     fn group(&mut self, n: &Node) -> Option<RawGroup> {

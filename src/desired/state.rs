@@ -162,6 +162,8 @@ pub struct UserSpec {
     pub password: PasswordPolicy,
     /// Where the user is declared.
     pub origin: Origin,
+    /// Direct licences, if managed (`licenses:` or `tenant.defaults.licenses`).
+    pub licenses: Option<Vec<crate::model::licenses::LicenseSpec>>,
 }
 
 /// How the repo treats a group's membership.

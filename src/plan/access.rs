@@ -149,6 +149,13 @@ pub const LEAST: &[KindPermissions] = &[
         also: &[],
         role: "none",
     },
+    KindPermissions {
+        row: "assign_licenses",
+        kinds: &["assign_licenses"],
+        least: &["LicenseAssignment.ReadWrite.All"],
+        also: &["User.ReadWrite.All", "Directory.ReadWrite.All"],
+        role: "none",
+    },
 ];
 
 impl KindPermissions {
@@ -169,6 +176,7 @@ impl KindPermissions {
             "add_member, remove_member" => table::MEMBER_WRITE,
             "add_owner, remove_owner" => table::OWNER_WRITE,
             "assign_role, remove_role" => table::ROLE_WRITE,
+            "assign_licenses" => table::LICENSE_ASSIGN,
             _ => table::USER_UPDATE,
         }
     }
@@ -261,6 +269,7 @@ pub fn needs(
         }
         Op::SetManager { .. } => out.push(Need::Permissions(table::MANAGER_SET)),
         Op::RemoveManager { .. } => out.push(Need::Permissions(table::MANAGER_REMOVE)),
+        Op::AssignLicenses { .. } => out.push(Need::Permissions(table::LICENSE_ASSIGN)),
         Op::CreateGroup { owners, .. } => {
             out.push(Need::Permissions(table::GROUP_CREATE));
             // Binding others than itself needs read rights on them unless the
@@ -381,7 +390,8 @@ fn target_of(live: &Live, steps: &[Step]) -> impl Fn(&ObjectId) -> Target {
             | Op::RemoveMember { .. }
             | Op::AddOwner { .. }
             | Op::RemoveOwner { .. }
-            | Op::AssignRole { .. } => None,
+            | Op::AssignRole { .. }
+            | Op::AssignLicenses { .. } => None,
         })
         .collect();
     let role_groups: HashSet<ObjectId> = live

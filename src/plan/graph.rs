@@ -35,6 +35,7 @@ pub fn order(mut ops: Vec<Op>) -> Result<Vec<Step>, PlanError> {
     let mut sets_manager: HashMap<String, usize> = HashMap::new();
     let mut disables: HashMap<String, usize> = HashMap::new();
     let mut deletes: HashMap<String, usize> = HashMap::new();
+    let mut update_of: HashMap<String, usize> = HashMap::new();
     // Owner additions by group: removals wait for them, so that a group
     // never drops to no owner (Graph refuses removing the last one).
     let mut adds_owner: HashMap<String, Vec<usize>> = HashMap::new();
@@ -65,8 +66,10 @@ pub fn order(mut ops: Vec<Op>) -> Result<Vec<Step>, PlanError> {
                 deletes.insert(user.upn.key(), i);
             }
             // Nothing else is waited for by another step.
-            Op::UpdateUser { .. }
-            | Op::EnableUser { .. }
+            Op::UpdateUser { user, .. } => {
+                update_of.insert(user.upn.key(), i);
+            }
+            Op::EnableUser { .. }
             | Op::RevokeSessions { .. }
             | Op::RemoveManager { .. }
             | Op::UpdateGroup { .. }
@@ -74,7 +77,8 @@ pub fn order(mut ops: Vec<Op>) -> Result<Vec<Step>, PlanError> {
             | Op::RemoveMember { .. }
             | Op::RemoveOwner { .. }
             | Op::AssignRole { .. }
-            | Op::RemoveRole { .. } => {}
+            | Op::RemoveRole { .. }
+            | Op::AssignLicenses { .. } => {}
         }
     }
     let mut edges: Vec<(usize, usize)> = Vec::new();
@@ -93,6 +97,14 @@ pub fn order(mut ops: Vec<Op>) -> Result<Vec<Step>, PlanError> {
             | Op::RevokeSessions { user }
             | Op::DeleteUser { user }
             | Op::RemoveManager { user, .. } => after_user(user.upn.key(), &mut edges),
+            // After the user exists, and after its PATCH (which may set the
+            // usageLocation Graph needs before a licence).
+            Op::AssignLicenses { user, .. } => {
+                after_user(user.upn.key(), &mut edges);
+                if let Some(&u) = update_of.get(&user.upn.key()) {
+                    edges.push((u, i));
+                }
+            }
             Op::SetManager { user, manager, .. } => {
                 after_user(user.upn.key(), &mut edges);
                 after_user(manager.upn.key(), &mut edges);

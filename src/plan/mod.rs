@@ -156,6 +156,8 @@ impl Plan {
 pub fn build(desired: &DesiredState, live: &Live, overrides: &GateOverrides) -> Plan {
     let diff = diff::diff(desired, live);
     let mut errors = diff.errors;
+    let (seat_notices, seat_errors) = diff::licenses::seats(&diff.ops, live);
+    errors.extend(seat_errors);
     let steps = match graph::order(diff.ops) {
         Ok(steps) => steps,
         Err(e) => {
@@ -168,6 +170,7 @@ pub fn build(desired: &DesiredState, live: &Live, overrides: &GateOverrides) -> 
     // Steps Graph would refuse to the running principal (permissions, roles);
     // a read-only identity's plan says it could not check them.
     let mut notices = diff.notices;
+    notices.extend(seat_notices);
     if access::is_read_only(live) {
         if !steps.is_empty() {
             notices.push(access::read_only_notice());

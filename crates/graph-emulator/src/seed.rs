@@ -51,6 +51,12 @@ pub struct Seed {
     /// Per-role PIM settings (expiration required, longest activation, justification).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub role_management_policies: Vec<crate::pim::seed::SeedRolePolicy>,
+    /// Subscribed SKUs (`GET /subscribedSkus`), with their enabled seats.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub subscribed_skus: Vec<crate::licenses::Sku>,
+    /// Licences held by users (direct) and groups (group-based licensing).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub license_assignments: Vec<crate::licenses::SeedLicense>,
 }
 
 /// A role definition the built-in catalog does not have (a custom role, or a

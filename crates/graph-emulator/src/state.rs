@@ -177,6 +177,8 @@ pub struct Tenant {
     pub owner_log: Vec<MemberEvent>,
     /// PIM: eligibilities, assignment schedules, role policies (`pim`).
     pub pim: super::pim::PimState,
+    /// Subscribed SKUs and licence assignments (`licenses`).
+    pub licenses: super::licenses::LicenseState,
 }
 
 /// The few numeric properties of users and groups (every other scalar is a string or a boolean).
@@ -227,6 +229,7 @@ impl Tenant {
             owners: HashMap::new(),
             owner_log: Vec::new(),
             pim: Default::default(),
+            licenses: Default::default(),
         };
         for a in &t.apps {
             if a.permissions.is_none() {
@@ -396,6 +399,8 @@ impl Tenant {
             );
         }
         load_admin_units(&mut t, seed.administrative_units)?;
+        super::licenses::load(&mut t, seed.subscribed_skus, seed.license_assignments)
+            .map_err(EmulatorError::InvalidSeed)?;
         super::pim::seed::load(
             &mut t,
             seed.role_eligibilities,
@@ -764,6 +769,7 @@ impl Tenant {
     pub fn to_seed(&self) -> Seed {
         let mut seed = self.to_seed_without_pim();
         super::pim::seed::dump(self, &mut seed);
+        (seed.subscribed_skus, seed.license_assignments) = super::licenses::dump(self);
         seed
     }
 

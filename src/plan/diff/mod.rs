@@ -9,6 +9,7 @@
 
 #![deny(clippy::wildcard_enum_match_arm)]
 
+pub mod licenses;
 mod suggest;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -269,6 +270,7 @@ pub fn diff(desired: &DesiredState, live: &Live) -> Diff {
     for spec in desired.users.values() {
         user_ops(&mut c, spec);
     }
+    licenses::license_ops(&mut c);
     group_ops(&mut c);
     role_ops(&mut c);
     leaving_roles(&mut c);
@@ -295,7 +297,8 @@ pub fn diff(desired: &DesiredState, live: &Live) -> Diff {
         | Op::RemoveMember { .. }
         | Op::AddOwner { .. }
         | Op::RemoveOwner { .. }
-        | Op::AssignRole { .. } => true,
+        | Op::AssignRole { .. }
+        | Op::AssignLicenses { .. } => true,
     });
     withhold_restricted(&mut out, live);
     out.notices.sort();
@@ -864,7 +867,8 @@ fn modified_object(op: &Op) -> Option<(&ObjectId, String, String)> {
         | Op::RevokeSessions { user: u }
         | Op::DeleteUser { user: u }
         | Op::SetManager { user: u, .. }
-        | Op::RemoveManager { user: u, .. } => user(u),
+        | Op::RemoveManager { user: u, .. }
+        | Op::AssignLicenses { user: u, .. } => user(u),
         Op::AssignRole { principal, .. } => user(principal),
         Op::RemoveRole { principal, .. } => Some(match &principal.upn {
             Some(upn) => (&principal.id, upn.key(), upn.as_str().to_string()),

@@ -41,7 +41,8 @@ impl Sign {
             Op::UpdateUser { .. }
             | Op::EnableUser { .. }
             | Op::SetManager { .. }
-            | Op::UpdateGroup { .. } => Sign::Change,
+            | Op::UpdateGroup { .. }
+            | Op::AssignLicenses { .. } => Sign::Change,
             Op::DisableUser { .. }
             | Op::DeleteUser { .. }
             | Op::RemoveManager { .. }
@@ -309,6 +310,23 @@ pub(super) fn headline(op: &Op) -> String {
             assignment_id,
             ..
         } => format!("remove from {} (assignment {assignment_id})", principal(p)),
+        Op::AssignLicenses { add, remove, .. } => {
+            let names = |l: &[crate::plan::op::LicenseChange]| {
+                l.iter()
+                    .map(|c| c.part_number.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            match (add.is_empty(), remove.is_empty()) {
+                (false, true) => format!("assign licences: + {}", names(add)),
+                (true, false) => format!("assign licences: - {}", names(remove)),
+                _ => format!(
+                    "assign licences: + {}; - {}",
+                    names(add),
+                    names(remove)
+                ),
+            }
+        }
     }
 }
 
@@ -358,6 +376,17 @@ fn details(op: &Op, style: Style) -> Vec<(String, String)> {
         | Op::RemoveOwner { .. }
         | Op::AssignRole { .. }
         | Op::RemoveRole { .. } => Vec::new(),
+        Op::AssignLicenses { add, .. } => add
+            .iter()
+            .filter(|c| !c.disabled_plans.is_empty())
+            .map(|c| {
+                let plans: Vec<&str> = c.disabled_plans.iter().map(|p| p.name.as_str()).collect();
+                (
+                    format!("{} disabled_plans", c.part_number),
+                    plans.join(", "),
+                )
+            })
+            .collect(),
     }
 }
 

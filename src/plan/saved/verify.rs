@@ -302,6 +302,25 @@ pub fn op_done(op: &Op, live: &Live) -> bool {
             .role_assignments()
             .iter()
             .any(|a| &a.id == assignment_id),
+        Op::AssignLicenses {
+            user: u,
+            add,
+            remove,
+        } => match (user(u), live.licenses()) {
+            (Some(lu), Some(l)) => {
+                let direct: Vec<_> = l.of(&lu.id).iter().filter(|h| h.by_group.is_none()).collect();
+                add.iter().all(|c| {
+                    direct.iter().any(|h| {
+                        h.sku_id.eq_ignore_ascii_case(&c.sku_id)
+                            && h.disabled_plans.len() == c.disabled_plans.len()
+                            && c.disabled_plans.iter().all(|p| h.disabled_plans.contains(&p.id))
+                    })
+                }) && remove
+                    .iter()
+                    .all(|c| !direct.iter().any(|h| h.sku_id.eq_ignore_ascii_case(&c.sku_id)))
+            }
+            _ => false,
+        },
     }
 }
 
