@@ -93,7 +93,9 @@ pub fn run(args: Args, color: ColorChoice, rt: &tokio::runtime::Runtime) -> anyh
             .with_context(|| format!("cannot write the plan to {}", path.display()))?;
         tracing::info!(path = %path.display(), "plan saved");
     }
-    Ok(if !plan.errors.is_empty() {
+    Ok(if plan.short_of_seats() {
+        Exit::Unsafe
+    } else if !plan.errors.is_empty() {
         Exit::Error
     } else if plan.is_blocked() {
         Exit::Unsafe

@@ -65,8 +65,17 @@ pub const PLAN_PERMISSIONS: &[&str] = &[
     "RoleManagement.Read.Directory",
 ];
 
-/// Permissions `plan` uses when granted and does without otherwise (with a warning).
-pub const OPTIONAL_PLAN_PERMISSIONS: &[&str] = &["AdministrativeUnit.Read.All"];
+/// Subscribed SKUs (`GET /subscribedSkus`), read only when the repo declares licences.
+pub const SUBSCRIBED_SKUS: ReadStep = ReadStep {
+    what: "subscribed SKUs (licences)",
+    permission: "Organization.Read.All",
+    also: "Directory.Read.All, Organization.ReadWrite.All",
+};
+
+/// Permissions `plan` uses when granted and does without otherwise (with a
+/// warning), or only for some repos (`Organization.Read.All`: licences).
+pub const OPTIONAL_PLAN_PERMISSIONS: &[&str] =
+    &["AdministrativeUnit.Read.All", "Organization.Read.All"];
 
 /// The application permissions docs/permissions.md recommends for `apply`
 /// on top of [`PLAN_PERMISSIONS`]: each covers several operation kinds (the

@@ -147,6 +147,17 @@ impl Plan {
         self.gates.iter().any(|g| g.tripped && !g.overridden)
     }
     /// Number of waves.
+    /// True when the plan's only errors are seat shortfalls (`seat-shortfall`):
+    /// Graph would refuse the licences, so it is stopped like a tripped gate
+    /// (exit 3), but no flag overrides it (docs/decisions.md).
+    pub fn short_of_seats(&self) -> bool {
+        !self.errors.is_empty()
+            && self
+                .errors
+                .iter()
+                .all(|e| e.code == ErrorCode::SeatShortfall)
+    }
+
     pub fn waves(&self) -> usize {
         self.steps.iter().map(|s| s.wave + 1).max().unwrap_or(0)
     }

@@ -58,6 +58,7 @@ mod onboarding_export;
 mod onboarding_output;
 mod onboarding_progress;
 mod onboarding_repo_files;
+mod lifecycle_licenses;
 mod owners_cli;
 mod packaging;
 mod permission_rows;

@@ -572,7 +572,8 @@ fn documented_class(op: &Op) -> (&'static str, char) {
         Op::UpdateUser { .. }
         | Op::EnableUser { .. }
         | Op::SetManager { .. }
-        | Op::UpdateGroup { .. } => ("update", '~'),
+        | Op::UpdateGroup { .. }
+        | Op::AssignLicenses { .. } => ("update", '~'),
         Op::RemoveManager { .. }
         | Op::RemoveMember { .. }
         | Op::RemoveOwner { .. }
