@@ -334,6 +334,7 @@ pub const SYNTHETIC_GRANTS: &[&str] = &[
     "GroupMember.Read.All",
     "RoleManagement.Read.Directory",
     "AdministrativeUnit.Read.All",
+    "Organization.Read.All",
     "User.ReadWrite.All",
     "User.RevokeSessions.All",
     "User.DeleteRestore.All",
