@@ -191,6 +191,21 @@ impl Connection {
         Ok(live.with_licenses(l))
     }
 
+    /// Add the licences to a snapshot when the app may read them (`snapshot`
+    /// has no repo to ask): a refusal is a warning, the seed then has none.
+    pub fn try_licenses(&self, live: Live) -> Live {
+        match self
+            .rt
+            .block_on(crate::live::licenses::read_licenses(&self.client))
+        {
+            Ok(l) => live.with_licenses(l),
+            Err(e) => {
+                tracing::warn!(error = %e, "licences not read: the seed holds no subscribed SKUs or licence assignments");
+                live
+            }
+        }
+    }
+
     /// The tenant and Graph endpoint this connection signs in to (recorded in saved plans).
     pub fn target(&self) -> Target {
         Target {

@@ -47,6 +47,21 @@ fn upn_list(description: &str) -> Value {
     json!({"type": "array", "description": description, "items": {"type": "string"}})
 }
 
+fn licenses() -> Value {
+    json!({
+        "type": "array",
+        "description": "Direct licences by SKU part number (ENTERPRISEPACK, SPE_E5); [] removes every direct licence. Licences inherited from a group are never removed.",
+        "items": {"anyOf": [
+            {"type": "string"},
+            {"type": "object", "additionalProperties": false, "required": ["sku"],
+             "properties": {
+                "sku": {"type": "string", "description": "SKU part number."},
+                "disabled_plans": {"type": "array", "items": {"type": "string"}, "description": "Service plan names to disable."}
+             }}
+        ]}
+    })
+}
+
 fn password() -> Value {
     json!({
         "description": "Initial password for a new user: generate (default) or read from an environment variable. Never a literal.",
@@ -75,6 +90,7 @@ pub fn schema() -> Value {
                "items": {"type": "string", "examples": role_names}}),
     );
     user_props.insert("password".into(), password());
+    user_props.insert("licenses".into(), licenses());
 
     let mut default_props = Map::new();
     for a in ATTRS.iter().filter(|a| a.defaultable) {
@@ -87,6 +103,7 @@ pub fn schema() -> Value {
     }
     default_props.insert("enabled".into(), json!({"type": "boolean"}));
     default_props.insert("password".into(), password());
+    default_props.insert("licenses".into(), licenses());
 
     json!({
         "$schema": "http://json-schema.org/draft-07/schema#",

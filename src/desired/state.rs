@@ -500,6 +500,7 @@ mod tests {
             enabled: Some(enabled),
             password: PasswordPolicy::Generate,
             origin: origin.clone(),
+            licenses: None,
         };
         let m = UserMap::new(vec![
             spec("zoe@x.com", true),

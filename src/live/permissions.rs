@@ -63,6 +63,7 @@ pub const PLAN_PERMISSIONS: &[&str] = &[
     "User.Read.All",
     "GroupMember.Read.All",
     "RoleManagement.Read.Directory",
+    "Organization.Read.All",
 ];
 
 /// Subscribed SKUs (`GET /subscribedSkus`), read only when the repo declares licences.
@@ -72,10 +73,8 @@ pub const SUBSCRIBED_SKUS: ReadStep = ReadStep {
     also: "Directory.Read.All, Organization.ReadWrite.All",
 };
 
-/// Permissions `plan` uses when granted and does without otherwise (with a
-/// warning), or only for some repos (`Organization.Read.All`: licences).
-pub const OPTIONAL_PLAN_PERMISSIONS: &[&str] =
-    &["AdministrativeUnit.Read.All", "Organization.Read.All"];
+/// Permissions `plan` uses when granted and does without otherwise (with a warning).
+pub const OPTIONAL_PLAN_PERMISSIONS: &[&str] = &["AdministrativeUnit.Read.All"];
 
 /// The application permissions docs/permissions.md recommends for `apply`
 /// on top of [`PLAN_PERMISSIONS`]: each covers several operation kinds (the

@@ -394,6 +394,16 @@ mod tests {
                 true,
                 2,
             ),
+            (
+                Op::AssignLicenses {
+                    user: a(),
+                    add: vec![],
+                    remove: vec![],
+                },
+                Update,
+                false,
+                1,
+            ),
         ]
     }
 

@@ -142,6 +142,7 @@ fn a_partial_grant_is_named_permission_by_permission() {
         "User.Read.All",
         "GroupMember.Read.All",
         "RoleManagement.Read.Directory",
+        "Organization.Read.All",
         "AdministrativeUnit.Read.All",
     ]));
     let o = run(&t, &["doctor", "--read-only"], SIGN_IN);

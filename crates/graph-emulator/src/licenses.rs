@@ -21,7 +21,6 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use super::ctx::Ctx;
@@ -29,61 +28,8 @@ use super::error::{GraphError, GraphResult};
 use super::http::{ApiRequest, ApiResponse};
 use super::render;
 use super::state::Tenant;
-use super::users;
 
-/// A service plan of a SKU.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct ServicePlan {
-    /// `servicePlanId`.
-    pub service_plan_id: String,
-    /// `servicePlanName`, e.g. `EXCHANGE_S_ENTERPRISE`.
-    pub service_plan_name: String,
-}
-
-/// A subscribed SKU as seeded (`subscribedSkus:` in a seed).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct Sku {
-    /// `skuId`.
-    pub sku_id: String,
-    /// `skuPartNumber`, e.g. `ENTERPRISEPACK`.
-    pub sku_part_number: String,
-    /// `prepaidUnits.enabled`: seats that can be assigned.
-    pub enabled: u32,
-    /// `appliesTo` (`User` unless said otherwise).
-    #[serde(default = "user_str")]
-    pub applies_to: String,
-    /// `servicePlans`.
-    #[serde(default)]
-    pub service_plans: Vec<ServicePlan>,
-}
-
-fn user_str() -> String {
-    "User".into()
-}
-
-/// A licence assigned to a user or a group, as seeded (`licenseAssignments:`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct SeedLicense {
-    /// The user (id or UPN) or group (id) holding it.
-    pub principal: String,
-    /// The SKU's `skuId` or `skuPartNumber`.
-    pub sku: String,
-    /// Ids of disabled service plans.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub disabled_plans: Vec<String>,
-}
-
-/// The tenant's SKUs and who holds them directly (users) or for their members (groups).
-#[derive(Debug, Clone, Default)]
-pub struct LicenseState {
-    /// Subscribed SKUs, in seed order.
-    pub skus: Vec<Sku>,
-    /// Principal (user or group id) → skuId → disabled plan ids.
-    pub assigned: BTreeMap<String, BTreeMap<String, Vec<String>>>,
-}
+pub use super::license_state::{LicenseState, SeedLicense, ServicePlan, Sku};
 
 /// One path by which a user holds a SKU.
 struct Path<'a> {
@@ -92,13 +38,6 @@ struct Path<'a> {
     by_group: Option<&'a str>,
 }
 
-impl LicenseState {
-    fn sku(&self, key: &str) -> Option<&Sku> {
-        self.skus
-            .iter()
-            .find(|s| s.sku_id.eq_ignore_ascii_case(key) || s.sku_part_number == key)
-    }
-}
 
 /// Every path by which `user` holds a licence: direct ones first, then each
 /// licensed group it is a direct member of.
@@ -206,7 +145,8 @@ pub fn list_skus(ctx: &Ctx, t: &Tenant, req: &ApiRequest) -> GraphResult<ApiResp
                 })).collect::<Vec<_>>(),
                 "skuId": s.sku_id,
                 "skuPartNumber": s.sku_part_number,
-                "subscriptionIds": [],
+                // One subscription per SKU in the emulator (its id is the SKU's).
+                "subscriptionIds": [s.sku_id],
             });
             match &sel {
                 Some(keys) => {
@@ -234,7 +174,13 @@ fn bad(message: String) -> GraphError {
 
 /// `POST /users/{id | userPrincipalName}/assignLicense`
 pub fn assign(ctx: &Ctx, t: &mut Tenant, req: &ApiRequest, key: &str) -> GraphResult<ApiResponse> {
-    let id = users::find(ctx, t, key)?;
+    // As `users::find` (not imported: `users` renders licences from here).
+    let id = t
+        .resolve_user(key)
+        .ok_or_else(|| GraphError::not_found(key))?;
+    if ctx.replication_miss(t.users.get(&id).and_then(|u| u.created_at)) {
+        return Err(GraphError::not_found(key));
+    }
     let body = req.body_object()?;
     let (Some(Value::Array(add)), Some(Value::Array(remove))) =
         (body.get("addLicenses"), body.get("removeLicenses"))
@@ -350,41 +296,3 @@ pub fn assign(ctx: &Ctx, t: &mut Tenant, req: &ApiRequest, key: &str) -> GraphRe
     Ok(ApiResponse::json(200, Value::Object(m)))
 }
 
-/// Load `subscribedSkus` and `licenseAssignments` from a seed.
-pub fn load(t: &mut Tenant, skus: Vec<Sku>, assignments: Vec<SeedLicense>) -> Result<(), String> {
-    t.licenses.skus = skus;
-    for a in assignments {
-        let principal = t
-            .resolve_object(&a.principal)
-            .ok_or_else(|| format!("licence for unknown principal {}", a.principal))?;
-        let sku = t
-            .licenses
-            .sku(&a.sku)
-            .ok_or_else(|| format!("licence of unknown SKU {}", a.sku))?
-            .sku_id
-            .clone();
-        t.licenses
-            .assigned
-            .entry(principal)
-            .or_default()
-            .insert(sku, a.disabled_plans);
-    }
-    Ok(())
-}
-
-/// The seed form of the licence state.
-pub fn dump(t: &Tenant) -> (Vec<Sku>, Vec<SeedLicense>) {
-    let assignments = t
-        .licenses
-        .assigned
-        .iter()
-        .flat_map(|(p, skus)| {
-            skus.iter().map(move |(sku, d)| SeedLicense {
-                principal: p.clone(),
-                sku: sku.clone(),
-                disabled_plans: d.clone(),
-            })
-        })
-        .collect();
-    (t.licenses.skus.clone(), assignments)
-}

@@ -53,10 +53,10 @@ pub struct Seed {
     pub role_management_policies: Vec<crate::pim::seed::SeedRolePolicy>,
     /// Subscribed SKUs (`GET /subscribedSkus`), with their enabled seats.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub subscribed_skus: Vec<crate::licenses::Sku>,
+    pub subscribed_skus: Vec<crate::license_state::Sku>,
     /// Licences held by users (direct) and groups (group-based licensing).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub license_assignments: Vec<crate::licenses::SeedLicense>,
+    pub license_assignments: Vec<crate::license_state::SeedLicense>,
 }
 
 /// A role definition the built-in catalog does not have (a custom role, or a
@@ -333,8 +333,8 @@ pub const SYNTHETIC_GRANTS: &[&str] = &[
     "User.Read.All",
     "GroupMember.Read.All",
     "RoleManagement.Read.Directory",
-    "AdministrativeUnit.Read.All",
     "Organization.Read.All",
+    "AdministrativeUnit.Read.All",
     "User.ReadWrite.All",
     "User.RevokeSessions.All",
     "User.DeleteRestore.All",

@@ -178,7 +178,7 @@ pub struct Tenant {
     /// PIM: eligibilities, assignment schedules, role policies (`pim`).
     pub pim: super::pim::PimState,
     /// Subscribed SKUs and licence assignments (`licenses`).
-    pub licenses: super::licenses::LicenseState,
+    pub licenses: super::license_state::LicenseState,
 }
 
 /// The few numeric properties of users and groups (every other scalar is a string or a boolean).
@@ -399,7 +399,13 @@ impl Tenant {
             );
         }
         load_admin_units(&mut t, seed.administrative_units)?;
-        super::licenses::load(&mut t, seed.subscribed_skus, seed.license_assignments)
+        let assignments = seed
+            .license_assignments
+            .into_iter()
+            .map(|a| (t.resolve_object(&a.principal), a))
+            .collect();
+        t.licenses
+            .load(seed.subscribed_skus, assignments)
             .map_err(EmulatorError::InvalidSeed)?;
         super::pim::seed::load(
             &mut t,
@@ -769,7 +775,7 @@ impl Tenant {
     pub fn to_seed(&self) -> Seed {
         let mut seed = self.to_seed_without_pim();
         super::pim::seed::dump(self, &mut seed);
-        (seed.subscribed_skus, seed.license_assignments) = super::licenses::dump(self);
+        (seed.subscribed_skus, seed.license_assignments) = self.licenses.dump();
         seed
     }
 
