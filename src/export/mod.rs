@@ -333,10 +333,6 @@ fn attr_yaml(u: &LiveUser, attr: Attr, value: &AttrValue) -> Result<Option<Strin
         // Derived from the UPN when a user is created: nothing to say.
         return Ok(None);
     }
-    if attr == Attr::UserType && *value == AttrValue::Text("Member".into()) {
-        // What Graph sets on create: written only when it is Guest.
-        return Ok(None);
-    }
     match (kind.check(value), value) {
         (Ok(Cow::Borrowed(_)), AttrValue::Text(t)) => Ok(Some(match kind {
             // A date at midnight reads back from its day alone.

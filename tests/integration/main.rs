@@ -37,6 +37,7 @@ mod emulator_fidelity;
 mod emulator_fuzz;
 mod emulator_hostile;
 mod emulator_live_reader;
+mod emulator_licenses;
 mod emulator_pim;
 mod emulator_relations;
 mod emulator_strict;
