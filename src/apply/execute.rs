@@ -174,7 +174,8 @@ fn already_in_effect(op: &Op, status: u16, message: &str) -> bool {
         | Op::CreateGroup { .. }
         | Op::UpdateGroup { .. }
         | Op::AssignRole { .. }
-        | Op::AssignLicenses { .. } => false,
+        | Op::AssignLicenses { .. }
+        | Op::RenameUser { .. } => false,
     }
 }
 

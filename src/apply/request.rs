@@ -163,6 +163,11 @@ fn request_of(
             );
             request(Method::POST, "/users".into(), Some(Value::Object(body)))
         }
+        Op::RenameUser { user, new_upn } => request(
+            Method::PATCH,
+            format!("/users/{}", user_id(ids, user)?),
+            Some(json!({ "userPrincipalName": new_upn.as_str() })),
+        ),
         // user-assignlicense: both collections always present (removeLicenses is required).
         Op::AssignLicenses { user, add, remove } => request(
             Method::POST,

@@ -61,7 +61,8 @@ pub fn conflict_after_retry(op: &Op, e: &ApiError) -> bool {
         | Op::AddOwner { .. }
         | Op::RemoveOwner { .. }
         | Op::RemoveRole { .. }
-        | Op::AssignLicenses { .. } => false,
+        | Op::AssignLicenses { .. }
+        | Op::RenameUser { .. } => false,
     }
 }
 
@@ -130,7 +131,8 @@ pub fn probe(op: &Op, ids: &impl Ids) -> Option<Request> {
         | Op::AddOwner { .. }
         | Op::RemoveOwner { .. }
         | Op::RemoveRole { .. }
-        | Op::AssignLicenses { .. } => None,
+        | Op::AssignLicenses { .. }
+        | Op::RenameUser { .. } => None,
     }
 }
 
@@ -206,7 +208,8 @@ pub fn judge(op: &Op, answer: ItemResult) -> Check {
         | Op::AddOwner { .. }
         | Op::RemoveOwner { .. }
         | Op::RemoveRole { .. }
-        | Op::AssignLicenses { .. } => Check::Absent,
+        | Op::AssignLicenses { .. }
+        | Op::RenameUser { .. } => Check::Absent,
     }
 }
 

@@ -103,6 +103,8 @@ pub struct RawUser {
     pub password: Option<PasswordPolicy>,
     /// `licenses` and where the key's value is.
     pub licenses: Option<(Vec<LicenseSpec>, Loc)>,
+    /// `previous_upns`: UPNs the user had (a rename in place).
+    pub previous_upns: Vec<Str>,
 }
 
 /// One `groups:` item as written.
@@ -292,7 +294,7 @@ const SAFETY_KEYS: &[&str] = &[
     "protected",
 ];
 const USER_EXTRA_KEYS: &[&str] = &[
-    "upn", "manager", "enabled", "groups", "roles", "password", "licenses",
+    "upn", "manager", "enabled", "groups", "roles", "password", "licenses", "previous_upns",
 ];
 const LICENSE_KEYS: &[&str] = &["sku", "disabled_plans"];
 const GROUP_KEYS: &[&str] = &[
@@ -1095,6 +1097,7 @@ impl<'a> Decoder<'a> {
             roles: Vec::new(),
             password: None,
             licenses: None,
+            previous_upns: Vec::new(),
         };
         u.upn = self
             .require(&f, n, "upn", "a user")
@@ -1108,6 +1111,7 @@ impl<'a> Decoder<'a> {
                 "roles" => u.roles = self.string_list(v, "`roles`"),
                 "password" => u.password = self.password(v, "`password`"),
                 "licenses" => u.licenses = self.licenses(v).map(|l| (l, self.loc(v))),
+                "previous_upns" => u.previous_upns = self.string_list(v, "`previous_upns`"),
                 key => {
                     let Some(attr) = Attr::from_key(key) else {
                         continue;

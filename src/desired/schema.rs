@@ -91,6 +91,7 @@ pub fn schema() -> Value {
     );
     user_props.insert("password".into(), password());
     user_props.insert("licenses".into(), licenses());
+    user_props.insert("previous_upns".into(), upn_list("UPNs the user had before a rename: a live user holding one of them is renamed in place (groups, roles, licences kept)."));
 
     let mut default_props = Map::new();
     for a in ATTRS.iter().filter(|a| a.defaultable) {

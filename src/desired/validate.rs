@@ -610,6 +610,7 @@ fn user(c: &mut Checker<'_>, tenant: &Tenant, tenant_raw: &RawTenant, u: RawUser
         roles,
         password,
         licenses,
+        previous_upns,
     } = u;
     let Some(upn_str) = upn_str else { return };
     let upn_loc = upn_str.loc;
@@ -733,7 +734,27 @@ fn user(c: &mut Checker<'_>, tenant: &Tenant, tenant_raw: &RawTenant, u: RawUser
             other => other.clone(),
         },
     };
+    let mut previous: Vec<Upn> = Vec::new();
+    for p in previous_upns {
+        let loc = p.loc;
+        if let Some(old) = c.upn_owned(p.text, loc) {
+            if old == upn {
+                c.diags.push(
+                    Diagnostic::error(
+                        Code::Contradiction,
+                        loc,
+                        format!("`{upn}` lists its own UPN in `previous_upns`"),
+                    )
+                    .label("the user's current UPN")
+                    .help("list only the UPNs the user had before the rename"),
+                );
+            } else if !previous.contains(&old) {
+                previous.push(old);
+            }
+        }
+    }
     let spec = UserSpec {
+        previous_upns: previous,
         licenses,
         upn,
         attributes,

@@ -124,6 +124,8 @@ codes! {
         UnknownSku = "unknown-sku",
         /// Unappliable: the plan needs more seats of a SKU than are free.
         SeatShortfall = "seat-shortfall",
+        /// A rename's new UPN belongs to another live user, or two entries claim one previous UPN.
+        RenameCollision = "rename-collision",
     }
 }
 

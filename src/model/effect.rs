@@ -106,6 +106,8 @@ impl Op {
             // Licences change what the user may use, not the account: an
             // update, like a group membership.
             Op::AssignLicenses { user, .. } => Effect::new(Update, false, vec![T::user(user)]),
+            // The object and everything it holds stay; only its name changes.
+            Op::RenameUser { user, .. } => Effect::new(Update, false, vec![T::user(user)]),
             Op::DisableUser { user } => Effect::new(Disable, true, vec![T::user(user)]),
             Op::DeleteUser { user } => Effect::new(Delete, true, vec![T::user(user)]),
             Op::SetManager { user, manager, .. } => {
@@ -194,7 +196,8 @@ impl Op {
             | Op::RemoveOwner { .. }
             | Op::AssignRole { .. }
             | Op::RemoveRole { .. }
-            | Op::AssignLicenses { .. } => None,
+            | Op::AssignLicenses { .. }
+            | Op::RenameUser { .. } => None,
         }
     }
 }
@@ -259,9 +262,10 @@ mod tests {
             Op::AssignRole { .. } => 15,
             Op::RemoveRole { .. } => 16,
             Op::AssignLicenses { .. } => 17,
+            Op::RenameUser { .. } => 18,
         }
     }
-    const VARIANTS: usize = 18;
+    const VARIANTS: usize = 19;
 
     /// One sample of each variant, with the action and destructiveness it
     /// has always had (the summary's classes; the protected-principals gate's
@@ -399,6 +403,15 @@ mod tests {
                     user: a(),
                     add: vec![],
                     remove: vec![],
+                },
+                Update,
+                false,
+                1,
+            ),
+            (
+                Op::RenameUser {
+                    user: a(),
+                    new_upn: upn("b@contoso.com"),
                 },
                 Update,
                 false,

@@ -256,6 +256,14 @@ pub enum Op {
         /// The assignment to delete.
         assignment_id: String,
     },
+    /// PATCH userPrincipalName: a rename in place (the object, its groups,
+    /// roles, licences and mailbox stay).
+    RenameUser {
+        /// The user, by its current (old) UPN and id.
+        user: UserRef,
+        /// The new UPN.
+        new_upn: Upn,
+    },
     /// POST assignLicense: add (or change the disabled plans of) and remove
     /// a user's direct licences in one call. Licences inherited from a group
     /// are never in it.
@@ -291,13 +299,14 @@ impl Op {
             Op::AssignRole { .. } => "assign_role",
             Op::RemoveRole { .. } => "remove_role",
             Op::AssignLicenses { .. } => "assign_licenses",
+            Op::RenameUser { .. } => "rename_user",
         }
     }
 
     /// The user this operation is about, if any (the member/principal for membership and role ops).
     pub fn subject_upn(&self) -> Option<&Upn> {
         match self {
-            Op::CreateUser { upn, .. } => Some(upn),
+            Op::CreateUser { upn, .. } | Op::RenameUser { new_upn: upn, .. } => Some(upn),
             Op::RestoreUser { user }
             | Op::UpdateUser { user, .. }
             | Op::EnableUser { user }
@@ -343,7 +352,8 @@ impl Op {
             | Op::DeleteUser { .. }
             | Op::SetManager { .. }
             | Op::RemoveManager { .. }
-            | Op::AssignLicenses { .. } => self.subject_upn().map(|u| u.key()).unwrap_or_default(),
+            | Op::AssignLicenses { .. }
+            | Op::RenameUser { .. } => self.subject_upn().map(|u| u.key()).unwrap_or_default(),
         }
     }
 }

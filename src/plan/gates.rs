@@ -311,7 +311,8 @@ pub fn evaluate(
             | Op::AddOwner { .. }
             | Op::RemoveOwner { .. }
             | Op::AssignRole { .. }
-            | Op::AssignLicenses { .. } => None,
+            | Op::AssignLicenses { .. }
+            | Op::RenameUser { .. } => None,
         })
         .collect();
     let tripped = !removed.is_empty();
@@ -385,7 +386,8 @@ fn global_admins_after(live: &Live, steps: &[Step]) -> u64 {
             | Op::RemoveMember { .. }
             | Op::AddOwner { .. }
             | Op::RemoveOwner { .. }
-            | Op::AssignLicenses { .. } => {}
+            | Op::AssignLicenses { .. }
+            | Op::RenameUser { .. } => {}
         }
     }
     let ends_enabled = |key: &str, live_enabled: bool| {

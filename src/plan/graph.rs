@@ -53,6 +53,10 @@ pub fn order(mut ops: Vec<Op>) -> Result<Vec<Step>, PlanError> {
             Op::RestoreUser { user } => {
                 creates_user.insert(user.upn.key(), i);
             }
+            // The user's other steps name it by its new UPN: they wait for it.
+            Op::RenameUser { new_upn, .. } => {
+                creates_user.insert(new_upn.key(), i);
+            }
             Op::CreateGroup { name, .. } => {
                 creates_group.insert(name.to_lowercase(), i);
             }
@@ -165,7 +169,7 @@ pub fn order(mut ops: Vec<Op>) -> Result<Vec<Step>, PlanError> {
                     edges.push((i, d));
                 }
             }
-            Op::CreateUser { .. } | Op::RestoreUser { .. } => {}
+            Op::CreateUser { .. } | Op::RestoreUser { .. } | Op::RenameUser { .. } => {}
         }
         if let Op::RevokeSessions { user } = op
             && let Some(&d) = disables.get(&user.upn.key())

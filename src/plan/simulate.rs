@@ -193,6 +193,11 @@ pub fn apply(live: &Live, steps: &[Step]) -> Live {
             Op::RemoveRole { assignment_id, .. } => {
                 p.role_assignments.retain(|a| &a.id != assignment_id)
             }
+            Op::RenameUser { user, new_upn } => {
+                if let Some(u) = p.users.iter_mut().find(|u| Some(&u.id) == user.id.as_ref()) {
+                    u.upn = new_upn.clone();
+                }
+            }
             Op::AssignLicenses { user, add, remove } => {
                 if let (Some(l), Some(id)) = (licenses.as_mut(), user_id(&p, &user.upn)) {
                     let held = l.by_user.entry(id).or_default();

@@ -60,6 +60,7 @@ mod onboarding_output;
 mod onboarding_progress;
 mod onboarding_repo_files;
 mod lifecycle_licenses;
+mod lifecycle_renames;
 mod owners_cli;
 mod packaging;
 mod permission_rows;

@@ -174,6 +174,10 @@ fn ops(row: &KindPermissions) -> Vec<Op> {
                 assignment_id: ASSIGNMENT.into(),
             },
         ],
+        "rename_user" => vec![Op::RenameUser {
+            user: pat,
+            new_upn: Upn::new_unchecked("patricia@contoso.com"),
+        }],
         "assign_licenses" => vec![Op::AssignLicenses {
             user: pat,
             add: vec![entraform::plan::op::LicenseChange {

@@ -573,7 +573,8 @@ fn documented_class(op: &Op) -> (&'static str, char) {
         | Op::EnableUser { .. }
         | Op::SetManager { .. }
         | Op::UpdateGroup { .. }
-        | Op::AssignLicenses { .. } => ("update", '~'),
+        | Op::AssignLicenses { .. }
+        | Op::RenameUser { .. } => ("update", '~'),
         Op::RemoveManager { .. }
         | Op::RemoveMember { .. }
         | Op::RemoveOwner { .. }

@@ -23,7 +23,7 @@ pub(super) fn license_ops(c: &mut Ctx<'_>) {
         let Some(me) = c.declared.get(&spec.upn).cloned() else {
             continue;
         };
-        let live_user = c.live.user_of(&spec.upn);
+        let live_user = c.live_user(&spec.upn);
         let held = live_user.map_or(&[][..], |u| l.of(&u.id));
         let mut add: Vec<LicenseChange> = Vec::new();
         let mut wanted: BTreeSet<String> = BTreeSet::new();

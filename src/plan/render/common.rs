@@ -42,7 +42,8 @@ impl Sign {
             | Op::EnableUser { .. }
             | Op::SetManager { .. }
             | Op::UpdateGroup { .. }
-            | Op::AssignLicenses { .. } => Sign::Change,
+            | Op::AssignLicenses { .. }
+            | Op::RenameUser { .. } => Sign::Change,
             Op::DisableUser { .. }
             | Op::DeleteUser { .. }
             | Op::RemoveManager { .. }
@@ -310,6 +311,9 @@ pub(super) fn headline(op: &Op) -> String {
             assignment_id,
             ..
         } => format!("remove from {} (assignment {assignment_id})", principal(p)),
+        Op::RenameUser { user, new_upn } => {
+            format!("userPrincipalName: {} → {new_upn}", user.upn)
+        }
         Op::AssignLicenses { add, remove, .. } => {
             let names = |l: &[crate::plan::op::LicenseChange]| {
                 l.iter()
@@ -375,7 +379,8 @@ fn details(op: &Op, style: Style) -> Vec<(String, String)> {
         | Op::AddOwner { .. }
         | Op::RemoveOwner { .. }
         | Op::AssignRole { .. }
-        | Op::RemoveRole { .. } => Vec::new(),
+        | Op::RemoveRole { .. }
+        | Op::RenameUser { .. } => Vec::new(),
         Op::AssignLicenses { add, .. } => add
             .iter()
             .filter(|c| !c.disabled_plans.is_empty())

@@ -302,6 +302,11 @@ pub fn op_done(op: &Op, live: &Live) -> bool {
             .role_assignments()
             .iter()
             .any(|a| &a.id == assignment_id),
+        Op::RenameUser { user: u, new_upn } => u
+            .id
+            .as_ref()
+            .and_then(|id| live.user(id))
+            .is_some_and(|lu| lu.upn == *new_upn),
         Op::AssignLicenses {
             user: u,
             add,
