@@ -137,9 +137,10 @@ pub(super) fn counts_by_kind(plan: &Plan) -> Vec<(&'static str, usize)> {
 }
 
 /// Every operation kind, in the order reports list them.
-pub(super) const KINDS: [&str; 15] = [
+pub(super) const KINDS: [&str; 19] = [
     "create_user",
     "restore_user",
+    "rename_user",
     "update_user",
     "enable_user",
     "set_manager",
@@ -148,8 +149,11 @@ pub(super) const KINDS: [&str; 15] = [
     "update_group",
     "add_member",
     "remove_member",
+    "add_owner",
+    "remove_owner",
     "assign_role",
     "remove_role",
+    "assign_licenses",
     "disable_user",
     "revoke_sessions",
     "delete_user",
