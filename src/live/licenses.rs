@@ -83,10 +83,11 @@ pub async fn read_skus(client: &GraphClient) -> Result<Vec<Sku>, GraphError> {
 
 /// The SKUs and every user's licence paths.
 pub async fn read_licenses(client: &GraphClient) -> Result<LiveLicenses, GraphError> {
-    let skus = read_skus(client).await?;
-    let users = client
-        .list::<UserLicensesDto>("/users?$select=id,licenseAssignmentStates&$top=999")
-        .await?;
+    // Both at once: the SKUs and the users' licence paths do not depend on each other.
+    let (skus, users) = tokio::try_join!(
+        read_skus(client),
+        client.list::<UserLicensesDto>("/users?$select=id,licenseAssignmentStates&$top=999")
+    )?;
     let mut out = LiveLicenses {
         skus,
         ..LiveLicenses::default()
