@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use anyhow::Context;
 
-use crate::graph::{AuthConfig, ClientOptions, Cloud, Credential, GraphClient};
 use crate::desired::DesiredState;
+use crate::graph::{AuthConfig, ClientOptions, Cloud, Credential, GraphClient};
 use crate::live::{Live, ReadError, ReadOptions, ReadProgress, read_live};
 use crate::plan::saved::Target;
 use graph_emulator::{BackgroundEmulator, BatchOrder, EmulatorConfig, SHUFFLE_SEED_ENV, Seed};

@@ -294,7 +294,14 @@ const SAFETY_KEYS: &[&str] = &[
     "protected",
 ];
 const USER_EXTRA_KEYS: &[&str] = &[
-    "upn", "manager", "enabled", "groups", "roles", "password", "licenses", "previous_upns",
+    "upn",
+    "manager",
+    "enabled",
+    "groups",
+    "roles",
+    "password",
+    "licenses",
+    "previous_upns",
 ];
 const LICENSE_KEYS: &[&str] = &["sku", "disabled_plans"];
 const GROUP_KEYS: &[&str] = &[

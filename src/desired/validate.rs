@@ -719,7 +719,10 @@ fn user(c: &mut Checker<'_>, tenant: &Tenant, tenant_raw: &RawTenant, u: RawUser
             Some(l)
         }
         None => match &tenant_raw.default_licenses {
-            Some(l) if !l.is_empty() && !matches!(attributes.get(&Attr::UsageLocation), Some(Some(_))) => {
+            Some(l)
+                if !l.is_empty()
+                    && !matches!(attributes.get(&Attr::UsageLocation), Some(Some(_))) =>
+            {
                 c.diags.push(
                     Diagnostic::error(
                         Code::LicenseNeedsUsageLocation,

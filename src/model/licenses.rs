@@ -64,9 +64,9 @@ pub struct LiveLicenses {
 impl LiveLicenses {
     /// A SKU by part number (case-insensitive) or skuId.
     pub fn sku(&self, key: &str) -> Option<&Sku> {
-        self.skus.iter().find(|s| {
-            s.part_number.eq_ignore_ascii_case(key) || s.sku_id.eq_ignore_ascii_case(key)
-        })
+        self.skus
+            .iter()
+            .find(|s| s.part_number.eq_ignore_ascii_case(key) || s.sku_id.eq_ignore_ascii_case(key))
     }
     /// The licence paths of a user (empty when it holds none).
     pub fn of(&self, user: &ObjectId) -> &[HeldLicense] {

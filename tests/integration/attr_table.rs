@@ -80,9 +80,7 @@ fn value_for(kind: Kind) -> BoxedStrategy<AttrValue> {
         Kind::OneOf { values } => prop::sample::select(values.to_vec())
             .prop_map(AttrValue::from)
             .boxed(),
-        Kind::ImmutableId => "[A-Za-z0-9+/]{22}=="
-            .prop_map(AttrValue::Text)
-            .boxed(),
+        Kind::ImmutableId => "[A-Za-z0-9+/]{22}==".prop_map(AttrValue::Text).boxed(),
     }
 }
 

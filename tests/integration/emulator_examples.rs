@@ -1025,11 +1025,7 @@ async fn replays_every_documented_example() {
             }
             // The docs call /me (delegated); an app calls /users/{id}.
             "lifecycle-assignlicense-add.json" | "lifecycle-assignlicense-remove.json" => {
-                let r = plain(
-                    url.replacen("/me/", &format!("/users/{ADELE}/"), 1),
-                    body,
-                )
-                .await;
+                let r = plain(url.replacen("/me/", &format!("/users/{ADELE}/"), 1), body).await;
                 check.response(&r, &[]);
             }
             "lifecycle-subscribedskus-list.json" => {

@@ -112,15 +112,24 @@ fn licences_are_assigned_inherited_ones_kept_and_apply_converges() {
         .filter(|s| s["op"] == "assign_licenses")
         .collect();
     assert_eq!(lic.len(), 2, "ann and cara, not bob: {text}");
-    let ann = lic.iter().find(|s| s["user"]["upn"] == "ann@contoso.com").unwrap();
+    let ann = lic
+        .iter()
+        .find(|s| s["user"]["upn"] == "ann@contoso.com")
+        .unwrap();
     assert_eq!(ann["add"][0]["part_number"], "SPE_E5");
     assert_eq!(ann["add"][0]["disabled_plans"][0]["name"], "TEAMS1");
     assert_eq!(ann["remove"][0]["part_number"], "ENTERPRISEPACK");
     // cara's licence waits for her creation.
-    let cara = lic.iter().find(|s| s["user"]["upn"] == "cara@contoso.com").unwrap();
+    let cara = lic
+        .iter()
+        .find(|s| s["user"]["upn"] == "cara@contoso.com")
+        .unwrap();
     let create = steps.iter().find(|s| s["op"] == "create_user").unwrap();
     assert!(
-        cara["depends_on"].as_array().unwrap().contains(&create["id"]),
+        cara["depends_on"]
+            .as_array()
+            .unwrap()
+            .contains(&create["id"]),
         "{cara}"
     );
     let notices = v["notices"].as_array().unwrap();

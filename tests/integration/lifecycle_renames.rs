@@ -107,11 +107,8 @@ fn a_rename_keeps_the_object_its_groups_roles_and_licences() {
         .unwrap();
     assert_eq!(team.members, vec![ANN.to_string()]);
     assert!(
-        state
-            .role_assignments
-            .iter()
-            .any(|a| a.principal_id == ANN
-                && a.role_definition_id == "729827e3-9c14-49f7-bb1b-9608f156bbb8"),
+        state.role_assignments.iter().any(|a| a.principal_id == ANN
+            && a.role_definition_id == "729827e3-9c14-49f7-bb1b-9608f156bbb8"),
         "{:?}",
         state.role_assignments
     );

@@ -79,8 +79,8 @@ impl LicenseState {
     ) -> Result<(), String> {
         self.skus = skus;
         for (principal, a) in assignments {
-            let principal =
-                principal.ok_or_else(|| format!("licence for unknown principal {}", a.principal))?;
+            let principal = principal
+                .ok_or_else(|| format!("licence for unknown principal {}", a.principal))?;
             let sku = self
                 .sku(&a.sku)
                 .ok_or_else(|| format!("licence of unknown SKU {}", a.sku))?

@@ -38,7 +38,6 @@ struct Path<'a> {
     by_group: Option<&'a str>,
 }
 
-
 /// Every path by which `user` holds a licence: direct ones first, then each
 /// licensed group it is a direct member of.
 fn paths<'a>(t: &'a Tenant, user: &'a str) -> Vec<Path<'a>> {
@@ -65,7 +64,10 @@ fn paths<'a>(t: &'a Tenant, user: &'a str) -> Vec<Path<'a>> {
 
 /// SKUs `user` holds by any path.
 fn held(t: &Tenant, user: &str) -> BTreeSet<String> {
-    paths(t, user).into_iter().map(|p| p.sku.to_string()).collect()
+    paths(t, user)
+        .into_iter()
+        .map(|p| p.sku.to_string())
+        .collect()
 }
 
 /// `consumedUnits` of a SKU: users holding it by any path (one seat each).
@@ -193,7 +195,11 @@ pub fn assign(ctx: &Ctx, t: &mut Tenant, req: &ApiRequest, key: &str) -> GraphRe
     let mut adds: Vec<(String, Vec<String>)> = Vec::new();
     for a in add {
         let sku = a.get("skuId").and_then(Value::as_str).unwrap_or_default();
-        let Some(s) = t.licenses.sku(sku).filter(|s| s.sku_id.eq_ignore_ascii_case(sku)) else {
+        let Some(s) = t
+            .licenses
+            .sku(sku)
+            .filter(|s| s.sku_id.eq_ignore_ascii_case(sku))
+        else {
             return Err(bad(format!(
                 "License {sku} does not correspond to a valid company License."
             )));
@@ -225,7 +231,11 @@ pub fn assign(ctx: &Ctx, t: &mut Tenant, req: &ApiRequest, key: &str) -> GraphRe
     let mut removes: Vec<String> = Vec::new();
     for r in remove {
         let sku = r.as_str().unwrap_or_default();
-        let Some(s) = t.licenses.sku(sku).filter(|s| s.sku_id.eq_ignore_ascii_case(sku)) else {
+        let Some(s) = t
+            .licenses
+            .sku(sku)
+            .filter(|s| s.sku_id.eq_ignore_ascii_case(sku))
+        else {
             return Err(bad(format!(
                 "License {sku} does not correspond to a valid company License."
             )));
@@ -295,4 +305,3 @@ pub fn assign(ctx: &Ctx, t: &mut Tenant, req: &ApiRequest, key: &str) -> GraphRe
     render_into(t, &id, &mut m, Some(sel));
     Ok(ApiResponse::json(200, Value::Object(m)))
 }
-

@@ -36,7 +36,11 @@ pub(super) fn license_ops(c: &mut Ctx<'_>) {
                         "`{}`: licence `{}` is not a SKU the tenant subscribes to (subscribed: {})",
                         spec.upn,
                         w.sku,
-                        if known.is_empty() { "none".to_string() } else { known.join(", ") }
+                        if known.is_empty() {
+                            "none".to_string()
+                        } else {
+                            known.join(", ")
+                        }
                     ),
                     origin: Some(spec.origin.clone()),
                 });
@@ -52,7 +56,11 @@ pub(super) fn license_ops(c: &mut Ctx<'_>) {
                             "`{}`: `{name}` is not a service plan of {} (its plans: {})",
                             spec.upn,
                             sku.part_number,
-                            sku.plans.iter().map(|p| p.name.as_str()).collect::<Vec<_>>().join(", ")
+                            sku.plans
+                                .iter()
+                                .map(|p| p.name.as_str())
+                                .collect::<Vec<_>>()
+                                .join(", ")
                         ),
                         origin: Some(spec.origin.clone()),
                     }),
@@ -61,7 +69,10 @@ pub(super) fn license_ops(c: &mut Ctx<'_>) {
             plans.sort();
             wanted.insert(sku.sku_id.to_ascii_lowercase());
             let same = |ids: &[String]| {
-                ids.len() == plans.len() && plans.iter().all(|p| ids.iter().any(|i| i.eq_ignore_ascii_case(&p.id)))
+                ids.len() == plans.len()
+                    && plans
+                        .iter()
+                        .all(|p| ids.iter().any(|i| i.eq_ignore_ascii_case(&p.id)))
             };
             let direct = held
                 .iter()

@@ -328,11 +328,7 @@ pub(super) fn headline(op: &Op) -> String {
             match (add.is_empty(), remove.is_empty()) {
                 (false, true) => format!("assign licences: + {}", names(add)),
                 (true, false) => format!("assign licences: - {}", names(remove)),
-                _ => format!(
-                    "assign licences: + {}; - {}",
-                    names(add),
-                    names(remove)
-                ),
+                _ => format!("assign licences: + {}; - {}", names(add), names(remove)),
             }
         }
     }
