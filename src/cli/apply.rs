@@ -146,6 +146,7 @@ fn apply(
                 Err(r) => return Ok(refuse(path, &r)),
             };
             let live = conn.read(Some(&args.lock.state))?;
+            let live = conn.with_licenses(live, desired)?;
             // The moment the reviewed plan was computed for (older files: now).
             let now = saved.planned_at.unwrap_or_else(|| args.clock.now());
             let fresh = plan::build_at(desired, &live, &overrides, now);
@@ -190,6 +191,7 @@ fn apply(
         }
         None => {
             let live = conn.read(Some(&args.lock.state))?;
+            let live = conn.with_licenses(live, desired)?;
             let plan = plan::build_at(desired, &live, &given, args.clock.now());
             print!("{}", render(&plan, PlanFormat::Text, &opts));
             if let Some(halt) = Halt::of(&plan) {

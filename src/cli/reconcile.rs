@@ -141,6 +141,7 @@ fn reconcile(
     };
     let conn: &Connection = slot.insert(args.tenant.connect(rt)?);
     let live = conn.read(Some(&args.lock.state))?;
+    let live = conn.with_licenses(live, desired)?;
     let plan = plan::build_at(desired, &live, &args.gates.overrides(), args.clock.now());
     let mut report = DriftReport::from_plan(&plan);
     let opts = RenderOptions {

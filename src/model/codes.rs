@@ -92,6 +92,10 @@ codes! {
         HireDatePending = "hire-date-pending",
         /// A declared user was deleted by `delete_after:`; the repo still lists it.
         DepartedUser = "departed-user",
+        /// A licence inherited from a group is kept (never removed directly).
+        InheritedLicense = "inherited-license",
+        /// Seats of a SKU used / available before and after the plan.
+        LicenseSeats = "license-seats",
     }
 }
 
@@ -124,6 +128,12 @@ codes! {
         MissingRole = "missing-role",
         /// Unappliable: Graph refuses the step to every application.
         NotAllowedForApps = "not-allowed-for-apps",
+        /// A declared licence or service plan is not one of the tenant's subscribed SKUs.
+        UnknownSku = "unknown-sku",
+        /// Unappliable: the plan needs more seats of a SKU than are free.
+        SeatShortfall = "seat-shortfall",
+        /// A rename's new UPN belongs to another live user, or two entries claim one previous UPN.
+        RenameCollision = "rename-collision",
     }
 }
 

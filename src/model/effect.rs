@@ -103,6 +103,11 @@ impl Op {
             Op::RevokeSessions { user } | Op::RemoveManager { user, .. } => {
                 Effect::new(Update, false, vec![T::user(user)])
             }
+            // Licences change what the user may use, not the account: an
+            // update, like a group membership.
+            Op::AssignLicenses { user, .. } => Effect::new(Update, false, vec![T::user(user)]),
+            // The object and everything it holds stay; only its name changes.
+            Op::RenameUser { user, .. } => Effect::new(Update, false, vec![T::user(user)]),
             Op::DisableUser { user } => Effect::new(Disable, true, vec![T::user(user)]),
             // A password nobody knows locks the account out for good (until an
             // admin resets it again): destructive, so a protected principal's
@@ -200,7 +205,9 @@ impl Op {
             | Op::AddOwner { .. }
             | Op::RemoveOwner { .. }
             | Op::AssignRole { .. }
-            | Op::RemoveRole { .. } => None,
+            | Op::RemoveRole { .. }
+            | Op::AssignLicenses { .. }
+            | Op::RenameUser { .. } => None,
         }
     }
 }
@@ -264,11 +271,13 @@ mod tests {
             Op::RemoveOwner { .. } => 14,
             Op::AssignRole { .. } => 15,
             Op::RemoveRole { .. } => 16,
-            Op::ResetPassword { .. } => 17,
-            Op::CreateTemporaryAccessPass { .. } => 18,
+            Op::AssignLicenses { .. } => 17,
+            Op::RenameUser { .. } => 18,
+            Op::ResetPassword { .. } => 19,
+            Op::CreateTemporaryAccessPass { .. } => 20,
         }
     }
-    const VARIANTS: usize = 19;
+    const VARIANTS: usize = 21;
 
     /// One sample of each variant, with the action and destructiveness it
     /// has always had (the summary's classes; the protected-principals gate's
@@ -419,6 +428,25 @@ mod tests {
                 Update,
                 true,
                 2,
+            ),
+            (
+                Op::AssignLicenses {
+                    user: a(),
+                    add: vec![],
+                    remove: vec![],
+                },
+                Update,
+                false,
+                1,
+            ),
+            (
+                Op::RenameUser {
+                    user: a(),
+                    new_upn: upn("b@contoso.com"),
+                },
+                Update,
+                false,
+                1,
             ),
         ]
     }

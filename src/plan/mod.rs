@@ -147,6 +147,17 @@ impl Plan {
         self.gates.iter().any(|g| g.tripped && !g.overridden)
     }
     /// Number of waves.
+    /// True when the plan's only errors are seat shortfalls (`seat-shortfall`):
+    /// Graph would refuse the licences, so it is stopped like a tripped gate
+    /// (exit 3), but no flag overrides it (docs/decisions.md).
+    pub fn short_of_seats(&self) -> bool {
+        !self.errors.is_empty()
+            && self
+                .errors
+                .iter()
+                .all(|e| e.code == ErrorCode::SeatShortfall)
+    }
+
     pub fn waves(&self) -> usize {
         self.steps.iter().map(|s| s.wave + 1).max().unwrap_or(0)
     }
@@ -178,6 +189,8 @@ fn plan_with(
 ) -> Plan {
     let diff = diff::diff_at(desired, live, now);
     let mut errors = diff.errors;
+    let (seat_notices, seat_errors) = diff::licenses::seats(&diff.ops, live);
+    errors.extend(seat_errors);
     let steps = match graph::order(diff.ops) {
         Ok(steps) => steps,
         Err(e) => {
@@ -190,6 +203,7 @@ fn plan_with(
     // Steps Graph would refuse to the running principal (permissions, roles);
     // a read-only identity's plan says it could not check them.
     let mut notices = diff.notices;
+    notices.extend(seat_notices);
     if access::is_read_only(live) {
         if !steps.is_empty() {
             notices.push(access::read_only_notice());

@@ -176,6 +176,8 @@ pub static TABLE: &[Endpoint] = &[
     // as the older page says).
     ep("POST", "/users/{id}/authentication/temporaryAccessPassMethods", any![["UserAuthMethod-TAP.ReadWrite.All"], ["UserAuthenticationMethod.ReadWrite.All"]], "authentication-post-temporaryaccesspassmethods"),
     ep("GET", "/users/{id}/authentication/temporaryAccessPassMethods", any![["UserAuthMethod-TAP.Read.All"], ["UserAuthMethod-TAP.ReadWrite.All"], ["UserAuthenticationMethod.Read.All"], ["UserAuthenticationMethod.ReadWrite.All"]], "authentication-list-temporaryaccesspassmethods"),
+    ep("POST", "/users/{id}/assignLicense", LICENSE_ASSIGN, "user-assignlicense"),
+    ep("GET", "/subscribedSkus", SUBSCRIBED_SKUS_READ, "subscribedsku-list"),
     ep("POST", "/users/{id}/checkMemberGroups", USER_MEMBERSHIPS, "directoryobject-checkmembergroups"),
     ep("POST", "/users/{id}/getMemberGroups", USER_MEMBERSHIPS, "directoryobject-getmembergroups"),
     ep("POST", "/users/{id}/checkMemberObjects", USER_MEMBERSHIPS, "directoryobject-checkmemberobjects"),

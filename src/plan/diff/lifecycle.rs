@@ -352,6 +352,8 @@ pub(super) fn offboarding_notices(
                 None => continue,
             },
             Op::CreateUser { .. }
+            | Op::RenameUser { .. }
+            | Op::AssignLicenses { .. }
             | Op::CreateTemporaryAccessPass { .. }
             | Op::RestoreUser { .. }
             | Op::EnableUser { .. }
