@@ -41,6 +41,8 @@ pub enum LeaverStep {
     RemoveGroupMemberships,
     /// Remove tenant-scope directory roles (always done for disabled users; listing it says so).
     RemoveRoles,
+    /// Remove the user's direct licences (one `assignLicense`); inherited group licences stay.
+    RemoveLicenses,
 }
 
 impl LeaverStep {
@@ -53,15 +55,12 @@ impl LeaverStep {
             LeaverStep::RemoveGroupMemberships,
         ),
         ("remove_roles", LeaverStep::RemoveRoles),
+        ("remove_licenses", LeaverStep::RemoveLicenses),
     ];
 
     /// Steps of issue #17 that this version does not carry out yet, with why: the
     /// validator refuses them rather than accept a policy it would silently skip.
     pub const NOT_YET: &'static [(&'static str, &'static str)] = &[
-        (
-            "remove_licenses",
-            "licences are not modelled in this version (they come with `licenses:` on users)",
-        ),
         (
             "remove_authentication_methods",
             "the authentication-methods API is not used by this version",

@@ -21,6 +21,11 @@ const HELPDESK_ADMINISTRATOR: &str = "729827e3-9c14-49f7-bb1b-9608f156bbb8";
 /// Administrator), ana; the app holds the recommended grants plus
 /// `User-LifeCycleInfo.ReadWrite.All`, and User Administrator (password resets).
 fn seed() -> Tenant {
+    seed_with("")
+}
+
+/// [`seed`] with more seed YAML appended (licences).
+fn seed_with(extra: &str) -> Tenant {
     let mut grants = entraform::live::permissions::recommended_grants();
     grants.push("User-LifeCycleInfo.ReadWrite.All");
     let y = format!(
@@ -39,6 +44,7 @@ users:
     displayName: Lucas Ferreira
     mailNickname: lucas.ferreira
     accountEnabled: true
+    usageLocation: US
   - userPrincipalName: ana@contoso.com
     displayName: Ana
     mailNickname: ana
@@ -54,7 +60,8 @@ groups:
     securityEnabled: true
     mailEnabled: false
     members: [lucas.ferreira@contoso.com]
-  - displayName: alumni
+  - id: 0d000000-0000-4000-8000-0000000000a1
+    displayName: alumni
     mailNickname: alumni
     securityEnabled: true
     mailEnabled: false
@@ -68,7 +75,7 @@ roleAssignments:
     roleDefinitionId: {HELPDESK_ADMINISTRATOR}
 "#,
         grants = grants.join(", ")
-    );
+    ) + extra;
     tenant_from(Seed::parse(&y).expect("seed"))
 }
 
@@ -396,7 +403,7 @@ fn now_must_be_a_date_and_unsupported_steps_are_refused() {
         .unwrap()
         .replace(
             "remove_roles]",
-            "remove_roles, remove_licenses, revoke_sesions]",
+            "remove_roles, remove_authentication_methods, revoke_sesions]",
         )
         .replace("delete_after: 30d", "delete_after: soon");
     std::fs::write(dir.join("repo.yaml"), text).unwrap();
@@ -406,7 +413,7 @@ fn now_must_be_a_date_and_unsupported_steps_are_refused() {
     let text = out(&v);
     assert_eq!(v.status.code(), Some(1), "{text}");
     assert!(
-        text.contains("leaver step `remove_licenses` is not supported"),
+        text.contains("leaver step `remove_authentication_methods` is not supported"),
         "{text}"
     );
     assert!(text.contains("did you mean `revoke_sessions`?"), "{text}");
@@ -718,4 +725,51 @@ fn one_off_markers_act_once_and_the_new_password_goes_to_the_credentials_file() 
     // Done once: re-running shows nothing, now and later.
     assert_no_changes(&t, &dir, now);
     assert_no_changes(&t, &dir, "2024-06-01T00:00:00Z");
+}
+
+#[test]
+fn remove_licenses_takes_the_direct_licences_and_leaves_the_inherited_ones() {
+    const E3: &str = "6fd2c87f-b296-42f0-b197-1e91e994b900";
+    const E5: &str = "06ebc4ee-1bb5-47dd-8120-11324bc54e06";
+    let t = seed_with(&format!(
+        "subscribedSkus:\n  - {{ skuId: {E3}, skuPartNumber: ENTERPRISEPACK, enabled: 5 }}\n  - {{ skuId: {E5}, skuPartNumber: SPE_E5, enabled: 5 }}\nlicenseAssignments:\n  - {{ principal: lucas.ferreira@contoso.com, sku: ENTERPRISEPACK }}\n  - {{ principal: 0d000000-0000-4000-8000-0000000000a1, sku: SPE_E5 }}\n"
+    ));
+    let scratch = tempdir("lifecycle-licences");
+    let dir = scratch.join("repo");
+    repo(&dir, "    enabled: false\n", "ana");
+    let text = std::fs::read_to_string(dir.join("repo.yaml"))
+        .unwrap()
+        .replace("remove_roles]", "remove_roles, remove_licenses]");
+    std::fs::write(dir.join("repo.yaml"), text).unwrap();
+    let now = "2026-12-01T09:00:00Z";
+    let p = plan(&t, &dir, now);
+    let text = out(&p);
+    assert_eq!(p.status.code(), Some(2), "{text}");
+    assert!(
+        text.contains("offboarding: 8 steps for lucas.ferreira@contoso.com (assign_licenses,"),
+        "{text}"
+    );
+    let a = apply(&t, &dir, now, &[]);
+    assert_eq!(a.status.code(), Some(0), "{}", out(&a));
+    // Direct assignments only (group licences are the group's): E3 is gone,
+    // the group's E5 stays with the group lucas keeps.
+    let (direct, group) = t.emu.with_tenant(|s| {
+        let id = s
+            .upn_index
+            .get("lucas.ferreira@contoso.com")
+            .cloned()
+            .unwrap();
+        (
+            s.licenses.assigned.get(&id).cloned().unwrap_or_default(),
+            s.licenses
+                .assigned
+                .get("0d000000-0000-4000-8000-0000000000a1")
+                .cloned()
+                .unwrap_or_default(),
+        )
+    });
+    assert!(direct.is_empty(), "direct licences left: {direct:?}");
+    assert!(group.contains_key(E5), "{group:?}");
+    assert_eq!(groups_of(&t, "lucas.ferreira@contoso.com"), vec!["alumni"]);
+    assert_no_changes(&t, &dir, now);
 }

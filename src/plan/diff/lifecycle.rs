@@ -283,8 +283,55 @@ pub(super) fn leaver_ops(
                 });
             }
         }
+        if policy.has(LeaverStep::RemoveLicenses) {
+            remove_licenses(desired, live, u, &me, ops);
+        }
         record_leave_time(desired, now, u, &me, ops);
     }
+}
+
+/// `remove_licenses`: the leaver's direct licences, in one `assignLicense`
+/// remove (licences inherited from a group stay: Graph refuses removing them
+/// directly). A user whose entry declares `licenses:` keeps what it declares.
+fn remove_licenses(
+    desired: &DesiredState,
+    live: &Live,
+    u: &LiveUser,
+    me: &UserRef,
+    ops: &mut Vec<Op>,
+) {
+    let Some(l) = live.licenses() else {
+        return;
+    };
+    if desired
+        .users
+        .get(&u.upn)
+        .is_some_and(|s| s.licenses.is_some())
+    {
+        return;
+    }
+    let mut remove: Vec<crate::plan::op::LicenseChange> = l
+        .of(&u.id)
+        .iter()
+        .filter(|h| h.by_group.is_none())
+        .map(|h| crate::plan::op::LicenseChange {
+            sku_id: h.sku_id.clone(),
+            part_number: l
+                .sku(&h.sku_id)
+                .map_or_else(|| h.sku_id.clone(), |s| s.part_number.clone()),
+            disabled_plans: Vec::new(),
+        })
+        .collect();
+    if remove.is_empty() {
+        return;
+    }
+    remove.sort_by(|a, b| a.part_number.cmp(&b.part_number));
+    remove.dedup();
+    ops.push(Op::AssignLicenses {
+        user: me.clone(),
+        add: Vec::new(),
+        remove,
+    });
 }
 
 /// Write the disable time to `employeeLeaveDateTime` when Graph has none and
@@ -351,9 +398,9 @@ pub(super) fn offboarding_notices(
                 Some(upn) => (upn, Some(&member.id)),
                 None => continue,
             },
+            Op::AssignLicenses { user, .. } => (&user.upn, user.id.as_ref()),
             Op::CreateUser { .. }
             | Op::RenameUser { .. }
-            | Op::AssignLicenses { .. }
             | Op::CreateTemporaryAccessPass { .. }
             | Op::RestoreUser { .. }
             | Op::EnableUser { .. }

@@ -9,8 +9,8 @@
 
 #![deny(clippy::wildcard_enum_match_arm)]
 
-mod lifecycle;
 pub mod licenses;
+mod lifecycle;
 mod renames;
 mod suggest;
 
