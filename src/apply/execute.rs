@@ -164,6 +164,8 @@ fn already_in_effect(op: &Op, status: u16, message: &str) -> bool {
         | Op::RemoveRole { .. }
         | Op::RemoveManager { .. }
         | Op::DeleteUser { .. } => status == 404,
+        // adminRemove of what is gone already: 400 RoleAssignmentDoesNotExist.
+        Op::RemoveRoleSchedule { .. } => status == 400 && message.contains("does not exist"),
         Op::CreateUser { .. }
         | Op::RestoreUser { .. }
         | Op::UpdateUser { .. }
@@ -173,7 +175,9 @@ fn already_in_effect(op: &Op, status: u16, message: &str) -> bool {
         | Op::SetManager { .. }
         | Op::CreateGroup { .. }
         | Op::UpdateGroup { .. }
-        | Op::AssignRole { .. } => false,
+        | Op::AssignRole { .. }
+        | Op::AssignRoleSchedule { .. }
+        | Op::UpdateRoleSchedule { .. } => false,
     }
 }
 
@@ -246,6 +250,11 @@ pub async fn execute(
     observer: &mut impl Observer,
 ) -> Report {
     let graph_root = client.root();
+    // The start of the PIM schedules this run requests (the clock, read once).
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    let now = crate::model::date::datetime_of_unix(now);
     let mut status: Vec<Option<StepStatus>> = vec![None; steps.len()];
     let mut created = Created::default();
     // Creates whose password is recorded, and steps with an unknown outcome
@@ -283,7 +292,7 @@ pub async fn execute(
                     Some(NewObject::Group { .. }) | None => Ok(None),
                 };
                 match password.and_then(|pw| {
-                    for_op(&s.op, &created, graph_root, pw.as_ref())
+                    for_op(&s.op, &created, graph_root, pw.as_ref(), &now)
                         .map(|r| (r, pw))
                         .map_err(|e| e.to_string())
                 }) {

@@ -84,6 +84,12 @@ codes! {
         PermissionsNotChecked = "permissions-not-checked",
         /// Restricted management administrative units could not be read.
         RestrictedAuUnknown = "restricted-au-unknown",
+        /// PIM (eligibilities, time-bound assignments) could not be read: the
+        /// tenant has no Entra ID P2, or the permission is missing.
+        PimUnavailable = "pim-unavailable",
+        /// A role held through a role-assignable group (`memberType: Group`), or an
+        /// activation: shown, never touched.
+        RoleKept = "role-kept",
     }
 }
 
@@ -116,6 +122,12 @@ codes! {
         MissingRole = "missing-role",
         /// Unappliable: Graph refuses the step to every application.
         NotAllowedForApps = "not-allowed-for-apps",
+        /// A role's `scope: au:<name>` names no administrative unit of the tenant.
+        UnknownAdminUnit = "unknown-admin-unit",
+        /// An eligibility's or assignment's `until` is today or earlier.
+        UntilInPast = "until-in-past",
+        /// Eligibilities or time-bound assignments are declared, but PIM could not be read.
+        PimUnavailable = "pim-unavailable",
     }
 }
 

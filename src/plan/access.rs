@@ -19,7 +19,7 @@
 use std::collections::{BTreeMap, HashSet};
 
 use super::Step;
-use super::op::{Op, OwnerRef, PlanError};
+use super::op::{Holding, Op, OwnerRef, PlanError};
 use crate::model::ObjectId;
 use crate::model::attrs::Attr;
 use crate::model::live::Live;
@@ -301,6 +301,12 @@ pub fn needs(
         Op::AssignRole { .. } | Op::RemoveRole { .. } => {
             out.push(Need::Permissions(table::ROLE_WRITE));
         }
+        Op::AssignRoleSchedule { holding, .. }
+        | Op::UpdateRoleSchedule { holding, .. }
+        | Op::RemoveRoleSchedule { holding, .. } => out.push(Need::Permissions(match holding {
+            Holding::Eligible => table::PIM_ELIGIBILITY_WRITE,
+            Holding::Active => table::PIM_ASSIGNMENT_WRITE,
+        })),
     }
     out
 }
@@ -360,6 +366,12 @@ fn target_of(live: &Live, steps: &[Step]) -> impl Fn(&ObjectId) -> Target {
         .filter_map(|s| match &s.op {
             Op::RemoveRole {
                 principal, role, ..
+            }
+            | Op::RemoveRoleSchedule {
+                principal,
+                role,
+                holding: Holding::Active,
+                ..
             } => Some((
                 principal.id.clone(),
                 role.definition_id.to_ascii_lowercase(),
@@ -381,7 +393,10 @@ fn target_of(live: &Live, steps: &[Step]) -> impl Fn(&ObjectId) -> Target {
             | Op::RemoveMember { .. }
             | Op::AddOwner { .. }
             | Op::RemoveOwner { .. }
-            | Op::AssignRole { .. } => None,
+            | Op::AssignRole { .. }
+            | Op::RemoveRoleSchedule { .. }
+            | Op::AssignRoleSchedule { .. }
+            | Op::UpdateRoleSchedule { .. } => None,
         })
         .collect();
     let role_groups: HashSet<ObjectId> = live

@@ -295,7 +295,10 @@ pub fn diff(desired: &DesiredState, live: &Live) -> Diff {
         | Op::RemoveMember { .. }
         | Op::AddOwner { .. }
         | Op::RemoveOwner { .. }
-        | Op::AssignRole { .. } => true,
+        | Op::AssignRole { .. }
+        | Op::AssignRoleSchedule { .. }
+        | Op::UpdateRoleSchedule { .. }
+        | Op::RemoveRoleSchedule { .. } => true,
     });
     withhold_restricted(&mut out, live);
     out.notices.sort();
@@ -865,8 +868,12 @@ fn modified_object(op: &Op) -> Option<(&ObjectId, String, String)> {
         | Op::DeleteUser { user: u }
         | Op::SetManager { user: u, .. }
         | Op::RemoveManager { user: u, .. } => user(u),
-        Op::AssignRole { principal, .. } => user(principal),
-        Op::RemoveRole { principal, .. } => Some(match &principal.upn {
+        Op::AssignRole { principal, .. } | Op::AssignRoleSchedule { principal, .. } => {
+            user(principal)
+        }
+        Op::RemoveRole { principal, .. }
+        | Op::UpdateRoleSchedule { principal, .. }
+        | Op::RemoveRoleSchedule { principal, .. } => Some(match &principal.upn {
             Some(upn) => (&principal.id, upn.key(), upn.as_str().to_string()),
             None => (
                 &principal.id,

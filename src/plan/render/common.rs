@@ -10,7 +10,7 @@ use similar::{ChangeTag, TextDiff};
 use crate::desired::state::{GroupKind, PasswordPolicy};
 use crate::model::attrs::AttrValue;
 use crate::plan::gates::{GateKind, GateResult};
-use crate::plan::op::{AttrChange, Op, PrincipalRef, UserRef};
+use crate::plan::op::{AttrChange, Holding, Op, PrincipalRef, RoleScope, UserRef};
 use crate::plan::{Plan, Step};
 
 /// Values longer than this (in characters) get a character-level inline diff.
@@ -37,17 +37,20 @@ impl Sign {
             | Op::CreateGroup { .. }
             | Op::AddMember { .. }
             | Op::AddOwner { .. }
-            | Op::AssignRole { .. } => Sign::Add,
+            | Op::AssignRole { .. }
+            | Op::AssignRoleSchedule { .. } => Sign::Add,
             Op::UpdateUser { .. }
             | Op::EnableUser { .. }
             | Op::SetManager { .. }
-            | Op::UpdateGroup { .. } => Sign::Change,
+            | Op::UpdateGroup { .. }
+            | Op::UpdateRoleSchedule { .. } => Sign::Change,
             Op::DisableUser { .. }
             | Op::DeleteUser { .. }
             | Op::RemoveManager { .. }
             | Op::RemoveMember { .. }
             | Op::RemoveOwner { .. }
-            | Op::RemoveRole { .. } => Sign::Remove,
+            | Op::RemoveRole { .. }
+            | Op::RemoveRoleSchedule { .. } => Sign::Remove,
             Op::RevokeSessions { .. } => Sign::Revoke,
         }
     }
@@ -309,7 +312,70 @@ pub(super) fn headline(op: &Op) -> String {
             assignment_id,
             ..
         } => format!("remove from {} (assignment {assignment_id})", principal(p)),
+        Op::AssignRoleSchedule {
+            principal: p,
+            holding,
+            scope,
+            until,
+            ..
+        } => {
+            let what = match holding {
+                Holding::Eligible => format!("make {} eligible", user(p)),
+                Holding::Active => format!("assign to {}", user(p)),
+            };
+            format!("{what}{}{}", in_scope(scope), until_text(until.as_deref()))
+        }
+        Op::UpdateRoleSchedule {
+            principal: p,
+            holding,
+            scope,
+            old_until,
+            until,
+            ..
+        } => format!(
+            "change the end of {}'s {}{}: {} -> {}",
+            principal(p),
+            holding_noun(*holding),
+            in_scope(scope),
+            old_until.as_deref().unwrap_or("no end"),
+            until.as_deref().unwrap_or("no end"),
+        ),
+        Op::RemoveRoleSchedule {
+            principal: p,
+            holding,
+            scope,
+            until,
+            ..
+        } => format!(
+            "remove {}'s {}{}{}",
+            principal(p),
+            holding_noun(*holding),
+            in_scope(scope),
+            until_text(until.as_deref())
+        ),
     }
+}
+
+/// `eligibility` or `active assignment`.
+fn holding_noun(h: Holding) -> &'static str {
+    match h {
+        Holding::Eligible => "eligibility",
+        Holding::Active => "active assignment",
+    }
+}
+
+/// ` in administrative unit `Paris`` for an AU scope, nothing at tenant scope.
+fn in_scope(scope: &RoleScope) -> String {
+    if scope.is_tenant() {
+        String::new()
+    } else {
+        format!(" in {scope}")
+    }
+}
+
+/// ` until 2027-03-31`, or nothing without an end.
+fn until_text(until: Option<&str>) -> String {
+    until.map(|d| format!(" until {d}")).unwrap_or_default()
 }
 
 /// `(name, rendered value)` detail lines of an operation.
@@ -357,7 +423,13 @@ fn details(op: &Op, style: Style) -> Vec<(String, String)> {
         | Op::AddOwner { .. }
         | Op::RemoveOwner { .. }
         | Op::AssignRole { .. }
-        | Op::RemoveRole { .. } => Vec::new(),
+        | Op::RemoveRole { .. }
+        | Op::RemoveRoleSchedule { .. } => Vec::new(),
+        Op::AssignRoleSchedule { justification, .. }
+        | Op::UpdateRoleSchedule { justification, .. } => justification
+            .iter()
+            .map(|j| ("justification".to_string(), quote(j)))
+            .collect(),
     }
 }
 
