@@ -9,6 +9,7 @@
 
 #![deny(clippy::wildcard_enum_match_arm)]
 
+mod roles_pim;
 mod suggest;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -301,6 +302,13 @@ pub fn diff(desired: &DesiredState, live: &Live) -> Diff {
         | Op::RemoveRoleSchedule { .. } => true,
     });
     withhold_restricted(&mut out, live);
+    if let Some(why) = live.pim_unknown_reason() {
+        out.notices.push(Notice {
+            code: NoticeCode::PimUnavailable,
+            object: "tenant".to_string(),
+            message: format!("PIM eligibilities and time-bound assignments are not compared: {why}"),
+        });
+    }
     out.notices.sort();
     out.notices.dedup();
     out.errors.sort();
@@ -750,7 +758,15 @@ fn role_ops(c: &mut Ctx<'_>) {
             definition_id: def.id.clone(),
         };
         let object = format!("role:{}", role.name);
-        let assignments = c.live.assignments_of_role(&def.id);
+        // Activations and time-bound assignments are PIM's (`roles_pim`):
+        // only plain assignments are compared and removed here.
+        let pim_managed = c.live.pim_managed_assignments();
+        let assignments: Vec<_> = c
+            .live
+            .assignments_of_role(&def.id)
+            .into_iter()
+            .filter(|a| !pim_managed.contains(a.id.as_str()))
+            .collect();
         let assigned: HashSet<&ObjectId> = assignments.iter().map(|a| &a.principal_id).collect();
         let mut wanted_ids: HashSet<&ObjectId> = HashSet::new();
         for (upn, origin) in &spec.principals {
@@ -766,12 +782,18 @@ fn role_ops(c: &mut Ctx<'_>) {
                     c.refuse_excluded(upn, origin, &format!("role `{}`", role.name));
                     continue;
                 }
+                if let Some(id) = id
+                    && roles_pim::permanent(c, &role, id)
+                {
+                    continue;
+                }
                 c.out.ops.push(Op::AssignRole {
                     role: role.clone(),
                     principal: found.to_ref(),
                 });
             }
         }
+        roles_pim::role_ops(c, spec, &role);
         if !spec.authoritative {
             continue;
         }
@@ -827,7 +849,12 @@ fn leaving_roles(c: &mut Ctx<'_>) {
         if c.excluded(&u.upn) {
             continue;
         }
+        roles_pim::leaving(c, &u.id);
+        let pim_managed = c.live.pim_managed_assignments();
         for a in c.live.assignments_of(&u.id) {
+            if pim_managed.contains(a.id.as_str()) {
+                continue;
+            }
             let name = c
                 .live
                 .role(&a.role_definition_id)
