@@ -19,7 +19,7 @@ use secrecy::SecretString;
 use serde::Serialize;
 
 use super::password::{self, InitialPasswords};
-use super::request::{BIND_LIMIT, Ids, bind_members, for_op};
+use super::request::{BIND_LIMIT, Ids, bind_members, for_op_at};
 use super::unknown;
 use crate::graph::batch::BATCH_POST_FAILED;
 use crate::graph::{GraphClient, Request};
@@ -292,7 +292,7 @@ pub async fn execute(
                     Some(NewObject::Group { .. }) | None => Ok(None),
                 };
                 match password.and_then(|pw| {
-                    for_op(&s.op, &created, graph_root, pw.as_ref(), &now)
+                    for_op_at(&s.op, &created, graph_root, pw.as_ref(), Some(&now))
                         .map(|r| (r, pw))
                         .map_err(|e| e.to_string())
                 }) {

@@ -121,14 +121,25 @@ pub const DEFAULT_JUSTIFICATION: &str =
 /// The request for one operation. `root` is the client's Graph version root
 /// (`https://graph.microsoft.com/v1.0`, [`crate::graph::GraphClient::root`]),
 /// the base of `@odata.id` references; `password` is the new user's initial
-/// password for `CreateUser`; `now` (a Graph date-time) is the start of the
-/// PIM schedules it requests (the clock is the caller's).
+/// password for `CreateUser`. PIM schedules are requested without a
+/// `startDateTime` (see [`for_op_at`]).
 pub fn for_op(
     op: &Op,
     ids: &impl Ids,
     root: &str,
     password: Option<&SecretString>,
-    now: &str,
+) -> Result<Request, RequestError> {
+    for_op_at(op, ids, root, password, None)
+}
+
+/// [`for_op`], with `now` (a Graph date-time) as the `startDateTime` of the
+/// PIM schedules it requests (the clock is the caller's; apply reads it once).
+pub fn for_op_at(
+    op: &Op,
+    ids: &impl Ids,
+    root: &str,
+    password: Option<&SecretString>,
+    now: Option<&str>,
 ) -> Result<Request, RequestError> {
     let mut r = match pim_request(op, ids, now)? {
         Some(r) => r,
@@ -322,24 +333,30 @@ fn request_of(
 /// and rbacapplication-post-roleassignmentschedulerequests.md show them
 /// (tests/graph-examples/pim-create-*.json, pim-remove-eligibility-request.json).
 /// A removal carries no `scheduleInfo` ("optional for adminRemove").
-fn pim_request(op: &Op, ids: &impl Ids, now: &str) -> Result<Option<Request>, RequestError> {
+fn pim_request(
+    op: &Op,
+    ids: &impl Ids,
+    now: Option<&str>,
+) -> Result<Option<Request>, RequestError> {
     use crate::plan::op::Holding;
     let url = |h: &Holding| match h {
         Holding::Eligible => "/roleManagement/directory/roleEligibilityScheduleRequests",
         Holding::Active => "/roleManagement/directory/roleAssignmentScheduleRequests",
     };
-    let schedule = |until: &Option<String>| match until {
-        Some(d) => json!({
-            "startDateTime": now,
-            "expiration": {
-                "type": "afterDateTime",
-                "endDateTime": crate::model::date::end_of_day(d),
-            },
-        }),
-        None => json!({
-            "startDateTime": now,
-            "expiration": { "type": "noExpiration" },
-        }),
+    let schedule = |until: &Option<String>| {
+        let mut s = match until {
+            Some(d) => json!({
+                "expiration": {
+                    "type": "afterDateTime",
+                    "endDateTime": crate::model::date::end_of_day(d),
+                },
+            }),
+            None => json!({ "expiration": { "type": "noExpiration" } }),
+        };
+        if let Some(now) = now {
+            s["startDateTime"] = json!(now);
+        }
+        s
     };
     let body = |action: &str,
                 principal: &ObjectId,
@@ -447,13 +464,7 @@ mod tests {
             },
         };
         assert_eq!(
-            for_op(
-                &op,
-                &Known,
-                "https://graph.microsoft.com/v1.0",
-                None,
-                "2026-01-01T00:00:00Z"
-            ),
+            for_op(&op, &Known, "https://graph.microsoft.com/v1.0", None),
             Err(RequestError::Unresolved("new@contoso.com".into()))
         );
     }

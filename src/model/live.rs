@@ -777,7 +777,11 @@ impl Live {
     /// An administrative unit's display name by a `directoryScopeId`
     /// (`/administrativeUnits/{id}`).
     pub fn admin_unit_of_scope(&self, directory_scope_id: &str) -> Option<&AdminUnit> {
-        let id = directory_scope_id.strip_prefix("/administrativeUnits/")?;
+        const PREFIX: &str = "/administrativeunits/";
+        let id = directory_scope_id
+            .get(..PREFIX.len())
+            .filter(|p| p.eq_ignore_ascii_case(PREFIX))
+            .and_then(|_| directory_scope_id.get(PREFIX.len()..))?;
         self.parts
             .admin_units
             .iter()

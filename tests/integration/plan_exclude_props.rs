@@ -301,6 +301,9 @@ fn targets(op: &Op, live: &Live) -> Vec<String> {
         | Op::AddMember { member: user, .. }
         | Op::AssignRole {
             principal: user, ..
+        }
+        | Op::AssignRoleSchedule {
+            principal: user, ..
         } => {
             if let Some(i) = &user.id {
                 by_id(i);
@@ -313,7 +316,9 @@ fn targets(op: &Op, live: &Live) -> Vec<String> {
         }
         Op::RemoveMember { member: p, .. }
         | Op::RemoveOwner { owner: p, .. }
-        | Op::RemoveRole { principal: p, .. } => by_id(&p.id),
+        | Op::RemoveRole { principal: p, .. }
+        | Op::UpdateRoleSchedule { principal: p, .. }
+        | Op::RemoveRoleSchedule { principal: p, .. } => by_id(&p.id),
     }
     if let Op::CreateUser { upn, .. } = op {
         out.push(upn.key());

@@ -306,7 +306,9 @@ pub fn diff(desired: &DesiredState, live: &Live) -> Diff {
         out.notices.push(Notice {
             code: NoticeCode::PimUnavailable,
             object: "tenant".to_string(),
-            message: format!("PIM eligibilities and time-bound assignments are not compared: {why}"),
+            message: format!(
+                "PIM eligibilities and time-bound assignments are not compared: {why}"
+            ),
         });
     }
     out.notices.sort();

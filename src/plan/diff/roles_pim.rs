@@ -42,9 +42,7 @@ fn resolve_scope(c: &mut Ctx<'_>, unit: Option<&str>, h: &HoldingSpec) -> Option
                     "{n} administrative units are named `{name}`; rename one so that `scope: au:{name}` names exactly one"
                 )
             } else if let Some(why) = c.live.restricted_unknown_reason() {
-                format!(
-                    "administrative unit `{name}` could not be looked up: {why}"
-                )
+                format!("administrative unit `{name}` could not be looked up: {why}")
             } else {
                 let hint = c.suggest.name(
                     name,
@@ -239,7 +237,10 @@ pub(super) fn role_ops(c: &mut Ctx<'_>, spec: &RoleSpec, role: &RoleRef) {
     }
     for unit in &spec.au_scopes {
         if let Ok(u) = c.live.admin_unit_named(unit) {
-            authoritative.insert(format!("/administrativeunits/{}", u.id.to_ascii_lowercase()));
+            authoritative.insert(format!(
+                "/administrativeunits/{}",
+                u.id.to_ascii_lowercase()
+            ));
         }
     }
     let mut assigned: Vec<(&Key, &&LiveRoleSchedule)> = live.assigned.iter().collect();
