@@ -879,40 +879,29 @@ fn check_holdings(
     role: &RoleSpec,
     list: Vec<(HoldingSpec, Loc)>,
 ) -> Vec<HoldingSpec> {
-    let mut out: Vec<HoldingSpec> = Vec::with_capacity(list.len());
+    let mut out: Vec<(HoldingSpec, Loc)> = Vec::with_capacity(list.len());
     for (h, loc) in list {
         let scope_key = h.scope.as_ref().map(|s| s.to_lowercase());
         let here = |o: &HoldingSpec| {
             o.upn == h.upn && o.scope.as_ref().map(|s| s.to_lowercase()) == scope_key
         };
-        let permanent = h.scope.is_none() && role.principals.contains_key(&h.upn);
-        let other_kind = out.iter().find(|o| here(o) && o.holding != h.holding);
-        let clash = match (h.holding, other_kind, permanent) {
-            (_, Some(o), _) => Some(o.origin.clone()),
-            (Holding::Eligible, None, true) => role.principals.get(&h.upn).cloned(),
-            _ => None,
-        };
-        if let Some(first) = clash {
-            c.diags.push(
-                Diagnostic::error(
-                    Code::Contradiction,
-                    loc,
-                    format!(
-                        "`{}` is declared both eligible and active for {}{}",
-                        h.upn,
-                        role.display_name,
-                        h.scope.as_ref().map(|s| format!(" in administrative unit `{s}`")).unwrap_or_default()
-                    ),
-                )
-                .label("second holding")
-                .help(format!(
-                    "an eligible principal activates the role when needed; keep either the eligibility or the active assignment (first declared at {}:{}:{})",
-                    first.file, first.line, first.column
-                )),
-            );
+        if let Some((_, first)) = out.iter().find(|(o, _)| here(o) && o.holding != h.holding) {
+            let d = contradiction(&h, role, loc).related(*first, "first holding");
+            c.diags.push(d);
             continue;
         }
-        if let Some(o) = out.iter().find(|o| here(o) && o.holding == h.holding) {
+        if h.holding == Holding::Eligible
+            && h.scope.is_none()
+            && let Some(first) = role.principals.get(&h.upn)
+        {
+            let d = contradiction(&h, role, loc).help(format!(
+                "an eligible principal activates the role when needed: keep either the eligibility or the permanent assignment (`principals:` or a user's `roles:`, at {}:{}:{})",
+                first.file, first.line, first.column
+            ));
+            c.diags.push(d);
+            continue;
+        }
+        if let Some((o, first)) = out.iter().find(|(o, _)| here(o) && o.holding == h.holding) {
             if o.until != h.until || o.justification != h.justification {
                 c.diags.push(
                     Diagnostic::error(
@@ -926,18 +915,36 @@ fn check_holdings(
                         ),
                     )
                     .label("second declaration")
-                    .help(format!(
-                        "keep one entry (the first is at {}:{}:{})",
-                        o.origin.file, o.origin.line, o.origin.column
-                    )),
+                    .related(*first, "first declaration")
+                    .help("keep one of the two entries"),
                 );
             }
             continue;
         }
-        out.push(h);
+        out.push((h, loc));
     }
+    let mut out: Vec<HoldingSpec> = out.into_iter().map(|(h, _)| h).collect();
     out.sort();
     out
+}
+
+/// "Eligible and active at once" for one holding.
+fn contradiction(h: &HoldingSpec, role: &RoleSpec, loc: Loc) -> Diagnostic {
+    Diagnostic::error(
+        Code::Contradiction,
+        loc,
+        format!(
+            "`{}` is declared both eligible and active for {}{}",
+            h.upn,
+            role.display_name,
+            h.scope
+                .as_ref()
+                .map(|s| format!(" in administrative unit `{}`", shown(s)))
+                .unwrap_or_default()
+        ),
+    )
+    .label("second holding")
+    .help("an eligible principal activates the role when needed: keep either the eligibility or the active assignment")
 }
 
 /// For an entry whose own UPN is invalid: check its references without recording anything.

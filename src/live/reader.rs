@@ -208,8 +208,13 @@ pub async fn read_live(client: &GraphClient, options: &ReadOptions) -> Result<Li
         }
     };
     let principal_id = running_principal_id(client);
-    let units = read_restricted_units(client);
-    let schedules = read_role_schedules(client);
+    // PIM after the units: the units read counts its requests from the
+    // client's counters, which concurrent PIM listings would inflate.
+    let units_then_pim = async {
+        let units = read_restricted_units(client).await?;
+        let schedules = read_role_schedules(client).await?;
+        Ok::<_, ReadError>((units, schedules))
+    };
     let (
         People {
             users,
@@ -223,16 +228,17 @@ pub async fn read_live(client: &GraphClient, options: &ReadOptions) -> Result<Li
         (role_assignments, role_assignment_pages),
         (deleted_users, deleted_user_pages),
         principal_id,
-        (restricted_units, admin_units, restricted_unknown, admin_unit_requests),
-        (role_schedules, pim_unknown, role_schedule_pages),
+        (
+            (restricted_units, admin_units, restricted_unknown, admin_unit_requests),
+            (role_schedules, pim_unknown, role_schedule_pages),
+        ),
     ) = tokio::try_join!(
         people,
         defs,
         assignments,
         deleted,
         principal_id,
-        units,
-        schedules
+        units_then_pim
     )?;
 
     let client_id = client.auth().client_id.clone();
