@@ -149,6 +149,31 @@ pub const LEAST: &[KindPermissions] = &[
         also: &[],
         role: "none",
     },
+    // PIM (issue #16): rbacapplication-post-roleeligibilityschedulerequests,
+    // rbacapplication-post-roleassignmentschedulerequests (entra-data's
+    // PIM_ELIGIBILITY_WRITE / PIM_ASSIGNMENT_WRITE).
+    KindPermissions {
+        row: "assign_role_schedule, update_role_schedule, remove_role_schedule (eligible)",
+        kinds: &[
+            "assign_role_schedule",
+            "update_role_schedule",
+            "remove_role_schedule",
+        ],
+        least: &["RoleEligibilitySchedule.ReadWrite.Directory"],
+        also: &["RoleManagement.ReadWrite.Directory"],
+        role: "none",
+    },
+    KindPermissions {
+        row: "assign_role_schedule, update_role_schedule, remove_role_schedule (active)",
+        kinds: &[
+            "assign_role_schedule",
+            "update_role_schedule",
+            "remove_role_schedule",
+        ],
+        least: &["RoleAssignmentSchedule.ReadWrite.Directory"],
+        also: &["RoleManagement.ReadWrite.Directory"],
+        role: "none",
+    },
 ];
 
 impl KindPermissions {
