@@ -821,6 +821,11 @@ async fn read_restricted_units(
     Ok((units, all, why, used(client)))
 }
 
+/// The PIM eligibility listing: every role and scope, with what the diff compares.
+const PIM_ELIGIBLE_PATH: &str = "/roleManagement/directory/roleEligibilityScheduleInstances?$select=id,principalId,roleDefinitionId,directoryScopeId,endDateTime,memberType";
+/// The PIM active assignment listing (direct role assignments included).
+const PIM_ACTIVE_PATH: &str = "/roleManagement/directory/roleAssignmentScheduleInstances?$select=id,principalId,roleDefinitionId,directoryScopeId,endDateTime,memberType,assignmentType,roleAssignmentOriginId";
+
 /// Why PIM holdings are unknown after Graph refused to list them: 403 (a
 /// permission is missing) or 400 `AadPremiumLicenseRequired` ("The tenant
 /// needs to have Microsoft Entra ID P2 or Microsoft Entra ID Governance
@@ -849,12 +854,8 @@ fn pim_refused(e: &GraphError) -> Option<String> {
 async fn read_role_schedules(
     client: &GraphClient,
 ) -> Result<(Vec<LiveRoleSchedule>, Option<String>, usize), ReadError> {
-    let eligible = client.list::<RoleScheduleInstanceDto>(
-        "/roleManagement/directory/roleEligibilityScheduleInstances?$select=id,principalId,roleDefinitionId,directoryScopeId,endDateTime,memberType",
-    );
-    let active = client.list::<RoleScheduleInstanceDto>(
-        "/roleManagement/directory/roleAssignmentScheduleInstances?$select=id,principalId,roleDefinitionId,directoryScopeId,endDateTime,memberType,assignmentType,roleAssignmentOriginId",
-    );
+    let eligible = client.list::<RoleScheduleInstanceDto>(PIM_ELIGIBLE_PATH);
+    let active = client.list::<RoleScheduleInstanceDto>(PIM_ACTIVE_PATH);
     let (eligible, active) = tokio::join!(eligible, active);
     let (eligible, active) = match (eligible, active) {
         (Ok(e), Ok(a)) => (e, a),
@@ -939,6 +940,8 @@ pub fn first_requests() -> Vec<(ReadStep, String)> {
             permissions::ADMIN_UNITS,
             "/directory/administrativeUnits?$select=id,displayName,isMemberManagementRestricted&$top=999".into(),
         ),
+        (permissions::ROLE_SCHEDULES, PIM_ELIGIBLE_PATH.into()),
+        (permissions::ROLE_SCHEDULES, PIM_ACTIVE_PATH.into()),
     ]
 }
 
