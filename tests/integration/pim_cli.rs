@@ -709,3 +709,148 @@ roles:
     );
     let _ = (GA, BOB);
 }
+
+fn example(name: &str) -> Value {
+    let path = cli_support::root().join("tests/graph-examples").join(name);
+    serde_json::from_str(&std::fs::read_to_string(&path).expect("example")).expect("JSON")
+}
+
+/// Our request for `op` against Microsoft's documented one: method, path,
+/// every documented body key present, protocol values equal (enum values
+/// compared without case: the samples send `NoExpiration`, Graph answers
+/// `noExpiration`), entity values the plan's; extra keys only `justification`
+/// (documented, optional for `adminRemove`).
+fn same_shape(op: &entraform::plan::op::Op, name: &str, protocol: &[&str]) {
+    use entraform::apply::request::{Ids, for_op_at};
+    use entraform::model::ObjectId;
+    use entraform::plan::op::{GroupRef, UserRef};
+    struct Known;
+    impl Ids for Known {
+        fn user(&self, r: &UserRef) -> Option<ObjectId> {
+            r.id.clone()
+        }
+        fn group(&self, r: &GroupRef) -> Option<ObjectId> {
+            r.id.clone()
+        }
+    }
+    let ours = for_op_at(
+        op,
+        &Known,
+        "https://graph.microsoft.com/v1.0",
+        None,
+        Some("2022-04-10T00:00:00Z"),
+    )
+    .expect("request");
+    let doc = example(name);
+    let req = &doc["request"];
+    assert_eq!(ours.method.as_str(), req["method"], "{name}");
+    assert_eq!(
+        ours.url,
+        req["url"]
+            .as_str()
+            .unwrap()
+            .trim_start_matches("https://graph.microsoft.com/v1.0"),
+        "{name}"
+    );
+    let body = ours.body.clone().expect("a body");
+    fn leaves(v: &Value, at: String, out: &mut Vec<(String, Value)>) {
+        match v {
+            Value::Object(m) => {
+                for (k, x) in m {
+                    leaves(x, format!("{at}/{k}"), out);
+                }
+            }
+            _ => out.push((at, v.clone())),
+        }
+    }
+    let (mut d, mut o) = (Vec::new(), Vec::new());
+    leaves(&req["body"], String::new(), &mut d);
+    leaves(&body, String::new(), &mut o);
+    for (k, v) in &d {
+        let ours = body
+            .pointer(k)
+            .unwrap_or_else(|| panic!("{name}: no {k} in {body}"));
+        if protocol.contains(&k.as_str()) {
+            assert!(
+                ours.as_str().map(str::to_ascii_lowercase)
+                    == v.as_str().map(str::to_ascii_lowercase),
+                "{name}: {k} = {ours}, documented {v}"
+            );
+        }
+    }
+    for (k, _) in &o {
+        assert!(
+            d.iter().any(|(x, _)| x == k) || k == "/justification",
+            "{name}: {k} is not in Microsoft's example"
+        );
+    }
+}
+
+/// Each PIM change kind's request has the shape of Microsoft's examples
+/// (tests/graph-examples/pim-create-eligibility-request.json,
+/// pim-create-assignment-request.json, pim-remove-eligibility-request.json).
+#[test]
+fn schedule_requests_have_the_documented_shape() {
+    use entraform::model::{ObjectId, Upn};
+    use entraform::plan::op::{Holding, Op, PrincipalRef, RoleRef, RoleScope, UserRef};
+    let role = RoleRef {
+        name: "User Administrator".into(),
+        definition_id: USER_ADMIN.into(),
+    };
+    let mia = UserRef {
+        upn: Upn::new_unchecked("mia@contoso.com"),
+        id: Some(ObjectId(MIA.into())),
+    };
+    let p = PrincipalRef {
+        id: ObjectId(MIA.into()),
+        upn: None,
+    };
+    let assign = |holding, until: Option<&str>| Op::AssignRoleSchedule {
+        role: role.clone(),
+        principal: mia.clone(),
+        holding,
+        scope: RoleScope::tenant(),
+        until: until.map(str::to_string),
+        justification: Some("on-call rota".into()),
+    };
+    let proto = [
+        "/action",
+        "/directoryScopeId",
+        "/scheduleInfo/startDateTime",
+        "/scheduleInfo/expiration/type",
+    ];
+    same_shape(
+        &assign(Holding::Eligible, Some("2024-04-09")),
+        "pim-create-eligibility-request.json",
+        &proto,
+    );
+    same_shape(
+        &assign(Holding::Active, None),
+        "pim-create-assignment-request.json",
+        &proto,
+    );
+    same_shape(
+        &Op::UpdateRoleSchedule {
+            role: role.clone(),
+            principal: p.clone(),
+            holding: Holding::Eligible,
+            scope: RoleScope::tenant(),
+            old_until: None,
+            until: Some("2024-04-09".into()),
+            justification: None,
+        },
+        "pim-create-eligibility-request.json",
+        &["/directoryScopeId", "/scheduleInfo/expiration/type"],
+    );
+    same_shape(
+        &Op::RemoveRoleSchedule {
+            role,
+            principal: p,
+            holding: Holding::Eligible,
+            scope: RoleScope::tenant(),
+            until: None,
+        },
+        "pim-remove-eligibility-request.json",
+        &["/action", "/directoryScopeId"],
+    );
+}

@@ -368,3 +368,310 @@ pub(super) fn leaving(c: &mut Ctx<'_>, id: &ObjectId) {
         });
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use proptest::prelude::*;
+
+    use crate::desired::load::load_texts;
+    use crate::desired::source::SourceMap;
+    use crate::desired::state::DesiredState;
+    use crate::model::live::{
+        AdminUnit, Live, LiveParts, LiveRoleAssignment, LiveRoleDefinition, LiveRoleSchedule,
+        LiveUser,
+    };
+    use crate::model::{ObjectId, Upn};
+    use crate::plan::diff::diff;
+    use crate::plan::op::{Holding, NoticeCode, Op};
+
+    const UA: &str = "fe930be7-5e62-47db-91af-98c3a49a38b1";
+    const UNIT: &str = "unit-1";
+
+    fn desired(roles: &str) -> DesiredState {
+        let text = format!("tenant:\n  domain: contoso.com\n{roles}");
+        let mut sources = SourceMap::default();
+        let loaded = load_texts(
+            vec![(PathBuf::from("tenant.yaml"), text.clone())],
+            &mut sources,
+            Vec::new(),
+        );
+        match loaded.result {
+            Ok((d, _)) => d,
+            Err(e) => panic!("{e:#?}\n{text}"),
+        }
+    }
+
+    fn holding(
+        holding: Holding,
+        who: &str,
+        end: Option<&str>,
+        activated: bool,
+        inherited: bool,
+        scope: &str,
+    ) -> LiveRoleSchedule {
+        LiveRoleSchedule {
+            holding,
+            id: format!("{}-{who}-{activated}-{inherited}-{scope}", holding.as_str()),
+            principal_id: ObjectId(who.into()),
+            role_definition_id: UA.into(),
+            directory_scope_id: scope.into(),
+            end: end.map(|d| format!("{d}T23:59:59Z")),
+            activated,
+            inherited,
+            assignment_id: (holding == Holding::Active).then(|| format!("ra-{who}")),
+        }
+    }
+
+    /// Users a, b, c, d; User Administrator; the `Paris office` unit; the
+    /// given holdings (active ones are also tenant-scope role assignments).
+    fn live(schedules: Vec<LiveRoleSchedule>) -> Live {
+        let users = ["a", "b", "c", "d"]
+            .iter()
+            .map(|u| {
+                let mut l = LiveUser::new(
+                    ObjectId((*u).into()),
+                    Upn::new_unchecked(format!("{u}@contoso.com")),
+                );
+                l.account_enabled = true;
+                l
+            })
+            .collect();
+        let role_assignments = schedules
+            .iter()
+            .filter(|s| s.holding == Holding::Active && s.directory_scope_id == "/" && !s.inherited)
+            .map(|s| LiveRoleAssignment {
+                id: s.assignment_id.clone().unwrap_or_default(),
+                principal_id: s.principal_id.clone(),
+                role_definition_id: UA.into(),
+                directory_scope_id: "/".into(),
+            })
+            .collect();
+        Live::from_parts(LiveParts {
+            users,
+            role_definitions: vec![LiveRoleDefinition {
+                id: UA.into(),
+                display_name: "User Administrator".into(),
+                template_id: Some(UA.into()),
+                is_built_in: true,
+                is_enabled: true,
+            }],
+            role_assignments,
+            role_schedules: schedules,
+            admin_units: vec![AdminUnit {
+                id: UNIT.into(),
+                display_name: "Paris office".into(),
+            }],
+            today: Some("2026-12-02".into()),
+            ..LiveParts::default()
+        })
+    }
+
+    fn kinds(ops: &[Op]) -> Vec<String> {
+        ops.iter()
+            .map(|o| {
+                format!(
+                    "{} {}",
+                    o.kind(),
+                    o.subject_upn().map(|u| u.as_str()).unwrap_or("")
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn an_activation_of_a_declared_eligibility_is_not_drift() {
+        let d = desired("roles:\n  - role: User Administrator\n    eligible: [a]\n");
+        let l = live(vec![
+            holding(Holding::Eligible, "a", None, false, false, "/"),
+            holding(Holding::Active, "a", Some("2026-12-03"), true, false, "/"),
+        ]);
+        let out = diff(&d, &l);
+        assert!(out.ops.is_empty(), "{:#?}", out.ops);
+        assert!(out.errors.is_empty(), "{:#?}", out.errors);
+    }
+
+    #[test]
+    fn undeclared_holdings_go_where_the_role_is_authoritative_and_activations_stay() {
+        let l = live(vec![
+            holding(Holding::Eligible, "b", None, false, false, "/"),
+            holding(Holding::Active, "b", Some("2026-12-03"), true, false, "/"),
+            holding(Holding::Active, "c", Some("2027-01-31"), false, false, "/"),
+            holding(Holding::Eligible, "d", None, false, true, "/"),
+        ]);
+        let out = diff(&desired("roles:\n  - role: User Administrator\n"), &l);
+        assert_eq!(
+            kinds(&out.ops),
+            vec![
+                "remove_role_schedule b@contoso.com",
+                "remove_role_schedule c@contoso.com"
+            ]
+        );
+        let kept: Vec<&str> = out
+            .notices
+            .iter()
+            .filter(|n| n.code == NoticeCode::RoleKept)
+            .map(|n| n.message.as_str())
+            .collect();
+        assert_eq!(kept.len(), 2, "{kept:?}");
+        assert!(
+            kept.iter()
+                .any(|m| m.contains("b@contoso.com") && m.contains("activated"))
+        );
+        assert!(
+            kept.iter()
+                .any(|m| m.contains("d@contoso.com") && m.contains("group"))
+        );
+        // Referenced only from a user's roles: additive, nothing removed.
+        let out = diff(
+            &desired(
+                "users:\n  - upn: a\n    roles: [{role: User Administrator, eligible: true}]\n",
+            ),
+            &l,
+        );
+        assert_eq!(kinds(&out.ops), vec!["assign_role_schedule a@contoso.com"]);
+    }
+
+    #[test]
+    fn until_and_scope_are_compared() {
+        let l = live(vec![
+            holding(
+                Holding::Eligible,
+                "a",
+                Some("2027-03-31"),
+                false,
+                false,
+                "/",
+            ),
+            holding(
+                Holding::Eligible,
+                "b",
+                None,
+                false,
+                false,
+                "/administrativeUnits/unit-1",
+            ),
+        ]);
+        let d = desired(
+            "roles:\n  - role: User Administrator\n    eligible: [{principal: a, until: 2027-06-30}]\n  - role: User Administrator\n    scope: au:Paris office\n    eligible: [b]\n",
+        );
+        let out = diff(&d, &l);
+        assert_eq!(kinds(&out.ops), vec!["update_role_schedule a@contoso.com"]);
+        match &out.ops[0] {
+            Op::UpdateRoleSchedule {
+                old_until, until, ..
+            } => {
+                assert_eq!(old_until.as_deref(), Some("2027-03-31"));
+                assert_eq!(until.as_deref(), Some("2027-06-30"));
+            }
+            other => panic!("{other:?}"),
+        }
+        // The unit scope is its own: b's unit eligibility does not satisfy
+        // the tenant, and is kept (the role is not declared for the unit);
+        // a's tenant eligibility, now undeclared, goes.
+        let d = desired("roles:\n  - role: User Administrator\n    eligible: [b]\n");
+        let out = diff(&d, &l);
+        assert_eq!(
+            kinds(&out.ops),
+            vec![
+                "assign_role_schedule b@contoso.com",
+                "remove_role_schedule a@contoso.com"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_time_bound_assignment_made_permanent_is_updated_not_reassigned() {
+        let l = live(vec![holding(
+            Holding::Active,
+            "c",
+            Some("2027-01-31"),
+            false,
+            false,
+            "/",
+        )]);
+        let out = diff(
+            &desired("roles:\n  - role: User Administrator\n    principals: [c]\n"),
+            &l,
+        );
+        assert_eq!(kinds(&out.ops), vec!["update_role_schedule c@contoso.com"]);
+    }
+
+    #[test]
+    fn past_dates_and_unknown_units_are_plan_errors() {
+        let d = desired(
+            "roles:\n  - role: User Administrator\n    eligible: [{principal: a, until: 2026-12-01}]\n  - role: User Administrator\n    scope: au:Lyon\n    eligible: [b]\n",
+        );
+        let out = diff(&d, &live(vec![]));
+        let codes: Vec<&str> = out.errors.iter().map(|e| e.code.as_str()).collect();
+        assert_eq!(codes, vec!["unknown-admin-unit", "until-in-past"]);
+        assert!(out.ops.is_empty());
+        for e in &out.errors {
+            assert_eq!(
+                e.origin.as_ref().map(|o| o.file.as_ref()),
+                Some("tenant.yaml")
+            );
+        }
+    }
+
+    proptest! {
+        /// Whatever is live, a declared eligibility never yields an active
+        /// (permanent or time-bound) assignment for that principal, and an
+        /// activation is never removed.
+        #[test]
+        fn eligible_is_never_made_active(
+            live_kinds in proptest::collection::vec((0usize..4, 0u8..5, any::<bool>()), 0..8),
+            eligible in proptest::collection::btree_set(0usize..4, 0..4),
+            authoritative in any::<bool>(),
+        ) {
+            let names = ["a", "b", "c", "d"];
+            let schedules: Vec<LiveRoleSchedule> = live_kinds
+                .iter()
+                .map(|(who, kind, timed)| {
+                    let end = timed.then_some("2027-01-31");
+                    match kind {
+                        0 => holding(Holding::Eligible, names[*who], end, false, false, "/"),
+                        1 => holding(Holding::Active, names[*who], end, false, false, "/"),
+                        2 => holding(Holding::Active, names[*who], Some("2026-12-03"), true, false, "/"),
+                        3 => holding(Holding::Eligible, names[*who], end, false, true, "/"),
+                        _ => holding(Holding::Eligible, names[*who], end, false, false, "/administrativeUnits/unit-1"),
+                    }
+                })
+                .collect();
+            let list: Vec<&str> = eligible.iter().map(|i| names[*i]).collect();
+            let roles = if authoritative {
+                format!("roles:\n  - role: User Administrator\n    eligible: [{}]\n", list.join(", "))
+            } else {
+                let users: String = list
+                    .iter()
+                    .map(|u| format!("  - upn: {u}\n    roles: [{{role: User Administrator, eligible: true}}]\n"))
+                    .collect();
+                if users.is_empty() { String::new() } else { format!("users:\n{users}") }
+            };
+            let out = diff(&desired(&roles), &live(schedules.clone()));
+            for op in &out.ops {
+                let who = op.subject_upn().map(|u| u.as_str().trim_end_matches("@contoso.com").to_string());
+                let declared = who.as_deref().is_some_and(|w| list.contains(&w));
+                match op {
+                    Op::AssignRole { .. } => prop_assert!(!declared, "{op:?}"),
+                    Op::AssignRoleSchedule { holding, .. } | Op::UpdateRoleSchedule { holding, .. } => {
+                        prop_assert!(!declared || *holding == Holding::Eligible, "{op:?}")
+                    }
+                    Op::RemoveRole { assignment_id, .. } => {
+                        // Never an activation's assignment.
+                        prop_assert!(
+                            !schedules.iter().any(|s| s.activated && s.assignment_id.as_ref() == Some(assignment_id)),
+                            "{op:?}"
+                        );
+                    }
+                    Op::RemoveRoleSchedule { holding, scope, .. } => {
+                        prop_assert!(authoritative, "removed while additive: {op:?}");
+                        prop_assert!(!(declared && *holding == Holding::Eligible && scope.is_tenant()), "{op:?}");
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+}
