@@ -854,3 +854,47 @@ fn schedule_requests_have_the_documented_shape() {
         &["/action", "/directoryScopeId"],
     );
 }
+
+/// Every PIM write commits and then answers 5xx (outcome unknown): apply
+/// looks each one up before sending it again, so each is sent once, none is
+/// reported failed, and the tenant ends as declared.
+#[test]
+fn pim_writes_with_unknown_outcomes_are_looked_up_not_repeated() {
+    let repo = "\
+tenant:
+  domain: contoso.com
+roles:
+  - role: Global Administrator
+    principals: [ann]
+    eligible: [bob]
+  - role: User Administrator
+    eligible:
+      - {principal: mia, until: 2099-12-31}
+      - ben
+    active: [{principal: sam, until: 2099-01-31}, {principal: ted, until: 2099-02-28}]
+  - role: Helpdesk Administrator
+    scope: au:Paris office
+    eligible: [chloe]
+  - role: Privileged Role Administrator
+    principals: [ops]
+";
+    let w = world("pim-unknown", "", repo);
+    w.t.emu.set_faults(graph_emulator::FaultConfig {
+        seed: 16,
+        commit_then_fail_rate: 1.0,
+        ..graph_emulator::FaultConfig::default()
+    });
+    let o = run(&w.t, &["apply", s(&w.repo), "--auto-approve"], &[]);
+    assert!(o.status.success(), "{}", out(&o));
+    // adminAssign ben, adminUpdate mia, adminRemove kim; adminAssign ted: once each.
+    let (e, a) = w.t.emu.with_tenant(|x| {
+        (
+            x.pim.eligibility_requests.len(),
+            x.pim.assignment_requests.len(),
+        )
+    });
+    assert_eq!((e, a), (3, 1), "{}", out(&o));
+    w.t.emu.set_faults(graph_emulator::FaultConfig::default());
+    let o = run(&w.t, &["plan", s(&w.repo), "--detailed-exitcode"], &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+}
