@@ -33,6 +33,31 @@ pub struct Seed {
     /// Other directory objects (id and type) that hold roles or memberships.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub directory_objects: Vec<SeedDirectoryObject>,
+    /// PIM eligibilities.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub role_eligibilities: Vec<SeedRoleSchedule>,
+    /// PIM active assignments with an end, and activations.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub role_assignment_schedules: Vec<SeedRoleSchedule>,
+}
+
+/// A PIM eligibility or scheduled active assignment (the emulator's
+/// `graph_emulator::pim::seed::SeedRoleSchedule`).
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct SeedRoleSchedule {
+    /// The principal's object id.
+    pub principal_id: String,
+    /// The role definition (template) id.
+    pub role_definition_id: String,
+    /// `/` or `/administrativeUnits/{id}`.
+    pub directory_scope_id: String,
+    /// End (ISO 8601); absent: no expiration.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub end_date_time: Option<String>,
+    /// `Activated` for an activation (default `Assigned`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub assignment_type: Option<String>,
 }
 
 /// A custom (or otherwise missing) role definition.
