@@ -558,15 +558,14 @@ mod tests {
         );
         let out = diff(&d, &l);
         assert_eq!(kinds(&out.ops), vec!["update_role_schedule a@contoso.com"]);
-        match &out.ops[0] {
-            Op::UpdateRoleSchedule {
-                old_until, until, ..
-            } => {
-                assert_eq!(old_until.as_deref(), Some("2027-03-31"));
-                assert_eq!(until.as_deref(), Some("2027-06-30"));
-            }
-            other => panic!("{other:?}"),
-        }
+        let Op::UpdateRoleSchedule {
+            old_until, until, ..
+        } = &out.ops[0]
+        else {
+            panic!("{:?}", out.ops[0]);
+        };
+        assert_eq!(old_until.as_deref(), Some("2027-03-31"));
+        assert_eq!(until.as_deref(), Some("2027-06-30"));
         // The unit scope is its own: b's unit eligibility does not satisfy
         // the tenant, and is kept (the role is not declared for the unit);
         // a's tenant eligibility, now undeclared, goes.
@@ -613,6 +612,39 @@ mod tests {
                 Some("tenant.yaml")
             );
         }
+    }
+
+    #[test]
+    fn a_leaving_user_loses_its_eligibilities_but_not_the_activation_record() {
+        let l = live(vec![
+            holding(Holding::Eligible, "b", None, false, false, "/"),
+            holding(Holding::Active, "b", Some("2026-12-03"), true, false, "/"),
+            holding(
+                Holding::Eligible,
+                "b",
+                None,
+                false,
+                false,
+                "/administrativeUnits/unit-1",
+            ),
+        ]);
+        let d = desired(
+            "  absent_users: disable\n  safety: { min_tenant_size: 1, max_disables: 10 }\nusers:\n  - upn: a\n  - upn: c\n  - upn: d\n",
+        );
+        let out = diff(&d, &l);
+        let mut k = kinds(&out.ops);
+        k.sort();
+        assert_eq!(
+            k,
+            vec![
+                "disable_user b@contoso.com",
+                "remove_role_schedule b@contoso.com",
+                "remove_role_schedule b@contoso.com",
+                "revoke_sessions b@contoso.com",
+            ],
+            "{:#?}",
+            out.ops
+        );
     }
 
     proptest! {
@@ -669,7 +701,21 @@ mod tests {
                         prop_assert!(authoritative, "removed while additive: {op:?}");
                         prop_assert!(!(declared && *holding == Holding::Eligible && scope.is_tenant()), "{op:?}");
                     }
-                    _ => {}
+                    Op::CreateUser { .. }
+                    | Op::RestoreUser { .. }
+                    | Op::UpdateUser { .. }
+                    | Op::EnableUser { .. }
+                    | Op::DisableUser { .. }
+                    | Op::RevokeSessions { .. }
+                    | Op::DeleteUser { .. }
+                    | Op::SetManager { .. }
+                    | Op::RemoveManager { .. }
+                    | Op::CreateGroup { .. }
+                    | Op::UpdateGroup { .. }
+                    | Op::AddMember { .. }
+                    | Op::RemoveMember { .. }
+                    | Op::AddOwner { .. }
+                    | Op::RemoveOwner { .. } => {}
                 }
             }
         }
