@@ -274,7 +274,7 @@ roles:
         text.contains("make paul@contoso.com eligible in administrative unit `Paris office`"),
         "{text}"
     );
-    assert!(text.contains("2099-03-31 -> 2099-12-31"), "{text}");
+    assert!(text.contains("2099-03-31 → 2099-12-31"), "{text}");
 
     let o = run(&w.t, &["apply", s(&w.repo), "--auto-approve"], &[]);
     assert!(o.status.success(), "{}", out(&o));
@@ -895,6 +895,52 @@ roles:
     });
     assert_eq!((e, a), (3, 1), "{}", out(&o));
     w.t.emu.set_faults(graph_emulator::FaultConfig::default());
+    let o = run(&w.t, &["plan", s(&w.repo), "--detailed-exitcode"], &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+}
+
+/// A saved plan with PIM steps applies (its steps and fingerprints read
+/// back), and is refused once the tenant changed a holding it touches.
+#[test]
+fn a_saved_pim_plan_applies_and_notices_a_changed_holding() {
+    let repo = MATCHING.replace(
+        "eligible: [kim, {principal: mia, until: 2099-03-31}]",
+        "eligible: [kim, ben, {principal: mia, until: 2099-09-30}]",
+    );
+    let w = world("pim-saved", "", &repo);
+    let plan_file = w._dir.join("plan.json");
+    let o = run(&w.t, &["plan", s(&w.repo), "--out", s(&plan_file)], &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    // Someone changes mia's eligibility in the portal after the review.
+    cli_support::portal_admin(
+        &w.t,
+        "POST",
+        "/roleManagement/directory/roleEligibilityScheduleRequests",
+        json!({
+            "action": "adminUpdate", "principalId": MIA, "roleDefinitionId": USER_ADMIN,
+            "directoryScopeId": "/", "justification": "portal",
+            "scheduleInfo": {"expiration": {"type": "afterDateTime", "endDateTime": "2099-04-30T00:00:00Z"}}
+        }),
+    );
+    let args = [
+        "apply",
+        s(&plan_file),
+        "--dir",
+        s(&w.repo),
+        "--auto-approve",
+    ];
+    let o = run(&w.t, &args, &[]);
+    assert_ne!(o.status.code(), Some(0), "{}", out(&o));
+    assert!(
+        out(&o).contains("role:User Administrator") && out(&o).contains("Nothing was applied"),
+        "{}",
+        out(&o)
+    );
+    // Planned again, it applies.
+    let o = run(&w.t, &["plan", s(&w.repo), "--out", s(&plan_file)], &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    let o = run(&w.t, &args, &[]);
+    assert!(o.status.success(), "{}", out(&o));
     let o = run(&w.t, &["plan", s(&w.repo), "--detailed-exitcode"], &[]);
     assert_eq!(o.status.code(), Some(0), "{}", out(&o));
 }

@@ -333,7 +333,7 @@ pub(super) fn headline(op: &Op) -> String {
             until,
             ..
         } => format!(
-            "change the end of {}'s {}{}: {} -> {}",
+            "change the end of {}'s {}{}: {} → {}",
             principal(p),
             holding_noun(*holding),
             in_scope(scope),

@@ -93,7 +93,20 @@ pub fn fingerprints(live: &Live, steps: &[Step]) -> BTreeMap<String, String> {
                     out.insert(format!("group:{id}"), v);
                 }
                 Touched::RolesOf(Some(id)) => {
-                    out.insert(format!("roles:{id}"), fp(&live.assignments_of(id)));
+                    // PIM holdings (eligibilities, time-bound, unit-scoped,
+                    // activations) count too; a principal without any keeps
+                    // the fingerprint it always had.
+                    let pim: Vec<_> = live
+                        .schedules_of(id)
+                        .into_iter()
+                        .filter(|s| s.pim_managed())
+                        .collect();
+                    let v = if pim.is_empty() {
+                        fp(&live.assignments_of(id))
+                    } else {
+                        fp(&(live.assignments_of(id), pim))
+                    };
+                    out.insert(format!("roles:{id}"), v);
                 }
                 // A principal the plan creates has no assignments to fingerprint.
                 Touched::RolesOf(None) => {}
