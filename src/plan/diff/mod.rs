@@ -771,6 +771,20 @@ fn role_ops(c: &mut Ctx<'_>) {
             .collect();
         let assigned: HashSet<&ObjectId> = assignments.iter().map(|a| &a.principal_id).collect();
         let mut wanted_ids: HashSet<&ObjectId> = HashSet::new();
+        // A declared time-bound tenant-scope assignment keeps the principal's
+        // plain one: `roles_pim` gives it its end date (adminUpdate).
+        for h in &spec.holdings {
+            if h.holding == crate::plan::op::Holding::Active
+                && h.scope.is_none()
+                && let Some(id) = c
+                    .declared
+                    .get(&h.upn)
+                    .and_then(|r| r.id.as_ref())
+                    .or_else(|| c.live.user_of(&h.upn).map(|u| &u.id))
+            {
+                wanted_ids.insert(id);
+            }
+        }
         for (upn, origin) in &spec.principals {
             let Some(found) = c.find(upn, Some(origin), "principal") else {
                 continue;

@@ -125,21 +125,21 @@ pub(super) fn permanent(c: &mut Ctx<'_>, role: &RoleRef, id: &ObjectId) -> bool 
         }
         return true;
     }
+    // Only an activation: PIM refuses a second active assignment of the same
+    // role and scope while it lasts (`RoleAssignmentExists`), so the
+    // permanent one is planned once it has ended.
     if mine.iter().any(|s| s.activated) {
-        let Some(u) = c.live.user(id) else {
-            return false;
-        };
-        c.out.ops.push(Op::AssignRoleSchedule {
-            role: role.clone(),
-            principal: crate::plan::op::UserRef {
-                upn: u.upn.clone(),
-                id: Some(id.clone()),
-            },
-            holding: Holding::Active,
-            scope: RoleScope::tenant(),
-            until: None,
-            justification: None,
-        });
+        if let Some(u) = c.live.user(id) {
+            let upn = u.upn.clone();
+            c.notice(
+                NoticeCode::RoleKept,
+                format!("role:{}", role.name),
+                format!(
+                    "`{upn}` holds {} through an activation: the permanent assignment it is declared with is planned once the activation ends",
+                    role.name
+                ),
+            );
+        }
         return true;
     }
     false
@@ -595,6 +595,38 @@ mod tests {
             &l,
         );
         assert_eq!(kinds(&out.ops), vec!["update_role_schedule c@contoso.com"]);
+    }
+
+    #[test]
+    fn a_plain_assignment_given_an_end_is_updated_not_removed() {
+        let l = live(vec![holding(Holding::Active, "c", None, false, false, "/")]);
+        let out = diff(
+            &desired(
+                "roles:\n  - role: User Administrator\n    active: [{principal: c, until: 2027-01-31}]\n",
+            ),
+            &l,
+        );
+        assert_eq!(kinds(&out.ops), vec!["update_role_schedule c@contoso.com"]);
+    }
+
+    #[test]
+    fn a_declared_permanent_holder_with_only_an_activation_waits_for_it_to_end() {
+        let l = live(vec![
+            holding(Holding::Eligible, "a", None, false, false, "/"),
+            holding(Holding::Active, "a", Some("2026-12-03"), true, false, "/"),
+        ]);
+        let out = diff(
+            &desired("roles:\n  - role: User Administrator\n    principals: [a]\n"),
+            &l,
+        );
+        // The undeclared eligibility goes; no second active assignment is requested.
+        assert_eq!(kinds(&out.ops), vec!["remove_role_schedule a@contoso.com"]);
+        assert!(
+            out.notices
+                .iter()
+                .any(|n| n.code == NoticeCode::RoleKept
+                    && n.message.contains("through an activation"))
+        );
     }
 
     #[test]
