@@ -610,6 +610,27 @@ roles:
     principals: [ann]
 ";
     let w = world("pim-no-p2", "  entraIdP2: false\n", plain);
+    // The emulator answers as Graph does (maester365/maester#1421), and keeps
+    // the setting in its state dump.
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let (status, body): (u16, Value) = rt.block_on(async {
+        let r = reqwest::Client::new()
+            .get(format!(
+                "{}/v1.0/roleManagement/directory/roleEligibilityScheduleInstances",
+                w.t.emu.base_url()
+            ))
+            .bearer_auth(&w.t.token)
+            .send()
+            .await
+            .unwrap();
+        (r.status().as_u16(), r.json().await.unwrap())
+    });
+    assert_eq!(status, 400);
+    assert_eq!(body["error"]["code"], "AadPremiumLicenseRequired", "{body}");
+    assert!(!w.t.emu.state().tenant.entra_id_p2);
     let plan = plan_json(&w);
     assert_eq!(notices(&plan, "pim-unavailable").len(), 1, "{plan:#}");
     assert!(
