@@ -194,6 +194,12 @@ impl KindPermissions {
             "add_member, remove_member" => table::MEMBER_WRITE,
             "add_owner, remove_owner" => table::OWNER_WRITE,
             "assign_role, remove_role" => table::ROLE_WRITE,
+            "assign_role_schedule, update_role_schedule, remove_role_schedule (eligible)" => {
+                table::PIM_ELIGIBILITY_WRITE
+            }
+            "assign_role_schedule, update_role_schedule, remove_role_schedule (active)" => {
+                table::PIM_ASSIGNMENT_WRITE
+            }
             _ => table::USER_UPDATE,
         }
     }
