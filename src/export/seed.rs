@@ -112,6 +112,19 @@ pub fn seed_from_live(live: &Live, opts: &SeedOptions) -> SeedExport {
     // Groups and their members.
     let mut groups: Vec<_> = live.groups().iter().collect();
     groups.sort_by(|a, b| a.id.cmp(&b.id));
+    // Groups that hold a role are role-assignable (Graph assigns roles only
+    // to such groups; the reader does not read the flag itself).
+    let role_groups: BTreeSet<&str> = live
+        .role_assignments()
+        .iter()
+        .map(|a| a.principal_id.0.as_str())
+        .chain(
+            live.role_schedules()
+                .iter()
+                .filter(|s| !s.inherited)
+                .map(|s| s.principal_id.0.as_str()),
+        )
+        .collect();
     let mut seed_groups = Vec::with_capacity(groups.len());
     for g in groups {
         // A member or owner is kept when the seed holds it: a listed user or
@@ -153,6 +166,9 @@ pub fn seed_from_live(live: &Live, opts: &SeedOptions) -> SeedExport {
             p.insert("description".into(), json!(d));
         }
         p.insert("securityEnabled".into(), json!(g.security_enabled));
+        if role_groups.contains(g.id.0.as_str()) {
+            p.insert("isAssignableToRole".into(), json!(true));
+        }
         p.insert("mailEnabled".into(), json!(g.mail_enabled));
         p.insert("groupTypes".into(), json!(g.group_types));
         if let Some(r) = &g.membership_rule {
@@ -350,6 +366,7 @@ pub fn seed_from_live(live: &Live, opts: &SeedOptions) -> SeedExport {
         tenant: TenantInfo {
             id: opts.tenant_id.clone(),
             domains,
+            entra_id_p2: !live.pim_unlicensed(),
         },
         applications: vec![AppRegistration {
             app_id: opts.app.app_id.clone(),

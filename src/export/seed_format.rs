@@ -130,13 +130,17 @@ pub struct SeedAdminUnit {
 }
 
 /// The tenant's id and domains.
-#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct TenantInfo {
     /// Tenant id.
     pub id: String,
     /// Verified domains.
     pub domains: Vec<String>,
+    /// `false` for a tenant without PIM (no Entra ID P2): the emulator then
+    /// refuses PIM as Graph does. Written only when false.
+    #[serde(skip_serializing_if = "is_true")]
+    pub entra_id_p2: bool,
 }
 
 /// An app registration that may get tokens from the emulator.
@@ -226,4 +230,19 @@ pub struct SeedRoleAssignment {
     pub role_definition_id: String,
     /// `/` or `/administrativeUnits/{id}`.
     pub directory_scope_id: String,
+}
+
+fn is_true(b: &bool) -> bool {
+    *b
+}
+
+/// No id or domain yet; PIM licensed (the emulator's default).
+impl Default for TenantInfo {
+    fn default() -> Self {
+        TenantInfo {
+            id: String::new(),
+            domains: Vec::new(),
+            entra_id_p2: true,
+        }
+    }
 }

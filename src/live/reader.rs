@@ -230,7 +230,7 @@ pub async fn read_live(client: &GraphClient, options: &ReadOptions) -> Result<Li
         principal_id,
         (
             (restricted_units, admin_units, restricted_unknown, admin_unit_requests),
-            (role_schedules, pim_unknown, role_schedule_pages),
+            (role_schedules, pim_unknown, pim_unlicensed, role_schedule_pages),
         ),
     ) = tokio::try_join!(
         people,
@@ -300,6 +300,7 @@ pub async fn read_live(client: &GraphClient, options: &ReadOptions) -> Result<Li
         restricted_unknown,
         role_schedules,
         pim_unknown,
+        pim_unlicensed,
         admin_units,
         today: Some(crate::model::date::date_of_unix(
             std::time::SystemTime::now()
@@ -850,20 +851,23 @@ fn pim_refused(e: &GraphError) -> Option<String> {
 
 /// PIM holdings of every role and scope: the eligibility instances and the
 /// active assignment instances (which list plain role assignments too), one
-/// listing each, run concurrently. Returns (holdings, why unknown, pages).
+/// listing each, run concurrently. Returns (holdings, why unknown, whether
+/// the tenant has no PIM licence, pages).
 async fn read_role_schedules(
     client: &GraphClient,
-) -> Result<(Vec<LiveRoleSchedule>, Option<String>, usize), ReadError> {
+) -> Result<(Vec<LiveRoleSchedule>, Option<String>, bool, usize), ReadError> {
     let eligible = client.list::<RoleScheduleInstanceDto>(PIM_ELIGIBLE_PATH);
     let active = client.list::<RoleScheduleInstanceDto>(PIM_ACTIVE_PATH);
     let (eligible, active) = tokio::join!(eligible, active);
     let (eligible, active) = match (eligible, active) {
         (Ok(e), Ok(a)) => (e, a),
         (Err(e), _) | (_, Err(e)) => {
+            let unlicensed =
+                matches!(&e, GraphError::Api(api) if api.code == "AadPremiumLicenseRequired");
             return match pim_refused(&e) {
                 Some(why) => {
                     tracing::warn!("{why}");
-                    Ok((Vec::new(), Some(why), 0))
+                    Ok((Vec::new(), Some(why), unlicensed, 0))
                 }
                 None => Err(fail(permissions::ROLE_SCHEDULES)(e)),
             };
@@ -887,7 +891,7 @@ async fn read_role_schedules(
         .map(|d| one(d, Holding::Eligible))
         .collect();
     out.extend(active.items.into_iter().map(|d| one(d, Holding::Active)));
-    Ok((out, None, pages))
+    Ok((out, None, false, pages))
 }
 
 /// Every page of several member listings (one URL per owner) through the

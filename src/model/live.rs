@@ -490,6 +490,8 @@ pub struct LiveParts {
     /// Why PIM could not be read (no Entra ID P2, a missing permission);
     /// `None`: read. When set, `role_schedules` is empty.
     pub pim_unknown: Option<String>,
+    /// Graph said the tenant has no PIM licence (400 `AadPremiumLicenseRequired`).
+    pub pim_unlicensed: bool,
     /// Every administrative unit (for `scope: au:<name>`).
     pub admin_units: Vec<AdminUnit>,
     /// The UTC date the tenant was read (`YYYY-MM-DD`): the clock, as a value
@@ -749,6 +751,10 @@ impl Live {
     /// Why PIM could not be read (`None`: it was).
     pub fn pim_unknown_reason(&self) -> Option<&str> {
         self.parts.pim_unknown.as_deref()
+    }
+    /// Whether Graph said the tenant has no PIM licence (no Entra ID P2).
+    pub fn pim_unlicensed(&self) -> bool {
+        self.parts.pim_unlicensed
     }
     /// The role assignment ids PIM manages (activations, time-bound and
     /// administrative-unit-scoped assignments): not plain assignments.

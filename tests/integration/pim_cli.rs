@@ -640,6 +640,12 @@ roles:
     );
     let o = run(&w.t, &["plan", s(&w.repo), "--detailed-exitcode"], &[]);
     assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    // A snapshot of it is a tenant without PIM too.
+    let seed = w._dir.join("snap.json");
+    let o = run(&w.t, &["snapshot", "--out", s(&seed)], &[]);
+    assert!(o.status.success(), "{}", out(&o));
+    let snap: Value = serde_json::from_str(&std::fs::read_to_string(&seed).unwrap()).unwrap();
+    assert_eq!(snap["tenant"]["entraIdP2"], false, "{}", snap["tenant"]);
     std::fs::write(
         w.repo.join("tenant.yaml"),
         format!("{plain}    eligible: [bob]\n"),
@@ -963,5 +969,30 @@ fn a_saved_pim_plan_applies_and_notices_a_changed_holding() {
     let o = run(&w.t, &args, &[]);
     assert!(o.status.success(), "{}", out(&o));
     let o = run(&w.t, &["plan", s(&w.repo), "--detailed-exitcode"], &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+}
+
+/// `entraform snapshot` of a PIM tenant (eligible, time-bound, unit-scoped,
+/// group-inherited) gives a seed against which the same repo plans empty.
+#[test]
+fn a_snapshot_of_a_pim_tenant_plans_the_same() {
+    let w = world("pim-snapshot", "", MATCHING);
+    let seed = w._dir.join("snap.json");
+    let o = run(&w.t, &["snapshot", "--out", s(&seed)], &[]);
+    assert!(o.status.success(), "{}", out(&o));
+    let text = std::fs::read_to_string(&seed).unwrap();
+    let snap: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(
+        snap["roleEligibilities"].as_array().map(Vec::len),
+        Some(5),
+        "{text}"
+    );
+    assert_eq!(
+        snap["roleAssignmentSchedules"].as_array().map(Vec::len),
+        Some(1),
+        "{text}"
+    );
+    let t2 = tenant_from(Seed::from_file(&seed).expect("the snapshot loads"));
+    let o = run(&t2, &["plan", s(&w.repo), "--detailed-exitcode"], &[]);
     assert_eq!(o.status.code(), Some(0), "{}", out(&o));
 }
