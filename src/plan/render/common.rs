@@ -351,7 +351,7 @@ pub(super) fn headline(op: &Op) -> String {
             principal(p),
             holding_noun(*holding),
             in_scope(scope),
-            until_text(until.as_deref())
+            until.as_deref().map(|d| format!(" (until {d})")).unwrap_or_default()
         ),
     }
 }
