@@ -275,6 +275,26 @@ roles:
         "{text}"
     );
     assert!(text.contains("2099-03-31 → 2099-12-31"), "{text}");
+    assert!(
+        text.contains("- remove kim@contoso.com's eligibility"),
+        "{text}"
+    );
+    assert!(
+        text.contains("- remove sam@contoso.com's active assignment (until 2099-01-31)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("+ assign to ted@contoso.com until 2099-02-28"),
+        "{text}"
+    );
+    assert!(text.contains("justification: \"on-call rota\""), "{text}");
+    for format in ["markdown", "dot"] {
+        let o = out(&run(&w.t, &["plan", s(&w.repo), "--format", format], &[]));
+        assert!(
+            o.contains("make ben@contoso.com eligible until 2099-06-30"),
+            "{format}: {o}"
+        );
+    }
 
     let o = run(&w.t, &["apply", s(&w.repo), "--auto-approve"], &[]);
     assert!(o.status.success(), "{}", out(&o));

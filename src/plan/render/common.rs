@@ -351,7 +351,10 @@ pub(super) fn headline(op: &Op) -> String {
             principal(p),
             holding_noun(*holding),
             in_scope(scope),
-            until.as_deref().map(|d| format!(" (until {d})")).unwrap_or_default()
+            until
+                .as_deref()
+                .map(|d| format!(" (until {d})"))
+                .unwrap_or_default()
         ),
     }
 }
