@@ -1016,3 +1016,153 @@ fn a_snapshot_of_a_pim_tenant_plans_the_same() {
     let o = run(&t2, &["plan", s(&w.repo), "--detailed-exitcode"], &[]);
     assert_eq!(o.status.code(), Some(0), "{}", out(&o));
 }
+
+/// One change of each kind, alone, applied to the PIM tenant: exactly the
+/// one schedule request it calls for, in order, and nothing else written.
+#[test]
+fn each_change_kind_alone_makes_exactly_its_request() {
+    let unit = format!("/administrativeUnits/{UNIT}");
+    let kim = "0b5e0000-0000-4000-8000-0000000000c2";
+    let sam = "0b5e0000-0000-4000-8000-0000000000c3";
+    let ben = "0b5e0000-0000-4000-8000-0000000000c6";
+    let paul = "0b5e0000-0000-4000-8000-0000000000c8";
+    // (name, MATCHING edited from → to, expected requests)
+    let cases: Vec<(&str, &str, &str, Vec<(&str, &str, &str, &str, &str, &str)>)> = vec![
+        (
+            "eligible-assign",
+            "eligible: [kim,",
+            "eligible: [kim, {principal: ben, until: 2099-05-31},",
+            vec![(
+                "eligibility",
+                "adminAssign",
+                ben,
+                "/",
+                "afterDateTime",
+                "2099-05-31",
+            )],
+        ),
+        (
+            "eligible-update",
+            "{principal: mia, until: 2099-03-31}",
+            "mia",
+            vec![("eligibility", "adminUpdate", MIA, "/", "noExpiration", "")],
+        ),
+        (
+            "eligible-remove",
+            "eligible: [kim,",
+            "eligible: [",
+            vec![("eligibility", "adminRemove", kim, "/", "", "")],
+        ),
+        (
+            "active-assign",
+            "active: [{principal: sam, until: 2099-01-31}]",
+            "active: [{principal: sam, until: 2099-01-31}, {principal: ben, until: 2099-02-28}]",
+            vec![(
+                "assignment",
+                "adminAssign",
+                ben,
+                "/",
+                "afterDateTime",
+                "2099-02-28",
+            )],
+        ),
+        (
+            "active-update",
+            "{principal: sam, until: 2099-01-31}",
+            "{principal: sam, until: 2099-07-31}",
+            vec![(
+                "assignment",
+                "adminUpdate",
+                sam,
+                "/",
+                "afterDateTime",
+                "2099-07-31",
+            )],
+        ),
+        (
+            "active-remove",
+            "    active: [{principal: sam, until: 2099-01-31}]\n",
+            "",
+            vec![("assignment", "adminRemove", sam, "/", "", "")],
+        ),
+        (
+            "made-permanent",
+            "    active: [{principal: sam, until: 2099-01-31}]\n",
+            "    principals: [sam]\n",
+            vec![("assignment", "adminUpdate", sam, "/", "noExpiration", "")],
+        ),
+        (
+            "unit-assign",
+            "eligible: [chloe]",
+            "eligible: [chloe, paul]",
+            vec![(
+                "eligibility",
+                "adminAssign",
+                paul,
+                unit.as_str(),
+                "noExpiration",
+                "",
+            )],
+        ),
+    ];
+    for (name, from, to, want) in cases {
+        assert!(MATCHING.contains(from), "{name}");
+        let w = world(
+            &format!("pim-kind-{name}"),
+            "",
+            &MATCHING.replacen(from, to, 1),
+        );
+        let o = run(&w.t, &["apply", s(&w.repo), "--auto-approve"], &[]);
+        assert!(o.status.success(), "{name}: {}", out(&o));
+        let got: Vec<_> = w.t.emu.with_tenant(|x| {
+            x.pim
+                .eligibility_requests
+                .iter()
+                .map(|r| ("eligibility", r.clone()))
+                .chain(
+                    x.pim
+                        .assignment_requests
+                        .iter()
+                        .map(|r| ("assignment", r.clone())),
+                )
+                .map(|(set, r)| {
+                    let t = |v: &Value| v.as_str().unwrap_or("").to_string();
+                    (
+                        set.to_string(),
+                        t(&r["action"]),
+                        t(&r["principalId"]),
+                        t(&r["directoryScopeId"]),
+                        t(&r["scheduleInfo"]["expiration"]["type"]),
+                        t(&r["scheduleInfo"]["expiration"]["endDateTime"])
+                            .get(..10)
+                            .unwrap_or("")
+                            .to_string(),
+                    )
+                })
+                .collect()
+        });
+        let want: Vec<_> = want
+            .into_iter()
+            .map(|(a, b, c, d, e, f)| {
+                (
+                    a.to_string(),
+                    b.to_string(),
+                    c.to_string(),
+                    d.to_string(),
+                    e.to_string(),
+                    f.to_string(),
+                )
+            })
+            .collect();
+        assert_eq!(got, want, "{name}: {}", out(&o));
+        // Nothing but that one request was written (the `$batch` carried it).
+        assert_eq!(
+            cli_support::writes(&w.t),
+            1,
+            "{name}: {:?}",
+            w.t.emu.metrics().by_route
+        );
+        let o = run(&w.t, &["plan", s(&w.repo), "--detailed-exitcode"], &[]);
+        assert_eq!(o.status.code(), Some(0), "{name}: {}", out(&o));
+    }
+}
