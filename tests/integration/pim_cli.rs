@@ -152,7 +152,9 @@ fn notices(plan: &Value, code: &str) -> Vec<String> {
 
 /// The schedule requests the tenant received, oldest first:
 /// (collection, action, principal, role, scope, expiration type, end).
-fn pim_requests(t: &Tenant) -> Vec<(String, String, String, String, String, String, String)> {
+type Recorded = (String, String, String, String, String, String, String);
+
+fn pim_requests(t: &Tenant) -> Vec<Recorded> {
     let state = t.emu.with_tenant(|x| {
         let mut v: Vec<(String, Value)> = Vec::new();
         v.extend(
@@ -169,7 +171,7 @@ fn pim_requests(t: &Tenant) -> Vec<(String, String, String, String, String, Stri
         );
         v
     });
-    let mut out: Vec<(String, String, String, String, String, String, String)> = state
+    let mut out: Vec<Recorded> = state
         .into_iter()
         .map(|(set, r)| {
             let text = |v: &Value| v.as_str().unwrap_or("").to_string();
@@ -1026,8 +1028,10 @@ fn each_change_kind_alone_makes_exactly_its_request() {
     let sam = "0b5e0000-0000-4000-8000-0000000000c3";
     let ben = "0b5e0000-0000-4000-8000-0000000000c6";
     let paul = "0b5e0000-0000-4000-8000-0000000000c8";
+    // (collection, action, principal, scope, expiration type, end date)
+    type Req<'a> = (&'a str, &'a str, &'a str, &'a str, &'a str, &'a str);
     // (name, MATCHING edited from → to, expected requests)
-    let cases: Vec<(&str, &str, &str, Vec<(&str, &str, &str, &str, &str, &str)>)> = vec![
+    let cases: Vec<(&str, &str, &str, Vec<Req<'_>>)> = vec![
         (
             "eligible-assign",
             "eligible: [kim,",
