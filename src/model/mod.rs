@@ -12,6 +12,7 @@ pub mod builtin_roles;
 pub mod clock;
 pub mod codes;
 pub mod country;
+pub mod date;
 pub mod effect;
 mod ids;
 pub mod kinds;

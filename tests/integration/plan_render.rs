@@ -571,17 +571,20 @@ fn documented_class(op: &Op) -> (&'static str, char) {
         Op::AddMember { .. }
         | Op::AddOwner { .. }
         | Op::AssignRole { .. }
-        | Op::CreateTemporaryAccessPass { .. } => ("update", '+'),
+        | Op::CreateTemporaryAccessPass { .. }
+        | Op::AssignRoleSchedule { .. } => ("update", '+'),
         Op::UpdateUser { .. }
         | Op::EnableUser { .. }
         | Op::SetManager { .. }
         | Op::UpdateGroup { .. }
         | Op::AssignLicenses { .. }
-        | Op::RenameUser { .. } => ("update", '~'),
+        | Op::RenameUser { .. }
+        | Op::UpdateRoleSchedule { .. } => ("update", '~'),
         Op::RemoveManager { .. }
         | Op::RemoveMember { .. }
         | Op::RemoveOwner { .. }
-        | Op::RemoveRole { .. } => ("update", '-'),
+        | Op::RemoveRole { .. }
+        | Op::RemoveRoleSchedule { .. } => ("update", '-'),
         Op::RevokeSessions { .. } | Op::ResetPassword { .. } => ("update", '!'),
         Op::DisableUser { .. } => ("disable", '-'),
         Op::DeleteUser { .. } => ("delete", '-'),

@@ -399,6 +399,11 @@ pub(super) fn offboarding_notices(
                 None => continue,
             },
             Op::AssignLicenses { user, .. } => (&user.upn, user.id.as_ref()),
+            Op::RemoveRoleSchedule { principal, .. } => match &principal.upn {
+                Some(upn) => (upn, Some(&principal.id)),
+                None => continue,
+            },
+            Op::AssignRoleSchedule { .. } | Op::UpdateRoleSchedule { .. } => continue,
             Op::CreateUser { .. }
             | Op::RenameUser { .. }
             | Op::CreateTemporaryAccessPass { .. }
