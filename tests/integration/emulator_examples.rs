@@ -1028,6 +1028,30 @@ async fn replays_every_documented_example() {
                 let r = plain(url.replacen("/me/", &format!("/users/{ADELE}/"), 1), body).await;
                 check.response(&r, &[]);
             }
+            // The guest is created with the documented UPN shape, as a pending Guest.
+            "lifecycle-invitation-create.json" => {
+                let r = plain(url, body).await;
+                check.response(&r, &[]);
+                let upn = r.body["invitedUser"]["userPrincipalName"]
+                    .as_str()
+                    .unwrap_or("");
+                assert!(
+                    upn.starts_with("admin_fabrikam.com#EXT#@"),
+                    "{name}: guest UPN shape: {}",
+                    r.body
+                );
+                let id = r.body["invitedUser"]["id"].as_str().unwrap_or("");
+                let u = env
+                    .get(&format!(
+                        "/users/{id}?$select=userType,externalUserState,mail,userPrincipalName"
+                    ))
+                    .await;
+                assert_eq!(u.status, 200, "{name}: {}", u.body);
+                assert_eq!(u.body["userType"], "Guest", "{name}: {}", u.body);
+                assert_eq!(u.body["externalUserState"], "PendingAcceptance");
+                assert_eq!(u.body["mail"], "admin@fabrikam.com");
+                assert_eq!(u.body["userPrincipalName"], upn);
+            }
             "lifecycle-subscribedskus-list.json" => {
                 let r = plain(url, body).await;
                 check.response(&r, &[]);

@@ -20,6 +20,7 @@ pub mod error;
 pub mod faults;
 pub mod groups;
 pub mod http;
+pub mod invitations;
 pub mod kind;
 pub mod license_state;
 pub mod licenses;

@@ -172,6 +172,7 @@ pub static TABLE: &[Endpoint] = &[
     epx("POST", "/users/{id}/revokeSignInSessions", REVOKE, "user-revokesigninsessions", Extra::UserRevoke),
     ep("POST", "/users/{id}/assignLicense", LICENSE_ASSIGN, "user-assignlicense"),
     ep("GET", "/subscribedSkus", SUBSCRIBED_SKUS_READ, "subscribedsku-list"),
+    ep("POST", "/invitations", INVITE, "invitation-post"),
     ep("POST", "/users/{id}/checkMemberGroups", USER_MEMBERSHIPS, "directoryobject-checkmembergroups"),
     ep("POST", "/users/{id}/getMemberGroups", USER_MEMBERSHIPS, "directoryobject-getmembergroups"),
     ep("POST", "/users/{id}/checkMemberObjects", USER_MEMBERSHIPS, "directoryobject-checkmemberobjects"),
