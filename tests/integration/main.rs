@@ -49,6 +49,7 @@ mod graph_clients_replay;
 mod graph_one_way;
 mod incremental;
 mod layering;
+mod lifecycle_guests;
 mod lifecycle_licenses;
 mod lifecycle_renames;
 mod live_read;
