@@ -126,6 +126,8 @@ codes! {
         SeatShortfall = "seat-shortfall",
         /// A rename's new UPN belongs to another live user, or two entries claim one previous UPN.
         RenameCollision = "rename-collision",
+        /// A user to create has a guest (`#EXT#`) UPN: guests are invited, not created.
+        GuestUpnNotCreatable = "guest-upn-not-creatable",
     }
 }
 

@@ -1,8 +1,11 @@
 //! Guests (issue #17): the emulator's `POST /invitations` against Microsoft's
 //! reference (invitation-post, resources/invitation): the guest it creates,
-//! re-invitation, the address rules, and the permission (`User.Invite.All`).
+//! re-invitation, the address rules, and the permission (`User.Invite.All`);
+//! through the binary, a new user with a guest (`#EXT#`) UPN is a
+//! `guest-upn-not-creatable` plan error, while an invited guest can be
+//! declared and managed (groups) like any user.
 
-use crate::cli_support::{Tenant, tenant_from};
+use crate::cli_support::{Tenant, out, run, tempdir, tenant_from, writes};
 use graph_emulator::Seed;
 use serde_json::{Value, json};
 
@@ -13,10 +16,11 @@ const ANN: &str = "0e000000-0000-4000-8000-000000000001";
 const GROUP: &str = "0e000000-0000-4000-8000-0000000000e5";
 
 /// contoso.com plus its initial domain; one app with everything, one with
-/// only `User.Invite.All` (and reads), one that may only read users.
+/// only `User.Invite.All` (and reads), one that may only read users; ann is
+/// the Global Administrator the plan's gate wants to remain.
 fn tenant() -> Tenant {
     let y = format!(
-        "tenant:\n  domains: [contoso.com, contoso.onmicrosoft.com]\napplications:\n  - appId: {APP}\n    permissions: all\n  - appId: {INVITER}\n    permissions: [User.Invite.All, User.Read.All]\n  - appId: {READER}\n    permissions: [User.Read.All]\nusers:\n  - {{ id: {ANN}, userPrincipalName: ann@contoso.com, displayName: Ann, mailNickname: ann }}\ngroups:\n  - {{ id: {GROUP}, displayName: partners, mailNickname: partners, securityEnabled: true }}\n"
+        "tenant:\n  domains: [contoso.com, contoso.onmicrosoft.com]\napplications:\n  - appId: {APP}\n    permissions: all\n  - appId: {INVITER}\n    permissions: [User.Invite.All, User.Read.All]\n  - appId: {READER}\n    permissions: [User.Read.All]\nusers:\n  - {{ id: {ANN}, userPrincipalName: ann@contoso.com, displayName: Ann, mailNickname: ann }}\ngroups:\n  - {{ id: {GROUP}, displayName: partners, mailNickname: partners, securityEnabled: true }}\nroleAssignments:\n  - {{ principalId: {ANN}, roleDefinitionId: Global Administrator }}\n"
     );
     tenant_from(Seed::parse(&y).expect("seed"))
 }
@@ -162,4 +166,77 @@ fn inviting_needs_user_invite_all() {
     let inviter = t.emu.issue_token(INVITER);
     let (s, v) = invite(&t, &inviter, body);
     assert_eq!(s, 201, "{v}");
+}
+
+const GUEST_UPN: &str = "ana_fabrikam.com#EXT#@contoso.onmicrosoft.com";
+
+fn plan(t: &Tenant, repo: &str) -> (Option<i32>, Value, String) {
+    let o = run(t, &["plan", repo, "--format", "json"], &[]);
+    (
+        o.status.code(),
+        serde_json::from_slice(&o.stdout).unwrap_or(Value::Null),
+        out(&o),
+    )
+}
+
+#[test]
+fn a_new_user_with_a_guest_upn_is_a_plan_error() {
+    let t = tenant();
+    let dir = tempdir("guest-upn");
+    std::fs::write(
+        dir.join("repo.yaml"),
+        format!("tenant:\n  domain: contoso.com\n  domains: [contoso.onmicrosoft.com]\nusers:\n  - upn: \"{GUEST_UPN}\"\n    displayName: Ana\n"),
+    )
+    .unwrap();
+    let before = writes(&t);
+    let (code, v, text) = plan(&t, dir.to_str().unwrap());
+    assert_eq!(code, Some(1), "{text}");
+    let e = &v["errors"][0];
+    assert_eq!(e["code"], "guest-upn-not-creatable", "{text}");
+    assert!(
+        e["message"].as_str().unwrap().contains("invite"),
+        "hint: {text}"
+    );
+    assert_eq!(e["origin"]["line"], 5, "{text}");
+    assert!(
+        !v["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["op"] == "create_user"),
+        "no create step: {text}"
+    );
+    assert_eq!(writes(&t), before);
+}
+
+#[test]
+fn an_invited_guest_is_declared_and_put_in_a_group_like_any_user() {
+    let t = tenant();
+    let (s, v) = invite(
+        &t,
+        &t.token,
+        json!({"invitedUserEmailAddress": "ana@fabrikam.com", "inviteRedirectUrl": "https://myapps.microsoft.com", "invitedUserDisplayName": "Ana"}),
+    );
+    assert_eq!(s, 201, "{v}");
+    let dir = tempdir("guest-member");
+    std::fs::write(
+        dir.join("repo.yaml"),
+        format!("tenant:\n  domain: contoso.com\n  domains: [contoso.onmicrosoft.com]\nusers:\n  - upn: \"{GUEST_UPN}\"\n    displayName: Ana\n    userType: Guest\n    groups: [partners]\ngroups:\n  - name: partners\n"),
+    )
+    .unwrap();
+    let repo = dir.to_str().unwrap();
+    let (code, v, text) = plan(&t, repo);
+    assert_eq!(code, Some(0), "{text}");
+    let ops: Vec<&str> = v["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["op"].as_str().unwrap())
+        .collect();
+    assert_eq!(ops, vec!["add_member"], "{text}");
+    let o = run(&t, &["apply", repo, "--auto-approve"], &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    let (code, v, text) = plan(&t, repo);
+    assert_eq!(code, Some(0), "{text}");
+    assert!(v["steps"].as_array().unwrap().is_empty(), "{text}");
 }
