@@ -240,3 +240,43 @@ fn an_invited_guest_is_declared_and_put_in_a_group_like_any_user() {
     assert_eq!(code, Some(0), "{text}");
     assert!(v["steps"].as_array().unwrap().is_empty(), "{text}");
 }
+
+#[test]
+fn an_invited_guest_round_trips_through_export() {
+    let t = tenant();
+    let (s, v) = invite(
+        &t,
+        &t.token,
+        json!({"invitedUserEmailAddress": "ana@fabrikam.com", "inviteRedirectUrl": "https://myapps.microsoft.com"}),
+    );
+    assert_eq!(s, 201, "{v}");
+    let dir = tempdir("guest-export");
+    let repo = dir.join("repo");
+    let d = repo.to_str().unwrap();
+    let o = run(&t, &["export", "--out", d], &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    let mut written = String::new();
+    for e in walk(&repo) {
+        written.push_str(&std::fs::read_to_string(e).unwrap());
+    }
+    assert!(
+        written.contains(GUEST_UPN),
+        "the guest is exported: {written}"
+    );
+    assert!(written.contains("userType: Guest"), "{written}");
+    let o = run(&t, &["plan", d, "--detailed-exitcode"], &[]);
+    assert_eq!(o.status.code(), Some(0), "plan is not empty: {}", out(&o));
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut files = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            files.extend(walk(&p));
+        } else {
+            files.push(p);
+        }
+    }
+    files
+}
