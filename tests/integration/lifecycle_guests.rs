@@ -144,6 +144,7 @@ fn invalid_invitations_are_refused_and_change_nothing() {
         json!({"invitedUserEmailAddress": ".ana@fabrikam.com", "inviteRedirectUrl": "https://x.example"}),
         json!({"invitedUserEmailAddress": "no-at-sign", "inviteRedirectUrl": "https://x.example"}),
         json!({"invitedUserEmailAddress": "ana@fabrikam.com", "inviteRedirectUrl": "https://x.example", "invitedUserType": "Member"}),
+        json!({"invitedUserEmailAddress": "ana@fabrikam.com", "inviteRedirectUrl": "https://x.example", "resetRedemption": true}),
         json!({"invitedUserEmailAddress": "ana@fabrikam.com", "inviteRedirectUrl": "https://x.example", "colour": "red"}),
     ] {
         let (s, v) = invite(&t, &t.token, body.clone());
@@ -279,4 +280,28 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
         }
     }
     files
+}
+
+#[test]
+fn reset_redemption_needs_user_readwrite_all_and_an_address_in_other_mails() {
+    let t = tenant();
+    let (s, v) = invite(
+        &t,
+        &t.token,
+        json!({"invitedUserEmailAddress": "ana@fabrikam.com", "inviteRedirectUrl": "https://x.example"}),
+    );
+    assert_eq!(s, 201, "{v}");
+    let id = v["invitedUser"]["id"].as_str().unwrap().to_string();
+    let reset = |address: &str| json!({"invitedUserEmailAddress": address, "inviteRedirectUrl": "https://x.example", "invitedUser": {"id": id}, "resetRedemption": true});
+    // User.Invite.All is not enough for a reset.
+    let inviter = t.emu.issue_token(INVITER);
+    let (s, v) = invite(&t, &inviter, reset("ana@fabrikam.com"));
+    assert_eq!(s, 403, "{v}");
+    // The new address must be one of the guest's otherMails first.
+    let (s, v) = invite(&t, &t.token, reset("ana@northwind.com"));
+    assert_eq!(s, 400, "{v}");
+    let (s, v) = invite(&t, &t.token, reset("ana@fabrikam.com"));
+    assert_eq!(s, 201, "{v}");
+    assert_eq!(v["invitedUser"]["id"], json!(id));
+    assert_eq!(v["resetRedemption"], true);
 }

@@ -77,6 +77,9 @@ pub const INVITE: AnyOf = any![
     ["User.ReadWrite.All"],
     ["Directory.ReadWrite.All"]
 ];
+/// `POST /invitations` with `resetRedemption: true` (invitation-post: least
+/// `User.ReadWrite.All`; `Directory.ReadWrite.All` is higher).
+pub const INVITE_RESET: AnyOf = any![["User.ReadWrite.All"], ["Directory.ReadWrite.All"]];
 /// `GET /subscribedSkus` (subscribedsku-list).
 pub const SUBSCRIBED_SKUS_READ: AnyOf = any![
     ["Organization.Read.All"],

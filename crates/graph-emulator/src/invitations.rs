@@ -14,9 +14,9 @@
 //! domain; inviting an address whose guest already exists returns that
 //! guest (a re-invitation creates no second user); the created guest's
 //! `displayName` is `invitedUserDisplayName`, else the address's local part;
-//! `invitedUserType: Member` and `resetRedemption` are refused (they need a
-//! company administrator / `User.ReadWrite.All`, which the emulator does not
-//! model for invitations); redemption cannot happen (Graph has no API for it).
+//! `invitedUserType: Member` is refused (it needs a company administrator,
+//! which the emulator does not model); redemption cannot happen (Graph has
+//! no API for it), so `resetRedemption` only sets the guest pending again.
 
 use std::time::Instant;
 
@@ -135,10 +135,7 @@ pub fn create(ctx: &Ctx, t: &mut Tenant, req: &ApiRequest) -> GraphResult<ApiRes
         // Member needs a company administrator (invitation-post); refused here.
         return Err(invalid("invitedUserType"));
     }
-    if bool_prop(body, "resetRedemption")? {
-        // Needs User.ReadWrite.All and an existing redeemed user (invitation-post); not modelled.
-        return Err(invalid("resetRedemption"));
-    }
+    let reset = bool_prop(body, "resetRedemption")?;
     let send = bool_prop(body, "sendInvitationMessage")?;
     let info = match body.get("invitedUserMessageInfo") {
         None | Some(Value::Null) => {
@@ -149,6 +146,9 @@ pub fn create(ctx: &Ctx, t: &mut Tenant, req: &ApiRequest) -> GraphResult<ApiRes
     };
     let upn =
         guest_upn(address, &initial_domain(t)).ok_or_else(|| invalid("invitedUserEmailAddress"))?;
+    if reset {
+        return reset_redemption(ctx, t, body, address, redirect, display, send, info);
+    }
     let id = match t.resolve_user(&upn) {
         Some(existing) => existing,
         None => {
@@ -198,4 +198,78 @@ pub fn create(ctx: &Ctx, t: &mut Tenant, req: &ApiRequest) -> GraphResult<ApiRes
         "invitedUser": {"id": id, "userPrincipalName": upn},
     });
     Ok(ApiResponse::json(201, out))
+}
+
+/// `resetRedemption: true` (invitation-post, example 2): the existing user
+/// named by `invitedUser.id` (required, resources/invitation) must redeem
+/// again, at `invitedUserEmailAddress`, which must already be one of its
+/// `otherMails`; its id and UPN are kept. The caller's `User.ReadWrite.All`
+/// is checked by the permission table ([`crate::permissions`]).
+#[allow(clippy::too_many_arguments)]
+fn reset_redemption(
+    ctx: &Ctx,
+    t: &mut Tenant,
+    body: &Map<String, Value>,
+    address: &str,
+    redirect: &str,
+    display: Option<&str>,
+    send: bool,
+    info: Value,
+) -> GraphResult<ApiResponse> {
+    let key = body
+        .get("invitedUser")
+        .and_then(|u| u.get("id"))
+        .and_then(Value::as_str)
+        .ok_or_else(|| invalid("invitedUser"))?;
+    let id = t
+        .users
+        .contains_key(key)
+        .then(|| key.to_string())
+        .ok_or_else(|| GraphError::not_found(key))?;
+    let listed = t.users[&id]
+        .props
+        .get("otherMails")
+        .and_then(Value::as_array)
+        .is_some_and(|m| {
+            m.iter()
+                .any(|x| x.as_str().is_some_and(|x| x.eq_ignore_ascii_case(address)))
+        });
+    if !listed {
+        // invitation-post: the new address must first be added to otherMails.
+        return Err(invalid("invitedUserEmailAddress"));
+    }
+    let now = iso8601(now_secs());
+    let Some(mut u) = t.take_user(&id) else {
+        return Err(GraphError::not_found(key));
+    };
+    u.props.insert("mail".into(), json!(address));
+    u.props
+        .insert("externalUserState".into(), json!("PendingAcceptance"));
+    u.props
+        .insert("externalUserStateChangeDateTime".into(), json!(now));
+    let upn = u
+        .props
+        .get("userPrincipalName")
+        .cloned()
+        .unwrap_or(Value::Null);
+    t.insert_user(u);
+    t.touch_kind(Kind::User, &id);
+    let invitation = t.rng.guid();
+    Ok(ApiResponse::json(
+        201,
+        json!({
+            "@odata.context": ctx.urls.context("invitations/$entity"),
+            "id": invitation,
+            "inviteRedeemUrl": format!("https://login.microsoftonline.com/redeem?rd=https%3a%2f%2finvitations.microsoft.com%2fredeem%2f%3ftenant%3d{}%26user%3d{id}%26ticket%3d{invitation}%26ver%3d2.0", t.info.id),
+            "invitedUserDisplayName": display,
+            "invitedUserType": "Guest",
+            "invitedUserEmailAddress": address,
+            "sendInvitationMessage": send,
+            "resetRedemption": true,
+            "inviteRedirectUrl": redirect,
+            "status": "PendingAcceptance",
+            "invitedUserMessageInfo": info,
+            "invitedUser": {"id": id, "userPrincipalName": upn},
+        }),
+    ))
 }
