@@ -38,7 +38,12 @@ pub struct Args {
     pub tenant: TenantArgs,
 
     /// With --tenant or --all-tenants: the many-tenant repo whose tenants/ folder names them.
-    #[arg(long = "repo", value_name = "DIR", default_value = ".", env = "ENTRAFORM_DOCTOR_REPO")]
+    #[arg(
+        long = "repo",
+        value_name = "DIR",
+        default_value = ".",
+        env = "ENTRAFORM_DOCTOR_REPO"
+    )]
     pub repo: std::path::PathBuf,
 
     #[command(flatten)]

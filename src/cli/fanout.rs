@@ -55,7 +55,11 @@ impl Outcome {
             .stderr
             .lines()
             .find(|l| l.starts_with("error:"))
-            .or_else(|| (self.exit == Exit::Error).then(|| self.stderr.lines().last()).flatten())?;
+            .or_else(|| {
+                (self.exit == Exit::Error)
+                    .then(|| self.stderr.lines().last())
+                    .flatten()
+            })?;
         let mut s: String = line.chars().take(NOTE_CHARS).collect();
         if line.chars().count() > NOTE_CHARS {
             s.push('…');
@@ -76,7 +80,10 @@ fn rank(e: Exit) -> u8 {
 
 /// The worst of `exits` (0 for none).
 pub fn worst(exits: impl IntoIterator<Item = Exit>) -> Exit {
-    exits.into_iter().max_by_key(|e| rank(*e)).unwrap_or(Exit::Ok)
+    exits
+        .into_iter()
+        .max_by_key(|e| rank(*e))
+        .unwrap_or(Exit::Ok)
 }
 
 fn exit_of(code: Option<i32>) -> Exit {
@@ -122,7 +129,11 @@ pub fn child_args(argv: &[OsString], name: &str) -> Vec<OsString> {
             skip_value = true;
             continue;
         }
-        if s.starts_with("--tenant=") || s.starts_with("--parallel=") || s == "--all-tenants" || s.starts_with("--all-tenants=") {
+        if s.starts_with("--tenant=")
+            || s.starts_with("--parallel=")
+            || s == "--all-tenants"
+            || s.starts_with("--all-tenants=")
+        {
             continue;
         }
         out.push(a.clone());
@@ -230,8 +241,16 @@ fn cells(o: &Outcome) -> (String, String) {
 
 /// The summary table as text.
 pub fn text_table(outcomes: &[Outcome]) -> String {
-    let w = outcomes.iter().map(|o| o.name.len()).max().unwrap_or(6).max(6);
-    let mut s = format!("{:<w$}  {:>7}  {:<20}  {:<9}  note\n", "tenant", "changes", "gates", "exit");
+    let w = outcomes
+        .iter()
+        .map(|o| o.name.len())
+        .max()
+        .unwrap_or(6)
+        .max(6);
+    let mut s = format!(
+        "{:<w$}  {:>7}  {:<20}  {:<9}  note\n",
+        "tenant", "changes", "gates", "exit"
+    );
     for o in outcomes {
         let (changes, gates) = cells(o);
         let note = if o.exit == Exit::Error {
@@ -373,8 +392,15 @@ mod tests {
     #[test]
     fn children_get_one_tenant_and_no_selection_flags() {
         let argv: Vec<OsString> = [
-            "entraform", "plan", "repo", "--all-tenants", "--parallel", "2", "--tenant=a,b",
-            "--format", "markdown",
+            "entraform",
+            "plan",
+            "repo",
+            "--all-tenants",
+            "--parallel",
+            "2",
+            "--tenant=a,b",
+            "--format",
+            "markdown",
         ]
         .iter()
         .map(OsString::from)

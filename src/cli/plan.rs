@@ -59,7 +59,10 @@ impl super::tenancy::PerTenant for Args {
         self.tenant.repo_tenant = Some(name.to_string());
         self.tenant.sign_in = Some(sign_in);
         self.state.state_dir = super::tenancy::state_of(&self.state.state_dir, name);
-        self.out = self.out.as_deref().map(|p| super::tenancy::per_tenant(p, name));
+        self.out = self
+            .out
+            .as_deref()
+            .map(|p| super::tenancy::per_tenant(p, name));
     }
     fn shared_paths(&self) -> Vec<(&'static str, PathBuf)> {
         self.out.iter().map(|p| ("--out", p.clone())).collect()

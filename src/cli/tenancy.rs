@@ -23,7 +23,12 @@ use crate::plan::Plan;
 pub struct SelectArgs {
     /// Run for this tenant of a many-tenant repo (the folder tenants/NAME/); repeatable, or
     /// comma-separated. Each tenant signs in with its own variables (docs/format.md, "Many tenants").
-    #[arg(long = "tenant", value_name = "NAME", value_delimiter = ',', env = "ENTRAFORM_TENANT")]
+    #[arg(
+        long = "tenant",
+        value_name = "NAME",
+        value_delimiter = ',',
+        env = "ENTRAFORM_TENANT"
+    )]
     pub tenants: Vec<String>,
 
     /// Run for every tenant of the repo (every tenants/*/ with a tenant.yaml), concurrently.
@@ -74,10 +79,7 @@ pub fn note(plan: &Plan) {
 /// The per-tenant prefix of the conventional variable names:
 /// `contoso-eu` → `ENTRAFORM_CONTOSO_EU_`.
 pub fn env_prefix(name: &str) -> String {
-    format!(
-        "ENTRAFORM_{}_",
-        name.to_ascii_uppercase().replace('-', "_")
-    )
+    format!("ENTRAFORM_{}_", name.to_ascii_uppercase().replace('-', "_"))
 }
 
 /// Where one repo tenant's sign-in comes from: its `connection:` block, else
@@ -96,7 +98,10 @@ pub struct SignIn {
 /// The sign-in keys a repo tenant decides, and their `connection:` keys.
 const CREDENTIAL_KEYS: [(&str, &str); 4] = [
     ("AZURE_CLIENT_SECRET", "client_secret_env"),
-    ("AZURE_CLIENT_CERTIFICATE_PATH", "client_certificate_path_env"),
+    (
+        "AZURE_CLIENT_CERTIFICATE_PATH",
+        "client_certificate_path_env",
+    ),
     ("AZURE_CLIENT_CERTIFICATE_PASSWORD", ""),
     ("AZURE_FEDERATED_TOKEN_FILE", "federated_token_file_env"),
 ];
@@ -276,7 +281,8 @@ pub fn dispatch<A: PerTenant>(
             );
         }
     }
-    let exe = std::env::current_exe().context("cannot find the entraform executable to run each tenant")?;
+    let exe = std::env::current_exe()
+        .context("cannot find the entraform executable to run each tenant")?;
     super::fanout::run(
         &exe,
         argv,
@@ -289,7 +295,10 @@ pub fn dispatch<A: PerTenant>(
 
 /// Print the recorded figures on stderr for the parent's summary table.
 fn print_figures() {
-    let figures = FIGURES.lock().ok().and_then(|f| f.clone()).unwrap_or_default();
+    // Only a run that got as far as a plan has figures; the others show `-`.
+    let Some(figures) = FIGURES.lock().ok().and_then(|f| f.clone()) else {
+        return;
+    };
     if let Ok(json) = serde_json::to_string(&figures) {
         eprintln!("{SUMMARY_MARK}{json}");
     }

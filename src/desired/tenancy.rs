@@ -92,7 +92,9 @@ pub fn env_name(value: &str) -> Result<(), String> {
     let first_ok = chars
         .next()
         .is_some_and(|c| c.is_ascii_alphabetic() || c == '_');
-    if !first_ok || value.len() > 128 || !value.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+    if !first_ok
+        || value.len() > 128
+        || !value.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
     {
         return Err(
             "it is not a variable name (letters, digits and `_`, at most 128 characters)".into(),

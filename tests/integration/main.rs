@@ -76,5 +76,6 @@ mod schema;
 mod show_cli;
 mod sign_in_audience;
 mod sign_in_cli;
+mod tenants_cli;
 mod validate_cli;
 mod validate_props;

@@ -407,6 +407,7 @@ impl Emulator {
 /// (tests, `plan --emulator`). Stops when dropped.
 pub struct BackgroundEmulator {
     handle: EmulatorHandle,
+    tenants: Vec<EmulatorHandle>,
     stop: Option<oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
@@ -421,6 +422,14 @@ impl std::ops::Deref for BackgroundEmulator {
 impl BackgroundEmulator {
     /// Start an emulator on a new thread; returns once it is listening.
     pub fn start(seed: Seed, config: EmulatorConfig) -> Result<BackgroundEmulator, EmulatorError> {
+        BackgroundEmulator::start_many(vec![seed], config)
+    }
+
+    /// Start a many-tenant emulator ([`Emulator::serve_many`]) on a new thread.
+    pub fn start_many(
+        seeds: Vec<Seed>,
+        config: EmulatorConfig,
+    ) -> Result<BackgroundEmulator, EmulatorError> {
         let (ready_tx, ready_rx) = std::sync::mpsc::channel();
         let (stop_tx, stop_rx) = oneshot::channel::<()>();
         let thread = std::thread::Builder::new()
@@ -437,9 +446,9 @@ impl BackgroundEmulator {
                     }
                 };
                 rt.block_on(async move {
-                    match Emulator::serve(seed, config).await {
+                    match Emulator::serve_many(seeds, config).await {
                         Ok(emu) => {
-                            let _ = ready_tx.send(Ok(emu.handle()));
+                            let _ = ready_tx.send(Ok((emu.handle(), emu.tenants())));
                             let _ = stop_rx.await;
                             emu.shutdown().await;
                         }
@@ -449,9 +458,10 @@ impl BackgroundEmulator {
                     }
                 });
             })?;
-        let handle = ready_rx.recv().map_err(|_| EmulatorError::ThreadGone)??;
+        let (handle, tenants) = ready_rx.recv().map_err(|_| EmulatorError::ThreadGone)??;
         Ok(BackgroundEmulator {
             handle,
+            tenants,
             stop: Some(stop_tx),
             thread: Some(thread),
         })
@@ -460,6 +470,11 @@ impl BackgroundEmulator {
     /// A cloneable handle.
     pub fn handle(&self) -> EmulatorHandle {
         self.handle.clone()
+    }
+
+    /// A handle on every tenant served, in seed order.
+    pub fn tenants(&self) -> Vec<EmulatorHandle> {
+        self.tenants.clone()
     }
 }
 

@@ -51,7 +51,10 @@ pub fn pick(all: &[Arc<Shared>], req: &Request) -> Arc<Shared> {
         .find(|s| {
             let t = lock(&s.tenant);
             t.info.id.eq_ignore_ascii_case(&wanted)
-                || t.info.domains.iter().any(|d| d.eq_ignore_ascii_case(&wanted))
+                || t.info
+                    .domains
+                    .iter()
+                    .any(|d| d.eq_ignore_ascii_case(&wanted))
         })
         .cloned()
         .unwrap_or_else(first)
