@@ -15,7 +15,23 @@ use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 
 use super::Exit;
-use super::tenancy::{Figures, SUMMARY_ENV, SUMMARY_MARK};
+
+/// The variable a child gets to have its one-tenant run report its figures
+/// on stderr for the summary table (internal; not a user setting).
+pub const SUMMARY_ENV: &str = "ENTRAFORM_TENANT_SUMMARY";
+/// The stderr line prefix of that report.
+pub const SUMMARY_MARK: &str = "::entraform-tenant-summary::";
+
+/// What one tenant's run found, for the summary table.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Figures {
+    /// Operations planned.
+    pub changes: usize,
+    /// Ids of the safety gates that stopped the plan.
+    pub gates: Vec<String>,
+    /// Errors in the plan.
+    pub errors: usize,
+}
 
 /// How the tenants' outputs are put together.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

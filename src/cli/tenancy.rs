@@ -40,22 +40,7 @@ pub struct SelectArgs {
     pub parallel: u16,
 }
 
-/// The variable a child sets to have the one-tenant run report its figures
-/// on stderr for the fan-out's summary table (internal; not a user setting).
-pub const SUMMARY_ENV: &str = "ENTRAFORM_TENANT_SUMMARY";
-/// The stderr line prefix of that report.
-pub const SUMMARY_MARK: &str = "::entraform-tenant-summary::";
-
-/// What one tenant's run found, for the summary table.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct Figures {
-    /// Operations planned.
-    pub changes: usize,
-    /// Ids of the safety gates that stopped the plan.
-    pub gates: Vec<String>,
-    /// Errors in the plan.
-    pub errors: usize,
-}
+use super::fanout::{Figures, SUMMARY_ENV, SUMMARY_MARK};
 
 static FIGURES: Mutex<Option<Figures>> = Mutex::new(None);
 

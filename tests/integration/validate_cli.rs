@@ -264,6 +264,7 @@ fixtures! {
     fixture_literal_password => "literal-password",
     fixture_ten_mistakes => "ten-mistakes",
     fixture_not_a_directory_file => "not-a-directory-file",
+    fixture_literal_secret => "literal-secret",
 }
 
 #[test]
