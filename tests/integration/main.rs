@@ -41,6 +41,7 @@ mod emulator_pim;
 mod emulator_relations;
 mod emulator_strict;
 mod emulator_tenants;
+mod examples_tenants;
 mod export_roundtrip;
 mod files_written;
 mod gates_cli;
