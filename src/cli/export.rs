@@ -154,6 +154,13 @@ pub fn run(args: Args, rt: &tokio::runtime::Runtime) -> anyhow::Result<Exit> {
     {
         t.text.push_str(&block);
     }
+    // A repo tenant's `include:` and `connection:` are the repo's too: keep them.
+    if args.tenant.repo_tenant.is_some() {
+        let kept = crate::desired::tenancy::kept_blocks(&args.out);
+        if let Some(t) = result.files.iter_mut().find(|f| f.path == "tenant.yaml") {
+            t.text.push_str(&kept);
+        }
+    }
     // Never through a symbolic link below --out (see export::write).
     let replaced = crate::export::write::replace_export(&args.out, &result.files)?;
     for n in &result.notes {

@@ -307,6 +307,50 @@ pub fn connection(dir: &Path) -> Connection {
     c
 }
 
+/// The `include:` and `connection:` blocks of the `tenant.yaml` in `dir`,
+/// written again from what they hold (only accepted paths and variable
+/// names): what `export --tenant` keeps when it replaces that file.
+pub fn kept_blocks(dir: &Path) -> String {
+    let quote = |v: &str| serde_json::to_string(v).unwrap_or_default();
+    let includes: Vec<String> = rule_doc_strings(dir, "include")
+        .into_iter()
+        .flat_map(|(_, _, items)| items)
+        .filter(|i| include_path(i).is_ok())
+        .take(MAX_INCLUDES)
+        .map(|i| quote(&i))
+        .collect();
+    let mut out = String::new();
+    if !includes.is_empty() {
+        out.push_str("# Kept from the tenant.yaml this export replaced.\n");
+        out.push_str(&format!("include: [{}]\n", includes.join(", ")));
+    }
+    let c = connection(dir);
+    let pairs = [
+        ("tenant_id", &c.tenant_id),
+        ("client_id", &c.client_id),
+        ("tenant_id_env", &c.tenant_id_env),
+        ("client_id_env", &c.client_id_env),
+        ("client_secret_env", &c.client_secret_env),
+        (
+            "client_certificate_path_env",
+            &c.client_certificate_path_env,
+        ),
+        ("federated_token_file_env", &c.federated_token_file_env),
+    ];
+    if pairs.iter().any(|(_, v)| v.is_some()) {
+        if includes.is_empty() {
+            out.push_str("# Kept from the tenant.yaml this export replaced.\n");
+        }
+        out.push_str("connection:\n");
+        for (k, v) in pairs {
+            if let Some(v) = v {
+                out.push_str(&format!("  {k}: {}\n", quote(v)));
+            }
+        }
+    }
+    out
+}
+
 /// Whether `dir` is `<root>/tenants/<name>` (so `include:` may be honoured),
 /// giving the root.
 fn layout_root(dir: &Path) -> Option<PathBuf> {

@@ -121,7 +121,7 @@ impl Fleet {
         cmd.current_dir(&*self.repo).args(args);
         if matches!(
             args.first(),
-            Some(&("plan" | "apply" | "reconcile" | "doctor"))
+            Some(&("plan" | "apply" | "reconcile" | "doctor" | "export"))
         ) {
             cmd.args(["--graph-url", self.emu.base_url()]);
         }
@@ -442,4 +442,84 @@ fn includes_and_connection_blocks_are_hostile_input() {
         let (o, codes) = validate_codes(&repo, "alpha");
         assert_eq!(codes, ["not-a-regular-file"], "{}", out(&o));
     }
+}
+
+#[test]
+fn export_and_doctor_per_tenant() {
+    let f = fleet();
+    // Adopting a tenant: a plain export into its folder (signing in as it),
+    // then the repo's `include:` and `connection:` added by hand.
+    let bravo = f.repo.join("tenants/bravo");
+    let hand = std::fs::read_to_string(bravo.join("tenant.yaml")).unwrap();
+    let blocks = &hand[hand.find("include:").unwrap()..];
+    std::fs::remove_dir_all(&bravo).unwrap();
+    let o = entraform()
+        .current_dir(&*f.repo)
+        .args([
+            "export",
+            "--out",
+            "tenants/bravo",
+            "--graph-url",
+            f.emu.base_url(),
+        ])
+        .env("AZURE_TENANT_ID", tenant_id(1))
+        .env("AZURE_CLIENT_ID", app_id(1))
+        .env("AZURE_CLIENT_SECRET", secret(1))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", out(&o));
+    let exported = std::fs::read_to_string(bravo.join("tenant.yaml")).unwrap();
+    std::fs::write(bravo.join("tenant.yaml"), format!("{exported}{blocks}")).unwrap();
+    // export --tenant: --out is the repo root; the tenant's folder is replaced,
+    // its include: and connection: kept (and used to sign in).
+    let o = f.run(
+        &["export", "--tenant", "bravo", "--out", ".", "--force"],
+        None,
+    );
+    assert!(o.status.success(), "{}", out(&o));
+    let t = std::fs::read_to_string(f.repo.join("tenants/bravo/tenant.yaml")).unwrap();
+    assert!(
+        t.contains("include: [\"../../common/groups\"]")
+            && t.contains(&format!("  tenant_id: \"{}\"", tenant_id(1)))
+            && t.contains("  client_secret_env: \"ENTRAFORM_TEST_BRAVO_SECRET\""),
+        "{t}"
+    );
+    // The other tenants are untouched.
+    assert!(
+        std::fs::read_to_string(f.repo.join("tenants/alpha/users.yaml"))
+            .unwrap()
+            .contains("Manager")
+    );
+    // Planned again from the export: only the shared group is left to create.
+    let o = f.run(&["plan", "--tenant", "bravo", "--detailed-exitcode"], None);
+    assert_eq!(o.status.code(), Some(2), "{}", out(&o));
+    assert!(
+        out(&o).contains("shared-staff") && !out(&o).contains("jobTitle"),
+        "{}",
+        out(&o)
+    );
+    // doctor for every tenant, each signing in as itself.
+    let mut cmd = entraform();
+    cmd.current_dir(&*f.repo).args([
+        "doctor",
+        "--all-tenants",
+        "--read-only",
+        "--graph-url",
+        f.emu.base_url(),
+    ]);
+    for (i, name) in NAMES.iter().enumerate() {
+        let p = format!("ENTRAFORM_TEST_{}", name.to_uppercase());
+        cmd.env(format!("{p}_CLIENT_ID"), app_id(i))
+            .env(format!("{p}_SECRET"), secret(i));
+    }
+    let o = cmd.output().unwrap();
+    let text = String::from_utf8_lossy(&o.stdout);
+    for name in NAMES {
+        assert!(
+            text.contains(&format!("==> tenant {name} (")),
+            "{}",
+            out(&o)
+        );
+    }
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
 }
