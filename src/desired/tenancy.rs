@@ -233,9 +233,18 @@ pub struct Connection {
     pub federated_token_file_env: Option<String>,
 }
 
-/// The top-level mapping of the `tenant.yaml` in `dir` (leniently: the
+/// The scalars of one top-level block of `tenant.yaml`.
+#[derive(Default)]
+struct Block {
+    /// `key: value` pairs of a mapping block.
+    pairs: Vec<(String, String)>,
+    /// Items of a list block.
+    items: Vec<String>,
+}
+
+/// The top-level `key:` blocks of the `tenant.yaml` in `dir` (leniently: the
 /// decoder reports what is wrong with it when the repo is loaded).
-fn rule_doc_strings(dir: &Path, key: &str) -> Vec<(String, Vec<(String, String)>, Vec<String>)> {
+fn rule_doc_strings(dir: &Path, key: &str) -> Vec<Block> {
     let Some(candidate) = files::rule_file(dir) else {
         return Vec::new();
     };
@@ -258,26 +267,25 @@ fn rule_doc_strings(dir: &Path, key: &str) -> Vec<(String, Vec<(String, String)>
             if k.scalar().map(|s| &*s.text) != Some(key) {
                 continue;
             }
-            let mut pairs = Vec::new();
-            let mut items = Vec::new();
+            let mut block = Block::default();
             match &v.value {
                 Value::Map(m) => {
                     for (ik, iv) in m.iter() {
                         if let (Some(a), Some(b)) = (ik.scalar(), iv.scalar()) {
-                            pairs.push((a.text.to_string(), b.text.to_string()));
+                            block.pairs.push((a.text.to_string(), b.text.to_string()));
                         }
                     }
                 }
                 Value::Seq(s) => {
                     for item in s.iter() {
                         if let Some(x) = item.scalar() {
-                            items.push(x.text.to_string());
+                            block.items.push(x.text.to_string());
                         }
                     }
                 }
                 _ => {}
             }
-            out.push((key.to_string(), pairs, items));
+            out.push(block);
         }
     }
     out
@@ -288,8 +296,8 @@ fn rule_doc_strings(dir: &Path, key: &str) -> Vec<(String, Vec<(String, String)>
 /// left out here, so a refused value is never used.
 pub fn connection(dir: &Path) -> Connection {
     let mut c = Connection::default();
-    for (_, pairs, _) in rule_doc_strings(dir, "connection") {
-        for (k, v) in pairs {
+    for block in rule_doc_strings(dir, "connection") {
+        for (k, v) in block.pairs {
             let env_ok = env_name(&v).is_ok();
             let slot = match k.as_str() {
                 "tenant_id" => &mut c.tenant_id,
@@ -314,7 +322,7 @@ pub fn kept_blocks(dir: &Path) -> String {
     let quote = |v: &str| serde_json::to_string(v).unwrap_or_default();
     let includes: Vec<String> = rule_doc_strings(dir, "include")
         .into_iter()
-        .flat_map(|(_, _, items)| items)
+        .flat_map(|b| b.items)
         .filter(|i| include_path(i).is_ok())
         .take(MAX_INCLUDES)
         .map(|i| quote(&i))
@@ -373,7 +381,7 @@ fn include_error(message: String) -> Diagnostic {
 pub fn add_includes(dir: &Path, listing: &mut Listing) {
     let includes: Vec<String> = rule_doc_strings(dir, "include")
         .into_iter()
-        .flat_map(|(_, _, items)| items)
+        .flat_map(|b| b.items)
         .take(MAX_INCLUDES)
         .collect();
     if includes.is_empty() {
