@@ -59,6 +59,14 @@ impl super::tenancy::PerTenant for Args {
         &self.select
     }
     fn root(&self) -> PathBuf {
+        // A positional `plans/{tenant}.json` is a plan file per tenant, not the repo.
+        if self
+            .dir
+            .as_ref()
+            .is_some_and(|p| p.to_string_lossy().contains("{tenant}"))
+        {
+            return self.repo_dir.clone().unwrap_or_else(|| PathBuf::from("."));
+        }
         resolve(self).map_or_else(|_| PathBuf::from("."), |(dir, _)| dir)
     }
     fn narrow(&mut self, dir: PathBuf, name: &str, sign_in: super::tenancy::SignIn) {

@@ -368,7 +368,20 @@ pub fn run(
         names.len(),
         parallel.min(names.len())
     );
+    // Ctrl-C reaches every child (one process group): each stops as it would
+    // alone (apply finishes its wave). This process waits for them and still
+    // prints what they did, instead of dying first and closing their pipes.
+    let signals = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()?;
+    signals.spawn(async {
+        while tokio::signal::ctrl_c().await.is_ok() {
+            eprintln!("interrupted: waiting for the tenants' runs to stop");
+        }
+    });
     let outcomes = run_all(exe, argv, names, parallel);
+    signals.shutdown_background();
     // Each tenant's stderr, prefixed with its name, in tenant order.
     for o in &outcomes {
         for line in o.stderr.lines() {

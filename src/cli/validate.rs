@@ -36,6 +36,12 @@ impl super::tenancy::PerTenant for Args {
     fn shared_paths(&self) -> Vec<(&'static str, PathBuf)> {
         Vec::new()
     }
+    fn report(&self) -> super::fanout::Report {
+        match self.format {
+            DiagFormat::Json => super::fanout::Report::Json,
+            DiagFormat::Human | DiagFormat::Github => super::fanout::Report::Text,
+        }
+    }
 }
 
 /// `--format` for diagnostics.

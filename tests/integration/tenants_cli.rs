@@ -523,3 +523,86 @@ fn export_and_doctor_per_tenant() {
     }
     assert_eq!(o.status.code(), Some(0), "{}", out(&o));
 }
+
+#[test]
+fn saved_plans_per_tenant_are_applied_for_all_tenants() {
+    let f = fleet();
+    std::fs::create_dir_all(f.repo.join("plans")).unwrap();
+    let o = f.run(
+        &["plan", "--all-tenants", "--out", "plans/{tenant}.json"],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    for name in NAMES {
+        let saved: Value = serde_json::from_slice(
+            &std::fs::read(f.repo.join(format!("plans/{name}.json"))).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(saved["tenant"], name);
+    }
+    // Each tenant applies its own plan file; a second plan is empty.
+    let o = f.run(
+        &[
+            "apply",
+            "plans/{tenant}.json",
+            "--all-tenants",
+            "--auto-approve",
+        ],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(
+        text.matches("is current: 2 operations").count(),
+        3,
+        "{text}"
+    );
+    let o = f.run(&["plan", "--all-tenants", "--detailed-exitcode"], None);
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    // validate --all-tenants --format json: one document, each tenant's inside.
+    let o = f.run(&["validate", "--all-tenants", "--format", "json"], None);
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    let doc: Value = serde_json::from_slice(&o.stdout).expect("one JSON document");
+    assert_eq!(doc["command"], "validate");
+    for (t, name) in doc["tenants"].as_array().unwrap().iter().zip(NAMES) {
+        assert_eq!(t["tenant"], name);
+        assert_eq!(t["output"]["errors"], 0, "{t}");
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn ctrl_c_lets_the_tenants_finish_and_still_prints_the_summary() {
+    let f = fleet();
+    for t in f.tenants() {
+        t.set_faults(graph_emulator::FaultConfig {
+            latency_ms: 400,
+            ..graph_emulator::FaultConfig::default()
+        });
+    }
+    let mut cmd = entraform();
+    cmd.current_dir(&*f.repo)
+        .args(["plan", "--all-tenants", "--graph-url", f.emu.base_url()])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    for (i, name) in NAMES.iter().enumerate() {
+        let p = format!("ENTRAFORM_TEST_{}", name.to_uppercase());
+        cmd.env(format!("{p}_CLIENT_ID"), app_id(i))
+            .env(format!("{p}_SECRET"), secret(i));
+    }
+    let child = cmd.spawn().unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(150));
+    // SIGINT to the fan-out process alone (a terminal would send it to the children too).
+    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGINT) }, 0);
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    let text = String::from_utf8_lossy(&o.stdout);
+    for name in NAMES {
+        assert!(row(&text, name).contains("0 ok"), "{text}");
+    }
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("interrupted: waiting for the tenants"),
+        "{}",
+        out(&o)
+    );
+}
