@@ -350,6 +350,25 @@ fn a_many_tenant_repo_needs_a_tenant_and_shared_output_paths_need_one_each() {
     let o = f.run(&["plan", "--all-tenants", "--out", "plan.json"], None);
     assert_eq!(o.status.code(), Some(1));
     assert!(out(&o).contains("put {tenant} in the path"), "{}", out(&o));
+    // The selection from the environment, as CI sets it.
+    let o = f.run(&["validate"], None);
+    assert_eq!(o.status.code(), Some(1));
+    let mut cmd = entraform();
+    cmd.current_dir(&*f.repo)
+        .args(["validate"])
+        .env("ENTRAFORM_ALL_TENANTS", "true")
+        .env("ENTRAFORM_PARALLEL", "1");
+    let o = cmd.output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    assert!(out(&o).contains("at most 1 at once"), "{}", out(&o));
+    let o = entraform()
+        .current_dir(&*f.repo)
+        .args(["validate"])
+        .env("ENTRAFORM_TENANT", "charlie")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    assert!(out(&o).contains("tenants/charlie: valid"), "{}", out(&o));
     let o = f.run(&["validate", "--tenant", "delta"], None);
     assert_eq!(o.status.code(), Some(1));
     assert!(
@@ -419,6 +438,13 @@ fn includes_and_connection_blocks_are_hostile_input() {
     assert_eq!(codes, ["literal-secret"], "{}", out(&o));
     assert!(!out(&o).contains("hunter2"), "{}", out(&o));
     std::fs::write(&t, &text).unwrap();
+    // An included file over the per-file cap is refused like the repo's own.
+    let big = std::fs::File::create(repo.join("common/groups/huge.yaml")).unwrap();
+    big.set_len(64 * 1024 * 1024 + 1).unwrap();
+    drop(big);
+    let (o, codes) = validate_codes(&repo, "alpha");
+    assert_eq!(codes, ["file-too-large"], "{}", out(&o));
+    std::fs::remove_file(repo.join("common/groups/huge.yaml")).unwrap();
     #[cfg(unix)]
     {
         // A link in the include path that leads out of the repo.
