@@ -632,3 +632,44 @@ fn ctrl_c_lets_the_tenants_finish_and_still_prints_the_summary() {
         out(&o)
     );
 }
+
+#[test]
+fn reconcile_all_tenants_reverts_each_and_reports_per_tenant() {
+    let f = fleet();
+    let o = f.run(
+        &[
+            "reconcile",
+            "--all-tenants",
+            "--unattended",
+            "--detailed-exitcode",
+            "--report",
+            "drift-{tenant}.md",
+        ],
+        None,
+    );
+    // Drift everywhere (Ann's title, the shared group): exit 2, reverted in each.
+    assert_eq!(o.status.code(), Some(2), "{}", out(&o));
+    for (i, name) in NAMES.iter().enumerate() {
+        assert!(f.repo.join(format!("drift-{name}.md")).is_file(), "{name}");
+        let s = f.tenants()[i].state();
+        assert!(
+            s.groups
+                .iter()
+                .any(|g| g.properties.get("displayName").and_then(Value::as_str)
+                    == Some("shared-staff")),
+            "{name}"
+        );
+        let r = row(&String::from_utf8_lossy(&o.stdout), name);
+        assert!(r.contains("2 changes"), "{r}");
+    }
+    let o = f.run(
+        &[
+            "reconcile",
+            "--all-tenants",
+            "--unattended",
+            "--detailed-exitcode",
+        ],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+}
