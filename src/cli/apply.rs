@@ -209,6 +209,7 @@ fn apply(
                 Err(r) => return Ok(refuse(path, &r)),
             };
             let live = conn.read(Some(&args.lock.state))?;
+            let live = conn.with_licenses(live, desired)?;
             let fresh = plan::build(desired, &live, &overrides);
             super::tenancy::note(&fresh);
             if !fresh.errors.is_empty() {
@@ -252,6 +253,7 @@ fn apply(
         }
         None => {
             let live = conn.read(Some(&args.lock.state))?;
+            let live = conn.with_licenses(live, desired)?;
             let plan = plan::build(desired, &live, &given);
             super::tenancy::note(&plan);
             print!("{}", render(&plan, PlanFormat::Text, &opts));

@@ -177,6 +177,8 @@ pub struct Tenant {
     pub owner_log: Vec<MemberEvent>,
     /// PIM: eligibilities, assignment schedules, role policies (`pim`).
     pub pim: super::pim::PimState,
+    /// Subscribed SKUs and licence assignments (`licenses`).
+    pub licenses: super::license_state::LicenseState,
 }
 
 /// The few numeric properties of users and groups (every other scalar is a string or a boolean).
@@ -227,6 +229,7 @@ impl Tenant {
             owners: HashMap::new(),
             owner_log: Vec::new(),
             pim: Default::default(),
+            licenses: Default::default(),
         };
         for a in &t.apps {
             if a.permissions.is_none() {
@@ -396,6 +399,14 @@ impl Tenant {
             );
         }
         load_admin_units(&mut t, seed.administrative_units)?;
+        let assignments = seed
+            .license_assignments
+            .into_iter()
+            .map(|a| (t.resolve_object(&a.principal), a))
+            .collect();
+        t.licenses
+            .load(seed.subscribed_skus, assignments)
+            .map_err(EmulatorError::InvalidSeed)?;
         super::pim::seed::load(
             &mut t,
             seed.role_eligibilities,
@@ -764,6 +775,7 @@ impl Tenant {
     pub fn to_seed(&self) -> Seed {
         let mut seed = self.to_seed_without_pim();
         super::pim::seed::dump(self, &mut seed);
+        (seed.subscribed_skus, seed.license_assignments) = self.licenses.dump();
         seed
     }
 
