@@ -16,6 +16,7 @@ pub mod schema;
 pub mod source;
 pub mod state;
 pub mod suggest;
+pub mod tenancy;
 pub mod validate;
 pub mod yaml;
 

@@ -46,6 +46,7 @@ pub mod server;
 pub mod service_principals;
 pub mod shared;
 pub mod state;
+pub mod tenants;
 pub mod transitive;
 pub mod users;
 pub mod util;
