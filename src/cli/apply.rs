@@ -51,6 +51,66 @@ pub struct Args {
 
     #[command(flatten)]
     pub clock: super::flags::ClockArgs,
+
+    #[command(flatten)]
+    pub select: super::tenancy::SelectArgs,
+}
+
+impl super::tenancy::PerTenant for Args {
+    const COMMAND: &'static str = "apply";
+    fn select(&self) -> &super::tenancy::SelectArgs {
+        &self.select
+    }
+    fn root(&self) -> PathBuf {
+        // A positional `plans/{tenant}.json` is a plan file per tenant, not the repo.
+        if self
+            .dir
+            .as_ref()
+            .is_some_and(|p| p.to_string_lossy().contains("{tenant}"))
+        {
+            return self.repo_dir.clone().unwrap_or_else(|| PathBuf::from("."));
+        }
+        resolve(self).map_or_else(|_| PathBuf::from("."), |(dir, _)| dir)
+    }
+    fn narrow(&mut self, dir: PathBuf, name: &str, sign_in: super::tenancy::SignIn) {
+        use super::tenancy::per_tenant;
+        // The positional argument stays only as a saved plan (the repo is the tenant's folder).
+        let positional_plan = self
+            .dir
+            .take()
+            .filter(|p| p.is_file() || p.to_string_lossy().contains("{tenant}"));
+        if let Some(p) = positional_plan {
+            // Passed on as --plan: a missing per-tenant file is then reported as such.
+            self.plan = Some(p);
+        }
+        self.repo_dir = Some(dir);
+        self.plan = self.plan.as_deref().map(|p| per_tenant(p, name));
+        self.tenant.repo_tenant = Some(name.to_string());
+        self.tenant.sign_in = Some(sign_in);
+        self.lock.state.state_dir = super::tenancy::state_of(&self.lock.state.state_dir, name);
+        self.record.journal = self.record.journal.as_deref().map(|p| per_tenant(p, name));
+        self.record.credentials_out = self
+            .record
+            .credentials_out
+            .as_deref()
+            .map(|p| per_tenant(p, name));
+        self.keep.dump_state = self.keep.dump_state.as_deref().map(|p| per_tenant(p, name));
+    }
+    fn shared_paths(&self) -> Vec<(&'static str, PathBuf)> {
+        let positional = self
+            .dir
+            .as_ref()
+            .filter(|p| p.is_file() || p.to_string_lossy().contains("{tenant}"));
+        [
+            ("--plan", positional.or(self.plan.as_ref())),
+            ("--journal", self.record.journal.as_ref()),
+            ("--credentials-out", self.record.credentials_out.as_ref()),
+            ("--dump-state", self.keep.dump_state.as_ref()),
+        ]
+        .into_iter()
+        .filter_map(|(f, p)| Some((f, p?.clone())))
+        .collect()
+    }
 }
 
 /// The repo directory and the saved plan file, from `DIR`, `plan.json`, `--dir` and `--plan`.
@@ -117,7 +177,13 @@ fn apply(
     let (dir, plan_path) = resolve(&args)?;
     let saved = match &plan_path {
         Some(path) => match load_plan(path)? {
-            Some(p) => Some((path.as_path(), p)),
+            Some(p) => {
+                // First: a plan made for another repo tenant is never applied here.
+                if let Err(r) = p.check_repo_tenant(args.tenant.repo_tenant.as_deref()) {
+                    return Ok(refuse(path, &r));
+                }
+                Some((path.as_path(), p))
+            }
             None => return Ok(Exit::Error),
         },
         None => None,
@@ -150,6 +216,7 @@ fn apply(
             // The moment the reviewed plan was computed for (older files: now).
             let now = saved.planned_at.unwrap_or_else(|| args.clock.now());
             let fresh = plan::build_at(desired, &live, &overrides, now);
+            super::tenancy::note(&fresh);
             if !fresh.errors.is_empty() {
                 print!("{}", render(&fresh, PlanFormat::Text, &opts));
                 eprintln!(
@@ -193,6 +260,7 @@ fn apply(
             let live = conn.read(Some(&args.lock.state))?;
             let live = conn.with_licenses(live, desired)?;
             let plan = plan::build_at(desired, &live, &given, args.clock.now());
+            super::tenancy::note(&plan);
             print!("{}", render(&plan, PlanFormat::Text, &opts));
             if let Some(halt) = Halt::of(&plan) {
                 return Ok(halt.report("applied"));

@@ -43,6 +43,16 @@ pub struct TenantArgs {
     /// api://AzureADTokenExchange, …USGov for usgov/dod, …China for china).
     #[arg(long, value_name = "AUDIENCE", env = "AZURE_FEDERATED_AUDIENCE")]
     pub federated_audience: Option<String>,
+
+    /// The repo tenant (`tenants/<name>/`) this run is for, set by `--tenant`
+    /// (recorded in saved plans; `None` for a single-tenant repo).
+    #[arg(skip)]
+    pub repo_tenant: Option<String>,
+
+    /// Where that tenant's sign-in comes from (its `connection:` block or the
+    /// per-tenant variable names), set by `--tenant`.
+    #[arg(skip)]
+    pub sign_in: Option<super::tenancy::SignIn>,
 }
 
 /// A connected tenant: the client, the command's async runtime, and the
@@ -128,13 +138,23 @@ impl TenantArgs {
         let tenant = self.tenant_id.clone();
         let client_id = self.client_id.clone();
         let audience = self.federated_audience.clone();
-        let auth = AuthConfig::from_lookup(cloud, |k| match k {
-            "AZURE_TENANT_ID" => tenant.clone(),
-            "AZURE_CLIENT_ID" => client_id.clone(),
-            "AZURE_FEDERATED_AUDIENCE" => audience.clone(),
-            other => std::env::var(other).ok().filter(|v| !v.is_empty()),
+        let sign_in = self.sign_in.clone();
+        let auth = AuthConfig::from_lookup(cloud, |k| {
+            // A repo tenant's own variables decide the keys they name (see `tenancy::SignIn`).
+            if let Some(decided) = sign_in.as_ref().and_then(|s| s.lookup(k)) {
+                return decided;
+            }
+            match k {
+                "AZURE_TENANT_ID" => tenant.clone(),
+                "AZURE_CLIENT_ID" => client_id.clone(),
+                "AZURE_FEDERATED_AUDIENCE" => audience.clone(),
+                other => std::env::var(other).ok().filter(|v| !v.is_empty()),
+            }
         })
-        .context("cannot configure Microsoft Graph sign-in (set AZURE_TENANT_ID, AZURE_CLIENT_ID and a credential, or use --emulator)")?;
+        .with_context(|| match &self.sign_in {
+            Some(s) => s.missing_hint(),
+            None => "cannot configure Microsoft Graph sign-in (set AZURE_TENANT_ID, AZURE_CLIENT_ID and a credential, or use --emulator)".to_string(),
+        })?;
         Ok(Connection {
             client: GraphClient::new(auth, ClientOptions::default())?,
             rt,

@@ -36,6 +36,42 @@ pub struct Args {
 
     #[command(flatten)]
     pub tenant: TenantArgs,
+
+    /// With --tenant or --all-tenants: the many-tenant repo whose tenants/ folder names them.
+    #[arg(
+        long = "repo",
+        value_name = "DIR",
+        default_value = ".",
+        env = "ENTRAFORM_DOCTOR_REPO"
+    )]
+    pub repo: std::path::PathBuf,
+
+    #[command(flatten)]
+    pub select: super::tenancy::SelectArgs,
+}
+
+impl super::tenancy::PerTenant for Args {
+    const COMMAND: &'static str = "doctor";
+    fn select(&self) -> &super::tenancy::SelectArgs {
+        &self.select
+    }
+    fn root(&self) -> std::path::PathBuf {
+        self.repo.clone()
+    }
+    fn narrow(&mut self, dir: std::path::PathBuf, name: &str, sign_in: super::tenancy::SignIn) {
+        self.repo = dir;
+        self.tenant.repo_tenant = Some(name.to_string());
+        self.tenant.sign_in = Some(sign_in);
+    }
+    fn shared_paths(&self) -> Vec<(&'static str, std::path::PathBuf)> {
+        Vec::new()
+    }
+    fn report(&self) -> super::fanout::Report {
+        match self.format {
+            Format::Json => super::fanout::Report::Json,
+            Format::Text => super::fanout::Report::Text,
+        }
+    }
 }
 
 /// `--format`.

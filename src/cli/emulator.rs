@@ -18,9 +18,23 @@ pub struct Args {
     #[arg(
         long,
         env = "ENTRAFORM_EMULATOR_SEED",
-        required_unless_present = "synthetic"
+        required_unless_present_any = ["synthetic", "tenant_seed"]
     )]
     pub seed: Option<PathBuf>,
+
+    /// Serve several tenants at once, one seed each: NAME=FILE, repeatable (or comma-separated in
+    /// the variable). NAME is the repo's tenant folder name; the `export` lines printed then use the
+    /// per-tenant variable names (`ENTRAFORM_<NAME>_AZURE_TENANT_ID`, …, see docs/format.md). The
+    /// token endpoint `/{tenant}/oauth2/v2.0/token` picks the tenant, and Graph requests are served
+    /// by the tenant of their token's `tid`.
+    #[arg(
+        long,
+        value_name = "NAME=FILE",
+        value_delimiter = ',',
+        conflicts_with_all = ["seed", "synthetic", "dump_state"],
+        env = "ENTRAFORM_EMULATOR_TENANT_SEEDS"
+    )]
+    pub tenant_seed: Vec<String>,
 
     /// Instead of a seed file, generate a tenant: USERS,GROUPS,MEMBERSHIPS (e.g. 1000,50,5000).
     #[arg(long, value_name = "USERS,GROUPS,MEMBERSHIPS", conflicts_with = "seed")]
@@ -192,9 +206,18 @@ fn parse_synthetic(s: &str) -> anyhow::Result<SyntheticSpec> {
 
 /// Run `emulator` on `rt`: print the base URL and the `export` lines on stdout, serve until Ctrl-C.
 pub fn run(args: Args, rt: &tokio::runtime::Runtime) -> anyhow::Result<Exit> {
-    let seed = match (&args.seed, &args.synthetic) {
-        (_, Some(spec)) => Seed::synthetic(parse_synthetic(spec)?),
-        (Some(path), None) => Seed::from_file(path)?,
+    let named = super::tenancy::parse_tenant_seeds(&args.tenant_seed)?;
+    let seeds: Vec<Seed> = match (&args.seed, &args.synthetic) {
+        _ if !named.is_empty() => named
+            .iter()
+            .map(|(name, path)| {
+                Seed::from_file(path).with_context(|| {
+                    format!("cannot load the seed of tenant {name} ({})", path.display())
+                })
+            })
+            .collect::<anyhow::Result<_>>()?,
+        (_, Some(spec)) => vec![Seed::synthetic(parse_synthetic(spec)?)],
+        (Some(path), None) => vec![Seed::from_file(path)?],
         (None, None) => anyhow::bail!("give --seed FILE or --synthetic USERS,GROUPS,MEMBERSHIPS"),
     };
     let config = EmulatorConfig {
@@ -231,8 +254,12 @@ pub fn run(args: Args, rt: &tokio::runtime::Runtime) -> anyhow::Result<Exit> {
     let dump_state = args.dump_state.clone();
     let env_file = args.env_file.clone();
     rt.block_on(async move {
-        let emu = Emulator::serve(seed, config).await?;
-        let lines = env_lines(&emu.handle());
+        let emu = Emulator::serve_many(seeds, config).await?;
+        let lines = if named.is_empty() {
+            env_lines(&emu.handle())
+        } else {
+            super::tenancy::emulator_env_lines(&named, &emu.tenants())
+        };
         if let Some(path) = &env_file {
             let mut text = lines.join("\n");
             text.push('\n');
@@ -265,8 +292,13 @@ pub fn run(args: Args, rt: &tokio::runtime::Runtime) -> anyhow::Result<Exit> {
         tokio::signal::ctrl_c()
             .await
             .context("cannot listen for Ctrl-C")?;
-        let metrics = serde_json::to_string_pretty(&emu.metrics())?;
-        eprintln!("Requests served:\n{metrics}");
+        for (i, t) in emu.tenants().iter().enumerate() {
+            let metrics = serde_json::to_string_pretty(&t.metrics())?;
+            match named.get(i) {
+                Some((name, _)) => eprintln!("Requests served (tenant {name}):\n{metrics}"),
+                None => eprintln!("Requests served:\n{metrics}"),
+            }
+        }
         if let Some(path) = &dump_state {
             let state = serde_json::to_string_pretty(&emu.state())?;
             std::fs::write(path, state)

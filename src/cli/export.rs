@@ -41,6 +41,30 @@ pub struct Args {
 
     #[command(flatten)]
     pub tenant: TenantArgs,
+
+    #[command(flatten)]
+    pub select: super::tenancy::SelectArgs,
+}
+
+/// With `--tenant NAME`, `--out` is the many-tenant repo's root and the
+/// tenant is exported into its existing folder `tenants/NAME/` (with
+/// `--force`), signing in as that tenant.
+impl super::tenancy::PerTenant for Args {
+    const COMMAND: &'static str = "export";
+    fn select(&self) -> &super::tenancy::SelectArgs {
+        &self.select
+    }
+    fn root(&self) -> PathBuf {
+        self.out.clone()
+    }
+    fn narrow(&mut self, dir: PathBuf, name: &str, sign_in: super::tenancy::SignIn) {
+        self.out = dir;
+        self.tenant.repo_tenant = Some(name.to_string());
+        self.tenant.sign_in = Some(sign_in);
+    }
+    fn shared_paths(&self) -> Vec<(&'static str, PathBuf)> {
+        Vec::new()
+    }
 }
 
 /// `--split-by`.
@@ -129,6 +153,13 @@ pub fn run(args: Args, rt: &tokio::runtime::Runtime) -> anyhow::Result<Exit> {
         && let Some(t) = result.files.iter_mut().find(|f| f.path == "tenant.yaml")
     {
         t.text.push_str(&block);
+    }
+    // A repo tenant's `include:` and `connection:` are the repo's too: keep them.
+    if args.tenant.repo_tenant.is_some() {
+        let kept = crate::desired::tenancy::kept_blocks(&args.out);
+        if let Some(t) = result.files.iter_mut().find(|f| f.path == "tenant.yaml") {
+            t.text.push_str(&kept);
+        }
     }
     // Never through a symbolic link below --out (see export::write).
     let replaced = crate::export::write::replace_export(&args.out, &result.files)?;

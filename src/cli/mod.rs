@@ -18,6 +18,7 @@ pub mod reconcile;
 pub mod schema;
 pub mod show;
 pub mod snapshot;
+pub mod tenants;
 pub mod validate;
 
 // Shared by the commands.
@@ -25,10 +26,12 @@ pub mod connect;
 pub mod credentials;
 pub mod env;
 pub mod execute;
+pub mod fanout;
 pub mod flags;
 pub mod flow;
 pub mod progress;
 pub mod saved;
+pub mod tenancy;
 
 /// Process exit codes shared by every command (terraform's `-detailed-exitcode` plus "unsafe").
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,6 +70,11 @@ pub struct Cli {
 
     #[command(subcommand)]
     pub command: Command,
+
+    /// The command line as given (set by [`main`]): what `--all-tenants` runs
+    /// again for each tenant.
+    #[arg(skip)]
+    pub argv: Vec<OsString>,
 }
 
 /// Colour policy for human-readable output.
@@ -116,6 +124,8 @@ pub enum Command {
     Snapshot(Box<snapshot::Args>),
     /// Check a tenant before the first plan: permissions, reads, roles (read-only).
     Doctor(Box<doctor::Args>),
+    /// List the tenants of a many-tenant repo (tenants/<name>/), e.g. as a CI matrix (`--json`).
+    Tenants(tenants::Args),
 }
 
 /// Entry point used by the binary: parse, run, and map the result to an exit code.
@@ -124,11 +134,12 @@ where
     I: IntoIterator<Item = T>,
     T: Into<OsString> + Clone,
 {
+    let argv: Vec<OsString> = args.into_iter().map(Into::into).collect();
     let cli = match env::command()
-        .try_get_matches_from(args)
+        .try_get_matches_from(argv.clone())
         .and_then(|m| <Cli as clap::FromArgMatches>::from_arg_matches(&m))
     {
-        Ok(cli) => cli,
+        Ok(cli) => Cli { argv, ..cli },
         Err(e) => {
             let code = if e.use_stderr() {
                 Exit::Error
@@ -169,17 +180,22 @@ pub fn error_chain(e: &anyhow::Error) -> String {
 
 /// Run a parsed command line; the library-level entry point behind `main`.
 pub fn run(cli: Cli) -> anyhow::Result<Exit> {
+    use tenancy::dispatch;
+    let (color, argv) = (cli.color, &cli.argv);
     match cli.command {
-        Command::Validate(args) => validate::run(args, cli.color),
-        Command::Plan(args) => plan::run(*args, cli.color, &runtime()?),
-        Command::Apply(args) => apply::run(*args, cli.color, &runtime()?),
-        Command::Reconcile(args) => reconcile::run(*args, cli.color, &runtime()?),
+        Command::Validate(args) => dispatch(argv, args, |a| validate::run(a, color)),
+        Command::Plan(args) => dispatch(argv, *args, |a| plan::run(a, color, &runtime()?)),
+        Command::Apply(args) => dispatch(argv, *args, |a| apply::run(a, color, &runtime()?)),
+        Command::Reconcile(args) => {
+            dispatch(argv, *args, |a| reconcile::run(a, color, &runtime()?))
+        }
         Command::Show(args) => show::run(args, cli.color),
         Command::Schema(args) => schema::run(args),
         Command::Emulator(args) => emulator::run(*args, &runtime()?),
-        Command::Export(args) => export::run(*args, &runtime()?),
+        Command::Export(args) => dispatch(argv, *args, |a| export::run(a, &runtime()?)),
         Command::Snapshot(args) => snapshot::run(*args, &runtime()?),
-        Command::Doctor(args) => doctor::run(*args, &runtime()?),
+        Command::Doctor(args) => dispatch(argv, *args, |a| doctor::run(a, &runtime()?)),
+        Command::Tenants(args) => tenants::run(args),
     }
 }
 

@@ -44,6 +44,39 @@ pub struct Args {
 
     #[command(flatten)]
     pub clock: super::flags::ClockArgs,
+
+    #[command(flatten)]
+    pub select: super::tenancy::SelectArgs,
+}
+
+impl super::tenancy::PerTenant for Args {
+    const COMMAND: &'static str = "plan";
+    fn select(&self) -> &super::tenancy::SelectArgs {
+        &self.select
+    }
+    fn root(&self) -> PathBuf {
+        self.dir.clone()
+    }
+    fn narrow(&mut self, dir: PathBuf, name: &str, sign_in: super::tenancy::SignIn) {
+        self.dir = dir;
+        self.tenant.repo_tenant = Some(name.to_string());
+        self.tenant.sign_in = Some(sign_in);
+        self.state.state_dir = super::tenancy::state_of(&self.state.state_dir, name);
+        self.out = self
+            .out
+            .as_deref()
+            .map(|p| super::tenancy::per_tenant(p, name));
+    }
+    fn shared_paths(&self) -> Vec<(&'static str, PathBuf)> {
+        self.out.iter().map(|p| ("--out", p.clone())).collect()
+    }
+    fn report(&self) -> super::fanout::Report {
+        match self.format {
+            OutFormat::Markdown => super::fanout::Report::Markdown,
+            OutFormat::Json => super::fanout::Report::Json,
+            OutFormat::Text | OutFormat::Dot | OutFormat::Github => super::fanout::Report::Text,
+        }
+    }
 }
 
 /// Run `plan` on `rt`.
@@ -75,6 +108,7 @@ pub fn run(args: Args, color: ColorChoice, rt: &tokio::runtime::Runtime) -> anyh
     let live = conn.with_licenses(live, desired)?;
     let now = args.clock.now();
     let plan = plan::build_at(desired, &live, &args.gates.overrides(), now);
+    super::tenancy::note(&plan);
     let opts = RenderOptions {
         color: args.format == OutFormat::Text && color.enabled(std::io::stdout().is_terminal()),
         ..RenderOptions::default()
@@ -85,7 +119,7 @@ pub fn run(args: Args, color: ColorChoice, rt: &tokio::runtime::Runtime) -> anyh
     if let (Some(path), Some(repo_digest)) = (&args.out, repo_digest) {
         // Written also when the plan has errors or is blocked: reviewers can read it
         // (`entraform show`), and apply refuses it.
-        let saved = SavedPlan::new(
+        let mut saved = SavedPlan::new(
             &plan,
             &live,
             &conn.target(),
@@ -93,6 +127,7 @@ pub fn run(args: Args, color: ColorChoice, rt: &tokio::runtime::Runtime) -> anyh
             &args.gates.overrides(),
         )
         .at(now);
+        saved.tenant = args.tenant.repo_tenant.clone();
         let text = saved.to_json()?;
         crate::private_file::write_private(path, text.as_bytes())
             .with_context(|| format!("cannot write the plan to {}", path.display()))?;

@@ -81,6 +81,45 @@ pub struct Args {
 
     #[command(flatten)]
     pub clock: super::flags::ClockArgs,
+
+    #[command(flatten)]
+    pub select: super::tenancy::SelectArgs,
+}
+
+impl super::tenancy::PerTenant for Args {
+    const COMMAND: &'static str = "reconcile";
+    fn select(&self) -> &super::tenancy::SelectArgs {
+        &self.select
+    }
+    fn root(&self) -> PathBuf {
+        self.dir.clone()
+    }
+    fn narrow(&mut self, dir: PathBuf, name: &str, sign_in: super::tenancy::SignIn) {
+        use super::tenancy::per_tenant;
+        self.dir = dir;
+        self.tenant.repo_tenant = Some(name.to_string());
+        self.tenant.sign_in = Some(sign_in);
+        self.lock.state.state_dir = super::tenancy::state_of(&self.lock.state.state_dir, name);
+        self.report = self.report.as_deref().map(|p| per_tenant(p, name));
+        self.record.journal = self.record.journal.as_deref().map(|p| per_tenant(p, name));
+        self.record.credentials_out = self
+            .record
+            .credentials_out
+            .as_deref()
+            .map(|p| per_tenant(p, name));
+        self.keep.dump_state = self.keep.dump_state.as_deref().map(|p| per_tenant(p, name));
+    }
+    fn shared_paths(&self) -> Vec<(&'static str, PathBuf)> {
+        [
+            ("--report", self.report.as_ref()),
+            ("--journal", self.record.journal.as_ref()),
+            ("--credentials-out", self.record.credentials_out.as_ref()),
+            ("--dump-state", self.keep.dump_state.as_ref()),
+        ]
+        .into_iter()
+        .filter_map(|(f, p)| Some((f, p?.clone())))
+        .collect()
+    }
 }
 
 impl Args {
@@ -143,6 +182,7 @@ fn reconcile(
     let live = conn.read(Some(&args.lock.state))?;
     let live = conn.with_licenses(live, desired)?;
     let plan = plan::build_at(desired, &live, &args.gates.overrides(), args.clock.now());
+    super::tenancy::note(&plan);
     let mut report = DriftReport::from_plan(&plan);
     let opts = RenderOptions {
         color: color.enabled(std::io::stdout().is_terminal()),

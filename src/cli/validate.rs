@@ -17,6 +17,31 @@ pub struct Args {
     /// How to print problems: human (snippets), json (for tools), github (inline PR annotations).
     #[arg(long, value_enum, default_value_t = DiagFormat::Human, env = "ENTRAFORM_FORMAT")]
     pub format: DiagFormat,
+
+    #[command(flatten)]
+    pub select: super::tenancy::SelectArgs,
+}
+
+impl super::tenancy::PerTenant for Args {
+    const COMMAND: &'static str = "validate";
+    fn select(&self) -> &super::tenancy::SelectArgs {
+        &self.select
+    }
+    fn root(&self) -> PathBuf {
+        self.dir.clone()
+    }
+    fn narrow(&mut self, dir: PathBuf, _name: &str, _sign_in: super::tenancy::SignIn) {
+        self.dir = dir;
+    }
+    fn shared_paths(&self) -> Vec<(&'static str, PathBuf)> {
+        Vec::new()
+    }
+    fn report(&self) -> super::fanout::Report {
+        match self.format {
+            DiagFormat::Json => super::fanout::Report::Json,
+            DiagFormat::Human | DiagFormat::Github => super::fanout::Report::Text,
+        }
+    }
 }
 
 /// `--format` for diagnostics.

@@ -316,7 +316,15 @@ pub struct RawRepo {
 
 const TOP_KEYS: &[&str] = &["tenant", "users", "groups", "roles"];
 /// The top-level keys of `tenant.yaml` at the root, which may also hold the `files:` rule.
-const RULE_FILE_KEYS: &[&str] = &["tenant", "users", "groups", "roles", "files"];
+const RULE_FILE_KEYS: &[&str] = &[
+    "tenant",
+    "users",
+    "groups",
+    "roles",
+    "files",
+    "include",
+    "connection",
+];
 const FILES_KEYS: &[&str] = &["include", "exclude"];
 const TENANT_KEYS: &[&str] = &[
     "domain",
@@ -1092,6 +1100,11 @@ impl<'a> Decoder<'a> {
                 self.push(d);
             }
         }
+        for key in ["include", "connection"] {
+            if let (Some(k), Some(v)) = (f.key_node(key), f.get(key)) {
+                self.tenancy_key(key, k, v);
+            }
+        }
         if let (Some(k), Some(v)) = (f.key_node("tenant"), f.get("tenant"))
             && let Some(t) = self.tenant(k, v)
         {
@@ -1206,6 +1219,93 @@ impl<'a> Decoder<'a> {
                         "write a path relative to the repo root, with `*`, `?` and `**` as wildcards: `docs`, `mkdocs.yml`, `**/*.openapi.yaml`",
                     );
                 }
+            }
+        }
+    }
+
+    /// `include:` and `connection:` of a tenant's `tenant.yaml` (see
+    /// [`super::tenancy`]): checked here, in place; read by the loader and the CLI.
+    fn tenancy_key(&mut self, key: &str, k: &Node, v: &Node) {
+        if !self.rule_file {
+            let d = Diagnostic::error(
+                Code::UnknownKey,
+                self.loc(k),
+                format!("`{key}` is read only from tenant.yaml"),
+            )
+            .label("not read here")
+            .help(format!(
+                "move this `{key}:` block into the tenant's tenant.yaml (tenants/<name>/tenant.yaml)"
+            ));
+            self.push(d);
+            return;
+        }
+        if key == "include" {
+            let items = self.seq(v, "`include`");
+            if items.len() > super::tenancy::MAX_INCLUDES {
+                self.invalid(
+                    v,
+                    format!(
+                        "`include` lists {} paths; at most {} are read",
+                        items.len(),
+                        super::tenancy::MAX_INCLUDES
+                    ),
+                    "too many",
+                    "include folders rather than files one by one",
+                );
+            }
+            for item in items {
+                let Some(text) = self.string(item, "a path in `include`") else {
+                    continue;
+                };
+                if let Err(why) = super::tenancy::include_path(&text.text) {
+                    self.invalid(
+                        item,
+                        format!("`{}` cannot be included: {why}", shown(&text.text)),
+                        "not included",
+                        "write a path relative to this tenant.yaml that stays inside the repo, e.g. `../../common/groups`",
+                    );
+                }
+            }
+            return;
+        }
+        let Some(f) = self.fields(v, "`connection`", super::tenancy::CONNECTION_KEYS_ALL) else {
+            return;
+        };
+        for key in super::tenancy::CONNECTION_KEYS_ALL {
+            let (Some(kn), Some(value)) = (f.key_node(key), f.get(key)) else {
+                continue;
+            };
+            if super::tenancy::SECRET_KEYS.contains(key) {
+                let d = Diagnostic::error(
+                    Code::LiteralSecret,
+                    self.loc(kn),
+                    format!("`connection.{key}` would put a credential in the repo"),
+                )
+                .label("never in YAML")
+                .help(format!(
+                    "remove it; name the environment variable that holds it instead: `{key}_env: MY_TENANT_{}`",
+                    key.to_ascii_uppercase()
+                ));
+                self.push(d);
+                self.redactions.push(self.loc(value));
+                continue;
+            }
+            let Some(text) = self.string(value, &format!("`connection.{key}`")) else {
+                continue;
+            };
+            if key.ends_with("_env")
+                && let Err(why) = super::tenancy::env_name(&text.text)
+            {
+                // The value is not echoed: it may be the secret itself.
+                let d = Diagnostic::error(
+                    Code::LiteralSecret,
+                    self.loc(value),
+                    format!("`connection.{key}` must name an environment variable: {why}"),
+                )
+                .label("not a variable name")
+                .help("write the NAME of the variable (letters, digits and `_`, e.g. `CONTOSO_CLIENT_SECRET`) and set the variable in CI; if this was the secret itself, rotate it: it is in the repo's history");
+                self.push(d);
+                self.redactions.push(self.loc(value));
             }
         }
     }

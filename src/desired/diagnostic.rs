@@ -61,6 +61,7 @@ codes! {
     TooManyProblems => "too-many-problems": "more problems than one run lists; the rest are counted",
     NotADirectoryFile => "not-a-directory-file": "a YAML file whose top-level keys are none of entraform's (another tool's file)",
     LicenseNeedsUsageLocation => "license-needs-usage-location": "a licence for a user without `usageLocation` (Graph refuses to assign it)",
+    LiteralSecret => "literal-secret": "a client secret or other credential written in a `connection:` block instead of the name of the variable that holds it",
 }
 
 /// A value as a message repeats it: whole when short, else its first characters

@@ -98,7 +98,7 @@ pub fn load_dir(dir: &Path) -> Loaded {
         rule_file: candidate.as_ref().map(|c| c.path.clone()),
     };
     let rule = candidate.map_or_else(FileRule::default, rule_in);
-    let listing = match files::list_with(dir, &rule) {
+    let mut listing = match files::list_with(dir, &rule) {
         Ok(l) => l,
         Err(e) => {
             let d = Diagnostic::global(
@@ -112,6 +112,9 @@ pub fn load_dir(dir: &Path) -> Loaded {
             };
         }
     };
+    // A tenant of a many-tenant repo (`tenants/<name>/`) adds the shared
+    // fragments its tenant.yaml includes, read under the same rules and caps.
+    super::tenancy::add_includes(dir, &mut listing);
     let read = files::read_all(listing);
     load_texts_in(read.texts, &mut sources, read.diags, Some(&context))
 }

@@ -17,6 +17,7 @@ pub mod schema;
 pub mod source;
 pub mod state;
 pub mod suggest;
+pub mod tenancy;
 pub mod validate;
 pub mod yaml;
 

@@ -185,6 +185,26 @@ pub fn schema() -> Value {
                     "include": {"type": "array", "maxItems": MAX_FILE_PATTERNS, "items": {"type": "string", "maxLength": MAX_PATTERN_BYTES}, "description": "Only files matching one of these paths (relative to the repo root; `*`, `?`, `**`) are read."},
                     "exclude": {"type": "array", "maxItems": MAX_FILE_PATTERNS, "items": {"type": "string", "maxLength": MAX_PATTERN_BYTES}, "description": "Files and folders matching one of these are not part of the repo (e.g. mkdocs.yml, docs)."}
                 }
+            },
+            "include": {
+                "type": "array",
+                "maxItems": super::tenancy::MAX_INCLUDES,
+                "items": {"type": "string", "pattern": "^[^/\\\\:]"},
+                "description": "Only in tenants/<name>/tenant.yaml of a many-tenant repo: shared folders or YAML files this tenant also reads, relative to this file, inside the repo and outside tenants/ (e.g. ../../common/groups)."
+            },
+            "connection": {
+                "type": "object",
+                "additionalProperties": false,
+                "description": "Only in tenant.yaml: how this tenant signs in. Ids, and the NAMES of environment variables; never a secret.",
+                "properties": {
+                    "tenant_id": {"type": "string", "description": "Tenant id or verified domain."},
+                    "client_id": {"type": "string", "description": "Application (client) id."},
+                    "tenant_id_env": {"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*$", "description": "Variable holding the tenant id."},
+                    "client_id_env": {"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*$", "description": "Variable holding the client id."},
+                    "client_secret_env": {"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*$", "description": "Variable holding the client secret."},
+                    "client_certificate_path_env": {"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*$", "description": "Variable holding the certificate path."},
+                    "federated_token_file_env": {"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*$", "description": "Variable holding the federated token file path."}
+                }
             }
         },
         "definitions": {

@@ -146,6 +146,8 @@ codes! {
         UntilInPast = "until-in-past",
         /// Eligibilities or time-bound assignments are declared, but PIM could not be read.
         PimUnavailable = "pim-unavailable",
+        /// A user to create has a guest (`#EXT#`) UPN: guests are invited, not created.
+        GuestUpnNotCreatable = "guest-upn-not-creatable",
     }
 }
 

@@ -1073,6 +1073,50 @@ async fn replays_every_documented_example() {
                 let r = plain(url.replacen("/me/", &format!("/users/{ADELE}/"), 1), body).await;
                 check.response(&r, &[]);
             }
+            // The guest is created with the documented UPN shape, as a pending Guest.
+            "lifecycle-invitation-create.json" => {
+                let r = plain(url, body).await;
+                check.response(&r, &[]);
+                let upn = r.body["invitedUser"]["userPrincipalName"]
+                    .as_str()
+                    .unwrap_or("");
+                assert!(
+                    upn.starts_with("admin_fabrikam.com#EXT#@"),
+                    "{name}: guest UPN shape: {}",
+                    r.body
+                );
+                let id = r.body["invitedUser"]["id"].as_str().unwrap_or("");
+                let u = env
+                    .get(&format!(
+                        "/users/{id}?$select=userType,externalUserState,mail,userPrincipalName"
+                    ))
+                    .await;
+                assert_eq!(u.status, 200, "{name}: {}", u.body);
+                assert_eq!(u.body["userType"], "Guest", "{name}: {}", u.body);
+                assert_eq!(u.body["externalUserState"], "PendingAcceptance");
+                assert_eq!(u.body["mail"], "admin@fabrikam.com");
+                assert_eq!(u.body["userPrincipalName"], upn);
+            }
+            // The docs' guest (Adele) is invited first; the reset keeps its id and UPN.
+            "lifecycle-invitation-reset-redemption.json" => {
+                let first = json!({"invitedUserEmailAddress": "AdeleV@fabrikam.com", "inviteRedirectUrl": "https://myapp.contoso.com"});
+                let r = env.send("POST", "/invitations", first).await;
+                assert_eq!(r.status, 201, "{name}: invite: {}", r.body);
+                let id = r.body["invitedUser"]["id"].as_str().unwrap().to_string();
+                let mut b = body.unwrap();
+                b["invitedUser"]["id"] = json!(id);
+                let r = plain(url, Some(b)).await;
+                check.response(&r, &[]);
+                assert_eq!(r.body["invitedUser"]["id"], json!(id), "{name}: same user");
+                assert!(
+                    r.body["invitedUser"]["userPrincipalName"]
+                        .as_str()
+                        .unwrap_or("")
+                        .starts_with("AdeleV_fabrikam.com#EXT#@"),
+                    "{name}: {}",
+                    r.body
+                );
+            }
             "lifecycle-subscribedskus-list.json" => {
                 let r = plain(url, body).await;
                 check.response(&r, &[]);

@@ -269,6 +269,7 @@ fixtures! {
     fixture_not_a_directory_file => "not-a-directory-file",
     fixture_duplicate_holding => "duplicate-holding",
     fixture_contradiction_eligible_active => "contradiction-eligible-active",
+    fixture_literal_secret => "literal-secret",
 }
 
 #[test]

@@ -70,6 +70,16 @@ pub const LICENSE_ASSIGN: AnyOf = any![
     ["Directory.ReadWrite.All"],
     ["User.ReadWrite.All"]
 ];
+/// `POST /invitations` (invitation-post: least `User.Invite.All`; higher
+/// `User.ReadWrite.All`, `Directory.ReadWrite.All`).
+pub const INVITE: AnyOf = any![
+    ["User.Invite.All"],
+    ["User.ReadWrite.All"],
+    ["Directory.ReadWrite.All"]
+];
+/// `POST /invitations` with `resetRedemption: true` (invitation-post: least
+/// `User.ReadWrite.All`; `Directory.ReadWrite.All` is higher).
+pub const INVITE_RESET: AnyOf = any![["User.ReadWrite.All"], ["Directory.ReadWrite.All"]];
 /// `GET /subscribedSkus` (subscribedsku-list).
 pub const SUBSCRIBED_SKUS_READ: AnyOf = any![
     ["Organization.Read.All"],

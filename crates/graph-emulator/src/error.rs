@@ -25,6 +25,9 @@ pub enum EmulatorError {
         "refusing to listen on {0}: the emulator's /_emulator control endpoints need no token, so it listens on loopback only; pass --allow-remote (EmulatorConfig.allow_remote) to listen on another address"
     )]
     RemoteNotAllowed(std::net::SocketAddr),
+    /// Two seeds of a many-tenant emulator have the same tenant id (or no seed at all).
+    #[error("cannot serve these tenants: {0}")]
+    Tenants(String),
     /// The background server thread ended before reporting its address.
     #[error("the emulator thread stopped unexpectedly")]
     ThreadGone,

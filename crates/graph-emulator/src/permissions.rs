@@ -89,6 +89,9 @@ pub enum Extra {
     /// `POST roleAssignmentScheduleRequests`: a `selfActivate`/`selfDeactivate`
     /// must come from the principal itself ([`crate::pim::requests::self_action_allowed`]).
     PimSelf,
+    /// `POST /invitations` with `resetRedemption: true`: `User.ReadWrite.All`
+    /// is the least permission (invitation-post).
+    InviteReset,
 }
 
 /// One endpoint: method, path pattern, permissions, source.
@@ -178,6 +181,7 @@ pub static TABLE: &[Endpoint] = &[
     ep("GET", "/users/{id}/authentication/temporaryAccessPassMethods", any![["UserAuthMethod-TAP.Read.All"], ["UserAuthMethod-TAP.ReadWrite.All"], ["UserAuthenticationMethod.Read.All"], ["UserAuthenticationMethod.ReadWrite.All"]], "authentication-list-temporaryaccesspassmethods"),
     ep("POST", "/users/{id}/assignLicense", LICENSE_ASSIGN, "user-assignlicense"),
     ep("GET", "/subscribedSkus", SUBSCRIBED_SKUS_READ, "subscribedsku-list"),
+    epx("POST", "/invitations", INVITE, "invitation-post", Extra::InviteReset),
     ep("POST", "/users/{id}/checkMemberGroups", USER_MEMBERSHIPS, "directoryobject-checkmembergroups"),
     ep("POST", "/users/{id}/getMemberGroups", USER_MEMBERSHIPS, "directoryobject-getmembergroups"),
     ep("POST", "/users/{id}/checkMemberObjects", USER_MEMBERSHIPS, "directoryobject-checkmemberobjects"),
@@ -584,6 +588,16 @@ pub fn check(
             Ok(())
         }
         (Extra::MemberRemove, [_, g, ..]) => member_write(t, caller, g),
+        (Extra::InviteReset, _)
+            if req
+                .body
+                .as_ref()
+                .and_then(|b| b.get("resetRedemption"))
+                .and_then(Value::as_bool)
+                == Some(true) =>
+        {
+            need(caller, INVITE_RESET)
+        }
         (Extra::PimSelf, _)
             if !crate::pim::requests::self_action_allowed(req, caller.principal) =>
         {

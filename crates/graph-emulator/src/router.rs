@@ -124,6 +124,7 @@ pub fn route(ctx: &Ctx, t: &mut Tenant, req: &ApiRequest) -> GraphResult<ApiResp
         }
         ("POST", ["users", k, "assignLicense"]) => super::licenses::assign(ctx, t, req, k),
         ("GET", ["subscribedSkus"]) => super::licenses::list_skus(ctx, t, req),
+        ("POST", ["invitations"]) => super::invitations::create(ctx, t, req),
         (_, ["me", ..]) => Err(GraphError::bad_request(
             "/me request is only valid with delegated authentication flow.",
         )),
@@ -225,6 +226,7 @@ fn known(path: &[&str]) -> bool {
                 "manager" | "directReports" | "memberOf" | "revokeSignInSessions" | "assignLicense"
             ]
             | ["subscribedSkus"]
+            | ["invitations"]
             | ["users", _, "manager", "$ref"]
             | ["groups"]
             | ["groups", _]

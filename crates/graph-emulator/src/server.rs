@@ -251,6 +251,8 @@ impl EmulatorHandle {
 /// An emulator running on the current tokio runtime.
 pub struct Emulator {
     handle: EmulatorHandle,
+    /// Every tenant served (the first is `handle`'s); one unless started with [`Emulator::serve_many`].
+    tenants: Vec<EmulatorHandle>,
     stop: Option<oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<()>,
 }
@@ -265,10 +267,45 @@ impl std::ops::Deref for Emulator {
 impl Emulator {
     /// Load the seed, bind `config.addr` and start serving in a task on the current runtime.
     pub async fn serve(seed: Seed, config: EmulatorConfig) -> Result<Emulator, EmulatorError> {
+        Emulator::serve_many(vec![seed], config).await
+    }
+
+    /// Serve several tenants on one address, one seed each: the token endpoint
+    /// `/{tenant}/oauth2/v2.0/token` signs in to the tenant its path names (id
+    /// or domain), and a Graph request is served by the tenant whose id is the
+    /// `tid` claim of its bearer token, as Graph serves the token's tenant (the
+    /// `tid` claim "identifies the tenant that is being signed in to":
+    /// entra-docs docs/identity-platform/access-token-claims-reference.md). Each
+    /// tenant keeps its own tokens, metrics and faults; the `/_emulator`
+    /// control endpoints take `?tenant=ID` (default: the first seed's tenant).
+    /// With one seed this is [`Emulator::serve`], unchanged.
+    pub async fn serve_many(
+        seeds: Vec<Seed>,
+        config: EmulatorConfig,
+    ) -> Result<Emulator, EmulatorError> {
         if !config.allow_remote && !config.addr.ip().is_loopback() {
             return Err(EmulatorError::RemoteNotAllowed(config.addr));
         }
-        let tenant = Tenant::from_seed(seed, config.id_seed)?;
+        if seeds.is_empty() {
+            return Err(EmulatorError::Tenants("no seed given".into()));
+        }
+        let mut tenants = Vec::with_capacity(seeds.len());
+        for (i, seed) in seeds.into_iter().enumerate() {
+            // The first tenant keeps the configured id seed (single-seed runs
+            // are unchanged); the others get their own generated ids.
+            let id_seed = config.id_seed ^ (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+            let tenant = Tenant::from_seed(seed, id_seed)?;
+            if tenants
+                .iter()
+                .any(|t: &Tenant| t.info.id.eq_ignore_ascii_case(&tenant.info.id))
+            {
+                return Err(EmulatorError::Tenants(format!(
+                    "two seeds have the tenant id {}; give each seed its own `tenant.id`",
+                    tenant.info.id
+                )));
+            }
+            tenants.push(tenant);
+        }
         let listener = tokio::net::TcpListener::bind(config.addr).await?;
         let addr = listener.local_addr()?;
         let (shuffle_seed, announce) = match config.batch_order {
@@ -292,27 +329,34 @@ impl Emulator {
             );
         }
         tracing::info!(?shuffle_seed, "emulator batch order");
-        let shared = Arc::new(Shared {
-            tenant: Mutex::new(tenant),
-            faults: Mutex::new(FaultState::new(config.faults)),
-            metrics: Mutex::new(Metrics::default()),
-            tokens: Mutex::new(Tokens::default()),
-            rng: Mutex::new(Rng::new(config.id_seed ^ 0xA5A5)),
-            urls: Urls {
-                base: format!("http://{addr}"),
-            },
-            expand_page_cap: config.expand_page_cap,
-            delta_member_cap: config.delta_member_cap,
-            delta_token_lifetime_secs: config.delta_token_lifetime.as_secs(),
-            shuffle_seed,
-            delta_minimal: config.delta_minimal,
-            in_flight: AtomicUsize::new(0),
-            max_work: config.max_work,
-        });
+        let all: Vec<Arc<Shared>> = tenants
+            .into_iter()
+            .enumerate()
+            .map(|(i, tenant)| {
+                Arc::new(Shared {
+                    tenant: Mutex::new(tenant),
+                    faults: Mutex::new(FaultState::new(config.faults.clone())),
+                    metrics: Mutex::new(Metrics::default()),
+                    tokens: Mutex::new(Tokens::default()),
+                    rng: Mutex::new(Rng::new(config.id_seed ^ 0xA5A5 ^ (i as u64) << 32)),
+                    urls: Urls {
+                        base: format!("http://{addr}"),
+                    },
+                    expand_page_cap: config.expand_page_cap,
+                    delta_member_cap: config.delta_member_cap,
+                    delta_token_lifetime_secs: config.delta_token_lifetime.as_secs(),
+                    shuffle_seed,
+                    delta_minimal: config.delta_minimal,
+                    in_flight: AtomicUsize::new(0),
+                    max_work: config.max_work,
+                })
+            })
+            .collect();
+        let shared = all[0].clone();
         let (stop, stopped) = oneshot::channel::<()>();
-        let app_shared = shared.clone();
+        let app_shared: Arc<[Arc<Shared>]> = all.clone().into();
         let app = axum::Router::new().fallback(move |req: Request| {
-            let s = app_shared.clone();
+            let s = super::tenants::pick(&app_shared, &req);
             async move { handle(s, req).await }
         });
         let task = tokio::spawn(async move {
@@ -326,6 +370,10 @@ impl Emulator {
         tracing::info!(url = %shared.urls.base, "emulator listening");
         Ok(Emulator {
             handle: EmulatorHandle { shared },
+            tenants: all
+                .into_iter()
+                .map(|shared| EmulatorHandle { shared })
+                .collect(),
             stop: Some(stop),
             task,
         })
@@ -334,6 +382,11 @@ impl Emulator {
     /// A cloneable handle.
     pub fn handle(&self) -> EmulatorHandle {
         self.handle.clone()
+    }
+
+    /// A handle on every tenant served, in seed order (one for [`Emulator::serve`]).
+    pub fn tenants(&self) -> Vec<EmulatorHandle> {
+        self.tenants.clone()
     }
 
     /// Stop accepting requests and wait (at most 5 s, then abort) for the server task to end.
@@ -354,6 +407,7 @@ impl Emulator {
 /// (tests, `plan --emulator`). Stops when dropped.
 pub struct BackgroundEmulator {
     handle: EmulatorHandle,
+    tenants: Vec<EmulatorHandle>,
     stop: Option<oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
@@ -368,6 +422,14 @@ impl std::ops::Deref for BackgroundEmulator {
 impl BackgroundEmulator {
     /// Start an emulator on a new thread; returns once it is listening.
     pub fn start(seed: Seed, config: EmulatorConfig) -> Result<BackgroundEmulator, EmulatorError> {
+        BackgroundEmulator::start_many(vec![seed], config)
+    }
+
+    /// Start a many-tenant emulator ([`Emulator::serve_many`]) on a new thread.
+    pub fn start_many(
+        seeds: Vec<Seed>,
+        config: EmulatorConfig,
+    ) -> Result<BackgroundEmulator, EmulatorError> {
         let (ready_tx, ready_rx) = std::sync::mpsc::channel();
         let (stop_tx, stop_rx) = oneshot::channel::<()>();
         let thread = std::thread::Builder::new()
@@ -384,9 +446,9 @@ impl BackgroundEmulator {
                     }
                 };
                 rt.block_on(async move {
-                    match Emulator::serve(seed, config).await {
+                    match Emulator::serve_many(seeds, config).await {
                         Ok(emu) => {
-                            let _ = ready_tx.send(Ok(emu.handle()));
+                            let _ = ready_tx.send(Ok((emu.handle(), emu.tenants())));
                             let _ = stop_rx.await;
                             emu.shutdown().await;
                         }
@@ -396,9 +458,10 @@ impl BackgroundEmulator {
                     }
                 });
             })?;
-        let handle = ready_rx.recv().map_err(|_| EmulatorError::ThreadGone)??;
+        let (handle, tenants) = ready_rx.recv().map_err(|_| EmulatorError::ThreadGone)??;
         Ok(BackgroundEmulator {
             handle,
+            tenants,
             stop: Some(stop_tx),
             thread: Some(thread),
         })
@@ -407,6 +470,11 @@ impl BackgroundEmulator {
     /// A cloneable handle.
     pub fn handle(&self) -> EmulatorHandle {
         self.handle.clone()
+    }
+
+    /// A handle on every tenant served, in seed order.
+    pub fn tenants(&self) -> Vec<EmulatorHandle> {
+        self.tenants.clone()
     }
 }
 

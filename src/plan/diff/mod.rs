@@ -470,6 +470,17 @@ fn user_ops(c: &mut Ctx<'_>, spec: &UserSpec) {
                 .iter()
                 .filter_map(|(a, v)| v.clone().map(|v| (*a, v)))
                 .collect();
+            if is_guest_upn(spec.upn.as_str()) {
+                c.out.errors.push(PlanError {
+                    code: ErrorCode::GuestUpnNotCreatable,
+                    message: format!(
+                        "`{}` does not exist yet and is a guest UPN (`#EXT#`), which Graph chooses when a guest is invited; a user cannot be created with it. Guests are invited through POST /invitations, which entraform does not plan yet: invite the guest in the portal, then declare it",
+                        spec.upn
+                    ),
+                    origin: Some(spec.origin.clone()),
+                });
+                return;
+            }
             if !attributes.contains_key(&Attr::DisplayName) {
                 c.out.errors.push(PlanError {
                     code: ErrorCode::MissingDisplayName,
@@ -1116,4 +1127,11 @@ fn withhold_restricted(out: &mut Diff, live: &Live) {
             ),
         });
     }
+}
+
+/// Whether a UPN is a B2B guest's (`<local>_<domain>#EXT#@<initial domain>`,
+/// invitation-post): Graph builds it when it invites a guest, so no user can
+/// be created with it.
+fn is_guest_upn(upn: &str) -> bool {
+    upn.to_ascii_uppercase().contains("#EXT#@")
 }

@@ -16,6 +16,8 @@ pub struct LoadedPlan {
     pub entraform_version: String,
     /// The tenant it was made for.
     pub target: Target,
+    /// The repo's tenant (`tenants/<name>/`) it was made for, in a many-tenant repo.
+    pub tenant: Option<String>,
     /// Digest of the repo it was computed from.
     pub desired_digest: String,
     /// The overrides given to `plan`.
@@ -75,6 +77,8 @@ struct RawEnvelope {
     entraform_version: String,
     tenant_id: String,
     graph_root: String,
+    #[serde(default)]
+    tenant: Option<String>,
     desired_digest: String,
     gate_overrides: Vec<GateKind>,
     fingerprints: BTreeMap<String, String>,
@@ -211,6 +215,7 @@ pub fn load(text: &[u8]) -> Result<LoadedPlan, LoadError> {
             tenant_id: raw.tenant_id,
             graph_root: raw.graph_root,
         },
+        tenant: raw.tenant,
         desired_digest: raw.desired_digest,
         gate_overrides: GateOverrides(raw.gate_overrides.into_iter().collect()),
         fingerprints: raw.fingerprints,
@@ -235,6 +240,15 @@ fn check_envelope(raw: &RawEnvelope) -> Result<(), LoadError> {
         || raw.graph_root.len() > 2048
     {
         return bad("`graph_root` must be an http(s) URL".into());
+    }
+    if let Some(t) = &raw.tenant
+        && (t.is_empty()
+            || t.len() > 64
+            || !t
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'))
+    {
+        return bad("`tenant` must be a tenant folder name (a-z, 0-9, `-`, at most 64)".into());
     }
     if !is_sha256_hex(&raw.desired_digest) {
         return bad("`desired_digest` must be 64 lower-case hex digits (SHA-256)".into());

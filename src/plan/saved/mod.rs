@@ -135,6 +135,10 @@ pub struct SavedPlan<'a> {
     pub tenant_id: String,
     /// The Graph root used.
     pub graph_root: String,
+    /// The repo's tenant (`tenants/<name>/`) of a many-tenant repo; absent
+    /// for a single-tenant repo, whose plan files stay as they were.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tenant: Option<String>,
     /// SHA-256 over the desired-state files (relative path and content, sorted by path).
     pub desired_digest: String,
     /// The `--allow-…` overrides given to `plan`, as gate ids; apply must be given them too.
@@ -177,6 +181,7 @@ impl<'a> SavedPlan<'a> {
             entraform_version: env!("CARGO_PKG_VERSION"),
             tenant_id: target.tenant_id.clone(),
             graph_root: target.graph_root.clone(),
+            tenant: None,
             desired_digest,
             gate_overrides: overrides.0.iter().copied().collect(),
             fingerprints: fingerprints(live, &plan.steps),

@@ -29,6 +29,18 @@ pub enum Refusal {
         /// Graph root in use now.
         now_root: String,
     },
+    /// Made for another tenant of a many-tenant repo (or for a single-tenant
+    /// repo and applied to a tenant of a many-tenant one, or the reverse).
+    #[error(
+        "this plan was made for {}, not for {}; apply it to the tenant it was made for (`--tenant {}`), or plan again for this one",
+        repo_tenant(.saved), repo_tenant(.now), .saved.as_deref().unwrap_or("…")
+    )]
+    RepoTenant {
+        /// The repo tenant recorded in the file.
+        saved: Option<String>,
+        /// The repo tenant being applied now.
+        now: Option<String>,
+    },
     /// The plan had errors when it was made.
     #[error(
         "this plan had {0} error(s) when it was made and cannot be applied; fix them and plan again"
@@ -91,6 +103,13 @@ pub enum Refusal {
     Reordered,
 }
 
+fn repo_tenant(t: &Option<String>) -> String {
+    match t {
+        Some(name) => format!("tenant `{name}` of the repo (tenants/{name}/)"),
+        None => "a single-tenant repo".to_string(),
+    }
+}
+
 fn flags(gates: &[GateKind]) -> String {
     gates
         .iter()
@@ -114,6 +133,18 @@ impl Refusal {
 }
 
 impl LoadedPlan {
+    /// The first check: the plan was made for `now`, the repo tenant being
+    /// applied (`None` for a single-tenant repo).
+    pub fn check_repo_tenant(&self, now: Option<&str>) -> Result<(), Refusal> {
+        if self.tenant.as_deref() == now {
+            return Ok(());
+        }
+        Err(Refusal::RepoTenant {
+            saved: self.tenant.clone(),
+            now: now.map(str::to_string),
+        })
+    }
+
     /// Checks that need no tenant read: target, recorded errors and gates, repo
     /// digest, and that every override the plan was made with is given again.
     /// Returns the overrides that count for the fresh plan: only those given to
