@@ -10,6 +10,7 @@
 //! | [`RecordArgs`] | `--credentials-out`, `--journal` | apply, reconcile |
 //! | [`ApproveArgs`] | `--auto-approve` | apply, reconcile |
 //! | [`OutFormat`] | `--format` of a plan | plan, show |
+//! | [`ReportArgs`] | `--format` of a report and the tenant flags | report |
 //!
 //! The tenant flags (`--emulator`, `--graph-url`, …) are in [`super::connect`].
 
@@ -175,4 +176,42 @@ impl OutFormat {
         };
         render(plan, format, opts)
     }
+}
+
+/// `--format` of a report (report).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReportFormat {
+    /// Aligned columns for a terminal.
+    Text,
+    /// A Markdown table (PR or issue comment).
+    Markdown,
+    /// One JSON document (`version` 1).
+    Json,
+    /// Comma-separated values, formula-like cells neutralised.
+    Csv,
+}
+
+impl ReportFormat {
+    /// The renderer's format.
+    pub fn format(self) -> crate::report::render::Format {
+        use crate::report::render::Format;
+        match self {
+            ReportFormat::Text => Format::Text,
+            ReportFormat::Markdown => Format::Markdown,
+            ReportFormat::Json => Format::Json,
+            ReportFormat::Csv => Format::Csv,
+        }
+    }
+}
+
+/// What every report takes: its output format and the tenant (the same
+/// sign-in flags as `plan`).
+#[derive(Debug, Clone, clap::Args)]
+pub struct ReportArgs {
+    /// Output format: text (terminal), markdown (comment), json (machines), csv (spreadsheets).
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text, env = "ENTRAFORM_REPORT_FORMAT")]
+    pub format: ReportFormat,
+
+    #[command(flatten)]
+    pub tenant: super::connect::TenantArgs,
 }

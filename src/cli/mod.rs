@@ -15,6 +15,7 @@ pub mod emulator;
 pub mod export;
 pub mod plan;
 pub mod reconcile;
+pub mod report;
 pub mod schema;
 pub mod show;
 pub mod snapshot;
@@ -116,6 +117,8 @@ pub enum Command {
     Snapshot(Box<snapshot::Args>),
     /// Check a tenant before the first plan: permissions, reads, roles (read-only).
     Doctor(Box<doctor::Args>),
+    /// Read-only reports on the tenant: stale accounts, MFA registration, deleted users, privileged roles.
+    Report(Box<report::Args>),
 }
 
 /// Entry point used by the binary: parse, run, and map the result to an exit code.
@@ -180,6 +183,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
         Command::Export(args) => export::run(*args, &runtime()?),
         Command::Snapshot(args) => snapshot::run(*args, &runtime()?),
         Command::Doctor(args) => doctor::run(*args, &runtime()?),
+        Command::Report(args) => report::run(*args, cli.color, &runtime()?),
     }
 }
 

@@ -188,6 +188,15 @@ pub fn route(ctx: &Ctx, t: &mut Tenant, req: &ApiRequest) -> GraphResult<ApiResp
         (_, [first, ..]) if directory_roles::is_root(first) => {
             directory_roles::route(ctx, t, req, &s)
         }
+        // reports
+        (
+            "GET",
+            [
+                "reports",
+                "authenticationMethods",
+                "userRegistrationDetails",
+            ],
+        ) => super::reports::list_registration(ctx, t, req),
         // service principals (the seed's apps)
         ("GET", [sp]) if service_principals::parse_alternate_key(sp).is_some() => {
             let app_id = service_principals::parse_alternate_key(sp).unwrap_or_default();
@@ -226,6 +235,11 @@ fn known(path: &[&str]) -> bool {
             | ["groups", _, "owners", "$ref"]
             | ["groups", _, "owners", _, "$ref"]
             | ["directory", "deletedItems", _]
+            | [
+                "reports",
+                "authenticationMethods",
+                "userRegistrationDetails"
+            ]
             | ["directory", "deletedItems", _, "restore"]
             | ["directory", "administrativeUnits"]
             | ["directory", "administrativeUnits", _]

@@ -177,6 +177,8 @@ pub struct Tenant {
     pub owner_log: Vec<MemberEvent>,
     /// PIM: eligibilities, assignment schedules, role policies (`pim`).
     pub pim: super::pim::PimState,
+    /// Sign-in reports: the premium licence and the registration rows (`reports`).
+    pub sign_in_reports: super::reports::ReportState,
 }
 
 /// The few numeric properties of users and groups (every other scalar is a string or a boolean).
@@ -227,6 +229,7 @@ impl Tenant {
             owners: HashMap::new(),
             owner_log: Vec::new(),
             pim: Default::default(),
+            sign_in_reports: Default::default(),
         };
         for a in &t.apps {
             if a.permissions.is_none() {
@@ -401,6 +404,11 @@ impl Tenant {
             seed.role_eligibilities,
             seed.role_assignment_schedules,
             seed.role_management_policies,
+        )?;
+        super::reports::load(
+            &mut t,
+            seed.entra_id_premium,
+            seed.user_registration_details,
         )?;
         // Sequence 0 means "before everything" in delta tokens; the seeded state is 1.
         t.seq = t.seq.max(1);
@@ -764,6 +772,7 @@ impl Tenant {
     pub fn to_seed(&self) -> Seed {
         let mut seed = self.to_seed_without_pim();
         super::pim::seed::dump(self, &mut seed);
+        (seed.entra_id_premium, seed.user_registration_details) = super::reports::dump(self);
         seed
     }
 
