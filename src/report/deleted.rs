@@ -4,9 +4,10 @@
 //! Deleted directory objects stay restorable for 30 days, then Graph deletes
 //! them for good (v1.0 `resources/directory` and `api/user-delete`: "can be
 //! restored within 30 days. After that time, they are permanently deleted").
-//! The purge time is `deletedDateTime` + 30 days; the days left are counted
-//! up (a user purged in 2.5 days has 3 days left) and never below 0 (Graph
-//! purges in the background, not to the second).
+//! The purge time is `deletedDateTime` + 30 days; the days left are whole
+//! days, counted down (a user purged in 2.5 days has 2 days left: at least
+//! that long to restore it), 0 in its last day and after (Graph purges in
+//! the background, not to the second).
 
 use crate::model::live::DeletedUser;
 
@@ -47,7 +48,7 @@ pub const COLUMNS: &[Column] = &[
 /// Days left at `now` before a user deleted at `deleted` is purged.
 pub fn days_left(deleted: i64, now: i64) -> i64 {
     let left = deleted + RETENTION_DAYS * DAY - now;
-    if left <= 0 { 0 } else { (left + DAY - 1) / DAY }
+    left.max(0) / DAY
 }
 
 /// Soft-deleted users, the soonest purged first (those without a
@@ -112,7 +113,11 @@ mod tests {
     #[test]
     fn days_left_count_up_and_stop_at_zero() {
         assert_eq!(days_left(NOW, NOW), 30);
-        assert_eq!(days_left(NOW - DAY / 2, NOW), 30, "29.5 days left: 30");
+        assert_eq!(
+            days_left(NOW - DAY / 2, NOW),
+            29,
+            "29.5 days left: at least 29"
+        );
         assert_eq!(days_left(NOW - 29 * DAY, NOW), 1);
         assert_eq!(days_left(NOW - 30 * DAY, NOW), 0);
         assert_eq!(days_left(NOW - 45 * DAY, NOW), 0);
@@ -140,7 +145,7 @@ mod tests {
         let r = build(&users, NOW);
         let upns: Vec<String> = r.rows.iter().map(|c| c[0].plain()).collect();
         assert_eq!(upns, ["old@x.com", "new@x.com", "unknown@x.com"]);
-        assert_eq!(r.rows[0][5], Cell::Int(3));
+        assert_eq!(r.rows[0][5], Cell::Int(2));
         assert_eq!(r.rows[1][5], Cell::Int(29));
         assert_eq!(r.rows[2][5], Cell::Empty);
         assert!(

@@ -71,6 +71,7 @@ mod plan_unappliable;
 mod reconcile_cli;
 mod rehearsal_snapshot;
 mod render_hostile;
+mod report_cli;
 mod saved_plan_hostile;
 mod schema;
 mod show_cli;

@@ -59,6 +59,11 @@ pub fn template(method: &str, segs: &[String]) -> String {
             format!("/roleManagement/directory/{set}/{{id}}")
         }
         [first, ..] if directory_roles::is_root(first) => directory_roles::template(&s),
+        [
+            "reports",
+            "authenticationMethods",
+            "userRegistrationDetails",
+        ] => "/reports/authenticationMethods/userRegistrationDetails".into(),
         ["$batch"] => "/$batch".into(),
         [sp] if sp.starts_with("servicePrincipals(") => "/servicePrincipals(appId={appId})".into(),
         ["servicePrincipals", _] => "/servicePrincipals/{id}".into(),
