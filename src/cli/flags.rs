@@ -10,7 +10,7 @@
 //! | [`RecordArgs`] | `--credentials-out`, `--journal` | apply, reconcile |
 //! | [`ApproveArgs`] | `--auto-approve` | apply, reconcile |
 //! | [`OutFormat`] | `--format` of a plan | plan, show |
-//! | [`ReportArgs`] | `--format` of a report and the tenant flags | report |
+//! | [`ReportFormat`] | `--format` of a report | report |
 //!
 //! The tenant flags (`--emulator`, `--graph-url`, …) are in [`super::connect`].
 
@@ -202,16 +202,4 @@ impl ReportFormat {
             ReportFormat::Csv => Format::Csv,
         }
     }
-}
-
-/// What every report takes: its output format and the tenant (the same
-/// sign-in flags as `plan`).
-#[derive(Debug, Clone, clap::Args)]
-pub struct ReportArgs {
-    /// Output format: text (terminal), markdown (comment), json (machines), csv (spreadsheets).
-    #[arg(long, value_enum, default_value_t = ReportFormat::Text, env = "ENTRAFORM_REPORT_FORMAT")]
-    pub format: ReportFormat,
-
-    #[command(flatten)]
-    pub tenant: super::connect::TenantArgs,
 }

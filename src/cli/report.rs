@@ -7,11 +7,24 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use super::flags::ReportArgs;
+use super::connect::TenantArgs;
+use super::flags::ReportFormat;
 use super::{ColorChoice, Exit};
 use crate::desired::load_dir;
 use crate::report::privileged::Declared;
 use crate::report::{Report, deleted, mfa, privileged, read, render, stale};
+
+/// What every report takes: its output format and the tenant (the same
+/// sign-in flags as `plan`).
+#[derive(Debug, Clone, clap::Args)]
+pub struct ReportArgs {
+    /// Output format: text (terminal), markdown (comment), json (machines), csv (spreadsheets).
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text, env = "ENTRAFORM_REPORT_FORMAT")]
+    pub format: ReportFormat,
+
+    #[command(flatten)]
+    pub tenant: TenantArgs,
+}
 
 /// Arguments of `entraform report`.
 #[derive(Debug, clap::Args)]

@@ -39,6 +39,7 @@ mod emulator_hostile;
 mod emulator_live_reader;
 mod emulator_pim;
 mod emulator_relations;
+mod emulator_reports;
 mod emulator_strict;
 mod export_roundtrip;
 mod files_written;
