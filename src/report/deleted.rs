@@ -111,7 +111,7 @@ mod tests {
     }
 
     #[test]
-    fn days_left_count_up_and_stop_at_zero() {
+    fn days_left_are_whole_days_and_stop_at_zero() {
         assert_eq!(days_left(NOW, NOW), 30);
         assert_eq!(
             days_left(NOW - DAY / 2, NOW),
@@ -121,6 +121,17 @@ mod tests {
         assert_eq!(days_left(NOW - 29 * DAY, NOW), 1);
         assert_eq!(days_left(NOW - 30 * DAY, NOW), 0);
         assert_eq!(days_left(NOW - 45 * DAY, NOW), 0);
+    }
+
+    #[test]
+    fn a_hostile_upn_in_deleted_items_does_not_panic() {
+        // The id without dashes is 32 bytes; a 3-byte character across byte 32.
+        let id = "11111111-1111-4111-8111-111111111111";
+        let upn = "€".repeat(20);
+        let u = DeletedUser::new(ObjectId(id.into()), upn.clone(), None, None);
+        assert_eq!(u.original_upn.as_str(), upn);
+        let r = build(&[u], NOW);
+        assert_eq!(r.rows[0][0], Cell::text(upn));
     }
 
     #[test]
