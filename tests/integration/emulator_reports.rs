@@ -209,3 +209,55 @@ fn a_seed_row_for_an_unknown_user_or_a_computed_property_is_refused() {
         .expect("refused");
     assert!(e.to_string().contains("computed property 'isAdmin'"), "{e}");
 }
+
+#[tokio::test]
+async fn filtering_on_sign_in_activity_alone() {
+    let mut s = seed(json!(["User.Read.All", "AuditLog.Read.All"]), None, 2);
+    s.users[1].properties.insert(
+        "signInActivity".into(),
+        json!({"lastSignInDateTime": "2024-01-01T00:00:00Z"}),
+    );
+    let env = start_with(s, EmulatorConfig::default()).await;
+    // Documented form (Entra, inactive accounts): no ConsistencyLevel needed.
+    let r = env
+        .get("/users?$filter=signInActivity/lastSignInDateTime le 2025-01-01T00:00:00Z&$select=userPrincipalName,signInActivity")
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let upns: Vec<&str> = items(&r)
+        .iter()
+        .map(|u| u["userPrincipalName"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        upns,
+        ["u0001@contoso.com"],
+        "users without sign-in activity do not match"
+    );
+    let r = env
+        .get("/users?$filter=signInActivity/lastSignInDateTime ge 2025-01-01T00:00:00Z")
+        .await;
+    assert_eq!(items(&r).len(), 1, "{}", r.body);
+    // Not with another property; not with gt.
+    let r = env
+        .get("/users?$filter=signInActivity/lastSignInDateTime le 2025-01-01T00:00:00Z and accountEnabled eq true")
+        .await;
+    assert_graph_error(&r, 400, "Request_UnsupportedQuery");
+    let r = env
+        .get("/users?$filter=signInActivity/lastSignInDateTime gt 2025-01-01T00:00:00Z")
+        .await;
+    assert_graph_error(&r, 400, "Request_UnsupportedQuery");
+    let r = env
+        .get("/users?$filter=signInActivity/nonsense le 2025-01-01")
+        .await;
+    assert_graph_error(&r, 400, "Request_UnsupportedQuery");
+
+    // Filtering on it needs the permission, as selecting it does.
+    let env = start_with(
+        seed(json!(["User.Read.All"]), None, 2),
+        EmulatorConfig::default(),
+    )
+    .await;
+    let r = env
+        .get("/users?$filter=signInActivity/lastSignInDateTime le 2025-01-01T00:00:00Z")
+        .await;
+    assert_graph_error(&r, 403, "Authorization_RequestDenied");
+}

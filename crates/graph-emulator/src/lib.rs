@@ -34,6 +34,7 @@ pub mod prop_types;
 pub mod rbac;
 pub mod relations;
 pub mod render;
+pub mod report_state;
 pub mod reports;
 pub mod roles;
 pub mod router;

@@ -584,8 +584,15 @@ pub fn check(
             Ok(())
         }
         (Extra::MemberRemove, [_, g, ..]) => member_write(t, caller, g),
-        (Extra::SignInActivity, _) => crate::sign_in_activity::check(t, caller, req),
-        (Extra::Premium, _) => crate::sign_in_activity::audit_and_premium(t, caller),
+        (Extra::SignInActivity, _) => crate::sign_in_activity::check(
+            caller.satisfies(AUDIT_LOG_READ),
+            t.sign_in_reports.premium,
+            req,
+        ),
+        (Extra::Premium, _) => crate::sign_in_activity::audit_and_premium(
+            caller.satisfies(AUDIT_LOG_READ),
+            t.sign_in_reports.premium,
+        ),
         (Extra::PimSelf, _)
             if !crate::pim::requests::self_action_allowed(req, caller.principal) =>
         {

@@ -25,14 +25,14 @@
 use std::collections::BTreeMap;
 use std::ops::Bound::{Excluded, Unbounded};
 
-use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use super::ctx::Ctx;
-use super::error::{EmulatorError, GraphError, GraphResult};
+use super::error::{GraphError, GraphResult};
 use super::http::{ApiRequest, ApiResponse};
 use super::listing::{self, Order, Prepared};
 use super::odata::{self, Query};
+use super::report_state::SEEDABLE;
 use super::schema::{FilterKind, canonical};
 use super::state::Tenant;
 
@@ -58,89 +58,6 @@ pub static PROPERTIES: &[&str] = &[
     "systemPreferredAuthenticationMethods",
     "userPreferredMethodForSecondaryAuthentication",
 ];
-
-/// The properties a seed row may set (the rest come from the user).
-const SEEDABLE: &[&str] = &[
-    "isSsprRegistered",
-    "isSsprEnabled",
-    "isSsprCapable",
-    "isMfaRegistered",
-    "isMfaCapable",
-    "isPasswordlessCapable",
-    "isSystemPreferredAuthenticationMethodEnabled",
-    "lastUpdatedDateTime",
-    "methodsRegistered",
-    "systemPreferredAuthenticationMethods",
-    "userPreferredMethodForSecondaryAuthentication",
-];
-
-/// The report state of a tenant.
-#[derive(Debug, Clone, Default)]
-pub struct ReportState {
-    /// Microsoft Entra ID P1 or P2 (seed `entraIdPremium`, default true).
-    pub premium: bool,
-    /// User id → the seeded registration properties.
-    pub registration: BTreeMap<String, Map<String, Value>>,
-}
-
-/// A seed row of `userRegistrationDetails`: the user (id or UPN) and the
-/// registration properties to report for it.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
-#[serde(rename_all = "camelCase")]
-pub struct SeedRegistration {
-    /// The user's id or userPrincipalName.
-    pub user: String,
-    /// `isMfaRegistered`, `methodsRegistered`, … (Graph property names).
-    #[serde(flatten)]
-    pub properties: Map<String, Value>,
-}
-
-/// Load the seed's report state (users must be loaded first).
-pub fn load(
-    t: &mut Tenant,
-    premium: Option<bool>,
-    rows: Vec<SeedRegistration>,
-) -> Result<(), EmulatorError> {
-    t.sign_in_reports.premium = premium.unwrap_or(true);
-    for row in rows {
-        let id = t.resolve_user(&row.user).ok_or_else(|| {
-            EmulatorError::InvalidSeed(format!(
-                "userRegistrationDetails: unknown user {}",
-                row.user
-            ))
-        })?;
-        let mut props = Map::new();
-        for (k, v) in row.properties {
-            let p = SEEDABLE
-                .iter()
-                .find(|p| p.eq_ignore_ascii_case(&k))
-                .ok_or_else(|| {
-                    EmulatorError::InvalidSeed(format!(
-                        "userRegistrationDetails: unknown or computed property '{k}' (the user's id, names, type and isAdmin come from the user)"
-                    ))
-                })?;
-            props.insert((*p).to_string(), v);
-        }
-        t.sign_in_reports.registration.insert(id, props);
-    }
-    Ok(())
-}
-
-/// The seed form of the report state: (`entraIdPremium`, rows).
-pub fn dump(t: &Tenant) -> (Option<bool>, Vec<SeedRegistration>) {
-    let premium = (!t.sign_in_reports.premium).then_some(false);
-    let rows = t
-        .sign_in_reports
-        .registration
-        .iter()
-        .filter(|(id, _)| t.users.contains_key(*id))
-        .map(|(id, props)| SeedRegistration {
-            user: id.clone(),
-            properties: props.clone(),
-        })
-        .collect();
-    (premium, rows)
-}
 
 fn filter_kind(prop: &str) -> Option<FilterKind> {
     Some(match prop {

@@ -58,7 +58,7 @@ pub struct Seed {
     /// Per-user rows of `reports/authenticationMethods/userRegistrationDetails`
     /// (users without a row have registered nothing).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub user_registration_details: Vec<crate::reports::SeedRegistration>,
+    pub user_registration_details: Vec<crate::report_state::SeedRegistration>,
 }
 
 /// A role definition the built-in catalog does not have (a custom role, or a

@@ -18,19 +18,21 @@
 //!   `/users?$select=…,signInActivity` and the registration report; the 403
 //!   status comes from microsoftgraph/microsoft-graph-docs issues #12772 and
 //!   #14120). The seed says so with `entraIdPremium: false`.
-//! - `$filter` on `signInActivity/…` is not modelled: the emulator refuses it
-//!   as an unknown filter property (400), stricter than Graph, which allows
-//!   `eq`, `ne`, `not`, `ge`, `le` on it alone (docs/emulator.md).
+//! - `$filter` on `signInActivity/lastSignInDateTime` (and the two other
+//!   dates): `eq`, `ne`, `ge`, `le` (`not` in the advanced mode), **not
+//!   combined with any other property** (user-list v1.0, Example 11 note);
+//!   a user without the property matches no comparison. Filtering on it needs
+//!   the same permission and licence as selecting it, and caps pages at 500
+//!   too. Graph's wording for the refused combination is not documented: the
+//!   emulator answers 400 with its usual "Unsupported or invalid query
+//!   filter clause" message.
 //!
 //! Which comes first when both are missing (the permission or the licence)
 //! is not documented: the emulator checks the permission first.
 
 use super::error::GraphError;
 use super::http::ApiRequest;
-use super::odata::Query;
-use super::permissions::Caller;
-use super::state::Tenant;
-use entra_data::graph_permissions::AUDIT_LOG_READ;
+use super::odata::{Expr, Query};
 
 /// Most users per page when `signInActivity` is selected (user-list v1.0).
 pub const PAGE_CAP: usize = 500;
@@ -45,6 +47,55 @@ pub fn selected(q: &Query) -> bool {
         .is_some_and(|s| s.iter().any(|p| p.eq_ignore_ascii_case(PROPERTY)))
 }
 
+/// Whether a query filters on `signInActivity/…`.
+pub fn filtered(q: &Query) -> bool {
+    q.filter.as_ref().is_some_and(|e| {
+        let mut names = Vec::new();
+        property_names(e, &mut names);
+        names.iter().any(|n| is_path(n))
+    })
+}
+
+/// Whether `selected` or `filtered`: reading sign-in activity at all.
+pub fn used(q: &Query) -> bool {
+    selected(q) || filtered(q)
+}
+
+fn is_path(name: &str) -> bool {
+    name.split_once('/')
+        .is_some_and(|(head, _)| head.eq_ignore_ascii_case(PROPERTY))
+}
+
+fn property_names<'a>(e: &'a Expr, out: &mut Vec<&'a str>) {
+    match e {
+        Expr::And(items) | Expr::Or(items) => {
+            for x in items {
+                property_names(x, out);
+            }
+        }
+        Expr::Not(x) => property_names(x, out),
+        Expr::Compare(p, ..)
+        | Expr::In(p, _)
+        | Expr::StartsWith(p, _)
+        | Expr::EndsWith(p, _)
+        | Expr::Any(p, _)
+        | Expr::Search(p, _) => out.push(p),
+    }
+}
+
+/// A checked filter on `signInActivity` may name no other property.
+pub fn check_combination(filter: Option<&Expr>) -> Result<(), GraphError> {
+    let Some(e) = filter else { return Ok(()) };
+    let mut names = Vec::new();
+    property_names(e, &mut names);
+    if names.iter().any(|n| is_path(n)) && names.iter().any(|n| !is_path(n)) {
+        return Err(GraphError::unsupported_query(format!(
+            "Unsupported or invalid query filter clause specified for property '{PROPERTY}' of resource 'User'."
+        )));
+    }
+    Ok(())
+}
+
 /// Graph's refusal when the tenant has no Entra ID P1/P2 licence.
 pub fn nonpremium() -> GraphError {
     GraphError::new(
@@ -54,24 +105,25 @@ pub fn nonpremium() -> GraphError {
     )
 }
 
-/// The checks of a report that needs `AuditLog.Read.All` and a premium
-/// tenant: the permission first, then the licence.
-pub fn audit_and_premium(t: &Tenant, caller: &Caller) -> Result<(), GraphError> {
-    if !caller.satisfies(AUDIT_LOG_READ) {
+/// The checks of a report that needs `AuditLog.Read.All` (`audit`: the
+/// caller holds it, `entra_data::graph_permissions::AUDIT_LOG_READ`) and a
+/// premium tenant: the permission first, then the licence.
+pub fn audit_and_premium(audit: bool, premium: bool) -> Result<(), GraphError> {
+    if !audit {
         return Err(GraphError::denied());
     }
-    if !t.sign_in_reports.premium {
+    if !premium {
         return Err(nonpremium());
     }
     Ok(())
 }
 
-/// `GET /users` and `/users/{id}`: when `$select` names `signInActivity`,
-/// the audit permission and the licence as well. A query that does not
-/// parse is left to the route (its 400).
-pub fn check(t: &Tenant, caller: &Caller, req: &ApiRequest) -> Result<(), GraphError> {
+/// `GET /users` and `/users/{id}`: when `$select` or `$filter` names
+/// `signInActivity`, the audit permission and the licence as well. A query
+/// that does not parse is left to the route (its 400).
+pub fn check(audit: bool, premium: bool, req: &ApiRequest) -> Result<(), GraphError> {
     match Query::parse(&req.query, req.eventual()) {
-        Ok(q) if selected(&q) => audit_and_premium(t, caller),
+        Ok(q) if used(&q) => audit_and_premium(audit, premium),
         _ => Ok(()),
     }
 }

@@ -178,7 +178,7 @@ pub struct Tenant {
     /// PIM: eligibilities, assignment schedules, role policies (`pim`).
     pub pim: super::pim::PimState,
     /// Sign-in reports: the premium licence and the registration rows (`reports`).
-    pub sign_in_reports: super::reports::ReportState,
+    pub sign_in_reports: super::report_state::ReportState,
 }
 
 /// The few numeric properties of users and groups (every other scalar is a string or a boolean).
@@ -405,8 +405,8 @@ impl Tenant {
             seed.role_assignment_schedules,
             seed.role_management_policies,
         )?;
-        super::reports::load(
-            &mut t,
+        t.sign_in_reports = super::report_state::load(
+            |k| t.resolve_user(k),
             seed.entra_id_premium,
             seed.user_registration_details,
         )?;
@@ -772,7 +772,8 @@ impl Tenant {
     pub fn to_seed(&self) -> Seed {
         let mut seed = self.to_seed_without_pim();
         super::pim::seed::dump(self, &mut seed);
-        (seed.entra_id_premium, seed.user_registration_details) = super::reports::dump(self);
+        (seed.entra_id_premium, seed.user_registration_details) =
+            super::report_state::dump(&self.sign_in_reports, |id| self.users.contains_key(id));
         seed
     }
 
