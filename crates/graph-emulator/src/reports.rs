@@ -22,18 +22,17 @@
 //! Rows are computed from the users: every enabled user has one, all
 //! `false`/empty unless the seed's `userRegistrationDetails` says otherwise.
 
-use std::collections::BTreeMap;
+use std::collections::HashSet;
 use std::ops::Bound::{Excluded, Unbounded};
 
 use serde_json::{Map, Value, json};
 
 use super::ctx::Ctx;
 use super::error::{GraphError, GraphResult};
-use super::http::{ApiRequest, ApiResponse};
-use super::listing::{self, Order, Prepared};
+use super::http::{ApiRequest, ApiResponse, collection, decode_token, encode_token};
 use super::odata::{self, Query};
 use super::report_state::SEEDABLE;
-use super::schema::{FilterKind, canonical};
+use super::schema::FilterKind;
 use super::state::Tenant;
 
 /// The report's path after `/v1.0`.
@@ -68,8 +67,11 @@ fn filter_kind(prop: &str) -> Option<FilterKind> {
     })
 }
 
-/// One enabled user's row.
-fn row(t: &Tenant, id: &str) -> Option<Map<String, Value>> {
+/// The `$skiptoken` tag of the report's pages (ordered by id).
+const TOKEN_TAG: &str = "registration";
+
+/// One enabled user's row (`admins`: principals holding a role assignment).
+fn row(t: &Tenant, id: &str, admins: &HashSet<&str>) -> Option<Map<String, Value>> {
     let u = t.users.get(id)?;
     if u.props.get("accountEnabled") == Some(&Value::Bool(false)) {
         return None;
@@ -80,7 +82,7 @@ fn row(t: &Tenant, id: &str) -> Option<Map<String, Value>> {
     } else {
         "member"
     };
-    let is_admin = t.assignments.values().any(|a| a.principal_id == id);
+    let is_admin = admins.contains(id);
     let mut m = Map::new();
     m.insert("id".into(), json!(id));
     m.insert("userPrincipalName".into(), json!(text("userPrincipalName")));
@@ -132,44 +134,53 @@ pub fn list_registration(ctx: &Ctx, t: &Tenant, req: &ApiRequest) -> GraphResult
         )?),
         None => None,
     };
-    let rows: BTreeMap<String, Map<String, Value>> = t
-        .users
-        .keys()
-        .filter_map(|id| Some((id.clone(), row(t, id)?)))
+    // One pass over the users from the page's start (ids in order), each row
+    // built only when reached: a page costs what it reads, not the tenant.
+    let admins: HashSet<&str> = t
+        .assignments
+        .values()
+        .map(|a| a.principal_id.as_str())
         .collect();
-    let p = Prepared {
-        q,
-        select: select.clone(),
-        filter,
-        order: Order::Id,
+    let after = match &q.skiptoken {
+        Some(tok) => Some(decode_token(tok, TOKEN_TAG)?.1),
+        None => None,
+    };
+    let lo = after.map_or(Unbounded, Excluded);
+    let size = q.page_size();
+    let mut value = Vec::new();
+    let mut last: Option<&str> = None;
+    let mut more = false;
+    for id in t.users.range::<String, _>((lo, Unbounded)).map(|(k, _)| k) {
+        let Some(m) = row(t, id, &admins) else {
+            continue;
+        };
+        if filter.as_ref().is_some_and(|f| !ctx.eval(f, id, &m)) {
+            continue;
+        }
+        if value.len() == size {
+            more = true;
+            break;
+        }
+        last = Some(id);
+        value.push(Value::Object(match &select {
+            None => m,
+            Some(sel) => m
+                .into_iter()
+                .filter(|(k, _)| k == "id" || sel.iter().any(|s| s == k))
+                .collect(),
+        }));
+    }
+    let next = match (more, last) {
+        (true, Some(id)) => Some(ctx.urls.next_link(
+            &req.path,
+            &q.passthrough,
+            &encode_token(TOKEN_TAG, id, id),
+        )),
+        _ => None,
     };
     let context = ctx.urls.collection_context(PATH, select.as_deref());
-    listing::page(
-        ctx,
-        req,
-        &p,
-        context,
-        || rows.len(),
-        |after| {
-            let lo = after.map_or(Unbounded, |(_, id)| Excluded(id));
-            Box::new(
-                rows.range::<String, _>((lo, Unbounded))
-                    .map(|(k, _)| (k.clone(), k.clone())),
-            )
-        },
-        |id| rows.get(id),
-        |id| {
-            let m = rows.get(id)?;
-            Some(Value::Object(match &select {
-                None => m.clone(),
-                Some(sel) => m
-                    .iter()
-                    .filter(|(k, _)| {
-                        k.as_str() == "id" || sel.iter().any(|s| canonical(sel, k) == Some(*s))
-                    })
-                    .map(|(k, v)| (k.clone(), v.clone()))
-                    .collect(),
-            }))
-        },
-    )
+    Ok(ApiResponse::json(
+        200,
+        collection(context, None, next, value),
+    ))
 }
