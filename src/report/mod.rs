@@ -8,6 +8,7 @@
 //! permission and licence it needs, and its request formula: docs/reports.md.
 
 pub mod deleted;
+pub mod licenses;
 pub mod mfa;
 pub mod privileged;
 pub mod read;

@@ -12,6 +12,7 @@ use crate::graph::{GraphClient, Request};
 use crate::model::ObjectId;
 use crate::model::live::DeletedUser;
 
+use super::licenses::{LicensedUser, Sku};
 use super::mfa::Registration;
 use super::privileged::{Grant, Holding, PrincipalKind, RoleDef};
 use super::stale::SignInUser;
@@ -36,6 +37,11 @@ pub const ROLE_ASSIGNMENTS: &str = "/roleManagement/directory/roleAssignments?$e
 /// `privileged`: PIM eligibilities, with their principal.
 pub const ROLE_ELIGIBILITIES: &str =
     "/roleManagement/directory/roleEligibilitySchedules?$expand=principal";
+
+/// `licenses`: the tenant's SKUs.
+pub const SKUS: &str = "/subscribedSkus";
+/// `licenses`: every user's licence assignment paths, 999 a page.
+pub const LICENSED_USERS: &str = "/users?$select=id,licenseAssignmentStates&$top=999";
 
 /// A report's read failed.
 #[derive(Debug, thiserror::Error)]
@@ -249,6 +255,36 @@ pub async fn roles(client: &GraphClient) -> Result<RoleData, ReportError> {
         grants,
         eligibility_error,
     })
+}
+
+/// SKUs and users' licence assignments: both first pages in one `$batch`
+/// POST, then one `$batch` per round of further user pages (⌈U/999⌉ in all).
+pub async fn licenses(client: &GraphClient) -> Result<(Vec<Sku>, Vec<LicensedUser>), ReportError> {
+    const WHAT: &str = "subscribed SKUs and users' licences";
+    let mut results = client
+        .list_many::<Value>(vec![Request::get(SKUS), Request::get(LICENSED_USERS)])
+        .await
+        .map_err(fail(WHAT, "Organization.Read.All and User.Read.All"))?
+        .into_iter();
+    let mut next = || {
+        results
+            .next()
+            .unwrap_or_else(|| Err(Box::new(missing_answer())))
+    };
+    let (skus, users) = (next(), next());
+    let skus = skus
+        .map_err(|e| fail(WHAT, "Organization.Read.All")(GraphError::Api(e)))?
+        .items
+        .into_iter()
+        .filter_map(|v| serde_json::from_value(v).ok())
+        .collect();
+    let users = users
+        .map_err(|e| fail(WHAT, "User.Read.All")(GraphError::Api(e)))?
+        .items
+        .into_iter()
+        .filter_map(|v| serde_json::from_value(v).ok())
+        .collect();
+    Ok((skus, users))
 }
 
 fn parse_grant(v: Value) -> Option<GrantDto> {
