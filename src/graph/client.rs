@@ -25,6 +25,10 @@ pub struct ClientOptions {
     pub retry: RetryPolicy,
     /// Timeout of one HTTP attempt.
     pub request_timeout: Duration,
+    /// Largest response body read, in bytes: a bigger one (announced or
+    /// streamed) ends the call instead of filling memory. Graph's pages are
+    /// a few MB at most; the default is 64 MiB.
+    pub max_response_bytes: usize,
 }
 
 impl Default for ClientOptions {
@@ -33,6 +37,7 @@ impl Default for ClientOptions {
             max_in_flight: 8,
             retry: RetryPolicy::default(),
             request_timeout: Duration::from_secs(60),
+            max_response_bytes: 64 << 20,
         }
     }
 }
@@ -80,6 +85,7 @@ impl GraphClient {
             options.max_in_flight,
             Arc::new(Counters::default()),
             options.retry,
+            options.max_response_bytes,
         ));
         let tokens = TokenSource::new(auth, transport.clone())?;
         Ok(GraphClient {

@@ -25,6 +25,8 @@ pub(crate) struct Transport {
     sem: Semaphore,
     pub(crate) counters: Arc<Counters>,
     pub(crate) policy: RetryPolicy,
+    /// Largest response body read (bytes).
+    max_body: usize,
 }
 
 /// The body of one call.
@@ -133,12 +135,14 @@ impl Transport {
         permits: usize,
         counters: Arc<Counters>,
         policy: RetryPolicy,
+        max_body: usize,
     ) -> Transport {
         Transport {
             http,
             sem: Semaphore::new(permits.max(1)),
             counters,
             policy,
+            max_body,
         }
     }
 
@@ -191,13 +195,25 @@ impl Transport {
                 Ok(resp) => {
                     let status = resp.status().as_u16();
                     let headers = header_map(resp.headers());
-                    match resp.bytes().await {
+                    match read_capped(resp, self.max_body).await {
                         Ok(body) => Ok(Answer {
                             status,
                             headers,
-                            body: body.to_vec(),
+                            body,
                         }),
-                        Err(e) => Err(e),
+                        Err(BodyError::Read(e)) => Err(e),
+                        Err(BodyError::TooLarge) => {
+                            // Not retried: the same server would send the same body.
+                            drop(permit);
+                            tracing::warn!(%method, path = %call.shown, limit = self.max_body, "response body over the limit; not read");
+                            return Err(Stop::Transport {
+                                reason: format!(
+                                    "the response body is larger than {} MiB, entraform's limit (Graph's pages are a few MB): not read — is a proxy or another server answering instead of Microsoft Graph?",
+                                    self.max_body >> 20
+                                ),
+                                attempts: attempt,
+                            });
+                        }
                     }
                 }
                 Err(e) => Err(e),
@@ -270,6 +286,30 @@ impl Transport {
             }
         }
     }
+}
+
+/// Why a response body was not read.
+enum BodyError {
+    /// The connection failed while reading.
+    Read(reqwest::Error),
+    /// The body is (or announced itself as) larger than the limit.
+    TooLarge,
+}
+
+/// Read a response body chunk by chunk, stopping at `max` bytes: a hostile
+/// or broken server cannot make the client buffer without bound.
+async fn read_capped(mut resp: reqwest::Response, max: usize) -> Result<Vec<u8>, BodyError> {
+    if resp.content_length().is_some_and(|n| n > max as u64) {
+        return Err(BodyError::TooLarge);
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = resp.chunk().await.map_err(BodyError::Read)? {
+        if body.len() + chunk.len() > max {
+            return Err(BodyError::TooLarge);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
 }
 
 /// INFO: `-v` shows each request (never a body or a header).

@@ -11,5 +11,6 @@ mod graph_mock;
 mod trace_capture;
 
 mod graph_auth;
+mod graph_body_limit;
 mod graph_client;
 mod graph_sign_in;
