@@ -464,3 +464,41 @@ fn privileged_without_a_repo_and_without_the_permission() {
         "{text}"
     );
 }
+
+#[test]
+fn bad_input_is_refused_before_any_request() {
+    let t = tenant_from(seed(GRANTS, json!({"users": sign_in_users(0)})));
+    let o = run(&t, &["report", "stale-accounts", "--days", "0"], &[]);
+    let text = out(&o);
+    assert_eq!(o.status.code(), Some(1), "{text}");
+    assert!(text.contains("--days"), "{text}");
+    // A broken repo: its diagnostics, nothing read.
+    let repo = tempdir("report-bad-repo");
+    repo.write("tenant.yaml", b"tenant:\n  domain: contoso.com\n");
+    repo.write(
+        "roles.yaml",
+        b"roles:\n  - role: No Such Role\n    principals: [amelia]\n",
+    );
+    let o = run(
+        &t,
+        &["report", "privileged", "--repo", repo.to_str().unwrap()],
+        &[],
+    );
+    let text = out(&o);
+    assert_eq!(o.status.code(), Some(1), "{text}");
+    assert!(text.contains("roles.yaml:2:"), "file and line: {text}");
+    assert!(
+        text.contains("the repo is invalid; nothing was read"),
+        "{text}"
+    );
+    assert_eq!(t.emu.metrics().total_requests, 0);
+    // The format from the environment, as every flag.
+    let o = run(
+        &t,
+        &["report", "stale-accounts"],
+        &[("ENTRAFORM_REPORT_FORMAT", "json")],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    let v: Value = serde_json::from_slice(&o.stdout).expect("json");
+    assert_eq!(v["report"], "stale-accounts");
+}
