@@ -237,6 +237,20 @@ pub fn changes_of(step: usize, op: &Op) -> Vec<Change> {
             ),
             None,
         )],
+        Op::RenameUser { user, new_upn } => vec![c(
+            "userPrincipalName",
+            some(user.upn.to_string()),
+            some(new_upn.to_string()),
+        )],
+        Op::AssignLicenses { add, remove, .. } => add
+            .iter()
+            .map(|l| c("license", None, some(l.part_number.clone())))
+            .chain(
+                remove
+                    .iter()
+                    .map(|l| c("license", some(l.part_number.clone()), None)),
+            )
+            .collect(),
     }
 }
 

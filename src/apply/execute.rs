@@ -173,7 +173,9 @@ fn already_in_effect(op: &Op, status: u16, message: &str) -> bool {
         | Op::SetManager { .. }
         | Op::CreateGroup { .. }
         | Op::UpdateGroup { .. }
-        | Op::AssignRole { .. } => false,
+        | Op::AssignRole { .. }
+        | Op::AssignLicenses { .. }
+        | Op::RenameUser { .. } => false,
     }
 }
 

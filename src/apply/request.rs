@@ -163,6 +163,23 @@ fn request_of(
             );
             request(Method::POST, "/users".into(), Some(Value::Object(body)))
         }
+        Op::RenameUser { user, new_upn } => request(
+            Method::PATCH,
+            format!("/users/{}", user_id(ids, user)?),
+            Some(json!({ "userPrincipalName": new_upn.as_str() })),
+        ),
+        // user-assignlicense: both collections always present (removeLicenses is required).
+        Op::AssignLicenses { user, add, remove } => request(
+            Method::POST,
+            format!("/users/{}/assignLicense", user_id(ids, user)?),
+            Some(json!({
+                "addLicenses": add.iter().map(|c| json!({
+                    "disabledPlans": c.disabled_plans.iter().map(|p| p.id.as_str()).collect::<Vec<_>>(),
+                    "skuId": c.sku_id,
+                })).collect::<Vec<_>>(),
+                "removeLicenses": remove.iter().map(|c| c.sku_id.as_str()).collect::<Vec<_>>(),
+            })),
+        ),
         Op::RestoreUser { user } => request(
             Method::POST,
             format!("/directory/deletedItems/{}/restore", user_id(ids, user)?),

@@ -143,6 +143,7 @@ fn apply(
                 Err(r) => return Ok(refuse(path, &r)),
             };
             let live = conn.read(Some(&args.lock.state))?;
+            let live = conn.with_licenses(live, desired)?;
             let fresh = plan::build(desired, &live, &overrides);
             if !fresh.errors.is_empty() {
                 print!("{}", render(&fresh, PlanFormat::Text, &opts));
@@ -185,6 +186,7 @@ fn apply(
         }
         None => {
             let live = conn.read(Some(&args.lock.state))?;
+            let live = conn.with_licenses(live, desired)?;
             let plan = plan::build(desired, &live, &given);
             print!("{}", render(&plan, PlanFormat::Text, &opts));
             if let Some(halt) = Halt::of(&plan) {

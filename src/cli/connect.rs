@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 
+use crate::desired::DesiredState;
 use crate::graph::{AuthConfig, ClientOptions, Cloud, Credential, GraphClient};
 use crate::live::{Live, ReadError, ReadOptions, ReadProgress, read_live};
 use crate::plan::saved::Target;
@@ -172,6 +173,39 @@ impl Connection {
 }
 
 impl Connection {
+    /// Add the licences (SKUs and every user's licence paths) to a read
+    /// snapshot, when the repo manages licences (1 + ⌈U/999⌉ requests).
+    pub fn with_licenses(&self, live: Live, desired: &DesiredState) -> anyhow::Result<Live> {
+        if !desired.users.values().any(|u| u.licenses.is_some()) {
+            return Ok(live);
+        }
+        let l = self
+            .rt
+            .block_on(crate::live::licenses::read_licenses(&self.client))
+            .map_err(|e| {
+                let graph = self.client.root().to_string();
+                anyhow::Error::new(e).context(format!(
+                    "cannot read licences (subscribedSkus, licenseAssignmentStates) from Microsoft Graph at {graph}"
+                ))
+            })?;
+        Ok(live.with_licenses(l))
+    }
+
+    /// Add the licences to a snapshot when the app may read them (`snapshot`
+    /// has no repo to ask): a refusal is a warning, the seed then has none.
+    pub fn try_licenses(&self, live: Live) -> Live {
+        match self
+            .rt
+            .block_on(crate::live::licenses::read_licenses(&self.client))
+        {
+            Ok(l) => live.with_licenses(l),
+            Err(e) => {
+                tracing::warn!(error = %e, "licences not read: the seed holds no subscribed SKUs or licence assignments");
+                live
+            }
+        }
+    }
+
     /// The tenant and Graph endpoint this connection signs in to (recorded in saved plans).
     pub fn target(&self) -> Target {
         Target {

@@ -189,7 +189,12 @@ pub async fn check(client: &GraphClient, read_only: bool) -> Result<Report, Grap
 
     let mut reads = Vec::new();
     let mut assignments: Option<serde_json::Value> = None;
-    for (step, path) in first_requests() {
+    // Subscribed SKUs (read when the repo declares licences).
+    let skus = (
+        crate::live::permissions::SUBSCRIBED_SKUS,
+        "/subscribedSkus?$select=skuId".to_string(),
+    );
+    for (step, path) in first_requests().into_iter().chain([skus]) {
         let optional = step == crate::live::permissions::ADMIN_UNITS;
         let t = Instant::now();
         let result = client.send(&Request::get(path.clone())).await;

@@ -15,12 +15,16 @@ pub enum Halt {
     Errors,
     /// A safety gate stopped it (exit 3).
     Gate,
+    /// A SKU has too few free seats (exit 3; no override: Graph would refuse).
+    Seats,
 }
 
 impl Halt {
     /// Whether `plan` must stop here: errors first, then a tripped gate.
     pub fn of(plan: &Plan) -> Option<Halt> {
-        if !plan.errors.is_empty() {
+        if plan.short_of_seats() {
+            Some(Halt::Seats)
+        } else if !plan.errors.is_empty() {
             Some(Halt::Errors)
         } else if plan.is_blocked() {
             Some(Halt::Gate)
@@ -38,6 +42,12 @@ impl Halt {
             }
             Halt::Gate => {
                 eprintln!("A safety gate stopped the plan; nothing was {nothing_was}.");
+                Exit::Unsafe
+            }
+            Halt::Seats => {
+                eprintln!(
+                    "The plan needs more licence seats than are free (license-seats); nothing was {nothing_was}."
+                );
                 Exit::Unsafe
             }
         }

@@ -69,6 +69,7 @@ pub fn run(args: Args, color: ColorChoice, rt: &tokio::runtime::Runtime) -> anyh
     };
     let conn = args.tenant.connect(rt)?;
     let live = conn.read(Some(&args.state))?;
+    let live = conn.with_licenses(live, desired)?;
     let plan = plan::build(desired, &live, &args.gates.overrides());
     let opts = RenderOptions {
         color: args.format == OutFormat::Text && color.enabled(std::io::stdout().is_terminal()),
@@ -92,7 +93,9 @@ pub fn run(args: Args, color: ColorChoice, rt: &tokio::runtime::Runtime) -> anyh
             .with_context(|| format!("cannot write the plan to {}", path.display()))?;
         tracing::info!(path = %path.display(), "plan saved");
     }
-    Ok(if !plan.errors.is_empty() {
+    Ok(if plan.short_of_seats() {
+        Exit::Unsafe
+    } else if !plan.errors.is_empty() {
         Exit::Error
     } else if plan.is_blocked() {
         Exit::Unsafe

@@ -138,6 +138,7 @@ fn reconcile(
     };
     let conn: &Connection = slot.insert(args.tenant.connect(rt)?);
     let live = conn.read(Some(&args.lock.state))?;
+    let live = conn.with_licenses(live, desired)?;
     let plan = plan::build(desired, &live, &args.gates.overrides());
     let mut report = DriftReport::from_plan(&plan);
     let opts = RenderOptions {

@@ -95,6 +95,7 @@ pub fn run(args: Args, rt: &tokio::runtime::Runtime) -> anyhow::Result<Exit> {
     let conn = args.tenant.connect(rt)?;
     // The same bulk read as `plan` (no state directory: the whole tenant).
     let live = conn.read(None)?;
+    let live = conn.try_licenses(live);
     let tenant_id = conn.client.auth().tenant_id.clone();
     let tenant_id = if args.anonymise || !is_guid(&tenant_id) {
         random_guid()?

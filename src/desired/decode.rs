@@ -15,6 +15,7 @@ use super::source::{FileId, Loc, Span};
 use super::state::{AbsentUsers, GroupKind, PasswordPolicy, Threshold};
 use super::suggest::did_you_mean;
 use super::yaml::{Node, Scalar, Style, Value};
+use crate::model::licenses::LicenseSpec;
 
 /// A string with the place it was written.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -77,6 +78,8 @@ pub struct RawTenant {
     pub default_enabled: Option<bool>,
     /// `defaults.password`.
     pub default_password: Option<PasswordPolicy>,
+    /// `defaults.licenses`.
+    pub default_licenses: Option<Vec<LicenseSpec>>,
 }
 
 /// One `users:` item as written.
@@ -98,6 +101,10 @@ pub struct RawUser {
     pub roles: Vec<Str>,
     /// `password`.
     pub password: Option<PasswordPolicy>,
+    /// `licenses` and where the key's value is.
+    pub licenses: Option<(Vec<LicenseSpec>, Loc)>,
+    /// `previous_upns`: UPNs the user had (a rename in place).
+    pub previous_upns: Vec<Str>,
 }
 
 /// One `groups:` item as written.
@@ -286,7 +293,17 @@ const SAFETY_KEYS: &[&str] = &[
     "min_tenant_size",
     "protected",
 ];
-const USER_EXTRA_KEYS: &[&str] = &["upn", "manager", "enabled", "groups", "roles", "password"];
+const USER_EXTRA_KEYS: &[&str] = &[
+    "upn",
+    "manager",
+    "enabled",
+    "groups",
+    "roles",
+    "password",
+    "licenses",
+    "previous_upns",
+];
+const LICENSE_KEYS: &[&str] = &["sku", "disabled_plans"];
 const GROUP_KEYS: &[&str] = &[
     "name",
     "mailNickname",
@@ -314,7 +331,7 @@ pub fn default_keys() -> Vec<&'static str> {
         .filter(|a| a.defaultable)
         .map(|a| a.key)
         .collect();
-    keys.extend(["enabled", "password"]);
+    keys.extend(["enabled", "password", "licenses"]);
     keys
 }
 
@@ -751,6 +768,24 @@ impl<'a> Decoder<'a> {
                 "not an e-mail address",
                 "write addresses like name@example.com",
             ),
+            Invalid::NotOneOf { allowed } => {
+                let hint = match allowed.iter().find(|a| a.eq_ignore_ascii_case(text)) {
+                    Some(a) => format!("did you mean `{a}`? Graph's values are case-sensitive"),
+                    None => format!("write one of: {}", allowed.join(", ")),
+                };
+                self.invalid(
+                    n,
+                    format!("{} `{}` is not a value Graph accepts", info.key, shown(text)),
+                    "not an accepted value",
+                    &hint,
+                )
+            }
+            Invalid::ImmutableIdChar(c) => self.invalid(
+                n,
+                format!("{} `{}` contains `{c}`, which Graph rejects", info.key, shown(text)),
+                "invalid character",
+                "an immutable id is usually the base64 of the on-premises objectGUID; `$` and `_` are not allowed",
+            ),
             // The value was read in its kind's shape above.
             Invalid::WrongShape => self.wrong_type(n, &what, "another shape", None),
         }
@@ -1003,6 +1038,7 @@ impl<'a> Decoder<'a> {
                     match *k {
                         "enabled" => t.default_enabled = self.bool(v, "`defaults.enabled`"),
                         "password" => t.default_password = self.password(v, "`defaults.password`"),
+                        "licenses" => t.default_licenses = self.licenses(v),
                         key => {
                             if let Some(attr) = Attr::from_key(key) {
                                 if v.is_null() {
@@ -1067,6 +1103,8 @@ impl<'a> Decoder<'a> {
             groups: Vec::new(),
             roles: Vec::new(),
             password: None,
+            licenses: None,
+            previous_upns: Vec::new(),
         };
         u.upn = self
             .require(&f, n, "upn", "a user")
@@ -1079,6 +1117,8 @@ impl<'a> Decoder<'a> {
                 "groups" => u.groups = self.string_list(v, "`groups`"),
                 "roles" => u.roles = self.string_list(v, "`roles`"),
                 "password" => u.password = self.password(v, "`password`"),
+                "licenses" => u.licenses = self.licenses(v).map(|l| (l, self.loc(v))),
+                "previous_upns" => u.previous_upns = self.string_list(v, "`previous_upns`"),
                 key => {
                     let Some(attr) = Attr::from_key(key) else {
                         continue;
@@ -1103,6 +1143,66 @@ impl<'a> Decoder<'a> {
         // Kept until validation: no room for attributes that will never come.
         u.attrs.shrink_to_fit();
         Some(u)
+    }
+
+    /// `licenses:`: a list of SKU part numbers, each either a string or
+    /// `{sku, disabled_plans}`; `[]` removes every direct licence.
+    fn licenses(&mut self, n: &Node) -> Option<Vec<LicenseSpec>> {
+        let Value::Seq(items) = &n.value else {
+            self.wrong_type(
+                n,
+                "`licenses`",
+                "a list",
+                Some("write a list of SKU part numbers, e.g. [ENTERPRISEPACK]"),
+            );
+            return None;
+        };
+        let mut out: Vec<LicenseSpec> = Vec::new();
+        for item in items.iter() {
+            let spec = if matches!(item.value, Value::Map(_)) {
+                let Some(f) = self.fields(item, "a licence", LICENSE_KEYS) else {
+                    continue;
+                };
+                let Some(sku) = self
+                    .require(&f, item, "sku", "a licence")
+                    .and_then(|v| self.string(v, "`sku`"))
+                else {
+                    continue;
+                };
+                let mut plans: Vec<String> = f
+                    .get("disabled_plans")
+                    .map(|v| self.string_list(v, "`disabled_plans`"))
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|s| s.text)
+                    .collect();
+                plans.sort();
+                plans.dedup();
+                LicenseSpec {
+                    sku: sku.text,
+                    disabled_plans: plans,
+                }
+            } else {
+                let Some(sku) = self.string(item, "a licence") else {
+                    continue;
+                };
+                LicenseSpec {
+                    sku: sku.text,
+                    disabled_plans: Vec::new(),
+                }
+            };
+            if out.iter().any(|o| o.sku.eq_ignore_ascii_case(&spec.sku)) {
+                self.invalid(
+                    item,
+                    format!("licence `{}` is listed twice", shown(&spec.sku)),
+                    "listed twice",
+                    "list each SKU once; put its disabled plans in one entry",
+                );
+                continue;
+            }
+            out.push(spec);
+        }
+        Some(out)
     }
 
     fn group(&mut self, n: &Node) -> Option<RawGroup> {

@@ -59,6 +59,7 @@ codes! {
     NestingTooDeep => "nesting-too-deep": "lists and mappings nested deeper than entraform reads",
     TooManyProblems => "too-many-problems": "more problems than one run lists; the rest are counted",
     NotADirectoryFile => "not-a-directory-file": "a YAML file whose top-level keys are none of entraform's (another tool's file)",
+    LicenseNeedsUsageLocation => "license-needs-usage-location": "a licence for a user without `usageLocation` (Graph refuses to assign it)",
 }
 
 /// A value as a message repeats it: whole when short, else its first characters

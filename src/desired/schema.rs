@@ -23,6 +23,8 @@ fn attr_schema(a: &AttrInfo) -> Value {
             json!({"type": "array", "items": {"type": "string"}, "maxItems": max_items})
         }
         Kind::Emails => json!({"type": "array", "items": {"type": "string", "format": "email"}}),
+        Kind::OneOf { values } => json!({"type": "string", "enum": values}),
+        Kind::ImmutableId => json!({"type": "string", "maxLength": 64, "pattern": "^[^$_]+$"}),
     };
     s["description"] = json!(a.description);
     if a.clearable {
@@ -43,6 +45,21 @@ fn threshold() -> Value {
 
 fn upn_list(description: &str) -> Value {
     json!({"type": "array", "description": description, "items": {"type": "string"}})
+}
+
+fn licenses() -> Value {
+    json!({
+        "type": "array",
+        "description": "Direct licences by SKU part number (ENTERPRISEPACK, SPE_E5); [] removes every direct licence. Licences inherited from a group are never removed.",
+        "items": {"anyOf": [
+            {"type": "string"},
+            {"type": "object", "additionalProperties": false, "required": ["sku"],
+             "properties": {
+                "sku": {"type": "string", "description": "SKU part number."},
+                "disabled_plans": {"type": "array", "items": {"type": "string"}, "description": "Service plan names to disable."}
+             }}
+        ]}
+    })
 }
 
 fn password() -> Value {
@@ -73,6 +90,8 @@ pub fn schema() -> Value {
                "items": {"type": "string", "examples": role_names}}),
     );
     user_props.insert("password".into(), password());
+    user_props.insert("licenses".into(), licenses());
+    user_props.insert("previous_upns".into(), upn_list("UPNs the user had before a rename: a live user holding one of them is renamed in place (groups, roles, licences kept)."));
 
     let mut default_props = Map::new();
     for a in ATTRS.iter().filter(|a| a.defaultable) {
@@ -85,6 +104,7 @@ pub fn schema() -> Value {
     }
     default_props.insert("enabled".into(), json!({"type": "boolean"}));
     default_props.insert("password".into(), password());
+    default_props.insert("licenses".into(), licenses());
 
     json!({
         "$schema": "http://json-schema.org/draft-07/schema#",

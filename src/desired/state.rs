@@ -162,6 +162,11 @@ pub struct UserSpec {
     pub password: PasswordPolicy,
     /// Where the user is declared.
     pub origin: Origin,
+    /// Direct licences, if managed (`licenses:` or `tenant.defaults.licenses`).
+    pub licenses: Option<Vec<crate::model::licenses::LicenseSpec>>,
+    /// UPNs the user had: a live user holding one of them (and none holding
+    /// `upn`) is this user, renamed in place.
+    pub previous_upns: Vec<Upn>,
 }
 
 /// How the repo treats a group's membership.
@@ -498,6 +503,8 @@ mod tests {
             enabled: Some(enabled),
             password: PasswordPolicy::Generate,
             origin: origin.clone(),
+            licenses: None,
+            previous_upns: Vec::new(),
         };
         let m = UserMap::new(vec![
             spec("zoe@x.com", true),

@@ -609,6 +609,8 @@ fn user(c: &mut Checker<'_>, tenant: &Tenant, tenant_raw: &RawTenant, u: RawUser
         groups,
         roles,
         password,
+        licenses,
+        previous_upns,
     } = u;
     let Some(upn_str) = upn_str else { return };
     let upn_loc = upn_str.loc;
@@ -699,7 +701,64 @@ fn user(c: &mut Checker<'_>, tenant: &Tenant, tenant_raw: &RawTenant, u: RawUser
     user_locs.insert(upn.clone(), (upn_loc, manager_loc));
     user_group_refs.extend(groups.into_iter().map(|g| (upn.clone(), g)));
     user_role_refs.extend(roles.into_iter().map(|r| (upn.clone(), r)));
+    // A licence waits for usageLocation (Graph refuses assignLicense without
+    // one): the user or the defaults must set it.
+    let licenses = match licenses {
+        Some((l, loc)) => {
+            if !l.is_empty() && !matches!(attributes.get(&Attr::UsageLocation), Some(Some(_))) {
+                c.diags.push(
+                    Diagnostic::error(
+                        Code::LicenseNeedsUsageLocation,
+                        loc,
+                        format!("`{upn}` is given licences but no `usageLocation`"),
+                    )
+                    .label("Graph refuses a licence without a usage location")
+                    .help("add `usageLocation: US` (an ISO 3166-1 alpha-2 code) to the user, or to `tenant.defaults`"),
+                );
+            }
+            Some(l)
+        }
+        None => match &tenant_raw.default_licenses {
+            Some(l)
+                if !l.is_empty()
+                    && !matches!(attributes.get(&Attr::UsageLocation), Some(Some(_))) =>
+            {
+                c.diags.push(
+                    Diagnostic::error(
+                        Code::LicenseNeedsUsageLocation,
+                        upn_loc,
+                        format!("`{upn}` gets `tenant.defaults.licenses` but has no `usageLocation`"),
+                    )
+                    .label("Graph refuses a licence without a usage location")
+                    .help("add `usageLocation` to the user or to `tenant.defaults`, or give the user `licenses: []`"),
+                );
+                Some(l.clone())
+            }
+            other => other.clone(),
+        },
+    };
+    let mut previous: Vec<Upn> = Vec::new();
+    for p in previous_upns {
+        let loc = p.loc;
+        if let Some(old) = c.upn_owned(p.text, loc) {
+            if old == upn {
+                c.diags.push(
+                    Diagnostic::error(
+                        Code::Contradiction,
+                        loc,
+                        format!("`{upn}` lists its own UPN in `previous_upns`"),
+                    )
+                    .label("the user's current UPN")
+                    .help("list only the UPNs the user had before the rename"),
+                );
+            } else if !previous.contains(&old) {
+                previous.push(old);
+            }
+        }
+    }
     let spec = UserSpec {
+        previous_upns: previous,
+        licenses,
         upn,
         attributes,
         manager_origin: manager_loc.map(|l| c.origin(l)),

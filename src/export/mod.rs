@@ -377,6 +377,10 @@ fn why_not(kind: Kind, problem: &Invalid, value: &AttrValue) -> String {
             format!("holds {count} numbers; the format allows {max}")
         }
         Invalid::NotAnEmail(_) => "holds a value that is not an e-mail address".into(),
+        Invalid::NotOneOf { allowed } => {
+            format!("`{}` is not one of {}", text_of(value), allowed.join(" / "))
+        }
+        Invalid::ImmutableIdChar(c) => format!("contains `{c}`, which Graph rejects"),
         Invalid::WrongShape => "has an unexpected shape".into(),
     }
 }

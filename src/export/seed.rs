@@ -27,7 +27,8 @@ use serde_json::{Map, Value, json};
 
 use super::seed_format::{
     AppRegistration, DirectoryObjectType, Grants, Seed, SeedAdminUnit, SeedDirectoryObject,
-    SeedGroup, SeedRoleAssignment, SeedRoleDefinition, SeedUser, TenantInfo,
+    SeedGroup, SeedLicense, SeedRoleAssignment, SeedRoleDefinition, SeedServicePlan, SeedSku,
+    SeedUser, TenantInfo,
 };
 use crate::graph::dto::USER_SELECT;
 use crate::live::{Live, LiveUser, ObjectKind};
@@ -265,7 +266,7 @@ pub fn seed_from_live(live: &Live, opts: &SeedOptions) -> SeedExport {
     }
 
     let domains = domains(live, anon.as_ref());
-    let seed = Seed {
+    let mut seed = Seed {
         tenant: TenantInfo {
             id: opts.tenant_id.clone(),
             domains,
@@ -301,8 +302,53 @@ pub fn seed_from_live(live: &Live, opts: &SeedOptions) -> SeedExport {
                 display_name: None,
             })
             .collect(),
+        subscribed_skus: Vec::new(),
+        license_assignments: Vec::new(),
     };
+    (seed.subscribed_skus, seed.license_assignments) = licenses(live);
     SeedExport { seed, notes }
+}
+
+/// The SKUs and licence assignments, when they were read: each user's direct
+/// licences, and each group's licence once (from any member's inherited path).
+fn licenses(live: &Live) -> (Vec<SeedSku>, Vec<SeedLicense>) {
+    let Some(l) = live.licenses() else {
+        return (Vec::new(), Vec::new());
+    };
+    let skus = l
+        .skus
+        .iter()
+        .map(|s| SeedSku {
+            sku_id: s.sku_id.clone(),
+            sku_part_number: s.part_number.clone(),
+            enabled: s.enabled,
+            service_plans: s
+                .plans
+                .iter()
+                .map(|p| SeedServicePlan {
+                    service_plan_id: p.id.clone(),
+                    service_plan_name: p.name.clone(),
+                })
+                .collect(),
+        })
+        .collect();
+    let mut out: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
+    for (user, held) in &l.by_user {
+        for h in held {
+            let principal = h.by_group.as_ref().unwrap_or(user).0.clone();
+            out.entry((principal, h.sku_id.clone()))
+                .or_insert_with(|| h.disabled_plans.clone());
+        }
+    }
+    let assignments = out
+        .into_iter()
+        .map(|((principal, sku), disabled_plans)| SeedLicense {
+            principal,
+            sku,
+            disabled_plans,
+        })
+        .collect();
+    (skus, assignments)
 }
 
 fn object_type(k: ObjectKind) -> DirectoryObjectType {

@@ -33,6 +33,49 @@ pub struct Seed {
     /// Other directory objects (id and type) that hold roles or memberships.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub directory_objects: Vec<SeedDirectoryObject>,
+    /// Subscribed SKUs with their seats (when licences were read).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub subscribed_skus: Vec<SeedSku>,
+    /// Licences held directly by users or by groups (group-based licensing).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub license_assignments: Vec<SeedLicense>,
+}
+
+/// A subscribed SKU in the emulator's seed form.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct SeedSku {
+    /// `skuId`.
+    pub sku_id: String,
+    /// `skuPartNumber`.
+    pub sku_part_number: String,
+    /// Seats (`prepaidUnits.enabled`).
+    pub enabled: u64,
+    /// Service plans.
+    pub service_plans: Vec<SeedServicePlan>,
+}
+
+/// A service plan of a [`SeedSku`].
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct SeedServicePlan {
+    /// `servicePlanId`.
+    pub service_plan_id: String,
+    /// `servicePlanName`.
+    pub service_plan_name: String,
+}
+
+/// A licence a user or group holds, in the emulator's seed form.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct SeedLicense {
+    /// User or group object id.
+    pub principal: String,
+    /// The SKU's `skuId`.
+    pub sku: String,
+    /// Disabled service plan ids.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub disabled_plans: Vec<String>,
 }
 
 /// A custom (or otherwise missing) role definition.

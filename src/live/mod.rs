@@ -2,6 +2,7 @@
 //! as few HTTP requests as Graph allows.
 
 pub mod delta;
+pub mod licenses;
 pub mod permissions;
 mod progress;
 mod reader;

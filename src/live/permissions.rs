@@ -63,7 +63,15 @@ pub const PLAN_PERMISSIONS: &[&str] = &[
     "User.Read.All",
     "GroupMember.Read.All",
     "RoleManagement.Read.Directory",
+    "Organization.Read.All",
 ];
+
+/// Subscribed SKUs (`GET /subscribedSkus`), read only when the repo declares licences.
+pub const SUBSCRIBED_SKUS: ReadStep = ReadStep {
+    what: "subscribed SKUs (licences)",
+    permission: "Organization.Read.All",
+    also: "Directory.Read.All, Organization.ReadWrite.All",
+};
 
 /// Permissions `plan` uses when granted and does without otherwise (with a warning).
 pub const OPTIONAL_PLAN_PERMISSIONS: &[&str] = &["AdministrativeUnit.Read.All"];

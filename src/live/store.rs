@@ -59,6 +59,17 @@ pub struct Links {
     pub users_delta_link: String,
     /// `@odata.deltaLink` of the groups round.
     pub groups_delta_link: String,
+    /// The users round's `$select` (comma-joined) the delta link carries
+    /// inside its opaque token: a version that manages more attributes must
+    /// not continue a link that does not return them (a full read instead).
+    /// Empty in files written before it was recorded.
+    #[serde(default)]
+    pub users_select: String,
+}
+
+/// The users round's `$select` as recorded in [`Links::users_select`].
+pub fn users_select() -> String {
+    crate::graph::dto::USER_SELECT.join(",")
 }
 
 /// A snapshot's users and groups as stored.
@@ -141,6 +152,7 @@ pub fn load_links(
     // The links are followed with the tenant's token: they must lead to the same Graph.
     let ours = |link: &str| crate::graph::cloud::relative_to_root(link, &key.graph_root).is_some();
     if links.format != FORMAT
+        || links.users_select != users_select()
         || &links.tenant != key
         || !ours(&links.users_delta_link)
         || !ours(&links.groups_delta_link)
@@ -232,6 +244,7 @@ pub fn save(dir: &Path, s: &ToSave<'_>) -> Result<(), SaveError> {
         full_read_at: s.full_read_at,
         users_delta_link: s.users_delta_link.to_string(),
         groups_delta_link: s.groups_delta_link.to_string(),
+        users_select: users_select(),
     };
     write_json(dir, LINKS_FILE, &links)
 }
@@ -310,6 +323,12 @@ mod tests {
             "https://evil.example/v1.0/users",
         );
         std::fs::write(dir.join(LINKS_FILE), evil).unwrap();
+        assert_eq!(load(&key(), 1050).err(), Some(ResyncReason::Mismatch));
+        // Links written by a version that selected fewer user properties
+        // (before faxNumber, userType, … were managed) are not continued.
+        let fewer = text.replace(",faxNumber", "");
+        assert_ne!(fewer, text);
+        std::fs::write(dir.join(LINKS_FILE), fewer).unwrap();
         assert_eq!(load(&key(), 1050).err(), Some(ResyncReason::Mismatch));
         std::fs::write(dir.join(LINKS_FILE), &text).unwrap();
         // Data from another write (a crash between the two renames) or damaged.

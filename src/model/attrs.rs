@@ -40,6 +40,14 @@ pub enum Kind {
     },
     /// A list of e-mail addresses.
     Emails,
+    /// `onPremisesImmutableId`: at most 64 characters, none of them `$` or `_`
+    /// (Graph, user resource: "the $ and _ characters can't be used").
+    ImmutableId,
+    /// One of a closed set of values Graph accepts (spelled as Graph stores them).
+    OneOf {
+        /// The accepted values.
+        values: &'static [&'static str],
+    },
 }
 
 /// A managed user attribute.
@@ -87,6 +95,18 @@ pub enum Attr {
     BusinessPhones,
     /// otherMails
     OtherMails,
+    /// faxNumber
+    FaxNumber,
+    /// passwordPolicies
+    PasswordPolicies,
+    /// ageGroup
+    AgeGroup,
+    /// consentProvidedForMinor
+    ConsentProvidedForMinor,
+    /// onPremisesImmutableId
+    OnPremisesImmutableId,
+    /// userType
+    UserType,
 }
 
 /// Static facts about one attribute.
@@ -271,6 +291,70 @@ pub const ATTRS: &[AttrInfo] = &[
         true,
         "Additional e-mail addresses.",
     ),
+    info(
+        Attr::FaxNumber,
+        "faxNumber",
+        Text { max: 64 },
+        false,
+        true,
+        "Fax number.",
+    ),
+    info(
+        Attr::PasswordPolicies,
+        "passwordPolicies",
+        OneOf {
+            values: PASSWORD_POLICIES,
+        },
+        true,
+        true,
+        "DisablePasswordExpiration, DisableStrongPassword, or both (comma and space between, in that order).",
+    ),
+    info(
+        Attr::AgeGroup,
+        "ageGroup",
+        OneOf {
+            values: &["Minor", "NotAdult", "Adult"],
+        },
+        false,
+        true,
+        "Minor, NotAdult or Adult (with consentProvidedForMinor, Graph derives legalAgeGroupClassification).",
+    ),
+    info(
+        Attr::ConsentProvidedForMinor,
+        "consentProvidedForMinor",
+        OneOf {
+            values: &["Granted", "Denied", "NotRequired"],
+        },
+        false,
+        true,
+        "Granted, Denied or NotRequired.",
+    ),
+    info(
+        Attr::OnPremisesImmutableId,
+        "onPremisesImmutableId",
+        ImmutableId,
+        false,
+        true,
+        "Source anchor of a federated user (no `$` or `_`); changing it is a sensitive action.",
+    ),
+    info(
+        Attr::UserType,
+        "userType",
+        OneOf {
+            values: &["Member", "Guest"],
+        },
+        false,
+        false,
+        "Member or Guest; Graph sets Member on create when absent.",
+    ),
+];
+
+/// The values of `passwordPolicies` Graph accepts (user-update: the two
+/// policies, or both joined by a comma and a space).
+pub const PASSWORD_POLICIES: &[&str] = &[
+    "DisablePasswordExpiration",
+    "DisableStrongPassword",
+    "DisablePasswordExpiration, DisableStrongPassword",
 ];
 
 #[allow(clippy::too_many_arguments)]

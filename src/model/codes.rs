@@ -84,6 +84,10 @@ codes! {
         PermissionsNotChecked = "permissions-not-checked",
         /// Restricted management administrative units could not be read.
         RestrictedAuUnknown = "restricted-au-unknown",
+        /// A licence inherited from a group is kept (never removed directly).
+        InheritedLicense = "inherited-license",
+        /// Seats of a SKU used / available before and after the plan.
+        LicenseSeats = "license-seats",
     }
 }
 
@@ -116,6 +120,12 @@ codes! {
         MissingRole = "missing-role",
         /// Unappliable: Graph refuses the step to every application.
         NotAllowedForApps = "not-allowed-for-apps",
+        /// A declared licence or service plan is not one of the tenant's subscribed SKUs.
+        UnknownSku = "unknown-sku",
+        /// Unappliable: the plan needs more seats of a SKU than are free.
+        SeatShortfall = "seat-shortfall",
+        /// A rename's new UPN belongs to another live user, or two entries claim one previous UPN.
+        RenameCollision = "rename-collision",
     }
 }
 

@@ -103,6 +103,11 @@ impl Op {
             Op::RevokeSessions { user } | Op::RemoveManager { user, .. } => {
                 Effect::new(Update, false, vec![T::user(user)])
             }
+            // Licences change what the user may use, not the account: an
+            // update, like a group membership.
+            Op::AssignLicenses { user, .. } => Effect::new(Update, false, vec![T::user(user)]),
+            // The object and everything it holds stay; only its name changes.
+            Op::RenameUser { user, .. } => Effect::new(Update, false, vec![T::user(user)]),
             Op::DisableUser { user } => Effect::new(Disable, true, vec![T::user(user)]),
             Op::DeleteUser { user } => Effect::new(Delete, true, vec![T::user(user)]),
             Op::SetManager { user, manager, .. } => {
@@ -190,7 +195,9 @@ impl Op {
             | Op::AddOwner { .. }
             | Op::RemoveOwner { .. }
             | Op::AssignRole { .. }
-            | Op::RemoveRole { .. } => None,
+            | Op::RemoveRole { .. }
+            | Op::AssignLicenses { .. }
+            | Op::RenameUser { .. } => None,
         }
     }
 }
@@ -254,9 +261,11 @@ mod tests {
             Op::RemoveOwner { .. } => 14,
             Op::AssignRole { .. } => 15,
             Op::RemoveRole { .. } => 16,
+            Op::AssignLicenses { .. } => 17,
+            Op::RenameUser { .. } => 18,
         }
     }
-    const VARIANTS: usize = 17;
+    const VARIANTS: usize = 19;
 
     /// One sample of each variant, with the action and destructiveness it
     /// has always had (the summary's classes; the protected-principals gate's
@@ -388,6 +397,25 @@ mod tests {
                 Update,
                 true,
                 2,
+            ),
+            (
+                Op::AssignLicenses {
+                    user: a(),
+                    add: vec![],
+                    remove: vec![],
+                },
+                Update,
+                false,
+                1,
+            ),
+            (
+                Op::RenameUser {
+                    user: a(),
+                    new_upn: upn("b@contoso.com"),
+                },
+                Update,
+                false,
+                1,
             ),
         ]
     }

@@ -448,9 +448,22 @@ pub struct Live {
     assignments_of: HashMap<ObjectId, Vec<usize>>,
     deleted_by_upn: HashMap<String, Vec<usize>>,
     restricted_by_id: HashMap<ObjectId, String>,
+    /// Licences, when read (`None`: the repo manages none, so none were read).
+    licenses: Option<crate::model::licenses::LiveLicenses>,
 }
 
 impl Live {
+    /// The same snapshot with the licences read for it.
+    pub fn with_licenses(mut self, l: crate::model::licenses::LiveLicenses) -> Live {
+        self.licenses = Some(l);
+        self
+    }
+
+    /// Licences, when they were read.
+    pub fn licenses(&self) -> Option<&crate::model::licenses::LiveLicenses> {
+        self.licenses.as_ref()
+    }
+
     /// Index the parts. Users, groups and assignments are sorted (by UPN key,
     /// name key then id, and id) so that iteration order is deterministic.
     pub fn from_parts(mut parts: LiveParts) -> Live {
@@ -490,6 +503,7 @@ impl Live {
             assignments_of: HashMap::new(),
             deleted_by_upn: HashMap::new(),
             restricted_by_id: HashMap::new(),
+            licenses: None,
             parts,
         };
         for (i, u) in live.parts.users.iter().enumerate() {
@@ -742,7 +756,7 @@ mod tests {
         assert!(users[1].attrs.is_empty() && users[1].manager.is_none());
         assert_eq!(serde_json::to_string(&users).unwrap(), old);
         // A property this version does not manage (a newer version's) is ignored.
-        let newer = r#"{"id":"u3","userPrincipalName":"c@x","faxNumber":"1","accountEnabled":true,"onPremisesSyncEnabled":false}"#;
+        let newer = r#"{"id":"u3","userPrincipalName":"c@x","mySite":"1","accountEnabled":true,"onPremisesSyncEnabled":false}"#;
         let u: LiveUser = serde_json::from_str(newer).unwrap();
         assert!(u.attrs.is_empty());
     }

@@ -14,6 +14,7 @@ pub mod country;
 pub mod effect;
 mod ids;
 pub mod kinds;
+pub mod licenses;
 pub mod live;
 pub mod op;
 pub mod origin;

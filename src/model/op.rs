@@ -111,6 +111,19 @@ pub struct AttrChange {
     pub new: Option<AttrValue>,
 }
 
+/// One licence in an [`Op::AssignLicenses`]: the SKU and, for an added one,
+/// the service plans it disables.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct LicenseChange {
+    /// `skuId`.
+    pub sku_id: String,
+    /// `skuPartNumber`, as reviewers know it.
+    pub part_number: String,
+    /// Service plans to disable (empty for a removal).
+    #[serde(default)]
+    pub disabled_plans: Vec<crate::model::licenses::ServicePlan>,
+}
+
 /// One step of a plan.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case")]
@@ -243,6 +256,25 @@ pub enum Op {
         /// The assignment to delete.
         assignment_id: String,
     },
+    /// PATCH userPrincipalName: a rename in place (the object, its groups,
+    /// roles, licences and mailbox stay).
+    RenameUser {
+        /// The user, by its current (old) UPN and id.
+        user: UserRef,
+        /// The new UPN.
+        new_upn: Upn,
+    },
+    /// POST assignLicense: add (or change the disabled plans of) and remove
+    /// a user's direct licences in one call. Licences inherited from a group
+    /// are never in it.
+    AssignLicenses {
+        /// The user.
+        user: UserRef,
+        /// Licences to add or change, sorted by part number.
+        add: Vec<LicenseChange>,
+        /// Direct licences to remove, sorted by part number.
+        remove: Vec<LicenseChange>,
+    },
 }
 
 impl Op {
@@ -266,13 +298,15 @@ impl Op {
             Op::RemoveOwner { .. } => "remove_owner",
             Op::AssignRole { .. } => "assign_role",
             Op::RemoveRole { .. } => "remove_role",
+            Op::AssignLicenses { .. } => "assign_licenses",
+            Op::RenameUser { .. } => "rename_user",
         }
     }
 
     /// The user this operation is about, if any (the member/principal for membership and role ops).
     pub fn subject_upn(&self) -> Option<&Upn> {
         match self {
-            Op::CreateUser { upn, .. } => Some(upn),
+            Op::CreateUser { upn, .. } | Op::RenameUser { new_upn: upn, .. } => Some(upn),
             Op::RestoreUser { user }
             | Op::UpdateUser { user, .. }
             | Op::EnableUser { user }
@@ -280,7 +314,8 @@ impl Op {
             | Op::RevokeSessions { user }
             | Op::DeleteUser { user }
             | Op::SetManager { user, .. }
-            | Op::RemoveManager { user, .. } => Some(&user.upn),
+            | Op::RemoveManager { user, .. }
+            | Op::AssignLicenses { user, .. } => Some(&user.upn),
             Op::AddMember { member, .. } => Some(&member.upn),
             Op::AssignRole { principal, .. } => Some(&principal.upn),
             Op::RemoveMember { member, .. } => member.upn.as_ref(),
@@ -316,7 +351,9 @@ impl Op {
             | Op::RevokeSessions { .. }
             | Op::DeleteUser { .. }
             | Op::SetManager { .. }
-            | Op::RemoveManager { .. } => self.subject_upn().map(|u| u.key()).unwrap_or_default(),
+            | Op::RemoveManager { .. }
+            | Op::AssignLicenses { .. }
+            | Op::RenameUser { .. } => self.subject_upn().map(|u| u.key()).unwrap_or_default(),
         }
     }
 }

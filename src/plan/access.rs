@@ -149,6 +149,20 @@ pub const LEAST: &[KindPermissions] = &[
         also: &[],
         role: "none",
     },
+    KindPermissions {
+        row: "rename_user",
+        kinds: &["rename_user"],
+        least: &["User.ReadUpdate.All"],
+        also: &["User.ReadWrite.All", "Directory.ReadWrite.All"],
+        role: "sensitive actions, for a user holding an admin role",
+    },
+    KindPermissions {
+        row: "assign_licenses",
+        kinds: &["assign_licenses"],
+        least: &["LicenseAssignment.ReadWrite.All"],
+        also: &["User.ReadWrite.All", "Directory.ReadWrite.All"],
+        role: "none",
+    },
 ];
 
 impl KindPermissions {
@@ -169,6 +183,8 @@ impl KindPermissions {
             "add_member, remove_member" => table::MEMBER_WRITE,
             "add_owner, remove_owner" => table::OWNER_WRITE,
             "assign_role, remove_role" => table::ROLE_WRITE,
+            "assign_licenses" => table::LICENSE_ASSIGN,
+            "rename_user" => table::user_property_rule("userPrincipalName"),
             _ => table::USER_UPDATE,
         }
     }
@@ -261,6 +277,14 @@ pub fn needs(
         }
         Op::SetManager { .. } => out.push(Need::Permissions(table::MANAGER_SET)),
         Op::RemoveManager { .. } => out.push(Need::Permissions(table::MANAGER_REMOVE)),
+        Op::AssignLicenses { .. } => out.push(Need::Permissions(table::LICENSE_ASSIGN)),
+        // "Update user principal name" is a sensitive action (resources/users).
+        Op::RenameUser { user, .. } => {
+            out.push(Need::Permissions(table::user_property_rule(
+                "userPrincipalName",
+            )));
+            role(&mut out, Table::SensitiveActions, user.id.as_ref());
+        }
         Op::CreateGroup { owners, .. } => {
             out.push(Need::Permissions(table::GROUP_CREATE));
             // Binding others than itself needs read rights on them unless the
@@ -381,7 +405,9 @@ fn target_of(live: &Live, steps: &[Step]) -> impl Fn(&ObjectId) -> Target {
             | Op::RemoveMember { .. }
             | Op::AddOwner { .. }
             | Op::RemoveOwner { .. }
-            | Op::AssignRole { .. } => None,
+            | Op::AssignRole { .. }
+            | Op::AssignLicenses { .. }
+            | Op::RenameUser { .. } => None,
         })
         .collect();
     let role_groups: HashSet<ObjectId> = live

@@ -310,7 +310,9 @@ pub fn evaluate(
             | Op::RemoveMember { .. }
             | Op::AddOwner { .. }
             | Op::RemoveOwner { .. }
-            | Op::AssignRole { .. } => None,
+            | Op::AssignRole { .. }
+            | Op::AssignLicenses { .. }
+            | Op::RenameUser { .. } => None,
         })
         .collect();
     let tripped = !removed.is_empty();
@@ -383,7 +385,9 @@ fn global_admins_after(live: &Live, steps: &[Step]) -> u64 {
             | Op::AddMember { .. }
             | Op::RemoveMember { .. }
             | Op::AddOwner { .. }
-            | Op::RemoveOwner { .. } => {}
+            | Op::RemoveOwner { .. }
+            | Op::AssignLicenses { .. }
+            | Op::RenameUser { .. } => {}
         }
     }
     let ends_enabled = |key: &str, live_enabled: bool| {

@@ -35,6 +35,7 @@ pub fn order(mut ops: Vec<Op>) -> Result<Vec<Step>, PlanError> {
     let mut sets_manager: HashMap<String, usize> = HashMap::new();
     let mut disables: HashMap<String, usize> = HashMap::new();
     let mut deletes: HashMap<String, usize> = HashMap::new();
+    let mut update_of: HashMap<String, usize> = HashMap::new();
     // Owner additions by group: removals wait for them, so that a group
     // never drops to no owner (Graph refuses removing the last one).
     let mut adds_owner: HashMap<String, Vec<usize>> = HashMap::new();
@@ -52,6 +53,10 @@ pub fn order(mut ops: Vec<Op>) -> Result<Vec<Step>, PlanError> {
             Op::RestoreUser { user } => {
                 creates_user.insert(user.upn.key(), i);
             }
+            // The user's other steps name it by its new UPN: they wait for it.
+            Op::RenameUser { new_upn, .. } => {
+                creates_user.insert(new_upn.key(), i);
+            }
             Op::CreateGroup { name, .. } => {
                 creates_group.insert(name.to_lowercase(), i);
             }
@@ -65,8 +70,10 @@ pub fn order(mut ops: Vec<Op>) -> Result<Vec<Step>, PlanError> {
                 deletes.insert(user.upn.key(), i);
             }
             // Nothing else is waited for by another step.
-            Op::UpdateUser { .. }
-            | Op::EnableUser { .. }
+            Op::UpdateUser { user, .. } => {
+                update_of.insert(user.upn.key(), i);
+            }
+            Op::EnableUser { .. }
             | Op::RevokeSessions { .. }
             | Op::RemoveManager { .. }
             | Op::UpdateGroup { .. }
@@ -74,7 +81,8 @@ pub fn order(mut ops: Vec<Op>) -> Result<Vec<Step>, PlanError> {
             | Op::RemoveMember { .. }
             | Op::RemoveOwner { .. }
             | Op::AssignRole { .. }
-            | Op::RemoveRole { .. } => {}
+            | Op::RemoveRole { .. }
+            | Op::AssignLicenses { .. } => {}
         }
     }
     let mut edges: Vec<(usize, usize)> = Vec::new();
@@ -93,6 +101,14 @@ pub fn order(mut ops: Vec<Op>) -> Result<Vec<Step>, PlanError> {
             | Op::RevokeSessions { user }
             | Op::DeleteUser { user }
             | Op::RemoveManager { user, .. } => after_user(user.upn.key(), &mut edges),
+            // After the user exists, and after its PATCH (which may set the
+            // usageLocation Graph needs before a licence).
+            Op::AssignLicenses { user, .. } => {
+                after_user(user.upn.key(), &mut edges);
+                if let Some(&u) = update_of.get(&user.upn.key()) {
+                    edges.push((u, i));
+                }
+            }
             Op::SetManager { user, manager, .. } => {
                 after_user(user.upn.key(), &mut edges);
                 after_user(manager.upn.key(), &mut edges);
@@ -153,7 +169,7 @@ pub fn order(mut ops: Vec<Op>) -> Result<Vec<Step>, PlanError> {
                     edges.push((i, d));
                 }
             }
-            Op::CreateUser { .. } | Op::RestoreUser { .. } => {}
+            Op::CreateUser { .. } | Op::RestoreUser { .. } | Op::RenameUser { .. } => {}
         }
         if let Op::RevokeSessions { user } = op
             && let Some(&d) = disables.get(&user.upn.key())

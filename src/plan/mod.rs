@@ -147,6 +147,17 @@ impl Plan {
         self.gates.iter().any(|g| g.tripped && !g.overridden)
     }
     /// Number of waves.
+    /// True when the plan's only errors are seat shortfalls (`seat-shortfall`):
+    /// Graph would refuse the licences, so it is stopped like a tripped gate
+    /// (exit 3), but no flag overrides it (docs/decisions.md).
+    pub fn short_of_seats(&self) -> bool {
+        !self.errors.is_empty()
+            && self
+                .errors
+                .iter()
+                .all(|e| e.code == ErrorCode::SeatShortfall)
+    }
+
     pub fn waves(&self) -> usize {
         self.steps.iter().map(|s| s.wave + 1).max().unwrap_or(0)
     }
@@ -156,6 +167,8 @@ impl Plan {
 pub fn build(desired: &DesiredState, live: &Live, overrides: &GateOverrides) -> Plan {
     let diff = diff::diff(desired, live);
     let mut errors = diff.errors;
+    let (seat_notices, seat_errors) = diff::licenses::seats(&diff.ops, live);
+    errors.extend(seat_errors);
     let steps = match graph::order(diff.ops) {
         Ok(steps) => steps,
         Err(e) => {
@@ -168,6 +181,7 @@ pub fn build(desired: &DesiredState, live: &Live, overrides: &GateOverrides) -> 
     // Steps Graph would refuse to the running principal (permissions, roles);
     // a read-only identity's plan says it could not check them.
     let mut notices = diff.notices;
+    notices.extend(seat_notices);
     if access::is_read_only(live) {
         if !steps.is_empty() {
             notices.push(access::read_only_notice());

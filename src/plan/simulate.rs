@@ -27,6 +27,7 @@ pub fn apply(live: &Live, steps: &[Step]) -> Live {
         })
     };
     let mut serial = 0u64;
+    let mut licenses = live.licenses().cloned();
     for step in steps {
         match &step.op {
             Op::CreateUser {
@@ -192,7 +193,33 @@ pub fn apply(live: &Live, steps: &[Step]) -> Live {
             Op::RemoveRole { assignment_id, .. } => {
                 p.role_assignments.retain(|a| &a.id != assignment_id)
             }
+            Op::RenameUser { user, new_upn } => {
+                if let Some(u) = p.users.iter_mut().find(|u| Some(&u.id) == user.id.as_ref()) {
+                    u.upn = new_upn.clone();
+                }
+            }
+            Op::AssignLicenses { user, add, remove } => {
+                if let (Some(l), Some(id)) = (licenses.as_mut(), user_id(&p, &user.upn)) {
+                    let held = l.by_user.entry(id).or_default();
+                    held.retain(|h| {
+                        h.by_group.is_some()
+                            || !remove
+                                .iter()
+                                .chain(add)
+                                .any(|c| c.sku_id.eq_ignore_ascii_case(&h.sku_id))
+                    });
+                    held.extend(add.iter().map(|c| crate::model::licenses::HeldLicense {
+                        sku_id: c.sku_id.clone(),
+                        disabled_plans: c.disabled_plans.iter().map(|p| p.id.clone()).collect(),
+                        by_group: None,
+                    }));
+                }
+            }
         }
     }
-    Live::from_parts(p)
+    let out = Live::from_parts(p);
+    match licenses {
+        Some(l) => out.with_licenses(l),
+        None => out,
+    }
 }

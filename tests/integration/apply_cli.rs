@@ -14,11 +14,11 @@ fn apply_converges_and_a_second_apply_is_a_no_op() {
     );
     assert_eq!(o.status.code(), Some(0), "{}", out(&o));
     assert!(
-        out(&o).contains("26 done, 0 failed, 0 skipped"),
+        out(&o).contains("31 done, 0 failed, 0 skipped"),
         "{}",
         out(&o)
     );
-    // 26 operations in 2 waves (14 and 12): 2 `$batch` POSTs, not 26 requests.
+    // 31 operations in 2 waves (16 and 15): 2 `$batch` POSTs, not 31 requests.
     assert_eq!(
         t.emu.metrics().by_route.get("POST /$batch"),
         Some(&2),
@@ -201,7 +201,7 @@ fn a_saved_plan_is_applied_exactly_and_a_stale_one_is_refused() {
         &[NEW_HIRE],
     );
     assert_eq!(o.status.code(), Some(0), "{}", out(&o));
-    assert!(out(&o).contains("is current: 26 operations"), "{}", out(&o));
+    assert!(out(&o).contains("is current: 31 operations"), "{}", out(&o));
     let o = run(
         &t,
         &["plan", "examples/desired-state", "--detailed-exitcode"],

@@ -77,6 +77,10 @@ fn value_for(kind: Kind) -> BoxedStrategy<AttrValue> {
         Kind::Emails => prop::collection::vec("[a-z]{1,8}@[a-z]{1,8}\\.(com|org)", 1..=3)
             .prop_map(AttrValue::List)
             .boxed(),
+        Kind::OneOf { values } => prop::sample::select(values.to_vec())
+            .prop_map(AttrValue::from)
+            .boxed(),
+        Kind::ImmutableId => "[A-Za-z0-9+/]{22}==".prop_map(AttrValue::Text).boxed(),
     }
 }
 

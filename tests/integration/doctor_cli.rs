@@ -61,7 +61,7 @@ fn with_the_documented_grants_everything_is_fine() {
     assert_eq!(v["version"], 1);
     assert_eq!(v["ok"], true);
     assert_eq!(v["problems"], serde_json::json!([]));
-    assert_eq!(v["reads"].as_array().unwrap().len(), 7);
+    assert_eq!(v["reads"].as_array().unwrap().len(), 8);
     assert!(
         v["reads"]
             .as_array()
@@ -142,6 +142,7 @@ fn a_partial_grant_is_named_permission_by_permission() {
         "User.Read.All",
         "GroupMember.Read.All",
         "RoleManagement.Read.Directory",
+        "Organization.Read.All",
         "AdministrativeUnit.Read.All",
     ]));
     let o = run(&t, &["doctor", "--read-only"], SIGN_IN);

@@ -89,6 +89,22 @@ fn replay_seed() -> Seed {
     adele["imAddresses"] = json!(["AdeleV@contoso.com"]);
     adele["identities"] = json!([{"signInType": "userPrincipalName", "issuer": "contoso.com",
                                   "issuerAssignedId": "AdeleV@contoso.com"}]);
+    // Licences (lifecycle-assignlicense-*, lifecycle-subscribedskus-list):
+    // the docs' SKUs, Adele holding both, with the properties the
+    // assignLicense response shows.
+    adele["usageLocation"] = json!("KE");
+    adele["city"] = json!("Nairobi");
+    adele["companyName"] = json!("Contoso");
+    v["subscribedSkus"] = json!([
+        {"skuId": "84a661c4-e949-4bd2-a560-ed7766fcaf2b", "skuPartNumber": "EMS", "enabled": 25,
+         "servicePlans": [{"servicePlanId": "8a256a2b-b617-496d-b51b-e76466e88db0", "servicePlanName": "INTUNE_A"}]},
+        {"skuId": "f30db892-07e9-47e9-837c-80727f46fd3d", "skuPartNumber": "FLOW_FREE", "enabled": 25,
+         "servicePlans": [{"servicePlanId": "50e68c76-46c6-4674-81f9-75456511b170", "servicePlanName": "FLOW_P2_VIRAL"}]},
+    ]);
+    v["licenseAssignments"] = json!([
+        {"principal": ADELE, "sku": "84a661c4-e949-4bd2-a560-ed7766fcaf2b"},
+        {"principal": ADELE, "sku": "f30db892-07e9-47e9-837c-80727f46fd3d"},
+    ]);
     // Secrets are never serialized; put the test app's back.
     v["applications"][0]["clientSecrets"] = json!([SECRET]);
     v["groups"].as_array_mut().unwrap().extend([
@@ -1010,6 +1026,15 @@ async fn replays_every_documented_example() {
                 check.response(&r, &[]);
                 assert_eq!(r.body["error"], "invalid_scope");
                 assert_eq!(r.body["error_codes"], json!([70011]));
+            }
+            // The docs call /me (delegated); an app calls /users/{id}.
+            "lifecycle-assignlicense-add.json" | "lifecycle-assignlicense-remove.json" => {
+                let r = plain(url.replacen("/me/", &format!("/users/{ADELE}/"), 1), body).await;
+                check.response(&r, &[]);
+            }
+            "lifecycle-subscribedskus-list.json" => {
+                let r = plain(url, body).await;
+                check.response(&r, &[]);
             }
             n if relations::covers(n) => relations::replay(n, &doc, &failures).await,
             n if pim::covers(n) => pim::replay(&env, &check, &doc, url, body).await,

@@ -144,7 +144,7 @@ fn files_exclude_leaves_files_and_folders_out_whatever_they_hold() {
     );
     assert_eq!(o.status.code(), Some(0), "{}", out(&o));
     assert!(
-        String::from_utf8_lossy(&o.stdout).contains("is current: 26 operations in 2 waves."),
+        String::from_utf8_lossy(&o.stdout).contains("is current: 31 operations in 2 waves."),
         "{}",
         out(&o)
     );

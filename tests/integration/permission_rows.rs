@@ -29,10 +29,11 @@ const GONE: &str = "0a000000-0000-4000-8000-000000000003";
 const TEAM: &str = "0b000000-0000-4000-8000-000000000001";
 const ASSIGNMENT: &str = "ra-helpdesk-sam";
 const HELPDESK: &str = "729827e3-9c14-49f7-bb1b-9608f156bbb8";
+const E3: &str = "6fd2c87f-b296-42f0-b197-1e91e994b900";
 
 fn seed() -> Seed {
     let y = format!(
-        "tenant:\n  domains: [contoso.com]\napplications:\n  - appId: {APP}\n    servicePrincipalId: {SP}\n    permissions: all\nusers:\n  - {{ id: {PAT}, userPrincipalName: pat@contoso.com, displayName: Pat, mailNickname: pat, manager: {SAM} }}\n  - {{ id: {SAM}, userPrincipalName: sam@contoso.com, displayName: Sam, mailNickname: sam }}\ngroups:\n  - {{ id: {TEAM}, displayName: team, mailNickname: team, members: [{SAM}], owners: [{SAM}, {SP}] }}\nroleAssignments:\n  - {{ id: {ASSIGNMENT}, principalId: {SAM}, roleDefinitionId: Helpdesk Administrator }}\ndeletedUsers:\n  - {{ id: {GONE}, userPrincipalName: gone@contoso.com, displayName: Gone, mailNickname: gone }}\n"
+        "tenant:\n  domains: [contoso.com]\napplications:\n  - appId: {APP}\n    servicePrincipalId: {SP}\n    permissions: all\nusers:\n  - {{ id: {PAT}, userPrincipalName: pat@contoso.com, displayName: Pat, mailNickname: pat, manager: {SAM}, usageLocation: US }}\n  - {{ id: {SAM}, userPrincipalName: sam@contoso.com, displayName: Sam, mailNickname: sam }}\ngroups:\n  - {{ id: {TEAM}, displayName: team, mailNickname: team, members: [{SAM}], owners: [{SAM}, {SP}] }}\nroleAssignments:\n  - {{ id: {ASSIGNMENT}, principalId: {SAM}, roleDefinitionId: Helpdesk Administrator }}\ndeletedUsers:\n  - {{ id: {GONE}, userPrincipalName: gone@contoso.com, displayName: Gone, mailNickname: gone }}\nsubscribedSkus:\n  - {{ skuId: {E3}, skuPartNumber: ENTERPRISEPACK, enabled: 5 }}\n"
     );
     Seed::parse(&y).expect("seed")
 }
@@ -173,6 +174,19 @@ fn ops(row: &KindPermissions) -> Vec<Op> {
                 assignment_id: ASSIGNMENT.into(),
             },
         ],
+        "rename_user" => vec![Op::RenameUser {
+            user: pat,
+            new_upn: Upn::new_unchecked("patricia@contoso.com"),
+        }],
+        "assign_licenses" => vec![Op::AssignLicenses {
+            user: pat,
+            add: vec![entraform::plan::op::LicenseChange {
+                sku_id: E3.into(),
+                part_number: "ENTERPRISEPACK".into(),
+                disabled_plans: Vec::new(),
+            }],
+            remove: Vec::new(),
+        }],
         other => panic!("no sample operation for row `{other}`: add one"),
     }
 }

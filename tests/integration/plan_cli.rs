@@ -40,7 +40,7 @@ fn readme_main_command_plans_the_example_against_the_emulator() {
     assert_eq!(o.status.code(), Some(0), "stdout:\n{out}\nstderr:\n{err}");
     assert!(
         out.trim_end()
-            .ends_with("Plan: 3 to create, 20 to update, 1 to disable, 2 to delete."),
+            .ends_with("Plan: 3 to create, 25 to update, 1 to disable, 2 to delete."),
         "{out}"
     );
     assert!(

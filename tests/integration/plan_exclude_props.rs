@@ -299,6 +299,8 @@ fn targets(op: &Op, live: &Live) -> Vec<String> {
         | Op::SetManager { user, .. }
         | Op::RemoveManager { user, .. }
         | Op::AddMember { member: user, .. }
+        | Op::AssignLicenses { user, .. }
+        | Op::RenameUser { user, .. }
         | Op::AssignRole {
             principal: user, ..
         } => {

@@ -162,6 +162,7 @@ fn a_read_only_identity_plans_and_the_applying_identity_is_checked_at_apply() {
             "User.Read.All",
             "GroupMember.Read.All",
             "RoleManagement.Read.Directory",
+            "Organization.Read.All",
             "AdministrativeUnit.Read.All",
         ],
     );

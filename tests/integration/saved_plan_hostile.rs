@@ -466,7 +466,7 @@ fn apply_of_a_saved_plan_reads_the_repo_given_by_dir() {
         &[NEW_HIRE],
     );
     assert_eq!(o.status.code(), Some(0), "{}", out(&o));
-    assert!(out(&o).contains("is current: 26 operations"), "{}", out(&o));
+    assert!(out(&o).contains("is current: 31 operations"), "{}", out(&o));
     // The positional form too, on a fresh tenant.
     let t = tenant("examples/seed.yaml");
     assert_eq!(plan_out(&t, s(&repo), &file).status.code(), Some(0));
@@ -597,7 +597,7 @@ fn applied_and_partly_applied_plans_say_so() {
     let dir = tempdir("applied");
     let file = dir.join("plan.json");
     assert_eq!(plan_out(&t, EXAMPLE, &file).status.code(), Some(0));
-    // Someone enabled hannah in the portal: one of the 26 operations is done.
+    // Someone enabled hannah in the portal: one of the 31 operations is done.
     portal(
         &t,
         "PATCH",
@@ -609,7 +609,7 @@ fn applied_and_partly_applied_plans_say_so() {
     let text = out(&o);
     assert_eq!(o.status.code(), Some(1), "{text}");
     assert!(
-        text.contains("partly applied: 1 of the plan's 26 operations are already done"),
+        text.contains("partly applied: 1 of the plan's 31 operations are already done"),
         "{text}"
     );
     assert_eq!(writes(&t), 0);

@@ -55,7 +55,7 @@ fn show_prints_a_saved_plan_exactly_as_plan_did() {
     assert_eq!(o.status.code(), Some(0), "{}", out(&o));
     assert!(
         String::from_utf8_lossy(&o.stdout)
-            .starts_with("entraform will perform 26 operations on 14 objects:"),
+            .starts_with("entraform will perform 31 operations on 16 objects:"),
         "{}",
         out(&o)
     );
@@ -128,7 +128,7 @@ fn apply_of_a_saved_plan_prints_the_plan_it_applies() {
     );
     assert!(
         stdout.contains("- delete user (soft delete: restorable for 30 days)")
-            && stdout.contains("is current: 26 operations in 2 waves"),
+            && stdout.contains("is current: 31 operations in 2 waves"),
         "{stdout}"
     );
 }

@@ -202,7 +202,7 @@ fn a_token_that_expires_mid_apply_is_renewed_once() {
     let o = child.wait_with_output().unwrap();
     let text = out(&o);
     assert_eq!(o.status.code(), Some(0), "{text}");
-    assert!(text.contains("26 done, 0 failed, 0 skipped"), "{text}");
+    assert!(text.contains("31 done, 0 failed, 0 skipped"), "{text}");
     let m = emu.metrics();
     assert_eq!(m.unauthorized, 1, "the expired token was refused once");
     assert_eq!(m.tokens_issued, 2, "and renewed once");

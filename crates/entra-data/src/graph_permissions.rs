@@ -62,6 +62,21 @@ pub const MANAGER_SET: AnyOf = any![
 pub const MANAGER_REMOVE: AnyOf = any![["User.ReadWrite.All"], ["Directory.ReadWrite.All"]];
 /// `POST /users/{id}/revokeSignInSessions` (user-revokesigninsessions: no higher application permission).
 pub const REVOKE: AnyOf = any![["User.RevokeSessions.All"]];
+/// `POST /users/{id}/assignLicense` (user-assignlicense).
+pub const LICENSE_ASSIGN: AnyOf = any![
+    ["LicenseAssignment.ReadWrite.All"],
+    ["AgentIdUser.ReadWrite.All"],
+    ["AgentIdUser.ReadWrite.IdentityParentedBy"],
+    ["Directory.ReadWrite.All"],
+    ["User.ReadWrite.All"]
+];
+/// `GET /subscribedSkus` (subscribedsku-list).
+pub const SUBSCRIBED_SKUS_READ: AnyOf = any![
+    ["Organization.Read.All"],
+    ["Directory.Read.All"],
+    ["Directory.ReadWrite.All"],
+    ["Organization.ReadWrite.All"]
+];
 /// Another user's `memberOf`, a group's `transitiveMemberOf` (user-list-memberof, group-list-transitivememberof).
 pub const MEMBER_OF: AnyOf = any![["Directory.Read.All"], ["Directory.ReadWrite.All"]];
 /// A user's `transitiveMemberOf` (user-list-transitivememberof).

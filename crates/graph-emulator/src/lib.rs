@@ -21,6 +21,8 @@ pub mod faults;
 pub mod groups;
 pub mod http;
 pub mod kind;
+pub mod license_state;
+pub mod licenses;
 pub mod limits;
 pub mod listing;
 pub mod lookup;

@@ -176,6 +176,8 @@ pub static TABLE: &[Endpoint] = &[
     ep("GET", "/users/{id}/transitiveMemberOf/{cast}", USER_TRANSITIVE_MEMBER_OF, "user-list-transitivememberof"),
     ep("GET", "/users/{id}/transitiveMemberOf/{cast}/$count", USER_TRANSITIVE_MEMBER_OF, "user-list-transitivememberof"),
     epx("POST", "/users/{id}/revokeSignInSessions", REVOKE, "user-revokesigninsessions", Extra::UserRevoke),
+    ep("POST", "/users/{id}/assignLicense", LICENSE_ASSIGN, "user-assignlicense"),
+    ep("GET", "/subscribedSkus", SUBSCRIBED_SKUS_READ, "subscribedsku-list"),
     ep("POST", "/users/{id}/checkMemberGroups", USER_MEMBERSHIPS, "directoryobject-checkmembergroups"),
     ep("POST", "/users/{id}/getMemberGroups", USER_MEMBERSHIPS, "directoryobject-getmembergroups"),
     ep("POST", "/users/{id}/checkMemberObjects", USER_MEMBERSHIPS, "directoryobject-checkmemberobjects"),

@@ -121,6 +121,8 @@ pub fn route(ctx: &Ctx, t: &mut Tenant, req: &ApiRequest) -> GraphResult<ApiResp
             users::related_cast(ctx, t, req, k, *rel == "directReports", c)
         }
         ("POST", ["users", k, "revokeSignInSessions"]) => users::revoke_sessions(ctx, t, k),
+        ("POST", ["users", k, "assignLicense"]) => super::licenses::assign(ctx, t, req, k),
+        ("GET", ["subscribedSkus"]) => super::licenses::list_skus(ctx, t, req),
         (_, ["me", ..]) => Err(GraphError::bad_request(
             "/me request is only valid with delegated authentication flow.",
         )),
@@ -228,8 +230,9 @@ fn known(path: &[&str]) -> bool {
             | [
                 "users",
                 _,
-                "manager" | "directReports" | "memberOf" | "revokeSignInSessions"
+                "manager" | "directReports" | "memberOf" | "revokeSignInSessions" | "assignLicense"
             ]
+            | ["subscribedSkus"]
             | ["users", _, "manager", "$ref"]
             | ["groups"]
             | ["groups", _]

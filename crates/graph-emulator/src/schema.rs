@@ -142,6 +142,13 @@ pub const USER_READ_ONLY: &[&str] = &[
     "assignedPlans",
     "provisionedPlans",
     "signInActivity",
+    // Licences are changed only through `assignLicense` (user-assignlicense);
+    // neither property is in user-update's table of updatable properties, so
+    // a PATCH or POST naming them is refused (the stricter reading).
+    "assignedLicenses",
+    "licenseAssignmentStates",
+    // Computed from ageGroup and consentProvidedForMinor (user resource).
+    "legalAgeGroupClassification",
 ];
 
 /// Properties required by `POST /users`.

@@ -59,6 +59,12 @@ pub struct Seed {
     /// (users without a row have registered nothing).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub user_registration_details: Vec<crate::report_state::SeedRegistration>,
+    /// Subscribed SKUs (`GET /subscribedSkus`), with their enabled seats.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub subscribed_skus: Vec<crate::license_state::Sku>,
+    /// Licences held by users (direct) and groups (group-based licensing).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub license_assignments: Vec<crate::license_state::SeedLicense>,
 }
 
 /// A role definition the built-in catalog does not have (a custom role, or a
@@ -335,6 +341,7 @@ pub const SYNTHETIC_GRANTS: &[&str] = &[
     "User.Read.All",
     "GroupMember.Read.All",
     "RoleManagement.Read.Directory",
+    "Organization.Read.All",
     "AdministrativeUnit.Read.All",
     "User.ReadWrite.All",
     "User.RevokeSessions.All",

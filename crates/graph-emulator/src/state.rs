@@ -179,6 +179,8 @@ pub struct Tenant {
     pub pim: super::pim::PimState,
     /// Sign-in reports: the premium licence and the registration rows (`reports`).
     pub sign_in_reports: super::report_state::ReportState,
+    /// Subscribed SKUs and licence assignments (`licenses`).
+    pub licenses: super::license_state::LicenseState,
 }
 
 /// The few numeric properties of users and groups (every other scalar is a string or a boolean).
@@ -230,6 +232,7 @@ impl Tenant {
             owner_log: Vec::new(),
             pim: Default::default(),
             sign_in_reports: Default::default(),
+            licenses: Default::default(),
         };
         for a in &t.apps {
             if a.permissions.is_none() {
@@ -399,6 +402,14 @@ impl Tenant {
             );
         }
         load_admin_units(&mut t, seed.administrative_units)?;
+        let assignments = seed
+            .license_assignments
+            .into_iter()
+            .map(|a| (t.resolve_object(&a.principal), a))
+            .collect();
+        t.licenses
+            .load(seed.subscribed_skus, assignments)
+            .map_err(EmulatorError::InvalidSeed)?;
         super::pim::seed::load(
             &mut t,
             seed.role_eligibilities,
@@ -774,6 +785,7 @@ impl Tenant {
         super::pim::seed::dump(self, &mut seed);
         (seed.entra_id_premium, seed.user_registration_details) =
             super::report_state::dump(&self.sign_in_reports, |id| self.users.contains_key(id));
+        (seed.subscribed_skus, seed.license_assignments) = self.licenses.dump();
         seed
     }
 

@@ -87,6 +87,7 @@ pub fn list(ctx: &Ctx, t: &Tenant, req: &ApiRequest) -> GraphResult<ApiResponse>
         |id| {
             let u = t.users.get(id)?;
             let mut m = render::user(u, sel.as_deref());
+            super::licenses::render_into(t, id, &mut m, sel.as_deref());
             if let Some(e) = &expand {
                 render::expand_manager(ctx.work, t, id, &mut m, e);
             }
@@ -122,6 +123,7 @@ pub fn get(ctx: &Ctx, t: &Tenant, req: &ApiRequest, key: &str) -> GraphResult<Ap
         })),
     );
     m.extend(render::user(u, sel.as_deref()));
+    super::licenses::render_into(t, &id, &mut m, sel.as_deref());
     if let Some(e) = &expand {
         render::expand_manager(ctx.work, t, &id, &mut m, e);
     }

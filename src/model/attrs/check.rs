@@ -34,6 +34,13 @@ pub enum Invalid {
     },
     /// This item is not an e-mail address.
     NotAnEmail(String),
+    /// Not one of the values Graph accepts for this attribute.
+    NotOneOf {
+        /// The accepted values.
+        allowed: &'static [&'static str],
+    },
+    /// A character Graph rejects in `onPremisesImmutableId` (`$` or `_`).
+    ImmutableIdChar(char),
     /// A list where one value belongs, or one value where a list belongs.
     WrongShape,
 }
@@ -104,6 +111,18 @@ impl Kind {
             Kind::Emails => {
                 if let Some(bad) = list(value)?.iter().find(|m| !is_email(m)) {
                     return Err(Invalid::NotAnEmail(bad.clone()));
+                }
+            }
+            Kind::OneOf { values } => {
+                if !values.contains(&text(value)?) {
+                    return Err(Invalid::NotOneOf { allowed: values });
+                }
+            }
+            Kind::ImmutableId => {
+                let t = text(value)?;
+                max_len(t, 64)?;
+                if let Some(c) = t.chars().find(|c| matches!(c, '$' | '_')) {
+                    return Err(Invalid::ImmutableIdChar(c));
                 }
             }
         }
@@ -252,6 +271,21 @@ mod tests {
             Err(Invalid::NotAnEmail("x".into()))
         );
         assert_eq!(Kind::Emails.check(&t("a@b.org")), Err(Invalid::WrongShape));
+        let one_of = Kind::OneOf {
+            values: &["Member", "Guest"],
+        };
+        assert!(one_of.check(&t("Guest")).is_ok());
+        assert_eq!(
+            one_of.check(&t("guest")),
+            Err(Invalid::NotOneOf {
+                allowed: &["Member", "Guest"]
+            })
+        );
+        assert!(Kind::ImmutableId.check(&t("AbC+/9==")).is_ok());
+        assert_eq!(
+            Kind::ImmutableId.check(&t("a_b")),
+            Err(Invalid::ImmutableIdChar('_'))
+        );
         assert_eq!(
             Kind::Text { max: 9 }.check(&l(&["a"])),
             Err(Invalid::WrongShape)

@@ -9,6 +9,8 @@
 
 #![deny(clippy::wildcard_enum_match_arm)]
 
+pub mod licenses;
+mod renames;
 mod suggest;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -90,6 +92,8 @@ impl<'a> Found<'a> {
 struct Ctx<'a> {
     desired: &'a DesiredState,
     live: &'a Live,
+    /// Declared users found in the tenant under a previous UPN (renames in place).
+    renamed: &'a HashMap<Upn, &'a LiveUser>,
     /// Planned identity of every declared user (id `None` when created by this plan).
     declared: &'a HashMap<Upn, UserRef>,
     /// Users this plan leaves disabled or deleted.
@@ -102,6 +106,13 @@ struct Ctx<'a> {
 }
 
 impl<'a> Ctx<'a> {
+    /// The live user a declared entry is: by its UPN, or renamed from a previous one.
+    fn live_user(&self, upn: &Upn) -> Option<&'a LiveUser> {
+        self.live
+            .user_of(upn)
+            .or_else(|| self.renamed.get(upn).copied())
+    }
+
     fn notice(&mut self, code: NoticeCode, object: String, message: String) {
         self.out.notices.push(Notice {
             code,
@@ -183,12 +194,14 @@ pub fn diff(desired: &DesiredState, live: &Live) -> Diff {
     let mut notices = Vec::new();
     let mut owned_users = 0u64;
 
-    // Identities of declared users.
+    // Identities of declared users; renames in place (`previous_upns`).
     let mut declared: HashMap<Upn, UserRef> = HashMap::with_capacity(desired.users.len());
     let mut leaving: HashSet<Upn> = HashSet::new();
     let mut deleting: HashSet<Upn> = HashSet::new();
+    let (renamed, rename_errors) = renames::find(desired, live);
+    let renamed_ids: HashSet<&ObjectId> = renamed.values().map(|u| &u.id).collect();
     for (upn, spec) in &desired.users {
-        let id = match live.user_of(upn) {
+        let id = match live.user_of(upn).or_else(|| renamed.get(upn).copied()) {
             Some(u) => Some(u.id.clone()),
             None => live
                 .deleted_by_upn(upn.as_str())
@@ -213,7 +226,7 @@ pub fn diff(desired: &DesiredState, live: &Live) -> Diff {
             continue;
         }
         owned_users += 1;
-        if desired.users.contains_key(&u.upn) {
+        if desired.users.contains_key(&u.upn) || renamed_ids.contains(&u.id) {
             continue;
         }
         let acts = match tenant.absent_users {
@@ -255,6 +268,7 @@ pub fn diff(desired: &DesiredState, live: &Live) -> Diff {
     let mut c = Ctx {
         desired,
         live,
+        renamed: &renamed,
         declared: &declared,
         leaving: &leaving,
         deleting: &deleting,
@@ -262,13 +276,14 @@ pub fn diff(desired: &DesiredState, live: &Live) -> Diff {
         out: Diff {
             ops,
             notices,
-            errors: Vec::new(),
+            errors: rename_errors,
             owned_users,
         },
     };
     for spec in desired.users.values() {
         user_ops(&mut c, spec);
     }
+    licenses::license_ops(&mut c);
     group_ops(&mut c);
     role_ops(&mut c);
     leaving_roles(&mut c);
@@ -295,7 +310,9 @@ pub fn diff(desired: &DesiredState, live: &Live) -> Diff {
         | Op::RemoveMember { .. }
         | Op::AddOwner { .. }
         | Op::RemoveOwner { .. }
-        | Op::AssignRole { .. } => true,
+        | Op::AssignRole { .. }
+        | Op::AssignLicenses { .. }
+        | Op::RenameUser { .. } => true,
     });
     withhold_restricted(&mut out, live);
     out.notices.sort();
@@ -306,11 +323,20 @@ pub fn diff(desired: &DesiredState, live: &Live) -> Diff {
 }
 
 fn user_ops(c: &mut Ctx<'_>, spec: &UserSpec) {
-    let live_user = c.live.user_of(&spec.upn);
+    let live_user = c.live_user(&spec.upn);
     let Some(me) = c.declared.get(&spec.upn).cloned() else {
         return;
     };
     let mut ops: Vec<Op> = Vec::new();
+    if let Some(lu) = c.renamed.get(&spec.upn).copied() {
+        ops.push(Op::RenameUser {
+            user: UserRef {
+                upn: lu.upn.clone(),
+                id: Some(lu.id.clone()),
+            },
+            new_upn: spec.upn.clone(),
+        });
+    }
     let mut changes: Vec<AttrChange> = Vec::new();
     let mut live_manager: Option<&ObjectId> = None;
     match live_user {
@@ -818,7 +844,7 @@ fn leaving_roles(c: &mut Ctx<'_>) {
     let mut leaving: Vec<&Upn> = c.leaving.iter().collect();
     leaving.sort();
     for upn in leaving {
-        let Some(u) = c.live.user_of(upn) else {
+        let Some(u) = c.live_user(upn) else {
             continue;
         };
         if c.excluded(&u.upn) {
@@ -864,7 +890,9 @@ fn modified_object(op: &Op) -> Option<(&ObjectId, String, String)> {
         | Op::RevokeSessions { user: u }
         | Op::DeleteUser { user: u }
         | Op::SetManager { user: u, .. }
-        | Op::RemoveManager { user: u, .. } => user(u),
+        | Op::RemoveManager { user: u, .. }
+        | Op::AssignLicenses { user: u, .. }
+        | Op::RenameUser { user: u, .. } => user(u),
         Op::AssignRole { principal, .. } => user(principal),
         Op::RemoveRole { principal, .. } => Some(match &principal.upn {
             Some(upn) => (&principal.id, upn.key(), upn.as_str().to_string()),

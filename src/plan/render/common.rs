@@ -41,7 +41,9 @@ impl Sign {
             Op::UpdateUser { .. }
             | Op::EnableUser { .. }
             | Op::SetManager { .. }
-            | Op::UpdateGroup { .. } => Sign::Change,
+            | Op::UpdateGroup { .. }
+            | Op::AssignLicenses { .. }
+            | Op::RenameUser { .. } => Sign::Change,
             Op::DisableUser { .. }
             | Op::DeleteUser { .. }
             | Op::RemoveManager { .. }
@@ -135,9 +137,10 @@ pub(super) fn counts_by_kind(plan: &Plan) -> Vec<(&'static str, usize)> {
 }
 
 /// Every operation kind, in the order reports list them.
-pub(super) const KINDS: [&str; 15] = [
+pub(super) const KINDS: [&str; 19] = [
     "create_user",
     "restore_user",
+    "rename_user",
     "update_user",
     "enable_user",
     "set_manager",
@@ -146,8 +149,11 @@ pub(super) const KINDS: [&str; 15] = [
     "update_group",
     "add_member",
     "remove_member",
+    "add_owner",
+    "remove_owner",
     "assign_role",
     "remove_role",
+    "assign_licenses",
     "disable_user",
     "revoke_sessions",
     "delete_user",
@@ -309,6 +315,22 @@ pub(super) fn headline(op: &Op) -> String {
             assignment_id,
             ..
         } => format!("remove from {} (assignment {assignment_id})", principal(p)),
+        Op::RenameUser { user, new_upn } => {
+            format!("userPrincipalName: {} → {new_upn}", user.upn)
+        }
+        Op::AssignLicenses { add, remove, .. } => {
+            let names = |l: &[crate::plan::op::LicenseChange]| {
+                l.iter()
+                    .map(|c| c.part_number.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            match (add.is_empty(), remove.is_empty()) {
+                (false, true) => format!("assign licences: + {}", names(add)),
+                (true, false) => format!("assign licences: - {}", names(remove)),
+                _ => format!("assign licences: + {}; - {}", names(add), names(remove)),
+            }
+        }
     }
 }
 
@@ -357,7 +379,19 @@ fn details(op: &Op, style: Style) -> Vec<(String, String)> {
         | Op::AddOwner { .. }
         | Op::RemoveOwner { .. }
         | Op::AssignRole { .. }
-        | Op::RemoveRole { .. } => Vec::new(),
+        | Op::RemoveRole { .. }
+        | Op::RenameUser { .. } => Vec::new(),
+        Op::AssignLicenses { add, .. } => add
+            .iter()
+            .filter(|c| !c.disabled_plans.is_empty())
+            .map(|c| {
+                let plans: Vec<&str> = c.disabled_plans.iter().map(|p| p.name.as_str()).collect();
+                (
+                    format!("{} disabled_plans", c.part_number),
+                    plans.join(", "),
+                )
+            })
+            .collect(),
     }
 }
 

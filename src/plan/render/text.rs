@@ -118,6 +118,19 @@ pub(super) fn render(plan: &Plan, opts: &RenderOptions) -> String {
         ));
         out.push(format!("      {}", style.paint(DIM, &clean(&g.message))));
     }
+    // Seats are not an overridable gate (Graph refuses a licence without a
+    // free seat), but they stop the plan like one: their own line here.
+    for e in plan
+        .errors
+        .iter()
+        .filter(|e| e.code == crate::plan::ErrorCode::SeatShortfall)
+    {
+        out.push(format!(
+            "  license-seats  {}",
+            style.paint(RED, "TRIPPED (no override: Graph refuses the licence)")
+        ));
+        out.push(format!("      {}", style.paint(DIM, &clean(&e.message))));
+    }
     out.push(String::new());
 
     let blocking = blocking_gates(plan);

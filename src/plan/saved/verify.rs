@@ -302,6 +302,38 @@ pub fn op_done(op: &Op, live: &Live) -> bool {
             .role_assignments()
             .iter()
             .any(|a| &a.id == assignment_id),
+        Op::RenameUser { user: u, new_upn } => {
+            u.id.as_ref()
+                .and_then(|id| live.user(id))
+                .is_some_and(|lu| lu.upn == *new_upn)
+        }
+        Op::AssignLicenses {
+            user: u,
+            add,
+            remove,
+        } => match (user(u), live.licenses()) {
+            (Some(lu), Some(l)) => {
+                let direct: Vec<_> = l
+                    .of(&lu.id)
+                    .iter()
+                    .filter(|h| h.by_group.is_none())
+                    .collect();
+                add.iter().all(|c| {
+                    direct.iter().any(|h| {
+                        h.sku_id.eq_ignore_ascii_case(&c.sku_id)
+                            && h.disabled_plans.len() == c.disabled_plans.len()
+                            && c.disabled_plans
+                                .iter()
+                                .all(|p| h.disabled_plans.contains(&p.id))
+                    })
+                }) && remove.iter().all(|c| {
+                    !direct
+                        .iter()
+                        .any(|h| h.sku_id.eq_ignore_ascii_case(&c.sku_id))
+                })
+            }
+            _ => false,
+        },
     }
 }
 
