@@ -117,7 +117,7 @@ pub enum Command {
     Snapshot(Box<snapshot::Args>),
     /// Check a tenant before the first plan: permissions, reads, roles (read-only).
     Doctor(Box<doctor::Args>),
-    /// Read-only reports on the tenant: stale accounts, MFA registration, deleted users, privileged roles.
+    /// Read-only reports on the tenant: stale accounts, MFA registration, deleted users, privileged roles, licences.
     Report(Box<report::Args>),
 }
 

@@ -1,5 +1,5 @@
 //! `entraform report KIND`: read-only reports on the tenant (stale accounts,
-//! MFA registration, deleted users, privileged roles); never writes.
+//! MFA registration, deleted users, privileged roles, licences); never writes.
 //!
 //! The clock is read here, at the edge, and handed to the pure builders as
 //! a value (`crate::report`); what each report needs and costs: docs/reports.md.
@@ -12,7 +12,7 @@ use super::flags::ReportFormat;
 use super::{ColorChoice, Exit};
 use crate::desired::load_dir;
 use crate::report::privileged::Declared;
-use crate::report::{Report, deleted, mfa, privileged, read, render, stale};
+use crate::report::{Report, deleted, licenses, mfa, privileged, read, render, stale};
 
 /// What every report takes: its output format and the tenant (the same
 /// sign-in flags as `plan`).
@@ -57,6 +57,12 @@ pub enum Kind {
         #[command(flatten)]
         common: ReportArgs,
     },
+    /// Seats per SKU: purchased, assigned, available, held directly or through a group
+    /// (needs Organization.Read.All and User.Read.All).
+    Licenses {
+        #[command(flatten)]
+        common: ReportArgs,
+    },
     /// Every principal holding a privileged directory role, active or eligible (PIM), and
     /// whether the repo declares it (needs RoleManagement.Read.Directory).
     Privileged {
@@ -80,7 +86,8 @@ pub fn run(args: Args, color: ColorChoice, rt: &tokio::runtime::Runtime) -> anyh
     let (common, repo) = match &args.kind {
         Kind::StaleAccounts { common, .. }
         | Kind::Mfa { common }
-        | Kind::DeletedUsers { common } => (common, None),
+        | Kind::DeletedUsers { common }
+        | Kind::Licenses { common } => (common, None),
         Kind::Privileged { common, repo } => (common, repo.as_ref()),
     };
     // The repo first: a broken one is reported before anything is read.
@@ -109,6 +116,10 @@ pub fn run(args: Args, color: ColorChoice, rt: &tokio::runtime::Runtime) -> anyh
         Kind::DeletedUsers { .. } => {
             let users = conn.rt.block_on(read::deleted_users(client))?;
             deleted::build(&users, now)
+        }
+        Kind::Licenses { .. } => {
+            let (skus, users) = conn.rt.block_on(read::licenses(client))?;
+            licenses::build(&skus, &users, now)
         }
         Kind::Privileged { .. } => {
             let data = conn.rt.block_on(read::roles(client))?;

@@ -2,7 +2,7 @@
 //! admins ask every week, each answered from a few bulk Graph listings.
 //!
 //! Each report has a pure builder (data + `now` → rows, no I/O:
-//! [`stale`], [`mfa`], [`deleted`], [`privileged`]), a reader that fetches
+//! [`stale`], [`mfa`], [`deleted`], [`privileged`], [`licenses`]), a reader that fetches
 //! its data through the Graph client ([`read`]), and one set of renderers for
 //! every report ([`render`]: text, Markdown, JSON, CSV). What each shows, the
 //! permission and licence it needs, and its request formula: docs/reports.md.

@@ -502,3 +502,83 @@ fn bad_input_is_refused_before_any_request() {
     let v: Value = serde_json::from_slice(&o.stdout).expect("json");
     assert_eq!(v["report"], "stale-accounts");
 }
+
+#[test]
+fn licenses_counts_seats_and_how_users_hold_them() {
+    const E5: &str = "06ebc4ee-1bb5-47dd-8120-11324bc54e06";
+    const E3: &str = "6fd2c87f-b296-42f0-b197-1e91e994b900";
+    const LICENSED: &str = "0b000000-0000-4000-8000-0000000000b1";
+    let users = json!([
+        user("a@contoso.com", "A", true, None),
+        user("b@contoso.com", "B", true, None),
+        user("c@contoso.com", "C", true, None),
+        user("d@contoso.com", "D", true, None),
+        user("e@contoso.com", "E", true, None),
+    ]);
+    let extra = json!({
+        "users": users,
+        "groups": [{"id": LICENSED, "displayName": "Licensed", "mailNickname": "licensed",
+                    "securityEnabled": true, "mailEnabled": false,
+                    "members": ["b@contoso.com", "c@contoso.com"]}],
+        "subscribedSkus": [
+            {"skuId": E5, "skuPartNumber": "SPE_E5", "enabled": 5},
+            {"skuId": E3, "skuPartNumber": "ENTERPRISEPACK", "enabled": 2}
+        ],
+        "licenseAssignments": [
+            {"principal": LICENSED, "sku": "SPE_E5"},
+            {"principal": "a@contoso.com", "sku": "SPE_E5"},
+            {"principal": "c@contoso.com", "sku": "SPE_E5"},
+            {"principal": "d@contoso.com", "sku": "ENTERPRISEPACK"},
+            {"principal": "e@contoso.com", "sku": "ENTERPRISEPACK"}
+        ]
+    });
+    let t = tenant_from(seed(
+        &["User.Read.All", "Organization.Read.All"],
+        extra.clone(),
+    ));
+    let o = run(&t, &["report", "licenses"], &[]);
+    let text = out(&o);
+    assert_eq!(o.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains("Subscribed SKUs: 2 (0 with more licences assigned than purchased)"),
+        "{text}"
+    );
+    let rows: Vec<Vec<&str>> = text
+        .lines()
+        .filter(|l| l.starts_with("SPE_E5") || l.starts_with("ENTERPRISEPACK"))
+        .map(|l| l.split_whitespace().collect())
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            [
+                "ENTERPRISEPACK",
+                "Enabled",
+                "2",
+                "2",
+                "0",
+                "2",
+                "0",
+                "0",
+                "0"
+            ],
+            // a direct, b through the group, c both ways (one seat).
+            ["SPE_E5", "Enabled", "5", "3", "2", "1", "1", "1", "0"],
+        ],
+        "{text}"
+    );
+    // subscribedSkus and the users' first page in one $batch POST.
+    let m = t.emu.metrics();
+    assert_eq!(m.total_requests, 1, "{:?}", m.by_route);
+    assert_eq!(m.batch_inner_requests, 2, "{:?}", m.batch_inner_by_route);
+
+    // Without Organization.Read.All: the SKUs are refused, and the report names it.
+    let t = tenant_from(seed(&["User.Read.All"], extra));
+    let o = run(&t, &["report", "licenses"], &[]);
+    let text = out(&o);
+    assert_eq!(o.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("grant it the Microsoft Graph application permission Organization.Read.All"),
+        "{text}"
+    );
+}
