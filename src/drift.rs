@@ -141,6 +141,14 @@ fn some(s: impl Into<String>) -> Option<String> {
     Some(s.into())
 }
 
+/// `alice@contoso.com until 2027-03-31`, or the principal alone without an end.
+fn held_until(who: &str, until: Option<&str>) -> String {
+    match until {
+        Some(d) => format!("{who} until {d}"),
+        None => who.to_string(),
+    }
+}
+
 /// The differences one operation (step `step` of the plan) reverts.
 pub fn changes_of(step: usize, op: &Op) -> Vec<Change> {
     let kind = op.kind();
@@ -251,6 +259,49 @@ pub fn changes_of(step: usize, op: &Op) -> Vec<Change> {
                     .map(|l| c("license", some(l.part_number.clone()), None)),
             )
             .collect(),
+        Op::AssignRoleSchedule {
+            principal,
+            holding,
+            until,
+            ..
+        } => vec![c(
+            holding.as_str(),
+            None,
+            some(held_until(&principal.upn.to_string(), until.as_deref())),
+        )],
+        Op::UpdateRoleSchedule {
+            principal,
+            holding,
+            old_until,
+            until,
+            ..
+        } => {
+            let who = principal
+                .upn
+                .as_ref()
+                .map_or_else(|| principal.id.to_string(), |u| u.to_string());
+            vec![c(
+                holding.as_str(),
+                some(held_until(&who, old_until.as_deref())),
+                some(held_until(&who, until.as_deref())),
+            )]
+        }
+        Op::RemoveRoleSchedule {
+            principal,
+            holding,
+            until,
+            ..
+        } => {
+            let who = principal
+                .upn
+                .as_ref()
+                .map_or_else(|| principal.id.to_string(), |u| u.to_string());
+            vec![c(
+                holding.as_str(),
+                some(held_until(&who, until.as_deref())),
+                None,
+            )]
+        }
     }
 }
 

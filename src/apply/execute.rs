@@ -19,7 +19,7 @@ use secrecy::SecretString;
 use serde::Serialize;
 
 use super::password::{self, InitialPasswords};
-use super::request::{BIND_LIMIT, Ids, bind_members, for_op};
+use super::request::{BIND_LIMIT, Ids, bind_members, for_op_at};
 use super::unknown;
 use crate::graph::batch::BATCH_POST_FAILED;
 use crate::graph::{GraphClient, Request};
@@ -164,6 +164,8 @@ fn already_in_effect(op: &Op, status: u16, message: &str) -> bool {
         | Op::RemoveRole { .. }
         | Op::RemoveManager { .. }
         | Op::DeleteUser { .. } => status == 404,
+        // adminRemove of what is gone already: 400 RoleAssignmentDoesNotExist.
+        Op::RemoveRoleSchedule { .. } => status == 400 && message.contains("does not exist"),
         Op::CreateUser { .. }
         | Op::RestoreUser { .. }
         | Op::UpdateUser { .. }
@@ -175,7 +177,9 @@ fn already_in_effect(op: &Op, status: u16, message: &str) -> bool {
         | Op::UpdateGroup { .. }
         | Op::AssignRole { .. }
         | Op::AssignLicenses { .. }
-        | Op::RenameUser { .. } => false,
+        | Op::RenameUser { .. }
+        | Op::AssignRoleSchedule { .. }
+        | Op::UpdateRoleSchedule { .. } => false,
     }
 }
 
@@ -248,6 +252,11 @@ pub async fn execute(
     observer: &mut impl Observer,
 ) -> Report {
     let graph_root = client.root();
+    // The start of the PIM schedules this run requests (the clock, read once).
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    let now = crate::model::date::datetime_of_unix(now);
     let mut status: Vec<Option<StepStatus>> = vec![None; steps.len()];
     let mut created = Created::default();
     // Creates whose password is recorded, and steps with an unknown outcome
@@ -285,7 +294,7 @@ pub async fn execute(
                     Some(NewObject::Group { .. }) | None => Ok(None),
                 };
                 match password.and_then(|pw| {
-                    for_op(&s.op, &created, graph_root, pw.as_ref())
+                    for_op_at(&s.op, &created, graph_root, pw.as_ref(), Some(&now))
                         .map(|r| (r, pw))
                         .map_err(|e| e.to_string())
                 }) {

@@ -113,17 +113,38 @@ pub fn bind_members(adds: &[&Request]) -> Option<Request> {
     Some(req)
 }
 
+/// The justification PIM requests carry when the YAML declares none
+/// (roleEligibilityScheduleRequests: required or not by the role's policy).
+pub const DEFAULT_JUSTIFICATION: &str =
+    "Managed by entraform: declared in the directory repo (entraform apply of a reviewed plan)";
+
 /// The request for one operation. `root` is the client's Graph version root
 /// (`https://graph.microsoft.com/v1.0`, [`crate::graph::GraphClient::root`]),
 /// the base of `@odata.id` references; `password` is the new user's initial
-/// password for `CreateUser`.
+/// password for `CreateUser`. PIM schedules are requested without a
+/// `startDateTime` (see [`for_op_at`]).
 pub fn for_op(
     op: &Op,
     ids: &impl Ids,
     root: &str,
     password: Option<&SecretString>,
 ) -> Result<Request, RequestError> {
-    let mut r = request_of(op, ids, root, password)?;
+    for_op_at(op, ids, root, password, None)
+}
+
+/// [`for_op`], with `now` (a Graph date-time) as the `startDateTime` of the
+/// PIM schedules it requests (the clock is the caller's; apply reads it once).
+pub fn for_op_at(
+    op: &Op,
+    ids: &impl Ids,
+    root: &str,
+    password: Option<&SecretString>,
+    now: Option<&str>,
+) -> Result<Request, RequestError> {
+    let mut r = match pim_request(op, ids, now)? {
+        Some(r) => r,
+        None => request_of(op, ids, root, password)?,
+    };
     // Creates are sent once: after a 5xx they may have been committed, and
     // the executor looks before sending them again (`apply::unknown`).
     r.once = matches!(
@@ -132,6 +153,9 @@ pub fn for_op(
             | Op::CreateGroup { .. }
             | Op::AssignRole { .. }
             | Op::RestoreUser { .. }
+            | Op::AssignRoleSchedule { .. }
+            | Op::UpdateRoleSchedule { .. }
+            | Op::RemoveRoleSchedule { .. }
     );
     Ok(r)
 }
@@ -309,7 +333,130 @@ fn request_of(
             format!("/roleManagement/directory/roleAssignments/{assignment_id}"),
             None,
         ),
+        Op::AssignRoleSchedule { .. }
+        | Op::UpdateRoleSchedule { .. }
+        | Op::RemoveRoleSchedule { .. } => {
+            // Built by `pim_request`; reaching here is a bug, reported as an unresolved step.
+            return Err(RequestError::Unresolved(op.object_key()));
+        }
     })
+}
+
+/// The PIM schedule request of an eligibility or time-bound/scoped active
+/// assignment change (`None` for every other operation):
+/// `POST /roleManagement/directory/roleEligibilityScheduleRequests` or
+/// `…/roleAssignmentScheduleRequests` with `adminAssign`, `adminUpdate` or
+/// `adminRemove`, as rbacapplication-post-roleeligibilityschedulerequests.md
+/// and rbacapplication-post-roleassignmentschedulerequests.md show them
+/// (tests/graph-examples/pim-create-*.json, pim-remove-eligibility-request.json).
+/// A removal carries no `scheduleInfo` ("optional for adminRemove").
+fn pim_request(
+    op: &Op,
+    ids: &impl Ids,
+    now: Option<&str>,
+) -> Result<Option<Request>, RequestError> {
+    use crate::plan::op::Holding;
+    let url = |h: &Holding| match h {
+        Holding::Eligible => "/roleManagement/directory/roleEligibilityScheduleRequests",
+        Holding::Active => "/roleManagement/directory/roleAssignmentScheduleRequests",
+    };
+    let schedule = |until: &Option<String>| {
+        let mut s = match until {
+            Some(d) => json!({
+                "expiration": {
+                    "type": "afterDateTime",
+                    "endDateTime": crate::model::date::end_of_day(d),
+                },
+            }),
+            None => json!({ "expiration": { "type": "noExpiration" } }),
+        };
+        if let Some(now) = now {
+            s["startDateTime"] = json!(now);
+        }
+        s
+    };
+    let body = |action: &str,
+                principal: &ObjectId,
+                role: &crate::plan::op::RoleRef,
+                scope: &crate::plan::op::RoleScope,
+                justification: Option<&str>| {
+        json!({
+            "action": action,
+            "principalId": principal,
+            "roleDefinitionId": role.definition_id,
+            "directoryScopeId": scope.directory_scope_id,
+            "justification": justification.unwrap_or(DEFAULT_JUSTIFICATION),
+        })
+    };
+    Ok(Some(match op {
+        Op::AssignRoleSchedule {
+            role,
+            principal,
+            holding,
+            scope,
+            until,
+            justification,
+        } => {
+            let mut b = body(
+                "adminAssign",
+                &user_id(ids, principal)?,
+                role,
+                scope,
+                justification.as_deref(),
+            );
+            b["scheduleInfo"] = schedule(until);
+            request(Method::POST, url(holding).into(), Some(b))
+        }
+        Op::UpdateRoleSchedule {
+            role,
+            principal,
+            holding,
+            scope,
+            until,
+            justification,
+            ..
+        } => {
+            let mut b = body(
+                "adminUpdate",
+                &principal.id,
+                role,
+                scope,
+                justification.as_deref(),
+            );
+            b["scheduleInfo"] = schedule(until);
+            request(Method::POST, url(holding).into(), Some(b))
+        }
+        Op::RemoveRoleSchedule {
+            role,
+            principal,
+            holding,
+            scope,
+            ..
+        } => request(
+            Method::POST,
+            url(holding).into(),
+            Some(body("adminRemove", &principal.id, role, scope, None)),
+        ),
+        Op::CreateUser { .. }
+        | Op::RestoreUser { .. }
+        | Op::UpdateUser { .. }
+        | Op::EnableUser { .. }
+        | Op::DisableUser { .. }
+        | Op::RevokeSessions { .. }
+        | Op::DeleteUser { .. }
+        | Op::SetManager { .. }
+        | Op::RemoveManager { .. }
+        | Op::CreateGroup { .. }
+        | Op::UpdateGroup { .. }
+        | Op::AddMember { .. }
+        | Op::RemoveMember { .. }
+        | Op::AddOwner { .. }
+        | Op::RemoveOwner { .. }
+        | Op::AssignRole { .. }
+        | Op::RemoveRole { .. }
+        | Op::AssignLicenses { .. }
+        | Op::RenameUser { .. } => return Ok(None),
+    }))
 }
 
 #[cfg(test)]

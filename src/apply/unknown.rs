@@ -20,7 +20,7 @@ use crate::graph::Request;
 use crate::graph::batch::{BATCH_POST_FAILED, ItemResult, OUTCOME_UNKNOWN};
 use crate::graph::error::ApiError;
 use crate::model::ObjectId;
-use crate::plan::op::Op;
+use crate::plan::op::{Holding, Op, RoleRef, RoleScope};
 
 use super::request::Ids;
 
@@ -63,6 +63,19 @@ pub fn conflict_after_retry(op: &Op, e: &ApiError) -> bool {
         | Op::RemoveRole { .. }
         | Op::AssignLicenses { .. }
         | Op::RenameUser { .. } => false,
+        // PIM answers a repeated adminAssign with 400 `RoleAssignmentExists`
+        // (hashicorp/terraform-provider-azuread#1306): looked up like a create.
+        Op::AssignRoleSchedule { .. } => {
+            e.status == 400
+                && (e.code == "RoleAssignmentExists" || e.message.contains("already exists"))
+        }
+        // A repeated adminRemove finds nothing (`RoleAssignmentDoesNotExist`);
+        // a repeated adminUpdate is the same update again.
+        Op::RemoveRoleSchedule { .. } => {
+            e.status == 400
+                && (e.code == "RoleAssignmentDoesNotExist" || e.message.contains("does not exist"))
+        }
+        Op::UpdateRoleSchedule { .. } => false,
     }
 }
 
@@ -116,6 +129,20 @@ pub fn probe(op: &Op, ids: &impl Ids) -> Option<Request> {
                 enc(&format!("principalId eq '{}'", literal(&id.0)))
             ))
         }),
+        // The principal's holdings (both instance lists take `principalId eq`:
+        // resources/unifiedroleassignmentscheduleinstance.md,
+        // unifiedroleeligibilityscheduleinstance.md).
+        Op::AssignRoleSchedule {
+            principal, holding, ..
+        } => ids
+            .user(principal)
+            .map(|id| Request::get(holdings_url(*holding, &id))),
+        Op::UpdateRoleSchedule {
+            principal, holding, ..
+        }
+        | Op::RemoveRoleSchedule {
+            principal, holding, ..
+        } => Some(Request::get(holdings_url(*holding, &principal.id))),
         // Sent again without a look-up: idempotent writes (PATCH, PUT $ref,
         // revoke) and removals/adds whose repeat Graph answers "already so".
         Op::UpdateUser { .. }
@@ -134,6 +161,38 @@ pub fn probe(op: &Op, ids: &impl Ids) -> Option<Request> {
         | Op::AssignLicenses { .. }
         | Op::RenameUser { .. } => None,
     }
+}
+
+/// The instance list of a principal's eligibilities or active assignments.
+fn holdings_url(holding: Holding, id: &ObjectId) -> String {
+    let set = match holding {
+        Holding::Eligible => "roleEligibilityScheduleInstances",
+        Holding::Active => "roleAssignmentScheduleInstances",
+    };
+    format!(
+        "/roleManagement/directory/{set}?$filter={}",
+        enc(&format!("principalId eq '{}'", literal(&id.0)))
+    )
+}
+
+/// The end date of the direct, assigned holding of `role` at `scope` in a
+/// probe's answer: `None` when there is none, `Some(None)` when it has no end.
+fn held_in(body: &serde_json::Value, role: &RoleRef, scope: &RoleScope) -> Option<Option<String>> {
+    body["value"].as_array()?.iter().find_map(|a| {
+        let matches = a["roleDefinitionId"]
+            .as_str()
+            .is_some_and(|r| r.eq_ignore_ascii_case(&role.definition_id))
+            && a["directoryScopeId"]
+                .as_str()
+                .is_some_and(|s| s.eq_ignore_ascii_case(&scope.directory_scope_id))
+            && a["memberType"].as_str().is_none_or(|m| m == "Direct")
+            && a["assignmentType"].as_str() != Some("Activated");
+        matches.then(|| {
+            a["endDateTime"]
+                .as_str()
+                .and_then(crate::model::date::date_of_datetime)
+        })
+    })
 }
 
 /// Read a [`probe`]'s answer.
@@ -194,6 +253,21 @@ pub fn judge(op: &Op, answer: ItemResult) -> Check {
                 Check::Absent
             }
         }
+        Op::AssignRoleSchedule { role, scope, .. } => match held_in(&body, role, scope) {
+            Some(_) => Check::Done(None),
+            None => Check::Absent,
+        },
+        Op::UpdateRoleSchedule {
+            role, scope, until, ..
+        } => match held_in(&body, role, scope) {
+            Some(end) if &end == until => Check::Done(None),
+            Some(_) => Check::Absent,
+            None => Check::Unknown(format!("the {} of {} to update is gone", role.name, scope)),
+        },
+        Op::RemoveRoleSchedule { role, scope, .. } => match held_in(&body, role, scope) {
+            Some(_) => Check::Absent,
+            None => Check::Done(None),
+        },
         // No look-up is made for these (see [`probe`]): send them again.
         Op::UpdateUser { .. }
         | Op::EnableUser { .. }

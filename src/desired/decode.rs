@@ -97,8 +97,10 @@ pub struct RawUser {
     pub enabled: Option<(bool, Loc)>,
     /// `groups`.
     pub groups: Vec<Str>,
-    /// `roles`.
+    /// `roles`: plain role names.
     pub roles: Vec<Str>,
+    /// `roles`: items written as mappings (`{role: …, eligible: true, until: …}`).
+    pub role_holdings: Vec<RawHolding>,
     /// `password`.
     pub password: Option<PasswordPolicy>,
     /// `licenses` and where the key's value is.
@@ -258,6 +260,33 @@ pub struct RawRole {
     pub custom: bool,
     /// `principals`.
     pub principals: Vec<Str>,
+    /// `scope` (`/` or `au:<name>`).
+    pub scope: Option<Str>,
+    /// `eligible`.
+    pub eligible: Vec<RawHolding>,
+    /// `active`.
+    pub active: Vec<RawHolding>,
+}
+
+/// A PIM holding as written: an item of a role's `eligible:`/`active:` (a
+/// principal, or `{principal, until, justification}`), or a mapping item of
+/// a user's `roles:` (`{role, eligible, until, justification, scope}`).
+#[derive(Debug, Clone)]
+pub struct RawHolding {
+    /// The item.
+    pub loc: Loc,
+    /// `principal` (role lists).
+    pub principal: Option<Str>,
+    /// `role` (users' lists).
+    pub role: Option<Str>,
+    /// Eligible (`eligible:` list, or `eligible: true`).
+    pub eligible: bool,
+    /// `until`.
+    pub until: Option<Str>,
+    /// `justification`.
+    pub justification: Option<Str>,
+    /// `scope` (users' lists).
+    pub scope: Option<Str>,
 }
 
 /// Everything decoded from the repo's files.
@@ -314,7 +343,16 @@ const GROUP_KEYS: &[&str] = &[
     "owners",
     "dynamic",
 ];
-const ROLE_KEYS: &[&str] = &["role", "custom", "principals"];
+const ROLE_KEYS: &[&str] = &[
+    "role",
+    "custom",
+    "principals",
+    "scope",
+    "eligible",
+    "active",
+];
+const ROLE_HOLDING_KEYS: &[&str] = &["principal", "until", "justification"];
+const USER_ROLE_KEYS: &[&str] = &["role", "eligible", "until", "justification", "scope"];
 
 /// Keys accepted in a user item.
 pub fn user_keys() -> Vec<&'static str> {
@@ -1102,6 +1140,7 @@ impl<'a> Decoder<'a> {
             enabled: None,
             groups: Vec::new(),
             roles: Vec::new(),
+            role_holdings: Vec::new(),
             password: None,
             licenses: None,
             previous_upns: Vec::new(),
@@ -1115,7 +1154,7 @@ impl<'a> Decoder<'a> {
                 "manager" => u.manager = self.nullable_string(v, "`manager`"),
                 "enabled" => u.enabled = self.bool(v, "`enabled`").map(|b| (b, self.loc(v))),
                 "groups" => u.groups = self.string_list(v, "`groups`"),
-                "roles" => u.roles = self.string_list(v, "`roles`"),
+                "roles" => (u.roles, u.role_holdings) = self.user_roles(v),
                 "password" => u.password = self.password(v, "`password`"),
                 "licenses" => u.licenses = self.licenses(v).map(|l| (l, self.loc(v))),
                 "previous_upns" => u.previous_upns = self.string_list(v, "`previous_upns`"),
@@ -1339,12 +1378,123 @@ impl<'a> Decoder<'a> {
             .get("principals")
             .map(|v| self.string_list(v, "`principals`"))
             .unwrap_or_default();
+        let scope = f.get("scope").and_then(|v| self.string(v, "`scope`"));
+        let eligible = f
+            .get("eligible")
+            .map(|v| self.holding_list(v, "`eligible`", true))
+            .unwrap_or_default();
+        let active = f
+            .get("active")
+            .map(|v| self.holding_list(v, "`active`", false))
+            .unwrap_or_default();
         Some(RawRole {
             loc: self.loc(n),
             role,
             custom,
             principals,
+            scope,
+            eligible,
+            active,
         })
+    }
+
+    /// A plain scalar item as a [`Str`], or the wrong-type diagnostic.
+    fn item_str(&mut self, i: &Node, what: &str) -> Option<Str> {
+        match i.scalar() {
+            Some(sc) if !sc.is_null() => Some(Str {
+                text: sc.text.to_string(),
+                loc: self.loc(i),
+            }),
+            _ => self.string(i, what),
+        }
+    }
+
+    /// A role's `eligible:` or `active:` list: principals, or
+    /// `{principal, until, justification}` mappings.
+    fn holding_list(&mut self, n: &Node, what: &str, eligible: bool) -> Vec<RawHolding> {
+        let items = self.seq(n, what);
+        let mut out = Vec::with_capacity(items.len());
+        for i in items {
+            let mut h = RawHolding {
+                loc: self.loc(i),
+                principal: None,
+                role: None,
+                eligible,
+                until: None,
+                justification: None,
+                scope: None,
+            };
+            if let Value::Map(_) = &i.value {
+                let Some(f) = self.fields(i, &format!("an item of {what}"), ROLE_HOLDING_KEYS)
+                else {
+                    continue;
+                };
+                h.principal = self
+                    .require(&f, i, "principal", &format!("an item of {what}"))
+                    .and_then(|v| self.string(v, "`principal`"));
+                h.until = f.get("until").and_then(|v| self.string(v, "`until`"));
+                h.justification = f
+                    .get("justification")
+                    .and_then(|v| self.string(v, "`justification`"));
+                if h.principal.is_none() {
+                    continue;
+                }
+            } else {
+                h.principal = self.item_str(i, &format!("an item of {what}"));
+                if h.principal.is_none() {
+                    continue;
+                }
+            }
+            out.push(h);
+        }
+        out
+    }
+
+    /// A user's `roles:`: plain role names, and mappings
+    /// (`{role, eligible, until, justification, scope}`); a mapping with
+    /// `role` alone is a plain name.
+    fn user_roles(&mut self, n: &Node) -> (Vec<Str>, Vec<RawHolding>) {
+        let items = self.seq(n, "`roles`");
+        let mut plain = Vec::with_capacity(items.len());
+        let mut held = Vec::new();
+        for i in items {
+            if let Value::Map(_) = &i.value {
+                let Some(f) = self.fields(i, "an item of `roles`", USER_ROLE_KEYS) else {
+                    continue;
+                };
+                let Some(role) = self
+                    .require(&f, i, "role", "an item of `roles`")
+                    .and_then(|v| self.string(v, "`role`"))
+                else {
+                    continue;
+                };
+                let eligible = f
+                    .get("eligible")
+                    .and_then(|v| self.bool(v, "`eligible`"))
+                    .unwrap_or(false);
+                let until = f.get("until").and_then(|v| self.string(v, "`until`"));
+                let justification = f
+                    .get("justification")
+                    .and_then(|v| self.string(v, "`justification`"));
+                let scope = f.get("scope").and_then(|v| self.string(v, "`scope`"));
+                if !eligible && until.is_none() && justification.is_none() && scope.is_none() {
+                    plain.push(role);
+                } else {
+                    held.push(RawHolding {
+                        loc: self.loc(i),
+                        principal: None,
+                        role: Some(role),
+                        eligible,
+                        until,
+                        justification,
+                        scope,
+                    });
+                }
+            } else if let Some(s) = self.item_str(i, "an item of `roles`") {
+                plain.push(s);
+            }
+        }
+        (plain, held)
     }
 }
 

@@ -44,6 +44,7 @@ codes! {
     DuplicateUpn => "duplicate-upn": "two users declared with the same UPN (case-insensitive)",
     DuplicateGroup => "duplicate-group": "two groups declared with the same name (case-insensitive)",
     DuplicateRole => "duplicate-role": "the same role declared twice",
+    DuplicateHolding => "duplicate-holding": "the same eligibility or active assignment declared twice with different end dates or justifications",
     SelfManager => "self-manager": "a user is declared as his own manager",
     ManagerCycle => "manager-cycle": "managers form a loop",
     UnknownGroup => "unknown-group": "a reference to a group that is not declared",

@@ -62,6 +62,28 @@ fn licenses() -> Value {
     })
 }
 
+/// `until:` of a PIM holding.
+fn until_schema() -> Value {
+    json!({"type": "string", "format": "date", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$", "description": "Last day the role is held (YYYY-MM-DD, UTC)."})
+}
+
+/// `scope:` of a role entry or holding.
+fn scope_schema() -> Value {
+    json!({"type": "string", "pattern": "^(/|au:.+)$", "description": "/ (the tenant, default) or au:<administrative unit display name>."})
+}
+
+/// A role's `eligible:` / `active:` list.
+fn holding_list(description: &str) -> Value {
+    json!({"type": "array", "description": description, "items": {"anyOf": [
+        {"type": "string"},
+        {"type": "object", "additionalProperties": false, "required": ["principal"], "properties": {
+            "principal": {"type": "string", "description": "UPN or short name."},
+            "until": until_schema(),
+            "justification": {"type": "string", "description": "Sent to PIM with the request."}
+        }}
+    ]}})
+}
+
 fn password() -> Value {
     json!({
         "description": "Initial password for a new user: generate (default) or read from an environment variable. Never a literal.",
@@ -86,8 +108,17 @@ pub fn schema() -> Value {
     let role_names: Vec<&str> = BUILTIN_ROLES.iter().map(|r| r.display_name).collect();
     user_props.insert(
         "roles".into(),
-        json!({"type": "array", "description": "Built-in role display names or template ids, or declared custom roles.",
-               "items": {"type": "string", "examples": role_names}}),
+        json!({"type": "array", "description": "Built-in role display names or template ids, or declared custom roles; or {role, eligible, until, justification, scope} for a PIM holding.",
+               "items": {"anyOf": [
+                   {"type": "string", "examples": role_names},
+                   {"type": "object", "additionalProperties": false, "required": ["role"], "properties": {
+                       "role": {"type": "string", "examples": role_names},
+                       "eligible": {"type": "boolean", "description": "PIM eligibility (activated when needed) instead of an active assignment."},
+                       "until": until_schema(),
+                       "justification": {"type": "string", "description": "Sent to PIM with the request."},
+                       "scope": scope_schema()
+                   }}
+               ]}}),
     );
     user_props.insert("password".into(), password());
     user_props.insert("licenses".into(), licenses());
@@ -208,7 +239,10 @@ pub fn schema() -> Value {
                 "properties": {
                     "role": {"type": "string", "description": "Built-in display name or template id, or a custom role's name.", "examples": role_names},
                     "custom": {"type": "boolean"},
-                    "principals": upn_list("Assigned users (authoritative); merged with users[].roles.")
+                    "principals": upn_list("Assigned users (authoritative); merged with users[].roles."),
+                    "scope": scope_schema(),
+                    "eligible": holding_list("Eligible users (PIM; authoritative at the entry's scope)."),
+                    "active": holding_list("Active assignments; with until: time-bound.")
                 }
             }
         }

@@ -229,9 +229,34 @@ pub struct RoleSpec {
     /// True when declared under `roles:` (its assignments are then authoritative);
     /// false when only referenced from users' `roles:` lists (additive).
     pub authoritative: bool,
-    /// Principals (merged), with where each was declared.
+    /// Principals (merged), with where each was declared: active,
+    /// permanent, at tenant scope.
     pub principals: UpnMap<Origin>,
+    /// Every other holding (PIM): eligibilities, time-bound active
+    /// assignments, administrative-unit-scoped ones; one per (principal,
+    /// holding, scope), sorted.
+    pub holdings: Vec<HoldingSpec>,
+    /// The administrative units (names as written) this role is declared for
+    /// under `roles:` with `scope: au:<name>`: its holdings there are authoritative.
+    pub au_scopes: Vec<String>,
     /// Where the role is declared (or first referenced).
+    pub origin: Origin,
+}
+
+/// One declared PIM holding of a role.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct HoldingSpec {
+    /// The principal.
+    pub upn: Upn,
+    /// Administrative unit name (`None`: the tenant).
+    pub scope: Option<String>,
+    /// Eligible or active.
+    pub holding: crate::model::op::Holding,
+    /// Last day (`YYYY-MM-DD`, UTC); `None`: no end.
+    pub until: Option<String>,
+    /// Justification for PIM.
+    pub justification: Option<String>,
+    /// Where it is declared.
     pub origin: Origin,
 }
 

@@ -4,18 +4,19 @@ use std::collections::{BTreeMap, HashMap};
 
 use super::attrs::{Attr, AttrValue};
 use super::decode::{
-    MemberList, Nullable, RawOwner, RawRepo, RawScopeUsers, RawTenant, RawUser, Str,
+    MemberList, Nullable, RawHolding, RawOwner, RawRepo, RawScopeUsers, RawTenant, RawUser, Str,
 };
 use super::diagnostic::{Code, DiagList, Diagnostic, shown};
 use super::source::{Loc, SourceMap};
 use super::state::{
-    AbsentUsers, AttrMap, DesiredState, GroupSpec, MAX_GROUP_OWNERS, ManagerSpec, Membership,
-    Origin, OwnerSpec, PasswordPolicy, RoleSpec, Safety, Scope, ScopeUsers, Tenant, Threshold,
-    UpnMap, UserMap, UserSpec,
+    AbsentUsers, AttrMap, DesiredState, GroupSpec, HoldingSpec, MAX_GROUP_OWNERS, ManagerSpec,
+    Membership, Origin, OwnerSpec, PasswordPolicy, RoleSpec, Safety, Scope, ScopeUsers, Tenant,
+    Threshold, UpnMap, UserMap, UserSpec,
 };
 use super::suggest::did_you_mean;
 use crate::model::Upn;
 use crate::model::builtin_roles;
+use crate::model::op::Holding;
 
 /// Default `safety.min_tenant_size`.
 pub const DEFAULT_MIN_TENANT_SIZE: u64 = 50;
@@ -340,6 +341,7 @@ pub fn validate_list(
         locs: user_locs,
         group_refs: user_group_refs,
         role_refs: user_role_refs,
+        holding_refs: user_holding_refs,
     } = acc;
     let users = UserMap::new(users);
     manager_cycles(&mut c, &users, &user_locs);
@@ -459,7 +461,10 @@ pub fn validate_list(
     let mut roles: BTreeMap<String, RoleSpec> = BTreeMap::new();
     // Principals in declaration order (the role's own list first, then users' `roles:`).
     let mut principals: HashMap<String, Vec<(Upn, Origin)>> = HashMap::new();
-    let mut role_locs: HashMap<String, Loc> = HashMap::new();
+    // PIM holdings per role key, in declaration order.
+    let mut holdings: HashMap<String, Vec<(HoldingSpec, Loc)>> = HashMap::new();
+    // (role key, scope) → where declared.
+    let mut role_locs: HashMap<(String, Option<String>), Loc> = HashMap::new();
     for part in &mut parts {
         for r in std::mem::take(&mut part.roles) {
             let Some(name) = &r.role else { continue };
@@ -488,38 +493,80 @@ pub fn validate_list(
                     continue;
                 }
             };
-            if let Some(first) = role_locs.get(&key) {
+            let Ok(scope) = role_scope(&mut c, r.scope.as_ref()) else {
+                continue;
+            };
+            let scope_key = scope.as_ref().map(|s| s.to_lowercase());
+            if let Some(first) = role_locs.get(&(key.clone(), scope_key.clone())) {
                 c.diags.push(
-                    Diagnostic::error(Code::DuplicateRole, name.loc, format!("role `{}` is declared twice", shown(&display)))
+                    Diagnostic::error(Code::DuplicateRole, name.loc, format!("role `{}` is declared twice{}", shown(&display), scope.as_ref().map(|s| format!(" for administrative unit `{}`", shown(s))).unwrap_or_default()))
                         .label("second declaration")
                         .related(*first, "first declaration")
-                        .help("a role may be named by display name or template id, but only once; merge the entries"),
+                        .help("a role may be named by display name or template id, but only once per scope; merge the entries"),
                 );
                 continue;
             }
-            role_locs.insert(key.clone(), name.loc);
+            role_locs.insert((key.clone(), scope_key), name.loc);
             let mut declared = Vec::with_capacity(r.principals.len());
-            for s in r.principals {
-                let loc = s.loc;
-                let Some(u) = c.upn_owned(s.text, loc) else {
+            let mut held: Vec<(HoldingSpec, Loc)> = Vec::new();
+            let plain = r.principals.into_iter().map(|s| RawHolding {
+                loc: s.loc,
+                principal: Some(s),
+                role: None,
+                eligible: false,
+                until: None,
+                justification: None,
+                scope: None,
+            });
+            for h in plain.chain(r.eligible).chain(r.active) {
+                let Some(p) = h.principal.clone() else {
+                    continue;
+                };
+                let loc = p.loc;
+                let Some(u) = c.upn_owned(p.text, loc) else {
                     continue;
                 };
                 if users.get(&u).is_some_and(|s| s.enabled == Some(false)) {
                     c.diags.push(disabled_with_role(&u, &display, loc));
                 }
-                declared.push((u, c.origin(loc)));
+                let Ok(until) = holding_until(&mut c, h.until.as_ref()) else {
+                    continue;
+                };
+                if !h.eligible && until.is_none() && scope.is_none() {
+                    declared.push((u, c.origin(loc)));
+                } else {
+                    held.push((
+                        HoldingSpec {
+                            upn: u,
+                            scope: scope.clone(),
+                            holding: if h.eligible {
+                                Holding::Eligible
+                            } else {
+                                Holding::Active
+                            },
+                            until,
+                            justification: h.justification.map(|j| j.text),
+                            origin: c.origin(h.loc),
+                        },
+                        h.loc,
+                    ));
+                }
             }
-            principals.insert(key.clone(), declared);
-            roles.insert(
-                key,
-                RoleSpec {
-                    display_name: display,
-                    template_id: template,
-                    authoritative: true,
-                    principals: UpnMap::default(),
-                    origin: c.origin(name.loc),
-                },
-            );
+            principals.entry(key.clone()).or_default().extend(declared);
+            holdings.entry(key.clone()).or_default().extend(held);
+            let spec = roles.entry(key).or_insert_with(|| RoleSpec {
+                display_name: display,
+                template_id: template,
+                authoritative: false,
+                principals: UpnMap::default(),
+                holdings: Vec::new(),
+                au_scopes: Vec::new(),
+                origin: c.origin(name.loc),
+            });
+            match scope {
+                None => spec.authoritative = true,
+                Some(unit) => spec.au_scopes.push(unit),
+            }
         }
     }
     drop(parts);
@@ -528,33 +575,60 @@ pub fn validate_list(
             c.diags.push(disabled_with_role(&upn, &rref.text, rref.loc));
             continue;
         }
-        let key = match builtin_roles::lookup(&rref.text) {
-            Some(b) => b.template_id.to_string(),
-            None => {
-                let k = rref.text.to_lowercase();
-                if !roles.contains_key(&k) {
-                    c.diags.push(unknown_role(&rref));
-                    continue;
-                }
-                k
-            }
+        let Some(key) = role_key(&mut c, &roles, &rref) else {
+            continue;
         };
         let origin = c.origin(rref.loc);
-        roles.entry(key.clone()).or_insert_with(|| {
-            let b = builtin_roles::lookup(&rref.text);
-            RoleSpec {
-                display_name: b.map_or_else(|| rref.text.clone(), |b| b.display_name.to_string()),
-                template_id: b.map(|b| b.template_id.to_string()),
-                authoritative: false,
-                principals: UpnMap::default(),
-                origin: origin.clone(),
-            }
-        });
+        roles
+            .entry(key.clone())
+            .or_insert_with(|| referenced_role(&rref, origin.clone()));
         principals.entry(key).or_default().push((upn, origin));
+    }
+    for (upn, h) in user_holding_refs {
+        let Some(rref) = h.role.clone() else { continue };
+        if users.get(&upn).is_some_and(|s| s.enabled == Some(false)) {
+            c.diags.push(disabled_with_role(&upn, &rref.text, rref.loc));
+            continue;
+        }
+        let Some(key) = role_key(&mut c, &roles, &rref) else {
+            continue;
+        };
+        let (Ok(scope), Ok(until)) = (
+            role_scope(&mut c, h.scope.as_ref()),
+            holding_until(&mut c, h.until.as_ref()),
+        ) else {
+            continue;
+        };
+        let origin = c.origin(h.loc);
+        roles
+            .entry(key.clone())
+            .or_insert_with(|| referenced_role(&rref, origin.clone()));
+        if !h.eligible && until.is_none() && scope.is_none() {
+            principals.entry(key).or_default().push((upn, origin));
+            continue;
+        }
+        holdings.entry(key).or_default().push((
+            HoldingSpec {
+                upn,
+                scope,
+                holding: if h.eligible {
+                    Holding::Eligible
+                } else {
+                    Holding::Active
+                },
+                until,
+                justification: h.justification.map(|j| j.text),
+                origin,
+            },
+            h.loc,
+        ));
     }
     for (key, r) in &mut roles {
         if let Some(list) = principals.remove(key) {
             r.principals = UpnMap::first_wins(list);
+        }
+        if let Some(list) = holdings.remove(key) {
+            r.holdings = check_holdings(&mut c, r, list);
         }
     }
 
@@ -590,6 +664,8 @@ struct Users {
     group_refs: Vec<(Upn, Str)>,
     /// Users' `roles:` entries, resolved once every role is known.
     role_refs: Vec<(Upn, Str)>,
+    /// Users' `roles:` mapping entries (PIM holdings).
+    holding_refs: Vec<(Upn, RawHolding)>,
 }
 
 /// Check one `users:` item and add it to `acc`, consuming it.
@@ -599,6 +675,7 @@ fn user(c: &mut Checker<'_>, tenant: &Tenant, tenant_raw: &RawTenant, u: RawUser
         locs: user_locs,
         group_refs: user_group_refs,
         role_refs: user_role_refs,
+        holding_refs: user_holding_refs,
     } = acc;
     let RawUser {
         loc: _,
@@ -608,6 +685,7 @@ fn user(c: &mut Checker<'_>, tenant: &Tenant, tenant_raw: &RawTenant, u: RawUser
         enabled,
         groups,
         roles,
+        role_holdings,
         password,
         licenses,
         previous_upns,
@@ -637,6 +715,7 @@ fn user(c: &mut Checker<'_>, tenant: &Tenant, tenant_raw: &RawTenant, u: RawUser
         }
         user_group_refs.extend(groups.into_iter().map(|g| (upn.clone(), g)));
         user_role_refs.extend(roles.into_iter().map(|r| (upn.clone(), r)));
+        user_holding_refs.extend(role_holdings.into_iter().map(|r| (upn.clone(), r)));
         return;
     }
     if tenant.scope.exclude.contains(&upn) {
@@ -756,6 +835,7 @@ fn user(c: &mut Checker<'_>, tenant: &Tenant, tenant_raw: &RawTenant, u: RawUser
             }
         }
     }
+    user_holding_refs.extend(role_holdings.into_iter().map(|r| (upn.clone(), r)));
     let spec = UserSpec {
         previous_upns: previous,
         licenses,
@@ -770,6 +850,160 @@ fn user(c: &mut Checker<'_>, tenant: &Tenant, tenant_raw: &RawTenant, u: RawUser
         origin: c.origin(upn_loc),
     };
     users.push(spec);
+}
+
+/// The key of a role a user's `roles:` names (a built-in role, or a custom
+/// role declared under `roles:`); `None` after an `unknown-role` diagnostic.
+fn role_key(c: &mut Checker<'_>, roles: &BTreeMap<String, RoleSpec>, rref: &Str) -> Option<String> {
+    match builtin_roles::lookup(&rref.text) {
+        Some(b) => Some(b.template_id.to_string()),
+        None => {
+            let k = rref.text.to_lowercase();
+            if roles.contains_key(&k) {
+                Some(k)
+            } else {
+                c.diags.push(unknown_role(rref));
+                None
+            }
+        }
+    }
+}
+
+/// A role only referenced from users' `roles:` (managed additively).
+fn referenced_role(rref: &Str, origin: Origin) -> RoleSpec {
+    let b = builtin_roles::lookup(&rref.text);
+    RoleSpec {
+        display_name: b.map_or_else(|| rref.text.clone(), |b| b.display_name.to_string()),
+        template_id: b.map(|b| b.template_id.to_string()),
+        authoritative: false,
+        principals: UpnMap::default(),
+        holdings: Vec::new(),
+        au_scopes: Vec::new(),
+        origin,
+    }
+}
+
+/// A role's `scope:`: absent or `/` is the tenant (`Ok(None)`), `au:<name>` an
+/// administrative unit (whether it exists is checked when planning); `Err`
+/// after a diagnostic.
+fn role_scope(c: &mut Checker<'_>, scope: Option<&Str>) -> Result<Option<String>, ()> {
+    let Some(s) = scope else { return Ok(None) };
+    let text = s.text.trim();
+    if text == "/" {
+        return Ok(None);
+    }
+    match text.strip_prefix("au:").map(str::trim) {
+        Some(name) if !name.is_empty() => Ok(Some(name.to_string())),
+        _ => {
+            c.diags.push(
+                Diagnostic::error(
+                    Code::InvalidValue,
+                    s.loc,
+                    format!("`{}` is not a role scope", shown(&s.text)),
+                )
+                .label("not `/` or `au:<name>`")
+                .help("write `/` (the tenant, the default) or `au:<administrative unit name>`, e.g. `au:Paris office`"),
+            );
+            Err(())
+        }
+    }
+}
+
+/// An `until:`: a calendar date `YYYY-MM-DD` (`Ok(None)` when absent; whether
+/// it is still ahead is checked when planning, against the clock); `Err`
+/// after a diagnostic.
+fn holding_until(c: &mut Checker<'_>, until: Option<&Str>) -> Result<Option<String>, ()> {
+    let Some(u) = until else { return Ok(None) };
+    if crate::model::date::is_date(u.text.trim()) {
+        return Ok(Some(u.text.trim().to_string()));
+    }
+    c.diags.push(
+        Diagnostic::error(
+            Code::InvalidValue,
+            u.loc,
+            format!("`{}` is not a date", shown(&u.text)),
+        )
+        .label("expected YYYY-MM-DD")
+        .help("write the last day the role is held, e.g. `until: 2027-03-31` (UTC)"),
+    );
+    Err(())
+}
+
+/// One role's holdings, checked: the same principal both eligible and
+/// active at one scope is a `contradiction`; the same holding declared twice
+/// with a different `until` or `justification` is `duplicate-holding`
+/// (identical repeats merge, like principals).
+fn check_holdings(
+    c: &mut Checker<'_>,
+    role: &RoleSpec,
+    list: Vec<(HoldingSpec, Loc)>,
+) -> Vec<HoldingSpec> {
+    let mut out: Vec<(HoldingSpec, Loc)> = Vec::with_capacity(list.len());
+    for (h, loc) in list {
+        let scope_key = h.scope.as_ref().map(|s| s.to_lowercase());
+        let here = |o: &HoldingSpec| {
+            o.upn == h.upn && o.scope.as_ref().map(|s| s.to_lowercase()) == scope_key
+        };
+        if let Some((_, first)) = out.iter().find(|(o, _)| here(o) && o.holding != h.holding) {
+            let d = contradiction(&h, role, loc).related(*first, "first holding");
+            c.diags.push(d);
+            continue;
+        }
+        if h.holding == Holding::Eligible
+            && h.scope.is_none()
+            && let Some(first) = role.principals.get(&h.upn)
+        {
+            let d = contradiction(&h, role, loc).help(format!(
+                "an eligible principal activates the role when needed: keep either the eligibility or the permanent assignment (`principals:` or a user's `roles:`, at {}:{}:{})",
+                first.file, first.line, first.column
+            ));
+            c.diags.push(d);
+            continue;
+        }
+        if let Some((o, first)) = out.iter().find(|(o, _)| here(o) && o.holding == h.holding) {
+            if o.until != h.until || o.justification != h.justification {
+                c.diags.push(
+                    Diagnostic::error(
+                        Code::DuplicateHolding,
+                        loc,
+                        format!(
+                            "`{}` is {} for {} twice, with a different `until` or `justification`",
+                            h.upn,
+                            h.holding.as_str(),
+                            role.display_name
+                        ),
+                    )
+                    .label("second declaration")
+                    .related(*first, "first declaration")
+                    .help("keep one of the two entries"),
+                );
+            }
+            continue;
+        }
+        out.push((h, loc));
+    }
+    let mut out: Vec<HoldingSpec> = out.into_iter().map(|(h, _)| h).collect();
+    out.sort();
+    out
+}
+
+/// "Eligible and active at once" for one holding.
+fn contradiction(h: &HoldingSpec, role: &RoleSpec, loc: Loc) -> Diagnostic {
+    Diagnostic::error(
+        Code::Contradiction,
+        loc,
+        format!(
+            "`{}` is declared both eligible and active for {}{}",
+            h.upn,
+            role.display_name,
+            h.scope
+                .as_ref()
+                .map(|s| format!(" in administrative unit `{}`", shown(s)))
+                .unwrap_or_default()
+        ),
+    )
+    .label("second holding")
+    .help("an eligible principal activates the role when needed: keep either the eligibility or the active assignment")
 }
 
 /// For an entry whose own UPN is invalid: check its references without recording anything.

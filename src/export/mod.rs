@@ -25,6 +25,7 @@ use crate::model::attrs::derive_mail_nickname;
 use crate::model::attrs::{ATTRS, Attr, AttrValue, Invalid, Kind};
 use crate::model::builtin_roles;
 use crate::model::live::live_attr;
+use crate::model::op::Holding;
 use crate::model::{ObjectId, Upn};
 
 pub use filter::{FilterError, UserFilter};
@@ -624,14 +625,49 @@ fn group_entry(out: &mut String, g: &LiveGroup, live: &Live, notes: &mut Vec<Str
     }
 }
 
+/// Who holds a role at one scope, as the format writes it.
+#[derive(Default)]
+struct Holders<'a> {
+    /// Active, permanent.
+    principals: Vec<&'a ObjectId>,
+    /// Eligible, with the last day.
+    eligible: Vec<(&'a ObjectId, Option<String>)>,
+    /// Active until a day.
+    active: Vec<(&'a ObjectId, String)>,
+}
+
 fn roles_file(live: &Live, notes: &mut Vec<String>) -> (String, usize) {
-    // Assignments by role definition id (lower-case).
-    let mut by_def: BTreeMap<String, Vec<&ObjectId>> = BTreeMap::new();
+    // Holders by (role definition id, directory scope id), lower-case:
+    // plain tenant-scope assignments, and the PIM holdings (eligibilities,
+    // time-bound and unit-scoped assignments); activations and holdings
+    // through a group are not written (the eligibility is; the group's members are).
+    let pim_managed = live.pim_managed_assignments();
+    let mut by_def: BTreeMap<(String, String), Holders<'_>> = BTreeMap::new();
     for a in live.role_assignments() {
+        if pim_managed.contains(a.id.as_str()) {
+            continue;
+        }
         by_def
-            .entry(a.role_definition_id.to_lowercase())
+            .entry((a.role_definition_id.to_lowercase(), "/".to_string()))
             .or_default()
+            .principals
             .push(&a.principal_id);
+    }
+    for s in live.role_schedules() {
+        if s.inherited || s.activated || !s.pim_managed() {
+            continue;
+        }
+        let h = by_def
+            .entry((
+                s.role_definition_id.to_lowercase(),
+                s.directory_scope_id.to_lowercase(),
+            ))
+            .or_default();
+        match (s.holding, s.until()) {
+            (Holding::Eligible, until) => h.eligible.push((&s.principal_id, until)),
+            (Holding::Active, Some(until)) => h.active.push((&s.principal_id, until)),
+            (Holding::Active, None) => h.principals.push(&s.principal_id),
+        }
     }
     let custom_names: HashMap<String, usize> = {
         let mut m: HashMap<String, usize> = HashMap::new();
@@ -641,9 +677,9 @@ fn roles_file(live: &Live, notes: &mut Vec<String>) -> (String, usize) {
         m
     };
     let mut head: Vec<String> = Vec::new();
-    // Sort key (lower-cased name) → (YAML entry).
-    let mut entries: BTreeMap<String, String> = BTreeMap::new();
-    for (def_id, principals) in by_def {
+    // Sort key (lower-cased name, scope) → (YAML entry).
+    let mut entries: BTreeMap<(String, String), String> = BTreeMap::new();
+    for ((def_id, scope_id), holders) in by_def {
         let Some(def) = live.role(&def_id) else {
             let note = format!(
                 "role definition `{def_id}` left out: assigned, but not found among the role definitions"
@@ -686,16 +722,54 @@ fn roles_file(live: &Live, notes: &mut Vec<String>) -> (String, usize) {
             }
             (def.display_name.clone(), true)
         };
-        let mut users: Vec<&Upn> = Vec::new();
+        // An administrative unit is written by its name, which must name it alone.
+        let unit = if scope_id == "/" {
+            None
+        } else {
+            match live.admin_unit_of_scope(&scope_id) {
+                Some(u) if live.admin_unit_named(&u.display_name).is_ok() => {
+                    Some(u.display_name.clone())
+                }
+                _ => {
+                    let note = format!(
+                        "role `{name}` at scope `{scope_id}` left out: not an administrative unit with a unique name"
+                    );
+                    head.push(note.clone());
+                    notes.push(note);
+                    continue;
+                }
+            }
+        };
         let mut non_users = 0usize;
         let mut bad_user = None;
-        for p in principals {
+        let mut upn_of = |p: &ObjectId| -> Option<Upn> {
             match live.user(p) {
-                Some(u) if representable(&u.upn) => users.push(&u.upn),
-                Some(u) => bad_user = Some(u.upn.clone()),
-                None => non_users += 1,
+                Some(u) if representable(&u.upn) => Some(u.upn.clone()),
+                Some(u) => {
+                    bad_user = Some(u.upn.clone());
+                    None
+                }
+                None => {
+                    non_users += 1;
+                    None
+                }
             }
-        }
+        };
+        let mut users: Vec<Upn> = holders
+            .principals
+            .iter()
+            .filter_map(|p| upn_of(p))
+            .collect();
+        let mut eligible: Vec<(Upn, Option<String>)> = holders
+            .eligible
+            .iter()
+            .filter_map(|(p, until)| upn_of(p).map(|u| (u, until.clone())))
+            .collect();
+        let mut active: Vec<(Upn, String)> = holders
+            .active
+            .iter()
+            .filter_map(|(p, until)| upn_of(p).map(|u| (u, until.clone())))
+            .collect();
         if let Some(bad) = bad_user {
             let note = format!(
                 "role `{name}` left out: held by `{bad}`, a UPN the format does not accept"
@@ -706,10 +780,17 @@ fn roles_file(live: &Live, notes: &mut Vec<String>) -> (String, usize) {
         }
         users.sort();
         users.dedup();
+        eligible.sort();
+        eligible.dedup_by(|a, b| a.0 == b.0);
+        active.sort();
+        active.dedup_by(|a, b| a.0 == b.0);
         let mut e = String::new();
         let _ = writeln!(e, "  - role: {}", scalar(&name));
         if custom {
             e.push_str("    custom: true\n");
+        }
+        if let Some(u) = &unit {
+            let _ = writeln!(e, "    scope: {}", scalar(&format!("au:{u}")));
         }
         if non_users > 0 {
             let _ = writeln!(
@@ -717,15 +798,45 @@ fn roles_file(live: &Live, notes: &mut Vec<String>) -> (String, usize) {
                 "    # Also assigned to {non_users} principal(s) that are not users (service principals, groups): not listed, left alone."
             );
         }
-        if users.is_empty() {
+        if users.is_empty() && eligible.is_empty() && active.is_empty() {
             e.push_str("    principals: []\n");
-        } else {
+        }
+        if !users.is_empty() {
             e.push_str("    principals:\n");
             for u in users {
                 let _ = writeln!(e, "      - {}", scalar(u.as_str()));
             }
         }
-        entries.entry(name.to_lowercase()).or_insert(e);
+        if !eligible.is_empty() {
+            e.push_str("    eligible:\n");
+            for (u, until) in eligible {
+                match until {
+                    Some(d) => {
+                        let _ = writeln!(
+                            e,
+                            "      - principal: {}\n        until: {d}",
+                            scalar(u.as_str())
+                        );
+                    }
+                    None => {
+                        let _ = writeln!(e, "      - {}", scalar(u.as_str()));
+                    }
+                }
+            }
+        }
+        if !active.is_empty() {
+            e.push_str("    active:\n");
+            for (u, d) in active {
+                let _ = writeln!(
+                    e,
+                    "      - principal: {}\n        until: {d}",
+                    scalar(u.as_str())
+                );
+            }
+        }
+        entries
+            .entry((name.to_lowercase(), unit.unwrap_or_default().to_lowercase()))
+            .or_insert(e);
     }
     let mut text = String::from(HEADER);
     text.push_str(

@@ -25,10 +25,12 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde_json::{Map, Value, json};
 
+use crate::model::op::Holding;
+
 use super::seed_format::{
     AppRegistration, DirectoryObjectType, Grants, Seed, SeedAdminUnit, SeedDirectoryObject,
-    SeedGroup, SeedLicense, SeedRoleAssignment, SeedRoleDefinition, SeedServicePlan, SeedSku,
-    SeedUser, TenantInfo,
+    SeedGroup, SeedLicense, SeedRoleAssignment, SeedRoleDefinition, SeedRoleSchedule,
+    SeedServicePlan, SeedSku, SeedUser, TenantInfo,
 };
 use crate::graph::dto::USER_SELECT;
 use crate::live::{Live, LiveUser, ObjectKind};
@@ -111,6 +113,19 @@ pub fn seed_from_live(live: &Live, opts: &SeedOptions) -> SeedExport {
     // Groups and their members.
     let mut groups: Vec<_> = live.groups().iter().collect();
     groups.sort_by(|a, b| a.id.cmp(&b.id));
+    // Groups that hold a role are role-assignable (Graph assigns roles only
+    // to such groups; the reader does not read the flag itself).
+    let role_groups: BTreeSet<&str> = live
+        .role_assignments()
+        .iter()
+        .map(|a| a.principal_id.0.as_str())
+        .chain(
+            live.role_schedules()
+                .iter()
+                .filter(|s| !s.inherited)
+                .map(|s| s.principal_id.0.as_str()),
+        )
+        .collect();
     let mut seed_groups = Vec::with_capacity(groups.len());
     for g in groups {
         // A member or owner is kept when the seed holds it: a listed user or
@@ -152,6 +167,9 @@ pub fn seed_from_live(live: &Live, opts: &SeedOptions) -> SeedExport {
             p.insert("description".into(), json!(d));
         }
         p.insert("securityEnabled".into(), json!(g.security_enabled));
+        if role_groups.contains(g.id.0.as_str()) {
+            p.insert("isAssignableToRole".into(), json!(true));
+        }
         p.insert("mailEnabled".into(), json!(g.mail_enabled));
         p.insert("groupTypes".into(), json!(g.group_types));
         if let Some(r) = &g.membership_rule {
@@ -187,7 +205,13 @@ pub fn seed_from_live(live: &Live, opts: &SeedOptions) -> SeedExport {
         });
     }
     let mut role_assignments = Vec::new();
-    let mut assignments: Vec<_> = live.role_assignments().iter().collect();
+    // PIM-managed assignments (time-bound, activations) are written as schedules below.
+    let pim_managed = live.pim_managed_assignments();
+    let mut assignments: Vec<_> = live
+        .role_assignments()
+        .iter()
+        .filter(|a| !pim_managed.contains(a.id.as_str()))
+        .collect();
     assignments.sort_by(|a, b| a.id.cmp(&b.id));
     for a in assignments {
         let role = a.role_definition_id.to_ascii_lowercase();
@@ -211,6 +235,59 @@ pub fn seed_from_live(live: &Live, opts: &SeedOptions) -> SeedExport {
             role_definition_id: a.role_definition_id.clone(),
             directory_scope_id: a.directory_scope_id.clone(),
         });
+    }
+
+    // PIM: eligibilities, time-bound and unit-scoped active assignments,
+    // activations (held directly; members inheriting through a group follow
+    // from the group's holding). Units named by a scope are written too.
+    let mut role_eligibilities = Vec::new();
+    let mut role_assignment_schedules = Vec::new();
+    let mut scoped_units: BTreeSet<String> = BTreeSet::new();
+    let mut schedules: Vec<_> = live
+        .role_schedules()
+        .iter()
+        .filter(|s| !s.inherited && s.pim_managed())
+        .collect();
+    schedules.sort_by(|a, b| (a.holding, &a.id).cmp(&(b.holding, &b.id)));
+    for s in schedules {
+        let role = s.role_definition_id.to_ascii_lowercase();
+        let p = &s.principal_id;
+        if builtin_roles::by_template_id(&role).is_none() && !defined.contains(&role)
+            || (!user_ids.contains(p) && !group_ids.contains(p) && p.0 != principal_id)
+        {
+            notes.push(format!(
+                "PIM holding {} of role {} by {p}: role or principal not in the snapshot, left out",
+                s.id, s.role_definition_id
+            ));
+            continue;
+        }
+        if let Some(u) = live.admin_unit_of_scope(&s.directory_scope_id) {
+            scoped_units.insert(u.id.clone());
+        }
+        let scope = s.directory_scope_id.clone();
+        match (s.holding, s.end.is_some() || s.activated) {
+            (Holding::Eligible, _) => role_eligibilities.push(SeedRoleSchedule {
+                principal_id: p.0.clone(),
+                role_definition_id: s.role_definition_id.clone(),
+                directory_scope_id: scope,
+                end_date_time: s.end.clone(),
+                assignment_type: None,
+            }),
+            (Holding::Active, true) => role_assignment_schedules.push(SeedRoleSchedule {
+                principal_id: p.0.clone(),
+                role_definition_id: s.role_definition_id.clone(),
+                directory_scope_id: scope,
+                end_date_time: s.end.clone(),
+                assignment_type: s.activated.then(|| "Activated".to_string()),
+            }),
+            // A permanent unit-scoped assignment is a plain role assignment.
+            (Holding::Active, false) => role_assignments.push(SeedRoleAssignment {
+                id: s.assignment_id.clone(),
+                principal_id: p.0.clone(),
+                role_definition_id: s.role_definition_id.clone(),
+                directory_scope_id: scope,
+            }),
+        }
     }
 
     // Deleted users.
@@ -259,10 +336,30 @@ pub fn seed_from_live(live: &Live, opts: &SeedOptions) -> SeedExport {
             members,
         });
     }
+    // Units a PIM scope names (members not read: not needed to plan).
+    for u in live.admin_units() {
+        if scoped_units.contains(&u.id)
+            && !administrative_units
+                .iter()
+                .any(|a: &SeedAdminUnit| a.id.as_deref() == Some(u.id.as_str()))
+        {
+            administrative_units.push(SeedAdminUnit {
+                id: Some(u.id.clone()),
+                display_name: u.display_name.clone(),
+                description: None,
+                is_member_management_restricted: false,
+                visibility: None,
+                members: Vec::new(),
+            });
+        }
+    }
     if let Some(why) = live.restricted_unknown_reason() {
         notes.push(format!(
             "restricted administrative units are incomplete: {why}"
         ));
+    }
+    if let Some(why) = live.pim_unknown_reason() {
+        notes.push(format!("PIM holdings are not in the seed: {why}"));
     }
 
     let domains = domains(live, anon.as_ref());
@@ -270,6 +367,7 @@ pub fn seed_from_live(live: &Live, opts: &SeedOptions) -> SeedExport {
         tenant: TenantInfo {
             id: opts.tenant_id.clone(),
             domains,
+            entra_id_p2: !live.pim_unlicensed(),
         },
         applications: vec![AppRegistration {
             app_id: opts.app.app_id.clone(),
@@ -304,6 +402,8 @@ pub fn seed_from_live(live: &Live, opts: &SeedOptions) -> SeedExport {
             .collect(),
         subscribed_skus: Vec::new(),
         license_assignments: Vec::new(),
+        role_eligibilities,
+        role_assignment_schedules,
     };
     (seed.subscribed_skus, seed.license_assignments) = licenses(live);
     SeedExport { seed, notes }

@@ -39,6 +39,12 @@ pub struct Seed {
     /// Licences held directly by users or by groups (group-based licensing).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub license_assignments: Vec<SeedLicense>,
+    /// PIM eligibilities.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub role_eligibilities: Vec<SeedRoleSchedule>,
+    /// PIM active assignments with an end, and activations.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub role_assignment_schedules: Vec<SeedRoleSchedule>,
 }
 
 /// A subscribed SKU in the emulator's seed form.
@@ -76,6 +82,25 @@ pub struct SeedLicense {
     /// Disabled service plan ids.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub disabled_plans: Vec<String>,
+}
+
+/// A PIM eligibility or scheduled active assignment (the emulator's
+/// `graph_emulator::pim::seed::SeedRoleSchedule`).
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct SeedRoleSchedule {
+    /// The principal's object id.
+    pub principal_id: String,
+    /// The role definition (template) id.
+    pub role_definition_id: String,
+    /// `/` or `/administrativeUnits/{id}`.
+    pub directory_scope_id: String,
+    /// End (ISO 8601); absent: no expiration.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub end_date_time: Option<String>,
+    /// `Activated` for an activation (default `Assigned`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub assignment_type: Option<String>,
 }
 
 /// A custom (or otherwise missing) role definition.
@@ -148,13 +173,17 @@ pub struct SeedAdminUnit {
 }
 
 /// The tenant's id and domains.
-#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct TenantInfo {
     /// Tenant id.
     pub id: String,
     /// Verified domains.
     pub domains: Vec<String>,
+    /// `false` for a tenant without PIM (no Entra ID P2): the emulator then
+    /// refuses PIM as Graph does. Written only when false.
+    #[serde(skip_serializing_if = "is_true")]
+    pub entra_id_p2: bool,
 }
 
 /// An app registration that may get tokens from the emulator.
@@ -244,4 +273,19 @@ pub struct SeedRoleAssignment {
     pub role_definition_id: String,
     /// `/` or `/administrativeUnits/{id}`.
     pub directory_scope_id: String,
+}
+
+fn is_true(b: &bool) -> bool {
+    *b
+}
+
+/// No id or domain yet; PIM licensed (the emulator's default).
+impl Default for TenantInfo {
+    fn default() -> Self {
+        TenantInfo {
+            id: String::new(),
+            domains: Vec::new(),
+            entra_id_p2: true,
+        }
+    }
 }

@@ -242,6 +242,24 @@ pub struct RoleAssignmentDto {
     pub directory_scope_id: Option<String>,
 }
 
+/// A PIM schedule instance: an eligibility
+/// (`unifiedRoleEligibilityScheduleInstance`) or an active assignment
+/// (`unifiedRoleAssignmentScheduleInstance`, with `assignmentType` and
+/// `roleAssignmentOriginId`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[allow(missing_docs)]
+pub struct RoleScheduleInstanceDto {
+    pub id: String,
+    pub principal_id: String,
+    pub role_definition_id: String,
+    pub directory_scope_id: Option<String>,
+    pub end_date_time: Option<String>,
+    pub member_type: Option<String>,
+    pub assignment_type: Option<String>,
+    pub role_assignment_origin_id: Option<String>,
+}
+
 /// A service principal (only its ids).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]

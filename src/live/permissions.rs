@@ -36,6 +36,17 @@ pub const ROLE_ASSIGNMENTS: ReadStep = ReadStep {
     permission: "RoleManagement.Read.Directory",
     also: "RoleManagement.Read.All, Directory.Read.All",
 };
+/// PIM eligibilities and active assignment instances
+/// (`GET /roleManagement/directory/roleEligibilityScheduleInstances` and
+/// `…/roleAssignmentScheduleInstances`; rbacapplication-list-roleeligibilityschedules,
+/// include rbacapplication-list-roleassignmentscheduleinstances-permissions.md).
+/// Optional: without it (or without Entra ID P2) the read goes on and the
+/// plan says PIM is unknown.
+pub const ROLE_SCHEDULES: ReadStep = ReadStep {
+    what: "PIM role eligibilities and assignment schedules",
+    permission: "RoleManagement.Read.Directory",
+    also: "RoleEligibilitySchedule.Read.Directory + RoleAssignmentSchedule.Read.Directory, RoleManagement.Read.All",
+};
 /// Deleted users (`GET /directory/deletedItems/microsoft.graph.user`).
 pub const DELETED_USERS: ReadStep = ReadStep {
     what: "deleted users",

@@ -11,6 +11,8 @@
 //! | deleted users | `GET /directory/deletedItems/microsoft.graph.user?$top=999` | ⌈D/999⌉ |
 //! | administrative units | `GET /directory/administrativeUnits?$select=id,displayName,isMemberManagementRestricted&$top=999` | ⌈A/999⌉ |
 //! | restricted units' members | `/directory/administrativeUnits/{id}/members?$select=id&$top=999` in `$batch` | ⌈Aᵣ/20⌉ (0 when Aᵣ = 0) |
+//! | PIM eligibilities | `GET …/roleEligibilityScheduleInstances?$select=…` | pages (1 below Graph's page size) |
+//! | PIM active assignments | `GET …/roleAssignmentScheduleInstances?$select=…` | pages (1 below Graph's page size) |
 //! | running principal | the token's `oid` claim | 0 |
 //!
 //! With [`Incremental`] (`--state-dir`), users and groups come instead from
@@ -28,19 +30,20 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 use crate::graph::dto::{
     AdminUnitDto, DirectoryObjectRef, GROUP_SELECT, GroupDto, RoleAssignmentDto, RoleDefinitionDto,
-    ServicePrincipalDto, USER_SELECT, UserDto,
+    RoleScheduleInstanceDto, ServicePrincipalDto, USER_SELECT, UserDto,
 };
 use crate::graph::error::GraphError;
 use crate::graph::{GraphClient, ListResult, Request};
 use crate::model::ObjectId;
+use crate::model::op::Holding;
 
 use super::delta;
 use super::permissions::{self, ReadStep};
 use super::progress::ReadProgress;
 use super::store::{self, ReadMode, ResyncReason, TenantKey};
 use crate::model::live::{
-    DeletedUser, Live, LiveGroup, LiveParts, LiveRoleAssignment, LiveRoleDefinition, LiveUser,
-    ReadStats, RestrictedUnit, RunningPrincipal,
+    AdminUnit, DeletedUser, Live, LiveGroup, LiveParts, LiveRoleAssignment, LiveRoleDefinition,
+    LiveRoleSchedule, LiveUser, ReadStats, RestrictedUnit, RunningPrincipal,
 };
 
 /// How group memberships are read.
@@ -205,7 +208,13 @@ pub async fn read_live(client: &GraphClient, options: &ReadOptions) -> Result<Li
         }
     };
     let principal_id = running_principal_id(client);
-    let units = read_restricted_units(client);
+    // PIM after the units: the units read counts its requests from the
+    // client's counters, which concurrent PIM listings would inflate.
+    let units_then_pim = async {
+        let units = read_restricted_units(client).await?;
+        let schedules = read_role_schedules(client).await?;
+        Ok::<_, ReadError>((units, schedules))
+    };
     let (
         People {
             users,
@@ -219,8 +228,18 @@ pub async fn read_live(client: &GraphClient, options: &ReadOptions) -> Result<Li
         (role_assignments, role_assignment_pages),
         (deleted_users, deleted_user_pages),
         principal_id,
-        (restricted_units, restricted_unknown, admin_unit_requests),
-    ) = tokio::try_join!(people, defs, assignments, deleted, principal_id, units)?;
+        (
+            (restricted_units, admin_units, restricted_unknown, admin_unit_requests),
+            (role_schedules, pim_unknown, pim_unlicensed, role_schedule_pages),
+        ),
+    ) = tokio::try_join!(
+        people,
+        defs,
+        assignments,
+        deleted,
+        principal_id,
+        units_then_pim
+    )?;
 
     let client_id = client.auth().client_id.clone();
     let permissions = match client.access_token().await {
@@ -251,6 +270,7 @@ pub async fn read_live(client: &GraphClient, options: &ReadOptions) -> Result<Li
         group_pages,
         membership_requests,
         role_assignment_pages,
+        role_schedule_pages,
         deleted_user_pages,
         admin_unit_requests,
         elapsed_ms: started.elapsed().as_millis() as u64,
@@ -278,6 +298,15 @@ pub async fn read_live(client: &GraphClient, options: &ReadOptions) -> Result<Li
         principal,
         restricted_units,
         restricted_unknown,
+        role_schedules,
+        pim_unknown,
+        pim_unlicensed,
+        admin_units,
+        today: Some(crate::model::date::date_of_unix(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs() as i64),
+        )),
         stats,
     }))
 }
@@ -723,7 +752,7 @@ fn units_unknown(what: &str) -> String {
 /// "unknown", with a warning. Returns (units, why unknown, requests used).
 async fn read_restricted_units(
     client: &GraphClient,
-) -> Result<(Vec<RestrictedUnit>, Option<String>, usize), ReadError> {
+) -> Result<(Vec<RestrictedUnit>, Vec<AdminUnit>, Option<String>, usize), ReadError> {
     let before = client.counters();
     let used = |c: &GraphClient| c.counters().since(&before).http_requests as usize;
     let listing = match client
@@ -736,10 +765,19 @@ async fn read_restricted_units(
         Err(GraphError::Api(api)) if api.status == 403 => {
             let why = units_unknown("administrative units");
             tracing::warn!(request_id = ?api.request_id, "{why}");
-            return Ok((Vec::new(), Some(why), used(client)));
+            return Ok((Vec::new(), Vec::new(), Some(why), used(client)));
         }
         Err(e) => return Err(fail(permissions::ADMIN_UNITS)(e)),
     };
+    // Every unit's name, for roles scoped to one (`scope: au:<name>`).
+    let all: Vec<AdminUnit> = listing
+        .items
+        .iter()
+        .map(|u| AdminUnit {
+            id: u.id.clone(),
+            display_name: u.display_name.clone().unwrap_or_else(|| u.id.clone()),
+        })
+        .collect();
     let mut units: Vec<RestrictedUnit> = listing
         .items
         .into_iter()
@@ -781,7 +819,79 @@ async fn read_restricted_units(
         tracing::warn!("{why}");
         why
     });
-    Ok((units, why, used(client)))
+    Ok((units, all, why, used(client)))
+}
+
+/// The PIM eligibility listing: every role and scope, with what the diff compares.
+const PIM_ELIGIBLE_PATH: &str = "/roleManagement/directory/roleEligibilityScheduleInstances?$select=id,principalId,roleDefinitionId,directoryScopeId,endDateTime,memberType";
+/// The PIM active assignment listing (direct role assignments included).
+const PIM_ACTIVE_PATH: &str = "/roleManagement/directory/roleAssignmentScheduleInstances?$select=id,principalId,roleDefinitionId,directoryScopeId,endDateTime,memberType,assignmentType,roleAssignmentOriginId";
+
+/// Why PIM holdings are unknown after Graph refused to list them: 403 (a
+/// permission is missing) or 400 `AadPremiumLicenseRequired` ("The tenant
+/// needs to have Microsoft Entra ID P2 or Microsoft Entra ID Governance
+/// license.", as Graph answers on a tenant without PIM: maester365/maester#1421).
+/// `None` for any other error (the read fails).
+fn pim_refused(e: &GraphError) -> Option<String> {
+    let GraphError::Api(api) = e else {
+        return None;
+    };
+    match api.status {
+        403 => Some(format!(
+            "PIM eligibilities and assignment schedules could not be read (HTTP 403): grant {}; until then only permanent tenant-scope role assignments are compared",
+            permissions::ROLE_SCHEDULES.needed()
+        )),
+        400 if api.code == "AadPremiumLicenseRequired" => Some(format!(
+            "the tenant has no PIM (Graph: {}); only permanent tenant-scope role assignments are compared",
+            api.message
+        )),
+        _ => None,
+    }
+}
+
+/// PIM holdings of every role and scope: the eligibility instances and the
+/// active assignment instances (which list plain role assignments too), one
+/// listing each, run concurrently. Returns (holdings, why unknown, whether
+/// the tenant has no PIM licence, pages).
+async fn read_role_schedules(
+    client: &GraphClient,
+) -> Result<(Vec<LiveRoleSchedule>, Option<String>, bool, usize), ReadError> {
+    let eligible = client.list::<RoleScheduleInstanceDto>(PIM_ELIGIBLE_PATH);
+    let active = client.list::<RoleScheduleInstanceDto>(PIM_ACTIVE_PATH);
+    let (eligible, active) = tokio::join!(eligible, active);
+    let (eligible, active) = match (eligible, active) {
+        (Ok(e), Ok(a)) => (e, a),
+        (Err(e), _) | (_, Err(e)) => {
+            let unlicensed =
+                matches!(&e, GraphError::Api(api) if api.code == "AadPremiumLicenseRequired");
+            return match pim_refused(&e) {
+                Some(why) => {
+                    tracing::warn!("{why}");
+                    Ok((Vec::new(), Some(why), unlicensed, 0))
+                }
+                None => Err(fail(permissions::ROLE_SCHEDULES)(e)),
+            };
+        }
+    };
+    let pages = eligible.pages + active.pages;
+    let one = |d: RoleScheduleInstanceDto, holding: Holding| LiveRoleSchedule {
+        holding,
+        activated: d.assignment_type.as_deref() == Some("Activated"),
+        inherited: d.member_type.as_deref().is_some_and(|m| m != "Direct"),
+        id: d.id,
+        principal_id: ObjectId(d.principal_id),
+        role_definition_id: d.role_definition_id,
+        directory_scope_id: d.directory_scope_id.unwrap_or_else(|| "/".into()),
+        end: d.end_date_time,
+        assignment_id: d.role_assignment_origin_id,
+    };
+    let mut out: Vec<LiveRoleSchedule> = eligible
+        .items
+        .into_iter()
+        .map(|d| one(d, Holding::Eligible))
+        .collect();
+    out.extend(active.items.into_iter().map(|d| one(d, Holding::Active)));
+    Ok((out, None, false, pages))
 }
 
 /// Every page of several member listings (one URL per owner) through the
@@ -834,6 +944,8 @@ pub fn first_requests() -> Vec<(ReadStep, String)> {
             permissions::ADMIN_UNITS,
             "/directory/administrativeUnits?$select=id,displayName,isMemberManagementRestricted&$top=999".into(),
         ),
+        (permissions::ROLE_SCHEDULES, PIM_ELIGIBLE_PATH.into()),
+        (permissions::ROLE_SCHEDULES, PIM_ACTIVE_PATH.into()),
     ]
 }
 

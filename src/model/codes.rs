@@ -88,6 +88,12 @@ codes! {
         InheritedLicense = "inherited-license",
         /// Seats of a SKU used / available before and after the plan.
         LicenseSeats = "license-seats",
+        /// PIM (eligibilities, time-bound assignments) could not be read: the
+        /// tenant has no Entra ID P2, or the permission is missing.
+        PimUnavailable = "pim-unavailable",
+        /// A role held through a role-assignable group (`memberType: Group`), or an
+        /// activation: shown, never touched.
+        RoleKept = "role-kept",
     }
 }
 
@@ -126,6 +132,12 @@ codes! {
         SeatShortfall = "seat-shortfall",
         /// A rename's new UPN belongs to another live user, or two entries claim one previous UPN.
         RenameCollision = "rename-collision",
+        /// A role's `scope: au:<name>` names no administrative unit of the tenant.
+        UnknownAdminUnit = "unknown-admin-unit",
+        /// An eligibility's or assignment's `until` is today or earlier.
+        UntilInPast = "until-in-past",
+        /// Eligibilities or time-bound assignments are declared, but PIM could not be read.
+        PimUnavailable = "pim-unavailable",
     }
 }
 

@@ -150,6 +150,33 @@ impl Op {
                 true,
                 vec![T::Object(principal), T::RolesOf(Some(&principal.id))],
             ),
+            // Giving a role (eligible or active) grants, never takes away.
+            Op::AssignRoleSchedule { principal, .. } => Effect::new(
+                Update,
+                false,
+                vec![T::user(principal), T::RolesOf(principal.id.as_ref())],
+            ),
+            // An earlier end date shortens a holding: a removal of privileges
+            // (protected principals keep theirs); a later one only grants.
+            Op::UpdateRoleSchedule {
+                principal,
+                old_until,
+                until,
+                ..
+            } => Effect::new(
+                Update,
+                match (old_until, until) {
+                    (_, None) => false,
+                    (None, Some(_)) => true,
+                    (Some(old), Some(new)) => new < old,
+                },
+                vec![T::Object(principal), T::RolesOf(Some(&principal.id))],
+            ),
+            Op::RemoveRoleSchedule { principal, .. } => Effect::new(
+                Update,
+                true,
+                vec![T::Object(principal), T::RolesOf(Some(&principal.id))],
+            ),
         }
     }
 }
@@ -197,7 +224,10 @@ impl Op {
             | Op::AssignRole { .. }
             | Op::RemoveRole { .. }
             | Op::AssignLicenses { .. }
-            | Op::RenameUser { .. } => None,
+            | Op::RenameUser { .. }
+            | Op::AssignRoleSchedule { .. }
+            | Op::UpdateRoleSchedule { .. }
+            | Op::RemoveRoleSchedule { .. } => None,
         }
     }
 }
@@ -206,7 +236,7 @@ impl Op {
 mod tests {
     use super::*;
     use crate::model::kinds::{GroupKind, PasswordPolicy};
-    use crate::model::op::RoleRef;
+    use crate::model::op::{Holding, RoleRef, RoleScope};
 
     fn upn(s: &str) -> Upn {
         Upn::new_unchecked(s)
@@ -263,9 +293,12 @@ mod tests {
             Op::RemoveRole { .. } => 16,
             Op::AssignLicenses { .. } => 17,
             Op::RenameUser { .. } => 18,
+            Op::AssignRoleSchedule { .. } => 19,
+            Op::UpdateRoleSchedule { .. } => 20,
+            Op::RemoveRoleSchedule { .. } => 21,
         }
     }
-    const VARIANTS: usize = 19;
+    const VARIANTS: usize = 22;
 
     /// One sample of each variant, with the action and destructiveness it
     /// has always had (the summary's classes; the protected-principals gate's
@@ -416,6 +449,45 @@ mod tests {
                 Update,
                 false,
                 1,
+            ),
+            (
+                Op::AssignRoleSchedule {
+                    role: role(),
+                    principal: a(),
+                    holding: Holding::Eligible,
+                    scope: RoleScope::tenant(),
+                    until: Some("2027-03-31".into()),
+                    justification: None,
+                },
+                Update,
+                false,
+                2,
+            ),
+            (
+                Op::UpdateRoleSchedule {
+                    role: role(),
+                    principal: principal(),
+                    holding: Holding::Eligible,
+                    scope: RoleScope::tenant(),
+                    old_until: Some("2027-03-31".into()),
+                    until: Some("2027-01-31".into()),
+                    justification: None,
+                },
+                Update,
+                true,
+                2,
+            ),
+            (
+                Op::RemoveRoleSchedule {
+                    role: role(),
+                    principal: principal(),
+                    holding: Holding::Active,
+                    scope: RoleScope::tenant(),
+                    until: None,
+                },
+                Update,
+                true,
+                2,
             ),
         ]
     }

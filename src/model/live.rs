@@ -7,6 +7,7 @@ use serde_json::Value;
 
 use super::read::CounterSnapshot;
 use crate::model::attrs::{ATTRS, Attr, AttrRef, AttrValue, AttrValues, AttrValuesBuilder};
+use crate::model::op::Holding;
 use crate::model::{ObjectId, Upn};
 
 /// A user with the properties entraform compares. The managed attributes
@@ -292,6 +293,61 @@ pub struct LiveRoleAssignment {
     pub directory_scope_id: String,
 }
 
+/// A PIM holding of a directory role, at any scope: an eligibility
+/// (`roleEligibilitySchedules`) or an active assignment instance
+/// (`roleAssignmentScheduleInstances`, which also lists plain role
+/// assignments).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LiveRoleSchedule {
+    /// Eligible or active.
+    pub holding: Holding,
+    /// The eligibility schedule's id, or the assignment instance's id.
+    pub id: String,
+    /// The principal (user, group or service principal).
+    pub principal_id: ObjectId,
+    /// The role definition id.
+    pub role_definition_id: String,
+    /// `/` or `/administrativeUnits/{id}`.
+    pub directory_scope_id: String,
+    /// `endDateTime` as Graph gives it (`None`: no end).
+    pub end: Option<String>,
+    /// `assignmentType: Activated`: an eligible principal activated the role.
+    pub activated: bool,
+    /// `memberType` other than `Direct` (held through a role-assignable group).
+    pub inherited: bool,
+    /// `roleAssignmentOriginId`: the role assignment behind an active instance.
+    pub assignment_id: Option<String>,
+}
+
+impl LiveRoleSchedule {
+    /// The last day it holds (`YYYY-MM-DD`, UTC), `None` without an end.
+    pub fn until(&self) -> Option<String> {
+        self.end
+            .as_deref()
+            .and_then(crate::model::date::date_of_datetime)
+    }
+    /// Managed through PIM rather than a plain role assignment: an
+    /// eligibility, an activation, a time-bound or an administrative-unit
+    /// scoped assignment.
+    pub fn pim_managed(&self) -> bool {
+        self.holding == Holding::Eligible
+            || self.activated
+            || self.end.is_some()
+            || self.directory_scope_id != "/"
+    }
+}
+
+/// An administrative unit, for `scope: au:<name>`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AdminUnit {
+    /// Object id.
+    pub id: String,
+    /// Display name.
+    pub display_name: String,
+}
+
 /// A soft-deleted user, restorable for 30 days.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -385,6 +441,9 @@ pub struct ReadStats {
     pub membership_requests: usize,
     /// Pages of role assignments.
     pub role_assignment_pages: usize,
+    /// Pages of PIM eligibility schedules and assignment schedule instances.
+    #[serde(default)]
+    pub role_schedule_pages: usize,
     /// Pages of deleted users.
     pub deleted_user_pages: usize,
     /// Requests for administrative units: the unit listing's pages plus the
@@ -428,6 +487,18 @@ pub struct LiveParts {
     /// Why restricted units could not be read (`None`: read, or nothing to read).
     /// When set, no object is known to be restricted and the plan says so.
     pub restricted_unknown: Option<String>,
+    /// PIM holdings (eligibilities and active assignment instances, every scope).
+    pub role_schedules: Vec<LiveRoleSchedule>,
+    /// Why PIM could not be read (no Entra ID P2, a missing permission);
+    /// `None`: read. When set, `role_schedules` is empty.
+    pub pim_unknown: Option<String>,
+    /// Graph said the tenant has no PIM licence (400 `AadPremiumLicenseRequired`).
+    pub pim_unlicensed: bool,
+    /// Every administrative unit (for `scope: au:<name>`).
+    pub admin_units: Vec<AdminUnit>,
+    /// The UTC date the tenant was read (`YYYY-MM-DD`): the clock, as a value
+    /// (`until` dates are compared with it). `None`: unknown, not checked.
+    pub today: Option<String>,
     /// How the read went.
     pub stats: ReadStats,
 }
@@ -486,6 +557,14 @@ impl Live {
             .role_definitions
             .sort_by(|a, b| a.display_name.cmp(&b.display_name));
         parts.role_assignments.sort_by(|a, b| a.id.cmp(&b.id));
+        parts
+            .role_schedules
+            .sort_by(|a, b| (a.holding, &a.id).cmp(&(b.holding, &b.id)));
+        parts.admin_units.sort_by(|a, b| {
+            a.display_name
+                .cmp(&b.display_name)
+                .then_with(|| a.id.cmp(&b.id))
+        });
         parts.deleted_users.sort_by(|a, b| a.id.cmp(&b.id));
         parts.restricted_units.sort_by(|a, b| {
             a.display_name
@@ -661,6 +740,82 @@ impl Live {
     /// Restricted management administrative units, sorted by name.
     pub fn restricted_units(&self) -> &[RestrictedUnit] {
         &self.parts.restricted_units
+    }
+    /// PIM holdings of a role (by definition id), every scope.
+    pub fn schedules_of_role(&self, role_definition_id: &str) -> Vec<&LiveRoleSchedule> {
+        self.parts
+            .role_schedules
+            .iter()
+            .filter(|s| {
+                s.role_definition_id
+                    .eq_ignore_ascii_case(role_definition_id)
+            })
+            .collect()
+    }
+    /// PIM holdings of a principal, every role and scope.
+    pub fn schedules_of(&self, principal: &ObjectId) -> Vec<&LiveRoleSchedule> {
+        self.parts
+            .role_schedules
+            .iter()
+            .filter(|s| &s.principal_id == principal)
+            .collect()
+    }
+    /// All PIM holdings.
+    pub fn role_schedules(&self) -> &[LiveRoleSchedule] {
+        &self.parts.role_schedules
+    }
+    /// Why PIM could not be read (`None`: it was).
+    pub fn pim_unknown_reason(&self) -> Option<&str> {
+        self.parts.pim_unknown.as_deref()
+    }
+    /// Whether Graph said the tenant has no PIM licence (no Entra ID P2).
+    pub fn pim_unlicensed(&self) -> bool {
+        self.parts.pim_unlicensed
+    }
+    /// The role assignment ids PIM manages (activations, time-bound and
+    /// administrative-unit-scoped assignments): not plain assignments.
+    pub fn pim_managed_assignments(&self) -> std::collections::HashSet<&str> {
+        self.parts
+            .role_schedules
+            .iter()
+            .filter(|s| s.holding == Holding::Active && s.pim_managed() && !s.inherited)
+            .filter_map(|s| s.assignment_id.as_deref())
+            .collect()
+    }
+    /// An administrative unit by display name (case-insensitive); `Err` with
+    /// the number of units of that name when there is not exactly one.
+    pub fn admin_unit_named(&self, name: &str) -> Result<&AdminUnit, usize> {
+        let found: Vec<&AdminUnit> = self
+            .parts
+            .admin_units
+            .iter()
+            .filter(|u| u.display_name.eq_ignore_ascii_case(name))
+            .collect();
+        match found.as_slice() {
+            [one] => Ok(one),
+            other => Err(other.len()),
+        }
+    }
+    /// An administrative unit's display name by a `directoryScopeId`
+    /// (`/administrativeUnits/{id}`).
+    pub fn admin_unit_of_scope(&self, directory_scope_id: &str) -> Option<&AdminUnit> {
+        const PREFIX: &str = "/administrativeunits/";
+        let id = directory_scope_id
+            .get(..PREFIX.len())
+            .filter(|p| p.eq_ignore_ascii_case(PREFIX))
+            .and_then(|_| directory_scope_id.get(PREFIX.len()..))?;
+        self.parts
+            .admin_units
+            .iter()
+            .find(|u| u.id.eq_ignore_ascii_case(id))
+    }
+    /// Every administrative unit, sorted by name.
+    pub fn admin_units(&self) -> &[AdminUnit] {
+        &self.parts.admin_units
+    }
+    /// The UTC date of the read, when known.
+    pub fn today(&self) -> Option<&str> {
+        self.parts.today.as_deref()
     }
     /// The principal entraform runs as.
     pub fn principal(&self) -> Option<&RunningPrincipal> {

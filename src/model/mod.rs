@@ -11,6 +11,7 @@ pub mod attrs;
 pub mod builtin_roles;
 pub mod codes;
 pub mod country;
+pub mod date;
 pub mod effect;
 mod ids;
 pub mod kinds;

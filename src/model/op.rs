@@ -42,6 +42,61 @@ pub struct RoleRef {
     pub definition_id: String,
 }
 
+/// How a principal holds a directory role (PIM): eligible (activates it when
+/// needed) or active (assigned; permanent, or time-bound with an end date).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Holding {
+    /// A PIM eligibility (`roleEligibilitySchedules`).
+    Eligible,
+    /// An active assignment (`roleAssignmentSchedules`).
+    Active,
+}
+
+impl Holding {
+    /// `eligible` or `active`, as the YAML and the plan write it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Holding::Eligible => "eligible",
+            Holding::Active => "active",
+        }
+    }
+}
+
+/// Where a role holds: the tenant (`/`) or one administrative unit.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct RoleScope {
+    /// Graph's `directoryScopeId`: `/` or `/administrativeUnits/{id}`.
+    pub directory_scope_id: String,
+    /// The administrative unit's display name (`None` at tenant scope).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit: Option<String>,
+}
+
+impl RoleScope {
+    /// The whole tenant.
+    pub fn tenant() -> RoleScope {
+        RoleScope {
+            directory_scope_id: "/".to_string(),
+            unit: None,
+        }
+    }
+    /// Is this the tenant scope?
+    pub fn is_tenant(&self) -> bool {
+        self.directory_scope_id == "/"
+    }
+}
+
+impl std::fmt::Display for RoleScope {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.unit {
+            Some(u) => write!(f, "administrative unit `{u}`"),
+            None if self.is_tenant() => f.write_str("the tenant"),
+            None => write!(f, "scope {}", self.directory_scope_id),
+        }
+    }
+}
+
 /// A member or principal that may not be a user (live objects entraform found).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct PrincipalRef {
@@ -275,6 +330,53 @@ pub enum Op {
         /// Direct licences to remove, sorted by part number.
         remove: Vec<LicenseChange>,
     },
+    /// Make a principal eligible for a role, or give it a time-bound or
+    /// administrative-unit-scoped active assignment: PIM `adminAssign`
+    /// (`roleEligibilityScheduleRequests` / `roleAssignmentScheduleRequests`).
+    AssignRoleSchedule {
+        /// The role.
+        role: RoleRef,
+        /// The principal.
+        principal: UserRef,
+        /// Eligible or active.
+        holding: Holding,
+        /// Tenant or administrative unit.
+        scope: RoleScope,
+        /// Last day (UTC, `YYYY-MM-DD`); `None`: no end.
+        until: Option<String>,
+        /// Justification sent to PIM (declared, or entraform's default).
+        justification: Option<String>,
+    },
+    /// Change the end date of an eligibility or active assignment: PIM `adminUpdate`.
+    UpdateRoleSchedule {
+        /// The role.
+        role: RoleRef,
+        /// The principal.
+        principal: PrincipalRef,
+        /// Eligible or active.
+        holding: Holding,
+        /// Tenant or administrative unit.
+        scope: RoleScope,
+        /// The current last day (`None`: no end).
+        old_until: Option<String>,
+        /// The new last day (`None`: no end).
+        until: Option<String>,
+        /// Justification sent to PIM.
+        justification: Option<String>,
+    },
+    /// End an eligibility or a PIM-managed active assignment: PIM `adminRemove`.
+    RemoveRoleSchedule {
+        /// The role.
+        role: RoleRef,
+        /// The principal.
+        principal: PrincipalRef,
+        /// Eligible or active.
+        holding: Holding,
+        /// Tenant or administrative unit.
+        scope: RoleScope,
+        /// Its current last day (`None`: no end).
+        until: Option<String>,
+    },
 }
 
 impl Op {
@@ -300,6 +402,9 @@ impl Op {
             Op::RemoveRole { .. } => "remove_role",
             Op::AssignLicenses { .. } => "assign_licenses",
             Op::RenameUser { .. } => "rename_user",
+            Op::AssignRoleSchedule { .. } => "assign_role_schedule",
+            Op::UpdateRoleSchedule { .. } => "update_role_schedule",
+            Op::RemoveRoleSchedule { .. } => "remove_role_schedule",
         }
     }
 
@@ -317,9 +422,13 @@ impl Op {
             | Op::RemoveManager { user, .. }
             | Op::AssignLicenses { user, .. } => Some(&user.upn),
             Op::AddMember { member, .. } => Some(&member.upn),
-            Op::AssignRole { principal, .. } => Some(&principal.upn),
+            Op::AssignRole { principal, .. } | Op::AssignRoleSchedule { principal, .. } => {
+                Some(&principal.upn)
+            }
             Op::RemoveMember { member, .. } => member.upn.as_ref(),
-            Op::RemoveRole { principal, .. } => principal.upn.as_ref(),
+            Op::RemoveRole { principal, .. }
+            | Op::UpdateRoleSchedule { principal, .. }
+            | Op::RemoveRoleSchedule { principal, .. } => principal.upn.as_ref(),
             Op::AddOwner {
                 owner: OwnerRef::User { upn, .. },
                 ..
@@ -340,7 +449,11 @@ impl Op {
             | Op::RemoveOwner { group, .. } => {
                 format!("group:{}", group.name)
             }
-            Op::AssignRole { role, .. } | Op::RemoveRole { role, .. } => {
+            Op::AssignRole { role, .. }
+            | Op::RemoveRole { role, .. }
+            | Op::AssignRoleSchedule { role, .. }
+            | Op::UpdateRoleSchedule { role, .. }
+            | Op::RemoveRoleSchedule { role, .. } => {
                 format!("role:{}", role.name)
             }
             Op::CreateUser { .. }

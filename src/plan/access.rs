@@ -19,7 +19,7 @@
 use std::collections::{BTreeMap, HashSet};
 
 use super::Step;
-use super::op::{Op, OwnerRef, PlanError};
+use super::op::{Holding, Op, OwnerRef, PlanError};
 use crate::model::ObjectId;
 use crate::model::attrs::Attr;
 use crate::model::live::Live;
@@ -163,6 +163,31 @@ pub const LEAST: &[KindPermissions] = &[
         also: &["User.ReadWrite.All", "Directory.ReadWrite.All"],
         role: "none",
     },
+    // PIM (issue #16): rbacapplication-post-roleeligibilityschedulerequests,
+    // rbacapplication-post-roleassignmentschedulerequests (entra-data's
+    // PIM_ELIGIBILITY_WRITE / PIM_ASSIGNMENT_WRITE).
+    KindPermissions {
+        row: "assign_role_schedule, update_role_schedule, remove_role_schedule (eligible)",
+        kinds: &[
+            "assign_role_schedule",
+            "update_role_schedule",
+            "remove_role_schedule",
+        ],
+        least: &["RoleEligibilitySchedule.ReadWrite.Directory"],
+        also: &["RoleManagement.ReadWrite.Directory"],
+        role: "none",
+    },
+    KindPermissions {
+        row: "assign_role_schedule, update_role_schedule, remove_role_schedule (active)",
+        kinds: &[
+            "assign_role_schedule",
+            "update_role_schedule",
+            "remove_role_schedule",
+        ],
+        least: &["RoleAssignmentSchedule.ReadWrite.Directory"],
+        also: &["RoleManagement.ReadWrite.Directory"],
+        role: "none",
+    },
 ];
 
 impl KindPermissions {
@@ -185,6 +210,12 @@ impl KindPermissions {
             "assign_role, remove_role" => table::ROLE_WRITE,
             "assign_licenses" => table::LICENSE_ASSIGN,
             "rename_user" => table::user_property_rule("userPrincipalName"),
+            "assign_role_schedule, update_role_schedule, remove_role_schedule (eligible)" => {
+                table::PIM_ELIGIBILITY_WRITE
+            }
+            "assign_role_schedule, update_role_schedule, remove_role_schedule (active)" => {
+                table::PIM_ASSIGNMENT_WRITE
+            }
             _ => table::USER_UPDATE,
         }
     }
@@ -325,6 +356,12 @@ pub fn needs(
         Op::AssignRole { .. } | Op::RemoveRole { .. } => {
             out.push(Need::Permissions(table::ROLE_WRITE));
         }
+        Op::AssignRoleSchedule { holding, .. }
+        | Op::UpdateRoleSchedule { holding, .. }
+        | Op::RemoveRoleSchedule { holding, .. } => out.push(Need::Permissions(match holding {
+            Holding::Eligible => table::PIM_ELIGIBILITY_WRITE,
+            Holding::Active => table::PIM_ASSIGNMENT_WRITE,
+        })),
     }
     out
 }
@@ -384,6 +421,12 @@ fn target_of(live: &Live, steps: &[Step]) -> impl Fn(&ObjectId) -> Target {
         .filter_map(|s| match &s.op {
             Op::RemoveRole {
                 principal, role, ..
+            }
+            | Op::RemoveRoleSchedule {
+                principal,
+                role,
+                holding: Holding::Active,
+                ..
             } => Some((
                 principal.id.clone(),
                 role.definition_id.to_ascii_lowercase(),
@@ -407,7 +450,10 @@ fn target_of(live: &Live, steps: &[Step]) -> impl Fn(&ObjectId) -> Target {
             | Op::RemoveOwner { .. }
             | Op::AssignRole { .. }
             | Op::AssignLicenses { .. }
-            | Op::RenameUser { .. } => None,
+            | Op::RenameUser { .. }
+            | Op::RemoveRoleSchedule { .. }
+            | Op::AssignRoleSchedule { .. }
+            | Op::UpdateRoleSchedule { .. } => None,
         })
         .collect();
     let role_groups: HashSet<ObjectId> = live

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use super::Step;
 use super::effect::Action;
-use super::op::Op;
+use super::op::{Holding, Op};
 use crate::desired::DesiredState;
 use crate::desired::state::Threshold;
 use crate::model::ObjectId;
@@ -253,8 +253,10 @@ pub fn evaluate(
         },
     });
 
-    // Global Administrators left enabled.
-    let remaining = global_admins_after(live, steps);
+    // Global Administrators left enabled: active, or eligible (PIM) — an
+    // eligible admin can activate the role, so the tenant is not orphaned.
+    let (active, eligible_only) = global_admins_after(live, steps);
+    let remaining = active + eligible_only;
     let tripped = remaining == 0;
     out.push(GateResult {
         gate: GateKind::GlobalAdministrators,
@@ -264,10 +266,18 @@ pub fn evaluate(
         tripped,
         overridden: tripped && overrides.allows(GateKind::GlobalAdministrators),
         message: if tripped {
-            "after this plan no enabled user would hold Global Administrator: nobody could administer the tenant".to_string()
-        } else {
+            "after this plan no enabled user would hold Global Administrator (active or eligible): nobody could administer the tenant".to_string()
+        } else if eligible_only == 0 {
             format!(
                 "{} after the plan",
+                counted(
+                    remaining,
+                    ("enabled Global Administrator", "enabled Global Administrators")
+                )
+            )
+        } else {
+            format!(
+                "{} after the plan ({active} active, {eligible_only} eligible only)",
                 counted(
                     remaining,
                     ("enabled Global Administrator", "enabled Global Administrators")
@@ -284,6 +294,9 @@ pub fn evaluate(
         .filter_map(|s| match &s.op {
             Op::RemoveRole {
                 role, principal, ..
+            }
+            | Op::RemoveRoleSchedule {
+                role, principal, ..
             } if own.as_ref().is_none_or(|own| &principal.id == own)
                 && builtin_roles::by_template_id(&role.definition_id)
                     .is_some_and(|r| r.privileged) =>
@@ -295,6 +308,9 @@ pub fn evaluate(
                 })
             }
             Op::RemoveRole { .. }
+            | Op::RemoveRoleSchedule { .. }
+            | Op::AssignRoleSchedule { .. }
+            | Op::UpdateRoleSchedule { .. }
             | Op::CreateUser { .. }
             | Op::RestoreUser { .. }
             | Op::UpdateUser { .. }
@@ -343,13 +359,17 @@ pub fn evaluate(
     out
 }
 
-/// Enabled users holding Global Administrator once the steps have run.
-fn global_admins_after(live: &Live, steps: &[Step]) -> u64 {
+/// Enabled users holding Global Administrator once the steps have run:
+/// (active, eligible but not active). Activations count as active; a
+/// holding through a group is not counted (the group's members may change).
+fn global_admins_after(live: &Live, steps: &[Step]) -> (u64, u64) {
     let ga = builtin_roles::GLOBAL_ADMINISTRATOR;
     let mut disabled: HashSet<String> = HashSet::new();
     let mut enabled: HashSet<String> = HashSet::new();
     let mut removed: HashSet<&ObjectId> = HashSet::new();
+    let mut removed_eligible: HashSet<&ObjectId> = HashSet::new();
     let mut added: Vec<(String, Option<&ObjectId>)> = Vec::new();
+    let mut added_eligible: Vec<(String, Option<&ObjectId>)> = Vec::new();
     let mut created_enabled: HashSet<String> = HashSet::new();
     for s in steps {
         match &s.op {
@@ -372,8 +392,37 @@ fn global_admins_after(live: &Live, steps: &[Step]) -> u64 {
             Op::AssignRole { role, principal } if role.definition_id.eq_ignore_ascii_case(ga) => {
                 added.push((principal.upn.key(), principal.id.as_ref()));
             }
-            // Neither the account nor a Global Administrator assignment changes.
+            Op::RemoveRoleSchedule {
+                role,
+                principal,
+                holding,
+                scope,
+                ..
+            } if role.definition_id.eq_ignore_ascii_case(ga) && scope.is_tenant() => {
+                match holding {
+                    Holding::Active => removed.insert(&principal.id),
+                    Holding::Eligible => removed_eligible.insert(&principal.id),
+                };
+            }
+            Op::AssignRoleSchedule {
+                role,
+                principal,
+                holding,
+                scope,
+                ..
+            } if role.definition_id.eq_ignore_ascii_case(ga) && scope.is_tenant() => {
+                let entry = (principal.upn.key(), principal.id.as_ref());
+                match holding {
+                    Holding::Active => added.push(entry),
+                    Holding::Eligible => added_eligible.push(entry),
+                }
+            }
+            // Neither the account nor a Global Administrator holding changes
+            // (a new end date keeps the holder until then).
             Op::CreateUser { enabled: false, .. }
+            | Op::RemoveRoleSchedule { .. }
+            | Op::AssignRoleSchedule { .. }
+            | Op::UpdateRoleSchedule { .. }
             | Op::RemoveRole { .. }
             | Op::AssignRole { .. }
             | Op::UpdateUser { .. }
@@ -413,5 +462,29 @@ fn global_admins_after(live: &Live, steps: &[Step]) -> u64 {
             holders.insert(key);
         }
     }
-    holders.len() as u64
+    let mut eligible: HashSet<String> = HashSet::new();
+    for e in live.schedules_of_role(ga) {
+        if e.holding != Holding::Eligible
+            || e.inherited
+            || e.directory_scope_id != "/"
+            || removed_eligible.contains(&e.principal_id)
+        {
+            continue;
+        }
+        if let Some(u) = live.user(&e.principal_id)
+            && ends_enabled(&u.upn.key(), u.account_enabled)
+        {
+            eligible.insert(u.upn.key());
+        }
+    }
+    for (key, id) in added_eligible {
+        let live_enabled = id
+            .and_then(|i| live.user(i))
+            .is_some_and(|u| u.account_enabled);
+        if ends_enabled(&key, live_enabled) {
+            eligible.insert(key);
+        }
+    }
+    let eligible_only = eligible.difference(&holders).count() as u64;
+    (holders.len() as u64, eligible_only)
 }

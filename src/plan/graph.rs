@@ -82,7 +82,10 @@ pub fn order(mut ops: Vec<Op>) -> Result<Vec<Step>, PlanError> {
             | Op::RemoveOwner { .. }
             | Op::AssignRole { .. }
             | Op::RemoveRole { .. }
-            | Op::AssignLicenses { .. } => {}
+            | Op::AssignLicenses { .. }
+            | Op::AssignRoleSchedule { .. }
+            | Op::UpdateRoleSchedule { .. }
+            | Op::RemoveRoleSchedule { .. } => {}
         }
     }
     let mut edges: Vec<(usize, usize)> = Vec::new();
@@ -153,8 +156,12 @@ pub fn order(mut ops: Vec<Op>) -> Result<Vec<Step>, PlanError> {
                     after_user(u.upn.key(), &mut edges);
                 }
             }
-            Op::AssignRole { principal, .. } => after_user(principal.upn.key(), &mut edges),
-            Op::RemoveRole { principal, .. } => {
+            Op::AssignRole { principal, .. } | Op::AssignRoleSchedule { principal, .. } => {
+                after_user(principal.upn.key(), &mut edges)
+            }
+            Op::RemoveRole { principal, .. }
+            | Op::UpdateRoleSchedule { principal, .. }
+            | Op::RemoveRoleSchedule { principal, .. } => {
                 if let Some(u) = &principal.upn {
                     for target in [disables.get(&u.key()), deletes.get(&u.key())]
                         .into_iter()

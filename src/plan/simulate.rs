@@ -5,12 +5,30 @@
 //! for entraform's own properties, not every side effect Entra has.
 
 use super::Step;
-use super::op::Op;
+use super::op::{Holding, Op, RoleScope};
 use crate::model::ObjectId;
 use crate::model::attrs::{Attr, AttrValue};
+use crate::model::date::end_of_day;
 use crate::model::live::{
-    Live, LiveGroup, LiveParts, LiveRoleAssignment, LiveUser, Member, ObjectKind,
+    Live, LiveGroup, LiveParts, LiveRoleAssignment, LiveRoleSchedule, LiveUser, Member, ObjectKind,
 };
+
+/// Is `s` the principal's direct, assigned holding of the role at the scope?
+fn same_holding(
+    s: &LiveRoleSchedule,
+    principal: &ObjectId,
+    role: &str,
+    holding: Holding,
+    scope: &RoleScope,
+) -> bool {
+    s.holding == holding
+        && !s.activated
+        && !s.inherited
+        && &s.principal_id == principal
+        && s.role_definition_id.eq_ignore_ascii_case(role)
+        && s.directory_scope_id
+            .eq_ignore_ascii_case(&scope.directory_scope_id)
+}
 
 /// Apply `steps` (in order) to a copy of `live` and return the resulting snapshot.
 pub fn apply(live: &Live, steps: &[Step]) -> Live {
@@ -191,7 +209,81 @@ pub fn apply(live: &Live, steps: &[Step]) -> Live {
                 }
             }
             Op::RemoveRole { assignment_id, .. } => {
-                p.role_assignments.retain(|a| &a.id != assignment_id)
+                p.role_assignments.retain(|a| &a.id != assignment_id);
+                p.role_schedules
+                    .retain(|s| s.assignment_id.as_ref() != Some(assignment_id));
+            }
+            // PIM: an active holding is also a role assignment (the tenant-scope
+            // list the diff reads), as Graph lists it.
+            Op::AssignRoleSchedule {
+                role,
+                principal,
+                holding,
+                scope,
+                until,
+                ..
+            } => {
+                if let Some(id) = user_id(&p, &principal.upn) {
+                    serial += 1;
+                    let assignment_id =
+                        (*holding == Holding::Active).then(|| format!("new-assignment-{serial}"));
+                    if let Some(a) = &assignment_id
+                        && scope.is_tenant()
+                    {
+                        p.role_assignments.push(LiveRoleAssignment {
+                            id: a.clone(),
+                            principal_id: id.clone(),
+                            role_definition_id: role.definition_id.clone(),
+                            directory_scope_id: "/".into(),
+                        });
+                    }
+                    p.role_schedules.push(LiveRoleSchedule {
+                        holding: *holding,
+                        id: format!("new-schedule-{serial}"),
+                        principal_id: id,
+                        role_definition_id: role.definition_id.clone(),
+                        directory_scope_id: scope.directory_scope_id.clone(),
+                        end: until.as_deref().map(end_of_day),
+                        activated: false,
+                        inherited: false,
+                        assignment_id,
+                    });
+                }
+            }
+            Op::UpdateRoleSchedule {
+                role,
+                principal,
+                holding,
+                scope,
+                until,
+                ..
+            } => {
+                for s in p.role_schedules.iter_mut().filter(|s| {
+                    same_holding(s, &principal.id, &role.definition_id, *holding, scope)
+                }) {
+                    s.end = until.as_deref().map(end_of_day);
+                }
+            }
+            Op::RemoveRoleSchedule {
+                role,
+                principal,
+                holding,
+                scope,
+                ..
+            } => {
+                let gone: Vec<Option<String>> = p
+                    .role_schedules
+                    .iter()
+                    .filter(|s| {
+                        same_holding(s, &principal.id, &role.definition_id, *holding, scope)
+                    })
+                    .map(|s| s.assignment_id.clone())
+                    .collect();
+                p.role_schedules.retain(|s| {
+                    !same_holding(s, &principal.id, &role.definition_id, *holding, scope)
+                });
+                p.role_assignments
+                    .retain(|a| !gone.contains(&Some(a.id.clone())));
             }
             Op::RenameUser { user, new_upn } => {
                 if let Some(u) = p.users.iter_mut().find(|u| Some(&u.id) == user.id.as_ref()) {

@@ -151,10 +151,11 @@ async fn full_read_is_exact_and_near_the_minimum_of_requests() {
     // emulator's delta page holds 200 groups) + ⌈R/999⌉ role assignment pages
     // + 1 role definitions + ⌈D/999⌉ deleted-user pages (D = 0 → 1 request)
     // + ⌈A/999⌉ administrative-unit pages (A = 0 → 1 request) + ⌈Aᵣ/20⌉ `$batch`
-    // POSTs for the members of restricted units (Aᵣ = 0 → none).
+    // POSTs for the members of restricted units (Aᵣ = 0 → none)
+    // + 2 PIM listings (eligibility and assignment schedule instances, one page each here).
     // The running principal comes from the token's `oid` claim: no request.
     let r = seed.role_assignments.len();
-    let expected = ceil(u, 100) + ceil(g, 200) + ceil(r, 999) + 1 + 1 + 1;
+    let expected = ceil(u, 100) + ceil(g, 200) + ceil(r, 999) + 1 + 1 + 1 + 2;
     let stats = live.stats();
     assert_eq!(stats.requests.http_requests as usize, expected, "{stats:?}");
     assert_eq!(stats.requests.token_requests, 1);
@@ -206,8 +207,8 @@ async fn delta_memberships_are_cheaper_than_batched_member_listings() {
     // Batch: ⌈G/999⌉ group pages + ⌈G/20⌉ batches of members and as many of
     // owners (no group exceeds 999 members here).
     // Others: user pages + role definitions + role assignments + deleted users
-    // + administrative units (none restricted: no member batches).
-    let others = (ceil(u, 100) + 1 + 1 + 1 + 1) as u64;
+    // + administrative units (none restricted: no member batches) + 2 PIM listings.
+    let others = (ceil(u, 100) + 1 + 1 + 1 + 1 + 2) as u64;
     assert_eq!(batch, others + ceil(g, 999) as u64 + 2 * ceil(g, 20) as u64);
     assert_eq!(delta, others + ceil(g, 200) as u64);
 }

@@ -65,6 +65,7 @@ mod onboarding_repo_files;
 mod owners_cli;
 mod packaging;
 mod permission_rows;
+mod pim_cli;
 mod plan_cli;
 mod plan_exclude_props;
 mod plan_gates;

@@ -110,7 +110,7 @@ fn files_exclude_leaves_files_and_folders_out_whatever_they_hold() {
         .unwrap();
     assert!(
         String::from_utf8_lossy(&o.stdout)
-            .contains("valid — 40 users, 8 groups, 4 roles in 8 files"),
+            .contains("valid — 40 users, 8 groups, 5 roles in 8 files"),
         "{}",
         out(&o)
     );

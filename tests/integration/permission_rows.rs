@@ -14,7 +14,9 @@ use entraform::desired::attrs::{Attr, AttrValue};
 use entraform::desired::state::{GroupKind, PasswordPolicy};
 use entraform::model::{ObjectId, Upn};
 use entraform::plan::access::{KindPermissions, LEAST};
-use entraform::plan::op::{AttrChange, GroupRef, Op, OwnerRef, PrincipalRef, RoleRef, UserRef};
+use entraform::plan::op::{
+    AttrChange, GroupRef, Holding, Op, OwnerRef, PrincipalRef, RoleRef, RoleScope, UserRef,
+};
 use graph_emulator::{BackgroundEmulator, EmulatorConfig, Seed};
 use secrecy::SecretString;
 use serde_json::Value;
@@ -187,8 +189,53 @@ fn ops(row: &KindPermissions) -> Vec<Op> {
             }],
             remove: Vec::new(),
         }],
+        "assign_role_schedule, update_role_schedule, remove_role_schedule (eligible)" => {
+            schedule_ops(pat, Holding::Eligible)
+        }
+        "assign_role_schedule, update_role_schedule, remove_role_schedule (active)" => {
+            schedule_ops(pat, Holding::Active)
+        }
         other => panic!("no sample operation for row `{other}`: add one"),
     }
+}
+
+/// PIM: pat is given Helpdesk Administrator (eligible or time-bound
+/// active), its end is moved, then it is removed — in that order.
+fn schedule_ops(pat: UserRef, holding: Holding) -> Vec<Op> {
+    let role = RoleRef {
+        name: "Helpdesk Administrator".into(),
+        definition_id: HELPDESK.into(),
+    };
+    let principal = PrincipalRef {
+        id: ObjectId(PAT.into()),
+        upn: None,
+    };
+    vec![
+        Op::AssignRoleSchedule {
+            role: role.clone(),
+            principal: pat,
+            holding,
+            scope: RoleScope::tenant(),
+            until: Some("2099-03-31".into()),
+            justification: None,
+        },
+        Op::UpdateRoleSchedule {
+            role: role.clone(),
+            principal: principal.clone(),
+            holding,
+            scope: RoleScope::tenant(),
+            old_until: Some("2099-03-31".into()),
+            until: Some("2099-06-30".into()),
+            justification: None,
+        },
+        Op::RemoveRoleSchedule {
+            role,
+            principal,
+            holding,
+            scope: RoleScope::tenant(),
+            until: Some("2099-06-30".into()),
+        },
+    ]
 }
 
 struct Known;

@@ -303,6 +303,9 @@ fn targets(op: &Op, live: &Live) -> Vec<String> {
         | Op::RenameUser { user, .. }
         | Op::AssignRole {
             principal: user, ..
+        }
+        | Op::AssignRoleSchedule {
+            principal: user, ..
         } => {
             if let Some(i) = &user.id {
                 by_id(i);
@@ -315,7 +318,9 @@ fn targets(op: &Op, live: &Live) -> Vec<String> {
         }
         Op::RemoveMember { member: p, .. }
         | Op::RemoveOwner { owner: p, .. }
-        | Op::RemoveRole { principal: p, .. } => by_id(&p.id),
+        | Op::RemoveRole { principal: p, .. }
+        | Op::UpdateRoleSchedule { principal: p, .. }
+        | Op::RemoveRoleSchedule { principal: p, .. } => by_id(&p.id),
     }
     if let Op::CreateUser { upn, .. } = op {
         out.push(upn.key());

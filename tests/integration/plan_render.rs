@@ -568,17 +568,22 @@ fn an_empty_plan_says_no_changes() {
 fn documented_class(op: &Op) -> (&'static str, char) {
     match op {
         Op::CreateUser { .. } | Op::RestoreUser { .. } | Op::CreateGroup { .. } => ("create", '+'),
-        Op::AddMember { .. } | Op::AddOwner { .. } | Op::AssignRole { .. } => ("update", '+'),
+        Op::AddMember { .. }
+        | Op::AddOwner { .. }
+        | Op::AssignRole { .. }
+        | Op::AssignRoleSchedule { .. } => ("update", '+'),
         Op::UpdateUser { .. }
         | Op::EnableUser { .. }
         | Op::SetManager { .. }
         | Op::UpdateGroup { .. }
         | Op::AssignLicenses { .. }
-        | Op::RenameUser { .. } => ("update", '~'),
+        | Op::RenameUser { .. }
+        | Op::UpdateRoleSchedule { .. } => ("update", '~'),
         Op::RemoveManager { .. }
         | Op::RemoveMember { .. }
         | Op::RemoveOwner { .. }
-        | Op::RemoveRole { .. } => ("update", '-'),
+        | Op::RemoveRole { .. }
+        | Op::RemoveRoleSchedule { .. } => ("update", '-'),
         Op::RevokeSessions { .. } => ("update", '!'),
         Op::DisableUser { .. } => ("disable", '-'),
         Op::DeleteUser { .. } => ("delete", '-'),

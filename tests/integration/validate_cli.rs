@@ -267,6 +267,8 @@ fixtures! {
     fixture_literal_password => "literal-password",
     fixture_ten_mistakes => "ten-mistakes",
     fixture_not_a_directory_file => "not-a-directory-file",
+    fixture_duplicate_holding => "duplicate-holding",
+    fixture_contradiction_eligible_active => "contradiction-eligible-active",
 }
 
 #[test]

@@ -157,6 +157,19 @@ pub struct TenantInfo {
     /// Verified domains; a user's UPN must end in one of them.
     #[serde(default = "default_domains")]
     pub domains: Vec<String>,
+    /// The tenant has Microsoft Entra ID P2 (or ID Governance), which PIM
+    /// needs (default true). `false`: every PIM endpoint answers 400
+    /// `AadPremiumLicenseRequired`, as Graph does (maester365/maester#1421).
+    #[serde(default = "entra_id_p2_default", skip_serializing_if = "is_true")]
+    pub entra_id_p2: bool,
+}
+
+fn entra_id_p2_default() -> bool {
+    true
+}
+
+fn is_true(b: &bool) -> bool {
+    *b
 }
 
 fn default_tenant_id() -> String {
@@ -172,6 +185,7 @@ impl Default for TenantInfo {
         TenantInfo {
             id: default_tenant_id(),
             domains: default_domains(),
+            entra_id_p2: true,
         }
     }
 }
@@ -470,6 +484,7 @@ impl Seed {
             tenant: TenantInfo {
                 id: rng.guid(),
                 domains: vec![domain.to_string(), "contoso.onmicrosoft.com".to_string()],
+                entra_id_p2: true,
             },
             applications: vec![AppRegistration {
                 app_id: SYNTHETIC_CLIENT_ID.to_string(),

@@ -11,6 +11,7 @@
 
 pub mod licenses;
 mod renames;
+mod roles_pim;
 mod suggest;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -312,9 +313,21 @@ pub fn diff(desired: &DesiredState, live: &Live) -> Diff {
         | Op::RemoveOwner { .. }
         | Op::AssignRole { .. }
         | Op::AssignLicenses { .. }
-        | Op::RenameUser { .. } => true,
+        | Op::RenameUser { .. }
+        | Op::AssignRoleSchedule { .. }
+        | Op::UpdateRoleSchedule { .. }
+        | Op::RemoveRoleSchedule { .. } => true,
     });
     withhold_restricted(&mut out, live);
+    if let Some(why) = live.pim_unknown_reason() {
+        out.notices.push(Notice {
+            code: NoticeCode::PimUnavailable,
+            object: "tenant".to_string(),
+            message: format!(
+                "PIM eligibilities and time-bound assignments are not compared: {why}"
+            ),
+        });
+    }
     out.notices.sort();
     out.notices.dedup();
     out.errors.sort();
@@ -773,9 +786,31 @@ fn role_ops(c: &mut Ctx<'_>) {
             definition_id: def.id.clone(),
         };
         let object = format!("role:{}", role.name);
-        let assignments = c.live.assignments_of_role(&def.id);
+        // Activations and time-bound assignments are PIM's (`roles_pim`):
+        // only plain assignments are compared and removed here.
+        let pim_managed = c.live.pim_managed_assignments();
+        let assignments: Vec<_> = c
+            .live
+            .assignments_of_role(&def.id)
+            .into_iter()
+            .filter(|a| !pim_managed.contains(a.id.as_str()))
+            .collect();
         let assigned: HashSet<&ObjectId> = assignments.iter().map(|a| &a.principal_id).collect();
         let mut wanted_ids: HashSet<&ObjectId> = HashSet::new();
+        // A declared time-bound tenant-scope assignment keeps the principal's
+        // plain one: `roles_pim` gives it its end date (adminUpdate).
+        for h in &spec.holdings {
+            if h.holding == crate::plan::op::Holding::Active
+                && h.scope.is_none()
+                && let Some(id) = c
+                    .declared
+                    .get(&h.upn)
+                    .and_then(|r| r.id.as_ref())
+                    .or_else(|| c.live.user_of(&h.upn).map(|u| &u.id))
+            {
+                wanted_ids.insert(id);
+            }
+        }
         for (upn, origin) in &spec.principals {
             let Some(found) = c.find(upn, Some(origin), "principal") else {
                 continue;
@@ -789,12 +824,18 @@ fn role_ops(c: &mut Ctx<'_>) {
                     c.refuse_excluded(upn, origin, &format!("role `{}`", role.name));
                     continue;
                 }
+                if let Some(id) = id
+                    && roles_pim::permanent(c, &role, id)
+                {
+                    continue;
+                }
                 c.out.ops.push(Op::AssignRole {
                     role: role.clone(),
                     principal: found.to_ref(),
                 });
             }
         }
+        roles_pim::role_ops(c, spec, &role);
         if !spec.authoritative {
             continue;
         }
@@ -850,7 +891,12 @@ fn leaving_roles(c: &mut Ctx<'_>) {
         if c.excluded(&u.upn) {
             continue;
         }
+        roles_pim::leaving(c, &u.id);
+        let pim_managed = c.live.pim_managed_assignments();
         for a in c.live.assignments_of(&u.id) {
+            if pim_managed.contains(a.id.as_str()) {
+                continue;
+            }
             let name = c
                 .live
                 .role(&a.role_definition_id)
@@ -893,8 +939,12 @@ fn modified_object(op: &Op) -> Option<(&ObjectId, String, String)> {
         | Op::RemoveManager { user: u, .. }
         | Op::AssignLicenses { user: u, .. }
         | Op::RenameUser { user: u, .. } => user(u),
-        Op::AssignRole { principal, .. } => user(principal),
-        Op::RemoveRole { principal, .. } => Some(match &principal.upn {
+        Op::AssignRole { principal, .. } | Op::AssignRoleSchedule { principal, .. } => {
+            user(principal)
+        }
+        Op::RemoveRole { principal, .. }
+        | Op::UpdateRoleSchedule { principal, .. }
+        | Op::RemoveRoleSchedule { principal, .. } => Some(match &principal.upn {
             Some(upn) => (&principal.id, upn.key(), upn.as_str().to_string()),
             None => (
                 &principal.id,

@@ -10,7 +10,7 @@ use similar::{ChangeTag, TextDiff};
 use crate::desired::state::{GroupKind, PasswordPolicy};
 use crate::model::attrs::AttrValue;
 use crate::plan::gates::{GateKind, GateResult};
-use crate::plan::op::{AttrChange, Op, PrincipalRef, UserRef};
+use crate::plan::op::{AttrChange, Holding, Op, PrincipalRef, RoleScope, UserRef};
 use crate::plan::{Plan, Step};
 
 /// Values longer than this (in characters) get a character-level inline diff.
@@ -37,19 +37,22 @@ impl Sign {
             | Op::CreateGroup { .. }
             | Op::AddMember { .. }
             | Op::AddOwner { .. }
-            | Op::AssignRole { .. } => Sign::Add,
+            | Op::AssignRole { .. }
+            | Op::AssignRoleSchedule { .. } => Sign::Add,
             Op::UpdateUser { .. }
             | Op::EnableUser { .. }
             | Op::SetManager { .. }
             | Op::UpdateGroup { .. }
             | Op::AssignLicenses { .. }
-            | Op::RenameUser { .. } => Sign::Change,
+            | Op::RenameUser { .. }
+            | Op::UpdateRoleSchedule { .. } => Sign::Change,
             Op::DisableUser { .. }
             | Op::DeleteUser { .. }
             | Op::RemoveManager { .. }
             | Op::RemoveMember { .. }
             | Op::RemoveOwner { .. }
-            | Op::RemoveRole { .. } => Sign::Remove,
+            | Op::RemoveRole { .. }
+            | Op::RemoveRoleSchedule { .. } => Sign::Remove,
             Op::RevokeSessions { .. } => Sign::Revoke,
         }
     }
@@ -331,7 +334,73 @@ pub(super) fn headline(op: &Op) -> String {
                 _ => format!("assign licences: + {}; - {}", names(add), names(remove)),
             }
         }
+        Op::AssignRoleSchedule {
+            principal: p,
+            holding,
+            scope,
+            until,
+            ..
+        } => {
+            let what = match holding {
+                Holding::Eligible => format!("make {} eligible", user(p)),
+                Holding::Active => format!("assign to {}", user(p)),
+            };
+            format!("{what}{}{}", in_scope(scope), until_text(until.as_deref()))
+        }
+        Op::UpdateRoleSchedule {
+            principal: p,
+            holding,
+            scope,
+            old_until,
+            until,
+            ..
+        } => format!(
+            "change the end of {}'s {}{}: {} → {}",
+            principal(p),
+            holding_noun(*holding),
+            in_scope(scope),
+            old_until.as_deref().unwrap_or("no end"),
+            until.as_deref().unwrap_or("no end"),
+        ),
+        Op::RemoveRoleSchedule {
+            principal: p,
+            holding,
+            scope,
+            until,
+            ..
+        } => format!(
+            "remove {}'s {}{}{}",
+            principal(p),
+            holding_noun(*holding),
+            in_scope(scope),
+            until
+                .as_deref()
+                .map(|d| format!(" (until {d})"))
+                .unwrap_or_default()
+        ),
     }
+}
+
+/// `eligibility` or `active assignment`.
+fn holding_noun(h: Holding) -> &'static str {
+    match h {
+        Holding::Eligible => "eligibility",
+        Holding::Active => "active assignment",
+    }
+}
+
+/// ` in administrative unit `Paris`` for an AU scope, nothing at tenant scope.
+fn in_scope(scope: &RoleScope) -> String {
+    if scope.is_tenant() {
+        String::new()
+    } else {
+        format!(" in {scope}")
+    }
+}
+
+/// ` until 2027-03-31`, or nothing without an end.
+fn until_text(until: Option<&str>) -> String {
+    until.map(|d| format!(" until {d}")).unwrap_or_default()
 }
 
 /// `(name, rendered value)` detail lines of an operation.
@@ -380,7 +449,8 @@ fn details(op: &Op, style: Style) -> Vec<(String, String)> {
         | Op::RemoveOwner { .. }
         | Op::AssignRole { .. }
         | Op::RemoveRole { .. }
-        | Op::RenameUser { .. } => Vec::new(),
+        | Op::RenameUser { .. }
+        | Op::RemoveRoleSchedule { .. } => Vec::new(),
         Op::AssignLicenses { add, .. } => add
             .iter()
             .filter(|c| !c.disabled_plans.is_empty())
@@ -391,6 +461,11 @@ fn details(op: &Op, style: Style) -> Vec<(String, String)> {
                     plans.join(", "),
                 )
             })
+            .collect(),
+        Op::AssignRoleSchedule { justification, .. }
+        | Op::UpdateRoleSchedule { justification, .. } => justification
+            .iter()
+            .map(|j| ("justification".to_string(), quote(j)))
             .collect(),
     }
 }

@@ -93,7 +93,20 @@ pub fn fingerprints(live: &Live, steps: &[Step]) -> BTreeMap<String, String> {
                     out.insert(format!("group:{id}"), v);
                 }
                 Touched::RolesOf(Some(id)) => {
-                    out.insert(format!("roles:{id}"), fp(&live.assignments_of(id)));
+                    // PIM holdings (eligibilities, time-bound, unit-scoped,
+                    // activations) count too; a principal without any keeps
+                    // the fingerprint it always had.
+                    let pim: Vec<_> = live
+                        .schedules_of(id)
+                        .into_iter()
+                        .filter(|s| s.pim_managed())
+                        .collect();
+                    let v = if pim.is_empty() {
+                        fp(&live.assignments_of(id))
+                    } else {
+                        fp(&(live.assignments_of(id), pim))
+                    };
+                    out.insert(format!("roles:{id}"), v);
                 }
                 // A principal the plan creates has no assignments to fingerprint.
                 Touched::RolesOf(None) => {}
@@ -249,5 +262,77 @@ pub(crate) mod test_support {
         )
         .to_json()
         .unwrap()
+    }
+}
+
+#[cfg(test)]
+mod pim_fingerprint_tests {
+    use super::*;
+    use crate::model::ObjectId;
+    use crate::model::live::{LiveParts, LiveRoleAssignment, LiveRoleSchedule};
+    use crate::plan::op::{Holding, Op, PrincipalRef, RoleRef, RoleScope};
+
+    fn live(end: Option<&str>, pim: bool) -> Live {
+        let p = ObjectId("p1".into());
+        Live::from_parts(LiveParts {
+            role_assignments: vec![LiveRoleAssignment {
+                id: "ra-1".into(),
+                principal_id: p.clone(),
+                role_definition_id: "r".into(),
+                directory_scope_id: "/".into(),
+            }],
+            role_schedules: if pim {
+                vec![LiveRoleSchedule {
+                    holding: Holding::Eligible,
+                    id: "e1".into(),
+                    principal_id: p,
+                    role_definition_id: "r2".into(),
+                    directory_scope_id: "/".into(),
+                    end: end.map(str::to_string),
+                    activated: false,
+                    inherited: false,
+                    assignment_id: None,
+                }]
+            } else {
+                Vec::new()
+            },
+            ..LiveParts::default()
+        })
+    }
+
+    fn steps() -> Vec<Step> {
+        vec![Step {
+            id: 0,
+            wave: 0,
+            op: Op::RemoveRoleSchedule {
+                role: RoleRef {
+                    name: "R2".into(),
+                    definition_id: "r2".into(),
+                },
+                principal: PrincipalRef {
+                    id: ObjectId("p1".into()),
+                    upn: None,
+                },
+                holding: Holding::Eligible,
+                scope: RoleScope::tenant(),
+                until: None,
+            },
+            depends_on: vec![],
+        }]
+    }
+
+    /// A change to a principal's eligibility makes a saved plan stale; a
+    /// principal without PIM holdings keeps the fingerprint it always had.
+    #[test]
+    fn pim_holdings_are_fingerprinted() {
+        let a = fingerprints(&live(None, true), &steps());
+        let b = fingerprints(&live(Some("2099-01-01T00:00:00Z"), true), &steps());
+        assert_ne!(a["roles:p1"], b["roles:p1"]);
+        let plain = fingerprints(&live(None, false), &steps());
+        let l = live(None, false);
+        assert_eq!(
+            plain["roles:p1"],
+            fp(&l.assignments_of(&ObjectId("p1".into())))
+        );
     }
 }

@@ -334,7 +334,54 @@ pub fn op_done(op: &Op, live: &Live) -> bool {
             }
             _ => false,
         },
+        Op::AssignRoleSchedule {
+            role,
+            principal,
+            holding,
+            scope,
+            until,
+            ..
+        } => user(principal)
+            .is_some_and(|p| held(live, &p.id, role, *holding, scope).is_some_and(|u| &u == until)),
+        Op::UpdateRoleSchedule {
+            role,
+            principal,
+            holding,
+            scope,
+            until,
+            ..
+        } => held(live, &principal.id, role, *holding, scope).is_some_and(|u| &u == until),
+        Op::RemoveRoleSchedule {
+            role,
+            principal,
+            holding,
+            scope,
+            ..
+        } => held(live, &principal.id, role, *holding, scope).is_none(),
     }
+}
+
+/// The end date of a principal's direct, assigned (not activated) holding
+/// of a role at a scope, if it has one (`Some(None)`: held without an end).
+fn held(
+    live: &Live,
+    principal: &crate::model::ObjectId,
+    role: &crate::plan::op::RoleRef,
+    holding: crate::plan::op::Holding,
+    scope: &crate::plan::op::RoleScope,
+) -> Option<Option<String>> {
+    live.schedules_of(principal)
+        .into_iter()
+        .find(|s| {
+            s.holding == holding
+                && !s.activated
+                && !s.inherited
+                && s.role_definition_id
+                    .eq_ignore_ascii_case(&role.definition_id)
+                && s.directory_scope_id
+                    .eq_ignore_ascii_case(&scope.directory_scope_id)
+        })
+        .map(|s| s.until())
 }
 
 /// Names of the objects a plan's steps refer to, for messages (never an opaque id when a name is known).

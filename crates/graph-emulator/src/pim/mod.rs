@@ -352,6 +352,16 @@ pub fn route(
     if !SETS.contains(set) {
         return None;
     }
+    // A tenant without Entra ID P2 / ID Governance: Graph refuses PIM with
+    // 400 AadPremiumLicenseRequired (maester365/maester#1421, a GET of
+    // roleEligibilityScheduleInstances; the emulator answers every PIM set so).
+    if !t.info.entra_id_p2 {
+        return Some(Err(GraphError::new(
+            400,
+            "AadPremiumLicenseRequired",
+            "The tenant needs to have Microsoft Entra ID P2 or Microsoft Entra ID Governance license.",
+        )));
+    }
     let m = req.method.as_str();
     Some(match (m, *set, rest) {
         ("POST", "roleEligibilityScheduleRequests", []) => requests::eligibility(ctx, t, req),
