@@ -10,8 +10,10 @@
 //! a note.
 //!
 //! "Declared" compares with the repo's `roles:` (users only: the repo
-//! declares user principals); a group or service principal holding a
-//! privileged role is reported with no answer.
+//! declares user principals), holding for holding: an eligibility is
+//! declared by an `eligible` holding, an active assignment by a principal or
+//! an active holding; a group or service principal holding a privileged role
+//! is reported with no answer.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -97,26 +99,36 @@ pub struct Grant {
     pub ends: Option<String>,
 }
 
-/// (role key, lower-cased UPN) of every principal the repo declares for a role.
-/// A role key is its template id (built-in roles) or `name:` and its lower-cased name.
+/// (role key, lower-cased UPN, holding) of every principal the repo declares
+/// for a role. A role key is its template id (built-in roles) or `name:` and
+/// its lower-cased name.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Declared(BTreeSet<(String, String)>);
+pub struct Declared(BTreeSet<(String, String, Holding)>);
 
 impl Declared {
-    /// The repo's `roles:` as (role, user) pairs.
+    /// The repo's `roles:` (and users' `roles:` lists): permanent principals
+    /// are active; PIM holdings (`eligible`, time-bound, scoped) as declared.
     pub fn from_desired(d: &DesiredState) -> Declared {
         let mut set = BTreeSet::new();
         for spec in d.roles.values() {
             let key = role_key(spec.template_id.as_deref(), &spec.display_name);
             for upn in spec.principals.keys() {
-                set.insert((key.clone(), upn.as_str().to_lowercase()));
+                set.insert((key.clone(), upn.as_str().to_lowercase(), Holding::Active));
+            }
+            for h in &spec.holdings {
+                let holding = match h.holding {
+                    crate::model::op::Holding::Eligible => Holding::Eligible,
+                    crate::model::op::Holding::Active => Holding::Active,
+                };
+                set.insert((key.clone(), h.upn.as_str().to_lowercase(), holding));
             }
         }
         Declared(set)
     }
 
-    fn has(&self, role: &str, upn: &str) -> bool {
-        self.0.contains(&(role.to_string(), upn.to_lowercase()))
+    fn has(&self, role: &str, upn: &str, holding: Holding) -> bool {
+        self.0
+            .contains(&(role.to_string(), upn.to_lowercase(), holding))
     }
 }
 
@@ -196,7 +208,8 @@ pub fn build(defs: &[RoleDef], grants: &[Grant], declared: Option<&Declared>, no
         .iter()
         .filter(|(g, _, key)| {
             g.kind == PrincipalKind::User
-                && declared.is_some_and(|d| !d.has(key, g.name.as_deref().unwrap_or_default()))
+                && declared
+                    .is_some_and(|d| !d.has(key, g.name.as_deref().unwrap_or_default(), g.holding))
         })
         .count();
     let mut notes = vec![
@@ -228,7 +241,7 @@ pub fn build(defs: &[RoleDef], grants: &[Grant], declared: Option<&Declared>, no
             .map(|(g, role, key)| {
                 let declared = match (declared, g.kind) {
                     (Some(d), PrincipalKind::User) => {
-                        Cell::Bool(d.has(key, g.name.as_deref().unwrap_or_default()))
+                        Cell::Bool(d.has(key, g.name.as_deref().unwrap_or_default(), g.holding))
                     }
                     _ => Cell::Empty,
                 };
@@ -290,7 +303,11 @@ mod tests {
                 Holding::Active,
             ),
         ];
-        let declared = Declared(BTreeSet::from([(GA.to_string(), "a@x".to_string())]));
+        let declared = Declared(BTreeSet::from([
+            (GA.to_string(), "a@x".to_string(), Holding::Active),
+            // Declared active, held eligible: not the same holding.
+            (GA.to_string(), "b@x".to_string(), Holding::Active),
+        ]));
         let r = build(&[], &grants, Some(&declared), 0);
         let got: Vec<Vec<String>> = r
             .rows

@@ -371,7 +371,7 @@ fn privileged_lists_active_and_eligible_holders_and_compares_with_the_repo() {
     );
     repo.write(
         "roles.yaml",
-        format!("roles:\n  - role: Global Administrator\n    principals: [amelia]\n  - role: {USER_ADMIN}\n    principals: [cara]\n").as_bytes(),
+        format!("roles:\n  - role: Global Administrator\n    principals: [amelia]\n    eligible: [cara]\n  - role: {USER_ADMIN}\n    principals: [cara]\n").as_bytes(),
     );
     let dir = repo.to_str().unwrap();
     let o = run(&t, &["report", "privileged", "--repo", dir], &[]);
@@ -428,7 +428,7 @@ fn privileged_lists_active_and_eligible_holders_and_compares_with_the_repo() {
                 "tenant",
                 "eligible",
                 "2030-01-01T00:00:00Z",
-                "no"
+                "yes"
             ],
         ],
         "{text}"
@@ -438,7 +438,8 @@ fn privileged_lists_active_and_eligible_holders_and_compares_with_the_repo() {
         "not privileged: {text}"
     );
     assert!(
-        text.contains("2 user assignment(s) are not declared in the repo's roles."),
+        // Cara is declared eligible for Global Administrator: only Ben is not.
+        text.contains("1 user assignment(s) are not declared in the repo's roles."),
         "{text}"
     );
     // Definitions, assignments and eligibilities in one $batch POST.
