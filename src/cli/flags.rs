@@ -10,6 +10,7 @@
 //! | [`RecordArgs`] | `--credentials-out`, `--journal` | apply, reconcile |
 //! | [`ApproveArgs`] | `--auto-approve` | apply, reconcile |
 //! | [`OutFormat`] | `--format` of a plan | plan, show |
+//! | [`ReportFormat`] | `--format` of a report | report |
 //!
 //! The tenant flags (`--emulator`, `--graph-url`, …) are in [`super::connect`].
 
@@ -174,5 +175,31 @@ impl OutFormat {
             OutFormat::Github => return crate::plan::render::github::render(plan),
         };
         render(plan, format, opts)
+    }
+}
+
+/// `--format` of a report (report).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReportFormat {
+    /// Aligned columns for a terminal.
+    Text,
+    /// A Markdown table (PR or issue comment).
+    Markdown,
+    /// One JSON document (`version` 1).
+    Json,
+    /// Comma-separated values, formula-like cells neutralised.
+    Csv,
+}
+
+impl ReportFormat {
+    /// The renderer's format.
+    pub fn format(self) -> crate::report::render::Format {
+        use crate::report::render::Format;
+        match self {
+            ReportFormat::Text => Format::Text,
+            ReportFormat::Markdown => Format::Markdown,
+            ReportFormat::Json => Format::Json,
+            ReportFormat::Csv => Format::Csv,
+        }
     }
 }

@@ -177,6 +177,8 @@ pub struct Tenant {
     pub owner_log: Vec<MemberEvent>,
     /// PIM: eligibilities, assignment schedules, role policies (`pim`).
     pub pim: super::pim::PimState,
+    /// Sign-in reports: the premium licence and the registration rows (`reports`).
+    pub sign_in_reports: super::report_state::ReportState,
     /// Subscribed SKUs and licence assignments (`licenses`).
     pub licenses: super::license_state::LicenseState,
 }
@@ -229,6 +231,7 @@ impl Tenant {
             owners: HashMap::new(),
             owner_log: Vec::new(),
             pim: Default::default(),
+            sign_in_reports: Default::default(),
             licenses: Default::default(),
         };
         for a in &t.apps {
@@ -412,6 +415,11 @@ impl Tenant {
             seed.role_eligibilities,
             seed.role_assignment_schedules,
             seed.role_management_policies,
+        )?;
+        t.sign_in_reports = super::report_state::load(
+            |k| t.resolve_user(k),
+            seed.entra_id_premium,
+            seed.user_registration_details,
         )?;
         // Sequence 0 means "before everything" in delta tokens; the seeded state is 1.
         t.seq = t.seq.max(1);
@@ -775,6 +783,8 @@ impl Tenant {
     pub fn to_seed(&self) -> Seed {
         let mut seed = self.to_seed_without_pim();
         super::pim::seed::dump(self, &mut seed);
+        (seed.entra_id_premium, seed.user_registration_details) =
+            super::report_state::dump(&self.sign_in_reports, |id| self.users.contains_key(id));
         (seed.subscribed_skus, seed.license_assignments) = self.licenses.dump();
         seed
     }
