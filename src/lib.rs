@@ -17,6 +17,7 @@ pub mod lock;
 pub mod model;
 pub mod plan;
 pub mod private_file;
+pub mod report;
 
 pub use model::{builtin_roles, sensitive_actions};
 

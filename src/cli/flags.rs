@@ -11,6 +11,7 @@
 //! | [`ApproveArgs`] | `--auto-approve` | apply, reconcile |
 //! | [`OutFormat`] | `--format` of a plan | plan, show |
 //! | [`ClockArgs`] | `--now` | plan, apply, reconcile |
+//! | [`ReportFormat`] | `--format` of a report | report |
 //!
 //! The tenant flags (`--emulator`, `--graph-url`, …) are in [`super::connect`].
 
@@ -206,4 +207,30 @@ fn parse_now(text: &str) -> Result<crate::model::clock::Moment, String> {
     crate::model::clock::Moment::parse(text).ok_or_else(|| {
         format!("`{text}` is not a date; write YYYY-MM-DD or an RFC 3339 timestamp such as 2026-12-01T10:00:00Z")
     })
+}
+
+/// `--format` of a report (report).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReportFormat {
+    /// Aligned columns for a terminal.
+    Text,
+    /// A Markdown table (PR or issue comment).
+    Markdown,
+    /// One JSON document (`version` 1).
+    Json,
+    /// Comma-separated values, formula-like cells neutralised.
+    Csv,
+}
+
+impl ReportFormat {
+    /// The renderer's format.
+    pub fn format(self) -> crate::report::render::Format {
+        use crate::report::render::Format;
+        match self {
+            ReportFormat::Text => Format::Text,
+            ReportFormat::Markdown => Format::Markdown,
+            ReportFormat::Json => Format::Json,
+            ReportFormat::Csv => Format::Csv,
+        }
+    }
 }

@@ -15,6 +15,7 @@ pub mod emulator;
 pub mod export;
 pub mod plan;
 pub mod reconcile;
+pub mod report;
 pub mod schema;
 pub mod show;
 pub mod snapshot;
@@ -126,6 +127,8 @@ pub enum Command {
     Doctor(Box<doctor::Args>),
     /// List the tenants of a many-tenant repo (tenants/<name>/), e.g. as a CI matrix (`--json`).
     Tenants(tenants::Args),
+    /// Read-only reports on the tenant: stale accounts, MFA registration, deleted users, privileged roles, licences.
+    Report(Box<report::Args>),
 }
 
 /// Entry point used by the binary: parse, run, and map the result to an exit code.
@@ -196,6 +199,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
         Command::Snapshot(args) => snapshot::run(*args, &runtime()?),
         Command::Doctor(args) => dispatch(argv, *args, |a| doctor::run(a, &runtime()?)),
         Command::Tenants(args) => tenants::run(args),
+        Command::Report(args) => report::run(*args, cli.color, &runtime()?),
     }
 }
 

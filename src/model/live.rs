@@ -400,13 +400,15 @@ impl DeletedUser {
         deleted: Option<String>,
     ) -> Self {
         let bare: String = id.0.chars().filter(|c| *c != '-').collect();
-        let original = if !bare.is_empty()
-            && upn.len() > bare.len()
-            && upn[..bare.len()].eq_ignore_ascii_case(&bare)
-        {
-            upn[bare.len()..].to_string()
-        } else {
-            upn.clone()
+        // `get`: a UPN from Graph may hold a multi-byte character across the
+        // prefix's length, where slicing would panic.
+        let original = match (upn.get(..bare.len()), upn.get(bare.len()..)) {
+            (Some(head), Some(rest))
+                if !bare.is_empty() && !rest.is_empty() && head.eq_ignore_ascii_case(&bare) =>
+            {
+                rest.to_string()
+            }
+            _ => upn.clone(),
         };
         DeletedUser {
             id,

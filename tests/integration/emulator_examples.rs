@@ -28,6 +28,10 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 use emulator_support::*;
+
+/// The reports' examples (`report-*.json`).
+#[path = "emulator_examples_reports.rs"]
+mod reports;
 use graph_emulator::{EmulatorConfig, FaultConfig, Seed};
 use serde_json::{Value, json};
 
@@ -1123,6 +1127,7 @@ async fn replays_every_documented_example() {
             }
             n if relations::covers(n) => relations::replay(n, &doc, &failures).await,
             n if pim::covers(n) => pim::replay(&env, &check, &doc, url, body).await,
+            n if reports::covers(n) => reports::replay(n, &doc, &failures).await,
             other => panic!("{other}: not replayed and not listed in NOT_COVERED"),
         }
         replayed += 1;

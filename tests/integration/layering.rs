@@ -33,6 +33,8 @@ const RULES: &[(&str, &[&str])] = &[
         &["model", "desired", "graph", "live", "private_file"],
     ),
     ("drift", &["model", "desired", "plan"]),
+    // The read-only reports: their reads (graph) and pure builders (model; desired for the repo's roles).
+    ("report", &["model", "desired", "graph"]),
     // Layer 4: the command line wires everything together.
     (
         "cli",
@@ -48,6 +50,7 @@ const RULES: &[(&str, &[&str])] = &[
             "apply",
             "export",
             "drift",
+            "report",
         ],
     ),
 ];

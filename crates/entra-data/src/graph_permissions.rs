@@ -201,6 +201,12 @@ pub const PIM_ASSIGNMENT_WRITE: AnyOf = any![
     ["RoleAssignmentSchedule.ReadWrite.Directory"],
     ["RoleManagement.ReadWrite.Directory"]
 ];
+/// Sign-in activity and the authentication-methods registration report:
+/// `signInActivity` on users needs AuditLog.Read.All besides User.Read.All
+/// (user-list, Example 11 note); `reports/authenticationMethods/userRegistrationDetails`
+/// lists AuditLog.Read.All as least privileged and no higher application
+/// permission (authenticationmethodsroot-list-userregistrationdetails).
+pub const AUDIT_LOG_READ: AnyOf = any![["AuditLog.Read.All"]];
 /// The legacy `directoryRoles` (directoryrole-list).
 pub const DIRECTORY_ROLES: AnyOf = any![
     ["RoleManagement.Read.Directory"],

@@ -92,6 +92,11 @@ pub enum Extra {
     /// `POST /invitations` with `resetRedemption: true`: `User.ReadWrite.All`
     /// is the least permission (invitation-post).
     InviteReset,
+    /// `GET /users`, `/users/{id}`: `$select=signInActivity` also needs
+    /// AuditLog.Read.All and a premium tenant ([`crate::sign_in_activity`]).
+    SignInActivity,
+    /// A report that needs a premium tenant besides its permission ([`crate::reports`]).
+    Premium,
 }
 
 /// One endpoint: method, path pattern, permissions, source.
@@ -148,11 +153,12 @@ const fn epx(
 #[rustfmt::skip]
 pub static TABLE: &[Endpoint] = &[
     // users
-    ep("GET", "/users", USER_READ, "user-list"),
+    // `$select=signInActivity`: user-list, Example 11 note (AuditLog.Read.All, Entra ID P1).
+    epx("GET", "/users", USER_READ, "user-list", Extra::SignInActivity),
     ep("GET", "/users/$count", USER_READ, "user-list"),
     ep("GET", "/users/{delta}", USER_DELTA, "user-delta"),
     ep("POST", "/users", USER_CREATE, "user-post-users"),
-    ep("GET", "/users/{id}", USER_READ, "user-get"),
+    epx("GET", "/users/{id}", USER_READ, "user-get (signInActivity: user-list Example 11 note)", Extra::SignInActivity),
     epx("PATCH", "/users/{id}", USER_UPDATE, "user-update", Extra::UserUpdate),
     epx("DELETE", "/users/{id}", USER_DELETE, "user-delete (and What's New, Dec 2024: User.DeleteRestore.All)", Extra::UserDelete),
     // The application row of user-list-manager could not be verified (the
@@ -277,6 +283,8 @@ pub static TABLE: &[Endpoint] = &[
     ep("GET", "/directoryRoles(*/members/$count", DIRECTORY_ROLES, "directoryrole-list-members"),
     ep("POST", "/directoryRoles(*/members/$ref", ROLE_WRITE, "directoryrole-post-members"),
     ep("DELETE", "/directoryRoles(*/members/{id}/$ref", ROLE_WRITE, "directoryrole-delete-member"),
+    // reports (crate::reports): AuditLog.Read.All only, and Entra ID P1/P2
+    epx("GET", "/reports/authenticationMethods/userRegistrationDetails", AUDIT_LOG_READ, "authenticationmethodsroot-list-userregistrationdetails", Extra::Premium),
     // service principals
     ep("GET", "/servicePrincipals(*", SERVICE_PRINCIPALS, "serviceprincipal-get"),
     ep("GET", "/servicePrincipals/{id}", SERVICE_PRINCIPALS, "serviceprincipal-get"),
@@ -598,6 +606,15 @@ pub fn check(
         {
             need(caller, INVITE_RESET)
         }
+        (Extra::SignInActivity, _) => crate::sign_in_activity::check(
+            caller.satisfies(AUDIT_LOG_READ),
+            t.sign_in_reports.premium,
+            req,
+        ),
+        (Extra::Premium, _) => crate::sign_in_activity::audit_and_premium(
+            caller.satisfies(AUDIT_LOG_READ),
+            t.sign_in_reports.premium,
+        ),
         (Extra::PimSelf, _)
             if !crate::pim::requests::self_action_allowed(req, caller.principal) =>
         {

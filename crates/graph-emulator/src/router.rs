@@ -59,6 +59,11 @@ pub fn template(method: &str, segs: &[String]) -> String {
             format!("/roleManagement/directory/{set}/{{id}}")
         }
         [first, ..] if directory_roles::is_root(first) => directory_roles::template(&s),
+        [
+            "reports",
+            "authenticationMethods",
+            "userRegistrationDetails",
+        ] => "/reports/authenticationMethods/userRegistrationDetails".into(),
         ["$batch"] => "/$batch".into(),
         [sp] if sp.starts_with("servicePrincipals(") => "/servicePrincipals(appId={appId})".into(),
         ["servicePrincipals", _] => "/servicePrincipals/{id}".into(),
@@ -197,6 +202,15 @@ pub fn route(ctx: &Ctx, t: &mut Tenant, req: &ApiRequest) -> GraphResult<ApiResp
         (_, [first, ..]) if directory_roles::is_root(first) => {
             directory_roles::route(ctx, t, req, &s)
         }
+        // reports
+        (
+            "GET",
+            [
+                "reports",
+                "authenticationMethods",
+                "userRegistrationDetails",
+            ],
+        ) => super::reports::list_registration(ctx, t, req),
         // service principals (the seed's apps)
         ("GET", [sp]) if service_principals::parse_alternate_key(sp).is_some() => {
             let app_id = service_principals::parse_alternate_key(sp).unwrap_or_default();
@@ -237,6 +251,11 @@ fn known(path: &[&str]) -> bool {
             | ["groups", _, "owners", "$ref"]
             | ["groups", _, "owners", _, "$ref"]
             | ["directory", "deletedItems", _]
+            | [
+                "reports",
+                "authenticationMethods",
+                "userRegistrationDetails"
+            ]
             | ["directory", "deletedItems", _, "restore"]
             | ["directory", "administrativeUnits"]
             | ["directory", "administrativeUnits", _]

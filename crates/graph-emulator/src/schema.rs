@@ -285,6 +285,9 @@ pub enum FilterKind {
     TextCollection,
     /// Guid id: `eq`, `in` by default; `ne` advanced.
     Id,
+    /// A date of `signInActivity`: `eq`, `ne`, `ge`, `le` (and `not`) by
+    /// default, never with another property (the `sign_in_activity` module).
+    SignInDate,
 }
 
 /// The filter kind of a user property, or `None` if Graph rejects filtering on it.
@@ -326,6 +329,9 @@ pub fn user_filter_kind(prop: &str) -> Option<FilterKind> {
         | "employeeLeaveDateTime"
         | "lastPasswordChangeDateTime" => Date,
         "businessPhones" | "otherMails" | "proxyAddresses" | "imAddresses" => TextCollection,
+        "signInActivity/lastSignInDateTime"
+        | "signInActivity/lastNonInteractiveSignInDateTime"
+        | "signInActivity/lastSuccessfulSignInDateTime" => SignInDate,
         _ => return None,
     })
 }

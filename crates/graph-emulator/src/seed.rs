@@ -51,6 +51,14 @@ pub struct Seed {
     /// Per-role PIM settings (expiration required, longest activation, justification).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub role_management_policies: Vec<crate::pim::seed::SeedRolePolicy>,
+    /// `false`: the tenant has no Microsoft Entra ID P1/P2 licence, so
+    /// `signInActivity` and the registration report are refused (`reports`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entra_id_premium: Option<bool>,
+    /// Per-user rows of `reports/authenticationMethods/userRegistrationDetails`
+    /// (users without a row have registered nothing).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub user_registration_details: Vec<crate::report_state::SeedRegistration>,
     /// Subscribed SKUs (`GET /subscribedSkus`), with their enabled seats.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub subscribed_skus: Vec<crate::license_state::Sku>,

@@ -179,6 +179,8 @@ pub struct Tenant {
     pub pim: super::pim::PimState,
     /// User id → its Temporary Access Pass method (without the pass); see `auth_methods.rs`.
     pub taps: BTreeMap<String, Value>,
+    /// Sign-in reports: the premium licence and the registration rows (`reports`).
+    pub sign_in_reports: super::report_state::ReportState,
     /// Subscribed SKUs and licence assignments (`licenses`).
     pub licenses: super::license_state::LicenseState,
 }
@@ -232,6 +234,7 @@ impl Tenant {
             owner_log: Vec::new(),
             pim: Default::default(),
             taps: BTreeMap::new(),
+            sign_in_reports: Default::default(),
             licenses: Default::default(),
         };
         for a in &t.apps {
@@ -415,6 +418,11 @@ impl Tenant {
             seed.role_eligibilities,
             seed.role_assignment_schedules,
             seed.role_management_policies,
+        )?;
+        t.sign_in_reports = super::report_state::load(
+            |k| t.resolve_user(k),
+            seed.entra_id_premium,
+            seed.user_registration_details,
         )?;
         // Sequence 0 means "before everything" in delta tokens; the seeded state is 1.
         t.seq = t.seq.max(1);
@@ -778,6 +786,8 @@ impl Tenant {
     pub fn to_seed(&self) -> Seed {
         let mut seed = self.to_seed_without_pim();
         super::pim::seed::dump(self, &mut seed);
+        (seed.entra_id_premium, seed.user_registration_details) =
+            super::report_state::dump(&self.sign_in_reports, |id| self.users.contains_key(id));
         (seed.subscribed_skus, seed.license_assignments) = self.licenses.dump();
         seed
     }

@@ -65,6 +65,11 @@ pub fn list(ctx: &Ctx, t: &Tenant, req: &ApiRequest) -> GraphResult<ApiResponse>
             "Transitive manager's list is only supported on a single user, send the $expand request on /users/{id} endpoint",
         ));
     }
+    super::sign_in_activity::check_combination(p.filter.as_ref())?;
+    if super::sign_in_activity::used(&p.q) {
+        // user-list v1.0: with signInActivity a page holds at most 500 users.
+        p.q.top = Some(p.q.page_size().min(super::sign_in_activity::PAGE_CAP));
+    }
     if expand.is_some() && ctx.expand_page_cap > 0 {
         // Reported Graph behaviour (opt-in): with `$expand` a page holds at most 100 objects.
         p.q.top = Some(p.q.page_size().min(ctx.expand_page_cap));

@@ -138,7 +138,15 @@ fn tokenize(s: &str) -> GraphResult<Vec<Tok>> {
             }
             _ => {
                 let start = i;
-                while i < chars.len() && !" \t\n\r(),:/'".contains(chars[i]) {
+                // A literal starting with a digit may be a date-time
+                // (`2024-06-01T00:00:00Z`, unquoted in Graph's filters): its
+                // colons belong to it.
+                let stops = if c.is_ascii_digit() {
+                    " \t\n\r(),/'"
+                } else {
+                    " \t\n\r(),:/'"
+                };
+                while i < chars.len() && !stops.contains(chars[i]) {
                     i += 1;
                 }
                 out.push(Tok::Ident(chars[start..i].iter().collect()));
@@ -272,6 +280,16 @@ impl Parser<'_> {
                         Expr::EndsWith(prop, val)
                     });
                 }
+                let mut name = name;
+                let path_step = matches!(
+                    (self.toks.get(self.pos), self.toks.get(self.pos + 1)),
+                    (Some(Tok::Slash), Some(Tok::Ident(sub))) if !sub.eq_ignore_ascii_case("any")
+                );
+                if path_step && let Some(Tok::Ident(sub)) = self.toks.get(self.pos + 1) {
+                    // A property of a complex property: `signInActivity/lastSignInDateTime`.
+                    name = format!("{name}/{sub}");
+                    self.pos += 2;
+                }
                 if self.toks.get(self.pos) == Some(&Tok::Slash) {
                     // prop/any(x:x eq 'v')
                     self.pos += 1;
@@ -354,11 +372,19 @@ pub fn check_filter(
     kind_of: fn(&str) -> Option<FilterKind>,
     advanced: bool,
 ) -> GraphResult<Expr> {
-    let prop = |name: &str| -> GraphResult<(&'static str, FilterKind)> {
+    let prop = |name: &str| -> GraphResult<(String, FilterKind)> {
+        if let Some((head, tail)) = name.split_once('/') {
+            // A complex property's member: the table names the whole path.
+            let h = canonical(props, head)
+                .ok_or_else(|| GraphError::unknown_property(head, type_name))?;
+            let path = format!("{h}/{tail}");
+            let k = kind_of(&path).ok_or_else(|| unsupported_clause(h, resource))?;
+            return Ok((path, k));
+        }
         let p =
             canonical(props, name).ok_or_else(|| GraphError::unknown_property(name, type_name))?;
         let k = kind_of(p).ok_or_else(|| unsupported_clause(p, resource))?;
-        Ok((p, k))
+        Ok((p.to_string(), k))
     };
     let rec = |x: &Expr| check_filter(x, props, type_name, resource, kind_of, advanced);
     if !advanced {
@@ -384,7 +410,12 @@ pub fn check_filter(
         }
         Expr::Compare(name, op, lit) => {
             let (p, k) = prop(name)?;
+            let p = p.as_str();
             let ok_default = match (k, op) {
+                // signInActivity's dates: eq, ne, ge, le without the advanced mode
+                // (user-list v1.0, Example 11 note: "eq, ne, not, ge, le").
+                (FilterKind::SignInDate, Cmp::Eq | Cmp::Ne | Cmp::Ge | Cmp::Le) => true,
+                (FilterKind::SignInDate, _) => return Err(unsupported_clause(p, resource)),
                 (FilterKind::Date, _) => false,
                 (FilterKind::TextCollection, _) => return Err(unsupported_clause(p, resource)),
                 (_, Cmp::Eq) => *lit != Lit::Null,
@@ -403,34 +434,37 @@ pub fn check_filter(
         }
         Expr::In(name, items) => {
             let (p, k) = prop(name)?;
-            if matches!(k, FilterKind::Date | FilterKind::TextCollection) {
-                return Err(unsupported_clause(p, resource));
+            if matches!(
+                k,
+                FilterKind::Date | FilterKind::TextCollection | FilterKind::SignInDate
+            ) {
+                return Err(unsupported_clause(&p, resource));
             }
-            Expr::In(p.to_string(), items.clone())
+            Expr::In(p, items.clone())
         }
         Expr::StartsWith(name, v) => {
             let (p, k) = prop(name)?;
             if k != FilterKind::Text {
-                return Err(unsupported_clause(p, resource));
+                return Err(unsupported_clause(&p, resource));
             }
-            Expr::StartsWith(p.to_string(), v.clone())
+            Expr::StartsWith(p, v.clone())
         }
         Expr::EndsWith(name, v) => {
             let (p, k) = prop(name)?;
             if k != FilterKind::Text {
-                return Err(unsupported_clause(p, resource));
+                return Err(unsupported_clause(&p, resource));
             }
             if !advanced {
                 return Err(GraphError::needs_advanced("endsWith"));
             }
-            Expr::EndsWith(p.to_string(), v.clone())
+            Expr::EndsWith(p, v.clone())
         }
         Expr::Any(name, lit) => {
             let (p, k) = prop(name)?;
             if k != FilterKind::TextCollection {
-                return Err(unsupported_clause(p, resource));
+                return Err(unsupported_clause(&p, resource));
             }
-            Expr::Any(p.to_string(), lit.clone())
+            Expr::Any(p, lit.clone())
         }
         Expr::Search(p, t) => Expr::Search(p.clone(), t.clone()),
     })
@@ -515,7 +549,13 @@ pub fn eval_with(e: &Expr, id: &str, obj: &Map<String, Value>, work: &Work) -> b
 }
 
 fn field<'a>(p: &str, id: &'a Value, obj: &'a Map<String, Value>) -> Option<&'a Value> {
-    if p == "id" { Some(id) } else { obj.get(p) }
+    if p == "id" {
+        return Some(id);
+    }
+    match p.split_once('/') {
+        Some((head, tail)) => obj.get(head).and_then(|v| v.get(tail)),
+        None => obj.get(p),
+    }
 }
 
 /// Whether `term` (lower-case) starts the value or one of its words.
