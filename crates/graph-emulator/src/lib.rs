@@ -29,6 +29,7 @@ pub mod limits;
 pub mod listing;
 pub mod lookup;
 pub mod member_functions;
+pub mod method_list;
 pub mod metrics;
 pub mod odata;
 pub mod owners;

@@ -185,6 +185,16 @@ pub static TABLE: &[Endpoint] = &[
     // as the older page says).
     ep("POST", "/users/{id}/authentication/temporaryAccessPassMethods", any![["UserAuthMethod-TAP.ReadWrite.All"], ["UserAuthenticationMethod.ReadWrite.All"]], "authentication-post-temporaryaccesspassmethods"),
     ep("GET", "/users/{id}/authentication/temporaryAccessPassMethods", any![["UserAuthMethod-TAP.Read.All"], ["UserAuthMethod-TAP.ReadWrite.All"], ["UserAuthenticationMethod.Read.All"], ["UserAuthenticationMethod.ReadWrite.All"]], "authentication-list-temporaryaccesspassmethods"),
+    ep("GET", "/users/{id}/authentication/methods", any![["UserAuthenticationMethod.Read.All"], ["UserAuthenticationMethod.ReadWrite.All"]], "authentication-list-methods"),
+    ep("DELETE", "/users/{id}/authentication/phoneMethods/{id}", any![["UserAuthenticationMethod.ReadWrite.All"]], "phoneauthenticationmethod-delete"),
+    ep("DELETE", "/users/{id}/authentication/microsoftAuthenticatorMethods/{id}", any![["UserAuthMethod-MicrosoftAuthApp.ReadWrite.All"], ["UserAuthenticationMethod.ReadWrite.All"]], "microsoftauthenticatorauthenticationmethod-delete"),
+    // The stored includes conflict (one says application "Not supported"); the
+    // current page lists UserAuthMethod-Passkey.ReadWrite.All (least).
+    ep("DELETE", "/users/{id}/authentication/fido2Methods/{id}", any![["UserAuthMethod-Passkey.ReadWrite.All"], ["UserAuthenticationMethod.ReadWrite.All"]], "fido2authenticationmethod-delete"),
+    ep("DELETE", "/users/{id}/authentication/softwareOathMethods/{id}", any![["UserAuthMethod-SoftwareOATH.ReadWrite.All"], ["UserAuthenticationMethod.ReadWrite.All"]], "softwareoathauthenticationmethod-delete"),
+    ep("DELETE", "/users/{id}/authentication/emailMethods/{id}", any![["UserAuthenticationMethod.ReadWrite.All"]], "emailauthenticationmethod-delete"),
+    ep("DELETE", "/users/{id}/authentication/windowsHelloForBusinessMethods/{id}", any![["UserAuthMethod-WindowsHello.ReadWrite.All"], ["UserAuthenticationMethod.ReadWrite.All"]], "windowshelloforbusinessauthenticationmethod-delete"),
+    ep("DELETE", "/users/{id}/authentication/temporaryAccessPassMethods/{id}", any![["UserAuthMethod-TAP.ReadWrite.All"], ["UserAuthenticationMethod.ReadWrite.All"]], "temporaryaccesspassauthenticationmethod-delete"),
     ep("POST", "/users/{id}/assignLicense", LICENSE_ASSIGN, "user-assignlicense"),
     ep("GET", "/subscribedSkus", SUBSCRIBED_SKUS_READ, "subscribedsku-list"),
     epx("POST", "/invitations", INVITE, "invitation-post", Extra::InviteReset),

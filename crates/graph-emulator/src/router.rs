@@ -127,6 +127,12 @@ pub fn route(ctx: &Ctx, t: &mut Tenant, req: &ApiRequest) -> GraphResult<ApiResp
         ("GET", ["users", k, "authentication", "temporaryAccessPassMethods"]) => {
             super::auth_methods::list_taps(ctx, t, k)
         }
+        ("GET", ["users", k, "authentication", "methods"]) => super::method_list::list(ctx, t, k),
+        ("DELETE", ["users", k, "authentication", seg, m])
+            if super::method_list::DELETE_SEGMENTS.contains(seg) =>
+        {
+            super::method_list::delete(ctx, t, k, seg, m)
+        }
         ("POST", ["users", k, "assignLicense"]) => super::licenses::assign(ctx, t, req, k),
         ("GET", ["subscribedSkus"]) => super::licenses::list_skus(ctx, t, req),
         ("POST", ["invitations"]) => super::invitations::create(ctx, t, req),

@@ -65,6 +65,9 @@ pub struct Seed {
     /// Licences held by users (direct) and groups (group-based licensing).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub license_assignments: Vec<crate::license_state::SeedLicense>,
+    /// Users' authentication methods (`GET /users/{id}/authentication/methods`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub authentication_methods: Vec<crate::method_list::SeedMethod>,
 }
 
 /// A role definition the built-in catalog does not have (a custom role, or a

@@ -183,6 +183,8 @@ pub struct Tenant {
     pub sign_in_reports: super::report_state::ReportState,
     /// Subscribed SKUs and licence assignments (`licenses`).
     pub licenses: super::license_state::LicenseState,
+    /// User id → seeded authentication methods (`method_list.rs`).
+    pub auth_methods: BTreeMap<String, Vec<super::method_list::StoredMethod>>,
 }
 
 /// The few numeric properties of users and groups (every other scalar is a string or a boolean).
@@ -236,6 +238,7 @@ impl Tenant {
             taps: BTreeMap::new(),
             sign_in_reports: Default::default(),
             licenses: Default::default(),
+            auth_methods: BTreeMap::new(),
         };
         for a in &t.apps {
             if a.permissions.is_none() {
@@ -424,6 +427,8 @@ impl Tenant {
             seed.entra_id_premium,
             seed.user_registration_details,
         )?;
+        super::method_list::load(&mut t, seed.authentication_methods)
+            .map_err(EmulatorError::InvalidSeed)?;
         // Sequence 0 means "before everything" in delta tokens; the seeded state is 1.
         t.seq = t.seq.max(1);
         Ok(t)
@@ -789,6 +794,7 @@ impl Tenant {
         (seed.entra_id_premium, seed.user_registration_details) =
             super::report_state::dump(&self.sign_in_reports, |id| self.users.contains_key(id));
         (seed.subscribed_skus, seed.license_assignments) = self.licenses.dump();
+        seed.authentication_methods = super::method_list::dump(self);
         seed
     }
 
