@@ -163,7 +163,8 @@ pub fn load(t: &mut Tenant, seeds: Vec<SeedMethod>) -> Result<(), String> {
                 .or_insert(json!("notConfigured"));
         }
         let list = t.auth_methods.entry(user).or_default();
-        if list.iter().any(|m| m.id() == id) {
+        // Ids are unique per type (the docs' samples reuse one id across types).
+        if list.iter().any(|m| m.kind == kind && m.id() == id) {
             return Err(format!(
                 "authentication method {id} seeded twice for {}",
                 s.user
