@@ -30,6 +30,7 @@ pub mod listing;
 pub mod lookup;
 pub mod member_functions;
 pub mod method_list;
+pub mod method_state;
 pub mod metrics;
 pub mod odata;
 pub mod owners;

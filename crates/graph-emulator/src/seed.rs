@@ -67,7 +67,7 @@ pub struct Seed {
     pub license_assignments: Vec<crate::license_state::SeedLicense>,
     /// Users' authentication methods (`GET /users/{id}/authentication/methods`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub authentication_methods: Vec<crate::method_list::SeedMethod>,
+    pub authentication_methods: Vec<crate::method_state::SeedMethod>,
 }
 
 /// A role definition the built-in catalog does not have (a custom role, or a

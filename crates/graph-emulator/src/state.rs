@@ -184,7 +184,7 @@ pub struct Tenant {
     /// Subscribed SKUs and licence assignments (`licenses`).
     pub licenses: super::license_state::LicenseState,
     /// User id → seeded authentication methods (`method_list.rs`).
-    pub auth_methods: BTreeMap<String, Vec<super::method_list::StoredMethod>>,
+    pub auth_methods: BTreeMap<String, Vec<super::method_state::StoredMethod>>,
 }
 
 /// The few numeric properties of users and groups (every other scalar is a string or a boolean).
@@ -427,7 +427,13 @@ impl Tenant {
             seed.entra_id_premium,
             seed.user_registration_details,
         )?;
-        super::method_list::load(&mut t, seed.authentication_methods)
+        let methods = seed
+            .authentication_methods
+            .into_iter()
+            .map(|m| (t.resolve_user(&m.user), m))
+            .collect();
+        let rng = &mut t.rng;
+        t.auth_methods = super::method_state::load(methods, || rng.guid())
             .map_err(EmulatorError::InvalidSeed)?;
         // Sequence 0 means "before everything" in delta tokens; the seeded state is 1.
         t.seq = t.seq.max(1);
@@ -794,7 +800,7 @@ impl Tenant {
         (seed.entra_id_premium, seed.user_registration_details) =
             super::report_state::dump(&self.sign_in_reports, |id| self.users.contains_key(id));
         (seed.subscribed_skus, seed.license_assignments) = self.licenses.dump();
-        seed.authentication_methods = super::method_list::dump(self);
+        seed.authentication_methods = super::method_state::dump(&self.auth_methods);
         seed
     }
 
