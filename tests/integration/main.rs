@@ -35,6 +35,7 @@ mod emulator_crate;
 mod emulator_examples;
 mod emulator_faults;
 mod emulator_fidelity;
+mod emulator_org_data;
 mod emulator_fuzz;
 mod emulator_hostile;
 mod emulator_licenses;
