@@ -37,11 +37,19 @@ async fn org_data_is_replaced_whole_and_omitted_members_become_null() {
     // Not a default property: a read without `$select` does not return it.
     let plain = env.get(&path).await;
     assert_eq!(plain.status, 200);
-    assert!(plain.body.get("employeeOrgData").is_none(), "{}", plain.body);
+    assert!(
+        plain.body.get("employeeOrgData").is_none(),
+        "{}",
+        plain.body
+    );
 
     // Only the cost centre sent: the division is not kept but set to null.
     let r = env
-        .send("PATCH", &path, json!({"employeeOrgData": {"costCenter": "42"}}))
+        .send(
+            "PATCH",
+            &path,
+            json!({"employeeOrgData": {"costCenter": "42"}}),
+        )
         .await;
     assert_eq!(r.status, 204, "{}", r.body);
     assert_eq!(

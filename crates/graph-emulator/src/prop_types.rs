@@ -293,7 +293,10 @@ pub fn employee_org_data(v: &Value) -> Result<Value, GraphError> {
     check_members(v, EMPLOYEE_ORG_DATA)?;
     let mut out = serde_json::Map::new();
     for (m, _) in EMPLOYEE_ORG_DATA {
-        out.insert((*m).to_string(), obj.get(*m).cloned().unwrap_or(Value::Null));
+        out.insert(
+            (*m).to_string(),
+            obj.get(*m).cloned().unwrap_or(Value::Null),
+        );
     }
     Ok(Value::Object(out))
 }
