@@ -40,6 +40,7 @@ mod emulator_hostile;
 mod emulator_licenses;
 mod emulator_live_reader;
 mod emulator_method_list;
+mod emulator_org_data;
 mod emulator_pim;
 mod emulator_relations;
 mod emulator_reports;
