@@ -107,7 +107,7 @@ struct Story {
     outputs: Vec<String>,
     /// (snapshot path, plan text).
     snapshots: Vec<(String, String)>,
-    /// Secrets read from the credentials files and the emulator.
+    /// Secrets read from the credentials files.
     secrets: Vec<String>,
     n: usize,
 }
