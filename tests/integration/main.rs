@@ -59,6 +59,7 @@ mod lifecycle_guests;
 mod lifecycle_leaver;
 mod lifecycle_licenses;
 mod lifecycle_renames;
+mod lifecycle_story;
 mod live_read;
 mod loader_hostile;
 mod loader_hostile_props;
