@@ -150,6 +150,7 @@ pub fn for_op_at(
     r.once = matches!(
         op,
         Op::CreateUser { .. }
+            | Op::InviteGuest { .. }
             | Op::CreateGroup { .. }
             | Op::AssignRole { .. }
             | Op::RestoreUser { .. }
@@ -186,6 +187,30 @@ fn request_of(
                 json!({ "forceChangePasswordNextSignIn": true, "password": password.expose_secret() }),
             );
             request(Method::POST, "/users".into(), Some(Value::Object(body)))
+        }
+        // invitation-post: the address and redirect URL are required;
+        // sendInvitationMessage is always sent (Graph's default is false);
+        // the message goes in invitedUserMessageInfo.customizedMessageBody.
+        // Never resetRedemption (that needs User.ReadWrite.All).
+        Op::InviteGuest {
+            invite,
+            display_name,
+            ..
+        } => {
+            let mut body = Map::new();
+            body.insert("invitedUserEmailAddress".into(), json!(invite.email));
+            body.insert("inviteRedirectUrl".into(), json!(invite.redirect_url));
+            body.insert("sendInvitationMessage".into(), json!(invite.send_email));
+            if let Some(d) = display_name {
+                body.insert("invitedUserDisplayName".into(), json!(d));
+            }
+            if let Some(m) = &invite.message {
+                body.insert(
+                    "invitedUserMessageInfo".into(),
+                    json!({ "customizedMessageBody": m }),
+                );
+            }
+            request(Method::POST, "/invitations".into(), Some(Value::Object(body)))
         }
         Op::RenameUser { user, new_upn } => request(
             Method::PATCH,
@@ -455,6 +480,7 @@ fn pim_request(
         | Op::AssignRole { .. }
         | Op::RemoveRole { .. }
         | Op::AssignLicenses { .. }
+        | Op::InviteGuest { .. }
         | Op::RenameUser { .. } => return Ok(None),
     }))
 }

@@ -297,6 +297,7 @@ pub fn diff(desired: &DesiredState, live: &Live) -> Diff {
     out.ops.retain(|op| match op {
         Op::RemoveRole { assignment_id, .. } => removed.insert(assignment_id.clone()),
         Op::CreateUser { .. }
+        | Op::InviteGuest { .. }
         | Op::RestoreUser { .. }
         | Op::UpdateUser { .. }
         | Op::EnableUser { .. }
@@ -971,7 +972,10 @@ fn modified_object(op: &Op) -> Option<(&ObjectId, String, String)> {
             .id
             .as_ref()
             .map(|id| (id, format!("group:{}", group.name), group.name.clone())),
-        Op::CreateUser { .. } | Op::RestoreUser { .. } | Op::CreateGroup { .. } => None,
+        Op::CreateUser { .. }
+        | Op::InviteGuest { .. }
+        | Op::RestoreUser { .. }
+        | Op::CreateGroup { .. } => None,
     }
 }
 
