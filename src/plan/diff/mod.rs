@@ -10,6 +10,7 @@
 #![deny(clippy::wildcard_enum_match_arm)]
 
 pub mod licenses;
+mod guests;
 mod renames;
 mod roles_pim;
 mod suggest;
@@ -398,6 +399,16 @@ fn user_ops(c: &mut Ctx<'_>, spec: &UserSpec) {
             }
             // The manager link does not survive deletion: treat it as unset.
         }
+        None if spec.invite.is_some() => {
+            if let Some(invite) = &spec.invite {
+                let (op, rest) = guests::invite(&spec.upn, invite, &spec.attributes);
+                ops.push(op);
+                changes = rest;
+                if spec.enabled == Some(false) {
+                    ops.push(Op::DisableUser { user: me.clone() });
+                }
+            }
+        }
         None => {
             let mut attributes: BTreeMap<Attr, AttrValue> = spec
                 .attributes
@@ -408,7 +419,7 @@ fn user_ops(c: &mut Ctx<'_>, spec: &UserSpec) {
                 c.out.errors.push(PlanError {
                     code: ErrorCode::GuestUpnNotCreatable,
                     message: format!(
-                        "`{}` does not exist yet and is a guest UPN (`#EXT#`), which Graph chooses when a guest is invited; a user cannot be created with it. Guests are invited through POST /invitations, which entraform does not plan yet: invite the guest in the portal, then declare it",
+                        "`{}` does not exist yet and is a guest UPN (`#EXT#`), which Graph chooses when a guest is invited; a user cannot be created with it. Guests are invited through POST /invitations: give the entry an `invite:` block (`email`, `redirect_url`), or invite the guest in the portal and then declare it",
                         spec.upn
                     ),
                     origin: Some(spec.origin.clone()),
