@@ -53,6 +53,7 @@ mod graph_one_way;
 mod incremental;
 mod layering;
 mod lifecycle_guests;
+mod lifecycle_guests_plan;
 mod lifecycle_licenses;
 mod lifecycle_renames;
 mod live_read;
