@@ -513,4 +513,42 @@ mod tests {
             Err(RequestError::Unresolved("new@contoso.com".into()))
         );
     }
+
+    /// The invitation is invitation-post's documented request (same URL,
+    /// method and required properties, nothing else but documented optional
+    /// ones), and `sendInvitationMessage` / the message are carried.
+    #[test]
+    fn an_invitation_is_the_documented_post() {
+        let example: serde_json::Value = serde_json::from_str(include_str!(
+            "../../tests/graph-examples/lifecycle-invitation-create.json"
+        ))
+        .expect("example");
+        let doc = &example["request"]["body"];
+        let invite = |message: Option<&str>, name: Option<&str>| Op::InviteGuest {
+            upn: crate::model::Upn::new_unchecked("admin_fabrikam.com#EXT#@doc.onmicrosoft.com"),
+            invite: crate::plan::op::GuestInvite {
+                email: doc["invitedUserEmailAddress"].as_str().unwrap_or_default().into(),
+                redirect_url: doc["inviteRedirectUrl"].as_str().unwrap_or_default().into(),
+                message: message.map(str::to_string),
+                send_email: false,
+            },
+            display_name: name.map(str::to_string),
+        };
+        let root = "https://graph.microsoft.com/v1.0";
+        let r = for_op(&invite(None, None), &Known, root, None).expect("request");
+        assert_eq!(r.method, Method::POST);
+        assert_eq!(
+            format!("{root}{}", r.url),
+            example["request"]["url"].as_str().unwrap_or_default()
+        );
+        let mut want = doc.clone();
+        want["sendInvitationMessage"] = json!(false);
+        assert_eq!(r.body, Some(want));
+        assert!(r.once, "a create: looked up, never re-sent blindly");
+        let r = for_op(&invite(Some("Welcome"), Some("Ana")), &Known, root, None).expect("request");
+        let body = r.body.unwrap_or_default();
+        assert_eq!(body["invitedUserMessageInfo"], json!({"customizedMessageBody": "Welcome"}));
+        assert_eq!(body["invitedUserDisplayName"], "Ana");
+        assert!(body.get("resetRedemption").is_none());
+    }
 }
