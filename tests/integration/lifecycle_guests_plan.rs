@@ -126,6 +126,8 @@ fn a_guest_is_invited_then_given_its_attributes_and_group_in_one_apply() {
         vec!["invite_guest", "update_user", "add_member"],
         "{text}"
     );
+    // An invitation is a create for the summary and the gates.
+    assert_eq!(v["summary"]["create"], 1, "{text}");
     // The later steps wait for the invitation.
     let steps = v["steps"].as_array().unwrap();
     let invite = &steps[0];
