@@ -177,6 +177,10 @@ pub fn changes_of(step: usize, op: &Op) -> Vec<Change> {
         Op::EnableUser { .. } => vec![c("accountEnabled", some("false"), some("true"))],
         Op::DisableUser { .. } => vec![c("accountEnabled", some("true"), some("false"))],
         Op::RevokeSessions { .. } => vec![c("sessions", some("active"), some("revoked"))],
+        Op::ResetPassword { .. } => vec![c("password", some("known"), some("reset"))],
+        Op::CreateTemporaryAccessPass { .. } => {
+            vec![c("temporaryAccessPass", None, some("issued"))]
+        }
         Op::DeleteUser { .. } => vec![c("object", some("user"), None)],
         Op::SetManager {
             manager, previous, ..

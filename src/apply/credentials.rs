@@ -10,6 +10,11 @@
 //! upn<TAB>not-created            Graph refused the create, or it was never sent:
 //!                                that password was never used
 //! upn<TAB>listed                 a later run listed this user as unconfirmed (once)
+//! upn<TAB>pass<TAB>temporary-access-pass
+//!                                a Temporary Access Pass Graph issued (onboarding);
+//!                                not a create record: it leaves the UPN's state alone
+//! upn<TAB>password<TAB>password-reset
+//!                                a password set by `reset_password_after` (Graph took it)
 //! ```
 //!
 //! Lines starting with `#` are comments. In `new-users.tsv` (kept when no
@@ -70,6 +75,24 @@ pub fn pending_line(upn: &Upn, password: Option<&SecretString>) -> Result<String
     Ok(format!("{upn}\t{pw}\tpending\n"))
 }
 
+/// The line of a Temporary Access Pass Graph issued to `upn`.
+pub fn tap_line(upn: &Upn, pass: &SecretString) -> Result<String, LineError> {
+    let p = pass.expose_secret();
+    if p.contains(['\t', '\n', '\r']) || upn.as_str().contains(['\t', '\n', '\r']) {
+        return Err(LineError::Unwritable(upn.to_string()));
+    }
+    Ok(format!("{upn}\t{p}\ttemporary-access-pass\n"))
+}
+
+/// The line of a password `reset_password_after` set for `upn`.
+pub fn reset_line(upn: &Upn, password: &SecretString) -> Result<String, LineError> {
+    let p = password.expose_secret();
+    if p.contains(['\t', '\n', '\r']) || upn.as_str().contains(['\t', '\n', '\r']) {
+        return Err(LineError::Unwritable(upn.to_string()));
+    }
+    Ok(format!("{upn}\t{p}\tpassword-reset\n"))
+}
+
 /// The line recording how a create ended.
 pub fn settled_line(upn: &Upn, how: Settled) -> String {
     format!("{upn}\t{}\n", how.word())
@@ -105,6 +128,8 @@ pub fn parse(text: &str) -> Ledger {
         }
         let fields: Vec<&str> = line.split('\t').collect();
         let state = match fields.as_slice() {
+            // A pass issued to a user: no bearing on how its create ended.
+            [_, _, "temporary-access-pass" | "password-reset"] => continue,
             [_, pw, "pending"] => State::Pending(!pw.is_empty()),
             [_, "confirmed"] => State::Settled(Settled::Confirmed),
             [_, "not-created"] => State::Settled(Settled::NotCreated),

@@ -113,6 +113,14 @@ pub trait Observer {
     fn before_create(&mut self, users: &[(&Upn, &SecretString)]) -> Result<(), String>;
     /// Graph answered (or will never be asked) a create announced by [`Observer::before_create`].
     fn after_create(&mut self, upn: &Upn, end: CreateEnd);
+    /// Graph issued this Temporary Access Pass to `upn` (onboarding): record it
+    /// where the operator asked (`--credentials-out`) and nowhere else. The
+    /// default keeps it nowhere (an observer without a credentials file).
+    fn temporary_access_pass(&mut self, _upn: &Upn, _pass: &SecretString) {}
+    /// Graph took this new password of `upn` (`reset_password_after`): record
+    /// it where the operator asked (`--credentials-out`, which apply requires
+    /// for such a step). The default keeps it nowhere.
+    fn password_reset(&mut self, _upn: &Upn, _password: &SecretString) {}
     /// A set of `$batch` requests completed: `finished` of `total` steps have an outcome.
     fn progress(&mut self, _wave: usize, _waves: usize, _finished: usize, _total: usize) {}
 }
@@ -173,6 +181,8 @@ fn already_in_effect(op: &Op, status: u16, message: &str) -> bool {
         | Op::EnableUser { .. }
         | Op::DisableUser { .. }
         | Op::RevokeSessions { .. }
+        | Op::ResetPassword { .. }
+        | Op::CreateTemporaryAccessPass { .. }
         | Op::SetManager { .. }
         | Op::CreateGroup { .. }
         | Op::UpdateGroup { .. }
@@ -295,9 +305,29 @@ pub async fn execute(
                     Some(NewObject::Group { .. } | NewObject::Guest { .. }) | None => Ok(None),
                 };
                 match password.and_then(|pw| {
-                    for_op_at(&s.op, &created, graph_root, pw.as_ref(), Some(&now))
-                        .map(|r| (r, pw))
-                        .map_err(|e| e.to_string())
+                    // `reset_password` (offboarding): a random password for this
+                    // request only, never recorded (dropped, and zeroed, here).
+                    let throwaway = if let Op::ResetPassword { keep: false, .. } = &s.op {
+                        Some(password::generate().map_err(|e| e.to_string())?)
+                    } else {
+                        None
+                    };
+                    // A one-off reset (`reset_password_after`): carried like a new
+                    // user's password, and handed to the observer once Graph took it.
+                    let pw = if let (Op::ResetPassword { keep: true, .. }, None) = (&s.op, &pw) {
+                        Some(password::generate().map_err(|e| e.to_string())?)
+                    } else {
+                        pw
+                    };
+                    for_op_at(
+                        &s.op,
+                        &created,
+                        graph_root,
+                        pw.as_ref().or(throwaway.as_ref()),
+                        Some(&now),
+                    )
+                    .map(|r| (r, pw))
+                    .map_err(|e| e.to_string())
                 }) {
                     Ok((mut req, pw)) => {
                         // Objects created earlier in this run (a step whose
@@ -571,6 +601,19 @@ fn verdict(
     };
     match result {
         Ok(resp) => {
+            if let (Op::ResetPassword { user, keep: true }, Some(pw)) = (op, pw) {
+                observer.password_reset(&user.upn, pw);
+            }
+            if let Op::CreateTemporaryAccessPass { user, .. } = op {
+                match resp.temporary_access_pass() {
+                    Some(pass) => observer.temporary_access_pass(&user.upn, &pass),
+                    None => {
+                        return StepStatus::Failed {
+                            error: "Graph's answer holds no temporaryAccessPass".into(),
+                        };
+                    }
+                }
+            }
             // An invitation answers with the invitation; the guest user's id
             // is `invitedUser.id` (invitation-post).
             let new_id = if matches!(op, Op::InviteGuest { .. }) {

@@ -265,6 +265,33 @@ fn request_of(
             format!("/users/{}/revokeSignInSessions", user_id(ids, user)?),
             None,
         ),
+        // authentication-post-temporaryaccesspassmethods: 201 with the pass.
+        Op::CreateTemporaryAccessPass {
+            user,
+            lifetime_minutes,
+            one_time,
+        } => request(
+            Method::POST,
+            format!(
+                "/users/{}/authentication/temporaryAccessPassMethods",
+                user_id(ids, user)?
+            ),
+            Some(json!({ "lifetimeInMinutes": lifetime_minutes, "isUsableOnce": one_time })),
+        ),
+        // A random password nobody keeps (the leaver policy's `reset_password`):
+        // the caller generates it for this request only and never records it.
+        Op::ResetPassword { user, .. } => {
+            let password =
+                password.ok_or_else(|| RequestError::NoPassword(user.upn.to_string()))?;
+            request(
+                Method::PATCH,
+                format!("/users/{}", user_id(ids, user)?),
+                Some(json!({ "passwordProfile": {
+                    "forceChangePasswordNextSignIn": true,
+                    "password": password.expose_secret()
+                } })),
+            )
+        }
         Op::DeleteUser { user } => request(
             Method::DELETE,
             format!("/users/{}", user_id(ids, user)?),
@@ -468,6 +495,8 @@ fn pim_request(
         | Op::EnableUser { .. }
         | Op::DisableUser { .. }
         | Op::RevokeSessions { .. }
+        | Op::ResetPassword { .. }
+        | Op::CreateTemporaryAccessPass { .. }
         | Op::DeleteUser { .. }
         | Op::SetManager { .. }
         | Op::RemoveManager { .. }

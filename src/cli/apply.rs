@@ -50,6 +50,9 @@ pub struct Args {
     pub gates: GateFlags,
 
     #[command(flatten)]
+    pub clock: super::flags::ClockArgs,
+
+    #[command(flatten)]
     pub select: super::tenancy::SelectArgs,
 }
 
@@ -210,7 +213,9 @@ fn apply(
             };
             let live = conn.read(Some(&args.lock.state))?;
             let live = conn.with_licenses(live, desired)?;
-            let fresh = plan::build(desired, &live, &overrides);
+            // The moment the reviewed plan was computed for (older files: now).
+            let now = saved.planned_at.unwrap_or_else(|| args.clock.now());
+            let fresh = plan::build_at(desired, &live, &overrides, now);
             super::tenancy::note(&fresh);
             if !fresh.errors.is_empty() {
                 print!("{}", render(&fresh, PlanFormat::Text, &opts));
@@ -254,7 +259,7 @@ fn apply(
         None => {
             let live = conn.read(Some(&args.lock.state))?;
             let live = conn.with_licenses(live, desired)?;
-            let plan = plan::build(desired, &live, &given);
+            let plan = plan::build_at(desired, &live, &given, args.clock.now());
             super::tenancy::note(&plan);
             print!("{}", render(&plan, PlanFormat::Text, &opts));
             if let Some(halt) = Halt::of(&plan) {

@@ -196,7 +196,14 @@ impl Connection {
     /// Add the licences (SKUs and every user's licence paths) to a read
     /// snapshot, when the repo manages licences (1 + ⌈U/999⌉ requests).
     pub fn with_licenses(&self, live: Live, desired: &DesiredState) -> anyhow::Result<Live> {
-        if !desired.users.values().any(|u| u.licenses.is_some()) {
+        // Read when the repo declares licences, or its leaver policy removes them.
+        let leaver_removes = desired
+            .tenant
+            .lifecycle
+            .leaver
+            .as_ref()
+            .is_some_and(|p| p.has(crate::desired::lifecycle::LeaverStep::RemoveLicenses));
+        if !leaver_removes && !desired.users.values().any(|u| u.licenses.is_some()) {
             return Ok(live);
         }
         let l = self

@@ -104,6 +104,19 @@ impl LedgerFile {
         self.append(&text, true)
     }
 
+    /// Record a Temporary Access Pass Graph issued, flushed to disk at once
+    /// (Graph shows it only in that answer).
+    pub fn temporary_access_pass(&mut self, upn: &Upn, pass: &SecretString) -> std::io::Result<()> {
+        let line = fmt::tap_line(upn, pass).map_err(std::io::Error::other)?;
+        self.append(&line, true)
+    }
+
+    /// Record a password `reset_password_after` set, flushed to disk at once.
+    pub fn password_reset(&mut self, upn: &Upn, password: &SecretString) -> std::io::Result<()> {
+        let line = fmt::reset_line(upn, password).map_err(std::io::Error::other)?;
+        self.append(&line, true)
+    }
+
     /// Record how a create ended (flushed to disk at [`LedgerFile::sync`]).
     pub fn settle(&mut self, upn: &Upn, how: Settled) -> std::io::Result<()> {
         self.append(&fmt::settled_line(upn, how), false)

@@ -31,6 +31,8 @@ struct Sinks {
     not_kept: Vec<Upn>,
     /// Creates whose `$batch` POST failed: the user may or may not exist.
     unknown: Vec<Upn>,
+    /// Users whose Temporary Access Pass was issued without `--credentials-out` (kept nowhere).
+    tap_not_kept: Vec<Upn>,
 }
 
 impl Sinks {
@@ -105,6 +107,23 @@ impl Observer for Sinks {
         }
         l.pending(&users)
             .map_err(|e| format!("{}: {e}", l.path().display()))
+    }
+    fn temporary_access_pass(&mut self, upn: &Upn, pass: &SecretString) {
+        match self.ledger.as_mut().filter(|l| l.keeps_passwords()) {
+            Some(l) => {
+                if let Err(e) = l.temporary_access_pass(upn, pass) {
+                    self.ledger_failed(e);
+                }
+            }
+            None => self.tap_not_kept.push(upn.clone()),
+        }
+    }
+    fn password_reset(&mut self, upn: &Upn, password: &SecretString) {
+        if let Some(l) = self.ledger.as_mut().filter(|l| l.keeps_passwords())
+            && let Err(e) = l.password_reset(upn, password)
+        {
+            self.ledger_failed(e);
+        }
     }
     fn after_create(&mut self, upn: &Upn, end: CreateEnd) {
         let recorded = self
@@ -188,8 +207,18 @@ fn open_ledgers(steps: &[Step], outputs: &Outputs<'_>) -> anyhow::Result<Option<
         outputs.credentials.map(|p| (p.to_path_buf(), true)),
         state_ledger.map(|p| (p, false)),
     ];
+    // Secrets Graph hands out once: a one-off reset's password, a Temporary
+    // Access Pass (to the credentials file only).
+    let secrets = steps.iter().any(|s| {
+        matches!(
+            s.op,
+            crate::plan::Op::ResetPassword { keep: true, .. }
+                | crate::plan::Op::CreateTemporaryAccessPass { .. }
+        )
+    });
     for (path, passwords) in candidates.into_iter().flatten() {
-        let records_here = !creating.is_empty() && (passwords || outputs.credentials.is_none());
+        let records_here = (!creating.is_empty() && (passwords || outputs.credentials.is_none()))
+            || (secrets && passwords);
         if !records_here && !path.exists() {
             continue;
         }
@@ -213,6 +242,20 @@ fn open_ledgers(steps: &[Step], outputs: &Outputs<'_>) -> anyhow::Result<Option<
 /// the credentials file is opened (0600, appended to, never through a link).
 pub fn run(conn: &Connection, steps: &[Step], outputs: Outputs<'_>) -> anyhow::Result<Report> {
     let passwords = check_passwords(steps)?;
+    let resets: Vec<&Upn> = steps
+        .iter()
+        .filter_map(|s| match &s.op {
+            crate::plan::Op::ResetPassword { user, keep: true } => Some(&user.upn),
+            _ => None,
+        })
+        .collect();
+    if !resets.is_empty() && outputs.credentials.is_none() {
+        anyhow::bail!(
+            "{} user(s) get a new password from `reset_password_after` ({}), which must be kept: give --credentials-out FILE; nothing was applied.",
+            resets.len(),
+            some_upns(resets.iter().copied())
+        );
+    }
     let generated: HashSet<Upn> = steps
         .iter()
         .filter_map(|s| match s.op.new_object() {
@@ -259,6 +302,7 @@ pub fn run(conn: &Connection, steps: &[Step], outputs: Outputs<'_>) -> anyhow::R
         generated,
         not_kept: Vec::new(),
         unknown: Vec::new(),
+        tap_not_kept: Vec::new(),
     };
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let flag = stop.clone();
@@ -308,6 +352,12 @@ pub fn run(conn: &Connection, steps: &[Step], outputs: Outputs<'_>) -> anyhow::R
         println!(
             "New users' generated passwords were not kept (use --credentials-out FILE to save them): {}. To hand them over, {RESET_HINT}.",
             some_upns(sinks.not_kept.iter())
+        );
+    }
+    if !sinks.tap_not_kept.is_empty() {
+        println!(
+            "Temporary Access Passes were issued but not kept (use --credentials-out FILE to save them): {}. Issue a new one in the Microsoft Entra admin center (Users → the user → Authentication methods), which replaces it.",
+            some_upns(sinks.tap_not_kept.iter())
         );
     }
     Ok(report)

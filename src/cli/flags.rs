@@ -10,6 +10,7 @@
 //! | [`RecordArgs`] | `--credentials-out`, `--journal` | apply, reconcile |
 //! | [`ApproveArgs`] | `--auto-approve` | apply, reconcile |
 //! | [`OutFormat`] | `--format` of a plan | plan, show |
+//! | [`ClockArgs`] | `--now` | plan, apply, reconcile |
 //! | [`ReportFormat`] | `--format` of a report | report |
 //!
 //! The tenant flags (`--emulator`, `--graph-url`, …) are in [`super::connect`].
@@ -176,6 +177,36 @@ impl OutFormat {
         };
         render(plan, format, opts)
     }
+}
+
+/// The moment a plan is computed for (plan, apply, reconcile): the clock is an
+/// input, so leave and hire dates, expiring memberships and `delete_after:` are
+/// decided against this value, never against a clock read inside the planner.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct ClockArgs {
+    /// Plan as of this moment (YYYY-MM-DD or an RFC 3339 UTC timestamp) instead of the
+    /// system time: leave and hire dates, `until:` of memberships and `delete_after:` are
+    /// compared with it. For rehearsals ("what will the plan do on the 1st?") and tests.
+    #[arg(long, value_name = "TIME", value_parser = parse_now, env = "ENTRAFORM_NOW")]
+    pub now: Option<crate::model::clock::Moment>,
+}
+
+impl ClockArgs {
+    /// `--now`, or the system time.
+    pub fn now(&self) -> crate::model::clock::Moment {
+        self.now.unwrap_or_else(|| {
+            let secs = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+            crate::model::clock::Moment(secs)
+        })
+    }
+}
+
+fn parse_now(text: &str) -> Result<crate::model::clock::Moment, String> {
+    crate::model::clock::Moment::parse(text).ok_or_else(|| {
+        format!("`{text}` is not a date; write YYYY-MM-DD or an RFC 3339 timestamp such as 2026-12-01T10:00:00Z")
+    })
 }
 
 /// `--format` of a report (report).

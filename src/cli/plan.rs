@@ -43,6 +43,9 @@ pub struct Args {
     pub gates: GateFlags,
 
     #[command(flatten)]
+    pub clock: super::flags::ClockArgs,
+
+    #[command(flatten)]
     pub select: super::tenancy::SelectArgs,
 }
 
@@ -103,7 +106,8 @@ pub fn run(args: Args, color: ColorChoice, rt: &tokio::runtime::Runtime) -> anyh
     let conn = args.tenant.connect(rt)?;
     let live = conn.read(Some(&args.state))?;
     let live = conn.with_licenses(live, desired)?;
-    let plan = plan::build(desired, &live, &args.gates.overrides());
+    let now = args.clock.now();
+    let plan = plan::build_at(desired, &live, &args.gates.overrides(), now);
     super::tenancy::note(&plan);
     let opts = RenderOptions {
         color: args.format == OutFormat::Text && color.enabled(std::io::stdout().is_terminal()),
@@ -121,7 +125,8 @@ pub fn run(args: Args, color: ColorChoice, rt: &tokio::runtime::Runtime) -> anyh
             &conn.target(),
             repo_digest,
             &args.gates.overrides(),
-        );
+        )
+        .at(now);
         saved.tenant = args.tenant.repo_tenant.clone();
         let text = saved.to_json()?;
         crate::private_file::write_private(path, text.as_bytes())

@@ -80,6 +80,9 @@ pub struct Args {
     pub gates: GateFlags,
 
     #[command(flatten)]
+    pub clock: super::flags::ClockArgs,
+
+    #[command(flatten)]
     pub select: super::tenancy::SelectArgs,
 }
 
@@ -178,7 +181,7 @@ fn reconcile(
     let conn: &Connection = slot.insert(args.tenant.connect(rt)?);
     let live = conn.read(Some(&args.lock.state))?;
     let live = conn.with_licenses(live, desired)?;
-    let plan = plan::build(desired, &live, &args.gates.overrides());
+    let plan = plan::build_at(desired, &live, &args.gates.overrides(), args.clock.now());
     super::tenancy::note(&plan);
     let mut report = DriftReport::from_plan(&plan);
     let opts = RenderOptions {

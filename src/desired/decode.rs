@@ -78,6 +78,10 @@ pub struct RawTenant {
     pub default_enabled: Option<bool>,
     /// `defaults.password`.
     pub default_password: Option<PasswordPolicy>,
+    /// `defaults.onboarding.temporary_access_pass`.
+    pub default_onboarding: Option<Option<crate::model::kinds::TapPolicy>>,
+    /// `lifecycle` (checked as it is decoded).
+    pub lifecycle: Option<super::lifecycle::Lifecycle>,
     /// `defaults.licenses`.
     pub default_licenses: Option<Vec<LicenseSpec>>,
 }
@@ -103,6 +107,12 @@ pub struct RawUser {
     pub role_holdings: Vec<RawHolding>,
     /// `password`.
     pub password: Option<PasswordPolicy>,
+    /// `onboarding.temporary_access_pass`: `Some(None)` when written `null` (no pass).
+    pub onboarding: Option<Option<crate::model::kinds::TapPolicy>>,
+    /// `reset_password_after`: a one-off reset marker.
+    pub reset_password_after: Option<crate::model::clock::Moment>,
+    /// `revoke_sessions_after`: a one-off revocation marker.
+    pub revoke_sessions_after: Option<crate::model::clock::Moment>,
     /// `licenses` and where the key's value is.
     pub licenses: Option<(Vec<LicenseSpec>, Loc)>,
     /// `previous_upns`: UPNs the user had (a rename in place).
@@ -145,6 +155,8 @@ pub struct RawGroup {
     pub dynamic: Option<Loc>,
     /// `members` (and where the key is).
     pub members: Option<(MemberList, Loc)>,
+    /// `until:` of members written `{ user: …, until: … }`: where the member is, and the date.
+    pub member_until: Vec<(Loc, crate::model::clock::Moment)>,
     /// `owners` (and where the key is, and how many items were written —
     /// an invalid item is reported and left out): users, or service principals.
     pub owners: Option<(Vec<RawOwner>, Loc, usize)>,
@@ -338,6 +350,7 @@ const TENANT_KEYS: &[&str] = &[
     "absent_users",
     "safety",
     "defaults",
+    "lifecycle",
 ];
 const SCOPE_KEYS: &[&str] = &["users", "exclude"];
 const SAFETY_KEYS: &[&str] = &[
@@ -354,6 +367,9 @@ const USER_EXTRA_KEYS: &[&str] = &[
     "groups",
     "roles",
     "password",
+    "onboarding",
+    "reset_password_after",
+    "revoke_sessions_after",
     "licenses",
     "previous_upns",
     "invite",
@@ -396,7 +412,7 @@ pub fn default_keys() -> Vec<&'static str> {
         .filter(|a| a.defaultable)
         .map(|a| a.key)
         .collect();
-    keys.extend(["enabled", "password", "licenses"]);
+    keys.extend(["enabled", "password", "onboarding", "licenses"]);
     keys
 }
 
@@ -639,12 +655,46 @@ impl<'a> Decoder<'a> {
     }
 
     /// A group's `members:`: as [`Decoder::string_list`], kept as a [`MemberList`].
-    fn member_list(&mut self, n: &Node) -> MemberList {
+    /// An item may also be `{ user: <upn>, until: <date> }`: a membership
+    /// that ends on that date (pushed to `until`).
+    fn member_list(
+        &mut self,
+        n: &Node,
+        until: &mut Vec<(Loc, crate::model::clock::Moment)>,
+    ) -> MemberList {
         let what = "`members`";
         match &n.value {
             Value::Seq(items) => {
                 let mut out = MemberList::with_capacity(self.file, items.len());
                 for i in items.iter() {
+                    if let Value::Map(_) = &i.value {
+                        let Some(f) = self.fields(i, "a member", &["user", "until"]) else {
+                            continue;
+                        };
+                        let Some(u) = self.require(&f, i, "user", "a member") else {
+                            continue;
+                        };
+                        let Some(s) = self.string(u, "`user`") else {
+                            continue;
+                        };
+                        if let Some(d) = f.get("until") {
+                            let date = d
+                                .scalar()
+                                .filter(|sc| !sc.is_null())
+                                .and_then(|sc| crate::model::clock::Moment::parse(&sc.text));
+                            match date {
+                                Some(m) => until.push((s.loc, m)),
+                                None => self.invalid(
+                                    d,
+                                    "`until` must be a date".into(),
+                                    "not a date",
+                                    "write YYYY-MM-DD or an RFC 3339 timestamp, e.g. `until: 2026-12-31`",
+                                ),
+                            }
+                        }
+                        out.push(&s.text, s.loc.span, self.text);
+                        continue;
+                    }
                     match i.scalar() {
                         Some(sc) if !sc.is_null() => out.push(&sc.text, i.span, self.text),
                         _ => {
@@ -667,6 +717,157 @@ impl<'a> Decoder<'a> {
                 MemberList::with_capacity(self.file, 0)
             }
         }
+    }
+
+    /// A date or timestamp (a one-off marker).
+    fn moment(&mut self, n: &Node, what: &str) -> Option<crate::model::clock::Moment> {
+        let s = self.string(n, what)?;
+        let m = crate::model::clock::Moment::parse(&s.text);
+        if m.is_none() {
+            self.invalid(
+                n,
+                format!("{what} must be a date, found `{}`", shown(&s.text)),
+                "not a date",
+                "write YYYY-MM-DD or an RFC 3339 timestamp, e.g. `2026-12-01T10:00Z`",
+            );
+        }
+        m
+    }
+
+    /// `onboarding: { temporary_access_pass: { lifetime: 8h, one_time: true } }`
+    /// (`temporary_access_pass: null`: none, overriding a default).
+    fn onboarding(
+        &mut self,
+        n: &Node,
+        what: &str,
+    ) -> Option<Option<crate::model::kinds::TapPolicy>> {
+        use crate::model::kinds::TapPolicy;
+        let f = self.fields(n, what, &["temporary_access_pass"])?;
+        let v = f.get("temporary_access_pass")?;
+        if v.is_null() {
+            return Some(None);
+        }
+        let tf = self.fields(v, "`temporary_access_pass`", &["lifetime", "one_time"])?;
+        let mut tap = TapPolicy {
+            lifetime_minutes: 60,
+            one_time: true,
+        };
+        if let Some(l) = tf.get("lifetime")
+            && let Some(s) = self.string(l, "`lifetime`")
+        {
+            let minutes = crate::model::clock::parse_span(&s.text)
+                .filter(|secs| secs % 60 == 0)
+                .and_then(|secs| u32::try_from(secs / 60).ok())
+                .filter(|m| TapPolicy::LIFETIME_MINUTES.contains(m));
+            match minutes {
+                Some(m) => tap.lifetime_minutes = m,
+                None => {
+                    self.invalid(
+                        l,
+                        format!(
+                            "`lifetime: {}` is not a Temporary Access Pass lifetime",
+                            shown(&s.text)
+                        ),
+                        "not 10 minutes to 30 days",
+                        "Graph accepts 10 minutes to 30 days in whole minutes, e.g. `lifetime: 8h` or `lifetime: 90m`",
+                    );
+                    return None;
+                }
+            }
+        }
+        if let Some(o) = tf.get("one_time") {
+            tap.one_time = self.bool(o, "`one_time`")?;
+        }
+        Some(Some(tap))
+    }
+
+    /// `tenant.lifecycle`: `upcoming_days` and the `leaver` policy.
+    fn lifecycle(&mut self, n: &Node) -> Option<super::lifecycle::Lifecycle> {
+        use super::lifecycle::{LeaverPolicy, LeaverStep, Lifecycle, MAX_UPCOMING_DAYS};
+        let f = self.fields(n, "`tenant.lifecycle`", &["leaver", "upcoming_days"])?;
+        let mut out = Lifecycle::default();
+        if let Some(v) = f.get("upcoming_days") {
+            match v.scalar().and_then(Scalar::as_int) {
+                Some(i) if (0..=i64::from(MAX_UPCOMING_DAYS)).contains(&i) => {
+                    out.upcoming_days = i as u32;
+                }
+                _ => self.wrong_type(
+                    v,
+                    "`lifecycle.upcoming_days`",
+                    &format!("a whole number of days from 0 to {MAX_UPCOMING_DAYS}"),
+                    None,
+                ),
+            }
+        }
+        let Some(l) = f.get("leaver") else {
+            return Some(out);
+        };
+        let lf = self.fields(
+            l,
+            "`tenant.lifecycle.leaver`",
+            &["steps", "keep_groups", "delete_after"],
+        )?;
+        let mut policy = LeaverPolicy {
+            steps: Vec::new(),
+            keep_groups: Vec::new(),
+            delete_after: None,
+        };
+        if let Some(v) = lf.get("steps") {
+            for s in self.string_list(v, "`leaver.steps`") {
+                if let Some((_, step)) = LeaverStep::KNOWN.iter().find(|(k, _)| *k == s.text) {
+                    policy.steps.push(*step);
+                    continue;
+                }
+                let node_loc = s.loc;
+                let d = match LeaverStep::NOT_YET.iter().find(|(k, _)| *k == s.text) {
+                    Some((k, why)) => Diagnostic::error(
+                        Code::InvalidValue,
+                        node_loc,
+                        format!("leaver step `{k}` is not supported by this version: {why}"),
+                    )
+                    .label("not carried out")
+                    .help("remove it from `steps`; do this step by hand for now"),
+                    None => {
+                        let known: Vec<&str> = LeaverStep::KNOWN.iter().map(|(k, _)| *k).collect();
+                        let d = Diagnostic::error(
+                            Code::InvalidValue,
+                            node_loc,
+                            format!("unknown leaver step `{}`", shown(&s.text)),
+                        )
+                        .label("unknown step");
+                        match did_you_mean(&s.text, &known) {
+                            Some(k) => d.help(format!("did you mean `{k}`?")),
+                            None => d.help(format!("known steps: {}", known.join(", "))),
+                        }
+                    }
+                };
+                self.push(d);
+            }
+            policy.steps.sort();
+            policy.steps.dedup();
+        }
+        if let Some(v) = lf.get("keep_groups") {
+            policy.keep_groups = self
+                .string_list(v, "`leaver.keep_groups`")
+                .into_iter()
+                .map(|s| s.text.to_lowercase())
+                .collect();
+        }
+        if let Some(v) = lf.get("delete_after")
+            && let Some(s) = self.string(v, "`leaver.delete_after`")
+        {
+            match crate::model::clock::parse_span(&s.text) {
+                Some(secs) => policy.delete_after = Some(secs),
+                None => self.invalid(
+                    v,
+                    format!("`delete_after: {}` is not a duration", shown(&s.text)),
+                    "not a duration",
+                    "write a number of days, hours or weeks, e.g. `30d`, `12h`, `2w` (at most 100 years)",
+                ),
+            }
+        }
+        out.leaver = Some(policy);
+        Some(out)
     }
 
     fn seq<'n>(&mut self, n: &'n Node<'n>, what: &str) -> &'n [Node<'n>] {
@@ -1188,6 +1389,9 @@ impl<'a> Decoder<'a> {
                 t.protected = self.string_list(v, "`tenant.safety.protected`");
             }
         }
+        if let Some(v) = f.get("lifecycle") {
+            t.lifecycle = self.lifecycle(v);
+        }
         if let Some(d) = f.get("defaults") {
             let keys = default_keys();
             if let Some(df) = self.fields(d, "`tenant.defaults`", &keys) {
@@ -1195,6 +1399,9 @@ impl<'a> Decoder<'a> {
                     match *k {
                         "enabled" => t.default_enabled = self.bool(v, "`defaults.enabled`"),
                         "password" => t.default_password = self.password(v, "`defaults.password`"),
+                        "onboarding" => {
+                            t.default_onboarding = self.onboarding(v, "`defaults.onboarding`");
+                        }
                         "licenses" => t.default_licenses = self.licenses(v),
                         key => {
                             if let Some(attr) = Attr::from_key(key) {
@@ -1261,6 +1468,9 @@ impl<'a> Decoder<'a> {
             roles: Vec::new(),
             role_holdings: Vec::new(),
             password: None,
+            onboarding: None,
+            reset_password_after: None,
+            revoke_sessions_after: None,
             licenses: None,
             previous_upns: Vec::new(),
             invite: None,
@@ -1281,6 +1491,13 @@ impl<'a> Decoder<'a> {
                 "groups" => u.groups = self.string_list(v, "`groups`"),
                 "roles" => (u.roles, u.role_holdings) = self.user_roles(v),
                 "password" => u.password = self.password(v, "`password`"),
+                "onboarding" => u.onboarding = self.onboarding(v, "`onboarding`"),
+                "reset_password_after" => {
+                    u.reset_password_after = self.moment(v, "`reset_password_after`");
+                }
+                "revoke_sessions_after" => {
+                    u.revoke_sessions_after = self.moment(v, "`revoke_sessions_after`");
+                }
                 "licenses" => u.licenses = self.licenses(v).map(|l| (l, self.loc(v))),
                 "previous_upns" => u.previous_upns = self.string_list(v, "`previous_upns`"),
                 "invite" => u.invite = self.invite(v),
@@ -1408,6 +1625,7 @@ impl<'a> Decoder<'a> {
             additive: false,
             dynamic: None,
             members: None,
+            member_until: Vec::new(),
             owners: None,
         };
         if let Some(name) = &g.name
@@ -1463,7 +1681,7 @@ impl<'a> Decoder<'a> {
             g.dynamic = Some(self.loc(v));
         }
         if let (Some(k), Some(v)) = (f.key_node("members"), f.get("members")) {
-            g.members = Some((self.member_list(v), self.loc(k)));
+            g.members = Some((self.member_list(v, &mut g.member_until), self.loc(k)));
         }
         if let (Some(k), Some(v)) = (f.key_node("owners"), f.get("owners")) {
             let written = match &v.value {

@@ -9,6 +9,7 @@ pub mod decode;
 pub mod diagnostic;
 pub mod file_rule;
 pub mod files;
+pub mod lifecycle;
 pub mod limits;
 pub mod load;
 pub mod render;

@@ -95,6 +95,31 @@ fn password() -> Value {
     })
 }
 
+/// `onboarding`: what a new user gets when it is created.
+fn onboarding() -> Value {
+    json!({
+        "type": "object",
+        "additionalProperties": false,
+        "description": "What a new user gets when entraform creates it.",
+        "properties": {
+            "temporary_access_pass": {
+                "description": "A Temporary Access Pass issued right after the create, written to --credentials-out only; null: none (overrides a default).",
+                "anyOf": [
+                    {"type": "null"},
+                    {
+                        "type": "object",
+                        "additionalProperties": false,
+                        "properties": {
+                            "lifetime": {"type": "string", "pattern": "^([0-9]+[mhdw])+$", "description": "10 minutes to 30 days (default 1h)."},
+                            "one_time": {"type": "boolean", "description": "isUsableOnce (default true)."}
+                        }
+                    }
+                ]
+            }
+        }
+    })
+}
+
 /// The schema as a JSON value.
 pub fn schema() -> Value {
     let mut user_props = Map::new();
@@ -121,6 +146,9 @@ pub fn schema() -> Value {
                ]}}),
     );
     user_props.insert("password".into(), password());
+    user_props.insert("onboarding".into(), onboarding());
+    user_props.insert("reset_password_after".into(), json!({"type": "string", "description": "One-off: reset the password (new one to --credentials-out) when lastPasswordChangeDateTime is older than this date or RFC 3339 timestamp, and --now has reached it."}));
+    user_props.insert("revoke_sessions_after".into(), json!({"type": "string", "description": "One-off: revoke sign-in sessions when signInSessionsValidFromDateTime is older than this date or RFC 3339 timestamp, and --now has reached it."}));
     user_props.insert("licenses".into(), licenses());
     user_props.insert(
         "invite".into(),
@@ -146,6 +174,7 @@ pub fn schema() -> Value {
     }
     default_props.insert("enabled".into(), json!({"type": "boolean"}));
     default_props.insert("password".into(), password());
+    default_props.insert("onboarding".into(), onboarding());
     default_props.insert("licenses".into(), licenses());
 
     json!({
@@ -222,7 +251,25 @@ pub fn schema() -> Value {
                             "protected": upn_list("Never disabled, deleted or stripped of roles.")
                         }
                     },
-                    "defaults": {"type": "object", "additionalProperties": false, "properties": default_props}
+                    "defaults": {"type": "object", "additionalProperties": false, "properties": default_props},
+                    "lifecycle": {
+                        "type": "object",
+                        "additionalProperties": false,
+                        "description": "The offboarding policy and how far ahead the plan announces dates (docs/format.md, Lifecycle).",
+                        "properties": {
+                            "upcoming_days": {"type": "integer", "minimum": 0, "maximum": crate::desired::lifecycle::MAX_UPCOMING_DAYS, "description": "Leave dates, deletions and membership ends this many days ahead are shown as notices (default 14)."},
+                            "leaver": {
+                                "type": "object",
+                                "additionalProperties": false,
+                                "description": "What happens when a user becomes disabled (enabled: false, absent_users: disable, or a passed employeeLeaveDateTime).",
+                                "properties": {
+                                    "steps": {"type": "array", "items": {"enum": crate::desired::lifecycle::LeaverStep::KNOWN.iter().map(|(k, _)| *k).collect::<Vec<_>>()}, "description": "Offboarding steps, each its own operation in the plan."},
+                                    "keep_groups": {"type": "array", "items": {"type": "string"}, "description": "Groups a leaver stays in under remove_group_memberships."},
+                                    "delete_after": {"type": "string", "pattern": "^([0-9]+[mhdw])+$", "description": "Soft-delete this long after the user was disabled (e.g. 30d), counted from employeeLeaveDateTime."}
+                                }
+                            }
+                        }
+                    }
                 }
             },
             "user": {"type": "object", "additionalProperties": false, "anyOf": [{"required": ["upn"]}, {"required": ["invite"]}], "properties": user_props},
@@ -236,7 +283,22 @@ pub fn schema() -> Value {
                     "description": {"type": ["string", "null"], "maxLength": 1024},
                     "type": {"enum": ["security", "microsoft365"]},
                     "membership": {"enum": ["authoritative", "additive"]},
-                    "members": upn_list("Member users; merged with users[].groups."),
+                    "members": {
+                        "type": "array",
+                        "description": "Member users; merged with users[].groups. An item `{user, until}` is a membership that ends on that date.",
+                        "items": {"oneOf": [
+                            {"type": "string"},
+                            {
+                                "type": "object",
+                                "additionalProperties": false,
+                                "required": ["user"],
+                                "properties": {
+                                    "user": {"type": "string", "description": "UPN, or a short name (the default domain is added)."},
+                                    "until": {"type": "string", "description": "YYYY-MM-DD or an RFC 3339 timestamp: the first plan at or after it removes the membership."}
+                                }
+                            }
+                        ]}
+                    },
                     "owners": {
                         "type": "array",
                         "description": "Owners (authoritative; additive with membership: additive): users, or service principals. Without it a group entraform creates is owned by entraform's own service principal.",

@@ -39,6 +39,8 @@ pub struct Tenant {
     pub absent_users: AbsentUsers,
     /// Thresholds and protected principals.
     pub safety: Safety,
+    /// The offboarding policy and the notice window for upcoming dates.
+    pub lifecycle: super::lifecycle::Lifecycle,
     /// Where the block is.
     pub origin: Origin,
 }
@@ -160,6 +162,12 @@ pub struct UserSpec {
     pub enabled: Option<bool>,
     /// Initial password policy (used only when the user is created).
     pub password: PasswordPolicy,
+    /// A Temporary Access Pass issued when the user is created (`onboarding`).
+    pub tap: Option<crate::model::kinds::TapPolicy>,
+    /// One-off: reset the password once `lastPasswordChangeDateTime` is older than this.
+    pub reset_password_after: Option<crate::model::clock::Moment>,
+    /// One-off: revoke sessions once `signInSessionsValidFromDateTime` is older than this.
+    pub revoke_sessions_after: Option<crate::model::clock::Moment>,
     /// Where the user is declared.
     pub origin: Origin,
     /// Direct licences, if managed (`licenses:` or `tenant.defaults.licenses`).
@@ -202,6 +210,8 @@ pub struct GroupSpec {
     /// group the plan creates then gets the running service principal),
     /// else exactly these (authoritative), with where each was declared.
     pub owners: Option<Vec<(OwnerSpec, Origin)>>,
+    /// Members whose membership ends (`{ user, until }`): removed by the first plan at or after the date.
+    pub until: BTreeMap<Upn, crate::model::clock::Moment>,
     /// Where the group is declared.
     pub origin: Origin,
 }
@@ -529,6 +539,9 @@ mod tests {
             manager_origin: None,
             enabled: Some(enabled),
             password: PasswordPolicy::Generate,
+            tap: None,
+            reset_password_after: None,
+            revoke_sessions_after: None,
             origin: origin.clone(),
             licenses: None,
             previous_upns: Vec::new(),

@@ -387,6 +387,14 @@ pub fn validate_list(
             } else if let Some((list, _)) = g.members {
                 declared = c.members(&list);
             }
+            // `{ user, until }` items: matched to their member by where they are written.
+            let mut until = BTreeMap::new();
+            for (loc, date) in &g.member_until {
+                let at = c.origin(*loc);
+                if let Some((upn, _)) = declared.iter().find(|(_, o)| *o == at) {
+                    until.insert(upn.clone(), *date);
+                }
+            }
             members.insert(key.clone(), declared);
             let owners = g
                 .owners
@@ -409,6 +417,7 @@ pub fn validate_list(
                     Membership::Authoritative
                 },
                 members: UpnMap::default(),
+                until,
             };
             groups.insert(key, spec);
         }
@@ -689,6 +698,9 @@ fn user(c: &mut Checker<'_>, tenant: &Tenant, tenant_raw: &RawTenant, u: RawUser
         roles,
         role_holdings,
         password,
+        onboarding,
+        reset_password_after,
+        revoke_sessions_after,
         licenses,
         previous_upns,
         invite,
@@ -855,6 +867,9 @@ fn user(c: &mut Checker<'_>, tenant: &Tenant, tenant_raw: &RawTenant, u: RawUser
         password: password
             .or_else(|| tenant_raw.default_password.clone())
             .unwrap_or(PasswordPolicy::Generate),
+        tap: onboarding.or(tenant_raw.default_onboarding).flatten(),
+        reset_password_after,
+        revoke_sessions_after,
         origin: c.origin(upn_loc),
     };
     users.push(spec);
@@ -1110,6 +1125,7 @@ fn tenant(c: &mut Checker<'_>, t: &RawTenant) -> Tenant {
             min_tenant_size: t.min_tenant_size.unwrap_or(DEFAULT_MIN_TENANT_SIZE),
             protected,
         },
+        lifecycle: t.lifecycle.clone().unwrap_or_default(),
         origin: c.origin(t.loc),
     }
 }

@@ -10,10 +10,11 @@ use crate::model::attrs::{ATTRS, Attr, AttrValues, AttrValuesBuilder};
 
 /// `$select` of the user listing: exactly the properties the diff compares —
 /// `id`, `userPrincipalName`, every managed attribute of [`ATTRS`] (in table
-/// order), `accountEnabled` and `onPremisesSyncEnabled`.
+/// order), `accountEnabled`, `onPremisesSyncEnabled`, and the read-only
+/// `lastPasswordChangeDateTime` and `signInSessionsValidFromDateTime`.
 pub const USER_SELECT: &[&str] = &user_select();
 
-const USER_SELECT_LEN: usize = ATTRS.len() + 4;
+const USER_SELECT_LEN: usize = ATTRS.len() + 6;
 
 const fn user_select() -> [&'static str; USER_SELECT_LEN] {
     let mut out = [""; USER_SELECT_LEN];
@@ -24,8 +25,11 @@ const fn user_select() -> [&'static str; USER_SELECT_LEN] {
         out[i + 2] = ATTRS[i].key;
         i += 1;
     }
-    out[USER_SELECT_LEN - 2] = "accountEnabled";
-    out[USER_SELECT_LEN - 1] = "onPremisesSyncEnabled";
+    out[USER_SELECT_LEN - 4] = "accountEnabled";
+    out[USER_SELECT_LEN - 3] = "onPremisesSyncEnabled";
+    // Read-only times the one-off markers compare with (docs/format.md).
+    out[USER_SELECT_LEN - 2] = "lastPasswordChangeDateTime";
+    out[USER_SELECT_LEN - 1] = "signInSessionsValidFromDateTime";
     out
 }
 
@@ -71,6 +75,10 @@ pub struct UserDto {
     pub account_enabled: Option<bool>,
     /// `onPremisesSyncEnabled`.
     pub on_premises_sync_enabled: Option<bool>,
+    /// `lastPasswordChangeDateTime`.
+    pub last_password_change: Option<String>,
+    /// `signInSessionsValidFromDateTime`.
+    pub sessions_valid_from: Option<String>,
     /// The expanded manager (absent or null when the user has none).
     pub manager: Option<DirectoryObjectRef>,
     /// Only on soft-deleted users.
@@ -87,6 +95,8 @@ enum UserField {
     Upn,
     AccountEnabled,
     OnPremisesSyncEnabled,
+    PasswordChanged,
+    SessionsValidFrom,
     Manager,
     DeletedDateTime,
     ManagerDelta,
@@ -109,6 +119,8 @@ impl<'de> Deserialize<'de> for UserField {
                     "userPrincipalName" => UserField::Upn,
                     "accountEnabled" => UserField::AccountEnabled,
                     "onPremisesSyncEnabled" => UserField::OnPremisesSyncEnabled,
+                    "lastPasswordChangeDateTime" => UserField::PasswordChanged,
+                    "signInSessionsValidFromDateTime" => UserField::SessionsValidFrom,
                     "manager" => UserField::Manager,
                     "deletedDateTime" => UserField::DeletedDateTime,
                     "manager@delta" => UserField::ManagerDelta,
@@ -147,6 +159,8 @@ impl<'de> Deserialize<'de> for UserDto {
                 let mut upn: Option<Option<String>> = None;
                 let mut enabled: Option<Option<bool>> = None;
                 let mut synced: Option<Option<bool>> = None;
+                let mut password_changed: Option<Option<String>> = None;
+                let mut sessions_from: Option<Option<String>> = None;
                 let mut manager: Option<Option<DirectoryObjectRef>> = None;
                 let mut deleted: Option<Option<String>> = None;
                 let mut manager_delta: Option<Option<Vec<DirectoryObjectRef>>> = None;
@@ -162,6 +176,16 @@ impl<'de> Deserialize<'de> for UserDto {
                         UserField::OnPremisesSyncEnabled => {
                             once(&mut synced, &mut map, "onPremisesSyncEnabled")?
                         }
+                        UserField::PasswordChanged => once(
+                            &mut password_changed,
+                            &mut map,
+                            "lastPasswordChangeDateTime",
+                        )?,
+                        UserField::SessionsValidFrom => once(
+                            &mut sessions_from,
+                            &mut map,
+                            "signInSessionsValidFromDateTime",
+                        )?,
                         UserField::Manager => once(&mut manager, &mut map, "manager")?,
                         UserField::DeletedDateTime => {
                             once(&mut deleted, &mut map, "deletedDateTime")?
@@ -182,6 +206,8 @@ impl<'de> Deserialize<'de> for UserDto {
                     attrs: attrs.finish(),
                     account_enabled: enabled.flatten(),
                     on_premises_sync_enabled: synced.flatten(),
+                    last_password_change: password_changed.flatten(),
+                    sessions_valid_from: sessions_from.flatten(),
                     manager: manager.flatten(),
                     deleted_date_time: deleted.flatten(),
                     manager_delta: manager_delta.flatten(),

@@ -168,6 +168,18 @@ impl Response {
         }
     }
 
+    /// The `temporaryAccessPass` of a created Temporary Access Pass method
+    /// (Graph returns it in the create answer only), kept out of `Debug`.
+    pub fn temporary_access_pass(&self) -> Option<secrecy::SecretString> {
+        #[derive(serde::Deserialize)]
+        struct Tap {
+            #[serde(rename = "temporaryAccessPass")]
+            pass: Option<String>,
+        }
+        let pass = self.json::<Option<Tap>>("", "").ok().flatten()?.pass?;
+        Some(secrecy::SecretString::from(pass))
+    }
+
     /// The `id` of the object in the body (a create's answer).
     pub fn object_id(&self) -> Option<String> {
         #[derive(serde::Deserialize)]

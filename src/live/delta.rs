@@ -43,6 +43,8 @@ pub(crate) fn user_from_dto(u: UserDto) -> LiveUser {
         account_enabled: u.account_enabled.unwrap_or(false),
         on_premises_sync_enabled: u.on_premises_sync_enabled.unwrap_or(false),
         manager: u.manager.map(|m| ObjectId(m.id)),
+        last_password_change: u.last_password_change,
+        sessions_valid_from: u.sessions_valid_from,
     }
 }
 
@@ -177,6 +179,12 @@ fn overlay_user(old: &LiveUser, u: UserDto, has: &Map<String, Value>) -> LiveUse
     }
     if has.contains_key("onPremisesSyncEnabled") {
         n.on_premises_sync_enabled = u.on_premises_sync_enabled.unwrap_or(false);
+    }
+    if has.contains_key("lastPasswordChangeDateTime") {
+        n.last_password_change = u.last_password_change;
+    }
+    if has.contains_key("signInSessionsValidFromDateTime") {
+        n.sessions_valid_from = u.sessions_valid_from;
     }
     n
 }

@@ -94,6 +94,8 @@ pub const APPLY_PERMISSIONS: &[&str] = &[
     "User.ReadWrite.All",
     "User.RevokeSessions.All",
     "User.DeleteRestore.All",
+    "User-LifeCycleInfo.ReadWrite.All",
+    "UserAuthMethod-TAP.ReadWrite.All",
     "Group.ReadWrite.All",
     "RoleManagement.ReadWrite.Directory",
 ];

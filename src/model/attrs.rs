@@ -75,6 +75,8 @@ pub enum Attr {
     EmployeeType,
     /// employeeHireDate
     EmployeeHireDate,
+    /// employeeLeaveDateTime
+    EmployeeLeaveDateTime,
     /// usageLocation
     UsageLocation,
     /// preferredLanguage
@@ -217,6 +219,14 @@ pub const ATTRS: &[AttrInfo] = &[
         false,
         true,
         "Hire date, YYYY-MM-DD or an RFC 3339 timestamp.",
+    ),
+    info(
+        Attr::EmployeeLeaveDateTime,
+        "employeeLeaveDateTime",
+        Date,
+        false,
+        true,
+        "Leave date: once it has passed the user is offboarded (tenant.lifecycle.leaver).",
     ),
     info(
         Attr::UsageLocation,

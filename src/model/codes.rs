@@ -84,6 +84,14 @@ codes! {
         PermissionsNotChecked = "permissions-not-checked",
         /// Restricted management administrative units could not be read.
         RestrictedAuUnknown = "restricted-au-unknown",
+        /// The leaver policy's steps for one user, counted for the reviewer.
+        Offboarding = "offboarding",
+        /// A leave date, `delete_after:` or `until:` falls within `lifecycle.upcoming_days`.
+        Upcoming = "upcoming",
+        /// A user's `employeeHireDate` is in the future: the account stays disabled until then.
+        HireDatePending = "hire-date-pending",
+        /// A declared user was deleted by `delete_after:`; the repo still lists it.
+        DepartedUser = "departed-user",
         /// A licence inherited from a group is kept (never removed directly).
         InheritedLicense = "inherited-license",
         /// Seats of a SKU used / available before and after the plan.

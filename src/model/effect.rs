@@ -111,6 +111,14 @@ impl Op {
             // The object and everything it holds stay; only its name changes.
             Op::RenameUser { user, .. } => Effect::new(Update, false, vec![T::user(user)]),
             Op::DisableUser { user } => Effect::new(Disable, true, vec![T::user(user)]),
+            // A password nobody knows locks the account out for good (until an
+            // admin resets it again): destructive, so a protected principal's
+            // reset trips the protected-principals gate.
+            Op::ResetPassword { user, .. } => Effect::new(Update, true, vec![T::user(user)]),
+            // A new sign-in method for a user this plan creates.
+            Op::CreateTemporaryAccessPass { user, .. } => {
+                Effect::new(Update, false, vec![T::user(user)])
+            }
             Op::DeleteUser { user } => Effect::new(Delete, true, vec![T::user(user)]),
             Op::SetManager { user, manager, .. } => {
                 Effect::new(Update, false, vec![T::user(user), T::user(manager)])
@@ -222,6 +230,8 @@ impl Op {
             | Op::EnableUser { .. }
             | Op::DisableUser { .. }
             | Op::RevokeSessions { .. }
+            | Op::ResetPassword { .. }
+            | Op::CreateTemporaryAccessPass { .. }
             | Op::DeleteUser { .. }
             | Op::SetManager { .. }
             | Op::RemoveManager { .. }
@@ -305,10 +315,12 @@ mod tests {
             Op::AssignRoleSchedule { .. } => 19,
             Op::UpdateRoleSchedule { .. } => 20,
             Op::RemoveRoleSchedule { .. } => 21,
-            Op::InviteGuest { .. } => 22,
+            Op::ResetPassword { .. } => 22,
+            Op::CreateTemporaryAccessPass { .. } => 23,
+            Op::InviteGuest { .. } => 24,
         }
     }
-    const VARIANTS: usize = 23;
+    const VARIANTS: usize = 25;
 
     /// One sample of each variant, with the action and destructiveness it
     /// has always had (the summary's classes; the protected-principals gate's
@@ -341,6 +353,25 @@ mod tests {
             (Op::EnableUser { user: a() }, Update, false, 1),
             (Op::DisableUser { user: a() }, Disable, true, 1),
             (Op::RevokeSessions { user: a() }, Update, false, 1),
+            (
+                Op::ResetPassword {
+                    user: a(),
+                    keep: false,
+                },
+                Update,
+                true,
+                1,
+            ),
+            (
+                Op::CreateTemporaryAccessPass {
+                    user: a(),
+                    lifetime_minutes: 480,
+                    one_time: true,
+                },
+                Update,
+                false,
+                1,
+            ),
             (Op::DeleteUser { user: a() }, Delete, true, 1),
             (
                 Op::SetManager {
@@ -540,7 +571,7 @@ mod tests {
                     })
                 ),
                 (9, Some(NewObject::Group { name: "Team" })),
-                (22, Some(NewObject::Guest { upn: &guest })),
+                (24, Some(NewObject::Guest { upn: &guest })),
             ]
         );
     }

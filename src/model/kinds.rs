@@ -22,3 +22,17 @@ pub enum GroupKind {
     /// A Microsoft 365 (unified) group.
     Microsoft365,
 }
+
+/// A Temporary Access Pass to issue to a new user (`onboarding.temporary_access_pass`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct TapPolicy {
+    /// `lifetimeInMinutes` (Graph accepts 10–43200).
+    pub lifetime_minutes: u32,
+    /// `isUsableOnce`.
+    pub one_time: bool,
+}
+
+impl TapPolicy {
+    /// Graph's bounds on `lifetimeInMinutes` (authentication-post-temporaryaccesspassmethods).
+    pub const LIFETIME_MINUTES: std::ops::RangeInclusive<u32> = 10..=43_200;
+}

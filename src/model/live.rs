@@ -30,6 +30,10 @@ pub struct LiveUser {
     pub on_premises_sync_enabled: bool,
     /// The manager's object id (a user or an organizational contact).
     pub manager: Option<ObjectId>,
+    /// `lastPasswordChangeDateTime` (read-only; compared with `reset_password_after`).
+    pub last_password_change: Option<String>,
+    /// `signInSessionsValidFromDateTime` (read-only; compared with `revoke_sessions_after`).
+    pub sessions_valid_from: Option<String>,
 }
 
 impl LiveUser {
@@ -42,6 +46,8 @@ impl LiveUser {
             account_enabled: true,
             on_premises_sync_enabled: false,
             manager: None,
+            last_password_change: None,
+            sessions_valid_from: None,
         }
     }
 
@@ -59,6 +65,14 @@ impl LiveUser {
             "userPrincipalName" => Value::String(self.upn.as_str().to_string()),
             "accountEnabled" => Value::Bool(self.account_enabled),
             "onPremisesSyncEnabled" => Value::Bool(self.on_premises_sync_enabled),
+            "lastPasswordChangeDateTime" => self
+                .last_password_change
+                .clone()
+                .map_or(Value::Null, Value::String),
+            "signInSessionsValidFromDateTime" => self
+                .sessions_valid_from
+                .clone()
+                .map_or(Value::Null, Value::String),
             "manager" => self
                 .manager
                 .as_ref()
@@ -100,6 +114,12 @@ impl Serialize for LiveUser {
         m.serialize_entry("onPremisesSyncEnabled", &self.on_premises_sync_enabled)?;
         if let Some(manager) = &self.manager {
             m.serialize_entry("manager", manager)?;
+        }
+        if let Some(t) = &self.last_password_change {
+            m.serialize_entry("lastPasswordChangeDateTime", t)?;
+        }
+        if let Some(t) = &self.sessions_valid_from {
+            m.serialize_entry("signInSessionsValidFromDateTime", t)?;
         }
         m.end()
     }
@@ -143,6 +163,8 @@ impl<'de> Deserialize<'de> for LiveUser {
                 let mut enabled: Option<bool> = None;
                 let mut synced: Option<bool> = None;
                 let mut manager: Option<ObjectId> = None;
+                let mut password_changed: Option<String> = None;
+                let mut sessions_from: Option<String> = None;
                 let mut attrs = AttrValuesBuilder::default();
                 while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
                     match &*key {
@@ -151,6 +173,8 @@ impl<'de> Deserialize<'de> for LiveUser {
                         "accountEnabled" => enabled = Some(map.next_value()?),
                         "onPremisesSyncEnabled" => synced = Some(map.next_value()?),
                         "manager" => manager = map.next_value()?,
+                        "lastPasswordChangeDateTime" => password_changed = map.next_value()?,
+                        "signInSessionsValidFromDateTime" => sessions_from = map.next_value()?,
                         other => match Attr::from_key(other) {
                             Some(attr) => attrs.read_json(attr, &mut map)?,
                             None => {
@@ -168,6 +192,8 @@ impl<'de> Deserialize<'de> for LiveUser {
                     on_premises_sync_enabled: synced
                         .ok_or_else(|| de::Error::missing_field("onPremisesSyncEnabled"))?,
                     manager,
+                    last_password_change: password_changed,
+                    sessions_valid_from: sessions_from,
                 })
             }
         }

@@ -9,6 +9,7 @@
 
 pub mod attrs;
 pub mod builtin_roles;
+pub mod clock;
 pub mod codes;
 pub mod country;
 pub mod date;

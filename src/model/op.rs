@@ -237,6 +237,27 @@ pub enum Op {
         /// The user.
         user: UserRef,
     },
+    /// Set a random password: nobody keeps it (offboarding: `reset_password`,
+    /// so a password known before the user left no longer signs in), or it
+    /// goes to `--credentials-out` (`reset_password_after:`, a one-off reset
+    /// for a user who must sign in again; the user changes it at next sign-in).
+    ResetPassword {
+        /// The user.
+        user: UserRef,
+        /// Record the new password in `--credentials-out` (a one-off reset), or keep it nowhere.
+        #[serde(default)]
+        keep: bool,
+    },
+    /// Issue a Temporary Access Pass to a user this plan creates (onboarding):
+    /// the pass Graph answers with goes to `--credentials-out` only.
+    CreateTemporaryAccessPass {
+        /// The user.
+        user: UserRef,
+        /// `lifetimeInMinutes`.
+        lifetime_minutes: u32,
+        /// `isUsableOnce`.
+        one_time: bool,
+    },
     /// Delete (soft: restorable for 30 days).
     DeleteUser {
         /// The user.
@@ -417,6 +438,8 @@ impl Op {
             Op::EnableUser { .. } => "enable_user",
             Op::DisableUser { .. } => "disable_user",
             Op::RevokeSessions { .. } => "revoke_sessions",
+            Op::ResetPassword { .. } => "reset_password",
+            Op::CreateTemporaryAccessPass { .. } => "create_temporary_access_pass",
             Op::DeleteUser { .. } => "delete_user",
             Op::SetManager { .. } => "set_manager",
             Op::RemoveManager { .. } => "remove_manager",
@@ -448,6 +471,8 @@ impl Op {
             | Op::EnableUser { user }
             | Op::DisableUser { user }
             | Op::RevokeSessions { user }
+            | Op::ResetPassword { user, .. }
+            | Op::CreateTemporaryAccessPass { user, .. }
             | Op::DeleteUser { user }
             | Op::SetManager { user, .. }
             | Op::RemoveManager { user, .. }
@@ -493,6 +518,8 @@ impl Op {
             | Op::EnableUser { .. }
             | Op::DisableUser { .. }
             | Op::RevokeSessions { .. }
+            | Op::ResetPassword { .. }
+            | Op::CreateTemporaryAccessPass { .. }
             | Op::DeleteUser { .. }
             | Op::SetManager { .. }
             | Op::RemoveManager { .. }

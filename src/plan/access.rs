@@ -42,6 +42,15 @@ pub struct KindPermissions {
     pub role: &'static str,
 }
 
+/// `POST /users/{id}/authentication/temporaryAccessPassMethods`
+/// (authentication-post-temporaryaccesspassmethods). The 2025 page's
+/// application table repeats the List table's read permissions (a generator
+/// error); the write permissions are the stricter reading, as the emulator's.
+pub const TAP_CREATE: AnyOf = crate::graph_any![
+    ["UserAuthMethod-TAP.ReadWrite.All"],
+    ["UserAuthenticationMethod.ReadWrite.All"]
+];
+
 /// One row per kind of operation entraform plans (docs/permissions.md, "Per operation").
 pub const LEAST: &[KindPermissions] = &[
     KindPermissions {
@@ -73,6 +82,13 @@ pub const LEAST: &[KindPermissions] = &[
         role: "sensitive actions, for a user holding an admin role",
     },
     KindPermissions {
+        row: "update_user (employeeLeaveDateTime)",
+        kinds: &["update_user"],
+        least: &["User-LifeCycleInfo.ReadWrite.All", "User.Read.All"],
+        also: &[],
+        role: "none",
+    },
+    KindPermissions {
         row: "enable_user, disable_user",
         kinds: &["enable_user", "disable_user"],
         least: &["User.EnableDisableAccount.All", "User.Read.All"],
@@ -85,6 +101,20 @@ pub const LEAST: &[KindPermissions] = &[
         least: &["User.RevokeSessions.All"],
         also: &[],
         role: "reset passwords, for a user holding an admin role",
+    },
+    KindPermissions {
+        row: "reset_password",
+        kinds: &["reset_password"],
+        least: &["User-PasswordProfile.ReadWrite.All"],
+        also: &["User.ReadWrite.All", "Directory.ReadWrite.All"],
+        role: "User Administrator (or Privileged Authentication Administrator, Global Administrator); reset passwords, for a user holding an admin role",
+    },
+    KindPermissions {
+        row: "create_temporary_access_pass",
+        kinds: &["create_temporary_access_pass"],
+        least: &["UserAuthMethod-TAP.ReadWrite.All"],
+        also: &["UserAuthenticationMethod.ReadWrite.All"],
+        role: "none",
     },
     KindPermissions {
         row: "delete_user",
@@ -205,8 +235,13 @@ impl KindPermissions {
             "create_user" => table::USER_CREATE,
             "update_user (mobilePhone, businessPhones)" => table::user_property_rule("mobilePhone"),
             "update_user (otherMails)" => table::user_property_rule("otherMails"),
+            "update_user (employeeLeaveDateTime)" => {
+                table::user_property_rule("employeeLeaveDateTime")
+            }
             "enable_user, disable_user" => table::user_property_rule("accountEnabled"),
             "revoke_sessions" => table::REVOKE,
+            "reset_password" => table::user_property_rule("passwordProfile"),
+            "create_temporary_access_pass" => TAP_CREATE,
             "delete_user" => table::USER_DELETE,
             "restore_user" => table::DELETE_RESTORE,
             "set_manager" => table::MANAGER_SET,
@@ -312,6 +347,24 @@ pub fn needs(
         }
         Op::RevokeSessions { user } => {
             out.push(Need::Permissions(table::REVOKE));
+            role(&mut out, Table::ResetPassword, user.id.as_ref());
+        }
+        // user-update, passwordProfile: User-PasswordProfile.ReadWrite.All (or
+        // higher) and, app-only, "at least the User Administrator Entra role";
+        // then the "who can reset passwords" table for a privileged target.
+        Op::CreateTemporaryAccessPass { .. } => out.push(Need::Permissions(TAP_CREATE)),
+        Op::ResetPassword { user, .. } => {
+            out.push(Need::Permissions(table::user_property_rule(
+                "passwordProfile",
+            )));
+            out.push(Need::Role {
+                table: Table::ResetPassword,
+                roles: vec![
+                    sensitive_actions::role::USER_ADMINISTRATOR,
+                    sensitive_actions::role::PRIVILEGED_AUTHENTICATION_ADMINISTRATOR,
+                    sensitive_actions::role::GLOBAL_ADMINISTRATOR,
+                ],
+            });
             role(&mut out, Table::ResetPassword, user.id.as_ref());
         }
         Op::DeleteUser { user } => {
@@ -452,6 +505,8 @@ fn target_of(live: &Live, steps: &[Step]) -> impl Fn(&ObjectId) -> Target {
             | Op::EnableUser { .. }
             | Op::DisableUser { .. }
             | Op::RevokeSessions { .. }
+            | Op::ResetPassword { .. }
+            | Op::CreateTemporaryAccessPass { .. }
             | Op::DeleteUser { .. }
             | Op::SetManager { .. }
             | Op::RemoveManager { .. }

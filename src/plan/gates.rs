@@ -318,6 +318,8 @@ pub fn evaluate(
             | Op::EnableUser { .. }
             | Op::DisableUser { .. }
             | Op::RevokeSessions { .. }
+            | Op::ResetPassword { .. }
+            | Op::CreateTemporaryAccessPass { .. }
             | Op::DeleteUser { .. }
             | Op::SetManager { .. }
             | Op::RemoveManager { .. }
@@ -430,6 +432,8 @@ fn global_admins_after(live: &Live, steps: &[Step]) -> (u64, u64) {
             | Op::AssignRole { .. }
             | Op::UpdateUser { .. }
             | Op::RevokeSessions { .. }
+            | Op::ResetPassword { .. }
+            | Op::CreateTemporaryAccessPass { .. }
             | Op::SetManager { .. }
             | Op::RemoveManager { .. }
             | Op::CreateGroup { .. }

@@ -35,6 +35,7 @@ pub fn order(mut ops: Vec<Op>) -> Result<Vec<Step>, PlanError> {
     let mut sets_manager: HashMap<String, usize> = HashMap::new();
     let mut disables: HashMap<String, usize> = HashMap::new();
     let mut deletes: HashMap<String, usize> = HashMap::new();
+    let mut resets: HashMap<String, usize> = HashMap::new();
     let mut update_of: HashMap<String, usize> = HashMap::new();
     // Owner additions by group: removals wait for them, so that a group
     // never drops to no owner (Graph refuses removing the last one).
@@ -69,12 +70,16 @@ pub fn order(mut ops: Vec<Op>) -> Result<Vec<Step>, PlanError> {
             Op::DeleteUser { user } => {
                 deletes.insert(user.upn.key(), i);
             }
+            Op::ResetPassword { user, .. } => {
+                resets.insert(user.upn.key(), i);
+            }
             // Nothing else is waited for by another step.
             Op::UpdateUser { user, .. } => {
                 update_of.insert(user.upn.key(), i);
             }
             Op::EnableUser { .. }
             | Op::RevokeSessions { .. }
+            | Op::CreateTemporaryAccessPass { .. }
             | Op::RemoveManager { .. }
             | Op::UpdateGroup { .. }
             | Op::AddMember { .. }
@@ -102,6 +107,8 @@ pub fn order(mut ops: Vec<Op>) -> Result<Vec<Step>, PlanError> {
             | Op::EnableUser { user }
             | Op::DisableUser { user }
             | Op::RevokeSessions { user }
+            | Op::ResetPassword { user, .. }
+            | Op::CreateTemporaryAccessPass { user, .. }
             | Op::DeleteUser { user }
             | Op::RemoveManager { user, .. } => after_user(user.upn.key(), &mut edges),
             // After the user exists, and after its PATCH (which may set the
@@ -181,10 +188,17 @@ pub fn order(mut ops: Vec<Op>) -> Result<Vec<Step>, PlanError> {
             | Op::RestoreUser { .. }
             | Op::RenameUser { .. } => {}
         }
-        if let Op::RevokeSessions { user } = op
+        if let Op::RevokeSessions { user } | Op::ResetPassword { user, .. } = op
             && let Some(&d) = disables.get(&user.upn.key())
         {
             edges.push((d, i));
+        }
+        // Offboarding order (Microsoft's: block sign-in, reset the password,
+        // then revoke): sessions are revoked after the password is reset.
+        if let Op::RevokeSessions { user } = op
+            && let Some(&r) = resets.get(&user.upn.key())
+        {
+            edges.push((r, i));
         }
     }
     edges.sort_unstable();

@@ -163,9 +163,31 @@ impl Plan {
     }
 }
 
-/// Compute the plan that takes `live` to `desired`.
+/// Compute the plan that takes `live` to `desired`, without a clock: no
+/// time-based rule (leave and hire dates, `until:`, `delete_after:`) applies.
+/// The CLI always plans with one ([`build_at`]).
 pub fn build(desired: &DesiredState, live: &Live, overrides: &GateOverrides) -> Plan {
-    let diff = diff::diff(desired, live);
+    plan_with(desired, live, overrides, None)
+}
+
+/// Compute the plan that takes `live` to `desired` at `now` (the clock is an
+/// input: the same inputs give the same plan).
+pub fn build_at(
+    desired: &DesiredState,
+    live: &Live,
+    overrides: &GateOverrides,
+    now: crate::model::clock::Moment,
+) -> Plan {
+    plan_with(desired, live, overrides, Some(now))
+}
+
+fn plan_with(
+    desired: &DesiredState,
+    live: &Live,
+    overrides: &GateOverrides,
+    now: Option<crate::model::clock::Moment>,
+) -> Plan {
+    let diff = diff::diff_at(desired, live, now);
     let mut errors = diff.errors;
     let (seat_notices, seat_errors) = diff::licenses::seats(&diff.ops, live);
     errors.extend(seat_errors);

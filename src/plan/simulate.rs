@@ -99,7 +99,9 @@ pub fn apply(live: &Live, steps: &[Step]) -> Live {
                     u.account_enabled = on;
                 }
             }
-            Op::RevokeSessions { .. } => {}
+            Op::RevokeSessions { .. }
+            | Op::ResetPassword { .. }
+            | Op::CreateTemporaryAccessPass { .. } => {}
             Op::DeleteUser { user } => {
                 if let Some(pos) = p.users.iter().position(|u| u.upn == user.upn) {
                     let u = p.users.remove(pos);

@@ -749,6 +749,51 @@ async fn replays_every_documented_example() {
                     check.response(&r, &[]);
                 }
             }
+            // Issue #17: the leave date (User-LifeCycleInfo.ReadWrite.All) and a
+            // Temporary Access Pass, on the docs' user replaced by Alex.
+            "lifecycle-set-employeeleavedatetime.json"
+            | "lifecycle-clear-employeeleavedatetime.json" => {
+                let r = plain(
+                    url.replace("aaaaaaaa-bbbb-cccc-1111-222222222222", ALEX),
+                    body.clone(),
+                )
+                .await;
+                check.response(&r, &[]);
+                let back = env
+                    .get(&format!("/users/{ALEX}?$select=employeeLeaveDateTime"))
+                    .await;
+                let want = body.unwrap()["employeeLeaveDateTime"].clone();
+                assert_eq!(
+                    back.body["employeeLeaveDateTime"], want,
+                    "{name}: {}",
+                    back.body
+                );
+            }
+            "lifecycle-tap-create.json" => {
+                let r = plain(
+                    url.replace("071cc716-8147-4397-a5ba-b2105951cc0b", ALEX),
+                    body,
+                )
+                .await;
+                check.response(&r, &[]);
+                assert!(
+                    r.body["temporaryAccessPass"]
+                        .as_str()
+                        .is_some_and(|p| !p.is_empty()),
+                    "{name}: the pass is in the create answer: {}",
+                    r.body
+                );
+                // Later reads do not show it; one pass per user.
+                let list = env
+                    .get(&format!(
+                        "/users/{ALEX}/authentication/temporaryAccessPassMethods"
+                    ))
+                    .await;
+                let items = list.body["value"].as_array().unwrap();
+                assert_eq!(items.len(), 1, "{name}: {}", list.body);
+                assert_eq!(items[0]["temporaryAccessPass"], Value::Null, "{name}");
+                assert_eq!(items[0]["id"], r.body["id"], "{name}");
+            }
             "error-duplicate-upn.json" => {
                 let b = json!({"accountEnabled": true, "displayName": "Dup", "mailNickname": "dup",
                     "userPrincipalName": "AdeleV@contoso.com", "passwordProfile": {"password": "xWwvJ]6NMw+bWH-d"}});

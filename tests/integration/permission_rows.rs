@@ -35,7 +35,7 @@ const E3: &str = "6fd2c87f-b296-42f0-b197-1e91e994b900";
 
 fn seed() -> Seed {
     let y = format!(
-        "tenant:\n  domains: [contoso.com]\napplications:\n  - appId: {APP}\n    servicePrincipalId: {SP}\n    permissions: all\nusers:\n  - {{ id: {PAT}, userPrincipalName: pat@contoso.com, displayName: Pat, mailNickname: pat, manager: {SAM}, usageLocation: US }}\n  - {{ id: {SAM}, userPrincipalName: sam@contoso.com, displayName: Sam, mailNickname: sam }}\ngroups:\n  - {{ id: {TEAM}, displayName: team, mailNickname: team, members: [{SAM}], owners: [{SAM}, {SP}] }}\nroleAssignments:\n  - {{ id: {ASSIGNMENT}, principalId: {SAM}, roleDefinitionId: Helpdesk Administrator }}\ndeletedUsers:\n  - {{ id: {GONE}, userPrincipalName: gone@contoso.com, displayName: Gone, mailNickname: gone }}\nsubscribedSkus:\n  - {{ skuId: {E3}, skuPartNumber: ENTERPRISEPACK, enabled: 5 }}\n"
+        "tenant:\n  domains: [contoso.com]\napplications:\n  - appId: {APP}\n    servicePrincipalId: {SP}\n    permissions: all\nusers:\n  - {{ id: {PAT}, userPrincipalName: pat@contoso.com, displayName: Pat, mailNickname: pat, manager: {SAM}, usageLocation: US }}\n  - {{ id: {SAM}, userPrincipalName: sam@contoso.com, displayName: Sam, mailNickname: sam }}\ngroups:\n  - {{ id: {TEAM}, displayName: team, mailNickname: team, members: [{SAM}], owners: [{SAM}, {SP}] }}\nroleAssignments:\n  - {{ id: {ASSIGNMENT}, principalId: {SAM}, roleDefinitionId: Helpdesk Administrator }}\n  - {{ id: ra-sp-user-admin, principalId: {SP}, roleDefinitionId: User Administrator }}\ndeletedUsers:\n  - {{ id: {GONE}, userPrincipalName: gone@contoso.com, displayName: Gone, mailNickname: gone }}\nsubscribedSkus:\n  - {{ skuId: {E3}, skuPartNumber: ENTERPRISEPACK, enabled: 5 }}\n"
     );
     Seed::parse(&y).expect("seed")
 }
@@ -90,6 +90,22 @@ fn ops(row: &KindPermissions) -> Vec<Op> {
                 Attr::OtherMails,
                 AttrValue::List(vec!["pat@example.com".into()]),
             )],
+        }],
+        "update_user (employeeLeaveDateTime)" => vec![Op::UpdateUser {
+            user: pat.clone(),
+            changes: vec![change(
+                Attr::EmployeeLeaveDateTime,
+                text("2026-12-01T09:00:00Z"),
+            )],
+        }],
+        "reset_password" => vec![Op::ResetPassword {
+            user: pat.clone(),
+            keep: false,
+        }],
+        "create_temporary_access_pass" => vec![Op::CreateTemporaryAccessPass {
+            user: pat.clone(),
+            lifetime_minutes: 60,
+            one_time: true,
         }],
         "enable_user, disable_user" => vec![
             Op::DisableUser { user: pat.clone() },

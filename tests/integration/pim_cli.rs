@@ -759,6 +759,43 @@ roles:
     let _ = (GA, BOB);
 }
 
+/// `until-in-past` is judged by the plan's clock (`--now`), like every other
+/// date rule, not by the machine's day.
+#[test]
+fn until_in_the_past_is_judged_at_now() {
+    let repo = "\
+tenant:
+  domain: contoso.com
+roles:
+  - role: User Administrator
+    eligible: [{principal: mia, until: 2031-03-31}]
+";
+    let w = world("pim-until-now", "", repo);
+    let codes = |now: &str| -> Vec<String> {
+        let o = run(
+            &w.t,
+            &["plan", s(&w.repo), "--format", "json", "--now", now],
+            &[],
+        );
+        let plan: Value =
+            serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", out(&o)));
+        plan["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["code"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert!(
+        !codes("2031-03-31T12:00:00Z").contains(&"until-in-past".to_string()),
+        "the last day is still held"
+    );
+    assert!(
+        codes("2031-04-01T00:00:00Z").contains(&"until-in-past".to_string()),
+        "a day later it is past"
+    );
+}
+
 fn example(name: &str) -> Value {
     let path = cli_support::root().join("tests/graph-examples").join(name);
     serde_json::from_str(&std::fs::read_to_string(&path).expect("example")).expect("JSON")

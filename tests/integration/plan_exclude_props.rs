@@ -298,6 +298,8 @@ fn targets(op: &Op, live: &Live) -> Vec<String> {
         | Op::EnableUser { user }
         | Op::DisableUser { user }
         | Op::RevokeSessions { user }
+        | Op::ResetPassword { user, .. }
+        | Op::CreateTemporaryAccessPass { user, .. }
         | Op::DeleteUser { user }
         | Op::SetManager { user, .. }
         | Op::RemoveManager { user, .. }

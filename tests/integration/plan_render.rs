@@ -574,6 +574,7 @@ fn documented_class(op: &Op) -> (&'static str, char) {
         Op::AddMember { .. }
         | Op::AddOwner { .. }
         | Op::AssignRole { .. }
+        | Op::CreateTemporaryAccessPass { .. }
         | Op::AssignRoleSchedule { .. } => ("update", '+'),
         Op::UpdateUser { .. }
         | Op::EnableUser { .. }
@@ -587,7 +588,7 @@ fn documented_class(op: &Op) -> (&'static str, char) {
         | Op::RemoveOwner { .. }
         | Op::RemoveRole { .. }
         | Op::RemoveRoleSchedule { .. } => ("update", '-'),
-        Op::RevokeSessions { .. } => ("update", '!'),
+        Op::RevokeSessions { .. } | Op::ResetPassword { .. } => ("update", '!'),
         Op::DisableUser { .. } => ("disable", '-'),
         Op::DeleteUser { .. } => ("delete", '-'),
     }

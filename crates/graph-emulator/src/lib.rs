@@ -10,6 +10,7 @@
 
 pub mod admin_units;
 pub mod auth;
+pub mod auth_methods;
 pub mod batch;
 pub mod cast;
 pub mod ctx;

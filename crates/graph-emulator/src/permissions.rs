@@ -179,6 +179,12 @@ pub static TABLE: &[Endpoint] = &[
     ep("GET", "/users/{id}/transitiveMemberOf/{cast}", USER_TRANSITIVE_MEMBER_OF, "user-list-transitivememberof"),
     ep("GET", "/users/{id}/transitiveMemberOf/{cast}/$count", USER_TRANSITIVE_MEMBER_OF, "user-list-transitivememberof"),
     epx("POST", "/users/{id}/revokeSignInSessions", REVOKE, "user-revokesigninsessions", Extra::UserRevoke),
+    // The 2025 page's application table lists read permissions only (the List
+    // table's, a generator error); the stricter reading: the write permissions
+    // (UserAuthMethod-TAP.ReadWrite.All, or UserAuthenticationMethod.ReadWrite.All
+    // as the older page says).
+    ep("POST", "/users/{id}/authentication/temporaryAccessPassMethods", any![["UserAuthMethod-TAP.ReadWrite.All"], ["UserAuthenticationMethod.ReadWrite.All"]], "authentication-post-temporaryaccesspassmethods"),
+    ep("GET", "/users/{id}/authentication/temporaryAccessPassMethods", any![["UserAuthMethod-TAP.Read.All"], ["UserAuthMethod-TAP.ReadWrite.All"], ["UserAuthenticationMethod.Read.All"], ["UserAuthenticationMethod.ReadWrite.All"]], "authentication-list-temporaryaccesspassmethods"),
     ep("POST", "/users/{id}/assignLicense", LICENSE_ASSIGN, "user-assignlicense"),
     ep("GET", "/subscribedSkus", SUBSCRIBED_SKUS_READ, "subscribedsku-list"),
     epx("POST", "/invitations", INVITE, "invitation-post", Extra::InviteReset),

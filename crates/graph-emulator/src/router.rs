@@ -121,6 +121,12 @@ pub fn route(ctx: &Ctx, t: &mut Tenant, req: &ApiRequest) -> GraphResult<ApiResp
             users::related_cast(ctx, t, req, k, *rel == "directReports", c)
         }
         ("POST", ["users", k, "revokeSignInSessions"]) => users::revoke_sessions(ctx, t, k),
+        ("POST", ["users", k, "authentication", "temporaryAccessPassMethods"]) => {
+            super::auth_methods::create_tap(ctx, t, req, k)
+        }
+        ("GET", ["users", k, "authentication", "temporaryAccessPassMethods"]) => {
+            super::auth_methods::list_taps(ctx, t, k)
+        }
         ("POST", ["users", k, "assignLicense"]) => super::licenses::assign(ctx, t, req, k),
         ("GET", ["subscribedSkus"]) => super::licenses::list_skus(ctx, t, req),
         ("POST", ["invitations"]) => super::invitations::create(ctx, t, req),

@@ -360,6 +360,8 @@ pub const SYNTHETIC_GRANTS: &[&str] = &[
     "User.ReadWrite.All",
     "User.RevokeSessions.All",
     "User.DeleteRestore.All",
+    "User-LifeCycleInfo.ReadWrite.All",
+    "UserAuthMethod-TAP.ReadWrite.All",
     "Group.ReadWrite.All",
     "RoleManagement.ReadWrite.Directory",
 ];

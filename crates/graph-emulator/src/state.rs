@@ -177,6 +177,8 @@ pub struct Tenant {
     pub owner_log: Vec<MemberEvent>,
     /// PIM: eligibilities, assignment schedules, role policies (`pim`).
     pub pim: super::pim::PimState,
+    /// User id → its Temporary Access Pass method (without the pass); see `auth_methods.rs`.
+    pub taps: BTreeMap<String, Value>,
     /// Sign-in reports: the premium licence and the registration rows (`reports`).
     pub sign_in_reports: super::report_state::ReportState,
     /// Subscribed SKUs and licence assignments (`licenses`).
@@ -231,6 +233,7 @@ impl Tenant {
             owners: HashMap::new(),
             owner_log: Vec::new(),
             pim: Default::default(),
+            taps: BTreeMap::new(),
             sign_in_reports: Default::default(),
             licenses: Default::default(),
         };

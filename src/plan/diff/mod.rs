@@ -11,6 +11,7 @@
 
 pub mod licenses;
 mod guests;
+mod lifecycle;
 mod renames;
 mod roles_pim;
 mod suggest;
@@ -21,6 +22,7 @@ use crate::desired::state::{
     AbsentUsers, DesiredState, GroupSpec, ManagerSpec, Membership, Origin, OwnerSpec, UserSpec,
 };
 use crate::model::attrs::{Attr, AttrValue};
+use crate::model::clock::Moment;
 use crate::model::live::live_ref;
 use crate::model::live::{Live, LiveGroup, LiveUser, ObjectKind};
 use crate::model::{ObjectId, Upn};
@@ -102,6 +104,10 @@ struct Ctx<'a> {
     leaving: &'a HashSet<Upn>,
     /// Users this plan deletes.
     deleting: &'a HashSet<Upn>,
+    /// Declared leavers deleted by `delete_after` (now or before): ignored.
+    departed: &'a HashSet<Upn>,
+    /// The moment the plan is for (`None`: no time-based rule applies).
+    now: Option<Moment>,
     /// "Did you mean …?" for references to nobody (bounded per plan).
     suggest: suggest::Suggester,
     out: Diff,
@@ -125,6 +131,10 @@ impl<'a> Ctx<'a> {
 
     /// Resolve a referenced user (declared, or live in the tenant); report a reference to nobody.
     fn find(&mut self, upn: &Upn, origin: Option<&Origin>, role: &str) -> Option<Found<'a>> {
+        if self.departed.contains(upn) {
+            // Deleted by the leaver policy: a `departed-user` notice says so once.
+            return None;
+        }
         let found = match self.declared.get(upn) {
             Some(r) => Some(Found::Declared(r)),
             None => self.live.user_of(upn).map(Found::Live),
@@ -189,9 +199,18 @@ impl<'a> Ctx<'a> {
     }
 }
 
-/// Compute the operations that take `live` to `desired`.
+/// Compute the operations that take `live` to `desired`, without a clock: no
+/// time-based rule applies (see [`diff_at`]).
 pub fn diff(desired: &DesiredState, live: &Live) -> Diff {
+    diff_at(desired, live, None)
+}
+
+/// Compute the operations that take `live` to `desired` at `now`: leave and
+/// hire dates, `delete_after` and the leaver policy's recorded leave time are
+/// decided against it (the clock is an input; see `lifecycle`).
+pub fn diff_at(desired: &DesiredState, live: &Live, now: Option<Moment>) -> Diff {
     let tenant = &desired.tenant;
+    let departures = lifecycle::departures(desired, live, now);
     let mut ops = Vec::new();
     let mut notices = Vec::new();
     let mut owned_users = 0u64;
@@ -210,7 +229,7 @@ pub fn diff(desired: &DesiredState, live: &Live) -> Diff {
                 .last()
                 .map(|d| d.id.clone()),
         };
-        if spec.enabled == Some(false) {
+        if lifecycle::wanted_enabled(spec, now) == Some(false) {
             leaving.insert(upn.clone());
         }
         declared.insert(
@@ -223,6 +242,7 @@ pub fn diff(desired: &DesiredState, live: &Live) -> Diff {
     }
 
     // Owned live users that the repo does not declare.
+    let mut absent_leavers: Vec<lifecycle::Leaver<'_>> = Vec::new();
     for u in live.users() {
         if is_guest(&u.upn) || !tenant.scope.owns(&u.upn) {
             continue;
@@ -238,6 +258,10 @@ pub fn diff(desired: &DesiredState, live: &Live) -> Diff {
         };
         if !acts {
             leaving.insert(u.upn.clone());
+            absent_leavers.push(lifecycle::Leaver {
+                user: u,
+                disabling_now: false,
+            });
             continue;
         }
         // A protected principal is planned like anyone else: the protected-principals gate
@@ -264,8 +288,23 @@ pub fn diff(desired: &DesiredState, live: &Live) -> Diff {
         } else {
             ops.push(Op::DisableUser { user: user.clone() });
             ops.push(Op::RevokeSessions { user });
+            absent_leavers.push(lifecycle::Leaver {
+                user: u,
+                disabling_now: true,
+            });
         }
     }
+    // `delete_after` deletions: their references fail like `absent_users: delete`'s.
+    for op in &departures.deletes {
+        if let Op::DeleteUser { user } = op
+            && !desired.users.contains_key(&user.upn)
+        {
+            deleting.insert(user.upn.clone());
+        }
+    }
+    ops.extend(departures.deletes.iter().cloned());
+    notices.extend(departures.notices.iter().cloned());
+    notices.extend(lifecycle::date_notices(desired, now));
 
     let mut c = Ctx {
         desired,
@@ -274,6 +313,8 @@ pub fn diff(desired: &DesiredState, live: &Live) -> Diff {
         declared: &declared,
         leaving: &leaving,
         deleting: &deleting,
+        departed: &departures.departed,
+        now,
         suggest: suggest::Suggester::default(),
         out: Diff {
             ops,
@@ -289,6 +330,19 @@ pub fn diff(desired: &DesiredState, live: &Live) -> Diff {
     group_ops(&mut c);
     role_ops(&mut c);
     leaving_roles(&mut c);
+    // The leaver policy, for declared leavers and absent ones alike.
+    let mut leavers = absent_leavers;
+    for spec in desired.users.values() {
+        if lifecycle::wanted_enabled(spec, now) == Some(false)
+            && let Some(u) = live.user_of(&spec.upn)
+        {
+            leavers.push(lifecycle::Leaver {
+                user: u,
+                disabling_now: u.account_enabled,
+            });
+        }
+    }
+    lifecycle::leaver_ops(desired, live, now, &leavers, c.departed, &mut c.out.ops);
 
     let mut out = c.out;
     out.ops.sort();
@@ -304,6 +358,8 @@ pub fn diff(desired: &DesiredState, live: &Live) -> Diff {
         | Op::EnableUser { .. }
         | Op::DisableUser { .. }
         | Op::RevokeSessions { .. }
+        | Op::ResetPassword { .. }
+        | Op::CreateTemporaryAccessPass { .. }
         | Op::DeleteUser { .. }
         | Op::SetManager { .. }
         | Op::RemoveManager { .. }
@@ -321,6 +377,8 @@ pub fn diff(desired: &DesiredState, live: &Live) -> Diff {
         | Op::RemoveRoleSchedule { .. } => true,
     });
     withhold_restricted(&mut out, live);
+    out.notices
+        .extend(lifecycle::offboarding_notices(desired, &leavers, &out.ops));
     if let Some(why) = live.pim_unknown_reason() {
         out.notices.push(Notice {
             code: NoticeCode::PimUnavailable,
@@ -338,7 +396,13 @@ pub fn diff(desired: &DesiredState, live: &Live) -> Diff {
 }
 
 fn user_ops(c: &mut Ctx<'_>, spec: &UserSpec) {
+    if c.departed.contains(&spec.upn) {
+        // Deleted by `delete_after` (now or before): the deletion is its only step.
+        return;
+    }
     let live_user = c.live_user(&spec.upn);
+    let enabled = lifecycle::wanted_enabled(spec, c.now);
+    let hire_pending = lifecycle::hire_pending(spec, c.now).is_some();
     let Some(me) = c.declared.get(&spec.upn).cloned() else {
         return;
     };
@@ -365,8 +429,10 @@ fn user_ops(c: &mut Ctx<'_>, spec: &UserSpec) {
                     });
                 }
             }
-            match spec.enabled {
-                Some(true) if !lu.account_enabled => ops.push(Op::EnableUser { user: me.clone() }),
+            match enabled {
+                Some(true) if !lu.account_enabled && !hire_pending => {
+                    ops.push(Op::EnableUser { user: me.clone() });
+                }
                 Some(false) if lu.account_enabled => {
                     ops.push(Op::DisableUser { user: me.clone() });
                     ops.push(Op::RevokeSessions { user: me.clone() });
@@ -374,6 +440,7 @@ fn user_ops(c: &mut Ctx<'_>, spec: &UserSpec) {
                 _ => {}
             }
             live_manager = lu.manager.as_ref();
+            ops.extend(lifecycle::marker_ops(spec, lu, &me, c.now));
         }
         None if me.id.is_some() => {
             // In deleted items: restore, then set everything the repo manages
@@ -392,10 +459,10 @@ fn user_ops(c: &mut Ctx<'_>, spec: &UserSpec) {
                     new: v.clone(),
                 })
                 .collect();
-            match spec.enabled {
-                Some(true) => ops.push(Op::EnableUser { user: me.clone() }),
+            match enabled {
+                Some(true) if !hire_pending => ops.push(Op::EnableUser { user: me.clone() }),
                 Some(false) => ops.push(Op::DisableUser { user: me.clone() }),
-                None => {}
+                Some(true) | None => {}
             }
             // The manager link does not survive deletion: treat it as unset.
         }
@@ -443,9 +510,17 @@ fn user_ops(c: &mut Ctx<'_>, spec: &UserSpec) {
             ops.push(Op::CreateUser {
                 upn: spec.upn.clone(),
                 attributes,
-                enabled: spec.enabled.unwrap_or(true),
+                enabled: enabled.unwrap_or(true) && !hire_pending,
                 password: spec.password.clone(),
             });
+            // Onboarding: a Temporary Access Pass, issued once, on create.
+            if let Some(tap) = spec.tap {
+                ops.push(Op::CreateTemporaryAccessPass {
+                    user: me.clone(),
+                    lifetime_minutes: tap.lifetime_minutes,
+                    one_time: tap.one_time,
+                });
+            }
         }
     }
     if !changes.is_empty() {
@@ -614,6 +689,35 @@ fn group_ops(c: &mut Ctx<'_>) {
             .unwrap_or_default();
         let mut wanted_ids: HashSet<&ObjectId> = HashSet::with_capacity(spec.members.len());
         for (upn, origin) in &spec.members {
+            if let Some(until) = spec.until.get(upn)
+                && let Some(now) = c.now
+            {
+                if *until <= now {
+                    // Expired: removed whatever the membership mode, never added.
+                    if let Some(u) = c.live.user_of(upn)
+                        && live_members.contains(&u.id)
+                        && !c.excluded(upn)
+                    {
+                        let member = c.principal(&u.id);
+                        c.out.ops.push(Op::RemoveMember {
+                            group: group.clone(),
+                            member,
+                        });
+                    }
+                    continue;
+                }
+                if until.0 - now.0 <= i64::from(c.desired.tenant.lifecycle.upcoming_days) * 86_400 {
+                    c.notice(
+                        NoticeCode::Upcoming,
+                        object.clone(),
+                        format!(
+                            "`{upn}`'s membership of `{}` ends on {} (`until`): the first plan after that removes it",
+                            spec.name,
+                            until.to_rfc3339()
+                        ),
+                    );
+                }
+            }
             let Some(found) = c.find(upn, Some(origin), "member") else {
                 continue;
             };
@@ -957,6 +1061,8 @@ fn modified_object(op: &Op) -> Option<(&ObjectId, String, String)> {
         | Op::EnableUser { user: u }
         | Op::DisableUser { user: u }
         | Op::RevokeSessions { user: u }
+        | Op::ResetPassword { user: u, .. }
+        | Op::CreateTemporaryAccessPass { user: u, .. }
         | Op::DeleteUser { user: u }
         | Op::SetManager { user: u, .. }
         | Op::RemoveManager { user: u, .. }

@@ -170,7 +170,12 @@ pub(super) fn role_ops(c: &mut Ctx<'_>, spec: &RoleSpec, role: &RoleRef) {
         let Some(scope) = resolve_scope(c, h.scope.as_deref(), h) else {
             continue;
         };
-        if let (Some(until), Some(today)) = (&h.until, c.live.today())
+        // The plan's clock (`--now`) when it has one; else the day the tenant was read.
+        let today = c
+            .now
+            .map(|m| m.date())
+            .or_else(|| c.live.today().map(str::to_string));
+        if let (Some(until), Some(today)) = (&h.until, today.as_deref())
             && until.as_str() < today
         {
             c.out.errors.push(PlanError {
@@ -739,6 +744,8 @@ mod tests {
                     | Op::EnableUser { .. }
                     | Op::DisableUser { .. }
                     | Op::RevokeSessions { .. }
+                    | Op::ResetPassword { .. }
+                    | Op::CreateTemporaryAccessPass { .. }
                     | Op::DeleteUser { .. }
                     | Op::SetManager { .. }
                     | Op::RemoveManager { .. }

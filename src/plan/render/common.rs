@@ -39,6 +39,7 @@ impl Sign {
             | Op::AddMember { .. }
             | Op::AddOwner { .. }
             | Op::AssignRole { .. }
+            | Op::CreateTemporaryAccessPass { .. }
             | Op::AssignRoleSchedule { .. } => Sign::Add,
             Op::UpdateUser { .. }
             | Op::EnableUser { .. }
@@ -54,7 +55,7 @@ impl Sign {
             | Op::RemoveOwner { .. }
             | Op::RemoveRole { .. }
             | Op::RemoveRoleSchedule { .. } => Sign::Remove,
-            Op::RevokeSessions { .. } => Sign::Revoke,
+            Op::RevokeSessions { .. } | Op::ResetPassword { .. } => Sign::Revoke,
         }
     }
 
@@ -295,6 +296,20 @@ pub(super) fn headline(op: &Op) -> String {
         Op::RevokeSessions { .. } => {
             "revoke sessions (refresh tokens and session cookies)".to_string()
         }
+        Op::CreateTemporaryAccessPass {
+            lifetime_minutes,
+            one_time,
+            ..
+        } => format!(
+            "issue temporary access pass ({lifetime_minutes} minutes, {}; written to --credentials-out only)",
+            if *one_time { "one-time" } else { "multi-use" }
+        ),
+        Op::ResetPassword { keep: false, .. } => {
+            "reset password (random, not kept: offboarding)".to_string()
+        }
+        Op::ResetPassword { keep: true, .. } => {
+            "reset password (reset_password_after; new password to --credentials-out only, changed at next sign-in)".to_string()
+        }
         Op::DeleteUser { .. } => "delete user (soft delete: restorable for 30 days)".to_string(),
         Op::SetManager {
             manager, previous, ..
@@ -462,6 +477,8 @@ fn details(op: &Op, style: Style) -> Vec<(String, String)> {
         | Op::EnableUser { .. }
         | Op::DisableUser { .. }
         | Op::RevokeSessions { .. }
+        | Op::ResetPassword { .. }
+        | Op::CreateTemporaryAccessPass { .. }
         | Op::DeleteUser { .. }
         | Op::SetManager { .. }
         | Op::RemoveManager { .. }

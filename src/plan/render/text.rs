@@ -52,9 +52,25 @@ pub(super) fn render(plan: &Plan, opts: &RenderOptions) -> String {
         }
     }
 
-    if !plan.notices.is_empty() {
+    // The lifecycle's notices (offboarding counts, upcoming dates) describe
+    // planned or future steps: their own heading, before the others.
+    let (lifecycle, others): (Vec<_>, Vec<_>) =
+        plan.notices.iter().partition(|n| is_lifecycle(n.code));
+    if !lifecycle.is_empty() {
+        out.push(style.paint(BOLD, "Lifecycle (offboarding, dates ahead):"));
+        for n in &lifecycle {
+            out.push(format!(
+                "  {} [{}] {}",
+                clean(&n.object),
+                n.code,
+                clean(&n.message)
+            ));
+        }
+        out.push(String::new());
+    }
+    if !others.is_empty() {
         out.push(style.paint(BOLD, "Not changed (no operation is planned for these):"));
-        for n in &plan.notices {
+        for n in &others {
             out.push(format!(
                 "  {} [{}] {}",
                 clean(&n.object),
@@ -173,4 +189,13 @@ pub(super) fn render(plan: &Plan, opts: &RenderOptions) -> String {
 
 fn plural(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }
+}
+
+/// Notices of the lifecycle rules (tenant.lifecycle), shown under their own heading.
+fn is_lifecycle(code: crate::plan::NoticeCode) -> bool {
+    use crate::plan::NoticeCode as C;
+    matches!(
+        code,
+        C::Offboarding | C::Upcoming | C::HireDatePending | C::DepartedUser
+    )
 }

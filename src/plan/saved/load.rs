@@ -24,6 +24,8 @@ pub struct LoadedPlan {
     pub gate_overrides: GateOverrides,
     /// Fingerprints of the live objects it touches.
     pub fingerprints: BTreeMap<String, String>,
+    /// The moment it was computed for (`planned_at`; absent in older files).
+    pub planned_at: Option<crate::model::clock::Moment>,
     /// The plan as saved (steps, notices, errors, gates as evaluated then).
     pub plan: Plan,
 }
@@ -80,7 +82,22 @@ struct RawEnvelope {
     desired_digest: String,
     gate_overrides: Vec<GateKind>,
     fingerprints: BTreeMap<String, String>,
+    #[serde(default, deserialize_with = "planned_at_de")]
+    planned_at: Option<crate::model::clock::Moment>,
     plan: RawDocument,
+}
+
+fn planned_at_de<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<crate::model::clock::Moment>, D::Error> {
+    match Option::<String>::deserialize(d)? {
+        None => Ok(None),
+        Some(s) => crate::model::clock::Moment::parse(&s)
+            .map(Some)
+            .ok_or_else(|| {
+                serde::de::Error::custom(format!("`planned_at` `{s}` is not an RFC 3339 timestamp"))
+            }),
+    }
 }
 
 #[derive(Deserialize)]
@@ -202,6 +219,7 @@ pub fn load(text: &[u8]) -> Result<LoadedPlan, LoadError> {
         desired_digest: raw.desired_digest,
         gate_overrides: GateOverrides(raw.gate_overrides.into_iter().collect()),
         fingerprints: raw.fingerprints,
+        planned_at: raw.planned_at,
         plan: Plan {
             steps: doc.steps,
             notices: doc.notices,

@@ -145,8 +145,26 @@ pub struct SavedPlan<'a> {
     pub gate_overrides: Vec<GateKind>,
     /// Fingerprints of the live objects the plan touches.
     pub fingerprints: BTreeMap<String, String>,
+    /// The moment the plan was computed for (`--now`): `apply` computes the
+    /// plan again for the same moment, so a time-based step (a recorded leave
+    /// time, an expired membership) is the same step.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "planned_at_ser"
+    )]
+    pub planned_at: Option<crate::model::clock::Moment>,
     /// The plan (the same document as `plan --format json`).
     pub(crate) plan: Document<'a>,
+}
+
+fn planned_at_ser<S: serde::Serializer>(
+    at: &Option<crate::model::clock::Moment>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    match at {
+        Some(m) => s.serialize_str(&m.to_rfc3339()),
+        None => s.serialize_none(),
+    }
 }
 
 impl<'a> SavedPlan<'a> {
@@ -167,8 +185,15 @@ impl<'a> SavedPlan<'a> {
             desired_digest,
             gate_overrides: overrides.0.iter().copied().collect(),
             fingerprints: fingerprints(live, &plan.steps),
+            planned_at: None,
             plan: document(plan),
         }
+    }
+
+    /// Record the moment the plan was computed for.
+    pub fn at(mut self, now: crate::model::clock::Moment) -> Self {
+        self.planned_at = Some(now);
+        self
     }
 
     /// The file's text (pretty JSON ending with a newline).

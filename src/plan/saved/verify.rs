@@ -288,7 +288,12 @@ pub fn op_done(op: &Op, live: &Live) -> bool {
         }),
         Op::EnableUser { user: u } => user(u).is_some_and(|lu| lu.account_enabled),
         Op::DisableUser { user: u } => user(u).is_some_and(|lu| !lu.account_enabled),
-        Op::RevokeSessions { user: u } => user(u).is_none_or(|lu| !lu.account_enabled),
+        // A pass cannot be read back (Graph returns it at creation only): done
+        // once the user it was issued with exists.
+        Op::CreateTemporaryAccessPass { user: u, .. } => user(u).is_some(),
+        Op::RevokeSessions { user: u } | Op::ResetPassword { user: u, .. } => {
+            user(u).is_none_or(|lu| !lu.account_enabled)
+        }
         Op::DeleteUser { user: u } => u.id.as_ref().is_some_and(|id| live.user(id).is_none()),
         Op::SetManager {
             user: u, manager, ..

@@ -1,0 +1,492 @@
+//! Time and the leaver policy in the diff (pure: `now` is a value).
+//!
+//! - A declared `employeeLeaveDateTime` that has passed makes the user a
+//!   leaver (`enabled: false`); one within `lifecycle.upcoming_days` is an
+//!   `upcoming` notice.
+//! - A declared `employeeHireDate` after `now` keeps the account disabled:
+//!   created disabled, not enabled before that day (`hire-date-pending`).
+//! - `tenant.lifecycle.leaver` turns "this user is disabled" into steps, each
+//!   its own operation: `reset_password` in the plan that disables; removal of
+//!   group memberships whenever the disabled user still has some; the disable
+//!   time written to `employeeLeaveDateTime` (in Graph, not in a local file);
+//!   and, `delete_after:` that time, a soft delete. A declared leaver deleted
+//!   that way is *departed*: neither restored nor created again.
+//!
+//! Without a clock (`now` is `None`, [`super::diff`]) nothing here depends on
+//! time: no leave date passes, no hire date holds, nothing is recorded or deleted.
+
+use std::collections::{BTreeMap, HashSet};
+
+use crate::desired::lifecycle::{LeaverPolicy, LeaverStep};
+use crate::desired::state::{AbsentUsers, DesiredState, UserSpec};
+use crate::model::attrs::{Attr, AttrValue};
+use crate::model::clock::Moment;
+use crate::model::live::{Live, LiveUser, live_attr};
+use crate::model::{ObjectId, Upn};
+use crate::plan::op::{AttrChange, GroupRef, Notice, NoticeCode, Op, PrincipalRef, UserRef};
+
+/// A declared date attribute (`None` when not declared, cleared, or not a date).
+fn declared_date(spec: &UserSpec, attr: Attr) -> Option<Moment> {
+    match spec.attributes.get(&attr) {
+        Some(Some(AttrValue::Text(t))) => Moment::parse(t),
+        Some(Some(AttrValue::List(_)) | None) | None => None,
+    }
+}
+
+/// A live user's `employeeLeaveDateTime`: when it left (recorded at disable).
+pub(super) fn live_leave(u: &LiveUser) -> Option<Moment> {
+    match live_attr(u, Attr::EmployeeLeaveDateTime) {
+        Some(AttrValue::Text(t)) => Moment::parse(&t),
+        Some(AttrValue::List(_)) | None => None,
+    }
+}
+
+/// The hire date, when it is still ahead of `now`.
+pub(super) fn hire_pending(spec: &UserSpec, now: Option<Moment>) -> Option<Moment> {
+    let now = now?;
+    declared_date(spec, Attr::EmployeeHireDate).filter(|d| *d > now)
+}
+
+/// The `enabled` the plan drives a declared user to: `false` once its leave
+/// date has passed, else what the repo says.
+pub(super) fn wanted_enabled(spec: &UserSpec, now: Option<Moment>) -> Option<bool> {
+    match now {
+        Some(now) if declared_date(spec, Attr::EmployeeLeaveDateTime).is_some_and(|d| d <= now) => {
+            Some(false)
+        }
+        Some(_) | None => spec.enabled,
+    }
+}
+
+/// Declared leavers the policy has deleted or deletes in this plan.
+#[derive(Debug, Default)]
+pub(super) struct Departures {
+    /// UPNs whose references the diff ignores (no restore, no create).
+    pub departed: HashSet<Upn>,
+    /// The deletions due now (declared and absent leavers).
+    pub deletes: Vec<Op>,
+    /// `departed-user` and `upcoming` notices.
+    pub notices: Vec<Notice>,
+}
+
+/// When a leaver is deleted: its leave time plus `delete_after`. The leave
+/// time is the declared leave date (then the user may still be enabled: a
+/// deletion already due replaces the offboarding, as the next plan would
+/// delete it anyway), else the time recorded in Graph for a disabled user.
+fn delete_at(u: &LiveUser, policy: &LeaverPolicy, declared: Option<Moment>) -> Option<Moment> {
+    let after = policy.delete_after?;
+    let left = match declared {
+        Some(d) => d,
+        None if u.account_enabled => return None,
+        None => live_leave(u)?,
+    };
+    Some(left.plus(after))
+}
+
+fn day_window(desired: &DesiredState) -> i64 {
+    i64::from(desired.tenant.lifecycle.upcoming_days) * 86_400
+}
+
+/// Which leavers `delete_after` removes now (and which it already removed).
+pub(super) fn departures(desired: &DesiredState, live: &Live, now: Option<Moment>) -> Departures {
+    let mut out = Departures::default();
+    let (Some(now), Some(policy)) = (now, desired.tenant.lifecycle.leaver.as_ref()) else {
+        return out;
+    };
+    if policy.delete_after.is_none() {
+        return out;
+    }
+    let window = day_window(desired);
+    let scope = &desired.tenant.scope;
+    let consider = |u: &LiveUser, declared: Option<Moment>, out: &mut Departures| -> bool {
+        if u.on_premises_sync_enabled || scope.exclude.contains(&u.upn) {
+            return false;
+        }
+        let Some(at) = delete_at(u, policy, declared) else {
+            return false;
+        };
+        if at <= now {
+            out.deletes.push(Op::DeleteUser {
+                user: UserRef {
+                    upn: u.upn.clone(),
+                    id: Some(u.id.clone()),
+                },
+            });
+            return true;
+        }
+        if at.0 - now.0 <= window {
+            out.notices.push(Notice {
+                code: NoticeCode::Upcoming,
+                object: u.upn.key(),
+                message: format!(
+                    "`{}` will be deleted on {} (`delete_after`, counted from its leave time {} in employeeLeaveDateTime)",
+                    u.upn,
+                    at.date(),
+                    live_leave(u).map(Moment::date).unwrap_or_default()
+                ),
+            });
+        }
+        false
+    };
+    for spec in desired.users.values() {
+        if wanted_enabled(spec, Some(now)) != Some(false) {
+            continue;
+        }
+        match live.user_of(&spec.upn) {
+            Some(u)
+                if consider(
+                    u,
+                    declared_date(spec, Attr::EmployeeLeaveDateTime).filter(|d| *d <= now),
+                    &mut out,
+                ) =>
+            {
+                out.departed.insert(spec.upn.clone());
+            }
+            Some(_) => {}
+            None if !live.deleted_by_upn(spec.upn.as_str()).is_empty() => {
+                out.departed.insert(spec.upn.clone());
+                out.notices.push(Notice {
+                    code: NoticeCode::DepartedUser,
+                    object: spec.upn.key(),
+                    message: format!(
+                        "`{}` left and is in deleted items (`delete_after`); it is not restored, and references to it are ignored: remove it from the repo",
+                        spec.upn
+                    ),
+                });
+            }
+            None => {}
+        }
+    }
+    if desired.tenant.absent_users == AbsentUsers::Disable {
+        for u in live.users() {
+            if scope.owns(&u.upn) && !desired.users.contains_key(&u.upn) && !is_guest(&u.upn) {
+                consider(u, None, &mut out);
+            }
+        }
+    }
+    out
+}
+
+fn is_guest(upn: &Upn) -> bool {
+    upn.as_str().to_ascii_uppercase().contains("#EXT#")
+}
+
+/// Notices for dates ahead: leave dates within the window, hire dates still to come.
+pub(super) fn date_notices(desired: &DesiredState, now: Option<Moment>) -> Vec<Notice> {
+    let Some(now) = now else {
+        return Vec::new();
+    };
+    let window = day_window(desired);
+    let mut out = Vec::new();
+    for spec in desired.users.values() {
+        if let Some(d) = declared_date(spec, Attr::EmployeeLeaveDateTime)
+            && d > now
+            && d.0 - now.0 <= window
+            && spec.enabled != Some(false)
+        {
+            out.push(Notice {
+                code: NoticeCode::Upcoming,
+                object: spec.upn.key(),
+                message: format!(
+                    "`{}` leaves on {} (employeeLeaveDateTime): the first plan after that disables and offboards it",
+                    spec.upn,
+                    d.to_rfc3339()
+                ),
+            });
+        }
+        if let Some(d) = hire_pending(spec, Some(now)) {
+            let how = if spec.enabled == Some(true) {
+                "it is enabled by the first plan on or after that day"
+            } else {
+                "add `enabled: true` to have it enabled by the first plan on or after that day"
+            };
+            out.push(Notice {
+                code: NoticeCode::HireDatePending,
+                object: spec.upn.key(),
+                message: format!(
+                    "`{}` starts on {} (employeeHireDate): the account stays disabled until then; {how}",
+                    spec.upn,
+                    d.date()
+                ),
+            });
+        }
+    }
+    out
+}
+
+/// A leaver: a live user the plan leaves disabled, and whether this plan disables it.
+pub(super) struct Leaver<'a> {
+    /// The live user.
+    pub user: &'a LiveUser,
+    /// Disabled by this plan (event steps run only then).
+    pub disabling_now: bool,
+}
+
+/// The leaver policy's steps for `leavers` (not the departed: their delete
+/// covers the rest), added to `ops`; `offboarding` notices are made later,
+/// from the final operations ([`offboarding_notices`]).
+pub(super) fn leaver_ops(
+    desired: &DesiredState,
+    live: &Live,
+    now: Option<Moment>,
+    leavers: &[Leaver<'_>],
+    departed: &HashSet<Upn>,
+    ops: &mut Vec<Op>,
+) {
+    let Some(policy) = desired.tenant.lifecycle.leaver.as_ref() else {
+        return;
+    };
+    // Where each declared user is declared a member (those memberships stay).
+    let mut declared_in: HashSet<(String, &Upn)> = HashSet::new();
+    for g in desired.groups.values() {
+        for (upn, _) in g.members.iter() {
+            declared_in.insert((g.name.to_lowercase(), upn));
+        }
+    }
+    for l in leavers {
+        let u = l.user;
+        if departed.contains(&u.upn)
+            || u.on_premises_sync_enabled
+            || desired.tenant.scope.exclude.contains(&u.upn)
+        {
+            continue;
+        }
+        let me = UserRef {
+            upn: u.upn.clone(),
+            id: Some(u.id.clone()),
+        };
+        if l.disabling_now && policy.has(LeaverStep::ResetPassword) {
+            ops.push(Op::ResetPassword {
+                user: me.clone(),
+                keep: false,
+            });
+        }
+        if policy.has(LeaverStep::RemoveGroupMemberships) {
+            for g in live.groups_of(&u.id) {
+                let name = g.display_name.to_lowercase();
+                if g.is_dynamic()
+                    || g.on_premises_sync_enabled
+                    || policy.keep_groups.contains(&name)
+                    || declared_in.contains(&(name, &u.upn))
+                {
+                    continue;
+                }
+                ops.push(Op::RemoveMember {
+                    group: GroupRef {
+                        name: g.display_name.clone(),
+                        id: Some(g.id.clone()),
+                    },
+                    member: PrincipalRef {
+                        id: u.id.clone(),
+                        upn: Some(u.upn.clone()),
+                    },
+                });
+            }
+        }
+        if policy.has(LeaverStep::RemoveLicenses) {
+            remove_licenses(desired, live, u, &me, ops);
+        }
+        record_leave_time(desired, now, u, &me, ops);
+    }
+}
+
+/// `remove_licenses`: the leaver's direct licences, in one `assignLicense`
+/// remove (licences inherited from a group stay: Graph refuses removing them
+/// directly). A user whose entry declares `licenses:` keeps what it declares.
+fn remove_licenses(
+    desired: &DesiredState,
+    live: &Live,
+    u: &LiveUser,
+    me: &UserRef,
+    ops: &mut Vec<Op>,
+) {
+    let Some(l) = live.licenses() else {
+        return;
+    };
+    if desired
+        .users
+        .get(&u.upn)
+        .is_some_and(|s| s.licenses.is_some())
+    {
+        return;
+    }
+    let mut remove: Vec<crate::plan::op::LicenseChange> = l
+        .of(&u.id)
+        .iter()
+        .filter(|h| h.by_group.is_none())
+        .map(|h| crate::plan::op::LicenseChange {
+            sku_id: h.sku_id.clone(),
+            part_number: l
+                .sku(&h.sku_id)
+                .map_or_else(|| h.sku_id.clone(), |s| s.part_number.clone()),
+            disabled_plans: Vec::new(),
+        })
+        .collect();
+    if remove.is_empty() {
+        return;
+    }
+    remove.sort_by(|a, b| a.part_number.cmp(&b.part_number));
+    remove.dedup();
+    ops.push(Op::AssignLicenses {
+        user: me.clone(),
+        add: Vec::new(),
+        remove,
+    });
+}
+
+/// Write the disable time to `employeeLeaveDateTime` when Graph has none and
+/// the repo does not declare one (then `delete_after` counts from it).
+fn record_leave_time(
+    desired: &DesiredState,
+    now: Option<Moment>,
+    u: &LiveUser,
+    me: &UserRef,
+    ops: &mut Vec<Op>,
+) {
+    let Some(now) = now else {
+        return;
+    };
+    let declared = desired
+        .users
+        .get(&u.upn)
+        .is_some_and(|s| s.attributes.contains_key(&Attr::EmployeeLeaveDateTime));
+    if declared || live_leave(u).is_some() {
+        return;
+    }
+    let change = AttrChange {
+        attr: Attr::EmployeeLeaveDateTime,
+        old: None,
+        new: Some(AttrValue::Text(now.to_rfc3339())),
+    };
+    for op in ops.iter_mut() {
+        if let Op::UpdateUser { user, changes } = op
+            && user.upn == u.upn
+        {
+            changes.push(change);
+            changes.sort();
+            return;
+        }
+    }
+    ops.push(Op::UpdateUser {
+        user: me.clone(),
+        changes: vec![change],
+    });
+}
+
+/// One `offboarding` notice per leaver with steps in the final plan: "offboarding: N steps for X (…)".
+pub(super) fn offboarding_notices(
+    desired: &DesiredState,
+    leavers: &[Leaver<'_>],
+    ops: &[Op],
+) -> Vec<Notice> {
+    if desired.tenant.lifecycle.leaver.is_none() {
+        return Vec::new();
+    }
+    let ids: HashSet<&ObjectId> = leavers.iter().map(|l| &l.user.id).collect();
+    let mut per_user: BTreeMap<&Upn, BTreeMap<&'static str, usize>> = BTreeMap::new();
+    for op in ops {
+        let (upn, counted) = match op {
+            Op::DisableUser { user }
+            | Op::RevokeSessions { user }
+            | Op::ResetPassword { user, .. }
+            | Op::DeleteUser { user }
+            | Op::UpdateUser { user, .. } => (&user.upn, user.id.as_ref()),
+            Op::RemoveMember { member, .. }
+            | Op::RemoveRole {
+                principal: member, ..
+            } => match &member.upn {
+                Some(upn) => (upn, Some(&member.id)),
+                None => continue,
+            },
+            Op::AssignLicenses { user, .. } => (&user.upn, user.id.as_ref()),
+            Op::RemoveRoleSchedule { principal, .. } => match &principal.upn {
+                Some(upn) => (upn, Some(&principal.id)),
+                None => continue,
+            },
+            Op::AssignRoleSchedule { .. } | Op::UpdateRoleSchedule { .. } => continue,
+            Op::CreateUser { .. }
+            | Op::InviteGuest { .. }
+            | Op::RenameUser { .. }
+            | Op::CreateTemporaryAccessPass { .. }
+            | Op::RestoreUser { .. }
+            | Op::EnableUser { .. }
+            | Op::SetManager { .. }
+            | Op::RemoveManager { .. }
+            | Op::CreateGroup { .. }
+            | Op::UpdateGroup { .. }
+            | Op::AddMember { .. }
+            | Op::AddOwner { .. }
+            | Op::RemoveOwner { .. }
+            | Op::AssignRole { .. } => continue,
+        };
+        if counted.is_some_and(|id| ids.contains(id)) {
+            *per_user
+                .entry(upn)
+                .or_default()
+                .entry(op.kind())
+                .or_default() += 1;
+        }
+    }
+    per_user
+        .into_iter()
+        .map(|(upn, kinds)| {
+            let total: usize = kinds.values().sum();
+            let list: Vec<String> = kinds
+                .iter()
+                .map(|(k, n)| {
+                    if *n == 1 {
+                        k.to_string()
+                    } else {
+                        format!("{n} × {k}")
+                    }
+                })
+                .collect();
+            Notice {
+                code: NoticeCode::Offboarding,
+                object: upn.key(),
+                message: format!(
+                    "offboarding: {total} step{} for {upn} ({})",
+                    if total == 1 { "" } else { "s" },
+                    list.join(", ")
+                ),
+            }
+        })
+        .collect()
+}
+
+/// The one-off markers of a live user: `reset_password_after` and
+/// `revoke_sessions_after` each plan their step once `now` has reached the
+/// marker while Graph's time of the last change (`lastPasswordChangeDateTime`,
+/// `signInSessionsValidFromDateTime`) is older; after the step, Graph's time
+/// is newer and the plan shows nothing again.
+pub(super) fn marker_ops(
+    spec: &UserSpec,
+    u: &LiveUser,
+    me: &UserRef,
+    now: Option<Moment>,
+) -> Vec<Op> {
+    let Some(now) = now else {
+        return Vec::new();
+    };
+    let older = |live: Option<&String>, marker: Moment| {
+        marker <= now
+            && live
+                .and_then(|t| Moment::parse(t))
+                .is_none_or(|t| t < marker)
+    };
+    let mut out = Vec::new();
+    if let Some(m) = spec.reset_password_after
+        && older(u.last_password_change.as_ref(), m)
+    {
+        out.push(Op::ResetPassword {
+            user: me.clone(),
+            keep: true,
+        });
+    }
+    if let Some(m) = spec.revoke_sessions_after
+        && older(u.sessions_valid_from.as_ref(), m)
+    {
+        out.push(Op::RevokeSessions { user: me.clone() });
+    }
+    out
+}
