@@ -210,7 +210,11 @@ fn request_of(
                     json!({ "customizedMessageBody": m }),
                 );
             }
-            request(Method::POST, "/invitations".into(), Some(Value::Object(body)))
+            request(
+                Method::POST,
+                "/invitations".into(),
+                Some(Value::Object(body)),
+            )
         }
         Op::RenameUser { user, new_upn } => request(
             Method::PATCH,
@@ -556,7 +560,10 @@ mod tests {
         let invite = |message: Option<&str>, name: Option<&str>| Op::InviteGuest {
             upn: crate::model::Upn::new_unchecked("admin_fabrikam.com#EXT#@doc.onmicrosoft.com"),
             invite: crate::plan::op::GuestInvite {
-                email: doc["invitedUserEmailAddress"].as_str().unwrap_or_default().into(),
+                email: doc["invitedUserEmailAddress"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .into(),
                 redirect_url: doc["inviteRedirectUrl"].as_str().unwrap_or_default().into(),
                 message: message.map(str::to_string),
                 send_email: false,
@@ -576,7 +583,10 @@ mod tests {
         assert!(r.once, "a create: looked up, never re-sent blindly");
         let r = for_op(&invite(Some("Welcome"), Some("Ana")), &Known, root, None).expect("request");
         let body = r.body.unwrap_or_default();
-        assert_eq!(body["invitedUserMessageInfo"], json!({"customizedMessageBody": "Welcome"}));
+        assert_eq!(
+            body["invitedUserMessageInfo"],
+            json!({"customizedMessageBody": "Welcome"})
+        );
         assert_eq!(body["invitedUserDisplayName"], "Ana");
         assert!(body.get("resetRedemption").is_none());
     }

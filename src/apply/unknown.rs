@@ -214,10 +214,12 @@ pub fn judge(op: &Op, answer: ItemResult) -> Check {
     let body = resp.value().unwrap_or_default();
     let id = |v: &serde_json::Value| v["id"].as_str().map(|s| ObjectId(s.to_string()));
     match op {
-        Op::CreateUser { .. } | Op::InviteGuest { .. } | Op::RestoreUser { .. } => match id(&body) {
-            Some(i) => Check::Done(Some(i)),
-            None => Check::Unknown("the user look-up returned no id".into()),
-        },
+        Op::CreateUser { .. } | Op::InviteGuest { .. } | Op::RestoreUser { .. } => {
+            match id(&body) {
+                Some(i) => Check::Done(Some(i)),
+                None => Check::Unknown("the user look-up returned no id".into()),
+            }
+        }
         Op::CreateGroup {
             name,
             mail_nickname,

@@ -186,18 +186,18 @@ pub const LEAST: &[KindPermissions] = &[
         also: &["User.ReadWrite.All", "Directory.ReadWrite.All"],
         role: "sensitive actions, for a user holding an admin role",
     },
+    KindPermissions {
+        row: "assign_licenses",
+        kinds: &["assign_licenses"],
+        least: &["LicenseAssignment.ReadWrite.All"],
+        also: &["User.ReadWrite.All", "Directory.ReadWrite.All"],
+        role: "none",
+    },
     // invitation-post (entra-data's INVITE).
     KindPermissions {
         row: "invite_guest",
         kinds: &["invite_guest"],
         least: &["User.Invite.All"],
-        also: &["User.ReadWrite.All", "Directory.ReadWrite.All"],
-        role: "none",
-    },
-    KindPermissions {
-        row: "assign_licenses",
-        kinds: &["assign_licenses"],
-        least: &["LicenseAssignment.ReadWrite.All"],
         also: &["User.ReadWrite.All", "Directory.ReadWrite.All"],
         role: "none",
     },

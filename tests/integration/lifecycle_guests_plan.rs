@@ -135,10 +135,7 @@ fn a_guest_is_invited_then_given_its_attributes_and_group_in_one_apply() {
     assert_eq!(invite["upn"], GUEST_UPN, "derived UPN: {text}");
     for s in &steps[1..] {
         assert!(
-            s["depends_on"]
-                .as_array()
-                .unwrap()
-                .contains(&invite["id"]),
+            s["depends_on"].as_array().unwrap().contains(&invite["id"]),
             "{s} waits for the invitation"
         );
     }
@@ -155,13 +152,21 @@ fn a_guest_is_invited_then_given_its_attributes_and_group_in_one_apply() {
     // The invitation, the PATCH, the membership: three writes.
     assert_eq!(writes(&t) - before, 3, "{:?}", t.emu.metrics().by_route);
     let (u, groups) = guest(&t).expect("the guest exists");
-    assert_eq!(u["displayName"], "Ana (Fabrikam)", "invitedUserDisplayName: {u}");
+    assert_eq!(
+        u["displayName"], "Ana (Fabrikam)",
+        "invitedUserDisplayName: {u}"
+    );
     assert_eq!(u["jobTitle"], "Partner", "{u}");
     assert_eq!(u["userType"], "Guest", "{u}");
     assert_eq!(u["mail"], "ana@fabrikam.com", "{u}");
     assert_eq!(groups, vec!["partners"]);
     let o = run(&t, &["plan", r, "--detailed-exitcode"], &[]);
-    assert_eq!(o.status.code(), Some(0), "second plan not empty: {}", out(&o));
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "second plan not empty: {}",
+        out(&o)
+    );
 }
 
 #[test]
@@ -195,7 +200,11 @@ fn a_maybe_sent_invitation_is_looked_up_not_sent_again() {
     let o = run(&t, &["apply", r, "--auto-approve"], &[]);
     t.emu.set_faults(FaultConfig::default());
     assert_eq!(o.status.code(), Some(0), "{}", out(&o));
-    assert_eq!(invitations(&t), 1, "the invitation is looked up, never re-sent");
+    assert_eq!(
+        invitations(&t),
+        1,
+        "the invitation is looked up, never re-sent"
+    );
     assert!(
         t.emu
             .metrics()
@@ -297,7 +306,10 @@ fn bad_invite_blocks_are_validation_errors_with_stable_codes() {
     .unwrap();
     let (status, text) = validate(&dir);
     assert_eq!(status, Some(1), "{text}");
-    assert!(text.contains("invalid-invite") && text.contains("onmicrosoft.com"), "{text}");
+    assert!(
+        text.contains("invalid-invite") && text.contains("onmicrosoft.com"),
+        "{text}"
+    );
     // The good one validates.
     let dir = repo("guest-valid", ANA);
     let (status, text) = validate(&dir);

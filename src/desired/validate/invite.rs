@@ -106,7 +106,10 @@ pub(super) fn check(
                 .rsplit_once('@')
                 .is_some_and(|(l, _)| l.eq_ignore_ascii_case(&local));
             if !matches {
-                let domain = u.text.rsplit_once('@').map_or("<initial domain>", |(_, d)| d);
+                let domain = u
+                    .text
+                    .rsplit_once('@')
+                    .map_or("<initial domain>", |(_, d)| d);
                 c.diags.push(
                     Diagnostic::error(
                         Code::InviteUpnMismatch,

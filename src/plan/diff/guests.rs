@@ -12,7 +12,11 @@ use crate::model::attrs::{Attr, AttrValue};
 use crate::plan::op::{AttrChange, GuestInvite, Op};
 
 /// The invitation of the guest `upn`, and the attribute changes that follow it.
-pub(super) fn invite(upn: &Upn, invite: &GuestInvite, attributes: &AttrMap) -> (Op, Vec<AttrChange>) {
+pub(super) fn invite(
+    upn: &Upn,
+    invite: &GuestInvite,
+    attributes: &AttrMap,
+) -> (Op, Vec<AttrChange>) {
     let display_name = if let Some(Some(AttrValue::Text(t))) = attributes.get(&Attr::DisplayName) {
         Some(t.clone())
     } else {

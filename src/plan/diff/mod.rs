@@ -9,8 +9,8 @@
 
 #![deny(clippy::wildcard_enum_match_arm)]
 
-pub mod licenses;
 mod guests;
+pub mod licenses;
 mod lifecycle;
 mod renames;
 mod roles_pim;

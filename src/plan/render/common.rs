@@ -446,7 +446,12 @@ fn details(op: &Op, style: Style) -> Vec<(String, String)> {
         } => display_name
             .iter()
             .map(|d| ("displayName".to_string(), quote(d)))
-            .chain(invite.message.iter().map(|m| ("message".to_string(), quote(m))))
+            .chain(
+                invite
+                    .message
+                    .iter()
+                    .map(|m| ("message".to_string(), quote(m))),
+            )
             .collect(),
         Op::CreateGroup {
             description,
