@@ -39,6 +39,7 @@ mod emulator_fuzz;
 mod emulator_hostile;
 mod emulator_licenses;
 mod emulator_live_reader;
+mod emulator_org_data;
 mod emulator_pim;
 mod emulator_relations;
 mod emulator_reports;

@@ -263,6 +263,44 @@ pub fn check_members(v: &Value, members: &[(&str, PropType)]) -> Result<(), Grap
     Ok(())
 }
 
+/// Members of `employeeOrgData` and their types (resources/employeeorgdata.md
+/// in microsoftgraph/microsoft-graph-docs-contrib @33735607: `division` and
+/// `costCenter`, both String).
+pub const EMPLOYEE_ORG_DATA: &[(&str, PropType)] = &[
+    ("division", PropType::String),
+    ("costCenter", PropType::String),
+];
+
+/// A written `employeeOrgData` as Graph stores it: the object replaces the
+/// stored one whole, and a member left out is set to `null` (Graph's
+/// user-update page, https://learn.microsoft.com/graph/api/user-update,
+/// property table: send both members, an omitted one becomes null). A member
+/// the resource page does not list is refused — undocumented either way, so
+/// the stricter reading, in OData's reader wording (docs/emulator.md,
+/// Users). `null` clears the whole object.
+pub fn employee_org_data(v: &Value) -> Result<Value, GraphError> {
+    let Some(obj) = v.as_object() else {
+        return Ok(v.clone());
+    };
+    if let Some(k) = obj
+        .keys()
+        .find(|k| !k.contains('@') && !EMPLOYEE_ORG_DATA.iter().any(|(m, _)| m == k))
+    {
+        return Err(GraphError::bad_request(format!(
+            "The property '{k}' does not exist on type 'microsoft.graph.employeeOrgData'. Make sure to only use property names that are defined by the type."
+        )));
+    }
+    check_members(v, EMPLOYEE_ORG_DATA)?;
+    let mut out = serde_json::Map::new();
+    for (m, _) in EMPLOYEE_ORG_DATA {
+        out.insert(
+            (*m).to_string(),
+            obj.get(*m).cloned().unwrap_or(Value::Null),
+        );
+    }
+    Ok(Value::Object(out))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

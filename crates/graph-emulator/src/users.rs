@@ -183,6 +183,11 @@ pub fn writable_props(
         if p == "passwordProfile" {
             prop_types::check_members(v, prop_types::PASSWORD_PROFILE)?;
         }
+        if p == "employeeOrgData" {
+            // Replaced whole, omitted members null (see the function).
+            out.insert(p.to_string(), prop_types::employee_org_data(v)?);
+            continue;
+        }
         out.insert(p.to_string(), v.clone());
     }
     Ok(out)
