@@ -162,6 +162,7 @@ pub fn changes_of(step: usize, op: &Op) -> Vec<Change> {
     };
     match op {
         Op::CreateUser { .. } => vec![c("object", None, some("user (created)"))],
+        Op::InviteGuest { .. } => vec![c("object", None, some("guest (invited)"))],
         Op::RestoreUser { .. } => vec![c("object", some("deleted"), some("restored"))],
         Op::UpdateUser { changes, .. } => changes
             .iter()

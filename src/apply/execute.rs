@@ -139,7 +139,7 @@ impl Created {
             return;
         };
         match op.new_object() {
-            Some(NewObject::User { upn, .. }) => {
+            Some(NewObject::User { upn, .. } | NewObject::Guest { upn }) => {
                 self.users.insert(upn.clone(), nid);
             }
             Some(NewObject::Group { name }) => {
@@ -175,6 +175,7 @@ fn already_in_effect(op: &Op, status: u16, message: &str) -> bool {
         // adminRemove of what is gone already: 400 RoleAssignmentDoesNotExist.
         Op::RemoveRoleSchedule { .. } => status == 400 && message.contains("does not exist"),
         Op::CreateUser { .. }
+        | Op::InviteGuest { .. }
         | Op::RestoreUser { .. }
         | Op::UpdateUser { .. }
         | Op::EnableUser { .. }
@@ -301,7 +302,7 @@ pub async fn execute(
                             "no initial password was given for it (its `password: {{ env: {var} }}`)"
                         )),
                     },
-                    Some(NewObject::Group { .. }) | None => Ok(None),
+                    Some(NewObject::Group { .. } | NewObject::Guest { .. }) | None => Ok(None),
                 };
                 match password.and_then(|pw| {
                     // `reset_password` (offboarding): a random password for this
@@ -577,7 +578,7 @@ fn create_of<'a>(unit: &'a Unit, steps: &'a [Step]) -> Option<(&'a Upn, &'a Secr
     match unit {
         Unit::One(id, _, Some(pw)) => match steps[*id].op.new_object() {
             Some(NewObject::User { upn, .. }) => Some((upn, pw)),
-            Some(NewObject::Group { .. }) | None => None,
+            Some(NewObject::Group { .. } | NewObject::Guest { .. }) | None => None,
         },
         Unit::One(_, _, None) | Unit::Members(..) => None,
     }
@@ -593,7 +594,10 @@ fn verdict(
 ) -> StepStatus {
     let create = match (op.new_object(), pw) {
         (Some(NewObject::User { upn, .. }), Some(_)) => Some(upn),
-        (Some(NewObject::User { .. } | NewObject::Group { .. }) | None, _) => None,
+        (
+            Some(NewObject::User { .. } | NewObject::Group { .. } | NewObject::Guest { .. }) | None,
+            _,
+        ) => None,
     };
     match result {
         Ok(resp) => {
@@ -610,7 +614,14 @@ fn verdict(
                     }
                 }
             }
-            let new_id = resp.object_id().map(ObjectId);
+            // An invitation answers with the invitation; the guest user's id
+            // is `invitedUser.id` (invitation-post).
+            let new_id = if matches!(op, Op::InviteGuest { .. }) {
+                resp.invited_user_id()
+            } else {
+                resp.object_id()
+            }
+            .map(ObjectId);
             if let Some(upn) = create {
                 observer.after_create(upn, CreateEnd::Created);
             }

@@ -184,7 +184,7 @@ pub fn env_problems(
                 password: PasswordPolicy::Generate,
                 ..
             })
-            | Some(NewObject::Group { .. })
+            | Some(NewObject::Group { .. } | NewObject::Guest { .. })
             | None => None,
         })
         .collect()

@@ -150,6 +150,7 @@ pub fn for_op_at(
     r.once = matches!(
         op,
         Op::CreateUser { .. }
+            | Op::InviteGuest { .. }
             | Op::CreateGroup { .. }
             | Op::AssignRole { .. }
             | Op::RestoreUser { .. }
@@ -186,6 +187,34 @@ fn request_of(
                 json!({ "forceChangePasswordNextSignIn": true, "password": password.expose_secret() }),
             );
             request(Method::POST, "/users".into(), Some(Value::Object(body)))
+        }
+        // invitation-post: the address and redirect URL are required;
+        // sendInvitationMessage is always sent (Graph's default is false);
+        // the message goes in invitedUserMessageInfo.customizedMessageBody.
+        // Never resetRedemption (that needs User.ReadWrite.All).
+        Op::InviteGuest {
+            invite,
+            display_name,
+            ..
+        } => {
+            let mut body = Map::new();
+            body.insert("invitedUserEmailAddress".into(), json!(invite.email));
+            body.insert("inviteRedirectUrl".into(), json!(invite.redirect_url));
+            body.insert("sendInvitationMessage".into(), json!(invite.send_email));
+            if let Some(d) = display_name {
+                body.insert("invitedUserDisplayName".into(), json!(d));
+            }
+            if let Some(m) = &invite.message {
+                body.insert(
+                    "invitedUserMessageInfo".into(),
+                    json!({ "customizedMessageBody": m }),
+                );
+            }
+            request(
+                Method::POST,
+                "/invitations".into(),
+                Some(Value::Object(body)),
+            )
         }
         Op::RenameUser { user, new_upn } => request(
             Method::PATCH,
@@ -484,6 +513,7 @@ fn pim_request(
         | Op::AssignRole { .. }
         | Op::RemoveRole { .. }
         | Op::AssignLicenses { .. }
+        | Op::InviteGuest { .. }
         | Op::RenameUser { .. } => return Ok(None),
     }))
 }
@@ -515,5 +545,49 @@ mod tests {
             for_op(&op, &Known, "https://graph.microsoft.com/v1.0", None),
             Err(RequestError::Unresolved("new@contoso.com".into()))
         );
+    }
+
+    /// The invitation is invitation-post's documented request (same URL,
+    /// method and required properties, nothing else but documented optional
+    /// ones), and `sendInvitationMessage` / the message are carried.
+    #[test]
+    fn an_invitation_is_the_documented_post() {
+        let example: serde_json::Value = serde_json::from_str(include_str!(
+            "../../tests/graph-examples/lifecycle-invitation-create.json"
+        ))
+        .expect("example");
+        let doc = &example["request"]["body"];
+        let invite = |message: Option<&str>, name: Option<&str>| Op::InviteGuest {
+            upn: crate::model::Upn::new_unchecked("admin_fabrikam.com#EXT#@doc.onmicrosoft.com"),
+            invite: crate::plan::op::GuestInvite {
+                email: doc["invitedUserEmailAddress"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .into(),
+                redirect_url: doc["inviteRedirectUrl"].as_str().unwrap_or_default().into(),
+                message: message.map(str::to_string),
+                send_email: false,
+            },
+            display_name: name.map(str::to_string),
+        };
+        let root = "https://graph.microsoft.com/v1.0";
+        let r = for_op(&invite(None, None), &Known, root, None).expect("request");
+        assert_eq!(r.method, Method::POST);
+        assert_eq!(
+            format!("{root}{}", r.url),
+            example["request"]["url"].as_str().unwrap_or_default()
+        );
+        let mut want = doc.clone();
+        want["sendInvitationMessage"] = json!(false);
+        assert_eq!(r.body, Some(want));
+        assert!(r.once, "a create: looked up, never re-sent blindly");
+        let r = for_op(&invite(Some("Welcome"), Some("Ana")), &Known, root, None).expect("request");
+        let body = r.body.unwrap_or_default();
+        assert_eq!(
+            body["invitedUserMessageInfo"],
+            json!({"customizedMessageBody": "Welcome"})
+        );
+        assert_eq!(body["invitedUserDisplayName"], "Ana");
+        assert!(body.get("resetRedemption").is_none());
     }
 }

@@ -45,6 +45,9 @@ pub fn conflict_after_retry(op: &Op, e: &ApiError) -> bool {
                     || e.message.contains("conflicting object"))
         }
         Op::RestoreUser { .. } => e.status == 404,
+        // Graph answers a repeated invitation with the same guest (201), never
+        // a conflict: no refusal means "invited already".
+        Op::InviteGuest { .. } => false,
         // No refusal of these means "created already": group names may repeat,
         // and "already a member/owner" is judged by the executor.
         Op::UpdateUser { .. }
@@ -114,7 +117,9 @@ fn literal(s: &str) -> String {
 /// when the step is simply sent again (idempotent, or "already there" on repeat).
 pub fn probe(op: &Op, ids: &impl Ids) -> Option<Request> {
     match op {
-        Op::CreateUser { upn, .. } => Some(Request::get(format!(
+        // A maybe-sent invitation: is the guest there under the UPN Graph
+        // derives from the address? (Looked up, never re-sent blindly.)
+        Op::CreateUser { upn, .. } | Op::InviteGuest { upn, .. } => Some(Request::get(format!(
             "/users/{}?$select=id,userPrincipalName",
             enc(upn.as_str())
         ))),
@@ -209,10 +214,12 @@ pub fn judge(op: &Op, answer: ItemResult) -> Check {
     let body = resp.value().unwrap_or_default();
     let id = |v: &serde_json::Value| v["id"].as_str().map(|s| ObjectId(s.to_string()));
     match op {
-        Op::CreateUser { .. } | Op::RestoreUser { .. } => match id(&body) {
-            Some(i) => Check::Done(Some(i)),
-            None => Check::Unknown("the user look-up returned no id".into()),
-        },
+        Op::CreateUser { .. } | Op::InviteGuest { .. } | Op::RestoreUser { .. } => {
+            match id(&body) {
+                Some(i) => Check::Done(Some(i)),
+                None => Check::Unknown("the user look-up returned no id".into()),
+            }
+        }
         Op::CreateGroup {
             name,
             mail_nickname,

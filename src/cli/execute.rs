@@ -194,7 +194,8 @@ fn open_ledgers(steps: &[Step], outputs: &Outputs<'_>) -> anyhow::Result<Option<
         .iter()
         .filter_map(|s| match s.op.new_object() {
             Some(NewObject::User { upn, .. }) => Some(upn.clone()),
-            Some(NewObject::Group { .. }) | None => None,
+            // A guest has no password to record.
+            Some(NewObject::Group { .. } | NewObject::Guest { .. }) | None => None,
         })
         .collect();
     let state_ledger = outputs.state_dir.map(|d| d.join(STATE_LEDGER));
@@ -266,7 +267,7 @@ pub fn run(conn: &Connection, steps: &[Step], outputs: Outputs<'_>) -> anyhow::R
                 password: PasswordPolicy::Env(_),
                 ..
             })
-            | Some(NewObject::Group { .. })
+            | Some(NewObject::Group { .. } | NewObject::Guest { .. })
             | None => None,
         })
         .collect();

@@ -117,6 +117,23 @@ pub struct RawUser {
     pub licenses: Option<(Vec<LicenseSpec>, Loc)>,
     /// `previous_upns`: UPNs the user had (a rename in place).
     pub previous_upns: Vec<Str>,
+    /// `invite`: the user is a B2B guest invited through `POST /invitations`.
+    pub invite: Option<RawInvite>,
+}
+
+/// A user's `invite:` block as written.
+#[derive(Debug, Clone)]
+pub struct RawInvite {
+    /// The block (its value).
+    pub loc: Loc,
+    /// `email`: the guest's own address.
+    pub email: Option<Str>,
+    /// `redirect_url`: where the guest lands after redeeming.
+    pub redirect_url: Option<Str>,
+    /// `message`: text added to Microsoft's invitation email.
+    pub message: Option<Str>,
+    /// `send_email`: whether Microsoft emails the invitation (default true).
+    pub send_email: Option<bool>,
 }
 
 /// One `groups:` item as written.
@@ -355,7 +372,9 @@ const USER_EXTRA_KEYS: &[&str] = &[
     "revoke_sessions_after",
     "licenses",
     "previous_upns",
+    "invite",
 ];
+const INVITE_KEYS: &[&str] = &["email", "redirect_url", "message", "send_email"];
 const LICENSE_KEYS: &[&str] = &["sku", "disabled_plans"];
 const GROUP_KEYS: &[&str] = &[
     "name",
@@ -1454,10 +1473,16 @@ impl<'a> Decoder<'a> {
             revoke_sessions_after: None,
             licenses: None,
             previous_upns: Vec::new(),
+            invite: None,
         };
-        u.upn = self
-            .require(&f, n, "upn", "a user")
-            .and_then(|v| self.string(v, "`upn`"));
+        // An invited guest's UPN is Graph's to choose: with `invite:` it may
+        // be left out (the validator derives it).
+        u.upn = if f.get("invite").is_some() {
+            f.get("upn").and_then(|v| self.string(v, "`upn`"))
+        } else {
+            self.require(&f, n, "upn", "a user")
+                .and_then(|v| self.string(v, "`upn`"))
+        };
         for (k, _, v) in &f.entries {
             match *k {
                 "upn" => {}
@@ -1475,6 +1500,7 @@ impl<'a> Decoder<'a> {
                 }
                 "licenses" => u.licenses = self.licenses(v).map(|l| (l, self.loc(v))),
                 "previous_upns" => u.previous_upns = self.string_list(v, "`previous_upns`"),
+                "invite" => u.invite = self.invite(v),
                 key => {
                     let Some(attr) = Attr::from_key(key) else {
                         continue;
@@ -1499,6 +1525,31 @@ impl<'a> Decoder<'a> {
         // Kept until validation: no room for attributes that will never come.
         u.attrs.shrink_to_fit();
         Some(u)
+    }
+
+    /// `invite: {email, redirect_url, message?, send_email?}`; `email` and
+    /// `redirect_url` are required (Graph's required properties).
+    fn invite(&mut self, n: &Node) -> Option<RawInvite> {
+        let f = self.fields(n, "`invite`", INVITE_KEYS)?;
+        let email = self
+            .require(&f, n, "email", "`invite`")
+            .and_then(|v| self.string(v, "`invite.email`"));
+        let redirect_url = self
+            .require(&f, n, "redirect_url", "`invite`")
+            .and_then(|v| self.string(v, "`invite.redirect_url`"));
+        let message = f
+            .get("message")
+            .and_then(|v| self.string(v, "`invite.message`"));
+        let send_email = f
+            .get("send_email")
+            .and_then(|v| self.bool(v, "`invite.send_email`"));
+        Some(RawInvite {
+            loc: self.loc(n),
+            email,
+            redirect_url,
+            message,
+            send_email,
+        })
     }
 
     /// `licenses:`: a list of SKU part numbers, each either a string or

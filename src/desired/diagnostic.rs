@@ -61,6 +61,8 @@ codes! {
     TooManyProblems => "too-many-problems": "more problems than one run lists; the rest are counted",
     NotADirectoryFile => "not-a-directory-file": "a YAML file whose top-level keys are none of entraform's (another tool's file)",
     LicenseNeedsUsageLocation => "license-needs-usage-location": "a licence for a user without `usageLocation` (Graph refuses to assign it)",
+    InvalidInvite => "invalid-invite": "an `invite:` block Graph would refuse (an invalid address, a redirect URL that is not https://) or whose guest UPN cannot be derived",
+    InviteUpnMismatch => "invite-upn-mismatch": "an invited guest's `upn` that is not the `#EXT#` UPN Graph gives the invited address",
     LiteralSecret => "literal-secret": "a client secret or other credential written in a `connection:` block instead of the name of the variable that holds it",
 }
 

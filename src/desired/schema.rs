@@ -150,6 +150,17 @@ pub fn schema() -> Value {
     user_props.insert("reset_password_after".into(), json!({"type": "string", "description": "One-off: reset the password (new one to --credentials-out) when lastPasswordChangeDateTime is older than this date or RFC 3339 timestamp, and --now has reached it."}));
     user_props.insert("revoke_sessions_after".into(), json!({"type": "string", "description": "One-off: revoke sign-in sessions when signInSessionsValidFromDateTime is older than this date or RFC 3339 timestamp, and --now has reached it."}));
     user_props.insert("licenses".into(), licenses());
+    user_props.insert(
+        "invite".into(),
+        json!({"type": "object", "additionalProperties": false, "required": ["email", "redirect_url"],
+               "description": "Invite this user as a B2B guest (POST /invitations) when no live user holds its UPN; `upn` may then be left out (derived: <local>_<domain>#EXT#@<initial domain>).",
+               "properties": {
+                   "email": {"type": "string", "format": "email", "description": "The guest's own address (invitedUserEmailAddress)."},
+                   "redirect_url": {"type": "string", "pattern": "^[Hh][Tt][Tt][Pp][Ss]://[^/?#\\s]+", "description": "Where the guest lands after accepting (https://)."},
+                   "message": {"type": "string", "description": "Text added to Microsoft's invitation email."},
+                   "send_email": {"type": "boolean", "description": "Whether Microsoft emails the invitation (default true)."}
+               }}),
+    );
     user_props.insert("previous_upns".into(), upn_list("UPNs the user had before a rename: a live user holding one of them is renamed in place (groups, roles, licences kept)."));
 
     let mut default_props = Map::new();
@@ -261,7 +272,7 @@ pub fn schema() -> Value {
                     }
                 }
             },
-            "user": {"type": "object", "additionalProperties": false, "required": ["upn"], "properties": user_props},
+            "user": {"type": "object", "additionalProperties": false, "anyOf": [{"required": ["upn"]}, {"required": ["invite"]}], "properties": user_props},
             "group": {
                 "type": "object",
                 "additionalProperties": false,

@@ -175,6 +175,8 @@ pub struct UserSpec {
     /// UPNs the user had: a live user holding one of them (and none holding
     /// `upn`) is this user, renamed in place.
     pub previous_upns: Vec<Upn>,
+    /// A B2B guest to invite (`invite:`) when no live user holds `upn`.
+    pub invite: Option<crate::model::op::GuestInvite>,
 }
 
 /// How the repo treats a group's membership.
@@ -543,6 +545,7 @@ mod tests {
             origin: origin.clone(),
             licenses: None,
             previous_upns: Vec::new(),
+            invite: None,
         };
         let m = UserMap::new(vec![
             spec("zoe@x.com", true),

@@ -14,6 +14,8 @@ use super::state::{
     Threshold, UpnMap, UserMap, UserSpec,
 };
 use super::suggest::did_you_mean;
+
+mod invite;
 use crate::model::Upn;
 use crate::model::builtin_roles;
 use crate::model::op::Holding;
@@ -701,7 +703,12 @@ fn user(c: &mut Checker<'_>, tenant: &Tenant, tenant_raw: &RawTenant, u: RawUser
         revoke_sessions_after,
         licenses,
         previous_upns,
+        invite,
     } = u;
+    let (upn_str, invite) = match invite {
+        Some(raw) => invite::check(c, upn_str, raw),
+        None => (upn_str, None),
+    };
     let Some(upn_str) = upn_str else { return };
     let upn_loc = upn_str.loc;
     let Some(upn) = c.upn_owned(upn_str.text, upn_loc) else {
@@ -849,6 +856,7 @@ fn user(c: &mut Checker<'_>, tenant: &Tenant, tenant_raw: &RawTenant, u: RawUser
     }
     user_holding_refs.extend(role_holdings.into_iter().map(|r| (upn.clone(), r)));
     let spec = UserSpec {
+        invite,
         previous_upns: previous,
         licenses,
         upn,

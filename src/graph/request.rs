@@ -188,4 +188,14 @@ impl Response {
         }
         self.json::<Option<Id>>("", "").ok().flatten()?.id
     }
+
+    /// The `invitedUser.id` of an invitation in the body (`POST /invitations`'
+    /// answer: the guest user Graph made or found; invitation-post).
+    pub fn invited_user_id(&self) -> Option<String> {
+        self.value()?
+            .get("invitedUser")?
+            .get("id")?
+            .as_str()
+            .map(str::to_string)
+    }
 }

@@ -94,6 +94,8 @@ impl Op {
         use Touched as T;
         match self {
             Op::CreateUser { upn, .. } => Effect::new(Create, false, vec![T::NewUser(upn)]),
+            // Graph makes the guest user when it invites: a create.
+            Op::InviteGuest { upn, .. } => Effect::new(Create, false, vec![T::NewUser(upn)]),
             Op::RestoreUser { user } => Effect::new(Create, false, vec![T::user(user)]),
             Op::UpdateUser { user, .. } | Op::EnableUser { user } => {
                 Effect::new(Update, false, vec![T::user(user)])
@@ -206,6 +208,12 @@ pub enum NewObject<'a> {
         /// The new group's displayName.
         name: &'a str,
     },
+    /// A guest user an invitation creates (no password: the guest signs in
+    /// at home); its id is the answer's `invitedUser.id`.
+    Guest {
+        /// The guest's UPN (as Graph assigns it).
+        upn: &'a Upn,
+    },
 }
 
 impl Op {
@@ -215,6 +223,7 @@ impl Op {
         match self {
             Op::CreateUser { upn, password, .. } => Some(NewObject::User { upn, password }),
             Op::CreateGroup { name, .. } => Some(NewObject::Group { name }),
+            Op::InviteGuest { upn, .. } => Some(NewObject::Guest { upn }),
             // A restored user comes back under its old id, which the plan knows.
             Op::RestoreUser { .. }
             | Op::UpdateUser { .. }
@@ -308,9 +317,10 @@ mod tests {
             Op::RemoveRoleSchedule { .. } => 21,
             Op::ResetPassword { .. } => 22,
             Op::CreateTemporaryAccessPass { .. } => 23,
+            Op::InviteGuest { .. } => 24,
         }
     }
-    const VARIANTS: usize = 24;
+    const VARIANTS: usize = 25;
 
     /// One sample of each variant, with the action and destructiveness it
     /// has always had (the summary's classes; the protected-principals gate's
@@ -520,6 +530,21 @@ mod tests {
                 true,
                 2,
             ),
+            (
+                Op::InviteGuest {
+                    upn: upn("ana_fabrikam.com#EXT#@contoso.onmicrosoft.com"),
+                    invite: crate::model::op::GuestInvite {
+                        email: "ana@fabrikam.com".into(),
+                        redirect_url: "https://myapps.microsoft.com".into(),
+                        message: None,
+                        send_email: true,
+                    },
+                    display_name: None,
+                },
+                Create,
+                false,
+                1,
+            ),
         ]
     }
 
@@ -534,6 +559,7 @@ mod tests {
             .filter(|(_, n)| n.is_some())
             .collect();
         let created = upn("new@contoso.com");
+        let guest = upn("ana_fabrikam.com#EXT#@contoso.onmicrosoft.com");
         assert_eq!(
             new,
             vec![
@@ -545,6 +571,7 @@ mod tests {
                     })
                 ),
                 (9, Some(NewObject::Group { name: "Team" })),
+                (24, Some(NewObject::Guest { upn: &guest })),
             ]
         );
     }

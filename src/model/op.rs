@@ -179,6 +179,22 @@ pub struct LicenseChange {
     pub disabled_plans: Vec<crate::model::licenses::ServicePlan>,
 }
 
+/// A B2B guest invitation as declared (`invite:` on a user entry): what
+/// `POST /invitations` sends (user-post-invitations / invitation-post).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GuestInvite {
+    /// The guest's own address (`invitedUserEmailAddress`).
+    pub email: String,
+    /// Where the guest lands after redeeming (`inviteRedirectUrl`, https).
+    pub redirect_url: String,
+    /// Text added to Microsoft's invitation email (`customizedMessageBody`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// Whether Graph emails the invitation (`sendInvitationMessage`).
+    pub send_email: bool,
+}
+
 /// One step of a plan.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case")]
@@ -398,6 +414,18 @@ pub enum Op {
         /// Its current last day (`None`: no end).
         until: Option<String>,
     },
+    /// POST /invitations: invite a B2B guest; Graph makes the guest user
+    /// (under `upn`, the `#EXT#` UPN it derives from the address) and its id
+    /// comes back as `invitedUser.id`.
+    InviteGuest {
+        /// The guest's UPN as Graph will assign it (declared in the repo).
+        upn: Upn,
+        /// The invitation.
+        invite: GuestInvite,
+        /// `invitedUserDisplayName`, when the entry declares `displayName`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        display_name: Option<String>,
+    },
 }
 
 impl Op {
@@ -428,13 +456,16 @@ impl Op {
             Op::AssignRoleSchedule { .. } => "assign_role_schedule",
             Op::UpdateRoleSchedule { .. } => "update_role_schedule",
             Op::RemoveRoleSchedule { .. } => "remove_role_schedule",
+            Op::InviteGuest { .. } => "invite_guest",
         }
     }
 
     /// The user this operation is about, if any (the member/principal for membership and role ops).
     pub fn subject_upn(&self) -> Option<&Upn> {
         match self {
-            Op::CreateUser { upn, .. } | Op::RenameUser { new_upn: upn, .. } => Some(upn),
+            Op::CreateUser { upn, .. }
+            | Op::InviteGuest { upn, .. }
+            | Op::RenameUser { new_upn: upn, .. } => Some(upn),
             Op::RestoreUser { user }
             | Op::UpdateUser { user, .. }
             | Op::EnableUser { user }
@@ -493,6 +524,7 @@ impl Op {
             | Op::SetManager { .. }
             | Op::RemoveManager { .. }
             | Op::AssignLicenses { .. }
+            | Op::InviteGuest { .. }
             | Op::RenameUser { .. } => self.subject_upn().map(|u| u.key()).unwrap_or_default(),
         }
     }

@@ -193,6 +193,14 @@ pub const LEAST: &[KindPermissions] = &[
         also: &["User.ReadWrite.All", "Directory.ReadWrite.All"],
         role: "none",
     },
+    // invitation-post (entra-data's INVITE).
+    KindPermissions {
+        row: "invite_guest",
+        kinds: &["invite_guest"],
+        least: &["User.Invite.All"],
+        also: &["User.ReadWrite.All", "Directory.ReadWrite.All"],
+        role: "none",
+    },
     // PIM (issue #16): rbacapplication-post-roleeligibilityschedulerequests,
     // rbacapplication-post-roleassignmentschedulerequests (entra-data's
     // PIM_ELIGIBILITY_WRITE / PIM_ASSIGNMENT_WRITE).
@@ -245,6 +253,7 @@ impl KindPermissions {
             "assign_role, remove_role" => table::ROLE_WRITE,
             "assign_licenses" => table::LICENSE_ASSIGN,
             "rename_user" => table::user_property_rule("userPrincipalName"),
+            "invite_guest" => table::INVITE,
             "assign_role_schedule, update_role_schedule, remove_role_schedule (eligible)" => {
                 table::PIM_ELIGIBILITY_WRITE
             }
@@ -290,6 +299,9 @@ pub fn needs(
     };
     match op {
         Op::CreateUser { .. } => out.push(Need::Permissions(table::USER_CREATE)),
+        // invitation-post: User.Invite.All (or User.ReadWrite.All,
+        // Directory.ReadWrite.All); entraform never sends resetRedemption.
+        Op::InviteGuest { .. } => out.push(Need::Permissions(table::INVITE)),
         Op::RestoreUser { .. } => out.push(Need::Permissions(table::DELETE_RESTORE)),
         Op::UpdateUser { user, changes } => {
             let mut sensitive = false;
@@ -487,6 +499,7 @@ fn target_of(live: &Live, steps: &[Step]) -> impl Fn(&ObjectId) -> Target {
             // Only a role removal takes a privilege away before the steps
             // that disable or delete (a new variant must say whether it does).
             Op::CreateUser { .. }
+            | Op::InviteGuest { .. }
             | Op::RestoreUser { .. }
             | Op::UpdateUser { .. }
             | Op::EnableUser { .. }

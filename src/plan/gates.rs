@@ -312,6 +312,7 @@ pub fn evaluate(
             | Op::AssignRoleSchedule { .. }
             | Op::UpdateRoleSchedule { .. }
             | Op::CreateUser { .. }
+            | Op::InviteGuest { .. }
             | Op::RestoreUser { .. }
             | Op::UpdateUser { .. }
             | Op::EnableUser { .. }
@@ -381,9 +382,11 @@ fn global_admins_after(live: &Live, steps: &[Step]) -> (u64, u64) {
             Op::EnableUser { user } | Op::RestoreUser { user } => {
                 enabled.insert(user.upn.key());
             }
+            // An invited guest's account is enabled (it signs in once redeemed).
             Op::CreateUser {
                 upn, enabled: true, ..
-            } => {
+            }
+            | Op::InviteGuest { upn, .. } => {
                 created_enabled.insert(upn.key());
             }
             Op::RemoveRole {

@@ -48,7 +48,7 @@ pub fn order(mut ops: Vec<Op>) -> Result<Vec<Step>, PlanError> {
                     .or_default()
                     .push(i);
             }
-            Op::CreateUser { upn, .. } => {
+            Op::CreateUser { upn, .. } | Op::InviteGuest { upn, .. } => {
                 creates_user.insert(upn.key(), i);
             }
             Op::RestoreUser { user } => {
@@ -183,7 +183,10 @@ pub fn order(mut ops: Vec<Op>) -> Result<Vec<Step>, PlanError> {
                     edges.push((i, d));
                 }
             }
-            Op::CreateUser { .. } | Op::RestoreUser { .. } | Op::RenameUser { .. } => {}
+            Op::CreateUser { .. }
+            | Op::InviteGuest { .. }
+            | Op::RestoreUser { .. }
+            | Op::RenameUser { .. } => {}
         }
         if let Op::RevokeSessions { user } | Op::ResetPassword { user, .. } = op
             && let Some(&d) = disables.get(&user.upn.key())

@@ -61,6 +61,19 @@ pub fn apply(live: &Live, steps: &[Step]) -> Live {
                 u.account_enabled = *enabled;
                 p.users.push(u);
             }
+            // Graph makes an enabled guest (userType Guest) under the
+            // derived `#EXT#` UPN (invitation-post).
+            Op::InviteGuest {
+                upn, display_name, ..
+            } => {
+                let mut u = LiveUser::new(ObjectId(format!("new-user-{}", upn.key())), upn.clone());
+                u.set(Attr::UserType, Some(AttrValue::Text("Guest".into())));
+                if let Some(d) = display_name {
+                    u.set(Attr::DisplayName, Some(AttrValue::Text(d.clone())));
+                }
+                u.account_enabled = true;
+                p.users.push(u);
+            }
             Op::RestoreUser { user } => {
                 if let Some(pos) = p
                     .deleted_users

@@ -56,6 +56,7 @@ mod graph_one_way;
 mod incremental;
 mod layering;
 mod lifecycle_guests;
+mod lifecycle_guests_plan;
 mod lifecycle_leaver;
 mod lifecycle_licenses;
 mod lifecycle_renames;

@@ -205,6 +205,16 @@ fn ops(row: &KindPermissions) -> Vec<Op> {
             }],
             remove: Vec::new(),
         }],
+        "invite_guest" => vec![Op::InviteGuest {
+            upn: Upn::new_unchecked("ana_fabrikam.com#EXT#@contoso.onmicrosoft.com"),
+            invite: entraform::plan::op::GuestInvite {
+                email: "ana@fabrikam.com".into(),
+                redirect_url: "https://myapps.microsoft.com".into(),
+                message: None,
+                send_email: false,
+            },
+            display_name: None,
+        }],
         "assign_role_schedule, update_role_schedule, remove_role_schedule (eligible)" => {
             schedule_ops(pat, Holding::Eligible)
         }

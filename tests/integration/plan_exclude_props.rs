@@ -289,7 +289,10 @@ fn targets(op: &Op, live: &Live) -> Vec<String> {
         }
     };
     match op {
-        Op::CreateUser { .. } | Op::CreateGroup { .. } | Op::UpdateGroup { .. } => {}
+        Op::CreateUser { .. }
+        | Op::InviteGuest { .. }
+        | Op::CreateGroup { .. }
+        | Op::UpdateGroup { .. } => {}
         Op::RestoreUser { user }
         | Op::UpdateUser { user, .. }
         | Op::EnableUser { user }

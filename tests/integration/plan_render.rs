@@ -567,7 +567,10 @@ fn an_empty_plan_says_no_changes() {
 /// sign are decided, so a wildcard in the library cannot swallow it unnoticed.
 fn documented_class(op: &Op) -> (&'static str, char) {
     match op {
-        Op::CreateUser { .. } | Op::RestoreUser { .. } | Op::CreateGroup { .. } => ("create", '+'),
+        Op::CreateUser { .. }
+        | Op::InviteGuest { .. }
+        | Op::RestoreUser { .. }
+        | Op::CreateGroup { .. } => ("create", '+'),
         Op::AddMember { .. }
         | Op::AddOwner { .. }
         | Op::AssignRole { .. }

@@ -244,6 +244,8 @@ fixtures! {
     fixture_invalid_value_user_type => "invalid-value-user-type",
     fixture_invalid_value_license_twice => "invalid-value-license-twice",
     fixture_license_needs_usage_location => "license-needs-usage-location",
+    fixture_invalid_invite => "invalid-invite",
+    fixture_invite_upn_mismatch => "invite-upn-mismatch",
     fixture_too_long => "too-long",
     fixture_missing_tenant => "missing-tenant",
     fixture_duplicate_tenant => "duplicate-tenant",

@@ -405,6 +405,7 @@ pub(super) fn offboarding_notices(
             },
             Op::AssignRoleSchedule { .. } | Op::UpdateRoleSchedule { .. } => continue,
             Op::CreateUser { .. }
+            | Op::InviteGuest { .. }
             | Op::RenameUser { .. }
             | Op::CreateTemporaryAccessPass { .. }
             | Op::RestoreUser { .. }

@@ -9,6 +9,7 @@
 
 #![deny(clippy::wildcard_enum_match_arm)]
 
+mod guests;
 pub mod licenses;
 mod lifecycle;
 mod renames;
@@ -351,6 +352,7 @@ pub fn diff_at(desired: &DesiredState, live: &Live, now: Option<Moment>) -> Diff
     out.ops.retain(|op| match op {
         Op::RemoveRole { assignment_id, .. } => removed.insert(assignment_id.clone()),
         Op::CreateUser { .. }
+        | Op::InviteGuest { .. }
         | Op::RestoreUser { .. }
         | Op::UpdateUser { .. }
         | Op::EnableUser { .. }
@@ -464,6 +466,16 @@ fn user_ops(c: &mut Ctx<'_>, spec: &UserSpec) {
             }
             // The manager link does not survive deletion: treat it as unset.
         }
+        None if spec.invite.is_some() => {
+            if let Some(invite) = &spec.invite {
+                let (op, rest) = guests::invite(&spec.upn, invite, &spec.attributes);
+                ops.push(op);
+                changes = rest;
+                if spec.enabled == Some(false) {
+                    ops.push(Op::DisableUser { user: me.clone() });
+                }
+            }
+        }
         None => {
             let mut attributes: BTreeMap<Attr, AttrValue> = spec
                 .attributes
@@ -474,7 +486,7 @@ fn user_ops(c: &mut Ctx<'_>, spec: &UserSpec) {
                 c.out.errors.push(PlanError {
                     code: ErrorCode::GuestUpnNotCreatable,
                     message: format!(
-                        "`{}` does not exist yet and is a guest UPN (`#EXT#`), which Graph chooses when a guest is invited; a user cannot be created with it. Guests are invited through POST /invitations, which entraform does not plan yet: invite the guest in the portal, then declare it",
+                        "`{}` does not exist yet and is a guest UPN (`#EXT#`), which Graph chooses when a guest is invited; a user cannot be created with it. Guests are invited through POST /invitations: give the entry an `invite:` block (`email`, `redirect_url`), or invite the guest in the portal and then declare it",
                         spec.upn
                     ),
                     origin: Some(spec.origin.clone()),
@@ -1077,7 +1089,10 @@ fn modified_object(op: &Op) -> Option<(&ObjectId, String, String)> {
             .id
             .as_ref()
             .map(|id| (id, format!("group:{}", group.name), group.name.clone())),
-        Op::CreateUser { .. } | Op::RestoreUser { .. } | Op::CreateGroup { .. } => None,
+        Op::CreateUser { .. }
+        | Op::InviteGuest { .. }
+        | Op::RestoreUser { .. }
+        | Op::CreateGroup { .. } => None,
     }
 }
 

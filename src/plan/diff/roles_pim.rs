@@ -756,6 +756,7 @@ mod tests {
                     | Op::AddOwner { .. }
                     | Op::RemoveOwner { .. }
                     | Op::AssignLicenses { .. }
+                    | Op::InviteGuest { .. }
                     | Op::RenameUser { .. } => {}
                 }
             }

@@ -33,6 +33,7 @@ impl Sign {
     pub(super) fn of(op: &Op) -> Sign {
         match op {
             Op::CreateUser { .. }
+            | Op::InviteGuest { .. }
             | Op::RestoreUser { .. }
             | Op::CreateGroup { .. }
             | Op::AddMember { .. }
@@ -141,8 +142,9 @@ pub(super) fn counts_by_kind(plan: &Plan) -> Vec<(&'static str, usize)> {
 }
 
 /// Every operation kind, in the order reports list them.
-pub(super) const KINDS: [&str; 19] = [
+pub(super) const KINDS: [&str; 20] = [
     "create_user",
+    "invite_guest",
     "restore_user",
     "rename_user",
     "update_user",
@@ -267,6 +269,17 @@ pub(super) fn headline(op: &Op) -> String {
                 if *enabled { "enabled" } else { "disabled" }
             )
         }
+        // The address and where the guest lands are what a reviewer checks.
+        Op::InviteGuest { invite, .. } => format!(
+            "invite guest {} (redirect {}; {})",
+            clean(&invite.email),
+            clean(&invite.redirect_url),
+            if invite.send_email {
+                "Microsoft emails the invitation"
+            } else {
+                "no invitation email"
+            }
+        ),
         Op::RestoreUser { user } => match &user.id {
             Some(id) => format!("restore user from deleted items (object {id})"),
             None => "restore user from deleted items".to_string(),
@@ -426,6 +439,20 @@ fn details(op: &Op, style: Style) -> Vec<(String, String)> {
             .map(|(a, v)| (a.graph_name().to_string(), value(Some(v))))
             .collect(),
         Op::UpdateUser { changes, .. } => changes.iter().map(|c| change(c, style)).collect(),
+        Op::InviteGuest {
+            invite,
+            display_name,
+            ..
+        } => display_name
+            .iter()
+            .map(|d| ("displayName".to_string(), quote(d)))
+            .chain(
+                invite
+                    .message
+                    .iter()
+                    .map(|m| ("message".to_string(), quote(m))),
+            )
+            .collect(),
         Op::CreateGroup {
             description,
             owners,

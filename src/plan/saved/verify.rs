@@ -277,7 +277,9 @@ pub fn op_done(op: &Op, live: &Live) -> bool {
         None => live.groups_named(&g.name).first().copied(),
     };
     match op {
-        Op::CreateUser { upn, .. } => live.user_by_upn(upn.as_str()).is_some(),
+        Op::CreateUser { upn, .. } | Op::InviteGuest { upn, .. } => {
+            live.user_by_upn(upn.as_str()).is_some()
+        }
         Op::RestoreUser { user: u } => user(u).is_some(),
         Op::UpdateUser { user: u, changes } => user(u).is_some_and(|lu| {
             changes
