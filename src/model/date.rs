@@ -31,32 +31,14 @@ fn days_in_month(y: u32, m: u32) -> u32 {
     }
 }
 
-/// The UTC date of a Unix time in seconds (`YYYY-MM-DD`), by Howard
-/// Hinnant's days-to-civil algorithm.
+/// The UTC date of a Unix time in seconds (`YYYY-MM-DD`).
 pub fn date_of_unix(secs: i64) -> String {
-    let days = secs.div_euclid(86_400);
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}-{m:02}-{d:02}")
+    super::clock::Moment(secs).date()
 }
 
 /// A Unix time as Graph's date-time (`2027-03-31T08:00:00Z`, UTC).
 pub fn datetime_of_unix(secs: i64) -> String {
-    let t = secs.rem_euclid(86_400);
-    format!(
-        "{}T{:02}:{:02}:{:02}Z",
-        date_of_unix(secs),
-        t / 3600,
-        (t / 60) % 60,
-        t % 60
-    )
+    super::clock::Moment(secs).to_rfc3339()
 }
 
 /// The date part of a Graph date-time (`2027-03-31T23:59:59Z` → `2027-03-31`),

@@ -1,5 +1,8 @@
 //! Timestamps of Graph (ISO 8601, UTC or with an offset) as Unix seconds, and
 //! back: the reports compare them with `now`, which the caller passes in.
+//! The calendar arithmetic is `model::clock`'s.
+
+use crate::model::clock::{Moment, days_from_civil};
 
 /// Seconds in a day.
 pub const DAY: i64 = 86_400;
@@ -69,20 +72,12 @@ pub fn parse(s: &str) -> Option<i64> {
 
 /// `YYYY-MM-DDTHH:MM:SSZ` for Unix seconds.
 pub fn iso(secs: i64) -> String {
-    let (y, m, d) = civil_from_days(secs.div_euclid(DAY));
-    let t = secs.rem_euclid(DAY);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        t / 3600,
-        t / 60 % 60,
-        t % 60
-    )
+    Moment(secs).to_rfc3339()
 }
 
 /// `YYYY-MM-DD` for Unix seconds.
 pub fn date(secs: i64) -> String {
-    let (y, m, d) = civil_from_days(secs.div_euclid(DAY));
-    format!("{y:04}-{m:02}-{d:02}")
+    Moment(secs).date()
 }
 
 fn is_leap(y: i64) -> bool {
@@ -96,30 +91,6 @@ fn days_in_month(y: i64, m: i64) -> i64 {
         4 | 6 | 9 | 11 => 30,
         _ => 31,
     }
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-fn civil_from_days(z: i64) -> (i64, i64, i64) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d)
 }
 
 #[cfg(test)]
