@@ -407,11 +407,9 @@ roles:
     assert_eq!(o.status.code(), Some(0), "{}", out(&o));
 }
 
-/// An eligible admin activates the role; the next plan and reconcile leave
-/// the activation alone (an authoritative role, the eligibility declared).
-#[test]
-fn an_activation_of_a_declared_eligibility_survives_a_reconcile() {
-    let w = world("pim-activation", "", MATCHING);
+/// mia activates her User Administrator eligibility for 4 hours
+/// (`selfActivate`, signed in as herself); the emulator answers 201.
+fn mia_activates(w: &World) {
     let token = w.t.emu.issue_token_as(&w.t.app, MIA);
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -435,6 +433,14 @@ fn an_activation_of_a_declared_eligibility_survives_a_reconcile() {
             .status()
     });
     assert_eq!(status.as_u16(), 201);
+}
+
+/// An eligible admin activates the role; the next plan and reconcile leave
+/// the activation alone (an authoritative role, the eligibility declared).
+#[test]
+fn an_activation_of_a_declared_eligibility_survives_a_reconcile() {
+    let w = world("pim-activation", "", MATCHING);
+    mia_activates(&w);
     let active = |t: &Tenant| {
         t.emu.with_tenant(|x| {
             x.assignments
@@ -794,6 +800,22 @@ roles:
         codes("2031-04-01T00:00:00Z").contains(&"until-in-past".to_string()),
         "a day later it is past"
     );
+}
+
+/// The round trip with an activation in the tenant: export writes mia as
+/// eligible (with her end date), never as active, and the exported repo
+/// plans empty while the activation runs.
+#[test]
+fn a_pim_tenant_with_an_activation_exports_and_plans_empty() {
+    let w = world("pim-roundtrip-activated", "", MATCHING);
+    mia_activates(&w);
+    let exported = w._dir.join("exported");
+    let o = run(&w.t, &["export", "--out", s(&exported)], &[]);
+    assert!(o.status.success(), "{}", out(&o));
+    let roles = std::fs::read_to_string(exported.join("roles.yaml")).unwrap();
+    assert!(roles.contains("until: 2099-03-31"), "{roles}");
+    let o = run(&w.t, &["plan", s(&exported), "--detailed-exitcode"], &[]);
+    assert_eq!(o.status.code(), Some(0), "{}\n{roles}", out(&o));
 }
 
 fn example(name: &str) -> Value {
