@@ -179,6 +179,21 @@ impl<'a> Ctx<'a> {
         self.desired.tenant.scope.exclude.contains(upn)
     }
 
+    /// A live holding (membership, ownership, role) of a user in
+    /// `scope.exclude` that the repo does not declare: entraform leaves it
+    /// and says so. True when `upn` is excluded (the caller plans nothing).
+    fn kept_excluded(&mut self, upn: &Upn, object: &str, what: &str, keeps: &str) -> bool {
+        if !self.excluded(upn) {
+            return false;
+        }
+        self.notice(
+            NoticeCode::ExcludedUser,
+            object.to_string(),
+            format!("`{upn}` {what} but is in `scope.exclude`: entraform never touches it, so it {keeps}"),
+        );
+        true
+    }
+
     /// A declared member or principal that is in `scope.exclude` and would be added:
     /// report it (entraform never changes an excluded user) and plan nothing.
     fn refuse_excluded(&mut self, upn: &Upn, origin: &Origin, what: &str) {
@@ -747,16 +762,13 @@ fn group_ops(c: &mut Ctx<'_>) {
                 }
                 if !wanted_ids.contains(&m.id) {
                     if let Some(u) = c.live.user(&m.id)
-                        && c.excluded(&u.upn)
+                        && c.kept_excluded(
+                            &u.upn,
+                            &object,
+                            &format!("is a member of `{}`", spec.name),
+                            "stays a member",
+                        )
                     {
-                        c.notice(
-                            NoticeCode::ExcludedUser,
-                            object.clone(),
-                            format!(
-                                "`{}` is a member of `{}` but is in `scope.exclude`: entraform never touches it, so it stays a member",
-                                u.upn, spec.name
-                            ),
-                        );
                         continue;
                     }
                     let member = c.principal(&m.id);
@@ -857,16 +869,13 @@ fn owner_ops(c: &mut Ctx<'_>, spec: &GroupSpec, lg: &LiveGroup, group: &GroupRef
             continue;
         }
         if let Some(u) = c.live.user(&m.id)
-            && c.excluded(&u.upn)
+            && c.kept_excluded(
+                &u.upn,
+                object,
+                &format!("is an owner of `{}`", spec.name),
+                "stays an owner",
+            )
         {
-            c.notice(
-                NoticeCode::ExcludedUser,
-                object.to_string(),
-                format!(
-                    "`{}` is an owner of `{}` but is in `scope.exclude`: entraform never touches it, so it stays an owner",
-                    u.upn, spec.name
-                ),
-            );
             continue;
         }
         let owner = c.principal(&m.id);
@@ -975,15 +984,12 @@ fn role_ops(c: &mut Ctx<'_>) {
             if wanted_ids.contains(&a.principal_id) {
                 continue;
             }
-            if c.excluded(&u.upn) {
-                c.notice(
-                    NoticeCode::ExcludedUser,
-                    object.clone(),
-                    format!(
-                        "`{}` holds {} but is in `scope.exclude`: entraform never touches it, so it keeps the role",
-                        u.upn, role.name
-                    ),
-                );
+            if c.kept_excluded(
+                &u.upn,
+                &object,
+                &format!("holds {}", role.name),
+                "keeps the role",
+            ) {
                 continue;
             }
             let principal = c.principal(&a.principal_id);

@@ -262,17 +262,12 @@ pub(super) fn role_ops(c: &mut Ctx<'_>, spec: &RoleSpec, role: &RoleRef) {
         let Some(u) = c.live.user(id) else {
             continue; // non-user principals: counted by `role_ops`
         };
-        if c.excluded(&u.upn) {
-            c.notice(
-                NoticeCode::ExcludedUser,
-                object.clone(),
-                format!(
-                    "`{}` is {} for {} but is in `scope.exclude`: entraform never touches it, so it keeps the role",
-                    u.upn,
-                    holding.as_str(),
-                    role.name
-                ),
-            );
+        if c.kept_excluded(
+            &u.upn,
+            &object,
+            &format!("is {} for {}", holding.as_str(), role.name),
+            "keeps the role",
+        ) {
             continue;
         }
         let scope = scope_of(c, &s.directory_scope_id);
