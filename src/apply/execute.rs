@@ -171,6 +171,7 @@ fn already_in_effect(op: &Op, status: u16, message: &str) -> bool {
         | Op::RemoveOwner { .. }
         | Op::RemoveRole { .. }
         | Op::RemoveManager { .. }
+        | Op::RemoveAuthenticationMethod { .. }
         | Op::DeleteUser { .. } => status == 404,
         // adminRemove of what is gone already: 400 RoleAssignmentDoesNotExist.
         Op::RemoveRoleSchedule { .. } => status == 400 && message.contains("does not exist"),

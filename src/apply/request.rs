@@ -157,6 +157,7 @@ pub fn for_op_at(
             | Op::AssignRoleSchedule { .. }
             | Op::UpdateRoleSchedule { .. }
             | Op::RemoveRoleSchedule { .. }
+            | Op::RemoveAuthenticationMethod { .. }
     );
     Ok(r)
 }
@@ -236,6 +237,17 @@ fn request_of(
         Op::RestoreUser { user } => request(
             Method::POST,
             format!("/directory/deletedItems/{}/restore", user_id(ids, user)?),
+            None,
+        ),
+        // Each type has its own DELETE path (phoneauthenticationmethod-delete, …).
+        Op::RemoveAuthenticationMethod { user, method } => request(
+            Method::DELETE,
+            format!(
+                "/users/{}/authentication/{}/{}",
+                user_id(ids, user)?,
+                method.kind.segment(),
+                method.id
+            ),
             None,
         ),
         Op::UpdateUser { user, changes } => {
@@ -514,6 +526,7 @@ fn pim_request(
         | Op::RemoveRole { .. }
         | Op::AssignLicenses { .. }
         | Op::InviteGuest { .. }
+        | Op::RemoveAuthenticationMethod { .. }
         | Op::RenameUser { .. } => return Ok(None),
     }))
 }

@@ -67,6 +67,7 @@ pub fn conflict_after_retry(op: &Op, e: &ApiError) -> bool {
         | Op::RemoveOwner { .. }
         | Op::RemoveRole { .. }
         | Op::AssignLicenses { .. }
+        | Op::RemoveAuthenticationMethod { .. }
         | Op::RenameUser { .. } => false,
         // PIM answers a repeated adminAssign with 400 `RoleAssignmentExists`
         // (hashicorp/terraform-provider-azuread#1306): looked up like a create.
@@ -150,6 +151,11 @@ pub fn probe(op: &Op, ids: &impl Ids) -> Option<Request> {
         | Op::RemoveRoleSchedule {
             principal, holding, ..
         } => Some(Request::get(holdings_url(*holding, &principal.id))),
+        // A method delete with an unknown outcome: re-list the user's methods
+        // (authentication-list-methods) rather than send the DELETE blindly.
+        Op::RemoveAuthenticationMethod { user, .. } => ids.user(user).map(|id| {
+            Request::get(format!("/users/{}/authentication/methods", enc(&id.0)))
+        }),
         // Sent again without a look-up: idempotent writes (PATCH, PUT $ref,
         // revoke) and removals/adds whose repeat Graph answers "already so".
         Op::UpdateUser { .. }
@@ -278,6 +284,25 @@ pub fn judge(op: &Op, answer: ItemResult) -> Check {
         Op::RemoveRoleSchedule { role, scope, .. } => match held_in(&body, role, scope) {
             Some(_) => Check::Absent,
             None => Check::Done(None),
+        },
+        // Still listed: not deleted, send it again; gone: done.
+        Op::RemoveAuthenticationMethod { method, .. } => match body["value"].as_array() {
+            Some(list) => {
+                let listed = list.iter().any(|m| {
+                    m["@odata.type"]
+                        .as_str()
+                        .is_some_and(|t| t.eq_ignore_ascii_case(method.kind.odata_type()))
+                        && m["id"]
+                            .as_str()
+                            .is_some_and(|i| i.eq_ignore_ascii_case(&method.id))
+                });
+                if listed {
+                    Check::Absent
+                } else {
+                    Check::Done(None)
+                }
+            }
+            None => Check::Unknown("the methods look-up returned no list".into()),
         },
         // No look-up is made for these (see [`probe`]): send them again.
         Op::UpdateUser { .. }

@@ -187,6 +187,13 @@ impl Op {
                 true,
                 vec![T::Object(principal), T::RolesOf(Some(&principal.id))],
             ),
+            // The account stays, but the user can no longer prove who they are
+            // (MFA, passwordless): destructive, so a protected principal's
+            // methods trip the protected-principals gate; an update for the
+            // counts, like a membership removal.
+            Op::RemoveAuthenticationMethod { user, .. } => {
+                Effect::new(Update, true, vec![T::user(user)])
+            }
         }
     }
 }
@@ -246,7 +253,8 @@ impl Op {
             | Op::RenameUser { .. }
             | Op::AssignRoleSchedule { .. }
             | Op::UpdateRoleSchedule { .. }
-            | Op::RemoveRoleSchedule { .. } => None,
+            | Op::RemoveRoleSchedule { .. }
+            | Op::RemoveAuthenticationMethod { .. } => None,
         }
     }
 }
@@ -318,9 +326,10 @@ mod tests {
             Op::ResetPassword { .. } => 22,
             Op::CreateTemporaryAccessPass { .. } => 23,
             Op::InviteGuest { .. } => 24,
+            Op::RemoveAuthenticationMethod { .. } => 25,
         }
     }
-    const VARIANTS: usize = 25;
+    const VARIANTS: usize = 26;
 
     /// One sample of each variant, with the action and destructiveness it
     /// has always had (the summary's classes; the protected-principals gate's
@@ -543,6 +552,19 @@ mod tests {
                 },
                 Create,
                 false,
+                1,
+            ),
+            (
+                Op::RemoveAuthenticationMethod {
+                    user: a(),
+                    method: crate::model::auth_methods::AuthMethodRef {
+                        kind: crate::model::auth_methods::AuthMethodKind::Fido2,
+                        id: "m1".into(),
+                        phone_type: None,
+                    },
+                },
+                Update,
+                true,
                 1,
             ),
         ]

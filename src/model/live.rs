@@ -547,6 +547,9 @@ pub struct Live {
     restricted_by_id: HashMap<ObjectId, String>,
     /// Licences, when read (`None`: the repo manages none, so none were read).
     licenses: Option<crate::model::licenses::LiveLicenses>,
+    /// Leavers' authentication methods, when read (`None`: the leaver policy
+    /// does not remove them, so none were read).
+    auth_methods: Option<crate::model::auth_methods::LiveAuthMethods>,
 }
 
 impl Live {
@@ -559,6 +562,17 @@ impl Live {
     /// Licences, when they were read.
     pub fn licenses(&self) -> Option<&crate::model::licenses::LiveLicenses> {
         self.licenses.as_ref()
+    }
+
+    /// The same snapshot with the authentication methods read for its leavers.
+    pub fn with_auth_methods(mut self, m: crate::model::auth_methods::LiveAuthMethods) -> Live {
+        self.auth_methods = Some(m);
+        self
+    }
+
+    /// Leavers' authentication methods, when they were read.
+    pub fn auth_methods(&self) -> Option<&crate::model::auth_methods::LiveAuthMethods> {
+        self.auth_methods.as_ref()
     }
 
     /// Index the parts. Users, groups and assignments are sorted (by UPN key,
@@ -609,6 +623,7 @@ impl Live {
             deleted_by_upn: HashMap::new(),
             restricted_by_id: HashMap::new(),
             licenses: None,
+            auth_methods: None,
             parts,
         };
         for (i, u) in live.parts.users.iter().enumerate() {

@@ -8,6 +8,7 @@
 //! `tests/integration/layering.rs` holds the rule).
 
 pub mod attrs;
+pub mod auth_methods;
 pub mod builtin_roles;
 pub mod clock;
 pub mod codes;

@@ -426,6 +426,16 @@ pub enum Op {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         display_name: Option<String>,
     },
+    /// DELETE one authentication method of a leaver (`remove_authentication_methods`),
+    /// by its type's own path. Graph refuses deleting the user's default method
+    /// while others exist and v1.0 cannot say which one it is: apply sends a
+    /// refused one again after the user's other removals.
+    RemoveAuthenticationMethod {
+        /// The user.
+        user: UserRef,
+        /// The method (type and id; never a number or a pass).
+        method: crate::model::auth_methods::AuthMethodRef,
+    },
 }
 
 impl Op {
@@ -457,6 +467,7 @@ impl Op {
             Op::UpdateRoleSchedule { .. } => "update_role_schedule",
             Op::RemoveRoleSchedule { .. } => "remove_role_schedule",
             Op::InviteGuest { .. } => "invite_guest",
+            Op::RemoveAuthenticationMethod { .. } => "remove_authentication_method",
         }
     }
 
@@ -476,7 +487,8 @@ impl Op {
             | Op::DeleteUser { user }
             | Op::SetManager { user, .. }
             | Op::RemoveManager { user, .. }
-            | Op::AssignLicenses { user, .. } => Some(&user.upn),
+            | Op::AssignLicenses { user, .. }
+            | Op::RemoveAuthenticationMethod { user, .. } => Some(&user.upn),
             Op::AddMember { member, .. } => Some(&member.upn),
             Op::AssignRole { principal, .. } | Op::AssignRoleSchedule { principal, .. } => {
                 Some(&principal.upn)
@@ -525,6 +537,7 @@ impl Op {
             | Op::RemoveManager { .. }
             | Op::AssignLicenses { .. }
             | Op::InviteGuest { .. }
+            | Op::RemoveAuthenticationMethod { .. }
             | Op::RenameUser { .. } => self.subject_upn().map(|u| u.key()).unwrap_or_default(),
         }
     }

@@ -51,6 +51,39 @@ pub const TAP_CREATE: AnyOf = crate::graph_any![
     ["UserAuthenticationMethod.ReadWrite.All"]
 ];
 
+/// `DELETE /users/{id}/authentication/{type}Methods/{id}`: each type's page
+/// (phoneauthenticationmethod-delete, microsoftauthenticatorauthenticationmethod-delete,
+/// fido2authenticationmethod-delete, softwareoathauthenticationmethod-delete,
+/// emailauthenticationmethod-delete, windowshelloforbusinessauthenticationmethod-delete,
+/// temporaryaccesspassauthenticationmethod-delete), as the emulator's table:
+/// `UserAuthenticationMethod.ReadWrite.All` for every type, or the type's own permission.
+pub fn method_delete_rule(kind: crate::model::auth_methods::AuthMethodKind) -> AnyOf {
+    use crate::model::auth_methods::AuthMethodKind as K;
+    match kind {
+        K::Phone | K::Email => crate::graph_any![["UserAuthenticationMethod.ReadWrite.All"]],
+        K::MicrosoftAuthenticator => crate::graph_any![
+            ["UserAuthMethod-MicrosoftAuthApp.ReadWrite.All"],
+            ["UserAuthenticationMethod.ReadWrite.All"]
+        ],
+        K::Fido2 => crate::graph_any![
+            ["UserAuthMethod-Passkey.ReadWrite.All"],
+            ["UserAuthenticationMethod.ReadWrite.All"]
+        ],
+        K::SoftwareOath => crate::graph_any![
+            ["UserAuthMethod-SoftwareOATH.ReadWrite.All"],
+            ["UserAuthenticationMethod.ReadWrite.All"]
+        ],
+        K::WindowsHelloForBusiness => crate::graph_any![
+            ["UserAuthMethod-WindowsHello.ReadWrite.All"],
+            ["UserAuthenticationMethod.ReadWrite.All"]
+        ],
+        K::TemporaryAccessPass => crate::graph_any![
+            ["UserAuthMethod-TAP.ReadWrite.All"],
+            ["UserAuthenticationMethod.ReadWrite.All"]
+        ],
+    }
+}
+
 /// One row per kind of operation entraform plans (docs/permissions.md, "Per operation").
 pub const LEAST: &[KindPermissions] = &[
     KindPermissions {
@@ -201,6 +234,15 @@ pub const LEAST: &[KindPermissions] = &[
         also: &["User.ReadWrite.All", "Directory.ReadWrite.All"],
         role: "none",
     },
+    // The per-type DELETE pages (see `method_delete_rule`); one type's own
+    // permission (e.g. UserAuthMethod-Passkey.ReadWrite.All) covers that type only.
+    KindPermissions {
+        row: "remove_authentication_method",
+        kinds: &["remove_authentication_method"],
+        least: &["UserAuthenticationMethod.ReadWrite.All"],
+        also: &[],
+        role: "none (app-only; the roles the pages list are for delegated callers)",
+    },
     // PIM (issue #16): rbacapplication-post-roleeligibilityschedulerequests,
     // rbacapplication-post-roleassignmentschedulerequests (entra-data's
     // PIM_ELIGIBILITY_WRITE / PIM_ASSIGNMENT_WRITE).
@@ -254,6 +296,9 @@ impl KindPermissions {
             "assign_licenses" => table::LICENSE_ASSIGN,
             "rename_user" => table::user_property_rule("userPrincipalName"),
             "invite_guest" => table::INVITE,
+            "remove_authentication_method" => {
+                method_delete_rule(crate::model::auth_methods::AuthMethodKind::Phone)
+            }
             "assign_role_schedule, update_role_schedule, remove_role_schedule (eligible)" => {
                 table::PIM_ELIGIBILITY_WRITE
             }
@@ -374,6 +419,11 @@ pub fn needs(
         Op::SetManager { .. } => out.push(Need::Permissions(table::MANAGER_SET)),
         Op::RemoveManager { .. } => out.push(Need::Permissions(table::MANAGER_REMOVE)),
         Op::AssignLicenses { .. } => out.push(Need::Permissions(table::LICENSE_ASSIGN)),
+        // App-only: the permission alone (the Entra roles the pages list are
+        // for delegated callers acting on others).
+        Op::RemoveAuthenticationMethod { method, .. } => {
+            out.push(Need::Permissions(method_delete_rule(method.kind)))
+        }
         // "Update user principal name" is a sensitive action (resources/users).
         Op::RenameUser { user, .. } => {
             out.push(Need::Permissions(table::user_property_rule(
@@ -521,7 +571,8 @@ fn target_of(live: &Live, steps: &[Step]) -> impl Fn(&ObjectId) -> Target {
             | Op::RenameUser { .. }
             | Op::RemoveRoleSchedule { .. }
             | Op::AssignRoleSchedule { .. }
-            | Op::UpdateRoleSchedule { .. } => None,
+            | Op::UpdateRoleSchedule { .. }
+            | Op::RemoveAuthenticationMethod { .. } => None,
         })
         .collect();
     let role_groups: HashSet<ObjectId> = live

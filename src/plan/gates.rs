@@ -331,6 +331,7 @@ pub fn evaluate(
             | Op::RemoveOwner { .. }
             | Op::AssignRole { .. }
             | Op::AssignLicenses { .. }
+            | Op::RemoveAuthenticationMethod { .. }
             | Op::RenameUser { .. } => None,
         })
         .collect();
@@ -443,6 +444,7 @@ fn global_admins_after(live: &Live, steps: &[Step]) -> (u64, u64) {
             | Op::AddOwner { .. }
             | Op::RemoveOwner { .. }
             | Op::AssignLicenses { .. }
+            | Op::RemoveAuthenticationMethod { .. }
             | Op::RenameUser { .. } => {}
         }
     }

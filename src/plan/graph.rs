@@ -36,6 +36,8 @@ pub fn order(mut ops: Vec<Op>) -> Result<Vec<Step>, PlanError> {
     let mut disables: HashMap<String, usize> = HashMap::new();
     let mut deletes: HashMap<String, usize> = HashMap::new();
     let mut resets: HashMap<String, usize> = HashMap::new();
+    let mut revokes: HashMap<String, usize> = HashMap::new();
+    let mut alternate_mobile: HashMap<String, usize> = HashMap::new();
     let mut update_of: HashMap<String, usize> = HashMap::new();
     // Owner additions by group: removals wait for them, so that a group
     // never drops to no owner (Graph refuses removing the last one).
@@ -77,8 +79,15 @@ pub fn order(mut ops: Vec<Op>) -> Result<Vec<Step>, PlanError> {
             Op::UpdateUser { user, .. } => {
                 update_of.insert(user.upn.key(), i);
             }
+            Op::RevokeSessions { user } => {
+                revokes.insert(user.upn.key(), i);
+            }
+            Op::RemoveAuthenticationMethod { user, method } => {
+                if method.is_alternate_mobile_phone() {
+                    alternate_mobile.insert(user.upn.key(), i);
+                }
+            }
             Op::EnableUser { .. }
-            | Op::RevokeSessions { .. }
             | Op::CreateTemporaryAccessPass { .. }
             | Op::RemoveManager { .. }
             | Op::UpdateGroup { .. }
@@ -181,6 +190,27 @@ pub fn order(mut ops: Vec<Op>) -> Result<Vec<Step>, PlanError> {
             Op::RemoveMember { member, .. } => {
                 if let Some(&d) = member.upn.as_ref().and_then(|u| deletes.get(&u.key())) {
                     edges.push((i, d));
+                }
+            }
+            // Offboarding: after the account is disabled, its password reset
+            // and its sessions revoked; before a delete; the `mobile` phone
+            // after `alternateMobile` (phoneauthenticationmethod-delete: a user
+            // cannot have an alternateMobile number without a mobile one).
+            Op::RemoveAuthenticationMethod { user, method } => {
+                let key = user.upn.key();
+                for &before in [disables.get(&key), resets.get(&key), revokes.get(&key)]
+                    .into_iter()
+                    .flatten()
+                {
+                    edges.push((before, i));
+                }
+                if let Some(&d) = deletes.get(&key) {
+                    edges.push((i, d));
+                }
+                if method.is_mobile_phone()
+                    && let Some(&alt) = alternate_mobile.get(&key)
+                {
+                    edges.push((alt, i));
                 }
             }
             Op::CreateUser { .. }

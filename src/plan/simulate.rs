@@ -46,6 +46,7 @@ pub fn apply(live: &Live, steps: &[Step]) -> Live {
     };
     let mut serial = 0u64;
     let mut licenses = live.licenses().cloned();
+    let mut auth_methods = live.auth_methods().cloned();
     for step in steps {
         match &step.op {
             Op::CreateUser {
@@ -102,6 +103,16 @@ pub fn apply(live: &Live, steps: &[Step]) -> Live {
             Op::RevokeSessions { .. }
             | Op::ResetPassword { .. }
             | Op::CreateTemporaryAccessPass { .. } => {}
+            Op::RemoveAuthenticationMethod { user, method } => {
+                if let (
+                    Some(crate::model::auth_methods::LiveAuthMethods::Read(m)),
+                    Some(id),
+                ) = (auth_methods.as_mut(), user.id.as_ref())
+                    && let Some(list) = m.get_mut(id)
+                {
+                    list.retain(|x| x != method);
+                }
+            }
             Op::DeleteUser { user } => {
                 if let Some(pos) = p.users.iter().position(|u| u.upn == user.upn) {
                     let u = p.users.remove(pos);
@@ -325,8 +336,12 @@ pub fn apply(live: &Live, steps: &[Step]) -> Live {
         }
     }
     let out = Live::from_parts(p);
-    match licenses {
+    let out = match licenses {
         Some(l) => out.with_licenses(l),
+        None => out,
+    };
+    match auth_methods {
+        Some(m) => out.with_auth_methods(m),
         None => out,
     }
 }

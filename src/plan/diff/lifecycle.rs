@@ -398,7 +398,9 @@ pub(super) fn offboarding_notices(
                 Some(upn) => (upn, Some(&member.id)),
                 None => continue,
             },
-            Op::AssignLicenses { user, .. } => (&user.upn, user.id.as_ref()),
+            Op::AssignLicenses { user, .. } | Op::RemoveAuthenticationMethod { user, .. } => {
+                (&user.upn, user.id.as_ref())
+            }
             Op::RemoveRoleSchedule { principal, .. } => match &principal.upn {
                 Some(upn) => (upn, Some(&principal.id)),
                 None => continue,

@@ -389,7 +389,8 @@ pub fn diff_at(desired: &DesiredState, live: &Live, now: Option<Moment>) -> Diff
         | Op::RenameUser { .. }
         | Op::AssignRoleSchedule { .. }
         | Op::UpdateRoleSchedule { .. }
-        | Op::RemoveRoleSchedule { .. } => true,
+        | Op::RemoveRoleSchedule { .. }
+        | Op::RemoveAuthenticationMethod { .. } => true,
     });
     withhold_restricted(&mut out, live);
     out.notices
@@ -1073,6 +1074,7 @@ fn modified_object(op: &Op) -> Option<(&ObjectId, String, String)> {
         | Op::SetManager { user: u, .. }
         | Op::RemoveManager { user: u, .. }
         | Op::AssignLicenses { user: u, .. }
+        | Op::RemoveAuthenticationMethod { user: u, .. }
         | Op::RenameUser { user: u, .. } => user(u),
         Op::AssignRole { principal, .. } | Op::AssignRoleSchedule { principal, .. } => {
             user(principal)

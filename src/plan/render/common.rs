@@ -54,7 +54,8 @@ impl Sign {
             | Op::RemoveMember { .. }
             | Op::RemoveOwner { .. }
             | Op::RemoveRole { .. }
-            | Op::RemoveRoleSchedule { .. } => Sign::Remove,
+            | Op::RemoveRoleSchedule { .. }
+            | Op::RemoveAuthenticationMethod { .. } => Sign::Remove,
             Op::RevokeSessions { .. } | Op::ResetPassword { .. } => Sign::Revoke,
         }
     }
@@ -323,6 +324,12 @@ pub(super) fn headline(op: &Op) -> String {
         Op::RemoveManager { previous, .. } => {
             format!("remove manager: {} → (unset)", principal(previous))
         }
+        // Type and id only: a phone number is never shown.
+        Op::RemoveAuthenticationMethod { method, .. } => format!(
+            "remove authentication method: {} (id {})",
+            method.describe(),
+            clean(&method.id)
+        ),
         Op::CreateGroup {
             mail_nickname,
             kind,
@@ -494,7 +501,8 @@ fn details(op: &Op, style: Style) -> Vec<(String, String)> {
         | Op::AssignRole { .. }
         | Op::RemoveRole { .. }
         | Op::RenameUser { .. }
-        | Op::RemoveRoleSchedule { .. } => Vec::new(),
+        | Op::RemoveRoleSchedule { .. }
+        | Op::RemoveAuthenticationMethod { .. } => Vec::new(),
         Op::AssignLicenses { add, .. } => add
             .iter()
             .filter(|c| !c.disabled_plans.is_empty())

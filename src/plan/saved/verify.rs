@@ -336,6 +336,12 @@ pub fn op_done(op: &Op, live: &Live) -> bool {
                     .eq_ignore_ascii_case(&role.definition_id)
             })
         }),
+        // Done once the leaver's methods, read again, no longer list it.
+        Op::RemoveAuthenticationMethod { user: u, method } => user(u).is_some_and(|lu| {
+            live.auth_methods()
+                .and_then(|m| m.of(&lu.id))
+                .is_some_and(|list| !list.iter().any(|x| x.kind == method.kind && x.id == method.id))
+        }),
         Op::RemoveRole { assignment_id, .. } => !live
             .role_assignments()
             .iter()
