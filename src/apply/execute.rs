@@ -195,6 +195,19 @@ fn already_in_effect(op: &Op, status: u16, message: &str) -> bool {
     }
 }
 
+/// Times a method removal refused with 400 is sent again (after the other
+/// steps of its wave): Graph refuses deleting the user's default method while
+/// others exist (microsoft-graph-docs-contrib#2913) and the `mobile` phone
+/// while `alternateMobile` exists (phoneauthenticationmethod-delete), and
+/// v1.0 cannot say which method is the default; each round removes at least
+/// one of those blockers.
+const METHOD_DEFERRALS: u32 = 4;
+
+/// Is this a refusal that may go away once the user's other methods are gone?
+fn refused_until_others_go(op: &Op, e: &crate::graph::ApiError) -> bool {
+    matches!(op, Op::RemoveAuthenticationMethod { .. }) && e.status == 400
+}
+
 /// `$batch` items sent between two checks of the stop flag: one round of 8
 /// full `$batch` POSTs in flight (the client's limit). A packed item carries up
 /// to 20 member additions. Retries inside a round stop with the flag too.
@@ -275,6 +288,8 @@ pub async fn execute(
     // (how many times so far).
     let mut announced: HashSet<usize> = HashSet::new();
     let mut unsure: HashMap<usize, u32> = HashMap::new();
+    // Method removals refused until the user's others are gone, and how often.
+    let mut deferrals: HashMap<usize, u32> = HashMap::new();
     let waves = steps.iter().map(|s| s.wave + 1).max().unwrap_or(0);
     for wave in 0..waves {
         let mut sent: Vec<(usize, Request, Option<SecretString>)> = Vec::new();
@@ -353,7 +368,15 @@ pub async fn execute(
         }
         tracing::info!(wave, operations = sent.len(), "applying wave");
         let mut queue: VecDeque<Unit> = pack(sent, steps).into();
-        while !queue.is_empty() {
+        let mut deferred: Vec<Unit> = Vec::new();
+        loop {
+            if queue.is_empty() {
+                // The wave's other steps are finished: refused method removals go again.
+                if deferred.is_empty() {
+                    break;
+                }
+                queue.extend(deferred.drain(..));
+            }
             if stop.load(std::sync::atomic::Ordering::SeqCst) {
                 break;
             }
@@ -441,6 +464,16 @@ pub async fn execute(
                         } else {
                             maybe.push((id, req, pw));
                         }
+                    }
+                    // The default method (or `mobile` before `alternateMobile`):
+                    // sent again once the wave's other steps are done.
+                    (Unit::One(id, req, pw), Err(e))
+                        if refused_until_others_go(&steps[id].op, &e)
+                            && deferrals.get(&id).copied().unwrap_or(0) < METHOD_DEFERRALS =>
+                    {
+                        *deferrals.entry(id).or_insert(0) += 1;
+                        tracing::debug!(step = id, error = %e, "method removal refused; sent again after the others");
+                        deferred.push(Unit::One(id, req, pw));
                     }
                     (Unit::One(id, _, pw), result) => {
                         let verdict =

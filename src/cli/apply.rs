@@ -215,6 +215,7 @@ fn apply(
             let live = conn.with_licenses(live, desired)?;
             // The moment the reviewed plan was computed for (older files: now).
             let now = saved.planned_at.unwrap_or_else(|| args.clock.now());
+            let live = conn.with_auth_methods(live, desired, Some(now))?;
             let fresh = plan::build_at(desired, &live, &overrides, now);
             super::tenancy::note(&fresh);
             if !fresh.errors.is_empty() {
@@ -259,7 +260,9 @@ fn apply(
         None => {
             let live = conn.read(Some(&args.lock.state))?;
             let live = conn.with_licenses(live, desired)?;
-            let plan = plan::build_at(desired, &live, &given, args.clock.now());
+            let now = args.clock.now();
+            let live = conn.with_auth_methods(live, desired, Some(now))?;
+            let plan = plan::build_at(desired, &live, &given, now);
             super::tenancy::note(&plan);
             print!("{}", render(&plan, PlanFormat::Text, &opts));
             if let Some(halt) = Halt::of(&plan) {

@@ -218,6 +218,40 @@ impl Connection {
         Ok(live.with_licenses(l))
     }
 
+    /// Add the authentication methods of the users the leaver policy applies
+    /// to ([`crate::plan::diff::method_readers`]), when the policy has
+    /// `remove_authentication_methods` (⌈L/20⌉ `$batch` requests for L
+    /// leavers; none otherwise). Graph refusing the read is recorded in the
+    /// snapshot, and the plan reports it as an error naming the permission.
+    pub fn with_auth_methods(
+        &self,
+        live: Live,
+        desired: &DesiredState,
+        now: Option<crate::model::clock::Moment>,
+    ) -> anyhow::Result<Live> {
+        let users = crate::plan::diff::method_readers(desired, &live, now);
+        let wants = desired.tenant.lifecycle.leaver.as_ref().is_some_and(|p| {
+            p.has(crate::desired::lifecycle::LeaverStep::RemoveAuthenticationMethods)
+        });
+        if !wants {
+            return Ok(live);
+        }
+        let m = self
+            .rt
+            .block_on(crate::live::auth_methods::read_auth_methods(
+                &self.client,
+                &users,
+            ))
+            .map_err(|e| {
+                let graph = self.client.root().to_string();
+                anyhow::Error::new(e).context(format!(
+                    "cannot read leavers' authentication methods from Microsoft Graph at {graph}"
+                ))
+            })?;
+        tracing::info!(users = users.len(), "read leavers' authentication methods");
+        Ok(live.with_auth_methods(m))
+    }
+
     /// Add the licences to a snapshot when the app may read them (`snapshot`
     /// has no repo to ask): a refusal is a warning, the seed then has none.
     pub fn try_licenses(&self, live: Live) -> Live {

@@ -181,7 +181,9 @@ fn reconcile(
     let conn: &Connection = slot.insert(args.tenant.connect(rt)?);
     let live = conn.read(Some(&args.lock.state))?;
     let live = conn.with_licenses(live, desired)?;
-    let plan = plan::build_at(desired, &live, &args.gates.overrides(), args.clock.now());
+    let now = args.clock.now();
+    let live = conn.with_auth_methods(live, desired, Some(now))?;
+    let plan = plan::build_at(desired, &live, &args.gates.overrides(), now);
     super::tenancy::note(&plan);
     let mut report = DriftReport::from_plan(&plan);
     let opts = RenderOptions {

@@ -43,6 +43,9 @@ pub enum LeaverStep {
     RemoveRoles,
     /// Remove the user's direct licences (one `assignLicense`); inherited group licences stay.
     RemoveLicenses,
+    /// Delete every authentication method but the password (phone, Authenticator,
+    /// FIDO2, software OATH, email, Windows Hello, TAP), one step per method.
+    RemoveAuthenticationMethods,
 }
 
 impl LeaverStep {
@@ -56,15 +59,15 @@ impl LeaverStep {
         ),
         ("remove_roles", LeaverStep::RemoveRoles),
         ("remove_licenses", LeaverStep::RemoveLicenses),
+        (
+            "remove_authentication_methods",
+            LeaverStep::RemoveAuthenticationMethods,
+        ),
     ];
 
     /// Steps of issue #17 that this version does not carry out yet, with why: the
     /// validator refuses them rather than accept a policy it would silently skip.
     pub const NOT_YET: &'static [(&'static str, &'static str)] = &[
-        (
-            "remove_authentication_methods",
-            "the authentication-methods API is not used by this version",
-        ),
         (
             "remove_device_ownership",
             "Graph does not let applications remove a device's registered owner (device-delete-registeredowners: application \"Not supported\")",

@@ -1,6 +1,7 @@
 //! Reading the live tenant into an immutable, indexed [`Live`] snapshot in
 //! as few HTTP requests as Graph allows.
 
+pub mod auth_methods;
 pub mod delta;
 pub mod licenses;
 pub mod permissions;

@@ -104,13 +104,6 @@ impl AuthMethodKind {
     }
 }
 
-/// Graph's fixed id of the `alternateMobile` phone method
-/// (phoneauthenticationmethod-delete); the `mobile` one cannot go while it exists.
-pub const ALTERNATE_MOBILE_PHONE_ID: &str = "b6332ec1-7057-4abe-9331-3d72feddfe41";
-
-/// Graph's fixed id of the `mobile` phone method (phoneauthenticationmethod-delete).
-pub const MOBILE_PHONE_ID: &str = "3179e48a-750b-4051-897c-87b9720928f7";
-
 /// One method of a user: its type and id (no number, no secret: phone numbers
 /// and passes are never kept).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -134,16 +127,6 @@ impl AuthMethodRef {
         }
     }
 
-    /// Is this the `mobile` phone (which waits for `alternateMobile`)?
-    pub fn is_mobile_phone(&self) -> bool {
-        self.kind == AuthMethodKind::Phone && self.id.eq_ignore_ascii_case(MOBILE_PHONE_ID)
-    }
-
-    /// Is this the `alternateMobile` phone?
-    pub fn is_alternate_mobile_phone(&self) -> bool {
-        self.kind == AuthMethodKind::Phone
-            && self.id.eq_ignore_ascii_case(ALTERNATE_MOBILE_PHONE_ID)
-    }
 }
 
 /// The authentication methods read for a plan (only for the users the leaver

@@ -148,6 +148,8 @@ codes! {
         PimUnavailable = "pim-unavailable",
         /// A user to create has a guest (`#EXT#`) UPN: guests are invited, not created.
         GuestUpnNotCreatable = "guest-upn-not-creatable",
+        /// `remove_authentication_methods` is in the leaver policy, but leavers' methods could not be read.
+        AuthMethodsUnavailable = "auth-methods-unavailable",
     }
 }
 

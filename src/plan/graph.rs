@@ -37,7 +37,6 @@ pub fn order(mut ops: Vec<Op>) -> Result<Vec<Step>, PlanError> {
     let mut deletes: HashMap<String, usize> = HashMap::new();
     let mut resets: HashMap<String, usize> = HashMap::new();
     let mut revokes: HashMap<String, usize> = HashMap::new();
-    let mut alternate_mobile: HashMap<String, usize> = HashMap::new();
     let mut update_of: HashMap<String, usize> = HashMap::new();
     // Owner additions by group: removals wait for them, so that a group
     // never drops to no owner (Graph refuses removing the last one).
@@ -82,12 +81,8 @@ pub fn order(mut ops: Vec<Op>) -> Result<Vec<Step>, PlanError> {
             Op::RevokeSessions { user } => {
                 revokes.insert(user.upn.key(), i);
             }
-            Op::RemoveAuthenticationMethod { user, method } => {
-                if method.is_alternate_mobile_phone() {
-                    alternate_mobile.insert(user.upn.key(), i);
-                }
-            }
             Op::EnableUser { .. }
+            | Op::RemoveAuthenticationMethod { .. }
             | Op::CreateTemporaryAccessPass { .. }
             | Op::RemoveManager { .. }
             | Op::UpdateGroup { .. }
@@ -193,10 +188,11 @@ pub fn order(mut ops: Vec<Op>) -> Result<Vec<Step>, PlanError> {
                 }
             }
             // Offboarding: after the account is disabled, its password reset
-            // and its sessions revoked; before a delete; the `mobile` phone
-            // after `alternateMobile` (phoneauthenticationmethod-delete: a user
-            // cannot have an alternateMobile number without a mobile one).
-            Op::RemoveAuthenticationMethod { user, method } => {
+            // and its sessions revoked; before a delete. A user's methods go
+            // in one wave: Graph's refusals that depend on the others (the
+            // default method, `mobile` while `alternateMobile` exists) are
+            // sent again by apply once the others are gone.
+            Op::RemoveAuthenticationMethod { user, .. } => {
                 let key = user.upn.key();
                 for &before in [disables.get(&key), resets.get(&key), revokes.get(&key)]
                     .into_iter()
@@ -206,11 +202,6 @@ pub fn order(mut ops: Vec<Op>) -> Result<Vec<Step>, PlanError> {
                 }
                 if let Some(&d) = deletes.get(&key) {
                     edges.push((i, d));
-                }
-                if method.is_mobile_phone()
-                    && let Some(&alt) = alternate_mobile.get(&key)
-                {
-                    edges.push((alt, i));
                 }
             }
             Op::CreateUser { .. }

@@ -245,10 +245,7 @@ pub(super) fn leaver_ops(
     }
     for l in leavers {
         let u = l.user;
-        if departed.contains(&u.upn)
-            || u.on_premises_sync_enabled
-            || desired.tenant.scope.exclude.contains(&u.upn)
-        {
+        if !policy_applies(desired, departed, u) {
             continue;
         }
         let me = UserRef {
@@ -286,8 +283,69 @@ pub(super) fn leaver_ops(
         if policy.has(LeaverStep::RemoveLicenses) {
             remove_licenses(desired, live, u, &me, ops);
         }
+        // Every removable method as read for this plan (the password stays);
+        // unread methods are a plan error (`methods_unread`).
+        if policy.has(LeaverStep::RemoveAuthenticationMethods)
+            && let Some(methods) = live.auth_methods().and_then(|m| m.of(&u.id))
+        {
+            for m in methods {
+                ops.push(Op::RemoveAuthenticationMethod {
+                    user: me.clone(),
+                    method: m.clone(),
+                });
+            }
+        }
         record_leave_time(desired, now, u, &me, ops);
     }
+}
+
+/// Does the leaver policy act on this leaver? Not when `delete_after` has
+/// deleted it (its delete covers the rest), it is synced from on-premises AD,
+/// or it is in `scope.exclude`.
+pub(super) fn policy_applies(desired: &DesiredState, departed: &HashSet<Upn>, u: &LiveUser) -> bool {
+    !(departed.contains(&u.upn)
+        || u.on_premises_sync_enabled
+        || desired.tenant.scope.exclude.contains(&u.upn))
+}
+
+/// `remove_authentication_methods` with leavers whose methods were not read
+/// (Graph refused the read, or the caller did not read them): one plan error,
+/// so the plan is not applied without the step its policy asks for.
+pub(super) fn methods_unread(
+    desired: &DesiredState,
+    live: &Live,
+    leavers: &[Leaver<'_>],
+    departed: &HashSet<Upn>,
+) -> Option<crate::plan::op::PlanError> {
+    let policy = desired.tenant.lifecycle.leaver.as_ref()?;
+    if !policy.has(LeaverStep::RemoveAuthenticationMethods) {
+        return None;
+    }
+    let unread: Vec<&Upn> = leavers
+        .iter()
+        .filter(|l| policy_applies(desired, departed, l.user))
+        .filter(|l| live.auth_methods().and_then(|m| m.of(&l.user.id)).is_none())
+        .map(|l| &l.user.upn)
+        .collect();
+    let first = unread.first()?;
+    let why = match live.auth_methods() {
+        Some(crate::model::auth_methods::LiveAuthMethods::Unreadable(why)) => why.clone(),
+        Some(crate::model::auth_methods::LiveAuthMethods::Read(_)) | None => {
+            "they were not read".to_string()
+        }
+    };
+    Some(crate::plan::op::PlanError {
+        code: crate::plan::op::ErrorCode::AuthMethodsUnavailable,
+        message: format!(
+            "the leaver policy has `remove_authentication_methods`, but the authentication methods of {} could not be read ({why}); grant the application UserAuthenticationMethod.Read.All (reading) and UserAuthenticationMethod.ReadWrite.All (removing), or take the step out of `tenant.lifecycle.leaver`",
+            if unread.len() == 1 {
+                format!("`{first}`")
+            } else {
+                format!("{} leavers (first `{first}`)", unread.len())
+            }
+        ),
+        origin: None,
+    })
 }
 
 /// `remove_licenses`: the leaver's direct licences, in one `assignLicense`

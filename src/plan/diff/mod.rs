@@ -214,6 +214,76 @@ impl<'a> Ctx<'a> {
     }
 }
 
+/// Every live user a plan at `now` leaves disabled, the way the diff decides
+/// it: owned users the repo does not declare under `absent_users: disable`
+/// (disabled now, or already), and declared users driven to `enabled: false`
+/// (declared so, or their leave date passed). Not renamed ones.
+fn leavers_of<'a>(
+    desired: &DesiredState,
+    live: &'a Live,
+    now: Option<Moment>,
+    renamed_ids: &HashSet<&ObjectId>,
+) -> Vec<lifecycle::Leaver<'a>> {
+    let tenant = &desired.tenant;
+    let mut out = Vec::new();
+    if tenant.absent_users == AbsentUsers::Disable {
+        for u in live.users() {
+            if is_guest(&u.upn)
+                || !tenant.scope.owns(&u.upn)
+                || desired.users.contains_key(&u.upn)
+                || renamed_ids.contains(&u.id)
+                // Synced and still enabled: not disabled (a `synced-user` notice says so).
+                || (u.account_enabled && u.on_premises_sync_enabled)
+            {
+                continue;
+            }
+            out.push(lifecycle::Leaver {
+                user: u,
+                disabling_now: u.account_enabled,
+            });
+        }
+    }
+    for spec in desired.users.values() {
+        if lifecycle::wanted_enabled(spec, now) == Some(false)
+            && let Some(u) = live.user_of(&spec.upn)
+        {
+            out.push(lifecycle::Leaver {
+                user: u,
+                disabling_now: u.account_enabled,
+            });
+        }
+    }
+    out
+}
+
+/// The users whose authentication methods a plan at `now` needs: those the
+/// leaver policy applies to (the rule [`diff_at`] uses: disabled by the plan
+/// or staying disabled, not synced, excluded or departed), when the policy
+/// has `remove_authentication_methods`; none otherwise. The caller reads
+/// their methods (I/O at the edge) and adds them with [`Live::with_auth_methods`].
+pub fn method_readers(desired: &DesiredState, live: &Live, now: Option<Moment>) -> Vec<ObjectId> {
+    let wants = desired
+        .tenant
+        .lifecycle
+        .leaver
+        .as_ref()
+        .is_some_and(|p| p.has(crate::desired::lifecycle::LeaverStep::RemoveAuthenticationMethods));
+    if !wants {
+        return Vec::new();
+    }
+    let (renamed, _) = renames::find(desired, live);
+    let renamed_ids: HashSet<&ObjectId> = renamed.values().map(|u| &u.id).collect();
+    let departures = lifecycle::departures(desired, live, now);
+    let mut ids: Vec<ObjectId> = leavers_of(desired, live, now, &renamed_ids)
+        .iter()
+        .filter(|l| lifecycle::policy_applies(desired, &departures.departed, l.user))
+        .map(|l| l.user.id.clone())
+        .collect();
+    ids.sort();
+    ids.dedup();
+    ids
+}
+
 /// Compute the operations that take `live` to `desired`, without a clock: no
 /// time-based rule applies (see [`diff_at`]).
 pub fn diff(desired: &DesiredState, live: &Live) -> Diff {
@@ -257,7 +327,6 @@ pub fn diff_at(desired: &DesiredState, live: &Live, now: Option<Moment>) -> Diff
     }
 
     // Owned live users that the repo does not declare.
-    let mut absent_leavers: Vec<lifecycle::Leaver<'_>> = Vec::new();
     for u in live.users() {
         if is_guest(&u.upn) || !tenant.scope.owns(&u.upn) {
             continue;
@@ -273,10 +342,6 @@ pub fn diff_at(desired: &DesiredState, live: &Live, now: Option<Moment>) -> Diff
         };
         if !acts {
             leaving.insert(u.upn.clone());
-            absent_leavers.push(lifecycle::Leaver {
-                user: u,
-                disabling_now: false,
-            });
             continue;
         }
         // A protected principal is planned like anyone else: the protected-principals gate
@@ -303,10 +368,6 @@ pub fn diff_at(desired: &DesiredState, live: &Live, now: Option<Moment>) -> Diff
         } else {
             ops.push(Op::DisableUser { user: user.clone() });
             ops.push(Op::RevokeSessions { user });
-            absent_leavers.push(lifecycle::Leaver {
-                user: u,
-                disabling_now: true,
-            });
         }
     }
     // `delete_after` deletions: their references fail like `absent_users: delete`'s.
@@ -346,18 +407,14 @@ pub fn diff_at(desired: &DesiredState, live: &Live, now: Option<Moment>) -> Diff
     role_ops(&mut c);
     leaving_roles(&mut c);
     // The leaver policy, for declared leavers and absent ones alike.
-    let mut leavers = absent_leavers;
-    for spec in desired.users.values() {
-        if lifecycle::wanted_enabled(spec, now) == Some(false)
-            && let Some(u) = live.user_of(&spec.upn)
-        {
-            leavers.push(lifecycle::Leaver {
-                user: u,
-                disabling_now: u.account_enabled,
-            });
-        }
-    }
+    let leavers = leavers_of(desired, live, now, &renamed_ids);
     lifecycle::leaver_ops(desired, live, now, &leavers, c.departed, &mut c.out.ops);
+    c.out.errors.extend(lifecycle::methods_unread(
+        desired,
+        live,
+        &leavers,
+        c.departed,
+    ));
 
     let mut out = c.out;
     out.ops.sort();
