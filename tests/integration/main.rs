@@ -58,6 +58,7 @@ mod layering;
 mod lifecycle_guests;
 mod lifecycle_guests_plan;
 mod lifecycle_leaver;
+mod lifecycle_methods;
 mod lifecycle_licenses;
 mod lifecycle_renames;
 mod lifecycle_story;

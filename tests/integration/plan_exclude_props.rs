@@ -305,6 +305,7 @@ fn targets(op: &Op, live: &Live) -> Vec<String> {
         | Op::RemoveManager { user, .. }
         | Op::AddMember { member: user, .. }
         | Op::AssignLicenses { user, .. }
+        | Op::RemoveAuthenticationMethod { user, .. }
         | Op::RenameUser { user, .. }
         | Op::AssignRole {
             principal: user, ..

@@ -587,7 +587,8 @@ fn documented_class(op: &Op) -> (&'static str, char) {
         | Op::RemoveMember { .. }
         | Op::RemoveOwner { .. }
         | Op::RemoveRole { .. }
-        | Op::RemoveRoleSchedule { .. } => ("update", '-'),
+        | Op::RemoveRoleSchedule { .. }
+        | Op::RemoveAuthenticationMethod { .. } => ("update", '-'),
         Op::RevokeSessions { .. } | Op::ResetPassword { .. } => ("update", '!'),
         Op::DisableUser { .. } => ("disable", '-'),
         Op::DeleteUser { .. } => ("delete", '-'),

@@ -1,0 +1,300 @@
+//! The leaver step `remove_authentication_methods` (issue #17) through the
+//! real binary against the emulator: the plan reads the methods of the
+//! policy's leavers only (one `$batch`), shows one step per method, apply
+//! deletes them all by their per-type paths (the default method, which Graph
+//! refuses while others exist, last), the next plan is empty; a missing
+//! permission is a plan error naming it; without the step nothing is read.
+
+use std::path::Path;
+use std::process::Output;
+
+use graph_emulator::{BackgroundEmulator, BatchOrder, EmulatorConfig, Seed};
+use serde_json::Value;
+
+use crate::cli_support::{Tenant, out, portal_admin, run, tempdir};
+
+const APP: &str = "11111111-1111-4111-8111-111111111111";
+const SP: &str = "22222222-2222-4222-8222-222222222222";
+const LUCAS: &str = "0a000000-0000-4000-8000-0000000000c1";
+const ANA: &str = "0a000000-0000-4000-8000-0000000000c2";
+const AUTHENTICATOR: &str = "6e4c2a1b-0000-4000-8000-0000000000d1";
+const KEY: &str = "6e4c2a1b-0000-4000-8000-0000000000d2";
+const MOBILE: &str = "3179e48a-750b-4051-897c-87b9720928f7";
+const ALTERNATE: &str = "b6332ec1-7057-4abe-9331-3d72feddfe41";
+const USER_ADMINISTRATOR: &str = "fe930be7-5e62-47db-91af-98c3a49a38b1";
+
+/// lucas (the leaver: phone mobile + alternateMobile, Authenticator as his
+/// default, a FIDO2 key) and ana (not a leaver: a phone); the app holds the
+/// recommended grants plus `extra`.
+fn seed(extra: &[&str]) -> Tenant {
+    let mut grants = entraform::live::permissions::recommended_grants();
+    grants.push("User-LifeCycleInfo.ReadWrite.All");
+    grants.extend_from_slice(extra);
+    let y = format!(
+        r#"tenant:
+  domains: [contoso.com]
+applications:
+  - appId: {APP}
+    servicePrincipalId: {SP}
+    permissions: [{grants}]
+users:
+  - userPrincipalName: admin@contoso.com
+    displayName: Admin
+    mailNickname: admin
+  - id: {LUCAS}
+    userPrincipalName: lucas.ferreira@contoso.com
+    displayName: Lucas Ferreira
+    mailNickname: lucas.ferreira
+  - id: {ANA}
+    userPrincipalName: ana@contoso.com
+    displayName: Ana
+    mailNickname: ana
+roleAssignments:
+  - principalId: admin@contoso.com
+    roleDefinitionId: 62e90394-69f5-4237-9190-012177145e10
+  - principalId: {SP}
+    roleDefinitionId: {USER_ADMINISTRATOR}
+authenticationMethods:
+  - {{ user: {LUCAS}, type: phone, phoneType: mobile, phoneNumber: '+1 2065550100' }}
+  - {{ user: {LUCAS}, type: phone, phoneType: alternateMobile, phoneNumber: '+1 2065550101' }}
+  - {{ user: {LUCAS}, type: microsoftAuthenticator, id: {AUTHENTICATOR}, displayName: iPhone, default: true }}
+  - {{ user: {LUCAS}, type: fido2, id: {KEY}, displayName: Red key }}
+  - {{ user: {ANA}, type: phone, phoneType: mobile, phoneNumber: '+1 2065550200', default: true }}
+"#,
+        grants = grants.join(", ")
+    );
+    let seed = Seed::parse(&y).expect("seed");
+    // `$batch` items run in the order sent, so which delete Graph refuses is
+    // fixed (the default, and `mobile` before `alternateMobile`).
+    let emu = BackgroundEmulator::start(
+        seed,
+        EmulatorConfig {
+            batch_order: BatchOrder::Listed,
+            ..EmulatorConfig::default()
+        },
+    )
+    .expect("emulator");
+    let token = emu.issue_token(APP);
+    Tenant {
+        emu,
+        token,
+        app: APP.to_string(),
+    }
+}
+
+/// The repo: lucas `enabled` as given, the leaver policy with `steps`.
+fn repo(dir: &Path, lucas: &str, steps: &str) {
+    let text = format!(
+        "tenant:\n  domain: contoso.com\n  absent_users: ignore\n  safety:\n    protected: [admin]\n  lifecycle:\n    leaver:\n      steps: [{steps}]\nusers:\n  - upn: admin\n    displayName: Admin\n  - upn: lucas.ferreira\n    displayName: Lucas Ferreira\n{lucas}  - upn: ana\n    displayName: Ana\n"
+    );
+    std::fs::create_dir_all(dir).unwrap();
+    std::fs::write(dir.join("repo.yaml"), text).unwrap();
+}
+
+const NOW: &str = "2026-12-01T09:00:00Z";
+const STEPS: &str = "revoke_sessions, reset_password, remove_authentication_methods";
+
+fn plan(t: &Tenant, dir: &Path, extra: &[&str]) -> Output {
+    let mut args = vec!["plan", dir.to_str().unwrap(), "--detailed-exitcode"];
+    args.extend_from_slice(extra);
+    run(t, &args, &[("ENTRAFORM_NOW", NOW)])
+}
+
+/// `GET /users/{id}/authentication/methods` requests so far (inside `$batch` or not).
+fn method_reads(t: &Tenant) -> u64 {
+    let m = t.emu.metrics();
+    m.by_route
+        .iter()
+        .chain(m.batch_inner_by_route.iter())
+        .filter(|(r, _)| r.starts_with("GET ") && r.ends_with("/authentication/methods"))
+        .map(|(_, n)| *n)
+        .sum()
+}
+
+/// Write requests so far (top-level and inside `$batch`; no GET, no `$batch` POST).
+fn writes(t: &Tenant) -> u64 {
+    let m = t.emu.metrics();
+    m.by_route
+        .iter()
+        .chain(m.batch_inner_by_route.iter())
+        .filter(|(r, _)| !r.starts_with("GET ") && !r.contains("$batch"))
+        .map(|(_, n)| *n)
+        .sum()
+}
+
+/// Seeded methods and the TAP left on a user, as `type:id`.
+fn methods_of(t: &Tenant, id: &str) -> Vec<String> {
+    t.emu.with_tenant(|s| {
+        let mut v: Vec<String> = s
+            .auth_methods
+            .get(id)
+            .into_iter()
+            .flatten()
+            .map(|m| format!("{}:{}", m.kind, m.id()))
+            .collect();
+        if s.taps.contains_key(id) {
+            v.push("tap".into());
+        }
+        v
+    })
+}
+
+#[test]
+fn a_leavers_methods_are_removed_the_default_last_and_the_next_plan_is_empty() {
+    let t = seed(&["UserAuthenticationMethod.ReadWrite.All"]);
+    // A Temporary Access Pass, issued in the portal.
+    portal_admin(
+        &t,
+        "POST",
+        &format!("/users/{LUCAS}/authentication/temporaryAccessPassMethods"),
+        serde_json::json!({}),
+    );
+    assert_eq!(methods_of(&t, LUCAS).len(), 5);
+    let scratch = tempdir("lifecycle-methods");
+    let dir = scratch.join("repo");
+
+    // Nobody leaves: no method is read.
+    repo(&dir, "", STEPS);
+    let p = plan(&t, &dir, &[]);
+    assert_eq!(p.status.code(), Some(0), "{}", out(&p));
+    assert_eq!(method_reads(&t), 0, "no leaver, no methods read");
+
+    // The leaver PR: lucas's five methods are five steps; ana (not a leaver) is not read.
+    repo(&dir, "    enabled: false\n", STEPS);
+    let p = plan(&t, &dir, &["--format", "json"]);
+    let json_text = String::from_utf8_lossy(&p.stdout).to_string();
+    assert_eq!(p.status.code(), Some(2), "{}", out(&p));
+    assert_eq!(method_reads(&t), 1, "one read, for the one leaver");
+    let planned: Value = serde_json::from_str(&json_text).expect("plan json");
+    let steps = planned["steps"].as_array().expect("steps");
+    let method_step = |id: &str| -> u64 {
+        steps
+            .iter()
+            .find(|s| s["op"] == "remove_authentication_method" && s["method"]["id"] == id)
+            .and_then(|s| s["id"].as_u64())
+            .unwrap_or_else(|| panic!("no step removing {id}: {json_text}"))
+    };
+    let (default_step, mobile_step, alternate_step) =
+        (method_step(AUTHENTICATOR), method_step(MOBILE), method_step(ALTERNATE));
+    method_step(KEY);
+
+    let p = plan(&t, &dir, &[]);
+    let text = out(&p);
+    assert_eq!(p.status.code(), Some(2), "{text}");
+    for needle in [
+        "offboarding: 9 steps for lucas.ferreira@contoso.com (disable_user, 5 × remove_authentication_method, reset_password, revoke_sessions, update_user)",
+        "remove authentication method: phone (mobile) (id 3179e48a-750b-4051-897c-87b9720928f7)",
+        "remove authentication method: phone (alternateMobile)",
+        "remove authentication method: Microsoft Authenticator (id 6e4c2a1b-0000-4000-8000-0000000000d1)",
+        "remove authentication method: FIDO2 security key",
+        "remove authentication method: Temporary Access Pass",
+    ] {
+        assert!(text.contains(needle), "missing `{needle}` in:\n{text}");
+    }
+    // Phone numbers are never shown.
+    assert!(!text.contains("2065550"), "{text}");
+    assert!(!json_text.contains("2065550"), "{json_text}");
+
+    let journal = scratch.join("journal.jsonl");
+    let before = writes(&t);
+    let a = run(
+        &t,
+        &[
+            "apply",
+            dir.to_str().unwrap(),
+            "--auto-approve",
+            "--now",
+            NOW,
+            "--journal",
+            journal.to_str().unwrap(),
+        ],
+        &[],
+    );
+    let applied = out(&a);
+    assert_eq!(a.status.code(), Some(0), "{applied}");
+    assert!(methods_of(&t, LUCAS).is_empty(), "{:?}", methods_of(&t, LUCAS));
+    assert_eq!(methods_of(&t, ANA), vec![format!("phone:{MOBILE}")]);
+    // 4 account writes (leave time, disable, reset, revoke) + 5 deletes + those
+    // Graph refused and apply sent again.
+    let m = t.emu.metrics();
+    let refused = m.by_status.get(&400).copied().unwrap_or(0);
+    assert_eq!(writes(&t) - before, 9 + refused, "{:?}", m.batch_inner_by_route);
+    eprintln!(
+        "leaver with 5 methods: {} writes ({refused} refused and sent again)",
+        writes(&t) - before
+    );
+
+    // Sent in plan order, Graph refused `mobile` (alternateMobile still there)
+    // and the default (others still there); apply sent both again after the
+    // others. The journal records outcomes as they happen: the default last,
+    // `mobile` after `alternateMobile`.
+    assert_eq!(refused, 2, "{:?}", m.batch_inner_by_route);
+    let order: Vec<u64> = std::fs::read_to_string(&journal)
+        .expect("journal")
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|v| v["op"] == "remove_authentication_method" && v["status"] == "done")
+        .filter_map(|v| v["step"].as_u64())
+        .collect();
+    assert_eq!(order.len(), 5, "{order:?}");
+    assert_eq!(order.last(), Some(&default_step), "{order:?}");
+    let pos = |s: u64| order.iter().position(|x| *x == s).unwrap();
+    assert!(pos(alternate_step) < pos(mobile_step), "{order:?}");
+
+    // Nothing left to do.
+    let p = plan(&t, &dir, &[]);
+    let text = out(&p);
+    assert_eq!(p.status.code(), Some(0), "expected an empty plan:\n{text}");
+}
+
+#[test]
+fn without_the_delete_permission_the_plan_is_unappliable_naming_it() {
+    let t = seed(&["UserAuthenticationMethod.Read.All"]);
+    let scratch = tempdir("lifecycle-methods-perm");
+    let dir = scratch.join("repo");
+    repo(&dir, "    enabled: false\n", STEPS);
+    let p = plan(&t, &dir, &[]);
+    let text = out(&p);
+    assert_eq!(p.status.code(), Some(1), "{text}");
+    assert!(text.contains("missing-permission"), "{text}");
+    assert!(
+        text.contains("UserAuthenticationMethod.ReadWrite.All"),
+        "{text}"
+    );
+    let a = run(
+        &t,
+        &["apply", dir.to_str().unwrap(), "--auto-approve", "--now", NOW],
+        &[],
+    );
+    assert_ne!(a.status.code(), Some(0), "{}", out(&a));
+    assert_eq!(methods_of(&t, LUCAS).len(), 4, "nothing removed");
+    let enabled = t.emu.with_tenant(|s| s.users[LUCAS].props["accountEnabled"].clone());
+    assert_eq!(enabled, Value::Bool(true), "nothing applied");
+}
+
+#[test]
+fn without_the_read_permission_the_plan_says_which_one_is_missing() {
+    let t = seed(&[]);
+    let scratch = tempdir("lifecycle-methods-read");
+    let dir = scratch.join("repo");
+    repo(&dir, "    enabled: false\n", STEPS);
+    let p = plan(&t, &dir, &[]);
+    let text = out(&p);
+    assert_eq!(p.status.code(), Some(1), "{text}");
+    assert!(text.contains("auth-methods-unavailable"), "{text}");
+    assert!(text.contains("UserAuthenticationMethod.Read.All"), "{text}");
+    assert!(text.contains("lucas.ferreira@contoso.com"), "{text}");
+}
+
+#[test]
+fn a_policy_without_the_step_reads_no_methods() {
+    let t = seed(&["UserAuthenticationMethod.ReadWrite.All"]);
+    let scratch = tempdir("lifecycle-methods-none");
+    let dir = scratch.join("repo");
+    repo(&dir, "    enabled: false\n", "revoke_sessions, reset_password");
+    let p = plan(&t, &dir, &[]);
+    let text = out(&p);
+    assert_eq!(p.status.code(), Some(2), "{text}");
+    assert!(!text.contains("authentication method"), "{text}");
+    assert_eq!(method_reads(&t), 0, "the step is not in the policy: no read");
+}
