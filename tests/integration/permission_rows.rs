@@ -35,7 +35,7 @@ const E3: &str = "6fd2c87f-b296-42f0-b197-1e91e994b900";
 
 fn seed() -> Seed {
     let y = format!(
-        "tenant:\n  domains: [contoso.com]\napplications:\n  - appId: {APP}\n    servicePrincipalId: {SP}\n    permissions: all\nusers:\n  - {{ id: {PAT}, userPrincipalName: pat@contoso.com, displayName: Pat, mailNickname: pat, manager: {SAM}, usageLocation: US }}\n  - {{ id: {SAM}, userPrincipalName: sam@contoso.com, displayName: Sam, mailNickname: sam }}\ngroups:\n  - {{ id: {TEAM}, displayName: team, mailNickname: team, members: [{SAM}], owners: [{SAM}, {SP}] }}\nroleAssignments:\n  - {{ id: {ASSIGNMENT}, principalId: {SAM}, roleDefinitionId: Helpdesk Administrator }}\n  - {{ id: ra-sp-user-admin, principalId: {SP}, roleDefinitionId: User Administrator }}\ndeletedUsers:\n  - {{ id: {GONE}, userPrincipalName: gone@contoso.com, displayName: Gone, mailNickname: gone }}\nsubscribedSkus:\n  - {{ skuId: {E3}, skuPartNumber: ENTERPRISEPACK, enabled: 5 }}\n"
+        "tenant:\n  domains: [contoso.com]\napplications:\n  - appId: {APP}\n    servicePrincipalId: {SP}\n    permissions: all\nusers:\n  - {{ id: {PAT}, userPrincipalName: pat@contoso.com, displayName: Pat, mailNickname: pat, manager: {SAM}, usageLocation: US }}\n  - {{ id: {SAM}, userPrincipalName: sam@contoso.com, displayName: Sam, mailNickname: sam }}\ngroups:\n  - {{ id: {TEAM}, displayName: team, mailNickname: team, members: [{SAM}], owners: [{SAM}, {SP}] }}\nroleAssignments:\n  - {{ id: {ASSIGNMENT}, principalId: {SAM}, roleDefinitionId: Helpdesk Administrator }}\n  - {{ id: ra-sp-user-admin, principalId: {SP}, roleDefinitionId: User Administrator }}\ndeletedUsers:\n  - {{ id: {GONE}, userPrincipalName: gone@contoso.com, displayName: Gone, mailNickname: gone }}\nsubscribedSkus:\n  - {{ skuId: {E3}, skuPartNumber: ENTERPRISEPACK, enabled: 5 }}\nauthenticationMethods:\n  - {{ user: {PAT}, type: phone, phoneType: office, phoneNumber: '+1 2065550100' }}\n"
     );
     Seed::parse(&y).expect("seed")
 }
@@ -214,6 +214,16 @@ fn ops(row: &KindPermissions) -> Vec<Op> {
                 send_email: false,
             },
             display_name: None,
+        }],
+        // A phone: only UserAuthenticationMethod.ReadWrite.All deletes it
+        // (phoneauthenticationmethod-delete).
+        "remove_authentication_method" => vec![Op::RemoveAuthenticationMethod {
+            user: pat,
+            method: entraform::model::auth_methods::AuthMethodRef {
+                kind: entraform::model::auth_methods::AuthMethodKind::Phone,
+                id: "e37fc753-ff3b-4958-9484-eaa9425c82bc".into(),
+                phone_type: Some("office".into()),
+            },
         }],
         "assign_role_schedule, update_role_schedule, remove_role_schedule (eligible)" => {
             schedule_ops(pat, Holding::Eligible)

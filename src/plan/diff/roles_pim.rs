@@ -752,6 +752,7 @@ mod tests {
                     | Op::RemoveOwner { .. }
                     | Op::AssignLicenses { .. }
                     | Op::InviteGuest { .. }
+                    | Op::RemoveAuthenticationMethod { .. }
                     | Op::RenameUser { .. } => {}
                 }
             }
