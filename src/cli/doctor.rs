@@ -97,7 +97,17 @@ pub struct OperationCheck {
     pub grant: Option<String>,
     /// The directory role it may need on users holding admin roles.
     pub role: String,
+    /// Needed only when the repo opts in to a step (see [`OPT_IN_ROWS`]):
+    /// missing, it is shown, not counted as a problem.
+    pub opt_in: Option<String>,
 }
+
+/// Rows of docs/permissions.md an app needs only when the repo asks for them,
+/// with when: the recommended grants leave them out.
+pub const OPT_IN_ROWS: &[(&str, &str)] = &[(
+    "remove_authentication_method",
+    "only with the leaver step `remove_authentication_methods`; planning it also needs UserAuthenticationMethod.Read.All",
+)];
 
 /// One listing the reader uses, first page.
 #[derive(Debug, Clone, Serialize)]
@@ -210,7 +220,11 @@ pub async fn check(client: &GraphClient, read_only: bool) -> Result<Report, Grap
                 .map(|all| all.join(" + "));
             let ok = via.is_some();
             let grant = (!ok).then(|| access::describe(rule));
-            if let Some(g) = &grant {
+            let opt_in = OPT_IN_ROWS
+                .iter()
+                .find(|(r, _)| *r == row.row)
+                .map(|(_, when)| when.to_string());
+            if let (Some(g), None) = (&grant, &opt_in) {
                 problems.push(format!("{}: grant {g}", row.row));
             }
             operations.push(OperationCheck {
@@ -219,6 +233,7 @@ pub async fn check(client: &GraphClient, read_only: bool) -> Result<Report, Grap
                 via,
                 grant,
                 role: row.role.to_string(),
+                opt_in,
             });
         }
     }
@@ -430,13 +445,16 @@ fn text(r: &Report) -> String {
             .max()
             .unwrap_or(0);
         for c in &r.operations {
-            let (status, detail) = if c.ok {
-                ("ok     ", format!("via {}", c.via.as_deref().unwrap_or("")))
-            } else {
-                (
+            let (status, detail) = match (c.ok, &c.opt_in) {
+                (true, _) => ("ok     ", format!("via {}", c.via.as_deref().unwrap_or(""))),
+                (false, Some(when)) => (
+                    "opt-in ",
+                    format!("grant {} ({when})", c.grant.as_deref().unwrap_or("")),
+                ),
+                (false, None) => (
                     "MISSING",
                     format!("grant {}", c.grant.as_deref().unwrap_or("")),
-                )
+                ),
             };
             let _ = writeln!(o, "  {status}  {:<w$}  {detail}", c.operation);
         }

@@ -298,3 +298,74 @@ fn a_policy_without_the_step_reads_no_methods() {
     assert!(!text.contains("authentication method"), "{text}");
     assert_eq!(method_reads(&t), 0, "the step is not in the policy: no read");
 }
+
+#[test]
+fn doctor_shows_the_method_permission_as_opt_in_not_as_a_problem() {
+    let t = seed(&[]);
+    let d = run(&t, &["doctor"], &[]);
+    let text = out(&d);
+    assert_eq!(d.status.code(), Some(0), "{text}");
+    let line = text
+        .lines()
+        .find(|l| l.contains("remove_authentication_method"))
+        .unwrap_or_else(|| panic!("no row in:\n{text}"));
+    assert!(line.contains("opt-in"), "{line}");
+    assert!(
+        line.contains("grant UserAuthenticationMethod.ReadWrite.All"),
+        "{line}"
+    );
+
+    let t = seed(&["UserAuthenticationMethod.ReadWrite.All"]);
+    let d = run(&t, &["doctor"], &[]);
+    let text = out(&d);
+    let line = text
+        .lines()
+        .find(|l| l.contains("remove_authentication_method"))
+        .unwrap_or_else(|| panic!("no row in:\n{text}"));
+    assert!(line.trim_start().starts_with("ok"), "{line}");
+}
+
+/// The read costs ⌈L/20⌉ `$batch` POSTs for L leavers: 26 leavers (lucas and
+/// 25 absent, already disabled users under `absent_users: disable`) take 2.
+#[test]
+fn the_read_costs_one_batch_per_twenty_leavers() {
+    let t = seed(&["UserAuthenticationMethod.ReadWrite.All"]);
+    for i in 0..25 {
+        portal_admin(
+            &t,
+            "POST",
+            "/users",
+            serde_json::json!({
+                "accountEnabled": false,
+                "displayName": format!("Gone {i}"),
+                "mailNickname": format!("gone{i}"),
+                "userPrincipalName": format!("gone{i}@contoso.com"),
+                "passwordProfile": {"password": "Unused-Pass-1234!", "forceChangePasswordNextSignIn": true},
+            }),
+        );
+    }
+    let scratch = tempdir("lifecycle-methods-cost");
+    let dir = scratch.join("repo");
+    let requests = |steps: &str| -> (u64, u64) {
+        repo(&dir, "    enabled: false\n", steps);
+        let text = std::fs::read_to_string(dir.join("repo.yaml")).unwrap();
+        std::fs::write(
+            dir.join("repo.yaml"),
+            text.replace("absent_users: ignore", "absent_users: disable"),
+        )
+        .unwrap();
+        let (before, reads_before) = (t.emu.metrics().total_requests, method_reads(&t));
+        let p = plan(&t, &dir, &[]);
+        assert_eq!(p.status.code(), Some(2), "{}", out(&p));
+        (
+            t.emu.metrics().total_requests - before,
+            method_reads(&t) - reads_before,
+        )
+    };
+    let (without, none) = requests("revoke_sessions");
+    let (with, read) = requests(STEPS);
+    assert_eq!(none, 0);
+    assert_eq!(read, 26, "every leaver read once, nobody else");
+    assert_eq!(with - without, 2, "⌈26/20⌉ $batch POSTs");
+    eprintln!("plan: {without} HTTP requests without the step, {with} with it (26 leavers)");
+}
