@@ -384,6 +384,41 @@ mod tests {
         assert!(probe(&patch, &Known).is_none());
     }
 
+    /// A method delete with an unknown outcome is looked up by listing the
+    /// user's methods: still listed, it is sent again; gone, it is done.
+    #[test]
+    fn a_method_delete_is_looked_up_in_the_users_list() {
+        use crate::model::auth_methods::{AuthMethodKind, AuthMethodRef};
+        let op = Op::RemoveAuthenticationMethod {
+            user: UserRef {
+                upn: Upn::new_unchecked("a@contoso.com"),
+                id: Some(ObjectId("u1".into())),
+            },
+            method: AuthMethodRef {
+                kind: AuthMethodKind::Fido2,
+                id: "k1".into(),
+                phone_type: None,
+            },
+        };
+        let r = probe(&op, &Known).unwrap();
+        assert_eq!(r.method, "GET");
+        assert_eq!(r.url, "/users/u1/authentication/methods");
+        let listed = serde_json::json!({"value": [
+            {"@odata.type": "#microsoft.graph.passwordAuthenticationMethod", "id": "p"},
+            {"@odata.type": "#microsoft.graph.fido2AuthenticationMethod", "id": "K1"}
+        ]});
+        assert_eq!(judge(&op, ok(listed)), Check::Absent);
+        // Another type with the same id is not it.
+        let other = serde_json::json!({"value": [
+            {"@odata.type": "#microsoft.graph.softwareOathAuthenticationMethod", "id": "k1"}
+        ]});
+        assert_eq!(judge(&op, ok(other)), Check::Done(None));
+        assert!(matches!(
+            judge(&op, ok(serde_json::json!({}))),
+            Check::Unknown(_)
+        ));
+    }
+
     #[test]
     fn answers_say_done_absent_or_unknown() {
         let role = Op::AssignRole {

@@ -80,6 +80,7 @@ mod plan_cli;
 mod plan_exclude_props;
 mod plan_gates;
 mod plan_lifecycle_props;
+mod plan_methods_props;
 mod plan_props;
 mod plan_render;
 mod plan_restricted;
