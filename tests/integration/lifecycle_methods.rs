@@ -177,6 +177,28 @@ fn a_leavers_methods_are_removed_the_default_last_and_the_next_plan_is_empty() {
     let (default_step, mobile_step, alternate_step) =
         (method_step(AUTHENTICATOR), method_step(MOBILE), method_step(ALTERNATE));
     method_step(KEY);
+    // Each removal waits for the disable, the password reset and the session revocation.
+    let step_of = |op: &str| -> Value {
+        steps
+            .iter()
+            .find(|s| s["op"] == op)
+            .map(|s| s["id"].clone())
+            .unwrap_or_else(|| panic!("no {op}: {json_text}"))
+    };
+    let firsts = [
+        step_of("disable_user"),
+        step_of("reset_password"),
+        step_of("revoke_sessions"),
+    ];
+    for s in steps
+        .iter()
+        .filter(|s| s["op"] == "remove_authentication_method")
+    {
+        let deps = s["depends_on"].as_array().expect("depends_on");
+        for f in &firsts {
+            assert!(deps.contains(f), "{s} does not wait for step {f}");
+        }
+    }
 
     let p = plan(&t, &dir, &[]);
     let text = out(&p);
@@ -368,4 +390,62 @@ fn the_read_costs_one_batch_per_twenty_leavers() {
     assert_eq!(read, 26, "every leaver read once, nobody else");
     assert_eq!(with - without, 2, "⌈26/20⌉ $batch POSTs");
     eprintln!("plan: {without} HTTP requests without the step, {with} with it (26 leavers)");
+}
+
+/// Every write commits and then answers 5xx (`commitThenFailRate: 1`): each
+/// method delete is looked up by listing the user's methods and counted done,
+/// never sent blindly again (no 404 from a repeat).
+#[test]
+fn a_delete_with_an_unknown_outcome_is_looked_up_not_resent() {
+    let t = seed(&["UserAuthenticationMethod.ReadWrite.All"]);
+    // lucas left earlier: disabled, his leave time recorded; only his methods remain.
+    t.emu.with_tenant(|s| {
+        let u = s.users.get_mut(LUCAS).expect("lucas");
+        u.props.insert("accountEnabled".into(), Value::Bool(false));
+        u.props.insert(
+            "employeeLeaveDateTime".into(),
+            Value::String("2026-11-01T09:00:00Z".into()),
+        );
+    });
+    let scratch = tempdir("lifecycle-methods-unknown");
+    let dir = scratch.join("repo");
+    repo(&dir, "    enabled: false\n", STEPS);
+    t.emu.set_faults(graph_emulator::FaultConfig {
+        seed: 17,
+        commit_then_fail_rate: 1.0,
+        ..graph_emulator::FaultConfig::default()
+    });
+    let before = t.emu.metrics();
+    let a = run(
+        &t,
+        &["apply", dir.to_str().unwrap(), "--auto-approve", "--now", NOW],
+        &[],
+    );
+    let applied = out(&a);
+    assert_eq!(a.status.code(), Some(0), "{applied}");
+    assert!(methods_of(&t, LUCAS).is_empty(), "{applied}");
+    let m = t.emu.metrics();
+    let count = |m: &graph_emulator::Metrics, f: &dyn Fn(&str) -> bool| -> u64 {
+        m.batch_inner_by_route
+            .iter()
+            .chain(m.by_route.iter())
+            .filter(|(r, _)| f(r))
+            .map(|(_, n)| *n)
+            .sum()
+    };
+    let deletes = |m: &graph_emulator::Metrics| count(m, &|r: &str| r.starts_with("DELETE "));
+    let status = |m: &graph_emulator::Metrics, s: u16| m.by_status.get(&s).copied().unwrap_or(0);
+    let refused = status(&m, 400) - status(&before, 400);
+    assert_eq!(
+        deletes(&m) - deletes(&before),
+        4 + refused,
+        "one DELETE per method, plus the refused ones: {:?}",
+        m.batch_inner_by_route
+    );
+    assert_eq!(status(&m, 404), status(&before, 404), "no blind resend");
+    assert!(m.faults.commit_then_fail >= 4, "{:?}", m.faults);
+    // The plan's read, and at least one look-up.
+    let lists = count(&m, &|r: &str| r.ends_with("/authentication/methods"))
+        - count(&before, &|r: &str| r.ends_with("/authentication/methods"));
+    assert!(lists >= 2, "{lists}");
 }
