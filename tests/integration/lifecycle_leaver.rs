@@ -403,7 +403,7 @@ fn now_must_be_a_date_and_unsupported_steps_are_refused() {
         .unwrap()
         .replace(
             "remove_roles]",
-            "remove_roles, remove_authentication_methods, revoke_sesions]",
+            "remove_roles, remove_device_ownership, revoke_sesions]",
         )
         .replace("delete_after: 30d", "delete_after: soon");
     std::fs::write(dir.join("repo.yaml"), text).unwrap();
@@ -413,7 +413,7 @@ fn now_must_be_a_date_and_unsupported_steps_are_refused() {
     let text = out(&v);
     assert_eq!(v.status.code(), Some(1), "{text}");
     assert!(
-        text.contains("leaver step `remove_authentication_methods` is not supported"),
+        text.contains("leaver step `remove_device_ownership` is not supported"),
         "{text}"
     );
     assert!(text.contains("did you mean `revoke_sessions`?"), "{text}");
