@@ -305,3 +305,23 @@ pub fn user_property_table(prop: &str) -> Option<crate::sensitive_actions::Table
         _ => None,
     }
 }
+
+/// Reading devices (device-list, device-get, device-list-registeredowners,
+/// device-list-registeredusers: least `Device.Read.All`; higher
+/// `Device.ReadWrite.All`, `Directory.Read.All`, `Directory.ReadWrite.All`).
+pub const DEVICE_READ: AnyOf = any![
+    ["Device.Read.All"],
+    ["Device.ReadWrite.All"],
+    ["Directory.Read.All"],
+    ["Directory.ReadWrite.All"]
+];
+/// `PATCH /devices/{id}` (device-update: least `Device.ReadWrite.All`;
+/// higher `Directory.ReadWrite.All`). `accountEnabled` also needs a directory
+/// role of the calling service principal (Cloud Device Administrator or
+/// Global Administrator; see the emulator's `permissions::device_update`).
+pub const DEVICE_UPDATE: AnyOf = any![["Device.ReadWrite.All"], ["Directory.ReadWrite.All"]];
+/// `GET /users/{id}/ownedDevices` and `/registeredDevices` as the older pages
+/// listed them (user-list-owneddevices @02b4cba0, include
+/// user-list-registereddevices-permissions @c9bbab2c); the current pages say
+/// Application "Not supported", so the emulator refuses app-only callers.
+pub const USER_DEVICES_READ_OLD: AnyOf = USER_READ;
