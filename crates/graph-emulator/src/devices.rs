@@ -25,7 +25,9 @@
 //! Query options beyond `$select`, `$top` (with paging) and `$count` are
 //! refused with 400 `Request_UnsupportedQuery` in the emulator's words; on
 //! `GET /devices` also `$expand=registeredOwners` / `registeredUsers`
-//! (a Microsoft answer on Q&A 784161 gives `GET /devices?$expand=registeredOwners`).
+//! (resources/device: both relationships "Support `$expand`"; a Microsoft
+//! answer on Q&A 784161 gives `GET /devices?$expand=registeredOwners`), with
+//! an optional nested `$select`.
 
 use std::collections::BTreeSet;
 
@@ -176,7 +178,12 @@ fn parse_expand(s: &str) -> GraphResult<Expand> {
 
 /// `GET /devices`
 pub fn list(ctx: &Ctx, t: &Tenant, req: &ApiRequest) -> GraphResult<ApiResponse> {
-    let q = query(req, "devices", true)?;
+    let mut q = query(req, "devices", true)?;
+    if q.expand.is_some() && ctx.expand_page_cap > 0 {
+        // As for users: with `$expand` a page holds at most 100 objects
+        // (Microsoft's known issue 13635; `--expand-page-cap`).
+        q.top = Some(q.page_size().min(ctx.expand_page_cap));
+    }
     let select = q.resolve_select(DEVICE_PROPERTIES, "device")?;
     let expand = q.expand.as_deref().map(parse_expand).transpose()?;
     if let Some(sel) = expand.as_ref().and_then(|e| e.select.as_deref()) {
