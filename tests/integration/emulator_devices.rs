@@ -178,6 +178,17 @@ async fn devices_list_get_page_and_expand_their_owners() {
         .expect("the laptop is a member");
     assert_eq!(laptop["@odata.type"], "#microsoft.graph.device");
     assert_eq!(laptop["displayName"], "LAPTOP-ALEX");
+    let r = env
+        .get(&format!(
+            "/groups/{PLATFORM}/members/microsoft.graph.device?$select=id,operatingSystem"
+        ))
+        .await;
+    assert_eq!(
+        r.body["value"],
+        json!([{"id": LAPTOP, "operatingSystem": "Windows"}]),
+        "{}",
+        r.body
+    );
 }
 
 #[tokio::test]
