@@ -152,6 +152,27 @@ async fn devices_list_get_page_and_expand_their_owners() {
     assert_eq!(ids(&r.body), [ALEX]);
     let r = env.get(&format!("/devices/{LAPTOP}/registeredUsers")).await;
     assert_eq!(ids(&r.body), [ALEX, MEGAN]);
+    let r = env
+        .get(&format!(
+            "/devices(deviceId='{LAPTOP_DEVICE_ID}')/registeredOwners?$select=userPrincipalName"
+        ))
+        .await;
+    assert_eq!(
+        r.body["value"],
+        json!([{"@odata.type": "#microsoft.graph.user", "userPrincipalName": "AlexW@contoso.com"}]),
+        "{}",
+        r.body
+    );
+    // Other methods on a device's paths: Graph's 405.
+    let r = env
+        .call(
+            "DELETE",
+            &format!("/devices/{LAPTOP}/registeredOwners"),
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, 405, "{}", r.body);
 
     // Unknown devices: Graph's 404.
     for path in [
