@@ -498,3 +498,80 @@ fn devices_round_trip_through_the_dumped_state() {
             .state();
     assert_eq!(again.devices, dumped.devices);
 }
+
+/// Request counts for a leaver step over a tenant of 253 devices: reading
+/// every device with its owner is one request per 100 devices (`$expand`
+/// caps a page at 100, as for users), and disabling 25 devices is two
+/// `$batch` requests (at most 20 items each).
+#[tokio::test]
+async fn reading_every_owner_and_disabling_devices_costs_few_requests() {
+    let mut v = serde_json::to_value(seed(Some(CLOUD_DEVICE_ADMIN))).unwrap();
+    v["applications"][0]["clientSecrets"] = json!([SECRET]);
+    v["devices"].as_array_mut().unwrap().extend(
+        (0..250)
+            .map(|i| {
+                json!({"id": format!("e0000000-0000-4000-8000-{i:012}"), "displayName": format!("PC-{i}"),
+                       "operatingSystem": "Windows", "registeredOwners": [if i % 2 == 0 { ALEX } else { MEGAN }]})
+            }),
+    );
+    let mut env = start_with(
+        serde_json::from_value(v).unwrap(),
+        EmulatorConfig::default(),
+    )
+    .await;
+    env.token = env
+        .emu
+        .issue_token_with(CLIENT_ID, &["Device.ReadWrite.All"]);
+    env.emu.reset_metrics();
+    let mut url = "/devices?$select=id,accountEnabled,operatingSystem&$top=999&$expand=registeredOwners($select=id)".to_string();
+    let mut alex = Vec::new();
+    loop {
+        let r = env.get(&url).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        for d in r.body["value"].as_array().unwrap() {
+            if d["registeredOwners"][0]["id"] == ALEX {
+                alex.push(d["id"].as_str().unwrap().to_string());
+            }
+        }
+        match r.body["@odata.nextLink"].as_str() {
+            Some(next) => url = next.to_string(),
+            None => break,
+        }
+    }
+    assert_eq!(alex.len(), 125 + 2, "and the seed's laptop and phone");
+    assert_eq!(env.emu.metrics().by_route.get("GET /devices"), Some(&3));
+    for chunk in alex[2..27].chunks(20) {
+        let requests: Vec<Value> = chunk
+            .iter()
+            .enumerate()
+            .map(|(i, id)| {
+                json!({"id": i.to_string(), "method": "PATCH", "url": format!("/devices/{id}"),
+                       "headers": {"Content-Type": "application/json"}, "body": {"accountEnabled": false}})
+            })
+            .collect();
+        let r = env
+            .send("POST", "/$batch", json!({ "requests": requests }))
+            .await;
+        assert!(
+            r.body["responses"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|x| x["status"] == 204),
+            "{}",
+            r.body
+        );
+    }
+    let m = env.emu.metrics();
+    assert_eq!(m.by_route.get("POST /$batch"), Some(&2));
+    assert_eq!(m.batch_inner_by_route.get("PATCH /devices/{id}"), Some(&25));
+    assert_eq!(m.total_requests, 5);
+    let disabled = env
+        .emu
+        .state()
+        .devices
+        .iter()
+        .filter(|d| d.properties["accountEnabled"] == false)
+        .count();
+    assert_eq!(disabled, 25 + 1, "and the seed's disabled desktop");
+}

@@ -195,16 +195,7 @@ pub fn list(ctx: &Ctx, t: &Tenant, req: &ApiRequest) -> GraphResult<ApiResponse>
         let d = t.devices.get(id)?;
         let mut m = render(id, d, select.as_deref());
         if let Some(e) = &expand {
-            let (name, set) = if e.owners {
-                ("registeredOwners", &d.owners)
-            } else {
-                ("registeredUsers", &d.users)
-            };
-            let related: Vec<Value> = set
-                .iter()
-                .filter_map(|u| super::render::directory_object(t, u, e.select.as_deref()))
-                .collect();
-            m.insert(name.into(), Value::Array(related));
+            expand_into(t, d, e, &mut m);
         }
         Some(Value::Object(m))
     })
@@ -236,14 +227,19 @@ fn page_of<'a>(
     )
 }
 
-/// `GET /devices/{id}` or `/devices(deviceId='…')`
+/// `GET /devices/{id}` or `/devices(deviceId='…')`: `$select`, and `$expand`
+/// of the registered owners or users as on the list.
 pub fn get(ctx: &Ctx, t: &Tenant, req: &ApiRequest, key: DeviceKey) -> GraphResult<ApiResponse> {
     let id = find(t, key)?;
     let q = Query::parse(&req.query, req.eventual())?;
-    if q.filter.is_some() || q.top.is_some() || q.orderby.is_some() || q.expand.is_some() {
+    if q.filter.is_some() || q.top.is_some() || q.orderby.is_some() {
         return Err(super::users::not_collection());
     }
     let select = q.resolve_select(DEVICE_PROPERTIES, "device")?;
+    let expand = q.expand.as_deref().map(parse_expand).transpose()?;
+    if let Some(sel) = expand.as_ref().and_then(|e| e.select.as_deref()) {
+        super::render::check_mixed_select(Some(sel))?;
+    }
     let d = &t.devices[&id];
     let mut m = Map::new();
     m.insert(
@@ -254,7 +250,29 @@ pub fn get(ctx: &Ctx, t: &Tenant, req: &ApiRequest, key: DeviceKey) -> GraphResu
         })),
     );
     m.extend(render(&id, d, select.as_deref()));
+    if let Some(e) = &expand {
+        expand_into(t, d, e, &mut m);
+    }
     Ok(ApiResponse::json(200, Value::Object(m)))
+}
+
+/// Attach `registeredOwners` or `registeredUsers` (typed users) to a rendered device.
+fn expand_into(
+    t: &Tenant,
+    d: &super::device_state::Device,
+    e: &Expand,
+    m: &mut Map<String, Value>,
+) {
+    let (name, set) = if e.owners {
+        ("registeredOwners", &d.owners)
+    } else {
+        ("registeredUsers", &d.users)
+    };
+    let related: Vec<Value> = set
+        .iter()
+        .filter_map(|u| super::render::directory_object(t, u, e.select.as_deref()))
+        .collect();
+    m.insert(name.into(), Value::Array(related));
 }
 
 fn prop_type(p: &str) -> PropType {
