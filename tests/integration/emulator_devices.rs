@@ -142,6 +142,20 @@ async fn devices_list_get_page_and_expand_their_owners() {
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.body["displayName"], "Alex's iPhone");
+    assert!(r.body.get("operatingSystem").is_none(), "{}", r.body);
+    let r = env
+        .get(&format!(
+            "/devices/{PHONE}?$select=id&$expand=registeredOwners($select=id)"
+        ))
+        .await;
+    assert_eq!(
+        r.body["registeredOwners"],
+        json!([{"@odata.type": "#microsoft.graph.user", "id": ALEX}]),
+        "{}",
+        r.body
+    );
+    let r = env.get(&format!("/devices/{PHONE}?$top=1")).await;
+    assert_graph_error(&r, 400, "Request_BadRequest");
     let r = env
         .get(&format!("/devices(deviceId='{LAPTOP_DEVICE_ID}')"))
         .await;
