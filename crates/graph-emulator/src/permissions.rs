@@ -563,29 +563,6 @@ fn binds_readable(t: &Tenant, caller: &Caller, req: &ApiRequest) -> Result<(), G
     Ok(())
 }
 
-/// Directory roles that may change a device's `accountEnabled` (device-update:
-/// "Only callers with at least the Cloud Device Administrator role"; the
-/// older page: Global Administrator and Cloud Device Administrator). An
-/// app-only caller needs the role on its service principal: a Microsoft
-/// writer confirmed an app assigned Cloud Device Administrator could
-/// (microsoft-graph-docs#16562), app permissions alone could not (#14298,
-/// msgraph-sdk-powershell#968: 403 "Insufficient privileges…").
-pub const DEVICE_ENABLE_ROLES: &[&str] = &[
-    "7698a772-787b-4ac8-901f-60d6b08affd2", // Cloud Device Administrator
-    sensitive_actions::role::GLOBAL_ADMINISTRATOR,
-];
-
-/// Directory roles that may change a device's basic properties (device-update:
-/// Intune Administrator is the least role for updates, Windows 365
-/// Administrator "can only update basic device properties"; the page states
-/// it for delegated callers, the emulator asks it of app-only callers too —
-/// the stricter reading, as for `accountEnabled`).
-pub const DEVICE_UPDATE_ROLES: &[&str] = &[
-    "3a2c62db-5318-420d-8d74-23affee5d9d5", // Intune Administrator
-    "11451d60-acb2-45eb-a7d6-43d0f0125c13", // Windows 365 Administrator
-    sensitive_actions::role::GLOBAL_ADMINISTRATOR,
-];
-
 /// `PATCH /devices/{id}` per property: `extensionAttributes` needs only the
 /// permission (device-update Example 2); `accountEnabled` a role in
 /// [`DEVICE_ENABLE_ROLES`]; `displayName`, `operatingSystem`,
@@ -822,6 +799,29 @@ mod tests {
         ] {
             assert!(all.contains(p), "{p}");
         }
+    }
+
+    #[test]
+    fn device_roles_are_the_named_built_in_roles() {
+        let name = |id: &str| {
+            entra_data::builtin_roles::by_template_id(id)
+                .map(|r| r.display_name)
+                .unwrap_or("?")
+        };
+        let enable: Vec<&str> = DEVICE_ENABLE_ROLES.iter().map(|id| name(id)).collect();
+        assert_eq!(
+            enable,
+            ["Cloud Device Administrator", "Global Administrator"]
+        );
+        let update: Vec<&str> = DEVICE_UPDATE_ROLES.iter().map(|id| name(id)).collect();
+        assert_eq!(
+            update,
+            [
+                "Intune Administrator",
+                "Windows 365 Administrator",
+                "Global Administrator"
+            ]
+        );
     }
 
     #[test]
