@@ -201,12 +201,12 @@ pub fn list(ctx: &Ctx, t: &Tenant, req: &ApiRequest) -> GraphResult<ApiResponse>
     })
 }
 
-fn page_of<'a>(
+fn page_of(
     ctx: &Ctx,
     req: &ApiRequest,
     q: Query,
     context: String,
-    ids: &'a BTreeSet<String>,
+    ids: &BTreeSet<String>,
     render_one: impl FnMut(&str) -> Option<Value>,
 ) -> GraphResult<ApiResponse> {
     let p = Prepared {
