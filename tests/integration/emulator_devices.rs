@@ -128,6 +128,14 @@ async fn devices_list_get_page_and_expand_their_owners() {
         .collect();
     assert_eq!(users, [ALEX, MEGAN]);
 
+    // `$count`: with ConsistencyLevel: eventual, as for users.
+    let r = env.get_eventual("/devices/$count").await;
+    assert_eq!((r.status, r.body.clone()), (200, json!(3)));
+    let r = env.get("/devices/$count").await;
+    assert_graph_error(&r, 400, "Request_BadRequest");
+    let r = env.get_eventual("/devices?$count=true&$top=1").await;
+    assert_eq!(r.body["@odata.count"], 3, "{}", r.body);
+
     // Documented options the emulator does not model: refused, not ignored.
     let r = env.get("/devices?$filter=accountEnabled eq false").await;
     assert_graph_error(&r, 400, "Request_UnsupportedQuery");

@@ -314,6 +314,7 @@ pub static TABLE: &[Endpoint] = &[
     epx("GET", "/users/{id}/registeredDevices", USER_DEVICES_READ_OLD, "user-list-registereddevices (Application: Not supported)", Extra::AppOnlyNotSupported),
     epx("GET", "/users/{id}/registeredDevices/{cast}", USER_DEVICES_READ_OLD, "user-list-registereddevices (Application: Not supported)", Extra::AppOnlyNotSupported),
     ep("GET", "/devices", DEVICE_READ, "device-list"),
+    ep("GET", "/devices/$count", DEVICE_READ, "device-list"),
     ep("GET", "/devices/{id}", DEVICE_READ, "device-get"),
     epx("PATCH", "/devices/{id}", DEVICE_UPDATE, "device-update", Extra::DeviceUpdate),
     ep("GET", "/devices/{id}/registeredOwners", DEVICE_READ, "device-list-registeredowners"),

@@ -67,6 +67,7 @@ pub fn template(method: &str, segs: &[String]) -> String {
         ] => "/reports/authenticationMethods/userRegistrationDetails".into(),
         ["$batch"] => "/$batch".into(),
         ["devices"] => "/devices".into(),
+        ["devices", "$count"] => "/devices/$count".into(),
         [d, rest @ ..] if super::devices::parse_alternate_key(d).is_some() => {
             format!(
                 "/devices(deviceId={{deviceId}}){}",
@@ -156,6 +157,7 @@ pub fn route(ctx: &Ctx, t: &mut Tenant, req: &ApiRequest) -> GraphResult<ApiResp
             devices::of_user(ctx, t, req, k, *rel == "ownedDevices", true)
         }
         ("GET", ["devices"]) => devices::list(ctx, t, req),
+        ("GET", ["devices", "$count"]) => super::listing::count_endpoint(req, || t.devices.len()),
         (_, [d, rest @ ..]) if devices::parse_alternate_key(d).is_some() => {
             let key = DeviceKey::DeviceId(devices::parse_alternate_key(d).unwrap_or_default());
             device_route(ctx, t, req, m, key, rest)
