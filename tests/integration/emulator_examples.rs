@@ -29,6 +29,9 @@ use std::path::PathBuf;
 
 use emulator_support::*;
 
+/// The devices' examples (`device-list.json`, `lifecycle-device-*.json`, …).
+#[path = "emulator_examples_devices.rs"]
+mod devices;
 /// The reports' examples (`report-*.json`).
 #[path = "emulator_examples_reports.rs"]
 mod reports;
@@ -1200,6 +1203,7 @@ async fn replays_every_documented_example() {
             n if relations::covers(n) => relations::replay(n, &doc, &failures).await,
             n if pim::covers(n) => pim::replay(&env, &check, &doc, url, body).await,
             n if reports::covers(n) => reports::replay(n, &doc, &failures).await,
+            n if devices::covers(n) => devices::replay(n, &doc, &failures).await,
             other => panic!("{other}: not replayed and not listed in NOT_COVERED"),
         }
         replayed += 1;

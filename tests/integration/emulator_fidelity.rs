@@ -523,7 +523,7 @@ async fn every_routed_endpoint_has_a_permission_entry_and_fails_closed_without_i
     // A path the table does not know is refused too (fail closed), or not routed.
     let r = env.send("POST", "/users/x/changePassword", json!({})).await;
     assert_eq!(r.status, 403, "{}", r.body);
-    let r = env.get("/devices").await;
+    let r = env.get("/printers").await;
     assert_graph_error(&r, 400, "BadRequest");
     // A known path with another method: Graph's 405.
     assert_eq!(env.call("PUT", "/users", None, &[]).await.status, 405);

@@ -32,6 +32,7 @@ mod emulator_api;
 mod emulator_auth_methods;
 mod emulator_cli;
 mod emulator_crate;
+mod emulator_devices;
 mod emulator_examples;
 mod emulator_faults;
 mod emulator_fidelity;

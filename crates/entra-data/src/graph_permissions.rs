@@ -305,3 +305,46 @@ pub fn user_property_table(prop: &str) -> Option<crate::sensitive_actions::Table
         _ => None,
     }
 }
+
+/// Reading devices (device-list, device-get, device-list-registeredowners,
+/// device-list-registeredusers: least `Device.Read.All`; higher
+/// `Device.ReadWrite.All`, `Directory.Read.All`, `Directory.ReadWrite.All`).
+pub const DEVICE_READ: AnyOf = any![
+    ["Device.Read.All"],
+    ["Device.ReadWrite.All"],
+    ["Directory.Read.All"],
+    ["Directory.ReadWrite.All"]
+];
+/// `PATCH /devices/{id}` (device-update: least `Device.ReadWrite.All`;
+/// higher `Directory.ReadWrite.All`). `accountEnabled` also needs a directory
+/// role of the calling service principal (Cloud Device Administrator or
+/// Global Administrator; see the emulator's `permissions::device_update`).
+pub const DEVICE_UPDATE: AnyOf = any![["Device.ReadWrite.All"], ["Directory.ReadWrite.All"]];
+/// `GET /users/{id}/ownedDevices` and `/registeredDevices` as the older pages
+/// listed them (user-list-owneddevices @02b4cba0, include
+/// user-list-registereddevices-permissions @c9bbab2c); the current pages say
+/// Application "Not supported", so the emulator refuses app-only callers.
+pub const USER_DEVICES_READ_OLD: AnyOf = USER_READ;
+
+/// Directory roles that may change a device's `accountEnabled` (device-update:
+/// "Only callers with at least the Cloud Device Administrator role"; the
+/// older page: Global Administrator and Cloud Device Administrator). An
+/// app-only caller needs the role on its service principal: a Microsoft
+/// writer confirmed an app assigned Cloud Device Administrator could
+/// (microsoft-graph-docs#16562), app permissions alone could not (#14298,
+/// msgraph-sdk-powershell#968: 403 "Insufficient privileges…"). Template ids.
+pub const DEVICE_ENABLE_ROLES: &[&str] = &[
+    "7698a772-787b-4ac8-901f-60d6b08affd2", // Cloud Device Administrator
+    "62e90394-69f5-4237-9190-012177145e10", // Global Administrator
+];
+
+/// Directory roles that may change a device's basic properties (device-update:
+/// Intune Administrator is the least role for updates, Windows 365
+/// Administrator "can only update basic device properties"; the page states
+/// it for delegated callers, the emulator asks it of app-only callers too —
+/// the stricter reading, as for `accountEnabled`).
+pub const DEVICE_UPDATE_ROLES: &[&str] = &[
+    "3a2c62db-5318-420d-8d74-23affee5d9d5", // Intune Administrator
+    "11451d60-acb2-45eb-a7d6-43d0f0125c13", // Windows 365 Administrator
+    "62e90394-69f5-4237-9190-012177145e10", // Global Administrator
+];

@@ -15,6 +15,8 @@ pub mod batch;
 pub mod cast;
 pub mod ctx;
 pub mod delta;
+pub mod device_state;
+pub mod devices;
 pub mod directory;
 pub mod directory_roles;
 pub mod error;

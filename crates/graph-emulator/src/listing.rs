@@ -325,7 +325,8 @@ const SP_CAST_PROPS: &[&str] = &["id", "appId", "displayName"];
 /// type's entity set — as Graph answers
 /// (api-reference/v1.0/api/group-list-members.md, Example 4:
 /// `$metadata#users(displayName,id)`). A cast to a type the emulator keeps
-/// none of (devices, contacts) is an empty page.
+/// none of (contacts) is an empty page; seeded devices (`devices:`) are
+/// rendered whole, listed-only ones with their id and name.
 pub fn directory_objects_cast(
     ctx: &super::ctx::Ctx,
     t: &Tenant,
@@ -341,6 +342,7 @@ pub fn directory_objects_cast(
     let props: &'static [&'static str] = match kind {
         Some(Kind::User) => USER_PROPERTIES,
         Some(Kind::Group) => GROUP_PROPERTIES,
+        Some(Kind::Device) => super::device_state::DEVICE_PROPERTIES,
         _ => SP_CAST_PROPS,
     };
     let select = q.resolve_select(props, cast.name())?;

@@ -97,6 +97,13 @@ pub enum Extra {
     SignInActivity,
     /// A report that needs a premium tenant besides its permission ([`crate::reports`]).
     Premium,
+    /// `PATCH /devices/{id}`: per property, directory roles of the calling
+    /// service principal ([`device_update`]).
+    DeviceUpdate,
+    /// The page's application row says "Not supported": every app-only token
+    /// is refused, whatever it holds (user-list-owneddevices,
+    /// user-list-registereddevices).
+    AppOnlyNotSupported,
 }
 
 /// One endpoint: method, path pattern, permissions, source.
@@ -295,6 +302,27 @@ pub static TABLE: &[Endpoint] = &[
     ep("DELETE", "/directoryRoles(*/members/{id}/$ref", ROLE_WRITE, "directoryrole-delete-member"),
     // reports (crate::reports): AuditLog.Read.All only, and Entra ID P1/P2
     epx("GET", "/reports/authenticationMethods/userRegistrationDetails", AUDIT_LOG_READ, "authenticationmethodsroot-list-userregistrationdetails", Extra::Premium),
+    // devices (crate::devices)
+    // user-list-owneddevices and user-list-registereddevices: the current
+    // learn pages (en-us, nl-nl, pl-pl) give Application "Not supported";
+    // older versions (@02b4cba0; include @c9bbab2c) listed User.Read.All and
+    // higher. The newer page, and the stricter reading: refused to every
+    // app-only token. An app reads owners through the device side
+    // (device-list with $expand=registeredOwners, device-list-registeredowners).
+    epx("GET", "/users/{id}/ownedDevices", USER_DEVICES_READ_OLD, "user-list-owneddevices (Application: Not supported)", Extra::AppOnlyNotSupported),
+    epx("GET", "/users/{id}/ownedDevices/{cast}", USER_DEVICES_READ_OLD, "user-list-owneddevices (Application: Not supported)", Extra::AppOnlyNotSupported),
+    epx("GET", "/users/{id}/registeredDevices", USER_DEVICES_READ_OLD, "user-list-registereddevices (Application: Not supported)", Extra::AppOnlyNotSupported),
+    epx("GET", "/users/{id}/registeredDevices/{cast}", USER_DEVICES_READ_OLD, "user-list-registereddevices (Application: Not supported)", Extra::AppOnlyNotSupported),
+    ep("GET", "/devices", DEVICE_READ, "device-list"),
+    ep("GET", "/devices/$count", DEVICE_READ, "device-list"),
+    ep("GET", "/devices/{id}", DEVICE_READ, "device-get"),
+    epx("PATCH", "/devices/{id}", DEVICE_UPDATE, "device-update", Extra::DeviceUpdate),
+    ep("GET", "/devices/{id}/registeredOwners", DEVICE_READ, "device-list-registeredowners"),
+    ep("GET", "/devices/{id}/registeredUsers", DEVICE_READ, "device-list-registeredusers"),
+    ep("GET", "/devices(*", DEVICE_READ, "device-get"),
+    epx("PATCH", "/devices(*", DEVICE_UPDATE, "device-update", Extra::DeviceUpdate),
+    ep("GET", "/devices(*/registeredOwners", DEVICE_READ, "device-list-registeredowners"),
+    ep("GET", "/devices(*/registeredUsers", DEVICE_READ, "device-list-registeredusers"),
     // service principals
     ep("GET", "/servicePrincipals(*", SERVICE_PRINCIPALS, "serviceprincipal-get"),
     ep("GET", "/servicePrincipals/{id}", SERVICE_PRINCIPALS, "serviceprincipal-get"),
@@ -536,6 +564,39 @@ fn binds_readable(t: &Tenant, caller: &Caller, req: &ApiRequest) -> Result<(), G
     Ok(())
 }
 
+/// `PATCH /devices/{id}` per property: `extensionAttributes` needs only the
+/// permission (device-update Example 2); `accountEnabled` a role in
+/// [`DEVICE_ENABLE_ROLES`]; `displayName`, `operatingSystem`,
+/// `operatingSystemVersion` a role in [`DEVICE_UPDATE_ROLES`]; `isCompliant`
+/// and `isManaged` "can only be updated by Intune … or by an approved MDM
+/// app": refused (403). Unknown or malformed properties are left to the
+/// route's 400.
+fn device_update(t: &Tenant, caller: &Caller, req: &ApiRequest) -> Result<(), GraphError> {
+    let Some(body) = req.body.as_ref().and_then(Value::as_object) else {
+        return Ok(());
+    };
+    let mine = caller.principal.map(|p| roles_of(t, p)).unwrap_or_default();
+    let holds = |roles: &[&str]| {
+        mine.iter()
+            .any(|r| roles.iter().any(|a| a.eq_ignore_ascii_case(r)))
+    };
+    for prop in body.keys() {
+        let p = super::schema::canonical(super::device_state::DEVICE_PROPERTIES, prop);
+        let ok = match p {
+            Some("accountEnabled") => holds(DEVICE_ENABLE_ROLES),
+            Some("displayName" | "operatingSystem" | "operatingSystemVersion") => {
+                holds(DEVICE_UPDATE_ROLES)
+            }
+            Some("isCompliant" | "isManaged") => false,
+            _ => true,
+        };
+        if !ok {
+            return Err(denied());
+        }
+    }
+    Ok(())
+}
+
 fn is_role_assignable(t: &Tenant, group: &str) -> bool {
     t.groups
         .get(group)
@@ -625,6 +686,13 @@ pub fn check(
             caller.satisfies(AUDIT_LOG_READ),
             t.sign_in_reports.premium,
         ),
+        (Extra::DeviceUpdate, _) => device_update(t, caller, req),
+        // A token issued as a user (`issue_token_as`, "in the portal") reads
+        // them as the delegated row allows; an app never does.
+        (Extra::AppOnlyNotSupported, _) => match caller.principal {
+            Some(p) if t.users.contains_key(p) => Ok(()),
+            _ => Err(denied()),
+        },
         (Extra::PimSelf, _)
             if !crate::pim::requests::self_action_allowed(req, caller.principal) =>
         {
@@ -712,7 +780,9 @@ mod tests {
         );
         assert_eq!(found("PUT", "/users"), "405");
         assert_eq!(found("GET", "/me/memberOf"), "/me");
-        assert_eq!(found("GET", "/devices"), "?");
+        assert_eq!(found("GET", "/devices"), "/devices");
+        assert_eq!(found("PATCH", "/devices(deviceId='x')"), "/devices(*");
+        assert_eq!(found("GET", "/printers"), "?");
     }
 
     #[test]
@@ -730,6 +800,29 @@ mod tests {
         ] {
             assert!(all.contains(p), "{p}");
         }
+    }
+
+    #[test]
+    fn device_roles_are_the_named_built_in_roles() {
+        let name = |id: &str| {
+            entra_data::builtin_roles::by_template_id(id)
+                .map(|r| r.display_name)
+                .unwrap_or("?")
+        };
+        let enable: Vec<&str> = DEVICE_ENABLE_ROLES.iter().map(|id| name(id)).collect();
+        assert_eq!(
+            enable,
+            ["Cloud Device Administrator", "Global Administrator"]
+        );
+        let update: Vec<&str> = DEVICE_UPDATE_ROLES.iter().map(|id| name(id)).collect();
+        assert_eq!(
+            update,
+            [
+                "Intune Administrator",
+                "Windows 365 Administrator",
+                "Global Administrator"
+            ]
+        );
     }
 
     #[test]

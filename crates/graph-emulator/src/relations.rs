@@ -356,7 +356,8 @@ fn rules(cast: Option<Cast>) -> Rules {
             searchable: &["displayName"],
         },
         Some(Cast::Device) => Rules {
-            props: OTHER_PROPS,
+            // Seeded devices (`devices:`) have the device resource's properties.
+            props: super::device_state::DEVICE_PROPERTIES,
             kind_of: named_kind,
             type_name: "device",
             resource: "Device",
@@ -511,6 +512,7 @@ fn mixed_select(raw: &[String], e: &Entry) -> Vec<&'static str> {
         Entry::Object(Kind::User) => USER_PROPERTIES,
         Entry::Object(Kind::Group) => GROUP_PROPERTIES,
         Entry::Object(Kind::ServicePrincipal) => SP_PROPS,
+        Entry::Object(Kind::Device) => super::device_state::DEVICE_PROPERTIES,
         Entry::Object(_) => OTHER_PROPS,
         Entry::Role(_) => directory_roles::PROPS,
         Entry::Unit => AU_PROPERTIES,

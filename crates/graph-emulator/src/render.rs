@@ -59,6 +59,9 @@ pub fn directory_object(t: &Tenant, id: &str, select: Option<&[String]>) -> Opti
         let sel = pick(GROUP_PROPERTIES);
         return Some(with_type(Kind::Group, group(&g.obj, sel.as_deref())));
     }
+    if let Some(d) = t.devices.get(id) {
+        return Some(super::device_state::directory_object(id, d, select));
+    }
     let Some(app) = t
         .apps
         .iter()

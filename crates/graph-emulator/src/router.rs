@@ -5,6 +5,7 @@ use super::admin_units;
 use super::cast;
 use super::ctx::Ctx;
 use super::delta;
+use super::devices::{self, DeviceKey};
 use super::directory;
 use super::directory_roles;
 use super::error::{GraphError, GraphResult};
@@ -65,6 +66,16 @@ pub fn template(method: &str, segs: &[String]) -> String {
             "userRegistrationDetails",
         ] => "/reports/authenticationMethods/userRegistrationDetails".into(),
         ["$batch"] => "/$batch".into(),
+        ["devices"] => "/devices".into(),
+        ["devices", "$count"] => "/devices/$count".into(),
+        [d, rest @ ..] if super::devices::parse_alternate_key(d).is_some() => {
+            format!(
+                "/devices(deviceId={{deviceId}}){}",
+                rest.iter().map(|r| format!("/{r}")).collect::<String>()
+            )
+        }
+        ["devices", _] => "/devices/{id}".into(),
+        ["devices", _, rest @ ..] => format!("/devices/{{id}}/{}", rest.join("/")),
         [sp] if sp.starts_with("servicePrincipals(") => "/servicePrincipals(appId={appId})".into(),
         ["servicePrincipals", _] => "/servicePrincipals/{id}".into(),
         other => format!("/{}", other.first().copied().unwrap_or("")),
@@ -136,6 +147,22 @@ pub fn route(ctx: &Ctx, t: &mut Tenant, req: &ApiRequest) -> GraphResult<ApiResp
         ("POST", ["users", k, "assignLicense"]) => super::licenses::assign(ctx, t, req, k),
         ("GET", ["subscribedSkus"]) => super::licenses::list_skus(ctx, t, req),
         ("POST", ["invitations"]) => super::invitations::create(ctx, t, req),
+        // devices (devices.rs)
+        ("GET", ["users", k, rel @ ("ownedDevices" | "registeredDevices")]) => {
+            devices::of_user(ctx, t, req, k, *rel == "ownedDevices", false)
+        }
+        ("GET", ["users", k, rel @ ("ownedDevices" | "registeredDevices"), c])
+            if cast::parse(c) == Some(cast::Cast::Device) =>
+        {
+            devices::of_user(ctx, t, req, k, *rel == "ownedDevices", true)
+        }
+        ("GET", ["devices"]) => devices::list(ctx, t, req),
+        ("GET", ["devices", "$count"]) => super::listing::count_endpoint(req, || t.devices.len()),
+        (_, [d, rest @ ..]) if devices::parse_alternate_key(d).is_some() => {
+            let key = DeviceKey::DeviceId(devices::parse_alternate_key(d).unwrap_or_default());
+            device_route(ctx, t, req, m, key, rest)
+        }
+        (_, ["devices", id, rest @ ..]) => device_route(ctx, t, req, m, DeviceKey::Id(id), rest),
         (_, ["me", ..]) => Err(GraphError::bad_request(
             "/me request is only valid with delegated authentication flow.",
         )),
@@ -235,6 +262,33 @@ pub fn route(ctx: &Ctx, t: &mut Tenant, req: &ApiRequest) -> GraphResult<ApiResp
     }
 }
 
+/// The routes under one device (`/devices/{id}` or the `deviceId` alternate key).
+fn device_route(
+    ctx: &Ctx,
+    t: &mut Tenant,
+    req: &ApiRequest,
+    m: &str,
+    key: DeviceKey,
+    rest: &[&str],
+) -> GraphResult<ApiResponse> {
+    match (m, rest) {
+        ("GET", []) => devices::get(ctx, t, req, key),
+        ("PATCH", []) => devices::update(ctx, t, req, key),
+        ("GET", [rel @ ("registeredOwners" | "registeredUsers")]) => {
+            devices::registered(ctx, t, req, key, *rel == "registeredOwners")
+        }
+        (_, [] | ["registeredOwners" | "registeredUsers"]) => Err(GraphError::method_not_allowed()),
+        (_, path) => Err(GraphError::new(
+            400,
+            "BadRequest",
+            format!(
+                "Resource not found for the segment '{}'.",
+                path.last().copied().unwrap_or("")
+            ),
+        )),
+    }
+}
+
 fn known(path: &[&str]) -> bool {
     matches!(
         path,
@@ -246,6 +300,8 @@ fn known(path: &[&str]) -> bool {
                 "manager" | "directReports" | "memberOf" | "revokeSignInSessions" | "assignLicense"
             ]
             | ["subscribedSkus"]
+            | ["devices"]
+            | ["users", _, "ownedDevices" | "registeredDevices"]
             | ["invitations"]
             | ["users", _, "manager", "$ref"]
             | ["groups"]

@@ -68,6 +68,10 @@ pub struct Seed {
     /// Users' authentication methods (`GET /users/{id}/authentication/methods`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub authentication_methods: Vec<crate::method_state::SeedMethod>,
+    /// Devices with their registered owners and users (`GET /devices`,
+    /// `/users/{id}/ownedDevices`, `PATCH /devices/{id}`; `device_state`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub devices: Vec<crate::device_state::SeedDevice>,
 }
 
 /// A role definition the built-in catalog does not have (a custom role, or a

@@ -185,6 +185,8 @@ pub struct Tenant {
     pub licenses: super::license_state::LicenseState,
     /// User id → seeded authentication methods (`method_list.rs`).
     pub auth_methods: BTreeMap<String, Vec<super::method_state::StoredMethod>>,
+    /// Devices by object id, with registered owners and users (`devices.rs`).
+    pub devices: BTreeMap<String, super::device_state::Device>,
 }
 
 /// The few numeric properties of users and groups (every other scalar is a string or a boolean).
@@ -239,6 +241,7 @@ impl Tenant {
             sign_in_reports: Default::default(),
             licenses: Default::default(),
             auth_methods: BTreeMap::new(),
+            devices: BTreeMap::new(),
         };
         for a in &t.apps {
             if a.permissions.is_none() {
@@ -323,6 +326,29 @@ impl Tenant {
                 },
             );
         }
+        // Devices before groups (a group may list a device as a member).
+        let taken: BTreeSet<String> = t
+            .users
+            .keys()
+            .chain(t.deleted.keys())
+            .chain(t.others.keys())
+            .cloned()
+            .chain(app_principals.iter().cloned())
+            .collect();
+        // A generator of its own, drawn only when there are devices, so that
+        // the ids of seeds without devices stay what they were.
+        let mut device_rng = Rng::new(if seed.devices.is_empty() {
+            0
+        } else {
+            t.rng.next_u64()
+        });
+        t.devices = super::device_state::load(
+            seed.devices,
+            |k| t.resolve_user(k),
+            |id| taken.contains(id),
+            || device_rng.guid(),
+        )
+        .map_err(EmulatorError::InvalidSeed)?;
         let mut memberships = Vec::new();
         for g in seed.groups {
             let SeedGroup {
@@ -335,7 +361,10 @@ impl Tenant {
                 Some(id) => id,
                 None => t.rng.guid(),
             };
-            if t.users.contains_key(&id) || t.groups.contains_key(&id) || t.others.contains_key(&id)
+            if t.users.contains_key(&id)
+                || t.groups.contains_key(&id)
+                || t.others.contains_key(&id)
+                || t.devices.contains_key(&id)
             {
                 return Err(EmulatorError::InvalidSeed(format!("duplicate id {id}")));
             }
@@ -364,6 +393,7 @@ impl Tenant {
                 let mid = t
                     .resolve_object(&m)
                     .or_else(|| t.others.contains_key(&m).then(|| m.clone()))
+                    .or_else(|| t.devices.contains_key(&m).then(|| m.clone()))
                     .ok_or_else(|| EmulatorError::InvalidSeed(format!("unknown member {m}")))?;
                 t.add_member_raw(&gid, &mid, false);
             }
@@ -621,6 +651,8 @@ impl Tenant {
             .any(|a| a.service_principal_id.as_deref() == Some(id))
         {
             Some(Kind::ServicePrincipal)
+        } else if self.devices.contains_key(id) {
+            Some(Kind::Device)
         } else {
             self.others.get(id).map(|o| o.kind)
         }
@@ -801,6 +833,7 @@ impl Tenant {
             super::report_state::dump(&self.sign_in_reports, |id| self.users.contains_key(id));
         (seed.subscribed_skus, seed.license_assignments) = self.licenses.dump();
         seed.authentication_methods = super::method_state::dump(&self.auth_methods);
+        seed.devices = super::device_state::dump(&self.devices);
         seed
     }
 
