@@ -178,11 +178,14 @@ pub fn changes_of(step: usize, op: &Op) -> Vec<Change> {
         Op::DisableUser { .. } => vec![c("accountEnabled", some("true"), some("false"))],
         Op::RevokeSessions { .. } => vec![c("sessions", some("active"), some("revoked"))],
         Op::ResetPassword { .. } => vec![c("password", some("known"), some("reset"))],
-        Op::RemoveAuthenticationMethod { method, .. } => vec![c(
-            "authenticationMethod",
-            some(method.describe()),
-            None,
+        Op::DisableDevice { device, .. } => vec![c(
+            &format!("device {}", device.name),
+            some("enabled"),
+            some("disabled"),
         )],
+        Op::RemoveAuthenticationMethod { method, .. } => {
+            vec![c("authenticationMethod", some(method.describe()), None)]
+        }
         Op::CreateTemporaryAccessPass { .. } => {
             vec![c("temporaryAccessPass", None, some("issued"))]
         }

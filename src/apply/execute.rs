@@ -190,6 +190,7 @@ fn already_in_effect(op: &Op, status: u16, message: &str) -> bool {
         | Op::AssignRole { .. }
         | Op::AssignLicenses { .. }
         | Op::RenameUser { .. }
+        | Op::DisableDevice { .. }
         | Op::AssignRoleSchedule { .. }
         | Op::UpdateRoleSchedule { .. } => false,
     }

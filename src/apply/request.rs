@@ -239,6 +239,12 @@ fn request_of(
             format!("/directory/deletedItems/{}/restore", user_id(ids, user)?),
             None,
         ),
+        // device-update: the device object's id; idempotent (sent again after an unknown outcome).
+        Op::DisableDevice { device, .. } => request(
+            Method::PATCH,
+            format!("/devices/{}", device.id),
+            Some(json!({ "accountEnabled": false })),
+        ),
         // Each type has its own DELETE path (phoneauthenticationmethod-delete, …).
         Op::RemoveAuthenticationMethod { user, method } => request(
             Method::DELETE,
@@ -527,6 +533,7 @@ fn pim_request(
         | Op::AssignLicenses { .. }
         | Op::InviteGuest { .. }
         | Op::RemoveAuthenticationMethod { .. }
+        | Op::DisableDevice { .. }
         | Op::RenameUser { .. } => return Ok(None),
     }))
 }

@@ -68,6 +68,7 @@ pub fn conflict_after_retry(op: &Op, e: &ApiError) -> bool {
         | Op::RemoveRole { .. }
         | Op::AssignLicenses { .. }
         | Op::RemoveAuthenticationMethod { .. }
+        | Op::DisableDevice { .. }
         | Op::RenameUser { .. } => false,
         // PIM answers a repeated adminAssign with 400 `RoleAssignmentExists`
         // (hashicorp/terraform-provider-azuread#1306): looked up like a create.
@@ -153,9 +154,9 @@ pub fn probe(op: &Op, ids: &impl Ids) -> Option<Request> {
         } => Some(Request::get(holdings_url(*holding, &principal.id))),
         // A method delete with an unknown outcome: re-list the user's methods
         // (authentication-list-methods) rather than send the DELETE blindly.
-        Op::RemoveAuthenticationMethod { user, .. } => ids.user(user).map(|id| {
-            Request::get(format!("/users/{}/authentication/methods", enc(&id.0)))
-        }),
+        Op::RemoveAuthenticationMethod { user, .. } => ids
+            .user(user)
+            .map(|id| Request::get(format!("/users/{}/authentication/methods", enc(&id.0)))),
         // Sent again without a look-up: idempotent writes (PATCH, PUT $ref,
         // revoke) and removals/adds whose repeat Graph answers "already so".
         Op::UpdateUser { .. }
@@ -174,6 +175,7 @@ pub fn probe(op: &Op, ids: &impl Ids) -> Option<Request> {
         | Op::RemoveOwner { .. }
         | Op::RemoveRole { .. }
         | Op::AssignLicenses { .. }
+        | Op::DisableDevice { .. }
         | Op::RenameUser { .. } => None,
     }
 }
@@ -321,6 +323,7 @@ pub fn judge(op: &Op, answer: ItemResult) -> Check {
         | Op::RemoveOwner { .. }
         | Op::RemoveRole { .. }
         | Op::AssignLicenses { .. }
+        | Op::DisableDevice { .. }
         | Op::RenameUser { .. } => Check::Absent,
     }
 }

@@ -216,6 +216,7 @@ fn apply(
             // The moment the reviewed plan was computed for (older files: now).
             let now = saved.planned_at.unwrap_or_else(|| args.clock.now());
             let live = conn.with_auth_methods(live, desired, Some(now))?;
+            let live = conn.with_devices(live, desired, Some(now))?;
             let fresh = plan::build_at(desired, &live, &overrides, now);
             super::tenancy::note(&fresh);
             if !fresh.errors.is_empty() {
@@ -262,6 +263,7 @@ fn apply(
             let live = conn.with_licenses(live, desired)?;
             let now = args.clock.now();
             let live = conn.with_auth_methods(live, desired, Some(now))?;
+            let live = conn.with_devices(live, desired, Some(now))?;
             let plan = plan::build_at(desired, &live, &given, now);
             super::tenancy::note(&plan);
             print!("{}", render(&plan, PlanFormat::Text, &opts));

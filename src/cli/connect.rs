@@ -252,6 +252,33 @@ impl Connection {
         Ok(live.with_auth_methods(m))
     }
 
+    /// Add the devices the leavers own ([`crate::plan::diff::device_owners`]),
+    /// when the policy has `disable_owned_devices` and someone leaves
+    /// (⌈D/100⌉ requests for D devices in the tenant; none otherwise). Graph
+    /// refusing the read is recorded, and the plan reports it as an error.
+    pub fn with_devices(
+        &self,
+        live: Live,
+        desired: &DesiredState,
+        now: Option<crate::model::clock::Moment>,
+    ) -> anyhow::Result<Live> {
+        let owners = crate::plan::diff::device_owners(desired, &live, now);
+        if owners.is_empty() {
+            return Ok(live);
+        }
+        let d = self
+            .rt
+            .block_on(crate::live::devices::read_devices(&self.client, &owners))
+            .map_err(|e| {
+                let graph = self.client.root().to_string();
+                anyhow::Error::new(e).context(format!(
+                    "cannot read leavers' devices from Microsoft Graph at {graph}"
+                ))
+            })?;
+        tracing::info!(owners = owners.len(), "read leavers' devices");
+        Ok(live.with_devices(d))
+    }
+
     /// Add the licences to a snapshot when the app may read them (`snapshot`
     /// has no repo to ask): a refusal is a warning, the seed then has none.
     pub fn try_licenses(&self, live: Live) -> Live {

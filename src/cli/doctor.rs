@@ -104,10 +104,16 @@ pub struct OperationCheck {
 
 /// Rows of docs/permissions.md an app needs only when the repo asks for them,
 /// with when: the recommended grants leave them out.
-pub const OPT_IN_ROWS: &[(&str, &str)] = &[(
-    "remove_authentication_method",
-    "only with the leaver step `remove_authentication_methods`; planning it also needs UserAuthenticationMethod.Read.All",
-)];
+pub const OPT_IN_ROWS: &[(&str, &str)] = &[
+    (
+        "remove_authentication_method",
+        "only with the leaver step `remove_authentication_methods`; planning it also needs UserAuthenticationMethod.Read.All",
+    ),
+    (
+        "disable_device",
+        "only with the leaver step `disable_owned_devices`, with the Cloud Device Administrator role",
+    ),
+];
 
 /// One listing the reader uses, first page.
 #[derive(Debug, Clone, Serialize)]

@@ -108,6 +108,7 @@ pub fn run(args: Args, color: ColorChoice, rt: &tokio::runtime::Runtime) -> anyh
     let live = conn.with_licenses(live, desired)?;
     let now = args.clock.now();
     let live = conn.with_auth_methods(live, desired, Some(now))?;
+    let live = conn.with_devices(live, desired, Some(now))?;
     let plan = plan::build_at(desired, &live, &args.gates.overrides(), now);
     super::tenancy::note(&plan);
     let opts = RenderOptions {

@@ -183,6 +183,7 @@ fn reconcile(
     let live = conn.with_licenses(live, desired)?;
     let now = args.clock.now();
     let live = conn.with_auth_methods(live, desired, Some(now))?;
+    let live = conn.with_devices(live, desired, Some(now))?;
     let plan = plan::build_at(desired, &live, &args.gates.overrides(), now);
     super::tenancy::note(&plan);
     let mut report = DriftReport::from_plan(&plan);

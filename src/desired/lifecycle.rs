@@ -46,6 +46,9 @@ pub enum LeaverStep {
     /// Delete every authentication method but the password (phone, Authenticator,
     /// FIDO2, software OATH, email, Windows Hello, TAP), one step per method.
     RemoveAuthenticationMethods,
+    /// Disable (`accountEnabled: false`) every Windows device the user is the
+    /// registered owner of, one step per device.
+    DisableOwnedDevices,
 }
 
 impl LeaverStep {
@@ -63,20 +66,15 @@ impl LeaverStep {
             "remove_authentication_methods",
             LeaverStep::RemoveAuthenticationMethods,
         ),
+        ("disable_owned_devices", LeaverStep::DisableOwnedDevices),
     ];
 
     /// Steps of issue #17 that this version does not carry out yet, with why: the
     /// validator refuses them rather than accept a policy it would silently skip.
-    pub const NOT_YET: &'static [(&'static str, &'static str)] = &[
-        (
-            "remove_device_ownership",
-            "Graph does not let applications remove a device's registered owner (device-delete-registeredowners: application \"Not supported\")",
-        ),
-        (
-            "disable_owned_devices",
-            "owned devices are not read by this version",
-        ),
-    ];
+    pub const NOT_YET: &'static [(&'static str, &'static str)] = &[(
+        "remove_device_ownership",
+        "Graph does not let applications remove a device's registered owner (device-delete-registeredowners: application \"Not supported\")",
+    )];
 }
 
 /// `tenant.lifecycle.leaver`: what happens when a user becomes disabled

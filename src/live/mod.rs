@@ -3,6 +3,7 @@
 
 pub mod auth_methods;
 pub mod delta;
+pub mod devices;
 pub mod licenses;
 pub mod permissions;
 mod progress;

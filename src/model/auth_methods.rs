@@ -126,7 +126,6 @@ impl AuthMethodRef {
             None => self.kind.label().to_string(),
         }
     }
-
 }
 
 /// The authentication methods read for a plan (only for the users the leaver

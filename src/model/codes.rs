@@ -102,6 +102,8 @@ codes! {
         /// A role held through a role-assignable group (`memberType: Group`), or an
         /// activation: shown, never touched.
         RoleKept = "role-kept",
+        /// A leaver's device stays enabled: an application may not disable it (not Windows).
+        DeviceKept = "device-kept",
     }
 }
 
@@ -150,6 +152,8 @@ codes! {
         GuestUpnNotCreatable = "guest-upn-not-creatable",
         /// `remove_authentication_methods` is in the leaver policy, but leavers' methods could not be read.
         AuthMethodsUnavailable = "auth-methods-unavailable",
+        /// `disable_owned_devices` is in the leaver policy, but devices could not be read.
+        DevicesUnavailable = "devices-unavailable",
     }
 }
 

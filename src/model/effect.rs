@@ -194,6 +194,11 @@ impl Op {
             Op::RemoveAuthenticationMethod { user, .. } => {
                 Effect::new(Update, true, vec![T::user(user)])
             }
+            // The device can no longer be signed in to; the leaver's account
+            // is not touched. Destructive like a method removal (a protected
+            // principal's devices trip the gate); an update for the counts
+            // (`max_disables` counts user accounts).
+            Op::DisableDevice { owner, .. } => Effect::new(Update, true, vec![T::user(owner)]),
         }
     }
 }
@@ -254,7 +259,8 @@ impl Op {
             | Op::AssignRoleSchedule { .. }
             | Op::UpdateRoleSchedule { .. }
             | Op::RemoveRoleSchedule { .. }
-            | Op::RemoveAuthenticationMethod { .. } => None,
+            | Op::RemoveAuthenticationMethod { .. }
+            | Op::DisableDevice { .. } => None,
         }
     }
 }
@@ -327,9 +333,10 @@ mod tests {
             Op::CreateTemporaryAccessPass { .. } => 23,
             Op::InviteGuest { .. } => 24,
             Op::RemoveAuthenticationMethod { .. } => 25,
+            Op::DisableDevice { .. } => 26,
         }
     }
-    const VARIANTS: usize = 26;
+    const VARIANTS: usize = 27;
 
     /// One sample of each variant, with the action and destructiveness it
     /// has always had (the summary's classes; the protected-principals gate's
@@ -561,6 +568,19 @@ mod tests {
                         kind: crate::model::auth_methods::AuthMethodKind::Fido2,
                         id: "m1".into(),
                         phone_type: None,
+                    },
+                },
+                Update,
+                true,
+                1,
+            ),
+            (
+                Op::DisableDevice {
+                    owner: a(),
+                    device: crate::model::devices::DeviceRef {
+                        id: id("d1"),
+                        name: "LAPTOP-1".into(),
+                        operating_system: "Windows".into(),
                     },
                 },
                 Update,

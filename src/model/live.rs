@@ -550,6 +550,9 @@ pub struct Live {
     /// Leavers' authentication methods, when read (`None`: the leaver policy
     /// does not remove them, so none were read).
     auth_methods: Option<crate::model::auth_methods::LiveAuthMethods>,
+    /// Leavers' devices, when read (`None`: the leaver policy does not
+    /// disable them, or nobody leaves).
+    devices: Option<crate::model::devices::LiveDevices>,
 }
 
 impl Live {
@@ -568,6 +571,17 @@ impl Live {
     pub fn with_auth_methods(mut self, m: crate::model::auth_methods::LiveAuthMethods) -> Live {
         self.auth_methods = Some(m);
         self
+    }
+
+    /// The same snapshot with the devices read for its leavers.
+    pub fn with_devices(mut self, d: crate::model::devices::LiveDevices) -> Live {
+        self.devices = Some(d);
+        self
+    }
+
+    /// Leavers' devices, when they were read.
+    pub fn devices(&self) -> Option<&crate::model::devices::LiveDevices> {
+        self.devices.as_ref()
     }
 
     /// Leavers' authentication methods, when they were read.
@@ -624,6 +638,7 @@ impl Live {
             restricted_by_id: HashMap::new(),
             licenses: None,
             auth_methods: None,
+            devices: None,
             parts,
         };
         for (i, u) in live.parts.users.iter().enumerate() {

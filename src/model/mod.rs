@@ -14,6 +14,7 @@ pub mod clock;
 pub mod codes;
 pub mod country;
 pub mod date;
+pub mod devices;
 pub mod effect;
 mod ids;
 pub mod kinds;

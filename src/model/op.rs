@@ -436,6 +436,14 @@ pub enum Op {
         /// The method (type and id; never a number or a pass).
         method: crate::model::auth_methods::AuthMethodRef,
     },
+    /// PATCH `accountEnabled: false` on a device a leaver is the registered
+    /// owner of (`disable_owned_devices`): `PATCH /devices/{id}`.
+    DisableDevice {
+        /// The leaver.
+        owner: UserRef,
+        /// The device.
+        device: crate::model::devices::DeviceRef,
+    },
 }
 
 impl Op {
@@ -468,6 +476,7 @@ impl Op {
             Op::RemoveRoleSchedule { .. } => "remove_role_schedule",
             Op::InviteGuest { .. } => "invite_guest",
             Op::RemoveAuthenticationMethod { .. } => "remove_authentication_method",
+            Op::DisableDevice { .. } => "disable_device",
         }
     }
 
@@ -488,7 +497,8 @@ impl Op {
             | Op::SetManager { user, .. }
             | Op::RemoveManager { user, .. }
             | Op::AssignLicenses { user, .. }
-            | Op::RemoveAuthenticationMethod { user, .. } => Some(&user.upn),
+            | Op::RemoveAuthenticationMethod { user, .. }
+            | Op::DisableDevice { owner: user, .. } => Some(&user.upn),
             Op::AddMember { member, .. } => Some(&member.upn),
             Op::AssignRole { principal, .. } | Op::AssignRoleSchedule { principal, .. } => {
                 Some(&principal.upn)
@@ -538,6 +548,7 @@ impl Op {
             | Op::AssignLicenses { .. }
             | Op::InviteGuest { .. }
             | Op::RemoveAuthenticationMethod { .. }
+            | Op::DisableDevice { .. }
             | Op::RenameUser { .. } => self.subject_upn().map(|u| u.key()).unwrap_or_default(),
         }
     }

@@ -243,6 +243,14 @@ pub const LEAST: &[KindPermissions] = &[
         also: &[],
         role: "none (app-only; the roles the pages list are for delegated callers)",
     },
+    // device-update (entra-data DEVICE_UPDATE, DEVICE_ENABLE_ROLES).
+    KindPermissions {
+        row: "disable_device",
+        kinds: &["disable_device"],
+        least: &["Device.ReadWrite.All"],
+        also: &["Directory.ReadWrite.All"],
+        role: "Cloud Device Administrator (or Global Administrator), always",
+    },
     // PIM (issue #16): rbacapplication-post-roleeligibilityschedulerequests,
     // rbacapplication-post-roleassignmentschedulerequests (entra-data's
     // PIM_ELIGIBILITY_WRITE / PIM_ASSIGNMENT_WRITE).
@@ -296,6 +304,7 @@ impl KindPermissions {
             "assign_licenses" => table::LICENSE_ASSIGN,
             "rename_user" => table::user_property_rule("userPrincipalName"),
             "invite_guest" => table::INVITE,
+            "disable_device" => table::DEVICE_UPDATE,
             "remove_authentication_method" => {
                 method_delete_rule(crate::model::auth_methods::AuthMethodKind::Phone)
             }
@@ -325,6 +334,12 @@ pub enum Need {
     },
     /// Graph refuses it to every application; why.
     Never(String),
+    /// A directory role of the app's service principal, one of `roles`
+    /// (template ids), whatever the target (device-update, `accountEnabled`).
+    DeviceRole {
+        /// The roles any one of which would do.
+        roles: Vec<&'static str>,
+    },
 }
 
 /// What Graph requires of the running principal for `op`: its permissions,
@@ -421,6 +436,14 @@ pub fn needs(
         Op::AssignLicenses { .. } => out.push(Need::Permissions(table::LICENSE_ASSIGN)),
         // App-only: the permission alone (the Entra roles the pages list are
         // for delegated callers acting on others).
+        // device-update: the permission, and for `accountEnabled` a directory
+        // role of the app's service principal (entra-data DEVICE_ENABLE_ROLES).
+        Op::DisableDevice { .. } => {
+            out.push(Need::Permissions(table::DEVICE_UPDATE));
+            out.push(Need::DeviceRole {
+                roles: table::DEVICE_ENABLE_ROLES.to_vec(),
+            });
+        }
         Op::RemoveAuthenticationMethod { method, .. } => {
             out.push(Need::Permissions(method_delete_rule(method.kind)))
         }
@@ -572,7 +595,8 @@ fn target_of(live: &Live, steps: &[Step]) -> impl Fn(&ObjectId) -> Target {
             | Op::RemoveRoleSchedule { .. }
             | Op::AssignRoleSchedule { .. }
             | Op::UpdateRoleSchedule { .. }
-            | Op::RemoveAuthenticationMethod { .. } => None,
+            | Op::RemoveAuthenticationMethod { .. }
+            | Op::DisableDevice { .. } => None,
         })
         .collect();
     let role_groups: HashSet<ObjectId> = live
@@ -665,6 +689,7 @@ pub fn check(steps: &[Step], live: &Live) -> Vec<PlanError> {
     let mut perms: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let mut roles: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
     let mut never: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut device_roles: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for s in steps {
         for need in needs(&s.op, &target, &assignable, principal.id.as_ref()) {
             match need {
@@ -688,9 +713,19 @@ pub fn check(steps: &[Step], live: &Live) -> Vec<PlanError> {
                         .or_default()
                         .push(step_name(s));
                 }
+                Need::DeviceRole { roles: r }
+                    if !r
+                        .iter()
+                        .any(|x| mine.iter().any(|m| m.eq_ignore_ascii_case(x))) =>
+                {
+                    device_roles
+                        .entry(sensitive_actions::names(&r))
+                        .or_default()
+                        .push(step_name(s));
+                }
                 Need::Never(why) => never.entry(why).or_default().push(step_name(s)),
                 // Granted: the guards above did not match.
-                Need::Permissions(_) | Need::Role { .. } => {}
+                Need::Permissions(_) | Need::Role { .. } | Need::DeviceRole { .. } => {}
             }
         }
     }
@@ -726,6 +761,18 @@ pub fn check(steps: &[Step], live: &Live) -> Vec<PlanError> {
             code: super::codes::ErrorCode::MissingRole,
             message: format!(
                 "unappliable: Microsoft Graph would refuse {} step{} (403) on users holding admin roles: its service principal must hold {need} (Graph's \"{which}\") and {held}; assign the role, or leave those users out of the repo's scope: {}",
+                names.len(),
+                if names.len() == 1 { "" } else { "s" },
+                listing(&names)
+            ),
+            origin: None,
+        });
+    }
+    for (need, names) in device_roles {
+        out.push(PlanError {
+            code: super::codes::ErrorCode::MissingRole,
+            message: format!(
+                "unappliable: Microsoft Graph would refuse {} step{} (403): disabling a device (`accountEnabled`) needs a directory role of the app's service principal, {need} (device-update), and it {held}; assign the role (docs/permissions.md): {}",
                 names.len(),
                 if names.len() == 1 { "" } else { "s" },
                 listing(&names)

@@ -332,6 +332,7 @@ pub fn evaluate(
             | Op::AssignRole { .. }
             | Op::AssignLicenses { .. }
             | Op::RemoveAuthenticationMethod { .. }
+            | Op::DisableDevice { .. }
             | Op::RenameUser { .. } => None,
         })
         .collect();
@@ -445,6 +446,7 @@ fn global_admins_after(live: &Live, steps: &[Step]) -> (u64, u64) {
             | Op::RemoveOwner { .. }
             | Op::AssignLicenses { .. }
             | Op::RemoveAuthenticationMethod { .. }
+            | Op::DisableDevice { .. }
             | Op::RenameUser { .. } => {}
         }
     }

@@ -83,6 +83,7 @@ pub fn order(mut ops: Vec<Op>) -> Result<Vec<Step>, PlanError> {
             }
             Op::EnableUser { .. }
             | Op::RemoveAuthenticationMethod { .. }
+            | Op::DisableDevice { .. }
             | Op::CreateTemporaryAccessPass { .. }
             | Op::RemoveManager { .. }
             | Op::UpdateGroup { .. }
@@ -192,6 +193,16 @@ pub fn order(mut ops: Vec<Op>) -> Result<Vec<Step>, PlanError> {
             // in one wave: Graph's refusals that depend on the others (the
             // default method, `mobile` while `alternateMobile` exists) are
             // sent again by apply once the others are gone.
+            // A leaver's devices: after the account is disabled, before a delete.
+            Op::DisableDevice { owner, .. } => {
+                let key = owner.upn.key();
+                if let Some(&d) = disables.get(&key) {
+                    edges.push((d, i));
+                }
+                if let Some(&d) = deletes.get(&key) {
+                    edges.push((i, d));
+                }
+            }
             Op::RemoveAuthenticationMethod { user, .. } => {
                 let key = user.upn.key();
                 for &before in [disables.get(&key), resets.get(&key), revokes.get(&key)]

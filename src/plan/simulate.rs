@@ -47,6 +47,7 @@ pub fn apply(live: &Live, steps: &[Step]) -> Live {
     let mut serial = 0u64;
     let mut licenses = live.licenses().cloned();
     let mut auth_methods = live.auth_methods().cloned();
+    let mut devices = live.devices().cloned();
     for step in steps {
         match &step.op {
             Op::CreateUser {
@@ -103,11 +104,16 @@ pub fn apply(live: &Live, steps: &[Step]) -> Live {
             Op::RevokeSessions { .. }
             | Op::ResetPassword { .. }
             | Op::CreateTemporaryAccessPass { .. } => {}
+            Op::DisableDevice { device, .. } => {
+                if let Some(crate::model::devices::LiveDevices::Read(list)) = devices.as_mut() {
+                    for d in list.iter_mut().filter(|d| d.device.id == device.id) {
+                        d.account_enabled = false;
+                    }
+                }
+            }
             Op::RemoveAuthenticationMethod { user, method } => {
-                if let (
-                    Some(crate::model::auth_methods::LiveAuthMethods::Read(m)),
-                    Some(id),
-                ) = (auth_methods.as_mut(), user.id.as_ref())
+                if let (Some(crate::model::auth_methods::LiveAuthMethods::Read(m)), Some(id)) =
+                    (auth_methods.as_mut(), user.id.as_ref())
                     && let Some(list) = m.get_mut(id)
                 {
                     list.retain(|x| x != method);
@@ -340,8 +346,12 @@ pub fn apply(live: &Live, steps: &[Step]) -> Live {
         Some(l) => out.with_licenses(l),
         None => out,
     };
-    match auth_methods {
+    let out = match auth_methods {
         Some(m) => out.with_auth_methods(m),
+        None => out,
+    };
+    match devices {
+        Some(d) => out.with_devices(d),
         None => out,
     }
 }

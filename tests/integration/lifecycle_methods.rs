@@ -174,8 +174,11 @@ fn a_leavers_methods_are_removed_the_default_last_and_the_next_plan_is_empty() {
             .and_then(|s| s["id"].as_u64())
             .unwrap_or_else(|| panic!("no step removing {id}: {json_text}"))
     };
-    let (default_step, mobile_step, alternate_step) =
-        (method_step(AUTHENTICATOR), method_step(MOBILE), method_step(ALTERNATE));
+    let (default_step, mobile_step, alternate_step) = (
+        method_step(AUTHENTICATOR),
+        method_step(MOBILE),
+        method_step(ALTERNATE),
+    );
     method_step(KEY);
     // Each removal waits for the disable, the password reset and the session revocation.
     let step_of = |op: &str| -> Value {
@@ -234,13 +237,22 @@ fn a_leavers_methods_are_removed_the_default_last_and_the_next_plan_is_empty() {
     );
     let applied = out(&a);
     assert_eq!(a.status.code(), Some(0), "{applied}");
-    assert!(methods_of(&t, LUCAS).is_empty(), "{:?}", methods_of(&t, LUCAS));
+    assert!(
+        methods_of(&t, LUCAS).is_empty(),
+        "{:?}",
+        methods_of(&t, LUCAS)
+    );
     assert_eq!(methods_of(&t, ANA), vec![format!("phone:{MOBILE}")]);
     // 4 account writes (leave time, disable, reset, revoke) + 5 deletes + those
     // Graph refused and apply sent again.
     let m = t.emu.metrics();
     let refused = m.by_status.get(&400).copied().unwrap_or(0);
-    assert_eq!(writes(&t) - before, 9 + refused, "{:?}", m.batch_inner_by_route);
+    assert_eq!(
+        writes(&t) - before,
+        9 + refused,
+        "{:?}",
+        m.batch_inner_by_route
+    );
     eprintln!(
         "leaver with 5 methods: {} writes ({refused} refused and sent again)",
         writes(&t) - before
@@ -285,12 +297,20 @@ fn without_the_delete_permission_the_plan_is_unappliable_naming_it() {
     );
     let a = run(
         &t,
-        &["apply", dir.to_str().unwrap(), "--auto-approve", "--now", NOW],
+        &[
+            "apply",
+            dir.to_str().unwrap(),
+            "--auto-approve",
+            "--now",
+            NOW,
+        ],
         &[],
     );
     assert_ne!(a.status.code(), Some(0), "{}", out(&a));
     assert_eq!(methods_of(&t, LUCAS).len(), 4, "nothing removed");
-    let enabled = t.emu.with_tenant(|s| s.users[LUCAS].props["accountEnabled"].clone());
+    let enabled = t
+        .emu
+        .with_tenant(|s| s.users[LUCAS].props["accountEnabled"].clone());
     assert_eq!(enabled, Value::Bool(true), "nothing applied");
 }
 
@@ -313,12 +333,20 @@ fn a_policy_without_the_step_reads_no_methods() {
     let t = seed(&["UserAuthenticationMethod.ReadWrite.All"]);
     let scratch = tempdir("lifecycle-methods-none");
     let dir = scratch.join("repo");
-    repo(&dir, "    enabled: false\n", "revoke_sessions, reset_password");
+    repo(
+        &dir,
+        "    enabled: false\n",
+        "revoke_sessions, reset_password",
+    );
     let p = plan(&t, &dir, &[]);
     let text = out(&p);
     assert_eq!(p.status.code(), Some(2), "{text}");
     assert!(!text.contains("authentication method"), "{text}");
-    assert_eq!(method_reads(&t), 0, "the step is not in the policy: no read");
+    assert_eq!(
+        method_reads(&t),
+        0,
+        "the step is not in the policy: no read"
+    );
 }
 
 #[test]
@@ -418,7 +446,13 @@ fn a_delete_with_an_unknown_outcome_is_looked_up_not_resent() {
     let before = t.emu.metrics();
     let a = run(
         &t,
-        &["apply", dir.to_str().unwrap(), "--auto-approve", "--now", NOW],
+        &[
+            "apply",
+            dir.to_str().unwrap(),
+            "--auto-approve",
+            "--now",
+            NOW,
+        ],
         &[],
     );
     let applied = out(&a);

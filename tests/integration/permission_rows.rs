@@ -31,11 +31,12 @@ const GONE: &str = "0a000000-0000-4000-8000-000000000003";
 const TEAM: &str = "0b000000-0000-4000-8000-000000000001";
 const ASSIGNMENT: &str = "ra-helpdesk-sam";
 const HELPDESK: &str = "729827e3-9c14-49f7-bb1b-9608f156bbb8";
+const LAPTOP: &str = "0c000000-0000-4000-8000-000000000001";
 const E3: &str = "6fd2c87f-b296-42f0-b197-1e91e994b900";
 
 fn seed() -> Seed {
     let y = format!(
-        "tenant:\n  domains: [contoso.com]\napplications:\n  - appId: {APP}\n    servicePrincipalId: {SP}\n    permissions: all\nusers:\n  - {{ id: {PAT}, userPrincipalName: pat@contoso.com, displayName: Pat, mailNickname: pat, manager: {SAM}, usageLocation: US }}\n  - {{ id: {SAM}, userPrincipalName: sam@contoso.com, displayName: Sam, mailNickname: sam }}\ngroups:\n  - {{ id: {TEAM}, displayName: team, mailNickname: team, members: [{SAM}], owners: [{SAM}, {SP}] }}\nroleAssignments:\n  - {{ id: {ASSIGNMENT}, principalId: {SAM}, roleDefinitionId: Helpdesk Administrator }}\n  - {{ id: ra-sp-user-admin, principalId: {SP}, roleDefinitionId: User Administrator }}\ndeletedUsers:\n  - {{ id: {GONE}, userPrincipalName: gone@contoso.com, displayName: Gone, mailNickname: gone }}\nsubscribedSkus:\n  - {{ skuId: {E3}, skuPartNumber: ENTERPRISEPACK, enabled: 5 }}\nauthenticationMethods:\n  - {{ user: {PAT}, type: phone, phoneType: office, phoneNumber: '+1 2065550100' }}\n"
+        "tenant:\n  domains: [contoso.com]\napplications:\n  - appId: {APP}\n    servicePrincipalId: {SP}\n    permissions: all\nusers:\n  - {{ id: {PAT}, userPrincipalName: pat@contoso.com, displayName: Pat, mailNickname: pat, manager: {SAM}, usageLocation: US }}\n  - {{ id: {SAM}, userPrincipalName: sam@contoso.com, displayName: Sam, mailNickname: sam }}\ngroups:\n  - {{ id: {TEAM}, displayName: team, mailNickname: team, members: [{SAM}], owners: [{SAM}, {SP}] }}\nroleAssignments:\n  - {{ id: {ASSIGNMENT}, principalId: {SAM}, roleDefinitionId: Helpdesk Administrator }}\n  - {{ id: ra-sp-user-admin, principalId: {SP}, roleDefinitionId: User Administrator }}\n  - {{ id: ra-sp-device-admin, principalId: {SP}, roleDefinitionId: 7698a772-787b-4ac8-901f-60d6b08affd2 }}\ndeletedUsers:\n  - {{ id: {GONE}, userPrincipalName: gone@contoso.com, displayName: Gone, mailNickname: gone }}\nsubscribedSkus:\n  - {{ skuId: {E3}, skuPartNumber: ENTERPRISEPACK, enabled: 5 }}\ndevices:\n  - {{ id: {LAPTOP}, displayName: LAPTOP-PAT, operatingSystem: Windows, accountEnabled: true, registeredOwners: [{PAT}] }}\nauthenticationMethods:\n  - {{ user: {PAT}, type: phone, phoneType: office, phoneNumber: '+1 2065550100' }}\n"
     );
     Seed::parse(&y).expect("seed")
 }
@@ -223,6 +224,14 @@ fn ops(row: &KindPermissions) -> Vec<Op> {
                 kind: entraform::model::auth_methods::AuthMethodKind::Phone,
                 id: "e37fc753-ff3b-4958-9484-eaa9425c82bc".into(),
                 phone_type: Some("office".into()),
+            },
+        }],
+        "disable_device" => vec![Op::DisableDevice {
+            owner: pat,
+            device: entraform::model::devices::DeviceRef {
+                id: ObjectId(LAPTOP.into()),
+                name: "LAPTOP-PAT".into(),
+                operating_system: "Windows".into(),
             },
         }],
         "assign_role_schedule, update_role_schedule, remove_role_schedule (eligible)" => {

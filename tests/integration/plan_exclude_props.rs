@@ -306,6 +306,7 @@ fn targets(op: &Op, live: &Live) -> Vec<String> {
         | Op::AddMember { member: user, .. }
         | Op::AssignLicenses { user, .. }
         | Op::RemoveAuthenticationMethod { user, .. }
+        | Op::DisableDevice { owner: user, .. }
         | Op::RenameUser { user, .. }
         | Op::AssignRole {
             principal: user, ..

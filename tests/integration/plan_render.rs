@@ -588,7 +588,8 @@ fn documented_class(op: &Op) -> (&'static str, char) {
         | Op::RemoveOwner { .. }
         | Op::RemoveRole { .. }
         | Op::RemoveRoleSchedule { .. }
-        | Op::RemoveAuthenticationMethod { .. } => ("update", '-'),
+        | Op::RemoveAuthenticationMethod { .. }
+        | Op::DisableDevice { .. } => ("update", '-'),
         Op::RevokeSessions { .. } | Op::ResetPassword { .. } => ("update", '!'),
         Op::DisableUser { .. } => ("disable", '-'),
         Op::DeleteUser { .. } => ("delete", '-'),

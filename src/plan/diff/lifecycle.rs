@@ -283,6 +283,19 @@ pub(super) fn leaver_ops(
         if policy.has(LeaverStep::RemoveLicenses) {
             remove_licenses(desired, live, u, &me, ops);
         }
+        // Every enabled Windows device the leaver owns (others: `devices_kept`).
+        if policy.has(LeaverStep::DisableOwnedDevices)
+            && let Some(devices) = live.devices()
+        {
+            for d in devices.owned_by(&u.id) {
+                if d.account_enabled && d.app_may_disable() {
+                    ops.push(Op::DisableDevice {
+                        owner: me.clone(),
+                        device: d.device.clone(),
+                    });
+                }
+            }
+        }
         // Every removable method as read for this plan (the password stays);
         // unread methods are a plan error (`methods_unread`).
         if policy.has(LeaverStep::RemoveAuthenticationMethods)
@@ -302,7 +315,11 @@ pub(super) fn leaver_ops(
 /// Does the leaver policy act on this leaver? Not when `delete_after` has
 /// deleted it (its delete covers the rest), it is synced from on-premises AD,
 /// or it is in `scope.exclude`.
-pub(super) fn policy_applies(desired: &DesiredState, departed: &HashSet<Upn>, u: &LiveUser) -> bool {
+pub(super) fn policy_applies(
+    desired: &DesiredState,
+    departed: &HashSet<Upn>,
+    u: &LiveUser,
+) -> bool {
     !(departed.contains(&u.upn)
         || u.on_premises_sync_enabled
         || desired.tenant.scope.exclude.contains(&u.upn))
@@ -346,6 +363,75 @@ pub(super) fn methods_unread(
         ),
         origin: None,
     })
+}
+
+/// `disable_owned_devices`: a plan error when the devices could not be read
+/// (and someone leaves), and a notice for each enabled device an application
+/// may not disable (not Windows: device-update lets apps change only
+/// `extensionAttributes` there), so the reviewer knows it stays enabled.
+pub(super) fn devices_kept(
+    desired: &DesiredState,
+    live: &Live,
+    leavers: &[Leaver<'_>],
+    departed: &HashSet<Upn>,
+) -> (Vec<Notice>, Option<crate::plan::op::PlanError>) {
+    let Some(policy) = desired.tenant.lifecycle.leaver.as_ref() else {
+        return (Vec::new(), None);
+    };
+    if !policy.has(LeaverStep::DisableOwnedDevices) {
+        return (Vec::new(), None);
+    }
+    let applies: Vec<&LiveUser> = leavers
+        .iter()
+        .filter(|l| policy_applies(desired, departed, l.user))
+        .map(|l| l.user)
+        .collect();
+    let Some(first) = applies.first() else {
+        return (Vec::new(), None);
+    };
+    let devices = match live.devices() {
+        Some(crate::model::devices::LiveDevices::Read(_)) => live.devices(),
+        Some(crate::model::devices::LiveDevices::Unreadable(why)) => {
+            return (Vec::new(), Some(devices_error(why, first, applies.len())));
+        }
+        None => {
+            return (
+                Vec::new(),
+                Some(devices_error("they were not read", first, applies.len())),
+            );
+        }
+    };
+    let mut notices = Vec::new();
+    for u in applies {
+        for d in devices.into_iter().flat_map(|d| d.owned_by(&u.id)) {
+            if d.account_enabled && !d.app_may_disable() {
+                notices.push(Notice {
+                    code: NoticeCode::DeviceKept,
+                    object: u.upn.key(),
+                    message: format!(
+                        "`{}` owns device `{}` ({}, id {}), which stays enabled: Graph lets an application disable Windows devices only (device-update); disable it in the Intune or Entra admin center",
+                        u.upn, d.device.name, d.device.operating_system, d.device.id
+                    ),
+                });
+            }
+        }
+    }
+    (notices, None)
+}
+
+fn devices_error(why: &str, first: &LiveUser, n: usize) -> crate::plan::op::PlanError {
+    crate::plan::op::PlanError {
+        code: crate::plan::op::ErrorCode::DevicesUnavailable,
+        message: format!(
+            "the leaver policy has `disable_owned_devices`, but the devices of {} could not be read ({why}); grant the application Device.Read.All (reading) and Device.ReadWrite.All with the Cloud Device Administrator role (disabling), or take the step out of `tenant.lifecycle.leaver`",
+            if n == 1 {
+                format!("`{}`", first.upn)
+            } else {
+                format!("{n} leavers (first `{}`)", first.upn)
+            }
+        ),
+        origin: None,
+    }
 }
 
 /// `remove_licenses`: the leaver's direct licences, in one `assignLicense`
@@ -456,9 +542,9 @@ pub(super) fn offboarding_notices(
                 Some(upn) => (upn, Some(&member.id)),
                 None => continue,
             },
-            Op::AssignLicenses { user, .. } | Op::RemoveAuthenticationMethod { user, .. } => {
-                (&user.upn, user.id.as_ref())
-            }
+            Op::AssignLicenses { user, .. }
+            | Op::RemoveAuthenticationMethod { user, .. }
+            | Op::DisableDevice { owner: user, .. } => (&user.upn, user.id.as_ref()),
             Op::RemoveRoleSchedule { principal, .. } => match &principal.upn {
                 Some(upn) => (upn, Some(&principal.id)),
                 None => continue,

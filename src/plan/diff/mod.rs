@@ -262,12 +262,39 @@ fn leavers_of<'a>(
 /// has `remove_authentication_methods`; none otherwise. The caller reads
 /// their methods (I/O at the edge) and adds them with [`Live::with_auth_methods`].
 pub fn method_readers(desired: &DesiredState, live: &Live, now: Option<Moment>) -> Vec<ObjectId> {
+    policy_users(
+        desired,
+        live,
+        now,
+        crate::desired::lifecycle::LeaverStep::RemoveAuthenticationMethods,
+    )
+}
+
+/// The leavers whose devices a plan at `now` needs (the same rule as
+/// [`method_readers`]), when the policy has `disable_owned_devices`. The
+/// caller reads the devices they own and adds them with [`Live::with_devices`].
+pub fn device_owners(desired: &DesiredState, live: &Live, now: Option<Moment>) -> Vec<ObjectId> {
+    policy_users(
+        desired,
+        live,
+        now,
+        crate::desired::lifecycle::LeaverStep::DisableOwnedDevices,
+    )
+}
+
+/// The users the leaver policy applies to at `now`, when it has `step`.
+fn policy_users(
+    desired: &DesiredState,
+    live: &Live,
+    now: Option<Moment>,
+    step: crate::desired::lifecycle::LeaverStep,
+) -> Vec<ObjectId> {
     let wants = desired
         .tenant
         .lifecycle
         .leaver
         .as_ref()
-        .is_some_and(|p| p.has(crate::desired::lifecycle::LeaverStep::RemoveAuthenticationMethods));
+        .is_some_and(|p| p.has(step));
     if !wants {
         return Vec::new();
     }
@@ -410,11 +437,11 @@ pub fn diff_at(desired: &DesiredState, live: &Live, now: Option<Moment>) -> Diff
     let leavers = leavers_of(desired, live, now, &renamed_ids);
     lifecycle::leaver_ops(desired, live, now, &leavers, c.departed, &mut c.out.ops);
     c.out.errors.extend(lifecycle::methods_unread(
-        desired,
-        live,
-        &leavers,
-        c.departed,
+        desired, live, &leavers, c.departed,
     ));
+    let (kept, unread) = lifecycle::devices_kept(desired, live, &leavers, c.departed);
+    c.out.notices.extend(kept);
+    c.out.errors.extend(unread);
 
     let mut out = c.out;
     out.ops.sort();
@@ -447,7 +474,8 @@ pub fn diff_at(desired: &DesiredState, live: &Live, now: Option<Moment>) -> Diff
         | Op::AssignRoleSchedule { .. }
         | Op::UpdateRoleSchedule { .. }
         | Op::RemoveRoleSchedule { .. }
-        | Op::RemoveAuthenticationMethod { .. } => true,
+        | Op::RemoveAuthenticationMethod { .. }
+        | Op::DisableDevice { .. } => true,
     });
     withhold_restricted(&mut out, live);
     out.notices
@@ -1132,6 +1160,7 @@ fn modified_object(op: &Op) -> Option<(&ObjectId, String, String)> {
         | Op::RemoveManager { user: u, .. }
         | Op::AssignLicenses { user: u, .. }
         | Op::RemoveAuthenticationMethod { user: u, .. }
+        | Op::DisableDevice { owner: u, .. }
         | Op::RenameUser { user: u, .. } => user(u),
         Op::AssignRole { principal, .. } | Op::AssignRoleSchedule { principal, .. } => {
             user(principal)

@@ -753,6 +753,7 @@ mod tests {
                     | Op::AssignLicenses { .. }
                     | Op::InviteGuest { .. }
                     | Op::RemoveAuthenticationMethod { .. }
+                    | Op::DisableDevice { .. }
                     | Op::RenameUser { .. } => {}
                 }
             }

@@ -55,7 +55,8 @@ impl Sign {
             | Op::RemoveOwner { .. }
             | Op::RemoveRole { .. }
             | Op::RemoveRoleSchedule { .. }
-            | Op::RemoveAuthenticationMethod { .. } => Sign::Remove,
+            | Op::RemoveAuthenticationMethod { .. }
+            | Op::DisableDevice { .. } => Sign::Remove,
             Op::RevokeSessions { .. } | Op::ResetPassword { .. } => Sign::Revoke,
         }
     }
@@ -324,6 +325,12 @@ pub(super) fn headline(op: &Op) -> String {
         Op::RemoveManager { previous, .. } => {
             format!("remove manager: {} → (unset)", principal(previous))
         }
+        Op::DisableDevice { device, .. } => format!(
+            "disable device {} ({}, id {}; accountEnabled → false)",
+            quote(&device.name),
+            clean(&device.operating_system),
+            device.id
+        ),
         // Type and id only: a phone number is never shown.
         Op::RemoveAuthenticationMethod { method, .. } => format!(
             "remove authentication method: {} (id {})",
@@ -502,7 +509,8 @@ fn details(op: &Op, style: Style) -> Vec<(String, String)> {
         | Op::RemoveRole { .. }
         | Op::RenameUser { .. }
         | Op::RemoveRoleSchedule { .. }
-        | Op::RemoveAuthenticationMethod { .. } => Vec::new(),
+        | Op::RemoveAuthenticationMethod { .. }
+        | Op::DisableDevice { .. } => Vec::new(),
         Op::AssignLicenses { add, .. } => add
             .iter()
             .filter(|c| !c.disabled_plans.is_empty())

@@ -336,11 +336,21 @@ pub fn op_done(op: &Op, live: &Live) -> bool {
                     .eq_ignore_ascii_case(&role.definition_id)
             })
         }),
+        Op::DisableDevice { device, owner } => owner.id.as_ref().is_some_and(|o| {
+            live.devices().is_some_and(|d| {
+                d.owned_by(o)
+                    .any(|x| x.device.id == device.id && !x.account_enabled)
+            })
+        }),
         // Done once the leaver's methods, read again, no longer list it.
         Op::RemoveAuthenticationMethod { user: u, method } => user(u).is_some_and(|lu| {
             live.auth_methods()
                 .and_then(|m| m.of(&lu.id))
-                .is_some_and(|list| !list.iter().any(|x| x.kind == method.kind && x.id == method.id))
+                .is_some_and(|list| {
+                    !list
+                        .iter()
+                        .any(|x| x.kind == method.kind && x.id == method.id)
+                })
         }),
         Op::RemoveRole { assignment_id, .. } => !live
             .role_assignments()
