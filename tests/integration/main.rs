@@ -56,6 +56,7 @@ mod graph_clients_replay;
 mod graph_one_way;
 mod incremental;
 mod layering;
+mod lifecycle_devices;
 mod lifecycle_guests;
 mod lifecycle_guests_plan;
 mod lifecycle_leaver;

@@ -1,0 +1,213 @@
+//! The leaver step `disable_owned_devices` (issue #17) through the real
+//! binary against the emulator: the leaver's enabled Windows devices are
+//! disabled (one `PATCH /devices/{id}` each), one already disabled is left
+//! alone, a non-Windows one is kept with a notice, nobody else's device is
+//! touched; the next plan is empty; without the Cloud Device Administrator
+//! role the plan is unappliable naming it; without the step nothing is read.
+
+use std::path::Path;
+use std::process::Output;
+
+use graph_emulator::Seed;
+use serde_json::Value;
+
+use crate::cli_support::{Tenant, out, run, tempdir, tenant_from};
+
+const APP: &str = "11111111-1111-4111-8111-111111111111";
+const SP: &str = "22222222-2222-4222-8222-222222222222";
+const LUCAS: &str = "0a000000-0000-4000-8000-0000000000c1";
+const ANA: &str = "0a000000-0000-4000-8000-0000000000c2";
+const LAPTOP: &str = "0d000000-0000-4000-8000-0000000000e1";
+const DESKTOP: &str = "0d000000-0000-4000-8000-0000000000e2";
+const PHONE: &str = "0d000000-0000-4000-8000-0000000000e3";
+const ANAS: &str = "0d000000-0000-4000-8000-0000000000e4";
+const USER_ADMINISTRATOR: &str = "fe930be7-5e62-47db-91af-98c3a49a38b1";
+const CLOUD_DEVICE_ADMINISTRATOR: &str = "7698a772-787b-4ac8-901f-60d6b08affd2";
+
+/// lucas (the leaver: an enabled Windows laptop, a disabled Windows desktop,
+/// an iPhone) and ana (her own laptop); the app holds the recommended grants,
+/// `Device.ReadWrite.All`, and the Cloud Device Administrator role when `role`.
+fn seed(role: bool) -> Tenant {
+    seed_with(role, true)
+}
+
+/// [`seed`], granting `Device.ReadWrite.All` or not.
+fn seed_with(role: bool, device_grant: bool) -> Tenant {
+    let mut grants = entraform::live::permissions::recommended_grants();
+    grants.push("User-LifeCycleInfo.ReadWrite.All");
+    if device_grant {
+        grants.push("Device.ReadWrite.All");
+    }
+    let device_role = if role {
+        format!("  - principalId: {SP}\n    roleDefinitionId: {CLOUD_DEVICE_ADMINISTRATOR}\n")
+    } else {
+        String::new()
+    };
+    let y = format!(
+        r#"tenant:
+  domains: [contoso.com]
+applications:
+  - appId: {APP}
+    servicePrincipalId: {SP}
+    permissions: [{grants}]
+users:
+  - userPrincipalName: admin@contoso.com
+    displayName: Admin
+    mailNickname: admin
+  - id: {LUCAS}
+    userPrincipalName: lucas.ferreira@contoso.com
+    displayName: Lucas Ferreira
+    mailNickname: lucas.ferreira
+  - id: {ANA}
+    userPrincipalName: ana@contoso.com
+    displayName: Ana
+    mailNickname: ana
+roleAssignments:
+  - principalId: admin@contoso.com
+    roleDefinitionId: 62e90394-69f5-4237-9190-012177145e10
+  - principalId: {SP}
+    roleDefinitionId: {USER_ADMINISTRATOR}
+{device_role}devices:
+  - {{ id: {LAPTOP}, displayName: LAPTOP-LUCAS, operatingSystem: Windows, accountEnabled: true, registeredOwners: [{LUCAS}] }}
+  - {{ id: {DESKTOP}, displayName: DESKTOP-LUCAS, operatingSystem: Windows, accountEnabled: false, registeredOwners: [{LUCAS}] }}
+  - {{ id: {PHONE}, displayName: Lucas iPhone, operatingSystem: iOS, accountEnabled: true, registeredOwners: [{LUCAS}] }}
+  - {{ id: {ANAS}, displayName: LAPTOP-ANA, operatingSystem: Windows, accountEnabled: true, registeredOwners: [{ANA}] }}
+"#,
+        grants = grants.join(", ")
+    );
+    tenant_from(Seed::parse(&y).expect("seed"))
+}
+
+fn repo(dir: &Path, lucas: &str, steps: &str) {
+    let text = format!(
+        "tenant:\n  domain: contoso.com\n  absent_users: ignore\n  safety:\n    protected: [admin]\n  lifecycle:\n    leaver:\n      steps: [{steps}]\nusers:\n  - upn: admin\n    displayName: Admin\n  - upn: lucas.ferreira\n    displayName: Lucas Ferreira\n{lucas}  - upn: ana\n    displayName: Ana\n"
+    );
+    std::fs::create_dir_all(dir).unwrap();
+    std::fs::write(dir.join("repo.yaml"), text).unwrap();
+}
+
+const NOW: &str = "2026-12-01T09:00:00Z";
+const STEPS: &str = "revoke_sessions, disable_owned_devices";
+
+fn plan(t: &Tenant, dir: &Path) -> Output {
+    run(
+        t,
+        &["plan", dir.to_str().unwrap(), "--detailed-exitcode"],
+        &[("ENTRAFORM_NOW", NOW)],
+    )
+}
+
+fn enabled(t: &Tenant, device: &str) -> Value {
+    let state = serde_json::to_value(t.emu.state()).unwrap();
+    state["devices"]
+        .as_array()
+        .and_then(|d| d.iter().find(|x| x["id"] == device))
+        .map(|d| d["accountEnabled"].clone())
+        .unwrap_or(Value::Null)
+}
+
+/// Requests to `/devices` and `PATCH /devices/{id}` so far.
+fn device_calls(t: &Tenant) -> (u64, u64) {
+    let m = t.emu.metrics();
+    let all = || m.by_route.iter().chain(m.batch_inner_by_route.iter());
+    (
+        all()
+            .filter(|(r, _)| r.starts_with("GET /devices"))
+            .map(|(_, n)| *n)
+            .sum(),
+        all()
+            .filter(|(r, _)| r.starts_with("PATCH /devices"))
+            .map(|(_, n)| *n)
+            .sum(),
+    )
+}
+
+#[test]
+fn a_leavers_windows_devices_are_disabled_and_the_next_plan_is_empty() {
+    let t = seed(true);
+    let scratch = tempdir("lifecycle-devices");
+    let dir = scratch.join("repo");
+
+    repo(&dir, "", STEPS);
+    let p = plan(&t, &dir);
+    assert_eq!(p.status.code(), Some(0), "{}", out(&p));
+    assert_eq!(device_calls(&t), (0, 0), "nobody leaves: no device read");
+
+    repo(&dir, "    enabled: false\n", STEPS);
+    let p = plan(&t, &dir);
+    let text = out(&p);
+    assert_eq!(p.status.code(), Some(2), "{text}");
+    assert_eq!(device_calls(&t).0, 1, "one device read");
+    for needle in [
+        "offboarding: 4 steps for lucas.ferreira@contoso.com (disable_device, disable_user, revoke_sessions, update_user)",
+        &format!("disable device \"LAPTOP-LUCAS\" (Windows, id {LAPTOP}; accountEnabled → false)"),
+        "[device-kept]",
+        "Lucas iPhone",
+    ] {
+        assert!(text.contains(needle), "missing `{needle}` in:\n{text}");
+    }
+    assert!(!text.contains("DESKTOP-LUCAS"), "already disabled: {text}");
+    assert!(!text.contains("LAPTOP-ANA"), "not a leaver's: {text}");
+
+    let a = run(
+        &t,
+        &["apply", dir.to_str().unwrap(), "--auto-approve", "--now", NOW],
+        &[],
+    );
+    assert_eq!(a.status.code(), Some(0), "{}", out(&a));
+    assert_eq!(device_calls(&t).1, 1, "one PATCH");
+    assert_eq!(enabled(&t, LAPTOP), Value::Bool(false));
+    assert_eq!(enabled(&t, DESKTOP), Value::Bool(false));
+    assert_eq!(enabled(&t, PHONE), Value::Bool(true));
+    assert_eq!(enabled(&t, ANAS), Value::Bool(true));
+
+    let p = plan(&t, &dir);
+    let text = out(&p);
+    assert_eq!(p.status.code(), Some(0), "expected an empty plan:\n{text}");
+    assert!(text.contains("[device-kept]"), "still said: {text}");
+}
+
+#[test]
+fn without_the_cloud_device_administrator_role_the_plan_is_unappliable() {
+    let t = seed(false);
+    let scratch = tempdir("lifecycle-devices-role");
+    let dir = scratch.join("repo");
+    repo(&dir, "    enabled: false\n", STEPS);
+    let p = plan(&t, &dir);
+    let text = out(&p);
+    assert_eq!(p.status.code(), Some(1), "{text}");
+    assert!(text.contains("missing-role"), "{text}");
+    assert!(text.contains("Cloud Device Administrator"), "{text}");
+    let a = run(
+        &t,
+        &["apply", dir.to_str().unwrap(), "--auto-approve", "--now", NOW],
+        &[],
+    );
+    assert_ne!(a.status.code(), Some(0), "{}", out(&a));
+    assert_eq!(device_calls(&t).1, 0, "nothing sent");
+    assert_eq!(enabled(&t, LAPTOP), Value::Bool(true));
+}
+
+#[test]
+fn a_policy_without_the_step_reads_no_device() {
+    let t = seed(true);
+    let scratch = tempdir("lifecycle-devices-none");
+    let dir = scratch.join("repo");
+    repo(&dir, "    enabled: false\n", "revoke_sessions");
+    let p = plan(&t, &dir);
+    assert_eq!(p.status.code(), Some(2), "{}", out(&p));
+    assert_eq!(device_calls(&t), (0, 0));
+}
+
+#[test]
+fn without_the_device_read_permission_the_plan_says_which_one_is_missing() {
+    let t = seed_with(true, false);
+    let scratch = tempdir("lifecycle-devices-read");
+    let dir = scratch.join("repo");
+    repo(&dir, "    enabled: false\n", STEPS);
+    let p = plan(&t, &dir);
+    let text = out(&p);
+    assert_eq!(p.status.code(), Some(1), "{text}");
+    assert!(text.contains("devices-unavailable"), "{text}");
+    assert!(text.contains("Device.Read.All"), "{text}");
+}
