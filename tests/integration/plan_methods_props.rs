@@ -1,9 +1,11 @@
-//! `remove_authentication_methods` through the pure plan API, as a property:
+//! `remove_authentication_methods` and `disable_owned_devices` through the
+//! pure plan API, as a property:
 //! for any mix of declared, disabled, absent and synced users, the users whose
 //! methods the CLI reads (`plan::diff::method_readers`) are exactly those the
 //! plan removes methods from; with their methods (and nobody else's) the plan
 //! has no error, and applied to its own snapshot (`plan::simulate`) it leaves
-//! no method step behind.
+//! no method step behind. The same holds for the devices read
+//! (`plan::diff::device_owners`) and the devices disabled.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
@@ -14,6 +16,7 @@ use entraform::desired::{DesiredState, load::load_texts};
 use entraform::live::{Live, LiveUser};
 use entraform::model::auth_methods::{AuthMethodKind, AuthMethodRef, LiveAuthMethods};
 use entraform::model::clock::Moment;
+use entraform::model::devices::{DeviceRef, LiveDevice, LiveDevices};
 use entraform::model::{ObjectId, Upn};
 use entraform::plan::op::Op;
 use entraform::plan::{self, GateKind, GateOverrides, simulate};
@@ -32,7 +35,7 @@ type Shape = (u8, bool, bool);
 
 fn desired(absent_disable: bool, shapes: &[Shape]) -> DesiredState {
     let mut y = format!(
-        "tenant:\n  domain: contoso.com\n  absent_users: {}\n  lifecycle:\n    leaver:\n      steps: [revoke_sessions, remove_authentication_methods]\nusers:\n  - upn: admin\n    displayName: admin\n",
+        "tenant:\n  domain: contoso.com\n  absent_users: {}\n  lifecycle:\n    leaver:\n      steps: [revoke_sessions, remove_authentication_methods, disable_owned_devices]\nusers:\n  - upn: admin\n    displayName: admin\n",
         if absent_disable { "disable" } else { "ignore" }
     );
     for (i, (declared, _, _)) in shapes.iter().enumerate() {
@@ -105,6 +108,23 @@ fn methods_of(ids: &[ObjectId]) -> LiveAuthMethods {
     )
 }
 
+/// One enabled Windows device owned by each of `ids`.
+fn devices_of(ids: &[ObjectId]) -> LiveDevices {
+    LiveDevices::Read(
+        ids.iter()
+            .map(|id| LiveDevice {
+                device: DeviceRef {
+                    id: ObjectId(format!("dev-{}", id.0)),
+                    name: format!("PC-{}", id.0),
+                    operating_system: "Windows".into(),
+                },
+                account_enabled: true,
+                owners: vec![id.clone()],
+            })
+            .collect(),
+    )
+}
+
 fn all_gates() -> GateOverrides {
     GateOverrides(
         [
@@ -118,6 +138,16 @@ fn all_gates() -> GateOverrides {
         .into_iter()
         .collect(),
     )
+}
+
+fn device_users(p: &plan::Plan) -> BTreeSet<ObjectId> {
+    p.steps
+        .iter()
+        .filter_map(|s| match &s.op {
+            Op::DisableDevice { owner, .. } => owner.id.clone(),
+            _ => None,
+        })
+        .collect()
 }
 
 fn method_users(p: &plan::Plan) -> BTreeSet<ObjectId> {
@@ -143,24 +173,36 @@ proptest! {
         let readers = plan::diff::method_readers(&d, &bare, Some(NOW));
         // Everyone's methods known: the plan removes those of the readers only.
         let everyone: Vec<ObjectId> = bare.users().iter().map(|u| u.id.clone()).collect();
-        let full = tenant(&shapes).with_auth_methods(methods_of(&everyone));
+        prop_assert_eq!(&plan::diff::device_owners(&d, &bare, Some(NOW)), &readers);
+        let full = tenant(&shapes)
+            .with_auth_methods(methods_of(&everyone))
+            .with_devices(devices_of(&everyone));
         let p = plan::build_at(&d, &full, &all_gates(), NOW);
         let want: BTreeSet<ObjectId> = readers.iter().cloned().collect();
         prop_assert_eq!(method_users(&p), want.clone());
-        // Only the readers' methods read: the same plan, no error.
-        let read = tenant(&shapes).with_auth_methods(methods_of(&readers));
+        prop_assert_eq!(device_users(&p), want.clone());
+        // Only the readers' methods and devices read: the same plan, no error.
+        let read = tenant(&shapes)
+            .with_auth_methods(methods_of(&readers))
+            .with_devices(devices_of(&readers));
         let p = plan::build_at(&d, &read, &all_gates(), NOW);
         prop_assert!(p.errors.is_empty(), "{:?}", p.errors);
-        prop_assert_eq!(method_users(&p), want);
+        prop_assert_eq!(method_users(&p), want.clone());
+        prop_assert_eq!(device_users(&p), want);
         // Nothing read at all: an error exactly when someone's methods are needed.
         let p = plan::build_at(&d, &bare, &all_gates(), NOW);
         prop_assert_eq!(
             p.errors.iter().any(|e| e.code == "auth-methods-unavailable"),
             !readers.is_empty()
         );
-        // Applied: no method left to remove.
+        prop_assert_eq!(
+            p.errors.iter().any(|e| e.code == "devices-unavailable"),
+            !readers.is_empty()
+        );
+        // Applied: no method left to remove, no device to disable.
         let after = simulate::apply(&read, &plan::build_at(&d, &read, &all_gates(), NOW).steps);
         let again = plan::build_at(&d, &after, &all_gates(), NOW);
         prop_assert!(method_users(&again).is_empty());
+        prop_assert!(device_users(&again).is_empty());
     }
 }
