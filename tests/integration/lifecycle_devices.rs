@@ -151,7 +151,13 @@ fn a_leavers_windows_devices_are_disabled_and_the_next_plan_is_empty() {
 
     let a = run(
         &t,
-        &["apply", dir.to_str().unwrap(), "--auto-approve", "--now", NOW],
+        &[
+            "apply",
+            dir.to_str().unwrap(),
+            "--auto-approve",
+            "--now",
+            NOW,
+        ],
         &[],
     );
     assert_eq!(a.status.code(), Some(0), "{}", out(&a));
@@ -180,7 +186,13 @@ fn without_the_cloud_device_administrator_role_the_plan_is_unappliable() {
     assert!(text.contains("Cloud Device Administrator"), "{text}");
     let a = run(
         &t,
-        &["apply", dir.to_str().unwrap(), "--auto-approve", "--now", NOW],
+        &[
+            "apply",
+            dir.to_str().unwrap(),
+            "--auto-approve",
+            "--now",
+            NOW,
+        ],
         &[],
     );
     assert_ne!(a.status.code(), Some(0), "{}", out(&a));

@@ -69,7 +69,7 @@ fn tenant(shapes: &[Shape]) -> Live {
     for (i, (_, enabled, synced)) in shapes.iter().enumerate() {
         let mut u = LiveUser::new(
             ObjectId(format!("id-u{i}")),
-            Upn::new_unchecked(&format!("u{i}@contoso.com")),
+            Upn::new_unchecked(format!("u{i}@contoso.com")),
         );
         u.set(Attr::DisplayName, Some(format!("u{i}").as_str().into()));
         u.account_enabled = *enabled;
