@@ -242,7 +242,7 @@ fn request_of(
         // device-update: the device object's id; idempotent (sent again after an unknown outcome).
         Op::DisableDevice { device, .. } => request(
             Method::PATCH,
-            format!("/devices/{}", device.id),
+            format!("/devices/{}", super::unknown::enc(&device.id.0)),
             Some(json!({ "accountEnabled": false })),
         ),
         // Each type has its own DELETE path (phoneauthenticationmethod-delete, …).
@@ -252,7 +252,8 @@ fn request_of(
                 "/users/{}/authentication/{}/{}",
                 user_id(ids, user)?,
                 method.kind.segment(),
-                method.id
+                // Ids come from Graph, but a `/` or `?` in one must not change the path.
+                super::unknown::enc(&method.id)
             ),
             None,
         ),
@@ -609,5 +610,52 @@ mod tests {
         );
         assert_eq!(body["invitedUserDisplayName"], "Ana");
         assert!(body.get("resetRedemption").is_none());
+    }
+
+    /// A method delete goes to its type's own path (the documented examples:
+    /// tests/graph-examples/lifecycle-delete-*method.json), sent once (an
+    /// unknown outcome is looked up), with an odd id encoded, never spliced.
+    #[test]
+    fn a_method_delete_is_its_types_path_and_the_id_is_encoded() {
+        use crate::model::auth_methods::{AuthMethodKind, AuthMethodRef};
+        let op = |kind, id: &str| Op::RemoveAuthenticationMethod {
+            user: UserRef {
+                upn: crate::model::Upn::new_unchecked("a@contoso.com"),
+                id: Some(ObjectId("u1".into())),
+            },
+            method: AuthMethodRef {
+                kind,
+                id: id.into(),
+                phone_type: None,
+            },
+        };
+        let root = "https://graph.microsoft.com/v1.0";
+        let r = for_op(
+            &op(
+                AuthMethodKind::Phone,
+                "3179e48a-750b-4051-897c-87b9720928f7",
+            ),
+            &Known,
+            root,
+            None,
+        )
+        .expect("request");
+        assert_eq!(r.method, Method::DELETE);
+        assert_eq!(
+            r.url,
+            "/users/u1/authentication/phoneMethods/3179e48a-750b-4051-897c-87b9720928f7"
+        );
+        assert!(r.once);
+        let r = for_op(
+            &op(AuthMethodKind::TemporaryAccessPass, "../x?y"),
+            &Known,
+            root,
+            None,
+        )
+        .expect("request");
+        assert_eq!(
+            r.url,
+            "/users/u1/authentication/temporaryAccessPassMethods/..%2Fx%3Fy"
+        );
     }
 }

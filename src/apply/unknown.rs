@@ -98,7 +98,7 @@ pub enum Check {
 }
 
 /// Percent-encode a path segment or query value (RFC 3986 unreserved kept).
-fn enc(s: &str) -> String {
+pub(super) fn enc(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'@') {

@@ -329,12 +329,12 @@ pub(super) fn headline(op: &Op) -> String {
             "disable device {} ({}, id {}; accountEnabled → false)",
             quote(&device.name),
             clean(&device.operating_system),
-            device.id
+            clean(&device.id.0)
         ),
         // Type and id only: a phone number is never shown.
         Op::RemoveAuthenticationMethod { method, .. } => format!(
             "remove authentication method: {} (id {})",
-            method.describe(),
+            clean(&method.describe()),
             clean(&method.id)
         ),
         Op::CreateGroup {
