@@ -330,6 +330,47 @@ fn requests_match_microsofts_examples() {
         &["u1"],
         &[],
     );
+    // The leaver steps `remove_authentication_methods` and `disable_owned_devices`.
+    use entraform::model::auth_methods::{AuthMethodKind, AuthMethodRef};
+    let method = |kind, id: &str| AuthMethodRef {
+        kind,
+        id: id.into(),
+        phone_type: None,
+    };
+    check(
+        &Op::RemoveAuthenticationMethod {
+            user: user("kim@contoso.com"),
+            method: method(AuthMethodKind::Fido2, "_jpuR-TGZtk6aQCLF3BQjA2"),
+        },
+        "lifecycle-delete-fido2method.json",
+        &[],
+        &[],
+    );
+    check(
+        &Op::RemoveAuthenticationMethod {
+            user: user("071cc716-8147-4397-a5ba-b2105951cc0b"),
+            method: method(
+                AuthMethodKind::TemporaryAccessPass,
+                "05267842-25b2-4b21-8abd-8e4982796f7f",
+            ),
+        },
+        "lifecycle-delete-tapmethod.json",
+        &[],
+        &[],
+    );
+    check(
+        &Op::DisableDevice {
+            owner: user("u1"),
+            device: entraform::model::devices::DeviceRef {
+                id: ObjectId("7c06cd31-7c30-4f3b-a5c3-444cd8dd63ac".into()),
+                name: "LAPTOP".into(),
+                operating_system: "Windows".into(),
+            },
+        },
+        "lifecycle-device-disable.json",
+        &[],
+        &[("/accountEnabled", Want::Doc)],
+    );
 }
 
 #[test]
