@@ -216,9 +216,17 @@ fn a_leavers_methods_are_removed_the_default_last_and_the_next_plan_is_empty() {
     ] {
         assert!(text.contains(needle), "missing `{needle}` in:\n{text}");
     }
-    // Phone numbers are never shown.
+    // Phone numbers are never shown, not even in trace logs.
     assert!(!text.contains("2065550"), "{text}");
     assert!(!json_text.contains("2065550"), "{json_text}");
+    let traced = run(
+        &t,
+        &["plan", dir.to_str().unwrap()],
+        &[("ENTRAFORM_NOW", NOW), ("ENTRAFORM_LOG", "trace")],
+    );
+    let traced = out(&traced);
+    assert!(traced.contains("authentication"), "{traced}");
+    assert!(!traced.contains("2065550"), "{traced}");
 
     let journal = scratch.join("journal.jsonl");
     let before = writes(&t);
