@@ -52,6 +52,19 @@ fn request(method: Method, url: String, body: Option<Value>) -> Request {
     }
 }
 
+/// Percent-encode a path segment or query value (RFC 3986 unreserved kept).
+pub(super) fn enc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'@') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
 fn user_id(ids: &impl Ids, r: &UserRef) -> Result<ObjectId, RequestError> {
     ids.user(r)
         .ok_or_else(|| RequestError::Unresolved(r.upn.to_string()))
@@ -242,7 +255,7 @@ fn request_of(
         // device-update: the device object's id; idempotent (sent again after an unknown outcome).
         Op::DisableDevice { device, .. } => request(
             Method::PATCH,
-            format!("/devices/{}", super::unknown::enc(&device.id.0)),
+            format!("/devices/{}", enc(&device.id.0)),
             Some(json!({ "accountEnabled": false })),
         ),
         // Each type has its own DELETE path (phoneauthenticationmethod-delete, …).
@@ -253,7 +266,7 @@ fn request_of(
                 user_id(ids, user)?,
                 method.kind.segment(),
                 // Ids come from Graph, but a `/` or `?` in one must not change the path.
-                super::unknown::enc(&method.id)
+                enc(&method.id)
             ),
             None,
         ),

@@ -22,7 +22,7 @@ use crate::graph::error::ApiError;
 use crate::model::ObjectId;
 use crate::plan::op::{Holding, Op, RoleRef, RoleScope};
 
-use super::request::Ids;
+use super::request::{Ids, enc};
 
 /// Attempts of a maybe-applied step before it is reported failed.
 pub const MAX_UNKNOWN_ROUNDS: u32 = 4;
@@ -95,19 +95,6 @@ pub enum Check {
     Absent,
     /// The look-up itself failed.
     Unknown(String),
-}
-
-/// Percent-encode a path segment or query value (RFC 3986 unreserved kept).
-pub(super) fn enc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'@') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }
 
 /// An OData string literal: quotes doubled.
