@@ -7,7 +7,6 @@
 use std::borrow::Cow;
 
 use super::attrs::{ATTRS, Attr, AttrValue, Invalid};
-use crate::model::attrs::{is_object_property, members_of, properties};
 use super::country;
 use super::diagnostic::{Code, DiagList, Diagnostic, shown};
 use super::file_rule::Pattern;
@@ -16,6 +15,7 @@ use super::source::{FileId, Loc, Span};
 use super::state::{AbsentUsers, GroupKind, PasswordPolicy, Threshold};
 use super::suggest::did_you_mean;
 use super::yaml::{Node, Scalar, Style, Value};
+use crate::model::attrs::{is_object_property, members_of, properties};
 use crate::model::licenses::LicenseSpec;
 
 /// A string with the place it was written.

@@ -462,8 +462,8 @@ fn user_entry(out: &mut String, u: &LiveUser, live: &Live, cyclic: bool, notes: 
                 }
             }
         }
-        let last_member = info.member.is_some()
-            && ATTRS.get(i + 1).is_none_or(|n| n.property != info.property);
+        let last_member =
+            info.member.is_some() && ATTRS.get(i + 1).is_none_or(|n| n.property != info.property);
         if last_member && !members.is_empty() {
             let _ = writeln!(out, "    {}:", info.property);
             for (m, v) in members.drain(..) {

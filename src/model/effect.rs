@@ -345,6 +345,7 @@ mod tests {
                 Op::UpdateUser {
                     user: a(),
                     changes: vec![],
+                    keep: Default::default(),
                 },
                 Update,
                 false,

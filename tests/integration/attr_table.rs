@@ -10,8 +10,8 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 
-use entraform::desired::attrs::{ATTRS, Attr, AttrInfo, AttrValue, Kind};
 use entraform::apply::request::{Ids, for_op};
+use entraform::desired::attrs::{ATTRS, Attr, AttrInfo, AttrValue, Kind};
 use entraform::desired::load::load_texts;
 use entraform::desired::source::SourceMap;
 use entraform::export::{ExportOptions, SplitBy, export};
@@ -145,7 +145,10 @@ fn put(m: &mut serde_json::Map<String, Value>, info: &AttrInfo, v: Value) {
                 *slot = json!({});
             }
             slot[member] = v;
-            if slot.as_object().is_some_and(|o| o.values().all(Value::is_null)) {
+            if slot
+                .as_object()
+                .is_some_and(|o| o.values().all(Value::is_null))
+            {
                 *slot = Value::Null;
             }
         }
