@@ -976,6 +976,41 @@ mod tests {
     }
 
     #[test]
+    fn employee_org_data_is_stored_graph_shaped_and_read_back() {
+        let stored = concat!(
+            r#"{"id":"u1","userPrincipalName":"ann@contoso.com","businessPhones":[],"otherMails":[],"#,
+            r#""employeeOrgData":{"costCenter":null,"division":"Eng"},"#,
+            r#""accountEnabled":true,"onPremisesSyncEnabled":false}"#
+        );
+        let u: LiveUser = serde_json::from_str(stored).unwrap();
+        assert_eq!(u.attrs.text(Attr::EmployeeOrgDataDivision), Some("Eng"));
+        assert_eq!(u.attrs.text(Attr::EmployeeOrgDataCostCenter), None);
+        assert_eq!(
+            u.attribute("employeeOrgData"),
+            Some(serde_json::json!({"division": "Eng", "costCenter": null}))
+        );
+        assert_eq!(
+            u.attribute("employeeOrgData.division"),
+            Some(serde_json::json!("Eng"))
+        );
+        assert_eq!(serde_json::to_string(&u).unwrap(), stored);
+        let mut none = u.clone();
+        none.set(Attr::EmployeeOrgDataDivision, None);
+        assert_eq!(none.attribute("employeeOrgData"), Some(Value::Null));
+        assert!(
+            !serde_json::to_string(&none)
+                .unwrap()
+                .contains("employeeOrgData")
+        );
+        // Given twice, as any property: an error.
+        let twice = stored.replace(
+            r#""accountEnabled""#,
+            r#""employeeOrgData":null,"accountEnabled""#,
+        );
+        assert!(serde_json::from_str::<LiveUser>(&twice).is_err());
+    }
+
+    #[test]
     fn indexes() {
         let live = Live::from_parts(LiveParts {
             users: vec![

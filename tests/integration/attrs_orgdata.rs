@@ -19,6 +19,7 @@ const ANN: &str = "0e000000-0000-4000-8000-000000000001";
 const BOB: &str = "0e000000-0000-4000-8000-000000000002";
 const CY: &str = "0e000000-0000-4000-8000-000000000003";
 const ROOT: &str = "0e000000-0000-4000-8000-000000000004";
+const DEE: &str = "0e000000-0000-4000-8000-000000000005";
 
 /// ann: Engineering / 1; bob: Sales / 9; cy: only a division; root holds
 /// Global Administrator (the gate wants one).
@@ -184,6 +185,59 @@ fn an_unknown_member_is_an_error_with_a_suggestion() {
             && text.contains("repo.yaml:5:"),
         "{text}"
     );
+    // Neither a flat dotted key nor `defaults` holds it.
+    for (yaml, want) in [
+        (
+            format!("{HEAD}  - upn: ann\n    employeeOrgData.division: Engineering\n"),
+            "unknown key `employeeOrgData.division` in a user",
+        ),
+        (
+            "tenant:\n  domain: contoso.com\n  defaults:\n    employeeOrgData: { division: Engineering }\nusers: []\n".to_string(),
+            "unknown key `employeeOrgData` in `tenant.defaults`",
+        ),
+    ] {
+        std::fs::write(std::path::Path::new(&r).join("repo.yaml"), &yaml).unwrap();
+        let o = crate::cli_support::bare(&["validate", &r], &[])
+            .output()
+            .expect("run entraform");
+        let text = out(&o);
+        assert!(
+            o.status.code() != Some(0) && text.contains(want),
+            "{yaml}\n{text}"
+        );
+    }
+}
+
+/// The JSON Schema (`entraform schema`) takes the nested form and refuses
+/// an unknown member.
+#[test]
+fn the_schema_nests_the_members() {
+    let mut schemas = boon::Schemas::new();
+    let mut compiler = boon::Compiler::new();
+    compiler
+        .add_resource(
+            "entraform.schema.json",
+            entraform::desired::schema::schema(),
+        )
+        .expect("schema resource");
+    let idx = compiler
+        .compile("entraform.schema.json", &mut schemas)
+        .expect("the schema compiles");
+    let check = |y: &str| {
+        let json = entraform::desired::yaml::to_json(y).expect("parses");
+        schemas.validate(&json, idx).is_ok()
+    };
+    assert!(check(
+        "users:\n  - upn: a\n    employeeOrgData: { division: Eng, costCenter: '1' }\n"
+    ));
+    assert!(check(
+        "users:\n  - upn: a\n    employeeOrgData: { costCenter: null }\n"
+    ));
+    assert!(check("users:\n  - upn: a\n    employeeOrgData: null\n"));
+    assert!(!check(
+        "users:\n  - upn: a\n    employeeOrgData: { region: EU }\n"
+    ));
+    assert!(!check("users:\n  - upn: a\n    employeeOrgData: Eng\n"));
 }
 
 #[test]
@@ -210,6 +264,53 @@ fn export_writes_the_nested_form_and_round_trips() {
         "{all}"
     );
     assert_plan_empty(&t, d);
+}
+
+/// A restored user's own values are not known when the plan is made: a
+/// member is not sent without its sibling (that PATCH would null the
+/// restored cost centre); the next plan, reading the restored user, sends
+/// the division with the live cost centre.
+#[test]
+fn a_restored_user_keeps_its_cost_centre() {
+    let y = format!(
+        "tenant:\n  domains: [contoso.com]\napplications:\n  - appId: {APP}\n    permissions: [{grants}]\nusers:\n  - {{ id: {ROOT}, userPrincipalName: root@contoso.com, displayName: Root, mailNickname: root }}\nroleAssignments:\n  - {{ principalId: {ROOT}, roleDefinitionId: Global Administrator }}\ndeletedUsers:\n  - {{ id: {DEE}, userPrincipalName: dee@contoso.com, displayName: Dee, mailNickname: dee, employeeOrgData: {{ division: Sales, costCenter: '7' }} }}\n",
+        grants = entraform::live::permissions::recommended_grants().join(", ")
+    );
+    let t = tenant_from(Seed::parse(&y).expect("seed"));
+    let (_d, r) = repo(
+        "orgdata-restore",
+        &format!(
+            "{HEAD}  - upn: dee\n    displayName: Dee\n    employeeOrgData: {{ division: Marketing }}\n"
+        ),
+    );
+    let o = run(&t, &["plan", &r], &[]);
+    let text = out(&o);
+    assert!(
+        text.contains("restore") && !text.contains("employeeOrgData"),
+        "{text}"
+    );
+    let o = run(&t, &["apply", &r, "--auto-approve"], &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    assert_eq!(
+        org_data(&t, DEE),
+        json!({"division": "Sales", "costCenter": "7"})
+    );
+    let o = run(&t, &["plan", &r], &[]);
+    let text = out(&o);
+    assert!(
+        text.contains("employeeOrgData.division: \"Sales\" → \"Marketing\""),
+        "{text}"
+    );
+    assert!(apply_sends(
+        &t,
+        &r,
+        r#"{"employeeOrgData":{"costCenter":"7","division":"Marketing"}}"#
+    ));
+    assert_eq!(
+        org_data(&t, DEE),
+        json!({"division": "Marketing", "costCenter": "7"})
+    );
+    assert_plan_empty(&t, &r);
 }
 
 fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
