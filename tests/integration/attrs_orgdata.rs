@@ -9,7 +9,7 @@
 //! member; an unknown member is a clear error; export writes the nested form
 //! and round-trips.
 
-use crate::cli_support::{Tenant, out, run, tempdir, tenant_from};
+use crate::cli_support::{Tenant, out, run, tempdir, tenant_from, writes};
 use crate::stall_proxy::{Stall, StallProxy};
 use graph_emulator::Seed;
 use serde_json::{Value, json};
@@ -117,6 +117,7 @@ fn one_member_change_is_planned_alone_and_patched_as_the_whole_object() {
         org_data(&t, ANN),
         json!({"division": "Engineering", "costCenter": "2"})
     );
+    assert_eq!(writes(&t), 1, "one PATCH for the member's change");
     assert_plan_empty(&t, &r);
 }
 
