@@ -10,6 +10,10 @@
 //! docs/format.md; the property test `tests/integration/attr_table.rs`
 //! proves every row readable from Graph, diffable, exportable and
 //! round-trippable.
+//!
+//! A row may be one member of an object Graph replaces whole
+//! (`employeeOrgData.division`): its [`AttrInfo::property`] names the object,
+//! which Graph reads, the YAML nests and a PATCH sends whole.
 
 mod check;
 mod values;
@@ -120,7 +124,8 @@ pub enum Attr {
 pub struct AttrInfo {
     /// The attribute.
     pub attr: Attr,
-    /// YAML key, identical to the Graph property name.
+    /// YAML key, identical to the Graph property name; for a member of an
+    /// object-valued property, `property.member` (the nested YAML's path).
     pub key: &'static str,
     /// Value kind and limits.
     pub kind: Kind,
@@ -506,7 +511,8 @@ impl Attr {
         // ATTRS lists the variants in declaration order.
         &ATTRS[self as usize]
     }
-    /// The Graph property name (also the YAML key).
+    /// The Graph property name (also the YAML key); `property.member` for a
+    /// member of an object-valued property, as plans name it.
     pub fn graph_name(self) -> &'static str {
         self.info().key
     }
@@ -616,7 +622,11 @@ mod tests {
                 continue;
             };
             assert_eq!(a.key, format!("{}.{member}", a.property));
-            assert!(!a.defaultable && !a.attr.is_list(), "{}", a.key);
+            assert!(
+                !a.defaultable && a.clearable && !a.attr.is_list(),
+                "{}",
+                a.key
+            );
             assert_eq!(Attr::from_member(a.property, member), Some(a.attr));
             if !first_of_property(i) {
                 assert_eq!(ATTRS[i - 1].property, a.property);

@@ -132,6 +132,14 @@ fn a_repo_managing_only_division_never_clears_the_live_cost_centre() {
     let text = out(&o);
     assert!(text.contains("employeeOrgData.division"), "{text}");
     assert!(!text.contains("employeeOrgData.costCenter"), "{text}");
+    // The JSON plan records the kept value (not a change).
+    let o = run(&t, &["plan", &r, "--format", "json"], &[]);
+    let v: Value = serde_json::from_slice(&o.stdout).expect("a JSON plan");
+    assert_eq!(
+        v["steps"][0]["keep"],
+        json!({"employeeOrgData.costCenter": "9"}),
+        "{v}"
+    );
     assert!(
         apply_sends(
             &t,
