@@ -155,6 +155,46 @@ fn a_repo_managing_only_division_never_clears_the_live_cost_centre() {
     assert_plan_empty(&t, &r);
 }
 
+/// A saved plan records the kept cost centre: when the tenant's changes
+/// after the plan, applying it would write the old value back, so the fresh
+/// plan's step differs and apply refuses it, writing nothing.
+#[test]
+fn a_saved_plan_whose_kept_member_changed_is_refused() {
+    let t = tenant_from(seed());
+    let (d, r) = repo(
+        "orgdata-saved",
+        &format!("{HEAD}  - upn: bob\n    employeeOrgData: {{ division: Marketing }}\n"),
+    );
+    let plan_file = d.join("plan.json");
+    let plan_file = plan_file.to_str().unwrap();
+    let o = run(&t, &["plan", &r, "--out", plan_file], &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    crate::cli_support::portal(
+        &t,
+        "PATCH",
+        &format!("/users/{BOB}"),
+        json!({"employeeOrgData": {"division": "Sales", "costCenter": "10"}}),
+    );
+    t.emu.reset_metrics();
+    let o = run(
+        &t,
+        &["apply", &r, "--plan", plan_file, "--auto-approve"],
+        &[],
+    );
+    assert_ne!(o.status.code(), Some(0), "{}", out(&o));
+    // The step itself differs (its kept value), not only bob's fingerprint.
+    assert!(
+        out(&o).contains("these objects differ: bob@contoso.com"),
+        "{}",
+        out(&o)
+    );
+    assert_eq!(writes(&t), 0, "a refused plan writes nothing");
+    assert_eq!(
+        org_data(&t, BOB),
+        json!({"division": "Sales", "costCenter": "10"})
+    );
+}
+
 #[test]
 fn null_clears_one_member_and_keeps_the_other() {
     let t = tenant_from(seed());
