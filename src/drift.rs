@@ -535,6 +535,7 @@ mod tests {
                         old: Some(AttrValue::Text("Clicked | in portal".into())),
                         new: None,
                     }],
+                    keep: Default::default(),
                 },
                 depends_on: Vec::new(),
             })

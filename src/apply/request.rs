@@ -1,12 +1,14 @@
 //! The Graph request of each plan operation (pure), as Microsoft's docs show them.
 
+use std::collections::BTreeMap;
+
 use reqwest::Method;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Map, Value, json};
 
 use crate::graph::Request;
 use crate::model::ObjectId;
-use crate::model::attrs::{Attr, AttrValue};
+use crate::model::attrs::{Attr, AttrValue, members_of};
 use crate::model::kinds::GroupKind;
 use crate::plan::op::{GroupRef, Op, OwnerRef, UserRef};
 
@@ -42,6 +44,45 @@ fn cleared(attr: Attr) -> Value {
         json!([])
     } else {
         Value::Null
+    }
+}
+
+/// Put one attribute's value into a user body: under its Graph name, or as
+/// a member of its object-valued property (`employeeOrgData.division` →
+/// `{"employeeOrgData": {"division": …}}`).
+fn put(body: &mut Map<String, Value>, attr: Attr, v: Value) {
+    match attr.member() {
+        None => {
+            body.insert(attr.graph_name().to_string(), v);
+        }
+        Some(member) => {
+            let slot = body
+                .entry(attr.property().to_string())
+                .or_insert_with(|| Value::Object(Map::new()));
+            if let Value::Object(o) = slot {
+                o.insert(member.to_string(), v);
+            }
+        }
+    }
+}
+
+/// Graph replaces an object-valued property whole and nulls a member left
+/// out (user-update, `employeeOrgData`: "Include both property values when
+/// updating"): every object in a PATCH body gets all its members — the
+/// unchanged ones with their live value from `keep`, else `null`.
+fn whole_objects(body: &mut Map<String, Value>, keep: &BTreeMap<Attr, AttrValue>) {
+    for (property, slot) in body.iter_mut() {
+        let Value::Object(o) = slot else {
+            continue;
+        };
+        for info in members_of(property) {
+            if let Some(member) = info.member
+                && !o.contains_key(member)
+            {
+                let v = keep.get(&info.attr).map_or(Value::Null, value);
+                o.insert(member.to_string(), v);
+            }
+        }
     }
 }
 
@@ -194,7 +235,7 @@ fn request_of(
             body.insert("accountEnabled".into(), json!(enabled));
             body.insert("userPrincipalName".into(), json!(upn.as_str()));
             for (attr, v) in attributes {
-                body.insert(attr.graph_name().into(), value(v));
+                put(&mut body, *attr, value(v));
             }
             body.insert(
                 "passwordProfile".into(),
@@ -270,16 +311,20 @@ fn request_of(
             ),
             None,
         ),
-        Op::UpdateUser { user, changes } => {
-            let body: Map<String, Value> = changes
-                .iter()
-                .map(|c| {
-                    (
-                        c.attr.graph_name().to_string(),
-                        c.new.as_ref().map_or_else(|| cleared(c.attr), value),
-                    )
-                })
-                .collect();
+        Op::UpdateUser {
+            user,
+            changes,
+            keep,
+        } => {
+            let mut body = Map::new();
+            for c in changes {
+                put(
+                    &mut body,
+                    c.attr,
+                    c.new.as_ref().map_or_else(|| cleared(c.attr), value),
+                );
+            }
+            whole_objects(&mut body, keep);
             request(
                 Method::PATCH,
                 format!("/users/{}", user_id(ids, user)?),

@@ -15,6 +15,7 @@ use super::source::{FileId, Loc, Span};
 use super::state::{AbsentUsers, GroupKind, PasswordPolicy, Threshold};
 use super::suggest::did_you_mean;
 use super::yaml::{Node, Scalar, Style, Value};
+use crate::model::attrs::{is_object_property, members_of, properties};
 use crate::model::licenses::LicenseSpec;
 
 /// A string with the place it was written.
@@ -400,7 +401,8 @@ const USER_ROLE_KEYS: &[&str] = &["role", "eligible", "until", "justification", 
 /// Keys accepted in a user item.
 pub fn user_keys() -> Vec<&'static str> {
     let mut keys: Vec<&str> = vec!["upn"];
-    keys.extend(ATTRS.iter().map(|a| a.key));
+    // An object-valued property (`employeeOrgData`) is one key, a nested mapping.
+    keys.extend(properties().map(|a| a.property));
     keys.extend(USER_EXTRA_KEYS.iter().skip(1));
     keys
 }
@@ -1501,6 +1503,7 @@ impl<'a> Decoder<'a> {
                 "licenses" => u.licenses = self.licenses(v).map(|l| (l, self.loc(v))),
                 "previous_upns" => u.previous_upns = self.string_list(v, "`previous_upns`"),
                 "invite" => u.invite = self.invite(v),
+                key if is_object_property(key) => self.object_attrs(key, v, &mut u.attrs),
                 key => {
                     let Some(attr) = Attr::from_key(key) else {
                         continue;
@@ -1525,6 +1528,38 @@ impl<'a> Decoder<'a> {
         // Kept until validation: no room for attributes that will never come.
         u.attrs.shrink_to_fit();
         Some(u)
+    }
+
+    /// An object-valued property as a nested mapping of its members
+    /// (`employeeOrgData: {division: …, costCenter: …}`): each member is
+    /// checked like any attribute and managed on its own; a member left out
+    /// is not managed; `null` (the whole object, or one member) clears.
+    fn object_attrs(
+        &mut self,
+        property: &str,
+        n: &Node,
+        out: &mut Vec<(Attr, Option<AttrValue>, Loc)>,
+    ) {
+        if n.is_null() {
+            for m in members_of(property) {
+                out.push((m.attr, None, self.loc(n)));
+            }
+            return;
+        }
+        let names: Vec<&str> = members_of(property).filter_map(|m| m.member).collect();
+        let Some(f) = self.fields(n, &format!("`{property}`"), &names) else {
+            return;
+        };
+        for (k, _, v) in &f.entries {
+            let Some(attr) = Attr::from_member(property, k) else {
+                continue;
+            };
+            if v.is_null() {
+                out.push((attr, None, self.loc(v)));
+            } else if let Some(val) = self.attr_value(attr, v) {
+                out.push((attr, Some(val), self.loc(v)));
+            }
+        }
     }
 
     /// `invite: {email, redirect_url, message?, send_email?}`; `email` and

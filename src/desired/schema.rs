@@ -125,7 +125,20 @@ pub fn schema() -> Value {
     let mut user_props = Map::new();
     user_props.insert("upn".into(), json!({"type": "string", "description": "User principal name, or a short name that gets @<tenant.domain>."}));
     for a in ATTRS {
-        user_props.insert(a.key.into(), attr_schema(a));
+        match a.member {
+            None => {
+                user_props.insert(a.key.into(), attr_schema(a));
+            }
+            // The members of an object-valued property nest under it.
+            Some(member) => {
+                let slot = user_props.entry(a.property).or_insert_with(|| {
+                    json!({"description": format!("{}: a mapping of its members, each managed on its own; null clears them all.", a.property),
+                           "anyOf": [{"type": "object", "additionalProperties": false, "properties": {}},
+                                     {"type": "null"}]})
+                });
+                slot["anyOf"][0]["properties"][member] = attr_schema(a);
+            }
+        }
     }
     user_props.insert("manager".into(), json!({"type": ["string", "null"], "description": "The manager's UPN or short name; null removes the manager."}));
     user_props.insert("enabled".into(), json!({"type": "boolean", "description": "accountEnabled; disabling also revokes sessions."}));

@@ -436,24 +436,38 @@ fn user_entry(out: &mut String, u: &LiveUser, live: &Live, cyclic: bool, notes: 
         );
     }
     let _ = writeln!(out, "  - upn: {}", scalar(u.upn.as_str()));
-    for info in ATTRS {
-        let Some(value) = live_attr(u, info.attr) else {
-            continue;
-        };
-        match attr_yaml(u, info.attr, &value) {
-            Ok(Some(v)) => {
-                let _ = writeln!(out, "    {}: {v}", info.key);
+    // The members of an object-valued property (`employeeOrgData`) are
+    // written nested under it, once, when one of them has a value the repo
+    // can hold (an empty header would read back as `null`: clear them all).
+    let mut members: Vec<(&str, String)> = Vec::new();
+    for (i, info) in ATTRS.iter().enumerate() {
+        if let Some(value) = live_attr(u, info.attr) {
+            match attr_yaml(u, info.attr, &value) {
+                Ok(Some(v)) => match info.member {
+                    Some(m) => members.push((m, v)),
+                    None => {
+                        let _ = writeln!(out, "    {}: {v}", info.key);
+                    }
+                },
+                Ok(None) => {}
+                Err(why) => {
+                    let note = format!("{} of `{}` left unmanaged: {why}", info.key, u.upn);
+                    let _ = writeln!(
+                        out,
+                        "    # {} left unmanaged: {}",
+                        info.key,
+                        comment_text(&why)
+                    );
+                    notes.push(note);
+                }
             }
-            Ok(None) => {}
-            Err(why) => {
-                let note = format!("{} of `{}` left unmanaged: {why}", info.key, u.upn);
-                let _ = writeln!(
-                    out,
-                    "    # {} left unmanaged: {}",
-                    info.key,
-                    comment_text(&why)
-                );
-                notes.push(note);
+        }
+        let last_member =
+            info.member.is_some() && ATTRS.get(i + 1).is_none_or(|n| n.property != info.property);
+        if last_member && !members.is_empty() {
+            let _ = writeln!(out, "    {}:", info.property);
+            for (m, v) in members.drain(..) {
+                let _ = writeln!(out, "      {m}: {v}");
             }
         }
     }

@@ -6,23 +6,29 @@ use std::fmt;
 use serde::Deserialize;
 use serde::de::{self, IgnoredAny, MapAccess, Visitor};
 
-use crate::model::attrs::{ATTRS, Attr, AttrValues, AttrValuesBuilder};
+use crate::model::attrs::{
+    ATTRS, Attr, AttrValues, AttrValuesBuilder, first_of_property, members_of, property_count,
+};
 
 /// `$select` of the user listing: exactly the properties the diff compares —
-/// `id`, `userPrincipalName`, every managed attribute of [`ATTRS`] (in table
-/// order), `accountEnabled`, `onPremisesSyncEnabled`, and the read-only
+/// `id`, `userPrincipalName`, the Graph property of every managed attribute
+/// of [`ATTRS`] (in table order; an object-valued one such as
+/// `employeeOrgData` once, whole), `accountEnabled`, `onPremisesSyncEnabled`, and the read-only
 /// `lastPasswordChangeDateTime` and `signInSessionsValidFromDateTime`.
 pub const USER_SELECT: &[&str] = &user_select();
 
-const USER_SELECT_LEN: usize = ATTRS.len() + 6;
+const USER_SELECT_LEN: usize = property_count() + 6;
 
 const fn user_select() -> [&'static str; USER_SELECT_LEN] {
     let mut out = [""; USER_SELECT_LEN];
     out[0] = "id";
     out[1] = "userPrincipalName";
-    let mut i = 0;
+    let (mut i, mut at) = (0, 2);
     while i < ATTRS.len() {
-        out[i + 2] = ATTRS[i].key;
+        if first_of_property(i) {
+            out[at] = ATTRS[i].property;
+            at += 1;
+        }
         i += 1;
     }
     out[USER_SELECT_LEN - 4] = "accountEnabled";
@@ -102,6 +108,8 @@ enum UserField {
     ManagerDelta,
     Removed,
     Attr(Attr),
+    /// An object-valued property whose members are rows of the table.
+    Object(&'static str),
     Other,
 }
 
@@ -125,7 +133,12 @@ impl<'de> Deserialize<'de> for UserField {
                     "deletedDateTime" => UserField::DeletedDateTime,
                     "manager@delta" => UserField::ManagerDelta,
                     "@removed" => UserField::Removed,
-                    other => Attr::from_key(other).map_or(UserField::Other, UserField::Attr),
+                    other => match members_of(other).next() {
+                        Some(m) => UserField::Object(m.property),
+                        None => Attr::from_key(other)
+                            .filter(|a| a.member().is_none())
+                            .map_or(UserField::Other, UserField::Attr),
+                    },
                 })
             }
         }
@@ -195,6 +208,7 @@ impl<'de> Deserialize<'de> for UserDto {
                         }
                         UserField::Removed => once(&mut removed, &mut map, "@removed")?,
                         UserField::Attr(attr) => attrs.read_json(attr, &mut map)?,
+                        UserField::Object(p) => attrs.read_json_object(p, &mut map)?,
                         UserField::Other => {
                             map.next_value::<IgnoredAny>()?;
                         }

@@ -156,13 +156,14 @@ fn check_round(items: &[Value]) -> Result<HashSet<ObjectId>, Ambiguous> {
 
 /// A user's properties after an item of a round after a token: those the
 /// item carries replace the old values (a `null` clears one), the others are
-/// kept. The managed attributes are those of the table.
+/// kept. The managed attributes are those of the table; the members of an
+/// object-valued property (`employeeOrgData`) come with it, whole.
 fn overlay_user(old: &LiveUser, u: UserDto, has: &Map<String, Value>) -> LiveUser {
     let mut n = old.clone();
-    if ATTRS.iter().any(|info| has.contains_key(info.key)) {
+    if ATTRS.iter().any(|info| has.contains_key(info.property)) {
         let mut attrs = AttrValuesBuilder::default();
         for info in ATTRS {
-            let from = if has.contains_key(info.key) {
+            let from = if has.contains_key(info.property) {
                 &u.attrs
             } else {
                 &old.attrs

@@ -10,6 +10,10 @@
 //! docs/format.md; the property test `tests/integration/attr_table.rs`
 //! proves every row readable from Graph, diffable, exportable and
 //! round-trippable.
+//!
+//! A row may be one member of an object Graph replaces whole
+//! (`employeeOrgData.division`): its [`AttrInfo::property`] names the object,
+//! which Graph reads, the YAML nests and a PATCH sends whole.
 
 mod check;
 mod values;
@@ -109,6 +113,10 @@ pub enum Attr {
     OnPremisesImmutableId,
     /// userType
     UserType,
+    /// employeeOrgData.division (a member of the object Graph replaces whole)
+    EmployeeOrgDataDivision,
+    /// employeeOrgData.costCenter (a member of the object Graph replaces whole)
+    EmployeeOrgDataCostCenter,
 }
 
 /// Static facts about one attribute.
@@ -116,7 +124,8 @@ pub enum Attr {
 pub struct AttrInfo {
     /// The attribute.
     pub attr: Attr,
-    /// YAML key, identical to the Graph property name.
+    /// YAML key, identical to the Graph property name; for a member of an
+    /// object-valued property, `property.member` (the nested YAML's path).
     pub key: &'static str,
     /// Value kind and limits.
     pub kind: Kind,
@@ -126,6 +135,12 @@ pub struct AttrInfo {
     pub clearable: bool,
     /// One line for docs and the schema.
     pub description: &'static str,
+    /// The Graph property that holds the value: `key` itself, or the
+    /// object-valued property this row is a member of (`employeeOrgData`).
+    pub property: &'static str,
+    /// The member's name inside [`AttrInfo::property`] for a row that is one
+    /// member of an object Graph replaces whole (`division`); `None` otherwise.
+    pub member: Option<&'static str>,
 }
 
 use Kind::*;
@@ -357,6 +372,26 @@ pub const ATTRS: &[AttrInfo] = &[
         false,
         "Member or Guest; Graph sets Member on create when absent.",
     ),
+    // employeeOrgData (resources/employeeorgdata: two Strings, no documented
+    // length limit; 256 as for displayName). Graph replaces the object whole
+    // (user-update: "if you omit any, the system sets them to null"), so a
+    // PATCH of one member carries the other's live value (Op::UpdateUser.keep).
+    member_info(
+        Attr::EmployeeOrgDataDivision,
+        "employeeOrgData.division",
+        "employeeOrgData",
+        "division",
+        Text { max: 256 },
+        "Division the user works in (employeeOrgData.division).",
+    ),
+    member_info(
+        Attr::EmployeeOrgDataCostCenter,
+        "employeeOrgData.costCenter",
+        "employeeOrgData",
+        "costCenter",
+        Text { max: 256 },
+        "Cost centre of the user (employeeOrgData.costCenter; quote numbers to keep leading zeros).",
+    ),
 ];
 
 /// The values of `passwordPolicies` Graph accepts (user-update: the two
@@ -383,7 +418,91 @@ const fn info(
         defaultable,
         clearable,
         description,
+        property: key,
+        member: None,
     }
+}
+
+/// A row that is one member of an object-valued Graph property: never from
+/// `defaults` (the decoder reads `defaults` keys as single values), `null`
+/// clears it.
+const fn member_info(
+    attr: Attr,
+    key: &'static str,
+    property: &'static str,
+    member: &'static str,
+    kind: Kind,
+    description: &'static str,
+) -> AttrInfo {
+    AttrInfo {
+        attr,
+        key,
+        kind,
+        defaultable: false,
+        clearable: true,
+        description,
+        property,
+        member: Some(member),
+    }
+}
+
+/// `a == b`, usable in a `const fn`.
+const fn same_str(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+/// How many distinct Graph properties the table's rows live in (the members
+/// of one object are adjacent rows and count once).
+pub const fn property_count() -> usize {
+    let mut n = 0;
+    let mut i = 0;
+    while i < ATTRS.len() {
+        if i == 0 || !same_str(ATTRS[i].property, ATTRS[i - 1].property) {
+            n += 1;
+        }
+        i += 1;
+    }
+    n
+}
+
+/// True when `i` is the first row of its Graph property (always, but for the
+/// second and later members of an object-valued one).
+pub const fn first_of_property(i: usize) -> bool {
+    i == 0 || !same_str(ATTRS[i].property, ATTRS[i - 1].property)
+}
+
+/// The Graph properties of the table, once each, in table order (the YAML
+/// keys of a user: an object-valued one is a nested mapping).
+pub fn properties() -> impl Iterator<Item = &'static AttrInfo> {
+    ATTRS
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| first_of_property(*i))
+        .map(|(_, a)| a)
+}
+
+/// The rows that are members of the object-valued property `property`
+/// (empty for any other name).
+pub fn members_of(property: &str) -> impl Iterator<Item = &'static AttrInfo> + '_ {
+    ATTRS
+        .iter()
+        .filter(move |a| a.member.is_some() && a.property == property)
+}
+
+/// True when `property` is an object-valued Graph property of the table.
+pub fn is_object_property(property: &str) -> bool {
+    members_of(property).next().is_some()
 }
 
 impl Attr {
@@ -392,13 +511,29 @@ impl Attr {
         // ATTRS lists the variants in declaration order.
         &ATTRS[self as usize]
     }
-    /// The Graph property name (also the YAML key).
+    /// The Graph property name (also the YAML key); `property.member` for a
+    /// member of an object-valued property, as plans name it.
     pub fn graph_name(self) -> &'static str {
         self.info().key
     }
     /// Look up by YAML key.
     pub fn from_key(key: &str) -> Option<Attr> {
         ATTRS.iter().find(|a| a.key == key).map(|a| a.attr)
+    }
+    /// The Graph property holding it (`employeeOrgData` for its members,
+    /// else the key): the name in `$select`, permission rules and bodies.
+    pub fn property(self) -> &'static str {
+        self.info().property
+    }
+    /// Its member name inside an object-valued property, if it is one.
+    pub fn member(self) -> Option<&'static str> {
+        self.info().member
+    }
+    /// The member `member` of the object-valued property `property`.
+    pub fn from_member(property: &str, member: &str) -> Option<Attr> {
+        members_of(property)
+            .find(|a| a.member == Some(member))
+            .map(|a| a.attr)
     }
     /// True for list-valued attributes.
     pub fn is_list(self) -> bool {
@@ -477,5 +612,36 @@ mod tests {
             assert_eq!(a.attr as usize, i, "{} out of order", a.key);
             assert_eq!(Attr::from_key(a.key), Some(a.attr));
         }
+    }
+
+    #[test]
+    fn object_members_are_adjacent_single_texts_outside_defaults() {
+        for (i, a) in ATTRS.iter().enumerate() {
+            let Some(member) = a.member else {
+                assert_eq!(a.property, a.key);
+                continue;
+            };
+            assert_eq!(a.key, format!("{}.{member}", a.property));
+            assert!(
+                !a.defaultable && a.clearable && !a.attr.is_list(),
+                "{}",
+                a.key
+            );
+            assert_eq!(Attr::from_member(a.property, member), Some(a.attr));
+            if !first_of_property(i) {
+                assert_eq!(ATTRS[i - 1].property, a.property);
+            }
+            // The members of one object are adjacent: no later row comes back to it.
+            assert!(
+                ATTRS[i + 1..]
+                    .iter()
+                    .skip_while(|b| b.property == a.property)
+                    .all(|b| b.property != a.property),
+                "{}",
+                a.key
+            );
+        }
+        assert_eq!(property_count(), properties().count());
+        assert!(is_object_property("employeeOrgData") && !is_object_property("city"));
     }
 }

@@ -361,6 +361,7 @@ mod tests {
                 Op::UpdateUser {
                     user: a(),
                     changes: vec![],
+                    keep: Default::default(),
                 },
                 Update,
                 false,

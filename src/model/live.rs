@@ -6,7 +6,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::read::CounterSnapshot;
-use crate::model::attrs::{ATTRS, Attr, AttrRef, AttrValue, AttrValues, AttrValuesBuilder};
+use crate::model::attrs::{
+    ATTRS, Attr, AttrRef, AttrValue, AttrValues, AttrValuesBuilder, first_of_property,
+    is_object_property, members_of,
+};
 use crate::model::op::Holding;
 use crate::model::{ObjectId, Upn};
 
@@ -77,9 +80,23 @@ impl LiveUser {
                 .manager
                 .as_ref()
                 .map_or(Value::Null, |m| Value::String(m.0.clone())),
+            other if is_object_property(other) => object_json(&self.attrs, other),
             other => attr_json(&self.attrs, Attr::from_key(other)?),
         })
     }
+}
+
+/// The JSON of an object-valued property as Graph returns it: `null` when no
+/// member is set, else every member (`null` for an unset one).
+fn object_json(attrs: &AttrValues, property: &str) -> Value {
+    if members_of(property).all(|m| attrs.get(m.attr).is_none()) {
+        return Value::Null;
+    }
+    Value::Object(
+        members_of(property)
+            .filter_map(|m| Some((m.member?.to_string(), attr_json(attrs, m.attr))))
+            .collect(),
+    )
 }
 
 /// The JSON of one attribute as Graph returns it: a string or `null`, an array (maybe empty).
@@ -100,7 +117,17 @@ impl Serialize for LiveUser {
         let mut m = s.serialize_map(None)?;
         m.serialize_entry("id", &self.id)?;
         m.serialize_entry("userPrincipalName", &self.upn)?;
-        for info in ATTRS {
+        for (i, info) in ATTRS.iter().enumerate() {
+            if info.member.is_some() {
+                // An object-valued property: once, Graph-shaped, when any member is set.
+                if first_of_property(i) {
+                    let v = object_json(&self.attrs, info.property);
+                    if !v.is_null() {
+                        m.serialize_entry(info.property, &v)?;
+                    }
+                }
+                continue;
+            }
             match self.attrs.get(info.attr) {
                 Some(AttrRef::Text(t)) => m.serialize_entry(info.key, t)?,
                 Some(AttrRef::List(items)) => {
@@ -176,8 +203,14 @@ impl<'de> Deserialize<'de> for LiveUser {
                         "lastPasswordChangeDateTime" => password_changed = map.next_value()?,
                         "signInSessionsValidFromDateTime" => sessions_from = map.next_value()?,
                         other => match Attr::from_key(other) {
-                            Some(attr) => attrs.read_json(attr, &mut map)?,
-                            None => {
+                            _ if is_object_property(other) => {
+                                let p = members_of(other).next().map_or("", |m| m.property);
+                                attrs.read_json_object(p, &mut map)?
+                            }
+                            Some(attr) if attr.member().is_none() => {
+                                attrs.read_json(attr, &mut map)?
+                            }
+                            _ => {
                                 map.next_value::<IgnoredAny>()?;
                             }
                         },
@@ -970,6 +1003,41 @@ mod tests {
         let newer = r#"{"id":"u3","userPrincipalName":"c@x","mySite":"1","accountEnabled":true,"onPremisesSyncEnabled":false}"#;
         let u: LiveUser = serde_json::from_str(newer).unwrap();
         assert!(u.attrs.is_empty());
+    }
+
+    #[test]
+    fn employee_org_data_is_stored_graph_shaped_and_read_back() {
+        let stored = concat!(
+            r#"{"id":"u1","userPrincipalName":"ann@contoso.com","businessPhones":[],"otherMails":[],"#,
+            r#""employeeOrgData":{"costCenter":null,"division":"Eng"},"#,
+            r#""accountEnabled":true,"onPremisesSyncEnabled":false}"#
+        );
+        let u: LiveUser = serde_json::from_str(stored).unwrap();
+        assert_eq!(u.attrs.text(Attr::EmployeeOrgDataDivision), Some("Eng"));
+        assert_eq!(u.attrs.text(Attr::EmployeeOrgDataCostCenter), None);
+        assert_eq!(
+            u.attribute("employeeOrgData"),
+            Some(serde_json::json!({"division": "Eng", "costCenter": null}))
+        );
+        assert_eq!(
+            u.attribute("employeeOrgData.division"),
+            Some(serde_json::json!("Eng"))
+        );
+        assert_eq!(serde_json::to_string(&u).unwrap(), stored);
+        let mut none = u.clone();
+        none.set(Attr::EmployeeOrgDataDivision, None);
+        assert_eq!(none.attribute("employeeOrgData"), Some(Value::Null));
+        assert!(
+            !serde_json::to_string(&none)
+                .unwrap()
+                .contains("employeeOrgData")
+        );
+        // Given twice, as any property: an error.
+        let twice = stored.replace(
+            r#""accountEnabled""#,
+            r#""employeeOrgData":null,"accountEnabled""#,
+        );
+        assert!(serde_json::from_str::<LiveUser>(&twice).is_err());
     }
 
     #[test]

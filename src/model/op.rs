@@ -221,6 +221,11 @@ pub enum Op {
         user: UserRef,
         /// What changes, sorted by attribute.
         changes: Vec<AttrChange>,
+        /// Live values of the unchanged members of an object Graph replaces
+        /// whole (`employeeOrgData`) that a change touches: sent along so
+        /// they are kept (Graph nulls an omitted member). Not a change.
+        #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+        keep: BTreeMap<Attr, AttrValue>,
     },
     /// Set accountEnabled = true.
     EnableUser {

@@ -363,10 +363,11 @@ pub fn needs(
         // Directory.ReadWrite.All); entraform never sends resetRedemption.
         Op::InviteGuest { .. } => out.push(Need::Permissions(table::INVITE)),
         Op::RestoreUser { .. } => out.push(Need::Permissions(table::DELETE_RESTORE)),
-        Op::UpdateUser { user, changes } => {
+        Op::UpdateUser { user, changes, .. } => {
             let mut sensitive = false;
             for c in changes {
-                let name = c.attr.graph_name();
+                // The Graph property (`employeeOrgData` for its members).
+                let name = c.attr.property();
                 if table::NOT_APP_UPDATABLE.contains(&name) {
                     out.push(Need::Never(format!(
                         "Graph does not let an application update `{name}` (user-update: it \"cannot be updated by an app with only application permissions\"); change it in the Entra admin center, or leave it out of the repo for existing users"

@@ -88,7 +88,7 @@ pub fn apply(live: &Live, steps: &[Step]) -> Live {
                     p.users.push(u);
                 }
             }
-            Op::UpdateUser { user, changes } => {
+            Op::UpdateUser { user, changes, .. } => {
                 if let Some(u) = p.users.iter_mut().find(|u| u.upn == user.upn) {
                     for ch in changes {
                         u.set(ch.attr, ch.new.clone());

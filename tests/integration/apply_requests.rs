@@ -213,6 +213,7 @@ fn requests_match_microsofts_examples() {
                     new: Some(AttrValue::Text("18/2111".into())),
                 },
             ],
+            keep: Default::default(),
         },
         "update-user.json",
         &["u1"],
@@ -411,6 +412,7 @@ fn create_user_forces_a_password_change_and_clears_use_graphs_empty_values() {
                 new: None,
             },
         ],
+        keep: Default::default(),
     };
     let body = for_op(&op, &Known, "https://graph.microsoft.com/v1.0", None)
         .unwrap()

@@ -10,7 +10,8 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 
-use entraform::desired::attrs::{ATTRS, Attr, AttrValue, Kind};
+use entraform::apply::request::{Ids, for_op};
+use entraform::desired::attrs::{ATTRS, Attr, AttrInfo, AttrValue, Kind};
 use entraform::desired::load::load_texts;
 use entraform::desired::source::SourceMap;
 use entraform::export::{ExportOptions, SplitBy, export};
@@ -20,6 +21,7 @@ use entraform::live::delta::{fold_user_changes, fold_users};
 use entraform::live::{Live, LiveUser, ReadOptions, read_live};
 use entraform::model::{ObjectId, Upn};
 use entraform::plan::diff::{diff, live_attr};
+use entraform::plan::op::{GroupRef, UserRef};
 use entraform::plan::{self, GateOverrides, Op, simulate};
 use graph_emulator::seed::SeedUser;
 use graph_emulator::{
@@ -35,6 +37,17 @@ const PROBE_ID: &str = "00000000-0000-4000-8000-000000000001";
 const BLANK_ID: &str = "00000000-0000-4000-8000-000000000002";
 const PROBE: &str = "probe@contoso.com";
 const BLANK: &str = "blank@contoso.com";
+
+/// Object ids as the plan knows them (every probe user is live).
+struct Known;
+impl Ids for Known {
+    fn user(&self, r: &UserRef) -> Option<ObjectId> {
+        r.id.clone()
+    }
+    fn group(&self, r: &GroupRef) -> Option<ObjectId> {
+        r.id.clone()
+    }
+}
 
 /// Text of 1..=`max` characters (at most 40) that starts and ends with a
 /// letter or digit and holds characters YAML must quote.
@@ -113,9 +126,33 @@ fn graph_user(id: &str, upn: &str, values: Option<&[AttrValue]>) -> Value {
             None if info.attr.is_list() => json!([]),
             None => Value::Null,
         };
-        m.insert(info.key.into(), v);
+        put(&mut m, info, v);
     }
     Value::Object(m)
+}
+
+/// Put a row's JSON into a Graph object as Graph shapes it: under its key,
+/// or as a member of its object-valued property (`employeeOrgData`), which
+/// Graph returns as `null` when no member is set.
+fn put(m: &mut serde_json::Map<String, Value>, info: &AttrInfo, v: Value) {
+    match info.member {
+        None => {
+            m.insert(info.key.into(), v);
+        }
+        Some(member) => {
+            let slot = m.entry(info.property).or_insert(Value::Null);
+            if !slot.is_object() {
+                *slot = json!({});
+            }
+            slot[member] = v;
+            if slot
+                .as_object()
+                .is_some_and(|o| o.values().all(Value::is_null))
+            {
+                *slot = Value::Null;
+            }
+        }
+    }
 }
 
 /// The live tenant as the reader builds it from Graph's JSON of `users`.
@@ -180,7 +217,7 @@ fn check_table(values: &[AttrValue]) -> Result<(), TestCaseError> {
     let blank = live.user_by_upn(BLANK).expect("the blank user is read");
     for (info, v) in ATTRS.iter().zip(values) {
         prop_assert!(
-            USER_SELECT.contains(&info.key),
+            USER_SELECT.contains(&info.property),
             "{} is not in $select",
             info.key
         );
@@ -208,7 +245,10 @@ fn check_table(values: &[AttrValue]) -> Result<(), TestCaseError> {
     // and keeps the others; an item carrying `null` clears it.
     for (info, v) in ATTRS.iter().zip(values) {
         let mut map = users.clone();
-        let item = json!({ "id": BLANK_ID, info.key: to_json(v) });
+        let mut item = json!({ "id": BLANK_ID });
+        if let Value::Object(m) = &mut item {
+            put(m, info, to_json(v));
+        }
         fold_user_changes(&mut map, vec![item]).expect("an unambiguous round");
         let u = &map[&ObjectId(BLANK_ID.into())];
         for other_info in ATTRS {
@@ -222,7 +262,8 @@ fn check_table(values: &[AttrValue]) -> Result<(), TestCaseError> {
             );
         }
         let mut map = users.clone();
-        let item = json!({ "id": PROBE_ID, info.key: Value::Null });
+        // A member is cleared with its object (Graph returns it whole).
+        let item = json!({ "id": PROBE_ID, info.property: Value::Null });
         fold_user_changes(&mut map, vec![item]).expect("an unambiguous round");
         let u = &map[&ObjectId(PROBE_ID.into())];
         prop_assert_eq!(
@@ -291,7 +332,7 @@ fn check_table(values: &[AttrValue]) -> Result<(), TestCaseError> {
                 .ops
                 .iter()
                 .filter_map(|op| match op {
-                    Op::UpdateUser { user, changes } if user.upn.as_str() == PROBE => Some(
+                    Op::UpdateUser { user, changes, .. } if user.upn.as_str() == PROBE => Some(
                         changes
                             .iter()
                             .map(|c| (c.attr, c.old.clone(), c.new.clone())),
@@ -311,6 +352,37 @@ fn check_table(values: &[AttrValue]) -> Result<(), TestCaseError> {
                 "the plan's simulation does not set {}",
                 info.key
             );
+            // The PATCH sends the value under its Graph property; a member
+            // of an object Graph replaces whole goes with its siblings' live
+            // values (here: the desired ones, which the probe holds).
+            let body = d
+                .ops
+                .iter()
+                .find(|op| matches!(op, Op::UpdateUser { .. }))
+                .and_then(|op| for_op(op, &Known, "https://graph.microsoft.com/v1.0", None).ok())
+                .and_then(|r| r.body)
+                .unwrap_or(Value::Null);
+            for (sib, sv) in ATTRS.iter().zip(values) {
+                let want = if sib.attr == info.attr {
+                    to_json(v)
+                } else if sib.member.is_some() && sib.property == info.property {
+                    to_json(sv)
+                } else {
+                    continue;
+                };
+                let got = match sib.member {
+                    Some(m) => body[sib.property][m].clone(),
+                    None => body[sib.key].clone(),
+                };
+                prop_assert_eq!(
+                    got,
+                    want,
+                    "the PATCH of {} does not carry {}: {}",
+                    info.key,
+                    sib.key,
+                    body
+                );
+            }
         }
     }
     Ok(())

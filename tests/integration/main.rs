@@ -24,6 +24,7 @@ mod apply_refusals;
 mod apply_requests;
 mod apply_unknown_outcome;
 mod attr_table;
+mod attrs_orgdata;
 mod cli_flags;
 mod delta_fallback;
 mod doctor_cli;

@@ -80,10 +80,12 @@ fn ops(row: &KindPermissions) -> Vec<Op> {
         "update_user" => vec![Op::UpdateUser {
             user: pat,
             changes: vec![change(Attr::JobTitle, text("Lead"))],
+            keep: Default::default(),
         }],
         "update_user (mobilePhone, businessPhones)" => vec![Op::UpdateUser {
             user: pat,
             changes: vec![change(Attr::MobilePhone, text("+1 425 555 0100"))],
+            keep: Default::default(),
         }],
         "update_user (otherMails)" => vec![Op::UpdateUser {
             user: pat,
@@ -91,6 +93,7 @@ fn ops(row: &KindPermissions) -> Vec<Op> {
                 Attr::OtherMails,
                 AttrValue::List(vec!["pat@example.com".into()]),
             )],
+            keep: Default::default(),
         }],
         "update_user (employeeLeaveDateTime)" => vec![Op::UpdateUser {
             user: pat.clone(),
@@ -98,6 +101,7 @@ fn ops(row: &KindPermissions) -> Vec<Op> {
                 Attr::EmployeeLeaveDateTime,
                 text("2026-12-01T09:00:00Z"),
             )],
+            keep: Default::default(),
         }],
         "reset_password" => vec![Op::ResetPassword {
             user: pat.clone(),

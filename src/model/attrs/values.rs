@@ -259,6 +259,30 @@ impl Builder {
         })
     }
 
+    /// Read the JSON value of the object-valued property `property` (an
+    /// object or `null`) from `map`: each member of the table it carries is
+    /// read as a string or `null`; one it leaves out stays unset (Graph
+    /// stores an omitted member as `null`); a member the table does not know
+    /// is skipped. A property met twice is an error.
+    pub fn read_json_object<'de, A: de::MapAccess<'de>>(
+        &mut self,
+        property: &'static str,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        let mut bits = 0u64;
+        for info in super::members_of(property) {
+            bits |= 1u64 << (info.attr as u32);
+        }
+        if self.seen & bits != 0 {
+            return Err(de::Error::duplicate_field(property));
+        }
+        self.seen |= bits;
+        map.next_value_seed(ObjectSlot {
+            builder: self,
+            property,
+        })
+    }
+
     /// The packed values: sorted by attribute, one buffer of exactly the text's size.
     pub fn finish(mut self) -> AttrValues {
         self.segs.sort_by_key(|s| s.0);
@@ -297,6 +321,57 @@ impl<'de> DeserializeSeed<'de> for JsonSlot<'_> {
         } else {
             d.deserialize_option(TextVisitor(self))
         }
+    }
+}
+
+/// Reads an object-valued property's members straight into a [`Builder`].
+struct ObjectSlot<'b> {
+    builder: &'b mut Builder,
+    property: &'static str,
+}
+
+impl<'de> DeserializeSeed<'de> for ObjectSlot<'_> {
+    type Value = ();
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_option(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ObjectSlot<'_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "an object or null for `{}`", self.property)
+    }
+    fn visit_none<E: de::Error>(self) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_some<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_map(self)
+    }
+    fn visit_map<M: de::MapAccess<'de>>(self, mut map: M) -> Result<(), M::Error> {
+        let mut seen = 0u64;
+        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+            match Attr::from_member(self.property, &key) {
+                Some(attr) => {
+                    let bit = 1u64 << (attr as u32);
+                    if seen & bit != 0 {
+                        return Err(de::Error::duplicate_field(attr.graph_name()));
+                    }
+                    seen |= bit;
+                    map.next_value_seed(JsonSlot {
+                        builder: &mut *self.builder,
+                        attr,
+                    })?;
+                }
+                None => {
+                    map.next_value::<de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(())
     }
 }
 

@@ -503,7 +503,7 @@ fn record_leave_time(
         new: Some(AttrValue::Text(now.to_rfc3339())),
     };
     for op in ops.iter_mut() {
-        if let Op::UpdateUser { user, changes } = op
+        if let Op::UpdateUser { user, changes, .. } = op
             && user.upn == u.upn
         {
             changes.push(change);
@@ -514,6 +514,7 @@ fn record_leave_time(
     ops.push(Op::UpdateUser {
         user: me.clone(),
         changes: vec![change],
+        keep: BTreeMap::new(),
     });
 }
 

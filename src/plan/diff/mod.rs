@@ -63,6 +63,33 @@ fn same_attr(u: &LiveUser, attr: Attr, want: Option<&AttrValue>) -> bool {
     }
 }
 
+/// The live values of the unchanged members of every object-valued property
+/// (`employeeOrgData`) that `changes` touch: Graph replaces the object whole
+/// and nulls a member left out, so a PATCH of one member carries the others
+/// as they are — a member the repo does not manage is never cleared by it.
+fn kept_members(u: &LiveUser, changes: &[AttrChange]) -> BTreeMap<Attr, AttrValue> {
+    let mut keep = BTreeMap::new();
+    for c in changes {
+        let Some(_) = c.attr.member() else { continue };
+        for m in crate::model::attrs::members_of(c.attr.property()) {
+            if changes.iter().all(|o| o.attr != m.attr)
+                && let Some(v) = u.attrs.value(m.attr)
+            {
+                keep.insert(m.attr, v);
+            }
+        }
+    }
+    keep
+}
+
+/// True unless `attr` is a member of an object-valued property whose other
+/// members `spec` does not all declare.
+fn whole_object_declared(spec: &UserSpec, attr: Attr) -> bool {
+    attr.member().is_none()
+        || crate::model::attrs::members_of(attr.property())
+            .all(|m| spec.attributes.contains_key(&m.attr))
+}
+
 /// Guest accounts (`…#EXT#@…`) are never owned through `scope`, whatever it says.
 fn is_guest(upn: &Upn) -> bool {
     upn.as_str().to_ascii_uppercase().contains("#EXT#")
@@ -554,6 +581,11 @@ fn user_ops(c: &mut Ctx<'_>, spec: &UserSpec) {
                 .filter(|(a, _)| {
                     !crate::model::permissions::NOT_APP_UPDATABLE.contains(&a.graph_name())
                 })
+                // The restored user's own values are not read: a member of an
+                // object Graph replaces whole is sent only with all its
+                // siblings declared (else the next plan, which sees the
+                // restored user, PATCHes it with their live values).
+                .filter(|(a, _)| whole_object_declared(spec, **a))
                 .map(|(a, v)| AttrChange {
                     attr: *a,
                     old: None,
@@ -625,9 +657,11 @@ fn user_ops(c: &mut Ctx<'_>, spec: &UserSpec) {
         }
     }
     if !changes.is_empty() {
+        let keep = live_user.map_or_else(BTreeMap::new, |lu| kept_members(lu, &changes));
         ops.push(Op::UpdateUser {
             user: me.clone(),
             changes,
+            keep,
         });
     }
     match &spec.manager {

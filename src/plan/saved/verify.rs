@@ -281,7 +281,9 @@ pub fn op_done(op: &Op, live: &Live) -> bool {
             live.user_by_upn(upn.as_str()).is_some()
         }
         Op::RestoreUser { user: u } => user(u).is_some(),
-        Op::UpdateUser { user: u, changes } => user(u).is_some_and(|lu| {
+        Op::UpdateUser {
+            user: u, changes, ..
+        } => user(u).is_some_and(|lu| {
             changes
                 .iter()
                 .all(|c| crate::model::live::live_attr(lu, c.attr) == c.new)
