@@ -484,11 +484,22 @@ fn joiner_mover_expiring_membership_leaver_guest_and_export_round_trip() {
         .iter()
         .map(|f| std::fs::read_to_string(f).unwrap())
         .collect();
-    // Not yet exported: `licenses:` (maria's ENTERPRISEPACK); the round trip
-    // is still empty because undeclared licences are left alone.
+    // maria's direct licence is exported (and the round trip above is empty
+    // with it declared).
     for needle in [GUEST_UPN, "userType: Guest", "omar", "partners"] {
         assert!(all.contains(needle), "export lacks `{needle}`:\n{all}");
     }
+    let maria: String = all
+        .lines()
+        .skip_while(|l| *l != "  - upn: maria@contoso.com")
+        .take_while(|l| *l == "  - upn: maria@contoso.com" || !l.starts_with("  - "))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert!(
+        maria.ends_with("    licenses:\n      - ENTERPRISEPACK\n"),
+        "maria's direct licence is not exported:\n{all}"
+    );
+    assert_eq!(all.matches("licenses:").count(), 1, "{all}");
 
     // No secret anywhere: outputs (trace level), plan files, journals, the
     // repos. The offboarding reset password is kept nowhere (the emulator

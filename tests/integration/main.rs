@@ -47,6 +47,7 @@ mod emulator_reports;
 mod emulator_strict;
 mod emulator_tenants;
 mod examples_tenants;
+mod export_licenses;
 mod export_roundtrip;
 mod files_written;
 mod gates_cli;
