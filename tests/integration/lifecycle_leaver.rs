@@ -338,11 +338,11 @@ fn a_passed_leave_date_offboards_and_an_upcoming_one_is_announced() {
         lucas["employeeLeaveDateTime"],
         Value::String("2026-12-15T00:00:00Z".into())
     );
-    assert_eq!(
-        groups_of(&t, "lucas.ferreira@contoso.com"),
-        vec!["alumni", "team"]
-    );
-    assert_no_changes(&t, &dir, after);
+    // `team` still declares him, but the leaver policy wins (docs/decisions.md,
+    // *the leaver policy over declared state*): only `keep_groups` stays.
+    assert_eq!(groups_of(&t, "lucas.ferreira@contoso.com"), vec!["alumni"]);
+    let text = assert_no_changes(&t, &dir, after);
+    assert!(text.contains("leaver-overrides-declared"), "{text}");
 }
 
 #[test]

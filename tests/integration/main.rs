@@ -59,6 +59,7 @@ mod layering;
 mod lifecycle_guests;
 mod lifecycle_guests_plan;
 mod lifecycle_leaver;
+mod lifecycle_leaver_declared;
 mod lifecycle_licenses;
 mod lifecycle_renames;
 mod lifecycle_story;
