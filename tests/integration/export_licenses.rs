@@ -132,7 +132,8 @@ fn export_writes_direct_licences_only_and_the_declared_licences_plan_empty() {
     let stripped = users.replace(ann_block, "");
     std::fs::write(&users_yaml, &stripped).unwrap();
     let o = run(&t, &["plan", repo_s, "--format", "json"], &[]);
-    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|_| panic!("{}", out(&o)));
+    let v: serde_json::Value =
+        serde_json::from_slice(&o.stdout).unwrap_or_else(|_| panic!("{}", out(&o)));
     let lic: Vec<&serde_json::Value> = v["steps"]
         .as_array()
         .unwrap()

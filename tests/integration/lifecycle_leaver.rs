@@ -634,7 +634,12 @@ fn the_lifecycle_example_plans_what_it_describes() {
     let text = out(&p);
     assert_eq!(p.status.code(), Some(0), "{text}");
     for needle in [
-        "offboarding: 7 steps for lucas.ferreira@contoso.com",
+        "offboarding: 8 steps for lucas.ferreira@contoso.com (assign_licenses,",
+        "~ assign licences: - SPE_E5",
+        "ENTERPRISEPACK disabled_plans: TEAMS1",
+        "ENTERPRISEPACK: 2 of 5 seats used before the plan, 3 after",
+        "~ userPrincipalName: marta.silva@contoso.com → marta.costa@contoso.com",
+        "+ invite guest ana@fabrikam.com",
         "reset password (random, not kept: offboarding)",
         "create user (disabled;",
         "starts on 2026-12-10",

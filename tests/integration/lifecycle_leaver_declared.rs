@@ -261,3 +261,27 @@ fn a_passed_leave_date_removes_a_declared_role_and_does_not_assign_it_again() {
     assert_eq!(p.status.code(), Some(0), "role assigned again?\n{text}");
     assert!(text.contains("role `Helpdesk Administrator`"), "{text}");
 }
+
+#[test]
+fn licences_from_the_defaults_are_removed_without_a_notice() {
+    // examples/lifecycle: lucas (a one-line leaver) gets `defaults.licenses`
+    // and holds SPE_E5 directly; the policy removes it, and no notice asks
+    // to remove a line his entry does not have.
+    let p = crate::cli_support::bare(
+        &[
+            "plan",
+            "examples/lifecycle",
+            "--emulator",
+            "examples/lifecycle-seed.yaml",
+            "--now",
+            "2026-12-05",
+        ],
+        &[],
+    )
+    .output()
+    .unwrap();
+    let text = out(&p);
+    assert_eq!(p.status.code(), Some(0), "{text}");
+    assert!(text.contains("~ assign licences: - SPE_E5"), "{text}");
+    assert!(!text.contains("leaver-overrides-declared"), "{text}");
+}

@@ -556,7 +556,8 @@ pub(super) fn override_notices(
                 }
             }
         }
-        if overrides(desired, live, now, upn, LeaverStep::RemoveLicenses) {
+        // Licences from `tenant.defaults` have no line to remove: the policy wins quietly.
+        if spec.own_licenses && overrides(desired, live, now, upn, LeaverStep::RemoveLicenses) {
             for l in spec.licenses.iter().flatten() {
                 items.push(format!("licence `{}`", l.sku));
             }
