@@ -80,6 +80,7 @@ mod pim_cli;
 mod plan_cli;
 mod plan_exclude_props;
 mod plan_gates;
+mod plan_leaver_declared_props;
 mod plan_lifecycle_props;
 mod plan_props;
 mod plan_render;
