@@ -279,6 +279,31 @@ impl Connection {
         Ok(live.with_devices(d))
     }
 
+    /// Add the licences to the snapshot `export` writes from (1 + ⌈U/999⌉
+    /// requests): when they cannot be read, or the tenant subscribes to no
+    /// SKU, say so on stderr (the plan's words) and export none.
+    pub fn licenses_for_export(&self, live: Live) -> Live {
+        match self
+            .rt
+            .block_on(crate::live::licenses::read_licenses(&self.client))
+        {
+            Ok(l) if l.skus.is_empty() => {
+                eprintln!(
+                    "note: the tenant subscribes to no SKU (subscribedSkus is empty): the export declares no licences"
+                );
+                live
+            }
+            Ok(l) => live.with_licenses(l),
+            Err(e) => {
+                eprintln!(
+                    "warning: cannot read licences (subscribedSkus, licenseAssignmentStates) from Microsoft Graph at {}: {e}; the export declares no licences",
+                    self.client.root()
+                );
+                live
+            }
+        }
+    }
+
     /// Add the licences to a snapshot when the app may read them (`snapshot`
     /// has no repo to ask): a refusal is a warning, the seed then has none.
     pub fn try_licenses(&self, live: Live) -> Live {

@@ -139,6 +139,7 @@ pub fn run(args: Args, rt: &tokio::runtime::Runtime) -> anyhow::Result<Exit> {
     }
     let conn = args.tenant.connect(rt)?;
     let live = conn.read(None)?;
+    let live = conn.licenses_for_export(live);
     let opts = ExportOptions {
         split_by: args.split_by.into(),
         users,

@@ -36,8 +36,8 @@ pub enum LeaverStep {
     RevokeSessions,
     /// Set a random password that nobody keeps (in the plan that disables the user).
     ResetPassword,
-    /// Remove the user from every assigned group but `keep_groups` and the groups the repo
-    /// declares him in.
+    /// Remove the user from every assigned group but `keep_groups`, also from groups the repo
+    /// still declares it in (the policy wins; a `leaver-overrides-declared` notice says so).
     RemoveGroupMemberships,
     /// Remove tenant-scope directory roles (always done for disabled users; listing it says so).
     RemoveRoles,

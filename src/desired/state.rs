@@ -172,6 +172,10 @@ pub struct UserSpec {
     pub origin: Origin,
     /// Direct licences, if managed (`licenses:` or `tenant.defaults.licenses`).
     pub licenses: Option<Vec<crate::model::licenses::LicenseSpec>>,
+    /// `licenses:` is on the entry itself (not taken from `tenant.defaults`):
+    /// lines a leaver's `leaver-overrides-declared` notice can ask to remove.
+    #[serde(skip)]
+    pub own_licenses: bool,
     /// UPNs the user had: a live user holding one of them (and none holding
     /// `upn`) is this user, renamed in place.
     pub previous_upns: Vec<Upn>,
@@ -544,6 +548,7 @@ mod tests {
             revoke_sessions_after: None,
             origin: origin.clone(),
             licenses: None,
+            own_licenses: false,
             previous_upns: Vec::new(),
             invite: None,
         };

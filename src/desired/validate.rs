@@ -801,6 +801,7 @@ fn user(c: &mut Checker<'_>, tenant: &Tenant, tenant_raw: &RawTenant, u: RawUser
     user_role_refs.extend(roles.into_iter().map(|r| (upn.clone(), r)));
     // A licence waits for usageLocation (Graph refuses assignLicense without
     // one): the user or the defaults must set it.
+    let own_licenses = licenses.is_some();
     let licenses = match licenses {
         Some((l, loc)) => {
             if !l.is_empty() && !matches!(attributes.get(&Attr::UsageLocation), Some(Some(_))) {
@@ -859,6 +860,7 @@ fn user(c: &mut Checker<'_>, tenant: &Tenant, tenant_raw: &RawTenant, u: RawUser
         invite,
         previous_upns: previous,
         licenses,
+        own_licenses,
         upn,
         attributes,
         manager_origin: manager_loc.map(|l| c.origin(l)),

@@ -505,6 +505,93 @@ fn user_entry(out: &mut String, u: &LiveUser, live: &Live, cyclic: bool, notes: 
             }
         }
     }
+    license_lines(out, u, live, notes);
+}
+
+/// A user's `licenses:`: its **direct** licences only (those inherited from a
+/// group are the group's, and the diff never removes them), by SKU part
+/// number with `disabled_plans:` by service-plan name. Nothing when the
+/// licences were not read or the user holds none directly; left unmanaged
+/// with a comment when the repo could not hold them exactly.
+fn license_lines(out: &mut String, u: &LiveUser, live: &Live, notes: &mut Vec<String>) {
+    let Some(l) = live.licenses() else {
+        return;
+    };
+    let mut direct: Vec<&crate::model::licenses::HeldLicense> = l
+        .of(&u.id)
+        .iter()
+        .filter(|h| h.by_group.is_none())
+        .collect();
+    if direct.is_empty() {
+        return;
+    }
+    direct.sort_by(|a, b| a.sku_id.cmp(&b.sku_id));
+    direct.dedup_by(|a, b| a.sku_id.eq_ignore_ascii_case(&b.sku_id));
+    let mut items: Vec<(String, String)> = Vec::new();
+    let mut problem: Option<String> = None;
+    if !matches!(live_attr(u, Attr::UsageLocation), Some(AttrValue::Text(t)) if !t.is_empty()) {
+        problem = Some("the user has no usageLocation, which a declared licence needs".into());
+    }
+    for h in &direct {
+        let Some(sku) = l
+            .skus
+            .iter()
+            .find(|s| s.sku_id.eq_ignore_ascii_case(&h.sku_id))
+        else {
+            problem = Some(format!(
+                "`{}` is not one of the tenant's subscribed SKUs",
+                h.sku_id
+            ));
+            break;
+        };
+        if l.skus
+            .iter()
+            .filter(|s| s.part_number.eq_ignore_ascii_case(&sku.part_number))
+            .count()
+            > 1
+        {
+            problem = Some(format!(
+                "two subscribed SKUs have the part number `{}`",
+                sku.part_number
+            ));
+            break;
+        }
+        let mut plans: Vec<&str> = Vec::new();
+        for id in &h.disabled_plans {
+            match sku.plans.iter().find(|p| p.id.eq_ignore_ascii_case(id)) {
+                Some(p) => plans.push(p.name.as_str()),
+                None => {
+                    problem = Some(format!(
+                        "disabled plan `{id}` is not a service plan of {}",
+                        sku.part_number
+                    ));
+                    break;
+                }
+            }
+        }
+        plans.sort_unstable();
+        plans.dedup();
+        let item = if plans.is_empty() {
+            scalar(&sku.part_number)
+        } else {
+            format!(
+                "{{ sku: {}, disabled_plans: {} }}",
+                scalar(&sku.part_number),
+                flow_list(&plans)
+            )
+        };
+        items.push((sku.part_number.to_ascii_lowercase(), item));
+    }
+    if let Some(why) = problem {
+        let _ = writeln!(out, "    # licenses left unmanaged: {}", comment_text(&why));
+        notes.push(format!("licenses of `{}` left unmanaged: {why}", u.upn));
+        return;
+    }
+    items.sort();
+    out.push_str("    licenses:\n");
+    for (_, item) in items {
+        let _ = writeln!(out, "      - {item}");
+    }
 }
 
 fn groups_file(live: &Live, notes: &mut Vec<String>) -> (String, usize) {

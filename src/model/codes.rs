@@ -86,6 +86,9 @@ codes! {
         RestrictedAuUnknown = "restricted-au-unknown",
         /// The leaver policy's steps for one user, counted for the reviewer.
         Offboarding = "offboarding",
+        /// The leaver policy removes a group, licence or role the repo still declares for a
+        /// user it offboards (the policy wins; the lines should go).
+        LeaverOverridesDeclared = "leaver-overrides-declared",
         /// A leave date, `delete_after:` or `until:` falls within `lifecycle.upcoming_days`.
         Upcoming = "upcoming",
         /// A user's `employeeHireDate` is in the future: the account stays disabled until then.

@@ -338,11 +338,11 @@ fn a_passed_leave_date_offboards_and_an_upcoming_one_is_announced() {
         lucas["employeeLeaveDateTime"],
         Value::String("2026-12-15T00:00:00Z".into())
     );
-    assert_eq!(
-        groups_of(&t, "lucas.ferreira@contoso.com"),
-        vec!["alumni", "team"]
-    );
-    assert_no_changes(&t, &dir, after);
+    // `team` still declares him, but the leaver policy wins (docs/decisions.md,
+    // *the leaver policy over declared state*): only `keep_groups` stays.
+    assert_eq!(groups_of(&t, "lucas.ferreira@contoso.com"), vec!["alumni"]);
+    let text = assert_no_changes(&t, &dir, after);
+    assert!(text.contains("leaver-overrides-declared"), "{text}");
 }
 
 #[test]
@@ -634,7 +634,12 @@ fn the_lifecycle_example_plans_what_it_describes() {
     let text = out(&p);
     assert_eq!(p.status.code(), Some(0), "{text}");
     for needle in [
-        "offboarding: 7 steps for lucas.ferreira@contoso.com",
+        "offboarding: 8 steps for lucas.ferreira@contoso.com (assign_licenses,",
+        "~ assign licences: - SPE_E5",
+        "ENTERPRISEPACK disabled_plans: TEAMS1",
+        "ENTERPRISEPACK: 2 of 5 seats used before the plan, 3 after",
+        "~ userPrincipalName: marta.silva@contoso.com → marta.costa@contoso.com",
+        "+ invite guest ana@fabrikam.com",
         "reset password (random, not kept: offboarding)",
         "create user (disabled;",
         "starts on 2026-12-10",

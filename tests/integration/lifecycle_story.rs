@@ -74,14 +74,17 @@ const MOVER: &str = "  - upn: jo.brown
     groups: [team, sales]
 ";
 
-/// PR 4: the leaver. `enabled: false`, and the entry no longer declares her
-/// groups and licence: the policy removes what is not declared (declared
-/// memberships and licences are kept by design, docs/format.md).
+/// PR 4: the leaver, one line: `enabled: false`. The entry still declares
+/// her groups and licence; the leaver policy wins (removes them, never
+/// re-adds them) and a `leaver-overrides-declared` notice asks for the lines
+/// to go (docs/decisions.md).
 const LEAVER: &str = "  - upn: jo.brown
     previous_upns: [jo.smith]
     displayName: Jo Brown
     department: Marketing
     manager: omar
+    licenses: [ENTERPRISEPACK]
+    groups: [team, sales]
     enabled: false
 ";
 
@@ -402,6 +405,7 @@ fn joiner_mover_expiring_membership_leaver_guest_and_export_round_trip() {
         "{text}"
     );
     for needle in [
+        "[leaver-overrides-declared] `jo.brown@contoso.com` is offboarded",
         "disable user",
         "reset password (random, not kept: offboarding)",
         "revoke sessions",
@@ -422,7 +426,12 @@ fn joiner_mover_expiring_membership_leaver_guest_and_export_round_trip() {
     assert!(s.groups_of(&jo).is_empty());
     assert!(s.licences_of(&jo).is_empty());
     let text = s.plan_empty(day5);
-    assert!(!text.contains("offboarding"), "{text}");
+    assert!(!text.contains("offboarding:"), "{text}");
+    // The lines still declared are named on every plan until they go.
+    assert!(
+        text.contains("`jo.brown@contoso.com` is offboarded: the leaver policy removes group `sales`, group `team` and licence `ENTERPRISEPACK` from it although the repo still declares them"),
+        "{text}"
+    );
     // Ten days before the deletion: announced.
     let text = s.plan_empty("2027-02-09T09:00:00Z");
     assert!(
@@ -484,11 +493,22 @@ fn joiner_mover_expiring_membership_leaver_guest_and_export_round_trip() {
         .iter()
         .map(|f| std::fs::read_to_string(f).unwrap())
         .collect();
-    // Not yet exported: `licenses:` (maria's ENTERPRISEPACK); the round trip
-    // is still empty because undeclared licences are left alone.
+    // maria's direct licence is exported (and the round trip above is empty
+    // with it declared).
     for needle in [GUEST_UPN, "userType: Guest", "omar", "partners"] {
         assert!(all.contains(needle), "export lacks `{needle}`:\n{all}");
     }
+    let maria: String = all
+        .lines()
+        .skip_while(|l| *l != "  - upn: maria@contoso.com")
+        .take_while(|l| *l == "  - upn: maria@contoso.com" || !l.starts_with("  - "))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert!(
+        maria.ends_with("    licenses:\n      - ENTERPRISEPACK\n"),
+        "maria's direct licence is not exported:\n{all}"
+    );
+    assert_eq!(all.matches("licenses:").count(), 1, "{all}");
 
     // No secret anywhere: outputs (trace level), plan files, journals, the
     // repos. The offboarding reset password is kept nowhere (the emulator

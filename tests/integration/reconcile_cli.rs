@@ -647,9 +647,13 @@ fn pull_request_to_scheduled_reconcile_end_to_end() {
     t.emu.reset_metrics();
     let o = run_in(&plan_args);
     assert_eq!(o.status.code(), Some(2), "{}", out(&o));
+    // Users and groups incrementally (the deltas); the one `GET /users` is
+    // the licence read (`$select=id,licenseAssignmentStates`): the export
+    // declares tomas.novak's direct licences, and licences are read in full
+    // on every plan (delta does not track them; docs/performance.md).
     assert_eq!(
         user_and_group_reads(&t),
-        (0, 2),
+        (1, 2),
         "the PR plan reads users and groups incrementally"
     );
     check_snapshot("story-pr-plan.md", &String::from_utf8_lossy(&o.stdout));
@@ -697,7 +701,8 @@ fn pull_request_to_scheduled_reconcile_end_to_end() {
         "drift.json",
     ]);
     assert_eq!(o.status.code(), Some(2), "{}", out(&o));
-    assert_eq!(user_and_group_reads(&t), (0, 2), "incremental");
+    // The deltas, plus the licence read (see the PR plan above).
+    assert_eq!(user_and_group_reads(&t), (1, 2), "incremental");
     let r: Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("drift.json")).unwrap()).unwrap();
     assert_eq!(r["outcome"]["status"], "reconciled", "{r:#}");

@@ -23,6 +23,16 @@ pub(super) fn license_ops(c: &mut Ctx<'_>) {
         let Some(me) = c.declared.get(&spec.upn).cloned() else {
             continue;
         };
+        // Offboarded by `remove_licenses`: the policy wins (`leaver-overrides-declared`).
+        if super::lifecycle::overrides(
+            c.desired,
+            c.live,
+            c.now,
+            &spec.upn,
+            crate::desired::lifecycle::LeaverStep::RemoveLicenses,
+        ) {
+            continue;
+        }
         let live_user = c.live_user(&spec.upn);
         let held = live_user.map_or(&[][..], |u| l.of(&u.id));
         let mut add: Vec<LicenseChange> = Vec::new();

@@ -236,13 +236,6 @@ pub(super) fn leaver_ops(
     let Some(policy) = desired.tenant.lifecycle.leaver.as_ref() else {
         return;
     };
-    // Where each declared user is declared a member (those memberships stay).
-    let mut declared_in: HashSet<(String, &Upn)> = HashSet::new();
-    for g in desired.groups.values() {
-        for (upn, _) in g.members.iter() {
-            declared_in.insert((g.name.to_lowercase(), upn));
-        }
-    }
     for l in leavers {
         let u = l.user;
         if !policy_applies(desired, departed, u) {
@@ -264,7 +257,6 @@ pub(super) fn leaver_ops(
                 if g.is_dynamic()
                     || g.on_premises_sync_enabled
                     || policy.keep_groups.contains(&name)
-                    || declared_in.contains(&(name, &u.upn))
                 {
                     continue;
                 }
@@ -281,7 +273,7 @@ pub(super) fn leaver_ops(
             }
         }
         if policy.has(LeaverStep::RemoveLicenses) {
-            remove_licenses(desired, live, u, &me, ops);
+            remove_licenses(live, u, &me, ops);
         }
         // Every enabled Windows device the leaver owns (others: `devices_kept`).
         if policy.has(LeaverStep::DisableOwnedDevices)
@@ -436,24 +428,11 @@ fn devices_error(why: &str, first: &LiveUser, n: usize) -> crate::plan::op::Plan
 
 /// `remove_licenses`: the leaver's direct licences, in one `assignLicense`
 /// remove (licences inherited from a group stay: Graph refuses removing them
-/// directly). A user whose entry declares `licenses:` keeps what it declares.
-fn remove_licenses(
-    desired: &DesiredState,
-    live: &Live,
-    u: &LiveUser,
-    me: &UserRef,
-    ops: &mut Vec<Op>,
-) {
+/// directly). Declared ones too: the policy wins ([`overrides`]).
+fn remove_licenses(live: &Live, u: &LiveUser, me: &UserRef, ops: &mut Vec<Op>) {
     let Some(l) = live.licenses() else {
         return;
     };
-    if desired
-        .users
-        .get(&u.upn)
-        .is_some_and(|s| s.licenses.is_some())
-    {
-        return;
-    }
     let mut remove: Vec<crate::plan::op::LicenseChange> = l
         .of(&u.id)
         .iter()
@@ -634,6 +613,128 @@ pub(super) fn marker_ops(
         && older(u.sessions_valid_from.as_ref(), m)
     {
         out.push(Op::RevokeSessions { user: me.clone() });
+    }
+    out
+}
+
+/// Does the leaver policy's `step` apply to the declared user `upn`, over
+/// what the repo still declares for it? True for a user the plan leaves
+/// disabled (`enabled: false` or a passed leave date) under a policy with
+/// that step, unless it is in `scope.exclude` or synced from on-premises AD
+/// (which the policy never touches). The diff then neither adds nor keeps the
+/// declared memberships (`remove_group_memberships`, except `keep_groups`)
+/// or licences (`remove_licenses`): offboarding converges with a one-line
+/// `enabled: false`, and [`override_notices`] asks for the lines to go.
+pub(super) fn overrides(
+    desired: &DesiredState,
+    live: &Live,
+    now: Option<Moment>,
+    upn: &Upn,
+    step: LeaverStep,
+) -> bool {
+    let Some(policy) = desired.tenant.lifecycle.leaver.as_ref() else {
+        return false;
+    };
+    policy.has(step)
+        && desired
+            .users
+            .get(upn)
+            .is_some_and(|s| wanted_enabled(s, now) == Some(false))
+        && !desired.tenant.scope.exclude.contains(upn)
+        && !live
+            .user_of(upn)
+            .is_some_and(|u| u.on_premises_sync_enabled)
+}
+
+/// Is a declared group one that `remove_group_memberships` leaves alone?
+pub(super) fn kept_group(desired: &DesiredState, group: &str) -> bool {
+    desired
+        .tenant
+        .lifecycle
+        .leaver
+        .as_ref()
+        .is_some_and(|p| p.keep_groups.contains(&group.to_lowercase()))
+}
+
+/// `leaver-overrides-declared`: for each declared user the plan leaves
+/// disabled, what the repo still declares for it that is removed anyway —
+/// groups (`remove_group_memberships`, but `keep_groups`, dynamic and synced
+/// groups), licences (`remove_licenses`) and roles (always removed from a
+/// disabled user; only a passed leave date gets here, `validate` refuses
+/// roles on an `enabled: false` user). Shown on every plan while the lines stay.
+pub(super) fn override_notices(
+    desired: &DesiredState,
+    live: &Live,
+    now: Option<Moment>,
+    departed: &HashSet<Upn>,
+) -> Vec<Notice> {
+    let mut out = Vec::new();
+    for spec in desired.users.values() {
+        let upn = &spec.upn;
+        if departed.contains(upn)
+            || wanted_enabled(spec, now) != Some(false)
+            || desired.tenant.scope.exclude.contains(upn)
+            || live
+                .user_of(upn)
+                .is_some_and(|u| u.on_premises_sync_enabled)
+        {
+            continue;
+        }
+        let mut items: Vec<String> = Vec::new();
+        let mut groups = 0usize;
+        if overrides(desired, live, now, upn, LeaverStep::RemoveGroupMemberships) {
+            for g in desired.groups.values() {
+                let fixed = live
+                    .groups_named(&g.name)
+                    .first()
+                    .is_some_and(|lg| lg.is_dynamic() || lg.on_premises_sync_enabled);
+                // An expired `until:` is removed for that reason, not the policy's.
+                let expired = g
+                    .until
+                    .get(upn)
+                    .is_some_and(|u| now.is_some_and(|n| *u <= n));
+                if g.members.contains_key(upn)
+                    && !kept_group(desired, &g.name)
+                    && !fixed
+                    && !expired
+                {
+                    items.push(format!("group `{}`", g.name));
+                    groups += 1;
+                }
+            }
+        }
+        // Licences from `tenant.defaults` have no line to remove: the policy wins quietly.
+        if spec.own_licenses && overrides(desired, live, now, upn, LeaverStep::RemoveLicenses) {
+            for l in spec.licenses.iter().flatten() {
+                items.push(format!("licence `{}`", l.sku));
+            }
+        }
+        for r in desired.roles.values() {
+            if r.principals.contains_key(upn) || r.holdings.iter().any(|h| h.upn == *upn) {
+                items.push(format!("role `{}`", r.display_name));
+            }
+        }
+        if items.is_empty() {
+            continue;
+        }
+        let list = match items.split_last() {
+            Some((last, rest)) if !rest.is_empty() => format!("{} and {last}", rest.join(", ")),
+            Some(_) | None => items.join(""),
+        };
+        out.push(Notice {
+            code: NoticeCode::LeaverOverridesDeclared,
+            object: upn.key(),
+            message: format!(
+                "`{upn}` is offboarded: the leaver policy removes {list} from it although the repo still declares {} — remove {}{}",
+                if items.len() == 1 { "it" } else { "them" },
+                if items.len() == 1 { "that line" } else { "those lines" },
+                if groups > 0 {
+                    " (or add the group to `keep_groups`)"
+                } else {
+                    ""
+                }
+            ),
+        });
     }
     out
 }

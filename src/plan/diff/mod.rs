@@ -18,6 +18,7 @@ mod suggest;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
+use crate::desired::lifecycle::LeaverStep;
 use crate::desired::state::{
     AbsentUsers, DesiredState, GroupSpec, ManagerSpec, Membership, Origin, OwnerSpec, UserSpec,
 };
@@ -183,6 +184,12 @@ impl<'a> Ctx<'a> {
                     "principal `{upn}` is not declared in the repo, so `absent_users` would disable or delete it; declare the user to keep it"
                 ),
             )),
+            // A declared user that ends disabled (a passed leave date) loses its
+            // roles like any disabled user (`leaving_roles`): never re-assigned
+            // (`leaver-overrides-declared`; `validate` refuses roles on `enabled: false`).
+            Some(_) if role == "principal" && declared && self.leaving.contains(upn) => {
+                return None;
+            }
             Some(_) if self.deleting.contains(upn) => Some((
                 ErrorCode::ReferencedUserDeleted,
                 format!(
@@ -507,6 +514,12 @@ pub fn diff_at(desired: &DesiredState, live: &Live, now: Option<Moment>) -> Diff
     withhold_restricted(&mut out, live);
     out.notices
         .extend(lifecycle::offboarding_notices(desired, &leavers, &out.ops));
+    out.notices.extend(lifecycle::override_notices(
+        desired,
+        live,
+        now,
+        &departures.departed,
+    ));
     if let Some(why) = live.pim_unknown_reason() {
         out.notices.push(Notice {
             code: NoticeCode::PimUnavailable,
@@ -863,6 +876,18 @@ fn group_ops(c: &mut Ctx<'_>) {
             if !id.is_some_and(|id| live_members.contains(id)) {
                 if c.excluded(upn) {
                     c.refuse_excluded(upn, origin, &format!("group `{}`", spec.name));
+                    continue;
+                }
+                // Offboarded by the leaver policy: not added back (`leaver-overrides-declared`).
+                if !lifecycle::kept_group(c.desired, &spec.name)
+                    && lifecycle::overrides(
+                        c.desired,
+                        c.live,
+                        c.now,
+                        upn,
+                        LeaverStep::RemoveGroupMemberships,
+                    )
+                {
                     continue;
                 }
                 c.out.ops.push(Op::AddMember {

@@ -196,6 +196,10 @@ fn is_lifecycle(code: crate::plan::NoticeCode) -> bool {
     use crate::plan::NoticeCode as C;
     matches!(
         code,
-        C::Offboarding | C::Upcoming | C::HireDatePending | C::DepartedUser
+        C::Offboarding
+            | C::Upcoming
+            | C::HireDatePending
+            | C::DepartedUser
+            | C::LeaverOverridesDeclared
     )
 }
