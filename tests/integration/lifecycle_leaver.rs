@@ -634,7 +634,11 @@ fn the_lifecycle_example_plans_what_it_describes() {
     let text = out(&p);
     assert_eq!(p.status.code(), Some(0), "{text}");
     for needle in [
-        "offboarding: 8 steps for lucas.ferreira@contoso.com (assign_licenses,",
+        "offboarding: 12 steps for lucas.ferreira@contoso.com (assign_licenses, disable_device, disable_user, 3 × remove_authentication_method,",
+        "- disable device \"LAPTOP-LUCAS\" (Windows",
+        "[device-kept] `lucas.ferreira@contoso.com` owns device `Lucas iPhone`",
+        "- remove authentication method: FIDO2 security key",
+        "employeeOrgData.costCenter: \"4700\" → \"4711\"",
         "~ assign licences: - SPE_E5",
         "ENTERPRISEPACK disabled_plans: TEAMS1",
         "ENTERPRISEPACK: 2 of 5 seats used before the plan, 3 after",
