@@ -159,7 +159,7 @@ fn roles_of(t: &Tenant) -> usize {
     })
 }
 
-const NOTICE: &str = "[leaver-overrides-declared] `lucas.ferreira@contoso.com` is offboarded: the leaver policy removes group `sales` and licence `SPE_E5` from it although the repo still declares them — remove those lines (or add the group to `keep_groups`)";
+const NOTICE: &str = "[leaver-overrides-declared] `lucas.ferreira@contoso.com` is offboarded: entraform removes group `sales` and licence `SPE_E5` from it although the repo still declares them — remove those lines (or add the group to `keep_groups`)";
 
 #[test]
 fn a_one_line_leaver_pr_removes_declared_groups_and_licences_and_converges() {

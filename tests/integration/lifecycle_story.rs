@@ -429,7 +429,7 @@ fn joiner_mover_expiring_membership_leaver_guest_and_export_round_trip() {
     assert!(!text.contains("offboarding:"), "{text}");
     // The lines still declared are named on every plan until they go.
     assert!(
-        text.contains("`jo.brown@contoso.com` is offboarded: the leaver policy removes group `sales`, group `team` and licence `ENTERPRISEPACK` from it although the repo still declares them"),
+        text.contains("`jo.brown@contoso.com` is offboarded: entraform removes group `sales`, group `team` and licence `ENTERPRISEPACK` from it although the repo still declares them"),
         "{text}"
     );
     // Ten days before the deletion: announced.

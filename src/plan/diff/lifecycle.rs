@@ -725,7 +725,7 @@ pub(super) fn override_notices(
             code: NoticeCode::LeaverOverridesDeclared,
             object: upn.key(),
             message: format!(
-                "`{upn}` is offboarded: the leaver policy removes {list} from it although the repo still declares {} — remove {}{}",
+                "`{upn}` is offboarded: entraform removes {list} from it although the repo still declares {} — remove {}{}",
                 if items.len() == 1 { "it" } else { "them" },
                 if items.len() == 1 { "that line" } else { "those lines" },
                 if groups > 0 {
