@@ -85,7 +85,7 @@ pub fn out(o: &Output) -> String {
     )
 }
 
-/// Write requests the tenant received (top-level and inside `$batch`, the `$batch` POSTs themselves not counted).
+/// Write requests the tenant received (top-level and inside `$batch`, the `$batch` POSTs themselves and reads inside them not counted).
 pub fn writes(t: &Tenant) -> u64 {
     let m = t.emu.metrics();
     m.by_route
@@ -93,7 +93,11 @@ pub fn writes(t: &Tenant) -> u64 {
         .filter(|(r, _)| !r.starts_with("GET "))
         .map(|(r, n)| if r.contains("$batch") { 0 } else { *n })
         .sum::<u64>()
-        + m.batch_inner_requests
+        + m.batch_inner_by_route
+            .iter()
+            .filter(|(r, _)| !r.starts_with("GET "))
+            .map(|(_, n)| *n)
+            .sum::<u64>()
 }
 
 /// A fresh, empty scratch directory, removed when the test drops it.
