@@ -184,9 +184,10 @@ impl OutFormat {
 /// decided against this value, never against a clock read inside the planner.
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct ClockArgs {
-    /// Plan as of this moment (YYYY-MM-DD or an RFC 3339 UTC timestamp) instead of the
-    /// system time: leave and hire dates, `until:` of memberships and `delete_after:` are
-    /// compared with it. For rehearsals ("what will the plan do on the 1st?") and tests.
+    /// Compute as of this moment (YYYY-MM-DD or an RFC 3339 UTC timestamp) instead of the
+    /// system time: plans compare leave and hire dates, `until:` of memberships and
+    /// `delete_after:` with it, reports count ages and days left from it. For rehearsals
+    /// ("what will the plan do on the 1st?") and tests.
     #[arg(long, value_name = "TIME", value_parser = parse_now, env = "ENTRAFORM_NOW")]
     pub now: Option<crate::model::clock::Moment>,
 }

@@ -24,6 +24,10 @@ pub struct ReportArgs {
 
     #[command(flatten)]
     pub tenant: TenantArgs,
+
+    /// `--now`: the moment the report is computed for (ages, days left), as for plans.
+    #[command(flatten)]
+    pub clock: super::flags::ClockArgs,
 }
 
 /// Arguments of `entraform report`.
@@ -74,13 +78,6 @@ pub enum Kind {
     },
 }
 
-/// Seconds since the Unix epoch now: the one clock reading of a report.
-fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
-}
-
 /// Run a report on `rt`.
 pub fn run(args: Args, color: ColorChoice, rt: &tokio::runtime::Runtime) -> anyhow::Result<Exit> {
     let (common, repo) = match &args.kind {
@@ -103,7 +100,8 @@ pub fn run(args: Args, color: ColorChoice, rt: &tokio::runtime::Runtime) -> anyh
     };
     let conn = common.tenant.connect(rt)?;
     let client = &conn.client;
-    let now = now();
+    // The one clock reading of a report: `--now`, or the system time (at the CLI edge).
+    let now = common.clock.now().0;
     let report: Report = match &args.kind {
         Kind::StaleAccounts { days, .. } => {
             let users = conn.rt.block_on(read::sign_in_users(client))?;

@@ -583,3 +583,30 @@ fn licenses_counts_seats_and_how_users_hold_them() {
         "{text}"
     );
 }
+
+/// Reports take the same clock as plans: `--now` (ENTRAFORM_NOW) fixes the
+/// moment ages and days left are counted from, so a report is reproducible.
+#[test]
+fn reports_are_computed_for_now() {
+    let t = tenant_from(seed(
+        GRANTS,
+        json!({"users": [user("alice@contoso.com", "Alice", true, None)],
+        "deletedUsers": [
+            {"id": "11111111-1111-4111-8111-111111111111", "userPrincipalName": "gone@contoso.com",
+             "displayName": "Gone", "deletedDateTime": "2026-11-01T12:00:00Z"}
+        ]}),
+    ));
+    let days_left = |args: &[&str], envs: &[(&str, &str)]| {
+        let mut all = vec!["report", "deleted-users", "--format", "json"];
+        all.extend_from_slice(args);
+        let o = run(&t, &all, envs);
+        assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+        let v: Value = serde_json::from_slice(&o.stdout).expect("json");
+        v["rows"][0]["daysLeft"].clone()
+    };
+    assert_eq!(days_left(&["--now", "2026-11-02"], &[]), 29);
+    assert_eq!(days_left(&[], &[("ENTRAFORM_NOW", "2026-11-21T12:00:00Z")]), 10);
+    let bad = run(&t, &["report", "deleted-users", "--now", "soon"], &[]);
+    assert_eq!(bad.status.code(), Some(1), "{}", out(&bad));
+    assert!(out(&bad).contains("is not a date"), "{}", out(&bad));
+}
