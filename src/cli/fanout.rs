@@ -159,15 +159,34 @@ pub fn child_args(argv: &[OsString], name: &str) -> Vec<OsString> {
     out
 }
 
-fn run_one(exe: &Path, argv: &[OsString], name: &str) -> Outcome {
-    let output = Command::new(exe)
-        .args(child_args(argv, name))
+/// One tenant's child process: its name and the variables it must not inherit.
+#[derive(Debug, Clone)]
+pub struct Child {
+    /// The repo tenant.
+    pub name: String,
+    /// Other tenants' sign-in variables ([`super::tenancy::foreign_vars`]).
+    pub env_remove: Vec<String>,
+}
+
+/// The child process of one tenant: one tenant selected, the selection
+/// variables and the other tenants' sign-in variables removed.
+fn command(exe: &Path, argv: &[OsString], child: &Child) -> Command {
+    let mut cmd = Command::new(exe);
+    for v in &child.env_remove {
+        cmd.env_remove(v);
+    }
+    cmd.args(child_args(argv, &child.name))
         .env_remove("ENTRAFORM_TENANT")
         .env_remove("ENTRAFORM_ALL_TENANTS")
         .env_remove("ENTRAFORM_PARALLEL")
         .env(SUMMARY_ENV, "1")
-        .stdin(Stdio::null())
-        .output();
+        .stdin(Stdio::null());
+    cmd
+}
+
+fn run_one(exe: &Path, argv: &[OsString], child: &Child) -> Outcome {
+    let name = child.name.as_str();
+    let output = command(exe, argv, child).output();
     match output {
         Ok(o) => {
             let err = String::from_utf8_lossy(&o.stderr);
@@ -200,23 +219,25 @@ fn run_one(exe: &Path, argv: &[OsString], name: &str) -> Outcome {
     }
 }
 
-/// Run every tenant, `parallel` at a time; outcomes in `names` order.
-pub fn run_all(exe: &Path, argv: &[OsString], names: &[String], parallel: usize) -> Vec<Outcome> {
-    let queue: Arc<Mutex<VecDeque<(usize, String)>>> =
-        Arc::new(Mutex::new(names.iter().cloned().enumerate().collect()));
-    let results: Arc<Mutex<Vec<Option<Outcome>>>> = Arc::new(Mutex::new(vec![None; names.len()]));
+/// Run every tenant, `parallel` at a time; outcomes in `children` order.
+pub fn run_all(exe: &Path, argv: &[OsString], children: &[Child], parallel: usize) -> Vec<Outcome> {
+    let queue: Arc<Mutex<VecDeque<(usize, Child)>>> =
+        Arc::new(Mutex::new(children.iter().cloned().enumerate().collect()));
+    let results: Arc<Mutex<Vec<Option<Outcome>>>> =
+        Arc::new(Mutex::new(vec![None; children.len()]));
     std::thread::scope(|s| {
-        for _ in 0..parallel.clamp(1, names.len().max(1)) {
+        for _ in 0..parallel.clamp(1, children.len().max(1)) {
             let queue = queue.clone();
             let results = results.clone();
             s.spawn(move || {
                 loop {
                     let next = queue.lock().ok().and_then(|mut q| q.pop_front());
-                    let Some((i, name)) = next else {
+                    let Some((i, child)) = next else {
                         break;
                     };
+                    let name = &child.name;
                     tracing::info!(tenant = %name, "tenant started");
-                    let outcome = run_one(exe, argv, &name);
+                    let outcome = run_one(exe, argv, &child);
                     tracing::info!(tenant = %name, exit = outcome.exit as u8, "tenant finished");
                     if let Ok(mut r) = results.lock() {
                         r[i] = Some(outcome);
@@ -226,12 +247,12 @@ pub fn run_all(exe: &Path, argv: &[OsString], names: &[String], parallel: usize)
         }
     });
     let results = results.lock().map(|r| r.clone()).unwrap_or_default();
-    names
+    children
         .iter()
         .zip(results)
-        .map(|(name, o)| {
+        .map(|(child, o)| {
             o.unwrap_or_else(|| Outcome {
-                name: name.clone(),
+                name: child.name.clone(),
                 exit: Exit::Error,
                 stdout: String::new(),
                 stderr: "error: the tenant's run was lost\n".into(),
@@ -354,19 +375,19 @@ pub fn json(command: &str, outcomes: &[Outcome]) -> String {
     serde_json::to_string_pretty(&doc).unwrap_or_default() + "\n"
 }
 
-/// Run `command` for every tenant in `names` and report them together.
+/// Run `command` for every tenant in `children` and report them together.
 pub fn run(
     exe: &Path,
     argv: &[OsString],
     command: &str,
-    names: &[String],
+    children: &[Child],
     parallel: usize,
     report: Report,
 ) -> anyhow::Result<Exit> {
     eprintln!(
         "Running {command} for {} tenants, at most {} at once.",
-        names.len(),
-        parallel.min(names.len())
+        children.len(),
+        parallel.min(children.len())
     );
     // Ctrl-C reaches every child (one process group): each stops as it would
     // alone (apply finishes its wave). This process waits for them and still
@@ -380,7 +401,7 @@ pub fn run(
             eprintln!("interrupted: waiting for the tenants' runs to stop");
         }
     });
-    let outcomes = run_all(exe, argv, names, parallel);
+    let outcomes = run_all(exe, argv, children, parallel);
     signals.shutdown_background();
     // Each tenant's stderr, prefixed with its name, in tenant order.
     for o in &outcomes {
@@ -409,6 +430,23 @@ pub fn run(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_child_does_not_inherit_the_other_tenants_sign_in_variables() {
+        let child = Child {
+            name: "eu".into(),
+            env_remove: vec!["ENTRAFORM_US_AZURE_CLIENT_SECRET".into()],
+        };
+        let cmd = command(Path::new("entraform"), &[OsString::from("plan")], &child);
+        let removed: Vec<_> = cmd
+            .get_envs()
+            .filter(|(_, v)| v.is_none())
+            .map(|(k, _)| k.to_string_lossy().into_owned())
+            .collect();
+        assert!(removed.contains(&"ENTRAFORM_US_AZURE_CLIENT_SECRET".to_string()));
+        assert!(removed.contains(&"ENTRAFORM_TENANT".to_string()));
+        assert!(cmd.get_args().any(|a| a == "--tenant=eu"));
+    }
 
     #[test]
     fn the_worst_exit_is_error_then_unsafe_then_changes() {

@@ -160,6 +160,55 @@ impl SignIn {
     }
 }
 
+/// The conventional sign-in variables of tenant `name` (`ENTRAFORM_<NAME>_…`).
+fn conventional_vars(name: &str) -> Vec<String> {
+    let prefix = env_prefix(name);
+    [
+        "AZURE_TENANT_ID",
+        "AZURE_CLIENT_ID",
+        "ENTRAFORM_GRAPH_TOKEN",
+    ]
+    .iter()
+    .chain(CREDENTIAL_KEYS.iter().map(|(k, _)| k))
+    .map(|k| format!("{prefix}{k}"))
+    .collect()
+}
+
+/// The variables a `connection:` block names.
+fn named_vars(c: &Connection) -> Vec<String> {
+    [
+        &c.tenant_id_env,
+        &c.client_id_env,
+        &c.client_secret_env,
+        &c.client_certificate_path_env,
+        &c.federated_token_file_env,
+    ]
+    .into_iter()
+    .flatten()
+    .cloned()
+    .collect()
+}
+
+/// The variables the child process of tenant `me` must not inherit: the
+/// other tenants' conventional `ENTRAFORM_<NAME>_…` variables, always (a
+/// `connection:` naming another tenant's variable gets nothing), and the
+/// variables other tenants' `connection:` blocks name, unless `me` names
+/// them too (one app shared by several tenants). The unprefixed `AZURE_*`
+/// fallbacks are shared on purpose and stay.
+pub fn foreign_vars(me: &str, mine: &Connection, others: &[(String, Connection)]) -> Vec<String> {
+    let own = named_vars(mine);
+    let mut out: Vec<String> = Vec::new();
+    for (name, c) in others.iter().filter(|(name, _)| name != me) {
+        out.extend(conventional_vars(name));
+        out.extend(named_vars(c).into_iter().filter(|v| !own.contains(v)));
+    }
+    let mine_conventional = conventional_vars(me);
+    out.retain(|v| !mine_conventional.contains(v));
+    out.sort();
+    out.dedup();
+    out
+}
+
 /// A command that can run for one or several repo tenants.
 pub trait PerTenant {
     /// The command's name (`plan`, …), for messages.
@@ -268,11 +317,34 @@ pub fn dispatch<A: PerTenant>(
     }
     let exe = std::env::current_exe()
         .context("cannot find the entraform executable to run each tenant")?;
+    // Every tenant of the repo, selected or not: none of their secrets reaches another's run.
+    let all: Vec<(String, Connection)> = tenancy::list(&root)
+        .map_err(anyhow::Error::msg)?
+        .into_iter()
+        .filter_map(|n| {
+            let dir = tenancy::tenant_dir(&root, &n).ok()?;
+            Some((n, tenancy::connection(&dir)))
+        })
+        .collect();
+    let children: Vec<super::fanout::Child> = names
+        .iter()
+        .map(|n| {
+            let mine = all
+                .iter()
+                .find(|(a, _)| a == n)
+                .map(|(_, c)| c.clone())
+                .unwrap_or_default();
+            super::fanout::Child {
+                name: n.clone(),
+                env_remove: foreign_vars(n, &mine, &all),
+            }
+        })
+        .collect();
     super::fanout::run(
         &exe,
         argv,
         A::COMMAND,
-        &names,
+        &children,
         usize::from(select.parallel),
         args.report(),
     )
@@ -337,6 +409,46 @@ pub fn emulator_env_lines(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_tenant_never_inherits_another_tenants_secret() {
+        let eu = Connection {
+            client_secret_env: Some("EU_SECRET".into()),
+            ..Connection::default()
+        };
+        let shared = Connection {
+            client_secret_env: Some("EU_SECRET".into()),
+            ..Connection::default()
+        };
+        let all = vec![
+            ("eu".to_string(), eu.clone()),
+            ("us".to_string(), Connection::default()),
+            ("apac".to_string(), shared),
+        ];
+        let gone = foreign_vars("us", &Connection::default(), &all);
+        assert!(gone.contains(&"EU_SECRET".to_string()));
+        assert!(gone.contains(&"ENTRAFORM_EU_AZURE_CLIENT_SECRET".to_string()));
+        assert!(gone.contains(&"ENTRAFORM_APAC_ENTRAFORM_GRAPH_TOKEN".to_string()));
+        assert!(
+            !gone.iter().any(|v| v.starts_with("ENTRAFORM_US_")),
+            "{gone:?}"
+        );
+        assert!(
+            !gone.iter().any(|v| v.starts_with("AZURE_")),
+            "shared fallbacks stay"
+        );
+        // A variable a tenant names itself stays, even if another names it too.
+        let eu_gone = foreign_vars("eu", &eu, &all);
+        assert!(!eu_gone.contains(&"EU_SECRET".to_string()), "{eu_gone:?}");
+        assert!(eu_gone.contains(&"ENTRAFORM_US_AZURE_CLIENT_ID".to_string()));
+        // Naming another tenant's conventional variable gets nothing.
+        let thief = Connection {
+            client_secret_env: Some("ENTRAFORM_EU_AZURE_CLIENT_SECRET".into()),
+            ..Connection::default()
+        };
+        let stolen = foreign_vars("us", &thief, &all);
+        assert!(stolen.contains(&"ENTRAFORM_EU_AZURE_CLIENT_SECRET".to_string()));
+    }
 
     #[test]
     fn prefixes_and_seeds() {

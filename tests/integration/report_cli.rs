@@ -605,7 +605,10 @@ fn reports_are_computed_for_now() {
         v["rows"][0]["daysLeft"].clone()
     };
     assert_eq!(days_left(&["--now", "2026-11-02"], &[]), 29);
-    assert_eq!(days_left(&[], &[("ENTRAFORM_NOW", "2026-11-21T12:00:00Z")]), 10);
+    assert_eq!(
+        days_left(&[], &[("ENTRAFORM_NOW", "2026-11-21T12:00:00Z")]),
+        10
+    );
     let bad = run(&t, &["report", "deleted-users", "--now", "soon"], &[]);
     assert_eq!(bad.status.code(), Some(1), "{}", out(&bad));
     assert!(out(&bad).contains("is not a date"), "{}", out(&bad));
