@@ -8,20 +8,17 @@
 use std::path::Path;
 use std::process::Output;
 
-use graph_emulator::Seed;
 use serde_json::Value;
 
-use crate::cli_support::{Tenant, out, run, tempdir, tenant_from};
+use crate::cli_support::lifecycle::{
+    ANA, LUCAS, SP, apply_at, leaver_repo as repo, lucas_and_ana, plan_at, requests,
+};
+use crate::cli_support::{Tenant, out, tempdir, tenant_from};
 
-const APP: &str = "11111111-1111-4111-8111-111111111111";
-const SP: &str = "22222222-2222-4222-8222-222222222222";
-const LUCAS: &str = "0a000000-0000-4000-8000-0000000000c1";
-const ANA: &str = "0a000000-0000-4000-8000-0000000000c2";
 const LAPTOP: &str = "0d000000-0000-4000-8000-0000000000e1";
 const DESKTOP: &str = "0d000000-0000-4000-8000-0000000000e2";
 const PHONE: &str = "0d000000-0000-4000-8000-0000000000e3";
 const ANAS: &str = "0d000000-0000-4000-8000-0000000000e4";
-const USER_ADMINISTRATOR: &str = "fe930be7-5e62-47db-91af-98c3a49a38b1";
 const CLOUD_DEVICE_ADMINISTRATOR: &str = "7698a772-787b-4ac8-901f-60d6b08affd2";
 
 /// lucas (the leaver: an enabled Windows laptop, a disabled Windows desktop,
@@ -33,68 +30,32 @@ fn seed(role: bool) -> Tenant {
 
 /// [`seed`], granting `Device.ReadWrite.All` or not.
 fn seed_with(role: bool, device_grant: bool) -> Tenant {
-    let mut grants = entraform::live::permissions::recommended_grants();
-    grants.push("User-LifeCycleInfo.ReadWrite.All");
-    if device_grant {
-        grants.push("Device.ReadWrite.All");
-    }
+    let grants: &[&str] = if device_grant {
+        &["Device.ReadWrite.All"]
+    } else {
+        &[]
+    };
     let device_role = if role {
         format!("  - principalId: {SP}\n    roleDefinitionId: {CLOUD_DEVICE_ADMINISTRATOR}\n")
     } else {
         String::new()
     };
-    let y = format!(
-        r#"tenant:
-  domains: [contoso.com]
-applications:
-  - appId: {APP}
-    servicePrincipalId: {SP}
-    permissions: [{grants}]
-users:
-  - userPrincipalName: admin@contoso.com
-    displayName: Admin
-    mailNickname: admin
-  - id: {LUCAS}
-    userPrincipalName: lucas.ferreira@contoso.com
-    displayName: Lucas Ferreira
-    mailNickname: lucas.ferreira
-  - id: {ANA}
-    userPrincipalName: ana@contoso.com
-    displayName: Ana
-    mailNickname: ana
-roleAssignments:
-  - principalId: admin@contoso.com
-    roleDefinitionId: 62e90394-69f5-4237-9190-012177145e10
-  - principalId: {SP}
-    roleDefinitionId: {USER_ADMINISTRATOR}
-{device_role}devices:
+    let devices = format!(
+        r#"devices:
   - {{ id: {LAPTOP}, displayName: LAPTOP-LUCAS, operatingSystem: Windows, accountEnabled: true, registeredOwners: [{LUCAS}] }}
   - {{ id: {DESKTOP}, displayName: DESKTOP-LUCAS, operatingSystem: Windows, accountEnabled: false, registeredOwners: [{LUCAS}] }}
   - {{ id: {PHONE}, displayName: Lucas iPhone, operatingSystem: iOS, accountEnabled: true, registeredOwners: [{LUCAS}] }}
   - {{ id: {ANAS}, displayName: LAPTOP-ANA, operatingSystem: Windows, accountEnabled: true, registeredOwners: [{ANA}] }}
-"#,
-        grants = grants.join(", ")
+"#
     );
-    tenant_from(Seed::parse(&y).expect("seed"))
-}
-
-fn repo(dir: &Path, lucas: &str, steps: &str) {
-    let text = format!(
-        "tenant:\n  domain: contoso.com\n  absent_users: ignore\n  safety:\n    protected: [admin]\n  lifecycle:\n    leaver:\n      steps: [{steps}]\nusers:\n  - upn: admin\n    displayName: Admin\n  - upn: lucas.ferreira\n    displayName: Lucas Ferreira\n{lucas}  - upn: ana\n    displayName: Ana\n"
-    );
-    std::fs::create_dir_all(dir).unwrap();
-    std::fs::write(dir.join("repo.yaml"), text).unwrap();
+    tenant_from(lucas_and_ana(grants, &device_role, &devices))
 }
 
 const NOW: &str = "2026-12-01T09:00:00Z";
 const STEPS: &str = "revoke_sessions, disable_owned_devices";
 
 fn plan(t: &Tenant, dir: &Path) -> Output {
-    run(
-        t,
-        &["plan", dir.to_str().unwrap(), "--detailed-exitcode"],
-        &[("ENTRAFORM_NOW", NOW)],
-    )
+    plan_at(t, dir, NOW, &[])
 }
 
 fn enabled(t: &Tenant, device: &str) -> Value {
@@ -108,17 +69,9 @@ fn enabled(t: &Tenant, device: &str) -> Value {
 
 /// Requests to `/devices` and `PATCH /devices/{id}` so far.
 fn device_calls(t: &Tenant) -> (u64, u64) {
-    let m = t.emu.metrics();
-    let all = || m.by_route.iter().chain(m.batch_inner_by_route.iter());
     (
-        all()
-            .filter(|(r, _)| r.starts_with("GET /devices"))
-            .map(|(_, n)| *n)
-            .sum(),
-        all()
-            .filter(|(r, _)| r.starts_with("PATCH /devices"))
-            .map(|(_, n)| *n)
-            .sum(),
+        requests(t, |r| r.starts_with("GET /devices")),
+        requests(t, |r| r.starts_with("PATCH /devices")),
     )
 }
 
@@ -149,17 +102,7 @@ fn a_leavers_windows_devices_are_disabled_and_the_next_plan_is_empty() {
     assert!(!text.contains("DESKTOP-LUCAS"), "already disabled: {text}");
     assert!(!text.contains("LAPTOP-ANA"), "not a leaver's: {text}");
 
-    let a = run(
-        &t,
-        &[
-            "apply",
-            dir.to_str().unwrap(),
-            "--auto-approve",
-            "--now",
-            NOW,
-        ],
-        &[],
-    );
+    let a = apply_at(&t, &dir, NOW, &[]);
     assert_eq!(a.status.code(), Some(0), "{}", out(&a));
     assert_eq!(device_calls(&t).1, 1, "one PATCH");
     assert_eq!(enabled(&t, LAPTOP), Value::Bool(false));
@@ -184,17 +127,7 @@ fn without_the_cloud_device_administrator_role_the_plan_is_unappliable() {
     assert_eq!(p.status.code(), Some(1), "{text}");
     assert!(text.contains("missing-role"), "{text}");
     assert!(text.contains("Cloud Device Administrator"), "{text}");
-    let a = run(
-        &t,
-        &[
-            "apply",
-            dir.to_str().unwrap(),
-            "--auto-approve",
-            "--now",
-            NOW,
-        ],
-        &[],
-    );
+    let a = apply_at(&t, &dir, NOW, &[]);
     assert_ne!(a.status.code(), Some(0), "{}", out(&a));
     assert_eq!(device_calls(&t).1, 0, "nothing sent");
     assert_eq!(enabled(&t, LAPTOP), Value::Bool(true));

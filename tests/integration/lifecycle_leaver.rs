@@ -10,11 +10,12 @@ use std::process::Output;
 use graph_emulator::Seed;
 use serde_json::Value;
 
+use crate::cli_support::lifecycle::{
+    APP, SP, USER_ADMINISTRATOR, apply_at as apply, lifecycle_grants, plan_at,
+    plan_lifecycle_example,
+};
 use crate::cli_support::{Tenant, out, run, tempdir, tenant_from};
 
-const APP: &str = "11111111-1111-4111-8111-111111111111";
-const SP: &str = "22222222-2222-4222-8222-222222222222";
-const USER_ADMINISTRATOR: &str = "fe930be7-5e62-47db-91af-98c3a49a38b1";
 const HELPDESK_ADMINISTRATOR: &str = "729827e3-9c14-49f7-bb1b-9608f156bbb8";
 
 /// A tenant: an admin, lucas (member of team, sales and alumni; Helpdesk
@@ -26,8 +27,7 @@ fn seed() -> Tenant {
 
 /// [`seed`] with more seed YAML appended (licences).
 fn seed_with(extra: &str) -> Tenant {
-    let mut grants = entraform::live::permissions::recommended_grants();
-    grants.push("User-LifeCycleInfo.ReadWrite.All");
+    let grants = lifecycle_grants(&[]);
     let y = format!(
         r#"tenant:
   domains: [contoso.com]
@@ -73,8 +73,7 @@ roleAssignments:
     roleDefinitionId: {USER_ADMINISTRATOR}
   - principalId: lucas.ferreira@contoso.com
     roleDefinitionId: {HELPDESK_ADMINISTRATOR}
-"#,
-        grants = grants.join(", ")
+"#
     ) + extra;
     tenant_from(Seed::parse(&y).expect("seed"))
 }
@@ -98,23 +97,7 @@ fn repo(dir: &Path, lucas: &str, team: &str) {
 }
 
 fn plan(t: &Tenant, dir: &Path, now: &str) -> Output {
-    run(
-        t,
-        &["plan", dir.to_str().unwrap(), "--detailed-exitcode"],
-        &[("ENTRAFORM_NOW", now)],
-    )
-}
-
-fn apply(t: &Tenant, dir: &Path, now: &str, extra: &[&str]) -> Output {
-    let mut args = vec![
-        "apply",
-        dir.to_str().unwrap(),
-        "--auto-approve",
-        "--now",
-        now,
-    ];
-    args.extend_from_slice(extra);
-    run(t, &args, &[])
+    plan_at(t, dir, now, &[])
 }
 
 fn user(t: &Tenant, upn: &str) -> Option<serde_json::Map<String, Value>> {
@@ -618,19 +601,7 @@ fn the_lifecycle_example_plans_what_it_describes() {
         .output()
         .unwrap();
     assert_eq!(v.status.code(), Some(0), "{}", out(&v));
-    let p = crate::cli_support::bare(
-        &[
-            "plan",
-            "examples/lifecycle",
-            "--emulator",
-            "examples/lifecycle-seed.yaml",
-            "--now",
-            "2026-12-05",
-        ],
-        &[],
-    )
-    .output()
-    .unwrap();
+    let p = plan_lifecycle_example();
     let text = out(&p);
     assert_eq!(p.status.code(), Some(0), "{text}");
     for needle in [

@@ -14,11 +14,11 @@ use std::process::Output;
 use graph_emulator::Seed;
 use serde_json::Value;
 
-use crate::cli_support::{Tenant, out, run, tempdir, tenant_from};
+use crate::cli_support::lifecycle::{
+    APP, SP, USER_ADMINISTRATOR, apply_at, plan_at, plan_lifecycle_example,
+};
+use crate::cli_support::{Tenant, out, tempdir, tenant_from};
 
-const APP: &str = "11111111-1111-4111-8111-111111111111";
-const SP: &str = "22222222-2222-4222-8222-222222222222";
-const USER_ADMINISTRATOR: &str = "fe930be7-5e62-47db-91af-98c3a49a38b1";
 const HELPDESK_ADMINISTRATOR: &str = "729827e3-9c14-49f7-bb1b-9608f156bbb8";
 const LUCAS: &str = "0f000000-0000-4000-8000-000000000002";
 const E5: &str = "06ebc4ee-1bb5-47dd-8120-11324bc54e06";
@@ -88,47 +88,16 @@ groups:
 }
 
 fn plan(t: &Tenant, dir: &Path, now: &str) -> Output {
-    run(
-        t,
-        &[
-            "plan",
-            dir.to_str().unwrap(),
-            "--detailed-exitcode",
-            "--now",
-            now,
-        ],
-        &[],
-    )
+    plan_at(t, dir, now, &[])
 }
 
 fn apply(t: &Tenant, dir: &Path, now: &str) {
-    let o = run(
-        t,
-        &[
-            "apply",
-            dir.to_str().unwrap(),
-            "--auto-approve",
-            "--now",
-            now,
-        ],
-        &[],
-    );
+    let o = apply_at(t, dir, now, &[]);
     assert_eq!(o.status.code(), Some(0), "apply:\n{}", out(&o));
 }
 
 fn plan_json(t: &Tenant, dir: &Path, now: &str) -> Value {
-    let o = run(
-        t,
-        &[
-            "plan",
-            dir.to_str().unwrap(),
-            "--format",
-            "json",
-            "--now",
-            now,
-        ],
-        &[],
-    );
+    let o = plan_at(t, dir, now, &["--format", "json"]);
     serde_json::from_slice(&o.stdout).unwrap_or_else(|_| panic!("{}", out(&o)))
 }
 
@@ -267,19 +236,7 @@ fn licences_from_the_defaults_are_removed_without_a_notice() {
     // examples/lifecycle: lucas (a one-line leaver) gets `defaults.licenses`
     // and holds SPE_E5 directly; the policy removes it, and no notice asks
     // to remove a line his entry does not have.
-    let p = crate::cli_support::bare(
-        &[
-            "plan",
-            "examples/lifecycle",
-            "--emulator",
-            "examples/lifecycle-seed.yaml",
-            "--now",
-            "2026-12-05",
-        ],
-        &[],
-    )
-    .output()
-    .unwrap();
+    let p = plan_lifecycle_example();
     let text = out(&p);
     assert_eq!(p.status.code(), Some(0), "{text}");
     assert!(text.contains("~ assign licences: - SPE_E5"), "{text}");

@@ -8,62 +8,33 @@
 use std::path::Path;
 use std::process::Output;
 
-use graph_emulator::{BackgroundEmulator, BatchOrder, EmulatorConfig, Seed};
+use graph_emulator::{BackgroundEmulator, BatchOrder, EmulatorConfig};
 use serde_json::Value;
 
-use crate::cli_support::{Tenant, out, portal_admin, run, tempdir};
+use crate::cli_support::lifecycle::{
+    ANA, APP, LUCAS, apply_at, leaver_repo as repo, lucas_and_ana, plan_at, requests,
+};
+use crate::cli_support::{Tenant, out, portal_admin, run, tempdir, writes};
 
-const APP: &str = "11111111-1111-4111-8111-111111111111";
-const SP: &str = "22222222-2222-4222-8222-222222222222";
-const LUCAS: &str = "0a000000-0000-4000-8000-0000000000c1";
-const ANA: &str = "0a000000-0000-4000-8000-0000000000c2";
 const AUTHENTICATOR: &str = "6e4c2a1b-0000-4000-8000-0000000000d1";
 const KEY: &str = "6e4c2a1b-0000-4000-8000-0000000000d2";
 const MOBILE: &str = "3179e48a-750b-4051-897c-87b9720928f7";
 const ALTERNATE: &str = "b6332ec1-7057-4abe-9331-3d72feddfe41";
-const USER_ADMINISTRATOR: &str = "fe930be7-5e62-47db-91af-98c3a49a38b1";
 
 /// lucas (the leaver: phone mobile + alternateMobile, Authenticator as his
 /// default, a FIDO2 key) and ana (not a leaver: a phone); the app holds the
 /// recommended grants plus `extra`.
 fn seed(extra: &[&str]) -> Tenant {
-    let mut grants = entraform::live::permissions::recommended_grants();
-    grants.push("User-LifeCycleInfo.ReadWrite.All");
-    grants.extend_from_slice(extra);
-    let y = format!(
-        r#"tenant:
-  domains: [contoso.com]
-applications:
-  - appId: {APP}
-    servicePrincipalId: {SP}
-    permissions: [{grants}]
-users:
-  - userPrincipalName: admin@contoso.com
-    displayName: Admin
-    mailNickname: admin
-  - id: {LUCAS}
-    userPrincipalName: lucas.ferreira@contoso.com
-    displayName: Lucas Ferreira
-    mailNickname: lucas.ferreira
-  - id: {ANA}
-    userPrincipalName: ana@contoso.com
-    displayName: Ana
-    mailNickname: ana
-roleAssignments:
-  - principalId: admin@contoso.com
-    roleDefinitionId: 62e90394-69f5-4237-9190-012177145e10
-  - principalId: {SP}
-    roleDefinitionId: {USER_ADMINISTRATOR}
-authenticationMethods:
+    let methods = format!(
+        r#"authenticationMethods:
   - {{ user: {LUCAS}, type: phone, phoneType: mobile, phoneNumber: '+1 2065550100' }}
   - {{ user: {LUCAS}, type: phone, phoneType: alternateMobile, phoneNumber: '+1 2065550101' }}
   - {{ user: {LUCAS}, type: microsoftAuthenticator, id: {AUTHENTICATOR}, displayName: iPhone, default: true }}
   - {{ user: {LUCAS}, type: fido2, id: {KEY}, displayName: Red key }}
   - {{ user: {ANA}, type: phone, phoneType: mobile, phoneNumber: '+1 2065550200', default: true }}
-"#,
-        grants = grants.join(", ")
+"#
     );
-    let seed = Seed::parse(&y).expect("seed");
+    let seed = lucas_and_ana(extra, "", &methods);
     // `$batch` items run in the order sent, so which delete Graph refuses is
     // fixed (the default, and `mobile` before `alternateMobile`).
     let emu = BackgroundEmulator::start(
@@ -82,44 +53,18 @@ authenticationMethods:
     }
 }
 
-/// The repo: lucas `enabled` as given, the leaver policy with `steps`.
-fn repo(dir: &Path, lucas: &str, steps: &str) {
-    let text = format!(
-        "tenant:\n  domain: contoso.com\n  absent_users: ignore\n  safety:\n    protected: [admin]\n  lifecycle:\n    leaver:\n      steps: [{steps}]\nusers:\n  - upn: admin\n    displayName: Admin\n  - upn: lucas.ferreira\n    displayName: Lucas Ferreira\n{lucas}  - upn: ana\n    displayName: Ana\n"
-    );
-    std::fs::create_dir_all(dir).unwrap();
-    std::fs::write(dir.join("repo.yaml"), text).unwrap();
-}
-
 const NOW: &str = "2026-12-01T09:00:00Z";
 const STEPS: &str = "revoke_sessions, reset_password, remove_authentication_methods";
 
 fn plan(t: &Tenant, dir: &Path, extra: &[&str]) -> Output {
-    let mut args = vec!["plan", dir.to_str().unwrap(), "--detailed-exitcode"];
-    args.extend_from_slice(extra);
-    run(t, &args, &[("ENTRAFORM_NOW", NOW)])
+    plan_at(t, dir, NOW, extra)
 }
 
 /// `GET /users/{id}/authentication/methods` requests so far (inside `$batch` or not).
 fn method_reads(t: &Tenant) -> u64 {
-    let m = t.emu.metrics();
-    m.by_route
-        .iter()
-        .chain(m.batch_inner_by_route.iter())
-        .filter(|(r, _)| r.starts_with("GET ") && r.ends_with("/authentication/methods"))
-        .map(|(_, n)| *n)
-        .sum()
-}
-
-/// Write requests so far (top-level and inside `$batch`; no GET, no `$batch` POST).
-fn writes(t: &Tenant) -> u64 {
-    let m = t.emu.metrics();
-    m.by_route
-        .iter()
-        .chain(m.batch_inner_by_route.iter())
-        .filter(|(r, _)| !r.starts_with("GET ") && !r.contains("$batch"))
-        .map(|(_, n)| *n)
-        .sum()
+    requests(t, |r| {
+        r.starts_with("GET ") && r.ends_with("/authentication/methods")
+    })
 }
 
 /// Seeded methods and the TAP left on a user, as `type:id`.
@@ -230,19 +175,7 @@ fn a_leavers_methods_are_removed_the_default_last_and_the_next_plan_is_empty() {
 
     let journal = scratch.join("journal.jsonl");
     let before = writes(&t);
-    let a = run(
-        &t,
-        &[
-            "apply",
-            dir.to_str().unwrap(),
-            "--auto-approve",
-            "--now",
-            NOW,
-            "--journal",
-            journal.to_str().unwrap(),
-        ],
-        &[],
-    );
+    let a = apply_at(&t, &dir, NOW, &["--journal", journal.to_str().unwrap()]);
     let applied = out(&a);
     assert_eq!(a.status.code(), Some(0), "{applied}");
     assert!(
@@ -303,17 +236,7 @@ fn without_the_delete_permission_the_plan_is_unappliable_naming_it() {
         text.contains("UserAuthenticationMethod.ReadWrite.All"),
         "{text}"
     );
-    let a = run(
-        &t,
-        &[
-            "apply",
-            dir.to_str().unwrap(),
-            "--auto-approve",
-            "--now",
-            NOW,
-        ],
-        &[],
-    );
+    let a = apply_at(&t, &dir, NOW, &[]);
     assert_ne!(a.status.code(), Some(0), "{}", out(&a));
     assert_eq!(methods_of(&t, LUCAS).len(), 4, "nothing removed");
     let enabled = t
@@ -452,17 +375,7 @@ fn a_delete_with_an_unknown_outcome_is_looked_up_not_resent() {
         ..graph_emulator::FaultConfig::default()
     });
     let before = t.emu.metrics();
-    let a = run(
-        &t,
-        &[
-            "apply",
-            dir.to_str().unwrap(),
-            "--auto-approve",
-            "--now",
-            NOW,
-        ],
-        &[],
-    );
+    let a = apply_at(&t, &dir, NOW, &[]);
     let applied = out(&a);
     assert_eq!(a.status.code(), Some(0), "{applied}");
     assert!(methods_of(&t, LUCAS).is_empty(), "{applied}");

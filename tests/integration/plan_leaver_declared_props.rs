@@ -8,41 +8,19 @@
 //! `leaver-overrides-declared` notice appears exactly when the repo still
 //! declares a membership the policy removes.
 
-use std::path::PathBuf;
-
-use entraform::desired::attrs::Attr;
-use entraform::desired::source::SourceMap;
-use entraform::desired::{DesiredState, load::load_texts};
-use entraform::live::{Live, LiveUser};
+use entraform::live::Live;
 use entraform::model::clock::Moment;
 use entraform::model::{ObjectId, Upn};
-use entraform::plan::{self, GateKind, GateOverrides, NoticeCode, simulate};
+use entraform::plan::{self, NoticeCode, simulate};
 use proptest::prelude::*;
 
+use crate::cli_support::lifecycle::{all_gates, desired, live_user as user};
 use crate::live_fixture::LiveFixture;
 
 const GA: &str = "62e90394-69f5-4237-9190-012177145e10";
 const GROUPS: [&str; 3] = ["team", "sales", "alumni"];
 /// 2026-12-01T00:00:00Z.
 const NOW: i64 = 1_796_083_200;
-
-fn desired(yaml: &str) -> DesiredState {
-    let loaded = load_texts(
-        vec![(PathBuf::from("t.yaml"), yaml.to_string())],
-        &mut SourceMap::default(),
-        Vec::new(),
-    );
-    match loaded.result {
-        Ok((s, _)) => s,
-        Err(d) => panic!("invalid test repo: {d:#?}\n{yaml}"),
-    }
-}
-
-fn user(id: &str, upn: &str) -> LiveUser {
-    let mut u = LiveUser::new(ObjectId(id.into()), Upn::new_unchecked(upn));
-    u.set(Attr::DisplayName, Some(upn.into()));
-    u
-}
 
 /// admin (Global Administrator); lucas in `member_of` of team, sales, alumni.
 fn tenant(member_of: &[bool; 3]) -> Live {
@@ -106,21 +84,6 @@ users:
 ",
         pick(keep).join(", "),
         pick(declared).join(", "),
-    )
-}
-
-fn all_gates() -> GateOverrides {
-    GateOverrides(
-        [
-            GateKind::MaxDeletes,
-            GateKind::MaxDisables,
-            GateKind::MaxChanges,
-            GateKind::ProtectedPrincipals,
-            GateKind::GlobalAdministrators,
-            GateKind::OwnPrivilegedRole,
-        ]
-        .into_iter()
-        .collect(),
     )
 }
 

@@ -5,41 +5,19 @@
 //! recorded leave times, `delete_after` deletions, expiring memberships and
 //! hire-date gates all settle in one apply.
 
-use std::path::PathBuf;
-
-use entraform::desired::attrs::Attr;
-use entraform::desired::source::SourceMap;
-use entraform::desired::{DesiredState, load::load_texts};
-use entraform::live::{Live, LiveUser};
+use entraform::live::Live;
 use entraform::model::clock::Moment;
 use entraform::model::{ObjectId, Upn};
-use entraform::plan::{self, GateKind, GateOverrides, simulate};
+use entraform::plan::{self, simulate};
 use proptest::prelude::*;
 
+use crate::cli_support::lifecycle::{all_gates, desired, live_user as user};
 use crate::live_fixture::LiveFixture;
 
 const GA: &str = "62e90394-69f5-4237-9190-012177145e10";
 const DAY: i64 = 86_400;
 /// 2026-12-01T00:00:00Z.
 const BASE: i64 = 1_796_083_200;
-
-fn desired(yaml: &str) -> DesiredState {
-    let loaded = load_texts(
-        vec![(PathBuf::from("t.yaml"), yaml.to_string())],
-        &mut SourceMap::default(),
-        Vec::new(),
-    );
-    match loaded.result {
-        Ok((s, _)) => s,
-        Err(d) => panic!("invalid test repo: {d:#?}\n{yaml}"),
-    }
-}
-
-fn user(id: &str, upn: &str) -> LiveUser {
-    let mut u = LiveUser::new(ObjectId(id.into()), Upn::new_unchecked(upn));
-    u.set(Attr::DisplayName, Some(upn.into()));
-    u
-}
 
 fn tenant() -> Live {
     let mut f = LiveFixture::default();
@@ -98,22 +76,6 @@ groups:
         date(leave),
         date(hire),
         date(until)
-    )
-}
-
-/// Every gate allowed: the property is about settling, not about the gates.
-fn all_gates() -> GateOverrides {
-    GateOverrides(
-        [
-            GateKind::MaxDeletes,
-            GateKind::MaxDisables,
-            GateKind::MaxChanges,
-            GateKind::ProtectedPrincipals,
-            GateKind::GlobalAdministrators,
-            GateKind::OwnPrivilegedRole,
-        ]
-        .into_iter()
-        .collect(),
     )
 }
 

@@ -8,20 +8,19 @@
 //! (`plan::diff::device_owners`) and the devices disabled.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::PathBuf;
 
+use entraform::desired::DesiredState;
 use entraform::desired::attrs::Attr;
-use entraform::desired::source::SourceMap;
-use entraform::desired::{DesiredState, load::load_texts};
 use entraform::live::{Live, LiveUser};
 use entraform::model::auth_methods::{AuthMethodKind, AuthMethodRef, LiveAuthMethods};
 use entraform::model::clock::Moment;
 use entraform::model::devices::{DeviceRef, LiveDevice, LiveDevices};
 use entraform::model::{ObjectId, Upn};
 use entraform::plan::op::Op;
-use entraform::plan::{self, GateKind, GateOverrides, simulate};
+use entraform::plan::{self, simulate};
 use proptest::prelude::*;
 
+use crate::cli_support::lifecycle::{all_gates, desired as load_repo};
 use crate::live_fixture::LiveFixture;
 
 const GA: &str = "62e90394-69f5-4237-9190-012177145e10";
@@ -47,15 +46,7 @@ fn desired(absent_disable: bool, shapes: &[Shape]) -> DesiredState {
             _ => {}
         }
     }
-    let loaded = load_texts(
-        vec![(PathBuf::from("t.yaml"), y.clone())],
-        &mut SourceMap::default(),
-        Vec::new(),
-    );
-    match loaded.result {
-        Ok((s, _)) => s,
-        Err(d) => panic!("invalid test repo: {d:#?}\n{y}"),
-    }
+    load_repo(&y)
 }
 
 fn tenant(shapes: &[Shape]) -> Live {
@@ -122,21 +113,6 @@ fn devices_of(ids: &[ObjectId]) -> LiveDevices {
                 owners: vec![id.clone()],
             })
             .collect(),
-    )
-}
-
-fn all_gates() -> GateOverrides {
-    GateOverrides(
-        [
-            GateKind::MaxDeletes,
-            GateKind::MaxDisables,
-            GateKind::MaxChanges,
-            GateKind::ProtectedPrincipals,
-            GateKind::GlobalAdministrators,
-            GateKind::OwnPrivilegedRole,
-        ]
-        .into_iter()
-        .collect(),
     )
 }
 

@@ -2,6 +2,8 @@
 //! it (one scrub of the caller's environment), and against an in-process
 //! emulator with [`command`].
 
+pub mod lifecycle;
+
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 
