@@ -11,8 +11,8 @@ use graph_emulator::Seed;
 use serde_json::Value;
 
 use crate::cli_support::lifecycle::{
-    APP, SP, USER_ADMINISTRATOR, apply_at as apply, lifecycle_grants, plan_at,
-    plan_lifecycle_example,
+    APP, SP, USER_ADMINISTRATOR, apply_at as apply, groups_of, lifecycle_grants, plan_at,
+    plan_lifecycle_example, roles_of,
 };
 use crate::cli_support::{Tenant, out, run, tempdir, tenant_from};
 
@@ -104,34 +104,6 @@ fn user(t: &Tenant, upn: &str) -> Option<serde_json::Map<String, Value>> {
     t.emu.with_tenant(|s| {
         let id = s.upn_index.get(upn)?.clone();
         s.users.get(&id).map(|u| u.props.clone())
-    })
-}
-
-fn groups_of(t: &Tenant, upn: &str) -> Vec<String> {
-    t.emu.with_tenant(|s| {
-        let Some(id) = s.upn_index.get(upn).cloned() else {
-            return Vec::new();
-        };
-        let mut names: Vec<String> = s
-            .groups
-            .values()
-            .filter(|g| g.members.contains(&id))
-            .filter_map(|g| g.obj.props.get("displayName")?.as_str().map(String::from))
-            .collect();
-        names.sort();
-        names
-    })
-}
-
-fn roles_of(t: &Tenant, upn: &str) -> usize {
-    t.emu.with_tenant(|s| {
-        let Some(id) = s.upn_index.get(upn).cloned() else {
-            return 0;
-        };
-        s.assignments
-            .values()
-            .filter(|a| a.principal_id == id)
-            .count()
     })
 }
 

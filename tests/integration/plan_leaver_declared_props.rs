@@ -11,10 +11,10 @@
 use entraform::live::Live;
 use entraform::model::clock::Moment;
 use entraform::model::{ObjectId, Upn};
-use entraform::plan::{self, NoticeCode, simulate};
+use entraform::plan::NoticeCode;
 use proptest::prelude::*;
 
-use crate::cli_support::lifecycle::{all_gates, desired, live_user as user};
+use crate::cli_support::lifecycle::{desired, live_user as user, plan_apply_replan, steps_of};
 use crate::live_fixture::LiveFixture;
 
 const GA: &str = "62e90394-69f5-4237-9190-012177145e10";
@@ -100,16 +100,9 @@ proptest! {
     ) {
         let d = desired(&repo(&declared, &keep, step, by_date));
         let now = Moment(NOW);
-        let mut live = tenant(&member_of);
-        let p = plan::build_at(&d, &live, &all_gates(), now);
+        let (p, live, again) = plan_apply_replan(&d, &tenant(&member_of), now);
         prop_assert!(p.errors.is_empty(), "{:?}", p.errors);
-        live = simulate::apply(&live, &p.steps);
-        let again = plan::build_at(&d, &live, &all_gates(), now);
-        prop_assert!(
-            again.steps.is_empty(),
-            "still {:?}",
-            again.steps.iter().map(|s| (s.op.kind(), s.op.object_key())).collect::<Vec<_>>()
-        );
+        prop_assert!(again.steps.is_empty(), "still {:?}", steps_of(&again));
         let lucas = live.user_of(&Upn::new_unchecked("lucas@contoso.com")).unwrap();
         prop_assert!(!lucas.account_enabled);
         let mut now_in: Vec<String> = live

@@ -8,10 +8,10 @@
 use entraform::live::Live;
 use entraform::model::clock::Moment;
 use entraform::model::{ObjectId, Upn};
-use entraform::plan::{self, simulate};
+
 use proptest::prelude::*;
 
-use crate::cli_support::lifecycle::{all_gates, desired, live_user as user};
+use crate::cli_support::lifecycle::{desired, live_user as user, plan_apply_replan, steps_of};
 use crate::live_fixture::LiveFixture;
 
 const GA: &str = "62e90394-69f5-4237-9190-012177145e10";
@@ -91,15 +91,10 @@ proptest! {
         let mut live = tenant();
         for now in [BASE + first * DAY, BASE + (first + later) * DAY] {
             let now = Moment(now);
-            let p = plan::build_at(&d, &live, &all_gates(), now);
+            let (p, after, again) = plan_apply_replan(&d, &live, now);
             prop_assert!(p.errors.is_empty(), "{:?}", p.errors);
-            live = simulate::apply(&live, &p.steps);
-            let again = plan::build_at(&d, &live, &all_gates(), now);
-            prop_assert!(
-                again.steps.is_empty(),
-                "at {now}: still {:?}",
-                again.steps.iter().map(|s| (s.op.kind(), s.op.object_key())).collect::<Vec<_>>()
-            );
+            live = after;
+            prop_assert!(again.steps.is_empty(), "at {now}: still {:?}", steps_of(&again));
             // A leaver past its leave date is disabled (or gone), never enabled.
             if now.0 >= BASE + leave * DAY {
                 let lucas = live.user_of(&Upn::new_unchecked("lucas@contoso.com"));

@@ -9,9 +9,10 @@ use std::process::Output;
 use entraform::desired::attrs::Attr;
 use entraform::desired::source::SourceMap;
 use entraform::desired::{DesiredState, load::load_texts};
-use entraform::live::LiveUser;
+use entraform::live::{Live, LiveUser};
+use entraform::model::clock::Moment;
 use entraform::model::{ObjectId, Upn};
-use entraform::plan::{GateKind, GateOverrides};
+use entraform::plan::{self, GateKind, GateOverrides, Plan, simulate};
 use graph_emulator::Seed;
 
 use super::{Tenant, bare, run};
@@ -128,6 +129,36 @@ pub fn requests(t: &Tenant, f: impl Fn(&str) -> bool) -> u64 {
         .sum()
 }
 
+/// The display names of the groups the user `upn` is a member of, sorted.
+pub fn groups_of(t: &Tenant, upn: &str) -> Vec<String> {
+    t.emu.with_tenant(|s| {
+        let Some(id) = s.upn_index.get(upn).cloned() else {
+            return Vec::new();
+        };
+        let mut names: Vec<String> = s
+            .groups
+            .values()
+            .filter(|g| g.members.contains(&id))
+            .filter_map(|g| g.obj.props.get("displayName")?.as_str().map(String::from))
+            .collect();
+        names.sort();
+        names
+    })
+}
+
+/// How many directory roles the user `upn` holds.
+pub fn roles_of(t: &Tenant, upn: &str) -> usize {
+    t.emu.with_tenant(|s| {
+        let Some(id) = s.upn_index.get(upn).cloned() else {
+            return 0;
+        };
+        s.assignments
+            .values()
+            .filter(|a| a.principal_id == id)
+            .count()
+    })
+}
+
 /// A repo's text (one file) loaded into the desired state; panics on an invalid one.
 pub fn desired(yaml: &str) -> DesiredState {
     let loaded = load_texts(
@@ -162,4 +193,22 @@ pub fn all_gates() -> GateOverrides {
         .into_iter()
         .collect(),
     )
+}
+
+/// The plan of `d` against `live` at `now` with [`all_gates`], the snapshot
+/// once it is applied (`plan::simulate`), and the plan made again on that
+/// snapshot: what the settling properties check.
+pub fn plan_apply_replan(d: &DesiredState, live: &Live, now: Moment) -> (Plan, Live, Plan) {
+    let p = plan::build_at(d, live, &all_gates(), now);
+    let after = simulate::apply(live, &p.steps);
+    let again = plan::build_at(d, &after, &all_gates(), now);
+    (p, after, again)
+}
+
+/// A plan's steps as (op kind, object), for a failure message.
+pub fn steps_of(p: &Plan) -> Vec<(&'static str, String)> {
+    p.steps
+        .iter()
+        .map(|s| (s.op.kind(), s.op.object_key()))
+        .collect()
 }
