@@ -3,7 +3,8 @@
 //! PR: `plan` (text snapshot under `tests/snapshots/lifecycle_story/`),
 //! `apply --auto-approve`, then an empty plan. The PRs: a joiner (licence,
 //! TAP, two groups), a mover (rename, manager, department), an expiring
-//! membership, a leaver (the offboarding policy, then the deletion 31 days
+//! membership, a leaver (the offboarding policy — also removing the TAP she
+//! joined with — then the deletion 31 days
 //! later), an invited guest; then `export` round-trips the tenant. No secret
 //! (TAP, passwords) appears in any output at trace level, plan file or
 //! journal; the writes of each apply are counted.
@@ -43,7 +44,7 @@ tenant:
   lifecycle:
     upcoming_days: 14
     leaver:
-      steps: [revoke_sessions, reset_password, remove_group_memberships, remove_licenses]
+      steps: [revoke_sessions, reset_password, remove_group_memberships, remove_licenses, remove_authentication_methods]
       delete_after: 30d
   defaults:
     usageLocation: US
@@ -401,7 +402,7 @@ fn joiner_mover_expiring_membership_leaver_guest_and_export_round_trip() {
     s.write(LEAVER, PROJECTS);
     let text = s.plan_changes("leaver", day5);
     assert!(
-        text.contains("offboarding: 7 steps for jo.brown@contoso.com"),
+        text.contains("offboarding: 8 steps for jo.brown@contoso.com"),
         "{text}"
     );
     for needle in [
@@ -410,12 +411,14 @@ fn joiner_mover_expiring_membership_leaver_guest_and_export_round_trip() {
         "reset password (random, not kept: offboarding)",
         "revoke sessions",
         "assign licences: - ENTERPRISEPACK",
+        // The pass issued when she joined goes with the other sign-in methods.
+        "remove authentication method: Temporary Access Pass",
     ] {
         assert!(text.contains(needle), "leaver: missing `{needle}`:\n{text}");
     }
     let (w, _) = s.apply(day5);
     // One Graph write per planned operation.
-    assert_eq!(w, 7, "leaver apply writes");
+    assert_eq!(w, 8, "leaver apply writes");
     let u = s.user("jo.brown@contoso.com").unwrap();
     assert_eq!(u["accountEnabled"], Value::Bool(false));
     assert_eq!(u["employeeLeaveDateTime"], Value::String(day5.into()));
