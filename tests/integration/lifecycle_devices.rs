@@ -11,7 +11,7 @@ use std::process::Output;
 use serde_json::Value;
 
 use crate::cli_support::lifecycle::{
-    ANA, LUCAS, SP, apply_at, leaver_repo as repo, lucas_and_ana, plan_at, requests,
+    ANA, LUCAS, SP, apply_at, exit_code, leaver_repo as repo, lucas_and_ana, plan_at, requests,
 };
 use crate::cli_support::{Tenant, out, tempdir, tenant_from};
 
@@ -87,9 +87,7 @@ fn a_leavers_windows_devices_are_disabled_and_the_next_plan_is_empty() {
     assert_eq!(device_calls(&t), (0, 0), "nobody leaves: no device read");
 
     repo(&dir, "    enabled: false\n", STEPS);
-    let p = plan(&t, &dir);
-    let text = out(&p);
-    assert_eq!(p.status.code(), Some(2), "{text}");
+    let text = exit_code(plan(&t, &dir), 2);
     assert_eq!(device_calls(&t).0, 1, "one device read");
     for needle in [
         "offboarding: 4 steps for lucas.ferreira@contoso.com (disable_device, disable_user, revoke_sessions, update_user)",
@@ -122,9 +120,7 @@ fn without_the_cloud_device_administrator_role_the_plan_is_unappliable() {
     let scratch = tempdir("lifecycle-devices-role");
     let dir = scratch.join("repo");
     repo(&dir, "    enabled: false\n", STEPS);
-    let p = plan(&t, &dir);
-    let text = out(&p);
-    assert_eq!(p.status.code(), Some(1), "{text}");
+    let text = exit_code(plan(&t, &dir), 1);
     assert!(text.contains("missing-role"), "{text}");
     assert!(text.contains("Cloud Device Administrator"), "{text}");
     let a = apply_at(&t, &dir, NOW, &[]);
@@ -150,9 +146,7 @@ fn without_the_device_read_permission_the_plan_says_which_one_is_missing() {
     let scratch = tempdir("lifecycle-devices-read");
     let dir = scratch.join("repo");
     repo(&dir, "    enabled: false\n", STEPS);
-    let p = plan(&t, &dir);
-    let text = out(&p);
-    assert_eq!(p.status.code(), Some(1), "{text}");
+    let text = exit_code(plan(&t, &dir), 1);
     assert!(text.contains("devices-unavailable"), "{text}");
     assert!(text.contains("Device.Read.All"), "{text}");
 }

@@ -11,8 +11,8 @@ use graph_emulator::Seed;
 use serde_json::Value;
 
 use crate::cli_support::lifecycle::{
-    APP, SP, USER_ADMINISTRATOR, apply_at as apply, groups_of, lifecycle_grants, plan_at,
-    plan_lifecycle_example, roles_of,
+    APP, SP, USER_ADMINISTRATOR, apply_at as apply, exit_code, groups_of, lifecycle_grants,
+    plan_at, plan_lifecycle_example, roles_of,
 };
 use crate::cli_support::{Tenant, out, run, tempdir, tenant_from};
 
@@ -138,9 +138,7 @@ fn a_leaver_pr_runs_the_offboarding_policy_then_deletes_after_the_interval() {
 
     // The leaver PR: lucas is disabled and leaves `team`.
     repo(&dir, "    enabled: false\n", "ana");
-    let p = plan(&t, &dir, day0);
-    let text = out(&p);
-    assert_eq!(p.status.code(), Some(2), "{text}");
+    let text = exit_code(plan(&t, &dir, day0), 2);
     for needle in [
         "offboarding: 7 steps for lucas.ferreira@contoso.com (disable_user, 2 × remove_member, remove_role, reset_password, revoke_sessions, update_user)",
         "Lifecycle (offboarding, dates ahead):",
@@ -237,9 +235,7 @@ fn a_leaver_pr_runs_the_offboarding_policy_then_deletes_after_the_interval() {
 
     // 30 days after leaving: deleted.
     let day30 = "2026-12-31T09:00:00Z";
-    let p = plan(&t, &dir, day30);
-    let text = out(&p);
-    assert_eq!(p.status.code(), Some(2), "{text}");
+    let text = exit_code(plan(&t, &dir, day30), 2);
     assert!(text.contains("delete user"), "{text}");
     let a = apply(&t, &dir, day30, &[]);
     assert_eq!(a.status.code(), Some(0), "{}", out(&a));
@@ -265,9 +261,7 @@ fn a_passed_leave_date_offboards_and_an_upcoming_one_is_announced() {
         "lucas.ferreira, ana",
     );
     // Before the date: the attribute is written, and the leave announced.
-    let p = plan(&t, &dir, "2026-12-05T00:00:00Z");
-    let text = out(&p);
-    assert_eq!(p.status.code(), Some(2), "{text}");
+    let text = exit_code(plan(&t, &dir, "2026-12-05T00:00:00Z"), 2);
     assert!(
         text.contains("leaves on 2026-12-15T00:00:00Z"),
         "upcoming leaver:\n{text}"
@@ -279,9 +273,7 @@ fn a_passed_leave_date_offboards_and_an_upcoming_one_is_announced() {
 
     // After it: the offboarding policy, though the repo does not say `enabled: false`.
     let after = "2026-12-15T08:00:00Z";
-    let p = plan(&t, &dir, after);
-    let text = out(&p);
-    assert_eq!(p.status.code(), Some(2), "{text}");
+    let text = exit_code(plan(&t, &dir, after), 2);
     assert!(text.contains("offboarding: "), "{text}");
     assert!(text.contains("disable user"), "{text}");
     let a = apply(&t, &dir, after, &[]);
@@ -314,9 +306,7 @@ fn a_future_hire_date_keeps_the_new_account_disabled_until_that_day() {
     std::fs::write(dir.join("repo.yaml"), text).unwrap();
 
     let before = "2026-12-01T00:00:00Z";
-    let p = plan(&t, &dir, before);
-    let text = out(&p);
-    assert_eq!(p.status.code(), Some(2), "{text}");
+    let text = exit_code(plan(&t, &dir, before), 2);
     assert!(text.contains("create user (disabled"), "{text}");
     assert!(text.contains("starts on 2026-12-10"), "{text}");
     let a = apply(&t, &dir, before, &[]);
@@ -327,9 +317,7 @@ fn a_future_hire_date_keeps_the_new_account_disabled_until_that_day() {
 
     // On the day: enabled.
     let day = "2026-12-10T06:00:00Z";
-    let p = plan(&t, &dir, day);
-    let text = out(&p);
-    assert_eq!(p.status.code(), Some(2), "{text}");
+    let text = exit_code(plan(&t, &dir, day), 2);
     assert!(text.contains("enable user"), "{text}");
     let a = apply(&t, &dir, day, &[]);
     assert_eq!(a.status.code(), Some(0), "{}", out(&a));
@@ -405,9 +393,7 @@ fn a_membership_with_until_is_announced_then_removed_after_the_date() {
     assert!(!text.contains("ends on"), "{text}");
 
     let after = "2027-01-01T00:00:00Z";
-    let p = plan(&t, &dir, after);
-    let text = out(&p);
-    assert_eq!(p.status.code(), Some(2), "{text}");
+    let text = exit_code(plan(&t, &dir, after), 2);
     assert!(
         text.contains("# group:sales") && text.contains("# group:team"),
         "{text}"
@@ -612,9 +598,7 @@ fn one_off_markers_act_once_and_the_new_password_goes_to_the_credentials_file() 
     // Before the marker: nothing.
     assert_no_changes(&t, &dir, "2023-12-31T00:00:00Z");
     let now = "2024-01-01T11:00:00Z";
-    let p = plan(&t, &dir, now);
-    let text = out(&p);
-    assert_eq!(p.status.code(), Some(2), "{text}");
+    let text = exit_code(plan(&t, &dir, now), 2);
     assert!(
         text.contains(
             "reset password (reset_password_after; new password to --credentials-out only"
@@ -694,9 +678,7 @@ fn remove_licenses_takes_the_direct_licences_and_leaves_the_inherited_ones() {
         .replace("remove_roles]", "remove_roles, remove_licenses]");
     std::fs::write(dir.join("repo.yaml"), text).unwrap();
     let now = "2026-12-01T09:00:00Z";
-    let p = plan(&t, &dir, now);
-    let text = out(&p);
-    assert_eq!(p.status.code(), Some(2), "{text}");
+    let text = exit_code(plan(&t, &dir, now), 2);
     assert!(
         text.contains("offboarding: 8 steps for lucas.ferreira@contoso.com (assign_licenses,"),
         "{text}"

@@ -15,7 +15,8 @@ use graph_emulator::Seed;
 use serde_json::Value;
 
 use crate::cli_support::lifecycle::{
-    APP, SP, USER_ADMINISTRATOR, apply_at, groups_of, plan_at, plan_lifecycle_example, roles_of,
+    APP, SP, USER_ADMINISTRATOR, apply_at, exit_code, groups_of, plan_at, plan_lifecycle_example,
+    roles_of,
 };
 use crate::cli_support::{Tenant, out, tempdir, tenant_from};
 
@@ -166,9 +167,7 @@ fn a_one_line_leaver_pr_removes_declared_groups_and_licences_and_converges() {
             "    groups: [alumni]\n",
         );
     std::fs::write(dir.join("repo.yaml"), text).unwrap();
-    let p = plan(&t, &dir, now);
-    let text = out(&p);
-    assert_eq!(p.status.code(), Some(0), "{text}");
+    let text = exit_code(plan(&t, &dir, now), 0);
     assert!(!text.contains("leaver-overrides-declared"), "{text}");
 }
 
@@ -191,9 +190,7 @@ fn a_passed_leave_date_removes_a_declared_role_and_does_not_assign_it_again() {
     assert_eq!(roles_of(&t, "lucas.ferreira@contoso.com"), 1);
 
     let after = "2026-12-10T09:00:00Z";
-    let p = plan(&t, &dir, after);
-    let text = out(&p);
-    assert_eq!(p.status.code(), Some(2), "{text}");
+    let text = exit_code(plan(&t, &dir, after), 2);
     assert!(
         text.contains(
             "removes group `sales`, licence `SPE_E5` and role `Helpdesk Administrator` from it"

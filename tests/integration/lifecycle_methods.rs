@@ -12,7 +12,7 @@ use graph_emulator::{BackgroundEmulator, BatchOrder, EmulatorConfig};
 use serde_json::Value;
 
 use crate::cli_support::lifecycle::{
-    ANA, APP, LUCAS, apply_at, leaver_repo as repo, lucas_and_ana, plan_at, requests,
+    ANA, APP, LUCAS, apply_at, exit_code, leaver_repo as repo, lucas_and_ana, plan_at, requests,
 };
 use crate::cli_support::{Tenant, out, portal_admin, run, tempdir, writes};
 
@@ -148,9 +148,7 @@ fn a_leavers_methods_are_removed_the_default_last_and_the_next_plan_is_empty() {
         }
     }
 
-    let p = plan(&t, &dir, &[]);
-    let text = out(&p);
-    assert_eq!(p.status.code(), Some(2), "{text}");
+    let text = exit_code(plan(&t, &dir, &[]), 2);
     for needle in [
         "offboarding: 9 steps for lucas.ferreira@contoso.com (disable_user, 5 × remove_authentication_method, reset_password, revoke_sessions, update_user)",
         "remove authentication method: phone (mobile) (id 3179e48a-750b-4051-897c-87b9720928f7)",
@@ -228,9 +226,7 @@ fn without_the_delete_permission_the_plan_is_unappliable_naming_it() {
     let scratch = tempdir("lifecycle-methods-perm");
     let dir = scratch.join("repo");
     repo(&dir, "    enabled: false\n", STEPS);
-    let p = plan(&t, &dir, &[]);
-    let text = out(&p);
-    assert_eq!(p.status.code(), Some(1), "{text}");
+    let text = exit_code(plan(&t, &dir, &[]), 1);
     assert!(text.contains("missing-permission"), "{text}");
     assert!(
         text.contains("UserAuthenticationMethod.ReadWrite.All"),
@@ -251,9 +247,7 @@ fn without_the_read_permission_the_plan_says_which_one_is_missing() {
     let scratch = tempdir("lifecycle-methods-read");
     let dir = scratch.join("repo");
     repo(&dir, "    enabled: false\n", STEPS);
-    let p = plan(&t, &dir, &[]);
-    let text = out(&p);
-    assert_eq!(p.status.code(), Some(1), "{text}");
+    let text = exit_code(plan(&t, &dir, &[]), 1);
     assert!(text.contains("auth-methods-unavailable"), "{text}");
     assert!(text.contains("UserAuthenticationMethod.Read.All"), "{text}");
     assert!(text.contains("lucas.ferreira@contoso.com"), "{text}");
@@ -269,9 +263,7 @@ fn a_policy_without_the_step_reads_no_methods() {
         "    enabled: false\n",
         "revoke_sessions, reset_password",
     );
-    let p = plan(&t, &dir, &[]);
-    let text = out(&p);
-    assert_eq!(p.status.code(), Some(2), "{text}");
+    let text = exit_code(plan(&t, &dir, &[]), 2);
     assert!(!text.contains("authentication method"), "{text}");
     assert_eq!(
         method_reads(&t),

@@ -15,7 +15,7 @@ use entraform::model::{ObjectId, Upn};
 use entraform::plan::{self, GateKind, GateOverrides, Plan, simulate};
 use graph_emulator::Seed;
 
-use super::{Tenant, bare, run};
+use super::{Tenant, bare, out, run};
 
 /// The app registration of the seeded tenants.
 pub const APP: &str = "11111111-1111-4111-8111-111111111111";
@@ -211,4 +211,12 @@ pub fn steps_of(p: &Plan) -> Vec<(&'static str, String)> {
         .iter()
         .map(|s| (s.op.kind(), s.op.object_key()))
         .collect()
+}
+
+/// The run's output as text, once its exit code is checked to be `code`.
+#[track_caller]
+pub fn exit_code(o: Output, code: i32) -> String {
+    let text = out(&o);
+    assert_eq!(o.status.code(), Some(code), "{text}");
+    text
 }
