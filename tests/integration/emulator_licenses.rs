@@ -3,6 +3,7 @@
 //! reported from live tenants (docs/emulator.md, *Licences*): each refusal
 //! is a 400 `Request_BadRequest` with Graph's wording and changes nothing.
 
+use crate::cli_support::graph_call as call;
 use crate::cli_support::{Tenant, tenant_from};
 use graph_emulator::Seed;
 use serde_json::{Value, json};
@@ -21,27 +22,6 @@ fn tenant() -> Tenant {
         "tenant:\n  domains: [contoso.com]\napplications:\n  - appId: {APP}\n    permissions: all\nusers:\n  - {{ id: {ANN}, userPrincipalName: ann@contoso.com, displayName: Ann, mailNickname: ann, usageLocation: US }}\n  - {{ id: {BOB}, userPrincipalName: bob@contoso.com, displayName: Bob, mailNickname: bob, usageLocation: US }}\n  - {{ id: {NOLOC}, userPrincipalName: noloc@contoso.com, displayName: NoLoc, mailNickname: noloc }}\ngroups:\n  - {{ id: {GROUP}, displayName: e5, mailNickname: e5, members: [{BOB}] }}\nsubscribedSkus:\n  - {{ skuId: {E3}, skuPartNumber: ENTERPRISEPACK, enabled: 1 }}\n  - {{ skuId: {E5}, skuPartNumber: SPE_E5, enabled: 3 }}\nlicenseAssignments:\n  - {{ principal: {ANN}, sku: ENTERPRISEPACK }}\n  - {{ principal: {GROUP}, sku: SPE_E5 }}\n"
     );
     tenant_from(Seed::parse(&y).expect("seed"))
-}
-
-fn call(t: &Tenant, token: &str, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    rt.block_on(async {
-        let mut rb = reqwest::Client::new()
-            .request(
-                method.parse().unwrap(),
-                format!("{}/v1.0{path}", t.emu.base_url()),
-            )
-            .bearer_auth(token);
-        if let Some(b) = body {
-            rb = rb.json(&b);
-        }
-        let r = rb.send().await.unwrap();
-        let status = r.status().as_u16();
-        (status, r.json().await.unwrap_or(Value::Null))
-    })
 }
 
 fn assign(t: &Tenant, user: &str, add: &[&str], remove: &[&str]) -> (u16, Value) {

@@ -21,23 +21,7 @@ fn tenant(permissions: &str) -> Tenant {
 }
 
 fn call(t: &Tenant, method: &str, path: &str) -> (u16, Value) {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    rt.block_on(async {
-        let r = reqwest::Client::new()
-            .request(
-                method.parse().unwrap(),
-                format!("{}/v1.0{path}", t.emu.base_url()),
-            )
-            .bearer_auth(&t.token)
-            .send()
-            .await
-            .unwrap();
-        let status = r.status().as_u16();
-        (status, r.json().await.unwrap_or(Value::Null))
-    })
+    crate::cli_support::graph_call(t, &t.token, method, path, None)
 }
 
 fn types(t: &Tenant) -> Vec<String> {

@@ -5,6 +5,7 @@
 //! `guest-upn-not-creatable` plan error, while an invited guest can be
 //! declared and managed (groups) like any user.
 
+use crate::cli_support::graph_call as call;
 use crate::cli_support::{Tenant, out, run, tempdir, tenant_from, writes};
 use graph_emulator::Seed;
 use serde_json::{Value, json};
@@ -23,27 +24,6 @@ fn tenant() -> Tenant {
         "tenant:\n  domains: [contoso.com, contoso.onmicrosoft.com]\napplications:\n  - appId: {APP}\n    permissions: all\n  - appId: {INVITER}\n    permissions: [User.Invite.All, User.Read.All]\n  - appId: {READER}\n    permissions: [User.Read.All]\nusers:\n  - {{ id: {ANN}, userPrincipalName: ann@contoso.com, displayName: Ann, mailNickname: ann }}\ngroups:\n  - {{ id: {GROUP}, displayName: partners, mailNickname: partners, securityEnabled: true }}\nroleAssignments:\n  - {{ principalId: {ANN}, roleDefinitionId: Global Administrator }}\n"
     );
     tenant_from(Seed::parse(&y).expect("seed"))
-}
-
-fn call(t: &Tenant, token: &str, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    rt.block_on(async {
-        let mut rb = reqwest::Client::new()
-            .request(
-                method.parse().unwrap(),
-                format!("{}/v1.0{path}", t.emu.base_url()),
-            )
-            .bearer_auth(token);
-        if let Some(b) = body {
-            rb = rb.json(&b);
-        }
-        let r = rb.send().await.unwrap();
-        let status = r.status().as_u16();
-        (status, r.json().await.unwrap_or(Value::Null))
-    })
 }
 
 fn invite(t: &Tenant, token: &str, body: Value) -> (u16, Value) {

@@ -22,6 +22,35 @@ pub struct Tenant {
     pub app: String,
 }
 
+/// One Graph request to the tenant's emulator with `token`, blocking: the
+/// status and the JSON body (`Null` when there is none).
+pub fn graph_call(
+    t: &Tenant,
+    token: &str,
+    method: &str,
+    path: &str,
+    body: Option<serde_json::Value>,
+) -> (u16, serde_json::Value) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let mut rb = reqwest::Client::new()
+            .request(
+                method.parse().unwrap(),
+                format!("{}/v1.0{path}", t.emu.base_url()),
+            )
+            .bearer_auth(token);
+        if let Some(b) = body {
+            rb = rb.json(&b);
+        }
+        let r = rb.send().await.unwrap();
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap_or(serde_json::Value::Null))
+    })
+}
+
 /// Start a tenant from a seed value.
 pub fn tenant_from(seed: Seed) -> Tenant {
     let app = seed.applications[0].app_id.clone();
